@@ -1,0 +1,34 @@
+"""Fully connected layer (PyTorch's ``Linear``: weight ``(out, in)``) and flatten."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def dense_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> tuple[np.ndarray, tuple]:
+    """``out = x @ w.T + b``. x: (N, D_in), w: (D_out, D_in), b: (D_out,) → out: (N, D_out)."""
+    out = x @ w.T
+    if b is not None:
+        out += b
+    return out, (x, w, b is not None)
+
+
+def dense_backward(
+    dout: np.ndarray, cache: tuple, need_dx: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """dout: (N, D_out) → dx: (N, D_in), dw: (D_out, D_in), db: (D_out,)."""
+    x, w, has_bias = cache
+    dw = dout.T @ x
+    db = dout.sum(axis=0) if has_bias else None
+    dx = dout @ w if need_dx else None
+    return dx, dw, db
+
+
+def flatten_forward(x: np.ndarray) -> tuple[np.ndarray, tuple]:
+    """x: (N, C, H, W) → out: (N, C*H*W), in PyTorch's (c, h, w) order."""
+    return x.reshape(x.shape[0], -1), x.shape
+
+
+def flatten_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """dout: (N, C*H*W) → dx: (N, C, H, W)."""
+    return dout.reshape(cache)

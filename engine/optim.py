@@ -1,0 +1,62 @@
+"""Optimisers over a ``{name: array}`` parameter dict, updating the arrays in place."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class SGD:
+    """SGD with (heavy-ball) momentum and optional L2 weight decay, as ``torch.optim.SGD``."""
+
+    def __init__(self, params: dict[str, np.ndarray], lr=0.01, momentum=0.9, weight_decay=0.0):
+        self.params, self.lr, self.momentum, self.weight_decay = params, lr, momentum, weight_decay
+        self.velocity = {k: np.zeros_like(p) for k, p in params.items()}
+
+    def step(self, grads: dict[str, np.ndarray]) -> None:
+        for k, p in self.params.items():
+            g = grads[k] + self.weight_decay * p if self.weight_decay else grads[k]
+            v = self.velocity[k]
+            v *= self.momentum
+            v += g
+            p -= self.lr * v
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2015) with bias correction, as ``torch.optim.Adam``."""
+
+    def __init__(
+        self,
+        params: dict[str, np.ndarray],
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+    ):
+        self.params, self.lr, self.betas, self.eps = params, lr, betas, eps
+        self.weight_decay = weight_decay
+        self.m = {k: np.zeros_like(p) for k, p in params.items()}
+        self.v = {k: np.zeros_like(p) for k, p in params.items()}
+        self.t = 0
+
+    def step(self, grads: dict[str, np.ndarray]) -> None:
+        self.t += 1
+        b1, b2 = self.betas
+        step = self.lr * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        for k, p in self.params.items():
+            g = grads[k] + self.weight_decay * p if self.weight_decay else grads[k]
+            m, v = self.m[k], self.v[k]
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * g * g
+            p -= (step * m / (np.sqrt(v) + self.eps)).astype(p.dtype)
+
+
+OPTIMISERS = {"sgd": SGD, "adam": Adam}
+
+
+def make_optimiser(name: str, params: dict[str, np.ndarray], lr: float, **kwargs):
+    """Build an optimiser by name (``"sgd"`` or ``"adam"``)."""
+    if name not in OPTIMISERS:
+        raise ValueError(f"optimiser must be one of {sorted(OPTIMISERS)}, got {name!r}")
+    return OPTIMISERS[name](params, lr=lr, **kwargs)

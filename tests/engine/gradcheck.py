@@ -1,0 +1,72 @@
+"""One helper for every layer's test: values against a reference, gradients against centred
+finite differences in float64. Each failure names the layer, the array and the worst element."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.layers import Layer
+
+
+def numerical_gradient(f, a: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """Centred differences ``(f(a + h) - f(a - h)) / 2h`` of a scalar ``f()`` w.r.t. each of ``a``.
+
+    ``a`` is perturbed in place and restored.
+    """
+    grad = np.zeros_like(a)
+    flat, gflat = a.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + h
+        plus = f()
+        flat[i] = old - h
+        minus = f()
+        flat[i] = old
+        gflat[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def assert_close(name: str, got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> None:
+    assert got.shape == want.shape, f"{name}: shape {got.shape} != expected {want.shape}"
+    err = np.abs(got - want)
+    bound = atol + rtol * np.abs(want)
+    if not (err <= bound).all():
+        i = np.unravel_index(np.argmax(err - bound), err.shape)
+        raise AssertionError(
+            f"{name}: worst mismatch at {i}: got {got[i]!r}, expected {want[i]!r} "
+            f"(|diff| {err[i]:.3g}, max abs diff {err.max():.3g})"
+        )
+
+
+def check_layer(
+    layer: Layer,
+    x: np.ndarray,
+    reference=None,
+    rtol: float = 1e-5,
+    atol: float = 1e-7,
+    seed: int = 0,
+) -> None:
+    """Check ``layer`` on input ``x`` in float64.
+
+    - forward equals ``reference(x64, params64)`` when given;
+    - ``dx`` and every ``d<param>`` equal centred finite differences of ``sum(forward(x) * dout)``.
+    """
+    x = x.astype(np.float64)
+    for k in layer.params:
+        layer.params[k] = layer.params[k].astype(np.float64)
+    out = layer.forward(x, train=True)
+    assert out.shape == (x.shape[0], *layer.output_shape(x.shape[1:])), (
+        f"{layer.name}: output shape {out.shape} disagrees with output_shape()"
+    )
+    if reference is not None:
+        assert_close(f"{layer.name} forward", out, reference(x, layer.params), 1e-9, 1e-9)
+    dout = np.random.default_rng(seed).standard_normal(out.shape)
+    dx = layer.backward(dout)
+    grads = dict(layer.grads)
+
+    def objective():
+        return float((layer.forward(x) * dout).sum())
+
+    assert_close(f"{layer.name} dx", dx, numerical_gradient(objective, x), rtol, atol)
+    for k, p in layer.params.items():
+        assert_close(f"{layer.name} d{k}", grads[k], numerical_gradient(objective, p), rtol, atol)
