@@ -1,0 +1,40 @@
+"""Convolution anatomy: one filter on one small input, taken apart view by view.
+
+Pure NumPy, float64, PyTorch semantics (cross-correlation; ``x: (C, H, W)``, one filter's
+``kernel: (C, kh, kw)``; stride/padding/dilation pairs;
+``H_out = floor((H + 2p - d(k - 1) - 1) / s) + 1``). The views are the ones the seed texts draw:
+
+- ``matrix``: the weight matrix ``M: (H_out*W_out, C*H*W)`` and the dense-network view;
+- ``equation``: each output written out term by term, and all of them for the animation;
+- ``pooling``: each pooling window, its value and the winning input;
+- ``formulas``: the output-size arithmetic, why a combination is invalid, parameter counts;
+- ``presets``: the seeds' worked examples.
+"""
+
+from engine.anatomy.equation import MAX_STEP_TERMS, Step, Term, convolve, equation, steps
+from engine.anatomy.formulas import (
+    conv_formula,
+    conv_params,
+    conv_problems,
+    dense_params,
+    pool_formula,
+)
+from engine.anatomy.matrix import WeightMatrix, dense_view, structural_zeros, weight_matrix
+
+__all__ = [
+    "MAX_STEP_TERMS",
+    "Step",
+    "Term",
+    "WeightMatrix",
+    "conv_formula",
+    "conv_params",
+    "conv_problems",
+    "convolve",
+    "dense_params",
+    "dense_view",
+    "equation",
+    "pool_formula",
+    "steps",
+    "structural_zeros",
+    "weight_matrix",
+]
