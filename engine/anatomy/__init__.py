@@ -20,9 +20,12 @@ from engine.anatomy.formulas import (
     pool_formula,
 )
 from engine.anatomy.matrix import WeightMatrix, dense_view, structural_zeros, weight_matrix
+from engine.anatomy.pooling import PoolResult, PoolStep, pool_steps
 
 __all__ = [
     "MAX_STEP_TERMS",
+    "PoolResult",
+    "PoolStep",
     "Step",
     "Term",
     "WeightMatrix",
@@ -34,6 +37,7 @@ __all__ = [
     "dense_view",
     "equation",
     "pool_formula",
+    "pool_steps",
     "steps",
     "structural_zeros",
     "weight_matrix",
