@@ -21,9 +21,11 @@ from engine.anatomy.formulas import (
 )
 from engine.anatomy.matrix import WeightMatrix, dense_view, structural_zeros, weight_matrix
 from engine.anatomy.pooling import PoolResult, PoolStep, pool_steps
+from engine.anatomy.presets import PRESETS, get_preset
 
 __all__ = [
     "MAX_STEP_TERMS",
+    "PRESETS",
     "PoolResult",
     "PoolStep",
     "Step",
@@ -36,6 +38,7 @@ __all__ = [
     "dense_params",
     "dense_view",
     "equation",
+    "get_preset",
     "pool_formula",
     "pool_steps",
     "steps",
