@@ -45,16 +45,17 @@ def windows(
 def im2col(
     x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair
 ) -> tuple[np.ndarray, Pair]:
-    """Gather every receptive field into the rows of one matrix.
+    """Gather every receptive field into the columns of one matrix.
 
-    x: (N, C, H, W) → cols: (N*H_out*W_out, C*kh*kw), row order (n, i, j), column order
-    (c, a, b) — the same order as ``w.reshape(F, C*kh*kw)``.
+    x: (N, C, H, W) → cols: (C*kh*kw, N*H_out*W_out); row order (c, a, b) — the order of
+    ``w.reshape(F, C*kh*kw)`` — and column order (n, i, j). This "channels-first" layout lets
+    the backward pass get its column gradient from BLAS already in the order col2im reads.
     """
     N, C, H, W = x.shape
-    out_hw = output_shape((H, W), kernel, stride, padding, dilation)
+    (kh, kw), out_hw = kernel, output_shape((H, W), kernel, stride, padding, dilation)
     view = windows(_pad(x, padding), kernel, stride, dilation, out_hw)  # (N, C, Ho, Wo, kh, kw)
-    cols = view.transpose(0, 2, 3, 1, 4, 5)  # (N, Ho, Wo, C, kh, kw)
-    cols = cols.reshape(N * out_hw[0] * out_hw[1], C * kernel[0] * kernel[1])  # copies once
+    cols = view.transpose(1, 4, 5, 0, 2, 3)  # (C, kh, kw, N, Ho, Wo), still a view
+    cols = cols.reshape(C * kh * kw, N * out_hw[0] * out_hw[1])  # the one copy
     return cols, out_hw
 
 
@@ -69,20 +70,20 @@ def col2im(
 ) -> np.ndarray:
     """Adjoint of :func:`im2col`: scatter-add patch gradients back onto the input.
 
-    dcols: (N*H_out*W_out, C*kh*kw) → dx: (N, C, H, W)
+    dcols: (C*kh*kw, N*H_out*W_out) → dx: (N, C, H, W)
     """
     N, C, H, W = x_shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     H_out, W_out = out_hw
-    dcols = dcols.reshape(N, H_out, W_out, C, kh, kw)
-    dx_pad = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=dcols.dtype)
-    for a in range(kh):  # kh*kw strided adds: each covers every pixel of every image at once
+    dcols = dcols.reshape(C, kh, kw, N, H_out, W_out)
+    dx_pad = np.zeros((C, N, H + 2 * ph, W + 2 * pw), dtype=dcols.dtype)  # channels-first
+    for a in range(kh):  # kh*kw strided adds, each covering every pixel of every image
         r0 = a * dh
-        for c in range(kw):
-            s0 = c * dw
-            patch = dcols[:, :, :, :, a, c].transpose(0, 3, 1, 2)  # (N, C, Ho, Wo)
-            dx_pad[:, :, r0 : r0 + sh * H_out : sh, s0 : s0 + sw * W_out : sw] += patch
-    return dx_pad[:, :, ph : ph + H, pw : pw + W]
+        for b in range(kw):
+            s0 = b * dw
+            dx_pad[:, :, r0 : r0 + sh * H_out : sh, s0 : s0 + sw * W_out : sw] += dcols[:, a, b]
+    dx = dx_pad[:, :, ph : ph + H, pw : pw + W].transpose(1, 0, 2, 3)  # (C, N, H, W) → (N, C, H, W)
+    return np.ascontiguousarray(dx)
 
 
 def conv2d_forward(
@@ -102,11 +103,10 @@ def conv2d_forward(
     if Cw != C:
         raise ValueError(f"input has {C} channels but the weight expects {Cw}: w.shape={w.shape}")
     cols, (H_out, W_out) = im2col(x, (kh, kw), stride, padding, dilation)
-    w_mat = w.reshape(F, C * kh * kw)  # (F, C*kh*kw)
-    out = cols @ w_mat.T  # (N*Ho*Wo, F)
+    out = w.reshape(F, C * kh * kw) @ cols  # (F, C*kh*kw) @ (C*kh*kw, N*Ho*Wo) → (F, N*Ho*Wo)
     if b is not None:
-        out += b
-    out = out.reshape(N, H_out, W_out, F).transpose(0, 3, 1, 2)  # (N, F, Ho, Wo), a view
+        out += b[:, None]
+    out = out.reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3)  # (N, F, Ho, Wo), a view
     cache = (x.shape, cols, w, b is not None, stride, padding, dilation, (H_out, W_out))
     return np.ascontiguousarray(out), cache
 
@@ -121,12 +121,12 @@ def conv2d_backward(
     """
     x_shape, cols, w, has_bias, stride, padding, dilation, out_hw = cache
     F, C, kh, kw = w.shape
-    dout_mat = dout.transpose(0, 2, 3, 1).reshape(-1, F)  # (N*Ho*Wo, F)
-    dw = (dout_mat.T @ cols).reshape(w.shape)  # (F, C*kh*kw) → (F, C, kh, kw)
-    db = dout.sum(axis=(0, 2, 3)) if has_bias else None
+    dout_mat = dout.transpose(1, 0, 2, 3).reshape(F, -1)  # (F, N*Ho*Wo)
+    dw = (dout_mat @ cols.T).reshape(w.shape)  # (F, C*kh*kw) → (F, C, kh, kw)
+    db = dout_mat.sum(axis=1) if has_bias else None
     dx = None
     if need_dx:
-        dcols = dout_mat @ w.reshape(F, C * kh * kw)  # (N*Ho*Wo, C*kh*kw)
+        dcols = w.reshape(F, C * kh * kw).T @ dout_mat  # (C*kh*kw, N*Ho*Wo)
         dx = col2im(dcols, x_shape, (kh, kw), stride, padding, dilation, out_hw)
     return dx, dw, db
 

@@ -1,0 +1,207 @@
+"""Command line: ``python -m engine {train,evaluate,summary,download}``.
+
+python -m engine train --data-dir ../shared/datasets/mnist --epochs 15 --out models/mnist-cnn.npz
+python -m engine evaluate models/mnist-cnn.npz
+python -m engine summary models/mnist-cnn.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from engine import architectures, data
+from engine.model import Sequential
+from engine.train import TrainConfig, evaluate, to_input, train
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m engine", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def data_args(q):
+        q.add_argument("--dataset", choices=data.NAMES, default="mnist", help="which data set")
+        q.add_argument(
+            "--data-dir",
+            default=str(data.DEFAULT_DATA_DIR),
+            help="directory holding the IDX files (raw or .gz), or DIR/<dataset>/ (default: data)",
+        )
+        q.add_argument(
+            "--download",
+            action="store_true",
+            help="download missing files from the public mirrors (SHA-256 verified) first",
+        )
+
+    t = sub.add_parser("train", help="train a model and save it as .npz")
+    data_args(t)
+    t.add_argument(
+        "--arch",
+        default="mnist-cnn",
+        help=f"built-in architecture {architectures.names()} or a JSON file of layer specs",
+    )
+    t.add_argument("--epochs", type=int, default=15, help="passes over the training set")
+    t.add_argument("--batch-size", type=int, default=128, help="images per gradient step")
+    t.add_argument("--optimiser", choices=["adam", "sgd"], default="adam", help="update rule")
+    t.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
+    t.add_argument(
+        "--lr-schedule", choices=["cosine", "constant"], default="cosine", help="decay of the lr"
+    )
+    t.add_argument("--weight-decay", type=float, default=0.0, help="L2 penalty on the weights")
+    t.add_argument(
+        "--no-augment",
+        dest="augment",
+        action="store_false",
+        help="turn off shift/scale/rotation/slant/thickness augmentation",
+    )
+    t.add_argument(
+        "--seed", type=int, default=0, help="seeds initialisation, shuffling, augmentation"
+    )
+    t.add_argument("--limit", type=int, default=None, help="train on the first N images only")
+    t.add_argument("--out", default="models/model.npz", help="where to write the trained model")
+    t.add_argument("--name", default=None, help="display name stored in the model")
+    t.add_argument(
+        "--checkpoint",
+        default=None,
+        help="file rewritten atomically after every epoch (default: OUT with .ckpt.npz)",
+    )
+
+    e = sub.add_parser("evaluate", help="accuracy of a saved model on a test set")
+    e.add_argument("model", help="path to a .npz model")
+    data_args(e)
+    e.add_argument("--split", choices=data.SPLITS, default="test", help="which split")
+
+    s = sub.add_parser("summary", help="print a model's layers, shapes and parameter counts")
+    s.add_argument("model", help="a .npz model, a built-in architecture name or a JSON spec file")
+
+    d = sub.add_parser("download", help="download a data set (SHA-256 verified)")
+    data_args(d)
+    return p
+
+
+def _load_split(args, split: str):
+    if args.download:
+        data.download(args.dataset, args.data_dir)
+    return data.load_dataset(args.dataset, split, args.data_dir)
+
+
+def _cmd_train(args) -> int:
+    spec = architectures.load_spec(args.arch)
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        optimiser=args.optimiser,
+        lr=args.lr,
+        lr_schedule=args.lr_schedule,
+        weight_decay=args.weight_decay,
+        augment=args.augment,
+        seed=args.seed,
+    )
+    images, labels = _load_split(args, "train")
+    test_images, test_labels = data.load_dataset(args.dataset, "test", args.data_dir)
+    if args.limit:
+        images, labels = images[: args.limit], labels[: args.limit]
+    model = Sequential.from_spec(
+        spec["layers"],
+        input_shape=tuple(spec.get("input_shape", (1, 28, 28))),
+        seed=args.seed,
+        classes=data.CLASSES[args.dataset],
+        name=args.name or Path(args.out).stem,
+    )
+    print(model.summary())
+    x, y = to_input(images), labels.astype(np.int64)
+    val = (to_input(test_images), test_labels.astype(np.int64))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint = args.checkpoint or out.with_suffix(".ckpt.npz")
+    bar = tqdm(total=config.epochs * -(-len(x) // config.batch_size), unit="step", ncols=100)
+
+    def on_progress(event):
+        if event["event"] == "step":
+            bar.n = (event["epoch"] - 1) * event["steps"] + event["step"]
+            bar.set_description(f"epoch {event['epoch']}/{event['epochs']}")
+            bar.set_postfix(loss=f"{event['loss']:.4f}", acc=f"{event['accuracy']:.4f}")
+        else:
+            bar.write(
+                f"epoch {event['epoch']}: train loss {event['train_loss']:.4f} "
+                f"acc {event['train_accuracy']:.4f} | test loss {event['val_loss']:.4f} "
+                f"acc {event['val_accuracy']:.4f} | {event['seconds']:.0f} s"
+            )
+
+    history = train(model, x, y, config, val=val, on_progress=on_progress, checkpoint=checkpoint)
+    bar.close()
+    result = evaluate(model, *val)
+    model.meta.update(
+        {
+            "dataset": args.dataset,
+            "test_accuracy": result["accuracy"],
+            "test_loss": result["loss"],
+            "train_images": len(x),
+            "train_seconds": round(history.seconds, 1),
+            "command": "python -m engine " + shlex.join(args.argv),
+            "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+    )
+    model.save(out)
+    Path(checkpoint).unlink(missing_ok=True)
+    print(
+        f"saved {out}: test accuracy {result['accuracy']:.4%} on {len(val[0])} images, "
+        f"trained in {history.seconds:.0f} s"
+    )
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    model = Sequential.load(args.model)
+    images, labels = _load_split(args, args.split)
+    result = evaluate(model, to_input(images), labels.astype(np.int64))
+    wrong = int((result["predictions"] != labels).sum())
+    print(
+        f"{args.model}: {args.dataset} {args.split}: accuracy {result['accuracy']:.4%} "
+        f"({len(labels) - wrong}/{len(labels)}), loss {result['loss']:.4f}"
+    )
+    return 0
+
+
+def _cmd_summary(args) -> int:
+    if args.model.endswith(".npz"):
+        model = Sequential.load(args.model)
+    else:
+        spec = architectures.load_spec(args.model)
+        model = Sequential.from_spec(spec["layers"], tuple(spec.get("input_shape", (1, 28, 28))))
+    print(model.summary())
+    if model.meta:
+        keys = ("dataset", "test_accuracy", "train_seconds", "command")
+        print(json.dumps({k: model.meta[k] for k in keys if k in model.meta}, indent=2))
+    return 0
+
+
+def _cmd_download(args) -> int:
+    for path in data.download(args.dataset, args.data_dir):
+        print(path)
+    return 0
+
+
+COMMANDS = {
+    "train": _cmd_train,
+    "evaluate": _cmd_evaluate,
+    "summary": _cmd_summary,
+    "download": _cmd_download,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
+    args.argv = argv
+    try:
+        return COMMANDS[args.command](args)
+    except (ValueError, FileNotFoundError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

@@ -1,0 +1,173 @@
+"""Mini-batch training with shuffling, augmentation, evaluation, checkpoints and progress events.
+
+Images enter the network as float32 ``(N, 1, 28, 28)`` in [0, 1] (1 = ink), exactly what the
+explorer shows as "the network input", with no further normalisation.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engine.augment import augment_batch
+from engine.model import Sequential
+from engine.ops.activation import softmax_cross_entropy
+from engine.optim import make_optimiser
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 128
+    optimiser: str = "adam"
+    lr: float = 1e-3
+    lr_schedule: str = "cosine"  # "cosine" (to 5 % of lr by the last step) or "constant"
+    weight_decay: float = 0.0
+    augment: bool = True
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError(
+                f"epochs and batch_size must be >= 1, got {self.epochs}, {self.batch_size}"
+            )
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr!r}")
+        if self.lr_schedule not in ("cosine", "constant"):
+            raise ValueError(
+                f"lr_schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}"
+            )
+
+
+@dataclass
+class History:
+    """What happened, epoch by epoch; also what the progress callback is told."""
+
+    epochs: list[dict] = field(default_factory=list)
+    state: str = "running"  # running → done | cancelled
+    seconds: float = 0.0
+
+
+class Cancelled(Exception):
+    """Raised inside the loop when ``should_stop()`` says so; caught by :func:`train`."""
+
+
+def to_input(images: np.ndarray) -> np.ndarray:
+    """uint8 images (N, H, W) → float32 network input (N, 1, H, W) in [0, 1]."""
+    return (images.astype(np.float32) / 255.0)[:, None]  # (N, H, W) → (N, 1, H, W)
+
+
+def evaluate(model: Sequential, x: np.ndarray, y: np.ndarray, batch_size: int = 500) -> dict:
+    """Loss, accuracy and every prediction of ``model`` on x: (N, C, H, W), y: (N,)."""
+    stop = len(model.layers) - 1 if model.ends_in_softmax else None
+    losses, preds = [], []
+    for i in range(0, len(x), batch_size):
+        logits = model.forward(x[i : i + batch_size], stop=stop)
+        losses.append(softmax_cross_entropy(logits, y[i : i + batch_size])[0] * len(logits))
+        preds.append(logits.argmax(axis=1))
+    pred = np.concatenate(preds)
+    return {
+        "loss": float(sum(losses) / len(x)),
+        "accuracy": float((pred == y).mean()),
+        "predictions": pred,
+    }
+
+
+def train(
+    model: Sequential,
+    x: np.ndarray,
+    y: np.ndarray,
+    config: TrainConfig,
+    val: tuple[np.ndarray, np.ndarray] | None = None,
+    on_progress: Callable[[dict], None] | None = None,
+    checkpoint: str | Path | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    start_epoch: int = 0,
+) -> History:
+    """Train ``model`` in place on x: (N, C, H, W) float32, y: (N,) int labels.
+
+    ``on_progress`` receives ``{"event": "step", ...}`` every few steps and
+    ``{"event": "epoch", ...}`` after each epoch. After each epoch the model is written
+    atomically to ``checkpoint`` with its epoch and history in ``meta["training"]``.
+    ``should_stop`` is polled between steps; a ``True`` ends training as ``cancelled``.
+    """
+    N = len(x)
+    rng = np.random.default_rng(config.seed)
+    opt = make_optimiser(
+        config.optimiser, model.params(), config.lr, weight_decay=config.weight_decay
+    )
+    steps_per_epoch = math.ceil(N / config.batch_size)
+    total_steps = config.epochs * steps_per_epoch
+    history, t0 = History(), time.perf_counter()
+    notify = on_progress or (lambda event: None)
+    report_every = max(1, steps_per_epoch // 50)
+    try:
+        for epoch in range(start_epoch, config.epochs):
+            order = rng.permutation(N)
+            seen, loss_sum, correct = 0, 0.0, 0
+            for step in range(steps_per_epoch):
+                if should_stop is not None and should_stop():
+                    raise Cancelled
+                idx = order[step * config.batch_size : (step + 1) * config.batch_size]
+                xb, yb = x[idx], y[idx]
+                if config.augment:
+                    xb = augment_batch(xb, rng)
+                opt.lr = _lr_at(config, epoch * steps_per_epoch + step, total_steps)
+                loss, logits = model.train_step(xb, yb)
+                opt.step(model.grads())
+                seen += len(idx)
+                loss_sum += loss * len(idx)
+                correct += int((logits.argmax(axis=1) == yb).sum())
+                if step % report_every == 0 or step == steps_per_epoch - 1:
+                    done = epoch * steps_per_epoch + step + 1 - start_epoch * steps_per_epoch
+                    left = total_steps - start_epoch * steps_per_epoch - done
+                    elapsed = time.perf_counter() - t0
+                    notify(
+                        {
+                            "event": "step",
+                            "epoch": epoch + 1,
+                            "epochs": config.epochs,
+                            "step": step + 1,
+                            "steps": steps_per_epoch,
+                            "loss": loss_sum / seen,
+                            "accuracy": correct / seen,
+                            "lr": opt.lr,
+                            "elapsed": elapsed,
+                            "eta": elapsed / done * left,
+                        }
+                    )
+            record = {
+                "epoch": epoch + 1,
+                "train_loss": loss_sum / seen,
+                "train_accuracy": correct / seen,
+                "seconds": time.perf_counter() - t0,
+            }
+            if val is not None:
+                result = evaluate(model, *val)
+                record["val_loss"], record["val_accuracy"] = result["loss"], result["accuracy"]
+            history.epochs.append(record)
+            if checkpoint is not None:
+                model.meta["training"] = {
+                    "config": asdict(config),
+                    "epochs_done": epoch + 1,
+                    "history": history.epochs,
+                }
+                model.save(checkpoint)
+            notify({"event": "epoch", **record, "epochs": config.epochs})
+        history.state = "done"
+    except Cancelled:
+        history.state = "cancelled"
+    history.seconds = time.perf_counter() - t0
+    return history
+
+
+def _lr_at(config: TrainConfig, step: int, total: int) -> float:
+    if config.lr_schedule == "constant":
+        return config.lr
+    floor = 0.05 * config.lr
+    return floor + 0.5 * (config.lr - floor) * (1 + math.cos(math.pi * step / max(1, total)))

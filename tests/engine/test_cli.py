@@ -1,0 +1,61 @@
+"""The command line, run as a user runs it."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.model import Sequential
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_help_explains_each_command():
+    out = subprocess.run(
+        [sys.executable, "-m", "engine", "train", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
+    for option in ("--data-dir", "--download", "--epochs", "--arch", "--seed", "--no-augment"):
+        assert option in out
+
+
+def test_train_summary_evaluate(tmp_path, capsys):
+    # data/ ships only the test split: a folder where it stands in for the training split too
+    mnist, out = tmp_path / "mnist", tmp_path / "m.npz"
+    mnist.mkdir()
+    for split in ("train", "t10k"):
+        for kind in ("images-idx3", "labels-idx1"):
+            src = ROOT / "data" / "mnist" / f"t10k-{kind}-ubyte.gz"
+            (mnist / f"{split}-{kind}-ubyte.gz").symlink_to(src)
+    argv = [
+        "train",
+        "--arch",
+        "tiny",
+        "--data-dir",
+        str(tmp_path),
+        "--epochs",
+        "1",
+        "--limit",
+        "300",
+    ]
+    assert main([*argv, "--out", str(out)]) == 0
+    model = Sequential.load(out)
+    assert model.meta["train_images"] == 300 and "python -m engine train" in model.meta["command"]
+    assert main(["summary", str(out)]) == 0
+    assert "conv1 (conv2d)" in capsys.readouterr().out
+    assert main(["evaluate", str(out), "--data-dir", str(ROOT / "data")]) == 0
+    assert "accuracy" in capsys.readouterr().out
+
+
+def test_errors_are_clear_not_tracebacks(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path / "missing.npz")]) == 2
+    assert "missing.npz" in capsys.readouterr().err
+    assert main(["train", "--arch", "nope", "--data-dir", str(tmp_path)]) == 2
+    assert "architecture 'nope'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--epochs", "lots"])
