@@ -1,0 +1,276 @@
+"""``/api/models``: the installed models, running them on a drawing, and their weights."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
+
+from app import inference, render
+from app.deps import LayerDep, ModelDep, ModelLayer, RegistryDep, SettingsDep
+from app.errors import ApiError
+from app.imaging import network_input
+from app.schemas import (
+    Activations,
+    ErrorBody,
+    Filters,
+    ImageInput,
+    LayerInfo,
+    ModelDetail,
+    ModelList,
+    Prediction,
+    WeightMatrix,
+)
+from app.settings import Settings
+from engine.anatomy import weight_matrix
+from engine.layers import Conv2D, Dense
+from engine.shapes import output_shape
+
+router = APIRouter(prefix="/api/models", tags=["models"])
+
+ERRORS = {
+    404: {"model": ErrorBody, "description": "Unknown model or layer."},
+    413: {"model": ErrorBody, "description": "Input larger than a limit."},
+    422: {"model": ErrorBody, "description": "Malformed input; `detail` names the field."},
+}
+PNG = {200: {"content": {"image/png": {}}, "description": "A PNG image."}}
+
+
+def png_response(png: bytes, vmin: float | None = None, vmax: float | None = None) -> Response:
+    """``image/png``; the value range drawn, if any, also in ``X-Value-Min`` / ``X-Value-Max``."""
+    headers = {"Cache-Control": "no-store"}
+    if vmin is not None and vmax is not None:
+        headers["X-Value-Min"], headers["X-Value-Max"] = f"{vmin:.6g}", f"{vmax:.6g}"
+    return Response(png, media_type="image/png", headers=headers)
+
+
+# -- the models ---------------------------------------------------------------------------
+
+
+@router.get("", response_model=ModelList, summary="List the installed models")
+def list_models(registry: RegistryDep) -> dict:
+    return {"models": [m.info() for m in registry.all()], "default": registry.default}
+
+
+@router.get(
+    "/{model_id}", response_model=ModelDetail, responses=ERRORS, summary="A model and its layers"
+)
+def model_detail(entry: ModelDep) -> dict:
+    return {**entry.info(), "layers": entry.model.layer_info(), "card": entry.card}
+
+
+@router.get(
+    "/{model_id}/layers/{index}", response_model=LayerInfo, responses=ERRORS, summary="One layer"
+)
+def layer_detail(ml: LayerDep) -> dict:
+    return ml.entry.model.layer_info()[ml.index]
+
+
+# -- running a model on a drawing ---------------------------------------------------------
+
+
+@router.post(
+    "/{model_id}/predict",
+    response_model=Prediction,
+    responses=ERRORS,
+    summary="Classify a drawing",
+)
+def predict(entry: ModelDep, body: ImageInput, settings: SettingsDep) -> dict:
+    x, image = network_input(body, entry.model.input_shape, settings)
+    return inference.predict(entry.model, x, image)
+
+
+@router.post(
+    "/{model_id}/activations",
+    response_model=Activations,
+    responses=ERRORS,
+    summary="Classify a drawing and return every layer's output",
+)
+def activations(entry: ModelDep, body: ImageInput, settings: SettingsDep) -> dict:
+    x, image = network_input(body, entry.model.input_shape, settings)
+    return inference.activations(entry.model, x, image)
+
+
+@router.post(
+    "/{model_id}/layers/{index}/feature-maps.png",
+    response_class=Response,
+    responses={**PNG, **ERRORS},
+    summary="One layer's output channels as a labelled grid image",
+)
+def feature_maps_png(ml: LayerDep, body: ImageInput, settings: SettingsDep) -> Response:
+    model = ml.entry.model
+    x, _ = network_input(body, model.input_shape, settings)
+    out = inference.layer_output(model, x, ml.index)
+    signed = True if isinstance(ml.layer, (Conv2D, Dense)) else None
+    shape = "x".join(str(d) for d in out.shape)
+    title = f"{ml.entry.id} {ml.describe()}: output {shape}"
+    png = render.feature_maps_png(out, title, signed=signed)
+    return png_response(png, float(out.min()), float(out.max()))
+
+
+# -- weights ------------------------------------------------------------------------------
+
+
+def _weights(ml: ModelLayer) -> tuple[np.ndarray, np.ndarray]:
+    """``(weight, bias)`` of a conv or dense layer (zero bias if it has none), else 404."""
+    if not isinstance(ml.layer, (Conv2D, Dense)):
+        with_weights = [
+            f"{i} ({layer.name})"
+            for i, layer in enumerate(ml.entry.model.layers)
+            if isinstance(layer, (Conv2D, Dense))
+        ]
+        raise HTTPException(
+            404,
+            f"index: {ml.describe()} has no weights; only conv2d and dense layers have filters "
+            f"(in {ml.entry.id!r}: {', '.join(with_weights) or 'none'})",
+        )
+    w = ml.layer.params["weight"]
+    b = ml.layer.params.get("bias", np.zeros(w.shape[0], dtype=w.dtype))
+    return w, b
+
+
+@router.get(
+    "/{model_id}/layers/{index}/filters",
+    response_model=Filters,
+    responses=ERRORS,
+    summary="A conv or dense layer's weights and biases",
+)
+def filters(ml: LayerDep) -> dict:
+    w, b = _weights(ml)
+    return {
+        "index": ml.index,
+        "name": ml.layer.name,
+        "type": ml.layer.type,
+        "shape": list(w.shape),
+        "weights": w.astype(np.float64).tolist(),
+        "bias": b.astype(np.float64).tolist(),
+        "min": float(w.min()),
+        "max": float(w.max()),
+    }
+
+
+@router.get(
+    "/{model_id}/layers/{index}/filters.png",
+    response_class=Response,
+    responses={**PNG, **ERRORS},
+    summary="A conv or dense layer's weights as a labelled grid image",
+)
+def filters_png(ml: LayerDep) -> Response:
+    w, _ = _weights(ml)
+    shape = "x".join(str(d) for d in w.shape)
+    png = render.filters_png(w, f"{ml.entry.id} {ml.describe()}: weights {shape}")
+    return png_response(png, float(w.min()), float(w.max()))
+
+
+# -- convolution as a matrix --------------------------------------------------------------
+
+FilterQuery = Annotated[int, Query(ge=0, alias="filter", description="The output channel f.")]
+SideQuery = Annotated[
+    int | None,
+    Query(ge=1, description="Input side; defaults to the layer's input in the model."),
+]
+
+
+def _weight_matrix(
+    ml: ModelLayer, settings: Settings, f: int, height: int | None, width: int | None
+):
+    """The engine's ``WeightMatrix`` for filter ``f`` of a conv layer, within the limits."""
+    layer = ml.layer
+    if not isinstance(layer, Conv2D):
+        convs = [
+            f"{i} ({ly.name})" for i, ly in enumerate(ml.entry.model.layers) if ly.type == "conv2d"
+        ]
+        raise HTTPException(
+            404,
+            f"index: {ml.describe()} is not a conv2d layer, so it has no weight matrix "
+            f"(conv2d layers in {ml.entry.id!r}: {', '.join(convs) or 'none'})",
+        )
+    if f >= layer.out_channels:
+        raise ApiError(
+            422, f"filter: {ml.describe()} has filters 0 to {layer.out_channels - 1}, got {f}"
+        )
+    C, H, W = ml.input_shape
+    H, W = height or H, width or W
+    limit = settings.max_conv_input_side
+    for name, n in (("input_height", H), ("input_width", W)):
+        if n > limit:
+            raise ApiError(422, f"{name}: {n} is more than the limit max_conv_input_side = {limit}")
+    try:
+        H_out, W_out = output_shape(
+            (H, W), layer.kernel_size, layer.stride, layer.padding, layer.dilation
+        )
+    except ValueError as e:
+        raise ApiError(422, f"input_height/input_width: {H}×{W} is too small: {e}") from None
+    rows, cols = H_out * W_out, C * H * W
+    if rows * cols > settings.max_weight_matrix_cells:
+        raise ApiError(
+            422,
+            f"input_height/input_width: the matrix would be {rows}×{cols} = {rows * cols:,} cells, "
+            f"more than the limit max_weight_matrix_cells = {settings.max_weight_matrix_cells:,}",
+        )
+    kh, kw = layer.kernel_size
+    if rows * C * kh * kw > settings.max_weight_matrix_entries:
+        raise ApiError(
+            422,
+            f"input_height/input_width: the matrix would have up to {rows * C * kh * kw:,} "
+            f"non-zeros, more than the limit max_weight_matrix_entries = "
+            f"{settings.max_weight_matrix_entries:,}",
+        )
+    w = layer.params["weight"][f]  # w: (C, kh, kw)
+    b = float(layer.params["bias"][f]) if "bias" in layer.params else 0.0
+    return weight_matrix(w, b, (C, H, W), layer.stride, layer.padding, layer.dilation)
+
+
+@router.get(
+    "/{model_id}/layers/{index}/weight-matrix",
+    response_model=WeightMatrix,
+    responses=ERRORS,
+    summary="One conv filter as a sparse weight matrix M (M @ x.flatten() + bias = conv(x)[f])",
+)
+def weight_matrix_json(
+    ml: LayerDep,
+    settings: SettingsDep,
+    filter_: FilterQuery = 0,
+    input_height: SideQuery = None,
+    input_width: SideQuery = None,
+) -> dict:
+    wm = _weight_matrix(ml, settings, filter_, input_height, input_width)
+    layer = ml.layer
+    return {
+        **wm.to_dict(),
+        "layer": ml.index,
+        "filter": filter_,
+        "kernel_shape": [layer.in_channels, *layer.kernel_size],
+        "stride": list(layer.stride),
+        "padding": list(layer.padding),
+        "dilation": list(layer.dilation),
+        "num_structural_zeros": wm.rows * wm.cols - len(wm.entries),
+    }
+
+
+@router.get(
+    "/{model_id}/layers/{index}/weight-matrix.png",
+    response_class=Response,
+    responses={**PNG, **ERRORS},
+    summary="The weight matrix as an image: structural zeros grey, shared weights one colour",
+)
+def weight_matrix_png(
+    ml: LayerDep,
+    settings: SettingsDep,
+    filter_: FilterQuery = 0,
+    input_height: SideQuery = None,
+    input_width: SideQuery = None,
+) -> Response:
+    wm = _weight_matrix(ml, settings, filter_, input_height, input_width)
+    limit = settings.max_weight_matrix_png_side
+    if max(wm.rows, wm.cols) > limit:
+        raise ApiError(
+            422,
+            f"input_height/input_width: a {wm.rows}×{wm.cols} matrix is too large to draw, "
+            f"more than the limit max_weight_matrix_png_side = {limit} (the JSON has it all)",
+        )
+    title = f"{ml.entry.id} {ml.describe()}, filter {filter_}"
+    png = render.weight_matrix_png(wm, ml.layer.kernel_size, title)
+    return png_response(png, float(wm.kernel.min()), float(wm.kernel.max()))

@@ -1,0 +1,200 @@
+"""Pydantic models for every request and response body, so ``/docs`` is the API reference.
+
+Field names follow ``shared/docs/api.md``; arrays are nested lists in the order of the
+``shape`` beside them, PyTorch layout (activations ``(C, H, W)``, conv weights
+``(F, C, kh, kw)``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+LayerType = Literal[
+    "conv2d",
+    "relu",
+    "maxpool2d",
+    "avgpool2d",
+    "minpool2d",
+    "globalavgpool",
+    "globalmaxpool",
+    "flatten",
+    "dense",
+    "softmax",
+]
+
+Nested = list[Any]  # a nested list of floats, as deep as the ``shape`` beside it
+
+
+# -- requests -----------------------------------------------------------------------------
+
+
+class ImageInput(BaseModel):
+    """A drawing: exactly one of ``image`` or ``pixels``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"image": "data:image/png;base64,iVBORw0KGgo...", "preprocess": True},
+                {"pixels": [[0.0] * 8] * 8, "preprocess": False},
+            ]
+        }
+    )
+
+    image: str | None = Field(
+        None,
+        description="A PNG or JPEG as a data URL or bare base64. Dark ink on light, light ink "
+        "on dark, or ink in the alpha channel of a transparent canvas. Size limits: "
+        "`max_image_bytes`, `max_image_side` (see `GET /api/limits`).",
+    )
+    pixels: list[list[float]] | None = Field(
+        None,
+        description="A 2-D list of ink values in [0, 1] (1 = ink), each side from "
+        "`min_pixels_side` to `max_pixels_side`.",
+    )
+    preprocess: bool = Field(
+        True,
+        description="MNIST-style normalisation (crop to the ink, fit into 20×20, centre by mass "
+        "in 28×28); `false` only resizes to the model's input size.",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ImageInput:
+        if (self.image is None) == (self.pixels is None):
+            raise ValueError("give exactly one of `image` (base64 PNG/JPEG) or `pixels` (2-D list)")
+        return self
+
+
+# -- models -------------------------------------------------------------------------------
+
+
+class LayerInfo(BaseModel):
+    index: int
+    name: str
+    type: LayerType
+    config: dict[str, Any] = Field(
+        description="conv2d: in/out_channels, kernel_size, stride, padding, dilation [h, w]; "
+        "pooling: kernel_size, stride, padding; dense: in_features, out_features."
+    )
+    input_shape: list[int]
+    output_shape: list[int]
+    num_params: int
+
+
+class ModelInfo(BaseModel):
+    id: str
+    name: str
+    dataset: str | None
+    classes: list[str]
+    input_shape: list[int] = Field(description="[C, H, W]")
+    num_params: int
+    test_accuracy: float | None
+
+
+class ModelList(BaseModel):
+    models: list[ModelInfo]
+    default: str | None = Field(description="The id to show first, or null with no models.")
+
+
+class ModelDetail(ModelInfo):
+    layers: list[LayerInfo]
+    card: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Everything saved with the weights (dataset, accuracy, training history).",
+    )
+
+
+# -- running a model ----------------------------------------------------------------------
+
+
+class Prediction(BaseModel):
+    prediction: int = Field(description="Index of the most probable class.")
+    label: str = Field(description="Name of the predicted class.")
+    probabilities: list[float] = Field(description="One per class, in `classes` order.")
+    input: list[list[float]] = Field(
+        description="The H×W network input actually used, after preprocessing (1 = ink)."
+    )
+
+
+class LayerOutput(BaseModel):
+    index: int
+    name: str
+    type: LayerType
+    shape: list[int] = Field(description="(C, H, W) for maps, (n,) for vectors.")
+    min: float
+    max: float
+    data: Nested = Field(
+        description="The layer's output, nested in `shape` order, rounded to 5 significant "
+        "digits of the layer's largest magnitude."
+    )
+
+
+class Activations(Prediction):
+    layers: list[LayerOutput] = Field(description="One per layer, in order.")
+
+
+# -- weights ------------------------------------------------------------------------------
+
+
+class Filters(BaseModel):
+    index: int
+    name: str
+    type: LayerType
+    shape: list[int] = Field(description="conv2d: [F, C, kh, kw]; dense: [out, in].")
+    weights: Nested
+    bias: list[float] = Field(description="[F] (zeros if the layer has no bias).")
+    min: float = Field(description="Smallest weight.")
+    max: float = Field(description="Largest weight.")
+
+
+class WeightMatrix(BaseModel):
+    """One conv filter as a matrix: ``M[row, col] = kernel[k]`` for each ``[row, col, k]``."""
+
+    shape_in: list[int] = Field(description="[C, H, W]")
+    shape_out: list[int] = Field(description="[H_out, W_out]")
+    rows: int = Field(description="H_out * W_out")
+    cols: int = Field(description="C * H * W")
+    kernel: list[float] = Field(description="The filter's weights, k = c*kh*kw + a*kw + b.")
+    bias: float
+    entries: list[list[int]] = Field(description="[row, col, k] for every non-zero of M.")
+    layer: int = Field(description="The layer index.")
+    filter: int = Field(description="The output channel f.")
+    kernel_shape: list[int] = Field(description="[C, kh, kw]")
+    stride: list[int]
+    padding: list[int]
+    dilation: list[int]
+    num_structural_zeros: int = Field(description="rows * cols - len(entries)")
+
+
+# -- service ------------------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    engine_version: str
+    models_loaded: int
+    models: list[str]
+    model_errors: dict[str, str] = Field(
+        description="Model files found but not loaded, with the reason."
+    )
+
+
+class Limits(BaseModel):
+    """Every limit the API enforces; a request beyond one gets a 4xx naming it."""
+
+    max_request_bytes: int
+    max_image_bytes: int
+    max_image_side: int
+    min_pixels_side: int
+    max_pixels_side: int
+    max_conv_input_side: int
+    max_channels: int
+    max_kernel_side: int
+    max_weight_matrix_cells: int
+    max_weight_matrix_entries: int
+    max_weight_matrix_png_side: int
+
+
+class ErrorBody(BaseModel):
+    detail: str = Field(description="What is wrong, naming the field and the limit.")

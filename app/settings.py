@@ -1,0 +1,78 @@
+"""One settings object, read from ``CNN_EXPLORER_*`` environment variables.
+
+Every limit here is part of the API contract: ``GET /api/limits`` reports them, and every
+request that would exceed one is refused with a 4xx naming it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "CNN_EXPLORER_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Server address, where models and data live, and the input limits."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    models_dir: Path = REPO_ROOT / "models"
+    data_dir: Path = REPO_ROOT / "data"
+    static_dir: Path = REPO_ROOT / "static"
+    default_model: str = "mnist-cnn"
+    log_level: str = "info"
+
+    # Requests: whole body, and an ``image`` (decoded bytes, then pixels per side).
+    max_request_bytes: int = 8 * 1024 * 1024
+    max_image_bytes: int = 2 * 1024 * 1024
+    max_image_side: int = 2048
+    # ``pixels``: a 2-D list of ink values, each side in [min_pixels_side, max_pixels_side].
+    min_pixels_side: int = 8
+    max_pixels_side: int = 512
+    # Convolution anatomy (weight matrices, the playground).
+    max_conv_input_side: int = 64
+    max_channels: int = 64
+    max_kernel_side: int = 11
+    max_weight_matrix_cells: int = 2_000_000  # rows * cols of the dense matrix M
+    max_weight_matrix_entries: int = 200_000  # non-zeros listed in the JSON
+    max_weight_matrix_png_side: int = 4096  # rows or cols drawn, one pixel per cell at least
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Defaults overridden by ``CNN_EXPLORER_<FIELD>`` (e.g. ``CNN_EXPLORER_PORT=8080``).
+
+        Raises ``ValueError`` naming the variable when a value does not parse or is out of range.
+        """
+        environ = os.environ if environ is None else environ
+        values = {}
+        for field in fields(cls):
+            name = PREFIX + field.name.upper()
+            raw = environ.get(name)
+            if raw is None or raw == "":
+                continue
+            kind = type(field.default)
+            if kind is int:
+                try:
+                    values[field.name] = int(raw)
+                except ValueError:
+                    raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+                if values[field.name] < 0 or (values[field.name] == 0 and field.name != "port"):
+                    raise ValueError(f"{name} must be positive, got {raw!r}")
+            elif issubclass(kind, Path):
+                values[field.name] = Path(raw).expanduser()
+            else:
+                values[field.name] = raw
+        return cls(**values)
+
+    def limits(self) -> dict[str, int]:
+        """Every ``max_*`` / ``min_*`` limit by name (what ``GET /api/limits`` returns)."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name.startswith(("max_", "min_"))
+        }
