@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -100,18 +99,6 @@ def test_bad_strengths(batch, kwargs, message):
 def test_bad_shape():
     with pytest.raises(ValueError, match=r"\(4, 28, 28\)"):
         augment_batch(np.zeros((4, 28, 28), np.float32), np.random.default_rng(0))
-
-
-def test_fast_enough(batch):
-    rng = np.random.default_rng(0)
-    augment_batch(batch, rng)
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        augment_batch(batch, rng)
-        times.append(time.perf_counter() - start)
-    # a few ms on a quiet core (measured 4-11 ms); generous for a shared CI machine
-    assert np.median(times) < 0.1, f"median {1000 * np.median(times):.1f} ms for 256 images"
 
 
 # ------------------------------------------------------------------------------ warp_affine
