@@ -13,7 +13,7 @@ import engine
 from app.errors import ApiError, api_error_handler, validation_error_handler
 from app.middleware import BodyLimit, ServerTiming
 from app.registry import ModelRegistry
-from app.routes import health, limits, models, pages
+from app.routes import anatomy, health, limits, models, pages
 from app.settings import Settings
 
 
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ServerTiming)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
-    for module in (health, limits, models, pages):
+    for module in (health, limits, models, anatomy, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), "static")
     return app

@@ -194,6 +194,9 @@ class Limits(BaseModel):
     max_weight_matrix_cells: int
     max_weight_matrix_entries: int
     max_weight_matrix_png_side: int
+    max_conv_padding: int
+    max_conv_terms: int
+    max_pool_positions: int
 
 
 class ErrorBody(BaseModel):

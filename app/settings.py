@@ -41,6 +41,9 @@ class Settings:
     max_weight_matrix_cells: int = 2_000_000  # rows * cols of the dense matrix M
     max_weight_matrix_entries: int = 200_000  # non-zeros listed in the JSON
     max_weight_matrix_png_side: int = 4096  # rows or cols drawn, one pixel per cell at least
+    max_conv_padding: int = 11  # /api/conv padding per side
+    max_conv_terms: int = 100_000  # /api/conv steps: outputs × kernel weights written out
+    max_pool_positions: int = 100_000  # /api/pool steps: outputs × window positions
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -1,0 +1,101 @@
+"""Convolution anatomy: the playground (``/api/conv``, ``/api/pool``), the seeds' presets, a
+parameter count, and one filter of a real conv layer taken apart on a drawing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from app import anatomy
+from app.anatomy_schemas import (
+    ConvRequest,
+    ConvResponse,
+    LayerAnatomy,
+    LayerAnatomyRequest,
+    ParamsResponse,
+    PoolRequest,
+    PoolResponse,
+    Presets,
+)
+from app.deps import LayerDep, SettingsDep
+from app.routes.models import ERRORS, weight_matrix_json
+from app.settings import REPO_ROOT
+from engine.anatomy import PRESETS
+
+router = APIRouter(tags=["anatomy"])
+templates = Jinja2Templates(directory=REPO_ROOT / "templates")
+
+Size = Annotated[int, Query(ge=1, le=1_000_000)]
+
+
+@router.post(
+    "/api/conv",
+    response_model=ConvResponse,
+    responses=ERRORS,
+    summary="One filter on a small input: output, size formula, weight matrix, every step",
+)
+def conv(body: ConvRequest, settings: SettingsDep) -> dict:
+    return anatomy.conv(body, settings)
+
+
+@router.post(
+    "/api/pool",
+    response_model=PoolResponse,
+    responses=ERRORS,
+    response_model_by_alias=True,
+    summary="Pooling on a small input: output, size formula, every window and its winner",
+)
+def pool(body: PoolRequest, settings: SettingsDep) -> dict:
+    return anatomy.pool(body, settings)
+
+
+@router.get(
+    "/api/anatomy/presets",
+    response_model=Presets,
+    response_model_by_alias=True,
+    summary="The seed texts' worked examples for the playground",
+)
+def presets() -> dict:
+    return {
+        "conv": [{"name": name, **p} for name, p in PRESETS.items()],
+        "pool": anatomy.POOL_PRESETS,
+    }
+
+
+@router.get(
+    "/api/anatomy/params",
+    response_model=ParamsResponse,
+    responses=ERRORS,
+    summary="Parameters of a conv layer against a dense layer on the same image",
+)
+def params(
+    channels: Size = 3,
+    height: Size = 256,
+    width: Size = 256,
+    filters: Size = 1,
+    kernel_size: Annotated[int, Query(ge=1, le=1000)] = 5,
+    units: Size = 128,
+    bias: bool = False,
+) -> dict:
+    return anatomy.params_comparison(channels, height, width, filters, kernel_size, units, bias)
+
+
+@router.post(
+    "/api/models/{model_id}/layers/{index}/anatomy",
+    response_model=LayerAnatomy,
+    responses=ERRORS,
+    summary="One filter of a conv layer on a drawing: its input, matrix, feature map and "
+    "the check M @ x + b = feature map",
+)
+def layer_anatomy(ml: LayerDep, body: LayerAnatomyRequest, settings: SettingsDep) -> dict:
+    matrix = weight_matrix_json(ml, settings, body.filter)
+    return anatomy.layer(ml, body, settings, matrix)
+
+
+@router.get("/anatomy", response_class=HTMLResponse, include_in_schema=False)
+def anatomy_page(request: Request) -> HTMLResponse:
+    """The convolution anatomy page."""
+    return templates.TemplateResponse(request, "anatomy.html", {"page": "anatomy"})

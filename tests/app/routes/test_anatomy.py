@@ -1,0 +1,439 @@
+"""``/api/conv``, ``/api/pool``, the presets, the parameter count and a real layer's anatomy."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from engine.anatomy import PRESETS
+from engine.model import Sequential
+
+HYPER = ("input", "kernel", "bias", "stride", "padding", "dilation")
+TWO_CONVS = [
+    {
+        "type": "conv2d",
+        "name": "conv1",
+        "config": {"out_channels": 4, "kernel_size": 3, "padding": 1},
+    },
+    {"type": "relu", "name": "relu1"},
+    {"type": "maxpool2d", "name": "pool1", "config": {"kernel_size": 2}},
+    {"type": "conv2d", "name": "conv2", "config": {"out_channels": 6, "kernel_size": 3}},
+    {"type": "relu", "name": "relu2"},
+    {"type": "flatten", "name": "flatten"},
+    {"type": "dense", "name": "fc1", "config": {"out_features": 10}},
+    {"type": "softmax", "name": "softmax"},
+]
+
+
+def make_client(tmp_path, **limits) -> TestClient:
+    app = create_app(Settings(models_dir=tmp_path, **limits))
+    client = TestClient(app)
+    client.__enter__()
+    model = Sequential.from_spec(TWO_CONVS, (1, 28, 28), seed=7, name="two-convs")
+    for layer in model.layers:  # non-zero biases, so the check covers them
+        if "bias" in layer.params:
+            layer.params["bias"][:] = np.linspace(-0.3, 0.3, layer.params["bias"].size)
+    app.state.registry.add("two-convs", model)
+    return client
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    c = make_client(tmp_path_factory.mktemp("models"))
+    yield c
+    c.__exit__(None, None, None)
+
+
+def preset(name: str, **changes) -> dict:
+    return {**{k: PRESETS[name][k] for k in HYPER}, **changes}
+
+
+def conv(client, body) -> dict:
+    r = client.post("/api/conv", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def refused(client, path: str, body, status: int = 422) -> str:
+    """POST ``body`` (any JSON, NaN allowed), assert ``status`` and return ``detail``."""
+    r = client.post(
+        path,
+        content=json.dumps(body, allow_nan=True),
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == status, r.text
+    detail = r.json()["detail"]
+    assert isinstance(detail, str) and detail
+    return detail
+
+
+def matrix_times(matrix: dict, x) -> np.ndarray:
+    """``M @ x.flatten() + bias`` rebuilt from the JSON ``WeightMatrix``."""
+    m = np.zeros((matrix["rows"], matrix["cols"]))
+    for row, col, k in matrix["entries"]:
+        m[row, col] = matrix["kernel"][k]
+    return m @ np.asarray(x, dtype=float).reshape(-1) + matrix["bias"]
+
+
+# -- /api/conv: the contract's shapes -------------------------------------------------------
+
+
+def test_conv_response_has_the_contract_shapes(client):
+    d = conv(client, preset("seed000"))
+    assert d["output_shape"] == [2, 2] and np.shape(d["output"]) == (2, 2)
+    m = d["matrix"]
+    assert set(m) >= {"shape_in", "shape_out", "rows", "cols", "kernel", "bias", "entries"}
+    assert (m["shape_in"], m["shape_out"], m["rows"], m["cols"]) == ([1, 3, 3], [2, 2], 4, 9)
+    assert len(d["steps"]) == 4
+    for n, step in enumerate(d["steps"]):
+        assert step["output"] == list(divmod(n, 2))  # row-major
+        assert set(step) == {"output", "terms", "bias", "sum"}
+        assert len(step["terms"]) == 4
+        for t in step["terms"]:
+            assert set(t) == {"input", "x", "w", "product"} and t["product"] == t["x"] * t["w"]
+        i, j = step["output"]
+        assert step["sum"] == d["output"][i][j] == sum(t["product"] for t in step["terms"]) + 1
+    assert "H_out = ⌊(3 + 2·0 − 1·(2 − 1) − 1) / 1⌋ + 1 = 2" in d["formula"]
+
+
+def test_conv_accepts_2d_and_3d_grids_and_pairs(client):
+    flat = conv(client, {"input": [[1, 2, 3], [4, 5, 6]], "kernel": [[1, 1]], "stride": [1, 2]})
+    deep = conv(client, {"input": [[[1, 2, 3], [4, 5, 6]]], "kernel": [[[1, 1]]], "stride": [1, 2]})
+    assert flat["output"] == deep["output"] == [[3], [9]]
+    assert flat["stride"] == [1, 2] and flat["padding"] == [0, 0] and flat["dilation"] == [1, 1]
+    same = conv(client, {"input": [[1, 2, 3]] * 3, "kernel": [[0, 1, 0]] * 3, "padding": "same"})
+    assert same["output_shape"] == [3, 3] and same["padding"] == [1, 1]
+
+
+def test_a_padded_position_reads_zero_and_names_no_input(client):
+    d = conv(client, preset("seed000-padding"))
+    first = d["steps"][0]["terms"]
+    assert first[0] == {"input": None, "x": 0.0, "w": 1.0, "product": 0.0}
+    assert first[4]["input"] == [0, 0, 0] and first[4]["x"] == 1.0
+
+
+def test_one_step_on_request(client):
+    d = conv(client, preset("seed003-volume", step=[27, 3]))
+    assert d["output_shape"] == [28, 28] and len(d["steps"]) == 1
+    step = d["steps"][0]
+    assert step["output"] == [27, 3] and len(step["terms"]) == 75
+    assert step["sum"] == d["output"][27][3]
+    assert "out of" not in refused(client, "/api/conv", preset("seed000", step=[2, 0]))
+
+
+# -- the seeds, through the API -------------------------------------------------------------
+
+
+def test_seed002_gives_minus_34_and_minus_16(client):
+    d = conv(client, preset("seed002"))
+    assert d["output"][0] == [-34.0, -16.0]
+    first, second = d["steps"][0], d["steps"][1]
+    assert [t["product"] for t in first["terms"]] == [1 * 4, -5 * 5, -3 * 9, 7 * 2]
+    assert [t["product"] for t in second["terms"]] == [1 * 1, -5 * 2, -3 * 7, 7 * 2]
+    assert [t["input"] for t in second["terms"]] == [[0, 0, 2], [0, 0, 3], [0, 1, 2], [0, 1, 3]]
+
+
+def test_seed000_is_a_4x9_matrix_with_16_shared_entries(client):
+    d = conv(client, preset("seed000"))
+    m = d["matrix"]
+    assert (m["rows"], m["cols"], len(m["entries"])) == (4, 9, 16)
+    assert m["num_structural_zeros"] == 20 and m["kernel"] == [1.0, 2.0, 3.0, 4.0]
+    assert sorted(k for _, _, k in m["entries"]) == [0] * 4 + [1] * 4 + [2] * 4 + [3] * 4
+    assert [[c for r, c, _ in m["entries"] if r == row] for row in range(4)] == [
+        [0, 1, 3, 4],
+        [1, 2, 4, 5],
+        [3, 4, 6, 7],
+        [4, 5, 7, 8],
+    ]
+    assert d["output"] == [[38.0, 48.0], [68.0, 78.0]]  # αA + βB + γD + δE + b = 1+4+12+20+1
+    assert d["parameters"]["conv"] == 5 and d["parameters"]["dense"] == 4 * 9 + 4
+
+
+@pytest.mark.parametrize(
+    "name, shape",
+    [
+        ("seed000-padding", [3, 3]),
+        ("seed001-stride", [3, 3]),
+        ("seed004-1x1", [4, 4]),
+        ("seed003-volume", [28, 28]),
+    ],
+)
+def test_seed_presets_keep_their_sizes(client, name, shape):
+    d = conv(client, preset(name))
+    assert d["output_shape"] == shape and len(d["steps"]) == shape[0] * shape[1]
+    assert d["formula"].splitlines()[0].endswith(f"= {shape[0]}")
+
+
+def test_seed004_1x1_weights_the_channels(client):
+    d = conv(client, preset("seed004-1x1"))
+    x = np.asarray(PRESETS["seed004-1x1"]["input"])
+    assert np.array_equal(d["output"], x[0] - x[1] + 2 * x[2])
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_matrix_times_input_plus_bias_is_the_output(client, name):
+    d = conv(client, preset(name))
+    got = matrix_times(d["matrix"], d["input"])
+    assert np.allclose(got, np.asarray(d["output"]).reshape(-1), atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "stride, padding, dilation", [(1, 0, 1), (2, 1, 1), ([1, 2], [2, 0], [2, 1]), (3, 2, 2)]
+)
+def test_matrix_invariant_on_random_volumes(client, stride, padding, dilation):
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=(2, 7, 6)).round(3), rng.normal(size=(2, 3, 2)).round(3)
+    body = {"input": x.tolist(), "kernel": w.tolist(), "bias": -0.5}
+    d = conv(client, {**body, "stride": stride, "padding": padding, "dilation": dilation})
+    got = matrix_times(d["matrix"], x)
+    assert np.allclose(got, np.asarray(d["output"]).reshape(-1), atol=1e-9)
+    assert all(s["sum"] == d["output"][s["output"][0]][s["output"][1]] for s in d["steps"])
+
+
+# -- /api/pool ------------------------------------------------------------------------------
+
+
+def test_seed002_max_pooling(client):
+    r = client.post(
+        "/api/pool", json={"input": PRESETS["seed002"]["input"][0], "mode": "max", "kernel_size": 2}
+    )
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["output"] == [[9.0, 7.0], [8.0, 6.0]] and d["output_shape"] == [2, 2]
+    assert d["stride"] == [2, 2] and d["global"] is False
+    assert d["steps"][0] == {
+        "output": [0, 0],
+        "window": [[0, 0], [0, 1], [1, 0], [1, 1]],
+        "value": 9.0,
+        "source": [1, 0],
+    }
+    assert "= 2" in d["formula"]
+
+
+def test_pool_modes_and_global(client):
+    x = [[1.0, 2.0, 0.0], [4.0, -1.0, 3.0], [0.5, 0.5, 0.5]]
+    avg = client.post("/api/pool", json={"input": x, "mode": "avg", "kernel_size": 2, "stride": 1})
+    assert avg.status_code == 200
+    assert avg.json()["output"] == [[1.5, 1.0], [1.0, 0.75]]
+    assert all(s["source"] is None for s in avg.json()["steps"])
+    low = client.post("/api/pool", json={"input": x, "mode": "min", "global": True}).json()
+    assert low["output"] == [[-1.0]] and low["steps"][0]["source"] == [1, 1]
+    assert "global" in low["formula"] and len(low["steps"][0]["window"]) == 9
+
+
+def test_pool_presets_run(client):
+    for p in client.get("/api/anatomy/presets").json()["pool"]:
+        body = {k: p[k] for k in ("input", "mode", "kernel_size", "stride", "padding", "global")}
+        r = client.post("/api/pool", json=body)
+        assert r.status_code == 200, (p["name"], r.text)
+    assert client.get("/api/anatomy/presets").json()["pool"][0]["name"] == "seed002-max"
+
+
+# -- presets and parameters -----------------------------------------------------------------
+
+
+def test_presets_are_the_engines(client):
+    d = client.get("/api/anatomy/presets").json()
+    assert [p["name"] for p in d["conv"]] == list(PRESETS)
+    for p in d["conv"]:
+        assert {k: p[k] for k in (*HYPER, "description")} == PRESETS[p["name"]]
+
+
+def test_seed004_dense_layer_has_25_million_weights(client):
+    d = client.get("/api/anatomy/params?channels=3&height=256&width=256&units=128").json()
+    assert d["dense"] == 25_165_824 and d["conv"] == 75
+    assert "25,165,824" in d["dense_formula"]
+    with_bias = client.get("/api/anatomy/params?filters=6&units=128&bias=true").json()
+    assert with_bias["conv"] == 6 * (75 + 1) and with_bias["dense"] == 128 * (196_608 + 1)
+    assert client.get("/api/anatomy/params?channels=0").status_code == 422
+
+
+# -- limits ---------------------------------------------------------------------------------
+
+
+def test_limits_report_the_anatomy_caps(client):
+    limits = client.get("/api/limits").json()
+    for name in (
+        "max_conv_input_side",
+        "max_channels",
+        "max_kernel_side",
+        "max_conv_padding",
+        "max_conv_terms",
+        "max_pool_positions",
+    ):
+        assert isinstance(limits[name], int) and limits[name] > 0
+
+
+@pytest.mark.parametrize(
+    "body, limit",
+    [
+        ({"input": [[0.0] * 65] * 2, "kernel": [[1]]}, "max_conv_input_side = 64"),
+        ({"input": [[0.0]] * 65, "kernel": [[1]]}, "max_conv_input_side = 64"),
+        ({"input": [[[0.0]]] * 65, "kernel": [[[1]]] * 65}, "max_channels = 64"),
+        ({"input": [[0.0] * 20] * 20, "kernel": [[1] * 12] * 12}, "max_kernel_side = 11"),
+        ({"input": [[0.0]], "kernel": [[1]], "padding": 12}, "max_conv_padding = 11"),
+        ({"input": [[0.0]], "kernel": [[1]], "stride": 10**30}, "max_conv_input_side = 64"),
+        ({"input": [[0.0] * 64] * 64, "kernel": [[1] * 9] * 9}, "max_conv_terms = 100,000"),
+    ],
+)
+def test_conv_beyond_a_limit_is_413_naming_it(client, body, limit):
+    assert limit in refused(client, "/api/conv", body, 413)
+
+
+def test_limits_come_from_the_settings(tmp_path):
+    small = make_client(tmp_path, max_conv_terms=10, max_pool_positions=4)
+    detail = refused(small, "/api/conv", preset("seed000"), 413)
+    assert (
+        "2×2 outputs × 1·2·2 kernel weights = 16 terms" in detail
+        and "max_conv_terms = 10" in detail
+    )
+    assert len(conv(small, preset("seed000", step=[1, 1]))["steps"]) == 1
+    body = {"input": [[1.0, 2.0], [3.0, 4.0]], "kernel_size": 1}
+    assert "max_pool_positions = 4" not in refused(small, "/api/pool", {**body, "kernel_size": 3})
+    assert "max_pool_positions = 4" in refused(
+        small, "/api/pool", {"input": [[0.0] * 3] * 3, "kernel_size": 1, "stride": 1}, 413
+    )
+    small.__exit__(None, None, None)
+
+
+def test_a_huge_body_is_refused_before_parsing(client):
+    big = {"input": [[0.0] * 1000] * 2000, "kernel": [[1]]}  # 10 MB of JSON
+    assert "max_request_bytes" in refused(client, "/api/conv", big, 413)
+
+
+# -- bad input: 4xx naming the field --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ({"input": [[1, 2], [3]], "kernel": [[1]]}, ["input[1]", "has 1 numbers", "rectangular"]),
+        ({"input": [[[1, 2]], [[3, 4], [5, 6]]], "kernel": [[[1]]] * 2}, ["input[1]", "2 rows"]),
+        ({"input": [[1, float("nan")]], "kernel": [[1]]}, ["input[0][1]", "finite"]),
+        ({"input": [[1, 2]], "kernel": [[float("inf")]]}, ["kernel[0][0]", "finite"]),
+        ({"input": [[1, 2]], "kernel": [[1]], "bias": float("nan")}, ["bias", "finite"]),
+        ({"input": [[1, "a"]], "kernel": [[1]]}, ["input[0][1]", "number"]),
+        ({"input": [[[[1]]]], "kernel": [[1]]}, ["input", "(C, H, W)"]),
+        ({"input": [], "kernel": [[1]]}, ["input", "non-empty"]),
+        ({"input": [[1, 2]], "kernel": [[1]], "stride": 0}, ["stride", ">= 1", "never move"]),
+        ({"input": [[1, 2]], "kernel": [[1]], "stride": -1}, ["stride", ">= 1"]),
+        ({"input": [[1, 2]], "kernel": [[1]], "stride": [1, 2, 3]}, ["stride", "pair"]),
+        ({"input": [[1, 2]], "kernel": [[1]], "dilation": 0}, ["dilation", ">= 1"]),
+        ({"input": [[1, 2]], "kernel": [[1]], "padding": -1}, ["padding", ">= 0"]),
+        ({"input": [[1, 2]], "kernel": [[1, 1]], "padding": "same"}, ["padding", "odd"]),
+        ({"input": [[1, 2]], "kernel": [[1]], "padding": "full"}, ["padding"]),
+        (
+            {"input": [[[1, 2]]] * 3, "kernel": [[[1]]] * 2},
+            ["kernel", "2 channels", "input has 3"],
+        ),
+        (
+            {"input": [[1, 2, 3]] * 3, "kernel": [[1] * 5] * 5, "padding": 0},
+            ["kernel height 5", "spans 5 rows", "padded input has only 3 (3 + 2·0)"],
+        ),
+        (
+            {"input": [[1, 2, 3]] * 3, "kernel": [[1] * 3] * 3, "dilation": 2},
+            ["kernel height 3 (dilation 2) spans 5 rows", "only 3 (3 + 2·0)"],
+        ),
+        ({"kernel": [[1]]}, ["input", "required"]),
+    ],
+)
+def test_bad_conv_input_is_422_naming_the_field(client, body, words):
+    detail = refused(client, "/api/conv", body)
+    for word in words:
+        assert word in detail, detail
+
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ({"input": [[1, 2], [3, 4]], "mode": "median"}, ["mode"]),
+        ({"input": [[[1, 2], [3, 4]]]}, ["input", "(H, W)"]),
+        ({"input": [[1, 2], [3, 4]], "kernel_size": 2, "padding": 2}, ["padding", "half"]),
+        ({"input": [[1, 2], [3, 4]], "kernel_size": 3}, ["kernel height 3", "only 2 (2 + 2·0)"]),
+        ({"input": [[1, 2], [3, 4]], "stride": 0}, ["stride", ">= 1"]),
+        ({"input": [[1, 2], [3]]}, ["input[1]", "rectangular"]),
+    ],
+)
+def test_bad_pool_input_is_422_naming_the_field(client, body, words):
+    detail = refused(client, "/api/pool", body)
+    for word in words:
+        assert word in detail, detail
+
+
+def test_pool_kernel_beyond_the_limit(client):
+    assert "max_kernel_side = 11" in refused(
+        client, "/api/pool", {"input": [[0.0] * 20] * 20, "kernel_size": 12}, 413
+    )
+
+
+# -- a real layer ---------------------------------------------------------------------------
+
+DIGIT = np.zeros((28, 28))
+DIGIT[5:23, 12:16] = 1.0  # a "1"
+
+
+@pytest.mark.parametrize(
+    "index, shape_in, shape_out", [(0, [1, 28, 28], [28, 28]), (3, [4, 14, 14], [12, 12])]
+)
+def test_matrix_times_the_layer_input_is_the_feature_map(client, index, shape_in, shape_out):
+    r = client.post(
+        f"/api/models/two-convs/layers/{index}/anatomy",
+        json={"pixels": DIGIT.tolist(), "preprocess": False, "filter": 1},
+    )
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["layer"]["index"] == index and d["layer"]["type"] == "conv2d" and d["filter"] == 1
+    assert list(np.shape(d["input"])) == shape_in and list(np.shape(d["feature_map"])) == shape_out
+    assert d["matrix"]["shape_in"] == shape_in and d["matrix"]["filter"] == 1
+    assert d["matches"] is True and d["max_abs_diff"] < 1e-5 <= d["tolerance"]
+    # recomputed here from the JSON alone (input and feature map are rounded to 5 digits)
+    got = matrix_times(d["matrix"], d["input"])
+    scale = max(1.0, np.abs(d["feature_map"]).max())
+    assert np.allclose(got, np.asarray(d["feature_map"]).reshape(-1), atol=1e-3 * scale)
+    i, j = d["output"]
+    assert d["feature_map"][i][j] == max(max(row) for row in d["feature_map"])  # the strongest
+    assert math.isclose(d["step"]["sum"], d["feature_map"][i][j], abs_tol=1e-4 * scale)
+    assert len(d["step"]["terms"]) == d["matrix"]["kernel_shape"][0] * 9
+
+
+def test_layer_anatomy_of_a_chosen_output_and_a_drawn_image(client):
+    r = client.post(
+        "/api/models/two-convs/layers/0/anatomy",
+        json={"pixels": DIGIT.tolist(), "filter": 3, "output": [0, 0]},
+    )
+    d = r.json()
+    assert r.status_code == 200 and d["output"] == [0, 0] and d["step"]["output"] == [0, 0]
+    padded = [t for t in d["step"]["terms"] if t["input"] is None]
+    assert len(padded) == 5  # the top-left 3×3 window with padding 1 reads 5 padded zeros
+
+
+@pytest.mark.parametrize(
+    "path, body, status, words",
+    [
+        ("/api/models/two-convs/layers/1/anatomy", {}, 404, ["index", "not a conv2d", "0 (conv1)"]),
+        ("/api/models/two-convs/layers/0/anatomy", {"filter": 4}, 422, ["filter", "0 to 3"]),
+        ("/api/models/two-convs/layers/0/anatomy", {"filter": -1}, 422, ["filter"]),
+        ("/api/models/two-convs/layers/0/anatomy", {"output": [28, 0]}, 422, ["output", "28×28"]),
+        ("/api/models/two-convs/layers/0/anatomy", {"output": [1]}, 422, ["output"]),
+        ("/api/models/two-convs/layers/9/anatomy", {}, 404, ["index"]),
+        ("/api/models/nope/layers/0/anatomy", {}, 404, ["model_id", "nope"]),
+    ],
+)
+def test_bad_layer_anatomy_requests(client, path, body, status, words):
+    detail = refused(client, path, {"pixels": DIGIT.tolist(), **body}, status)
+    for word in words:
+        assert word in detail, detail
+
+
+def test_the_endpoints_are_documented(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/conv", "/api/pool", "/api/models/{model_id}/layers/{index}/anatomy"):
+        op = paths[path]["post"]
+        assert "$ref" in json.dumps(op["requestBody"]) and "200" in op["responses"]
+    assert "/api/anatomy/presets" in paths and "/api/anatomy/params" in paths
