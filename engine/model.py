@@ -121,14 +121,24 @@ class Sequential:
     def ends_in_softmax(self) -> bool:
         return isinstance(self.layers[-1], Softmax)
 
-    def backward(self, dout: np.ndarray, stop: int | None = None) -> None:
-        """Back-propagate ``dout`` (gradient of the output of layer ``stop - 1``), filling grads.
+    def backward(
+        self,
+        dout: np.ndarray,
+        stop: int | None = None,
+        start: int = 0,
+        input_grad: bool = False,
+    ) -> np.ndarray | None:
+        """Back-propagate ``dout`` (gradient of the output of layer ``stop - 1``) through layers
+        ``[start, stop)``, filling their grads (after a ``forward(train=True)``).
 
-        The first layer's input gradient is skipped: nothing needs it during training.
+        Training skips the input gradient of layer ``start``: nothing needs it. With
+        ``input_grad`` it is computed and returned — ``dL/dx`` for the input of layer ``start``,
+        shaped like it (``(N, C, H, W)`` for ``start=0``): saliency, Grad-CAM and friends.
         """
         layers = self.layers[:stop]
-        for i in range(len(layers) - 1, -1, -1):
-            dout = layers[i].backward(dout, need_dx=i > 0)
+        for i in range(len(layers) - 1, start - 1, -1):
+            dout = layers[i].backward(dout, need_dx=input_grad or i > start)
+        return dout if input_grad else None
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """Forward to the logits (before any final softmax), loss, backward; grads are filled.

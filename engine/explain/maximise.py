@@ -1,0 +1,125 @@
+"""Activation maximisation: the input a filter responds to most, found by gradient ascent.
+
+Starting from faint seeded noise, each step (for every filter at once, one image per filter)::
+
+    shift the image by a random jitter (≤ ``jitter`` px), forward, back-propagate the objective,
+    shift the gradient back;  x += lr * g / rms(g) - l2 * x;  every ``blur_every`` steps a
+    3×3 binomial blur;  clip to [0, 1]
+
+The objective is the activation of filter ``f``'s centre unit (``"center"``, the default: one
+instance of the pattern, inside that unit's receptive field) or its mean over the whole map
+(``"mean"``: a tiled texture; weaker for deep filters, whose mean is hard to raise everywhere).
+A dense layer's unit ``f`` has one activation, so there the two are the same. Jitter and blur
+are the regularisers that keep the image from turning into high-frequency noise; the L2 decay
+pulls unused pixels back to the blank (0) background.
+The same ``seed`` gives the same images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.explain.common import detached
+from engine.model import Sequential
+
+OBJECTIVES = ("mean", "center")
+
+
+def blur(x: np.ndarray) -> np.ndarray:
+    """3×3 binomial blur ``[1, 2, 1] / 4`` in each direction, edges replicated. (N, C, H, W)."""
+    p = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), mode="edge")
+    v = (p[:, :, :-2] + 2 * p[:, :, 1:-1] + p[:, :, 2:]) / 4  # (N, C, H, W + 2)
+    return (v[..., :-2] + 2 * v[..., 1:-1] + v[..., 2:]) / 4  # (N, C, H, W)
+
+
+def _objective_grad(shape: tuple[int, ...], filters: np.ndarray, objective: str, dtype):
+    """d objective / d A for A: (N, F, h, w) or (N, F): one image per filter in ``filters``."""
+    d = np.zeros(shape, dtype=dtype)
+    rows = np.arange(len(filters))
+    if len(shape) == 2:
+        d[rows, filters] = 1
+    elif objective == "mean":
+        d[rows, filters] = 1.0 / (shape[2] * shape[3])
+    else:
+        d[rows, filters, shape[2] // 2, shape[3] // 2] = 1
+    return d
+
+
+def _objective(A: np.ndarray, filters: np.ndarray, objective: str) -> np.ndarray:
+    """A: (N, F, h, w) or (N, F) → (N,) the objective of image n for filter ``filters[n]``."""
+    a = A[np.arange(len(filters)), filters]  # (N, h, w) or (N,)
+    if a.ndim == 1:
+        return a
+    if objective == "mean":
+        return a.mean(axis=(1, 2))
+    return a[:, a.shape[1] // 2, a.shape[2] // 2]
+
+
+@dataclass
+class Maximised:
+    """images: (n, C, H, W) in [0, 1], one per filter; initial, activation: (n,) the objective
+    before and after; history: (steps + 1, n) the objective along the way (without jitter)."""
+
+    images: np.ndarray
+    filters: np.ndarray
+    initial: np.ndarray
+    activation: np.ndarray
+    history: np.ndarray
+    layer: int
+    objective: str
+    seed: int
+
+
+def maximise_activation(
+    model: Sequential,
+    layer: int,
+    filters=None,
+    steps: int = 48,
+    lr: float = 0.1,
+    l2: float = 0.01,
+    jitter: int = 1,
+    blur_every: int = 4,
+    objective: str = "center",
+    seed: int = 0,
+) -> Maximised:
+    """Images maximising each of ``filters`` (default: all) of ``layer``'s output."""
+    n_layers = len(model.layers)
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
+        raise ValueError(f"layer must be an index in 0..{n_layers - 1}, got {layer!r}")
+    if not 0 <= layer < n_layers or model.layers[layer].type == "softmax":
+        raise ValueError(f"layer must be an index in 0..{n_layers - 1} (not softmax), got {layer}")
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+    out_shape = model.shapes[layer + 1]
+    F = out_shape[0]
+    filters = np.arange(F) if filters is None else np.atleast_1d(np.asarray(filters))
+    if not np.issubdtype(filters.dtype, np.integer) or filters.min() < 0 or filters.max() >= F:
+        raise ValueError(f"filters must be indices in 0..{F - 1}, got {filters.tolist()!r}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+    rng = np.random.default_rng(seed)
+    dtype = model.layers[0].params.get("weight", np.zeros(0, np.float32)).dtype
+    x = (0.1 * rng.random((len(filters), *model.input_shape))).astype(dtype)  # (n, C, H, W)
+    net, stop = detached(model), layer + 1
+
+    def measure(img):
+        return _objective(net.forward(img, stop=stop), filters, objective)
+
+    history = [measure(x)]
+    for t in range(steps):
+        dy, dx = rng.integers(-jitter, jitter + 1, size=2) if jitter else (0, 0)
+        shifted = np.roll(x, (dy, dx), axis=(2, 3))
+        A = net.forward(shifted, train=True, stop=stop)
+        dA = _objective_grad(A.shape, filters, objective, A.dtype)
+        g = net.backward(dA, stop=stop, input_grad=True)
+        g = np.roll(g, (-dy, -dx), axis=(2, 3))  # back to the unshifted image
+        rms = np.sqrt((g**2).mean(axis=(1, 2, 3), keepdims=True)) + 1e-8  # (n, 1, 1, 1)
+        x = x + lr * g / rms - l2 * x
+        if blur_every and (t + 1) % blur_every == 0:
+            x = blur(x)
+        x = np.clip(x, 0, 1).astype(dtype)
+        history.append(measure(x))
+    history = np.stack(history)  # (steps + 1, n)
+    return Maximised(x, filters, history[0], history[-1], history, int(layer), objective, seed)

@@ -1,0 +1,46 @@
+"""Small float64 networks for the explanation tests (shared by tests/engine/test_explain_*.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.model import Sequential
+
+SMALL = [
+    {
+        "type": "conv2d",
+        "name": "conv1",
+        "config": {"out_channels": 3, "kernel_size": 3, "padding": 1},
+    },
+    {"type": "relu", "name": "relu1"},
+    {"type": "maxpool2d", "name": "pool1", "config": {"kernel_size": 2}},
+    {"type": "conv2d", "name": "conv2", "config": {"out_channels": 4, "kernel_size": 3}},
+    {"type": "relu", "name": "relu2"},
+    {"type": "flatten", "name": "flatten"},
+    {"type": "dense", "name": "fc1", "config": {"out_features": 5}},
+    {"type": "softmax", "name": "softmax"},
+]
+
+
+def float64(model: Sequential) -> Sequential:
+    """Turn every parameter of ``model`` into float64 (in place) and return it."""
+    for layer in model.layers:
+        for k, p in layer.params.items():
+            layer.params[k] = p.astype(np.float64)
+    return model
+
+
+def small_model(seed: int = 0, side: int = 8) -> Sequential:
+    """conv3×3(3) → relu → pool2 → conv3×3(4) → relu → dense(5) → softmax on (1, side, side),
+    float64, with non-zero biases so no unit sits exactly at a ReLU kink."""
+    model = float64(Sequential.from_spec(SMALL, input_shape=(1, side, side), seed=seed))
+    rng = np.random.default_rng(seed + 100)
+    for layer in model.layers:
+        if "bias" in layer.params:
+            layer.params["bias"][...] = rng.uniform(-0.1, 0.2, layer.params["bias"].shape)
+    return model
+
+
+def random_input(n: int = 1, side: int = 8, seed: int = 1) -> np.ndarray:
+    """(n, 1, side, side) float64 in [0, 1]."""
+    return np.random.default_rng(seed).random((n, 1, side, side))
