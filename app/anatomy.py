@@ -26,6 +26,7 @@ from engine.anatomy import (
     steps,
     weight_matrix,
 )
+from engine.anatomy.windows import geometry, windows
 from engine.shapes import conv_padding, pair
 
 MAX_DEPTH = 5  # deeper nesting is reported as such, not walked
@@ -201,13 +202,28 @@ def conv(body, settings: Settings) -> dict:
 
 
 def _steps(x, w, b, hyper, only) -> list[dict]:
-    """Every step, or only output ``only = [i, j]``'s."""
+    """Every step, or only output ``only = [i, j]``'s, each with its ``window``."""
     if only is not None:
-        return [equation(x, w, b, only[0], only[1], **hyper).to_dict()]
-    try:
-        return [s.to_dict() for s in steps(x, w, b, **hyper)]
-    except ValueError as e:  # the engine's own cap, should the settings allow more
-        raise ApiError(413, f"input/kernel: {e}") from None
+        found = [equation(x, w, b, only[0], only[1], **hyper)]
+    else:
+        try:
+            found = steps(x, w, b, **hyper)
+        except ValueError as e:  # the engine's own cap, should the settings allow more
+            raise ApiError(413, f"input/kernel: {e}") from None
+    return with_windows(found, x.shape, w.shape, hyper)
+
+
+def with_windows(found, x_shape, w_shape, hyper) -> list[dict]:
+    """``Step`` dicts plus ``window``: ``[c, r, s]`` of every term, padded positions too
+    (``r``, ``s`` outside the input there), so a page can draw the window on the padded input."""
+    g = geometry(x_shape, w_shape, **hyper)
+    win = windows(g)  # win.c, win.r, win.s: (P, K)
+    out = []
+    for step in found:
+        row = step.output[0] * g.W_out + step.output[1]
+        window = np.stack([win.c[row], win.r[row], win.s[row]], axis=1)  # window: (K, 3)
+        out.append({**step.to_dict(), "window": window.tolist()})
+    return out
 
 
 def parameters(C: int, kh: int, kw: int, rows: int, cols: int) -> dict:
@@ -357,7 +373,9 @@ def layer(ml, body, settings: Settings, matrix: dict) -> dict:
         "feature_max": float(fmap.max()),
         "formula": conv_formula(H, W, conv_layer.kernel_size, **hyper),
         "output": [i, j],
-        "step": equation(x_in[0], w, b, i, j, **hyper).to_dict(),
+        "step": with_windows([equation(x_in[0], w, b, i, j, **hyper)], (C, H, W), w.shape, hyper)[
+            0
+        ],
         "max_abs_diff": diff,
         "tolerance": tolerance,
         "matches": diff <= tolerance,

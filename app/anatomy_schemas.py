@@ -91,6 +91,10 @@ class Step(BaseModel):
     terms: list[Term] = Field(description="One per kernel weight, k = c*kh*kw + a*kw + b.")
     bias: float
     sum: float
+    window: list[list[int]] = Field(
+        description="`[c, r, s]` of every term in kernel order, padded positions included "
+        "(their `r`, `s` lie outside the input): where the window sits on the padded input."
+    )
 
 
 class MatrixCore(BaseModel):

@@ -98,4 +98,4 @@ def layer_anatomy(ml: LayerDep, body: LayerAnatomyRequest, settings: SettingsDep
 @router.get("/anatomy", response_class=HTMLResponse, include_in_schema=False)
 def anatomy_page(request: Request) -> HTMLResponse:
     """The convolution anatomy page."""
-    return templates.TemplateResponse(request, "anatomy.html", {"page": "anatomy"})
+    return templates.TemplateResponse(request, "anatomy.html", {"active": "anatomy"})

@@ -93,7 +93,7 @@ def test_conv_response_has_the_contract_shapes(client):
     assert len(d["steps"]) == 4
     for n, step in enumerate(d["steps"]):
         assert step["output"] == list(divmod(n, 2))  # row-major
-        assert set(step) == {"output", "terms", "bias", "sum"}
+        assert set(step) == {"output", "terms", "bias", "sum", "window"}
         assert len(step["terms"]) == 4
         for t in step["terms"]:
             assert set(t) == {"input", "x", "w", "product"} and t["product"] == t["x"] * t["w"]
@@ -437,3 +437,15 @@ def test_the_endpoints_are_documented(client):
         op = paths[path]["post"]
         assert "$ref" in json.dumps(op["requestBody"]) and "200" in op["responses"]
     assert "/api/anatomy/presets" in paths and "/api/anatomy/params" in paths
+
+
+def test_each_step_says_where_its_window_sits_on_the_padded_input(client):
+    d = conv(client, preset("seed000-padding"))
+    first, last = d["steps"][0], d["steps"][-1]
+    assert first["window"][0] == [0, -1, -1] and first["window"][-1] == [0, 1, 1]
+    assert last["window"][-1] == [0, 3, 3]  # past the bottom-right corner: padding
+    for step in d["steps"]:
+        for (c, r, s), t in zip(step["window"], step["terms"], strict=True):
+            assert t["input"] == ([c, r, s] if 0 <= r < 3 and 0 <= s < 3 else None)
+    strided = conv(client, preset("seed002"))["steps"][1]["window"]
+    assert strided == [[0, 0, 2], [0, 0, 3], [0, 1, 2], [0, 1, 3]]
