@@ -1,4 +1,8 @@
-"""Shared dependencies as ``Annotated`` aliases: settings, the registry, a model, a layer."""
+"""Shared dependencies as ``Annotated`` aliases: settings, the registry, a model, a layer.
+
+They are ``async`` because they only look things up: a plain ``def`` dependency would cost a
+round trip through the thread pool on every request.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,11 @@ from app.settings import Settings
 from engine.layers import Layer
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_registry(request: Request) -> ModelRegistry:
+async def get_registry(request: Request) -> ModelRegistry:
     return request.app.state.registry
 
 
@@ -24,7 +28,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
 
 
-def get_model(
+async def get_model(
     registry: RegistryDep,
     model_id: Annotated[str, Path(description="A model id, e.g. `mnist-cnn`.")],
 ) -> LoadedModel:
@@ -54,7 +58,7 @@ class ModelLayer:
         return f"layer {self.index} ({self.layer.name}, {self.layer.type})"
 
 
-def get_layer(
+async def get_layer(
     entry: ModelDep,
     index: Annotated[int, Path(description="Layer index, 0 = the first layer.")],
 ) -> ModelLayer:

@@ -89,8 +89,12 @@ def open_image(data: bytes, max_side: int) -> np.ndarray:
             return np.asarray(img)
     except ApiError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ApiError(413, f"image: too many pixels to decode safely ({e})") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ApiError(
+            413,
+            f"image: its header claims too many pixels to decode safely; the limit is "
+            f"max_image_side = {max_side} on either side",
+        ) from None
     except Exception as e:  # any failure to decode untrusted bytes is the bytes' fault
         raise ApiError(
             422, f"image: the {kind} could not be decoded (truncated or corrupt: {e})"

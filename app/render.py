@@ -230,17 +230,28 @@ def filters_png(w: np.ndarray, title: str) -> bytes:
     return grid_png(w[None], [label], title, scale, cell=cell)
 
 
+@cache
 def kernel_colours(K: int) -> np.ndarray:
-    """``(K, 3)`` uint8, a distinct colour per kernel weight index ``k``.
+    """``(K, 3)`` uint8, a distinct colour per kernel weight index ``k``; none of them grey.
 
-    Hues step by the golden angle so neighbouring indices differ most; saturation and value
-    cycle too, so no two of the first thousands coincide and none is grey.
+    Hues step by the golden angle, so neighbouring indices differ most; saturation and
+    brightness cycle through three levels each. The few colours that still coincide after
+    rounding to 8 bits (hundreds of weights) are nudged apart by one step of blue.
     """
     k = np.arange(K)
     hue = (k * 0.6180339887498949) % 1.0
-    sat = 0.95 - 0.3 * ((k // 7) % 3) / 2
-    val = 0.95 - 0.3 * ((k // 3) % 3) / 2
-    return _hsv_to_rgb(hue, sat, val)
+    sat = np.array([0.95, 0.75, 0.6])[k % 3]
+    val = np.array([0.95, 0.8, 0.65])[(k // 3) % 3]
+    rgb = _hsv_to_rgb(hue, sat, val)
+    seen: set[tuple[int, int, int]] = set()
+    for i in range(K):
+        colour = tuple(int(v) for v in rgb[i])
+        while colour in seen:
+            colour = (colour[0], colour[1], (colour[2] + 1) % 256)
+        seen.add(colour)
+        rgb[i] = colour
+    rgb.flags.writeable = False  # cached: shared by every caller
+    return rgb
 
 
 def _hsv_to_rgb(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:

@@ -1,0 +1,440 @@
+"""``/api/models``: listing, detail, running a model on a drawing, weights, weight matrices."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.anatomy import weight_matrix
+from engine.preprocess import preprocess
+from tests.app.conftest import TINY_ID, data_url, draw_seven, png, tiny_model, with_header_size
+
+API = f"/api/models/{TINY_ID}"
+MODEL_INFO = {"id", "name", "dataset", "classes", "input_shape", "num_params", "test_accuracy"}
+LAYER_INFO = {"index", "name", "type", "config", "input_shape", "output_shape", "num_params"}
+LAYER_TYPES = {
+    "conv2d", "relu", "maxpool2d", "avgpool2d", "minpool2d", "globalavgpool", "globalmaxpool",
+    "flatten", "dense", "softmax",
+}  # fmt: skip
+N_LAYERS = 8  # conv, relu, pool, conv, relu, flatten, dense, softmax
+CONV_LAYERS = (0, 3)
+
+
+def seven_pixels() -> list[list[float]]:
+    return (1 - np.asarray(draw_seven(56), dtype=np.float64) / 255).tolist()
+
+
+def refused(response, status: int, *words: str) -> str:
+    """Assert ``response`` is ``status`` with a ``detail`` string containing ``words``."""
+    assert response.status_code == status, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, str)
+    for word in words:
+        assert word in detail, detail
+    return detail
+
+
+def decode_png(response) -> Image.Image:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/png"
+    img = Image.open(io.BytesIO(response.content))
+    img.load()
+    return img
+
+
+# -- listing and detail -------------------------------------------------------------------
+
+
+def test_list_models(client, model):
+    r = client.get("/api/models")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["default"] == TINY_ID
+    (info,) = body["models"]
+    assert set(info) == MODEL_INFO
+    assert info["id"] == TINY_ID
+    assert info["name"] == "Tiny test CNN"
+    assert info["dataset"] == "none"
+    assert info["classes"] == [str(i) for i in range(10)]
+    assert info["input_shape"] == [1, 28, 28]
+    assert info["num_params"] == model.num_params
+    assert info["test_accuracy"] == 0.5
+
+
+def test_model_detail_has_the_layers(client, model):
+    r = client.get(API)
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) >= MODEL_INFO
+    assert len(body["layers"]) == N_LAYERS
+    assert all(set(layer) == LAYER_INFO for layer in body["layers"])
+    assert all(layer["type"] in LAYER_TYPES for layer in body["layers"])
+    assert body["layers"] == model.layer_info()
+    conv = body["layers"][3]["config"]
+    assert conv["kernel_size"] == [3, 3] and conv["stride"] == [2, 2]
+    assert {"in_channels", "out_channels", "padding", "dilation"} <= set(conv)
+    assert body["layers"][2]["config"] == {
+        "kernel_size": [2, 2],
+        "stride": [2, 2],
+        "padding": [0, 0],
+    }
+    assert body["layers"][6]["config"]["out_features"] == 10
+    assert body["card"]["description"] == "a card beside the weights"
+
+
+def test_one_layer(client, model):
+    r = client.get(f"{API}/layers/3")
+    assert r.status_code == 200
+    assert r.json() == model.layer_info()[3]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/models/nope"),
+        ("post", "/api/models/nope/predict"),
+        ("post", "/api/models/nope/activations"),
+        ("post", "/api/models/nope/layers/0/feature-maps.png"),
+        ("get", "/api/models/nope/layers/0/filters"),
+        ("get", "/api/models/nope/layers/0/filters.png"),
+        ("get", "/api/models/nope/layers/0/weight-matrix"),
+        ("get", "/api/models/nope/layers/0/weight-matrix.png"),
+    ],
+)
+def test_unknown_model_is_404_naming_it(client, method, path):
+    kwargs = {"json": {"pixels": [[0.0] * 8] * 8}} if method == "post" else {}
+    refused(getattr(client, method)(path, **kwargs), 404, "'nope'", "tiny")
+
+
+@pytest.mark.parametrize("index", [N_LAYERS, 99, -1])
+@pytest.mark.parametrize("what", ["", "/filters", "/filters.png", "/weight-matrix"])
+def test_unknown_layer_is_404_naming_the_range(client, index, what):
+    refused(client.get(f"{API}/layers/{index}{what}"), 404, f"layers 0 to {N_LAYERS - 1}")
+
+
+def test_layer_index_must_be_an_integer(client):
+    refused(client.get(f"{API}/layers/abc/filters"), 422, "index (path)")
+
+
+# -- predict ------------------------------------------------------------------------------
+
+
+def test_predict_from_pixels(client, model):
+    r = client.post(f"{API}/predict", json={"pixels": seven_pixels()})
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) == {"prediction", "label", "probabilities", "input"}
+    probs = np.asarray(body["probabilities"])
+    assert probs.shape == (10,) and probs.sum() == pytest.approx(1.0, abs=1e-5)
+    assert body["prediction"] == int(np.argmax(probs))
+    assert body["label"] == str(body["prediction"])
+    x = np.asarray(body["input"])
+    assert x.shape == (28, 28) and x.min() >= 0 and x.max() <= 1 and x.max() > 0.9
+    expected = model.predict_proba(x[None, None].astype(np.float32))[0]
+    np.testing.assert_allclose(probs, expected, atol=1e-3)  # input is rounded to 3 decimals
+
+
+def test_predict_without_preprocessing_only_resizes(client):
+    pixels = np.zeros((28, 28))
+    pixels[0:4, 0:4] = 1.0  # preprocessing would move this to the centre
+    r = client.post(f"{API}/predict", json={"pixels": pixels.tolist(), "preprocess": False})
+    assert r.status_code == 200
+    np.testing.assert_array_equal(np.asarray(r.json()["input"]), pixels)
+
+
+def test_blank_drawing_is_valid(client):
+    r = client.post(f"{API}/predict", json={"pixels": [[0.0] * 28] * 28})
+    assert r.status_code == 200
+    assert not np.asarray(r.json()["input"]).any()
+
+
+def test_predict_from_png_data_url_and_bare_base64_and_jpeg(client):
+    data = png(draw_seven())
+    results = [
+        client.post(f"{API}/predict", json={"image": image}).json()
+        for image in (
+            data_url(data),
+            base64.b64encode(data).decode(),
+            data_url(png(draw_seven().convert("RGB"), "JPEG"), "image/jpeg"),
+        )
+    ]
+    assert results[0] == results[1]
+    # JPEG's ringing shifts grey levels a little (and the untrained model's guess with them)
+    assert len(results[2]["probabilities"]) == 10
+    jpeg, exact = np.ravel(results[2]["input"]), np.ravel(results[0]["input"])
+    assert np.corrcoef(jpeg, exact)[0, 1] > 0.9
+
+
+def test_dark_on_light_light_on_dark_and_transparent_canvas_predict_the_same(client):
+    transparent = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+    transparent.putalpha(draw_seven(ink=255, background=0))
+    images = [draw_seven(ink=0, background=255), draw_seven(ink=255, background=0), transparent]
+    results = [
+        client.post(f"{API}/predict", json={"image": data_url(png(img))}).json() for img in images
+    ]
+    assert results[0]["prediction"] == results[1]["prediction"] == results[2]["prediction"]
+    for other in results[1:]:
+        np.testing.assert_allclose(other["probabilities"], results[0]["probabilities"], atol=1e-6)
+        np.testing.assert_allclose(other["input"], results[0]["input"], atol=1e-3)
+
+
+# -- bad input ----------------------------------------------------------------------------
+
+
+def post_predict(client, body):
+    return client.post(f"{API}/predict", json=body)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        ({"image": "this is not base64!"}, 422, ["image", "base64"]),
+        ({"image": base64.b64encode(b"plain text, no image").decode()}, 422, ["image", "PNG"]),
+        ({"image": "data:image/png;base64,"}, 422, ["image", "empty"]),
+        ({}, 422, ["exactly one of `image`", "`pixels`"]),
+        ({"image": "AAAA", "pixels": [[0.0] * 8] * 8}, 422, ["exactly one"]),
+        ({"pixels": [[0.0] * 8] * 7 + [[0.0] * 3]}, 422, ["pixels", "rectangular"]),
+        ({"pixels": [[0.5] * 7] * 7}, 422, ["pixels", "min_pixels_side = 8"]),
+        ({"pixels": [[0.5] * 600] * 8}, 422, ["pixels", "max_pixels_side = 512"]),
+        ({"pixels": [[2.0] * 8] * 8}, 422, ["pixels", "[0, 1]"]),
+        ({"pixels": [[-1.0] * 8] * 8}, 422, ["pixels", "[0, 1]"]),
+        ({"pixels": [["x"] * 8] * 8}, 422, ["pixels[0][0]", "valid number"]),
+        ({"pixels": [0.5] * 64}, 422, ["pixels[0]", "valid list"]),
+        ({"pixels": [[0.0] * 8] * 8, "preprocess": "maybe"}, 422, ["preprocess"]),
+    ],
+)
+def test_bad_image_input_is_4xx_naming_the_field(client, body, status, words):
+    refused(post_predict(client, body), status, *words)
+
+
+def test_nan_pixels_are_422(client):
+    body = '{"pixels": [' + ",".join(["[" + ",".join(["NaN"] * 8) + "]"] * 8) + "]}"
+    r = client.post(f"{API}/predict", content=body, headers={"content-type": "application/json"})
+    refused(r, 422, "pixels", "NaN")
+
+
+def test_invalid_json_is_422(client):
+    r = client.post(
+        f"{API}/predict", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    refused(r, 422, "not valid JSON")
+
+
+def test_truncated_png_is_422(client):
+    data = png(np.random.default_rng(1).integers(0, 255, (80, 80), dtype=np.uint8))
+    refused(post_predict(client, {"image": data_url(data[:-200])}), 422, "image", "truncated")
+
+
+@pytest.mark.parametrize("side", [10_000, 200_000])
+def test_decompression_bomb_header_is_413(client, side):
+    bomb = with_header_size(png(np.zeros((1, 1), dtype=np.uint8)), side, side)
+    refused(post_predict(client, {"image": data_url(bomb)}), 413, "image", "max_image_side")
+
+
+def test_large_image_that_compresses_small_is_413(client):
+    data = png(Image.new("L", (10_000, 10_000), 255))  # ~100 KB of PNG for 100 M pixels
+    assert len(data) < 2 * 1024 * 1024
+    refused(post_predict(client, {"image": data_url(data)}), 413, "image", "max_image_side = 2048")
+
+
+def test_image_over_the_byte_limit_is_413(make_client):
+    client = make_client(max_image_bytes=1000)
+    data = png(np.random.default_rng(2).integers(0, 255, (64, 64), dtype=np.uint8))
+    refused(post_predict(client, {"image": data_url(data)}), 413, "max_image_bytes = 1,000")
+
+
+def test_body_over_the_request_limit_is_413(make_client):
+    client = make_client(max_request_bytes=10_000)
+    r = client.post(f"{API}/predict", json={"pixels": [[0.5] * 100] * 100})
+    refused(r, 413, "request body", "max_request_bytes = 10,000")
+
+
+def test_bad_input_on_every_drawing_endpoint(client):
+    for path in ("/activations", "/layers/0/feature-maps.png"):
+        refused(client.post(f"{API}{path}", json={"image": "@@@"}), 422, "image")
+
+
+# -- activations --------------------------------------------------------------------------
+
+
+def test_activations_one_entry_per_layer_matching_the_engine(client, model):
+    r = client.post(f"{API}/activations", json={"pixels": seven_pixels()})
+    assert r.status_code == 200
+    body = r.json()
+    assert {"prediction", "label", "probabilities", "input", "layers"} <= set(body)
+    x = preprocess(np.asarray(seven_pixels(), dtype=np.float32))  # what the server does
+    np.testing.assert_allclose(body["input"], x, atol=5e-4)  # sent rounded to 3 decimals
+    expected = model.forward(x[None, None], return_all=True)
+    assert len(body["layers"]) == N_LAYERS
+    for i, (out, info, want) in enumerate(
+        zip(body["layers"], model.layer_info(), expected, strict=True)
+    ):
+        assert set(out) == {"index", "name", "type", "shape", "min", "max", "data"}
+        assert (out["index"], out["name"], out["type"]) == (i, info["name"], info["type"])
+        assert out["shape"] == info["output_shape"]
+        data = np.asarray(out["data"])
+        assert list(data.shape) == out["shape"]
+        peak = max(np.abs(want).max(), 1e-6)
+        assert out["min"] == pytest.approx(data.min(), abs=1e-4 * peak)
+        assert out["max"] == pytest.approx(data.max(), abs=1e-4 * peak)
+        np.testing.assert_allclose(data, want[0], atol=1e-4 * peak)  # 5 significant digits
+    np.testing.assert_allclose(body["layers"][-1]["data"], body["probabilities"], atol=1e-4)
+
+
+def test_activations_are_rounded_to_keep_the_payload_small(client):
+    r = client.post(f"{API}/activations", json={"pixels": seven_pixels()})
+    for layer in r.json()["layers"]:
+        flat = np.asarray(layer["data"]).reshape(-1)
+        peak = np.abs(flat).max()
+        if peak > 0:
+            digits = 5 - 1 - int(np.floor(np.log10(peak)))
+            np.testing.assert_array_equal(flat, np.round(flat, digits))
+
+
+# -- feature maps -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("index", range(N_LAYERS))
+def test_feature_maps_png_for_every_layer(client, model, index):
+    r = client.post(f"{API}/layers/{index}/feature-maps.png", json={"pixels": seven_pixels()})
+    img = decode_png(r)
+    assert img.width >= 100 and img.height >= 60
+    assert float(r.headers["x-value-min"]) <= float(r.headers["x-value-max"])
+
+
+def test_feature_maps_png_layer_out_of_range(client):
+    r = client.post(f"{API}/layers/{N_LAYERS}/feature-maps.png", json={"pixels": seven_pixels()})
+    refused(r, 404, "index", f"0 to {N_LAYERS - 1}")
+
+
+# -- filters ------------------------------------------------------------------------------
+
+
+def test_conv_filters(client, model):
+    r = client.get(f"{API}/layers/3/filters")
+    assert r.status_code == 200
+    body = r.json()
+    w, b = model.layers[3].params["weight"], model.layers[3].params["bias"]
+    assert body["shape"] == [4, 3, 3, 3] == list(w.shape)
+    np.testing.assert_array_equal(np.asarray(body["weights"], dtype=np.float32), w)
+    np.testing.assert_array_equal(np.asarray(body["bias"], dtype=np.float32), b)
+    assert body["min"] == pytest.approx(float(w.min()))
+    assert body["max"] == pytest.approx(float(w.max()))
+
+
+def test_dense_filters(client, model):
+    body = client.get(f"{API}/layers/6/filters").json()
+    assert body["shape"] == [10, 4 * 6 * 6] == list(model.layers[6].params["weight"].shape)
+    assert np.asarray(body["weights"]).shape == (10, 144)
+    assert len(body["bias"]) == 10
+
+
+@pytest.mark.parametrize("index", [1, 2, 5, 7])
+@pytest.mark.parametrize("what", ["filters", "filters.png"])
+def test_layers_without_weights_have_no_filters(client, index, what):
+    refused(client.get(f"{API}/layers/{index}/{what}"), 404, "has no weights", "0 (conv1)")
+
+
+@pytest.mark.parametrize("index", [0, 3, 6])
+def test_filters_png(client, index):
+    img = decode_png(client.get(f"{API}/layers/{index}/filters.png"))
+    assert img.width >= 100
+
+
+# -- weight matrix ------------------------------------------------------------------------
+
+
+def dense_matrix(body) -> np.ndarray:
+    m = np.zeros((body["rows"], body["cols"]))
+    entries = np.asarray(body["entries"], dtype=np.int64).reshape(-1, 3)
+    m[entries[:, 0], entries[:, 1]] = np.asarray(body["kernel"])[entries[:, 2]]
+    return m
+
+
+@pytest.mark.parametrize("index", CONV_LAYERS)
+@pytest.mark.parametrize("size", [None, (9, 7)])
+def test_weight_matrix_times_input_is_the_convolution(client, model, index, size):
+    """The contract's invariant: ``M @ x.flatten() + bias == conv(x)[f].flatten()``."""
+    layer = model.layers[index]
+    f = layer.out_channels - 1
+    query = f"?filter={f}" + (f"&input_height={size[0]}&input_width={size[1]}" if size else "")
+    r = client.get(f"{API}/layers/{index}/weight-matrix{query}")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    C, H, W = model.shapes[index] if size is None else (layer.in_channels, *size)
+    assert body["shape_in"] == [C, H, W]
+    assert body["cols"] == C * H * W
+    assert body["rows"] == body["shape_out"][0] * body["shape_out"][1]
+    assert len(body["kernel"]) == C * 3 * 3
+    assert body["filter"] == f and body["layer"] == index
+    assert body["bias"] == pytest.approx(float(layer.params["bias"][f]))
+    assert body["num_structural_zeros"] == body["rows"] * body["cols"] - len(body["entries"])
+    x = np.random.default_rng(index).standard_normal((1, C, H, W)).astype(np.float32)
+    conv = layer.forward(x)[0, f]  # (H_out, W_out)
+    assert list(conv.shape) == body["shape_out"]
+    got = dense_matrix(body) @ x.reshape(-1) + body["bias"]
+    np.testing.assert_allclose(got, conv.reshape(-1), rtol=1e-4, atol=1e-5)
+
+
+def test_weight_matrix_defaults_to_filter_0_and_the_models_input(client, model):
+    body = client.get(f"{API}/layers/0/weight-matrix").json()
+    assert body["filter"] == 0 and body["shape_in"] == [1, 28, 28]
+    w = model.layers[0].params["weight"][0]
+    expected = weight_matrix(w, model.layers[0].params["bias"][0], (1, 28, 28), 1, 1)
+    assert body["entries"] == expected.entries.tolist()
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("filter=3", ["filter", "filters 0 to 2, got 3"]),
+        ("filter=-1", ["filter (query)", "greater than or equal to 0"]),
+        ("filter=x", ["filter (query)", "valid integer"]),
+        ("input_height=65", ["input_height", "max_conv_input_side = 64"]),
+        ("input_width=1000", ["input_width", "max_conv_input_side = 64"]),
+        ("input_height=0", ["input_height (query)"]),
+    ],
+)
+def test_weight_matrix_bad_query_is_422_naming_it(client, query, words):
+    refused(client.get(f"{API}/layers/0/weight-matrix?{query}"), 422, *words)
+    refused(client.get(f"{API}/layers/0/weight-matrix.png?{query}"), 422, *words)
+
+
+def test_weight_matrix_of_an_input_smaller_than_the_kernel(client):
+    r = client.get(f"{API}/layers/3/weight-matrix?input_height=2")
+    refused(r, 422, "input_height", "too small", "kernel spans 3")
+
+
+@pytest.mark.parametrize("index", [1, 2, 6])
+def test_weight_matrix_only_for_conv_layers(client, index):
+    refused(client.get(f"{API}/layers/{index}/weight-matrix"), 404, "not a conv2d", "0 (conv1)")
+
+
+def test_weight_matrix_size_limits(make_client):
+    client = make_client(max_weight_matrix_cells=10_000)
+    refused(client.get(f"{API}/layers/0/weight-matrix"), 422, "max_weight_matrix_cells = 10,000")
+    client = make_client(max_weight_matrix_entries=100)
+    refused(client.get(f"{API}/layers/0/weight-matrix"), 422, "max_weight_matrix_entries = 100")
+    client = make_client(max_weight_matrix_png_side=100)
+    r = client.get(f"{API}/layers/0/weight-matrix.png")
+    refused(r, 422, "max_weight_matrix_png_side = 100")
+    assert client.get(f"{API}/layers/0/weight-matrix").status_code == 200  # the JSON still works
+
+
+def test_weight_matrix_png(client, model):
+    r = client.get(f"{API}/layers/3/weight-matrix.png?filter=1&input_height=8&input_width=8")
+    img = decode_png(r)
+    assert img.width > 3 * 8 * 8  # at least a pixel per column
+    assert float(r.headers["x-value-min"]) == pytest.approx(
+        float(model.layers[3].params["weight"][1].min())
+    )
+
+
+def test_the_test_model_is_the_served_model(model):
+    """Guard: the fixture builds the same weights the app loaded."""
+    for a, b in zip(tiny_model().params().values(), model.params().values(), strict=True):
+        np.testing.assert_array_equal(a, b)
