@@ -1,5 +1,22 @@
-"""The pages (``/``, ``/anatomy``, ...): filled in by the pages work; wired by ``app.main``."""
+"""The pages: ``/`` is the explorer (draw a digit, see every layer respond).
 
-from fastapi import APIRouter
+Pages are Jinja2 templates from ``templates/``; each passes ``active`` so the shared nav in
+``base.html`` marks where the person is. The pages fetch everything else from the JSON API.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from app.settings import REPO_ROOT
 
 router = APIRouter(tags=["pages"])
+templates = Jinja2Templates(directory=REPO_ROOT / "templates")
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def explorer(request: Request) -> HTMLResponse:
+    """The explorer: drawing pad, prediction, every layer's maps, filters and a gallery."""
+    return templates.TemplateResponse(request, "explorer.html", {"active": "explorer"})

@@ -1,0 +1,111 @@
+"""``GET /api/gallery``: real MNIST test digits for the explorer to run through a model.
+
+The shipped test set (``<data_dir>/mnist/t10k-*.gz``) is read once, on first use, and kept in
+memory (10,000 × 28 × 28 bytes, under 8 MB).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Query
+from fastapi import Path as PathParam
+from fastapi.responses import Response
+from PIL import Image
+from pydantic import BaseModel, Field
+
+from app.deps import SettingsDep
+from engine.data import CLASSES, DatasetNotFound, load_dataset
+
+router = APIRouter(prefix="/api/gallery", tags=["gallery"])
+
+MAX_COUNT = 100
+MAX_PNG_SCALE = 16
+DATASET = "mnist"
+DECIMALS = 4  # pixel values are k/255; four decimals are exact to 2e-4
+
+
+class GalleryItem(BaseModel):
+    index: int = Field(description="Position in the MNIST test set, 0-based.")
+    label: str = Field(description="The true class name, e.g. `7`.")
+    target: int = Field(description="The true class index.")
+    pixels: list[list[float]] = Field(description="28×28 ink values in [0, 1] (1 = ink).")
+
+
+class Gallery(BaseModel):
+    items: list[GalleryItem]
+    total: int = Field(description="How many digits the test set holds.")
+    offset: int
+
+
+_cache: dict[Path, tuple[np.ndarray, np.ndarray]] = {}
+_lock = threading.Lock()
+
+
+def test_set(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """``images: (N, 28, 28) uint8, labels: (N,) uint8`` of the MNIST test set, read once."""
+    with _lock:
+        if data_dir not in _cache:
+            try:
+                _cache[data_dir] = load_dataset(DATASET, "test", data_dir)
+            except DatasetNotFound as e:
+                raise HTTPException(503, f"the gallery needs the MNIST test set: {e}") from None
+            except ValueError as e:
+                raise HTTPException(503, f"the MNIST test set is unreadable: {e}") from None
+        return _cache[data_dir]
+
+
+def _check_index(index: int, total: int, name: str) -> None:
+    if index >= total:
+        raise HTTPException(
+            404, f"{name}: the MNIST test set has digits 0 to {total - 1}, got {index}"
+        )
+
+
+@router.get("", response_model=Gallery, summary="MNIST test digits with their true labels")
+def gallery(
+    settings: SettingsDep,
+    count: Annotated[int, Query(ge=1, le=MAX_COUNT, description="How many digits.")] = 24,
+    offset: Annotated[int, Query(ge=0, description="Index of the first digit.")] = 0,
+) -> dict:
+    images, labels = test_set(settings.data_dir)
+    total = len(images)
+    _check_index(offset, total, "offset")
+    stop = min(offset + count, total)
+    pixels = np.round(images[offset:stop].astype(np.float32) / 255.0, DECIMALS)  # (n, 28, 28)
+    names = CLASSES[DATASET]
+    items = [
+        {
+            "index": offset + i,
+            "label": names[int(labels[offset + i])],
+            "target": int(labels[offset + i]),
+            "pixels": pixels[i].tolist(),
+        }
+        for i in range(stop - offset)
+    ]
+    return {"items": items, "total": total, "offset": offset}
+
+
+@router.get(
+    "/{index}.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+    summary="One MNIST test digit as a PNG (white ink on black, as in MNIST)",
+)
+def gallery_png(
+    settings: SettingsDep,
+    index: Annotated[int, PathParam(ge=0, description="Position in the test set.")],
+    scale: Annotated[int, Query(ge=1, le=MAX_PNG_SCALE, description="Pixels per pixel.")] = 1,
+) -> Response:
+    images, _ = test_set(settings.data_dir)
+    _check_index(index, len(images), "index")
+    img = Image.fromarray(images[index], mode="L")
+    if scale > 1:
+        img = img.resize((28 * scale, 28 * scale), Image.Resampling.NEAREST)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return Response(buf.getvalue(), media_type="image/png")

@@ -1,0 +1,57 @@
+// The one way the front end talks to the server. Errors carry the API's `detail` text so the
+// page can show the person what is wrong, in the server's own words.
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(detail);
+    this.name = "ApiError";
+    this.status = status;
+  }
+}
+
+// FastAPI's `detail` is a string for our own errors, or a list of validation errors.
+function describe(detail, fallback) {
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) {
+    return detail
+      .map((d) => {
+        const where = Array.isArray(d.loc) ? d.loc.filter((p) => p !== "body").join(".") : "";
+        return where ? `${where}: ${d.msg}` : d.msg;
+      })
+      .join("; ");
+  }
+  return fallback;
+}
+
+async function request(method, path, body, signal) {
+  const init = { method, headers: { Accept: "application/json" }, signal };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (err) {
+    if (err.name === "AbortError") throw err;
+    throw new ApiError(0, "The server cannot be reached. Is it still running?");
+  }
+  let payload = null;
+  const type = response.headers.get("Content-Type") || "";
+  if (type.includes("application/json")) payload = await response.json();
+  if (!response.ok) {
+    const fallback = `${method} ${path} failed: ${response.status} ${response.statusText}`;
+    throw new ApiError(response.status, describe(payload && payload.detail, fallback));
+  }
+  return payload;
+}
+
+export const api = {
+  models: () => request("GET", "/api/models"),
+  model: (id) => request("GET", `/api/models/${encodeURIComponent(id)}`),
+  activations: (id, input, signal) =>
+    request("POST", `/api/models/${encodeURIComponent(id)}/activations`, input, signal),
+  filters: (id, index) =>
+    request("GET", `/api/models/${encodeURIComponent(id)}/layers/${index}/filters`),
+  gallery: (count, offset) => request("GET", `/api/gallery?count=${count}&offset=${offset}`),
+};

@@ -1,0 +1,46 @@
+// Small DOM helpers: build elements declaratively, without a framework.
+
+// h("div", { class: "card", dataset: { testid: "x" }, onclick: fn }, child, "text", ...)
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") el.className = value;
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (key === "style") setStyle(el, value);
+    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (value === true) el.setAttribute(key, "");
+    else el.setAttribute(key, value);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child === undefined || child === null || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else el.append(child instanceof Node ? child : String(child));
+  }
+}
+
+// Inline styles; names starting with "--" are custom properties.
+export function setStyle(el, styles) {
+  for (const [name, value] of Object.entries(styles)) {
+    if (name.startsWith("--")) el.style.setProperty(name, value);
+    else el.style[name] = value;
+  }
+}
+
+// A <canvas> of W×H pixels kept pixelated when scaled: `cssWidth` CSS pixels wide, or, with
+// null, as wide as its container lets it be, at the map's aspect ratio.
+export function pixelCanvas(W, H, cssWidth, attrs = {}) {
+  const canvas = h("canvas", { class: "pixelated", width: W, height: H, ...attrs });
+  if (cssWidth === null) {
+    canvas.style.aspectRatio = `${W} / ${H}`;
+  } else {
+    canvas.style.width = `${cssWidth}px`;
+    canvas.style.height = `${Math.round((cssWidth * H) / W)}px`;
+  }
+  return canvas;
+}

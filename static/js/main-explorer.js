@@ -1,0 +1,282 @@
+// The explorer page: a person draws, and sees the network think. This module only wires
+// the pieces together: the drawing pad, the API, and the views.
+
+import { api } from "./api.js";
+import { inkScale } from "./colormap.js";
+import { drawing, gallery as galleryConfig, live, maps } from "./config.js";
+import { setStyle } from "./dom.js";
+import { DrawingPad } from "./draw.js";
+import { num } from "./format.js";
+import { LatestWins } from "./latest-wins.js";
+import { unitField } from "./receptive-field.js";
+import { DrawingControls } from "./views/drawing-controls.js";
+import { FiltersView, hasFilters } from "./views/filters.js";
+import { GalleryView } from "./views/gallery.js";
+import { Inspector } from "./views/inspector.js";
+import { LayersView } from "./views/layers.js";
+import { ModelPicker } from "./views/model-picker.js";
+import { NetworkInputView } from "./views/network-input.js";
+import { PredictionView } from "./views/prediction.js";
+import { StatusView } from "./views/status.js";
+import { SummaryView } from "./views/summary.js";
+
+const $ = (selector) => document.querySelector(selector);
+const byTestId = (id) => $(`[data-testid="${id}"]`);
+
+setStyle(document.documentElement, {
+  "--pad-size": `${drawing.size}px`,
+  "--input-size": `${maps.networkInputSize}px`,
+});
+
+const state = {
+  model: null, // ModelDetail of the selected model
+  filters: new Map(), // layer index -> Promise of its /filters
+  result: null, // the latest activations response
+  galleryItem: null, // the gallery digit in the pad, while it is the whole drawing
+  galleryOffset: 0,
+  strokeEndedAt: null, // performance.now() of the last stroke's end, until its result is drawn
+};
+
+const status = new StatusView(byTestId("error"));
+const pad = new DrawingPad(byTestId("draw-canvas"), drawing);
+new DrawingControls(pad, byTestId("undo"), byTestId("clear"));
+const prediction = new PredictionView($(".prediction-card"));
+const networkInput = new NetworkInputView(
+  [...document.querySelectorAll(".input-frame")],
+  $("#rf-caption"),
+);
+const summary = new SummaryView($("#summary-table"), $("#model-facts"));
+const picker = new ModelPicker(byTestId("model-select"), { change: (id) => selectModel(id) });
+let layers = null;
+
+// -- hovering units and inspecting maps -----------------------------------------------------
+
+function hover(index, channel, row, col) {
+  layers?.clearHighlights();
+  if (index === null || !state.model) {
+    networkInput.highlight(null);
+    return;
+  }
+  const info = state.model.layers;
+  layers.highlight(index, { rows: [row, row], cols: [col, col] });
+  if (index > 0) layers.highlight(index - 1, unitField(info, index, row, col, index - 1));
+  networkInput.highlight(unitField(info, index, row, col, -1));
+  const output = layers.block(index).output;
+  if (output) {
+    layers.readout(index, `channel ${channel} · unit (${row}, ${col}) = ${num(output.data[channel][row][col], 4)}`);
+  }
+}
+
+const inspector = new Inspector({ hover, close: () => closeInspector() });
+
+function inspect(index, channel) {
+  const block = layers.block(index);
+  inspector.show({
+    block,
+    channel,
+    layers: state.model.layers,
+    inputOf,
+    filters: hasFilters(sourceLayer(index)) ? loadFilters(sourceLayer(index).index) : null,
+  });
+  layers.select(index, channel);
+  block.el.scrollIntoView({ block: "nearest", behavior: "smooth" });
+}
+
+function sourceLayer(index) {
+  const src = state.model.layers.slice(0, index + 1).findLast((l) => hasFilters(l));
+  return src ?? state.model.layers[index];
+}
+
+function closeInspector() {
+  const selection = inspector.selection;
+  inspector.close();
+  layers?.select(-1, -1);
+  hover(null);
+  if (selection) layers.block(selection.index).view.items?.[selection.channel]?.button.focus();
+}
+
+// What layer `index` was given: the network input, or the previous layer's output.
+function inputOf(index) {
+  if (!state.result) return null;
+  if (index === 0) {
+    return { name: "input", scale: inkScale(), grid: () => state.result.input };
+  }
+  const prev = layers.block(index - 1);
+  if (!prev.output) return null;
+  return { name: prev.info.name, scale: prev.scale, grid: (c) => prev.output.data[c] };
+}
+
+function loadFilters(index) {
+  if (!state.filters.has(index)) {
+    const promise = api.filters(state.model.id, index).catch((err) => {
+      status.error(err.message);
+      state.filters.delete(index);
+      return null;
+    });
+    state.filters.set(index, promise);
+  }
+  return state.filters.get(index);
+}
+
+// -- running the network ----------------------------------------------------------------------
+
+const runner = new LatestWins({
+  minIntervalMs: live.minIntervalMs,
+  run: (payload) => api.activations(state.model.id, payload.body),
+  onResult: (result, payload) => {
+    status.clear();
+    show(result);
+    if (state.strokeEndedAt !== null && payload.madeAt >= state.strokeEndedAt) {
+      const started = state.strokeEndedAt;
+      state.strokeEndedAt = null;
+      requestAnimationFrame(() => {
+        performance.measure("explorer:stroke-to-render", { start: started, end: performance.now() });
+      });
+    }
+  },
+  onError: (err) => status.error(err.message),
+});
+
+// The request body for what the pad holds now: a gallery digit's exact pixels while it is
+// untouched, otherwise the drawing as a PNG for the server to preprocess.
+function currentInput() {
+  const item = state.galleryItem;
+  const body =
+    item && pad.isBaseOnly
+      ? { pixels: item.pixels, preprocess: false }
+      : { image: pad.toDataURL(), preprocess: true };
+  return { body, madeAt: performance.now() };
+}
+
+function run({ urgent }) {
+  if (!state.model) return;
+  if (pad.isEmpty) {
+    runner.cancel();
+    resetOutputs();
+    return;
+  }
+  runner.request(currentInput, { urgent });
+}
+
+function show(result) {
+  state.result = result;
+  prediction.render(result);
+  networkInput.render(result.input);
+  layers.render(result.layers);
+  inspector.update();
+  document.body.dataset.renders = String(Number(document.body.dataset.renders || 0) + 1);
+}
+
+function resetOutputs() {
+  state.result = null;
+  prediction.reset();
+  networkInput.reset();
+  if (state.model) buildLayers();
+}
+
+pad.addEventListener("draw", () => {
+  syncGallery();
+  run({ urgent: false });
+});
+pad.addEventListener("strokeend", () => {
+  state.strokeEndedAt = performance.now();
+  run({ urgent: true });
+});
+pad.addEventListener("change", () => {
+  syncGallery();
+  run({ urgent: true });
+});
+
+// -- the gallery ------------------------------------------------------------------------------
+
+const galleryView = new GalleryView(byTestId("gallery"), $("#gallery-more"), $("#gallery-note"), {
+  pick: (item) => {
+    state.galleryItem = item;
+    galleryView.select(item.index);
+    pad.setBase(item.pixels); // fires "change", which runs the network
+    const hero = $(".hero").getBoundingClientRect();
+    if (hero.bottom < 0 || hero.top > window.innerHeight) $(".hero").scrollIntoView({ behavior: "smooth" });
+  },
+  more: () => loadGallery(state.galleryOffset + galleryConfig.pageSize),
+});
+
+// The true label is shown while the pad holds exactly a gallery digit (drawing over it
+// hides it, undoing those strokes brings it back; clearing forgets the digit).
+function syncGallery() {
+  const item = state.galleryItem;
+  if (item && !pad.hasBase) {
+    state.galleryItem = null;
+    galleryView.select(-1);
+  }
+  const exact = state.galleryItem && pad.isBaseOnly;
+  prediction.showTruth(exact ? { index: item.index, label: item.label } : null);
+}
+
+async function loadGallery(offset) {
+  try {
+    const page = await api.gallery(galleryConfig.pageSize, offset);
+    if (!page.items.length && offset > 0) return loadGallery(0);
+    state.galleryOffset = offset;
+    galleryView.render(page);
+    if (state.galleryItem) galleryView.select(state.galleryItem.index);
+  } catch (err) {
+    galleryView.unavailable(`The gallery is unavailable: ${err.message}`);
+  }
+}
+
+// -- models -----------------------------------------------------------------------------------
+
+function buildLayers() {
+  inspector.close();
+  layers = new LayersView($("#layers"), state.model, { hover, select: inspect });
+}
+
+async function selectModel(id) {
+  runner.cancel();
+  try {
+    state.model = await api.model(id);
+  } catch (err) {
+    status.error(err.message);
+    return;
+  }
+  state.filters = new Map();
+  state.result = null;
+  const url = new URL(window.location.href);
+  url.searchParams.set("model", id);
+  history.replaceState(null, "", url);
+  prediction.setClasses(state.model.classes);
+  summary.render(state.model);
+  buildLayers();
+  networkInput.reset();
+  new FiltersView($("#filters"), { select: inspect }).render(state.model.layers, loadFilters);
+  if (!pad.isEmpty) run({ urgent: true });
+}
+
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && inspector.selection) {
+    e.preventDefault();
+    closeInspector();
+  }
+});
+
+async function start() {
+  loadGallery(0);
+  let list;
+  try {
+    list = await api.models();
+  } catch (err) {
+    status.error(err.message);
+    return;
+  }
+  if (!list.models.length) {
+    status.error("No models are installed. Train one (see the Train page) or copy a .npz into the models directory.");
+    return;
+  }
+  const wanted = new URLSearchParams(window.location.search).get("model");
+  const ids = list.models.map((m) => m.id);
+  const id = ids.includes(wanted) ? wanted : ids.includes(list.default) ? list.default : ids[0];
+  picker.render(list.models, id);
+  await selectModel(id);
+}
+
+start();

@@ -1,0 +1,57 @@
+// Real MNIST test digits. Each is a button; choosing one loads it as the input.
+
+import { gallery as sizes } from "../config.js";
+import { inkScale, paintGrid } from "../colormap.js";
+import { h, pixelCanvas } from "../dom.js";
+import { count } from "../format.js";
+
+export class GalleryView {
+  // root: [data-testid=gallery]; more: the "more digits" button; note: a caption element;
+  // on: { pick(item), more() }
+  constructor(root, more, note, on) {
+    this.root = root;
+    this.more = more;
+    this.note = note;
+    this.on = on;
+    this.buttons = new Map(); // dataset index -> button
+    more.addEventListener("click", () => on.more());
+  }
+
+  // page: { items: [{ index, label, pixels }], total }; replaces what is shown.
+  render(page) {
+    const scale = inkScale();
+    this.buttons.clear();
+    const buttons = page.items.map((item) => {
+      const canvas = pixelCanvas(item.pixels[0].length, item.pixels.length, sizes.thumbSize);
+      paintGrid(canvas, item.pixels, scale);
+      const button = h(
+        "button",
+        {
+          type: "button",
+          class: "digit",
+          "aria-pressed": "false",
+          "aria-label": `Test digit ${item.index}, label ${item.label}`,
+          dataset: { index: item.index, label: item.label },
+          onclick: () => this.on.pick(item),
+        },
+        canvas,
+      );
+      this.buttons.set(item.index, button);
+      return button;
+    });
+    this.root.replaceChildren(...buttons);
+    const first = page.items[0]?.index ?? 0;
+    const last = page.items.length ? page.items[page.items.length - 1].index : 0;
+    this.note.textContent = `Digits ${count(first)}–${count(last)} of the ${count(page.total)} in the MNIST test set.`;
+  }
+
+  select(index) {
+    for (const [i, button] of this.buttons) button.setAttribute("aria-pressed", String(i === index));
+  }
+
+  unavailable(message) {
+    this.root.replaceChildren(h("p", { class: "muted" }, message));
+    this.more.hidden = true;
+    this.note.textContent = "";
+  }
+}

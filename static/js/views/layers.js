@@ -1,0 +1,178 @@
+// "Inside the network": one block per layer (data-testid="layer-<index>") with its summary
+// (name, type, output shape, parameters), a legend for its one shared colour scale, and the
+// view that suits its output — chosen from the API's `type` by the lookup tables below.
+
+import { makeScale } from "../colormap.js";
+import { h } from "../dom.js";
+import { count, shape } from "../format.js";
+import { BarsView } from "./bar-chart.js";
+import { FeatureMapsView } from "./feature-maps.js";
+import { Legend } from "./legend.js";
+import { StripView } from "./vector-strip.js";
+
+// Which colour scale a layer's output gets. Signed outputs (convolution, dense) are
+// diverging; non-negative ones (ReLU, probabilities) sequential; pooling and flattening
+// keep the scale of what they were given.
+const SCALE = {
+  conv2d: "diverging",
+  dense: "diverging",
+  relu: "sequential",
+  softmax: "sequential",
+  maxpool2d: "inherit",
+  avgpool2d: "inherit",
+  minpool2d: "inherit",
+  globalavgpool: "inherit",
+  globalmaxpool: "inherit",
+  flatten: "inherit",
+};
+const INPUT_SCALE = "sequential"; // the network input is ink in [0, 1]
+
+const maps = (info, ctx) => new FeatureMapsView(info, ctx.on);
+const vector = (info, ctx) => new BarsView(info, { labels: ctx.labelsFor(info) });
+
+// Which view draws a layer's output.
+const VIEW = {
+  conv2d: maps,
+  maxpool2d: maps,
+  avgpool2d: maps,
+  minpool2d: maps,
+  relu: (info, ctx) => (info.output_shape.length === 3 ? maps : vector)(info, ctx),
+  globalavgpool: vector,
+  globalmaxpool: vector,
+  flatten: (info) => new StripView(info),
+  dense: vector,
+  softmax: (info, ctx) => new BarsView(info, { labels: ctx.labelsFor(info), asPercent: true }),
+};
+
+const pairText = (p) => (p[0] === p[1] ? `${p[0]}` : `${p[0]}×${p[1]}`);
+const windowText = (c) =>
+  `${c.kernel_size.join("×")} window · stride ${pairText(c.stride)} · padding ${pairText(c.padding)}`;
+
+// One line on what a layer does, from its config.
+const DESCRIBE = {
+  conv2d: (c) => {
+    const dilation = c.dilation && (c.dilation[0] > 1 || c.dilation[1] > 1);
+    return (
+      `${c.out_channels} filters of ${c.in_channels}×${c.kernel_size.join("×")} · ` +
+      `stride ${pairText(c.stride)} · padding ${pairText(c.padding)}` +
+      (dilation ? ` · dilation ${pairText(c.dilation)}` : "")
+    );
+  },
+  maxpool2d: (c) => `max over a ${windowText(c)}`,
+  avgpool2d: (c) => `average over a ${windowText(c)}`,
+  minpool2d: (c) => `min over a ${windowText(c)}`,
+  relu: () => "max(0, x), element by element",
+  globalavgpool: () => "average of each channel",
+  globalmaxpool: () => "maximum of each channel",
+  flatten: () => "maps unrolled into one vector, channel by channel",
+  dense: (c) => `${c.in_features} inputs → ${c.out_features} outputs, fully connected`,
+  softmax: () => "exponentiate and normalise: probabilities that sum to 1",
+};
+
+export class LayersView {
+  // container: element to fill; model: ModelDetail; on: { hover, select } (see FeatureMapsView)
+  constructor(container, model, on) {
+    this.model = model;
+    this.blocks = [];
+    this.scaleKinds = resolveScaleKinds(model.layers);
+    const lastDense = model.layers.map((l) => l.type).lastIndexOf("dense");
+    const ctx = {
+      on,
+      // Class names label the output units of the last dense layer and what follows it.
+      labelsFor: (info) =>
+        info.index >= lastDense && info.output_shape[0] === model.classes.length
+          ? model.classes
+          : null,
+    };
+    container.replaceChildren();
+    for (const info of model.layers) {
+      const view = VIEW[info.type](info, ctx);
+      const legend = new Legend();
+      const readout = h("p", { class: "readout", "aria-live": "off" });
+      const slot = h("div", { class: "inspector-slot" });
+      const el = h(
+        "article",
+        {
+          class: "layer card",
+          id: `layer-${info.index}`,
+          dataset: { testid: `layer-${info.index}`, type: info.type },
+          "aria-labelledby": `layer-${info.index}-title`,
+        },
+        h(
+          "header",
+          { class: "layer-head" },
+          h(
+            "div",
+            { class: "layer-title" },
+            h(
+              "h3",
+              { id: `layer-${info.index}-title` },
+              h("span", { class: "layer-index" }, info.index),
+              info.name,
+              h("span", { class: "type-badge", dataset: { type: info.type } }, info.type),
+            ),
+            h(
+              "p",
+              { class: "layer-facts" },
+              h("span", { dataset: { testid: "layer-shape" } }, shape(info.output_shape)),
+              h("span", { dataset: { testid: "layer-params" } }, `${count(info.num_params)} params`),
+              h("span", { class: "layer-describe" }, DESCRIBE[info.type](info.config)),
+            ),
+          ),
+          legend.el,
+        ),
+        h("div", { class: "layer-body is-empty" }, view.el),
+        readout,
+        slot,
+      );
+      container.append(el);
+      this.blocks.push({ info, el, view, legend, readout, slot, scale: null, output: null });
+    }
+  }
+
+  // outputs: the `layers` of an activations response.
+  render(outputs) {
+    outputs.forEach((output, i) => {
+      const block = this.blocks[i];
+      const scale = makeScale(this.scaleKinds[i], output.min, output.max);
+      block.scale = scale;
+      block.output = output;
+      block.legend.render(scale, "output");
+      block.view.render(output, scale);
+      block.el.querySelector(".layer-body").classList.remove("is-empty");
+    });
+  }
+
+  block(index) {
+    return this.blocks[index];
+  }
+
+  // Outline `region` on every map of layer `index` (null removes it).
+  highlight(index, region) {
+    this.blocks[index]?.view.highlight?.(region);
+  }
+
+  clearHighlights() {
+    for (const block of this.blocks) {
+      block.view.highlight?.(null);
+      block.readout.textContent = "";
+    }
+  }
+
+  readout(index, text) {
+    this.blocks[index].readout.textContent = text;
+  }
+
+  select(index, channel) {
+    this.blocks.forEach((b) => b.view.select?.(b.info.index === index ? channel : -1));
+  }
+}
+
+function resolveScaleKinds(layers) {
+  const kinds = [];
+  layers.forEach((info, i) => {
+    const kind = SCALE[info.type];
+    kinds.push(kind === "inherit" ? (i ? kinds[i - 1] : INPUT_SCALE) : kind);
+  });
+  return kinds;
+}
