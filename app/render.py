@@ -189,7 +189,8 @@ def grid_png(
 def feature_maps_png(out: np.ndarray, title: str, signed: bool | None = None) -> bytes:
     """One layer's output: ``(C, H, W)`` maps as a grid labelled by channel, or a vector ``(n,)``.
 
-    A vector is drawn as one strip of cells, left to right, wrapped 32 values a row.
+    A vector of up to 32 values is a row of cells labelled by index (the classes, for the
+    last layers); a longer one is a strip of cells wrapped 32 values a row.
     """
     out = np.asarray(out, dtype=np.float64)
     scale = ColourScale.for_values(out, signed)
@@ -197,6 +198,9 @@ def feature_maps_png(out: np.ndarray, title: str, signed: bool | None = None) ->
         return grid_png(out, [str(c) for c in range(out.shape[0])], title, scale)
     v = out.reshape(-1)
     n = v.size
+    if n <= 32:
+        cells = v.reshape(n, 1, 1)
+        return grid_png(cells, [str(i) for i in range(n)], title, scale, ncols=n, cell=(28, 28))
     per_row = min(n, 32)
     strip = np.full(per_row * math.ceil(n / per_row), np.nan)
     strip[:n] = v
@@ -322,5 +326,7 @@ def weight_matrix_png(
                 box = [x0 + b * sw, y0 + a * sw, x0 + (b + 1) * sw - 2, y0 + (a + 1) * sw - 2]
                 draw.rectangle(box, fill=tuple(int(v) for v in colours[kk]))
                 if kk < 1000:
-                    draw.text((box[0] + 2, box[1] + 5), str(kk), fill=(0, 0, 0), font=font(9))
+                    dark = colours[kk].astype(float) @ (0.299, 0.587, 0.114) < 110
+                    ink = (255, 255, 255) if dark else (0, 0, 0)
+                    draw.text((box[0] + 2, box[1] + 5), str(kk), fill=ink, font=font(9))
     return _png(img)

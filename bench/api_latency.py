@@ -1,0 +1,81 @@
+"""Server time and payload size of the explorer's hot endpoints, against a running server.
+
+    python -m app &                       # or CNN_EXPLORER_PORT=... python -m app
+    python bench/api_latency.py --url http://127.0.0.1:8000 --model mnist-cnn -n 200
+
+Server time is read from each response's ``Server-Timing: app;dur=<ms>`` header (request in to
+response start, inside the app); wall time is the client's round trip over one keep-alive
+connection. The input is a 28×28 digit drawn as ``pixels``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import statistics
+import time
+from urllib.parse import urlsplit
+
+
+def digit() -> list[list[float]]:
+    """A 28×28 "7": a top bar and a diagonal stroke."""
+    img = [[0.0] * 28 for _ in range(28)]
+    for c in range(7, 21):
+        img[6][c] = img[7][c] = 1.0
+    for r in range(8, 23):
+        c = 20 - (r - 8) * 9 // 14
+        img[r][c] = img[r][c - 1] = 1.0
+    return img
+
+
+def measure(conn, method: str, path: str, body: bytes | None, n: int) -> dict:
+    headers = {"content-type": "application/json"} if body else {}
+    server, wall, size = [], [], 0
+    for _ in range(n):
+        start = time.perf_counter()
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        wall.append((time.perf_counter() - start) * 1000)
+        if resp.status != 200:
+            raise SystemExit(f"{method} {path}: HTTP {resp.status}: {data[:300]!r}")
+        timing = resp.getheader("server-timing", "app;dur=nan")
+        server.append(float(timing.split("dur=")[1]))
+        size = len(data)
+
+    def pct(xs, q):
+        return sorted(xs)[min(len(xs) - 1, int(q * len(xs)))]
+
+    return {
+        "server_p50_ms": round(statistics.median(server), 2),
+        "server_p90_ms": round(pct(server, 0.9), 2),
+        "wall_p50_ms": round(statistics.median(wall), 2),
+        "bytes": size,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--url", default="http://127.0.0.1:8000")
+    ap.add_argument("--model", default="mnist-cnn")
+    ap.add_argument("-n", type=int, default=200)
+    args = ap.parse_args()
+    url = urlsplit(args.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=30)
+    body = json.dumps({"pixels": digit()}).encode()
+    base = f"/api/models/{args.model}"
+    cases = [
+        ("POST", f"{base}/activations", body),
+        ("POST", f"{base}/predict", body),
+        ("POST", f"{base}/layers/0/feature-maps.png", body),
+        ("GET", f"{base}/layers/0/weight-matrix", None),
+    ]
+    for method, path, payload in cases:
+        measure(conn, method, path, payload, 5)  # warm up
+        result = measure(conn, method, path, payload, args.n)
+        print(f"{method} {path}: {json.dumps(result)}")
+
+
+if __name__ == "__main__":
+    main()
