@@ -14,18 +14,25 @@ from app.errors import ApiError, api_error_handler, validation_error_handler
 from app.middleware import BodyLimit, ServerTiming
 from app.registry import ModelRegistry
 from app.routes import anatomy, health, limits, models, pages
+from app.routes.evaluation import router as evaluation_router
+from app.routes.manage import router as manage_router
+from app.routes.train import router as train_router
 from app.settings import Settings
+from app.training.jobs import JobManager
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     logging.getLogger("cnn_explorer").setLevel(settings.log_level.upper())
     registry = ModelRegistry(settings.models_dir, settings.default_model)
+    jobs = JobManager(settings, registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         registry.reload()
+        jobs.start()
         yield
+        jobs.shutdown()
 
     app = FastAPI(
         title="CNN Explorer",
@@ -36,12 +43,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.registry = registry
+    app.state.jobs = jobs
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(ServerTiming)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     for module in (health, limits, models, anatomy, pages):
         app.include_router(module.router)
+    for router in (train_router, evaluation_router, manage_router):
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), "static")
     return app
 

@@ -119,6 +119,11 @@ class ModelRegistry:
             self._models = {**self._models, entry.id: entry}
         return entry
 
+    def remove(self, model_id: str) -> None:
+        """Forget ``model_id`` (its files are the caller's business); no error if unknown."""
+        with self._lock:
+            self._models = {k: v for k, v in self._models.items() if k != model_id}
+
     def get(self, model_id: str) -> LoadedModel:
         """The model of ``model_id``; ``KeyError`` if there is none."""
         return self._models[model_id]

@@ -197,6 +197,16 @@ class Limits(BaseModel):
     max_conv_padding: int
     max_conv_terms: int
     max_pool_positions: int
+    max_running_jobs: int
+    max_queued_jobs: int
+    max_train_epochs: int
+    max_train_batch_size: int
+    max_train_images: int
+    max_train_layers: int
+    max_train_params: int
+    max_dense_features: int
+    max_train_step_megabytes: int
+    max_import_bytes: int
 
 
 class ErrorBody(BaseModel):

@@ -44,6 +44,20 @@ class Settings:
     max_conv_padding: int = 11  # /api/conv padding per side
     max_conv_terms: int = 100_000  # /api/conv steps: outputs × kernel weights written out
     max_pool_positions: int = 100_000  # /api/pool steps: outputs × window positions
+    # Training from the browser (``/api/train``) and importing weights.
+    jobs_dir: Path = REPO_ROOT / "runs" / "jobs"  # job records (JSON) and their checkpoints
+    training_mode: str = "process"  # "process" (one per job, GIL-free) or "thread"
+    max_running_jobs: int = 1  # jobs training at once; the others wait in the queue
+    max_queued_jobs: int = 8
+    max_train_epochs: int = 50
+    max_train_batch_size: int = 1024
+    max_train_images: int = 60_000  # the request's ``limit``
+    max_train_layers: int = 32
+    max_train_params: int = 2_000_000
+    max_dense_features: int = 4096
+    max_train_step_megabytes: int = 1024  # estimated activations + im2col of one batch
+    max_import_bytes: int = 6 * 1024 * 1024  # an uploaded .npz
+    sse_heartbeat_seconds: int = 15
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -26,8 +26,14 @@ def load_spec(name_or_path: str) -> dict:
         spec = json.loads(path.read_text())
     except json.JSONDecodeError as e:
         raise ValueError(f"{path}: not valid JSON ({e})") from None
+    return from_json(spec, str(path))
+
+
+def from_json(spec, source: str = "architecture") -> dict:
+    """``{"layers": [...], ...}`` from what a file or ``POST /api/train`` holds: that object, or
+    a bare list of layer specs. Both the CLI and the API read architectures through here."""
     if isinstance(spec, list):
         spec = {"layers": spec}
     if not isinstance(spec, dict) or not isinstance(spec.get("layers"), list):
-        raise ValueError(f"{path}: expected a list of layers or an object with a 'layers' list")
+        raise ValueError(f"{source}: expected a list of layers or an object with a 'layers' list")
     return spec

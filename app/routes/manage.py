@@ -1,0 +1,188 @@
+"""Managing models: rename, delete, download the weights, import weights trained elsewhere.
+
+The shipped default model is read-only (403). An import is an ``.npz`` whose arrays are named
+as PyTorch names a ``state_dict`` (``conv1.weight``, ``conv1.bias``, ...) plus the
+architecture as JSON — the same JSON ``/api/train`` and ``python -m engine train --arch``
+take; the engine checks every array's name and shape against it. Files are read with
+``allow_pickle=False`` and written only as ``<models_dir>/<validated id>.npz``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from typing import Annotated, Literal
+
+import numpy as np
+from fastapi import APIRouter, File, Form, HTTPException, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, Response
+from pydantic import ValidationError
+
+from app import model_store
+from app.deps import ModelDep, RegistryDep, SettingsDep
+from app.errors import ApiError
+from app.routes.models import ERRORS
+from app.schemas import ModelInfo
+from app.training import architecture
+from app.training.schemas import Architecture, RenameRequest
+from engine import architectures
+from engine.model import ARCH_KEY, Sequential
+
+router = APIRouter(prefix="/api/models", tags=["models"])
+
+MANAGE_ERRORS = {
+    **ERRORS,
+    403: {"model": ERRORS[404]["model"], "description": "The shipped default is read-only."},
+}
+
+
+@router.patch(
+    "/{model_id}",
+    response_model=ModelInfo,
+    responses=MANAGE_ERRORS,
+    summary="Rename a model (its display name; the id stays)",
+)
+def rename_model(
+    entry: ModelDep, body: RenameRequest, settings: SettingsDep, registry: RegistryDep
+) -> dict:
+    try:
+        return model_store.rename(settings, registry, entry, body.name.strip()).info()
+    except model_store.ProtectedModel as e:
+        raise HTTPException(403, str(e)) from None
+
+
+@router.delete(
+    "/{model_id}",
+    status_code=204,
+    response_class=Response,
+    responses=MANAGE_ERRORS,
+    summary="Delete a model's weights and card (never the shipped default)",
+)
+def delete_model(entry: ModelDep, settings: SettingsDep, registry: RegistryDep) -> Response:
+    try:
+        model_store.delete(settings, registry, entry.id)
+    except model_store.ProtectedModel as e:
+        raise HTTPException(403, str(e)) from None
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{model_id}/weights.npz",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}, **ERRORS},
+    summary="Download the weights: an .npz of PyTorch-named arrays plus the architecture",
+)
+def download_weights(entry: ModelDep, settings: SettingsDep) -> Response:
+    path = settings.models_dir / f"{entry.id}.npz"
+    if not path.is_file():
+        raise HTTPException(404, f"model_id: {entry.id!r} has no weight file on disk")
+    return FileResponse(path, media_type="application/octet-stream", filename=f"{entry.id}.npz")
+
+
+def _read_npz(data: bytes) -> dict[str, np.ndarray]:
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
+        raise ApiError(422, f"weights: not a readable .npz file ({e})") from None
+
+
+def _parse_architecture(text: str) -> Architecture:
+    try:
+        spec = architectures.from_json(json.loads(text), "architecture")
+        return Architecture.model_validate(spec)
+    except json.JSONDecodeError as e:
+        raise ApiError(422, f"architecture: not valid JSON ({e})") from None
+    except ValueError as e:  # from_json's message, or pydantic's (a ValueError too)
+        if isinstance(e, ValidationError):
+            first = e.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ApiError(422, f"architecture: {where}: {first['msg']}") from None
+        raise ApiError(422, str(e)) from None
+
+
+@router.post(
+    "/import",
+    response_model=ModelInfo,
+    status_code=201,
+    responses={**ERRORS, 413: ERRORS[413]},
+    summary="Import weights trained elsewhere (PyTorch-style names) with their architecture",
+)
+async def import_model(
+    settings: SettingsDep,
+    registry: RegistryDep,
+    weights: Annotated[
+        UploadFile,
+        File(
+            description="An .npz of arrays named `conv1.weight`, `conv1.bias`, ... "
+            "(`np.savez(f, **{k: v.numpy() for k, v in net.state_dict().items()})`)."
+        ),
+    ],
+    name: Annotated[str, Form(min_length=1, max_length=64, description="Display name.")],
+    architecture_json: Annotated[
+        str | None,
+        Form(
+            alias="architecture",
+            description='The layers as JSON: `{"layers": [...]}` or a bare list. May be left '
+            "out when the file is a CNN Explorer model (it carries its architecture).",
+        ),
+    ] = None,
+    dataset: Annotated[Literal["mnist", "fashion-mnist"], Form()] = "mnist",
+) -> dict:
+    limit = settings.max_import_bytes
+    data = await weights.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(
+            413, f"weights: the file is more than the limit max_import_bytes = {limit:,}"
+        )
+    return await run_in_threadpool(
+        _import,
+        settings,
+        registry,
+        data,
+        weights.filename or "weights",
+        name.strip(),
+        architecture_json,
+        dataset,
+    )
+
+
+def _import(settings, registry, data, source, name, architecture_json, dataset) -> dict:
+    """Check the file against the architecture and install it (in a worker thread)."""
+    arrays = _read_npz(data)
+    embedded = arrays.pop(ARCH_KEY, None)
+    if architecture_json is None:
+        if embedded is None:
+            raise ApiError(
+                422,
+                "architecture: required (the layers as JSON) unless the file is a CNN Explorer "
+                "model with its architecture inside",
+            )
+        try:
+            model = Sequential.from_arrays({**arrays, ARCH_KEY: embedded}, source)
+        except ValueError as e:
+            raise ApiError(422, f"weights: {e}") from None
+        specs = [layer.spec() for layer in model.layers]
+    else:
+        arch = _parse_architecture(architecture_json)
+        specs = architecture.specs_of(arch.layers)
+    try:
+        model = architecture.check(specs, dataset, settings, input_shape=None).model
+    except architecture.ArchitectureError as e:
+        raise ApiError(422, f"architecture: {e}") from None
+    try:
+        model.set_params(arrays, source)
+    except ValueError as e:
+        raise ApiError(422, f"weights: {e}") from None
+    model.meta.update(
+        {
+            "dataset": dataset,
+            "imported_from": source,
+            "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+    )
+    entry = model_store.install(settings, registry, model, name)
+    return entry.info()

@@ -1,0 +1,220 @@
+"""Request and response bodies of ``/api/train``, ``/api/architectures/validate`` and the model
+management endpoints.
+
+An architecture is the ``LayerInfo`` vocabulary — ``{"type", "name"?, "config"}`` per layer —
+given either as ``{"layers": [...]}`` or as a bare list: exactly what
+``python -m engine train --arch FILE.json`` reads. Fields a ``LayerInfo`` carries besides those
+three (``index``, shapes, ``num_params``) are ignored, so a model's ``layers`` can be sent back.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.schemas import LayerInfo, LayerType
+
+Dataset = Literal["mnist", "fashion-mnist"]
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+LAYER_NAME = r"^[A-Za-z0-9_]{1,32}$"
+MIN_LR, MAX_LR = 1e-6, 1.0
+
+
+class LayerSpec(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={"examples": [{"type": "conv2d", "config": {"out_channels": 8}}]},
+    )
+
+    type: LayerType
+    name: str | None = Field(
+        None,
+        pattern=LAYER_NAME,
+        description="Letters, digits and '_' (PyTorch's `0`, `3` too); it names the "
+        "parameters (`conv1.weight`). Left out, layers are named conv1, relu1, ... by type.",
+    )
+    config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="conv2d: out_channels, kernel_size, stride, padding (int, pair, 'same' or "
+        "'valid'), dilation; pooling: kernel_size, stride, padding; dense: out_features. "
+        "in_channels / in_features are inferred when left out.",
+    )
+
+
+class Architecture(BaseModel):
+    """``{"layers": [...]}``; a bare list of layers is accepted too."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    layers: list[LayerSpec] = Field(min_length=1)
+    input_shape: list[int] | None = Field(
+        None, description="[C, H, W]; left out, the data set's [1, 28, 28]."
+    )
+
+
+def _wrap_list(value: Any) -> Any:
+    return {"layers": value} if isinstance(value, list) else value
+
+
+class ArchitectureRequest(BaseModel):
+    """What the editor sends to have an architecture checked and described."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "architecture": [
+                        {"type": "conv2d", "config": {"out_channels": 8, "kernel_size": 3}},
+                        {"type": "relu"},
+                        {"type": "maxpool2d", "config": {"kernel_size": 2}},
+                        {"type": "flatten"},
+                        {"type": "dense", "config": {"out_features": 10}},
+                    ],
+                    "dataset": "mnist",
+                    "batch_size": 64,
+                }
+            ]
+        }
+    )
+
+    architecture: Architecture
+    dataset: Dataset = "mnist"
+    batch_size: int = Field(128, ge=1, description="For the memory estimate of one step.")
+
+    _wrap = field_validator("architecture", mode="before")(_wrap_list)
+
+
+class ArchitectureReport(BaseModel):
+    """The engine's reading of an architecture: every layer's shapes, or where it breaks."""
+
+    valid: bool
+    error: str | None = Field(None, description="Why it is not valid (names the layer).")
+    error_layer: int | None = Field(None, description="Index of the layer at fault, if one is.")
+    layers: list[LayerInfo] = Field(
+        description="Every layer when valid; otherwise the layers before the one at fault."
+    )
+    input_shape: list[int]
+    output_shape: list[int] | None
+    num_params: int = Field(description="Parameters of the layers listed.")
+    classes: list[str]
+    step_megabytes: float | None = Field(
+        None, description="Estimated memory of one training step at this batch size."
+    )
+
+
+class TrainRequest(BaseModel):
+    """A training job. Upper bounds are in ``GET /api/limits`` (``max_train_*``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "tiny net",
+                    "dataset": "mnist",
+                    "architecture": {
+                        "layers": [
+                            {"type": "conv2d", "config": {"out_channels": 4, "kernel_size": 3}},
+                            {"type": "relu"},
+                            {"type": "maxpool2d", "config": {"kernel_size": 2}},
+                            {"type": "flatten"},
+                            {"type": "dense", "config": {"out_features": 10}},
+                        ]
+                    },
+                    "epochs": 1,
+                    "batch_size": 32,
+                    "limit": 500,
+                }
+            ]
+        }
+    )
+
+    name: str = Field(
+        "my model",
+        min_length=1,
+        max_length=64,
+        description="Display name; the model id is made from it (lower case, '-' for spaces).",
+    )
+    dataset: Dataset = "mnist"
+    architecture: Architecture
+    epochs: int = Field(3, ge=1, description="Passes over the training images.")
+    batch_size: int = Field(64, ge=1, description="Images per gradient step.")
+    optimiser: Literal["adam", "sgd"] = "adam"
+    lr: float = Field(2e-3, ge=MIN_LR, le=MAX_LR, description="Peak learning rate.")
+    lr_schedule: Literal["cosine", "constant"] = "cosine"
+    augment: bool = Field(True, description="Random shifts, scaling, rotation, slant, thickness.")
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    limit: int | None = Field(
+        None, ge=1, description="Train on the first N training images only (default: all)."
+    )
+
+    _wrap = field_validator("architecture", mode="before")(_wrap_list)
+
+
+class EpochRecord(BaseModel):
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+    seconds: float
+
+
+class StepPoint(BaseModel):
+    step: int = Field(description="Steps done since the start of the job (all epochs).")
+    epoch: int
+    loss: float = Field(description="Mean training loss of the epoch so far.")
+    accuracy: float
+
+
+class Job(BaseModel):
+    """A training job's record; ``GET /api/train/{job_id}``."""
+
+    id: str
+    name: str
+    state: JobState
+    message: str | None = Field(None, description="Why it failed, or what happened.")
+    model_id: str | None = Field(
+        None, description="The installed model once done (the id planned until then)."
+    )
+    request: dict[str, Any] = Field(description="The TrainRequest as accepted.")
+    created: float = Field(description="Unix time.")
+    started: float | None = None
+    finished: float | None = None
+    epoch: int = Field(0, description="The epoch in progress (1-based), or the last one.")
+    epochs: int
+    step: int = Field(0, description="Step within the epoch.")
+    steps: int = Field(0, description="Steps per epoch.")
+    progress: float = Field(0.0, description="Fraction of all steps done, 0..1.")
+    loss: float | None = None
+    accuracy: float | None = None
+    elapsed: float = Field(0.0, description="Seconds since it started running.")
+    eta: float | None = Field(None, description="Estimated seconds left.")
+    history: list[EpochRecord] = Field(default_factory=list)
+    steps_history: list[StepPoint] = Field(default_factory=list)
+    test_accuracy: float | None = None
+    train_images: int | None = None
+    checkpoint: str | None = Field(None, description="Where the last epoch's checkpoint is.")
+    epochs_done: int = 0
+    resumable: bool = Field(False, description="`POST /api/train/{id}/resume` can continue it.")
+    position: int | None = Field(None, description="Place in the queue (0 = next).")
+
+
+class JobList(BaseModel):
+    jobs: list[Job] = Field(description="Newest first.")
+
+
+class TrainOptions(BaseModel):
+    """What the training form offers: the choices, defaults and bounds."""
+
+    datasets: list[str]
+    available: dict[str, bool] = Field(description="Whether each data set is on disk.")
+    optimisers: list[str]
+    layer_types: list[str]
+    defaults: dict[str, Any]
+    bounds: dict[str, list[float]] = Field(description="[min, max] of every number.")
+    presets: dict[str, list[dict[str, Any]]] = Field(description="Built-in architectures.")
+
+
+class RenameRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=64, description="The new display name.")
