@@ -253,6 +253,30 @@ def test_body_over_the_request_limit_is_413(make_client):
     refused(r, 413, "request body", "max_request_bytes = 10,000")
 
 
+def test_chunked_body_over_the_request_limit_is_413(make_client):
+    client = make_client(max_request_bytes=10_000)
+
+    def chunks():  # no Content-Length: the limit is enforced while the body streams in
+        yield b'{"pixels": ['
+        for _ in range(100):
+            yield b"[" + b",".join([b"0.5"] * 100) + b"],"
+        yield b"[0.5]]}"
+
+    r = client.post(
+        f"{API}/predict", content=chunks(), headers={"content-type": "application/json"}
+    )
+    refused(r, 413, "max_request_bytes = 10,000")
+
+
+def test_chunked_body_under_the_limit_is_read(client):
+    body = b'{"pixels": [' + b",".join([b"[" + b",".join([b"0"] * 8) + b"]"] * 8) + b"]}"
+    r = client.post(
+        f"{API}/predict", content=iter([body[:10], body[10:]]),
+        headers={"content-type": "application/json"},
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+
+
 def test_bad_input_on_every_drawing_endpoint(client):
     for path in ("/activations", "/layers/0/feature-maps.png"):
         refused(client.post(f"{API}{path}", json={"image": "@@@"}), 422, "image")
