@@ -1,0 +1,227 @@
+"""Browser tests: the real server (uvicorn, a subprocess on a free port) and Debian's Chromium
+driven by Playwright.
+
+The server serves ``models/`` when the shipped trained model is there, otherwise a small
+untrained model (plus a second one, so the model picker has something to pick) built into a
+temporary directory. Every page records console errors, uncaught exceptions, failed requests
+and requests that leave the server; a test fails if any happened (``watch.expect_error()``
+lets a test that provokes an error say so).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from app.settings import REPO_ROOT
+from engine.model import Sequential
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = REPO_ROOT / "artifacts" / "e2e"
+SHIPPED = REPO_ROOT / "models" / "mnist-cnn.npz"
+STARTUP_TIMEOUT_S = 60.0
+
+# Small enough to build in milliseconds, with every kind of layer the explorer draws.
+SMALL_SPEC = [
+    {
+        "type": "conv2d",
+        "name": "conv1",
+        "config": {"out_channels": 4, "kernel_size": 3, "padding": 1},
+    },
+    {"type": "relu", "name": "relu1"},
+    {"type": "maxpool2d", "name": "pool1", "config": {"kernel_size": 2}},
+    {"type": "conv2d", "name": "conv2", "config": {"out_channels": 6, "kernel_size": 3}},
+    {"type": "relu", "name": "relu2"},
+    {"type": "flatten", "name": "flatten"},
+    {"type": "dense", "name": "fc1", "config": {"out_features": 10}},
+    {"type": "softmax", "name": "softmax"},
+]
+
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_health(url: str, proc: subprocess.Popen, log: Path) -> None:
+    """Poll ``url`` until it answers 200; fail with the server's log if it dies or is slow."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)  # polling interval, bounded by the deadline above
+    pytest.fail(
+        f"the server did not answer {url} within {STARTUP_TIMEOUT_S:.0f} s:\n{log.read_text()}"
+    )
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    models_dir: Path
+    trained: bool  # serving the shipped, trained model
+
+    def get_json(self, path: str):
+        with urllib.request.urlopen(self.url + path, timeout=10) as r:
+            return json.load(r)
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory) -> tuple[Path, bool]:
+    if SHIPPED.is_file():
+        return SHIPPED.parent, True
+    d = tmp_path_factory.mktemp("e2e-models")
+    Sequential.from_spec(SMALL_SPEC, seed=1, name="Small CNN", meta={"dataset": "mnist"}).save(
+        d / "small-cnn.npz"
+    )
+    Sequential.from_spec(SMALL_SPEC[:3] + SMALL_SPEC[5:], seed=2, name="Smaller CNN").save(
+        d / "smaller-cnn.npz"
+    )
+    return d, False
+
+
+@pytest.fixture(scope="session")
+def server(models_dir, tmp_path_factory) -> Server:
+    directory, trained = models_dir
+    port = _free_port()
+    log = tmp_path_factory.mktemp("e2e-server") / "server.log"
+    env = {
+        **os.environ,
+        "CNN_EXPLORER_MODELS_DIR": str(directory),
+        "CNN_EXPLORER_LOG_LEVEL": "warning",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_health(url + "/api/health", proc, log)
+        yield Server(url, directory, trained)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@dataclass
+class Watch:
+    """What went wrong on a page: console errors, exceptions, failed or outside requests."""
+
+    origin: str
+    problems: list[str] = field(default_factory=list)
+    expected: list[re.Pattern] = field(default_factory=list)
+
+    def expect_error(self, pattern: str) -> None:
+        """Errors matching ``pattern`` are part of the test, not failures."""
+        self.expected.append(re.compile(pattern))
+
+    def add(self, problem: str) -> None:
+        self.problems.append(problem)
+
+    def unexpected(self) -> list[str]:
+        return [p for p in self.problems if not any(e.search(p) for e in self.expected)]
+
+    def attach(self, page) -> None:
+        page.on("console", lambda m: m.type == "error" and self.add(f"console: {m.text}"))
+        page.on("pageerror", lambda e: self.add(f"exception: {e}"))
+        page.on("requestfailed", lambda r: self.add(f"request failed: {r.url} {r.failure}"))
+        page.on(
+            "request",
+            lambda r: (
+                r.url.startswith((self.origin, "data:", "blob:"))
+                or self.add(f"request left the app: {r.url}")
+            ),
+        )
+
+
+def _open(browser, server, request, **context_args):
+    context = browser.new_context(**context_args)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    watch = Watch(server.url)
+    watch.attach(page)
+    yield page, watch
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.name)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-end.png"), full_page=False)
+    context.close()
+    assert watch.unexpected() == [], "the page reported problems"
+
+
+@pytest.fixture
+def desktop(browser, server, request):
+    """``(page, watch)`` at a desktop size."""
+    yield from _open(browser, server, request, viewport={"width": 1280, "height": 900})
+
+
+@pytest.fixture
+def phone(browser, server, request):
+    """``(page, watch)`` at a phone size, with a touch screen."""
+    yield from _open(
+        browser,
+        server,
+        request,
+        viewport={"width": 375, "height": 812},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
