@@ -45,7 +45,7 @@ class Settings:
     max_conv_terms: int = 100_000  # /api/conv steps: outputs × kernel weights written out
     max_pool_positions: int = 100_000  # /api/pool steps: outputs × window positions
     # Training from the browser (``/api/train``) and importing weights.
-    jobs_dir: Path = REPO_ROOT / "runs" / "jobs"  # job records (JSON) and their checkpoints
+    jobs_dir: Path | None = None  # job records and checkpoints; None: <models_dir>/.jobs
     training_mode: str = "process"  # "process" (one per job, GIL-free) or "thread"
     max_running_jobs: int = 1  # jobs training at once; the others wait in the queue
     max_queued_jobs: int = 8

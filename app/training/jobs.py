@@ -7,11 +7,12 @@ supervisor turns the worker's events into the job's record and publishes them to
 (the Server-Sent Events streams). A finished model is installed in the models directory and the
 registry, so it appears in ``/api/models`` at once.
 
-Each record is ``<jobs_dir>/<job_id>.json``, rewritten atomically when the state changes and
-after every epoch; the engine checkpoints the model after every epoch to
-``<jobs_dir>/<job_id>.ckpt.npz``. A server stopped mid-training therefore loses at most the
-epoch in progress: on start-up a job left ``running`` is marked ``failed`` with a message
-saying which epoch was lost and where the checkpoint is, and ``resume`` continues from it.
+Each record is ``<jobs_dir>/<job_id>.json`` (``jobs_dir`` defaults to ``<models_dir>/.jobs``),
+rewritten atomically when the state changes and after every epoch; the engine checkpoints the
+model after every epoch to ``<jobs_dir>/<job_id>.ckpt.npz``. A server stopped mid-training
+therefore loses at most the epoch in progress: on start-up a job left ``running`` is marked
+``failed`` with a message saying which epoch was lost and where the checkpoint is, and
+``resume`` continues from it.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class JobManager:
     def __init__(self, settings: Settings, registry: ModelRegistry):
         self.settings = settings
         self.registry = registry
-        self.dir = Path(settings.jobs_dir)
+        self.dir = Path(settings.jobs_dir or settings.models_dir / ".jobs")
         self._jobs: dict[str, dict] = {}
         self._live: dict[str, _Live] = {}
         self._queue: deque[str] = deque()
@@ -88,7 +89,6 @@ class JobManager:
     def start(self) -> None:
         """Read the job records; jobs the last server left running or queued become failed
         (resumable), with a message saying what was lost."""
-        self.dir.mkdir(parents=True, exist_ok=True)
         for path in sorted(self.dir.glob("*.json")):
             try:
                 job = json.loads(path.read_text(encoding="utf-8"))
@@ -197,6 +197,7 @@ class JobManager:
                 "resumable": False,
             }
             self._jobs[job_id] = job
+            self.dir.mkdir(parents=True, exist_ok=True)
             self._persist(job)
             self._queue.append(job_id)
             self._dispatch()

@@ -1,0 +1,448 @@
+"""Training from the API: validate, train (following the Server-Sent Events to the end), find
+and use the new model, cancel, resume after a restart; evaluation; model management and import.
+
+The server runs for real (uvicorn in a thread, a child process per job) on a temporary models
+directory and a temporary data directory in which the shipped MNIST test set stands in for the
+training set too. Jobs are tiny (a few hundred images, one epoch). Nothing sleeps to wait:
+every wait is on the event stream or a thread, with a deadline.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from engine.cli import main as cli_main
+from engine.model import Sequential
+from engine.train import TrainConfig, to_input, train
+
+ROOT = Path(__file__).resolve().parents[3]
+DEADLINE = 120  # seconds any one job may take here (they take a few)
+TINY = [
+    {"type": "conv2d", "name": "conv1", "config": {"out_channels": 4, "kernel_size": 3}},
+    {"type": "relu"},
+    {"type": "maxpool2d", "config": {"kernel_size": 2}},
+    {"type": "flatten"},
+    {"type": "dense", "name": "fc1", "config": {"out_features": 10}},
+]
+JOB = {
+    "name": "Tiny net",
+    "architecture": {"layers": TINY},
+    "epochs": 1,
+    "batch_size": 32,
+    "limit": 300,
+    "augment": False,
+    "lr": 3e-3,
+}
+
+
+def mnist_dir(root: Path) -> Path:
+    """A data dir whose MNIST 'training set' is the shipped test set (symlinks)."""
+    mnist = root / "mnist"
+    mnist.mkdir(parents=True)
+    for split in ("train", "t10k"):
+        for kind in ("images-idx3", "labels-idx1"):
+            src = ROOT / "data" / "mnist" / f"t10k-{kind}-ubyte.gz"
+            (mnist / f"{split}-{kind}-ubyte.gz").symlink_to(src)
+    return root
+
+
+def default_model() -> Sequential:
+    return Sequential.from_spec(TINY, seed=1, name="Shipped stand-in", meta={"dataset": "mnist"})
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory) -> Settings:
+    root = tmp_path_factory.mktemp("train")
+    models = root / "models"
+    models.mkdir()
+    default_model().save(models / "mnist-cnn.npz")
+    return Settings(
+        models_dir=models,
+        data_dir=mnist_dir(root / "data"),
+        sse_heartbeat_seconds=1,
+        training_mode="process",
+    )
+
+
+class LiveServer:
+    """uvicorn serving ``app`` in a thread on a socket that is listening before it starts."""
+
+    def __init__(self, app):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)  # connections queue until uvicorn accepts them: no start-up race
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        config = uvicorn.Config(app, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, args=([self.sock],), daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def server(settings) -> Iterator[LiveServer]:
+    with LiveServer(create_app(settings)) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def http(server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        yield c
+
+
+def events(http: httpx.Client, job_id: str, until=None) -> Iterator[tuple[str, dict]]:
+    """The job's Server-Sent Events as ``(event, data)``, to the stream's end or ``until``."""
+    deadline = time.monotonic() + DEADLINE
+    with http.stream("GET", f"/api/train/{job_id}/events", timeout=10) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream")
+        kind = None
+        for line in r.iter_lines():
+            assert time.monotonic() < deadline, "the job did not finish in time"
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                yield kind, json.loads(line[6:])
+
+
+def start(http: httpx.Client, **changes) -> dict:
+    r = http.post("/api/train", json={**JOB, **changes})
+    assert r.status_code == 202, r.text
+    return r.json()
+
+
+def refused(response, status: int, *words: str) -> str:
+    assert response.status_code == status, response.text
+    detail = response.json()["detail"]
+    for word in words:
+        assert word in detail, detail
+    return detail
+
+
+# -- the editor's checks ------------------------------------------------------------------
+
+
+def test_validate_gives_the_engines_shapes_and_parameter_counts(http):
+    r = http.post("/api/architectures/validate", json={"architecture": TINY, "batch_size": 32})
+    body = r.json()
+    assert r.status_code == 200 and body["valid"] and body["error"] is None
+    model = Sequential.from_spec(TINY)
+    assert body["layers"] == model.layer_info()
+    assert body["num_params"] == model.num_params == 4 * 9 + 4 + 676 * 10 + 10
+    assert body["output_shape"] == [10] and body["step_megabytes"] > 0
+
+
+def test_validate_says_which_layer_does_not_fit_and_why(http):
+    no_flatten = [TINY[0], TINY[1], TINY[4]]
+    body = http.post("/api/architectures/validate", json={"architecture": no_flatten}).json()
+    assert not body["valid"] and body["error_layer"] == 2
+    assert body["error"].startswith("layer 2 ('dense')") and "flatten" in body["error"]
+    assert [layer["type"] for layer in body["layers"]] == ["conv2d", "relu"]  # the part that fits
+    too_small = [{"type": "conv2d", "config": {"out_channels": 2, "kernel_size": 5}}] * 7
+    body = http.post("/api/architectures/validate", json={"architecture": too_small}).json()
+    assert body["error_layer"] == 6 and "kernel spans 5" in body["error"]
+
+
+# -- training end to end ------------------------------------------------------------------
+
+
+def test_train_follow_events_to_done_then_use_the_model(http, settings):
+    job = start(http)
+    assert job["state"] in ("queued", "running") and job["model_id"] == "tiny-net"
+    seen = list(events(http, job["id"]))
+    kinds = [kind for kind, _ in seen]
+    assert kinds[0] == "state" and kinds[-1] == "end"
+    steps = [data for kind, data in seen if kind == "step"]
+    assert len(steps) == 10  # 300 images / 32 per batch, every step reported at this size
+    assert [s["progress"] for s in steps] == sorted(s["progress"] for s in steps)
+    assert steps[-1]["progress"] == 1.0 and all(np.isfinite(s["loss"]) for s in steps)
+    epoch = next(data for kind, data in seen if kind == "epoch")
+    assert epoch["epoch"] == 1 and 0 <= epoch["val_accuracy"] <= 1
+    filters = [data for kind, data in seen if kind == "filters"]
+    assert filters and filters[-1]["shape"] == [4, 1, 3, 3] and filters[-1]["name"] == "conv1"
+    done = seen[-1][1]["job"]
+    assert done["state"] == "done", done["message"]
+    assert done["history"][0]["epoch"] == 1 and len(done["steps_history"]) == 10
+
+    record = http.get(f"/api/train/{job['id']}").json()
+    assert record["state"] == "done" and record["progress"] == 1.0
+    assert record["model_id"] == "tiny-net" and record["test_accuracy"] > 0.15
+    assert job["id"] in [j["id"] for j in http.get("/api/train").json()["jobs"]]
+
+    models = {m["id"]: m for m in http.get("/api/models").json()["models"]}
+    assert models["tiny-net"]["name"] == "Tiny net"
+    assert models["tiny-net"]["test_accuracy"] == pytest.approx(record["test_accuracy"])
+    card = http.get("/api/models/tiny-net").json()["card"]
+    assert card["settings"]["limit"] == 300 and card["train_images"] == 300
+    assert card["training"]["epochs_done"] == 1 and card["job_id"] == job["id"]
+    pixels = np.eye(28).tolist()
+    r = http.post("/api/models/tiny-net/predict", json={"pixels": pixels, "preprocess": False})
+    assert r.status_code == 200 and len(r.json()["probabilities"]) == 10
+
+    saved = Sequential.load(settings.models_dir / "tiny-net.npz")  # on disk, for a restart
+    assert saved.meta["test_accuracy"] == pytest.approx(record["test_accuracy"])
+    jobs_dir = settings.models_dir / ".jobs"
+    assert json.loads((jobs_dir / f"{job['id']}.json").read_text())["state"] == "done"
+    assert not list(jobs_dir.glob("*.npz"))  # checkpoint and result cleaned up
+
+
+def test_cancel_a_running_job(http, settings):
+    job = start(http, name="to cancel", epochs=5, limit=2000, batch_size=16)
+    cancelled = False
+    for kind, data in events(http, job["id"]):
+        if kind == "step" and not cancelled:
+            r = http.delete(f"/api/train/{job['id']}")
+            assert r.status_code == 200, r.text
+            cancelled = True
+        last = (kind, data)
+    assert cancelled and last[0] == "end"
+    final = last[1]["job"]
+    assert final["state"] == "cancelled" and final["epochs_done"] < 5
+    assert "to-cancel" not in [m["id"] for m in http.get("/api/models").json()["models"]]
+    refused(http.delete(f"/api/train/{job['id']}"), 409, "already cancelled")
+    refused(http.get("/api/train/000000000000"), 404, "no training job")
+
+
+# -- refusals before any work -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"architecture": [TINY[0], TINY[1], TINY[4]]}, ["layer 2 ('dense')", "flatten"]),
+        ({"architecture": TINY[:4] + [{"type": "dense", "config": {"out_features": 7}}]},
+         ["layer 4", "10 classes"]),
+        ({"architecture": [{"type": "conv2d", "config": {"out_channels": 999}}]},
+         ["layer 0 ('conv2d')", "max_channels = 64"]),
+        ({"architecture": [{"type": "flatten"}, {"type": "dense", "config":
+          {"out_features": 4000}}]}, ["layer 1", "max_train_params"]),
+        ({"architecture": [TINY[0], {"type": "sigmoid"}]}, ["architecture.layers[1].type"]),
+        ({"architecture": []}, ["architecture.layers"]),
+        ({"epochs": 10_000}, ["epochs", "max_train_epochs = 50"]),
+        ({"batch_size": 0}, ["batch_size"]),
+        ({"limit": 10**9}, ["limit", "max_train_images"]),
+        ({"lr": 5.0}, ["lr"]),
+        ({"optimiser": "rmsprop"}, ["optimiser"]),
+        ({"dataset": "cifar10"}, ["dataset"]),
+    ],
+)  # fmt: skip
+def test_bad_requests_are_refused_naming_the_field(http, change, words):
+    refused(http.post("/api/train", json={**JOB, **change}), 422, *words)
+
+
+def test_missing_dataset_says_how_to_get_it(settings, tmp_path):
+    empty = replace(settings, data_dir=tmp_path, models_dir=tmp_path / "models")
+    with TestClient(create_app(empty)) as c:
+        detail = refused(c.post("/api/train", json=JOB), 422, "dataset: mnist")
+        assert "python -m engine download --dataset mnist" in detail
+        assert c.get("/api/train/options").json()["available"]["mnist"] is False
+    assert not (tmp_path / "models" / ".jobs").exists()  # refused before any work
+
+
+def test_limits_report_the_training_bounds(http):
+    limits = http.get("/api/limits").json()
+    assert limits["max_train_epochs"] == 50 and limits["max_running_jobs"] == 1
+    assert limits["max_import_bytes"] > 0
+    options = http.get("/api/train/options").json()
+    assert options["available"]["mnist"] and options["bounds"]["epochs"] == [1, 50]
+    assert "tiny" in options["presets"]
+
+
+# -- evaluation ---------------------------------------------------------------------------
+
+
+def test_evaluation_confusion_matrix_sums_to_the_test_set(http):
+    body = http.get("/api/models/mnist-cnn/evaluation").json()
+    confusion = np.array(body["confusion"])
+    assert confusion.shape == (10, 10) and confusion.sum() == body["total"] == 10_000
+    assert body["correct"] == np.trace(confusion)
+    assert body["accuracy"] == pytest.approx(np.trace(confusion) / 10_000)
+    assert [c["total"] for c in body["per_class"]] == confusion.sum(axis=1).tolist()
+    assert body["misclassified_total"] == 10_000 - body["correct"]
+    mistakes = body["confident_mistakes"]
+    assert all(m["target"] != m["predicted"] for m in mistakes)
+    assert [m["confidence"] for m in mistakes] == sorted(
+        (m["confidence"] for m in mistakes), reverse=True
+    )
+    assert http.get("/api/models/mnist-cnn/evaluation").json()["cached"] is True
+    t, p = mistakes[0]["target"], mistakes[0]["predicted"]
+    cell = http.get(
+        "/api/models/mnist-cnn/evaluation/examples",
+        params={"true_class": t, "predicted_class": p, "count": 200},
+    ).json()
+    assert cell["total"] == confusion[t, p]
+    assert all(x["target"] == t and x["predicted"] == p for x in cell["items"])
+    png = http.get(body["image_url"].format(index=mistakes[0]["index"]), params={"scale": 2})
+    assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
+    refused(http.get("/api/datasets/mnist/test/10000.png"), 404, "0 to 9999")
+
+
+# -- managing models ----------------------------------------------------------------------
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def import_(http, weights: bytes, architecture=TINY, name="Imported net"):
+    data = {"name": name}
+    if architecture is not None:
+        text = architecture if isinstance(architecture, str) else json.dumps(architecture)
+        data["architecture"] = text
+    return http.post(
+        "/api/models/import", data=data, files={"weights": ("w.npz", weights, "application/zip")}
+    )
+
+
+def test_import_pytorch_named_weights(http):
+    source = Sequential.from_spec(TINY, seed=42)
+    params = source.params()
+    assert sorted(params) == ["conv1.bias", "conv1.weight", "fc1.bias", "fc1.weight"]
+    r = import_(http, npz_bytes(params))
+    assert r.status_code == 201, r.text
+    model_id = r.json()["id"]
+    assert model_id == "imported-net" and r.json()["num_params"] == source.num_params
+    x = np.random.default_rng(0).random((28, 28))
+    r = http.post(f"/api/models/{model_id}/predict", json={"pixels": x.tolist(), "preprocess": 0})
+    used = np.asarray(r.json()["input"], dtype=np.float32)  # the network input the server used
+    expected = source.predict_proba(used[None, None])[0]
+    np.testing.assert_allclose(r.json()["probabilities"], expected, rtol=1e-4, atol=1e-6)
+    again = import_(http, npz_bytes(params), architecture={"layers": TINY})  # same JSON, object
+    assert again.status_code == 201 and again.json()["id"] == "imported-net-2"
+
+
+def test_import_refuses_bad_files_clearly(http, settings):
+    params = Sequential.from_spec(TINY, seed=0).params()
+    wrong = {**params, "conv1.weight": np.zeros((4, 1, 5, 5), np.float32)}
+    refused(import_(http, npz_bytes(wrong)), 422, "conv1.weight", "(4, 1, 5, 5)", "(4, 1, 3, 3)")
+    missing = {k: v for k, v in params.items() if k != "fc1.bias"}
+    refused(import_(http, npz_bytes(missing)), 422, "missing", "fc1.bias")
+    refused(import_(http, b"not a zip"), 422, "weights: not a readable .npz")
+    pickled = npz_bytes({**params, "evil": np.array([{"a": 1}], dtype=object)})
+    refused(import_(http, pickled), 422, "weights")
+    refused(import_(http, npz_bytes(params), architecture=TINY[:3]), 422, "architecture: layer")
+    refused(import_(http, npz_bytes(params), architecture=None), 422, "architecture: required")
+    refused(import_(http, npz_bytes(params), architecture="{nope"), 422, "not valid JSON")
+    small = replace(settings, max_import_bytes=1000, models_dir=settings.models_dir / "x")
+    with TestClient(create_app(small)) as c:
+        refused(import_(c, npz_bytes(params)), 413, "max_import_bytes = 1,000")
+
+
+def test_rename_download_delete_and_the_default_is_protected(http, settings):
+    r = import_(http, npz_bytes(Sequential.from_spec(TINY, seed=3).params()), name="mnist cnn")
+    model_id = r.json()["id"]
+    assert model_id == "mnist-cnn-2"  # never the shipped default's id
+    r = http.patch(f"/api/models/{model_id}", json={"name": "Renamed"})
+    assert r.status_code == 200 and r.json()["name"] == "Renamed"
+    assert {m["id"]: m["name"] for m in http.get("/api/models").json()["models"]}[
+        model_id
+    ] == "Renamed"
+    r = http.get(f"/api/models/{model_id}/weights.npz")
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    downloaded = Sequential.from_arrays(dict(np.load(io.BytesIO(r.content), allow_pickle=False)))
+    assert downloaded.num_params == Sequential.from_spec(TINY).num_params
+
+    refused(http.delete("/api/models/mnist-cnn"), 403, "shipped default", "cannot be deleted")
+    refused(http.patch("/api/models/mnist-cnn", json={"name": "x"}), 403, "cannot be renamed")
+    assert (settings.models_dir / "mnist-cnn.npz").is_file()
+
+    assert http.delete(f"/api/models/{model_id}").status_code == 204
+    assert model_id not in [m["id"] for m in http.get("/api/models").json()["models"]]
+    assert not list(settings.models_dir.glob(f"{model_id}.*"))
+    refused(http.delete(f"/api/models/{model_id}"), 404, "no model")
+
+
+# -- a restart loses at most the epoch in progress ----------------------------------------
+
+
+def test_restart_marks_the_running_job_failed_and_resume_finishes_it(settings, tmp_path):
+    models = tmp_path / "models"
+    jobs = models / ".jobs"
+    jobs.mkdir(parents=True)
+    job_id = "0123456789ab"
+    ckpt = jobs / f"{job_id}.ckpt.npz"
+    request = {
+        **JOB,
+        "name": "interrupted",
+        "epochs": 2,
+        "dataset": "mnist",
+        "optimiser": "adam",
+        "lr_schedule": "cosine",
+        "seed": 0,
+    }
+    # what the server had done before it stopped: epoch 1 trained and checkpointed
+    model = Sequential.from_spec(TINY, seed=0)
+    config = TrainConfig(epochs=2, batch_size=32, augment=False)
+    x = to_input(np.random.default_rng(0).integers(0, 255, (64, 28, 28), dtype=np.uint8))
+    y = np.arange(64) % 10
+    train(model, x, y, config, checkpoint=ckpt, should_stop=lambda: bool(ckpt.exists()))
+    assert Sequential.load(ckpt).meta["training"]["epochs_done"] == 1
+    record = {
+        "id": job_id, "name": "interrupted", "state": "running", "message": None,
+        "model_id": "interrupted", "request": request, "created": 1.0, "started": 2.0,
+        "finished": None, "epoch": 2, "epochs": 2, "step": 3, "steps": 10, "progress": 0.6,
+        "loss": 1.0, "accuracy": 0.5, "elapsed": 5.0, "eta": 3.0, "history": [],
+        "steps_history": [], "test_accuracy": None, "train_images": 300,
+        "checkpoint": str(ckpt), "epochs_done": 1, "resumable": False,
+    }  # fmt: skip
+    (jobs / f"{job_id}.json").write_text(json.dumps(record))
+
+    restarted = replace(settings, models_dir=models, training_mode="thread")
+    with TestClient(create_app(restarted)) as c:
+        job = c.get(f"/api/train/{job_id}").json()
+        assert job["state"] == "failed" and job["resumable"]
+        assert job["message"].startswith(
+            f"the server stopped during epoch 2; the checkpoint after epoch 1 is at {ckpt}"
+        )
+        assert json.loads((jobs / f"{job_id}.json").read_text())["state"] == "failed"
+        assert c.post(f"/api/train/{job_id}/resume").status_code == 202
+        with c.stream("GET", f"/api/train/{job_id}/events") as r:
+            lines = [line for line in r.iter_lines() if line.startswith("data: ")]
+        final = json.loads(lines[-1][6:])["job"]
+        assert final["state"] == "done", final["message"]
+        assert [h["epoch"] for h in final["history"]] == [2]  # only epoch 2 was trained again
+        card = c.get("/api/models/interrupted").json()["card"]
+        assert card["training"]["epochs_done"] == 2
+        refused(c.post(f"/api/train/{job_id}/resume"), 409, "only a failed or cancelled")
+
+
+# -- the CLI reads the JSON the API takes -------------------------------------------------
+
+
+@pytest.mark.parametrize("form", ["object", "list"])
+def test_cli_and_api_take_the_same_architecture_json(http, settings, tmp_path, form, capsys):
+    arch = {"layers": TINY} if form == "object" else TINY
+    path = tmp_path / "arch.json"
+    path.write_text(json.dumps(arch))
+    body = http.post("/api/architectures/validate", json={"architecture": arch}).json()
+    assert body["valid"], body["error"]
+    out = tmp_path / "cli.npz"
+    argv = ["train", "--arch", str(path), "--data-dir", str(settings.data_dir), "--epochs", "1"]
+    assert cli_main([*argv, "--limit", "100", "--no-augment", "--out", str(out)]) == 0
+    assert Sequential.load(out).layer_info() == body["layers"]
+    capsys.readouterr()
