@@ -13,7 +13,7 @@ import engine
 from app.errors import ApiError, api_error_handler, validation_error_handler
 from app.middleware import BodyLimit, ServerTiming
 from app.registry import ModelRegistry
-from app.routes import anatomy, health, limits, models, pages
+from app.routes import anatomy, color, explain, health, kernel, limits, models, pages
 from app.routes.evaluation import router as evaluation_router
 from app.routes.manage import router as manage_router
 from app.routes.train import router as train_router
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ServerTiming)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
-    for module in (health, limits, models, anatomy, pages):
+    for module in (health, limits, models, anatomy, pages, explain, kernel, color):
         app.include_router(module.router)
     for router in (train_router, evaluation_router, manage_router):
         app.include_router(router)

@@ -194,6 +194,11 @@ class Limits(BaseModel):
     max_weight_matrix_cells: int
     max_weight_matrix_entries: int
     max_weight_matrix_png_side: int
+    max_ig_steps: int
+    max_occlusion_patches: int
+    max_top_k: int
+    max_maximise_steps: int
+    max_color_side: int
     max_conv_padding: int
     max_conv_terms: int
     max_pool_positions: int

@@ -41,6 +41,13 @@ class Settings:
     max_weight_matrix_cells: int = 2_000_000  # rows * cols of the dense matrix M
     max_weight_matrix_entries: int = 200_000  # non-zeros listed in the JSON
     max_weight_matrix_png_side: int = 4096  # rows or cols drawn, one pixel per cell at least
+    # Explanations (``/api/models/{id}/explain``), the kernel editor and colour images.
+    cache_dir: Path = REPO_ROOT / "runs" / "cache"  # per-model tables (top-activating digits)
+    max_ig_steps: int = 256  # integrated gradients: path points per request
+    max_occlusion_patches: int = 1024  # occluded copies classified per request
+    max_top_k: int = 16  # top-activating test digits per filter
+    max_maximise_steps: int = 256  # activation maximisation: gradient-ascent steps
+    max_color_side: int = 128  # a colour image is shrunk to fit this before filtering
     max_conv_padding: int = 11  # /api/conv padding per side
     max_conv_terms: int = 100_000  # /api/conv steps: outputs × kernel weights written out
     max_pool_positions: int = 100_000  # /api/pool steps: outputs × window positions

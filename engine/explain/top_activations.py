@@ -167,7 +167,8 @@ def top_activations(
 ) -> TopActivations:
     """Top-``k`` images per filter of every conv layer, from ``cache_dir`` when it has them.
 
-    images: (N, H, W) uint8. Without ``cache_dir`` nothing is read or written.
+    images: (N, H, W) uint8. Without ``cache_dir`` nothing is read or written; a cache that
+    cannot be written is skipped.
     """
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(images):
         raise ValueError(f"k must be an int in 1..{len(images)}, got {k!r}")
@@ -181,6 +182,9 @@ def top_activations(
             return TopActivations(key, k, cached, True, time.perf_counter() - t0)
     layers = compute_top_activations(model, images, k, batch_size)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _save(path, key, k, layers)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _save(path, key, k, layers)
+        except OSError:  # a read-only or full disk costs the next caller time, nothing else
+            pass
     return TopActivations(key, k, layers, False, time.perf_counter() - t0)

@@ -1,0 +1,103 @@
+"""``/api/kernel``: a hand-made kernel on the current drawing — the feature map it makes.
+
+The drawing goes through the same preprocessing as for the model (``ImageInput``), so the kernel
+sees the 28×28 network input; ``padding="same"`` keeps that size. Presets are seed 001's edge
+detectors and the classic blur / sharpen / identity (``engine.kernels``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from app.anatomy import finite, grid
+from app.deps import SettingsDep
+from app.errors import ApiError
+from app.explain_schemas import KernelPresets, KernelRequest, KernelResult
+from app.imaging import network_input
+from app.inference import rounded
+from app.render import ColourScale, grid_png
+from app.routes.models import ERRORS, PNG, png_response
+from app.settings import Settings
+from engine.kernels import COLOR_FILTERS, KERNELS, apply_kernel
+
+router = APIRouter(prefix="/api/kernel", tags=["kernel"])
+
+INPUT_SHAPE = (1, 28, 28)
+
+
+def preset_list(presets: dict[str, dict]) -> list[dict]:
+    return [{"name": k, **p} for k, p in presets.items()]
+
+
+@router.get("/presets", response_model=KernelPresets, summary="Kernel presets to start from")
+def presets() -> dict:
+    return {"presets": preset_list(KERNELS), "color_presets": preset_list(COLOR_FILTERS)}
+
+
+def chosen_kernel(
+    kernel, preset: str | None, presets: dict[str, dict], settings: Settings, name: str
+) -> np.ndarray:
+    """The request's kernel ``(C, kh, kw)``: exactly one of ``kernel`` or a known ``preset``."""
+    if (kernel is None) == (preset is None):
+        raise ApiError(422, "kernel/preset: give exactly one of `kernel` (weights) or `preset`")
+    if preset is not None:
+        if preset not in presets:
+            raise ApiError(422, f"preset: {preset!r} is not one of {', '.join(presets)}")
+        k = np.asarray(presets[preset]["kernel"], dtype=np.float64)
+        return k if k.ndim == 3 else k[None]  # (kh, kw) → (1, kh, kw)
+    return grid(kernel, name, settings.max_kernel_side, settings.max_channels)  # (C, kh, kw)
+
+
+def apply(x: np.ndarray, k: np.ndarray, bias: float, padding: str, field: str):
+    """``engine.kernels.apply_kernel`` with its refusals as 422s naming ``field``."""
+    try:
+        return apply_kernel(x, k, finite(bias, "bias"), padding)
+    except ValueError as e:
+        raise ApiError(422, f"{field}: {e}") from None
+
+
+def _run(body: KernelRequest, settings: Settings) -> dict:
+    k = chosen_kernel(body.kernel, body.preset, KERNELS, settings, "kernel")
+    x, image = network_input(body, INPUT_SHAPE, settings)  # x: (1, 1, 28, 28)
+    out, _ = apply(x[0], k, body.bias, body.padding, "kernel")
+    kh, kw = k.shape[1:]
+    H, W = image.shape
+    p = (kh // 2, kw // 2) if body.padding == "same" else (0, 0)
+    formula = (
+        f"H_out = {H} + 2*{p[0]} - {kh} + 1 = {out.shape[0]}, "
+        f"W_out = {W} + 2*{p[1]} - {kw} + 1 = {out.shape[1]}"
+    )
+    return {
+        "input": rounded(image, 4),
+        "kernel": k[0].tolist() if k.shape[0] == 1 else k.tolist(),
+        "bias": float(body.bias),
+        "preset": body.preset,
+        "padding": body.padding,
+        "shape": list(out.shape),
+        "output": rounded(out),
+        "min": float(out.min()),
+        "max": float(out.max()),
+        "formula": formula,
+    }
+
+
+@router.post("", response_model=KernelResult, responses=ERRORS, summary="Apply a kernel")
+def kernel(body: KernelRequest, settings: SettingsDep) -> dict:
+    return _run(body, settings)
+
+
+@router.post(
+    ".png",
+    response_class=Response,
+    responses={**PNG, **ERRORS},
+    summary="Apply a kernel — the feature map as a PNG with a colour bar",
+)
+def kernel_png(body: KernelRequest, settings: SettingsDep) -> Response:
+    result = _run(body, settings)
+    out = np.asarray(result["output"], dtype=np.float64)
+    name = body.preset or "your kernel"
+    scale = ColourScale.for_values(out, signed=True)
+    png = grid_png(out[None], ["feature map"], f"{name} on the drawing", scale)
+    return png_response(png, result["min"], result["max"])
