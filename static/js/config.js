@@ -61,3 +61,25 @@ export const colormaps = {
 export const highlight = {
   receptiveField: "#2563eb",
 };
+
+// The training and evaluation pages (/train, /evaluate).
+export const training = {
+  validateDelayMs: 150, // editor: ask the engine this long after the last keystroke
+  chart: {
+    height: 230,
+    pad: { left: 54, right: 16, top: 30, bottom: 38 },
+    font: "12px system-ui, sans-serif",
+    axis: "#9ca3af",
+    grid: "#eef0f3",
+    text: "#4b5563",
+    train: "#2563eb", // training loss/accuracy, per step
+    val: "#f59e0b", // validation, per epoch
+  },
+  kernelSize: 46, // CSS pixels of one first-layer kernel
+  confusionCell: 42, // CSS pixels of one confusion-matrix cell
+  correct: [21, 128, 61], // RGB of the diagonal at its darkest
+  wrong: [185, 28, 28], // RGB of an off-diagonal cell at its darkest
+  thumbScale: 2, // test digits drawn at 28 × this (the PNG), shown at thumbSize
+  thumbSize: 48,
+  cellExamples: 120, // digits listed when a confusion cell is clicked
+};
