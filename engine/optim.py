@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -14,11 +16,11 @@ class SGD:
 
     def step(self, grads: dict[str, np.ndarray]) -> None:
         for k, p in self.params.items():
-            g = grads[k] + self.weight_decay * p if self.weight_decay else grads[k]
+            g = grads[k] + float(self.weight_decay) * p if self.weight_decay else grads[k]
             v = self.velocity[k]
-            v *= self.momentum
+            v *= float(self.momentum)
             v += g
-            p -= self.lr * v
+            p -= float(self.lr) * v
 
 
 class Adam:
@@ -40,16 +42,24 @@ class Adam:
 
     def step(self, grads: dict[str, np.ndarray]) -> None:
         self.t += 1
-        b1, b2 = self.betas
-        step = self.lr * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        b1, b2 = float(self.betas[0]), float(self.betas[1])
+        # Python floats throughout: a NumPy float64 scalar (np.sqrt's result, say) times a
+        # float32 array is float64 under NumPy 2's promotion rules — a silent upcast of every
+        # update.
+        step = float(self.lr) * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        eps = float(self.eps)
         for k, p in self.params.items():
-            g = grads[k] + self.weight_decay * p if self.weight_decay else grads[k]
+            g = grads[k] + float(self.weight_decay) * p if self.weight_decay else grads[k]
             m, v = self.m[k], self.v[k]
             m *= b1
             m += (1 - b1) * g
             v *= b2
-            v += (1 - b2) * g * g
-            p -= (step * m / (np.sqrt(v) + self.eps)).astype(p.dtype)
+            v += (1 - b2) * (g * g)
+            denom = np.sqrt(v)  # then, in place: step * m / (sqrt(v) + eps)
+            denom += eps
+            np.divide(m, denom, out=denom)
+            denom *= step
+            p -= denom
 
 
 OPTIMISERS = {"sgd": SGD, "adam": Adam}

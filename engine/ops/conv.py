@@ -8,15 +8,29 @@ Shapes::
     out:  (N, F, H_out, W_out)
     H_out = floor((H + 2*ph - dh*(kh - 1) - 1) / sh) + 1     (likewise W_out)
 
-The fast path is im2col + one BLAS matmul. The patch matrix is gathered from a strided
-*view* of the padded input (no Python loop over pixels or batch items); the backward pass
-scatters its column gradient back with one vectorised add per kernel position (kh*kw adds).
+The fast path is im2col + one BLAS matmul, in a **batch-last** memory order: the patch
+matrix is ``cols: (C*kh*kw, H_out*W_out*N)`` with the batch index varying fastest, gathered
+from a padded ``(C, Hp, Wp, N)`` copy of the input. Then, at stride 1, every row of ``cols``
+is copied in contiguous runs of ``W_out*N`` values (exact windows in the usual (n, i, j) order
+come in runs of ``W_out`` — 14 values for the shipped conv2 — and copy several times slower);
+the matmul's result ``(F, H_out*W_out*N)`` *is* the output, returned as an ``(N, F, H_out,
+W_out)`` view of that ``(F, H_out, W_out, N)`` memory with no transpose copy; and the backward
+pass reads ``dout`` in that same order for free and scatters its column gradient back with
+one vectorised add per kernel position (kh*kw adds), again in runs of ``W_out*N``.
+
+Shapes are always NCHW; only the strides say batch-last. The ops downstream (ReLU, pooling,
+flatten, dense) allocate outputs and gradients in their input's memory order (``order="K"``,
+``np.empty_like``), so a whole network runs batch-last without a transpose, and code that
+only indexes arrays never notices. At N = 1 the two orders are the same memory.
+
+``conv2d_naive`` and ``conv2d_backward_naive`` are the plain-loop references the fast path is
+tested against.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from engine.shapes import Pair, output_shape
 
@@ -42,21 +56,41 @@ def windows(
     return view[:, :, : sh * (H_out - 1) + 1 : sh, : sw * (W_out - 1) + 1 : sw, ::dh, ::dw]
 
 
+def pad_batch_last(x: np.ndarray, padding: Pair) -> np.ndarray:
+    """Zero-pad and reorder to batch-last. x: (N, C, H, W) → x_pad: (C, H + 2ph, W + 2pw, N).
+
+    A plain copy when ``x`` is already batch-last (a view of ``(C, H, W, N)`` memory); a
+    transposing copy otherwise (the network input, once).
+    """
+    N, C, H, W = x.shape
+    ph, pw = padding
+    x_pad = np.zeros((C, H + 2 * ph, W + 2 * pw, N), dtype=x.dtype)
+    x_pad[:, ph : ph + H, pw : pw + W, :] = x.transpose(1, 2, 3, 0)  # (N, C, H, W) → (C, H, W, N)
+    return x_pad
+
+
 def im2col(
     x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair
 ) -> tuple[np.ndarray, Pair]:
-    """Gather every receptive field into the columns of one matrix.
+    """Gather every receptive field into the columns of one matrix, batch last.
 
-    x: (N, C, H, W) → cols: (C*kh*kw, N*H_out*W_out); row order (c, a, b) — the order of
-    ``w.reshape(F, C*kh*kw)`` — and column order (n, i, j). This "channels-first" layout lets
-    the backward pass get its column gradient from BLAS already in the order col2im reads.
+    x: (N, C, H, W) → cols: (C*kh*kw, H_out*W_out*N); row order (c, a, b) — the order of
+    ``w.reshape(F, C*kh*kw)`` — and column order (i, j, n). Column (i, j, n) holds
+    ``x_pad[n, c, i*sh + a*dh, j*sw + b*dw]`` in row (c, a, b).
     """
     N, C, H, W = x.shape
-    (kh, kw), out_hw = kernel, output_shape((H, W), kernel, stride, padding, dilation)
-    view = windows(_pad(x, padding), kernel, stride, dilation, out_hw)  # (N, C, Ho, Wo, kh, kw)
-    cols = view.transpose(1, 4, 5, 0, 2, 3)  # (C, kh, kw, N, Ho, Wo), still a view
-    cols = cols.reshape(C * kh * kw, N * out_hw[0] * out_hw[1])  # the one copy
-    return cols, out_hw
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    H_out, W_out = output_shape((H, W), kernel, stride, padding, dilation)
+    x_pad = pad_batch_last(x, padding)  # (C, Hp, Wp, N)
+    sC, sH, sW, sN = x_pad.strides
+    view = as_strided(  # (C, kh, kw, H_out, W_out, N), a read-only view of every window
+        x_pad,
+        shape=(C, kh, kw, H_out, W_out, N),
+        strides=(sC, dh * sH, dw * sW, sh * sH, sw * sW, sN),
+        writeable=False,
+    )
+    cols = view.reshape(C * kh * kw, H_out * W_out * N)  # the one copy (runs of W_out*N at sw=1)
+    return cols, (H_out, W_out)
 
 
 def col2im(
@@ -70,20 +104,20 @@ def col2im(
 ) -> np.ndarray:
     """Adjoint of :func:`im2col`: scatter-add patch gradients back onto the input.
 
-    dcols: (C*kh*kw, N*H_out*W_out) → dx: (N, C, H, W)
+    dcols: (C*kh*kw, H_out*W_out*N) → dx: (N, C, H, W), a batch-last view (strides of
+    ``(C, H, W, N)`` memory, cut out of the padded gradient).
     """
     N, C, H, W = x_shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     H_out, W_out = out_hw
-    dcols = dcols.reshape(C, kh, kw, N, H_out, W_out)
-    dx_pad = np.zeros((C, N, H + 2 * ph, W + 2 * pw), dtype=dcols.dtype)  # channels-first
+    dcols = dcols.reshape(C, kh, kw, H_out, W_out, N)  # (C*kh*kw, Ho*Wo*N) → (C, kh, kw, Ho, Wo, N)
+    dx_pad = np.zeros((C, H + 2 * ph, W + 2 * pw, N), dtype=dcols.dtype)  # (C, Hp, Wp, N)
     for a in range(kh):  # kh*kw strided adds, each covering every pixel of every image
         r0 = a * dh
         for b in range(kw):
             s0 = b * dw
-            dx_pad[:, :, r0 : r0 + sh * H_out : sh, s0 : s0 + sw * W_out : sw] += dcols[:, a, b]
-    dx = dx_pad[:, :, ph : ph + H, pw : pw + W].transpose(1, 0, 2, 3)  # (C, N, H, W) → (N, C, H, W)
-    return np.ascontiguousarray(dx)
+            dx_pad[:, r0 : r0 + sh * H_out : sh, s0 : s0 + sw * W_out : sw] += dcols[:, a, b]
+    return dx_pad[:, ph : ph + H, pw : pw + W].transpose(3, 0, 1, 2)  # (C, H, W, N) → (N, C, H, W)
 
 
 def conv2d_forward(
@@ -96,19 +130,20 @@ def conv2d_forward(
 ) -> tuple[np.ndarray, tuple]:
     """Convolve ``x`` with ``w``.
 
-    x: (N, C, H, W), w: (F, C, kh, kw), b: (F,) or None → out: (N, F, H_out, W_out)
+    x: (N, C, H, W), w: (F, C, kh, kw), b: (F,) or None → out: (N, F, H_out, W_out), a view
+    of batch-last ``(F, H_out, W_out, N)`` memory (see the module docstring).
     """
     N, C, H, W = x.shape
     F, Cw, kh, kw = w.shape
     if Cw != C:
         raise ValueError(f"input has {C} channels but the weight expects {Cw}: w.shape={w.shape}")
     cols, (H_out, W_out) = im2col(x, (kh, kw), stride, padding, dilation)
-    out = w.reshape(F, C * kh * kw) @ cols  # (F, C*kh*kw) @ (C*kh*kw, N*Ho*Wo) → (F, N*Ho*Wo)
+    out = w.reshape(F, C * kh * kw) @ cols  # (F, C*kh*kw) @ (C*kh*kw, Ho*Wo*N) → (F, Ho*Wo*N)
     if b is not None:
-        out += b[:, None]
-    out = out.reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3)  # (N, F, Ho, Wo), a view
+        out += b.astype(out.dtype, copy=False)[:, None]
+    out = out.reshape(F, H_out, W_out, N).transpose(3, 0, 1, 2)  # (N, F, Ho, Wo), a view
     cache = (x.shape, cols, w, b is not None, stride, padding, dilation, (H_out, W_out))
-    return np.ascontiguousarray(out), cache
+    return out, cache
 
 
 def conv2d_backward(
@@ -116,17 +151,19 @@ def conv2d_backward(
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Gradients of :func:`conv2d_forward`.
 
-    dout: (N, F, H_out, W_out) → dx: (N, C, H, W) (None if not ``need_dx``),
-    dw: (F, C, kh, kw), db: (F,) (None if the forward had no bias)
+    dout: (N, F, H_out, W_out) → dx: (N, C, H, W) (None if not ``need_dx``; batch-last like
+    the forward's output), dw: (F, C, kh, kw), db: (F,) (None if the forward had no bias)
     """
     x_shape, cols, w, has_bias, stride, padding, dilation, out_hw = cache
     F, C, kh, kw = w.shape
-    dout_mat = dout.transpose(1, 0, 2, 3).reshape(F, -1)  # (F, N*Ho*Wo)
-    dw = (dout_mat @ cols.T).reshape(w.shape)  # (F, C*kh*kw) → (F, C, kh, kw)
-    db = dout_mat.sum(axis=1) if has_bias else None
+    dout_mat = dout.transpose(1, 2, 3, 0).reshape(F, -1)  # (F, Ho*Wo*N); free if batch-last
+    # dw = dout_mat @ cols.T, computed as (cols @ dout_mat.T).T: the same product, in the
+    # operand order OpenBLAS runs faster for this short-and-wide shape.
+    dw = (cols @ dout_mat.T).T.reshape(w.shape)  # (C*kh*kw, F) → (F, C*kh*kw) → (F, C, kh, kw)
+    db = dout_mat.sum(axis=1) if has_bias else None  # (F,)
     dx = None
     if need_dx:
-        dcols = w.reshape(F, C * kh * kw).T @ dout_mat  # (C*kh*kw, N*Ho*Wo)
+        dcols = w.reshape(F, C * kh * kw).T @ dout_mat  # (C*kh*kw, Ho*Wo*N)
         dx = col2im(dcols, x_shape, (kh, kw), stride, padding, dilation, out_hw)
     return dx, dw, db
 
@@ -162,3 +199,39 @@ def conv2d_naive(
                                 )
                     out[n, f, i, j] = total
     return out
+
+
+def conv2d_backward_naive(
+    x: np.ndarray,
+    w: np.ndarray,
+    dout: np.ndarray,
+    stride: Pair = (1, 1),
+    padding: Pair = (0, 0),
+    dilation: Pair = (1, 1),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The textbook loop for the gradients: each output pixel's ``dout`` flows back to the
+    weights and input pixels it was made from. Slow; a reference.
+
+    x: (N, C, H, W), w: (F, C, kh, kw), dout: (N, F, H_out, W_out) →
+    dx: (N, C, H, W), dw: (F, C, kh, kw), db: (F,)
+    """
+    N, C, H, W = x.shape
+    F, _, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw_) = stride, padding, dilation
+    _, _, H_out, W_out = dout.shape
+    x_pad = _pad(x, padding)
+    dx_pad, dw = np.zeros_like(x_pad), np.zeros_like(w)
+    db = np.zeros(F, dtype=dout.dtype)
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    g = dout[n, f, i, j]
+                    db[f] += g
+                    for c in range(C):
+                        for a in range(kh):
+                            for e in range(kw):
+                                r, s = i * sh + a * dh, j * sw + e * dw_
+                                dw[f, c, a, e] += x_pad[n, c, r, s] * g
+                                dx_pad[n, c, r, s] += w[f, c, a, e] * g
+    return dx_pad[:, :, ph : ph + H, pw : pw + W], dw, db

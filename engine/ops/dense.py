@@ -20,15 +20,24 @@ def dense_backward(
     x, w, has_bias = cache
     dw = dout.T @ x
     db = dout.sum(axis=0) if has_bias else None
-    dx = dout @ w if need_dx else None
+    dx = None
+    if need_dx and x.flags.f_contiguous and not x.flags.c_contiguous:
+        # x came batch-last (a flattened conv block): give dx the same memory order
+        dx = (w.T @ dout.T).T  # (D_in, N) → (N, D_in), a view
+    elif need_dx:
+        dx = dout @ w  # (N, D_in)
     return dx, dw, db
 
 
 def flatten_forward(x: np.ndarray) -> tuple[np.ndarray, tuple]:
-    """x: (N, C, H, W) → out: (N, C*H*W), in PyTorch's (c, h, w) order."""
+    """x: (N, C, H, W) → out: (N, C*H*W), in PyTorch's (c, h, w) order.
+
+    A view whether x is NCHW or batch-last in memory (``(C, H, W, N)`` merges to
+    ``(C*H*W, N)``); numpy copies only for other orders.
+    """
     return x.reshape(x.shape[0], -1), x.shape
 
 
 def flatten_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
-    """dout: (N, C*H*W) → dx: (N, C, H, W)."""
+    """dout: (N, C*H*W) → dx: (N, C, H, W), a view in dout's memory order."""
     return dout.reshape(cache)

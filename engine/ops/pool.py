@@ -8,6 +8,12 @@ Shapes::
 
 Semantics follow PyTorch: max/min pooling ignores padded positions (they act as -inf/+inf);
 average pooling counts them as zeros (``count_include_pad=True``), dividing by kh*kw.
+
+Non-overlapping windows (stride == kernel, no padding: the usual 2×2 pooling) take a fast
+path, :func:`tiled_pool_forward`: each of the kh*kw window positions is one strided *view*
+of the input, reduced with kh*kw elementwise passes — no window copy. Other settings gather
+every window (a copy of kh*kw values per output). Both are tested against
+:func:`pool2d_naive`, the plain loop.
 """
 
 from __future__ import annotations
@@ -28,12 +34,84 @@ def _pad_value(mode: str, dtype) -> float:
     return 0.0
 
 
+def tiled_pool_fits(kernel: Pair, stride: Pair, padding: Pair) -> bool:
+    """Whether the windows tile the input: stride equal to the kernel and no padding."""
+    return kernel == stride and padding == (0, 0)
+
+
+def _tiles(x: np.ndarray, kernel: Pair, out_hw: Pair) -> list[np.ndarray]:
+    """The kh*kw strided views of non-overlapping windows, in row-major kernel order.
+
+    x: (N, C, H, W) → [x[:, :, a::kh, c::kw] cut to (N, C, H_out, W_out) for (a, c)], views.
+    Rows and columns past ``H_out*kh``, ``W_out*kw`` belong to no window (PyTorch's floor).
+    """
+    (kh, kw), (H_out, W_out) = kernel, out_hw
+    return [
+        x[:, :, a : a + kh * H_out : kh, c : c + kw * W_out : kw]
+        for a in range(kh)
+        for c in range(kw)
+    ]
+
+
+def tiled_pool_forward(x: np.ndarray, mode: str, kernel: Pair) -> tuple[np.ndarray, tuple]:
+    """Pool non-overlapping ``kh × kw`` windows (stride = kernel, no padding).
+
+    x: (N, C, H, W) → out: (N, C, H // kh, W // kw). Reduces the window's rows first — views
+    whose rows are contiguous, so the passes vectorise — then its columns, on the smaller
+    array. Output and gradient keep x's memory order; on batch-last input every pass runs over
+    contiguous runs of N. The cache keeps ``x`` and ``out`` themselves (no copies): the backward
+    pass finds the winners again by comparison.
+    """
+    N, C, H, W = x.shape
+    kh, kw = kernel
+    H_out, W_out = output_shape((H, W), kernel, kernel, (0, 0))
+    reduce = {"max": np.maximum, "min": np.minimum, "avg": np.add}[mode]
+    # copies keep x's memory order (order="K"), so batch-last input gives batch-last output
+    rows = x[:, :, 0 : kh * H_out : kh, : kw * W_out].copy(order="K")  # (N, C, Ho, kw*Wo)
+    for a in range(1, kh):
+        reduce(rows, x[:, :, a : a + kh * H_out : kh, : kw * W_out], out=rows)
+    out = rows[..., 0::kw].copy(order="K")  # (N, C, Ho, Wo)
+    for c in range(1, kw):
+        reduce(out, rows[..., c::kw], out=out)
+    if mode == "avg":
+        out /= kh * kw
+    return out, (mode, x, out, kernel)
+
+
+def tiled_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """Gradient of :func:`tiled_pool_forward`. dout: (N, C, H_out, W_out) → dx: (N, C, H, W).
+
+    Max/min: the winner of a window is the first position, in row-major kernel order, whose
+    input equals the window's output — what ``argmax`` picks. Each window position's strided
+    view of dx is written once.
+    """
+    mode, x, out, kernel = cache
+    N, C, H, W = x.shape
+    kh, kw = kernel
+    H_out, W_out = out.shape[2:]
+    covered = (kh * H_out == H) and (kw * W_out == W)  # every pixel lies in a window
+    dx = (np.empty_like if covered else np.zeros_like)(x, dtype=dout.dtype)  # (N, C, H, W)
+    dx_tiles = _tiles(dx, kernel, (H_out, W_out))  # kh*kw writable views, each (N, C, Ho, Wo)
+    if mode == "avg":
+        share = dout / (kh * kw)  # (N, C, Ho, Wo)
+        for dx_tile in dx_tiles:
+            dx_tile[...] = share
+        return dx
+    taken = np.zeros_like(out, dtype=bool)  # (N, C, Ho, Wo): windows whose winner is found
+    for x_tile, dx_tile in zip(_tiles(x, kernel, (H_out, W_out)), dx_tiles, strict=True):
+        hit = x_tile == out  # (N, C, Ho, Wo)
+        np.greater(hit, taken, out=hit)  # hit and not already taken: the first winner only
+        taken |= hit
+        dx_tile[...] = dout * hit
+    return dx
+
+
 def pool2d_forward(
     x: np.ndarray, mode: str, kernel: Pair, stride: Pair, padding: Pair = (0, 0)
 ) -> tuple[np.ndarray, tuple]:
     """Pool every ``kh × kw`` window.
 
-    x: (N, C, H, W) → out: (N, C, H_out, W_out)
+    x: (N, C, H, W) → out: (N, C, H_out, W_out). Tiling windows go to :func:`tiled_pool_forward`.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -41,6 +119,9 @@ def pool2d_forward(
     (kh, kw), (ph, pw) = kernel, padding
     if ph > kh // 2 or pw > kw // 2:
         raise ValueError(f"padding {padding!r} must be at most half the kernel size {kernel!r}")
+    if tiled_pool_fits(kernel, stride, padding):
+        out, cache = tiled_pool_forward(x, mode, kernel)
+        return out, ("tiled", cache)
     out_hw = output_shape((H, W), kernel, stride, padding)
     x_pad = x
     if ph or pw:
@@ -50,10 +131,10 @@ def pool2d_forward(
     flat = view.reshape(N, C, out_hw[0], out_hw[1], kh * kw)  # (N, C, Ho, Wo, kh*kw), copies
     if mode == "avg":
         out = flat.mean(axis=-1, dtype=x.dtype)
-        return out, (mode, x.shape, kernel, stride, padding, out_hw, None)
+        return out, ("windows", (mode, x.shape, kernel, stride, padding, out_hw, None))
     arg = flat.argmax(axis=-1) if mode == "max" else flat.argmin(axis=-1)  # (N, C, Ho, Wo)
     out = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
-    return out, (mode, x.shape, kernel, stride, padding, out_hw, arg)
+    return out, ("windows", (mode, x.shape, kernel, stride, padding, out_hw, arg))
 
 
 def pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
@@ -62,6 +143,9 @@ def pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     Max/min route each output's gradient to its winning input (the first, on ties); average
     spreads it evenly over the window. dout: (N, C, H_out, W_out) → dx: (N, C, H, W)
     """
+    path, cache = cache
+    if path == "tiled":
+        return tiled_pool_backward(dout, cache)
     mode, x_shape, (kh, kw), (sh, sw), (ph, pw), (H_out, W_out), arg = cache
     N, C, H, W = x_shape
     dx_pad = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=dout.dtype)
@@ -124,3 +208,35 @@ def pool2d_naive(
                                 vals.append(0.0)
                     out[n, c, i, j] = sum(vals) / (kh * kw) if reduce is None else reduce(vals)
     return out
+
+
+def pool2d_backward_naive(
+    x: np.ndarray, dout: np.ndarray, mode: str, kernel: Pair, stride: Pair, padding: Pair = (0, 0)
+) -> np.ndarray:
+    """Plain-loop reference for :func:`pool2d_backward`: per window, max/min send ``dout`` to
+    the first winning pixel (row-major order), average shares it over all kh*kw positions.
+
+    x: (N, C, H, W), dout: (N, C, H_out, W_out) → dx: (N, C, H, W)
+    """
+    N, C, H, W = x.shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    _, _, H_out, W_out = dout.shape
+    dx = np.zeros_like(x, dtype=dout.dtype)
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    best = None  # (row, column, value) of the winner so far
+                    for a in range(kh):
+                        for e in range(kw):
+                            r, s = i * sh + a - ph, j * sw + e - pw
+                            if not (0 <= r < H and 0 <= s < W):
+                                continue  # padding: no input pixel to credit
+                            v = x[n, c, r, s]
+                            if mode == "avg":
+                                dx[n, c, r, s] += dout[n, c, i, j] / (kh * kw)
+                            elif best is None or (v > best[2] if mode == "max" else v < best[2]):
+                                best = (r, s, v)
+                    if best is not None:
+                        dx[n, c, best[0], best[1]] += dout[n, c, i, j]
+    return dx

@@ -54,4 +54,12 @@ export const api = {
   filters: (id, index) =>
     request("GET", `/api/models/${encodeURIComponent(id)}/layers/${index}/filters`),
   gallery: (count, offset) => request("GET", `/api/gallery?count=${count}&offset=${offset}`),
+  // The convolution anatomy page.
+  limits: () => request("GET", "/api/limits"),
+  conv: (body, signal) => request("POST", "/api/conv", body, signal),
+  pool: (body, signal) => request("POST", "/api/pool", body, signal),
+  anatomyPresets: () => request("GET", "/api/anatomy/presets"),
+  anatomyParams: (query) => request("GET", `/api/anatomy/params?${new URLSearchParams(query)}`),
+  layerAnatomy: (id, index, body, signal) =>
+    request("POST", `/api/models/${encodeURIComponent(id)}/layers/${index}/anatomy`, body, signal),
 };

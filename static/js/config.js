@@ -62,6 +62,38 @@ export const highlight = {
   receptiveField: "#2563eb",
 };
 
+// The convolution anatomy page (/anatomy).
+export const anatomy = {
+  // One colour per kernel weight k, so a shared weight is the same colour in every view;
+  // beyond this list, hues step by the golden angle.
+  weightColours: ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324", "#469990", "#808000", "#000075", "#bfef45"],
+  structuralZero: "#d4d7dd", // a matrix cell / dense edge that is not a weight
+  padding: "#eef0f3", // a zero-padding cell
+  window: "#2563eb", // the current window, its output and matrix row
+  hover: "#f59e0b", // what the pointer is over
+  winner: "#15803d", // the pooling window's winning input
+  pending: "#f6f7f9", // an output not computed yet in the animation
+  dimmed: "#eceef1", // matrix entries of other weights while one weight is lit
+  axis: "#9ca3af", // canvas axes
+  label: "#4b5563", // canvas text
+  // Grids up to this many cells per side are drawn as numbers; larger ones as heat maps.
+  numbersMaxSide: 12,
+  cell: 34, // CSS pixels of one numbered cell
+  // Matrix and dense views: drawn as SVG (every cell / edge an element) up to these sizes,
+  // on a canvas beyond.
+  matrixSvgMaxCells: 1600,
+  denseSvgMaxNodes: 64,
+  denseZerosMaxEdges: 2500, // draw the structural zeros only when there are at most this many
+  mapSize: 300, // CSS pixels of a heat map's longer side
+  // Above this many kernel terms in all (outputs × weights), the page asks for one step at a
+  // time instead of every step at once.
+  allStepsMaxTerms: 5000,
+  playIntervalMs: 900, // the sliding-window animation, per step
+  gridEditorMaxCells: 144, // input grids with more cells are shown, not edited cell by cell
+  galleryCount: 8,
+  drawingSize: 168,
+};
+
 // The training and evaluation pages (/train, /evaluate).
 export const training = {
   validateDelayMs: 150, // editor: ask the engine this long after the last keystroke

@@ -1,0 +1,176 @@
+"""Each fast path against its plain-loop twin, memory order, and float32 kept end to end.
+
+The batch-last im2col convolution and the tiled pooling must give the loops' values and
+gradients — for NCHW and batch-last inputs alike, with pooling ties, sizes that don't divide,
+strides, dilation, and the shipped network's own shapes.
+"""
+
+import numpy as np
+import pytest
+
+from bench.naive import NaiveCNN
+from engine import architectures
+from engine import layers as L
+from engine.model import Sequential
+from engine.ops import conv, pool
+from engine.optim import SGD, Adam
+from tests.engine.gradcheck import assert_close, check_layer
+
+rng = np.random.default_rng(99)
+
+
+def batch_last(x: np.ndarray) -> np.ndarray:
+    """The same (N, C, H, W) values, stored as (C, H, W, N) memory, as the engine makes them."""
+    return np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+
+
+def is_batch_last(a: np.ndarray) -> bool:
+    """Whether a's memory runs (C, H, W, N) — batch index fastest — rather than NCHW."""
+    return a.shape[0] > 1 and a.strides[0] == a.itemsize
+
+
+CONV_CASES = [
+    # (N, C, H, W), F, kernel, stride, padding, dilation
+    ((2, 1, 7, 7), 3, (5, 5), (1, 1), (2, 2), (1, 1)),  # the shipped conv1, small
+    ((3, 3, 6, 6), 4, (5, 5), (1, 1), (2, 2), (1, 1)),  # the shipped conv2, small
+    ((1, 2, 6, 9), 2, (3, 2), (1, 1), (0, 1), (1, 1)),
+    ((2, 2, 9, 8), 3, (3, 3), (1, 1), (1, 2), (2, 1)),
+    ((2, 2, 9, 8), 3, (3, 3), (2, 2), (1, 1), (1, 1)),
+    ((2, 2, 9, 10), 2, (3, 2), (2, 1), (0, 2), (2, 1)),
+    ((1, 1, 4, 5), 2, (4, 5), (1, 1), (0, 0), (1, 1)),  # a kernel as big as the input
+]
+
+
+@pytest.mark.parametrize("order", ["nchw", "batch-last"])
+@pytest.mark.parametrize("shape, F, k, s, p, d", CONV_CASES)
+def test_conv_matches_the_loops(order, shape, F, k, s, p, d):
+    x, w, b = rng.standard_normal(shape), rng.standard_normal((F, shape[1], *k)), rng.random(F)
+    x_in = batch_last(x) if order == "batch-last" else x
+    out, cache = conv.conv2d_forward(x_in, w, b, s, p, d)
+    assert is_batch_last(out) == (shape[0] > 1)
+    assert_close("forward", out, conv.conv2d_naive(x, w, b, s, p, d), 1e-10, 1e-10)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = conv.conv2d_backward(batch_last(dout) if order == "batch-last" else dout, cache)
+    want = conv.conv2d_backward_naive(x, w, dout, s, p, d)
+    for name, got, ref in zip(("dx", "dw", "db"), (dx, dw, db), want, strict=True):
+        assert_close(name, got, ref, 1e-10, 1e-10)
+
+
+def test_conv_layer_gradients():
+    layer = L.Conv2D(3, 4, 5, padding=2, rng=rng)
+    layer.params["bias"] = rng.standard_normal(4)
+    check_layer(layer, rng.standard_normal((2, 3, 6, 6)))
+
+
+def test_conv_first_layer_skips_dx_and_stays_float32():
+    x = rng.random((3, 1, 28, 28), dtype=np.float32)
+    w = rng.standard_normal((16, 1, 5, 5)).astype(np.float32)
+    out, cache = conv.conv2d_forward(x, w, np.zeros(16, np.float32), (1, 1), (2, 2))
+    dx, dw, db = conv.conv2d_backward(np.ones_like(out), cache, need_dx=False)
+    assert dx is None and out.dtype == dw.dtype == db.dtype == np.float32
+
+
+POOL_CASES = [
+    # (N, C, H, W), kernel — stride = kernel, no padding: the tiled path
+    ((2, 3, 8, 8), (2, 2)),
+    ((2, 2, 7, 9), (2, 2)),  # odd sizes: the last row/column belong to no window
+    ((1, 2, 9, 9), (3, 3)),
+    ((2, 1, 6, 8), (2, 4)),
+]
+
+
+def _with_ties(shape):
+    """Values from a few levels, so many windows hold several equal maxima (and minima)."""
+    x = rng.integers(0, 3, shape).astype(np.float64)
+    x[0, 0] = 0.0  # a channel of all zeros, like a dead ReLU
+    return x
+
+
+@pytest.mark.parametrize("mode", ["max", "min", "avg"])
+@pytest.mark.parametrize("shape, k", POOL_CASES)
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("order", ["nchw", "batch-last"])
+def test_tiled_pool_matches_the_loops(mode, shape, k, ties, order):
+    x = _with_ties(shape) if ties else rng.standard_normal(shape)
+    assert pool.tiled_pool_fits(k, k, (0, 0))
+    out, cache = pool.pool2d_forward(batch_last(x) if order == "batch-last" else x, mode, k, k)
+    assert cache[0] == "tiled" and is_batch_last(out) == (order == "batch-last" and shape[0] > 1)
+    assert_close("forward", out, pool.pool2d_naive(x, mode, k, k), 1e-12, 1e-12)
+    dout = rng.standard_normal(out.shape)
+    dx = pool.pool2d_backward(batch_last(dout) if order == "batch-last" else dout, cache)
+    assert is_batch_last(dx) == (order == "batch-last" and shape[0] > 1)
+    assert_close("dx", dx, pool.pool2d_backward_naive(x, dout, mode, k, k), 1e-12, 1e-12)
+
+
+@pytest.mark.parametrize("mode", ["max", "min", "avg"])
+def test_overlapping_pool_matches_the_loops_with_ties(mode):
+    x, k, s, p = _with_ties((2, 2, 7, 6)), (3, 3), (2, 2), (1, 1)
+    out, cache = pool.pool2d_forward(x, mode, k, s, p)
+    assert cache[0] == "windows"
+    dout = rng.standard_normal(out.shape)
+    dx = pool.pool2d_backward(dout, cache)
+    assert_close("dx", dx, pool.pool2d_backward_naive(x, dout, mode, k, s, p), 1e-12, 1e-12)
+
+
+@pytest.mark.parametrize("cls", [L.MaxPool2D, L.MinPool2D, L.AvgPool2D])
+def test_tiled_pool_layer_gradients(cls):
+    check_layer(cls(2), rng.standard_normal((2, 3, 6, 7)))
+
+
+def test_pool_keeps_float32():
+    x = rng.random((2, 3, 8, 8), dtype=np.float32)
+    for mode in ("max", "avg"):
+        out, cache = pool.pool2d_forward(x, mode, (2, 2), (2, 2))
+        dx = pool.pool2d_backward(np.ones_like(out), cache)
+        assert out.dtype == dx.dtype == np.float32
+
+
+def _shipped(seed=0):
+    spec = architectures.load_spec("mnist-cnn")
+    return Sequential.from_spec(spec["layers"], input_shape=tuple(spec["input_shape"]), seed=seed)
+
+
+def test_train_step_and_optimisers_stay_float32():
+    model = _shipped()
+    x = rng.random((4, 1, 28, 28), dtype=np.float32)
+    y = np.array([0, 3, 7, 9])
+    outs = model.forward(x, return_all=True)
+    assert [o.dtype for o in outs] == [np.float32] * len(outs)
+    for opt in (Adam(model.params(), weight_decay=1e-4), SGD(model.params(), weight_decay=1e-4)):
+        loss, logits = model.train_step(x, y)
+        assert isinstance(loss, float) and logits.dtype == np.float32
+        assert all(g.dtype == np.float32 for g in model.grads().values())
+        opt.step(model.grads())
+        assert all(p.dtype == np.float32 for p in model.params().values())
+        state = getattr(opt, "m", getattr(opt, "velocity", {}))
+        assert all(s.dtype == np.float32 for s in state.values())
+
+
+def test_adam_float32_step_matches_a_float64_reference():
+    p = {"w": rng.standard_normal(50).astype(np.float32)}
+    start = p["w"].astype(np.float64)
+    opt = Adam(p, lr=1e-2, betas=(np.float64(0.9), 0.999))  # a NumPy scalar must not upcast
+    m = v = np.zeros(50)
+    for t in range(1, 4):
+        g = rng.standard_normal(50).astype(np.float32)
+        opt.step({"w": g})
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g.astype(np.float64) ** 2
+        start = start - 1e-2 * np.sqrt(1 - 0.999**t) / (1 - 0.9**t) * m / (np.sqrt(v) + 1e-8)
+    assert p["w"].dtype == np.float32
+    assert_close("adam", p["w"].astype(np.float64), start, 1e-5, 1e-6)
+
+
+def test_the_benchmarks_naive_loops_compute_what_the_engine_does():
+    """bench/naive.py is the "naive" column of the benchmark: same outputs, same gradients."""
+    model = _shipped(seed=1)
+    x, y = rng.random((2, 1, 28, 28), dtype=np.float32), np.array([4, 1])
+    naive = NaiveCNN({k: v.copy() for k, v in model.params().items()})
+    got, want = naive.forward(x, return_all=True), model.forward(x, return_all=True)
+    for i, (a, b) in enumerate(zip(got, want, strict=True)):
+        assert_close(f"activation {i}", a, b, 1e-4, 1e-5)
+    loss, grads = naive.train_step(x, y)
+    want_loss, _ = model.train_step(x, y)
+    assert loss == pytest.approx(want_loss, rel=1e-5)
+    for k, g in model.grads().items():
+        assert_close(k, grads[k], g, 1e-3, 1e-5)
