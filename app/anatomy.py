@@ -183,8 +183,10 @@ def conv(body, settings: Settings) -> dict:
                 f"step: {[i, j]} is outside the {H_out}×{W_out} output "
                 f"(i from 0 to {H_out - 1}, j from 0 to {W_out - 1})",
             )
-    wm = weight_matrix(w, b, x.shape, **hyper)
-    matrix = {**wm.to_dict(), "num_structural_zeros": wm.rows * wm.cols - len(wm.entries)}
+    matrix = None
+    if body.matrix:
+        wm = weight_matrix(w, b, x.shape, **hyper)
+        matrix = {**wm.to_dict(), "num_structural_zeros": wm.rows * wm.cols - len(wm.entries)}
     return {
         "output": out.tolist(),
         "output_shape": [H_out, W_out],
@@ -197,7 +199,7 @@ def conv(body, settings: Settings) -> dict:
         "stride": list(stride),
         "padding": list(padding),
         "dilation": list(dilation),
-        "parameters": parameters(C, kh, kw, wm.rows, wm.cols),
+        "parameters": parameters(C, kh, kw, H_out * W_out, C * H * W),
     }
 
 
@@ -248,7 +250,8 @@ def params_comparison(
     plus = " + 1" if bias else ""
     return {
         "conv": conv,
-        "conv_formula": f"{filters} filters × ({channels}·{kernel_size}·{kernel_size}{plus}) "
+        "conv_formula": f"{filters} filter{'s' * (filters != 1)} × "
+        f"({channels}·{kernel_size}·{kernel_size}{plus}) "
         f"= {conv:,}",
         "dense": dense,
         "dense_formula": f"{units} units × ({channels}·{height}·{width}{plus}) = {dense:,}",
@@ -301,6 +304,7 @@ def pool(body, settings: Settings) -> dict:
         raise ApiError(422, str(e)) from None
     return {
         **result.to_dict(),
+        "input": x[0].tolist(),
         "mode": body.mode,
         "kernel_size": list(k),
         "stride": list(s),

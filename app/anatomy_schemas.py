@@ -75,6 +75,11 @@ class ConvRequest(BaseModel):
         description="`[i, j]`: return only this output's step (large inputs, one window at a "
         "time); default: every step.",
     )
+    matrix: bool = Field(
+        True,
+        description="false: leave the weight matrix out (`matrix` is null), e.g. when "
+        "asking for one more step of an input whose matrix is already known.",
+    )
 
 
 class Term(BaseModel):
@@ -124,7 +129,7 @@ class ConvResponse(BaseModel):
     output: list[list[float]] = Field(description="(H_out, W_out)")
     output_shape: list[int] = Field(description="[H_out, W_out]")
     formula: str = Field(description="The output-size arithmetic with the actual numbers.")
-    matrix: MatrixCore
+    matrix: MatrixCore | None
     steps: list[Step] = Field(
         description="One per output position, row-major (only `[i, j]` if the request's `step` "
         "says so)."
@@ -178,6 +183,7 @@ class PoolStep(BaseModel):
 
 
 class PoolResponse(BaseModel):
+    input: list[list[float]] = Field(description="The input as read, (H, W).")
     output: list[list[float]]
     output_shape: list[int]
     formula: str

@@ -449,3 +449,9 @@ def test_each_step_says_where_its_window_sits_on_the_padded_input(client):
             assert t["input"] == ([c, r, s] if 0 <= r < 3 and 0 <= s < 3 else None)
     strided = conv(client, preset("seed002"))["steps"][1]["window"]
     assert strided == [[0, 0, 2], [0, 0, 3], [0, 1, 2], [0, 1, 3]]
+
+
+def test_one_more_step_without_the_matrix(client):
+    d = conv(client, preset("seed003-volume", step=[5, 6], matrix=False))
+    assert d["matrix"] is None and d["steps"][0]["output"] == [5, 6]
+    assert d["parameters"]["dense"] == 784 * 3072 + 784 and d["parameters"]["conv"] == 76

@@ -1,0 +1,34 @@
+// How a kernel weight k is shown: its colour (the same in every view, so a shared weight is
+// recognisable everywhere) and its name (Greek letters, as seed 000 names α β γ δ).
+//
+// k indexes the filter's flat weights as the API does: k = c*kh*kw + a*kw + b.
+
+import { anatomy } from "../config.js";
+
+const GREEK = "αβγδεζηθικλμνξοπρστυφχψω";
+const GOLDEN_ANGLE = 137.508;
+
+export function weightColour(k) {
+  const palette = anatomy.weightColours;
+  if (k < palette.length) return palette[k];
+  const hue = (k * GOLDEN_ANGLE) % 360;
+  const light = 38 + ((k * 7) % 3) * 8;
+  return `hsl(${hue.toFixed(1)} 70% ${light}%)`;
+}
+
+// `K` is how many weights the filter has: Greek letters while they last, else w0, w1, ...
+export function weightName(k, K) {
+  return K <= GREEK.length ? GREEK[k] : `w${k}`;
+}
+
+// [c, a, b] of weight k in a (C, kh, kw) kernel.
+export function weightPosition(k, kh, kw) {
+  return [Math.floor(k / (kh * kw)), Math.floor((k % (kh * kw)) / kw), k % kw];
+}
+
+// Input pixel names: letters for small single-channel inputs, as seed 000 names them A…I;
+// otherwise the position. [c, r, s] as the API gives it.
+export function pixelName([c, r, s], [C, H, W]) {
+  if (C === 1 && H * W <= 26) return String.fromCharCode(65 + r * W + s);
+  return C === 1 ? `x${r},${s}` : `x${c}:${r},${s}`;
+}

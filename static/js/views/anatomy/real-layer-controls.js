@@ -1,0 +1,119 @@
+// Controls for the real-layer view: model, conv layer and filter, and the input — a small
+// drawing pad (the explorer's) or a real test digit from the gallery. "change" fires with
+// { model, layer, filter, input, keep } whenever any of them changes; `input` is an
+// ImageInput body, `keep` says the layer is the same (so the chosen output can stay).
+
+import { api } from "../../api.js";
+import { anatomy, drawing } from "../../config.js";
+import { inkScale, paintGrid } from "../../colormap.js";
+import { h, pixelCanvas } from "../../dom.js";
+import { DrawingPad } from "../../draw.js";
+import { DrawingControls } from "../drawing-controls.js";
+
+export class RealLayerControls extends EventTarget {
+  constructor(root, status) {
+    super();
+    this.status = status;
+    this.models = h("select", { "aria-label": "model", dataset: { testid: "real-model" } });
+    this.layers = h("select", { "aria-label": "conv layer", dataset: { testid: "real-layer-select" } });
+    this.filters = h("select", { "aria-label": "filter", dataset: { testid: "real-filter" } });
+    const canvas = h("canvas", {
+      class: "real-pad",
+      tabindex: "0",
+      dataset: { testid: "real-draw" },
+      "aria-label": "Drawing pad for the real layer. Backspace undoes, Delete clears.",
+    });
+    canvas.style.width = `${anatomy.drawingSize}px`;
+    canvas.style.height = `${anatomy.drawingSize}px`;
+    const undo = h("button", { type: "button", class: "button" }, "Undo");
+    const clear = h("button", { type: "button", class: "button" }, "Clear");
+    this.gallery = h("div", { class: "mini-gallery", role: "group", "aria-label": "Test digits", dataset: { testid: "real-gallery" } });
+    root.append(
+      h("div", { class: "size-row" }, field("Model", this.models), field("Conv layer", this.layers), field("Filter", this.filters)),
+      h("div", { class: "real-input" }, h("div", { class: "pad-box" }, canvas, h("div", { class: "pad-actions" }, undo, clear)), h("div", {}, h("p", { class: "muted small" }, "Draw a digit, or pick one:"), this.gallery)),
+    );
+    this.pad = new DrawingPad(canvas, drawing);
+    new DrawingControls(this.pad, undo, clear);
+    this.galleryItem = null;
+    this.pad.addEventListener("strokeend", () => this.#inputChanged());
+    this.pad.addEventListener("change", () => this.#inputChanged());
+    this.models.addEventListener("change", () => this.#selectModel(this.models.value));
+    this.layers.addEventListener("change", () => this.#selectLayer());
+    this.filters.addEventListener("change", () => this.#emit(true));
+  }
+
+  async start() {
+    try {
+      const { models, default: chosen } = await api.models();
+      if (!models.length) {
+        this.status.error("No model is installed, so there is no real layer to show (the playground above still works).");
+        return;
+      }
+      this.models.replaceChildren(...models.map((m) => h("option", { value: m.id, selected: m.id === chosen }, m.name)));
+      this.models.disabled = models.length < 2;
+      await this.#loadGallery();
+      await this.#selectModel(chosen ?? models[0].id);
+    } catch (err) {
+      this.status.error(err.message);
+    }
+  }
+
+  async #loadGallery() {
+    try {
+      const page = await api.gallery(anatomy.galleryCount, 0);
+      this.gallery.replaceChildren(
+        ...page.items.map((item) => {
+          const c = pixelCanvas(28, 28, 36);
+          paintGrid(c, item.pixels, inkScale());
+          return h("button", { type: "button", class: "digit", "aria-label": `test digit ${item.index}, a ${item.label}`, onclick: () => this.#pick(item) }, c);
+        }),
+      );
+      this.galleryItem = page.items[0] ?? null;
+      if (this.galleryItem) this.pad.setBase(this.galleryItem.pixels); // before a layer is chosen: no request
+    } catch {
+      this.gallery.replaceChildren(h("p", { class: "muted small" }, "(no test digits installed)"));
+    }
+  }
+
+  async #selectModel(id) {
+    this.detail = await api.model(id);
+    const convs = this.detail.layers.filter((l) => l.type === "conv2d");
+    this.layers.replaceChildren(...convs.map((l) => h("option", { value: l.index }, `${l.index}: ${l.name} (${l.config.in_channels}→${l.config.out_channels}, ${l.config.kernel_size.join("×")})`)));
+    this.#selectLayer();
+  }
+
+  #selectLayer() {
+    const layer = this.detail.layers[Number(this.layers.value)];
+    this.filters.replaceChildren(...Array.from({ length: layer.config.out_channels }, (_, f) => h("option", { value: f }, `filter ${f}`)));
+    this.#emit(false);
+  }
+
+  #pick(item) {
+    this.galleryItem = item;
+    this.pad.setBase(item.pixels); // fires "change", which asks for this digit
+  }
+
+  #inputChanged() {
+    if (!this.pad.isBaseOnly) this.galleryItem = null;
+    this.#emit(true);
+  }
+
+  // The drawing as an ImageInput: a gallery digit's exact pixels while it is the whole input.
+  input() {
+    if (this.galleryItem && this.pad.isBaseOnly) return { pixels: this.galleryItem.pixels, preprocess: false };
+    return { image: this.pad.toDataURL() };
+  }
+
+  #emit(keep) {
+    if (!this.detail || this.layers.value === "") return;
+    this.dispatchEvent(
+      new CustomEvent("change", {
+        detail: { model: this.detail.id, layer: Number(this.layers.value), filter: Number(this.filters.value), input: this.input(), keep },
+      }),
+    );
+  }
+}
+
+function field(text, control) {
+  return h("label", { class: "field" }, h("span", {}, text), control);
+}
