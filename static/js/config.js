@@ -108,7 +108,7 @@ export const training = {
     val: "#f59e0b", // validation, per epoch
   },
   kernelSize: 46, // CSS pixels of one first-layer kernel
-  confusionCell: 42, // CSS pixels of one confusion-matrix cell
+  confusionCell: 44, // CSS pixels of one confusion-matrix cell
   correct: [21, 128, 61], // RGB of the diagonal at its darkest
   wrong: [185, 28, 28], // RGB of an off-diagonal cell at its darkest
   thumbScale: 2, // test digits drawn at 28 × this (the PNG), shown at thumbSize
