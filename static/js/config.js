@@ -26,8 +26,10 @@ export const gallery = {
 };
 
 export const maps = {
-  // Smallest CSS width of one feature map in the small multiples (they grow to fill a row).
-  thumbSize: 56,
+  // Small multiples: at most this many maps in a row, rows balanced (32 maps: 2 × 16), each
+  // map as wide as the row allows up to `thumbMax` CSS pixels (narrow screens: see CSS).
+  perRow: 16,
+  thumbMax: 104,
   // The enlarged map in the inspector, and one filter kernel beside it.
   zoomSize: 224,
   kernelSize: 72,

@@ -159,12 +159,14 @@ function run({ urgent }) {
 }
 
 function show(result) {
+  const start = performance.now();
   state.result = result;
   prediction.render(result);
   networkInput.render(result.input);
   layers.render(result.layers);
   inspector.update();
   document.body.dataset.renders = String(Number(document.body.dataset.renders || 0) + 1);
+  performance.measure("explorer:render", { start, end: performance.now() });
 }
 
 function resetOutputs() {

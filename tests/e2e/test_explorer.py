@@ -198,6 +198,11 @@ def test_keyboard_reaches_the_controls_and_opens_the_inspector(desktop, server, 
     page.keyboard.press("Escape")
     expect(inspector).to_have_count(0)
     expect(first_map).to_be_focused()
+    # A layer's maps are one tab stop; the arrow keys move between them.
+    page.keyboard.press("ArrowRight")
+    maps = page.get_by_test_id(f"layer-{conv['index']}").locator(".map")
+    expect(maps.nth(1)).to_be_focused()
+    assert maps.evaluate_all("ms => ms.filter(m => m.tabIndex === 0).length") == 1
 
 
 def test_gallery_digit_loads_as_input_and_shows_its_true_label(desktop, server, artifacts):

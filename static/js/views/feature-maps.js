@@ -5,6 +5,7 @@
 import { maps } from "../config.js";
 import { paintGrid } from "../colormap.js";
 import { h, pixelCanvas } from "../dom.js";
+import { rovingFocus } from "../roving-focus.js";
 
 // Unit (row, col) under a pointer event on a canvas showing an H×W map.
 export function unitAt(event, canvas, H, W) {
@@ -37,7 +38,11 @@ export class FeatureMapsView {
     this.H = H;
     this.W = W;
     this.items = [];
-    this.el = h("div", { class: "maps", style: { "--map-size": `${maps.thumbSize}px` } });
+    const cols = Math.ceil(C / Math.ceil(C / maps.perRow)); // balanced rows
+    this.el = h("div", {
+      class: "maps",
+      style: { "--cols": cols, "--map-max": `${maps.thumbMax}px` },
+    });
     for (let c = 0; c < C; c++) {
       const canvas = pixelCanvas(W, H, null); // the grid cell sets its width
       const box = h("span", { class: "rf-box", hidden: true });
@@ -61,6 +66,7 @@ export class FeatureMapsView {
       this.items.push({ canvas, box, button });
       this.el.append(button);
     }
+    rovingFocus(this.el, ".map")();
   }
 
   render(output, scale) {

@@ -6,6 +6,7 @@ import { maps } from "../config.js";
 import { makeScale, paintGrid } from "../colormap.js";
 import { h, pixelCanvas } from "../dom.js";
 import { num, shape } from "../format.js";
+import { rovingFocus } from "../roving-focus.js";
 import { Legend } from "./legend.js";
 
 // Which layers have filters to show here, and how to draw them.
@@ -71,10 +72,25 @@ function convFilters(info, filters, on) {
           onclick: () => on.select(info.index, f),
         },
         h("span", { class: "filter-kernels", style: { "--kernel-cols": tileCols } }, kernels),
-        h("span", { class: "filter-caption" }, h("span", {}, `f${f}`), h("span", { class: "muted" }, `b ${num(filters.bias[f])}`)),
+        h(
+          "span",
+          { class: "filter-caption" },
+          h("strong", {}, `filter ${f}`),
+          h("span", { class: "muted" }, `bias ${num(filters.bias[f], 2)}`),
+        ),
       ),
     );
   }
+  const grid = h(
+    "div",
+    {
+      class: "filters",
+      // Equal columns, wide enough for a filter's kernels and its caption.
+      style: { "--filter-min": `${Math.max(84, tileCols * (cell + 2) + 12)}px` },
+    },
+    items,
+  );
+  rovingFocus(grid, ".filter")();
   return h(
     "article",
     { class: "card filter-layer", dataset: { testid: `filters-${info.index}` } },
@@ -89,6 +105,6 @@ function convFilters(info, filters, on) {
       ),
       legend.el,
     ),
-    h("div", { class: `filters${C === 1 ? " single" : ""}` }, items),
+    grid,
   );
 }

@@ -4,6 +4,7 @@ import { gallery as sizes } from "../config.js";
 import { inkScale, paintGrid } from "../colormap.js";
 import { h, pixelCanvas } from "../dom.js";
 import { count } from "../format.js";
+import { rovingFocus } from "../roving-focus.js";
 
 export class GalleryView {
   // root: [data-testid=gallery]; more: the "more digits" button; note: a caption element;
@@ -15,6 +16,7 @@ export class GalleryView {
     this.on = on;
     this.buttons = new Map(); // dataset index -> button
     more.addEventListener("click", () => on.more());
+    this.resetFocus = rovingFocus(root, ".digit");
   }
 
   // page: { items: [{ index, label, pixels }], total }; replaces what is shown.
@@ -40,6 +42,7 @@ export class GalleryView {
       return button;
     });
     this.root.replaceChildren(...buttons);
+    this.resetFocus();
     const first = page.items[0]?.index ?? 0;
     const last = page.items.length ? page.items[page.items.length - 1].index : 0;
     this.note.textContent = `Digits ${count(first)}–${count(last)} of the ${count(page.total)} in the MNIST test set.`;
