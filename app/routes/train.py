@@ -42,6 +42,7 @@ ERRORS = {
     422: {"model": ErrorBody, "description": "Bad request; `detail` names the field and why."},
 }
 SSE_RETRY_MS = 3000
+SSE_DONE_RETRY_MS = 24 * 3600 * 1000
 
 
 async def get_jobs(request: Request) -> JobManager:
@@ -208,7 +209,10 @@ def resume_job(job_id: JobId, jobs: JobsDep) -> dict:
 
 
 def _sse(event: str, data: dict) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, allow_nan=False)}\n\n"
+    # After the last event the server closes the stream; a long retry keeps the browser's
+    # EventSource from reconnecting before the page closes it.
+    retry = f"retry: {SSE_DONE_RETRY_MS}\n" if event == "end" else ""
+    return f"{retry}event: {event}\ndata: {json.dumps(data, allow_nan=False)}\n\n"
 
 
 @router.get(

@@ -214,6 +214,7 @@ function showLinks(job) {
 
 function follow(job) {
   state.source?.close();
+  state.source = null;
   filters.reset();
   showJob(job);
   const source = new EventSource(trainApi.eventsUrl(job.id));
@@ -235,15 +236,17 @@ function follow(job) {
     accChart.draw();
   });
   on("filters", (e) => filters.render(e));
+  let ended = false;
   on("end", (e) => {
-    source.close();
+    ended = true; // the server closes the stream now; closing it here would abort it
     state.source = null;
     showJob(e.job);
     refreshJobs();
   });
   source.onerror = () => {
-    // The browser reconnects by itself (and gets a fresh snapshot); only a closed stream is news.
-    if (source.readyState === EventSource.CLOSED) status.error("Lost the connection to the training job.");
+    if (ended) source.close(); // the stream ended as it should: no reconnecting
+    // Otherwise the browser reconnects by itself (and gets a fresh snapshot).
+    else if (source.readyState === EventSource.CLOSED) status.error("Lost the connection to the training job.");
   };
   refreshJobs();
 }
