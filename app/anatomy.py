@@ -22,12 +22,13 @@ from engine.anatomy import (
     convolve,
     dense_params,
     equation,
+    pool_formula,
     pool_steps,
     steps,
     weight_matrix,
 )
 from engine.anatomy.windows import geometry, windows
-from engine.shapes import conv_padding, pair
+from engine.shapes import conv_padding, output_size, pair
 
 MAX_DEPTH = 5  # deeper nesting is reported as such, not walked
 
@@ -122,7 +123,7 @@ def bounded_pair(value, name: str, minimum: int, maximum: int, limit: str) -> tu
             hint = ": a stride of 0 would never move the window"
         elif name == "dilation" and _has(value, 0):
             hint = ": a dilation of 0 would collapse the kernel to one point"
-        raise ApiError(422, f"{name}: {e}{hint}") from None
+        raise ApiError(422, f"{e}{hint}") from None  # the message starts with `name`
     if max(p) > maximum:
         raise ApiError(413, f"{name}: {max(p)} is more than the limit {limit} = {maximum}")
     return p
@@ -148,21 +149,9 @@ def conv(body, settings: Settings) -> dict:
             f"kernel: has {Ck} channel{'s' * (Ck != 1)} but the input has {C}; a filter is "
             f"as deep as its input (kernel {Ck}×{kh}×{kw}, input {C}×{H}×{W})",
         )
-    side = settings.max_conv_input_side
-    stride = bounded_pair(body.stride, "stride", 1, side, "max_conv_input_side")
-    dilation = bounded_pair(body.dilation, "dilation", 1, side, "max_conv_input_side")
-    if isinstance(body.padding, str):
-        try:
-            padding = conv_padding(body.padding, (kh, kw), dilation)
-        except ValueError as e:
-            raise ApiError(422, f"padding: {e}") from None
-    else:
-        padding = bounded_pair(
-            body.padding, "padding", 0, settings.max_conv_padding, "max_conv_padding"
-        )
-    problems = conv_problems(H, W, (kh, kw), stride, padding, dilation)
-    if problems:
-        raise ApiError(422, "; ".join(problems))
+    stride, padding, dilation = conv_hyper(
+        H, W, (kh, kw), body.stride, body.padding, body.dilation, settings
+    )
     formula = conv_formula(H, W, (kh, kw), stride, padding, dilation)
     hyper = {"stride": stride, "padding": padding, "dilation": dilation}
     out = convolve(x, w, b, **hyper)  # out: (H_out, W_out)
@@ -201,6 +190,95 @@ def conv(body, settings: Settings) -> dict:
         "dilation": list(dilation),
         "parameters": parameters(C, kh, kw, H_out * W_out, C * H * W),
     }
+
+
+def conv_hyper(H: int, W: int, k, stride, padding, dilation, settings: Settings):
+    """``(stride, padding, dilation)`` pairs of a convolution with kernel ``k = (kh, kw)`` on
+    an ``H × W`` input, within the limits and fitting; else ``ApiError`` saying why."""
+    side = settings.max_conv_input_side
+    stride = bounded_pair(stride, "stride", 1, side, "max_conv_input_side")
+    dilation = bounded_pair(dilation, "dilation", 1, side, "max_conv_input_side")
+    if isinstance(padding, str):
+        try:
+            padding = conv_padding(padding, k, dilation)
+        except ValueError as e:
+            raise ApiError(422, f"padding: {e}") from None
+    else:
+        padding = bounded_pair(padding, "padding", 0, settings.max_conv_padding, "max_conv_padding")
+    problems = conv_problems(H, W, k, stride, padding, dilation)
+    if problems:
+        raise ApiError(422, "; ".join(problems))
+    return stride, padding, dilation
+
+
+def pool_hyper(H: int, W: int, kernel_size, stride, padding, global_: bool, settings: Settings):
+    """``(kernel_size, stride, padding)`` pairs of pooling an ``H × W`` input (``stride=None``:
+    the kernel size), within the limits and fitting; else ``ApiError`` saying why."""
+    if global_:
+        return (H, W), (1, 1), (0, 0)
+    limit = ("max_kernel_side", settings.max_kernel_side)
+    k = bounded_pair(kernel_size, "kernel_size", 1, limit[1], limit[0])
+    side = settings.max_conv_input_side
+    s = k if stride is None else bounded_pair(stride, "stride", 1, side, "max_conv_input_side")
+    p = bounded_pair(padding, "padding", 0, limit[1], limit[0])
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise ApiError(
+            422,
+            f"padding: {list(p)} is more than half the kernel {list(k)}; pooling padding "
+            f"may be at most ⌊k/2⌋ = {[k[0] // 2, k[1] // 2]}, so no window is all padding",
+        )
+    problems = [q.replace(" (dilation 1)", "") for q in conv_problems(H, W, k, s, p)]
+    if problems:
+        raise ApiError(422, "; ".join(problems))
+    return k, s, p
+
+
+def sizes(settings: Settings, **sides: int) -> None:
+    """Refuse a size beyond its limit (``channels``; ``height``/``width`` of the input;
+    ``kernel_*``) as the grids would, before any grid is sent."""
+    for name, n in sides.items():
+        if name == "channels":
+            limit, value = "max_channels", settings.max_channels
+        elif name.startswith("kernel"):
+            limit, value = "max_kernel_side", settings.max_kernel_side
+        else:
+            limit, value = "max_conv_input_side", settings.max_conv_input_side
+        if n < 1:
+            raise ApiError(422, f"{name}: must be at least 1, got {n}")
+        if n > value:
+            raise ApiError(413, f"{name}: {n} is more than the limit {limit} = {value}")
+
+
+def arithmetic(query, settings: Settings) -> dict:
+    """Whether a convolution or pooling of these sizes works: the size formula with the actual
+    numbers, or every reason it cannot (the same sentences ``/api/conv`` and ``/api/pool``
+    would refuse with). ``query``: an ``ArithmeticQuery``."""
+    H, W = query.height, query.width
+    try:
+        if query.op == "conv":
+            k = (query.kernel_height, query.kernel_width)
+            sizes(
+                settings,
+                channels=query.channels,
+                height=H,
+                width=W,
+                kernel_height=k[0],
+                kernel_width=k[1],
+            )
+            stride = 1 if query.stride is None else query.stride
+            s, p, d = conv_hyper(H, W, k, stride, query.padding, query.dilation, settings)
+            formula = conv_formula(H, W, k, s, p, d)
+            shape = [output_size(H, k[0], s[0], p[0], d[0]), output_size(W, k[1], s[1], p[1], d[1])]
+        else:
+            sizes(settings, height=H, width=W)
+            k, s, p = pool_hyper(
+                H, W, query.kernel_size, query.stride, query.padding, query.global_, settings
+            )
+            formula = pool_formula(H, W, k, s, p, global_=query.global_)
+            shape = [output_size(H, k[0], s[0], p[0]), output_size(W, k[1], s[1], p[1])]
+    except ApiError as e:
+        return {"valid": False, "formula": None, "output_shape": None, "problems": [e.detail]}
+    return {"valid": True, "formula": formula, "output_shape": shape, "problems": []}
 
 
 def _steps(x, w, b, hyper, only) -> list[dict]:
@@ -268,29 +346,9 @@ def pool(body, settings: Settings) -> dict:
         body.input, "input", settings.max_conv_input_side, settings.max_channels, allow_3d=False
     )
     _, H, W = x.shape
-    limit = ("max_kernel_side", settings.max_kernel_side)
-    if body.global_:
-        k, s, p = (H, W), (1, 1), (0, 0)
-    else:
-        k = bounded_pair(body.kernel_size, "kernel_size", 1, limit[1], limit[0])
-        s = (
-            k
-            if body.stride is None
-            else bounded_pair(
-                body.stride, "stride", 1, settings.max_conv_input_side, "max_conv_input_side"
-            )
-        )
-        p = bounded_pair(body.padding, "padding", 0, settings.max_kernel_side, limit[0])
-        if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-            raise ApiError(
-                422,
-                f"padding: {list(p)} is more than half the kernel {list(k)}; pooling padding "
-                f"may be at most ⌊k/2⌋ = {[k[0] // 2, k[1] // 2]}, so no window is all padding",
-            )
-        problems = [q.replace(" (dilation 1)", "") for q in conv_problems(H, W, k, s, p)]
-        if problems:
-            raise ApiError(422, "; ".join(problems))
-        H_out, W_out = (H + 2 * p[0] - k[0]) // s[0] + 1, (W + 2 * p[1] - k[1]) // s[1] + 1
+    k, s, p = pool_hyper(H, W, body.kernel_size, body.stride, body.padding, body.global_, settings)
+    if not body.global_:
+        H_out, W_out = output_size(H, k[0], s[0], p[0]), output_size(W, k[1], s[1], p[1])
         n = H_out * W_out * k[0] * k[1]
         if n > settings.max_pool_positions:
             raise ApiError(
@@ -302,8 +360,14 @@ def pool(body, settings: Settings) -> dict:
         result = pool_steps(x[0], body.mode, k, s, p, global_=body.global_)
     except ValueError as e:
         raise ApiError(422, str(e)) from None
+    win = windows(geometry(x.shape, (1, *k), s, p, (1, 1)))  # win.r, win.s: (P, K)
+    steps_ = [
+        {**step, "padded_window": np.stack([win.r[n], win.s[n]], axis=1).tolist()}
+        for n, step in enumerate(result.to_dict()["steps"])
+    ]
     return {
         **result.to_dict(),
+        "steps": steps_,
         "input": x[0].tolist(),
         "mode": body.mode,
         "kernel_size": list(k),

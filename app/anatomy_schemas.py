@@ -180,6 +180,9 @@ class PoolStep(BaseModel):
     window: list[list[int]] = Field(description="The in-bounds `[r, s]` the window covers.")
     value: float
     source: list[int] | None = Field(description="The winning `[r, s]` (max/min), null for avg.")
+    padded_window: list[list[int]] = Field(
+        description="Every `[r, s]` of the window, padded positions included (outside the input)."
+    )
 
 
 class PoolResponse(BaseModel):
@@ -193,6 +196,39 @@ class PoolResponse(BaseModel):
     stride: list[int]
     padding: list[int]
     global_: bool = Field(alias="global", serialization_alias="global")
+
+
+# -- the size arithmetic alone ------------------------------------------------------------
+
+Int = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+
+
+class ArithmeticQuery(BaseModel):
+    """Sizes and hyperparameters only, no numbers: is this combination possible?"""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    op: Literal["conv", "pool"] = Field("conv", description="A convolution or a pooling.")
+    channels: Int = Field(1, description="conv: input channels C.")
+    height: Int = Field(description="Input height H.")
+    width: Int = Field(description="Input width W.")
+    kernel_height: Int = Field(3, description="conv: kernel height kh.")
+    kernel_width: Int = Field(3, description="conv: kernel width kw.")
+    kernel_size: Int = Field(2, description="pool: window side k.")
+    stride: Int | None = Field(None, description="Default: 1 (conv), the window (pool).")
+    padding: Int = 0
+    dilation: Int = Field(1, description="conv only.")
+    global_: bool = Field(False, alias="global", description="pool: one window over it all.")
+
+
+class Arithmetic(BaseModel):
+    valid: bool
+    formula: str | None = Field(description="The output-size arithmetic, if valid.")
+    output_shape: list[int] | None = Field(description="[H_out, W_out], if valid.")
+    problems: list[str] = Field(
+        description="Why not, naming the field and the limit (what /api/conv or /api/pool "
+        "would answer with a 4xx)."
+    )
 
 
 # -- presets --------------------------------------------------------------------------------

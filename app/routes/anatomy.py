@@ -11,6 +11,8 @@ from fastapi.templating import Jinja2Templates
 
 from app import anatomy
 from app.anatomy_schemas import (
+    Arithmetic,
+    ArithmeticQuery,
     ConvRequest,
     ConvResponse,
     LayerAnatomy,
@@ -63,6 +65,16 @@ def presets() -> dict:
         "conv": [{"name": name, **p} for name, p in PRESETS.items()],
         "pool": anatomy.POOL_PRESETS,
     }
+
+
+@router.get(
+    "/api/anatomy/arithmetic",
+    response_model=Arithmetic,
+    responses=ERRORS,
+    summary="Whether sizes and hyperparameters work: the size formula, or every reason not",
+)
+def arithmetic(query: Annotated[ArithmeticQuery, Query()], settings: SettingsDep) -> dict:
+    return anatomy.arithmetic(query, settings)
 
 
 @router.get(

@@ -60,6 +60,7 @@ export const api = {
   pool: (body, signal) => request("POST", "/api/pool", body, signal),
   anatomyPresets: () => request("GET", "/api/anatomy/presets"),
   anatomyParams: (query) => request("GET", `/api/anatomy/params?${new URLSearchParams(query)}`),
+  arithmetic: (query) => request("GET", `/api/anatomy/arithmetic?${new URLSearchParams(query)}`),
   layerAnatomy: (id, index, body, signal) =>
     request("POST", `/api/models/${encodeURIComponent(id)}/layers/${index}/anatomy`, body, signal),
 };

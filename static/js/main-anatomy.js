@@ -86,11 +86,11 @@ async function start() {
     return;
   }
   const controls = new ConvControls($("#conv-controls"), $("#conv-presets"), $("#conv-preset-description"), presets.conv, limits);
-  controls.addEventListener("change", (e) => model.request(e.detail));
+  controls.addEventListener("change", (e) => model.request(e.detail.body, e.detail.problem));
   controls.load(presets.conv[0]);
 
   const poolControls = new PoolControls(poolCard.querySelector(".pool-controls"), $("#pool-presets"), $("#pool-preset-description"), presets.pool, limits);
-  poolControls.addEventListener("change", (e) => poolModel.request(e.detail));
+  poolControls.addEventListener("change", (e) => poolModel.request(e.detail.body, e.detail.problem));
   poolControls.load(presets.pool[0]);
   new ParamsView(byTestId("params-view"));
   realControls.start();

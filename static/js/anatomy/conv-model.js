@@ -18,23 +18,34 @@ export class ConvModel extends EventTarget {
     this.body = null; // the request behind `result`
     this.steps = new Map(); // row -> Step
     this.lazy = false;
+    // First the arithmetic (always a 200: it explains an impossible combination instead of
+    // refusing it), then, if it works, the convolution itself.
     this.runner = new LatestWins({
-      run: (body) => api.conv(body),
-      onResult: (result, body) => this.#accept(result, body),
-      onError: (err) => this.#fail(err),
+      run: async (body) => {
+        const arithmetic = await api.arithmetic(shapeQuery(body));
+        return arithmetic.valid ? { result: await api.conv(body) } : { problems: arithmetic.problems };
+      },
+      onResult: (answer, body) => (answer.result ? this.#accept(answer.result, body) : this.#fail(answer.problems.join(" "))),
+      onError: (err) => this.#fail(err.message),
       minIntervalMs: live.minIntervalMs,
     });
     this.stepRunner = new LatestWins({
       run: (body) => api.conv(body),
       onResult: (result) => this.#acceptStep(result.steps[0]),
-      onError: (err) => this.#fail(err),
+      onError: (err) => this.#fail(err.message),
       minIntervalMs: 0,
     });
     selection.addEventListener("select", () => this.#want(selection.row));
   }
 
-  // body: the /api/conv request the controls describe.
-  request(body) {
+  // body: the /api/conv request the controls describe; problem: what the controls already
+  // know is wrong with it (a cell that is not a number), or null.
+  request(body, problem = null) {
+    if (problem) {
+      this.runner.cancel();
+      this.#fail(problem);
+      return;
+    }
     const big = bigInput(body);
     this.runner.request(() => (big ? { ...body, step: [0, 0] } : body), { urgent: true });
   }
@@ -68,8 +79,8 @@ export class ConvModel extends EventTarget {
     this.dispatchEvent(new CustomEvent("step", { detail: { row } }));
   }
 
-  #fail(err) {
-    this.error = err.message;
+  #fail(message) {
+    this.error = message;
     this.dispatchEvent(new CustomEvent("error"));
   }
 }
@@ -82,4 +93,19 @@ function bigInput(body) {
   const k = depth(body.kernel) === 3 ? body.kernel : [body.kernel];
   const terms = x[0].length * (x[0][0]?.length ?? 0) * k.length * k[0].length * (k[0][0]?.length ?? 0);
   return terms > anatomy.allStepsMaxTerms;
+}
+
+// The sizes and hyperparameters of a request, for GET /api/anatomy/arithmetic.
+function shapeQuery(body) {
+  return {
+    op: "conv",
+    channels: body.input.length,
+    height: body.input[0].length,
+    width: body.input[0][0].length,
+    kernel_height: body.kernel[0].length,
+    kernel_width: body.kernel[0][0].length,
+    stride: body.stride,
+    padding: body.padding,
+    dilation: body.dilation,
+  };
 }

@@ -12,26 +12,46 @@ export class PoolModel extends EventTarget {
     this.result = null;
     this.error = null;
     this.runner = new LatestWins({
-      run: (body) => api.pool(body),
-      onResult: (result) => {
-        this.result = result;
-        this.error = null;
-        this.dispatchEvent(new CustomEvent("result"));
-        selection.setShape(result.output_shape);
+      run: async (body) => {
+        const arithmetic = await api.arithmetic(shapeQuery(body));
+        return arithmetic.valid ? { result: await api.pool(body) } : { problems: arithmetic.problems };
       },
-      onError: (err) => {
-        this.error = err.message;
-        this.dispatchEvent(new CustomEvent("error"));
-      },
+      onResult: (answer) => (answer.result ? this.#accept(answer.result) : this.#fail(answer.problems.join(" "))),
+      onError: (err) => this.#fail(err.message),
       minIntervalMs: live.minIntervalMs,
     });
   }
 
-  request(body) {
+  #accept(result) {
+    this.result = result;
+    this.error = null;
+    this.dispatchEvent(new CustomEvent("result"));
+    this.selection.setShape(result.output_shape);
+  }
+
+  #fail(message) {
+    this.error = message;
+    this.dispatchEvent(new CustomEvent("error"));
+  }
+
+  // body: the /api/pool request; problem: what the controls know is wrong with it, or null.
+  request(body, problem = null) {
+    if (problem) {
+      this.runner.cancel();
+      this.#fail(problem);
+      return;
+    }
     this.runner.request(() => body, { urgent: true });
   }
 
   step(row) {
     return row === null ? null : (this.result?.steps[row] ?? null);
   }
+}
+
+// The sizes and hyperparameters of a request, for GET /api/anatomy/arithmetic.
+function shapeQuery(body) {
+  const query = { op: "pool", height: body.input.length, width: body.input[0].length, kernel_size: body.kernel_size, padding: body.padding, global: body.global };
+  if (body.stride !== null) query.stride = body.stride;
+  return query;
 }

@@ -212,6 +212,7 @@ def test_seed002_max_pooling(client):
         "window": [[0, 0], [0, 1], [1, 0], [1, 1]],
         "value": 9.0,
         "source": [1, 0],
+        "padded_window": [[0, 0], [0, 1], [1, 0], [1, 1]],
     }
     assert "= 2" in d["formula"]
 
@@ -455,3 +456,68 @@ def test_one_more_step_without_the_matrix(client):
     d = conv(client, preset("seed003-volume", step=[5, 6], matrix=False))
     assert d["matrix"] is None and d["steps"][0]["output"] == [5, 6]
     assert d["parameters"]["dense"] == 784 * 3072 + 784 and d["parameters"]["conv"] == 76
+
+
+# -- the arithmetic alone --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, formula, shape",
+    [
+        ("height=3&width=3&kernel_height=2&kernel_width=2", "= 2", [2, 2]),
+        (
+            "height=5&width=5&kernel_height=3&kernel_width=3&stride=2&padding=1",
+            "/ 2⌋ + 1 = 3",
+            [3, 3],
+        ),
+        ("height=32&width=32&channels=3&kernel_height=5&kernel_width=5", "(32 + 2·0", [28, 28]),
+        ("op=pool&height=4&width=4&kernel_size=2", "⌊(4 + 2·0 − 2) / 2⌋ + 1 = 2", [2, 2]),
+        ("op=pool&height=5&width=5&global=true", "one 5×5 window", [1, 1]),
+    ],
+)
+def test_arithmetic_of_valid_sizes(client, query, formula, shape):
+    r = client.get(f"/api/anatomy/arithmetic?{query}")
+    assert r.status_code == 200
+    d = r.json()
+    assert d["valid"] is True and formula in d["formula"] and d["output_shape"] == shape
+    assert d["problems"] == []
+
+
+@pytest.mark.parametrize(
+    "query, words",
+    [
+        ("height=3&width=3&kernel_height=2&kernel_width=2&stride=0", ["stride", "never move"]),
+        ("height=3&width=3&kernel_height=5&kernel_width=5", ["spans 5 rows", "(3 + 2·0)"]),
+        ("height=65&width=3", ["height", "max_conv_input_side = 64"]),
+        ("height=3&width=3&channels=65", ["channels", "max_channels = 64"]),
+        ("height=3&width=3&padding=12", ["padding", "max_conv_padding = 11"]),
+        ("op=pool&height=4&width=4&kernel_size=2&padding=2", ["padding", "half the kernel"]),
+        ("op=pool&height=4&width=4&kernel_size=5", ["kernel height 5", "only 4"]),
+    ],
+)
+def test_arithmetic_explains_what_cannot_work_with_a_200(client, query, words):
+    r = client.get(f"/api/anatomy/arithmetic?{query}")
+    assert r.status_code == 200
+    d = r.json()
+    assert d["valid"] is False and d["formula"] is None and d["output_shape"] is None
+    for word in words:
+        assert word in d["problems"][0], d["problems"]
+
+
+def test_arithmetic_agrees_with_conv(client):
+    body = preset("seed001-stride")
+    d = conv(client, body)
+    q = "height=5&width=5&kernel_height=3&kernel_width=3&stride=2&padding=1"
+    a = client.get(f"/api/anatomy/arithmetic?{q}").json()
+    assert a["formula"] == d["formula"] and a["output_shape"] == d["output_shape"]
+
+
+def test_pool_steps_say_where_the_window_sits_on_the_padding(client):
+    x = [[float(v) for v in range(5)] for _ in range(5)]
+    d = client.post(
+        "/api/pool", json={"input": x, "mode": "max", "kernel_size": 3, "stride": 2, "padding": 1}
+    ).json()
+    first = d["steps"][0]
+    assert first["padded_window"][0] == [-1, -1] and len(first["padded_window"]) == 9
+    assert first["window"] == [[0, 0], [0, 1], [1, 0], [1, 1]]  # in bounds only
+    assert d["input"] == x

@@ -123,8 +123,17 @@ export class ConvControls extends EventTarget {
     this.kernelEditors.replaceChildren(...this.kernelGrids.map((g, c) => wrap(g, C > 1 ? `channel ${c}` : "")));
   }
 
+  // What is wrong before asking the API: a cell or field that is not a number at all.
+  problem() {
+    for (const g of [...(this.inputGrids ?? []), ...this.kernelGrids]) {
+      const p = g.problem();
+      if (p) return p;
+    }
+    return wholeNumbers(this.scalars, ["stride", "padding", "dilation"]) ?? (Number.isFinite(Number(this.scalars.bias.value)) && this.scalars.bias.value.trim() !== "" ? null : "bias: type a number");
+  }
+
   #emit() {
-    this.dispatchEvent(new CustomEvent("change", { detail: this.body() }));
+    this.dispatchEvent(new CustomEvent("change", { detail: { body: this.body(), problem: this.problem() } }));
   }
 }
 
@@ -157,4 +166,13 @@ function reshape(grid, C, H, W) {
   return Array.from({ length: C }, (_, c) =>
     Array.from({ length: H }, (_, r) => Array.from({ length: W }, (_, s) => grid[c]?.[r]?.[s] ?? 0)),
   );
+}
+
+// "<name>: type a whole number" for the first of `names` in `fields` that is not one, or null.
+export function wholeNumbers(fields, names) {
+  for (const name of names) {
+    const text = fields[name].value.trim();
+    if (text === "" || !Number.isInteger(Number(text))) return `${name}: type a whole number`;
+  }
+  return null;
 }

@@ -12,7 +12,10 @@ export class GridEditor extends EventTarget {
     this.inputs = [];
     this.el = h("div", { class: "grid-editor", role: "group", "aria-label": label });
     this.el.addEventListener("keydown", (e) => this.#key(e));
-    this.el.addEventListener("input", () => this.dispatchEvent(new Event("input")));
+    this.el.addEventListener("input", (e) => {
+      if (e.target instanceof HTMLInputElement) e.target.setAttribute("aria-invalid", String(!isNumber(e.target.value)));
+      this.dispatchEvent(new Event("input"));
+    });
   }
 
   // values: rows of numbers.
@@ -37,13 +40,15 @@ export class GridEditor extends EventTarget {
 
   // The grid as typed: numbers where the text is one, the text itself otherwise.
   get() {
-    return this.inputs.map((row) =>
-      row.map((input) => {
-        const text = input.value.trim();
-        const v = Number(text);
-        return text !== "" && Number.isFinite(v) ? v : text;
-      }),
-    );
+    return this.inputs.map((row) => row.map((input) => (isNumber(input.value) ? Number(input.value) : input.value.trim())));
+  }
+
+  // "<label>, row r, column s: "x" is not a number" for the first cell that is not, or null.
+  problem() {
+    for (const input of this.inputs.flat()) {
+      if (!isNumber(input.value)) return `${input.getAttribute("aria-label")}: "${input.value.trim()}" is not a number`;
+    }
+    return null;
   }
 
   #key(e) {
@@ -58,4 +63,8 @@ export class GridEditor extends EventTarget {
       next.select();
     }
   }
+}
+
+function isNumber(text) {
+  return text.trim() !== "" && Number.isFinite(Number(text));
 }

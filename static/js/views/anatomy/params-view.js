@@ -50,6 +50,13 @@ export class ParamsView {
   }
 
   #request() {
+    const bad = FIELDS.find(([name]) => !(Number.isInteger(Number(this.inputs[name].value)) && Number(this.inputs[name].value) >= 1));
+    if (bad) {
+      this.runner.cancel();
+      this.problem.textContent = `${bad[1]}: type a whole number, at least 1`;
+      this.problem.hidden = false;
+      return;
+    }
     const query = Object.fromEntries(Object.entries(this.inputs).map(([k, input]) => [k, input.value]));
     query.bias = this.bias.checked;
     this.runner.request(() => query);

@@ -2,6 +2,7 @@
 // window size, stride, padding and global pooling. "change" fires with the /api/pool request.
 
 import { h } from "../../dom.js";
+import { wholeNumbers } from "./conv-controls.js";
 import { GridEditor } from "./grid-editor.js";
 
 export class PoolControls extends EventTarget {
@@ -81,8 +82,12 @@ export class PoolControls extends EventTarget {
     this.#emit();
   }
 
+  problem() {
+    return this.editor.problem() ?? (this.global.checked ? null : wholeNumbers({ "window k": this.kernel, stride: this.stride, padding: this.padding }, ["window k", "stride", "padding"]));
+  }
+
   #emit() {
-    this.dispatchEvent(new CustomEvent("change", { detail: this.body() }));
+    this.dispatchEvent(new CustomEvent("change", { detail: { body: this.body(), problem: this.problem() } }));
   }
 }
 

@@ -71,8 +71,8 @@ export class PoolView {
     this.output.render(r.output, { scale: this.scale, blank: (i, j) => i * W + j > row });
     this.output.mark("current", step ? [step.output] : []);
     const hover = this.model.step(this.selection.hoverRow);
-    this.input.mark("window", step ? step.window : []);
-    this.input.mark("hover", hover ? hover.window : []);
+    this.input.mark("window", step ? step.padded_window : []);
+    this.input.mark("hover", hover ? hover.padded_window : []);
     this.input.mark("winner", step?.source ? [step.source] : []);
     if (!step) return;
     const [i, j] = step.output;
