@@ -70,13 +70,19 @@ def pad_batch_last(x: np.ndarray, padding: Pair) -> np.ndarray:
 
 
 def im2col(
-    x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair
+    x: np.ndarray,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, Pair]:
     """Gather every receptive field into the columns of one matrix, batch last.
 
     x: (N, C, H, W) → cols: (C*kh*kw, H_out*W_out*N); row order (c, a, b) — the order of
     ``w.reshape(F, C*kh*kw)`` — and column order (i, j, n). Column (i, j, n) holds
-    ``x_pad[n, c, i*sh + a*dh, j*sw + b*dw]`` in row (c, a, b).
+    ``x_pad[n, c, i*sh + a*dh, j*sw + b*dw]`` in row (c, a, b). ``out``, a C-contiguous
+    array of that shape and x's dtype, is filled instead of a new one; otherwise ignored.
     """
     N, C, H, W = x.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
@@ -89,8 +95,11 @@ def im2col(
         strides=(sC, dh * sH, dw * sW, sh * sH, sw * sW, sN),
         writeable=False,
     )
-    cols = view.reshape(C * kh * kw, H_out * W_out * N)  # the one copy (runs of W_out*N at sw=1)
-    return cols, (H_out, W_out)
+    shape = (C * kh * kw, H_out * W_out * N)
+    if out is not None and out.shape == shape and out.dtype == x.dtype and out.flags.c_contiguous:
+        np.copyto(out.reshape(view.shape), view)  # the one copy, into the caller's array
+        return out, (H_out, W_out)
+    return view.reshape(shape), (H_out, W_out)  # the one copy (runs of W_out*N at sw=1)
 
 
 def col2im(
@@ -127,17 +136,20 @@ def conv2d_forward(
     stride: Pair = (1, 1),
     padding: Pair = (0, 0),
     dilation: Pair = (1, 1),
+    cols_out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, tuple]:
     """Convolve ``x`` with ``w``.
 
     x: (N, C, H, W), w: (F, C, kh, kw), b: (F,) or None → out: (N, F, H_out, W_out), a view
-    of batch-last ``(F, H_out, W_out, N)`` memory (see the module docstring).
+    of batch-last ``(F, H_out, W_out, N)`` memory (see the module docstring). ``cols_out``:
+    an array to build the patch matrix in, if it has the right shape (see :func:`im2col`);
+    the cache keeps it.
     """
     N, C, H, W = x.shape
     F, Cw, kh, kw = w.shape
     if Cw != C:
         raise ValueError(f"input has {C} channels but the weight expects {Cw}: w.shape={w.shape}")
-    cols, (H_out, W_out) = im2col(x, (kh, kw), stride, padding, dilation)
+    cols, (H_out, W_out) = im2col(x, (kh, kw), stride, padding, dilation, out=cols_out)
     out = w.reshape(F, C * kh * kw) @ cols  # (F, C*kh*kw) @ (C*kh*kw, Ho*Wo*N) → (F, Ho*Wo*N)
     if b is not None:
         out += b.astype(out.dtype, copy=False)[:, None]
@@ -147,12 +159,15 @@ def conv2d_forward(
 
 
 def conv2d_backward(
-    dout: np.ndarray, cache: tuple, need_dx: bool = True
+    dout: np.ndarray, cache: tuple, need_dx: bool = True, spend_cache: bool = False
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Gradients of :func:`conv2d_forward`.
 
     dout: (N, F, H_out, W_out) → dx: (N, C, H, W) (None if not ``need_dx``; batch-last like
-    the forward's output), dw: (F, C, kh, kw), db: (F,) (None if the forward had no bias)
+    the forward's output), dw: (F, C, kh, kw), db: (F,) (None if the forward had no bias).
+    With ``spend_cache`` the column gradient is written over the cached patch matrix (same
+    shape, no longer needed once dw is known) instead of a new array; the cache is then
+    spent — a second backward from it would be wrong.
     """
     x_shape, cols, w, has_bias, stride, padding, dilation, out_hw = cache
     F, C, kh, kw = w.shape
@@ -163,7 +178,9 @@ def conv2d_backward(
     db = dout_mat.sum(axis=1) if has_bias else None  # (F,)
     dx = None
     if need_dx:
-        dcols = w.reshape(F, C * kh * kw).T @ dout_mat  # (C*kh*kw, Ho*Wo*N)
+        w_mat = w.reshape(F, C * kh * kw)
+        reuse = spend_cache and cols.flags.writeable  # (a 1×1 kernel's cols is a view)
+        dcols = np.matmul(w_mat.T, dout_mat, out=cols if reuse else None)  # (C*kh*kw, Ho*Wo*N)
         dx = col2im(dcols, x_shape, (kh, kw), stride, padding, dilation, out_hw)
     return dx, dw, db
 
