@@ -1,7 +1,8 @@
-"""``GET /api/gallery``: real MNIST test digits for the explorer to run through a model.
+"""``GET /api/gallery``: real test images for the explorer to run through a model.
 
-The shipped test set (``<data_dir>/mnist/t10k-*.gz``) is read once, on first use, and kept in
-memory (10,000 × 28 × 28 bytes, under 8 MB).
+MNIST's test set ships in ``<data_dir>/mnist/``; Fashion-MNIST's is used when it is on disk
+(``engine.data.search_dirs``). Each is read once, on first use, and kept in memory
+(10,000 × 28 × 28 bytes, under 8 MB).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import io
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query
@@ -25,59 +26,64 @@ router = APIRouter(prefix="/api/gallery", tags=["gallery"])
 
 MAX_COUNT = 100
 MAX_PNG_SCALE = 16
-DATASET = "mnist"
+Dataset = Literal["mnist", "fashion-mnist"]
 DECIMALS = 4  # pixel values are k/255; four decimals are exact to 2e-4
 
 
 class GalleryItem(BaseModel):
-    index: int = Field(description="Position in the MNIST test set, 0-based.")
+    index: int = Field(description="Position in the test set, 0-based.")
     label: str = Field(description="The true class name, e.g. `7`.")
     target: int = Field(description="The true class index.")
     pixels: list[list[float]] = Field(description="28×28 ink values in [0, 1] (1 = ink).")
 
 
 class Gallery(BaseModel):
+    dataset: Dataset
     items: list[GalleryItem]
     total: int = Field(description="How many digits the test set holds.")
     offset: int
 
 
-_cache: dict[Path, tuple[np.ndarray, np.ndarray]] = {}
+_cache: dict[tuple[Path, str], tuple[np.ndarray, np.ndarray]] = {}
 _lock = threading.Lock()
 
+DatasetQuery = Annotated[Dataset, Query(description="Whose test set.")]
 
-def test_set(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    """``images: (N, 28, 28) uint8, labels: (N,) uint8`` of the MNIST test set, read once."""
+
+def test_set(data_dir: Path, dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    """``images: (N, 28, 28) uint8, labels: (N,) uint8`` of ``dataset``'s test set, read once."""
+    key = (data_dir, dataset)
     with _lock:
-        if data_dir not in _cache:
+        if key not in _cache:
             try:
-                _cache[data_dir] = load_dataset(DATASET, "test", data_dir)
+                _cache[key] = load_dataset(dataset, "test", data_dir)
             except DatasetNotFound as e:
-                raise HTTPException(503, f"the gallery needs the MNIST test set: {e}") from None
+                raise HTTPException(503, f"the gallery needs the {dataset} test set: {e}") from None
             except ValueError as e:
-                raise HTTPException(503, f"the MNIST test set is unreadable: {e}") from None
-        return _cache[data_dir]
+                raise HTTPException(503, f"the {dataset} test set is unreadable: {e}") from None
+        return _cache[key]
 
 
-def _check_index(index: int, total: int, name: str) -> None:
+def _check_index(index: int, total: int, name: str, dataset: str) -> None:
     if index >= total:
         raise HTTPException(
-            404, f"{name}: the MNIST test set has digits 0 to {total - 1}, got {index}"
+            404, f"{name}: the {dataset} test set has images 0 to {total - 1}, got {index}"
         )
 
 
-@router.get("", response_model=Gallery, summary="MNIST test digits with their true labels")
+@router.get("", response_model=Gallery, summary="Test images with their true labels")
 def gallery(
     settings: SettingsDep,
-    count: Annotated[int, Query(ge=1, le=MAX_COUNT, description="How many digits.")] = 24,
-    offset: Annotated[int, Query(ge=0, description="Index of the first digit.")] = 0,
+    count: Annotated[int, Query(ge=1, le=MAX_COUNT, description="How many images.")] = 24,
+    offset: Annotated[int, Query(ge=0, description="Index of the first image.")] = 0,
+    dataset: DatasetQuery = "mnist",
 ) -> dict:
-    images, labels = test_set(settings.data_dir)
+    images, labels = test_set(settings.data_dir, dataset)
     total = len(images)
-    _check_index(offset, total, "offset")
+    _check_index(offset, total, "offset", dataset)
     stop = min(offset + count, total)
     pixels = np.round(images[offset:stop].astype(np.float32) / 255.0, DECIMALS)  # (n, 28, 28)
-    names = CLASSES[DATASET]
+    names = CLASSES[dataset]
     items = [
         {
             "index": offset + i,
@@ -87,22 +93,23 @@ def gallery(
         }
         for i in range(stop - offset)
     ]
-    return {"items": items, "total": total, "offset": offset}
+    return {"dataset": dataset, "items": items, "total": total, "offset": offset}
 
 
 @router.get(
     "/{index}.png",
     response_class=Response,
     responses={200: {"content": {"image/png": {}}}},
-    summary="One MNIST test digit as a PNG (white ink on black, as in MNIST)",
+    summary="One test image as a PNG (white ink on black, as in MNIST)",
 )
 def gallery_png(
     settings: SettingsDep,
     index: Annotated[int, PathParam(ge=0, description="Position in the test set.")],
     scale: Annotated[int, Query(ge=1, le=MAX_PNG_SCALE, description="Pixels per pixel.")] = 1,
+    dataset: DatasetQuery = "mnist",
 ) -> Response:
-    images, _ = test_set(settings.data_dir)
-    _check_index(index, len(images), "index")
+    images, _ = test_set(settings.data_dir, dataset)
+    _check_index(index, len(images), "index", dataset)
     img = Image.fromarray(images[index], mode="L")
     if scale > 1:
         img = img.resize((28 * scale, 28 * scale), Image.Resampling.NEAREST)

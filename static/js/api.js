@@ -53,7 +53,8 @@ export const api = {
     request("POST", `/api/models/${encodeURIComponent(id)}/activations`, input, signal),
   filters: (id, index) =>
     request("GET", `/api/models/${encodeURIComponent(id)}/layers/${index}/filters`),
-  gallery: (count, offset) => request("GET", `/api/gallery?count=${count}&offset=${offset}`),
+  gallery: (count, offset, dataset = "mnist") =>
+    request("GET", `/api/gallery?${new URLSearchParams({ count, offset, dataset })}`),
   // The convolution anatomy page.
   limits: () => request("GET", "/api/limits"),
   conv: (body, signal) => request("POST", "/api/conv", body, signal),

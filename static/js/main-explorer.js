@@ -33,7 +33,10 @@ const state = {
   filters: new Map(), // layer index -> Promise of its /filters
   result: null, // the latest activations response
   galleryItem: null, // the gallery digit in the pad, while it is the whole drawing
+  galleryDataset: null,
+  galleryLoad: null, // Promise of the first gallery page
   galleryOffset: 0,
+  galleryTotal: 0,
   strokeEndedAt: null, // performance.now() of the last stroke's end, until its result is drawn
 };
 
@@ -193,14 +196,22 @@ pad.addEventListener("change", () => {
 
 const galleryView = new GalleryView(byTestId("gallery"), $("#gallery-more"), $("#gallery-note"), {
   pick: (item) => {
-    state.galleryItem = item;
-    galleryView.select(item.index);
-    pad.setBase(item.pixels); // fires "change", which runs the network
+    pickGalleryItem(item);
     const hero = $(".hero").getBoundingClientRect();
     if (hero.bottom < 0 || hero.top > window.innerHeight) $(".hero").scrollIntoView({ behavior: "smooth" });
   },
-  more: () => loadGallery(state.galleryOffset + galleryConfig.pageSize),
+  more: () => {
+    const next = state.galleryOffset + galleryConfig.pageSize;
+    loadGallery(state.galleryDataset, next < state.galleryTotal ? next : 0);
+  },
 });
+
+function pickGalleryItem(item) {
+  state.galleryItem = item;
+  galleryView.select(item.index);
+  setUrlParam("gallery", item.index);
+  pad.setBase(item.pixels); // fires "change", which runs the network
+}
 
 // The true label is shown while the pad holds exactly a gallery digit (drawing over it
 // hides it, undoing those strokes brings it back; clearing forgets the digit).
@@ -209,16 +220,22 @@ function syncGallery() {
   if (item && !pad.hasBase) {
     state.galleryItem = null;
     galleryView.select(-1);
+    setUrlParam("gallery", null);
   }
   const exact = state.galleryItem && pad.isBaseOnly;
   prediction.showTruth(exact ? { index: item.index, label: item.label } : null);
 }
 
-async function loadGallery(offset) {
+// The gallery shows the test set of the model's dataset when the server has one.
+const GALLERY_DATASETS = ["mnist", "fashion-mnist"];
+
+async function loadGallery(dataset, offset) {
+  state.galleryDataset = dataset;
   try {
-    const page = await api.gallery(galleryConfig.pageSize, offset);
-    if (!page.items.length && offset > 0) return loadGallery(0);
+    const page = await api.gallery(galleryConfig.pageSize, offset, dataset);
+    if (state.galleryDataset !== dataset) return; // the model changed meanwhile
     state.galleryOffset = offset;
+    state.galleryTotal = page.total;
     galleryView.render(page);
     if (state.galleryItem) galleryView.select(state.galleryItem.index);
   } catch (err) {
@@ -243,14 +260,14 @@ async function selectModel(id) {
   }
   state.filters = new Map();
   state.result = null;
-  const url = new URL(window.location.href);
-  url.searchParams.set("model", id);
-  history.replaceState(null, "", url);
+  setUrlParam("model", id);
   prediction.setClasses(state.model.classes);
   summary.render(state.model);
   buildLayers();
   networkInput.reset();
   new FiltersView($("#filters"), { select: inspect }).render(state.model.layers, loadFilters);
+  const dataset = GALLERY_DATASETS.includes(state.model.dataset) ? state.model.dataset : "mnist";
+  if (dataset !== state.galleryDataset) state.galleryLoad = loadGallery(dataset, 0);
   if (!pad.isEmpty) run({ urgent: true });
 }
 
@@ -262,7 +279,6 @@ document.addEventListener("keydown", (e) => {
 });
 
 async function start() {
-  loadGallery(0);
   let list;
   try {
     list = await api.models();
@@ -279,6 +295,25 @@ async function start() {
   const id = ids.includes(wanted) ? wanted : ids.includes(list.default) ? list.default : ids[0];
   picker.render(list.models, id);
   await selectModel(id);
+  // `?gallery=<index>` (e.g. from the Evaluate page) opens that test digit.
+  const index = Number.parseInt(new URLSearchParams(window.location.search).get("gallery"), 10);
+  if (Number.isInteger(index) && index >= 0) await openGalleryIndex(index);
+}
+
+async function openGalleryIndex(index) {
+  await state.galleryLoad;
+  if (!state.galleryTotal || index >= state.galleryTotal) return;
+  const size = galleryConfig.pageSize;
+  await loadGallery(state.galleryDataset, Math.floor(index / size) * size);
+  const item = galleryView.item(index);
+  if (item) pickGalleryItem(item);
+}
+
+function setUrlParam(name, value) {
+  const url = new URL(window.location.href);
+  if (value === null) url.searchParams.delete(name);
+  else url.searchParams.set(name, value);
+  history.replaceState(null, "", url);
 }
 
 start();

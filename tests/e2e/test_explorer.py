@@ -229,6 +229,21 @@ def test_gallery_digit_loads_as_input_and_shows_its_true_label(desktop, server, 
     expect(page.get_by_test_id("true-label")).to_be_visible()
 
 
+def test_a_link_opens_a_gallery_digit(desktop, server):
+    """``/?gallery=<index>`` — how the Evaluate page opens a test digit in the explorer."""
+    page, _ = desktop
+    index = 30  # on the second page of the gallery
+    item = server.get_json(f"/api/gallery?count=1&offset={index}")["items"][0]
+    page.goto(f"{server.url}/?gallery={index}")
+    expect(page.get_by_test_id("true-label-value")).to_have_text(item["label"])
+    expect(page.get_by_test_id("true-label")).to_contain_text(f"#{index}")
+    digit = page.locator(f'[data-testid="gallery"] .digit[data-index="{index}"]')
+    expect(digit).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("prediction")).not_to_have_text("")
+    page.get_by_test_id("clear").click()
+    expect(page).not_to_have_url(re.compile("gallery="))
+
+
 def _field(layers, index, row, col):
     """Receptive field of unit (row, col) of layer ``index`` in the network input (Python)."""
     rows, cols = [row, row], [col, col]

@@ -6,6 +6,12 @@ import { h, pixelCanvas } from "../dom.js";
 import { count } from "../format.js";
 import { rovingFocus } from "../roving-focus.js";
 
+// How to speak of each dataset's test set.
+const DATASETS = {
+  mnist: { title: "MNIST", noun: "digit" },
+  "fashion-mnist": { title: "Fashion-MNIST", noun: "image" },
+};
+
 export class GalleryView {
   // root: [data-testid=gallery]; more: the "more digits" button; note: a caption element;
   // on: { pick(item), more() }
@@ -13,8 +19,10 @@ export class GalleryView {
     this.root = root;
     this.more = more;
     this.note = note;
+    this.title = document.getElementById(root.getAttribute("aria-labelledby"));
     this.on = on;
     this.buttons = new Map(); // dataset index -> button
+    this.items = new Map(); // dataset index -> item
     more.addEventListener("click", () => on.more());
     this.resetFocus = rovingFocus(root, ".digit");
   }
@@ -23,6 +31,7 @@ export class GalleryView {
   render(page) {
     const scale = inkScale();
     this.buttons.clear();
+    this.items = new Map(page.items.map((item) => [item.index, item]));
     const buttons = page.items.map((item) => {
       const canvas = pixelCanvas(item.pixels[0].length, item.pixels.length, sizes.thumbSize);
       paintGrid(canvas, item.pixels, scale);
@@ -32,7 +41,7 @@ export class GalleryView {
           type: "button",
           class: "digit",
           "aria-pressed": "false",
-          "aria-label": `Test digit ${item.index}, label ${item.label}`,
+          "aria-label": `Test image ${item.index}, label ${item.label}`,
           dataset: { index: item.index, label: item.label },
           onclick: () => this.on.pick(item),
         },
@@ -45,7 +54,16 @@ export class GalleryView {
     this.resetFocus();
     const first = page.items[0]?.index ?? 0;
     const last = page.items.length ? page.items[page.items.length - 1].index : 0;
-    this.note.textContent = `Digits ${count(first)}–${count(last)} of the ${count(page.total)} in the MNIST test set.`;
+    const { title, noun } = DATASETS[page.dataset] ?? { title: page.dataset, noun: "image" };
+    this.title.textContent = `Or pick a real test ${noun}`;
+    this.note.textContent =
+      `${noun[0].toUpperCase()}${noun.slice(1)}s ${count(first)}–${count(last)} ` +
+      `of the ${count(page.total)} in the ${title} test set.`;
+    this.more.hidden = false;
+  }
+
+  item(index) {
+    return this.items.get(index) ?? null;
   }
 
   select(index) {

@@ -35,6 +35,7 @@ export class PredictionView {
   // result: { prediction, label, probabilities } from the API.
   render(result) {
     this.label.textContent = result.label;
+    this.label.classList.toggle("is-long", result.label.length > 2); // e.g. "Ankle boot"
     const p = result.probabilities[result.prediction];
     this.confidence.textContent = `${percent(p)} confident`;
     result.probabilities.forEach((prob, i) => {
@@ -70,7 +71,7 @@ export class PredictionView {
     if (!truth) return;
     const predicted = this.label.textContent;
     this.truth.replaceChildren(
-      `Test digit #${truth.index} · true label `,
+      `Test image #${truth.index} · true label `,
       h("strong", { dataset: { testid: "true-label-value" } }, truth.label),
       predicted
         ? h(

@@ -30,6 +30,7 @@ def test_gallery_returns_digits_with_their_true_labels(gallery_client, test_set)
     r = gallery_client.get("/api/gallery", params={"count": 3, "offset": 10})
     assert r.status_code == 200
     body = r.json()
+    assert body["dataset"] == "mnist"
     assert body["total"] == len(images) == 10_000
     assert body["offset"] == 10
     assert [it["index"] for it in body["items"]] == [10, 11, 12]
@@ -60,7 +61,7 @@ def test_gallery_refuses_out_of_range_queries(gallery_client, params, field):
 def test_gallery_offset_past_the_end_is_404_naming_the_range(gallery_client):
     r = gallery_client.get("/api/gallery", params={"offset": 10_000})
     assert r.status_code == 404
-    assert r.json()["detail"] == "offset: the MNIST test set has digits 0 to 9999, got 10000"
+    assert r.json()["detail"] == "offset: the mnist test set has images 0 to 9999, got 10000"
 
 
 def test_gallery_png_is_the_digit(gallery_client, test_set):
@@ -81,3 +82,9 @@ def test_gallery_without_the_data_says_what_is_missing(make_client, tmp_path):
     r = make_client(data_dir=tmp_path).get("/api/gallery")
     assert r.status_code == 503
     assert "t10k-images-idx3-ubyte" in r.json()["detail"]
+
+
+def test_gallery_refuses_an_unknown_dataset(gallery_client):
+    r = gallery_client.get("/api/gallery", params={"dataset": "cifar10"})
+    assert r.status_code == 422
+    assert "dataset" in r.json()["detail"]
