@@ -165,6 +165,11 @@ class MaximiseResult(BaseModel):
     objective: str
     steps: int
     seed: int
+    box: list[int] | None = Field(
+        None,
+        description="With `objective=center`: [top, left, bottom, right) of the input the "
+        "centre unit sees (clipped to the image) — the part of `image` that matters.",
+    )
     filters: list[MaximisedFilter]
 
 

@@ -13,7 +13,18 @@ import engine
 from app.errors import ApiError, api_error_handler, validation_error_handler
 from app.middleware import BodyLimit, ServerTiming
 from app.registry import ModelRegistry
-from app.routes import anatomy, color, explain, health, kernel, limits, models, pages
+from app.routes import (
+    anatomy,
+    color,
+    explain,
+    explain_filters,
+    explain_pages,
+    health,
+    kernel,
+    limits,
+    models,
+    pages,
+)
 from app.routes.evaluation import router as evaluation_router
 from app.routes.manage import router as manage_router
 from app.routes.train import router as train_router
@@ -48,8 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ServerTiming)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
-    for module in (health, limits, models, anatomy, pages, explain, kernel, color):
+    for module in (health, limits, models, anatomy, pages, explain, explain_filters, kernel, color):
         app.include_router(module.router)
+    app.include_router(explain_pages.router)
     for router in (train_router, evaluation_router, manage_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), "static")

@@ -23,7 +23,7 @@ function describe(detail, fallback) {
   return fallback;
 }
 
-async function request(method, path, body, signal) {
+export async function request(method, path, body, signal) {
   const init = { method, headers: { Accept: "application/json" }, signal };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";

@@ -117,3 +117,22 @@ export const training = {
   thumbSize: 48,
   cellExamples: 120, // digits listed when a confusion cell is clicked
 };
+
+// The explanation panel and kernel editor (explorer), the filters page and the colour page.
+export const explain = {
+  minIntervalMs: 250, // while drawing: at most one explanation request per this interval
+  mapSize: 224, // CSS pixels of the attribution overlay
+  maxAlpha: 0.85, // opacity of the strongest attribution over the digit
+  inkDarkness: 170, // the digit under the overlay: 255 - this * ink
+  kernelMapSize: 168,
+  filterImageSize: 84, // a filter's activation-maximising image
+  filterKernelSize: 84, // a first-layer kernel; deeper kernels are tiled smaller
+  patchSize: 40, // one top-activating patch
+  topK: 6, // top-activating digits shown per filter
+  colorSize: 192, // CSS pixels of the colour image and of each channel
+  channelColours: [
+    [220, 38, 38],
+    [22, 163, 74],
+    [37, 99, 235],
+  ], // R, G, B: each channel painted from black to its own colour
+};

@@ -169,11 +169,13 @@ function show(result) {
   layers.render(result.layers);
   inspector.update();
   document.body.dataset.renders = String(Number(document.body.dataset.renders || 0) + 1);
+  document.dispatchEvent(new CustomEvent("explorer:result", { detail: { model: state.model, result } }));
   performance.measure("explorer:render", { start, end: performance.now() });
 }
 
 function resetOutputs() {
   state.result = null;
+  document.dispatchEvent(new CustomEvent("explorer:result", { detail: { model: state.model, result: null } }));
   prediction.reset();
   networkInput.reset();
   if (state.model) buildLayers();

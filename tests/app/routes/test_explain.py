@@ -228,6 +228,8 @@ def test_maximise_is_deterministic_and_raises_the_activation(client, model):
     assert a == b
     (f,) = a["filters"]
     assert f["filter"] == 1 and f["activation"] > f["initial"]
+    # conv2's centre unit (3, 3) of 6×6 sees input rows/cols 11..18 (conv1 pad 1, pool 2, stride 2)
+    assert a["box"] == [11, 11, 19, 19]
     image = np.asarray(f["image"])
     assert image.shape == (28, 28) and image.min() >= 0 and image.max() <= 1
     want = explain.maximise_activation(model, 3, [1], steps=12, seed=3)

@@ -1,0 +1,273 @@
+"""``/api/models/{model_id}/explain/layers/{index}/...``: what each conv filter looks for.
+
+The test digits that excite a filter most (with the patch of input one unit sees), computed
+once per model over the shipped MNIST test set and cached on disk; and the input a filter
+responds to most, by seeded gradient ascent, memoised in memory.
+"""
+
+import threading
+from collections import OrderedDict
+from typing import Annotated, Literal
+from weakref import WeakKeyDictionary
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
+
+from app.deps import LayerDep, ModelLayer, SettingsDep
+from app.errors import ApiError
+from app.explain_schemas import MaximiseResult, TopActivationsResult
+from app.inference import rounded
+from app.render import ColourScale, grid_png
+from app.routes.models import ERRORS, PNG, png_response
+from app.settings import Settings
+from engine import explain
+from engine.data import CLASSES, DatasetNotFound, load_dataset
+from engine.explain.geometry import input_box
+from engine.explain.top_activations import conv_layers
+from engine.model import Sequential
+
+router = APIRouter(prefix="/api/models/{model_id}/explain", tags=["explain"])
+
+
+# -- top-activating test digits ------------------------------------------------------------------
+
+DATASET = "mnist"
+_data_lock = threading.Lock()
+_data: dict = {}  # data_dir → (images (N, 28, 28) uint8, labels (N,) uint8)
+
+
+def test_set(data_dir) -> tuple[np.ndarray, np.ndarray]:
+    """The shipped MNIST test set, read once per ``data_dir``; 503 when it is missing."""
+    with _data_lock:
+        if data_dir not in _data:
+            try:
+                _data[data_dir] = load_dataset(DATASET, "test", data_dir)
+            except DatasetNotFound as e:
+                raise HTTPException(503, f"top activations need the MNIST test set: {e}") from None
+            except ValueError as e:
+                raise HTTPException(503, f"the MNIST test set is unreadable: {e}") from None
+        return _data[data_dir]
+
+
+_top_lock = threading.Lock()
+_top_memo: WeakKeyDictionary = WeakKeyDictionary()  # model → TopActivations
+
+
+def _top_activations(model: Sequential, settings: Settings):
+    """The model's table, from memory, the disk cache or computed (once, under a lock)."""
+    with _top_lock:
+        top = _top_memo.get(model)
+        if top is None:
+            images, _ = test_set(settings.data_dir)
+            top = explain.top_activations(
+                model, images, k=settings.max_top_k, cache_dir=settings.cache_dir
+            )
+            _top_memo[model] = top
+        return top
+
+
+def _conv_layer(ml: ModelLayer) -> None:
+    if ml.layer.type != "conv2d":
+        model = ml.entry.model
+        convs = ", ".join(f"{i} ({model.layers[i].name})" for i in conv_layers(model)) or "none"
+        raise HTTPException(
+            404, f"index: {ml.describe()} is not a conv2d layer (conv2d layers: {convs})"
+        )
+
+
+def _filter_list(ml: ModelLayer, f: int | None) -> list[int]:
+    F = ml.output_shape[0]
+    if f is not None and f >= F:
+        raise ApiError(422, f"filter: {ml.describe()} has filters 0 to {F - 1}, got {f}")
+    return list(range(F)) if f is None else [f]
+
+
+FilterQuery = Annotated[
+    int | None, Query(ge=0, alias="filter", description="One filter; default: all of them.")
+]
+KQuery = Annotated[
+    int | None,
+    Query(ge=1, description="Digits per filter; default 9, at most `max_top_k`."),
+]
+DEFAULT_K = 9
+
+
+def _top(ml: ModelLayer, settings: Settings, f: int | None, k: int | None):
+    _conv_layer(ml)
+    k = min(DEFAULT_K, settings.max_top_k) if k is None else k
+    if k > settings.max_top_k:
+        raise ApiError(422, f"k: {k} is more than the limit max_top_k = {settings.max_top_k}")
+    filters = _filter_list(ml, f)
+    top = _top_activations(ml.entry.model, settings)
+    return top, top.layers[ml.index], filters, k
+
+
+@router.get(
+    "/layers/{index}/top-activations",
+    response_model=TopActivationsResult,
+    responses={**ERRORS, 503: {"description": "The MNIST test set is not installed."}},
+    summary="The test digits that excite each filter most, with the patch each one saw",
+)
+def top_activations_json(
+    ml: LayerDep, settings: SettingsDep, filter_: FilterQuery = None, k: KQuery = None
+) -> dict:
+    top, layer, filters, k = _top(ml, settings, filter_, k)
+    _, labels = test_set(settings.data_dir)
+    names = CLASSES[DATASET]
+    return {
+        "layer": ml.index,
+        "name": ml.layer.name,
+        "k": k,
+        "receptive_field": list(layer.patches.shape[2:]),
+        "dataset": f"{DATASET} test",
+        "cached": top.from_cache,
+        "seconds": round(top.seconds, 3),
+        "filters": [
+            {
+                "filter": f,
+                "examples": [
+                    {
+                        "index": int(layer.index[f, r]),
+                        "label": names[int(labels[layer.index[f, r]])],
+                        "value": float(layer.value[f, r]),
+                        "position": [int(layer.row[f, r]), int(layer.col[f, r])],
+                        "box": [int(v) for v in layer.box[f, r]],
+                        "patch": rounded(layer.patches[f, r] / 255.0, 4),
+                    }
+                    for r in range(k)
+                ],
+            }
+            for f in filters
+        ],
+    }
+
+
+@router.get(
+    "/layers/{index}/top-activations.png",
+    response_class=Response,
+    responses={**PNG, **ERRORS},
+    summary="The top-activating patches as a grid: one row per filter, best first",
+)
+def top_activations_png(
+    ml: LayerDep, settings: SettingsDep, filter_: FilterQuery = None, k: KQuery = None
+) -> Response:
+    _, layer, filters, k = _top(ml, settings, filter_, k)
+    tiles = layer.patches[filters, :k].astype(np.float64) / 255.0  # (n, k, h, w)
+    tiles = tiles.reshape(-1, *tiles.shape[2:])  # (n, k, h, w) → (n*k, h, w)
+    labels = [f"f{f}: {layer.value[f, r]:.3g}" for f in filters for r in range(k)]
+    title = (
+        f"{ml.entry.id} {ml.describe()}: top {k} test digits per filter (patch = receptive field)"
+    )
+    scale = ColourScale.for_values(np.array([0.0, 1.0]), signed=False)
+    return png_response(grid_png(tiles, labels, title, scale, ncols=k), 0.0, 1.0)
+
+
+# -- activation maximisation -----------------------------------------------------------------------
+
+_max_lock = threading.Lock()
+_max_memo: WeakKeyDictionary = WeakKeyDictionary()  # model → OrderedDict(params → Maximised)
+MAX_MEMO = 32
+
+StepsQuery = Annotated[int, Query(ge=0, description="Ascent steps; at most `max_maximise_steps`.")]
+SeedQuery = Annotated[int, Query(ge=0, le=2**32 - 1, description="Same seed, same images.")]
+ObjectiveQuery = Annotated[
+    Literal["center", "mean"],
+    Query(description="`center`: the middle unit; `mean`: the whole map."),
+]
+
+
+def _maximise(ml: ModelLayer, settings: Settings, f, steps: int, seed: int, objective: str):
+    if steps > settings.max_maximise_steps:
+        raise ApiError(
+            422,
+            f"steps: {steps} is more than the limit max_maximise_steps = "
+            f"{settings.max_maximise_steps}",
+        )
+    if ml.layer.type == "softmax" or len(ml.output_shape) not in (1, 3):
+        raise HTTPException(404, f"index: {ml.describe()} has no units to maximise")
+    filters = _filter_list(ml, f)
+    model = ml.entry.model
+    key = (ml.index, tuple(filters), steps, seed, objective)
+    with _max_lock:
+        memo = _max_memo.setdefault(model, OrderedDict())
+        if key in memo:
+            memo.move_to_end(key)
+            return memo[key]
+    result = explain.maximise_activation(
+        model, ml.index, filters, steps=steps, objective=objective, seed=seed
+    )
+    with _max_lock:
+        memo[key] = result
+        while len(memo) > MAX_MEMO:
+            memo.popitem(last=False)
+    return result
+
+
+def _centre_box(ml: ModelLayer) -> list[int] | None:
+    """The input box ``[top, left, bottom, right)`` the centre unit sees, clipped to the input;
+    ``None`` when the layer has no receptive-field box (dense layers, after a flatten)."""
+    if len(ml.output_shape) != 3:
+        return None
+    _, h, w = ml.output_shape
+    try:
+        top, left, bottom, right = input_box(ml.entry.model, ml.index, h // 2, w // 2)
+    except ValueError:
+        return None
+    _, H, W = ml.entry.model.input_shape
+    return [max(int(top), 0), max(int(left), 0), min(int(bottom), H), min(int(right), W)]
+
+
+@router.get(
+    "/layers/{index}/maximise",
+    response_model=MaximiseResult,
+    responses=ERRORS,
+    summary="The input each filter responds to most (gradient ascent, seeded)",
+)
+def maximise_json(
+    ml: LayerDep,
+    settings: SettingsDep,
+    filter_: FilterQuery = None,
+    steps: StepsQuery = 48,
+    seed: SeedQuery = 0,
+    objective: ObjectiveQuery = "center",
+) -> dict:
+    m = _maximise(ml, settings, filter_, steps, seed, objective)
+    return {
+        "layer": ml.index,
+        "name": ml.layer.name,
+        "objective": m.objective,
+        "steps": steps,
+        "seed": seed,
+        "box": _centre_box(ml) if objective == "center" else None,
+        "filters": [
+            {
+                "filter": int(f),
+                "image": rounded(m.images[i, 0], 4),
+                "initial": float(m.initial[i]),
+                "activation": float(m.activation[i]),
+            }
+            for i, f in enumerate(m.filters)
+        ],
+    }
+
+
+@router.get(
+    "/layers/{index}/maximise.png",
+    response_class=Response,
+    responses={**PNG, **ERRORS},
+    summary="The activation-maximising inputs as a labelled grid",
+)
+def maximise_png(
+    ml: LayerDep,
+    settings: SettingsDep,
+    filter_: FilterQuery = None,
+    steps: StepsQuery = 48,
+    seed: SeedQuery = 0,
+    objective: ObjectiveQuery = "center",
+) -> Response:
+    m = _maximise(ml, settings, filter_, steps, seed, objective)
+    labels = [f"f{f}: {a:.3g}" for f, a in zip(m.filters, m.activation, strict=True)]
+    title = f"{ml.entry.id} {ml.describe()}: inputs maximising each filter ({objective})"
+    scale = ColourScale.for_values(np.array([0.0, 1.0]), signed=False)
+    return png_response(grid_png(m.images[:, 0], labels, title, scale), 0.0, 1.0)
