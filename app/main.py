@@ -19,6 +19,7 @@ from app.routes import (
     explain,
     explain_filters,
     explain_pages,
+    gallery,
     health,
     kernel,
     limits,
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, limits, models, anatomy, pages, explain, explain_filters, kernel, color):
         app.include_router(module.router)
     app.include_router(explain_pages.router)
+    app.include_router(gallery.router)
     for router in (train_router, evaluation_router, manage_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), "static")
