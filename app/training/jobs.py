@@ -533,6 +533,8 @@ class JobManager:
         self._publish(job["id"], {"event": kind, "job": self.snapshot(job["id"])})
 
     def _persist(self, job: dict) -> None:
+        if job["state"] == "running" and job["started"]:
+            job["elapsed"] = time.time() - job["started"]
         record = {k: v for k, v in job.items() if k != "position"}
         try:
             data = json.dumps(record, indent=1, allow_nan=False).encode()
