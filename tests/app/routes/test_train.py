@@ -226,6 +226,23 @@ def test_cancel_a_running_job(http, settings):
     refused(http.get("/api/train/000000000000"), 404, "no training job")
 
 
+def test_one_job_at_a_time_the_next_waits_and_its_stream_sends_heartbeats(http):
+    first = start(http, name="first", epochs=5, limit=2000, batch_size=16)
+    second = start(http, name="second")
+    assert second["state"] == "queued" and second["position"] == 0
+    assert http.get(f"/api/train/{first['id']}").json()["state"] in ("queued", "running")
+    deadline = time.monotonic() + DEADLINE
+    with http.stream("GET", f"/api/train/{second['id']}/events", timeout=10) as r:
+        lines = r.iter_lines()
+        while next(lines) != ": heartbeat":  # heartbeats every second here
+            assert time.monotonic() < deadline
+        assert http.delete(f"/api/train/{second['id']}").json()["state"] == "cancelled"
+        rest = [line for line in lines if line.startswith("data: ")]
+    assert json.loads(rest[-1][6:])["job"]["message"] == "cancelled before it started"
+    assert http.delete(f"/api/train/{first['id']}").status_code == 200
+    assert list(events(http, first["id"]))[-1][1]["job"]["state"] == "cancelled"
+
+
 # -- refusals before any work -------------------------------------------------------------
 
 
