@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
@@ -212,7 +213,18 @@ def _sse(event: str, data: dict) -> str:
     # After the last event the server closes the stream; a long retry keeps the browser's
     # EventSource from reconnecting before the page closes it.
     retry = f"retry: {SSE_DONE_RETRY_MS}\n" if event == "end" else ""
-    return f"{retry}event: {event}\ndata: {json.dumps(data, allow_nan=False)}\n\n"
+    return f"{retry}event: {event}\ndata: {json.dumps(_finite(data), allow_nan=False)}\n\n"
+
+
+def _finite(value):
+    """``value`` with NaN and infinities as ``null`` (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 @router.get(

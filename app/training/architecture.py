@@ -109,7 +109,7 @@ def _walk(specs: list[dict], shape: tuple[int, ...], settings: Settings) -> None
                 )
         try:
             shape = tuple(layer_from_spec(spec, rng).output_shape(shape))
-        except ValueError as e:
+        except (ValueError, TypeError) as e:
             raise ArchitectureError(f"layer {i} ({spec['type']!r}): {e}", i) from None
 
 

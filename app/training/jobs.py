@@ -74,6 +74,11 @@ class _Live:
 
 class JobManager:
     def __init__(self, settings: Settings, registry: ModelRegistry):
+        if settings.training_mode not in ("process", "thread"):
+            raise ValueError(
+                "CNN_EXPLORER_TRAINING_MODE must be 'process' or 'thread', "
+                f"got {settings.training_mode!r}"
+            )
         self.settings = settings
         self.registry = registry
         self.dir = Path(settings.jobs_dir or settings.models_dir / ".jobs")
