@@ -1,11 +1,11 @@
-// Test digits as small pictures, each a link that opens it in the explorer (MNIST only: the
-// explorer's gallery is the MNIST test set), captioned with truth, prediction, confidence.
+// Test images as small pictures, each a link that opens it in the explorer (whose gallery is
+// the model's data set's test split), captioned with truth, prediction, confidence.
 
 import { training } from "../config.js";
 import { h } from "../dom.js";
 import { percent } from "../format.js";
 
-export function digitLinks(items, { modelId, dataset, imageUrl }) {
+export function digitLinks(items, { modelId, imageUrl }) {
   return items.map((item) => {
     const src = `${imageUrl.replace("{index}", item.index)}?scale=${training.thumbScale}`;
     const wrong = item.target !== item.predicted;
@@ -29,7 +29,6 @@ export function digitLinks(items, { modelId, dataset, imageUrl }) {
       title: `#${item.index}: true ${item.label}, predicted ${item.predicted_label} (${percent(item.confidence)})`,
       dataset: { index: item.index },
     };
-    if (dataset !== "mnist") return h("span", attrs, img, caption);
     const href = `/?model=${encodeURIComponent(modelId)}&gallery=${item.index}`;
     return h("a", { ...attrs, href }, img, caption);
   });

@@ -30,7 +30,7 @@ const modelsView = new ModelsView($("#models-body"), {
 
 function context() {
   const r = state.result;
-  return { modelId: r.model_id, dataset: r.dataset, imageUrl: r.image_url };
+  return { modelId: r.model_id, imageUrl: r.image_url };
 }
 
 // -- one model's evaluation -------------------------------------------------------------------
@@ -76,8 +76,7 @@ function render(r) {
   $("#wrong-note").textContent =
     shown < r.misclassified_total
       ? `The first ${count(shown)} of ${count(r.misclassified_total)} mistakes, in test-set order.`
-      : `All ${count(r.misclassified_total)} mistakes, in test-set order.` +
-        (r.dataset === "mnist" ? " Click one to open it in the explorer." : "");
+      : `All ${count(r.misclassified_total)} mistakes, in test-set order. Click one to open it in the explorer.`;
 }
 
 function renderPerClass(r) {
@@ -116,7 +115,7 @@ async function showCell(t, p) {
     if (state.result !== r) return;
     $("#cell-digits").replaceChildren(...digitLinks(cell.items, context()));
     const more = cell.total > cell.items.length ? `The first ${count(cell.items.length)}, in test-set order. ` : "";
-    $("#cell-note").textContent = `${more}${r.dataset === "mnist" ? "Click a digit to open it in the explorer." : ""}`;
+    $("#cell-note").textContent = `${more}Click one to open it in the explorer.`;
     panel.scrollIntoView({ block: "nearest", behavior: "smooth" });
   } catch (err) {
     status.error(err.message);
