@@ -463,3 +463,13 @@ def test_cli_and_api_take_the_same_architecture_json(http, settings, tmp_path, f
     assert cli_main([*argv, "--limit", "100", "--no-augment", "--out", str(out)]) == 0
     assert Sequential.load(out).layer_info() == body["layers"]
     capsys.readouterr()
+
+
+def test_a_models_layer_info_is_an_architecture_the_api_and_cli_take(http, tmp_path, capsys):
+    layers = http.get("/api/models/mnist-cnn").json()["layers"]  # index, shapes, num_params too
+    body = http.post("/api/architectures/validate", json={"architecture": layers}).json()
+    assert body["valid"] and body["layers"] == layers
+    path = tmp_path / "layers.json"
+    path.write_text(json.dumps(layers))
+    assert cli_main(["summary", str(path)]) == 0
+    assert f"Total params: {body['num_params']:,}" in capsys.readouterr().out
