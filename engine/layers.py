@@ -111,8 +111,7 @@ class Conv2D(Layer):
         cache = self._need_cache()
         dx, dw, db = conv.conv2d_backward(dout, cache, need_dx, spend_cache=True)
         self.cache = None  # spent: its patch matrix now holds the column gradient
-        if cache[1].flags.writeable:
-            self._spare_cols[:] = [cache[1]]
+        self._spare_cols[:] = [cache[1]]
         self.grads["weight"] = dw
         if db is not None:
             self.grads["bias"] = db

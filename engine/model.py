@@ -16,6 +16,7 @@ import numpy as np
 
 from engine.io import atomic_path
 from engine.layers import Layer, Softmax, layer_from_spec
+from engine.memory import keep_freed_memory
 from engine.ops.activation import softmax, softmax_cross_entropy
 
 FORMAT = "cnn-explorer/1"
@@ -145,6 +146,7 @@ class Sequential:
 
         x: (N, C, H, W), y: (N,) → (mean cross-entropy, logits (N, K)).
         """
+        keep_freed_memory()  # each step frees what the next allocates: keep it mapped
         stop = len(self.layers) - 1 if self.ends_in_softmax else None
         logits = self.forward(x, train=True, stop=stop)
         loss, dlogits = softmax_cross_entropy(logits, y)

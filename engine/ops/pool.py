@@ -10,16 +10,18 @@ Semantics follow PyTorch: max/min pooling ignores padded positions (they act as 
 average pooling counts them as zeros (``count_include_pad=True``), dividing by kh*kw.
 
 Non-overlapping windows (stride == kernel, no padding: the usual 2×2 pooling) take a fast
-path, :func:`tiled_pool_forward`: each of the kh*kw window positions is one strided *view*
-of the input, reduced with kh*kw elementwise passes — no window copy. Other settings gather
-every window (a copy of kh*kw values per output). Both are tested against
-:func:`pool2d_naive`, the plain loop.
+path, :func:`tiled_pool_forward`: each window row, then each window column, is one strided
+*view* of the input, reduced with elementwise passes — no window copy, and no index array
+kept for backward. Other settings gather every window (a copy of kh*kw values per output).
+Both are tested against the plain loops :func:`pool2d_naive` and
+:func:`pool2d_backward_naive`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from engine.ops import parallel
 from engine.ops.conv import windows
 from engine.shapes import Pair, output_shape
 
@@ -39,20 +41,6 @@ def tiled_pool_fits(kernel: Pair, stride: Pair, padding: Pair) -> bool:
     return kernel == stride and padding == (0, 0)
 
 
-def _tiles(x: np.ndarray, kernel: Pair, out_hw: Pair) -> list[np.ndarray]:
-    """The kh*kw strided views of non-overlapping windows, in row-major kernel order.
-
-    x: (N, C, H, W) → [x[:, :, a::kh, c::kw] cut to (N, C, H_out, W_out) for (a, c)], views.
-    Rows and columns past ``H_out*kh``, ``W_out*kw`` belong to no window (PyTorch's floor).
-    """
-    (kh, kw), (H_out, W_out) = kernel, out_hw
-    return [
-        x[:, :, a : a + kh * H_out : kh, c : c + kw * W_out : kw]
-        for a in range(kh)
-        for c in range(kw)
-    ]
-
-
 def tiled_pool_forward(x: np.ndarray, mode: str, kernel: Pair) -> tuple[np.ndarray, tuple]:
     """Pool non-overlapping ``kh × kw`` windows (stride = kernel, no padding).
 
@@ -60,22 +48,28 @@ def tiled_pool_forward(x: np.ndarray, mode: str, kernel: Pair) -> tuple[np.ndarr
     whose rows are contiguous, so the passes vectorise — then its columns, on the smaller
     array. Output and gradient keep x's memory order; on batch-last input every pass runs over
     contiguous runs of N. The cache keeps ``x`` and ``out`` themselves (no copies): the backward
-    pass finds the winners again by comparison.
+    pass finds the winners again by comparison. Channel blocks run in parallel.
     """
-    N, C, H, W = x.shape
+    N, C, H, W = x_shape = x.shape
     kh, kw = kernel
     H_out, W_out = output_shape((H, W), kernel, kernel, (0, 0))
     reduce = {"max": np.maximum, "min": np.minimum, "avg": np.add}[mode]
-    # copies keep x's memory order (order="K"), so batch-last input gives batch-last output
-    rows = x[:, :, 0 : kh * H_out : kh, : kw * W_out].copy(order="K")  # (N, C, Ho, kw*Wo)
-    for a in range(1, kh):
-        reduce(rows, x[:, :, a : a + kh * H_out : kh, : kw * W_out], out=rows)
-    out = rows[..., 0::kw].copy(order="K")  # (N, C, Ho, Wo)
-    for c in range(1, kw):
-        reduce(out, rows[..., c::kw], out=out)
-    if mode == "avg":
-        out /= kh * kw
-    return out, (mode, x, out, kernel)
+    x = x[:, :, : kh * H_out, : kw * W_out]  # (N, C, kh*Ho, kw*Wo): the rows/columns in windows
+    out = np.empty_like(x[:, :, :H_out, :W_out])  # (N, C, Ho, Wo), in x's memory order
+
+    def block(s):
+        xs, o = x[:, s], out[:, s]
+        rows = xs[:, :, 0::kh].copy(order="K")  # (N, c, Ho, kw*Wo), in x's memory order
+        for a in range(1, kh):
+            reduce(rows, xs[:, :, a::kh], out=rows)
+        np.copyto(o, rows[..., 0::kw])
+        for c in range(1, kw):
+            reduce(o, rows[..., c::kw], out=o)
+        if mode == "avg":
+            o /= kh * kw
+
+    parallel.run(block, C, x.size)
+    return out, (mode, x, out, kernel, x_shape)
 
 
 def tiled_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
@@ -85,25 +79,33 @@ def tiled_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     input equals the window's output — what ``argmax`` picks. Each window position's strided
     view of dx is written once.
     """
-    mode, x, out, kernel = cache
-    N, C, H, W = x.shape
-    kh, kw = kernel
+    mode, x, out, (kh, kw), (N, C, H, W) = cache
     H_out, W_out = out.shape[2:]
     covered = (kh * H_out == H) and (kw * W_out == W)  # every pixel lies in a window
-    dx = (np.empty_like if covered else np.zeros_like)(x, dtype=dout.dtype)  # (N, C, H, W)
-    dx_tiles = _tiles(dx, kernel, (H_out, W_out))  # kh*kw writable views, each (N, C, Ho, Wo)
-    if mode == "avg":
-        share = dout / (kh * kw)  # (N, C, Ho, Wo)
-        for dx_tile in dx_tiles:
-            dx_tile[...] = share
-        return dx
-    taken = np.zeros_like(out, dtype=bool)  # (N, C, Ho, Wo): windows whose winner is found
-    for x_tile, dx_tile in zip(_tiles(x, kernel, (H_out, W_out)), dx_tiles, strict=True):
-        hit = x_tile == out  # (N, C, Ho, Wo)
-        np.greater(hit, taken, out=hit)  # hit and not already taken: the first winner only
-        taken |= hit
-        dx_tile[...] = dout * hit
-    return dx
+    if covered:
+        dx = dx_full = np.empty_like(x, dtype=dout.dtype)  # (N, C, H, W), x's memory order
+    else:  # rows/columns outside every window get zero
+        dx_full = np.zeros_like(x, dtype=dout.dtype, shape=(N, C, H, W))
+        dx = dx_full[:, :, : kh * H_out, : kw * W_out]  # (N, C, kh*Ho, kw*Wo), a view
+
+    def block(s):
+        xs, o, d, dxs = x[:, s], out[:, s], dout[:, s], dx[:, s]
+        if mode == "avg":
+            share = d / (kh * kw)  # (N, c, Ho, Wo)
+            for a in range(kh):
+                for c in range(kw):
+                    dxs[:, :, a::kh, c::kw] = share
+            return
+        taken = np.zeros_like(o, dtype=bool)  # (N, c, Ho, Wo): windows whose winner is found
+        for a in range(kh):
+            for c in range(kw):
+                hit = xs[:, :, a::kh, c::kw] == o  # (N, c, Ho, Wo)
+                np.greater(hit, taken, out=hit)  # hit and not already taken: the first winner
+                taken |= hit
+                np.multiply(d, hit, out=dxs[:, :, a::kh, c::kw])
+
+    parallel.run(block, C, x.size)
+    return dx_full
 
 
 def pool2d_forward(
@@ -119,7 +121,9 @@ def pool2d_forward(
     (kh, kw), (ph, pw) = kernel, padding
     if ph > kh // 2 or pw > kw // 2:
         raise ValueError(f"padding {padding!r} must be at most half the kernel size {kernel!r}")
-    if tiled_pool_fits(kernel, stride, padding):
+    if tiled_pool_fits(kernel, stride, padding) and (
+        mode != "avg" or np.issubdtype(x.dtype, np.floating)  # (an integer mean truncates)
+    ):
         out, cache = tiled_pool_forward(x, mode, kernel)
         return out, ("tiled", cache)
     out_hw = output_shape((H, W), kernel, stride, padding)
