@@ -62,8 +62,8 @@ export class ConvModel extends EventTarget {
     this.lazy = result.steps.length < result.output_shape[0] * result.output_shape[1];
     this.steps = new Map(result.steps.map((s) => [s.output[0] * result.output_shape[1] + s.output[1], s]));
     this.stepRunner.cancel();
+    this.selection.setShape(result.output_shape); // first: no view draws an output that is gone
     this.dispatchEvent(new CustomEvent("result"));
-    this.selection.setShape(result.output_shape);
   }
 
   #want(row) {

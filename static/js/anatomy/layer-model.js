@@ -70,9 +70,10 @@ export class LayerModel extends EventTarget {
     const fresh = payload.request !== this.shown; // another layer, filter or drawing
     this.shown = payload.request;
     if (fresh) {
-      this.dispatchEvent(new CustomEvent("result"));
+      // the selection first, so nothing draws the new map with an output of the old one
       const W = answer.matrix.shape_out[1];
       this.selection.reset(answer.matrix.shape_out, answer.output[0] * W + answer.output[1]);
+      this.dispatchEvent(new CustomEvent("result"));
     } else {
       this.dispatchEvent(new CustomEvent("step"));
     }

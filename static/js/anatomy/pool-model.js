@@ -25,8 +25,8 @@ export class PoolModel extends EventTarget {
   #accept(result) {
     this.result = result;
     this.error = null;
+    this.selection.setShape(result.output_shape); // first: no view draws an output that is gone
     this.dispatchEvent(new CustomEvent("result"));
-    this.selection.setShape(result.output_shape);
   }
 
   #fail(message) {

@@ -12,6 +12,7 @@ import { pixelName, weightColour } from "../../anatomy/weights.js";
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 640;
 const MARGIN = 110;
+const FAINT_EDGES = 6000;
 
 function s(tag, attrs = {}, ...children) {
   const el = document.createElementNS(SVG, tag);
@@ -132,32 +133,69 @@ export class DenseView {
     canvas.addEventListener("click", () => this.selection.select(this.selection.hoverRow));
     this.canvas = canvas;
     this.canvasHeight = height;
-    this.figure.replaceChildren(canvas, h("p", { class: "muted small" }, "Every trainable connection drawn faintly; the chosen output's bold. Hover the right edge to choose an output."));
+    this.bg = null;
+    this.sample = Math.max(1, Math.ceil(m.entries.length / FAINT_EDGES));
+    this.byWeight = m.kernel.map(() => []); // k -> [[row, col], ...]
+    this.byRow = new Map(); // row -> [[col, k], ...]
+    for (const [r, c, k] of m.entries) {
+      this.byWeight[k].push([r, c]);
+      if (!this.byRow.has(r)) this.byRow.set(r, []);
+      this.byRow.get(r).push([c, k]);
+    }
+    const sample = Math.max(1, Math.ceil(m.entries.length / FAINT_EDGES));
+    const faint = sample > 1 ? `the connections of every ${sample}th output` : "every trainable connection";
+    this.figure.replaceChildren(canvas, h("p", { class: "muted small" }, `Faint: ${faint}. Bold: the chosen output's. Point at the outputs on the right to choose one.`));
+  }
+
+  // Trainable edges, faint, in a background canvas redrawn only when the lit weight changes:
+  // those of every `sample`-th output (at most FAINT_EDGES lines; software rasterising tens of
+  // thousands is seconds), one path per kernel weight.
+  #background(L) {
+    const m = this.m;
+    const weight = this.selection.weight;
+    if (this.bg && this.bgWeight === weight) return this.bg;
+    const bg = this.bg ?? h("canvas", { width: this.canvas.width, height: this.canvas.height });
+    const ctx = bg.getContext("2d");
+    ctx.setTransform(2, 0, 0, 2, 0, 0);
+    ctx.clearRect(0, 0, WIDTH, this.canvasHeight);
+    ctx.lineWidth = 0.4;
+    this.byWeight.forEach((edges, k) => {
+      ctx.globalAlpha = weight === null ? 0.25 : k === weight ? 0.6 : 0.04;
+      ctx.strokeStyle = weightColour(k);
+      ctx.beginPath();
+      for (const [r, c] of edges) {
+        if (r % this.sample) continue;
+        ctx.moveTo(L.xin, L.yin(c));
+        ctx.lineTo(L.xout, L.yout(r));
+      }
+      ctx.stroke();
+    });
+    this.bg = bg;
+    this.bgWeight = weight;
+    return bg;
   }
 
   #paint() {
     const m = this.m;
     const ctx = this.canvas.getContext("2d");
-    ctx.setTransform(2, 0, 0, 2, 0, 0);
-    ctx.clearRect(0, 0, WIDTH, this.canvasHeight);
     const L = this.#layout(m, this.canvasHeight);
     const { row, hoverRow, weight } = this.selection;
-    const colours = m.kernel.map((_, k) => weightColour(k));
-    const strokes = (filter, alpha, width) => {
-      ctx.globalAlpha = alpha;
-      ctx.lineWidth = width;
-      for (const [r, c, k] of m.entries) {
-        if (!filter(r, k)) continue;
-        ctx.strokeStyle = colours[k];
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    ctx.drawImage(this.#background(L), 0, 0);
+    ctx.setTransform(2, 0, 0, 2, 0, 0);
+    ctx.globalAlpha = 1;
+    ctx.lineWidth = 1.4;
+    for (const r of new Set([row, hoverRow])) {
+      for (const [c, k] of r === null ? [] : (this.byRow.get(r) ?? [])) {
+        if (weight !== null && k !== weight) continue;
+        ctx.strokeStyle = weightColour(k);
         ctx.beginPath();
         ctx.moveTo(L.xin, L.yin(c));
         ctx.lineTo(L.xout, L.yout(r));
         ctx.stroke();
       }
-    };
-    strokes((r, k) => weight === null || k === weight, weight === null ? 0.012 : 0.08, 0.4);
-    strokes((r, k) => (r === row || r === hoverRow) && (weight === null || k === weight), 1, 1.4);
-    ctx.globalAlpha = 1;
+    }
     ctx.fillStyle = anatomy.axis;
     ctx.fillRect(L.xin - 2, 20, 4, this.canvasHeight - 40);
     ctx.fillRect(L.xout - 2, 20, 4, this.canvasHeight - 40);

@@ -45,10 +45,8 @@ export class OutputView {
     if (!out) return;
     this.grid.mark("current", row === null ? [] : [this.selection.cell(row)]);
     this.grid.mark("hover", hoverRow === null ? [] : [this.selection.cell(hoverRow)]);
-    if (row !== null) {
-      const [i, j] = this.selection.cell(row);
-      this.readout.textContent = `y[${i}, ${j}] = ${num(out[i][j], 6)}`;
-    }
+    const [i, j] = row === null ? [] : this.selection.cell(row);
+    this.readout.textContent = out[i]?.[j] === undefined ? "" : `y[${i}, ${j}] = ${num(out[i][j], 6)}`;
   }
 
   #key(e) {

@@ -64,7 +64,7 @@ export class PoolView {
 
   update() {
     const r = this.model.result;
-    if (!r) return;
+    if (!r || !this.values) return; // drawn once the first result is rendered
     const row = this.selection.row;
     const step = this.model.step(row);
     const W = r.output_shape[1];
@@ -76,7 +76,7 @@ export class PoolView {
     this.input.mark("winner", step?.source ? [step.source] : []);
     if (!step) return;
     const [i, j] = step.output;
-    const seen = step.window.map(([rr, ss]) => num(this.values[rr][ss], 4));
+    const seen = step.window.map(([rr, ss]) => num(r.input[rr][ss], 4));
     const padded = r.mode === "avg" && (r.padding[0] || r.padding[1]);
     this.explain.replaceChildren(
       h("span", { class: "eq-lhs" }, `y[${i}, ${j}] = ${VERB[r.mode]} of `),

@@ -75,7 +75,7 @@ export class SlidingView {
   // The selected output moved (or its step arrived).
   update() {
     const r = this.model.result;
-    if (!r) return;
+    if (!r || !this.inputGrids) return; // drawn once the first result is rendered
     const row = this.selection.row;
     const step = this.model.step(row);
     const W = r.output_shape[1];
