@@ -8,7 +8,6 @@ import { anatomy, drawing } from "../../config.js";
 import { inkScale, paintGrid } from "../../colormap.js";
 import { h, pixelCanvas } from "../../dom.js";
 import { DrawingPad } from "../../draw.js";
-import { DrawingControls } from "../drawing-controls.js";
 
 export class RealLayerControls extends EventTarget {
   constructor(root, status) {
@@ -21,7 +20,7 @@ export class RealLayerControls extends EventTarget {
       class: "real-pad",
       tabindex: "0",
       dataset: { testid: "real-draw" },
-      "aria-label": "Drawing pad for the real layer. Backspace undoes, Delete clears.",
+      "aria-label": "Drawing pad for the real layer. Backspace or Control+Z undoes the last stroke; Delete or C clears.",
     });
     canvas.style.width = `${anatomy.drawingSize}px`;
     canvas.style.height = `${anatomy.drawingSize}px`;
@@ -33,7 +32,23 @@ export class RealLayerControls extends EventTarget {
       h("div", { class: "real-input" }, h("div", { class: "pad-box" }, canvas, h("div", { class: "pad-actions" }, undo, clear)), h("div", {}, h("p", { class: "muted small" }, "Draw a digit, or pick one:"), this.gallery)),
     );
     this.pad = new DrawingPad(canvas, drawing);
-    new DrawingControls(this.pad, undo, clear);
+    // Undo and clear, by button or by key while the pad has focus (the page has other keys).
+    undo.addEventListener("click", () => this.pad.undo());
+    clear.addEventListener("click", () => this.pad.clear());
+    canvas.addEventListener("keydown", (e) => {
+      const undoKey = e.key === "Backspace" || ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z");
+      const clearKey = e.key === "Delete" || e.key.toLowerCase() === "c";
+      if (undoKey) this.pad.undo();
+      else if (clearKey && !e.ctrlKey && !e.metaKey) this.pad.clear();
+      else return;
+      e.preventDefault();
+    });
+    const sync = () => {
+      undo.disabled = !this.pad.canUndo;
+      clear.disabled = this.pad.isEmpty;
+    };
+    for (const type of ["strokeend", "change", "draw"]) this.pad.addEventListener(type, sync);
+    sync();
     this.galleryItem = null;
     this.pad.addEventListener("strokeend", () => this.#inputChanged());
     this.pad.addEventListener("change", () => this.#inputChanged());
