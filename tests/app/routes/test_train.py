@@ -220,27 +220,31 @@ def test_cancel_a_running_job(http, settings):
         last = (kind, data)
     assert cancelled and last[0] == "end"
     final = last[1]["job"]
-    assert final["state"] == "cancelled" and final["epochs_done"] < 5
+    assert final["state"] == "cancelled" and final["epochs_done"] < 5, final["message"]
     assert "to-cancel" not in [m["id"] for m in http.get("/api/models").json()["models"]]
     refused(http.delete(f"/api/train/{job['id']}"), 409, "already cancelled")
     refused(http.get("/api/train/000000000000"), 404, "no training job")
 
 
 def test_one_job_at_a_time_the_next_waits_and_its_stream_sends_heartbeats(http):
-    first = start(http, name="first", epochs=5, limit=2000, batch_size=16)
+    first = start(http, name="first", epochs=50, limit=10_000, batch_size=16)  # hours: it waits
     second = start(http, name="second")
-    assert second["state"] == "queued" and second["position"] == 0
-    assert http.get(f"/api/train/{first['id']}").json()["state"] in ("queued", "running")
+    assert second["state"] == "queued" and second["position"] == 0, second
+    now = http.get(f"/api/train/{first['id']}").json()
+    assert now["state"] in ("queued", "running"), now["message"]
     deadline = time.monotonic() + DEADLINE
     with http.stream("GET", f"/api/train/{second['id']}/events", timeout=10) as r:
         lines = r.iter_lines()
         while next(lines) != ": heartbeat":  # heartbeats every second here
             assert time.monotonic() < deadline
-        assert http.delete(f"/api/train/{second['id']}").json()["state"] == "cancelled"
+        cancelled = http.delete(f"/api/train/{second['id']}").json()
+        assert cancelled["state"] == "cancelled", http.get(f"/api/train/{first['id']}").json()
         rest = [line for line in lines if line.startswith("data: ")]
     assert json.loads(rest[-1][6:])["job"]["message"] == "cancelled before it started"
-    assert http.delete(f"/api/train/{first['id']}").status_code == 200
-    assert list(events(http, first["id"]))[-1][1]["job"]["state"] == "cancelled"
+    r = http.delete(f"/api/train/{first['id']}")
+    assert r.status_code == 200, r.text
+    final = list(events(http, first["id"]))[-1][1]["job"]
+    assert final["state"] == "cancelled", final["message"]
 
 
 # -- refusals before any work -------------------------------------------------------------
