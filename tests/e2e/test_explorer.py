@@ -28,7 +28,9 @@ def along(path):
 
 def draw(page, strokes) -> None:
     """Draw ``strokes`` on the pad with the mouse: down, moves along each path, up."""
-    box = page.get_by_test_id("draw-canvas").bounding_box()
+    pad = page.get_by_test_id("draw-canvas")
+    pad.scroll_into_view_if_needed()  # as a person would: the pad must be on screen
+    box = pad.bounding_box()
 
     def at(p):
         return box["x"] + p[0] * box["width"], box["y"] + p[1] * box["height"]
