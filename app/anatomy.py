@@ -154,8 +154,9 @@ def conv(body, settings: Settings) -> dict:
     )
     formula = conv_formula(H, W, (kh, kw), stride, padding, dilation)
     hyper = {"stride": stride, "padding": padding, "dilation": dilation}
+    H_out, W_out = out_shape(H, W, (kh, kw), stride, padding, dilation)
+    check_windows(H_out, W_out, C, kh, kw, settings)
     out = convolve(x, w, b, **hyper)  # out: (H_out, W_out)
-    H_out, W_out = out.shape
     n_terms = (1 if body.step else H_out * W_out) * C * kh * kw
     if n_terms > settings.max_conv_terms:
         raise ApiError(
@@ -190,6 +191,28 @@ def conv(body, settings: Settings) -> dict:
         "dilation": list(dilation),
         "parameters": parameters(C, kh, kw, H_out * W_out, C * H * W),
     }
+
+
+def out_shape(H: int, W: int, k, stride, padding, dilation) -> tuple[int, int]:
+    """``(H_out, W_out)`` of checked hyperparameter pairs."""
+    return (
+        output_size(H, k[0], stride[0], padding[0], dilation[0]),
+        output_size(W, k[1], stride[1], padding[1], dilation[1]),
+    )
+
+
+def check_windows(H_out: int, W_out: int, C: int, kh: int, kw: int, settings: Settings) -> None:
+    """Refuse a convolution whose windows (``H_out*W_out × C*kh*kw`` positions, each an entry
+    of the weight matrix) are more than ``max_weight_matrix_entries``, before any is built."""
+    n = H_out * W_out * C * kh * kw
+    limit = settings.max_weight_matrix_entries
+    if n > limit:
+        raise ApiError(
+            413,
+            f"input/kernel: {H_out}×{W_out} outputs × {C}·{kh}·{kw} kernel weights = {n:,} "
+            f"window positions (weight-matrix entries), more than the limit "
+            f"max_weight_matrix_entries = {limit:,}",
+        )
 
 
 def conv_hyper(H: int, W: int, k, stride, padding, dilation, settings: Settings):
@@ -268,7 +291,8 @@ def arithmetic(query, settings: Settings) -> dict:
             stride = 1 if query.stride is None else query.stride
             s, p, d = conv_hyper(H, W, k, stride, query.padding, query.dilation, settings)
             formula = conv_formula(H, W, k, s, p, d)
-            shape = [output_size(H, k[0], s[0], p[0], d[0]), output_size(W, k[1], s[1], p[1], d[1])]
+            shape = list(out_shape(H, W, k, s, p, d))
+            check_windows(*shape, query.channels, *k, settings)
         else:
             sizes(settings, height=H, width=W)
             k, s, p = pool_hyper(

@@ -49,7 +49,7 @@ class Settings:
     max_maximise_steps: int = 256  # activation maximisation: gradient-ascent steps
     max_color_side: int = 128  # a colour image is shrunk to fit this before filtering
     max_conv_padding: int = 11  # /api/conv padding per side
-    max_conv_terms: int = 100_000  # /api/conv steps: outputs × kernel weights written out
+    max_conv_terms: int = 60_000  # /api/conv steps: outputs × kernel weights written out
     max_pool_positions: int = 100_000  # /api/pool steps: outputs × window positions
     # Training from the browser (``/api/train``) and importing weights.
     jobs_dir: Path | None = None  # job records and checkpoints; None: <models_dir>/.jobs

@@ -280,7 +280,12 @@ def test_limits_report_the_anatomy_caps(client):
         ({"input": [[0.0] * 20] * 20, "kernel": [[1] * 12] * 12}, "max_kernel_side = 11"),
         ({"input": [[0.0]], "kernel": [[1]], "padding": 12}, "max_conv_padding = 11"),
         ({"input": [[0.0]], "kernel": [[1]], "stride": 10**30}, "max_conv_input_side = 64"),
-        ({"input": [[0.0] * 64] * 64, "kernel": [[1] * 9] * 9}, "max_conv_terms = 100,000"),
+        ({"input": [[0.0] * 64] * 64, "kernel": [[1] * 9] * 9}, "max_weight_matrix_entries"),
+        (
+            {"input": [[[0.0] * 8] * 8] * 64, "kernel": [[[1] * 11] * 11] * 64, "padding": 11},
+            "max_weight_matrix_entries",
+        ),
+        ({"input": [[0.0] * 48] * 48, "kernel": [[1] * 7] * 7}, "max_conv_terms = 60,000"),
     ],
 )
 def test_conv_beyond_a_limit_is_413_naming_it(client, body, limit):
@@ -290,16 +295,23 @@ def test_conv_beyond_a_limit_is_413_naming_it(client, body, limit):
 def test_limits_come_from_the_settings(tmp_path):
     small = make_client(tmp_path, max_conv_terms=10, max_pool_positions=4)
     detail = refused(small, "/api/conv", preset("seed000"), 413)
-    assert (
-        "2×2 outputs × 1·2·2 kernel weights = 16 terms" in detail
-        and "max_conv_terms = 10" in detail
-    )
-    assert len(conv(small, preset("seed000", step=[1, 1]))["steps"]) == 1
+    assert "2×2 outputs × 1·2·2 kernel weights = 16 terms" in detail
+    assert "max_conv_terms = 10" in detail and "`step`" in detail
+    assert len(conv(small, preset("seed000", step=[1, 1]))["steps"]) == 1  # 4 terms
     body = {"input": [[1.0, 2.0], [3.0, 4.0]], "kernel_size": 1}
     assert "max_pool_positions = 4" not in refused(small, "/api/pool", {**body, "kernel_size": 3})
-    assert "max_pool_positions = 4" in refused(
-        small, "/api/pool", {"input": [[0.0] * 3] * 3, "kernel_size": 1, "stride": 1}, 413
-    )
+    big = {"input": [[0.0] * 3] * 3, "kernel_size": 1, "stride": 1}
+    assert "max_pool_positions = 4" in refused(small, "/api/pool", big, 413)
+    small.__exit__(None, None, None)
+
+
+def test_the_weight_matrix_bounds_every_request_even_one_step(tmp_path):
+    small = make_client(tmp_path, max_weight_matrix_entries=15)
+    detail = refused(small, "/api/conv", preset("seed000", step=[0, 0]), 413)
+    assert "= 16 window positions" in detail and "max_weight_matrix_entries = 15" in detail
+    q = "height=3&width=3&kernel_height=2&kernel_width=2"
+    a = small.get(f"/api/anatomy/arithmetic?{q}").json()
+    assert a["valid"] is False and "max_weight_matrix_entries = 15" in a["problems"][0]
     small.__exit__(None, None, None)
 
 
