@@ -26,8 +26,10 @@ export function sourceConv(layers, index) {
 // One sentence on where the enlarged map comes from, by the layer's type.
 const ORIGIN = {
   conv2d: (info, c, from) =>
-    `${info.name} channel ${c} = Σ over the ${info.config.in_channels} channels of ${from} ` +
-    `of (channel ⋆ kernel) + bias: filter ${c}, below.`,
+    info.config.in_channels === 1
+      ? `${info.name} channel ${c} = (${from} ⋆ kernel) + bias: filter ${c}, below.`
+      : `${info.name} channel ${c} = Σ over the ${info.config.in_channels} channels of ` +
+        `${from} of (channel ⋆ kernel) + bias: filter ${c}, below.`,
   relu: (info, c, from) => `${info.name} channel ${c} = max(0, ${from} channel ${c}).`,
   maxpool2d: (info, c, from) => `${info.name} channel ${c}: the maximum of each window of ${from} channel ${c}.`,
   avgpool2d: (info, c, from) => `${info.name} channel ${c}: the average of each window of ${from} channel ${c}.`,
