@@ -1,4 +1,10 @@
-"""``python -m app``: serve the explorer with uvicorn on ``CNN_EXPLORER_HOST``:``_PORT``."""
+"""``python -m app``: serve the explorer with uvicorn on ``CNN_EXPLORER_HOST``:``_PORT``, with
+``CNN_EXPLORER_WORKERS`` worker processes.
+
+Each worker loads the models itself; they see each other's new and deleted models through the
+models directory, and share the training queue through the job records (``app.training.jobs``).
+The access log is the app's own (JSON lines, ``app.middleware.AccessLog``), so uvicorn's is off.
+"""
 
 import uvicorn
 
@@ -8,7 +14,13 @@ from app.settings import Settings
 def main() -> None:
     settings = Settings.from_env()
     uvicorn.run(
-        "app.main:app", host=settings.host, port=settings.port, log_level=settings.log_level
+        "app.main:app",
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        access_log=False,
+        proxy_headers=False,  # the client address is the peer's, not a header anyone can send
     )
 
 

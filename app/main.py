@@ -7,11 +7,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 import engine
 from app.errors import ApiError, api_error_handler, validation_error_handler
-from app.middleware import BodyLimit, ServerTiming
+from app.middleware import (
+    AccessLog,
+    BodyLimit,
+    SecurityHeaders,
+    ServerTiming,
+    configure_access_log,
+)
 from app.registry import ModelRegistry
 from app.routes import (
     anatomy,
@@ -36,6 +43,7 @@ from app.training.jobs import JobManager
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     logging.getLogger("cnn_explorer").setLevel(settings.log_level.upper())
+    configure_access_log(settings.log_level)
     registry = ModelRegistry(settings.models_dir, settings.default_model)
     jobs = JobManager(settings, registry)
 
@@ -56,8 +64,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.registry = registry
     app.state.jobs = jobs
+    # The last added runs first: the access log sees every response, 413s included.
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(ServerTiming)
+    if settings.cors_origin_list:  # no CORS headers at all unless origins are configured
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "X-Value-Min", "X-Value-Max", "Server-Timing"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     for module in (health, limits, models, anatomy, pages, explain, explain_filters, kernel, color):

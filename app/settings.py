@@ -26,6 +26,8 @@ class Settings:
     static_dir: Path = REPO_ROOT / "static"
     default_model: str = "mnist-cnn"
     log_level: str = "info"
+    workers: int = 1  # uvicorn worker processes (``python -m app``); each loads the models
+    cors_origins: str = ""  # comma-separated origins allowed cross-origin requests; "" = none
 
     # Requests: whole body, and an ``image`` (decoded bytes, then pixels per side).
     max_request_bytes: int = 8 * 1024 * 1024
@@ -87,11 +89,16 @@ class Settings:
                     raise ValueError(f"{name} must be an integer, got {raw!r}") from None
                 if values[field.name] < 0 or (values[field.name] == 0 and field.name != "port"):
                     raise ValueError(f"{name} must be positive, got {raw!r}")
-            elif issubclass(kind, Path):
+            elif issubclass(kind, Path) or field.name.endswith("_dir"):
                 values[field.name] = Path(raw).expanduser()
             else:
                 values[field.name] = raw
         return cls(**values)
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """``cors_origins`` as a list (``"*"`` allows any origin)."""
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     def limits(self) -> dict[str, int]:
         """Every ``max_*`` / ``min_*`` limit by name (what ``GET /api/limits`` returns)."""
