@@ -18,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from engine import architectures, data
+from engine.card import model_card
 from engine.model import Sequential
 from engine.train import TrainConfig, evaluate, to_input, train
 
@@ -79,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("summary", help="print a model's layers, shapes and parameter counts")
     s.add_argument("model", help="a .npz model, a built-in architecture name or a JSON spec file")
+    s.add_argument(
+        "--markdown", action="store_true", help="print a Markdown model card (for models/README.md)"
+    )
 
     d = sub.add_parser("download", help="download a data set (SHA-256 verified)")
     data_args(d)
@@ -175,6 +179,9 @@ def _cmd_summary(args) -> int:
     else:
         spec = architectures.load_spec(args.model)
         model = Sequential.from_spec(spec["layers"], tuple(spec.get("input_shape", (1, 28, 28))))
+    if args.markdown:
+        print(model_card(model))
+        return 0
     print(model.summary())
     if model.meta:
         keys = ("dataset", "test_accuracy", "train_seconds", "command")

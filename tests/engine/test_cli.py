@@ -50,6 +50,10 @@ def test_train_summary_evaluate(tmp_path, capsys):
     assert "conv1 (conv2d)" in capsys.readouterr().out
     assert main(["evaluate", str(out), "--data-dir", str(ROOT / "data")]) == 0
     assert "accuracy" in capsys.readouterr().out
+    assert main(["summary", str(out), "--markdown"]) == 0
+    card = capsys.readouterr().out
+    assert "| 0 | conv1 | conv2d | (4, 28, 28) | 40 |" in card
+    assert f"test accuracy | {model.meta['test_accuracy']:.2%}" in card and "| 1 | " in card
 
 
 def test_errors_are_clear_not_tracebacks(tmp_path, capsys):
