@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -154,7 +155,7 @@ REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
 
 class AccessLog:
     """One JSON line per request on the ``cnn_explorer.access`` logger, when it ends:
-    ``{"ts", "method", "path", "status", "duration_ms", "bytes", "request_id", "client"}``.
+    ``{"ts", "method", "path", "status", "duration_ms", "bytes", "request_id", "client", "pid"}``.
 
     The request id is the client's ``X-Request-ID`` when it is a short token, else a new one; it
     is sent back as ``X-Request-ID`` and is in ``scope["state"]["request_id"]`` for the app.
@@ -199,6 +200,7 @@ class AccessLog:
                     "bytes": size,
                     "request_id": request_id,
                     "client": client[0] if client else None,
+                    "pid": os.getpid(),  # which worker served it
                 }
                 self.log.info(json.dumps(record))
 

@@ -149,6 +149,7 @@ def test_one_json_line_per_request(client, log_lines):
         "bytes",
         "request_id",
         "client",
+        "pid",
     }
 
 
