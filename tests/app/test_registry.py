@@ -57,3 +57,59 @@ def test_card_must_be_a_json_object(tmp_path):
     reg = ModelRegistry(tmp_path)
     reg.reload()
     assert "JSON object" in reg.errors["m.npz"]
+
+
+# -- several processes over one directory (uvicorn workers) ------------------------------------
+
+
+def _two_registries(tmp_path):
+    tiny_model().save(tmp_path / "a.npz")
+    one, two = ModelRegistry(tmp_path), ModelRegistry(tmp_path)
+    one.reload()
+    two.reload()
+    return one, two
+
+
+def test_a_model_saved_by_another_process_appears(tmp_path):
+    one, two = _two_registries(tmp_path)
+    model = tiny_model()
+    model.save(tmp_path / "b.npz")  # what model_store.install does in the other process
+    one.add("b", model)
+    assert two.ids() == ["a", "b"]
+    assert two.get("b").model.num_params == model.num_params
+
+
+def test_a_model_deleted_or_replaced_by_another_process_follows(tmp_path):
+    one, two = _two_registries(tmp_path)
+    before = two.get("a")
+    (tmp_path / "a.json").write_text('{"name": "renamed elsewhere"}')
+    assert two.get("a").info()["name"] == "renamed elsewhere"
+    assert two.get("a") is not before  # a whole new entry, swapped in
+    (tmp_path / "a.npz").unlink()
+    (tmp_path / "a.json").unlink()
+    one.remove("a")
+    with pytest.raises(KeyError):
+        two.get("a")
+    assert two.ids() == []
+
+
+def test_nothing_is_reloaded_when_nothing_changed(tmp_path):
+    one, two = _two_registries(tmp_path)
+    entry = two.get("a")
+    for _ in range(3):
+        two.refresh()
+    assert two.get("a") is entry
+
+
+def test_a_model_added_in_memory_only_stays(tmp_path):
+    one, _ = _two_registries(tmp_path)
+    one.add("memory-only", tiny_model())
+    tiny_model().save(tmp_path / "c.npz")
+    assert one.ids() == ["a", "c", "memory-only"]
+
+
+def test_a_file_broken_by_another_process_is_reported(tmp_path):
+    one, two = _two_registries(tmp_path)
+    (tmp_path / "d.npz").write_bytes(b"no zip")
+    assert two.ids() == ["a"]
+    assert "d.npz" in two.errors
