@@ -13,6 +13,9 @@ model after every epoch to ``<jobs_dir>/<job_id>.ckpt.npz``. A server stopped mi
 therefore loses at most the epoch in progress: on start-up a job left ``running`` is marked
 ``failed`` with a message saying which epoch was lost and where the checkpoint is, and
 ``resume`` continues from it.
+
+With several server processes (uvicorn workers), one of them leads and runs every job; the
+others queue, cancel, resume and follow jobs through the jobs directory (``app.training.shared``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import json
 import logging
 import math
 import multiprocessing
+import os
 import queue
 import secrets
 import threading
@@ -35,6 +39,7 @@ from app import model_store
 from app.registry import ModelRegistry
 from app.settings import Settings
 from app.training import worker
+from app.training.shared import PROGRESS_SECONDS, Coordinator, write_quick
 from engine.io import atomic_write_bytes
 from engine.model import Sequential
 
@@ -58,6 +63,14 @@ class JobStateError(RuntimeError):
 
 def _finite(v):
     return v if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+
+def _check_resumable(job: dict) -> None:
+    if job["state"] not in ("failed", "cancelled") or not job.get("resumable"):
+        raise JobStateError(
+            f"job {job['id']} is {job['state']}; only a failed or cancelled job that "
+            "was interrupted can be resumed"
+        )
 
 
 class _Live:
@@ -88,13 +101,25 @@ class JobManager:
         self._subscribers: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue]]] = {}
         self._lock = threading.RLock()
         self._closing = False
+        self.shared = Coordinator(self.dir)
+        self._started_at = time.time()
+        self._progress_saved: dict[str, float] = {}  # job id → when its record was last written
 
     # -- life cycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Read the job records; jobs the last server left running or queued become failed
-        (resumable), with a message saying what was lost."""
+        """Lead if no other worker does, then look at the jobs directory every so often."""
+        if self.shared.try_lead():
+            self._recover(at_start=True)
+        self.shared.start(self._look)
+
+    def _recover(self, at_start: bool) -> None:
+        """Read the job records; jobs the last server (or the last leader) left running become
+        failed (resumable), with a message saying what was lost; so do queued ones at start-up
+        (those queued since then are another worker's, and wait their turn)."""
         for path in sorted(self.dir.glob("*.json")):
+            if path.name.endswith(".filters.json"):
+                continue
             try:
                 job = json.loads(path.read_text(encoding="utf-8"))
                 job_id = job["id"]
@@ -102,9 +127,46 @@ class JobManager:
             except (OSError, ValueError, KeyError, TypeError) as e:
                 log.warning("job record %s not read: %s", path.name, e)
                 continue
-            if state in ACTIVE:
+            if state == "running" or (
+                state == "queued" and at_start and job.get("created", 0) < self._started_at
+            ):
                 self._mark_interrupted(job)
+            elif state == "queued":
+                self._queue.append(job_id)
             self._jobs[job_id] = job
+        if not at_start:
+            with self._lock:
+                self._dispatch()
+
+    def _look(self) -> None:
+        """Every ``POLL_SECONDS``: take over if the leader is gone; as the leader, adopt jobs
+        other workers queued and act on their markers; for every worker, feed the streams of
+        jobs it follows from the records."""
+        if not self.shared.leading and not self._closing and self.shared.try_lead():
+            log.info("this worker (pid %d) now runs the training jobs", os.getpid())
+            with self._lock:
+                self._recover(at_start=False)
+        if self.shared.leading and not self._closing:
+            self._adopt()
+            for job_id, action in self.shared.markers():
+                with contextlib.suppress(KeyError, JobStateError):
+                    (self.cancel if action == "cancel" else self.resume)(job_id)
+        for job_id, event in self.shared.followed_events(self._disk_snapshot):
+            self._publish(job_id, event)
+
+    def _adopt(self) -> None:
+        """Queue the jobs other workers wrote since the last look (the leader only)."""
+        with self._lock:
+            new = []
+            for job_id in self.shared.unknown_ids(self._jobs):
+                with contextlib.suppress(KeyError):
+                    new.append(self.shared.read(job_id))
+            for job in sorted(new, key=lambda j: j.get("created", 0)):
+                self._jobs[job["id"]] = job
+                if job["state"] == "queued":
+                    self._queue.append(job["id"])
+            if new:
+                self._dispatch()
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop every running job; each is recorded as interrupted (and resumable)."""
@@ -121,6 +183,7 @@ class JobManager:
                 live.thread.join(max(0.0, deadline - time.monotonic()))
             if live.process is not None and live.process.is_alive():
                 live.process.terminate()
+        self.shared.stop()
 
     def _mark_interrupted(self, job: dict) -> None:
         done = self._epochs_in_checkpoint(job)
@@ -167,7 +230,7 @@ class JobManager:
     def create(self, request: dict, planned_model_id: str) -> dict:
         """Queue a job for ``request`` (a validated ``TrainRequest`` as a dict)."""
         with self._lock:
-            waiting = sum(1 for j in self._jobs.values() if j["state"] == "queued")
+            waiting = sum(1 for j in self._all_jobs() if j["state"] == "queued")
             if waiting >= self.settings.max_queued_jobs:
                 raise QueueFull(
                     f"{waiting} jobs are already waiting, the limit max_queued_jobs = "
@@ -201,8 +264,13 @@ class JobManager:
                 "epochs_done": 0,
                 "resumable": False,
             }
-            self._jobs[job_id] = job
             self.dir.mkdir(parents=True, exist_ok=True)
+            if not self.shared.leading and self.shared.try_lead():  # the very first job
+                self._recover(at_start=False)
+            if not self.shared.leading:  # the leader adopts it from the directory
+                self.shared.create(job)
+                return self._disk_snapshot(job)
+            self._jobs[job_id] = job
             self._persist(job)
             self._queue.append(job_id)
             self._dispatch()
@@ -211,11 +279,35 @@ class JobManager:
     def planned_ids(self) -> set[str]:
         """Model ids that queued and running jobs mean to install."""
         with self._lock:
-            return {j["model_id"] for j in self._jobs.values() if j["state"] in ACTIVE}
+            return {j["model_id"] for j in self._all_jobs() if j["state"] in ACTIVE}
+
+    def _all_jobs(self) -> list[dict]:
+        """Every job: the leader's in memory (after adopting new ones), else the records."""
+        if self.shared.leading:
+            self._adopt()
+            return list(self._jobs.values())
+        return self.shared.read_all()
+
+    def _disk_snapshot(self, job: dict) -> dict:
+        """A snapshot of a record read from the directory (another worker's job)."""
+        job = dict(job)
+        job["position"] = None
+        if job["state"] == "queued":
+            queued = sorted(
+                (j for j in self.shared.read_all() if j["state"] == "queued"),
+                key=lambda j: j.get("created", 0),
+            )
+            ids = [j["id"] for j in queued]
+            job["position"] = ids.index(job["id"]) if job["id"] in ids else 0
+        if job["state"] == "running" and job.get("started"):
+            job["elapsed"] = time.time() - job["started"]
+        return job
 
     def get(self, job_id: str) -> dict:
         """A copy of the job's record (``KeyError`` if there is none)."""
         with self._lock:
+            if job_id not in self._jobs:
+                return self._disk_snapshot(self.shared.read(job_id))
             return self.snapshot(job_id)
 
     def snapshot(self, job_id: str) -> dict:
@@ -227,12 +319,25 @@ class JobManager:
 
     def list(self) -> list[dict]:
         with self._lock:
+            if not self.shared.leading:
+                jobs = sorted(self.shared.read_all(), key=lambda j: j["created"], reverse=True)
+                return [self._disk_snapshot(j) for j in jobs]
+            self._adopt()
             ids = sorted(self._jobs, key=lambda i: self._jobs[i]["created"], reverse=True)
             return [self.snapshot(i) for i in ids]
 
     def cancel(self, job_id: str) -> dict:
         """Cancel a queued job at once, or ask a running one to stop (it stops within a step)."""
+        if not self.shared.leading:
+            job = self.shared.read(job_id)
+            if job["state"] in TERMINAL:
+                raise JobStateError(f"job {job_id} is already {job['state']}")
+            job = self.shared.forward(
+                job_id, "cancel", lambda j: j["state"] in TERMINAL or bool(j.get("message"))
+            )
+            return self._disk_snapshot(job)
         with self._lock:
+            self._adopt()
             job = self._jobs[job_id]
             if job["state"] in TERMINAL:
                 raise JobStateError(f"job {job_id} is already {job['state']}")
@@ -250,13 +355,13 @@ class JobManager:
 
     def resume(self, job_id: str) -> dict:
         """Queue a failed or cancelled job again; it continues from its last checkpoint."""
+        if not self.shared.leading:
+            _check_resumable(self.shared.read(job_id))
+            job = self.shared.forward(job_id, "resume", lambda j: j["state"] in ACTIVE)
+            return self._disk_snapshot(job)
         with self._lock:
             job = self._jobs[job_id]
-            if job["state"] not in ("failed", "cancelled") or not job.get("resumable"):
-                raise JobStateError(
-                    f"job {job_id} is {job['state']}; only a failed or cancelled job that "
-                    "was interrupted can be resumed"
-                )
+            _check_resumable(job)
             job.update(resume=True, finished=None, eta=None, resumable=False)
             self._set_state(job, "queued", f"resuming after epoch {job.get('epochs_done', 0)}")
             self._queue.append(job_id)
@@ -268,17 +373,27 @@ class JobManager:
     @contextlib.contextmanager
     def subscribe(self, job_id: str, loop: asyncio.AbstractEventLoop, q: asyncio.Queue):
         """Receive the job's events in ``q`` (on ``loop``); yields the job's snapshot and its
-        latest filters, taken atomically with the subscription so no event is missed."""
+        latest filters, taken atomically with the subscription so no event is missed.
+        A job another worker runs is followed through its record (``app.training.shared``)."""
+        remote = False
         with self._lock:
-            snapshot = self.snapshot(job_id)
-            live = self._live.get(job_id)
-            filters = live.filters if live else None
+            if job_id in self._jobs:
+                snapshot = self.snapshot(job_id)
+                live = self._live.get(job_id)
+                filters = live.filters if live else None
+            else:
+                record = self.shared.read(job_id)
+                snapshot, filters = self._disk_snapshot(record), self.shared.read_filters(job_id)
+                self.shared.follow(job_id, record)
+                remote = True
             self._subscribers.setdefault(job_id, set()).add((loop, q))
         try:
             yield snapshot, filters
         finally:
             with self._lock:
                 self._subscribers.get(job_id, set()).discard((loop, q))
+                if remote:
+                    self.shared.unfollow(job_id)
 
     def _publish(self, job_id: str, event: dict) -> None:
         for loop, q in list(self._subscribers.get(job_id, ())):
@@ -431,6 +546,7 @@ class JobManager:
             elif kind == "filters":
                 if live is not None:
                     live.filters = event
+                self.shared.write_filters(job_id, event)
                 self._publish(job_id, event)
             elif kind == "finished":
                 self._on_finished(job, live, event)
@@ -459,6 +575,8 @@ class JobManager:
         point = {"step": done, "epoch": epoch, "loss": job["loss"], "accuracy": job["accuracy"]}
         if point["loss"] is not None and len(job["steps_history"]) < MAX_STEP_POINTS:
             job["steps_history"].append(point)
+        if time.monotonic() - self._progress_saved.get(job["id"], 0.0) > PROGRESS_SECONDS:
+            self._save_progress(job)
         elapsed = time.time() - job["started"]
         self._publish(
             job["id"],
@@ -536,6 +654,15 @@ class JobManager:
         self._persist(job)
         kind = "end" if state in TERMINAL else "state"
         self._publish(job["id"], {"event": kind, "job": self.snapshot(job["id"])})
+
+    def _save_progress(self, job: dict) -> None:
+        """Rewrite a running job's record (no ``fsync``): other workers' streams read it."""
+        self._progress_saved[job["id"]] = time.monotonic()
+        job["elapsed"] = time.time() - job["started"]
+        record = {k: v for k, v in job.items() if k != "position"}
+        with contextlib.suppress(OSError, ValueError):
+            data = json.dumps(record, indent=1, allow_nan=False).encode()
+            write_quick(self.dir / f"{job['id']}.json", data)
 
     def _persist(self, job: dict) -> None:
         if job["state"] == "running" and job["started"]:
