@@ -63,7 +63,10 @@ class Layer:
 class Conv2D(Layer):
     """2-D convolution. x: (N, C, H, W) → (N, F, H_out, W_out); weight (F, C, kh, kw).
 
-    ``H_out = floor((H + 2p - d(k - 1) - 1) / s) + 1``.
+    ``H_out = floor((H + 2p - d(k - 1) - 1) / s) + 1``. The output is batch-last in memory
+    (see ``engine.ops.conv``). ``backward`` spends the cache (its patch matrix is reused), so
+    each ``forward(train=True)`` allows one ``backward``, as in PyTorch without
+    ``retain_graph``.
     """
 
     type = "conv2d"

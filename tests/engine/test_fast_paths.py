@@ -72,6 +72,24 @@ def test_conv_first_layer_skips_dx_and_stays_float32():
     assert dx is None and out.dtype == dw.dtype == db.dtype == np.float32
 
 
+def test_conv_layer_reuses_its_patch_matrix_and_spends_its_cache():
+    layer = L.Conv2D(2, 3, 3, padding=1, rng=rng)
+    x, w = rng.standard_normal((4, 2, 6, 6)), layer.params["weight"]
+    out = layer.forward(x, train=True)
+    cols = layer.cache[1]
+    layer.backward(np.ones_like(out))
+    with pytest.raises(RuntimeError, match="backward called without a forward"):
+        layer.backward(np.ones_like(out))  # spent: its patch matrix held dcols
+    x2 = rng.standard_normal((4, 2, 6, 6))
+    out2 = layer.forward(x2, train=True)
+    assert layer.cache[1] is cols  # refilled, not reallocated
+    dout = rng.standard_normal(out2.shape)
+    dx = layer.backward(dout)
+    want = conv.conv2d_backward_naive(x2, w, dout, (1, 1), (1, 1))
+    assert_close("dx", dx, want[0], 1e-5, 1e-5)
+    assert_close("dw", layer.grads["weight"], want[1], 1e-5, 1e-5)
+
+
 POOL_CASES = [
     # (N, C, H, W), kernel — stride = kernel, no padding: the tiled path
     ((2, 3, 8, 8), (2, 2)),
