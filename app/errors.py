@@ -7,7 +7,7 @@ structured list kept under ``errors``.
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -56,3 +56,47 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
             messages.append(f"{where}: {msg}, got {_shown(err['input'])}")
         errors.append({"loc": list(loc), "type": err.get("type"), "msg": msg})
     return JSONResponse({"detail": "; ".join(messages), "errors": errors}, status_code=422)
+
+
+# What ``validation_error_handler`` sends, for the OpenAPI document: FastAPI documents every 422
+# as its own ``HTTPValidationError`` (``detail`` a list), which is not what clients get.
+VALIDATION_ERROR_BODY = {
+    "title": "HTTPValidationError",
+    "type": "object",
+    "required": ["detail", "errors"],
+    "properties": {
+        "detail": {
+            "type": "string",
+            "title": "Detail",
+            "description": "Each bad field named, with what is wrong and the value sent.",
+        },
+        "errors": {
+            "type": "array",
+            "title": "Errors",
+            "items": {
+                "type": "object",
+                "required": ["loc", "msg"],
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                    "type": {"type": ["string", "null"]},
+                    "msg": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def document_validation_errors(app: FastAPI) -> None:
+    """Make ``/openapi.json`` describe 422 bodies as :func:`validation_error_handler` sends them."""
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)  # builds and caches app.openapi_schema
+            components = schema.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in components:
+                components["HTTPValidationError"] = VALIDATION_ERROR_BODY
+                components.pop("ValidationError", None)
+        return app.openapi_schema
+
+    app.openapi = openapi

@@ -11,7 +11,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 import engine
-from app.errors import ApiError, api_error_handler, validation_error_handler
+from app.errors import (
+    ApiError,
+    api_error_handler,
+    document_validation_errors,
+    validation_error_handler,
+)
 from app.middleware import (
     AccessLog,
     BodyLimit,
@@ -80,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AccessLog)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    document_validation_errors(app)
     for module in (health, limits, models, anatomy, pages, explain, explain_filters, kernel, color):
         app.include_router(module.router)
     app.include_router(explain_pages.router)
