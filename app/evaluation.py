@@ -134,9 +134,9 @@ class EvaluationCache:
             if key not in self._test_sets:
                 try:
                     self._test_sets[key] = load_dataset(dataset, "test", data_dir)
-                except FileNotFoundError as e:
+                except FileNotFoundError as e:  # not installed here (a 404 saying how to)
                     raise EvaluationUnavailable(
-                        503, f"the {dataset} test set is not available: {e}"
+                        404, f"the {dataset} test set is not available: {e}"
                     ) from None
                 except ValueError as e:
                     raise EvaluationUnavailable(

@@ -1,8 +1,8 @@
 """``GET /api/gallery``: real test images for the explorer to run through a model.
 
 MNIST's test set ships in ``<data_dir>/mnist/``; Fashion-MNIST's is used when it is on disk
-(``engine.data.search_dirs``). Each is read once, on first use, and kept in memory
-(10,000 × 28 × 28 bytes, under 8 MB).
+(``engine.data.search_dirs``), else its requests are 404s saying how to get it. Each is read
+once, on first use, and kept in memory (10,000 × 28 × 28 bytes, under 8 MB).
 """
 
 from __future__ import annotations
@@ -20,9 +20,17 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from app.deps import SettingsDep
+from app.schemas import ErrorBody
 from engine.data import CLASSES, DatasetNotFound, load_dataset
 
-router = APIRouter(prefix="/api/gallery", tags=["gallery"])
+router = APIRouter(
+    prefix="/api/gallery",
+    tags=["gallery"],
+    responses={
+        404: {"model": ErrorBody, "description": "No such image, or that data set is not here."},
+        503: {"model": ErrorBody, "description": "The data set's files are unreadable."},
+    },
+)
 
 MAX_COUNT = 100
 MAX_PNG_SCALE = 16
@@ -57,8 +65,8 @@ def test_set(data_dir: Path, dataset: str) -> tuple[np.ndarray, np.ndarray]:
         if key not in _cache:
             try:
                 _cache[key] = load_dataset(dataset, "test", data_dir)
-            except DatasetNotFound as e:
-                raise HTTPException(503, f"the gallery needs the {dataset} test set: {e}") from None
+            except DatasetNotFound as e:  # not installed here: nothing at this address
+                raise HTTPException(404, f"the gallery needs the {dataset} test set: {e}") from None
             except ValueError as e:
                 raise HTTPException(503, f"the {dataset} test set is unreadable: {e}") from None
         return _cache[key]
