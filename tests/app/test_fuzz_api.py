@@ -1,0 +1,85 @@
+"""The whole API fuzzed from its own OpenAPI schema (schemathesis, in-process over ASGI).
+
+Every operation gets generated requests — valid ones and, as schemathesis also makes them,
+invalid ones — and each response must be no 5xx and must match the schema documented for its
+status code. The app serves the small test model as ``tiny`` (path parameters ``model_id`` are
+set to it, so requests reach the layers, not just the 404) and the shipped MNIST test set; its
+limits are set low so every generated request is cheap, and training jobs never start (the
+training set is not there: a 422 naming the data set).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, Phase
+from hypothesis import settings as hypothesis_settings
+from schemathesis.checks import not_a_server_error, response_schema_conformance
+
+from app.main import create_app
+from app.settings import REPO_ROOT, Settings
+from tests.app.conftest import TINY_ID, tiny_model
+
+pytestmark = pytest.mark.slow
+
+EXAMPLES_PER_OPERATION = 25
+stats = {"cases": 0, "seconds": 0.0}
+
+
+@pytest.fixture(scope="module")
+def fuzzed_app(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fuzz")
+    models = root / "models"
+    models.mkdir()
+    tiny_model().save(models / f"{TINY_ID}.npz")
+    settings = Settings(
+        models_dir=models,
+        data_dir=REPO_ROOT / "data",  # the MNIST test set only: training is refused
+        cache_dir=root / "cache",
+        max_ig_steps=16,
+        max_occlusion_patches=64,
+        max_maximise_steps=8,
+        max_top_k=4,
+        max_image_side=256,
+        max_conv_input_side=16,
+        max_conv_terms=4000,
+        max_pool_positions=4000,
+    )
+    app = create_app(settings)
+    with TestClient(app):  # runs the lifespan: the models are loaded
+        yield app
+
+
+@pytest.fixture(scope="module")
+def api_schema(fuzzed_app):
+    return schemathesis.openapi.from_asgi("/openapi.json", fuzzed_app)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@hypothesis_settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    derandomize=True,  # the same cases on every run: a failure here is reproducible
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+def test_no_5xx_and_every_response_matches_its_schema(case):
+    if "model_id" in (case.path_parameters or {}) and case.method != "DELETE":
+        case.path_parameters["model_id"] = TINY_ID
+    t0 = time.perf_counter()
+    case.call_and_validate(checks=[not_a_server_error, response_schema_conformance])
+    stats["cases"] += 1
+    stats["seconds"] += time.perf_counter() - t0
+
+
+def test_fuzz_summary(capsys):
+    """How many requests the fuzz made (it runs after the fuzz: tests run in file order)."""
+    assert stats["cases"] > 0 or pytest.skip("the fuzz did not run")
+    with capsys.disabled():  # a figure for the report, shown even when output is captured
+        print(f"\nfuzz: {stats['cases']} requests in {stats['seconds']:.1f} s")  # noqa: T201
