@@ -60,9 +60,10 @@ def rgb_image(body: ColorRequest, settings: Settings) -> tuple[np.ndarray, str]:
     if (body.image is None) == (body.sample is None):
         raise ApiError(422, "image/sample: give exactly one of `image` (PNG/JPEG) or `sample`")
     if body.sample is not None:
-        path = _sample_path(settings, body.sample)
-        if body.sample not in SAMPLES or not path.is_file():
+        # Only a known name becomes a path: nothing the client sends reaches the file system.
+        if body.sample not in SAMPLES or not _sample_path(settings, body.sample).is_file():
             raise ApiError(422, f"sample: {body.sample!r} is not one of {', '.join(SAMPLES)}")
+        path = _sample_path(settings, body.sample)
         data, source = path.read_bytes(), f"sample {body.sample}"
     else:
         data, source = decode_base64(body.image, settings.max_image_bytes), "upload"
