@@ -55,7 +55,12 @@ def to_ink(img) -> np.ndarray:
       rescaled so the background is 0 and the opposite extreme 1
       (``ink = (bg - gray) / bg`` or ``(gray - bg) / (1 - bg)``, clipped).
     """
-    img = _to_unit_float(np.asarray(img))
+    img = np.asarray(img)
+    if img.ndim == 3 and img.shape[2] == 4 and img.dtype == np.uint8:
+        alpha = img[..., 3]  # (H, W): a canvas's strokes; converting only it saves 3/4 of the work
+        if alpha.min() < alpha.max():
+            return alpha.astype(np.float32) / 255.0
+    img = _to_unit_float(img)
     if img.ndim == 3 and img.shape[2] in (1, 3, 4):
         if img.shape[2] == 4 and img[..., 3].min() < img[..., 3].max():
             return np.ascontiguousarray(img[..., 3])
