@@ -28,6 +28,7 @@ from app.registry import ModelRegistry
 from app.routes import (
     anatomy,
     color,
+    docs,
     explain,
     explain_filters,
     explain_pages,
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="See inside a convolutional network: every layer's output for your drawing, "
         "the filters, and convolution as a matrix. Limits: `GET /api/limits`.",
         lifespan=lifespan,
+        docs_url=None,  # app.routes.docs serves /docs without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.registry = registry
@@ -92,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(gallery.router)
     for router in (train_router, evaluation_router, manage_router):
         app.include_router(router)
+    app.include_router(docs.router)
+    if docs.assets_dir() is not None:
+        app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.assets_dir()), "docs-assets")
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), "static")
     return app
 

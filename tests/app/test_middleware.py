@@ -166,3 +166,14 @@ def test_refusals_before_the_app_are_logged_too(make_client, log_lines):
     r = client.post("/api/models/tiny/predict", content=b"x" * 1000)
     assert r.status_code == 413
     assert json.loads(log_lines[-1])["status"] == 413
+
+
+def test_the_api_reference_is_served_by_the_app(client):
+    """``/docs``: Swagger UI from the app's own files, started by a script file, not inline."""
+    r = client.get("/docs")
+    assert r.status_code == 200
+    sources = re.findall(r"<script[^>]*\bsrc=\"([^\"]+)\"", r.text)
+    assert sources and all(s.startswith(("/docs/assets/", "/static/")) for s in sources)
+    assert len(re.findall(r"<script", r.text)) == len(sources)  # no inline script
+    for src in sources + re.findall(r"<link[^>]*href=\"(/docs/[^\"]+)\"", r.text):
+        assert client.get(src).status_code == 200, src
