@@ -333,7 +333,9 @@ class JobManager:
             if job["state"] in TERMINAL:
                 raise JobStateError(f"job {job_id} is already {job['state']}")
             job = self.shared.forward(
-                job_id, "cancel", lambda j: j["state"] in TERMINAL or bool(j.get("message"))
+                job_id,
+                "cancel",
+                lambda j: j["state"] in TERMINAL or (j.get("message") or "").startswith("cancel"),
             )
             return self._disk_snapshot(job)
         with self._lock:
