@@ -27,6 +27,7 @@ class Settings:
     default_model: str = "mnist-cnn"
     log_level: str = "info"
     workers: int = 1  # uvicorn worker processes (``python -m app``); each loads the models
+    request_threads: int = 4  # threads per worker running requests (their work holds the GIL)
     cors_origins: str = ""  # comma-separated origins allowed cross-origin requests; "" = none
 
     # Requests: whole body, and an ``image`` (decoded bytes, then pixels per side).
