@@ -28,7 +28,7 @@ SHAPES = {
 def open_anatomy(page, server):
     page.goto(server.url + "/anatomy")
     # the sticky header would cover the element screenshots
-    page.add_style_tag(content=".site-header { position: static !important; }")
+    page.evaluate("() => { document.querySelector('.site-header').style.position = 'static'; }")
     expect(page.get_by_test_id("matrix-view").locator(".matrix-summary")).to_contain_text(
         "M is 4 × 9"
     )

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from tests.e2e.helpers import wait_until
 from tests.e2e.test_explorer import DASH, SEVEN, draw, open_explorer
 
 pytestmark = pytest.mark.e2e
@@ -32,9 +33,10 @@ def explain_renders(page) -> int:
 
 
 def wait_explained(page, count: int, method: str) -> None:
-    page.wait_for_function(
+    wait_until(
+        page,
         f"Number(document.body.dataset.explainRenders || 0) > {count} && "
-        f"document.getElementById('explain').dataset.shown === '{method}'"
+        f"document.getElementById('explain').dataset.shown === '{method}'",
     )
 
 
@@ -70,9 +72,10 @@ def test_explain_panel_follows_the_drawing_and_the_chosen_class(desktop, server,
     other = next(i for i, c in enumerate(model["classes"]) if c != predicted)
     count = explain_renders(page)
     page.get_by_test_id("explain-target").select_option(str(other))
-    page.wait_for_function(
+    wait_until(
+        page,
         f"Number(document.body.dataset.explainRenders || 0) > {count} && "
-        f"document.getElementById('explain').dataset.target === '{other}'"
+        f"document.getElementById('explain').dataset.target === '{other}'",
     )
     expect(page.get_by_test_id("explain-caption")).to_contain_text(
         f"class {model['classes'][other]}"
@@ -81,7 +84,7 @@ def test_explain_panel_follows_the_drawing_and_the_chosen_class(desktop, server,
     # Drawing more updates the map (throttled: one request at a time, the latest wins).
     count = explain_renders(page)
     draw(page, DASH)
-    page.wait_for_function(f"Number(document.body.dataset.explainRenders || 0) > {count}")
+    wait_until(page, f"Number(document.body.dataset.explainRenders || 0) > {count}")
     page.get_by_test_id("explain-panel").screenshot(path=str(artifacts / "explain-panel.png"))
 
     page.get_by_test_id("clear").click()
@@ -94,17 +97,13 @@ def test_kernel_editor_applies_presets_and_typed_weights(desktop, server, artifa
     editor = page.get_by_test_id("kernel-editor")
     expect(editor.get_by_test_id("kernel-preset")).to_have_count(6)
     draw(page, SEVEN)
-    page.wait_for_function(
-        "Number(document.getElementById('kernel-editor').dataset.shown || 0) >= 1"
-    )
+    wait_until(page, "Number(document.getElementById('kernel-editor').dataset.shown || 0) >= 1")
     output = page.get_by_test_id("kernel-output")
     assert output.evaluate(PAINTED)["coloured"] > 10  # the vertical-edge map of the 7
 
     shown = int(editor.get_attribute("data-shown"))
     editor.locator('[data-name="horizontal-edge"]').click()
-    page.wait_for_function(
-        f"Number(document.getElementById('kernel-editor').dataset.shown) > {shown}"
-    )
+    wait_until(page, f"Number(document.getElementById('kernel-editor').dataset.shown) > {shown}")
     expect(editor.locator('[data-name="horizontal-edge"]')).to_have_attribute(
         "aria-pressed", "true"
     )
@@ -112,9 +111,7 @@ def test_kernel_editor_applies_presets_and_typed_weights(desktop, server, artifa
 
     shown = int(editor.get_attribute("data-shown"))
     editor.get_by_test_id("kernel-cell").nth(4).fill("5")
-    page.wait_for_function(
-        f"Number(document.getElementById('kernel-editor').dataset.shown) > {shown}"
-    )
+    wait_until(page, f"Number(document.getElementById('kernel-editor').dataset.shown) > {shown}")
     expect(editor.locator('[aria-pressed="true"]')).to_have_count(0)  # now the person's own kernel
     expect(editor.get_by_test_id("kernel-formula")).to_contain_text("28")
     editor.screenshot(path=str(artifacts / "kernel-editor.png"))
@@ -127,7 +124,8 @@ def test_filters_page_shows_weights_best_inputs_and_top_digits(desktop, server, 
     page.goto(server.url + "/filters")
     cards = page.get_by_test_id("filter-card")
     expect(cards).to_have_count(convs[0]["output_shape"][0])
-    page.wait_for_function(
+    wait_until(
+        page,
         "document.body.dataset.topShown !== undefined"
         " && document.body.dataset.maximiseShown !== undefined",
         timeout=SLOW_MS,
@@ -143,7 +141,8 @@ def test_filters_page_shows_weights_best_inputs_and_top_digits(desktop, server, 
     if len(convs) > 1:
         page.get_by_test_id("filters-layer").locator(f'[data-index="{convs[1]["index"]}"]').click()
         expect(cards).to_have_count(convs[1]["output_shape"][0])
-        page.wait_for_function(
+        wait_until(
+            page,
             f"document.body.dataset.topShown === '{convs[1]['index']}' && "
             f"document.body.dataset.maximiseShown === '{convs[1]['index']}'",
             timeout=SLOW_MS,
@@ -154,7 +153,7 @@ def test_filters_page_shows_weights_best_inputs_and_top_digits(desktop, server, 
 def test_colour_page_shows_three_channels_and_a_deep_filter(desktop, server, artifacts):
     page, watch = desktop
     page.goto(server.url + "/color")
-    page.wait_for_function("Number(document.body.dataset.colorRenders || 0) >= 1")
+    wait_until(page, "Number(document.body.dataset.colorRenders || 0) >= 1")
     expect(page.get_by_test_id("color-shape")).to_have_text("3 × 96 × 96")
     # The red disc of the "shapes" sample (centre at about row 28, column 26 of 96): strong in
     # the R channel, dark in G and B.
@@ -176,7 +175,7 @@ def test_colour_page_shows_three_channels_and_a_deep_filter(desktop, server, art
     count = int(page.evaluate("Number(document.body.dataset.colorRenders)"))
     page.get_by_test_id("color-sample").nth(2).click()
     page.get_by_test_id("color-preset").select_option("red")
-    page.wait_for_function(f"Number(document.body.dataset.colorRenders) >= {count + 2}")
+    wait_until(page, f"Number(document.body.dataset.colorRenders) >= {count + 2}")
 
     # An uploaded photo: any size, shrunk to fit.
     rgb = np.zeros((40, 60, 3), dtype=np.uint8)
@@ -187,7 +186,7 @@ def test_colour_page_shows_three_channels_and_a_deep_filter(desktop, server, art
     page.get_by_test_id("color-upload").set_input_files(
         files=[{"name": "halves.png", "mimeType": "image/png", "buffer": buf.getvalue()}]
     )
-    page.wait_for_function(f"Number(document.body.dataset.colorRenders) > {count}")
+    wait_until(page, f"Number(document.body.dataset.colorRenders) > {count}")
     expect(page.get_by_test_id("color-shape")).to_have_text("3 × 40 × 60")
 
     # A filter only one slice deep does not fit a three-channel image: the API says why.

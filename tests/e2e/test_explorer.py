@@ -10,6 +10,8 @@ from itertools import pairwise
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.helpers import wait_until
+
 pytestmark = pytest.mark.e2e
 
 # Strokes in pad coordinates (0..1), shaped like the digits.
@@ -60,7 +62,7 @@ def renders(page) -> int:
 
 
 def wait_for_render_after(page, count: int) -> None:
-    page.wait_for_function(f"Number(document.body.dataset.renders || 0) > {count}")
+    wait_until(page, f"Number(document.body.dataset.renders || 0) > {count}")
 
 
 def model_detail(server) -> dict:
@@ -115,7 +117,7 @@ def test_drawing_a_seven_shows_prediction_input_and_every_layer(desktop, server,
             expect(block.locator(".map canvas")).to_have_count(layer["output_shape"][0])
             expect(block.get_by_test_id("legend")).to_contain_text("max")
     # How long from the end of the stroke to the maps on screen (measured by the page).
-    page.wait_for_function("performance.getEntriesByName('explorer:stroke-to-render').length > 0")
+    wait_until(page, "performance.getEntriesByName('explorer:stroke-to-render').length > 0")
     ms = page.evaluate("performance.getEntriesByName('explorer:stroke-to-render')[0].duration")
     (artifacts / "timing.json").write_text(json.dumps({"stroke_end_to_maps_ms": ms}))
     page.screenshot(path=str(artifacts / "desktop-seven.png"))

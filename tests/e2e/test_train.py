@@ -18,6 +18,7 @@ import pytest
 from app.settings import REPO_ROOT
 from engine.model import Sequential
 from tests.e2e.conftest import SMALL_SPEC, Server, _free_port, _wait_for_health
+from tests.e2e.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -135,9 +136,7 @@ def test_build_train_and_find_the_model_in_the_explorer(desktop, server, artifac
     page.wait_for_url("**/?model=e2e-net")
     picker = page.locator("[data-testid=model-select]")
     picker.locator("option[value='e2e-net']").wait_for(state="attached")
-    page.wait_for_function(
-        "document.querySelector('[data-testid=model-select]').value === 'e2e-net'"
-    )
+    wait_until(page, "document.querySelector('[data-testid=model-select]').value === 'e2e-net'")
     assert "E2E net" in picker.inner_text()
     page.screenshot(path=str(artifacts / "train-explorer-picker.png"))
 
@@ -166,9 +165,7 @@ def test_confusion_matrix_sums_to_the_test_set_and_cells_list_their_digits(
     assert f"{t} → {p}" in digits.first.inner_text()
     href = digits.first.get_attribute("href")
     assert href.startswith("/?model=mnist-cnn&gallery=")
-    page.wait_for_function(
-        "[...document.querySelectorAll('#cell-digits img')].every(i => i.complete)"
-    )
+    wait_until(page, "[...document.querySelectorAll('#cell-digits img')].every(i => i.complete)")
     page.screenshot(path=str(artifacts / "evaluate-matrix.png"), full_page=True)
 
     # the shipped model's row offers no delete
