@@ -4,31 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.ops import parallel
-
 
 def relu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """x: any shape → out: same shape and memory order, ``max(x, 0)``.
-
-    Channel blocks of a big (N, C, ...) input run in parallel (see ``engine.ops.parallel``).
-    """
-    if x.ndim < 2:
-        out = np.maximum(x, 0)
-        return out, out
-    out = np.empty_like(x)
-    parallel.run(lambda s: np.maximum(x[:, s], 0, out=out[:, s]), x.shape[1], x.size)
+    """x: any shape → out: same shape and memory order, ``max(x, 0)``."""
+    out = np.maximum(x, 0)
     return out, out
 
 
 def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
     """Pass the gradient where the output was positive. dout, cache: same shape as x."""
-    if dout.ndim < 2:
-        return dout * (cache > 0)
-    dx = np.empty_like(dout)
-    parallel.run(
-        lambda s: np.multiply(dout[:, s], cache[:, s] > 0, out=dx[:, s]), dout.shape[1], dout.size
-    )
-    return dx
+    return dout * (cache > 0)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

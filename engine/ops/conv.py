@@ -32,7 +32,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
-from engine.ops import parallel
 from engine.shapes import Pair, output_shape
 
 
@@ -66,12 +65,7 @@ def pad_batch_last(x: np.ndarray, padding: Pair) -> np.ndarray:
     N, C, H, W = x.shape
     ph, pw = padding
     x_pad = np.zeros((C, H + 2 * ph, W + 2 * pw, N), dtype=x.dtype)
-    x_chwn = x.transpose(1, 2, 3, 0)  # (N, C, H, W) → (C, H, W, N), a view
-
-    def block(s):
-        x_pad[s, ph : ph + H, pw : pw + W, :] = x_chwn[s]
-
-    parallel.run(block, C, x.size)
+    x_pad[:, ph : ph + H, pw : pw + W, :] = x.transpose(1, 2, 3, 0)  # (N, C, H, W) → (C, H, W, N)
     return x_pad
 
 
@@ -104,14 +98,7 @@ def im2col(
     shape = (C * kh * kw, H_out * W_out * N)
     fits = out is not None and out.shape == shape and out.dtype == x.dtype
     cols = out if fits and out.flags.c_contiguous else np.empty(shape, dtype=x.dtype)
-    cols6 = cols.reshape(view.shape)  # (C, kh, kw, H_out, W_out, N), a view of cols
-    axis = 0 if C > 1 else 1  # split the copy over channels, or a lone channel's kernel rows
-
-    def block(s):
-        part = (slice(None),) * axis + (s,)
-        np.copyto(cols6[part], view[part])  # the one copy, in runs of W_out*N at stride 1
-
-    parallel.run(block, view.shape[axis], cols.size)
+    np.copyto(cols.reshape(view.shape), view)  # the one copy, in runs of W_out*N at stride 1
     return cols, (H_out, W_out)
 
 
@@ -134,15 +121,11 @@ def col2im(
     H_out, W_out = out_hw
     dcols = dcols.reshape(C, kh, kw, H_out, W_out, N)  # (C*kh*kw, Ho*Wo*N) → (C, kh, kw, Ho, Wo, N)
     dx_pad = np.zeros((C, H + 2 * ph, W + 2 * pw, N), dtype=dcols.dtype)  # (C, Hp, Wp, N)
-
-    def block(s):  # kh*kw strided adds, each covering every pixel of every image in s
-        for a in range(kh):
-            r0 = a * dh
-            for b in range(kw):
-                s0 = b * dw
-                dx_pad[s, r0 : r0 + sh * H_out : sh, s0 : s0 + sw * W_out : sw] += dcols[s, a, b]
-
-    parallel.run(block, C, dcols.size)
+    for a in range(kh):  # kh*kw strided adds, each covering every pixel of every image
+        r0 = a * dh
+        for b in range(kw):
+            s0 = b * dw
+            dx_pad[:, r0 : r0 + sh * H_out : sh, s0 : s0 + sw * W_out : sw] += dcols[:, a, b]
     return dx_pad[:, ph : ph + H, pw : pw + W].transpose(3, 0, 1, 2)  # (C, H, W, N) → (N, C, H, W)
 
 
@@ -169,12 +152,7 @@ def conv2d_forward(
     cols, (H_out, W_out) = im2col(x, (kh, kw), stride, padding, dilation, out=cols_out)
     out = w.reshape(F, C * kh * kw) @ cols  # (F, C*kh*kw) @ (C*kh*kw, Ho*Wo*N) → (F, Ho*Wo*N)
     if b is not None:
-        b = b.astype(out.dtype, copy=False)
-
-        def add_bias(s):
-            out[s] += b[s, None]
-
-        parallel.run(add_bias, F, out.size)
+        out += b.astype(out.dtype, copy=False)[:, None]
     out = out.reshape(F, H_out, W_out, N).transpose(3, 0, 1, 2)  # (N, F, Ho, Wo), a view
     cache = (x.shape, cols, w, b is not None, stride, padding, dilation, (H_out, W_out))
     return out, cache

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.ops import parallel
 from engine.ops.conv import windows
 from engine.shapes import Pair, output_shape
 
@@ -48,27 +47,21 @@ def tiled_pool_forward(x: np.ndarray, mode: str, kernel: Pair) -> tuple[np.ndarr
     whose rows are contiguous, so the passes vectorise — then its columns, on the smaller
     array. Output and gradient keep x's memory order; on batch-last input every pass runs over
     contiguous runs of N. The cache keeps ``x`` and ``out`` themselves (no copies): the backward
-    pass finds the winners again by comparison. Channel blocks run in parallel.
+    pass finds the winners again by comparison.
     """
     N, C, H, W = x_shape = x.shape
     kh, kw = kernel
     H_out, W_out = output_shape((H, W), kernel, kernel, (0, 0))
     reduce = {"max": np.maximum, "min": np.minimum, "avg": np.add}[mode]
     x = x[:, :, : kh * H_out, : kw * W_out]  # (N, C, kh*Ho, kw*Wo): the rows/columns in windows
-    out = np.empty_like(x[:, :, :H_out, :W_out])  # (N, C, Ho, Wo), in x's memory order
-
-    def block(s):
-        xs, o = x[:, s], out[:, s]
-        rows = xs[:, :, 0::kh].copy(order="K")  # (N, c, Ho, kw*Wo), in x's memory order
-        for a in range(1, kh):
-            reduce(rows, xs[:, :, a::kh], out=rows)
-        np.copyto(o, rows[..., 0::kw])
-        for c in range(1, kw):
-            reduce(o, rows[..., c::kw], out=o)
-        if mode == "avg":
-            o /= kh * kw
-
-    parallel.run(block, C, x.size)
+    rows = x[:, :, 0::kh].copy(order="K")  # (N, C, Ho, kw*Wo), in x's memory order
+    for a in range(1, kh):
+        reduce(rows, x[:, :, a::kh], out=rows)
+    out = rows[..., 0::kw].copy(order="K")  # (N, C, Ho, Wo)
+    for c in range(1, kw):
+        reduce(out, rows[..., c::kw], out=out)
+    if mode == "avg":
+        out /= kh * kw
     return out, (mode, x, out, kernel, x_shape)
 
 
@@ -87,24 +80,19 @@ def tiled_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     else:  # rows/columns outside every window get zero
         dx_full = np.zeros_like(x, dtype=dout.dtype, shape=(N, C, H, W))
         dx = dx_full[:, :, : kh * H_out, : kw * W_out]  # (N, C, kh*Ho, kw*Wo), a view
-
-    def block(s):
-        xs, o, d, dxs = x[:, s], out[:, s], dout[:, s], dx[:, s]
-        if mode == "avg":
-            share = d / (kh * kw)  # (N, c, Ho, Wo)
-            for a in range(kh):
-                for c in range(kw):
-                    dxs[:, :, a::kh, c::kw] = share
-            return
-        taken = np.zeros_like(o, dtype=bool)  # (N, c, Ho, Wo): windows whose winner is found
+    if mode == "avg":
+        share = dout / (kh * kw)  # (N, C, Ho, Wo)
         for a in range(kh):
             for c in range(kw):
-                hit = xs[:, :, a::kh, c::kw] == o  # (N, c, Ho, Wo)
-                np.greater(hit, taken, out=hit)  # hit and not already taken: the first winner
-                taken |= hit
-                np.multiply(d, hit, out=dxs[:, :, a::kh, c::kw])
-
-    parallel.run(block, C, x.size)
+                dx[:, :, a::kh, c::kw] = share
+        return dx_full
+    taken = np.zeros_like(out, dtype=bool)  # (N, C, Ho, Wo): windows whose winner is found
+    for a in range(kh):
+        for c in range(kw):
+            hit = x[:, :, a::kh, c::kw] == out  # (N, C, Ho, Wo)
+            np.greater(hit, taken, out=hit)  # hit and not already taken: the first winner
+            taken |= hit
+            np.multiply(dout, hit, out=dx[:, :, a::kh, c::kw])
     return dx_full
 
 

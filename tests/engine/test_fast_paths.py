@@ -14,7 +14,7 @@ from bench.naive import NaiveCNN
 from engine import architectures, memory
 from engine import layers as L
 from engine.model import Sequential
-from engine.ops import activation, conv, parallel, pool
+from engine.ops import conv, pool
 from engine.optim import SGD, Adam
 from tests.engine.gradcheck import assert_close, check_layer
 
@@ -194,52 +194,6 @@ def test_the_benchmarks_naive_loops_compute_what_the_engine_does():
     assert loss == pytest.approx(want_loss, rel=1e-5)
     for k, g in model.grads().items():
         assert_close(k, grads[k], g, 1e-3, 1e-5)
-
-
-@pytest.fixture
-def split_everything(monkeypatch):
-    """Make every op split its work into uneven channel blocks on 3 threads."""
-    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
-    before = parallel.threads()
-    parallel.set_threads(3)
-    yield
-    parallel.set_threads(before)
-
-
-def test_blocks_cover_the_range_in_order():
-    assert parallel.blocks(7, 3) == [slice(0, 2), slice(2, 4), slice(4, 7)]
-    assert parallel.blocks(2, 4) == [slice(0, 1), slice(1, 2)]
-    with pytest.raises(ValueError, match="threads must be an int >= 1, got 0"):
-        parallel.set_threads(0)
-
-
-@pytest.mark.usefixtures("split_everything")
-def test_ops_split_over_threads_match_the_loops():
-    x, w, b = rng.standard_normal((3, 4, 6, 6)), rng.standard_normal((5, 4, 3, 3)), rng.random(5)
-    out, cache = conv.conv2d_forward(batch_last(x), w, b, (1, 1), (1, 1))
-    assert_close("conv", out, conv.conv2d_naive(x, w, b, (1, 1), (1, 1)), 1e-10, 1e-10)
-    dout = rng.standard_normal(out.shape)
-    for name, got, ref in zip(
-        ("dx", "dw", "db"),
-        conv.conv2d_backward(dout, cache),
-        conv.conv2d_backward_naive(x, w, dout, (1, 1), (1, 1)),
-        strict=True,
-    ):
-        assert_close(name, got, ref, 1e-10, 1e-10)
-    x1, w1 = x[:, :1], w[:, :1]  # C = 1: im2col splits over kernel rows instead
-    one, _ = conv.conv2d_forward(x1, w1, b, (1, 1), (1, 1))
-    assert_close("conv C=1", one, conv.conv2d_naive(x1, w1, b, (1, 1), (1, 1)), 1e-10, 1e-10)
-    y = _with_ties((2, 5, 7, 6))
-    for mode in ("max", "avg"):
-        p, pcache = pool.pool2d_forward(batch_last(y), mode, (2, 2), (2, 2))
-        assert_close(mode, p, pool.pool2d_naive(y, mode, (2, 2), (2, 2)), 1e-12, 1e-12)
-        d = rng.standard_normal(p.shape)
-        want = pool.pool2d_backward_naive(y, d, mode, (2, 2), (2, 2))
-        assert_close(f"d{mode}", pool.pool2d_backward(d, pcache), want, 1e-12, 1e-12)
-    r, rcache = activation.relu_forward(x)
-    assert_close("relu", r, np.maximum(x, 0), 0, 0)
-    d = dout[:, :4]  # (3, 4, 6, 6), like x
-    assert_close("drelu", activation.relu_backward(d, rcache), d * (x > 0), 0, 0)
 
 
 def test_training_keeps_freed_memory_on_glibc():
