@@ -71,12 +71,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 # -- environment ---------------------------------------------------------------------------
 
 
-def optional(module: str):
-    """An engine module that older checkouts may not have, or None."""
+def optional(module: str, root: Path):
+    """An engine module that older checkouts may not have, or None. Only ``root``'s own: an
+    editable install of this checkout would otherwise fill the gap with today's module."""
     try:
-        return importlib.import_module(module)
+        mod = importlib.import_module(module)
     except ImportError:
         return None
+    return mod if Path(mod.__file__).resolve().is_relative_to(root.resolve()) else None
 
 
 def blas_pools():
@@ -99,12 +101,13 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def describe(np, torch, threads: int, pools, parallel, memory, engine_root: Path) -> list[str]:
+def describe(np, torch, threads: int, pools, memory, engine_root: Path) -> list[str]:
     now = datetime.datetime.now().astimezone()
     lines = [
         f"date: {now:%Y-%m-%d %H:%M %Z}   machine: {os.cpu_count()} cores, {cpu_name()}, "
         f"{platform.system()} {platform.machine()}, load average {os.getloadavg()[0]:.2f}",
-        f"engine: {engine_root}   python {platform.python_version()}, numpy {np.__version__}",
+        f"engine: {engine_root.resolve()}",
+        f"python {platform.python_version()}, numpy {np.__version__}",
     ]
     if pools is None:
         lines.append("BLAS: unknown (pip install threadpoolctl to see its kernel and threads)")
@@ -115,9 +118,8 @@ def describe(np, torch, threads: int, pools, parallel, memory, engine_root: Path
             f"{pool['num_threads']} threads ({pool.get('threading_layer')})"
         )
     lines.append("environment: " + ", ".join(f"{k}={os.environ.get(k, 'unset')}" for k in ENV_VARS))
-    elementwise = f"{parallel.threads()} for elementwise work" if parallel else "1 for the rest"
     lines.append(
-        f"threads: engine {threads} for BLAS, {elementwise}"
+        f"threads: engine {threads} for BLAS (NumPy's elementwise passes use one)"
         + (f"; PyTorch {torch.get_num_threads()} (torch {torch.__version__})" if torch else "")
     )
     if memory is None:
@@ -211,12 +213,14 @@ def run(args) -> int:
     from engine.model import Sequential
     from engine.optim import Adam
 
-    parallel, memory = optional("engine.ops.parallel"), optional("engine.memory")
+    engine_file = Path(sys.modules["engine"].__file__).resolve()
+    if not engine_file.is_relative_to(args.engine_root.resolve()):
+        sys.exit(f"imported the engine from {engine_file.parent}, not {args.engine_root}")
+
+    memory = optional("engine.memory", args.engine_root)
     tpc, pools = blas_pools()
     threads = args.threads or (pools[0]["num_threads"] if pools else os.cpu_count())
     limiter = tpc.threadpool_limits(limits=threads, user_api="blas") if tpc else None
-    if parallel:
-        parallel.set_threads(threads)
     torch = None
     if not args.no_torch:
         try:
@@ -227,7 +231,7 @@ def run(args) -> int:
         torch.set_num_threads(threads)
 
     print(f"CNN Explorer engine benchmark: the shipped architecture {ARCH!r}, float32")
-    for line in describe(np, torch, threads, pools, parallel, memory, args.engine_root):
+    for line in describe(np, torch, threads, pools, memory, args.engine_root):
         print("  " + line)
 
     rng = np.random.default_rng(args.seed)
