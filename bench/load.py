@@ -9,7 +9,9 @@ keep-alive connections (asyncio, one connection per client, raw HTTP/1.1 so the 
 little of the machine's CPU). The body is what the explorer sends: a 280×280 transparent canvas
 with a drawn digit as a PNG data URL, ``preprocess: true``.
 
-1. For 1, 8 and 32 concurrent clients: requests per second, p50/p90/p99 latency, errors.
+1. For 1, 8 and 32 concurrent clients: requests per second, p50/p90/p99 latency, errors, and how
+   the clients' connections were spread over the workers (the kernel hands each new connection
+   to whichever worker accepts first; keep-alive connections then stay there).
 2. Memory: the server's RSS (every process) before and after ``--memory-requests`` more
    requests at 8 clients, and the growth against ``--max-growth-mb``.
 
@@ -23,12 +25,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import io
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -106,6 +110,46 @@ def server_pids(root: int) -> list[int]:
     return out
 
 
+def worker_pids(root: int) -> list[int]:
+    """The uvicorn worker processes under ``root`` (``root`` itself with one worker)."""
+    workers = []
+    for pid in server_pids(root):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmd and b"resource_tracker" not in cmd:
+            workers.append(pid)
+    return workers or [root]
+
+
+def sockets(pid: int) -> int:
+    n = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            n += os.readlink(fd).startswith("socket:")
+    return n
+
+
+class ConnectionCount:
+    """How the clients' connections are spread over the workers, seen 1 s into a level."""
+
+    def __init__(self, workers: list[int]):
+        self.workers = workers
+        self.base = {w: sockets(w) for w in workers}
+        self.counts: list[int] = []
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        time.sleep(1.0)
+        self.counts = sorted(sockets(w) - self.base[w] for w in self.workers)
+
+    def text(self) -> str:
+        self.thread.join(timeout=5)
+        return "/".join(str(c) for c in self.counts) or "?"
+
+
 def rss_mb(root: int) -> dict[int, float]:
     """Resident memory of each server process, MB."""
     out = {}
@@ -117,6 +161,36 @@ def rss_mb(root: int) -> dict[int, float]:
         except OSError:
             pass
     return out
+
+
+def cpu_seconds() -> dict[int, tuple[float, str]]:
+    """CPU seconds used so far by every process on the machine, with its command line."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmd = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        out[int(stat.parent.name)] = ((int(fields[11]) + int(fields[12])) / tick, cmd)
+    return out
+
+
+def others(before: dict, after: dict, exclude: set[int], seconds: float) -> str:
+    """What else used the CPU between two :func:`cpu_seconds` readings (not this benchmark;
+    processes that ended in between are not seen)."""
+    used = []
+    for pid, (t, cmd) in after.items():
+        if pid in exclude or not cmd:
+            continue
+        dt = t - before.get(pid, (0.0, cmd))[0]
+        if dt > 0.05 * seconds:
+            used.append((dt, cmd[:70]))
+    used.sort(reverse=True)
+    total = sum(dt for dt, _ in used) / seconds
+    top = "; ".join(f"{cmd} ({dt / seconds:.0%})" for dt, cmd in used[:3])
+    return f"{total:.0%} of a core" + (f": {top}" if top else "")
 
 
 # -- the clients --------------------------------------------------------------------------------
@@ -201,6 +275,7 @@ def main() -> int:
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"cnn-explorer-load-{port}.log"
     proc = start_server(port, args.workers, log)
     started = time.monotonic()
+    machine_before = cpu_seconds()
     failed = False
     try:
         asyncio.run(run_level(port, request, 8, 200, 30))  # warm-up: caches, lazy imports
@@ -208,18 +283,23 @@ def main() -> int:
             f"POST /api/models/{args.model}/predict, {len(body):,}-byte PNG body, "
             f"{args.workers} worker(s), {os.cpu_count()} cores"
         )
-        print("| clients | requests | predictions/s | p50 ms | p90 ms | p99 ms | errors |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
+        print(
+            "| clients | requests | predictions/s | p50 ms | p90 ms | p99 ms | errors "
+            "| connections per worker |"
+        )
+        print("|---:|---:|---:|---:|---:|---:|---:|---|")
+        workers = worker_pids(proc.pid)
         results = []
         for clients in (int(c) for c in args.levels.split(",")):
             left = args.max_total_seconds - (time.monotonic() - started)
+            spread = ConnectionCount(workers)
             r = asyncio.run(
                 run_level(port, request, clients, args.requests, min(args.seconds, left))
             )
             results.append(r)
             print(
                 f"| {r['clients']} | {r['requests']:,} | {r['rps']:.0f} | {r['p50']:.1f} | "
-                f"{r['p90']:.1f} | {r['p99']:.1f} | {r['errors']} |"
+                f"{r['p90']:.1f} | {r['p99']:.1f} | {r['errors']} | {spread.text()} |"
             )
             if r["errors"]:
                 print(f"  first error: {r['first_error']}")
@@ -244,6 +324,9 @@ def main() -> int:
             failed = True
         failed |= bool(m["errors"]) or growth > args.max_growth_mb
 
+        seconds = time.monotonic() - started
+        mine = set(server_pids(proc.pid)) | {os.getpid()}
+        print(f"other processes meanwhile: {others(machine_before, cpu_seconds(), mine, seconds)}")
         eight = next((r for r in results if r["clients"] == 8), None)
         if eight is not None:
             ok = eight["rps"] >= TARGET_RPS and eight["p99"] <= TARGET_P99_MS
