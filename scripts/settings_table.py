@@ -1,0 +1,95 @@
+"""Print the README's configuration table from ``app.settings.Settings``.
+
+    python scripts/settings_table.py
+
+Every field of ``Settings`` is one ``CNN_EXPLORER_<FIELD>`` environment variable; its default
+comes from the class, its description from ``DESCRIPTIONS`` below. ``tests/test_readme.py``
+checks that the README holds exactly this table, so a new setting without a line here, or a
+changed default, fails the tests until the README is regenerated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+from app.settings import PREFIX, REPO_ROOT, Settings
+
+DESCRIPTIONS = {
+    "host": "address to listen on; the Docker image sets `0.0.0.0`",
+    "port": "port to listen on",
+    "workers": "uvicorn worker processes; each loads the models, one of them runs the "
+    "training jobs",
+    "request_threads": "threads per worker that run requests; more only contend for the "
+    "GIL (the async event streams do not use them)",
+    "log_level": "`debug`, `info` (one JSON line per request on stdout), `warning`, `error`",
+    "cors_origins": "comma-separated origins allowed cross-origin requests (`*`: any); empty: "
+    "no CORS headers at all",
+    "models_dir": "the models (`<id>.npz` plus an optional `<id>.json` card); trained and "
+    "imported models are written here",
+    "data_dir": "data sets in IDX format (`<data_dir>/mnist/…`)",
+    "static_dir": "the pages' scripts, styles and images",
+    "cache_dir": "cached tables for the explanation pages (top-activating digits)",
+    "jobs_dir": "training job records and checkpoints; empty: `<models_dir>/.jobs`",
+    "default_model": "the model shown first; read-only through the API",
+    "training_mode": "`process` (a child process per job) or `thread`",
+    "sse_heartbeat_seconds": "seconds between keep-alive comments on a job's event stream",
+    "max_request_bytes": "whole request body (8 MiB)",
+    "max_image_bytes": "an `image` after base64 decoding (2 MiB)",
+    "max_image_side": "an `image`'s width and height, read from its header before decoding",
+    "min_pixels_side": "a `pixels` grid's smallest side",
+    "max_pixels_side": "a `pixels` grid's largest side",
+    "max_conv_input_side": "input side for `/api/conv`, `/api/pool`, weight matrices; also "
+    "the largest stride and dilation",
+    "max_channels": "channels of a playground input or kernel; conv filters in `/api/train`",
+    "max_kernel_side": "kernel side (playground, pooling, training)",
+    "max_conv_padding": "`/api/conv` and training padding per side",
+    "max_conv_terms": "`/api/conv` steps: outputs × kernel weights written out",
+    "max_pool_positions": "`/api/pool` steps: outputs × window positions",
+    "max_weight_matrix_cells": "rows × columns of a weight matrix",
+    "max_weight_matrix_entries": "non-zeros of a weight matrix listed in the JSON",
+    "max_weight_matrix_png_side": "rows or columns of a weight matrix drawn as a PNG",
+    "max_ig_steps": "integrated gradients: path points per request",
+    "max_occlusion_patches": "occlusion: occluded copies classified per request",
+    "max_top_k": "top-activating test digits per filter",
+    "max_maximise_steps": "activation maximisation: gradient-ascent steps",
+    "max_color_side": "a colour image is shrunk to fit this before filtering",
+    "max_running_jobs": "training jobs running at once (across all workers)",
+    "max_queued_jobs": "training jobs waiting",
+    "max_train_epochs": "epochs per job",
+    "max_train_batch_size": "batch size per job",
+    "max_train_images": "training images per job (`limit`)",
+    "max_train_layers": "layers in a trained architecture",
+    "max_train_params": "parameters in a trained architecture",
+    "max_dense_features": "a dense layer's outputs",
+    "max_train_step_megabytes": "estimated memory of one training step",
+    "max_import_bytes": "an uploaded `.npz` (6 MiB)",
+}
+
+
+def default_text(value) -> str:
+    if value is None:
+        return "(empty)"
+    if isinstance(value, Path):
+        try:
+            return "./" + value.relative_to(REPO_ROOT).as_posix()
+        except ValueError:
+            return str(value)
+    if value == "":
+        return "(empty)"
+    return str(value)
+
+
+def table() -> str:
+    lines = ["| variable | default | what |", "|---|---|---|"]
+    for f in fields(Settings):
+        what = DESCRIPTIONS.get(f.name)
+        if what is None:
+            raise SystemExit(f"no description for Settings.{f.name}: add one to DESCRIPTIONS")
+        name = PREFIX + f.name.upper()
+        lines.append(f"| `{name}` | `{default_text(f.default)}` | {what} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(table())
