@@ -255,7 +255,7 @@ def test_the_image_recipe_installs_and_serves(parsed, tmp_path):
         assert r.returncode == 0, "the HEALTHCHECK command failed against a healthy server"
         # the venv's own packages, not the test environment's, served it
         r = subprocess.run(
-            ["python", "-c", "import fastapi, sys; print(fastapi.__file__)"],
+            ["python", "-c", "import fastapi, httptools, uvloop; print(fastapi.__file__)"],
             env=env,
             capture_output=True,
             text=True,
