@@ -120,12 +120,17 @@ def col2im(
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     H_out, W_out = out_hw
     dcols = dcols.reshape(C, kh, kw, H_out, W_out, N)  # (C*kh*kw, Ho*Wo*N) → (C, kh, kw, Ho, Wo, N)
-    dx_pad = np.zeros((C, H + 2 * ph, W + 2 * pw, N), dtype=dcols.dtype)  # (C, Hp, Wp, N)
-    for a in range(kh):  # kh*kw strided adds, each covering every pixel of every image
-        r0 = a * dh
-        for b in range(kw):
-            s0 = b * dw
-            dx_pad[:, r0 : r0 + sh * H_out : sh, s0 : s0 + sw * W_out : sw] += dcols[:, a, b]
+    Hp = H + 2 * ph
+    dx_pad = np.zeros((C, Hp, W + 2 * pw, N), dtype=dcols.dtype)  # (C, Hp, Wp, N)
+    # Per kernel column b, first sum the kh row-shifted blocks into acc, whose rows are whole
+    # (W_out*N values, contiguous), then add acc once at column offset b: kh*kw cheap adds
+    # and kw into part-rows of dx_pad, instead of kh*kw part-row adds (about 3x slower each).
+    acc = np.empty((C, Hp, W_out, N), dtype=dcols.dtype)  # (C, Hp, Wo, N)
+    for b in range(kw):
+        acc[...] = 0
+        for a in range(kh):
+            acc[:, a * dh : a * dh + sh * H_out : sh] += dcols[:, a, b]  # (C, Ho, Wo, N)
+        dx_pad[:, :, b * dw : b * dw + sw * W_out : sw] += acc  # (C, Hp, Wo, N)
     return dx_pad[:, ph : ph + H, pw : pw + W].transpose(3, 0, 1, 2)  # (C, H, W, N) → (N, C, H, W)
 
 
@@ -179,7 +184,8 @@ def conv2d_backward(
     dx = None
     if need_dx:
         w_mat = w.reshape(F, C * kh * kw)
-        dcols = np.matmul(w_mat.T, dout_mat, out=cols if spend_cache else None)  # like cols
+        reuse = spend_cache and cols.dtype == np.result_type(w_mat, dout_mat)
+        dcols = np.matmul(w_mat.T, dout_mat, out=cols if reuse else None)  # like cols
         dx = col2im(dcols, x_shape, (kh, kw), stride, padding, dilation, out_hw)
     return dx, dw, db
 
