@@ -1,7 +1,7 @@
 """Benchmark the engine on the shipped architecture against textbook loops and PyTorch.
 
-    python bench/bench_engine.py            # the full run, about two minutes on 2 cores
-    python bench/bench_engine.py --quick    # a rough look in half a minute
+    python bench/bench_engine.py            # the full run, about half a minute on 2 cores
+    python bench/bench_engine.py --quick    # fewer repeats, one naive image: a rough look
     python bench/bench_engine.py --layers   # also: where an engine training step goes
 
 Prints one table: training images/s (forward + backward + Adam step at ``--batch-size``) and
