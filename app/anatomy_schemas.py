@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from app.schemas import ImageInput, LayerInfo, WeightMatrix
+from app.schemas import ImageInput, LayerInfo, MatrixCore, WeightMatrix
 
 _NUMBERS = {"type": "array", "items": {"type": "number"}}
 _GRID_2D = {"type": "array", "items": _NUMBERS}
@@ -100,19 +100,6 @@ class Step(BaseModel):
         description="`[c, r, s]` of every term in kernel order, padded positions included "
         "(their `r`, `s` lie outside the input): where the window sits on the padded input."
     )
-
-
-class MatrixCore(BaseModel):
-    """``WeightMatrix`` of the contract: ``M[row, col] = kernel[k]`` for each entry."""
-
-    shape_in: list[int] = Field(description="[C, H, W]")
-    shape_out: list[int] = Field(description="[H_out, W_out]")
-    rows: int = Field(description="H_out * W_out")
-    cols: int = Field(description="C * H * W")
-    kernel: list[float] = Field(description="The filter's weights, k = c*kh*kw + a*kw + b.")
-    bias: float
-    entries: list[list[int]] = Field(description="[row, col, k] for every non-zero of M.")
-    num_structural_zeros: int = Field(description="rows * cols - len(entries)")
 
 
 class Parameters(BaseModel):

@@ -148,8 +148,8 @@ class Filters(BaseModel):
     max: float = Field(description="Largest weight.")
 
 
-class WeightMatrix(BaseModel):
-    """One conv filter as a matrix: ``M[row, col] = kernel[k]`` for each ``[row, col, k]``."""
+class MatrixCore(BaseModel):
+    """``WeightMatrix`` of the contract: ``M[row, col] = kernel[k]`` for each entry."""
 
     shape_in: list[int] = Field(description="[C, H, W]")
     shape_out: list[int] = Field(description="[H_out, W_out]")
@@ -158,13 +158,18 @@ class WeightMatrix(BaseModel):
     kernel: list[float] = Field(description="The filter's weights, k = c*kh*kw + a*kw + b.")
     bias: float
     entries: list[list[int]] = Field(description="[row, col, k] for every non-zero of M.")
+    num_structural_zeros: int = Field(description="rows * cols - len(entries)")
+
+
+class WeightMatrix(MatrixCore):
+    """One conv filter of a model's layer as a matrix, with the layer's geometry."""
+
     layer: int = Field(description="The layer index.")
     filter: int = Field(description="The output channel f.")
     kernel_shape: list[int] = Field(description="[C, kh, kw]")
     stride: list[int]
     padding: list[int]
     dilation: list[int]
-    num_structural_zeros: int = Field(description="rows * cols - len(entries)")
 
 
 # -- service ------------------------------------------------------------------------------
