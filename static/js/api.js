@@ -46,6 +46,12 @@ export async function request(method, path, body, signal) {
   return payload;
 }
 
+// The model a page opens with: the one the URL asks for if it is installed, else the server's
+// default (always an installed model while there is any).
+export function pickModel(list, wanted) {
+  return list.models.some((m) => m.id === wanted) ? wanted : list.default;
+}
+
 export const api = {
   models: () => request("GET", "/api/models"),
   model: (id) => request("GET", `/api/models/${encodeURIComponent(id)}`),

@@ -1,7 +1,7 @@
 // The explorer page: a person draws, and sees the network think. This module only wires
 // the pieces together: the drawing pad, the API, and the views.
 
-import { api } from "./api.js";
+import { api, pickModel } from "./api.js";
 import { inkScale } from "./colormap.js";
 import { drawing, gallery as galleryConfig, live, maps } from "./config.js";
 import { setStyle } from "./dom.js";
@@ -292,9 +292,7 @@ async function start() {
     status.error("No models are installed. Train one (see the Train page) or copy a .npz into the models directory.");
     return;
   }
-  const wanted = new URLSearchParams(window.location.search).get("model");
-  const ids = list.models.map((m) => m.id);
-  const id = ids.includes(wanted) ? wanted : ids.includes(list.default) ? list.default : ids[0];
+  const id = pickModel(list, new URLSearchParams(window.location.search).get("model"));
   picker.render(list.models, id);
   await selectModel(id);
   // `?gallery=<index>` (e.g. from the Evaluate page) opens that test digit.

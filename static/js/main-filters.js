@@ -1,7 +1,7 @@
 // The filters page: pick a model and a conv layer; every filter's weights, the input it likes
 // most and its top-activating test digits, each fetched from the API as it becomes ready.
 
-import { api } from "./api.js";
+import { api, pickModel } from "./api.js";
 import { explain as config } from "./config.js";
 import { h } from "./dom.js";
 import { explainApi } from "./explain-api.js";
@@ -98,8 +98,7 @@ async function start() {
     return;
   }
   const params = new URLSearchParams(window.location.search);
-  const ids = list.models.map((m) => m.id);
-  const id = ids.includes(params.get("model")) ? params.get("model") : list.default ?? ids[0];
+  const id = pickModel(list, params.get("model"));
   modelSelect.replaceChildren(...list.models.map((m) => h("option", { value: m.id, selected: m.id === id }, m.name)));
   modelSelect.disabled = list.models.length < 2;
   modelSelect.addEventListener("change", () => selectModel(modelSelect.value, null));
