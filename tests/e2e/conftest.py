@@ -26,6 +26,7 @@ import pytest
 
 from app.settings import REPO_ROOT
 from engine.model import Sequential
+from tests.specs import TWO_CONVS as SMALL_SPEC
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -39,22 +40,6 @@ CHROMIUM_ARGS = [
 ARTIFACTS = REPO_ROOT / "artifacts" / "e2e"
 SHIPPED = REPO_ROOT / "models" / "mnist-cnn.npz"
 STARTUP_TIMEOUT_S = 60.0
-
-# Small enough to build in milliseconds, with every kind of layer the explorer draws.
-SMALL_SPEC = [
-    {
-        "type": "conv2d",
-        "name": "conv1",
-        "config": {"out_channels": 4, "kernel_size": 3, "padding": 1},
-    },
-    {"type": "relu", "name": "relu1"},
-    {"type": "maxpool2d", "name": "pool1", "config": {"kernel_size": 2}},
-    {"type": "conv2d", "name": "conv2", "config": {"out_channels": 6, "kernel_size": 3}},
-    {"type": "relu", "name": "relu2"},
-    {"type": "flatten", "name": "flatten"},
-    {"type": "dense", "name": "fc1", "config": {"out_features": 10}},
-    {"type": "softmax", "name": "softmax"},
-]
 
 
 pytestmark = pytest.mark.e2e

@@ -13,22 +13,9 @@ from app.main import create_app
 from app.settings import Settings
 from engine.anatomy import PRESETS
 from engine.model import Sequential
+from tests.specs import TWO_CONVS
 
 HYPER = ("input", "kernel", "bias", "stride", "padding", "dilation")
-TWO_CONVS = [
-    {
-        "type": "conv2d",
-        "name": "conv1",
-        "config": {"out_channels": 4, "kernel_size": 3, "padding": 1},
-    },
-    {"type": "relu", "name": "relu1"},
-    {"type": "maxpool2d", "name": "pool1", "config": {"kernel_size": 2}},
-    {"type": "conv2d", "name": "conv2", "config": {"out_channels": 6, "kernel_size": 3}},
-    {"type": "relu", "name": "relu2"},
-    {"type": "flatten", "name": "flatten"},
-    {"type": "dense", "name": "fc1", "config": {"out_features": 10}},
-    {"type": "softmax", "name": "softmax"},
-]
 
 
 def make_client(tmp_path, **limits) -> TestClient:

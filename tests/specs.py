@@ -1,0 +1,18 @@
+"""Architectures shared by the tests: small enough to build in milliseconds."""
+
+# conv(pad 1) → relu → maxpool → conv → relu → flatten → dense → softmax: every kind of layer
+# the explorer draws, two convs so a conv's input can itself be a feature map.
+TWO_CONVS = [
+    {
+        "type": "conv2d",
+        "name": "conv1",
+        "config": {"out_channels": 4, "kernel_size": 3, "padding": 1},
+    },
+    {"type": "relu", "name": "relu1"},
+    {"type": "maxpool2d", "name": "pool1", "config": {"kernel_size": 2}},
+    {"type": "conv2d", "name": "conv2", "config": {"out_channels": 6, "kernel_size": 3}},
+    {"type": "relu", "name": "relu2"},
+    {"type": "flatten", "name": "flatten"},
+    {"type": "dense", "name": "fc1", "config": {"out_features": 10}},
+    {"type": "softmax", "name": "softmax"},
+]
