@@ -302,7 +302,7 @@ def test_activations_one_entry_per_layer_matching_the_engine(client, model):
         assert out["shape"] == info["output_shape"]
         data = np.asarray(out["data"])
         assert list(data.shape) == out["shape"]
-        peak = max(np.abs(want).max(), 1e-6)
+        peak = float(max(np.abs(want).max(), 1e-6))  # pytest.approx takes Python floats only
         assert out["min"] == pytest.approx(data.min(), abs=1e-4 * peak)
         assert out["max"] == pytest.approx(data.max(), abs=1e-4 * peak)
         np.testing.assert_allclose(data, want[0], atol=1e-4 * peak)  # 5 significant digits
