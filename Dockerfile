@@ -15,10 +15,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /srv/cnn-explorer
 
-# Dependencies first, in their own layer: rebuilt only when pyproject.toml changes.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
- && pip install --no-compile -r /tmp/requirements.txt \
+# Dependencies first, in their own layer: rebuilt only when pyproject.toml or uv.lock changes.
+# Exactly the locked versions, with their hashes (the runtime packages, not the test extras).
+COPY pyproject.toml uv.lock ./
+RUN pip install --no-compile uv==0.13.9 \
+ && uv export --frozen --no-emit-project --no-header -o /tmp/requirements.txt \
+ && pip install --no-compile --require-hashes --no-deps -r /tmp/requirements.txt \
+ && pip uninstall -y uv \
  && rm /tmp/requirements.txt
 
 # The app runs from this directory (PYTHONPATH): templates, static files, the shipped model and

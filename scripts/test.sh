@@ -1,26 +1,36 @@
 #!/usr/bin/env bash
 # Installs everything the tests need on a fresh machine, then runs every test.
+# The project's virtual environment .venv/ is synced exactly to uv.lock (with the test extras)
+# on every run: a package missing from the lock, or one left from an earlier install, cannot
+# leak in, and a version that drifted from the lock is put back.
 # Usage: bash scripts/test.sh [extra pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x /usr/bin/chromium ]; then
-  echo "==> installing Debian's Chromium for the browser tests"
-  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+apt_packages=()
+[ -x /usr/bin/chromium ] || apt_packages+=(chromium)
+if [ "${#apt_packages[@]}" -gt 0 ]; then
+  echo "==> installing Debian's ${apt_packages[*]} for the tests"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${apt_packages[@]}" >/dev/null
 fi
 
-echo "==> installing the project with its test extras"
-python3 -m pip install -q -e ".[test]"
+source scripts/uv.sh
+echo "==> syncing .venv/ to uv.lock (runtime + test extras)"
+uv sync --locked --extra test --quiet || {
+  echo "uv.lock does not match pyproject.toml: run 'uv lock' and commit uv.lock" >&2
+  exit 1
+}
+PY=.venv/bin/python
 
 echo "==> ruff"
-python3 -m ruff check .
-python3 -m ruff format --check .
+"$PY" -m ruff check .
+"$PY" -m ruff format --check .
 
 echo "==> pytest"
 set +e
-python3 -m pytest "$@"
+"$PY" -m pytest "$@"
 rc=$?
 set -e
 if [ "$rc" = 5 ]; then

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 from pathlib import Path
 
@@ -122,11 +123,12 @@ def test_no_add_from_urls_and_exec_form_cmd(parsed):
 
 
 def test_dependencies_are_installed_before_the_code_is_copied(parsed):
-    """So the dependency layer is cached until pyproject.toml changes."""
+    """So the dependency layer is cached until pyproject.toml or uv.lock changes."""
     keys = [(k, a) for k, a in parsed]
     first_pip = next(i for i, (k, a) in enumerate(keys) if k == "RUN" and "pip install" in a)
     copies = [(i, a) for i, (k, a) in enumerate(keys) if k == "COPY"]
-    assert all(a.split()[0] == "pyproject.toml" for i, a in copies if i < first_pip)
+    early = {src for i, a in copies if i < first_pip for src in a.split()[:-1]}
+    assert early == {"pyproject.toml", "uv.lock"}, early
     assert any(i > first_pip for i, _ in copies)
 
 
@@ -182,7 +184,13 @@ def context_files(sources: list[str]) -> list[Path]:
 
 
 def copy_sources(parsed) -> list[tuple[str, str]]:
-    return [tuple(args.split()) for keyword, args in parsed if keyword == "COPY"]
+    """``[(source, dest)]``, one pair per source of every COPY (which may name several)."""
+    pairs = []
+    for keyword, args in parsed:
+        if keyword == "COPY":
+            *sources, dest = args.split()
+            pairs.extend((src, dest) for src in sources)
+    return pairs
 
 
 def test_dockerignore_keeps_the_image_small(parsed):
@@ -223,8 +231,8 @@ def test_the_image_recipe_installs_and_serves(parsed, tmp_path):
 
     for keyword, args in parsed:
         if keyword == "COPY":
-            src, dest = args.split()
-            for p in context_files([src]):
+            *sources, dest = args.split()
+            for src, p in ((s, p) for s in sources for p in context_files([s])):
                 rel = p.relative_to(REPO_ROOT / src) if (REPO_ROOT / src).is_dir() else p.name
                 target = workdir / dest / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -262,6 +270,17 @@ def test_the_image_recipe_installs_and_serves(parsed, tmp_path):
             timeout=30,
         )
         assert str(venv) in r.stdout
+        # ... at the versions uv.lock pins
+        r = subprocess.run(
+            ["python", "-c", VERSIONS],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        fastapi_version, numpy_version = r.stdout.split()
+        locked = _locked_versions()
+        assert fastapi_version in locked["fastapi"] and numpy_version in locked["numpy"], r.stdout
     finally:
         proc.terminate()
         try:
@@ -269,6 +288,17 @@ def test_the_image_recipe_installs_and_serves(parsed, tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+VERSIONS = "import fastapi, numpy; print(fastapi.__version__, numpy.__version__)"
+
+
+def _locked_versions() -> dict[str, set[str]]:
+    """Each package's locked versions (one per Python-version branch of the resolution)."""
+    versions: dict[str, set[str]] = {}
+    for package in tomllib.loads((REPO_ROOT / "uv.lock").read_text())["package"]:
+        versions.setdefault(package["name"], set()).add(package["version"])
+    return versions
 
 
 def _wait_for(url: str, proc: subprocess.Popen, log: Path) -> dict:

@@ -30,7 +30,12 @@ def settings_table() -> str:
 def test_it_opens_with_the_two_commands():
     first_block = README.split("```bash\n", 1)[1].split("```", 1)[0]
     commands = [line.split("#")[0].strip() for line in first_block.splitlines()]
-    assert commands == ["pip install -e . && python -m app", "bash scripts/test.sh"]
+    assert commands == ["bash scripts/run.sh", "bash scripts/test.sh"]
+
+
+def test_ci_runs_exactly_the_test_command():
+    ci = (REPO_ROOT / ".ci" / "run").read_text()
+    assert "exec bash scripts/test.sh" in ci.splitlines()
     assert README.index("```bash") < README.index("\n## ")  # before anything else
 
 

@@ -1,0 +1,63 @@
+"""The packages the tests run on are the ones uv.lock pins: no drift, nothing missing.
+
+``scripts/test.sh`` syncs ``.venv/`` to the lock before every run; this test is the guard for any
+other way of starting pytest (an old virtual environment, a machine's own site-packages).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import metadata
+
+from app.settings import REPO_ROOT
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked_versions() -> dict[str, set[str]]:
+    lock = tomllib.loads((REPO_ROOT / "uv.lock").read_text())
+    versions: dict[str, set[str]] = {}
+    for package in lock["package"]:
+        versions.setdefault(canonical(package["name"]), set()).add(package["version"])
+    return versions
+
+
+def requirement_names(requirements: list[str]) -> set[str]:
+    names = set()
+    for req in requirements:
+        name, _, marker = req.partition(";")
+        if "platform_machine == 'x86_64'" in marker and not _x86_64_linux():
+            continue
+        names.add(canonical(re.split(r"[<>=!~\[ ]", name.strip(), maxsplit=1)[0]))
+    return names
+
+
+def _x86_64_linux() -> bool:
+    import platform
+
+    return platform.system() == "Linux" and platform.machine() == "x86_64"
+
+
+def test_every_installed_package_has_its_locked_version():
+    locked = locked_versions()
+    drifted = []
+    for dist in metadata.distributions():
+        name = canonical(dist.metadata["Name"] or "")
+        if name in locked and dist.version not in locked[name] and name != "cnn-explorer":
+            drifted.append(f"{name} {dist.version} (uv.lock: {', '.join(sorted(locked[name]))})")
+    assert not drifted, (
+        "installed packages differ from uv.lock — run 'bash scripts/test.sh' (it syncs .venv/): "
+        + "; ".join(sorted(drifted))
+    )
+
+
+def test_every_direct_dependency_is_locked_and_installed():
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    wanted = requirement_names(project["dependencies"] + project["optional-dependencies"]["test"])
+    locked = locked_versions()
+    installed = {canonical(d.metadata["Name"] or "") for d in metadata.distributions()}
+    assert not wanted - locked.keys(), f"not in uv.lock: {sorted(wanted - locked.keys())}"
+    assert not wanted - installed, f"not installed: {sorted(wanted - installed)}"
