@@ -1,19 +1,55 @@
 """``python -m app``: serve the explorer with uvicorn on ``CNN_EXPLORER_HOST``:``_PORT``, with
-``CNN_EXPLORER_WORKERS`` worker processes.
+``CNN_EXPLORER_WORKERS`` worker processes, and run the training consumer beside them.
 
 Each worker loads the models itself; they see each other's new and deleted models through the
-models directory, and share the training queue through the job records (``app.training.jobs``).
+models directory, and share the training queue (``app.training.store``). With the default
+``CNN_EXPLORER_TRAINING_MODE=process`` a child process runs the queue's consumer
+(``app.training.consumer``). SIGTERM or SIGINT stops both at once: requests get
+``SHUTDOWN_SECONDS`` to finish, a running training job stops at its next step, recorded as
+interrupted and resumable, so the whole server is gone well within Docker's 10 s.
 The access log is the app's own (JSON lines, ``app.middleware.AccessLog``), so uvicorn's is off.
 """
 
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from app.settings import Settings
+
+SHUTDOWN_SECONDS = 5  # open requests (event streams too) get this long after SIGTERM
+
+
+def _start_consumer(settings: Settings) -> subprocess.Popen | None:
+    if settings.training_mode != "process":
+        return None
+    cmd = [sys.executable, "-m", "app.training.consumer", "--with-parent"]
+    return subprocess.Popen(cmd, start_new_session=True)  # a terminal's Ctrl-C reaches us only
+
+
+def _stop_consumer(consumer: subprocess.Popen | None, wait: float | None = None) -> None:
+    if consumer is None or consumer.poll() is not None:
+        return
+    consumer.send_signal(signal.SIGTERM)  # graceful: its jobs stop at their next step
+    if wait is not None:
+        try:
+            consumer.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            consumer.kill()
+            consumer.wait()
+
+
+def _exit(sig, frame) -> None:
+    raise SystemExit(0)
 
 
 def main() -> None:
     settings = Settings.from_env()
-    uvicorn.run(
+    config = uvicorn.Config(
         "app.main:app",
         host=settings.host,
         port=settings.port,
@@ -21,7 +57,36 @@ def main() -> None:
         log_level=settings.log_level,
         access_log=False,
         proxy_headers=False,  # the client address is the peer's, not a header anyone can send
+        timeout_graceful_shutdown=SHUTDOWN_SECONDS,
     )
+    for sig in (signal.SIGTERM, signal.SIGINT):  # after uvicorn's shutdown: on to `finally`
+        signal.signal(sig, _exit)
+    consumer = _start_consumer(settings)
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            _stop_consumer(consumer)  # in parallel with the server's own shutdown
+            super().handle_exit(sig, frame)
+
+    class Supervisor(Multiprocess):
+        def handle_int(self) -> None:
+            _stop_consumer(consumer)
+            super().handle_int()
+
+        def handle_term(self) -> None:
+            _stop_consumer(consumer)
+            super().handle_term()
+
+    try:
+        if config.workers > 1:
+            Supervisor(config, sockets=[config.bind_socket()]).run()
+        else:
+            server = Server(config)
+            server.run()
+            if not server.started:
+                sys.exit(3)  # uvicorn's STARTUP_FAILURE
+    finally:
+        _stop_consumer(consumer, wait=10.0)
 
 
 if __name__ == "__main__":

@@ -35,13 +35,14 @@ def slugify(name: str) -> str:
     return slug[:MAX_ID].rstrip("-") or "model"
 
 
-def taken_ids(settings: Settings, registry: ModelRegistry) -> set[str]:
+def taken_ids(settings: Settings, registry: ModelRegistry | None) -> set[str]:
     """Ids that a new model must not get: installed, on disk (weights or card), the default."""
     on_disk = set()
     if settings.models_dir.is_dir():
         for p in settings.models_dir.iterdir():
             on_disk.add(p.name.removesuffix(".npz").removesuffix(".json").removesuffix(".ckpt"))
-    return set(registry.ids()) | on_disk | {settings.default_model}
+    installed = set(registry.ids()) if registry is not None else set()
+    return installed | on_disk | {settings.default_model}
 
 
 def unique_id(name: str, taken: Iterable[str]) -> str:
@@ -56,6 +57,19 @@ def unique_id(name: str, taken: Iterable[str]) -> str:
     return check_model_id(candidate)
 
 
+def save_new(settings: Settings, model: Sequential, name: str, avoid: Iterable[str] = ()) -> str:
+    """Save ``model`` as ``<models_dir>/<new id>.npz`` (atomically); its id, made from ``name``
+    and not one in use (``avoid`` holds ids planned for other models). Every server process
+    sees it at its next look at the directory (``ModelRegistry.refresh``)."""
+    with _lock:
+        model_id = unique_id(name, taken_ids(settings, None) | set(avoid))
+        model.meta["name"] = name
+        model.name = name
+        settings.models_dir.mkdir(parents=True, exist_ok=True)
+        model.save(settings.models_dir / f"{model_id}.npz")
+        return model_id
+
+
 def install(
     settings: Settings,
     registry: ModelRegistry,
@@ -63,18 +77,10 @@ def install(
     name: str,
     avoid: Iterable[str] = (),
 ) -> LoadedModel:
-    """Save ``model`` as ``<models_dir>/<new id>.npz`` (atomically) and add it to the registry.
-
-    The id comes from ``name``; ``avoid`` holds ids planned for other models.
-    """
-    with _lock:
-        model_id = unique_id(name, taken_ids(settings, registry) | set(avoid))
-        model.meta["name"] = name
-        model.name = name
-        settings.models_dir.mkdir(parents=True, exist_ok=True)
-        path = settings.models_dir / f"{model_id}.npz"
-        model.save(path)
-        return registry.add(model_id, model, read_card(model, path.with_suffix(".json")))
+    """:func:`save_new`, then add the model to this process's ``registry`` at once."""
+    model_id = save_new(settings, model, name, set(avoid) | set(registry.ids()))
+    path = settings.models_dir / f"{model_id}.npz"
+    return registry.add(model_id, model, read_card(model, path.with_suffix(".json")))
 
 
 def _check_editable(settings: Settings, model_id: str, action: str) -> None:

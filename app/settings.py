@@ -56,8 +56,9 @@ class Settings:
     max_pool_positions: int = 100_000  # /api/pool steps: outputs × window positions
     # Training from the browser (``/api/train``) and importing weights.
     jobs_dir: Path | None = None  # job records and checkpoints; None: <models_dir>/.jobs
-    training_mode: str = "process"  # "process" (one per job, GIL-free) or "thread"
-    max_running_jobs: int = 1  # jobs training at once; the others wait in the queue
+    queue_url: str = ""  # the training queue: "" = SQLite in jobs_dir; redis://host:port/db
+    training_mode: str = "process"  # who runs the queue's consumer: "process", "thread", "none"
+    max_running_jobs: int = 1  # jobs training at once (the consumer's workers); others wait
     max_queued_jobs: int = 8
     max_train_epochs: int = 50
     max_train_batch_size: int = 1024

@@ -18,8 +18,7 @@ from app.settings import PREFIX, REPO_ROOT, Settings
 DESCRIPTIONS = {
     "host": "address to listen on; the Docker image sets `0.0.0.0`",
     "port": "port to listen on",
-    "workers": "uvicorn worker processes; each loads the models, one of them runs the "
-    "training jobs",
+    "workers": "uvicorn worker processes; each loads the models; they share one training queue",
     "request_threads": "threads per worker that run requests; more only contend for the "
     "GIL (the async event streams do not use them)",
     "log_level": "`debug`, `info` (one JSON line per request on stdout), `warning`, `error`",
@@ -30,9 +29,14 @@ DESCRIPTIONS = {
     "data_dir": "data sets in IDX format (`<data_dir>/mnist/…`)",
     "static_dir": "the pages' scripts, styles and images",
     "cache_dir": "cached tables for the explanation pages (top-activating digits)",
-    "jobs_dir": "training job records and checkpoints; empty: `<models_dir>/.jobs`",
+    "jobs_dir": "training checkpoints, and the training queue's SQLite file when there is no "
+    "`QUEUE_URL`; empty: `<models_dir>/.jobs`",
+    "queue_url": "the training queue (huey): empty, a SQLite file in `JOBS_DIR`; "
+    "`redis://host:port/db`, Redis, shared by servers and training workers on several machines",
     "default_model": "the model shown first; read-only through the API",
-    "training_mode": "`process` (a child process per job) or `thread`",
+    "training_mode": "who runs the queue's jobs: `process`, a consumer process `python -m app` "
+    "starts; `thread`, the app itself (`uvicorn app.main:app`, tests); `none`, consumers "
+    "elsewhere",
     "sse_heartbeat_seconds": "seconds between keep-alive comments on a job's event stream",
     "max_request_bytes": "whole request body (8 MiB)",
     "max_image_bytes": "an `image` after base64 decoding (2 MiB)",
@@ -54,7 +58,8 @@ DESCRIPTIONS = {
     "max_top_k": "top-activating test digits per filter",
     "max_maximise_steps": "activation maximisation: gradient-ascent steps",
     "max_color_side": "a colour image is shrunk to fit this before filtering",
-    "max_running_jobs": "training jobs running at once (across all workers)",
+    "max_running_jobs": "training jobs running at once: the consumer's workers (each machine's "
+    "consumer runs this many)",
     "max_queued_jobs": "training jobs waiting",
     "max_train_epochs": "epochs per job",
     "max_train_batch_size": "batch size per job",

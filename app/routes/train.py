@@ -19,7 +19,7 @@ from app.errors import ApiError
 from app.schemas import ErrorBody
 from app.settings import REPO_ROOT, Settings
 from app.training import architecture
-from app.training.jobs import JOB_ID_PATTERN, TERMINAL, JobManager, JobStateError, QueueFull
+from app.training.jobs import JOB_ID_PATTERN, JobManager, JobStateError, QueueFull
 from app.training.schemas import (
     MAX_LR,
     MIN_LR,
@@ -242,28 +242,16 @@ def _finite(value):
     summary="Follow a job's progress as Server-Sent Events",
 )
 async def job_events(job_id: JobId, jobs: JobsDep, settings: SettingsDep) -> StreamingResponse:
-    _job(jobs, job_id)
-    loop = asyncio.get_running_loop()
+    await asyncio.to_thread(_job, jobs, job_id)
     heartbeat = float(settings.sse_heartbeat_seconds)
 
     async def stream():
-        q: asyncio.Queue = asyncio.Queue()
-        with jobs.subscribe(job_id, loop, q) as (snapshot, filters):
-            yield f"retry: {SSE_RETRY_MS}\n" + _sse("state", {"event": "state", "job": snapshot})
-            if filters:
-                yield _sse("filters", filters)
-            if snapshot["state"] in TERMINAL:
-                yield _sse("end", {"event": "end", "job": snapshot})
-                return
-            while True:
-                try:
-                    event = await asyncio.wait_for(q.get(), heartbeat)
-                except TimeoutError:
-                    yield ": heartbeat\n\n"
-                    continue
-                yield _sse(event["event"], event)
-                if event["event"] == "end":
-                    return
+        yield f"retry: {SSE_RETRY_MS}\n"
+        async for event in jobs.follow(job_id, heartbeat):
+            if event is None:
+                yield ": heartbeat\n\n"
+                continue
+            yield _sse(event["event"], event)
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

@@ -2,18 +2,15 @@
 through one is seen by the other; training jobs are one queue (only ``max_running_jobs`` run,
 every worker lists, follows and cancels every job); body limits hold on the real server.
 
-The server is a subprocess on a free port over temporary models and data directories; every
-wait has a deadline and the server is stopped at the end.
+The server is a subprocess on a free port over temporary models and data directories
+(``tests.live``); every wait has a deadline and the server is stopped at the end. The training
+queue is the default SQLite file, its consumer the one ``python -m app`` starts.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,64 +18,33 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.settings import REPO_ROOT
 from tests.app.conftest import tiny_model
 from tests.app.routes.test_train import JOB, mnist_dir
+from tests.live import LiveServer, app_env
 
 pytestmark = pytest.mark.slow
 
-START_TIMEOUT_S = 60
 DEADLINE_S = 60
 MAX_REQUEST_BYTES = 100_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Server(LiveServer):
+    """``python -m app`` with two uvicorn workers (and its training consumer)."""
 
-
-class Server:
     def __init__(self, root: Path):
         self.models = root / "models"
         self.models.mkdir()
         tiny_model().save(self.models / "mnist-cnn.npz")
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = root / "server.log"
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("CNN_EXPLORER_")},
-            "CNN_EXPLORER_WORKERS": "2",
-            "CNN_EXPLORER_PORT": str(self.port),
-            "CNN_EXPLORER_MODELS_DIR": str(self.models),
-            "CNN_EXPLORER_DATA_DIR": str(mnist_dir(root / "data")),
-            "CNN_EXPLORER_TRAINING_MODE": "thread",
-            "CNN_EXPLORER_MAX_RUNNING_JOBS": "1",
-            "CNN_EXPLORER_MAX_REQUEST_BYTES": str(MAX_REQUEST_BYTES),
-            "CNN_EXPLORER_SSE_HEARTBEAT_SECONDS": "1",
-            "CNN_EXPLORER_LOG_LEVEL": "info",  # the access log says which worker answered
-        }
-        with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "app"],
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def wait_until_up(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.log.read_text()[-3000:]
-            if len(self.workers()) == 2:
-                try:
-                    if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.2)  # polling interval, bounded by the deadline
-        pytest.fail(f"the server did not start:\n{self.log.read_text()[-3000:]}")
+        env = app_env(
+            workers=2,
+            models_dir=self.models,
+            data_dir=mnist_dir(root / "data"),
+            max_running_jobs=1,
+            max_request_bytes=MAX_REQUEST_BYTES,
+            sse_heartbeat_seconds=1,
+            log_level="info",  # the access log says which worker answered
+        )
+        super().__init__(root / "server.log", env)
 
     def workers(self) -> list[int]:
         """The worker processes: children of the server whose command line is a spawn."""
@@ -103,20 +69,12 @@ class Server:
                     pids.add(record["pid"])
         return pids
 
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     s = Server(tmp_path_factory.mktemp("workers"))
     try:
-        s.wait_until_up()
+        s.wait_until_up(ready=lambda: len(s.workers()) == 2)
         yield s
     finally:
         s.stop()

@@ -1,7 +1,7 @@
 """Training from the API: validate, train (following the Server-Sent Events to the end), find
 and use the new model, cancel, resume after a restart; evaluation; model management and import.
 
-The server runs for real (uvicorn in a thread, a child process per job) on a temporary models
+The server runs for real (``python -m app``: uvicorn and the training consumer) on a temporary models
 directory and a temporary data directory in which the shipped MNIST test set stands in for the
 training set too. Jobs are tiny (a few hundred images, one epoch). Nothing sleeps to wait:
 every wait is on the event stream or a thread, with a deadline.
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -21,14 +19,15 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from app.training.jobs import make_queue
 from engine.cli import main as cli_main
 from engine.model import Sequential
 from engine.train import TrainConfig, to_input, train
+from tests.live import LiveServer, app_env
 
 ROOT = Path(__file__).resolve().parents[3]
 DEADLINE = 120  # seconds any one job may take here (they take a few)
@@ -71,39 +70,19 @@ def settings(tmp_path_factory) -> Settings:
     models = root / "models"
     models.mkdir()
     default_model().save(models / "mnist-cnn.npz")
-    return Settings(
-        models_dir=models,
-        data_dir=mnist_dir(root / "data"),
-        sse_heartbeat_seconds=1,
-        training_mode="process",
-    )
-
-
-class LiveServer:
-    """uvicorn serving ``app`` in a thread on a socket that is listening before it starts."""
-
-    def __init__(self, app):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)  # connections queue until uvicorn accepts them: no start-up race
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, args=([self.sock],), daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-        self.sock.close()
+    return Settings(models_dir=models, data_dir=mnist_dir(root / "data"), sse_heartbeat_seconds=1)
 
 
 @pytest.fixture(scope="module")
 def server(settings) -> Iterator[LiveServer]:
-    with LiveServer(create_app(settings)) as s:
+    """``python -m app`` over these directories: the server and its training consumer."""
+    env = app_env(
+        models_dir=settings.models_dir,
+        data_dir=settings.data_dir,
+        sse_heartbeat_seconds=1,
+        log_level="warning",
+    )
+    with LiveServer(settings.models_dir.parent / "server.log", env) as s:
         yield s
 
 
@@ -204,9 +183,8 @@ def test_train_follow_events_to_done_then_use_the_model(http, settings):
 
     saved = Sequential.load(settings.models_dir / "tiny-net.npz")  # on disk, for a restart
     assert saved.meta["test_accuracy"] == pytest.approx(record["test_accuracy"])
-    jobs_dir = settings.models_dir / ".jobs"
-    assert json.loads((jobs_dir / f"{job['id']}.json").read_text())["state"] == "done"
-    assert not list(jobs_dir.glob("*.npz"))  # checkpoint and result cleaned up
+    assert make_queue(settings).jobs.get(job["id"])["state"] == "done"  # the queue's record
+    assert not list((settings.models_dir / ".jobs").glob("*.npz"))  # no checkpoint left
 
 
 def test_cancel_a_running_job(http, settings):
@@ -228,6 +206,9 @@ def test_cancel_a_running_job(http, settings):
 
 def test_one_job_at_a_time_the_next_waits_and_its_stream_sends_heartbeats(http):
     first = start(http, name="first", epochs=50, limit=10_000, batch_size=16)  # hours: it waits
+    for kind, data in events(http, first["id"]):  # until the consumer has taken it
+        if kind == "state" and data["job"]["state"] == "running":
+            break
     second = start(http, name="second")
     assert second["state"] == "queued" and second["position"] == 0, second
     now = http.get(f"/api/train/{first['id']}").json()
@@ -431,16 +412,16 @@ def test_restart_marks_the_running_job_failed_and_resume_finishes_it(settings, t
         "steps_history": [], "test_accuracy": None, "train_images": 300,
         "checkpoint": str(ckpt), "epochs_done": 1, "resumable": False,
     }  # fmt: skip
-    (jobs / f"{job_id}.json").write_text(json.dumps(record))
-
     restarted = replace(settings, models_dir=models, training_mode="thread")
+    make_queue(restarted).jobs.put(record)  # as the stopped server left it: running, no runner
+
     with TestClient(create_app(restarted)) as c:
         job = c.get(f"/api/train/{job_id}").json()
         assert job["state"] == "failed" and job["resumable"]
         assert job["message"].startswith(
             f"the server stopped during epoch 2; the checkpoint after epoch 1 is at {ckpt}"
         )
-        assert json.loads((jobs / f"{job_id}.json").read_text())["state"] == "failed"
+        assert make_queue(restarted).jobs.get(job_id)["state"] == "failed"
         assert c.post(f"/api/train/{job_id}/resume").status_code == 202
         with c.stream("GET", f"/api/train/{job_id}/events") as r:
             lines = [line for line in r.iter_lines() if line.startswith("data: ")]
