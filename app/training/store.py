@@ -26,11 +26,11 @@ from huey.consumer import Consumer
 from huey.storage import RedisStorage, SqliteStorage
 
 from app.settings import Settings
-from engine.model import Sequential
 
 TERMINAL = ("done", "failed", "cancelled")
 QUEUE_NAME = "cnn-explorer"
 STALE_SECONDS = 20.0  # a running job whose heartbeat is older than this has no runner
+SHUTDOWN_SECONDS = 8.0  # a consumer waits this long for its jobs to stop (Docker allows 10)
 BATCH = 64  # events read per look
 
 
@@ -39,18 +39,24 @@ def jobs_dir(settings: Settings) -> Path:
 
 
 class JobsHuey(Huey):
-    """A huey whose consumer's stop flag the running jobs can see (``stopping``), so a consumer
-    shutting down gracefully stops them at their next step, checkpointed and resumable."""
+    """A huey whose consumer's stop flag the running jobs see (``stopping``: a consumer shutting
+    down gracefully stops them at their next step), with the job store beside its queue."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.stopping = threading.Event()
-        self.jobs = JobStore(self)
+        self.stopping, self.jobs = threading.Event(), JobStore(self)
 
-    def create_consumer(self, **options) -> Consumer:
+    def create_consumer(self, **options) -> Consumer:  # huey_consumer's way in too
         consumer = super().create_consumer(**options)
         self.stopping = consumer.stop_flag
         return consumer
+
+
+def make_consumer(huey: JobsHuey, settings: Settings) -> Consumer:
+    """``max_running_jobs`` worker threads, polling SQLite at least every 0.5 s; SIGTERM stops
+    them gracefully (their jobs at the next step) within ``SHUTDOWN_SECONDS``."""
+    options = {"max_delay": 0.5, "graceful_signal": "TERM", "shutdown_timeout": SHUTDOWN_SECONDS}
+    return huey.create_consumer(workers=settings.max_running_jobs, **options)
 
 
 def make_huey(settings: Settings) -> JobsHuey:
@@ -105,7 +111,7 @@ class JobStore:
         return out
 
     def flag(self, job_id: str, name: str, value: bytes | None = b"1") -> None:
-        """Set (or, with ``None``, clear) one of the job's flags: ``cancel``, ``filters``, ``beat``."""
+        """Set (``None``: clear) a flag of the job: ``cancel``, ``filters`` or ``beat``."""
         key = f"{job_id}:{name}"
         if value is None:
             self.data.delete_data(key)
@@ -125,40 +131,21 @@ class JobStore:
         return job["state"] == "running" and time.time() - float(beat or 0) > STALE_SECONDS
 
 
-def epochs_in_checkpoint(path: str | None) -> int:
-    if not path or not Path(path).is_file():
-        return 0
-    try:
-        return int(Sequential.load(path).meta.get("training", {}).get("epochs_done", 0))
-    except (OSError, ValueError):
-        return 0
-
-
 def interrupted(job: dict) -> dict:
     """``job``, stopped by a shutdown (or its runner's death), as failed and resumable, with a
     message saying which epoch was lost and where the checkpoint is."""
-    done, ckpt = epochs_in_checkpoint(job.get("checkpoint")), job.get("checkpoint")
+    done, ckpt = job["epochs_done"], job["checkpoint"]
+    if not Path(ckpt).is_file():
+        done, where = 0, "before the first checkpoint"
+    else:
+        where = f"the checkpoint after epoch {done} is at {ckpt}"
     resume = f"resume it with POST /api/train/{job['id']}/resume"
     if done >= job["epochs"]:
-        message = (
-            f"the server stopped after the last epoch, before the model was saved; the "
-            f"checkpoint after epoch {done} is at {ckpt}; {resume} to evaluate and save it"
-        )
-    elif done > 0:
-        message = (
-            f"the server stopped during epoch {done + 1}; the checkpoint after epoch {done} "
-            f"is at {ckpt}; {resume} (from epoch {done + 1})"
-        )
+        message = f"the server stopped after the last epoch, before the model was saved; {where}"
+        message += f"; {resume} to evaluate and save it"
     else:
-        message = f"the server stopped during epoch 1, before the first checkpoint; {resume}"
-    finished = time.time()
-    elapsed = finished - job["started"] if job.get("started") else 0.0
-    return job | {
-        "state": "failed",
-        "message": message,
-        "epochs_done": done,
-        "resumable": True,
-        "finished": finished,
-        "elapsed": elapsed,
-        "eta": None,
-    }
+        message = f"the server stopped during epoch {done + 1}; {where}; {resume} (from there)"
+    now = time.time()
+    elapsed = now - job["started"] if job.get("started") else 0.0
+    change = {"message": message, "epochs_done": done, "finished": now, "elapsed": elapsed}
+    return job | change | {"state": "failed", "resumable": True, "eta": None}
