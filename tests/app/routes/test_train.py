@@ -1,10 +1,10 @@
 """Training from the API: validate, train (following the Server-Sent Events to the end), find
 and use the new model, cancel, resume after a restart; evaluation; model management and import.
 
-The server runs for real (``python -m app``: uvicorn and the training consumer) on a temporary models
-directory and a temporary data directory in which the shipped MNIST test set stands in for the
-training set too. Jobs are tiny (a few hundred images, one epoch). Nothing sleeps to wait:
-every wait is on the event stream or a thread, with a deadline.
+The server runs for real (``python -m app``: uvicorn and the training consumer, ``tests.live``)
+on a temporary models directory and a temporary data directory in which the shipped MNIST test
+set stands in for the training set too. Jobs are tiny (a few hundred images, one epoch).
+Nothing sleeps to wait: every wait is on the event stream or a thread, with a deadline.
 """
 
 from __future__ import annotations
