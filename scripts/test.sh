@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
 apt_packages=()
 [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
+[ -x /usr/bin/redis-server ] || apt_packages+=(redis-server)  # the training queue's Redis backend
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   echo "==> installing Debian's ${apt_packages[*]} for the tests"
   $SUDO apt-get update -qq

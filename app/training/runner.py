@@ -181,6 +181,7 @@ def run_job(settings: Settings, store: JobStore, job_id: str, stopping) -> None:
     job = store.get(job_id)
     if job["state"] != "queued":  # cancelled while it waited
         return
+    jobs_dir(settings).mkdir(parents=True, exist_ok=True)
     checkpoint = str(jobs_dir(settings) / f"{job_id}.ckpt.npz")
     job.update(started=time.time(), elapsed=0.0, checkpoint=checkpoint)
     run, done = Run(settings, store, job, stopping), threading.Event()
