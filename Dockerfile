@@ -33,8 +33,9 @@ COPY static ./static
 COPY models ./models
 COPY data ./data
 
-# An unprivileged user owns only what the app writes: trained and imported models (and the job
-# records under models/.jobs), downloaded data sets, and runs/cache (explanation tables).
+# An unprivileged user owns only what the app writes: trained and imported models (and the
+# training queue and checkpoints under models/.jobs), downloaded data sets, and runs/cache
+# (explanation tables). CMD starts the server and its training consumer (app/__main__.py).
 RUN useradd --no-create-home --uid 10001 --user-group explorer \
  && mkdir -p runs/cache \
  && chown -R 10001:10001 models data runs
