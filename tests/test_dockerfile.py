@@ -15,23 +15,20 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import tomllib
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from app.settings import REPO_ROOT
+from tests.live import LiveServer
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 DOCKERIGNORE = REPO_ROOT / ".dockerignore"
 MAX_CONTEXT_BYTES = 20 * 1024 * 1024  # what COPY may send into the image
 INSTALL_TIMEOUT_S = 600
-START_TIMEOUT_S = 60
 
 
 # -- reading the Dockerfile ----------------------------------------------------------------------
@@ -207,12 +204,6 @@ def test_dockerignore_keeps_the_image_small(parsed):
 # -- the recipe, run for real ----------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_the_image_recipe_installs_and_serves(parsed, tmp_path):
     """pip steps into a fresh venv, COPY into a work dir, CMD with the image's ENV: healthy."""
@@ -248,16 +239,12 @@ def test_the_image_recipe_installs_and_serves(parsed, tmp_path):
             )
             assert r.returncode == 0, f"RUN {args}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
 
-    port = _free_port()
-    env["CNN_EXPLORER_PORT"] = str(port)
     cmd = exec_form(next(args for k, args in parsed if k == "CMD"))
-    log = tmp_path / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        health = _wait_for(f"http://127.0.0.1:{port}/api/health", proc, log)
+    with LiveServer(tmp_path / "server.log", env, cmd=cmd, cwd=workdir) as server:
+        health = server.wait_until_up()
         assert health["status"] == "ok"
         assert health["engine_version"]
+        env["CNN_EXPLORER_PORT"] = str(server.port)  # what the HEALTHCHECK reads
         check = next(args for k, args in parsed if k == "HEALTHCHECK").partition("CMD ")[2]
         r = subprocess.run(exec_form(check), env=env, cwd=workdir, timeout=30)
         assert r.returncode == 0, "the HEALTHCHECK command failed against a healthy server"
@@ -281,13 +268,7 @@ def test_the_image_recipe_installs_and_serves(parsed, tmp_path):
         fastapi_version, numpy_version = r.stdout.split()
         locked = _locked_versions()
         assert fastapi_version in locked["fastapi"] and numpy_version in locked["numpy"], r.stdout
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        assert server.stop() <= 10, "the image's server did not stop within Docker's grace"
 
 
 VERSIONS = "import fastapi, numpy; print(fastapi.__version__, numpy.__version__)"
@@ -299,16 +280,3 @@ def _locked_versions() -> dict[str, set[str]]:
     for package in tomllib.loads((REPO_ROOT / "uv.lock").read_text())["package"]:
         versions.setdefault(package["name"], set()).add(package["version"])
     return versions
-
-
-def _wait_for(url: str, proc: subprocess.Popen, log: Path) -> dict:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the app exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return json.load(r)
-        except OSError:
-            time.sleep(0.2)  # polling interval, bounded by the deadline
-    pytest.fail(f"no answer from {url} in {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")

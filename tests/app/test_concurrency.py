@@ -1,11 +1,12 @@
 """Many predictions at once while a training job runs and models are added, replaced and
 removed: no errors, and no torn reads — every answer comes from one whole model.
 
-A real uvicorn (in a thread) serves a temporary models directory. ``swap.npz`` is rewritten over
-and over with one of two different networks (as another worker installing a model would), and
-every prediction made on ``swap`` must be exactly network A's or exactly network B's. Models are
-imported and deleted through the API meanwhile, a training job runs, and explanations (which
-back-propagate) run beside the predictions. Bounded in requests and in time.
+A real server (``python -m app``, ``tests.live``) serves a temporary models directory.
+``swap.npz`` is rewritten over and over with one of two different networks (as another worker
+installing a model would), and every prediction made on ``swap`` must be exactly network A's
+or exactly network B's. Models are imported and deleted through the API meanwhile, a training
+job runs, and explanations (which back-propagate) run beside the predictions. Bounded in
+requests and in time.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import pytest
 
 from app import inference
 from app.imaging import network_input
-from app.main import create_app
 from app.schemas import ImageInput
 from app.settings import Settings
 from engine.model import Sequential
-from tests.app.routes.test_train import JOB, LiveServer, mnist_dir
+from tests.app.routes.test_train import JOB, mnist_dir
+from tests.live import LiveServer, app_env
 
 pytestmark = pytest.mark.slow
 
@@ -63,10 +64,8 @@ def server(tmp_path):
     b = Sequential.from_spec(NET_B, seed=2, name="B")
     a.save(models / "swap.npz")
     a.save(models / "mnist-cnn.npz")
-    settings = Settings(
-        models_dir=models, data_dir=mnist_dir(tmp_path / "data"), training_mode="thread"
-    )
-    with LiveServer(create_app(settings)) as s:
+    env = app_env(models_dir=models, data_dir=mnist_dir(tmp_path / "data"), log_level="warning")
+    with LiveServer(tmp_path / "server.log", env) as s:  # python -m app: a consumer trains
         yield s, models, a, b
 
 

@@ -1,5 +1,5 @@
-"""Browser tests: the real server (uvicorn, a subprocess on a free port) and Debian's Chromium
-driven by Playwright.
+"""Browser tests: the real server (``python -m app`` on a free port, ``tests.live``) and Debian's
+Chromium driven by Playwright.
 
 The server serves ``models/`` when the shipped trained model is there, otherwise a small
 untrained model (plus a second one, so the model picker has something to pick) built into a
@@ -11,13 +11,7 @@ lets a test that provokes an error say so).
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +20,7 @@ import pytest
 
 from app.settings import REPO_ROOT
 from engine.model import Sequential
+from tests.live import LiveServer, app_env
 from tests.specs import TWO_CONVS as SMALL_SPEC
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,34 +34,9 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = REPO_ROOT / "artifacts" / "e2e"
 SHIPPED = REPO_ROOT / "models" / "mnist-cnn.npz"
-STARTUP_TIMEOUT_S = 60.0
 
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_health(url: str, proc: subprocess.Popen, log: Path) -> None:
-    """Poll ``url`` until it answers 200; fail with the server's log if it dies or is slow."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)  # polling interval, bounded by the deadline above
-    pytest.fail(
-        f"the server did not answer {url} within {STARTUP_TIMEOUT_S:.0f} s:\n{log.read_text()}"
-    )
 
 
 @dataclass(frozen=True)
@@ -97,36 +67,9 @@ def models_dir(tmp_path_factory) -> tuple[Path, bool]:
 @pytest.fixture(scope="session")
 def server(models_dir, tmp_path_factory) -> Server:
     directory, trained = models_dir
-    port = _free_port()
     log = tmp_path_factory.mktemp("e2e-server") / "server.log"
-    env = {
-        **os.environ,
-        "CNN_EXPLORER_MODELS_DIR": str(directory),
-        "CNN_EXPLORER_LOG_LEVEL": "warning",
-    }
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "app.main:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_health(url + "/api/health", proc, log)
-        yield Server(url, directory, trained)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    with LiveServer(log, app_env(models_dir=directory, log_level="warning")) as live:
+        yield Server(live.url, directory, trained)
 
 
 @pytest.fixture(scope="session")

@@ -9,16 +9,13 @@ set), so nothing is written into the repository.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from app.settings import REPO_ROOT
 from engine.model import Sequential
-from tests.e2e.conftest import SMALL_SPEC, Server, _free_port, _wait_for_health
+from tests.app.routes.test_train import mnist_dir
+from tests.e2e.conftest import SMALL_SPEC, Server
 from tests.e2e.helpers import wait_until
+from tests.live import LiveServer, app_env
 
 pytestmark = pytest.mark.e2e
 
@@ -33,30 +30,9 @@ def server(tmp_path_factory):
     Sequential.from_spec(
         SMALL_SPEC, seed=1, name="Shipped stand-in", meta={"dataset": "mnist"}
     ).save(models / "mnist-cnn.npz")
-    mnist = root / "data" / "mnist"
-    mnist.mkdir(parents=True)
-    for split in ("train", "t10k"):
-        for kind in ("images-idx3", "labels-idx1"):
-            src = REPO_ROOT / "data" / "mnist" / f"t10k-{kind}-ubyte.gz"
-            (mnist / f"{split}-{kind}-ubyte.gz").symlink_to(src)
-    port = _free_port()
-    log = root / "server.log"
-    env = {
-        **os.environ,
-        "CNN_EXPLORER_MODELS_DIR": str(models),
-        "CNN_EXPLORER_DATA_DIR": str(root / "data"),
-        "CNN_EXPLORER_LOG_LEVEL": "warning",
-    }
-    cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_health(url + "/api/health", proc, log)
-        yield Server(url, models, False)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    env = app_env(models_dir=models, data_dir=mnist_dir(root / "data"), log_level="warning")
+    with LiveServer(root / "server.log", env) as live:
+        yield Server(live.url, models, False)
 
 
 # Records every value an attribute takes, so a test can see a bar or a chart move.
