@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import REPO_ROOT
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0

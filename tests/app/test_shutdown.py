@@ -82,7 +82,6 @@ def test_sigterm_with_a_job_running_then_resume_after_the_restart(tmp_path, work
             t.start()
         follow(server.url, job_id, lambda kind, data: kind == "step")  # epoch 2 is under way
         seconds = server.stop()
-        print(f"SIGTERM to exit, {workers} worker(s), a job training: {seconds:.2f} s")
         assert seconds <= GRACE_S, f"SIGTERM took {seconds:.1f} s:\n{server.output()}"
         assert not Path(f"/proc/{consumer}").exists(), "the training consumer outlived the server"
         for t in threads:

@@ -27,6 +27,7 @@ from engine.data import (
     read_idx,
     verify,
 )
+from tests.live import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "data" / "mnist"
@@ -224,15 +225,8 @@ def serve(tmp_path):
         server.server_close()
 
 
-def closed_port() -> int:
-    """A local port with nothing listening on it (connecting is refused at once)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_download_fails_fast_when_unreachable(tmp_path):
-    mirrors = [f"http://127.0.0.1:{closed_port()}/", f"http://127.0.0.1:{closed_port()}/mnist/"]
+    mirrors = [f"http://127.0.0.1:{free_port()}/", f"http://127.0.0.1:{free_port()}/mnist/"]
     start = time.perf_counter()
     with pytest.raises(DownloadError) as info:
         download("mnist", tmp_path, mirrors=mirrors)
