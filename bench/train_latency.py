@@ -1,9 +1,10 @@
 """Does a training job slow the explorer down? Predict latency, idle and while a job trains,
-with the job in a child process (``training_mode=process``) or a thread (``thread``).
+with the job in the consumer process ``python -m app`` starts (``training_mode=process``) or in
+a consumer thread inside the server (``thread``, ``uvicorn app.main:app``).
 
     python -m bench.train_latency --data-dir ../shared/datasets --limit 4000
 
-Each mode gets its own server (uvicorn in a subprocess) on a temporary models directory. The
+Each mode gets its own server (a subprocess) on a temporary models directory. The
 job trains the shipped architecture (``mnist-cnn``) for one epoch on ``--limit`` images; the
 predict requests (one at a time, a real test digit) run for as long as it trains.
 """
@@ -74,8 +75,12 @@ def run(mode: str, data_dir: Path, limit: int, idle_n: int) -> None:
         "CNN_EXPLORER_TRAINING_MODE": mode,
         "CNN_EXPLORER_LOG_LEVEL": "warning",
     }
-    cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
-    proc = subprocess.Popen([*cmd, "--log-level", "warning"], cwd=ROOT, env=env)
+    env["CNN_EXPLORER_PORT"] = str(port)
+    cmd = [sys.executable, "-m", "app"]
+    if mode == "thread":
+        cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
+        cmd += ["--log-level", "warning"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
