@@ -17,9 +17,8 @@ import numpy as np
 from app.registry import LoadedModel
 from engine.data import CLASSES, NAMES, load_dataset
 from engine.model import Sequential
-from engine.train import to_input
+from engine.train import evaluate, to_input
 
-BATCH = 500
 CONFIDENT_MISTAKES = 24
 
 
@@ -104,20 +103,6 @@ class Evaluation:
         }
 
 
-def score(model: Sequential, images: np.ndarray, labels: np.ndarray) -> tuple:
-    """``(predictions, confidence, loss)`` of ``model`` on uint8 images (N, 28, 28)."""
-    y = labels.astype(np.int64)
-    preds, confs, losses = [], [], []
-    for i in range(0, len(images), BATCH):
-        probs = model.predict_proba(to_input(images[i : i + BATCH]))  # (n, K)
-        rows = np.arange(len(probs))
-        p = probs.argmax(axis=1)
-        preds.append(p)
-        confs.append(probs[rows, p])
-        losses.append(-np.log(np.clip(probs[rows, y[i : i + BATCH]], 1e-12, None)))
-    return np.concatenate(preds), np.concatenate(confs), float(np.concatenate(losses).mean())
-
-
 class EvaluationCache:
     """Evaluations by model id (valid while the registry holds the same model object) and the
     test sets they use."""
@@ -175,14 +160,15 @@ class EvaluationCache:
             )
         images, labels = self.test_set(dataset, data_dir)
         t0 = time.perf_counter()
-        predictions, confidence, loss = score(model, images, labels)
+        targets = labels.astype(np.int64)
+        result = evaluate(model, to_input(images), targets)  # the engine's, as training's
         return Evaluation(
             model_id=entry.id,
             dataset=dataset,
             classes=list(classes),
-            targets=labels.astype(np.int64),
-            predictions=predictions,
-            confidence=confidence,
-            loss=loss,
+            targets=targets,
+            predictions=result["predictions"],
+            confidence=result["confidence"],
+            loss=result["loss"],
             seconds=time.perf_counter() - t0,
         )

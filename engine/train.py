@@ -16,7 +16,7 @@ import numpy as np
 
 from engine.augment import augment_batch
 from engine.model import Sequential
-from engine.ops.activation import softmax_cross_entropy
+from engine.ops.activation import softmax, softmax_cross_entropy
 from engine.optim import make_optimiser
 
 
@@ -63,18 +63,21 @@ def to_input(images: np.ndarray) -> np.ndarray:
 
 
 def evaluate(model: Sequential, x: np.ndarray, y: np.ndarray, batch_size: int = 500) -> dict:
-    """Loss, accuracy and every prediction of ``model`` on x: (N, C, H, W), y: (N,)."""
+    """Loss, accuracy and every prediction of ``model`` on x: (N, C, H, W), y: (N,), with the
+    probability it gave each predicted class (``confidence``, (N,))."""
     stop = len(model.layers) - 1 if model.ends_in_softmax else None
-    losses, preds = [], []
+    losses, preds, confs = [], [], []
     for i in range(0, len(x), batch_size):
-        logits = model.forward(x[i : i + batch_size], stop=stop)
+        logits = model.forward(x[i : i + batch_size], stop=stop)  # (n, K)
         losses.append(softmax_cross_entropy(logits, y[i : i + batch_size])[0] * len(logits))
         preds.append(logits.argmax(axis=1))
+        confs.append(softmax(logits).max(axis=1))
     pred = np.concatenate(preds)
     return {
         "loss": float(sum(losses) / len(x)),
         "accuracy": float((pred == y).mean()),
         "predictions": pred,
+        "confidence": np.concatenate(confs),
     }
 
 

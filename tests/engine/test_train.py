@@ -72,3 +72,15 @@ def test_augmented_training_runs(digits):
 def test_bad_config():
     with pytest.raises(ValueError, match="lr must be > 0"):
         TrainConfig(lr=0)
+
+
+def test_evaluate_gives_each_prediction_and_its_probability(digits):
+    model = Sequential.from_spec(SPEC, seed=0)
+    x, y = digits[1]
+    result = evaluate(model, x, y, batch_size=7)  # batches that do not divide N
+    probs = model.predict_proba(x)  # (N, K)
+    np.testing.assert_array_equal(result["predictions"], probs.argmax(axis=1))
+    np.testing.assert_allclose(result["confidence"], probs.max(axis=1), rtol=1e-5)
+    expected_loss = -np.log(probs[np.arange(len(y)), y]).mean()
+    assert result["loss"] == pytest.approx(float(expected_loss), rel=1e-4)
+    assert result["accuracy"] == pytest.approx(float((probs.argmax(axis=1) == y).mean()))
