@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from app import anatomy
 from app.anatomy_schemas import (
@@ -23,12 +22,11 @@ from app.anatomy_schemas import (
     Presets,
 )
 from app.deps import LayerDep, SettingsDep
-from app.routes.models import ERRORS, weight_matrix_json
-from app.settings import REPO_ROOT
+from app.routes.common import ERRORS, templates
+from app.routes.models import weight_matrix_json
 from engine.anatomy import PRESETS
 
 router = APIRouter(tags=["anatomy"])
-templates = Jinja2Templates(directory=REPO_ROOT / "templates")
 
 Size = Annotated[int, Query(ge=1, le=1_000_000)]
 

@@ -20,8 +20,8 @@ from app.errors import ApiError
 from app.explain_schemas import ColorRequest, ColorResult, ColorSamples
 from app.imaging import decode_base64, open_image
 from app.inference import rounded
+from app.routes.common import ERRORS
 from app.routes.kernel import apply, chosen_kernel
-from app.routes.models import ERRORS
 from app.settings import Settings
 from engine.kernels import COLOR_FILTERS
 

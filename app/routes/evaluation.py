@@ -9,17 +9,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
 from PIL import Image
 from pydantic import BaseModel, Field
 
 from app.deps import ModelDep, SettingsDep
 from app.evaluation import Evaluation, EvaluationCache, EvaluationUnavailable
-from app.routes.models import ERRORS
-from app.settings import REPO_ROOT
+from app.routes.common import ERRORS, templates
 
 router = APIRouter(tags=["evaluation"])
-templates = Jinja2Templates(directory=REPO_ROOT / "templates")
 
 MAX_LISTED = 500  # misclassified digits listed in one evaluation
 MAX_EXAMPLES = 200

@@ -26,7 +26,7 @@ from app.explain_schemas import (
 from app.imaging import network_input
 from app.inference import rounded
 from app.registry import LoadedModel
-from app.routes.models import ERRORS, PNG, png_response
+from app.routes.common import ERRORS, PNG, png_response
 from app.settings import Settings
 from engine import explain
 from engine.explain.geometry import receptive_field

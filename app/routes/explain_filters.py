@@ -19,7 +19,7 @@ from app.errors import ApiError
 from app.explain_schemas import MaximiseResult, TopActivationsResult
 from app.inference import rounded
 from app.render import ColourScale, grid_png
-from app.routes.models import ERRORS, PNG, png_response
+from app.routes.common import ERRORS, PNG, png_response
 from app.settings import Settings
 from engine import explain
 from engine.data import CLASSES, DatasetNotFound, load_dataset

@@ -18,7 +18,7 @@ from app.explain_schemas import KernelPresets, KernelRequest, KernelResult
 from app.imaging import network_input
 from app.inference import rounded
 from app.render import ColourScale, grid_png
-from app.routes.models import ERRORS, PNG, png_response
+from app.routes.common import ERRORS, PNG, png_response
 from app.settings import Settings
 from engine.kernels import COLOR_FILTERS, KERNELS, apply_kernel
 

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from app import model_store
 from app.deps import ModelDep, RegistryDep, SettingsDep
 from app.errors import ApiError
-from app.routes.models import ERRORS
+from app.routes.common import ERRORS
 from app.schemas import ModelInfo
 from app.training import architecture
 from app.training.schemas import Architecture, RenameRequest

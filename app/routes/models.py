@@ -12,9 +12,9 @@ from app import inference, render
 from app.deps import LayerDep, ModelDep, ModelLayer, RegistryDep, SettingsDep
 from app.errors import ApiError
 from app.imaging import network_input
+from app.routes.common import ERRORS, PNG, png_response
 from app.schemas import (
     Activations,
-    ErrorBody,
     Filters,
     ImageInput,
     LayerInfo,
@@ -29,22 +29,6 @@ from engine.layers import Conv2D, Dense
 from engine.shapes import output_shape
 
 router = APIRouter(prefix="/api/models", tags=["models"])
-
-ERRORS = {
-    404: {"model": ErrorBody, "description": "Unknown model or layer."},
-    413: {"model": ErrorBody, "description": "Input larger than a limit."},
-    422: {"model": ErrorBody, "description": "Malformed input; `detail` names the field."},
-}
-PNG = {200: {"content": {"image/png": {}}, "description": "A PNG image."}}
-
-
-def png_response(png: bytes, vmin: float | None = None, vmax: float | None = None) -> Response:
-    """``image/png``; the value range drawn, if any, also in ``X-Value-Min`` / ``X-Value-Max``."""
-    headers = {"Cache-Control": "no-store"}
-    if vmin is not None and vmax is not None:
-        headers["X-Value-Min"], headers["X-Value-Max"] = f"{vmin:.6g}", f"{vmax:.6g}"
-    return Response(png, media_type="image/png", headers=headers)
-
 
 # -- the models ---------------------------------------------------------------------------
 

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
-from app.settings import REPO_ROOT
+from app.routes.common import templates
 
 router = APIRouter(tags=["pages"])
-templates = Jinja2Templates(directory=REPO_ROOT / "templates")
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -11,13 +11,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
-from fastapi.templating import Jinja2Templates
 
 from app import model_store
 from app.deps import RegistryDep, SettingsDep
 from app.errors import ApiError
+from app.routes.common import templates
 from app.schemas import ErrorBody
-from app.settings import REPO_ROOT, Settings
+from app.settings import Settings
 from app.training import architecture
 from app.training.jobs import JOB_ID_PATTERN, JobManager, JobStateError, QueueFull
 from app.training.schemas import (
@@ -35,7 +35,6 @@ from engine.data import FILES, NAMES, DatasetNotFound, find_file
 from engine.layers import LAYER_TYPES
 
 router = APIRouter(tags=["training"])
-templates = Jinja2Templates(directory=REPO_ROOT / "templates")
 
 ERRORS = {
     404: {"model": ErrorBody, "description": "No such job."},

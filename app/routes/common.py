@@ -1,0 +1,26 @@
+"""What the route modules share: the error responses they document, PNG responses, and the one
+templates object every page is rendered with."""
+
+from __future__ import annotations
+
+from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
+
+from app.schemas import ErrorBody
+from app.settings import REPO_ROOT
+
+ERRORS = {
+    404: {"model": ErrorBody, "description": "Unknown model or layer."},
+    413: {"model": ErrorBody, "description": "Input larger than a limit."},
+    422: {"model": ErrorBody, "description": "Malformed input; `detail` names the field."},
+}
+PNG = {200: {"content": {"image/png": {}}, "description": "A PNG image."}}
+templates = Jinja2Templates(directory=REPO_ROOT / "templates")
+
+
+def png_response(png: bytes, vmin: float | None = None, vmax: float | None = None) -> Response:
+    """``image/png``; the value range drawn, if any, also in ``X-Value-Min`` / ``X-Value-Max``."""
+    headers = {"Cache-Control": "no-store"}
+    if vmin is not None and vmax is not None:
+        headers["X-Value-Min"], headers["X-Value-Max"] = f"{vmin:.6g}", f"{vmax:.6g}"
+    return Response(png, media_type="image/png", headers=headers)
