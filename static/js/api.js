@@ -23,9 +23,11 @@ function describe(detail, fallback) {
   return fallback;
 }
 
+// `body`: sent as JSON, or as it is if it is FormData (the browser sets the multipart boundary).
 export async function request(method, path, body, signal) {
   const init = { method, headers: { Accept: "application/json" }, signal };
-  if (body !== undefined) {
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }

@@ -147,3 +147,26 @@ def test_confusion_matrix_sums_to_the_test_set_and_cells_list_their_digits(
     # the shipped model's row offers no delete
     row = page.locator("tr[data-model='mnist-cnn']")
     assert row.locator("[data-action=delete]").is_disabled()
+
+
+def test_the_pages_api_errors_are_the_servers_words_json_and_form_bodies(desktop, server):
+    """train-api.js goes through api.js's one request(): a refused JSON body and a refused
+    multipart upload (FormData) both reach the page as an ApiError with the server's detail."""
+    page, watch = desktop
+    watch.expect_error("422")  # the console notes the refused requests
+    page.goto(server.url + "/train")
+    messages = page.evaluate(
+        """async () => {
+          const { trainApi } = await import("/static/js/train/train-api.js");
+          const said = (e) => `${e.name} ${e.status}: ${e.message}`;
+          const form = new FormData();
+          form.append("name", "x");
+          form.append("weights", new Blob(["not a zip"]), "w.npz");
+          return [
+            await trainApi.start({ epochs: "many" }).then(() => "no error", said),
+            await trainApi.importModel(form).then(() => "no error", said),
+          ];
+        }"""
+    )
+    assert messages[0].startswith("ApiError 422: ") and "epochs" in messages[0], messages
+    assert messages[1].startswith("ApiError 422: weights: not a readable .npz"), messages

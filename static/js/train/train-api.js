@@ -1,29 +1,7 @@
-// The training, evaluation and model-management endpoints. Errors carry the API's `detail`
-// (an ApiError, as in api.js) so the page can say what is wrong in the server's words.
+// The training, evaluation and model-management endpoints, through api.js's one request():
+// errors are ApiErrors carrying the API's `detail` (validation lists included) in words.
 
-import { ApiError } from "../api.js";
-
-async function request(method, path, body, { form = false } = {}) {
-  const init = { method, headers: { Accept: "application/json" } };
-  if (form) init.body = body; // FormData: the browser sets the multipart boundary
-  else if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(path, init);
-  } catch {
-    throw new ApiError(0, "The server cannot be reached. Is it still running?");
-  }
-  const type = response.headers.get("Content-Type") || "";
-  const payload = type.includes("application/json") ? await response.json() : null;
-  if (!response.ok) {
-    const detail = payload && typeof payload.detail === "string" ? payload.detail : null;
-    throw new ApiError(response.status, detail || `${method} ${path} failed: ${response.status}`);
-  }
-  return payload;
-}
+import { request } from "../api.js";
 
 const model = (id) => `/api/models/${encodeURIComponent(id)}`;
 
@@ -52,5 +30,5 @@ export const trainApi = {
   rename: (id, name) => request("PATCH", model(id), { name }),
   remove: (id) => request("DELETE", model(id)),
   weightsUrl: (id) => `${model(id)}/weights.npz`,
-  importModel: (formData) => request("POST", "/api/models/import", formData, { form: true }),
+  importModel: (formData) => request("POST", "/api/models/import", formData),
 };
