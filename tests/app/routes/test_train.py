@@ -1,5 +1,6 @@
 """Training from the API: validate, train (following the Server-Sent Events to the end), find
-and use the new model, cancel, resume after a restart; evaluation; model management and import.
+and use the new model, cancel, resume after a restart. (Evaluation and model management:
+``test_evaluation.py``, ``test_manage.py``.)
 
 The server runs for real (``python -m app``: uvicorn and the training consumer, ``tests.live``)
 on a temporary models directory and a temporary data directory in which the shipped MNIST test
@@ -9,7 +10,6 @@ Nothing sleeps to wait: every wait is on the event stream or a thread, with a de
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from collections.abc import Iterator
@@ -271,112 +271,6 @@ def test_limits_report_the_training_bounds(http):
     options = http.get("/api/train/options").json()
     assert options["available"]["mnist"] and options["bounds"]["epochs"] == [1, 50]
     assert "tiny" in options["presets"]
-
-
-# -- evaluation ---------------------------------------------------------------------------
-
-
-def test_evaluation_confusion_matrix_sums_to_the_test_set(http):
-    body = http.get("/api/models/mnist-cnn/evaluation").json()
-    confusion = np.array(body["confusion"])
-    assert confusion.shape == (10, 10) and confusion.sum() == body["total"] == 10_000
-    assert body["correct"] == np.trace(confusion)
-    assert body["accuracy"] == pytest.approx(np.trace(confusion) / 10_000)
-    assert [c["total"] for c in body["per_class"]] == confusion.sum(axis=1).tolist()
-    assert body["misclassified_total"] == 10_000 - body["correct"]
-    mistakes = body["confident_mistakes"]
-    assert all(m["target"] != m["predicted"] for m in mistakes)
-    assert [m["confidence"] for m in mistakes] == sorted(
-        (m["confidence"] for m in mistakes), reverse=True
-    )
-    assert http.get("/api/models/mnist-cnn/evaluation").json()["cached"] is True
-    t, p = mistakes[0]["target"], mistakes[0]["predicted"]
-    cell = http.get(
-        "/api/models/mnist-cnn/evaluation/examples",
-        params={"true_class": t, "predicted_class": p, "count": 200},
-    ).json()
-    assert cell["total"] == confusion[t, p]
-    assert all(x["target"] == t and x["predicted"] == p for x in cell["items"])
-    png = http.get(body["image_url"].format(index=mistakes[0]["index"]), params={"scale": 2})
-    assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
-    refused(http.get("/api/datasets/mnist/test/10000.png"), 404, "0 to 9999")
-
-
-# -- managing models ----------------------------------------------------------------------
-
-
-def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
-
-
-def import_(http, weights: bytes, architecture=TINY, name="Imported net"):
-    data = {"name": name}
-    if architecture is not None:
-        text = architecture if isinstance(architecture, str) else json.dumps(architecture)
-        data["architecture"] = text
-    return http.post(
-        "/api/models/import", data=data, files={"weights": ("w.npz", weights, "application/zip")}
-    )
-
-
-def test_import_pytorch_named_weights(http):
-    source = Sequential.from_spec(TINY, seed=42)
-    params = source.params()
-    assert sorted(params) == ["conv1.bias", "conv1.weight", "fc1.bias", "fc1.weight"]
-    r = import_(http, npz_bytes(params))
-    assert r.status_code == 201, r.text
-    model_id = r.json()["id"]
-    assert model_id == "imported-net" and r.json()["num_params"] == source.num_params
-    x = np.random.default_rng(0).random((28, 28))
-    r = http.post(f"/api/models/{model_id}/predict", json={"pixels": x.tolist(), "preprocess": 0})
-    used = np.asarray(r.json()["input"], dtype=np.float32)  # the network input the server used
-    expected = source.predict_proba(used[None, None])[0]
-    np.testing.assert_allclose(r.json()["probabilities"], expected, rtol=1e-4, atol=1e-6)
-    again = import_(http, npz_bytes(params), architecture={"layers": TINY})  # same JSON, object
-    assert again.status_code == 201 and again.json()["id"] == "imported-net-2"
-
-
-def test_import_refuses_bad_files_clearly(http, settings):
-    params = Sequential.from_spec(TINY, seed=0).params()
-    wrong = {**params, "conv1.weight": np.zeros((4, 1, 5, 5), np.float32)}
-    refused(import_(http, npz_bytes(wrong)), 422, "conv1.weight", "(4, 1, 5, 5)", "(4, 1, 3, 3)")
-    missing = {k: v for k, v in params.items() if k != "fc1.bias"}
-    refused(import_(http, npz_bytes(missing)), 422, "missing", "fc1.bias")
-    refused(import_(http, b"not a zip"), 422, "weights: not a readable .npz")
-    pickled = npz_bytes({**params, "evil": np.array([{"a": 1}], dtype=object)})
-    refused(import_(http, pickled), 422, "weights")
-    refused(import_(http, npz_bytes(params), architecture=TINY[:3]), 422, "architecture: layer")
-    refused(import_(http, npz_bytes(params), architecture=None), 422, "architecture: required")
-    refused(import_(http, npz_bytes(params), architecture="{nope"), 422, "not valid JSON")
-    small = replace(settings, max_import_bytes=1000, models_dir=settings.models_dir / "x")
-    with TestClient(create_app(small)) as c:
-        refused(import_(c, npz_bytes(params)), 413, "max_import_bytes = 1,000")
-
-
-def test_rename_download_delete_and_the_default_is_protected(http, settings):
-    r = import_(http, npz_bytes(Sequential.from_spec(TINY, seed=3).params()), name="mnist cnn")
-    model_id = r.json()["id"]
-    assert model_id == "mnist-cnn-2"  # never the shipped default's id
-    r = http.patch(f"/api/models/{model_id}", json={"name": "Renamed"})
-    assert r.status_code == 200 and r.json()["name"] == "Renamed"
-    assert {m["id"]: m["name"] for m in http.get("/api/models").json()["models"]}[
-        model_id
-    ] == "Renamed"
-    r = http.get(f"/api/models/{model_id}/weights.npz")
-    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
-    downloaded = Sequential.from_arrays(dict(np.load(io.BytesIO(r.content), allow_pickle=False)))
-    assert downloaded.num_params == Sequential.from_spec(TINY).num_params
-
-    refused(http.delete("/api/models/mnist-cnn"), 403, "shipped default", "cannot be deleted")
-    refused(http.patch("/api/models/mnist-cnn", json={"name": "x"}), 403, "cannot be renamed")
-    assert (settings.models_dir / "mnist-cnn.npz").is_file()
-
-    assert http.delete(f"/api/models/{model_id}").status_code == 204
-    assert model_id not in [m["id"] for m in http.get("/api/models").json()["models"]]
-    assert not list(settings.models_dir.glob(f"{model_id}.*"))
-    refused(http.delete(f"/api/models/{model_id}"), 404, "no model")
 
 
 # -- a restart loses at most the epoch in progress ----------------------------------------
