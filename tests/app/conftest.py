@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw
 from app.main import create_app
 from app.settings import Settings
 from engine.model import Sequential
+from tests.app.trainset import directories
 
 # conv(pad 1) → relu → maxpool → conv(stride 2) → relu → flatten → dense → softmax: every kind
 # of layer the API treats differently, small enough to build in milliseconds.
@@ -89,6 +90,20 @@ def make_client(settings) -> Callable[..., TestClient]:
     yield make
     for c in clients:
         c.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def mnist_settings(tmp_path_factory) -> Settings:
+    """A models dir with the stand-in default model, the MNIST test set as data (both sets)."""
+    models, data = directories(tmp_path_factory.mktemp("mnist"))
+    return Settings(models_dir=models, data_dir=data)
+
+
+@pytest.fixture(scope="module")
+def http(mnist_settings) -> TestClient:
+    """A client of the app over ``mnist_settings``."""
+    with TestClient(create_app(mnist_settings)) as c:
+        yield c
 
 
 # -- images -------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from app.imaging import network_input
 from app.schemas import ImageInput
 from app.settings import Settings
 from engine.model import Sequential
-from tests.app.routes.test_train import JOB, mnist_dir
+from tests.app.trainset import JOB, mnist_dir
 from tests.live import LiveServer, app_env
 
 pytestmark = pytest.mark.slow

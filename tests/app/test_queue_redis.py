@@ -16,8 +16,8 @@ import httpx
 import pytest
 import redis
 
-from tests.app.routes.test_train import JOB, default_model, mnist_dir
 from tests.app.test_shutdown import follow
+from tests.app.trainset import JOB, directories
 from tests.live import LiveServer, app_env, free_port
 
 pytestmark = pytest.mark.slow
@@ -50,10 +50,7 @@ def redis_url(tmp_path):
 
 
 def test_servers_and_a_training_worker_share_one_redis_queue(tmp_path, redis_url):
-    models = tmp_path / "models"
-    models.mkdir()
-    default_model().save(models / "mnist-cnn.npz")
-    data = mnist_dir(tmp_path / "data")
+    models, data = directories(tmp_path)
     env = app_env(models_dir=models, data_dir=data, queue_url=redis_url, log_level="warning")
     web = env | {"CNN_EXPLORER_TRAINING_MODE": "none"}
     worker_cmd = [sys.executable, "-m", "huey.bin.huey_consumer", "app.training.consumer.huey"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.app.routes.test_train import JOB, default_model, mnist_dir
+from tests.app.trainset import JOB, directories
 from tests.live import LiveServer, app_env
 
 pytestmark = pytest.mark.slow
@@ -60,10 +60,7 @@ def follow(url: str, job_id: str, until=lambda kind, data: False, out: list | No
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sigterm_with_a_job_running_then_resume_after_the_restart(tmp_path, workers):
-    models = tmp_path / "models"
-    models.mkdir()
-    default_model().save(models / "mnist-cnn.npz")
-    data = mnist_dir(tmp_path / "data")
+    models, data = directories(tmp_path)
     env = app_env(models_dir=models, data_dir=data, workers=workers, log_level="warning")
     job = {**JOB, "name": "long one", "epochs": 3, "limit": 4000, "batch_size": 16}
 

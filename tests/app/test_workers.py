@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.app.conftest import tiny_model
-from tests.app.routes.test_train import JOB, mnist_dir
+from tests.app.trainset import JOB, mnist_dir
 from tests.live import LiveServer, app_env
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from engine.model import Sequential
-from tests.app.routes.test_train import mnist_dir
+from tests.app.trainset import mnist_dir
 from tests.e2e.conftest import SMALL_SPEC, Server
 from tests.e2e.helpers import wait_until
 from tests.live import LiveServer, app_env

@@ -3,34 +3,14 @@ figures, mistakes), a cell's examples, test digits as PNGs, the page, and the re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
-from app.main import create_app
-from app.settings import Settings
 from engine.data import load_dataset
 from engine.model import Sequential
 from engine.train import evaluate, to_input
-from tests.app.routes.test_train import default_model, mnist_dir, refused
-
-
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory) -> Settings:
-    root = tmp_path_factory.mktemp("manage")
-    models = root / "models"
-    models.mkdir()
-    default_model().save(models / "mnist-cnn.npz")
-    return Settings(models_dir=models, data_dir=mnist_dir(root / "data"))
-
-
-@pytest.fixture(scope="module")
-def http(settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as c:
-        yield c
-
+from tests.app.routes.test_models import refused
+from tests.app.trainset import default_model
 
 # -- evaluation ---------------------------------------------------------------------------
 
@@ -61,9 +41,9 @@ def test_evaluation_confusion_matrix_sums_to_the_test_set(http):
     refused(http.get("/api/datasets/mnist/test/10000.png"), 404, "0 to 9999")
 
 
-def test_the_score_is_the_engines_evaluate_on_the_test_set(http, settings):
+def test_the_score_is_the_engines_evaluate_on_the_test_set(http, mnist_settings):
     body = http.get("/api/models/mnist-cnn/evaluation").json()
-    images, labels = load_dataset("mnist", "test", settings.data_dir)
+    images, labels = load_dataset("mnist", "test", mnist_settings.data_dir)
     want = evaluate(default_model(), to_input(images), labels.astype(np.int64))
     assert body["accuracy"] == pytest.approx(want["accuracy"])
     assert body["loss"] == pytest.approx(want["loss"], rel=1e-6)
@@ -90,10 +70,10 @@ def test_bad_requests_are_refused_naming_the_field(http, path, status, words):
     refused(http.get(path), status, *words)
 
 
-def test_a_model_that_does_not_take_mnist_digits_cannot_be_scored(http, settings):
+def test_a_model_that_does_not_take_mnist_digits_cannot_be_scored(http, mnist_settings):
     odd = Sequential.from_spec([{"type": "flatten"}, {"type": "dense", "config": {
         "out_features": 3}}], classes=["a", "b", "c"], meta={"dataset": "mnist"})  # fmt: skip
-    odd.save(settings.models_dir / "three-classes.npz")
+    odd.save(mnist_settings.models_dir / "three-classes.npz")
     refused(http.get("/api/models/three-classes/evaluation"), 422, "3 outputs", "needs [1, 28, 28]")
 
 

@@ -5,33 +5,15 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
-import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.settings import Settings
 from engine.model import Sequential
-from tests.app.routes.test_train import TINY, default_model, mnist_dir, refused
-
-
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory) -> Settings:
-    root = tmp_path_factory.mktemp("manage")
-    models = root / "models"
-    models.mkdir()
-    default_model().save(models / "mnist-cnn.npz")
-    return Settings(models_dir=models, data_dir=mnist_dir(root / "data"))
-
-
-@pytest.fixture(scope="module")
-def http(settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as c:
-        yield c
-
+from tests.app.routes.test_models import refused
+from tests.app.trainset import TINY
 
 # -- managing models ----------------------------------------------------------------------
 
@@ -69,7 +51,7 @@ def test_import_pytorch_named_weights(http):
     assert again.status_code == 201 and again.json()["id"] == "imported-net-2"
 
 
-def test_import_refuses_bad_files_clearly(http, settings):
+def test_import_refuses_bad_files_clearly(http, mnist_settings):
     params = Sequential.from_spec(TINY, seed=0).params()
     wrong = {**params, "conv1.weight": np.zeros((4, 1, 5, 5), np.float32)}
     refused(import_(http, npz_bytes(wrong)), 422, "conv1.weight", "(4, 1, 5, 5)", "(4, 1, 3, 3)")
@@ -81,12 +63,14 @@ def test_import_refuses_bad_files_clearly(http, settings):
     refused(import_(http, npz_bytes(params), architecture=TINY[:3]), 422, "architecture: layer")
     refused(import_(http, npz_bytes(params), architecture=None), 422, "architecture: required")
     refused(import_(http, npz_bytes(params), architecture="{nope"), 422, "not valid JSON")
-    small = replace(settings, max_import_bytes=1000, models_dir=settings.models_dir / "x")
+    small = replace(
+        mnist_settings, max_import_bytes=1000, models_dir=mnist_settings.models_dir / "x"
+    )
     with TestClient(create_app(small)) as c:
         refused(import_(c, npz_bytes(params)), 413, "max_import_bytes = 1,000")
 
 
-def test_rename_download_delete_and_the_default_is_protected(http, settings):
+def test_rename_download_delete_and_the_default_is_protected(http, mnist_settings):
     r = import_(http, npz_bytes(Sequential.from_spec(TINY, seed=3).params()), name="mnist cnn")
     model_id = r.json()["id"]
     assert model_id == "mnist-cnn-2"  # never the shipped default's id
@@ -102,11 +86,11 @@ def test_rename_download_delete_and_the_default_is_protected(http, settings):
 
     refused(http.delete("/api/models/mnist-cnn"), 403, "shipped default", "cannot be deleted")
     refused(http.patch("/api/models/mnist-cnn", json={"name": "x"}), 403, "cannot be renamed")
-    assert (settings.models_dir / "mnist-cnn.npz").is_file()
+    assert (mnist_settings.models_dir / "mnist-cnn.npz").is_file()
 
     assert http.delete(f"/api/models/{model_id}").status_code == 204
     assert model_id not in [m["id"] for m in http.get("/api/models").json()["models"]]
-    assert not list(settings.models_dir.glob(f"{model_id}.*"))
+    assert not list(mnist_settings.models_dir.glob(f"{model_id}.*"))
     refused(http.delete(f"/api/models/{model_id}"), 404, "no model")
 
 

@@ -14,7 +14,6 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import httpx
 import numpy as np
@@ -27,50 +26,16 @@ from app.training.jobs import make_queue
 from engine.cli import main as cli_main
 from engine.model import Sequential
 from engine.train import TrainConfig, to_input, train
+from tests.app.trainset import JOB, TINY, directories
 from tests.live import LiveServer, app_env
 
-ROOT = Path(__file__).resolve().parents[3]
 DEADLINE = 120  # seconds any one job may take here (they take a few)
-TINY = [
-    {"type": "conv2d", "name": "conv1", "config": {"out_channels": 4, "kernel_size": 3}},
-    {"type": "relu"},
-    {"type": "maxpool2d", "config": {"kernel_size": 2}},
-    {"type": "flatten"},
-    {"type": "dense", "name": "fc1", "config": {"out_features": 10}},
-]
-JOB = {
-    "name": "Tiny net",
-    "architecture": {"layers": TINY},
-    "epochs": 1,
-    "batch_size": 32,
-    "limit": 300,
-    "augment": False,
-    "lr": 3e-3,
-}
-
-
-def mnist_dir(root: Path) -> Path:
-    """A data dir whose MNIST 'training set' is the shipped test set (symlinks)."""
-    mnist = root / "mnist"
-    mnist.mkdir(parents=True)
-    for split in ("train", "t10k"):
-        for kind in ("images-idx3", "labels-idx1"):
-            src = ROOT / "data" / "mnist" / f"t10k-{kind}-ubyte.gz"
-            (mnist / f"{split}-{kind}-ubyte.gz").symlink_to(src)
-    return root
-
-
-def default_model() -> Sequential:
-    return Sequential.from_spec(TINY, seed=1, name="Shipped stand-in", meta={"dataset": "mnist"})
 
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory) -> Settings:
-    root = tmp_path_factory.mktemp("train")
-    models = root / "models"
-    models.mkdir()
-    default_model().save(models / "mnist-cnn.npz")
-    return Settings(models_dir=models, data_dir=mnist_dir(root / "data"), sse_heartbeat_seconds=1)
+    models, data = directories(tmp_path_factory.mktemp("train"))
+    return Settings(models_dir=models, data_dir=data, sse_heartbeat_seconds=1)
 
 
 @pytest.fixture(scope="module")

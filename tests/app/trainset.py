@@ -1,0 +1,50 @@
+"""What the training tests share: a tiny trainable net, a job for it, and directories in which
+the shipped MNIST test set stands in for the training set too (symlinks, nothing copied)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.model import Sequential
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = [
+    {"type": "conv2d", "name": "conv1", "config": {"out_channels": 4, "kernel_size": 3}},
+    {"type": "relu"},
+    {"type": "maxpool2d", "config": {"kernel_size": 2}},
+    {"type": "flatten"},
+    {"type": "dense", "name": "fc1", "config": {"out_features": 10}},
+]
+JOB = {
+    "name": "Tiny net",
+    "architecture": {"layers": TINY},
+    "epochs": 1,
+    "batch_size": 32,
+    "limit": 300,
+    "augment": False,
+    "lr": 3e-3,
+}
+
+
+def mnist_dir(root: Path) -> Path:
+    """A data dir whose MNIST 'training set' is the shipped test set (symlinks)."""
+    mnist = root / "mnist"
+    mnist.mkdir(parents=True)
+    for split in ("train", "t10k"):
+        for kind in ("images-idx3", "labels-idx1"):
+            src = ROOT / "data" / "mnist" / f"t10k-{kind}-ubyte.gz"
+            (mnist / f"{split}-{kind}-ubyte.gz").symlink_to(src)
+    return root
+
+
+def default_model() -> Sequential:
+    return Sequential.from_spec(TINY, seed=1, name="Shipped stand-in", meta={"dataset": "mnist"})
+
+
+def directories(root: Path) -> tuple[Path, Path]:
+    """``(models, data)`` under ``root``: a models dir holding the stand-in default model
+    ``mnist-cnn``, and the data dir of :func:`mnist_dir`."""
+    models = root / "models"
+    models.mkdir(parents=True)
+    default_model().save(models / "mnist-cnn.npz")
+    return models, mnist_dir(root / "data")
