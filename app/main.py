@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     logging.getLogger("cnn_explorer").setLevel(settings.log_level.upper())
     configure_access_log(settings.log_level)
     registry = ModelRegistry(settings.models_dir, settings.default_model)
-    jobs = JobManager(settings, registry)
+    jobs = JobManager(settings)  # trained models reach the registry through the directory
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -16,7 +16,6 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 
-from app.registry import ModelRegistry
 from app.settings import Settings
 from app.training.runner import make_queue
 from app.training.schemas import Job
@@ -36,13 +35,13 @@ class JobStateError(RuntimeError):
 
 
 class JobManager:
-    def __init__(self, settings: Settings, registry: ModelRegistry):
+    def __init__(self, settings: Settings):
         if settings.training_mode not in ("process", "thread", "none"):
             raise ValueError(
                 "CNN_EXPLORER_TRAINING_MODE must be 'process', 'thread' or 'none', "
                 f"got {settings.training_mode!r}"
             )
-        self.settings, self.registry = settings, registry
+        self.settings = settings
         self._huey = self._consumer = None
 
     @property
