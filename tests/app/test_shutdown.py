@@ -20,8 +20,9 @@ from tests.live import LiveServer, app_env
 
 pytestmark = pytest.mark.slow
 
+EPOCHS = 5  # SIGTERM comes early in epoch 2: far from the end however fast the machine is
 GRACE_S = 10.0  # Docker's default between SIGTERM and SIGKILL
-DEADLINE_S = 120.0
+DEADLINE_S = 300.0  # the machine may be busy; the waits end as soon as the events come
 
 
 def consumers_of(server: LiveServer) -> list[int]:
@@ -61,8 +62,14 @@ def follow(url: str, job_id: str, until=lambda kind, data: False, out: list | No
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sigterm_with_a_job_running_then_resume_after_the_restart(tmp_path, workers):
     models, data = directories(tmp_path)
-    env = app_env(models_dir=models, data_dir=data, workers=workers, log_level="warning")
-    job = {**JOB, "name": "long one", "epochs": 3, "limit": 4000, "batch_size": 16}
+    env = app_env(
+        models_dir=models,
+        data_dir=data,
+        workers=workers,
+        sse_heartbeat_seconds=1,
+        log_level="warning",
+    )
+    job = {**JOB, "name": "long one", "epochs": EPOCHS, "limit": 4000, "batch_size": 16}
 
     with LiveServer(tmp_path / "first.log", env) as server:
         (consumer,) = consumers_of(server)
@@ -78,7 +85,7 @@ def test_sigterm_with_a_job_running_then_resume_after_the_restart(tmp_path, work
         for t in threads:
             t.start()
         follow(server.url, job_id, lambda kind, data: kind == "step")  # epoch 2 is under way
-        seconds = server.stop()
+        seconds = server.stop()  # the job stops within a step of the signal reaching it
         assert seconds <= GRACE_S, f"SIGTERM took {seconds:.1f} s:\n{server.output()}"
         assert not Path(f"/proc/{consumer}").exists(), "the training consumer outlived the server"
         for t in threads:
@@ -88,16 +95,21 @@ def test_sigterm_with_a_job_running_then_resume_after_the_restart(tmp_path, work
     with LiveServer(tmp_path / "second.log", env) as server:
         record = httpx.get(f"{server.url}/api/train/{job_id}", timeout=30).json()
         assert record["state"] == "failed" and record["resumable"], record["message"]
+        done_before = record["epochs_done"]  # 1, unless the signal came late in epoch 2
+        assert 1 <= done_before < EPOCHS, record
         assert record["message"].startswith(
-            "the server stopped during epoch 2; the checkpoint after epoch 1 is at"
+            f"the server stopped during epoch {done_before + 1}; the checkpoint after epoch "
+            f"{done_before} is at"
         ), record["message"]
         r = httpx.post(f"{server.url}/api/train/{job_id}/resume", timeout=30)
         assert r.status_code == 202, r.text
-        final = follow(server.url, job_id)[-1]
-        assert final[0] == "end", final
-        done = final[1]["job"]
+        seen = follow(server.url, job_id)
+        assert seen[-1][0] == "end", seen[-1]
+        trained = [data["epoch"] for kind, data in seen if kind == "epoch"]
+        assert trained == list(range(done_before + 1, EPOCHS + 1))  # only what the stop lost
+        done = seen[-1][1]["job"]
         assert done["state"] == "done", done["message"]
-        assert [h["epoch"] for h in done["history"]] == [1, 2, 3]  # epoch 1 from the checkpoint
+        assert [h["epoch"] for h in done["history"]] == list(range(1, EPOCHS + 1))
         card = httpx.get(f"{server.url}/api/models/{done['model_id']}", timeout=30).json()["card"]
-        assert card["training"]["epochs_done"] == 3
-        assert [h["epoch"] for h in card["training"]["history"]] == [1, 2, 3]
+        assert card["training"]["epochs_done"] == EPOCHS
+        assert [h["epoch"] for h in card["training"]["history"]] == list(range(1, EPOCHS + 1))
