@@ -22,6 +22,8 @@ import { RealLayerView } from "./views/anatomy/real-layer-view.js";
 import { SlidingView } from "./views/anatomy/sliding-view.js";
 import { Stepper } from "./views/anatomy/stepper.js";
 import { StatusView } from "./views/status.js";
+import { FlipView } from "./views/teach/flip-view.js";
+import { SquareView } from "./views/teach/square-view.js";
 
 const $ = (selector) => document.querySelector(selector);
 const byTestId = (id) => $(`[data-testid="${id}"]`);
@@ -86,7 +88,11 @@ async function start() {
     return;
   }
   const controls = new ConvControls($("#conv-controls"), $("#conv-presets"), $("#conv-preset-description"), presets.conv, limits);
-  controls.addEventListener("change", (e) => model.request(e.detail.body, e.detail.problem));
+  const flip = new FlipView(byTestId("flip-view"), status);
+  controls.addEventListener("change", (e) => {
+    model.request(e.detail.body, e.detail.problem);
+    if (!e.detail.problem) flip.update(e.detail.body);
+  });
   controls.load(presets.conv[0]);
 
   const poolControls = new PoolControls(poolCard.querySelector(".pool-controls"), $("#pool-presets"), $("#pool-preset-description"), presets.pool, limits);
@@ -94,6 +100,7 @@ async function start() {
   poolControls.load(presets.pool[0]);
   new ParamsView(byTestId("params-view"));
   realControls.start();
+  new SquareView(byTestId("square-detector"), status).start().catch((err) => status.error(err.message));
 }
 
 start();
