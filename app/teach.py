@@ -65,8 +65,8 @@ def backprop(entry: LoadedModel, body, settings: Settings) -> dict:
         "loss_after": r.loss_after,
         "learning_rate": r.learning_rate,
         "prediction": int(np.argmax(r.probabilities_before)),
-        "probabilities_before": r.probabilities_before.round(6).tolist(),
-        "probabilities_after": r.probabilities_after.round(6).tolist(),
+        "probabilities_before": r.probabilities_before.tolist(),  # full precision: p may be 1e-8
+        "probabilities_after": r.probabilities_after.tolist(),
         "input": rounded(image, 4),
         "grad_input": rounded(r.grad_input[0], 4),
         "layers": layers,

@@ -167,7 +167,7 @@ def test_shift_view_moves_the_maps_and_plots_confidence(desktop, server, artifac
     )
     pool1 = next(e for e in want["layers"] if e["name"] == "pool1")
     assert pool1["shift_in_map"] == [0.0, 1.5]
-    expect(view.locator('[data-layer="2"]')).to_contain_text("1.5, 0 of its pixels")
+    expect(view.locator('[data-layer="2"]')).to_contain_text("1.5 right, 0 down")
     pad = view.get_by_test_id("shift-input")
     pad.scroll_into_view_if_needed()
     box = pad.bounding_box()

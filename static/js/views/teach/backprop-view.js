@@ -80,7 +80,7 @@ export class BackpropView {
         { class: "t-stats", dataset: { testid: "backprop-loss" } },
         h("span", {}, "loss −log p[", classes[r.target], "] = ", h("strong", {}, num(r.loss, 4))),
         h("span", {}, `after one step (learning rate ${r.learning_rate}): `, h("strong", {}, num(r.loss_after, 4))),
-        h("span", {}, "p[", classes[r.target], "]: ", h("strong", {}, percent(r.probabilities_before[r.target])), " → ", h("strong", {}, percent(r.probabilities_after[r.target]))),
+        h("span", {}, "p[", classes[r.target], "]: ", h("strong", {}, num(r.probabilities_before[r.target], 3)), " → ", h("strong", {}, num(r.probabilities_after[r.target], 3))),
       ),
       h("div", { class: "bp-probs", dataset: { testid: "backprop-probabilities" } }, h("span", {}, ""), h("span", { class: "small muted" }, "before"), h("span", { class: "small muted" }, "after one step"), rows),
     );

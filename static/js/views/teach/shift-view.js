@@ -120,7 +120,7 @@ export class ShiftView {
           h(
             "p",
             { class: "t-stats" },
-            h("span", {}, "moves ", h("strong", {}, `${num(e.shift_in_map[1], 2)}, ${num(e.shift_in_map[0], 2)}`), " of its pixels"),
+            h("span", {}, "moves ", h("strong", {}, `${num(e.shift_in_map[1], 2)} right, ${num(e.shift_in_map[0], 2)} down`), " in its own pixels"),
             h("span", { dataset: { testid: `equivariance-${e.index}` } }, "correlation with the moved original ", h("strong", {}, eq)),
             h("span", {}, "changed by ", h("strong", {}, e.change === null ? "—" : percent(e.change))),
           ),
