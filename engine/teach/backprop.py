@@ -60,12 +60,13 @@ class Backprop:
 
 
 def float64_copy(model):
-    """A deep copy of ``model`` with float64 parameters and no caches (the stored one is
-    untouched)."""
+    """A deep copy of ``model`` with float64 parameters and buffers and no caches (the stored
+    one is untouched)."""
     twin = copy.deepcopy(model)
     for layer in twin.layers:
-        for k, p in layer.params.items():
-            layer.params[k] = np.asarray(p, dtype=np.float64)
+        for store in (layer.params, layer.buffers):
+            for k, p in store.items():
+                store[k] = np.asarray(p, dtype=np.float64)
         layer.grads = {}
         layer.cache = None
         if hasattr(layer, "_spare_cols"):
@@ -74,22 +75,25 @@ def float64_copy(model):
 
 
 def logits_stop(model) -> int:
-    """Index one past the layer whose output is the logits (before any final softmax)."""
-    return len(model.layers) - 1 if model.ends_in_softmax else len(model.layers)
+    """Number of layers up to the logits (before any final softmax or log-softmax)."""
+    return model.logits_stop
 
 
 def loss_of(model, x: np.ndarray, target: int) -> float:
-    """Cross-entropy of ``model`` on ``x: (1, C, H, W)`` against class ``target``."""
+    """Cross-entropy of ``model`` on ``x: (1, C, H, W)`` against class ``target`` (evaluation
+    mode: batch norm uses its running statistics, dropout is off)."""
     logits = model.forward(x, stop=logits_stop(model))
     return softmax_cross_entropy(np.asarray(logits, dtype=np.float64), np.array([target]))[0]
 
 
 def backprop(model, x: np.ndarray, target: int, learning_rate: float = 0.001) -> Backprop:
-    """The whole backward pass of ``model`` for ``x: (1, C, H, W)`` labelled ``target``.
+    """The whole backward pass of ``model`` (a chain or a graph) for ``x: (1, C, H, W)``
+    labelled ``target``, in evaluation mode.
 
     Runs on a float64 copy; then takes one SGD step ``θ ← θ − learning_rate · dL/dθ`` on that
-    copy and reports the probabilities before and after. ``ValueError`` names a bad
-    ``target`` or ``learning_rate``.
+    copy and reports the probabilities before and after. Where a layer's output feeds several
+    layers (a residual block), its ``grad_output`` is the sum of what comes back from each.
+    ``ValueError`` names a bad ``target`` or ``learning_rate``.
     """
     n_classes = len(model.classes)
     if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
@@ -101,35 +105,43 @@ def backprop(model, x: np.ndarray, target: int, learning_rate: float = 0.001) ->
     net = float64_copy(model)
     x = np.asarray(x, dtype=np.float64)  # x: (1, C, H, W)
     stop = logits_stop(net)
-    outputs = net.forward(x, train=True, return_all=True)  # outputs[i]: (1, *out_shape_i)
+    outputs = net.forward(x, backprop=True, return_all=True)  # outputs[i]: (1, *out_shape_i)
     logits = outputs[stop - 1]  # (1, K)
     loss, dlogits = softmax_cross_entropy(logits, np.array([target]))  # dlogits = p - y
-    probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()  # (1, K)
-    grads_out: dict[int, np.ndarray] = {stop - 1: dlogits}
-    if stop < len(net.layers):  # the softmax layer itself: dL/dp = -1/p at the target
-        dp = np.zeros_like(probs)
-        dp[0, target] = -min(1.0 / max(float(probs[0, target]), 1e-300), MAX_PROB_GRAD)
-        grads_out[stop] = dp
-    dout = dlogits
+    z = logits - logits.max()
+    probs = np.exp(z) / np.exp(z).sum()  # (1, K)
+    grads_out = _head_grads(net, stop, probs, target)
+    pending: dict[int, np.ndarray] = {stop - 1: dlogits}
     for i in range(stop - 1, -1, -1):
-        grads_out[i] = dout
-        dout = net.layers[i].backward(dout, need_dx=True)
-    grad_input = dout  # (1, C, H, W)
+        layer, d = net.layers[i], pending.pop(i, None)
+        if d is None:  # not upstream of the logits: no gradient reaches it
+            d = np.zeros_like(outputs[i])
+            layer.grads = {k: np.zeros_like(p) for k, p in layer.params.items()}
+            dxs = [None] * len(net.inputs[i])
+        else:
+            dxs = layer.backward(d, need_dx=True)
+            dxs = dxs if isinstance(dxs, list) else [dxs]
+        grads_out[i] = d
+        for j, dx in zip(net.inputs[i], dxs, strict=True):
+            if dx is not None:
+                pending[j] = pending[j] + dx if j in pending else dx
+    grad_input = pending.get(-1, np.zeros_like(x))  # (1, C, H, W)
     layers = []
     for i, layer in enumerate(net.layers):
         entry = LayerGrad(i, layer.name, layer.type, outputs[i][0], grads_out[i][0])
-        if layer.params and i < stop:
-            entry.grad_weights = layer.grads["weight"].copy()
+        if "weight" in layer.params and i < stop:
+            w = layer.grads["weight"]
+            entry.grad_weights = w.copy()
             b = layer.grads.get("bias")
-            entry.grad_bias = (
-                b.copy() if b is not None else np.zeros(layer.grads["weight"].shape[0])
-            )
+            entry.grad_bias = b.copy() if b is not None else np.zeros(w.shape[0])
         if layer.type in ("maxpool2d", "minpool2d"):
-            entry.routing = _winners(layer, outputs[i - 1] if i else x)
+            j = net.inputs[i][0]
+            entry.routing = _winners(layer, x if j < 0 else outputs[j])
         layers.append(entry)
     for layer in net.layers[:stop]:  # one SGD step, on the copy only
         for k, p in layer.params.items():
-            p -= learning_rate * layer.grads[k]
+            if k in layer.grads:
+                p -= learning_rate * layer.grads[k]
     after = net.predict_proba(x)[0]
     return Backprop(
         target=int(target),
@@ -143,10 +155,24 @@ def backprop(model, x: np.ndarray, target: int, learning_rate: float = 0.001) ->
     )
 
 
+def _head_grads(net, stop: int, probs: np.ndarray, target: int) -> dict[int, np.ndarray]:
+    """``dL/d(output)`` of the layers after the logits: a final softmax's ``−1/p`` at the
+    target (clipped: JSON has no infinity), a final log-softmax's ``−1`` there."""
+    grads = {}
+    for i in range(stop, len(net.layers)):
+        d = np.zeros_like(probs)
+        if net.layers[i].type == "logsoftmax":
+            d[0, target] = -1.0
+        else:
+            d[0, target] = -min(1.0 / max(float(probs[0, target]), 1e-300), MAX_PROB_GRAD)
+        grads[i] = d
+    return grads
+
+
 def _winners(layer, x: np.ndarray) -> np.ndarray:
     """``(C, H, W)`` 0/1: which inputs of a max/min-pooling layer win a window (the only
     positions its backward sends gradient to): its backward of all-ones, made binary."""
-    out = layer.forward(x, train=True)
+    out = layer.forward(x, backprop=True)
     routed = layer.backward(np.ones_like(out))
     layer.cache = None
     return (routed[0] > 0).astype(np.float64)

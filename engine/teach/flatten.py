@@ -36,8 +36,11 @@ def scramble(x: np.ndarray, perm: np.ndarray) -> np.ndarray:
 
 
 def first_dense(model) -> int | None:
-    """Index of the model's first dense layer if only a flatten comes before it, else None."""
+    """Index of the model's first dense layer if only a flatten comes before it (each layer
+    reading the one before, the first the network input), else None."""
     for i, layer in enumerate(model.layers):
+        if list(model.inputs[i]) != [i - 1]:
+            return None
         if isinstance(layer, Dense):
             return i
         if not isinstance(layer, Flatten):

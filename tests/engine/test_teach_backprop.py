@@ -13,6 +13,7 @@ from engine import data
 from engine.model import Sequential
 from engine.ops.activation import softmax_cross_entropy
 from engine.teach.backprop import backprop, float64_copy, logits_stop, loss_of
+from tests.engine.explain_nets import graph_model
 from tests.engine.gradcheck import assert_close, at_kink, numerical_gradient, numerical_gradient_at
 from tests.specs import TWO_CONVS
 
@@ -28,11 +29,16 @@ def a_digit(index: int = 0) -> tuple[np.ndarray, int]:
     return images[index][None, None] / 255.0, int(labels[index])
 
 
-def loss_from(net, i: int, a: np.ndarray, target: int) -> float:
-    """The loss with layer ``i``'s output replaced by ``a: (1, ...)``."""
-    for layer in net.layers[i + 1 : logits_stop(net)]:
-        a = layer.forward(a)
-    return softmax_cross_entropy(a, np.array([target]))[0]
+def loss_from(net, i: int, a: np.ndarray, x: np.ndarray, target: int) -> float:
+    """The loss with layer ``i``'s output replaced by ``a: (1, ...)`` (a chain or a graph)."""
+    outputs = {}
+    for k in range(logits_stop(net)):
+        if k == i:
+            outputs[k] = a
+            continue
+        args = [x if j < 0 else outputs[j] for j in net.inputs[k]]
+        outputs[k] = net.layers[k].forward(*args)
+    return softmax_cross_entropy(outputs[logits_stop(net) - 1], np.array([target]))[0]
 
 
 def check_against_finite_differences(model, x, target, samples=12, seed=0):
@@ -41,7 +47,7 @@ def check_against_finite_differences(model, x, target, samples=12, seed=0):
     x = np.asarray(x, dtype=np.float64)
     rng = np.random.default_rng(seed)
     assert result.loss == pytest.approx(loss_of(net, x, target), rel=1e-12)
-    outputs = net.forward(x, return_all=True)
+    outputs = net.forward(x, return_all=True)  # evaluation mode, as backprop runs
     for entry in result.layers[: logits_stop(net)]:
         layer = net.layers[entry.index]
         for k, grad in (("weight", entry.grad_weights), ("bias", entry.grad_bias)):
@@ -52,7 +58,7 @@ def check_against_finite_differences(model, x, target, samples=12, seed=0):
             want = numerical_gradient_at(lambda: loss_of(net, x, target), p, idx)
             assert_close(f"{layer.name}.{k}", grad.reshape(-1)[idx], want, 1e-5, 1e-8)
         a = outputs[entry.index].copy()
-        f = functools.partial(loss_from, net, entry.index, a, target)
+        f = functools.partial(loss_from, net, entry.index, a, x, target)
         order = rng.permutation(a.size)
         idx = [i for i in order[: 8 * samples] if not at_kink(f, a, i)][:samples]
         assert len(idx) >= min(samples, a.size) // 2, f"{layer.name}: too many kinks"
@@ -125,3 +131,15 @@ def test_bad_target_and_learning_rate_are_named():
         backprop(model, x, 10)
     with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
         backprop(model, x, 1, learning_rate=float("nan"))
+
+
+def test_a_graph_model_with_a_residual_block_and_batch_norm_agrees():
+    model = graph_model(seed=3, side=8)  # branches, an add, a concat, batch norm (eval mode)
+    x = np.random.default_rng(4).uniform(0, 1, (1, 1, 8, 8))
+    result = check_against_finite_differences(model, x, 1, samples=15)
+    net = float64_copy(model)
+    x64 = x.copy()
+    want = numerical_gradient(lambda: loss_of(net, x64, 1), x64)[0]
+    assert_close("dL/dx", result.grad_input, want, 1e-5, 1e-8)
+    fan_out = [i for i in range(len(net.layers)) if sum(i in ins for ins in net.inputs) > 1]
+    assert fan_out, "the graph has a layer read by two others"
