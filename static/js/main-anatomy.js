@@ -54,6 +54,9 @@ new MatrixView(byTestId("matrix-view"), model, selection);
 new DenseView(byTestId("dense-view"), model, selection);
 new ArithmeticView(byTestId("conv-arithmetic"), model);
 model.addEventListener("result", () => document.body.classList.add("has-conv"));
+// The flip view follows every convolution the playground has shown (so never a refused one).
+const flip = new FlipView(byTestId("flip-view"), status);
+model.addEventListener("result", () => flip.update(model.body));
 
 // -- pooling ------------------------------------------------------------------------------------
 
@@ -88,11 +91,7 @@ async function start() {
     return;
   }
   const controls = new ConvControls($("#conv-controls"), $("#conv-presets"), $("#conv-preset-description"), presets.conv, limits);
-  const flip = new FlipView(byTestId("flip-view"), status);
-  controls.addEventListener("change", (e) => {
-    model.request(e.detail.body, e.detail.problem);
-    if (!e.detail.problem) flip.update(e.detail.body);
-  });
+  controls.addEventListener("change", (e) => model.request(e.detail.body, e.detail.problem));
   controls.load(presets.conv[0]);
 
   const poolControls = new PoolControls(poolCard.querySelector(".pool-controls"), $("#pool-presets"), $("#pool-preset-description"), presets.pool, limits);
