@@ -198,13 +198,7 @@ def check_terms(H_out: int, W_out: int, C: int, kh: int, kw: int, step, settings
             f"{settings.max_conv_terms:,} (ask for one output's terms with `step`)",
         )
     if step is not None:
-        i, j = step
-        if not (0 <= i < H_out and 0 <= j < W_out):
-            raise ApiError(
-                422,
-                f"step: {[i, j]} is outside the {H_out}×{W_out} output "
-                f"(i from 0 to {H_out - 1}, j from 0 to {W_out - 1})",
-            )
+        check_output(step, H_out, W_out, "step", "output")
 
 
 def check_pool_positions(H_out: int, W_out: int, k, settings: Settings) -> None:
@@ -218,12 +212,14 @@ def check_pool_positions(H_out: int, W_out: int, k, settings: Settings) -> None:
         )
 
 
-def check_output(output, H_out: int, W_out: int) -> None:
-    """Refuse an ``output`` ``[i, j]`` outside an ``H_out × W_out`` feature map."""
+def check_output(
+    output, H_out: int, W_out: int, name: str = "output", what: str = "feature map"
+) -> None:
+    """Refuse a position ``[i, j]`` (field ``name``) outside an ``H_out × W_out`` output."""
     i, j = output
     if not (0 <= i < H_out and 0 <= j < W_out):
         raise ApiError(
             422,
-            f"output: {[i, j]} is outside the {H_out}×{W_out} feature map "
+            f"{name}: {[i, j]} is outside the {H_out}×{W_out} {what} "
             f"(i from 0 to {H_out - 1}, j from 0 to {W_out - 1})",
         )

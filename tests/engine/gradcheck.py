@@ -13,17 +13,8 @@ def numerical_gradient(f, a: np.ndarray, h: float = 1e-6) -> np.ndarray:
 
     ``a`` is perturbed in place and restored.
     """
-    grad = np.zeros_like(a)
-    flat, gflat = a.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
-        plus = f()
-        flat[i] = old - h
-        minus = f()
-        flat[i] = old
-        gflat[i] = (plus - minus) / (2 * h)
-    return grad
+    grad = numerical_gradient_at(f, a, range(a.size), h)
+    return grad.reshape(a.shape).astype(a.dtype, copy=False)
 
 
 def numerical_gradient_at(f, a: np.ndarray, flat_indices, h: float = 1e-6) -> np.ndarray:
