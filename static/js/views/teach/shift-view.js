@@ -56,6 +56,7 @@ export class ShiftView {
   update(input) {
     this.input = input;
     if (!input || !this.pair) {
+      this.runner.cancel();
       this.maps.replaceChildren(h("p", { class: "muted" }, "Draw a digit to move it."));
       return;
     }
@@ -76,11 +77,13 @@ export class ShiftView {
     if (!this.input || !this.pair) return;
     const v = this.values();
     this.readout.textContent = `dx ${v.dx}, dy ${v.dy}, scale ${v.scale}, ${v.angle}°`;
-    this.runner.request(() => ({ pixels: this.input, preprocess: false, ...v, channel: 0 }));
+    const input = this.input; // this drawing, even if the pad changes before the request starts
+    this.runner.request(() => ({ pixels: input, preprocess: false, ...v, channel: 0 }));
     if (this.curve) this.drawChart();
   }
 
   async curves() {
+    if (!this.input) return;
     const body = { pixels: this.input, preprocess: false, axis: "x", max_shift: 8 };
     try {
       const cnn = await api.shiftCurve(this.pair.cnn.id, body);
