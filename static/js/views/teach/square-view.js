@@ -43,7 +43,7 @@ export class SquareView {
     this.editors = this.#weightEditors(setup.weights);
     this.root.append(
       h("div", { class: "presets", role: "group", "aria-label": "Shapes" }, this.chips, clear),
-      h("div", { class: "square-top" }, h("figure", { class: "t-figure" }, this.pad, h("figcaption", {}, `your drawing, ${setup.grid} × ${setup.grid}: click or drag to paint`)), this.verdict),
+      h("div", { class: "square-top" }, h("figure", { class: "t-figure" }, h("span", { class: "square-pad-frame", style: { "--grid": setup.grid } }, this.pad), h("figcaption", {}, `your drawing, ${setup.grid} × ${setup.grid}: click or drag to paint`)), this.verdict),
       this.maps,
       h("details", { class: "square-weights" }, h("summary", {}, "Every weight (edit any: the maps follow)"), this.editors.el),
     );
