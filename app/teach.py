@@ -239,8 +239,11 @@ def square_setup() -> dict:
 
 
 def square_run(body) -> dict:
-    image = np.asarray(body.image, dtype=np.float64)
     G = square.GRID
+    try:
+        image = np.asarray(body.image, dtype=np.float64)
+    except ValueError:
+        raise ApiError(422, f"image: must be {G}×{G} numbers (a rectangular grid)") from None
     if image.shape != (G, G):
         raise ApiError(422, f"image: must be {G}×{G} numbers, got shape {list(image.shape)}")
     if not np.isfinite(image).all() or image.min() < 0 or image.max() > 1:

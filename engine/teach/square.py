@@ -86,8 +86,14 @@ def network(weights: dict | None = None) -> Sequential:
         if layer.name not in LAYERS:
             continue
         for k in ("weight", "bias"):
-            a = np.asarray(given[layer.name].get(k, default_weights()[layer.name][k]), dtype=float)
             want = layer.params[k].shape
+            try:
+                a = np.asarray(given[layer.name].get(k, default_weights()[layer.name][k]), float)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"weights.{layer.name}.{k}: must be {want} finite numbers (a rectangular "
+                    "nested list)"
+                ) from None
             if a.shape != want or not np.isfinite(a).all():
                 raise ValueError(
                     f"weights.{layer.name}.{k}: must be {want} finite numbers, got shape {a.shape}"

@@ -170,3 +170,10 @@ def test_square_weights_are_editable_and_checked(client):
     assert r.status_code == 422 and "weights.lines.weight" in r.json()["detail"]
     r = client.post("/api/teach/square", json={"image": [[0.0] * 3] * 3})
     assert r.status_code == 422 and "14×14" in r.json()["detail"]
+    ragged = [[0.0] * 14] * 13 + [[0.0] * 3]
+    r = client.post("/api/teach/square", json={"image": ragged})
+    assert r.status_code == 422 and "rectangular" in r.json()["detail"]
+    r = client.post(
+        "/api/teach/square", json={"image": rect, "weights": {"lines": {"bias": [[1], 2]}}}
+    )
+    assert r.status_code == 422 and "weights" in r.json()["detail"]
