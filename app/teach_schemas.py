@@ -3,7 +3,7 @@ flattened digit, translation, and the hand-built square detector (``app.routes.t
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -194,7 +194,9 @@ class SquareSetup(BaseModel):
 
 
 class SquareRequest(BaseModel):
-    image: list[list[float]] = Field(description="(grid, grid) values in [0, 1], 1 = ink.")
+    image: list[list[Annotated[float, Field(ge=0, le=1)]]] = Field(
+        description="(grid, grid) values in [0, 1], 1 = ink."
+    )
     weights: dict[str, dict[str, Nested]] | None = Field(
         None, description="Any layer's {weight, bias} to use instead of the hand-set ones."
     )
