@@ -105,19 +105,12 @@ def test_presets_are_named_and_cite_their_sources_with_no_seed_numbers(desktop, 
 # -- explorer: flatten, shift, backprop --------------------------------------------------------
 
 
-def open_digit(page, server):
+def open_digit(page, server) -> None:
+    """The explorer with the gallery's first test digit as its input."""
     page.goto(server.url + "/")
     unstick(page)
     page.get_by_test_id("gallery").locator("button").first.click()
     expect(page.get_by_test_id("prediction")).not_to_have_text("")
-    return (
-        page.evaluate(
-            "() => new Promise(r => document.addEventListener('explorer:result', "
-            "e => r(e.detail.result.input), { once: true }))"
-        )
-        if False
-        else None
-    )
 
 
 def network_input(server) -> list:
