@@ -87,3 +87,9 @@ def test_the_cli_trains_the_same_graph_json(settings, tmp_path, capsys):  # noqa
     model = Sequential.load(out)
     assert model.inputs[5] == [4, 2] and model.specs()[5]["inputs"] == ["bn1", "r0"]
     capsys.readouterr()
+
+
+def test_a_huge_constant_is_refused_before_it_is_allocated(http):  # noqa: F811
+    huge = [*RESIDUAL[:3], {"type": "mul", "config": {"constant_shape": [4, 100000, 100000]}}]
+    body = http.post("/api/architectures/validate", json={"architecture": huge}).json()
+    assert body["error_layer"] == 3 and "max_train_params" in body["error"]
