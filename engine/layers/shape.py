@@ -39,6 +39,12 @@ class Flatten(_Reshaping):
         if self.start_dim < 1:
             raise ValueError(f"start_dim must be >= 1 (0 is the batch axis), got {start_dim!r}")
 
+    def forward(self, x, train=False, backprop=False):
+        k = self.start_dim
+        out, cache = ops.reshape_forward(x, (*x.shape[1:k], -1))  # a view, in any memory order
+        self._keep(cache, train, backprop)
+        return out
+
     def config(self):
         return {} if self.start_dim == 1 else {"start_dim": self.start_dim}
 
