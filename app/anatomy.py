@@ -40,6 +40,7 @@ from engine.anatomy import (
     weight_matrix,
 )
 from engine.anatomy.windows import geometry, windows
+from engine.layers.conv import group_kernel
 from engine.shapes import output_shape
 
 # -- convolution ----------------------------------------------------------------------------
@@ -234,7 +235,7 @@ def layer(ml, body, settings: Settings, matrix: dict) -> dict:
     else:
         check_output(body.output, *fmap.shape)
         i, j = body.output
-    w = conv_layer.params["weight"][f]  # w: (C, kh, kw)
+    w = group_kernel(conv_layer, f)  # w: (C, kh, kw), zero outside a grouped filter's group
     b = float(matrix["bias"])
     hyper = {
         "stride": conv_layer.stride,
