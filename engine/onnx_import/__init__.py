@@ -115,7 +115,9 @@ def import_onnx(
         },
     }
     try:
-        model = Model.from_spec(b.specs, input_shape=input_shape, classes=classes, name=name, meta=meta)
+        model = Model.from_spec(
+            b.specs, input_shape=input_shape, classes=classes, name=name, meta=meta
+        )
     except (TypeError, ValueError) as e:
         raise ValueError(f"the engine cannot build the mapped layers: {e}") from None
     model.set_state(b.state, source)

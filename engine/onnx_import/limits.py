@@ -75,9 +75,7 @@ def declared_elements(t: TensorProto, where: str, limits: Limits) -> int:
     return n
 
 
-def check_tensor(
-    t: TensorProto, where: str, limits: Limits, external: dict[str, bytes]
-) -> int:
+def check_tensor(t: TensorProto, where: str, limits: Limits, external: dict[str, bytes]) -> int:
     """Check ``t``'s declared size, dtype and data; pull in external data from ``external``.
 
     Returns the element count. After it, ``t`` holds its data inline (``raw_data``).

@@ -72,7 +72,7 @@ def conv(b: Builder, node) -> None:
     groups = int(attrs.get("group", 1))
     C = x.shape[0]
     if groups < 1 or Cg * groups != C or F_ % groups:
-        b.fail(node, f"group = {groups} does not fit {C} input channels and weights {list(w.shape)}")
+        b.fail(node, f"group = {groups} does not fit {C} channels and weights {list(w.shape)}")
     kernel = _pair(b, node, attrs, "kernel_shape", [kh, kw])
     if kernel != [kh, kw]:
         b.fail(node, f"kernel_shape = {kernel} does not match the weights {list(w.shape)}")

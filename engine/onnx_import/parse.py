@@ -28,7 +28,9 @@ def parse(data: bytes, external: dict[str, bytes] | None, limits: Limits) -> Mod
     """Parse and check ``data`` (an ``.onnx`` file); see the module docstring."""
     external = dict(external or {})
     if len(data) > limits.max_bytes:
-        raise ValueError(f"the file is {len(data):,} bytes, more than the limit {limits.max_bytes:,}")
+        raise ValueError(
+            f"the file is {len(data):,} bytes, more than the limit {limits.max_bytes:,}"
+        )
     for name, blob in external.items():
         check_location(name, name, "external_data")
         if len(blob) > limits.max_bytes:
