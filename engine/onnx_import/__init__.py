@@ -15,6 +15,7 @@ came from, so its output can be compared with onnxruntime's).
 
 from __future__ import annotations
 
+import json
 import math
 
 from engine.onnx_import import ops_layers, ops_simple
@@ -99,6 +100,7 @@ def import_onnx(
     out = _finish_output(b)
     input_shape = prep.form.engine_shape
     n_out = out.shape[0]
+    convention, classes = _from_metadata(proto, convention, classes, n_out)
     if classes is not None and len(classes) != n_out:
         raise ValueError(f"classes: {len(classes)} labels for a model with {n_out} outputs")
     meta = {
@@ -123,6 +125,22 @@ def import_onnx(
     model.set_state(b.state, source)
     _check_shapes(model, b)
     return model
+
+
+def _from_metadata(proto, convention, classes, n_out):
+    """A file this app exported carries its convention and labels in ``metadata_props``."""
+    props = {p.key: p.value for p in proto.metadata_props}
+    try:
+        if convention is None and "input" in props:
+            value = json.loads(props["input"])
+            convention = value if isinstance(value, dict) else None
+        if classes is None and "classes" in props:
+            value = json.loads(props["classes"])
+            ok = isinstance(value, list) and len(value) == n_out
+            classes = [str(v) for v in value] if ok else None
+    except json.JSONDecodeError:
+        pass  # metadata is a courtesy: a file without valid JSON there imports as any other
+    return convention, classes
 
 
 def _adapt_input(b: Builder) -> None:
