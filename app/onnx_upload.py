@@ -48,7 +48,7 @@ def parse_convention(text: str | None, channels: int | None = None) -> dict | No
     except json.JSONDecodeError as e:
         raise ApiError(422, f"input: not valid JSON ({e})") from None
     if not isinstance(value, dict):
-        raise ApiError(422, 'input: expected a JSON object like {"mean": [0.1307], "std": [0.3081]}')
+        raise ApiError(422, 'input: expected a JSON object like {"mean": [0.13], "std": [0.31]}')
     try:
         return onnx_import.check_convention(value, channels or _channels(value))
     except ValueError as e:
