@@ -80,9 +80,18 @@ def import_onnx(
     ``external`` maps file names to the bytes of uploaded external-data files. ``classes``
     defaults to ``"0"..."K-1"``. Raises ``ValueError`` (``Refused`` for an unsupported op).
     """
+    try:
+        return _import(data, external, name, classes, convention, source, limits or Limits())
+    except ValueError:
+        raise
+    except (ArithmeticError, AttributeError, IndexError, KeyError, TypeError, RuntimeError) as e:
+        # a malformed file that slipped past the checks is still the file's fault, never a crash
+        raise ValueError(f"the file could not be imported ({type(e).__name__}: {e})") from None
+
+
+def _import(data, external, name, classes, convention, source, limits):
     from engine.model import Model  # the engine imports nothing from here
 
-    limits = limits or Limits()
     proto = parse(data, external, limits)
     version = opset(proto)
     prep = prepare(proto, version, limits)
