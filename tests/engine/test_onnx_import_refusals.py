@@ -82,7 +82,7 @@ def test_unknown_attribute_refused():
 
 def test_clip_other_than_relu_refused():
     nodes = [helper.make_node("Clip", ["x", "lo", "hi"], ["y"], name="/relu6/Clip")]
-    inits = [numpy_helper.from_array(np.float32(0), "lo"), numpy_helper.from_array(np.float32(6), "hi")]  # fmt: skip
+    inits = [numpy_helper.from_array(np.float32(v), n) for v, n in ((0, "lo"), (6, "hi"))]
     refused(model_bytes(nodes, inits), r'"/relu6/Clip" \(Clip\): max = 6 is not supported')
 
 
@@ -107,7 +107,9 @@ def test_gemm_trans_a_and_non_constant_weights_refused():
 def test_training_mode_batchnorm_refused():
     names = ["s", "b", "m", "v"]
     inits = [numpy_helper.from_array(np.ones(1, np.float32), n) for n in names]
-    node = helper.make_node("BatchNormalization", ["x", *names], ["y", "rm", "rv"], name="/bn/BN", training_mode=1)  # fmt: skip
+    node = helper.make_node(
+        "BatchNormalization", ["x", *names], ["y", "rm", "rv"], name="/bn/BN", training_mode=1
+    )
     refused(model_bytes([node], inits, opset=15), r"training_mode = 1 is not supported")
 
 
@@ -244,14 +246,15 @@ def test_recursive_and_exploding_functions_refused():
     refused(data, r"local function 'F' calls itself")
     # G calls H ten times, H calls K ten times...: 10**4 nodes from a few bytes
     funcs, callee = [], None
-    for i, name in enumerate("KJHG"):
+    opsets = [helper.make_opsetid("", 13), helper.make_opsetid("local", 1)]
+    for name in "KJHG":
         body = [
             helper.make_node(callee or "Relu", ["a" if j == 0 else f"t{j}"], [f"t{j + 1}"],
                              domain="local" if callee else "")
             for j in range(10)
         ]  # fmt: skip
         body.append(helper.make_node("Identity", ["t10"], ["b"]))
-        funcs.append(helper.make_function("local", name, ["a"], ["b"], body, [helper.make_opsetid("", 13), helper.make_opsetid("local", 1)]))  # fmt: skip
+        funcs.append(helper.make_function("local", name, ["a"], ["b"], body, opsets))
         callee = name
     data = model_bytes([helper.make_node("G", ["x"], ["y"], domain="local")], functions=funcs)
     refused(data, r"expands to more than the limit of 2,000 nodes")
