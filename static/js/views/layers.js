@@ -7,6 +7,7 @@ import { h } from "../dom.js";
 import { count, shape } from "../format.js";
 import { BarsView } from "./bar-chart.js";
 import { FeatureMapsView } from "./feature-maps.js";
+import { hasNumbers, numbersPanel } from "./layer-numbers.js";
 import { Legend } from "./legend.js";
 import { StripView } from "./vector-strip.js";
 
@@ -162,6 +163,7 @@ export class LayersView {
         readout,
         slot,
       );
+      if (hasNumbers(info)) el.append(numbersPanel(model.id, info)); // batch norm, constants
       container.append(el);
       this.blocks.push({ info, el, view, legend, readout, slot, scale: null, output: null });
     }
