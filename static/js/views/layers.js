@@ -95,6 +95,13 @@ const DESCRIBE = {
   div: (c) => (c.constant_shape ? "divided by a constant" : "the quotient of its two inputs"),
   concat: () => "its inputs' channels side by side",
   identity: () => "its input, unchanged",
+  // graph layers an imported ONNX model brings
+  transpose: (c) => `axes reordered to (${c.perm.join(", ")}), e.g. Keras's channels-last before its flatten`,
+  reshape: (c) => `the same numbers read as ${c.shape.join(" × ")}`,
+  squeeze: (c) => `axis ${c.dim} of size 1 removed`,
+  unsqueeze: (c) => `an axis of size 1 inserted at ${c.dim}`,
+  pad: (c) => `a border of ${c.value === 0 ? "zeros" : c.value} added: ${c.pads[0]} top, ${c.pads[1]} left, ${c.pads[2]} bottom, ${c.pads[3]} right`,
+  meanvariancenormalization: (c) => `(x − mean) / std over axes ${c.axes.join(", ")}`,
 };
 const describe = (info) => (DESCRIBE[info.type] ?? (() => ""))(info.config);
 
