@@ -7,6 +7,7 @@ claiming gigabytes — are refused in well under a second and without allocating
 
 from __future__ import annotations
 
+import contextlib
 import time
 import tracemalloc
 
@@ -292,7 +293,5 @@ def test_mutated_files_are_refused_or_imported_never_crash():
                 b[rng.randrange(len(b))] = rng.randrange(256)
             if rng.random() < 0.25:
                 b = b[: rng.randrange(len(b))]
-            try:
+            with contextlib.suppress(ValueError):  # refused: fine; anything else fails
                 import_onnx(bytes(b), external)
-            except ValueError:
-                pass
