@@ -178,9 +178,8 @@ async def import_model(
         if architecture_json is not None:  # meant as an .npz (a zip archive): it is not one
             raise ApiError(
                 422,
-                "weights: not a readable .npz file (not a zip archive); with an architecture "
-                "the weights must be an .npz, and this file is neither an ONNX model nor a .npz "
-                "archive",
+                "weights: not a readable .npz file (not a zip archive); an architecture goes "
+                "only with an .npz (an ONNX model carries its own graph: send it without one)",
             )
         return await run_in_threadpool(
             onnx_upload.import_onnx_upload,
