@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from app.registry import LoadedModel
+from engine.convention import model_convention, to_network
 from engine.data import CLASSES, NAMES, load_dataset
 from engine.model import Sequential
 from engine.train import evaluate, to_input
@@ -161,7 +162,8 @@ class EvaluationCache:
         images, labels = self.test_set(dataset, data_dir)
         t0 = time.perf_counter()
         targets = labels.astype(np.int64)
-        result = evaluate(model, to_input(images), targets)  # the engine's, as training's
+        x = to_network(to_input(images), model_convention(model))  # e.g. an import's Normalize
+        result = evaluate(model, x, targets)  # the engine's, as training's
         return Evaluation(
             model_id=entry.id,
             dataset=dataset,
