@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 
 from app import teach
 from app.deps import ModelDep, RegistryDep, SettingsDep
-from app.routes.gallery import test_set
 from app.routes.common import ERRORS
+from app.routes.gallery import test_set
 from app.schemas import ImageInput
 from app.teach_schemas import (
     BackpropRequest,
