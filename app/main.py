@@ -33,6 +33,7 @@ from app.routes import (
     explain,
     explain_filters,
     explain_pages,
+    export,
     gallery,
     health,
     kernel,
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, limits, models, anatomy, pages, explain, explain_filters, kernel, color):
         app.include_router(module.router)
     app.include_router(explain_pages.router)
+    app.include_router(export.router)
     app.include_router(gallery.router)
     for router in (train_router, evaluation_router, manage_router):
         app.include_router(router)

@@ -1,8 +1,9 @@
-"""Command line: ``python -m engine {train,evaluate,summary,download}``.
+"""Command line: ``python -m engine {train,evaluate,summary,download,export}``.
 
 python -m engine train --data-dir ../shared/datasets/mnist --epochs 15 --out models/mnist-cnn.npz
 python -m engine evaluate models/mnist-cnn.npz
 python -m engine summary models/mnist-cnn.npz
+python -m engine export models/mnist-cnn.npz mnist-cnn.onnx
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from engine import architectures, data
+from engine import architectures, cli_export, data
 from engine.card import model_card
 from engine.model import Sequential
 from engine.train import TrainConfig, evaluate, to_input, train
@@ -86,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("download", help="download a data set (SHA-256 verified)")
     data_args(d)
+    cli_export.add_parser(sub)
     return p
 
 
@@ -200,6 +202,7 @@ COMMANDS = {
     "evaluate": _cmd_evaluate,
     "summary": _cmd_summary,
     "download": _cmd_download,
+    "export": cli_export.run,
 }
 
 
