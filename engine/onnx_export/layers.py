@@ -166,11 +166,22 @@ _BINARY = {"add": "Add", "sub": "Sub", "mul": "Mul", "div": "Div"}
 
 @converts(*_BINARY)
 def binary(em: Emitter, layer, info, srcs):
-    """Two inputs, or one and the per-example constant buffer (broadcast as NumPy does)."""
+    """Two inputs, or one and the per-example constant buffer (``constant_first``: on the left).
+
+    ONNX broadcasts as NumPy does, from the right; a constant of higher rank than the input's
+    example gets a leading batch axis of 1, as the engine gives it, so the two agree.
+    """
+    op = _BINARY[info["type"]]
     if len(srcs) == 2:
-        em.node(_BINARY[info["type"]], srcs)
+        em.node(op, srcs)
     elif len(srcs) == 1 and em.has("constant"):
-        em.node(_BINARY[info["type"]], [srcs[0], em.param("constant")])
+        c = em.state[f"{em.layer}.constant"]
+        if c.ndim > len(info["input_shape"]):
+            const = em.const("constant", c[None], np.float32)
+        else:
+            const = em.param("constant")
+        first = bool(info["config"].get("constant_first", False))
+        em.node(op, [const, srcs[0]] if first else [srcs[0], const])
     else:
         raise ValueError(
             f"layer {em.layer!r} ({info['type']}): needs two inputs or one and a constant, "
