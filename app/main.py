@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 import engine
+from app import json_arrays
 from app.errors import (
     ApiError,
     api_error_handler,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Requests run on the GIL: more threads than this only contend (measured in bench/).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         registry.reload()
+        json_arrays.warm()  # the activations encoder's tables, before the first drawing
         jobs.start()
         yield
         jobs.shutdown()
