@@ -9,9 +9,12 @@ import onnx
 import pytest
 
 from engine.cli import main
-from engine.model import Sequential
+from engine.layers import LAYER_TYPES
+from engine.model import Model, Sequential
 from engine.onnx_export import OPSET, save_onnx, to_onnx
+from engine.optim import Adam
 from tests.engine.onnx_check import ROOT, assert_same, mnist_test, run_onnx, session
+from tests.engine.onnx_nets import BRANCHES, FEATURES, randomised
 
 SHIPPED = ROOT / "models" / "mnist-cnn.npz"
 
@@ -92,3 +95,77 @@ def test_save_is_atomic_and_replaces(tmp_path, shipped):
     save_onnx(shipped, out)
     assert onnx.load(out).graph.node[0].op_type == "Conv"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]  # no temporary left
+
+
+# -- every layer type ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["features", "branches"])
+def net(request):
+    specs = {"features": FEATURES, "branches": BRANCHES}[request.param]
+    return randomised(specs, seed=3)
+
+
+def test_the_test_nets_hold_every_layer_type():
+    types = {ly.type for specs in (FEATURES, BRANCHES) for ly in Model.from_spec(specs).layers}
+    assert types == set(LAYER_TYPES)
+
+
+def test_every_layer_type_gives_onnxruntime_the_engines_outputs(net):
+    x, _ = mnist_test(32)
+    assert_same(net, x)
+
+
+def test_every_layers_output_matches_its_onnx_node(net):
+    """Each layer's output tensor (named as the layer) agrees, not only the last one."""
+    proto = to_onnx(net)
+    names = [ly.name for ly in net.layers[:-1]]
+    shapes = {n: info["output_shape"] for n, info in zip(names, net.layer_info(), strict=False)}
+    for name in names:
+        proto.graph.output.append(
+            onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, ["N", *shapes[name]])
+        )
+    x, _ = mnist_test(8)
+    got = dict(zip(["output", *names], session(proto).run(None, {"input": x}), strict=True))
+    for name, want in zip(names, net.forward(x, return_all=True), strict=False):
+        scale = max(1.0, float(np.abs(want).max()))
+        assert np.abs(got[name] - want).max() <= 1e-5 * scale, name
+
+
+def test_a_trained_graph_model_with_batch_norm_statistics(tmp_path):
+    """A residual block with batch norm and a concat branch, trained a few steps (so the
+    running statistics are far from 0 and 1), saved and loaded, then exported."""
+    model = Model.from_spec(RESIDUAL, seed=0, classes=[str(i) for i in range(10)])
+    x, y = mnist_test(256)
+    opt = Adam(model.params(), lr=3e-3)
+    losses = []
+    for step in range(6):
+        batch = slice(step * 32 % 256, step * 32 % 256 + 32)
+        loss, _ = model.train_step(x[batch], y[batch])
+        opt.step(model.grads())
+        losses.append(loss)
+    mean = model.state()["bn1.running_mean"]
+    assert np.abs(mean).max() > 0.05  # the statistics moved
+    model.save(tmp_path / "res.npz")
+    loaded = Model.load(tmp_path / "res.npz")
+    assert_same(loaded, x[:64])
+
+
+RESIDUAL = [
+    {"type": "conv2d", "name": "stem", "config": {"out_channels": 8, "kernel_size": 3,
+     "padding": 1}},
+    {"type": "batchnorm2d", "name": "bn1"},
+    {"type": "relu", "name": "act1"},
+    {"type": "conv2d", "name": "conv2", "config": {"out_channels": 8, "kernel_size": 3,
+     "padding": 1}},
+    {"type": "batchnorm2d", "name": "bn2"},
+    {"type": "add", "name": "skip", "inputs": ["bn2", "act1"]},
+    {"type": "relu", "name": "act2"},
+    {"type": "conv2d", "name": "side", "config": {"out_channels": 4, "kernel_size": 1},
+     "inputs": ["act1"]},
+    {"type": "concat", "name": "join", "config": {"dim": 1}, "inputs": ["act2", "side"]},
+    {"type": "maxpool2d", "config": {"kernel_size": 2}},
+    {"type": "dropout", "config": {"p": 0.25}},
+    {"type": "flatten"},
+    {"type": "dense", "config": {"out_features": 10}},
+]  # fmt: skip
