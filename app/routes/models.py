@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from app import inference, render
 from app.deps import LayerDep, ModelDep, ModelLayer, RegistryDep, SettingsDep
 from app.errors import ApiError
-from app.imaging import network_input
+from app.imaging import model_input
 from app.schemas import (
     Activations,
     ErrorBody,
@@ -79,7 +79,7 @@ def layer_detail(ml: LayerDep) -> dict:
     summary="Classify a drawing",
 )
 def predict(entry: ModelDep, body: ImageInput, settings: SettingsDep) -> dict:
-    x, image = network_input(body, entry.model.input_shape, settings)
+    x, image = model_input(body, entry.model, settings)
     return inference.predict(entry.model, x, image)
 
 
@@ -90,7 +90,7 @@ def predict(entry: ModelDep, body: ImageInput, settings: SettingsDep) -> dict:
     summary="Classify a drawing and return every layer's output",
 )
 def activations(entry: ModelDep, body: ImageInput, settings: SettingsDep) -> Response:
-    x, image = network_input(body, entry.model.input_shape, settings)
+    x, image = model_input(body, entry.model, settings)
     # Written straight to JSON: a quarter of a million numbers for a 64-channel network.
     return Response(inference.activations_json(entry.model, x, image), media_type=JSON)
 
@@ -103,7 +103,7 @@ def activations(entry: ModelDep, body: ImageInput, settings: SettingsDep) -> Res
 )
 def feature_maps_png(ml: LayerDep, body: ImageInput, settings: SettingsDep) -> Response:
     model = ml.entry.model
-    x, _ = network_input(body, model.input_shape, settings)
+    x, _ = model_input(body, model, settings)
     out = inference.layer_output(model, x, ml.index)
     signed = True if isinstance(ml.layer, (Conv2D, Dense)) else None
     shape = "x".join(str(d) for d in out.shape)
