@@ -51,7 +51,7 @@ def default_gradcam_layer(model: Sequential) -> int:
     return i
 
 
-_BLOCK_TAIL = ("relu", "leakyrelu", "elu", "batchnorm2d", "add", "dropout", "identity")
+_BLOCK_TAIL = ("relu", "leakyrelu", "elu", "batchnorm2d", "add")
 
 
 def check_layer(model: Sequential, layer: int) -> int:
