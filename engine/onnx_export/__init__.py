@@ -10,7 +10,7 @@ a softmax layer, log-probabilities after a logsoftmax, else logits). Each layer 
 node named as the layer (a few layers take two or three nodes, named ``<layer>/<step>``) whose
 output tensor carries the layer's name, so the exported graph reads like the engine's. Weights are
 initialisers under the engine's PyTorch-style names (``conv1.weight``, ``bn1.running_mean``),
-float32. Dropout is exported as ``Identity`` (inference). The model's input convention
+float32. Dropout is an inference-mode ``Dropout`` (the identity). The model's input convention
 (``meta["input"]``), class labels, name and source travel as ``metadata_props``: see
 :data:`METADATA_KEYS`.
 """

@@ -136,13 +136,20 @@ _UNARY = {
     "sigmoid": "Sigmoid",
     "tanh": "Tanh",
     "identity": "Identity",
-    "dropout": "Identity",  # inference: dropout passes its input through
 }
 
 
 @converts(*_UNARY)
 def unary(em: Emitter, layer, info, srcs):
     em.node(_UNARY[info["type"]], [srcs[0]])
+
+
+@converts("dropout")
+def dropout(em: Emitter, layer, info, srcs):
+    """ONNX ``Dropout`` without ``training_mode``: inference, its input passed through (kept as
+    a node, with its ratio, so an importer gets the layer back)."""
+    ratio = em.const("ratio", float(info["config"].get("p", 0.5)), np.float32)
+    em.node("Dropout", [srcs[0], ratio])
 
 
 @converts("leakyrelu")
