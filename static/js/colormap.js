@@ -118,6 +118,12 @@ function surface(canvas, W, H) {
   return s;
 }
 
+// Make `canvas` transparent again, through its reused context.
+export function clearCanvas(canvas) {
+  const ctx = surfaces.get(canvas)?.ctx ?? canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+}
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const packedLuts = new WeakMap();
 
