@@ -134,7 +134,21 @@ def main() -> None:
         run(args, Path(tmp))
 
 
+def machine(when: str) -> None:
+    """Print the load average and the busiest processes: the machine is shared."""
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    top = subprocess.run(
+        ["ps", "-eo", "pcpu,comm", "--sort=-pcpu", "--no-headers"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.splitlines()[:6]
+    busiest = "; ".join(" ".join(line.split()) for line in top)
+    print(f"machine {when}: {os.cpu_count()} cores, load average {load}; busiest: {busiest}")
+
+
 def run(args, work: Path) -> None:
+    machine("before")
     onnx_path = work / "cnn64.onnx"
     out = subprocess.run(
         [TORCH_PYTHON, str(ROOT / "bench" / "torch_cnn64.py"), str(onnx_path)],
@@ -180,6 +194,7 @@ def run(args, work: Path) -> None:
         conn.close()
         if not args.no_browser:
             report(stroke_times(url, args.strokes, MODEL_ID), url, MODEL_ID)
+    machine("after")
 
 
 if __name__ == "__main__":
