@@ -27,3 +27,21 @@ def test_download_runs_in_onnxruntime_with_the_served_models_outputs(client, mod
 
 def test_unknown_model_is_404_naming_it(client):
     refused(client.get("/api/models/nope/model.onnx"), 404, "model_id", "'nope'")
+
+
+def test_a_graph_model_downloads_too(tmp_path, settings):
+    from dataclasses import replace  # noqa: PLC0415
+
+    from fastapi.testclient import TestClient  # noqa: PLC0415
+
+    from app.main import create_app  # noqa: PLC0415
+    from tests.engine.onnx_nets import BRANCHES, randomised  # noqa: PLC0415
+
+    net = randomised(BRANCHES, seed=11)
+    net.save(tmp_path / "branches.npz")
+    with TestClient(create_app(replace(settings, models_dir=tmp_path))) as c:
+        r = c.get("/api/models/branches/model.onnx")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-disposition"] == 'attachment; filename="branches.onnx"'
+    x, _ = mnist_test(16)
+    np.testing.assert_allclose(run_onnx(r.content, x), net.forward(x), atol=1e-5, rtol=0)
