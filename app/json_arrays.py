@@ -31,7 +31,11 @@ MAX_RANK = 3  # "]]],[[[-" is 8 bytes: a separator fits one word up to three axe
 
 def decimals_for(a: np.ndarray, digits: int) -> int:
     """Decimals that keep ``digits`` significant digits of ``a``'s largest magnitude (0..12)."""
-    peak = float(np.abs(a).max()) if a.size else 0.0
+    return decimals_for_peak(float(np.abs(a).max()) if a.size else 0.0, digits)
+
+
+def decimals_for_peak(peak: float, digits: int) -> int:
+    """:func:`decimals_for` of an array whose largest magnitude is ``peak`` (finite, ≥ 0)."""
     decimals = digits if peak == 0.0 else digits - 1 - math.floor(math.log10(peak))
     return max(0, min(decimals, 12))
 
@@ -98,16 +102,20 @@ def encode_rounded(a, digits: int = 5) -> bytes:
     a: any shape, up to three axes (0-d gives a bare number) → UTF-8 JSON bytes.
     """
     a = np.asarray(a, dtype=np.float64)
-    finite = a.size > 0 and bool(np.isfinite(a).all())
-    d = decimals_for(a, digits) if finite else digits
-    k = np.rint(a * 10.0**d) if d else np.rint(a)
-    if not finite or a.ndim > MAX_RANK or float(np.abs(k).max()) > TABLE_MAX:
+    # The largest magnitude decides the decimals; it is NaN or infinite iff some value is.
+    peak = max(float(a.max()), -float(a.min())) if a.size else math.nan
+    finite = math.isfinite(peak)
+    d = decimals_for_peak(peak, digits) if finite else digits
+    if not finite or a.ndim > MAX_RANK or round(peak * 10.0**d) > TABLE_MAX:
         return pydantic_core.to_json(a.round(d).tolist(), inf_nan_mode="null")
+    k = np.rint(a * 10.0**d) if d else np.rint(a)  # as ndarray.round(d) computes it
     table = _table(d)
     n, n_words = a.size, table.shape[1]
     words = np.empty((n, n_words + 1), dtype=np.uint64)  # per number: its text, what follows
     flat = k.ravel()
-    words[:, :n_words] = table[np.abs(flat).astype(np.intp)]
+    index = flat.astype(np.intp)
+    np.abs(index, out=index)
+    words[:, :n_words] = table[index]
     sep = np.zeros(n, dtype=np.intp)  # 2 × lists ending at each number + the next one's sign
     stride = 1
     for size in reversed(a.shape[1:]):  # the whole array's brackets aside
