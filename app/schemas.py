@@ -102,6 +102,29 @@ class ModelInfo(BaseModel):
     )
 
 
+class StateArray(BaseModel):
+    name: str = Field(description="`weight`, `bias`, `running_mean`, `running_var`, `constant`.")
+    kind: Literal["parameter", "buffer"] = Field(
+        description="Trained (`parameter`) or saved but not trained (`buffer`)."
+    )
+    shape: list[int]
+    values: Nested | None = Field(
+        description="The numbers, nested as `shape`; null when there are more than "
+        "`max_values` of them (the statistics are still given)."
+    )
+    min: float
+    max: float
+    mean: float
+
+
+class LayerState(BaseModel):
+    index: int
+    name: str
+    type: str
+    max_values: int
+    arrays: list[StateArray]
+
+
 class ModelList(BaseModel):
     models: list[ModelInfo]
     default: str | None = Field(description="The id to show first, or null with no models.")

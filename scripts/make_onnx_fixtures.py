@@ -136,9 +136,10 @@ def insert_dropouts(path: Path, after: dict[str, float]) -> None:
             continue
         out = node.output[0]
         new = out + "_predrop"
+        n_drop = sum(n.op_type == "Dropout" for n in nodes) + 1
         node.output[0] = new
         nodes.append(
-            helper.make_node("Dropout", [new], [out], ratio=ratio, name=f"/drop_{out}/Dropout")
+            helper.make_node("Dropout", [new], [out], ratio=ratio, name=f"/drop{n_drop}/Dropout")
         )
     del g.node[:]
     g.node.extend(nodes)

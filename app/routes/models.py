@@ -12,12 +12,14 @@ from app import inference, render
 from app.deps import LayerDep, ModelDep, ModelLayer, RegistryDep, SettingsDep
 from app.errors import ApiError
 from app.imaging import model_input
+from app.inference import rounded
 from app.schemas import (
     Activations,
     ErrorBody,
     Filters,
     ImageInput,
     LayerInfo,
+    LayerState,
     ModelDetail,
     ModelList,
     Prediction,
@@ -68,6 +70,34 @@ def model_detail(entry: ModelDep) -> dict:
 )
 def layer_detail(ml: LayerDep) -> dict:
     return ml.entry.model.layer_info()[ml.index]
+
+
+STATE_VALUES = 4096  # numbers listed per array; larger ones get their statistics only
+
+
+@router.get(
+    "/{model_id}/layers/{index}/state",
+    response_model=LayerState,
+    responses=ERRORS,
+    summary="A layer's numbers: its parameters and buffers (batch norm statistics, constants)",
+)
+def layer_state(ml: LayerDep) -> dict:
+    arrays = []
+    for kind, group in (("parameter", ml.layer.params), ("buffer", ml.layer.buffers)):
+        for key, a in group.items():
+            arrays.append(
+                {
+                    "name": key,
+                    "kind": kind,
+                    "shape": list(a.shape),
+                    "values": rounded(a) if a.size <= STATE_VALUES else None,
+                    "min": float(a.min()) if a.size else 0.0,
+                    "max": float(a.max()) if a.size else 0.0,
+                    "mean": float(a.mean()) if a.size else 0.0,
+                }
+            )
+    info = {"index": ml.index, "name": ml.layer.name, "type": ml.layer.type}
+    return {**info, "max_values": STATE_VALUES, "arrays": arrays}
 
 
 # -- running a model on a drawing ---------------------------------------------------------

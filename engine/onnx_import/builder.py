@@ -129,6 +129,7 @@ class Builder:
                 parts = parts[:-1]
             base = "_".join(parts)
         base = re.sub(r"[^A-Za-z0-9_]+", "_", base).strip("_")
+        base = base.removeprefix("node_")  # the dynamo exporter's "node_conv2d"
         if base and base in self._names and node is not None:
             base = f"{base}_{node.op_type.lower()}"
         base = base or kind

@@ -173,3 +173,20 @@ def test_every_model_reports_input_and_source(client):
     for m in client.get("/api/models").json()["models"]:
         assert m["source"] in ("onnx", "npz", "trained", "shipped")
         assert set(m["input"]) == {"invert", "scale", "mean", "std"}
+
+
+def test_layer_state_lists_batchnorm_numbers(fresh):
+    model_id = upload(fresh, "bn_dropout.onnx", display="bn").json()["id"]
+    layers = fresh.get(f"/api/models/{model_id}").json()["layers"]
+    bn = next(layer for layer in layers if layer["type"] == "batchnorm2d")
+    r = fresh.get(f"/api/models/{model_id}/layers/{bn['index']}/state")
+    assert r.status_code == 200, r.text
+    arrays = {a["name"]: a for a in r.json()["arrays"]}
+    assert set(arrays) == {"weight", "bias", "running_mean", "running_var"}
+    assert arrays["running_var"]["kind"] == "buffer" and arrays["weight"]["kind"] == "parameter"
+    assert len(arrays["running_var"]["values"]) == bn["output_shape"][0]
+    assert min(arrays["running_var"]["values"]) > 0
+    dense = next(layer for layer in layers if layer["type"] == "dense")
+    big = fresh.get(f"/api/models/{model_id}/layers/{dense['index']}/state").json()
+    weight = next(a for a in big["arrays"] if a["name"] == "weight")
+    assert weight["values"] is None and weight["shape"] == [24, 784]  # too many to list
