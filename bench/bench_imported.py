@@ -129,6 +129,7 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=200, help="requests per endpoint")
     ap.add_argument("--strokes", type=int, default=30, help="strokes drawn in Chromium")
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium round trip")
+    ap.add_argument("--save", help="also save the imported model as this .npz")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-imported-") as tmp:
         run(args, Path(tmp))
@@ -181,6 +182,8 @@ def run(args, work: Path) -> None:
     models_dir = work / "models"
     models_dir.mkdir()
     model.save(models_dir / f"{MODEL_ID}.npz")
+    if args.save:
+        model.save(args.save)
     env = {"CNN_EXPLORER_MODELS_DIR": str(models_dir), "CNN_EXPLORER_DEFAULT_MODEL": MODEL_ID}
     with server(None, env) as url:
         u = urlsplit(url)
