@@ -79,3 +79,14 @@ def test_export_then_import_is_the_same_model(make):
     x, _ = mnist_test(16)
     np.testing.assert_allclose(back.forward(x), model.forward(x), rtol=0, atol=1e-5)
     np.testing.assert_allclose(run_onnx(to_onnx(back), x), model.forward(x), rtol=0, atol=1e-5)
+
+
+def test_labels_and_input_convention_come_back_from_the_metadata():
+    model = Model.from_spec(
+        [{"type": "flatten"}, {"type": "dense", "config": {"out_features": 3}}],
+        classes=["cat", "dog", "emu"],
+        meta={"input": {"invert": True, "scale": 255.0, "mean": [0.5], "std": [0.25]}},
+    )
+    back = import_onnx(onnx_bytes(model), name="pets")
+    assert back.classes == ["cat", "dog", "emu"]
+    assert back.meta["input"] == {"invert": True, "scale": 255.0, "mean": [0.5], "std": [0.25]}
