@@ -68,7 +68,7 @@ class Settings:
     max_train_params: int = 2_000_000
     max_dense_features: int = 4096
     max_train_step_megabytes: int = 1024  # estimated activations + im2col of one batch
-    max_import_bytes: int = 6 * 1024 * 1024  # an uploaded .npz
+    max_import_bytes: int = 6 * 1024 * 1024  # an uploaded .npz, or .onnx + its external data
     sse_heartbeat_seconds: int = 15
 
     @classmethod

@@ -89,7 +89,7 @@ def _read_npz(data: bytes) -> dict[str, np.ndarray]:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
-        raise ApiError(422, f"weights: a .npz archive that does not read ({e})") from None
+        raise ApiError(422, f"weights: not a readable .npz file ({e})") from None
 
 
 def _parse_architecture(text: str) -> Architecture:
@@ -175,9 +175,11 @@ async def import_model(
     convention = onnx_upload.parse_convention(input_json)
     source = weights.filename or "weights"
     if not looks_like_zip(data):
-        if architecture_json is not None:
+        if architecture_json is not None:  # meant as an .npz (a zip archive): it is not one
             raise ApiError(
-                422, "architecture: only for an .npz; an ONNX file carries its own graph"
+                422,
+                "weights: not a readable .npz file (not a zip archive); an architecture goes "
+                "only with an .npz (an ONNX model carries its own graph: send it without one)",
             )
         return await run_in_threadpool(
             onnx_upload.import_onnx_upload,
