@@ -279,7 +279,6 @@ def weight_matrix_json(
         "stride": list(layer.stride),
         "padding": list(layer.padding),
         "dilation": list(layer.dilation),
-        "num_structural_zeros": wm.rows * wm.cols - len(wm.entries),
     }
 
 
