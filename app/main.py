@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 import engine
+from app.bounds import HeavySlots
 from app.errors import (
     ApiError,
     api_error_handler,
@@ -44,6 +45,7 @@ from app.routes.evaluation import router as evaluation_router
 from app.routes.manage import router as manage_router
 from app.routes.train import router as train_router
 from app.settings import Settings
+from app.tables import Tables
 from app.training.jobs import JobManager
 
 
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_access_log(settings.log_level)
     registry = ModelRegistry(settings.models_dir, settings.default_model)
     jobs = JobManager(settings, registry)
+    tables = Tables(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         registry.reload()
         jobs.start()
         yield
+        tables.shutdown()  # a whole-test-set table stops at its next batch
         jobs.shutdown()
 
     app = FastAPI(
@@ -75,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.registry = registry
     app.state.jobs = jobs
+    app.state.tables = tables
+    app.state.heavy = HeavySlots(settings.max_heavy_requests)
     # The last added runs first: the access log sees every response, 413s included.
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(ServerTiming)

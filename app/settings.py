@@ -51,6 +51,21 @@ class Settings:
     max_top_k: int = 16  # top-activating test digits per filter
     max_maximise_steps: int = 256  # activation maximisation: gradient-ascent steps
     max_color_side: int = 128  # a colour image is shrunk to fit this before filtering
+    # The cost of one request, estimated before it starts (``engine.cost``: multiply-add
+    # equivalents of the model passes it needs), and how many units one maximise request runs.
+    max_request_megamacs: int = 12_000  # about 1 s of one core (bench/bench_limits.py)
+    max_maximise_units: int = 64  # filters/units per maximise request: ask in pages
+    max_model_megamacs: int = 200  # one image through a served, trained or imported model
+    max_train_step_megamacs: int = 60_000  # one training step: batch × forward + backward
+    # Work that is not a request's own: whole-test-set tables (evaluation, top-activating
+    # digits) are computed once per model in the background; a request waits this long for one.
+    table_wait_seconds: int = 5
+    max_cache_bytes: int = 64 * 1024 * 1024  # each in-memory cache of results
+    # Heavy requests (explanations that run the model many times, playground, tables, imports)
+    # at once per worker; past this a 503 with Retry-After, so predictions are never starved.
+    max_heavy_requests: int = 1
+    graceful_shutdown_seconds: int = 5  # SIGTERM: in-flight requests get this long
+    blas_threads: int = 1  # BLAS threads per process: concurrency comes from request threads
     max_conv_padding: int = 11  # /api/conv padding per side
     max_conv_terms: int = 60_000  # /api/conv steps: outputs × kernel weights written out
     max_pool_positions: int = 100_000  # /api/pool steps: outputs × window positions

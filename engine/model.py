@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.archive import read_npz
 from engine.io import atomic_path
 from engine.layers import Layer, Softmax, layer_from_spec
 from engine.memory import keep_freed_memory
@@ -224,8 +225,7 @@ class Sequential:
         """Load a file written by :meth:`save`; ``ValueError`` says what is wrong with a bad one."""
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
+            arrays = read_npz(path, where=path.name)  # headers and sizes checked first
         except FileNotFoundError:
             raise
         except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as e:

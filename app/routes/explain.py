@@ -9,6 +9,7 @@ import numpy as np
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from app.bounds import BUSY, HeavyDep, check_cost, check_gradient, largest_fitting, megamacs
 from app.deps import ModelDep, SettingsDep
 from app.errors import ApiError
 from app.explain_render import overlay_png
@@ -29,6 +30,7 @@ from app.registry import LoadedModel
 from app.routes.models import ERRORS, PNG, png_response
 from app.settings import Settings
 from engine import explain
+from engine.cost import FORWARD_BACKWARD, pass_cost
 from engine.explain.geometry import receptive_field
 from engine.explain.gradcam import spatial_layers
 from engine.explain.top_activations import conv_layers
@@ -95,6 +97,7 @@ def _png(entry: LoadedModel, result: dict, image: np.ndarray, what: str) -> Resp
 
 
 def _saliency(entry, body, settings):
+    check_gradient(settings, entry.model)
     x, image, probs, target = _prepare(entry, body, settings)
     s = explain.saliency(entry.model, x, target)
     result = _common(
@@ -104,6 +107,7 @@ def _saliency(entry, body, settings):
 
 
 def _gradcam(entry, body: GradCAMRequest, settings):
+    check_gradient(settings, entry.model)
     x, image, probs, target = _prepare(entry, body, settings)
     model = entry.model
     try:
@@ -136,6 +140,14 @@ def _occlusion(entry, body: OcclusionRequest, settings):
             f"patch/stride: {n} patch positions, more than the limit max_occlusion_patches = "
             f"{settings.max_occlusion_patches}; use a larger stride",
         )
+    one = pass_cost(model)
+    check_cost(
+        settings,
+        "patch/stride",
+        (n + 2) * one,
+        f"{n:,} patches + 2 passes × {megamacs(one)} per pass",
+        "; use a larger stride",
+    )
     x, image, probs, target = _prepare(entry, body, settings)
     o = explain.occlusion(model, x, target, body.patch, body.stride, body.value, body.score)
     result = _common(
@@ -164,6 +176,14 @@ def _integrated_gradients(entry, body: IntegratedGradientsRequest, settings):
             422,
             f"steps: {body.steps} is more than the limit max_ig_steps = {settings.max_ig_steps}",
         )
+    one = FORWARD_BACKWARD * pass_cost(entry.model)
+    check_cost(
+        settings,
+        "steps",
+        (body.steps + 2) * one,
+        f"{body.steps} steps + 2 × {FORWARD_BACKWARD} passes × {megamacs(one / 3)} per pass",
+        f"; use at most {max(largest_fitting(settings, one) - 2, 0)} steps",
+    )
     x, image, probs, target = _prepare(entry, body, settings)
     ig = explain.integrated_gradients(entry.model, x, target, steps=body.steps)
     values = ig.attributions[0].sum(axis=0)  # (C, H, W) → (H, W)
@@ -187,8 +207,13 @@ def _integrated_gradients(entry, body: IntegratedGradientsRequest, settings):
     return result, image
 
 
-def _routes(path: str, compute, request_model, response_model, what: str, summary: str):
-    """Register ``POST {path}`` (JSON) and ``POST {path}.png`` (the map over the input)."""
+def _routes(
+    path: str, compute, request_model, response_model, what: str, summary: str, heavy=False
+):
+    """Register ``POST {path}`` (JSON) and ``POST {path}.png`` (the map over the input);
+    ``heavy`` ones run under the heavy-request limit (``app.bounds``)."""
+    extra = {"dependencies": [HeavyDep]} if heavy else {}
+    busy = BUSY if heavy else {}
 
     def as_json(entry: ModelDep, body: request_model, settings: SettingsDep) -> dict:
         return compute(entry, body, settings)[0]
@@ -197,12 +222,15 @@ def _routes(path: str, compute, request_model, response_model, what: str, summar
         result, image = compute(entry, body, settings)
         return _png(entry, result, image, what)
 
-    router.post(path, response_model=response_model, responses=ERRORS, summary=summary)(as_json)
+    router.post(
+        path, response_model=response_model, responses={**ERRORS, **busy}, summary=summary, **extra
+    )(as_json)
     router.post(
         f"{path}.png",
         response_class=Response,
-        responses={**PNG, **ERRORS},
+        responses={**PNG, **ERRORS, **busy},
         summary=f"{summary} — as a PNG over the input, with a colour bar",
+        **extra,
     )(as_png)
 
 
@@ -229,6 +257,7 @@ _routes(
     OcclusionResult,
     "occlusion (score drop)",
     "Occlusion: how much hiding each region lowers the class's score",
+    heavy=True,
 )
 _routes(
     "/integrated-gradients",
@@ -237,6 +266,7 @@ _routes(
     IntegratedGradientsResult,
     "integrated gradients",
     "Integrated gradients from a blank canvas: each pixel's share of the logit",
+    heavy=True,
 )
 
 

@@ -9,10 +9,8 @@ take; the engine checks every array's name and shape against it. Files are read 
 
 from __future__ import annotations
 
-import io
 import json
 import time
-import zipfile
 from typing import Annotated, Literal
 
 import numpy as np
@@ -22,6 +20,7 @@ from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 
 from app import model_store
+from app.bounds import BUSY, HeavyDep
 from app.deps import ModelDep, RegistryDep, SettingsDep
 from app.errors import ApiError
 from app.routes.models import ERRORS
@@ -29,7 +28,8 @@ from app.schemas import ModelInfo
 from app.training import architecture
 from app.training.schemas import Architecture, RenameRequest
 from engine import architectures
-from engine.model import ARCH_KEY, Sequential
+from engine import archive
+from engine.model import ARCH_KEY, MAX_ARCH_BYTES
 
 router = APIRouter(prefix="/api/models", tags=["models"])
 
@@ -82,14 +82,6 @@ def download_weights(entry: ModelDep, settings: SettingsDep) -> Response:
     return FileResponse(path, media_type="application/octet-stream", filename=f"{entry.id}.npz")
 
 
-def _read_npz(data: bytes) -> dict[str, np.ndarray]:
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            return {k: npz[k] for k in npz.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
-        raise ApiError(422, f"weights: not a readable .npz file ({e})") from None
-
-
 def _parse_architecture(text: str) -> Architecture:
     try:
         spec = architectures.from_json(json.loads(text), "architecture")
@@ -108,7 +100,8 @@ def _parse_architecture(text: str) -> Architecture:
     "/import",
     response_model=ModelInfo,
     status_code=201,
-    responses={**ERRORS, 413: ERRORS[413]},
+    responses={**ERRORS, 413: ERRORS[413], **BUSY},
+    dependencies=[HeavyDep],
     summary="Import weights trained elsewhere (PyTorch-style names) with their architecture",
 )
 async def import_model(
@@ -150,33 +143,64 @@ async def import_model(
     )
 
 
+def _embedded_specs(data: bytes) -> list[dict]:
+    """The layers of a CNN Explorer model file's own ``__architecture__`` (read alone, bounded)."""
+    raw = archive.read_member(data, ARCH_KEY, MAX_ARCH_BYTES)
+    if raw is None:
+        raise ApiError(
+            422,
+            "architecture: required (the layers as JSON) unless the file is a CNN Explorer "
+            "model with its architecture inside",
+        )
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise ApiError(422, f"weights: {ARCH_KEY} must be UTF-8 JSON bytes")
+    try:
+        arch = json.loads(raw.tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ApiError(422, f"weights: {ARCH_KEY} is not valid JSON ({e})") from None
+    layers = arch.get("layers") if isinstance(arch, dict) else None
+    return specs_of_json(layers, f"weights: {ARCH_KEY}")
+
+
+def specs_of_json(layers, where: str) -> list[dict]:
+    try:
+        return architecture.specs_of(Architecture.model_validate({"layers": layers}).layers)
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise ApiError(422, f"{where}: {loc}: {first['msg']}") from None
+
+
 def _import(settings, registry, data, source, name, architecture_json, dataset) -> dict:
-    """Check the file against the architecture and install it (in a worker thread)."""
-    arrays = _read_npz(data)
-    embedded = arrays.pop(ARCH_KEY, None)
+    """Check the file against the architecture and install it (in a worker thread).
+
+    Nothing of the arrays is decompressed until the archive's headers (``engine.archive``)
+    match the parameters the checked architecture expects.
+    """
+    limit = settings.max_train_params * 8 + MAX_ARCH_BYTES  # float64 weights at most
+    try:
+        members = archive.inspect_npz(data, max_bytes=limit, where="weights")
+    except ValueError as e:
+        raise ApiError(422, str(e)) from None
     if architecture_json is None:
-        if embedded is None:
-            raise ApiError(
-                422,
-                "architecture: required (the layers as JSON) unless the file is a CNN Explorer "
-                "model with its architecture inside",
-            )
         try:
-            model = Sequential.from_arrays({**arrays, ARCH_KEY: embedded}, source)
+            specs = _embedded_specs(data)
         except ValueError as e:
-            raise ApiError(422, f"weights: {e}") from None
-        specs = [layer.spec() for layer in model.layers]
+            raise ApiError(422, str(e)) from None
     else:
-        arch = _parse_architecture(architecture_json)
-        specs = architecture.specs_of(arch.layers)
+        specs = architecture.specs_of(_parse_architecture(architecture_json).layers)
     try:
         model = architecture.check(specs, dataset, settings, input_shape=None).model
     except architecture.ArchitectureError as e:
         raise ApiError(422, f"architecture: {e}") from None
+    expected = {k: p.shape for k, p in model.params().items()}
     try:
+        archive.check_expected(members, expected, "weights", optional=frozenset({ARCH_KEY}))
+        arrays = archive.read_npz(data, max_bytes=limit, where="weights")
+        arrays.pop(ARCH_KEY, None)
         model.set_params(arrays, source)
     except ValueError as e:
-        raise ApiError(422, f"weights: {e}") from None
+        raise ApiError(422, str(e)) from None
     model.meta.update(
         {
             "dataset": dataset,
