@@ -62,7 +62,9 @@ def _header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> Member:
                 raise ValueError(f"unknown .npy version {version}")
             header_bytes = f.tell()
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-            raise ValueError(f"{where}: member {name!r} has no readable .npy header ({e})") from None
+            raise ValueError(
+                f"{where}: member {name!r} has no readable .npy header ({e})"
+            ) from None
     if dtype.hasobject:
         raise ValueError(f"{where}: member {name!r} holds Python objects (dtype {dtype})")
     declared = math.prod(shape) * dtype.itemsize
