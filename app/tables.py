@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
@@ -66,6 +66,8 @@ class Tables:
                 self._running[key] = future
         try:
             return future.result(timeout=self.wait_seconds), False
+        except (Cancelled, CancelledError):
+            raise HTTPException(503, f"{what}: the server is shutting down") from None
         except FutureTimeout:
             raise HTTPException(
                 503,

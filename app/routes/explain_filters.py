@@ -221,6 +221,12 @@ def _units(ml: ModelLayer, settings: Settings, f, first, count, steps: int) -> l
         raise ApiError(422, "filter/first/count: give one `filter`, or a range `first`+`count`")
     if f is not None:
         return _filter_list(ml, f)
+    if count is not None and count > settings.max_maximise_units:
+        raise ApiError(
+            422,
+            f"count: {count} is more than the limit max_maximise_units = "
+            f"{settings.max_maximise_units}",
+        )
     if first is not None and first >= F:
         raise ApiError(422, f"first: {ml.describe()} has units 0 to {F - 1}, got {first}")
     start = first or 0
