@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -38,7 +39,7 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -58,10 +59,10 @@ def server(tmp_path, request):
     }
     if request.param:
         env["CNN_EXPLORER_MAX_HEAVY_REQUESTS"] = request.param
-    log = open(tmp_path / "server.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app"], cwd=REPO_ROOT, env=env, stdout=log, stderr=log
-    )
+    with open(tmp_path / "server.log", "wb") as log:  # the child keeps its own copy
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app"], cwd=REPO_ROOT, env=env, stdout=log, stderr=log
+        )
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -76,7 +77,6 @@ def server(tmp_path, request):
     if proc.poll() is None:
         proc.kill()
         proc.wait(10)
-    log.close()
 
 
 def request(port: int, method: str, path: str, body=None, out=None) -> None:
