@@ -22,6 +22,7 @@ from app.anatomy_schemas import (
     PoolResponse,
     Presets,
 )
+from app.bounds import BUSY, HeavyDep
 from app.deps import LayerDep, SettingsDep
 from app.routes.models import ERRORS, weight_matrix_json
 from app.settings import REPO_ROOT
@@ -36,7 +37,8 @@ Size = Annotated[int, Query(ge=1, le=1_000_000)]
 @router.post(
     "/api/conv",
     response_model=ConvResponse,
-    responses=ERRORS,
+    responses={**ERRORS, **BUSY},
+    dependencies=[HeavyDep],
     summary="One filter on a small input: output, size formula, weight matrix, every step",
 )
 def conv(body: ConvRequest, settings: SettingsDep) -> dict:
@@ -46,7 +48,8 @@ def conv(body: ConvRequest, settings: SettingsDep) -> dict:
 @router.post(
     "/api/pool",
     response_model=PoolResponse,
-    responses=ERRORS,
+    responses={**ERRORS, **BUSY},
+    dependencies=[HeavyDep],
     response_model_by_alias=True,
     summary="Pooling on a small input: output, size formula, every window and its winner",
 )
