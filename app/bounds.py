@@ -3,15 +3,25 @@
 - :func:`check_cost`: a request's estimated model work (``engine.cost``: multiply-add
   equivalents) against ``max_request_megamacs``, refused with a 422 naming the fields that set
   it, the estimate and the limit — and, where one exists, the largest value that would fit.
-- :data:`HeavyDep`: a dependency for the endpoints that run a model many times (explanations,
-  the playground, whole-test-set tables, imports). At most ``max_heavy_requests`` of them run
-  at once in a worker; one more is answered at once with ``503`` and ``Retry-After``, so the
-  request threads stay free for predictions, which never wait behind them.
+- :data:`HeavyDep`: a dependency for the endpoints that run a model many times (occlusion,
+  integrated gradients, maximise, the playground's every-step answers, imports). At most
+  ``max_heavy_requests`` of them run at once in the whole server (all workers); one more is
+  answered at once with ``503`` and ``Retry-After``, so heavy work never takes more than that
+  many cores nor the request threads, and predictions never wait behind it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
+import hashlib
 import math
+import os
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -59,11 +69,43 @@ def check_gradient(settings: Settings, model, what: str = "model_id") -> None:
 
 
 class HeavySlots:
-    """A counter of running heavy requests; only the event loop touches it (no lock needed)."""
+    """``size`` slots shared by every worker process of the server: slot ``i`` is an exclusive
+    ``flock`` on ``<lock_dir>/heavy-<i>.lock``, taken without waiting (the kernel drops it if a
+    worker dies). Across the workers at most ``size`` heavy requests run, so they take at most
+    ``size`` cores and the rest of the machine serves predictions."""
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, lock_dir: Path):
         self.size = size
-        self.running = 0
+        self.lock_dir = lock_dir
+        self._ready = False
+
+    def _dir(self) -> Path:
+        if not self._ready:
+            try:
+                self.lock_dir.mkdir(parents=True, exist_ok=True)
+            except OSError:  # a read-only cache directory: the same slots under /tmp
+                tag = hashlib.sha256(str(self.lock_dir.resolve()).encode()).hexdigest()[:16]
+                self.lock_dir = Path(tempfile.gettempdir()) / f"cnn-explorer-slots-{tag}"
+                self.lock_dir.mkdir(parents=True, exist_ok=True)
+            self._ready = True
+        return self.lock_dir
+
+    def acquire(self) -> int | None:
+        """A held slot's file descriptor, or ``None`` when every slot is taken."""
+        lock_dir = self._dir()
+        for i in range(self.size):
+            fd = os.open(lock_dir / f"heavy-{i}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                os.close(fd)
+        return None
+
+    @staticmethod
+    def release(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 def busy(what: str) -> HTTPException:
@@ -78,13 +120,41 @@ def busy(what: str) -> HTTPException:
 async def heavy_slot(request: Request):
     """Hold one of ``max_heavy_requests`` slots for the request, or 503 + ``Retry-After``."""
     slots: HeavySlots = request.app.state.heavy
-    if slots.running >= slots.size:
+    fd = slots.acquire()
+    if fd is None:
         raise busy("request")
-    slots.running += 1
     try:
         yield
     finally:
-        slots.running -= 1
+        slots.release(fd)
+
+
+class HeavyPool:
+    """The threads heavy requests run on: ``max_heavy_requests`` of them, at a lower CPU priority
+    (``heavy_nice``: the OS gives predictions the cores first) and separate from the request
+    threads, which they never hold. Each thread lowers only its own priority (Linux nice is
+    per thread), once, when it starts."""
+
+    def __init__(self, size: int, nice: int):
+        self.nice = nice
+        self._pool = ThreadPoolExecutor(
+            max_workers=size, thread_name_prefix="heavy", initializer=self._lower_priority
+        )
+
+    def _lower_priority(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):  # not Linux: the default priority
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
+
+    async def run(self, fn, *args):
+        return await asyncio.wrap_future(self._pool.submit(fn, *args))
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def run_heavy(request: Request, fn, *args):
+    """``fn(*args)`` on the heavy threads (the caller holds a slot: :data:`HeavyDep`)."""
+    return await request.app.state.heavy_pool.run(fn, *args)
 
 
 HeavyDep = Depends(heavy_slot)

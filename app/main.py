@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 import engine
-from app.bounds import HeavySlots
+from app.bounds import HeavyPool, HeavySlots
 from app.errors import (
     ApiError,
     api_error_handler,
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs.start()
         yield
         tables.shutdown()  # a whole-test-set table stops at its next batch
+        heavy_pool.shutdown()
         jobs.shutdown()
 
     app = FastAPI(
@@ -80,7 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.registry = registry
     app.state.jobs = jobs
     app.state.tables = tables
-    app.state.heavy = HeavySlots(settings.max_heavy_requests)
+    app.state.heavy = HeavySlots(settings.max_heavy_requests, settings.cache_dir / "slots")
+    app.state.heavy_pool = heavy_pool = HeavyPool(settings.max_heavy_requests, settings.heavy_nice)
     # The last added runs first: the access log sees every response, 413s included.
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(ServerTiming)

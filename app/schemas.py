@@ -231,7 +231,7 @@ class Limits(BaseModel):
     )
     max_cache_bytes: int = Field(description="Each in-memory cache of computed results.")
     max_heavy_requests: int = Field(
-        description="Heavy requests running at once per worker; more get a 503 with Retry-After."
+        description="Heavy requests running at once in the server; more get a 503 with Retry-After."
     )
 
 

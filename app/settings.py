@@ -61,9 +61,10 @@ class Settings:
     # digits) are computed once per model in the background; a request waits this long for one.
     table_wait_seconds: int = 5
     max_cache_bytes: int = 64 * 1024 * 1024  # each in-memory cache of results
-    # Heavy requests (explanations that run the model many times, playground, tables, imports)
-    # at once per worker; past this a 503 with Retry-After, so predictions are never starved.
+    # Heavy requests (explanations that run the model many times, playground, imports) at once
+    # in the whole server (every worker); past it a 503 with Retry-After: predictions go on.
     max_heavy_requests: int = 1
+    heavy_nice: int = 10  # the heavy threads' CPU priority (Linux nice, 0..19): below requests'
     graceful_shutdown_seconds: int = 5  # SIGTERM: in-flight requests get this long
     blas_threads: int = 1  # BLAS threads per process: concurrency comes from request threads
     max_conv_padding: int = 11  # /api/conv padding per side

@@ -6,10 +6,18 @@ each filter likes best (activation maximisation). The numbers all come from ``en
 """
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.bounds import BUSY, HeavyDep, check_cost, check_gradient, largest_fitting, megamacs
+from app.bounds import (
+    BUSY,
+    HeavyDep,
+    check_cost,
+    check_gradient,
+    largest_fitting,
+    megamacs,
+    run_heavy,
+)
 from app.deps import ModelDep, SettingsDep
 from app.errors import ApiError
 from app.explain_render import overlay_png
@@ -221,6 +229,19 @@ def _routes(
     def as_png(entry: ModelDep, body: request_model, settings: SettingsDep) -> Response:
         result, image = compute(entry, body, settings)
         return _png(entry, result, image, what)
+
+    if heavy:  # on the heavy threads, not the request threads
+        light_json, light_png = as_json, as_png
+
+        async def as_json(
+            request: Request, entry: ModelDep, body: request_model, settings: SettingsDep
+        ) -> dict:
+            return await run_heavy(request, light_json, entry, body, settings)
+
+        async def as_png(
+            request: Request, entry: ModelDep, body: request_model, settings: SettingsDep
+        ) -> Response:
+            return await run_heavy(request, light_png, entry, body, settings)
 
     router.post(
         path, response_model=response_model, responses={**ERRORS, **busy}, summary=summary, **extra

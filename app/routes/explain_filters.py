@@ -12,7 +12,7 @@ import numpy as np
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from app.bounds import BUSY, HeavyDep, check_cost, largest_fitting, megamacs
+from app.bounds import BUSY, HeavyDep, check_cost, largest_fitting, megamacs, run_heavy
 from app.deps import LayerDep, ModelLayer, SettingsDep
 from app.errors import ApiError
 from app.explain_schemas import MaximiseResult, TopActivationsResult
@@ -298,7 +298,8 @@ def _centre_box(ml: ModelLayer) -> list[int] | None:
     dependencies=[HeavyDep],
     summary="The input each filter responds to most (gradient ascent, seeded)",
 )
-def maximise_json(
+async def maximise_json(
+    request: Request,
     ml: LayerDep,
     settings: SettingsDep,
     filter_: FilterQuery = None,
@@ -308,6 +309,11 @@ def maximise_json(
     first: FirstQuery = None,
     count: CountQuery = None,
 ) -> dict:
+    args = (ml, settings, filter_, steps, seed, objective, first, count)
+    return await run_heavy(request, _maximise_json, *args)
+
+
+def _maximise_json(ml, settings, filter_, steps, seed, objective, first, count) -> dict:
     m = _maximise(ml, settings, filter_, steps, seed, objective, first, count)
     return {
         "layer": ml.index,
@@ -336,7 +342,8 @@ def maximise_json(
     dependencies=[HeavyDep],
     summary="The activation-maximising inputs as a labelled grid",
 )
-def maximise_png(
+async def maximise_png(
+    request: Request,
     ml: LayerDep,
     settings: SettingsDep,
     filter_: FilterQuery = None,
@@ -346,6 +353,11 @@ def maximise_png(
     first: FirstQuery = None,
     count: CountQuery = None,
 ) -> Response:
+    args = (ml, settings, filter_, steps, seed, objective, first, count)
+    return await run_heavy(request, _maximise_png, *args)
+
+
+def _maximise_png(ml, settings, filter_, steps, seed, objective, first, count) -> Response:
     m = _maximise(ml, settings, filter_, steps, seed, objective, first, count)
     labels = [f"f{f}: {a:.3g}" for f, a in zip(m.filters, m.activation, strict=True)]
     title = f"{ml.entry.id} {ml.describe()}: inputs maximising each filter ({objective})"

@@ -14,13 +14,12 @@ import time
 from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import APIRouter, File, Form, HTTPException, UploadFile
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 
 from app import model_store
-from app.bounds import BUSY, HeavyDep
+from app.bounds import BUSY, HeavyDep, run_heavy
 from app.deps import ModelDep, RegistryDep, SettingsDep
 from app.errors import ApiError
 from app.routes.models import ERRORS
@@ -104,6 +103,7 @@ def _parse_architecture(text: str) -> Architecture:
     summary="Import weights trained elsewhere (PyTorch-style names) with their architecture",
 )
 async def import_model(
+    request: Request,
     settings: SettingsDep,
     registry: RegistryDep,
     weights: Annotated[
@@ -130,7 +130,8 @@ async def import_model(
         raise ApiError(
             413, f"weights: the file is more than the limit max_import_bytes = {limit:,}"
         )
-    return await run_in_threadpool(
+    return await run_heavy(
+        request,
         _import,
         settings,
         registry,

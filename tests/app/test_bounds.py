@@ -142,7 +142,8 @@ def test_a_lower_cost_limit_is_named_for_occlusion_and_integrated_gradients(defa
 def test_heavy_requests_past_the_limit_get_503_with_retry_after_and_predictions_go_on(client):
     heavy = client.app.state.heavy
     assert heavy.size == 1
-    heavy.running = heavy.size  # as if one heavy request were running
+    held = heavy.acquire()  # as if a heavy request were running, in this or another worker
+    assert held is not None and heavy.acquire() is None
     try:
         r = client.post("/api/models/mnist-cnn/explain/occlusion", json=BLANK)
         assert r.status_code == 503 and r.headers["retry-after"] == "1"
@@ -151,9 +152,11 @@ def test_heavy_requests_past_the_limit_get_503_with_retry_after_and_predictions_
         assert client.post("/api/models/mnist-cnn/predict", json=BLANK).status_code == 200
         assert client.post("/api/models/mnist-cnn/explain/saliency", json=BLANK).status_code == 200
     finally:
-        heavy.running = 0
+        heavy.release(held)
     assert client.post("/api/models/mnist-cnn/explain/occlusion", json=BLANK).status_code == 200
-    assert heavy.running == 0  # released after each request
+    again = heavy.acquire()  # released after each request
+    assert again is not None
+    heavy.release(again)
 
 
 # -- whole-test-set tables: in the background, once ------------------------------------------
