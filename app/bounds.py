@@ -117,12 +117,21 @@ def busy(what: str) -> HTTPException:
     )
 
 
+POLL_SECONDS = 0.05
+
+
 async def heavy_slot(request: Request):
-    """Hold one of ``max_heavy_requests`` slots for the request, or 503 + ``Retry-After``."""
+    """Hold one of ``max_heavy_requests`` slots for the request: wait up to
+    ``heavy_wait_seconds`` for one to come free (no CPU: the event loop serves others), then
+    503 + ``Retry-After``. The wait also paces a client that ignores ``Retry-After``: its
+    connection sends at most one refused request per wait, not hundreds a second."""
     slots: HeavySlots = request.app.state.heavy
-    fd = slots.acquire()
-    if fd is None:
-        raise busy("request")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + request.app.state.settings.heavy_wait_seconds
+    while (fd := slots.acquire()) is None:
+        if loop.time() >= deadline:
+            raise busy("request")
+        await asyncio.sleep(POLL_SECONDS)  # a slot held in another worker frees without a signal
     try:
         yield
     finally:

@@ -64,6 +64,7 @@ class Settings:
     # Heavy requests (explanations that run the model many times, playground, imports) at once
     # in the whole server (every worker); past it a 503 with Retry-After: predictions go on.
     max_heavy_requests: int = 1
+    heavy_wait_seconds: int = 1  # a heavy request waits this long for a slot, then 503
     heavy_nice: int = 10  # the heavy threads' CPU priority (Linux nice, 0..19): below requests'
     graceful_shutdown_seconds: int = 5  # SIGTERM: in-flight requests get this long
     blas_threads: int = 1  # BLAS threads per process: concurrency comes from request threads
