@@ -26,6 +26,7 @@ from app.middleware import (
     ServerTiming,
     configure_access_log,
 )
+from app.openapi_limits import document_limits
 from app.registry import ModelRegistry
 from app.routes import (
     anatomy,
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     document_validation_errors(app)
+    document_limits(app, settings)  # the schema states the limits the server enforces
     for module in (health, limits, models, anatomy, pages, explain, explain_filters, kernel, color):
         app.include_router(module.router)
     app.include_router(explain_pages.router)
