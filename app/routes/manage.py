@@ -80,6 +80,21 @@ def download_weights(entry: ModelDep, settings: SettingsDep) -> Response:
     return FileResponse(path, media_type="application/octet-stream", filename=f"{entry.id}.npz")
 
 
+MODEL_REF = "#/paths/~1api~1models~1{model_id}"
+IMPORTED_LINKS = {  # OpenAPI links: what a client (or the stateful fuzz) can do next
+    name: {
+        "operationRef": f"{MODEL_REF}/{method}",
+        "parameters": {"model_id": "$response.body#/id"},
+        "description": f"{what} the imported model.",
+    }
+    for name, method, what in (
+        ("GetImported", "get", "Read"),
+        ("RenameImported", "patch", "Rename"),
+        ("DeleteImported", "delete", "Delete"),
+    )
+}
+
+
 def _parse_architecture(text: str) -> Architecture:
     try:
         spec = architectures.from_json(json.loads(text), "architecture")
@@ -98,7 +113,7 @@ def _parse_architecture(text: str) -> Architecture:
     "/import",
     response_model=ModelInfo,
     status_code=201,
-    responses={**ERRORS, 413: ERRORS[413], **BUSY},
+    responses={**ERRORS, 413: ERRORS[413], **BUSY, 201: {"links": IMPORTED_LINKS}},
     dependencies=[HeavyDep],
     summary="Import weights trained elsewhere (PyTorch-style names) with their architecture",
 )
