@@ -28,7 +28,8 @@ def _size(shape) -> int:
 def layer_cost(info: dict) -> int:
     """One image through one layer, from its ``LayerInfo`` (type, config, shapes)."""
     kind, config = info["type"], info.get("config") or {}
-    n_in, n_out = _size(info["input_shape"]), _size(info["output_shape"])
+    inputs = info.get("input_shapes") or [info["input_shape"]]  # a merge layer reads several
+    n_in, n_out = sum(_size(s) for s in inputs), _size(info["output_shape"])
     cost = ELEMENT_COST * (n_in + n_out)
     if kind == "conv2d":
         kh, kw = config["kernel_size"]

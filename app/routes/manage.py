@@ -208,12 +208,12 @@ def _import(settings, registry, data, source, name, architecture_json, dataset) 
         model = architecture.check(specs, dataset, settings, input_shape=None).model
     except architecture.ArchitectureError as e:
         raise ApiError(422, f"architecture: {e}") from None
-    expected = {k: p.shape for k, p in model.params().items()}
+    expected = {k: p.shape for k, p in model.state().items()}  # parameters and buffers
     try:
         archive.check_expected(members, expected, "weights", optional=frozenset({ARCH_KEY}))
         arrays = archive.read_npz(data, max_bytes=limit, where="weights")
         arrays.pop(ARCH_KEY, None)
-        model.set_params(arrays, source)
+        model.set_state(arrays, source)
     except ValueError as e:
         raise ApiError(422, str(e)) from None
     model.meta.update(
