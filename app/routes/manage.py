@@ -27,7 +27,7 @@ from app.schemas import ModelInfo
 from app.training import architecture
 from app.training.schemas import Architecture, RenameRequest
 from engine import architectures, archive
-from engine.model import ARCH_KEY, MAX_ARCH_BYTES
+from engine.persist import ARCH_KEY, MAX_ARCH_BYTES
 
 router = APIRouter(prefix="/api/models", tags=["models"])
 
