@@ -4,7 +4,7 @@
   equivalents) against ``max_request_megamacs``, refused with a 422 naming the fields that set
   it, the estimate and the limit — and, where one exists, the largest value that would fit.
 - :data:`HeavyDep`: a dependency for the endpoints that run a model many times (occlusion,
-  integrated gradients, maximise, the playground's every-step answers, imports). At most
+  integrated gradients, maximise, the playground's every-step answers). At most
   ``max_heavy_requests`` of them run at once in the whole server (all workers); one more is
   answered at once with ``503`` and ``Retry-After``, so heavy work never takes more than that
   many cores nor the request threads, and predictions never wait behind it.

@@ -64,7 +64,7 @@ DESCRIPTIONS = {
     "computed in the background, then 503 with Retry-After",
     "max_cache_bytes": "each in-memory cache of results (maximised images, tables)",
     "max_heavy_requests": "heavy requests (occlusion, integrated gradients, maximise, "
-    "playground, import) at once across all workers; more wait, then 503 + Retry-After",
+    "playground) at once across all workers; more wait, then 503 + Retry-After",
     "heavy_wait_seconds": "how long a heavy request waits for a free slot",
     "heavy_nice": "CPU priority (Linux nice) of the threads heavy requests run on",
     "graceful_shutdown_seconds": "after SIGTERM, in-flight requests get this long",
