@@ -17,6 +17,7 @@ import numpy as np
 from app.memo import token
 from app.registry import LoadedModel
 from app.tables import Tables
+from engine.convention import model_convention, to_network
 from engine.data import CLASSES, NAMES, load_dataset
 from engine.model import Sequential
 from engine.train import to_input
@@ -112,11 +113,13 @@ def score(model: Sequential, images: np.ndarray, labels: np.ndarray, progress=No
     ``progress`` is called before each batch; it may raise to stop the work.
     """
     y = labels.astype(np.int64)
+    convention = model_convention(model)  # e.g. Normalize(0.1307, 0.3081) for an import
     preds, confs, losses = [], [], []
     for i in range(0, len(images), BATCH):
         if progress is not None:
             progress()
-        probs = model.predict_proba(to_input(images[i : i + BATCH]))  # (n, K)
+        x = to_network(to_input(images[i : i + BATCH]), convention)
+        probs = model.predict_proba(x)  # (n, K)
         rows = np.arange(len(probs))
         p = probs.argmax(axis=1)
         preds.append(p)

@@ -41,6 +41,7 @@ from app.routes import (
     limits,
     models,
     pages,
+    teach,
 )
 from app.routes.evaluation import router as evaluation_router
 from app.routes.manage import router as manage_router
@@ -102,7 +103,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     document_validation_errors(app)
     document_limits(app, settings)  # the schema states the limits the server enforces
-    for module in (health, limits, models, anatomy, pages, explain, explain_filters, kernel, color):
+    for module in (
+        health,
+        limits,
+        models,
+        anatomy,
+        pages,
+        explain,
+        explain_filters,
+        kernel,
+        color,
+        teach,
+    ):
         app.include_router(module.router)
     app.include_router(explain_pages.router)
     app.include_router(gallery.router)

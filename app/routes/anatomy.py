@@ -1,4 +1,4 @@
-"""Convolution anatomy: the playground (``/api/conv``, ``/api/pool``), the seeds' presets, a
+"""Convolution anatomy: the playground (``/api/conv``, ``/api/pool``), the named presets, a
 parameter count, and one filter of a real conv layer taken apart on a drawing."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from app.bounds import BUSY, HeavyDep, run_heavy
 from app.deps import LayerDep, SettingsDep
 from app.routes.models import ERRORS, weight_matrix_json
 from app.settings import REPO_ROOT
-from engine.anatomy import PRESETS
+from engine.anatomy import POOL_PRESETS, PRESETS
 
 router = APIRouter(tags=["anatomy"])
 templates = Jinja2Templates(directory=REPO_ROOT / "templates")
@@ -61,13 +61,10 @@ async def pool(request: Request, body: PoolRequest, settings: SettingsDep) -> di
     "/api/anatomy/presets",
     response_model=Presets,
     response_model_by_alias=True,
-    summary="The seed texts' worked examples for the playground",
+    summary="The source texts' worked examples for the playgrounds, named by what they show",
 )
 def presets() -> dict:
-    return {
-        "conv": [{"name": name, **p} for name, p in PRESETS.items()],
-        "pool": anatomy.POOL_PRESETS,
-    }
+    return {"conv": list(PRESETS.values()), "pool": POOL_PRESETS}
 
 
 @router.get(

@@ -11,13 +11,15 @@ from fastapi.responses import Response
 from app import inference, render
 from app.deps import LayerDep, ModelDep, ModelLayer, RegistryDep, SettingsDep
 from app.errors import ApiError
-from app.imaging import network_input
+from app.imaging import model_input
+from app.inference import rounded
 from app.schemas import (
     Activations,
     ErrorBody,
     Filters,
     ImageInput,
     LayerInfo,
+    LayerState,
     ModelDetail,
     ModelList,
     Prediction,
@@ -26,6 +28,7 @@ from app.schemas import (
 from app.settings import Settings
 from engine.anatomy import weight_matrix
 from engine.layers import Conv2D, Dense
+from engine.layers.conv import group_kernel
 from engine.shapes import output_shape
 
 router = APIRouter(prefix="/api/models", tags=["models"])
@@ -68,6 +71,34 @@ def layer_detail(ml: LayerDep) -> dict:
     return ml.entry.model.layer_info()[ml.index]
 
 
+STATE_VALUES = 4096  # numbers listed per array; larger ones get their statistics only
+
+
+@router.get(
+    "/{model_id}/layers/{index}/state",
+    response_model=LayerState,
+    responses=ERRORS,
+    summary="A layer's numbers: its parameters and buffers (batch norm statistics, constants)",
+)
+def layer_state(ml: LayerDep) -> dict:
+    arrays = []
+    for kind, group in (("parameter", ml.layer.params), ("buffer", ml.layer.buffers)):
+        for key, a in group.items():
+            arrays.append(
+                {
+                    "name": key,
+                    "kind": kind,
+                    "shape": list(a.shape),
+                    "values": rounded(a) if a.size <= STATE_VALUES else None,
+                    "min": float(a.min()) if a.size else 0.0,
+                    "max": float(a.max()) if a.size else 0.0,
+                    "mean": float(a.mean()) if a.size else 0.0,
+                }
+            )
+    info = {"index": ml.index, "name": ml.layer.name, "type": ml.layer.type}
+    return {**info, "max_values": STATE_VALUES, "arrays": arrays}
+
+
 # -- running a model on a drawing ---------------------------------------------------------
 
 
@@ -78,7 +109,7 @@ def layer_detail(ml: LayerDep) -> dict:
     summary="Classify a drawing",
 )
 def predict(entry: ModelDep, body: ImageInput, settings: SettingsDep) -> dict:
-    x, image = network_input(body, entry.model.input_shape, settings)
+    x, image = model_input(body, entry.model, settings)
     return inference.predict(entry.model, x, image)
 
 
@@ -89,7 +120,7 @@ def predict(entry: ModelDep, body: ImageInput, settings: SettingsDep) -> dict:
     summary="Classify a drawing and return every layer's output",
 )
 def activations(entry: ModelDep, body: ImageInput, settings: SettingsDep) -> dict:
-    x, image = network_input(body, entry.model.input_shape, settings)
+    x, image = model_input(body, entry.model, settings)
     return inference.activations(entry.model, x, image)
 
 
@@ -101,7 +132,7 @@ def activations(entry: ModelDep, body: ImageInput, settings: SettingsDep) -> dic
 )
 def feature_maps_png(ml: LayerDep, body: ImageInput, settings: SettingsDep) -> Response:
     model = ml.entry.model
-    x, _ = network_input(body, model.input_shape, settings)
+    x, _ = model_input(body, model, settings)
     out = inference.layer_output(model, x, ml.index)
     signed = True if isinstance(ml.layer, (Conv2D, Dense)) else None
     shape = "x".join(str(d) for d in out.shape)
@@ -218,7 +249,7 @@ def _weight_matrix(
             f"non-zeros, more than the limit max_weight_matrix_entries = "
             f"{settings.max_weight_matrix_entries:,}",
         )
-    w = layer.params["weight"][f]  # w: (C, kh, kw)
+    w = group_kernel(layer, f)  # w: (C, kh, kw)
     b = float(layer.params["bias"][f]) if "bias" in layer.params else 0.0
     return weight_matrix(w, b, (C, H, W), layer.stride, layer.padding, layer.dilation)
 
@@ -246,7 +277,6 @@ def weight_matrix_json(
         "stride": list(layer.stride),
         "padding": list(layer.padding),
         "dilation": list(layer.dilation),
-        "num_structural_zeros": wm.rows * wm.cols - len(wm.entries),
     }
 
 

@@ -7,6 +7,7 @@ import { h } from "../dom.js";
 import { count, shape } from "../format.js";
 import { BarsView } from "./bar-chart.js";
 import { FeatureMapsView } from "./feature-maps.js";
+import { hasNumbers, numbersPanel } from "./layer-numbers.js";
 import { Legend } from "./legend.js";
 import { StripView } from "./vector-strip.js";
 
@@ -24,6 +25,16 @@ const SCALE = {
   globalavgpool: "inherit",
   globalmaxpool: "inherit",
   flatten: "inherit",
+  sigmoid: "sequential",
+  dropout: "inherit",
+  identity: "inherit",
+  concat: "inherit",
+  reshape: "inherit",
+  squeeze: "inherit",
+  unsqueeze: "inherit",
+  transpose: "inherit",
+  pad: "inherit",
+  // anything else (batch norm, add, ...) may be signed: diverging
 };
 const INPUT_SCALE = "sequential"; // the network input is ink in [0, 1]
 
@@ -43,6 +54,9 @@ const VIEW = {
   dense: vector,
   softmax: (info, ctx) => new BarsView(info, { labels: ctx.labelsFor(info), asPercent: true }),
 };
+// A type without its own view: maps for (C, H, W), bars for a vector, else a strip.
+const byShape = (info, ctx) =>
+  info.output_shape.length === 3 ? maps(info, ctx) : info.output_shape.length === 1 ? vector(info, ctx) : new StripView(info);
 
 const pairText = (p) => (p[0] === p[1] ? `${p[0]}` : `${p[0]}×${p[1]}`);
 const windowText = (c) =>
@@ -67,7 +81,36 @@ const DESCRIBE = {
   flatten: () => "maps unrolled into one vector, channel by channel",
   dense: (c) => `${c.in_features} inputs → ${c.out_features} outputs, fully connected`,
   softmax: () => "exponentiate and normalise: probabilities that sum to 1",
+  batchnorm2d: () => "each channel normalised by its running mean and variance, then scaled and shifted",
+  batchnorm1d: () => "each feature normalised by its running mean and variance, then scaled and shifted",
+  dropout: (c) => `drops ${Math.round(c.p * 100)}% of values while training; passes everything through here`,
+  leakyrelu: (c) => `x where positive, ${c.negative_slope}·x elsewhere`,
+  elu: (c) => `x where positive, ${c.alpha}·(eˣ − 1) elsewhere`,
+  sigmoid: () => "1 / (1 + e⁻ˣ), element by element",
+  tanh: () => "tanh(x), element by element",
+  logsoftmax: () => "log of the softmax probabilities",
+  add: (c) => (c.constant_shape ? "plus a constant" : "the sum of its two inputs"),
+  sub: (c) => (c.constant_shape ? "minus a constant" : "the difference of its two inputs"),
+  mul: (c) => (c.constant_shape ? "times a constant" : "the product of its two inputs"),
+  div: (c) => (c.constant_shape ? "divided by a constant" : "the quotient of its two inputs"),
+  concat: () => "its inputs' channels side by side",
+  identity: () => "its input, unchanged",
+  // graph layers an imported ONNX model brings
+  transpose: (c) => `axes reordered to (${c.perm.join(", ")}), e.g. Keras's channels-last before its flatten`,
+  reshape: (c) => `the same numbers read as ${c.shape.join(" × ")}`,
+  squeeze: (c) => `axis ${c.dim} of size 1 removed`,
+  unsqueeze: (c) => `an axis of size 1 inserted at ${c.dim}`,
+  pad: (c) => `a border of ${c.value === 0 ? "zeros" : c.value} added: ${c.pads[0]} top, ${c.pads[1]} left, ${c.pads[2]} bottom, ${c.pads[3]} right`,
+  meanvariancenormalization: (c) => `(x − mean) / std over axes ${c.axes.join(", ")}`,
 };
+const describe = (info) => (DESCRIBE[info.type] ?? (() => ""))(info.config);
+
+// "reads pool1, bn3": what a layer reads when it is not just the layer above.
+function readsText(info, layers) {
+  const inputs = info.inputs ?? [info.index - 1];
+  if (inputs.length === 1 && inputs[0] === info.index - 1) return null;
+  return `reads ${inputs.map((j) => (j < 0 ? "the input" : layers[j].name)).join(" + ")}`;
+}
 
 export class LayersView {
   // container: element to fill; model: ModelDetail; on: { hover, select } (see FeatureMapsView)
@@ -86,7 +129,8 @@ export class LayersView {
     };
     container.replaceChildren();
     for (const info of model.layers) {
-      const view = VIEW[info.type](info, ctx);
+      const view = (VIEW[info.type] ?? byShape)(info, ctx);
+      const reads = readsText(info, model.layers);
       const legend = new Legend();
       const readout = h("p", { class: "readout", "aria-live": "off" });
       const slot = h("div", { class: "inspector-slot" });
@@ -116,7 +160,8 @@ export class LayersView {
               { class: "layer-facts" },
               h("span", { dataset: { testid: "layer-shape" } }, shape(info.output_shape)),
               h("span", { dataset: { testid: "layer-params" } }, `${count(info.num_params)} params`),
-              h("span", { class: "layer-describe" }, DESCRIBE[info.type](info.config)),
+              reads ? h("span", { class: "layer-reads", dataset: { testid: "layer-reads" } }, reads) : null,
+              h("span", { class: "layer-describe" }, describe(info)),
             ),
           ),
           legend.el,
@@ -125,6 +170,7 @@ export class LayersView {
         readout,
         slot,
       );
+      if (hasNumbers(info)) el.append(numbersPanel(model.id, info)); // batch norm, constants
       container.append(el);
       this.blocks.push({ info, el, view, legend, readout, slot, scale: null, output: null });
     }
@@ -171,8 +217,9 @@ export class LayersView {
 function resolveScaleKinds(layers) {
   const kinds = [];
   layers.forEach((info, i) => {
-    const kind = SCALE[info.type];
-    kinds.push(kind === "inherit" ? (i ? kinds[i - 1] : INPUT_SCALE) : kind);
+    const kind = SCALE[info.type] ?? "diverging";
+    const from = (info.inputs ?? [i - 1])[0]; // inherit from what it reads
+    kinds.push(kind === "inherit" ? (from >= 0 ? kinds[from] : INPUT_SCALE) : kind);
   });
   return kinds;
 }
