@@ -61,7 +61,7 @@ class Settings:
     max_train_step_megamacs: int = 60_000  # one training step: batch × forward + backward
     # Work that is not a request's own: whole-test-set tables (evaluation, top-activating
     # digits) are computed once per model in the background; a request waits this long for one.
-    table_wait_seconds: int = 5
+    table_wait_seconds: int = 20
     max_cache_bytes: int = 64 * 1024 * 1024  # each in-memory cache of results
     # Heavy requests (explanations that run the model many times, playground, imports) at once
     # in the whole server (every worker); past it a 503 with Retry-After: predictions go on.
