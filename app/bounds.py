@@ -169,3 +169,37 @@ async def run_heavy(request: Request, fn, *args):
 HeavyDep = Depends(heavy_slot)
 Heavy = Annotated[None, HeavyDep]
 BUSY = {503: {"description": "Busy with other heavy requests: retry after `Retry-After` s."}}
+
+
+class CancelledAs503:
+    """ASGI middleware: a request cancelled before its response started — uvicorn cancels the
+    ones still running when ``graceful_shutdown_seconds`` run out — is answered ``503`` with
+    ``Retry-After`` (the server is going away), never uvicorn's 500."""
+
+    BODY = b'{"detail": "the server is shutting down; retry after 1 s"}'
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def watch(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except asyncio.CancelledError:
+            if started:
+                raise
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+                (b"content-length", str(len(self.BODY)).encode()),
+            ]
+            await send({"type": "http.response.start", "status": 503, "headers": headers})
+            await send({"type": "http.response.body", "body": self.BODY})

@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 import engine
-from app.bounds import HeavyPool, HeavySlots
+from app.bounds import CancelledAs503, HeavyPool, HeavySlots
 from app.errors import (
     ApiError,
     api_error_handler,
@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
+    app.add_middleware(CancelledAs503)  # outermost: shutdown's cancelled requests get a 503
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     document_validation_errors(app)

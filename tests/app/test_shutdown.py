@@ -133,4 +133,5 @@ def test_sigterm_ends_the_server_within_10_s_with_slow_requests_in_flight(server
     assert 500 not in statuses, log.read_text()[-3000:]
     assert seconds <= GRACE_SECONDS, seconds
     assert proc.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
-    assert 200 in statuses  # those that had a heavy slot finished; the others were 503s
+    # finished (200), or refused or cut off by the shutdown with a 503 and Retry-After: never a 500
+    assert set(statuses) <= {200, 503}, statuses
