@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pydantic_core
 
+from app.json_arrays import encode_rounded
 from engine.model import Sequential
 
 SIGNIFICANT_DIGITS = 5
@@ -45,8 +47,9 @@ def predict(model: Sequential, x: np.ndarray, image: np.ndarray) -> dict:
     return prediction(model, probabilities(model, model.forward(x)), image)
 
 
-def activations(model: Sequential, x: np.ndarray, image: np.ndarray) -> dict:
-    """``x: (1, C, H, W)`` → ``Activations``: the prediction and every layer's output."""
+def _layer_outputs(model: Sequential, x: np.ndarray) -> tuple[list[dict], np.ndarray]:
+    """Every layer's ``LayerOutput`` with ``data`` still an array ``(shape)``, and the last
+    layer's output ``(1, K)``."""
     outputs = model.forward(x, return_all=True)  # outputs[i]: (1, *shape of layer i's output)
     layers = []
     for i, (layer, out) in enumerate(zip(model.layers, outputs, strict=True)):
@@ -59,10 +62,34 @@ def activations(model: Sequential, x: np.ndarray, image: np.ndarray) -> dict:
                 "shape": list(a.shape),
                 "min": float(a.min()),
                 "max": float(a.max()),
-                "data": rounded(a),
+                "data": a,
             }
         )
-    return {**prediction(model, probabilities(model, outputs[-1]), image), "layers": layers}
+    return layers, outputs[-1]
+
+
+def activations(model: Sequential, x: np.ndarray, image: np.ndarray) -> dict:
+    """``x: (1, C, H, W)`` → ``Activations``: the prediction and every layer's output."""
+    layers, last = _layer_outputs(model, x)
+    for entry in layers:
+        entry["data"] = rounded(entry["data"])
+    return {**prediction(model, probabilities(model, last), image), "layers": layers}
+
+
+def activations_json(model: Sequential, x: np.ndarray, image: np.ndarray) -> bytes:
+    """:func:`activations` as JSON bytes — the same document — with each layer's ``data``
+    written by :func:`app.json_arrays.encode_rounded` (≈ 8× faster than lists and a JSON
+    encoder on a 64-channel network: bench/README.md)."""
+    layers, last = _layer_outputs(model, x)
+    parts = []
+    for entry in layers:
+        data = encode_rounded(entry.pop("data"))
+        head = pydantic_core.to_json(entry, inf_nan_mode="null")  # {"index":...,"max":...}
+        parts.append(head[:-1] + b',"data":' + data + b"}")
+    head = pydantic_core.to_json(
+        prediction(model, probabilities(model, last), image), inf_nan_mode="null"
+    )
+    return head[:-1] + b',"layers":[' + b",".join(parts) + b"]}"
 
 
 def layer_output(model: Sequential, x: np.ndarray, index: int) -> np.ndarray:

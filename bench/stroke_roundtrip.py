@@ -2,6 +2,7 @@
 
     python bench/stroke_roundtrip.py              # starts python -m app on a free port
     python bench/stroke_roundtrip.py --url http://127.0.0.1:8000 --strokes 30
+    python bench/stroke_roundtrip.py --model my-model   # opens /?model=my-model
 
 The explorer marks ``explorer:stroke-to-render`` with ``performance.measure`` from the
 pointerup that ends a stroke to the animation frame after the maps are drawn from the
@@ -41,14 +42,20 @@ STROKES = [
 
 
 @contextmanager
-def server(url: str | None):
+def server(url: str | None, env: dict[str, str] | None = None):
+    """``url`` if given, else a ``python -m app`` started on a free port (with ``env`` added)."""
     if url:
         yield url
         return
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "CNN_EXPLORER_PORT": str(port), "CNN_EXPLORER_LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "CNN_EXPLORER_PORT": str(port),
+        "CNN_EXPLORER_LOG_LEVEL": "warning",
+        **(env or {}),
+    }
     proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -78,19 +85,16 @@ def stroke(page, box, points, steps=12):
     page.mouse.up()
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--url", help="a running server (default: start one)")
-    ap.add_argument("--strokes", type=int, default=30, help="strokes to measure")
-    args = ap.parse_args()
-    with server(args.url) as url, sync_playwright() as p:
+def stroke_times(url: str, strokes: int, model: str | None = None) -> list[float]:
+    """Draw ``strokes`` digits on the explorer of ``model`` (default: the server's) → ms, sorted."""
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(url + "/")
+        page.goto(url + (f"/?model={model}" if model else "/"))
         pad = page.get_by_test_id("draw-canvas")
         pad.wait_for()
         times = []
-        for i in range(args.strokes):
+        for i in range(strokes):
             clear = page.get_by_test_id("clear")
             if clear.is_enabled():  # disabled while the pad is empty
                 clear.click()
@@ -105,13 +109,30 @@ def main() -> None:
                 )
             )
         browser.close()
-    times.sort()
+    return sorted(times)
+
+
+def report(times: list[float], url: str, model: str | None = None) -> float:
+    """Print the round-trip figures; returns the p90 (ms)."""
     p90 = times[min(len(times) - 1, int(0.9 * len(times)))]
-    print(f"stroke end -> maps redrawn, {len(times)} strokes in Chromium against {url}:")
+    which = f" (model {model})" if model else ""
+    print(f"stroke end -> maps redrawn, {len(times)} strokes in Chromium against {url}{which}:")
     print(
         f"  p50 {statistics.median(times):.1f} ms   p90 {p90:.1f} ms   "
         f"min {times[0]:.1f} ms   max {times[-1]:.1f} ms"
     )
+    return p90
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--url", help="a running server (default: start one)")
+    ap.add_argument("--strokes", type=int, default=30, help="strokes to measure")
+    ap.add_argument("--model", help="model id to open (default: the server's default model)")
+    args = ap.parse_args()
+    with server(args.url) as url:
+        times = stroke_times(url, args.strokes, args.model)
+    report(times, url, args.model)
 
 
 if __name__ == "__main__":

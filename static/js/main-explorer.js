@@ -178,7 +178,10 @@ function resetOutputs() {
   document.dispatchEvent(new CustomEvent("explorer:result", { detail: { model: state.model, result: null } }));
   prediction.reset();
   networkInput.reset();
-  if (state.model) buildLayers();
+  if (state.model && layers) {
+    inspector.close();
+    layers.reset(); // keeps the blocks and their canvases: rebuilding them all costs more
+  }
 }
 
 pad.addEventListener("draw", () => {

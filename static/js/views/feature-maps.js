@@ -3,7 +3,7 @@
 // clicking a map selects it (for the inspector).
 
 import { maps } from "../config.js";
-import { paintGrid } from "../colormap.js";
+import { clearCanvas, paintGrid } from "../colormap.js";
 import { h, pixelCanvas } from "../dom.js";
 import { rovingFocus } from "../roving-focus.js";
 
@@ -71,6 +71,11 @@ export class FeatureMapsView {
 
   render(output, scale) {
     output.data.forEach((grid, c) => paintGrid(this.items[c].canvas, grid, scale));
+  }
+
+  // Blank every map (as before the first render).
+  reset() {
+    for (const item of this.items) clearCanvas(item.canvas);
   }
 
   // Outline `region` (or nothing, for null) on every channel's map.
