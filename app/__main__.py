@@ -5,13 +5,14 @@ Each worker loads the models itself; they see each other's new and deleted model
 models directory, and share the training queue (``app.training.store``). With the default
 ``CNN_EXPLORER_TRAINING_MODE=process`` a child process runs the queue's consumer
 (``app.training.consumer``). SIGTERM or SIGINT stops both at once: requests get
-``SHUTDOWN_SECONDS`` to finish, a running training job stops at its next step, recorded as
-interrupted and resumable, so the whole server is gone well within Docker's 10 s.
+``CNN_EXPLORER_GRACEFUL_SHUTDOWN_SECONDS`` to finish, a running training job stops at its next
+step, recorded as interrupted and resumable: the whole server is gone within Docker's 10 s.
 The access log is the app's own (JSON lines, ``app.middleware.AccessLog``), so uvicorn's is off.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from uvicorn.supervisors import Multiprocess
 
 from app.settings import Settings
 
-SHUTDOWN_SECONDS = 5  # open requests (event streams too) get this long after SIGTERM
+BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _start_consumer(settings: Settings) -> subprocess.Popen | None:
@@ -49,6 +50,12 @@ def _exit(sig, frame) -> None:
 
 def main() -> None:
     settings = Settings.from_env()
+    # Before NumPy is imported (the workers and the consumer inherit it): each request thread
+    # gets one BLAS thread. On 2 cores, two BLAS threads per request spin against each other and
+    # the other requests: the same maximise costs 5-14x the CPU (bench/README.md). A variable
+    # already set wins.
+    for name in BLAS_VARIABLES:
+        os.environ.setdefault(name, str(settings.blas_threads))
     config = uvicorn.Config(
         "app.main:app",
         host=settings.host,
@@ -57,7 +64,9 @@ def main() -> None:
         log_level=settings.log_level,
         access_log=False,
         proxy_headers=False,  # the client address is the peer's, not a header anyone can send
-        timeout_graceful_shutdown=SHUTDOWN_SECONDS,
+        # SIGTERM: stop accepting, give in-flight requests this long, then close them, so the
+        # whole server is gone within Docker's 10 s grace (tests/app/test_shutdown.py).
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
     )
     for sig in (signal.SIGTERM, signal.SIGINT):  # after uvicorn's shutdown: on to `finally`
         signal.signal(sig, _exit)

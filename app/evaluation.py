@@ -1,8 +1,8 @@
 """A model scored on its data set's test split: accuracy, the confusion matrix, every mistake.
 
-Computed once per model (a few seconds for the shipped model on 10,000 digits) and kept in
-memory; a model replaced under the same id is scored again. Two requests for the same model
-at once compute it once.
+Computed once per model (a few seconds for the shipped model on 10,000 digits), in the
+background (``app.tables``), and kept in memory; a model replaced under the same id is scored
+again. Two requests for the same model at once compute it once.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from app.memo import token
 from app.registry import LoadedModel
+from app.tables import Tables
 from engine.convention import model_convention, to_network
 from engine.data import CLASSES, NAMES, load_dataset
-from engine.model import Sequential
 from engine.train import evaluate, to_input
 
 CONFIDENT_MISTAKES = 24
@@ -105,13 +106,13 @@ class Evaluation:
 
 
 class EvaluationCache:
-    """Evaluations by model id (valid while the registry holds the same model object) and the
-    test sets they use."""
+    """Evaluations, computed in the background by ``app.tables.Tables`` (one model at a time,
+    within its memory budget) and keyed by the model object (a model replaced under the same
+    id is scored again); and the test sets they use."""
 
-    def __init__(self):
+    def __init__(self, tables: Tables):
+        self.tables = tables
         self._lock = threading.Lock()
-        self._model_locks: dict[str, threading.Lock] = {}
-        self._results: dict[str, tuple[Sequential, Evaluation]] = {}
         self._test_sets: dict[tuple[str, Path], tuple[np.ndarray, np.ndarray]] = {}
 
     def test_set(self, dataset: str, data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -132,15 +133,10 @@ class EvaluationCache:
 
     def get(self, entry: LoadedModel, data_dir: Path) -> tuple[Evaluation, bool]:
         """The model's evaluation and whether it came from the cache."""
-        with self._lock:
-            lock = self._model_locks.setdefault(entry.id, threading.Lock())
-        with lock:
-            cached = self._results.get(entry.id)
-            if cached is not None and cached[0] is entry.model:
-                return cached[1], True
-            result = self._compute(entry, data_dir)
-            self._results[entry.id] = (entry.model, result)
-            return result, False
+        key = ("evaluation", token(entry.model), str(data_dir))
+        return self.tables.get(
+            key, lambda: self._compute(entry, data_dir), f"evaluation of {entry.id!r}"
+        )
 
     def _compute(self, entry: LoadedModel, data_dir: Path) -> Evaluation:
         dataset = str(entry.card.get("dataset") or "mnist")
@@ -163,7 +159,7 @@ class EvaluationCache:
         t0 = time.perf_counter()
         targets = labels.astype(np.int64)
         x = to_network(to_input(images), model_convention(model))  # e.g. an import's Normalize
-        result = evaluate(model, x, targets)  # the engine's, as training's
+        result = evaluate(model, x, targets, progress=self.tables.progress)  # the engine's
         return Evaluation(
             model_id=entry.id,
             dataset=dataset,

@@ -62,12 +62,17 @@ def to_input(images: np.ndarray) -> np.ndarray:
     return (images.astype(np.float32) / 255.0)[:, None]  # (N, H, W) → (N, 1, H, W)
 
 
-def evaluate(model: Sequential, x: np.ndarray, y: np.ndarray, batch_size: int = 500) -> dict:
+def evaluate(
+    model: Sequential, x: np.ndarray, y: np.ndarray, batch_size: int = 500, progress=None
+) -> dict:
     """Loss, accuracy and every prediction of ``model`` on x: (N, C, H, W), y: (N,), with the
-    probability it gave each predicted class (``confidence``, (N,))."""
+    probability it gave each predicted class (``confidence``, (N,)). ``progress()``, if given,
+    is called before each batch; it may raise to stop the work."""
     stop = model.logits_stop
     losses, preds, confs = [], [], []
     for i in range(0, len(x), batch_size):
+        if progress is not None:
+            progress()
         logits = model.forward(x[i : i + batch_size], stop=stop)  # (n, K)
         losses.append(softmax_cross_entropy(logits, y[i : i + batch_size])[0] * len(logits))
         preds.append(logits.argmax(axis=1))

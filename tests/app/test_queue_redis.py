@@ -16,7 +16,7 @@ import httpx
 import pytest
 import redis
 
-from tests.app.test_shutdown import follow
+from tests.app.test_shutdown_training import follow
 from tests.app.trainset import JOB, directories
 from tests.live import LiveServer, app_env, free_port
 
