@@ -23,7 +23,7 @@ from schemathesis.config import SchemathesisConfig
 from app.main import create_app
 from app.settings import Settings
 from tests.app.conftest import TINY_ID, tiny_model
-from tests.app.routes.test_train import TINY, mnist_dir
+from tests.app.trainset import TINY, mnist_dir
 
 pytestmark = pytest.mark.slow
 
