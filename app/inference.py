@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from app import palette
+from app.packed import pack
 from engine.model import Sequential
 from engine.ops.activation import softmax
 
@@ -47,24 +49,28 @@ def predict(model: Sequential, x: np.ndarray, image: np.ndarray) -> dict:
     return prediction(model, probabilities(model, model.forward(x)), image)
 
 
-def activations(model: Sequential, x: np.ndarray, image: np.ndarray) -> dict:
-    """``x: (1, C, H, W)`` → ``Activations``: the prediction and every layer's output."""
+def activations(
+    model: Sequential, x: np.ndarray, image: np.ndarray, packed: str | None = None
+) -> dict | bytes:
+    """``x: (1, C, H, W)`` → ``Activations``: the prediction and every layer's output, each
+    with the colour scale the pages and PNGs draw it with; ``packed`` (``"float32"`` or
+    ``"float16"``): the same as one binary message (``app.packed``) instead of JSON."""
     outputs = model.forward(x, return_all=True)  # outputs[i]: (1, *shape of layer i's output)
+    kinds = palette.scale_kinds(model.layer_info())
     layers = []
     for i, (layer, out) in enumerate(zip(model.layers, outputs, strict=True)):
         a = out[0]
-        layers.append(
-            {
-                "index": i,
-                "name": layer.name,
-                "type": layer.type,
-                "shape": list(a.shape),
-                "min": float(a.min()),
-                "max": float(a.max()),
-                "data": rounded(a),
-            }
-        )
-    return {**prediction(model, probabilities(model, outputs[-1]), image), "layers": layers}
+        vmin, vmax = float(a.min()), float(a.max())
+        lo, hi = palette.scale_range(kinds[i], vmin, vmax)
+        entry = {"index": i, "name": layer.name, "type": layer.type, "shape": list(a.shape)}
+        entry |= {"min": vmin, "max": vmax, "scale": {"kind": kinds[i], "lo": lo, "hi": hi}}
+        if packed is None:
+            entry["data"] = rounded(a)
+        layers.append(entry)
+    answer = {**prediction(model, probabilities(model, outputs[-1]), image), "layers": layers}
+    if packed is None:
+        return answer
+    return pack(answer, [out[0] for out in outputs], packed)
 
 
 def layer_output(model: Sequential, x: np.ndarray, index: int) -> np.ndarray:

@@ -29,6 +29,7 @@ from app.registry import ModelRegistry
 from app.routes import (
     anatomy,
     color,
+    connections,
     docs,
     explain,
     explain_filters,
@@ -92,7 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     document_validation_errors(app)
-    for module in (health, limits, models, anatomy, pages, explain, explain_filters, kernel, color):
+    routers = (health, limits, models, connections, anatomy, pages, explain, explain_filters)
+    for module in (*routers, kernel, color):
         app.include_router(module.router)
     app.include_router(explain_pages.router)
     app.include_router(gallery.router)

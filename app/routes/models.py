@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from app import inference, render
+from app import inference, packed, render
 from app.deps import LayerDep, ModelDep, ModelLayer, RegistryDep, SettingsDep
 from app.errors import ApiError
 from app.imaging import network_input
@@ -82,15 +82,37 @@ def predict(entry: ModelDep, body: ImageInput, settings: SettingsDep) -> dict:
     return inference.predict(entry.model, x, image)
 
 
+FormatQuery = Annotated[
+    Literal["json", "float32", "float16"] | None,
+    Query(
+        alias="format",
+        description="`json` (the default), or every layer's output in one binary message "
+        "(`app/packed.py`) of float32 or float16 values — what the explorer page reads. "
+        f"`Accept: {packed.MEDIA_TYPE}` also asks for float32.",
+    ),
+]
+
+
 @router.post(
     "/{model_id}/activations",
     response_model=Activations,
-    responses=ERRORS,
+    responses={**ERRORS, 200: {"content": {packed.MEDIA_TYPE: {}}}},
     summary="Classify a drawing and return every layer's output",
 )
-def activations(entry: ModelDep, body: ImageInput, settings: SettingsDep) -> dict:
+def activations(
+    entry: ModelDep,
+    body: ImageInput,
+    settings: SettingsDep,
+    request: Request,
+    format_: FormatQuery = None,
+) -> dict | Response:
     x, image = network_input(body, entry.model.input_shape, settings)
-    return inference.activations(entry.model, x, image)
+    if format_ is None and packed.MEDIA_TYPE in request.headers.get("accept", ""):
+        format_ = "float32"
+    if format_ in (None, "json"):
+        return inference.activations(entry.model, x, image)
+    message = inference.activations(entry.model, x, image, packed=format_)
+    return Response(message, media_type=packed.MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
 
 @router.post(
