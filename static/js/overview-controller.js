@@ -105,7 +105,7 @@ export class OverviewController {
     this.edges.show(conn);
     const last = this.model.layers.at(-1);
     const labels = conn.unit.length === 1 && last.output_shape[0] === this.model.classes.length && conn.index >= this.model.layers.length - 2 ? this.model.classes : null;
-    this.detail.render(conn, labels);
+    this.detail.render(conn, this.model.layers.map((l) => l.name), labels);
     if (this.pendingOpen && this.pendingOpen.index === conn.index && this.pendingOpen.unit.join() === conn.unit.join()) {
       this.pendingOpen = null;
       this.#open(conn.index, conn.unit);

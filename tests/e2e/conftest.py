@@ -162,7 +162,15 @@ class Watch:
     def attach(self, page) -> None:
         page.on("console", lambda m: m.type == "error" and self.add(f"console: {m.text}"))
         page.on("pageerror", lambda e: self.add(f"exception: {e}"))
-        page.on("requestfailed", lambda r: self.add(f"request failed: {r.url} {r.failure}"))
+        # A request the page aborts itself (a new stroke cancels the one in flight) is
+        # net::ERR_ABORTED: by design, not a failure.
+        page.on(
+            "requestfailed",
+            lambda r: (
+                r.failure == "net::ERR_ABORTED"
+                or self.add(f"request failed: {r.url} {r.failure}")
+            ),
+        )
         page.on(
             "request",
             lambda r: (

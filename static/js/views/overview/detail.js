@@ -26,9 +26,10 @@ export class DetailView {
     this.root.dataset.state = "pixel";
   }
 
-  render(conn, labels) {
+  // conn: the API's Connections; names: every layer's name; labels: class names of a vector.
+  render(conn, names, labels) {
     const read = conn.reads[0];
-    const from = read.layer < 0 ? "the input" : `layer ${read.layer}`;
+    const from = read.layer < 0 ? "the input" : names[read.layer];
     const head = h(
       "p",
       { class: "ov-head" },
