@@ -424,7 +424,7 @@ def layer(ml, body, settings: Settings, matrix: dict) -> dict:
     """
     model, conv_layer, f = ml.entry.model, ml.layer, body.filter
     x, image = network_input(body, model.input_shape, settings)  # x: (1, C0, H0, W0)
-    x_in = model.forward(x, stop=ml.index)  # x_in: (1, C, H, W), this layer's input
+    x_in = model.layer_inputs(x, ml.index)[0]  # x_in: (1, C, H, W), this layer's input
     fmap = conv_layer.forward(x_in)[0, f]  # fmap: (H_out, W_out), float32 as the explorer's
     H_out, W_out = fmap.shape
     if body.output is None:

@@ -69,8 +69,8 @@ async def get_layer(
         raise HTTPException(
             404, f"index: model {entry.id!r} has layers 0 to {n - 1}, there is no layer {index}"
         )
-    shapes = model.shapes
-    return ModelLayer(entry, index, model.layers[index], shapes[index], shapes[index + 1])
+    in_shape = model.input_shapes(index)[0]  # its (first) input's shape
+    return ModelLayer(entry, index, model.layers[index], in_shape, model.shapes[index + 1])
 
 
 LayerDep = Annotated[ModelLayer, Depends(get_layer)]

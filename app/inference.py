@@ -9,7 +9,6 @@ import numpy as np
 from app import palette
 from app.packed import pack
 from engine.model import Sequential
-from engine.ops.activation import softmax
 
 SIGNIFICANT_DIGITS = 5
 
@@ -29,8 +28,7 @@ def rounded(a: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> list:
 
 def probabilities(model: Sequential, last: np.ndarray) -> np.ndarray:
     """Class probabilities ``(K,)`` from the last layer's output ``(1, K)``."""
-    p = last if model.ends_in_softmax else softmax(last)
-    return np.asarray(p[0], dtype=np.float64)
+    return np.asarray(model.probabilities(last)[0], dtype=np.float64)
 
 
 def prediction(model: Sequential, probs: np.ndarray, image: np.ndarray) -> dict:

@@ -11,18 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-LayerType = Literal[
-    "conv2d",
-    "relu",
-    "maxpool2d",
-    "avgpool2d",
-    "minpool2d",
-    "globalavgpool",
-    "globalmaxpool",
-    "flatten",
-    "dense",
-    "softmax",
-]
+from engine.layers import LAYER_TYPES
+
+LayerType = Literal[tuple(LAYER_TYPES)]  # the engine's vocabulary, defined there once
 
 Nested = list[Any]  # a nested list of floats, as deep as the ``shape`` beside it
 
@@ -77,7 +68,12 @@ class LayerInfo(BaseModel):
         description="conv2d: in/out_channels, kernel_size, stride, padding, dilation [h, w]; "
         "pooling: kernel_size, stride, padding; dense: in_features, out_features."
     )
-    input_shape: list[int]
+    inputs: list[int] = Field(
+        description="Indices of the layers whose outputs this one reads, -1 = the network "
+        "input; [index - 1] in a chain."
+    )
+    input_shape: list[int] = Field(description="The shape of its (first) input.")
+    input_shapes: list[list[int]] = Field(description="The shape of each input.")
     output_shape: list[int]
     num_params: int
 

@@ -1,31 +1,33 @@
-"""``Sequential``: named layers in order, with summary, training step and ``.npz`` save/load.
+"""``Model``: a directed acyclic graph of named layers, with summary, training step and ``.npz``
+save/load (:mod:`engine.persist`). ``Sequential`` is the same class: a chain is the graph in
+which every layer reads the one before it.
 
-A saved model is one ``.npz`` archive holding every parameter under a PyTorch-style name
-(``conv1.weight``, ``conv1.bias``, ...) and, under ``__architecture__``, the architecture and
-metadata as UTF-8 JSON bytes. It is loaded with ``allow_pickle=False`` and validated key by key,
-shape by shape, so a truncated, mismatched or hostile file raises ``ValueError``.
+Layers are kept in topological order and ``inputs[i]`` lists the nodes layer ``i`` reads:
+layer indices, ``-1`` for the network input. The last layer is the output. Forward runs the
+layers in order; backward runs them in reverse, adding up the gradients that reach a node from
+each layer reading it (an output that fans out, like the input of a residual block).
+
+``shapes[0]`` is the network input's shape and ``shapes[i + 1]`` layer ``i``'s output shape
+(per example, no batch axis); :meth:`Model.input_shapes` gives the shapes a layer reads.
 """
 
 from __future__ import annotations
 
-import json
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from engine.io import atomic_path
-from engine.layers import Layer, Softmax, layer_from_spec
+from engine import graph, persist
+from engine.layers import Layer, LogSoftmax, Softmax
 from engine.memory import keep_freed_memory
 from engine.ops.activation import softmax, softmax_cross_entropy
 
-FORMAT = "cnn-explorer/1"
-ARCH_KEY = "__architecture__"
-MAX_ARCH_BYTES = 1 << 20
+FORMAT = persist.FORMAT
+ARCH_KEY = persist.ARCH_KEY
 
 
-class Sequential:
-    """Layers applied in order to inputs of ``input_shape`` ``(C, H, W)``.
+class Model:
+    """Layers reading ``inputs`` (default: a chain), applied to inputs of ``input_shape``.
 
     ``classes`` names the outputs of the last layer. ``meta`` is free-form JSON (dataset, test
     accuracy, how it was trained) that travels with the weights.
@@ -34,20 +36,30 @@ class Sequential:
     def __init__(
         self,
         layers: list[Layer],
-        input_shape: tuple[int, int, int] = (1, 28, 28),
+        input_shape: tuple[int, ...] = (1, 28, 28),
         classes: list[str] | None = None,
         name: str = "model",
         meta: dict | None = None,
+        inputs: list[list[int | str]] | None = None,
     ):
+        if not layers:
+            raise ValueError("a model needs at least one layer")
         names = [layer.name for layer in layers]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"layer names must be unique, repeated: {duplicates!r}")
+        graph.check_names(names)
         self.layers = layers
         self.input_shape = tuple(int(v) for v in input_shape)
         self.name = name
         self.meta = dict(meta or {})
-        self.shapes = self._infer_shapes()  # shapes[i] is the input shape of layer i
+        index = {n: i for i, n in enumerate(names)}
+        refs = inputs if inputs is not None else [None] * len(layers)
+        if len(refs) != len(layers):
+            raise ValueError(f"{len(refs)} input lists for {len(layers)} layers")
+        self.inputs = [
+            graph.resolve_inputs(i, r, index, layer.name)
+            for i, (layer, r) in enumerate(zip(layers, refs, strict=True))
+        ]
+        self.shapes = self._infer_shapes()
+        self._last_use = {j: max(c) for j, c in graph.consumers(self.inputs).items()}
         n_out = int(np.prod(self.shapes[-1]))
         self.classes = list(classes) if classes is not None else [str(i) for i in range(n_out)]
         if len(self.classes) != n_out:
@@ -61,66 +73,71 @@ class Sequential:
         specs: list[dict],
         input_shape=(1, 28, 28),
         seed: int | None = 0,
+        before=None,
         **kwargs,
-    ) -> Sequential:
-        """Build from layer specs ``{"type", "name"?, "config"?}``.
+    ) -> Model:
+        """Build from layer specs ``{"type", "name"?, "config"?, "inputs"?}`` (see
+        :mod:`engine.graph`).
 
-        ``in_channels`` / ``in_features`` may be left out: they are inferred from the shape
-        flowing into the layer. Unnamed layers are named ``conv1, relu1, ...`` by type.
+        ``in_channels`` / ``in_features`` / ``num_features`` may be left out: they are inferred
+        from the shape flowing into the layer. Unnamed layers are named ``conv1, relu1, ...``.
+        ``before(i, spec, in_shapes)`` may refuse a spec before its layer is allocated; a bad
+        spec is a :class:`engine.graph.LayerError` (a ValueError) naming the layer.
         """
-        if not isinstance(specs, list) or not specs:
-            raise ValueError("an architecture needs a non-empty list of layers")
-        rng = np.random.default_rng(seed)
-        layers, shape, counts = [], tuple(input_shape), {}
-        for i, spec in enumerate(specs):
-            spec = _with_inferred_inputs(spec, shape)
-            if not spec.get("name"):
-                kind = spec.get("type")
-                counts[kind] = counts.get(kind, 0) + 1
-                spec["name"] = f"{_SHORT.get(kind, kind)}{counts[kind]}"
-            try:
-                layer = layer_from_spec(spec, rng)
-                shape = layer.output_shape(shape)
-            except ValueError as e:
-                raise ValueError(f"layer {i} ({spec.get('type')!r}): {e}") from None
-            layers.append(layer)
-        return cls(layers, input_shape, **kwargs)
+        layers, inputs = graph.build(specs, input_shape, seed, before)
+        return cls(layers, input_shape, inputs=inputs, **kwargs)
 
     def _infer_shapes(self) -> list[tuple[int, ...]]:
         shapes = [self.input_shape]
         for i, layer in enumerate(self.layers):
             try:
-                shapes.append(tuple(layer.output_shape(shapes[-1])))
+                shapes.append(graph.output_shape(layer, [shapes[j + 1] for j in self.inputs[i]]))
             except ValueError as e:
                 raise ValueError(f"layer {i} ({layer.name}): {e}") from None
         return shapes
 
+    def input_shapes(self, i: int) -> list[tuple[int, ...]]:
+        """The shapes layer ``i`` reads, one per input."""
+        return [self.shapes[j + 1] for j in self.inputs[i]]
+
+    def layer_inputs(self, x: np.ndarray, i: int) -> list[np.ndarray]:
+        """The arrays layer ``i`` reads for network input ``x: (N, *input_shape)``."""
+        outputs = self.forward(x, return_all=True, stop=i) if i else []
+        return [x if j < 0 else outputs[j] for j in self.inputs[i]]
+
+    @property
+    def is_chain(self) -> bool:
+        return graph.is_chain(self.inputs)
+
     # -- running -----------------------------------------------------------------------------
 
     def forward(
-        self, x: np.ndarray, train: bool = False, return_all: bool = False, stop: int | None = None
+        self,
+        x: np.ndarray,
+        train: bool = False,
+        return_all: bool = False,
+        stop: int | None = None,
+        backprop: bool = False,
     ):
-        """Run the layers. x: (N, C, H, W) → the last output, or every layer's output in a list.
+        """Run the layers. x: (N, *input_shape) → the output of layer ``stop - 1`` (default:
+        the last), or with ``return_all`` every layer's output, in layer order, in a list.
 
-        ``stop`` runs only layers ``[0, stop)``.
+        ``stop`` runs only layers ``[0, stop)``. ``train`` is training mode (batch statistics,
+        dropout) and keeps caches for :meth:`backward`; ``backprop`` keeps them in evaluation
+        mode. Without ``return_all`` an output is dropped once every layer reading it has run.
         """
         if tuple(x.shape[1:]) != self.input_shape:
             raise ValueError(f"input must be (N, *{self.input_shape}), got {x.shape}")
-        outputs = []
-        for layer in self.layers[:stop]:
-            x = layer.forward(x, train=train)
-            if return_all:
-                outputs.append(x)
-        return outputs if return_all else x
-
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        """x: (N, C, H, W) → class probabilities (N, K), with or without a final softmax layer."""
-        out = self.forward(x)
-        return out if self.ends_in_softmax else softmax(out)
-
-    @property
-    def ends_in_softmax(self) -> bool:
-        return isinstance(self.layers[-1], Softmax)
+        n = len(self.layers) if stop is None else stop
+        outputs: list[np.ndarray | None] = [None] * n
+        for i in range(n):
+            args = [x if j < 0 else outputs[j] for j in self.inputs[i]]
+            outputs[i] = self.layers[i].forward(*args, train=train, backprop=backprop)
+            if not return_all:
+                for j in set(self.inputs[i]):
+                    if j >= 0 and self._last_use[j] == i and j != n - 1:
+                        outputs[j] = None
+        return outputs if return_all else outputs[n - 1]
 
     def backward(
         self,
@@ -130,24 +147,65 @@ class Sequential:
         input_grad: bool = False,
     ) -> np.ndarray | None:
         """Back-propagate ``dout`` (gradient of the output of layer ``stop - 1``) through layers
-        ``[start, stop)``, filling their grads (after a ``forward(train=True)``).
+        ``[start, stop)``, filling their grads (after a ``forward(train=True)`` or
+        ``forward(backprop=True)``). Gradients reaching a node from several layers add up.
 
-        Training skips the input gradient of layer ``start``: nothing needs it. With
-        ``input_grad`` it is computed and returned — ``dL/dx`` for the input of layer ``start``,
-        shaped like it (``(N, C, H, W)`` for ``start=0``): saliency, Grad-CAM and friends.
+        With ``input_grad`` it returns the gradient of the node just before ``start``: ``dL/dx``
+        for the network input when ``start=0`` (saliency), or the output of layer
+        ``start - 1`` (Grad-CAM's ``dL/dA``), shaped like it. Gradients of nodes before that
+        are not computed. A layer no gradient reaches gets zero grads.
         """
-        layers = self.layers[:stop]
-        for i in range(len(layers) - 1, start - 1, -1):
-            dout = layers[i].backward(dout, need_dx=input_grad or i > start)
-        return dout if input_grad else None
+        n = len(self.layers) if stop is None else stop
+        target = start - 1
+        pending: dict[int, np.ndarray] = {n - 1: dout}
+        for i in range(n - 1, start - 1, -1):
+            layer, d = self.layers[i], pending.pop(i, None)
+            if d is None:  # not upstream of the output: its parameters do not matter
+                layer.grads = {k: np.zeros_like(p) for k, p in layer.params.items()}
+                layer.cache = None
+                continue
+            wanted = [j >= start or (input_grad and j == target) for j in self.inputs[i]]
+            dxs = layer.backward(d, need_dx=any(wanted))
+            if len(self.inputs[i]) == 1 and not isinstance(dxs, list):
+                dxs = [dxs]
+            for j, dx, w in zip(self.inputs[i], dxs, wanted, strict=True):
+                if w and dx is not None:
+                    pending[j] = pending[j] + dx if j in pending else dx
+        if not input_grad:
+            return None
+        if target in pending:
+            return pending[target]
+        shape = self.input_shape if target < 0 else self.shapes[target + 1]
+        return np.zeros((len(dout), *shape), dtype=dout.dtype)
+
+    @property
+    def ends_in_softmax(self) -> bool:
+        return isinstance(self.layers[-1], Softmax)
+
+    @property
+    def logits_stop(self) -> int:
+        """Number of layers up to the logits: all of them, or up to the one a final softmax
+        (or log-softmax) reads."""
+        if isinstance(self.layers[-1], (Softmax, LogSoftmax)) and self.inputs[-1][0] >= 0:
+            return self.inputs[-1][0] + 1
+        return len(self.layers)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """x: (N, *input_shape) → class probabilities (N, K), with or without a final softmax."""
+        return self.probabilities(self.forward(x))
+
+    def probabilities(self, out: np.ndarray) -> np.ndarray:
+        """The last layer's output (N, K) as probabilities: as is after a softmax, else softmax
+        of it (of log-probabilities, that is their exp)."""
+        return out if self.ends_in_softmax else softmax(out)
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """Forward to the logits (before any final softmax), loss, backward; grads are filled.
 
-        x: (N, C, H, W), y: (N,) → (mean cross-entropy, logits (N, K)).
+        x: (N, *input_shape), y: (N,) → (mean cross-entropy, logits (N, K)).
         """
         keep_freed_memory()  # each step frees what the next allocates: keep it mapped
-        stop = len(self.layers) - 1 if self.ends_in_softmax else None
+        stop = self.logits_stop
         logits = self.forward(x, train=True, stop=stop)
         loss, dlogits = softmax_cross_entropy(logits, y)
         self.backward(dlogits, stop=stop)
@@ -158,25 +216,44 @@ class Sequential:
     # -- parameters --------------------------------------------------------------------------
 
     def params(self) -> dict[str, np.ndarray]:
-        """``{"conv1.weight": array, ...}`` — the live arrays (optimisers update them in place)."""
+        """``{"conv1.weight": array, ...}`` — the live trainable arrays (optimisers update them
+        in place)."""
         return {f"{ly.name}.{k}": p for ly in self.layers for k, p in ly.params.items()}
 
     def grads(self) -> dict[str, np.ndarray]:
         return {f"{ly.name}.{k}": g for ly in self.layers for k, g in ly.grads.items()}
+
+    def buffers(self) -> dict[str, np.ndarray]:
+        """``{"bn1.running_mean": array, ...}``: saved with the parameters, never trained."""
+        return {f"{ly.name}.{k}": b for ly in self.layers for k, b in ly.buffers.items()}
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Parameters and buffers: everything :meth:`save` writes."""
+        return {**self.params(), **self.buffers()}
+
+    def set_state(self, arrays: dict[str, np.ndarray], source: str = "weights") -> None:
+        """Copy ``arrays`` into the parameters and buffers; every name must be present with
+        the right shape, a floating dtype and finite values (ValueError naming it otherwise)."""
+        persist.copy_state(self.state(), arrays, source)
+
+    set_params = set_state
 
     @property
     def num_params(self) -> int:
         return sum(layer.num_params for layer in self.layers)
 
     def layer_info(self) -> list[dict]:
-        """One dict per layer: index, name, type, config, input/output shapes, parameter count."""
+        """One dict per layer: index, name, type, config, inputs (indices, -1 = the network
+        input), input/output shapes, parameter count."""
         return [
             {
                 "index": i,
                 "name": layer.name,
                 "type": layer.type,
                 "config": layer.config(),
-                "input_shape": list(self.shapes[i]),
+                "inputs": list(self.inputs[i]),
+                "input_shape": list(self.shapes[self.inputs[i][0] + 1]),
+                "input_shapes": [list(s) for s in self.input_shapes(i)],
                 "output_shape": list(self.shapes[i + 1]),
                 "num_params": layer.num_params,
             }
@@ -184,20 +261,38 @@ class Sequential:
         ]
 
     def summary(self) -> str:
-        """A Keras-style table: layer (type), output shape, parameters; then the total."""
-        rows = [("Layer (type)", "Output shape", "Params")]
+        """A Keras-style table: layer (type), output shape, parameters, and (for a graph) what
+        each layer reads; then the total."""
+        names = ["input", *(ly.name for ly in self.layers)]
+        rows = [("Layer (type)", "Output shape", "Params", "Inputs")]
         for info in self.layer_info():
             shape = "(" + ", ".join(str(d) for d in info["output_shape"]) + ")"
-            rows.append((f"{info['name']} ({info['type']})", shape, f"{info['num_params']:,}"))
-        widths = [max(len(r[c]) for r in rows) for c in range(3)]
-        line = "-" * (sum(widths) + 4)
+            ins = ", ".join(names[j + 1] for j in info["inputs"])
+            rows.append((f"{info['name']} ({info['type']})", shape, f"{info['num_params']:,}", ins))
+        cols = 3 if self.is_chain else 4
+        widths = [max(len(r[c]) for r in rows) for c in range(cols)]
+        line = "-" * (sum(widths) + 2 * (cols - 1))
 
         def fmt(r):
-            return f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}"
+            cells = [f"{r[0]:<{widths[0]}}", f"{r[1]:<{widths[1]}}", f"{r[2]:>{widths[2]}}"]
+            if cols == 4:
+                cells.append(f"{r[3]:<{widths[3]}}")
+            return "  ".join(cells).rstrip()
 
         body = [fmt(rows[0]), line, *(fmt(r) for r in rows[1:]), line]
         body.append(f"Total params: {self.num_params:,}   input: {self.input_shape}")
         return "\n".join(body)
+
+    def specs(self) -> list[dict]:
+        """Each layer's spec; ``inputs`` (as names) only where it is not the layer before."""
+        names = [graph.INPUT, *(ly.name for ly in self.layers)]
+        out = []
+        for i, layer in enumerate(self.layers):
+            spec = layer.spec()
+            if self.inputs[i] != [i - 1]:
+                spec["inputs"] = [names[j + 1] for j in self.inputs[i]]
+            out.append(spec)
+        return out
 
     def architecture(self) -> dict:
         return {
@@ -205,47 +300,30 @@ class Sequential:
             "name": self.name,
             "input_shape": list(self.input_shape),
             "classes": self.classes,
-            "layers": [layer.spec() for layer in self.layers],
+            "layers": self.specs(),
             "meta": self.meta,
         }
+
+    def copy_for_backprop(self) -> Model:
+        """A copy sharing the weight and buffer arrays but with its own caches and gradients
+        (concurrent explanations of one served model)."""
+        return persist.shallow_copy(self)
 
     # -- persistence -------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
-        """Write an ``.npz`` (weights + architecture JSON) atomically."""
-        arch = json.dumps(self.architecture()).encode()
-        arrays = {ARCH_KEY: np.frombuffer(arch, dtype=np.uint8)}
-        arrays.update(self.params())
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+        """Write an ``.npz`` (parameters, buffers, architecture JSON) atomically."""
+        persist.save(self, path)
 
     @classmethod
-    def load(cls, path: str | Path) -> Sequential:
+    def load(cls, path: str | Path) -> Model:
         """Load a file written by :meth:`save`; ``ValueError`` says what is wrong with a bad one."""
-        path = Path(path)
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-        except FileNotFoundError:
-            raise
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
-            raise ValueError(f"{path.name}: not a readable .npz weight file ({e})") from None
-        return cls.from_arrays(arrays, source=path.name)
+        return cls.from_arrays(persist.read_arrays(path), source=Path(path).name)
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], source: str = "weights") -> Sequential:
+    def from_arrays(cls, arrays: dict[str, np.ndarray], source: str = "weights") -> Model:
         """Rebuild a model from the arrays of a saved file, checking every name and shape."""
-        raw = arrays.pop(ARCH_KEY, None)
-        if raw is None:
-            raise ValueError(f"{source}: no {ARCH_KEY} entry; not a CNN Explorer model file")
-        if raw.dtype != np.uint8 or raw.ndim != 1 or raw.size > MAX_ARCH_BYTES:
-            raise ValueError(f"{source}: {ARCH_KEY} must be UTF-8 JSON bytes under 1 MiB")
-        try:
-            arch = json.loads(raw.tobytes().decode())
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ValueError(f"{source}: architecture is not valid JSON ({e})") from None
-        if not isinstance(arch, dict) or arch.get("format") != FORMAT:
-            raise ValueError(f"{source}: architecture format must be {FORMAT!r}")
+        arch = persist.architecture_of(arrays, source)
         try:
             model = cls.from_spec(
                 arch.get("layers"),
@@ -256,38 +334,8 @@ class Sequential:
             )
         except (TypeError, ValueError) as e:
             raise ValueError(f"{source}: bad architecture: {e}") from None
-        model.set_params(arrays, source)
+        model.set_state(arrays, source)
         return model
 
-    def set_params(self, arrays: dict[str, np.ndarray], source: str = "weights") -> None:
-        """Copy ``arrays`` into the parameters; every name must be present with the right shape."""
-        params = self.params()
-        missing = sorted(set(params) - set(arrays))
-        extra = sorted(set(arrays) - set(params))
-        if missing or extra:
-            raise ValueError(f"{source}: parameters missing {missing!r}, unexpected {extra!r}")
-        for k, p in params.items():
-            a = arrays[k]
-            if a.shape != p.shape:
-                raise ValueError(
-                    f"{source}: {k} has shape {a.shape}, the architecture needs {p.shape}"
-                )
-            if not np.issubdtype(a.dtype, np.floating):
-                raise ValueError(f"{source}: {k} has dtype {a.dtype}, expected floating point")
-            if not np.isfinite(a).all():
-                raise ValueError(f"{source}: {k} contains NaN or infinity")
-            p[...] = a
 
-
-_SHORT = {"conv2d": "conv", "dense": "fc", "flatten": "flatten"}
-
-
-def _with_inferred_inputs(spec: dict, shape: tuple[int, ...]) -> dict:
-    if not isinstance(spec, dict):
-        raise ValueError(f"a layer spec must be an object, got {spec!r}")
-    spec = {**spec, "config": dict(spec.get("config") or {})}
-    if spec.get("type") == "conv2d" and "in_channels" not in spec["config"] and len(shape) == 3:
-        spec["config"]["in_channels"] = shape[0]
-    if spec.get("type") == "dense" and "in_features" not in spec["config"]:
-        spec["config"]["in_features"] = int(np.prod(shape))
-    return spec
+Sequential = Model

@@ -79,3 +79,22 @@ def output_shape(
         output_size(hw[0], kernel[0], stride[0], padding[0], dilation[0]),
         output_size(hw[1], kernel[1], stride[1], padding[1], dilation[1]),
     )
+
+
+def pool_output_size(size: int, kernel: int, stride: int, padding: int, ceil_mode: bool) -> int:
+    """Pooling's output size: :func:`output_size`, or with ``ceil_mode`` rounded up — but, as in
+    PyTorch, the last window must start inside the input or its left padding."""
+    out = output_size(size, kernel, stride, padding)
+    if ceil_mode:
+        out = -(-(size + 2 * padding - kernel) // stride) + 1
+        if (out - 1) * stride >= size + padding:
+            out -= 1
+    return out
+
+
+def pool_output_shape(hw: Pair, kernel: Pair, stride: Pair, padding: Pair, ceil_mode: bool) -> Pair:
+    """``(H_out, W_out)`` of a pooling layer; see :func:`pool_output_size`."""
+    return (
+        pool_output_size(hw[0], kernel[0], stride[0], padding[0], ceil_mode),
+        pool_output_size(hw[1], kernel[1], stride[1], padding[1], ceil_mode),
+    )

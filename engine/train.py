@@ -64,7 +64,7 @@ def to_input(images: np.ndarray) -> np.ndarray:
 
 def evaluate(model: Sequential, x: np.ndarray, y: np.ndarray, batch_size: int = 500) -> dict:
     """Loss, accuracy and every prediction of ``model`` on x: (N, C, H, W), y: (N,)."""
-    stop = len(model.layers) - 1 if model.ends_in_softmax else None
+    stop = model.logits_stop
     losses, preds = [], []
     for i in range(0, len(x), batch_size):
         logits = model.forward(x[i : i + batch_size], stop=stop)

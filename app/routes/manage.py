@@ -165,7 +165,7 @@ def _import(settings, registry, data, source, name, architecture_json, dataset) 
             model = Sequential.from_arrays({**arrays, ARCH_KEY: embedded}, source)
         except ValueError as e:
             raise ApiError(422, f"weights: {e}") from None
-        specs = [layer.spec() for layer in model.layers]
+        specs = model.specs()
     else:
         arch = _parse_architecture(architecture_json)
         specs = architecture.specs_of(arch.layers)

@@ -13,7 +13,7 @@ import numpy as np
 
 from app.settings import Settings
 from engine.data import CLASSES
-from engine.layers import layer_from_spec
+from engine.graph import LayerError
 from engine.model import Sequential
 
 INPUT_SHAPE = (1, 28, 28)
@@ -66,6 +66,8 @@ def _check_bounds(i: int, spec: dict, settings: Settings) -> None:
     if kind in ("maxpool2d", "avgpool2d", "minpool2d"):
         side = ("max_kernel_side", settings.max_kernel_side)
         limits = {"kernel_size": side, "stride": side, "padding": side}
+    if kind == "pad":
+        limits = {"pads": ("max_conv_padding", settings.max_conv_padding)}
     for key, (limit_name, limit) in (limits or {}).items():
         for v in _ints(config.get(key)):
             if v > limit:
@@ -84,33 +86,54 @@ def step_megabytes(model: Sequential, batch_size: int) -> float:
     for layer, shape_out in zip(model.layers, model.shapes[1:], strict=True):
         if layer.type == "conv2d":
             kh, kw = layer.kernel_size
-            cols = max(cols, layer.in_channels * kh * kw * int(np.prod(shape_out[1:])))
+            per_group = layer.in_channels // layer.groups
+            cols = max(cols, per_group * kh * kw * int(np.prod(shape_out[1:])))
     return 2 * (outputs + cols) * batch_size * BYTES_PER_FLOAT / 1e6
 
 
-def _walk(specs: list[dict], shape: tuple[int, ...], settings: Settings) -> None:
-    """Run each layer's shape rule in order, as ``Sequential.from_spec`` will, but refuse a dense
-    layer whose weight matrix alone is over ``max_train_params`` before it is allocated."""
-    rng = np.random.default_rng(0)
-    for i, spec in enumerate(specs):
-        spec = {**spec, "config": dict(spec.get("config") or {})}
+def _dense_bound(settings: Settings):
+    """A ``before`` hook for the engine's builder: refuse a dense layer whose weight matrix
+    alone is over ``max_train_params`` before it is allocated."""
+
+    def before(i: int, spec: dict, in_shapes) -> None:
         config = spec["config"]
-        if spec["type"] == "conv2d" and "in_channels" not in config and len(shape) == 3:
-            config["in_channels"] = shape[0]
-        if spec["type"] == "dense":
-            config.setdefault("in_features", int(np.prod(shape)))
-            n_in, n_out = config["in_features"], config.get("out_features")
-            if _ints(n_in) and _ints(n_out) and n_in * n_out > settings.max_train_params:
-                raise ArchitectureError(
-                    f"layer {i} ('dense'): {n_in:,} × {n_out:,} weights is more than the limit "
-                    f"max_train_params = {settings.max_train_params:,} (pool or stride more "
-                    "before flattening)",
-                    i,
-                )
-        try:
-            shape = tuple(layer_from_spec(spec, rng).output_shape(shape))
-        except (ValueError, TypeError) as e:
-            raise ArchitectureError(f"layer {i} ({spec['type']!r}): {e}", i) from None
+        if spec["type"] == "conv2d":  # in_channels can grow large through concatenations
+            sizes = [config.get(k) for k in ("in_channels", "out_channels", "kernel_size")]
+            groups = config.get("groups", 1)
+            if all(_ints(v) for v in sizes) and _ints(groups) and groups >= 1:
+                k = _ints(config["kernel_size"])
+                n = config["in_channels"] // groups * config["out_channels"] * k[0] * k[-1]
+                if len(k) <= 2 and n > settings.max_train_params:
+                    raise ArchitectureError(
+                        f"layer {i} ('conv2d'): {n:,} weights is more than the limit "
+                        f"max_train_params = {settings.max_train_params:,}",
+                        i,
+                    )
+        if spec["type"] != "dense":
+            return
+        n_in, n_out = config.get("in_features"), config.get("out_features")
+        if _ints(n_in) and _ints(n_out) and n_in * n_out > settings.max_train_params:
+            raise ArchitectureError(
+                f"layer {i} ('dense'): {n_in:,} × {n_out:,} weights is more than the limit "
+                f"max_train_params = {settings.max_train_params:,} (pool or stride more "
+                "before flattening)",
+                i,
+            )
+
+    return before
+
+
+def _build(specs: list[dict], shape: tuple[int, ...], settings: Settings, seed: int = 0):
+    """The engine's model of ``specs`` (its shape rules, its inference of ``in_channels`` /
+    ``in_features``); ArchitectureError naming the layer at fault."""
+    try:
+        return Sequential.from_spec(
+            specs, input_shape=shape, seed=seed, before=_dense_bound(settings)
+        )
+    except LayerError as e:
+        raise ArchitectureError(str(e), e.layer) from None
+    except ValueError as e:  # not one layer's fault: e.g. two layers with one name
+        raise ArchitectureError(f"layers: {e}") from None
 
 
 def check(
@@ -146,11 +169,7 @@ def check(
         if name:
             seen[name] = i
         _check_bounds(i, spec, settings)
-    _walk(specs, shape, settings)
-    try:
-        model = Sequential.from_spec(specs, input_shape=shape, seed=seed)
-    except ValueError as e:  # the walk saw every shape: only a clash of generated names is left
-        raise ArchitectureError(f"layers: {e}") from None
+    model = _build(specs, shape, settings, seed)
     classes = CLASSES[dataset]
     out = model.shapes[-1]
     last = len(model.layers) - 1
@@ -185,12 +204,9 @@ def _valid_prefix(specs: list[dict], stop: int, shape, settings: Settings) -> li
     """``LayerInfo`` of the layers before ``stop``, or of fewer if those do not fit either."""
     while stop > 0:
         try:
-            _walk(specs[:stop], shape, settings)
-            return Sequential.from_spec(specs[:stop], shape).layer_info()
+            return _build(specs[:stop], shape, settings).layer_info()
         except ArchitectureError as e:
             stop = e.layer if e.layer is not None and e.layer < stop else 0
-        except ValueError:
-            return []
     return []
 
 

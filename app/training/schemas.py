@@ -9,7 +9,7 @@ three (``index``, shapes, ``num_params``) are ignored, so a model's ``layers`` c
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -19,6 +19,11 @@ Dataset = Literal["mnist", "fashion-mnist"]
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 LAYER_NAME = r"^[A-Za-z0-9_]{1,32}$"
 MIN_LR, MAX_LR = 1e-6, 1.0
+MAX_LAYER_INPUTS = 16
+LayerRef = (
+    Annotated[str, Field(pattern=LAYER_NAME)]
+    | Annotated[int, Field(ge=-1, le=1023, description="A layer index; -1 = the input.")]
+)
 
 
 class LayerSpec(BaseModel):
@@ -37,8 +42,17 @@ class LayerSpec(BaseModel):
     config: dict[str, Any] = Field(
         default_factory=dict,
         description="conv2d: out_channels, kernel_size, stride, padding (int, pair, 'same' or "
-        "'valid'), dilation; pooling: kernel_size, stride, padding; dense: out_features. "
-        "in_channels / in_features are inferred when left out.",
+        "'valid'), dilation, groups; pooling: kernel_size, stride, padding; dense: "
+        "out_features; batchnorm2d: eps, momentum; dropout: p. in_channels / in_features / "
+        "num_features are inferred when left out.",
+    )
+    inputs: list[LayerRef] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_LAYER_INPUTS,
+        description='The layers whose outputs this one reads: names ("input" is the network '
+        "input) or indices (-1 is the input). Left out: the layer before. An `add` reading a "
+        "block's last layer and the block's input is a residual connection.",
     )
 
 

@@ -1,14 +1,14 @@
 """What every explanation needs: a private copy of the model to back-propagate through, the
 index where the logits are, and target classes checked against the model.
 
-The served model is shared by concurrent requests, and ``forward(train=True)`` stores each
+The served model is shared by concurrent requests, and ``forward(backprop=True)`` stores each
 layer's cache on the layer. :func:`detached` makes a copy whose layers share the (read-only)
 weights but own their caches and gradients, so explanations never touch the shared model.
+Explanations run the model as it predicts: evaluation mode (running statistics, no dropout)
+with the caches kept (``backprop=True``).
 """
 
 from __future__ import annotations
-
-import copy
 
 import numpy as np
 
@@ -17,17 +17,12 @@ from engine.model import Sequential
 
 def detached(model: Sequential) -> Sequential:
     """A copy of ``model`` sharing its weight arrays, with its own caches and gradients."""
-    layers = []
-    for layer in model.layers:
-        clone = copy.copy(layer)
-        clone.cache, clone.grads = None, {}
-        layers.append(clone)
-    return Sequential(layers, model.input_shape, model.classes, model.name, model.meta)
+    return model.copy_for_backprop()
 
 
 def logits_stop(model: Sequential) -> int:
-    """Number of layers up to the logits: all of them, or all but a final softmax."""
-    return len(model.layers) - 1 if model.ends_in_softmax else len(model.layers)
+    """Number of layers up to the logits: all of them, or up to what a final softmax reads."""
+    return model.logits_stop
 
 
 def check_input(model: Sequential, x: np.ndarray) -> np.ndarray:

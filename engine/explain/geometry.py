@@ -2,47 +2,99 @@
 
 Back through a conv or pooling layer (kernel ``k``, stride ``s``, padding ``p``, dilation ``d``),
 output rows ``lo..hi`` (inclusive) read padded-input rows ``lo*s .. hi*s + d*(k-1)``, i.e. input
-rows ``lo*s - p .. hi*s - p + d*(k-1)``; elementwise layers (ReLU) keep the range. Repeating this
-from the layer down to the input gives the box. Boxes may stick out of the image where a layer
-pads; :func:`crop_patches` fills that part with zeros, the value padding adds.
+rows ``lo*s - p .. hi*s - p + d*(k-1)``; elementwise layers (ReLU, batch norm, add) keep the
+range, and a layer with several inputs (a residual add, a concat) sees the union of theirs.
+Repeating this from the layer down to the input gives the box. Boxes may stick out of the
+image where a layer pads; :func:`crop_patches` fills that part with zeros, the value padding
+adds.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from engine.layers import Conv2D, ReLU, _Pool2D
+from engine.layers import Conv2D, Pad, _Pool2D
 from engine.model import Sequential
+
+# Layers that keep every position where it is: an output position reads the same position of
+# each input (elementwise activations, normalisation per channel, merges, concatenation).
+_POINTWISE = frozenset(
+    ("relu", "leakyrelu", "elu", "sigmoid", "tanh", "batchnorm2d", "dropout", "identity")
+    + ("add", "sub", "mul", "div", "concat")
+)
 
 
 def _check_spatial(model: Sequential, layer: int) -> None:
     n = len(model.layers)
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < n:
         raise ValueError(f"layer must be an index in 0..{n - 1}, got {layer!r}")
-    for i in range(layer + 1):
-        if not isinstance(model.layers[i], (Conv2D, ReLU, _Pool2D)):
+    seen, todo = set(), [int(layer)]
+    while todo:  # every layer on a path from the input to this one, first to last
+        i = todo.pop()
+        if i >= 0 and i not in seen:
+            seen.add(i)
+            todo.extend(model.inputs[i])
+    for i in sorted(seen):
+        ly = model.layers[i]
+        if not (isinstance(ly, (Conv2D, _Pool2D, Pad)) or ly.type in _POINTWISE):
             raise ValueError(
-                f"layer {layer} has no receptive-field box: layer {i} ({model.layers[i].type}) "
-                "is not a conv, pooling or ReLU layer"
+                f"layer {layer} has no receptive-field box: layer {i} ({ly.type}) "
+                "is not a conv, pooling, padding or elementwise layer"
             )
+        if ly.type in _POINTWISE and any(len(s) != 3 for s in model.input_shapes(i)):
+            raise ValueError(
+                f"layer {layer} has no receptive-field box: layer {i} ({ly.type}) reads an "
+                "input that is not a (C, H, W) feature map"
+            )
+
+
+def _through(ly, box: tuple) -> tuple:
+    """Rows/columns ``box`` (inclusive) of ``ly``'s output → the rows/columns of its input."""
+    top, left, bottom, right = box
+    if isinstance(ly, Pad):
+        t, lf, _, _ = ly.pads
+        return top - t, left - lf, bottom - t, right - lf
+    if ly.type in _POINTWISE:
+        return box
+    (kh, kw), (sh, sw), (ph, pw) = ly.kernel_size, ly.stride, ly.padding
+    dh, dw = getattr(ly, "dilation", (1, 1))
+    return (
+        top * sh - ph,
+        left * sw - pw,
+        bottom * sh - ph + dh * (kh - 1),
+        right * sw - pw + dw * (kw - 1),
+    )
+
+
+def _hull(a: tuple | None, b: tuple) -> tuple:
+    if a is None:
+        return b
+    return (
+        np.minimum(a[0], b[0]),
+        np.minimum(a[1], b[1]),
+        np.maximum(a[2], b[2]),
+        np.maximum(a[3], b[3]),
+    )
 
 
 def input_box(model: Sequential, layer: int, i, j) -> tuple[np.ndarray, ...]:
     """The input box seen by output position ``(i, j)`` of layer ``layer`` (ints or arrays).
 
     Returns ``(top, left, bottom, right)``, half-open (rows ``top..bottom-1``), in input pixel
-    coordinates, possibly outside ``[0, H) × [0, W)``.
+    coordinates, possibly outside ``[0, H) × [0, W)``. In a graph, the box holds what every
+    path from the input reaches.
     """
     _check_spatial(model, layer)
-    top, bottom = np.asarray(i), np.asarray(i)  # inclusive ranges while walking down
-    left, right = np.asarray(j), np.asarray(j)
-    for ly in reversed(model.layers[: layer + 1]):
-        if isinstance(ly, ReLU):
-            continue
-        (kh, kw), (sh, sw), (ph, pw) = ly.kernel_size, ly.stride, ly.padding
-        dh, dw = getattr(ly, "dilation", (1, 1))
-        top, bottom = top * sh - ph, bottom * sh - ph + dh * (kh - 1)
-        left, right = left * sw - pw, right * sw - pw + dw * (kw - 1)
+    i, j = np.asarray(i), np.asarray(j)
+    # Every map from a node's rows to its input's rows is increasing, so the hull of the
+    # boxes arriving at a node maps to the hull of their images: one sweep down the layers.
+    pending: dict[int, tuple] = {int(layer): (i, j, i, j)}
+    for n in range(int(layer), -1, -1):
+        if n in pending:
+            box = _through(model.layers[n], pending.pop(n))
+            for m in model.inputs[n]:
+                pending[m] = _hull(pending.get(m), box)
+    top, left, bottom, right = pending[-1]
     return top, left, bottom + 1, right + 1
 
 

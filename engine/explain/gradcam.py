@@ -33,15 +33,25 @@ def spatial_layers(model: Sequential) -> list[int]:
 
 
 def default_gradcam_layer(model: Sequential) -> int:
-    """The last conv layer, or the ReLU right after it; ValueError if there is no conv layer."""
-    convs = [i for i in spatial_layers(model) if model.layers[i].type == "conv2d"]
+    """The last conv layer, followed on through the layers right after it that read it and
+    keep its shape (batch norm, a residual ``add``, the ReLU: the block's rectified output);
+    ValueError if there is no conv layer."""
+    spatial = spatial_layers(model)
+    convs = [i for i in spatial if model.layers[i].type == "conv2d"]
     if not convs:
         raise ValueError(f"{model.name} has no conv2d layer for Grad-CAM")
     i = convs[-1]
-    nxt = i + 1
-    if nxt < len(model.layers) and model.layers[nxt].type == "relu":
-        return nxt
+    while (
+        i + 1 in spatial
+        and i in model.inputs[i + 1]
+        and model.layers[i + 1].type in _BLOCK_TAIL
+        and model.shapes[i + 2] == model.shapes[i + 1]
+    ):
+        i += 1
     return i
+
+
+_BLOCK_TAIL = ("relu", "leakyrelu", "elu", "batchnorm2d", "add", "dropout", "identity")
 
 
 def check_layer(model: Sequential, layer: int) -> int:
@@ -116,7 +126,7 @@ def gradcam(
         raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, got {upsample_mode!r}")
     targets = check_targets(model, target, len(x))
     net, stop = detached(model), logits_stop(model)
-    outputs = net.forward(x, train=True, stop=stop, return_all=True)
+    outputs = net.forward(x, backprop=True, stop=stop, return_all=True)
     A, logits = outputs[layer], outputs[-1]  # A: (N, C, h, w), logits: (N, K)
     dlogits = one_hot(targets, logits.shape[1], logits.dtype)
     dA = net.backward(dlogits, stop=stop, start=layer + 1, input_grad=True)  # (N, C, h, w)

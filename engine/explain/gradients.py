@@ -33,7 +33,7 @@ def input_gradient(model: Sequential, x: np.ndarray, target) -> tuple[np.ndarray
     x = check_input(model, x)
     targets = check_targets(model, target, len(x))
     net, stop = detached(model), logits_stop(model)
-    logits = net.forward(x, train=True, stop=stop)  # (N, K)
+    logits = net.forward(x, backprop=True, stop=stop)  # (N, K)
     grad = net.backward(one_hot(targets, logits.shape[1], logits.dtype), stop=stop, input_grad=True)
     return grad, logits
 

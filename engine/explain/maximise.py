@@ -100,7 +100,7 @@ def maximise_activation(
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be an int >= 0, got {steps!r}")
     rng = np.random.default_rng(seed)
-    dtype = model.layers[0].params.get("weight", np.zeros(0, np.float32)).dtype
+    dtype = next(iter(model.params().values()), np.zeros(0, np.float32)).dtype
     x = (0.1 * rng.random((len(filters), *model.input_shape))).astype(dtype)  # (n, C, H, W)
     net, stop = detached(model), layer + 1
 
@@ -111,7 +111,7 @@ def maximise_activation(
     for t in range(steps):
         dy, dx = rng.integers(-jitter, jitter + 1, size=2) if jitter else (0, 0)
         shifted = np.roll(x, (dy, dx), axis=(2, 3))
-        A = net.forward(shifted, train=True, stop=stop)
+        A = net.forward(shifted, backprop=True, stop=stop)
         dA = _objective_grad(A.shape, filters, objective, A.dtype)
         g = net.backward(dA, stop=stop, input_grad=True)
         g = np.roll(g, (-dy, -dx), axis=(2, 3))  # back to the unshifted image

@@ -1,4 +1,5 @@
-"""ReLU, softmax, and the numerically stable softmax cross-entropy loss."""
+"""Activations (ReLU, LeakyReLU, ELU, sigmoid, tanh, softmax, log-softmax) and the numerically
+stable softmax cross-entropy loss."""
 
 from __future__ import annotations
 
@@ -49,3 +50,59 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.
     dlogits = np.exp(log_p)
     dlogits[np.arange(N), y] -= 1
     return loss, dlogits / N
+
+
+def leaky_relu_forward(x: np.ndarray, slope: float) -> tuple[np.ndarray, tuple]:
+    """x: any shape → ``x`` where positive, ``slope * x`` elsewhere (PyTorch's LeakyReLU)."""
+    pos = x > 0
+    return np.where(pos, x, x * np.asarray(slope, dtype=x.dtype)), (pos, slope)
+
+
+def leaky_relu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    pos, slope = cache
+    return np.where(pos, dout, dout * np.asarray(slope, dtype=dout.dtype))
+
+
+def elu_forward(x: np.ndarray, alpha: float) -> tuple[np.ndarray, tuple]:
+    """x: any shape → ``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
+    pos = x > 0
+    neg = np.asarray(alpha, dtype=x.dtype) * np.expm1(np.minimum(x, 0))
+    return np.where(pos, x, neg), (pos, neg, alpha)
+
+
+def elu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """d/dx is 1 where x > 0, ``alpha * exp(x) = out + alpha`` elsewhere."""
+    pos, neg, alpha = cache
+    return np.where(pos, dout, dout * (neg + np.asarray(alpha, dtype=neg.dtype)))
+
+
+def sigmoid_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x: any shape → ``1 / (1 + exp(-x))``, computed without overflow for large ``|x|``."""
+    e = np.exp(-np.abs(x))
+    out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return out, out
+
+
+def sigmoid_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
+    return dout * cache * (1 - cache)
+
+
+def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    out = np.tanh(x)
+    return out, out
+
+
+def tanh_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
+    return dout * (1 - cache * cache)
+
+
+def log_softmax_forward(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """logits: (N, K) → log-probabilities (N, K), ``z - max - log(sum(exp(z - max)))``."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    out = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return out, out
+
+
+def log_softmax_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
+    """``dx = dout - softmax * sum(dout)``. (N, K) → (N, K)."""
+    return dout - np.exp(cache) * dout.sum(axis=1, keepdims=True)

@@ -7,7 +7,10 @@ Shapes::
     H_out = floor((H + 2*ph - (kh - 1) - 1) / sh) + 1     (likewise W_out)
 
 Semantics follow PyTorch: max/min pooling ignores padded positions (they act as -inf/+inf);
-average pooling counts them as zeros (``count_include_pad=True``), dividing by kh*kw.
+average pooling counts them as zeros with ``count_include_pad=True`` (dividing by kh*kw) and
+leaves them out without it. ``ceil_mode`` rounds the output size up, keeping a last window
+only if it starts inside the input or its left padding (:func:`engine.shapes.pool_output_size`);
+the part of such a window past the padding is never counted.
 
 Non-overlapping windows (stride == kernel, no padding: the usual 2×2 pooling) take a fast
 path, :func:`tiled_pool_forward`: each window row, then each window column, is one strided
@@ -22,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.ops.conv import windows
-from engine.shapes import Pair, output_shape
+from engine.shapes import Pair, output_shape, pool_output_shape
 
 MODES = ("max", "min", "avg")
 
@@ -96,34 +99,66 @@ def tiled_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     return dx_full
 
 
+def pool_divisors(size: int, kernel: int, stride: int, pad: int, n_out: int, include_pad: bool):
+    """Average pooling's divisor along one axis: ``(n_out,)`` counts of each window's positions.
+
+    PyTorch's rule: a window starting at ``i*s - p`` ends at ``min(start + k, size + p)``, so
+    it counts padding (with ``count_include_pad``) but never the overhang a ``ceil_mode``
+    window has past the padding; without ``count_include_pad`` only positions inside the input.
+    """
+    start = np.arange(n_out) * stride - pad
+    end = np.minimum(start + kernel, size + pad)
+    if include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
 def pool2d_forward(
-    x: np.ndarray, mode: str, kernel: Pair, stride: Pair, padding: Pair = (0, 0)
+    x: np.ndarray,
+    mode: str,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair = (0, 0),
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
 ) -> tuple[np.ndarray, tuple]:
     """Pool every ``kh × kw`` window.
 
-    x: (N, C, H, W) → out: (N, C, H_out, W_out). Tiling windows go to :func:`tiled_pool_forward`.
+    x: (N, C, H, W) → out: (N, C, H_out, W_out), sizes by :func:`engine.shapes.pool_output_shape`.
+    Tiling windows go to :func:`tiled_pool_forward`. Max/min ignore padding and the overhang of
+    a ``ceil_mode`` window; average divides by :func:`pool_divisors`.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     N, C, H, W = x.shape
-    (kh, kw), (ph, pw) = kernel, padding
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     if ph > kh // 2 or pw > kw // 2:
         raise ValueError(f"padding {padding!r} must be at most half the kernel size {kernel!r}")
-    if tiled_pool_fits(kernel, stride, padding) and (
-        mode != "avg" or np.issubdtype(x.dtype, np.floating)  # (an integer mean truncates)
+    out_hw = pool_output_shape((H, W), kernel, stride, padding, ceil_mode)
+    floor_hw = pool_output_shape((H, W), kernel, stride, padding, False)
+    if (
+        tiled_pool_fits(kernel, stride, padding)
+        and out_hw == floor_hw
+        and (mode != "avg" or np.issubdtype(x.dtype, np.floating))  # (an integer mean truncates)
     ):
         out, cache = tiled_pool_forward(x, mode, kernel)
         return out, ("tiled", cache)
-    out_hw = output_shape((H, W), kernel, stride, padding)
+    H_out, W_out = out_hw
+    extra_h = max(0, (H_out - 1) * sh + kh - (H + 2 * ph))  # a ceil_mode window's overhang
+    extra_w = max(0, (W_out - 1) * sw + kw - (W + 2 * pw))
     x_pad = x
-    if ph or pw:
-        pad = ((0, 0), (0, 0), (ph, ph), (pw, pw))
+    if ph or pw or extra_h or extra_w:
+        pad = ((0, 0), (0, 0), (ph, ph + extra_h), (pw, pw + extra_w))
         x_pad = np.pad(x, pad, constant_values=_pad_value(mode, x.dtype))
     view = windows(x_pad, kernel, stride, (1, 1), out_hw)  # (N, C, Ho, Wo, kh, kw)
-    flat = view.reshape(N, C, out_hw[0], out_hw[1], kh * kw)  # (N, C, Ho, Wo, kh*kw), copies
+    flat = view.reshape(N, C, H_out, W_out, kh * kw)  # (N, C, Ho, Wo, kh*kw), copies
     if mode == "avg":
-        out = flat.mean(axis=-1, dtype=x.dtype)
-        return out, ("windows", (mode, x.shape, kernel, stride, padding, out_hw, None))
+        div = np.outer(
+            pool_divisors(H, kh, sh, ph, H_out, count_include_pad),
+            pool_divisors(W, kw, sw, pw, W_out, count_include_pad),
+        ).astype(x.dtype)  # (Ho, Wo)
+        out = flat.sum(axis=-1, dtype=x.dtype) / div
+        return out, ("windows", (mode, x.shape, kernel, stride, padding, out_hw, div))
     arg = flat.argmax(axis=-1) if mode == "max" else flat.argmin(axis=-1)  # (N, C, Ho, Wo)
     out = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
     return out, ("windows", (mode, x.shape, kernel, stride, padding, out_hw, arg))
@@ -133,20 +168,21 @@ def pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """Gradient of :func:`pool2d_forward`.
 
     Max/min route each output's gradient to its winning input (the first, on ties); average
-    spreads it evenly over the window. dout: (N, C, H_out, W_out) → dx: (N, C, H, W)
+    spreads ``dout / divisor`` over the window. dout: (N, C, H_out, W_out) → dx: (N, C, H, W)
     """
     path, cache = cache
     if path == "tiled":
         return tiled_pool_backward(dout, cache)
-    mode, x_shape, (kh, kw), (sh, sw), (ph, pw), (H_out, W_out), arg = cache
+    mode, x_shape, (kh, kw), (sh, sw), (ph, pw), (H_out, W_out), extra = cache
     N, C, H, W = x_shape
-    dx_pad = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=dout.dtype)
+    Hp = max(H + 2 * ph, (H_out - 1) * sh + kh)
+    Wp = max(W + 2 * pw, (W_out - 1) * sw + kw)
+    dx_pad = np.zeros((N, C, Hp, Wp), dtype=dout.dtype)
+    share = dout / extra if mode == "avg" else None  # extra: the divisors (Ho, Wo)
     for a in range(kh):  # kh*kw strided adds, each over all windows at once
         for c in range(kw):
-            if mode == "avg":
-                share = dout / (kh * kw)
-            else:  # the windows whose winner sits at kernel position (a, c)
-                share = np.where(arg == a * kw + c, dout, 0)  # (N, C, Ho, Wo)
+            if mode != "avg":  # the windows whose winner sits at kernel position (a, c)
+                share = np.where(extra == a * kw + c, dout, 0)  # (N, C, Ho, Wo)
             dx_pad[:, :, a : a + sh * H_out : sh, c : c + sw * W_out : sw] += share
     return dx_pad[:, :, ph : ph + H, pw : pw + W]
 
@@ -177,58 +213,83 @@ def global_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     return dx.reshape(N, C, H, W)  # (N, C, H*W) → (N, C, H, W)
 
 
+def _naive_windows(H, W, kernel, stride, padding, ceil_mode, i, j):
+    """Rows and columns of window (i, j), PyTorch's way: (rows, cols, pool size, inside count)."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    r0, c0 = i * sh - ph, j * sw - pw
+    r1, c1 = min(r0 + kh, H + ph), min(c0 + kw, W + pw)
+    rows = [r for r in range(r0, r1) if 0 <= r < H]
+    cols = [c for c in range(c0, c1) if 0 <= c < W]
+    return rows, cols, (r1 - r0) * (c1 - c0)
+
+
 def pool2d_naive(
-    x: np.ndarray, mode: str, kernel: Pair, stride: Pair, padding: Pair = (0, 0)
+    x: np.ndarray,
+    mode: str,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair = (0, 0),
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
 ) -> np.ndarray:
     """Plain-loop reference for :func:`pool2d_forward`. x: (N, C, H, W) → (N, C, H_out, W_out)"""
     N, C, H, W = x.shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    H_out, W_out = output_shape((H, W), kernel, stride, padding)
+    H_out, W_out = pool_output_shape((H, W), kernel, stride, padding, ceil_mode)
     reduce = {"max": max, "min": min}.get(mode)
     out = np.zeros((N, C, H_out, W_out), dtype=x.dtype)
     for n in range(N):
         for c in range(C):
             for i in range(H_out):
                 for j in range(W_out):
-                    vals = []
-                    for a in range(kh):
-                        for e in range(kw):
-                            r, s = i * sh + a - ph, j * sw + e - pw
-                            if 0 <= r < H and 0 <= s < W:
-                                vals.append(x[n, c, r, s])
-                            elif mode == "avg":
-                                vals.append(0.0)
-                    out[n, c, i, j] = sum(vals) / (kh * kw) if reduce is None else reduce(vals)
+                    rows, cols, size = _naive_windows(
+                        H, W, kernel, stride, padding, ceil_mode, i, j
+                    )
+                    vals = [x[n, c, r, s] for r in rows for s in cols]
+                    if reduce is not None:
+                        out[n, c, i, j] = reduce(vals)
+                    else:
+                        out[n, c, i, j] = sum(vals) / (size if count_include_pad else len(vals))
     return out
 
 
 def pool2d_backward_naive(
-    x: np.ndarray, dout: np.ndarray, mode: str, kernel: Pair, stride: Pair, padding: Pair = (0, 0)
+    x: np.ndarray,
+    dout: np.ndarray,
+    mode: str,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair = (0, 0),
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
 ) -> np.ndarray:
     """Plain-loop reference for :func:`pool2d_backward`: per window, max/min send ``dout`` to
-    the first winning pixel (row-major order), average shares it over all kh*kw positions.
+    the first winning pixel (row-major order), average shares it over its divisor.
 
     x: (N, C, H, W), dout: (N, C, H_out, W_out) → dx: (N, C, H, W)
     """
     N, C, H, W = x.shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     _, _, H_out, W_out = dout.shape
     dx = np.zeros_like(x, dtype=dout.dtype)
     for n in range(N):
         for c in range(C):
             for i in range(H_out):
                 for j in range(W_out):
+                    rows, cols, size = _naive_windows(
+                        H, W, kernel, stride, padding, ceil_mode, i, j
+                    )
+                    g = dout[n, c, i, j]
+                    if mode == "avg":
+                        div = size if count_include_pad else len(rows) * len(cols)
+                        for r in rows:
+                            for s in cols:
+                                dx[n, c, r, s] += g / div
+                        continue
                     best = None  # (row, column, value) of the winner so far
-                    for a in range(kh):
-                        for e in range(kw):
-                            r, s = i * sh + a - ph, j * sw + e - pw
-                            if not (0 <= r < H and 0 <= s < W):
-                                continue  # padding: no input pixel to credit
+                    for r in rows:
+                        for s in cols:
                             v = x[n, c, r, s]
-                            if mode == "avg":
-                                dx[n, c, r, s] += dout[n, c, i, j] / (kh * kw)
-                            elif best is None or (v > best[2] if mode == "max" else v < best[2]):
+                            if best is None or (v > best[2] if mode == "max" else v < best[2]):
                                 best = (r, s, v)
                     if best is not None:
-                        dx[n, c, best[0], best[1]] += dout[n, c, i, j]
+                        dx[n, c, best[0], best[1]] += g
     return dx

@@ -22,11 +22,57 @@ SMALL = [
 ]
 
 
+# A graph: a residual block (conv → bn → relu → conv → bn, added to the block's input), then a
+# branch concatenated with the block's output along the channels.
+RESIDUAL = [
+    {
+        "type": "conv2d",
+        "name": "stem",
+        "config": {"out_channels": 3, "kernel_size": 3, "padding": 1},
+    },
+    {"type": "relu", "name": "stem_relu"},
+    {"type": "conv2d", "name": "c1", "config": {"out_channels": 3, "kernel_size": 3, "padding": 1}},
+    {"type": "batchnorm2d", "name": "bn1"},
+    {"type": "relu", "name": "r1"},
+    {"type": "conv2d", "name": "c2", "config": {"out_channels": 3, "kernel_size": 3, "padding": 1}},
+    {"type": "batchnorm2d", "name": "bn2"},
+    {"type": "add", "name": "skip", "inputs": ["bn2", "stem_relu"]},
+    {"type": "relu", "name": "block_out"},
+    {
+        "type": "conv2d",
+        "name": "side",
+        "config": {"out_channels": 2, "kernel_size": 1},
+        "inputs": ["stem_relu"],
+    },
+    {"type": "concat", "name": "join", "config": {"dim": 1}, "inputs": ["block_out", "side"]},
+    {"type": "maxpool2d", "name": "pool", "config": {"kernel_size": 2}},
+    {"type": "flatten", "name": "flatten"},
+    {"type": "dense", "name": "fc", "config": {"out_features": 4}},
+    {"type": "softmax", "name": "softmax"},
+]
+
+
 def float64(model: Sequential) -> Sequential:
-    """Turn every parameter of ``model`` into float64 (in place) and return it."""
+    """Turn every parameter and buffer of ``model`` into float64 (in place) and return it."""
     for layer in model.layers:
-        for k, p in layer.params.items():
-            layer.params[k] = p.astype(np.float64)
+        for store in (layer.params, layer.buffers):
+            for k, p in store.items():
+                store[k] = p.astype(np.float64)
+    return model
+
+
+def graph_model(seed: int = 0, side: int = 8) -> Sequential:
+    """:data:`RESIDUAL` on (1, side, side), float64, with random biases and batch-norm
+    statistics (so evaluation mode is not the identity)."""
+    model = float64(Sequential.from_spec(RESIDUAL, input_shape=(1, side, side), seed=seed))
+    rng = np.random.default_rng(seed + 100)
+    for layer in model.layers:
+        if "bias" in layer.params:
+            layer.params["bias"][...] = rng.uniform(-0.1, 0.2, layer.params["bias"].shape)
+        if "running_var" in layer.buffers:
+            layer.params["weight"][...] = rng.uniform(0.5, 1.5, layer.params["weight"].shape)
+            layer.buffers["running_mean"][...] = rng.uniform(-0.2, 0.2, layer.num_features)
+            layer.buffers["running_var"][...] = rng.uniform(0.5, 2.0, layer.num_features)
     return model
 
 

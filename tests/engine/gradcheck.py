@@ -70,3 +70,26 @@ def check_layer(
     assert_close(f"{layer.name} dx", dx, numerical_gradient(objective, x), rtol, atol)
     for k, p in layer.params.items():
         assert_close(f"{layer.name} d{k}", grads[k], numerical_gradient(objective, p), rtol, atol)
+
+
+def check_model(
+    model, x: np.ndarray, train: bool = False, rtol: float = 1e-5, atol: float = 1e-7, seed=0
+) -> None:
+    """Check a whole (float64) model's backward: ``dL/dx`` and every parameter's gradient of
+    ``L = sum(model.forward(x) * dout)`` against centred finite differences.
+
+    ``train`` runs training mode (batch statistics); otherwise evaluation mode with caches
+    kept (``backprop=True``), as the explanations run.
+    """
+    mode = {"train": True} if train else {"backprop": True}
+    out = model.forward(x, **mode)
+    dout = np.random.default_rng(seed).standard_normal(out.shape)
+    dx = model.backward(dout, input_grad=True)
+    grads = {k: g.copy() for k, g in model.grads().items()}
+
+    def objective():
+        return float((model.forward(x, train=train) * dout).sum())
+
+    assert_close(f"{model.name} dx", dx, numerical_gradient(objective, x), rtol, atol)
+    for k, p in model.params().items():
+        assert_close(f"{model.name} d{k}", grads[k], numerical_gradient(objective, p), rtol, atol)

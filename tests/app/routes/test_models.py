@@ -15,7 +15,17 @@ from tests.app.conftest import TINY_ID, data_url, draw_seven, png, tiny_model, w
 
 API = f"/api/models/{TINY_ID}"
 MODEL_INFO = {"id", "name", "dataset", "classes", "input_shape", "num_params", "test_accuracy"}
-LAYER_INFO = {"index", "name", "type", "config", "input_shape", "output_shape", "num_params"}
+LAYER_INFO = {
+    "index",
+    "name",
+    "type",
+    "config",
+    "inputs",
+    "input_shape",
+    "input_shapes",
+    "output_shape",
+    "num_params",
+}
 LAYER_TYPES = {
     "conv2d", "relu", "maxpool2d", "avgpool2d", "minpool2d", "globalavgpool", "globalmaxpool",
     "flatten", "dense", "softmax",

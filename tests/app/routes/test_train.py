@@ -260,7 +260,7 @@ def test_one_job_at_a_time_the_next_waits_and_its_stream_sends_heartbeats(http):
          ["layer 0 ('conv2d')", "max_channels = 64"]),
         ({"architecture": [{"type": "flatten"}, {"type": "dense", "config":
           {"out_features": 4000}}]}, ["layer 1", "max_train_params"]),
-        ({"architecture": [TINY[0], {"type": "sigmoid"}]}, ["architecture.layers[1].type"]),
+        ({"architecture": [TINY[0], {"type": "swish"}]}, ["architecture.layers[1].type"]),
         ({"architecture": []}, ["architecture.layers"]),
         ({"epochs": 10_000}, ["epochs", "max_train_epochs = 50"]),
         ({"batch_size": 0}, ["batch_size"]),

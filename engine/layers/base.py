@@ -1,0 +1,92 @@
+"""The ``Layer`` protocol every layer follows.
+
+``forward(*xs, train=False, backprop=False)`` takes one array per input (most layers have one)
+and returns the output. ``train`` is the training mode (batch statistics, dropout) and keeps
+the op's cache for ``backward``; ``backprop`` keeps the cache in evaluation mode (saliency,
+Grad-CAM: gradients of the model as it predicts). Without either nothing is kept.
+
+``backward(dout, need_dx=True)`` fills ``grads`` and returns the input gradient: one array for
+a one-input layer, a list (one per input) for a layer with several. ``params`` are trained
+(``"weight"``, ``"bias"``); ``buffers`` are saved with them but not trained
+(``"running_mean"``, ``"running_var"``, ``"constant"``).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+Shape = tuple[int, ...]
+
+
+class Layer:
+    """Base class. Subclasses set ``type`` and implement the forward/backward pair.
+
+    ``arity`` is the number of inputs (``None``: two or more, as for concat).
+    """
+
+    type: ClassVar[str]
+    arity: ClassVar[int | None] = 1
+
+    def __init__(self, name: str | None = None):
+        self.name = name or self.type
+        self.params: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.cache = None
+
+    @property
+    def n_inputs(self) -> int | None:
+        """How many inputs this layer takes (``None``: two or more)."""
+        return self.arity
+
+    def forward(self, *xs: np.ndarray, train: bool = False, backprop: bool = False):
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray, need_dx: bool = True):
+        raise NotImplementedError
+
+    def config(self) -> dict:
+        return {}
+
+    def output_shape(self, *in_shapes: Shape) -> Shape:
+        """Shape of one example's output, without the batch axis, from its inputs' shapes."""
+        return tuple(in_shapes[0])
+
+    @property
+    def num_params(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+    def spec(self) -> dict:
+        return {"type": self.type, "name": self.name, "config": self.config()}
+
+    def _keep(self, cache, train: bool, backprop: bool) -> None:
+        """Store ``cache`` for backward if the forward was for training or back-propagation."""
+        self.cache = cache if (train or backprop) else None
+
+    def _need_cache(self):
+        if self.cache is None:
+            raise RuntimeError(
+                f"{self.name}: backward called without a forward(train=True or backprop=True)"
+            )
+        return self.cache
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def expect_rank(layer: Layer, shape: Shape, rank: int, what: str = "(C, H, W)") -> None:
+    """ValueError naming the layer unless ``shape`` has ``rank`` axes."""
+    if len(shape) != rank:
+        raise ValueError(f"{layer.name} expects input {what}, got {tuple(shape)!r}")
+
+
+def number(value, name: str, lo: float | None = None, hi: float | None = None) -> float:
+    """``value`` as a float in ``[lo, hi]``; ValueError naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ValueError(f"{name} must be in [{lo}, {hi}], got {value!r}")
+    return float(value)

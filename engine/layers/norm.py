@@ -1,0 +1,112 @@
+"""Normalisation layers: batch norm (1-D and 2-D) and ONNX's MeanVarianceNormalization."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from engine.layers.base import Layer, number
+from engine.ops import norm
+from engine.shapes import positive_int
+
+
+class _BatchNorm(Layer):
+    """Batch normalisation per channel, as PyTorch's ``BatchNorm{1,2}d`` (affine, tracking
+    running statistics). ``weight`` (gamma) and ``bias`` (beta) are trained; ``running_mean``
+    and ``running_var`` are buffers, updated by every training forward with ``momentum``."""
+
+    ranks: ClassVar[tuple[int, ...]]
+    what: ClassVar[str]
+
+    def __init__(
+        self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, name: str | None = None
+    ):
+        super().__init__(name)
+        self.num_features = positive_int(num_features, "num_features")
+        self.eps = number(eps, "eps", 0.0)
+        self.momentum = number(momentum, "momentum", 0.0, 1.0)
+        C = self.num_features
+        self.params["weight"] = np.ones(C, dtype=np.float32)
+        self.params["bias"] = np.zeros(C, dtype=np.float32)
+        self.buffers["running_mean"] = np.zeros(C, dtype=np.float32)
+        self.buffers["running_var"] = np.ones(C, dtype=np.float32)
+
+    def forward(self, x, train=False, backprop=False):
+        b = self.buffers
+        stats = (None, None) if train else (b["running_mean"], b["running_var"])
+        out, cache = norm.batchnorm_forward(
+            x, self.params["weight"], self.params["bias"], *stats, self.eps
+        )
+        if train:
+            norm.running_update(b["running_mean"], b["running_var"], cache, self.momentum)
+        self._keep(cache, train, backprop)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        dx, dgamma, dbeta = norm.batchnorm_backward(dout, self._need_cache())
+        self.grads["weight"], self.grads["bias"] = dgamma, dbeta
+        return dx
+
+    def config(self):
+        return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum}
+
+    def output_shape(self, in_shape):
+        if len(in_shape) not in self.ranks or in_shape[0] != self.num_features:
+            raise ValueError(
+                f"{self.name} expects input {self.what} with C={self.num_features}, got "
+                f"{tuple(in_shape)!r}"
+            )
+        return tuple(in_shape)
+
+
+class BatchNorm2d(_BatchNorm):
+    """x: (N, C, H, W) → same shape."""
+
+    type = "batchnorm2d"
+    ranks = (3,)
+    what = "(C, H, W)"
+
+
+class BatchNorm1d(_BatchNorm):
+    """x: (N, C) or (N, C, L) → same shape."""
+
+    type = "batchnorm1d"
+    ranks = (1, 2)
+    what = "(C,) or (C, L)"
+
+
+class MeanVarianceNormalization(Layer):
+    """``(x - mean) / (std + 1e-9)`` over ``axes`` (with the batch axis; default (0, 2, 3))."""
+
+    type = "meanvariancenormalization"
+
+    def __init__(self, axes=(0, 2, 3), name: str | None = None):
+        super().__init__(name)
+        if (
+            not isinstance(axes, (list, tuple))
+            or not axes
+            or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes)
+        ):
+            raise ValueError(f"axes must be a non-empty list of ints, got {axes!r}")
+        self.axes = tuple(axes)
+
+    def forward(self, x, train=False, backprop=False):
+        axes = tuple(a % x.ndim for a in self.axes)
+        out, cache = norm.mvn_forward(x, axes)
+        self._keep(cache, train, backprop)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        return norm.mvn_backward(dout, self._need_cache())
+
+    def config(self):
+        return {"axes": list(self.axes)}
+
+    def output_shape(self, in_shape):
+        rank = len(in_shape) + 1
+        if len(set(a % rank for a in self.axes)) != len(self.axes) or any(
+            not -rank <= a < rank for a in self.axes
+        ):
+            raise ValueError(f"{self.name}: axes {list(self.axes)} do not fit rank-{rank} input")
+        return tuple(in_shape)

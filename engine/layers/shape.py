@@ -1,0 +1,233 @@
+"""Layers that move values: flatten, reshape, squeeze/unsqueeze, transpose, padding, identity
+and dropout. ``dim`` and ``perm`` count the batch axis, as in PyTorch; ``shape`` does not."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.layers.base import Layer, expect_rank, number
+from engine.ops import shape as ops
+
+
+def _int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an int, got {value!r}")
+    return value
+
+
+class _Reshaping(Layer):
+    """Base of the layers whose forward is a reshape to ``output_shape``."""
+
+    def forward(self, x, train=False, backprop=False):
+        out, cache = ops.reshape_forward(x, self.output_shape(x.shape[1:]))
+        self._keep(cache, train, backprop)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        return ops.reshape_backward(dout, self._need_cache())
+
+
+class Flatten(_Reshaping):
+    """Merge axes ``start_dim..`` (with the batch axis counted as 0). Default: (N, C, H, W) →
+    (N, C*H*W), in PyTorch's (c, h, w) order — a view whether x is NCHW or batch-last."""
+
+    type = "flatten"
+
+    def __init__(self, start_dim: int = 1, name: str | None = None):
+        super().__init__(name)
+        self.start_dim = _int(start_dim, "start_dim")
+        if self.start_dim < 1:
+            raise ValueError(f"start_dim must be >= 1 (0 is the batch axis), got {start_dim!r}")
+
+    def config(self):
+        return {} if self.start_dim == 1 else {"start_dim": self.start_dim}
+
+    def output_shape(self, in_shape):
+        k = self.start_dim - 1
+        if k >= max(len(in_shape), 1):
+            raise ValueError(f"{self.name}: start_dim {self.start_dim} is past input {in_shape}")
+        return (*tuple(in_shape)[:k], int(np.prod(in_shape[k:])))
+
+
+class Reshape(_Reshaping):
+    """x: (N, ...) → (N, *shape); ``shape`` is per example, one entry may be -1."""
+
+    type = "reshape"
+
+    def __init__(self, shape, name: str | None = None):
+        super().__init__(name)
+        if not isinstance(shape, (list, tuple)) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and (n >= 1 or n == -1) for n in shape
+        ):
+            raise ValueError(f"shape must be a list of ints >= 1 (one may be -1), got {shape!r}")
+        if list(shape).count(-1) > 1:
+            raise ValueError(f"shape may hold at most one -1, got {shape!r}")
+        self.shape = tuple(shape)
+
+    def config(self):
+        return {"shape": list(self.shape)}
+
+    def output_shape(self, in_shape):
+        size, known = int(np.prod(in_shape)), int(np.prod([n for n in self.shape if n != -1]))
+        if (-1 in self.shape and size % known) or (-1 not in self.shape and size != known):
+            raise ValueError(
+                f"{self.name}: cannot reshape {tuple(in_shape)} ({size} values) to {self.shape}"
+            )
+        return tuple(size // known if n == -1 else n for n in self.shape)
+
+
+class Squeeze(_Reshaping):
+    """Drop axis ``dim`` (size 1; batch axis counted as 0)."""
+
+    type = "squeeze"
+
+    def __init__(self, dim: int, name: str | None = None):
+        super().__init__(name)
+        self.dim = _int(dim, "dim")
+
+    def config(self):
+        return {"dim": self.dim}
+
+    def output_shape(self, in_shape):
+        axis = (self.dim if self.dim >= 0 else len(in_shape) + 1 + self.dim) - 1
+        if not 0 <= axis < len(in_shape) or in_shape[axis] != 1:
+            raise ValueError(
+                f"{self.name}: dim {self.dim} is not a size-1 axis of (N, *{in_shape})"
+            )
+        return tuple(in_shape)[:axis] + tuple(in_shape)[axis + 1 :]
+
+
+class Unsqueeze(_Reshaping):
+    """Insert a size-1 axis at ``dim`` (batch axis counted as 0)."""
+
+    type = "unsqueeze"
+
+    def __init__(self, dim: int, name: str | None = None):
+        super().__init__(name)
+        self.dim = _int(dim, "dim")
+
+    def config(self):
+        return {"dim": self.dim}
+
+    def output_shape(self, in_shape):
+        axis = (self.dim if self.dim >= 0 else len(in_shape) + 2 + self.dim) - 1
+        if not 0 <= axis <= len(in_shape):
+            raise ValueError(f"{self.name}: dim {self.dim} is out of range for (N, *{in_shape})")
+        return (*tuple(in_shape)[:axis], 1, *tuple(in_shape)[axis:])
+
+
+class Transpose(Layer):
+    """Permute axes: ``perm`` includes the batch axis and keeps it first (``perm[0] == 0``);
+    ``[0, 2, 3, 1]`` is NCHW → NHWC."""
+
+    type = "transpose"
+
+    def __init__(self, perm, name: str | None = None):
+        super().__init__(name)
+        if (
+            not isinstance(perm, (list, tuple))
+            or sorted(perm) != list(range(len(perm)))
+            or not perm
+            or perm[0] != 0
+        ):
+            raise ValueError(
+                "perm must be a permutation of 0..n-1 that keeps the batch axis first, "
+                f"got {perm!r}"
+            )
+        self.perm = tuple(int(p) for p in perm)
+
+    def forward(self, x, train=False, backprop=False):
+        out, cache = ops.transpose_forward(x, self.perm)
+        self._keep(cache, train, backprop)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        return ops.transpose_backward(dout, self._need_cache())
+
+    def config(self):
+        return {"perm": list(self.perm)}
+
+    def output_shape(self, in_shape):
+        if len(in_shape) + 1 != len(self.perm):
+            raise ValueError(
+                f"{self.name}: perm {list(self.perm)} needs rank {len(self.perm)} "
+                f"input (with the batch axis), got (N, *{tuple(in_shape)})"
+            )
+        full = (0, *in_shape)
+        return tuple(full[p] for p in self.perm[1:])
+
+
+class Pad(Layer):
+    """Constant padding of H and W: ``pads`` in ONNX order ``[top, left, bottom, right]``."""
+
+    type = "pad"
+
+    def __init__(self, pads, value: float = 0.0, name: str | None = None):
+        super().__init__(name)
+        if (
+            not isinstance(pads, (list, tuple))
+            or len(pads) != 4
+            or not all(isinstance(p, int) and not isinstance(p, bool) and p >= 0 for p in pads)
+        ):
+            raise ValueError(f"pads must be 4 ints >= 0 [top, left, bottom, right], got {pads!r}")
+        self.pads = tuple(pads)
+        self.value = number(value, "value")
+
+    def forward(self, x, train=False, backprop=False):
+        out, cache = ops.pad_forward(x, self.pads, self.value)
+        self._keep(cache, train, backprop)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        return ops.pad_backward(dout, self._need_cache())
+
+    def config(self):
+        return {"pads": list(self.pads), "value": self.value}
+
+    def output_shape(self, in_shape):
+        expect_rank(self, in_shape, 3)
+        top, left, bottom, right = self.pads
+        return (in_shape[0], in_shape[1] + top + bottom, in_shape[2] + left + right)
+
+
+class Identity(Layer):
+    """Passes its input through; any shape."""
+
+    type = "identity"
+
+    def forward(self, x, train=False, backprop=False):
+        self._keep(True, train, backprop)
+        return x
+
+    def backward(self, dout, need_dx=True):
+        self._need_cache()
+        return dout
+
+
+class Dropout(Layer):
+    """Zero each value with probability ``p`` in training (scaling the rest by 1/(1-p), as
+    PyTorch); the identity in evaluation. The mask comes from the layer's own seeded
+    generator, so a seeded model trains the same way twice."""
+
+    type = "dropout"
+
+    def __init__(self, p: float = 0.5, name: str | None = None, rng=None):
+        super().__init__(name)
+        self.p = number(p, "p", 0.0, 1.0)
+        seed = None if rng is None else int(rng.integers(2**32))
+        self.rng = np.random.default_rng(seed)
+
+    def forward(self, x, train=False, backprop=False):
+        if not train:
+            self._keep("eval", train, backprop)
+            return x
+        out, mask = ops.dropout_forward(x, self.p, self.rng)
+        self._keep(mask, train, backprop)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        mask = self._need_cache()
+        return dout if isinstance(mask, str) else ops.dropout_backward(dout, mask)
+
+    def config(self):
+        return {"p": self.p}
