@@ -41,7 +41,7 @@ STROKES = [
 
 
 @contextmanager
-def server(url: str | None):
+def server(url: str | None, root: Path = ROOT):
     if url:
         yield url
         return
@@ -49,7 +49,7 @@ def server(url: str | None):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "CNN_EXPLORER_PORT": str(port), "CNN_EXPLORER_LOG_LEVEL": "warning"}
-    proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=root, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -82,19 +82,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--url", help="a running server (default: start one)")
     ap.add_argument("--strokes", type=int, default=30, help="strokes to measure")
+    ap.add_argument(
+        "--root", type=Path, default=ROOT, help="checkout whose app to start (before/after)"
+    )
     args = ap.parse_args()
-    with server(args.url) as url, sync_playwright() as p:
+    with server(args.url, args.root) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(url + "/")
         pad = page.get_by_test_id("draw-canvas")
         pad.wait_for()
-        times = []
+        times, renders = [], []
         for i in range(args.strokes):
             clear = page.get_by_test_id("clear")
             if clear.is_enabled():  # disabled while the pad is empty
                 clear.click()
             page.evaluate("() => performance.clearMeasures('explorer:stroke-to-render')")
+            page.evaluate("() => performance.clearMeasures('explorer:render')")
             stroke(page, pad.bounding_box(), STROKES[i % len(STROKES)])
             page.wait_for_function(
                 "() => performance.getEntriesByName('explorer:stroke-to-render').length > 0"
@@ -102,6 +106,11 @@ def main() -> None:
             times.append(
                 page.evaluate(
                     "() => performance.getEntriesByName('explorer:stroke-to-render')[0].duration"
+                )
+            )
+            renders.append(
+                page.evaluate(
+                    "() => performance.getEntriesByName('explorer:render').at(-1)?.duration ?? 0"
                 )
             )
         browser.close()
@@ -112,6 +121,8 @@ def main() -> None:
         f"  p50 {statistics.median(times):.1f} ms   p90 {p90:.1f} ms   "
         f"min {times[0]:.1f} ms   max {times[-1]:.1f} ms"
     )
+    print(f"  drawing the last answer (explorer:render) p50 {statistics.median(renders):.1f} ms")
+    print(f"  load average {os.getloadavg()[0]:.1f} at the end; server from {args.root}")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.layers import Conv2D, Dense, ReLU, _GlobalPool, _Pool2D
+from engine.explain.geometry import _check_spatial, _hull, _through
+from engine.layers import Conv2D, Dense, _GlobalPool, _Pool2D
 from engine.model import Sequential
 
 DEFAULT_TOP = 12
@@ -69,22 +70,26 @@ def _gather(plane: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray
 
 
 def _conv(ly: Conv2D, x: np.ndarray, unit) -> dict:
-    """x: (C, H, W), the layer's input; unit (f, i, j)."""
+    """x: (C, H, W), the layer's input; unit (f, i, j). With ``groups``, filter ``f`` reads
+    only its group's ``C / groups`` channels."""
     f, i, j = unit
     C, H, W = x.shape
     win = _window(i, j, ly, H, W)
-    w = ly.params["weight"][f].astype(np.float64)  # w: (C, kh, kw)
+    w = ly.params["weight"][f].astype(np.float64)  # w: (C / groups, kh, kw)
+    F = ly.params["weight"].shape[0]
+    first = (f // (F // getattr(ly, "groups", 1))) * w.shape[0]  # the group's first channel
     bias = float(ly.params["bias"][f]) if "bias" in ly.params else 0.0
     channels = []
-    for c in range(C):
+    for q in range(w.shape[0]):
+        c = first + q
         xs = _gather(x[c], win["rows"], win["cols"])  # xs: (kh, kw)
         channels.append(
             {
                 "channel": c,
                 "box": _clipped_box(win["rows"], win["cols"], H, W),
                 "x": xs.tolist(),
-                "kernel": w[c].tolist(),
-                "share": float((xs * w[c]).sum()),
+                "kernel": w[q].tolist(),
+                "share": float((xs * w[q]).sum()),
             }
         )
     total = bias + sum(ch["share"] for ch in channels)
@@ -139,14 +144,40 @@ def _dense(ly: Dense, x: np.ndarray, unit, top: int) -> dict:
     }
 
 
-def _source(layer_type: str, in_shape: tuple[int, ...], unit) -> dict:
-    """Elementwise and reshaping layers: the one input unit this unit is."""
-    if layer_type == "flatten":
-        (k,) = unit
-        source = [int(v) for v in np.unravel_index(k, in_shape)]
-    else:
-        source = list(unit)
-    return {"kind": "same", "source": source}
+def _same(ly, out_shape: tuple, ins: list[int], xs: list[np.ndarray], unit) -> list[dict]:
+    """Layers where a unit is one unit of each input: elementwise ones (the same position,
+    broadcast where an input has size 1), reshapes (the same flat index), concatenation (the
+    input holding it), padding (shifted, or none in the padding)."""
+    if ly.type == "concat":
+        axis = ly._axis(len(out_shape))
+        at = unit[axis]
+        for j, x in zip(ins, xs, strict=True):
+            if at < x.shape[axis]:
+                source = (*unit[:axis], at, *unit[axis + 1 :])
+                return [{"layer": j, "kind": "same", "source": list(source), "x": float(x[source])}]
+            at -= x.shape[axis]
+    if ly.type == "pad":
+        c, i, j = unit
+        t, lf = ly.pads[0], ly.pads[1]
+        x = xs[0]
+        inside = 0 <= i - t < x.shape[1] and 0 <= j - lf < x.shape[2]
+        source = [c, i - t, j - lf] if inside else None
+        value = float(x[tuple(source)]) if inside else float(ly.value)
+        return [{"layer": ins[0], "kind": "same", "source": source, "x": value}]
+    reads = []
+    for j, x in zip(ins, xs, strict=True):
+        if (
+            x.shape == out_shape
+            or x.ndim == len(unit)
+            and all(n in (1, m) for n, m in zip(x.shape, out_shape, strict=True))
+        ):
+            source = tuple(u if n > 1 else 0 for u, n in zip(unit, x.shape, strict=True))
+        else:  # a reshape: the same place in row-major order
+            flat = int(np.ravel_multi_index(unit, out_shape))
+            source = tuple(int(v) for v in np.unravel_index(flat % x.size, x.shape))
+        kind = "relu" if ly.type == "relu" else "same"
+        reads.append({"layer": j, "kind": kind, "source": list(source), "x": float(x[source])})
+    return reads
 
 
 def connections(
@@ -154,9 +185,10 @@ def connections(
 ) -> dict:
     """Unit ``unit`` of layer ``index`` and what it was computed from.
 
-    ``outputs[i]``: layer ``i``'s output for one input, without the batch axis; ``x: (C, H, W)``,
-    the network input. Returns ``{"index", "unit", "value", "reads": [{"layer", ...}], ...}``
-    where ``reads`` has one entry per layer read (``-1`` is the network input), as above.
+    ``outputs[i]``: layer ``i``'s output for one input, without the batch axis (layers up to
+    ``index`` are enough); ``x: (C, H, W)``, the network input. Returns ``{"index", "unit",
+    "value", "reads": [{"layer", "kind", ...}], ...}`` with one entry in ``reads`` per layer
+    read (``-1`` is the network input), as above.
     """
     n = len(model.layers)
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < n:
@@ -164,32 +196,29 @@ def connections(
     ly = model.layers[index]
     out = outputs[index]
     unit = _unit(out.shape, unit, index)
-    source = index - 1
-    x_in = x if source < 0 else outputs[source]
+    ins = list(model.inputs[index])
+    xs = [x if j < 0 else outputs[j] for j in ins]
     if isinstance(ly, Conv2D):
-        read = _conv(ly, x_in, unit)
+        reads = [{"layer": ins[0], **_conv(ly, xs[0], unit)}]
     elif isinstance(ly, _Pool2D):
-        read = _pool(ly, x_in, unit)
+        reads = [{"layer": ins[0], **_pool(ly, xs[0], unit)}]
     elif isinstance(ly, _GlobalPool):
-        read = _global_pool(ly, x_in, unit)
+        reads = [{"layer": ins[0], **_global_pool(ly, xs[0], unit)}]
     elif isinstance(ly, Dense):
-        read = _dense(ly, x_in, unit, top)
-    elif ly.type == "softmax":
-        z = x_in.astype(np.float64)
-        read = {"kind": "softmax", "logit": float(z[unit[0]]),
-                "logsumexp": float(z.max() + np.log(np.exp(z - z.max()).sum()))}  # fmt: skip
+        reads = [{"layer": ins[0], **_dense(ly, xs[0], unit, top)}]
+    elif ly.type in ("softmax", "logsoftmax") and xs[0].ndim == 1:
+        z = xs[0].astype(np.float64)
+        lse = float(z.max() + np.log(np.exp(z - z.max()).sum()))
+        reads = [{"layer": ins[0], "kind": "softmax", "logit": float(z[unit[0]]), "logsumexp": lse}]
     else:
-        read = _source(ly.type, x_in.shape, unit)
-        if isinstance(ly, ReLU):
-            read["kind"] = "relu"
-        read["x"] = float(x_in[tuple(read["source"])])
+        reads = _same(ly, out.shape, ins, xs, unit)
     result = {
         "index": index,
         "name": ly.name,
         "type": ly.type,
         "unit": list(unit),
         "value": float(out[unit]),
-        "reads": [{"layer": source, **read}],
+        "reads": reads,
     }
     if len(unit) == 3:
         result["receptive_field"] = boxes(model, index, unit[1], unit[2])
@@ -199,23 +228,28 @@ def connections(
 def boxes(model: Sequential, index: int, i: int, j: int) -> list[dict]:
     """The box output ``(i, j)`` of spatial layer ``index`` sees in every layer below it.
 
-    ``[{"layer": t, "box": [top, left, bottom, right]}, ...]`` for ``t = index - 1`` down to
-    ``-1`` (the network input), half-open and clipped to layer ``t``'s output; the walk stops
-    at the first layer that is not a conv, pooling or ReLU layer.
+    ``[{"layer": t, "box": [top, left, bottom, right]}, ...]`` for every node ``t`` on a path
+    from the input to the layer (``-1`` is the network input), deepest first, half-open and
+    clipped to ``t``'s output — :mod:`engine.explain.geometry`'s walk, which takes the hull
+    where paths meet. Empty when a layer on the way is not spatial (a dense layer sees all).
     """
-    shapes = model.shapes  # shapes[t + 1]: layer t's output; shapes[0]: the input
-    top, bottom, left, right = i, i, j, j  # inclusive, in layer `t + 1`'s output coordinates
+    try:
+        _check_spatial(model, index)
+    except ValueError:
+        return []
+    pending: dict[int, tuple] = {int(index): (i, j, i, j)}  # inclusive, in t's output
+    final: dict[int, tuple] = {}
+    for t in range(int(index), -1, -1):  # layers are in topological order
+        if t not in pending:
+            continue
+        box = _through(model.layers[t], pending.pop(t))
+        for m in model.inputs[t]:
+            pending[m] = final[m] = _hull(pending.get(m), box)
     found = []
-    for t in range(index - 1, -2, -1):
-        ly = model.layers[t + 1]
-        if isinstance(ly, (Conv2D, _Pool2D)):
-            (kh, kw), (sh, sw), (ph, pw) = ly.kernel_size, ly.stride, ly.padding
-            dh, dw = getattr(ly, "dilation", (1, 1))
-            top, bottom = top * sh - ph, bottom * sh - ph + dh * (kh - 1)
-            left, right = left * sw - pw, right * sw - pw + dw * (kw - 1)
-        elif not isinstance(ly, ReLU):
-            break
-        H, W = shapes[t + 1][1:]
-        box = [max(0, top), max(0, left), min(H, bottom + 1), min(W, right + 1)]
-        found.append({"layer": t, "box": [int(v) for v in box]})
+    for t in sorted(final, reverse=True):
+        top, left, bottom, right = (int(v) for v in final[t])
+        H, W = model.shapes[t + 1][1:]
+        found.append(
+            {"layer": t, "box": [max(0, top), max(0, left), min(H, bottom + 1), min(W, right + 1)]}
+        )
     return found

@@ -49,7 +49,7 @@ export const maps = {
 export const overview = {
   columnHeight: 500, // CSS pixels a column's pictures may use (the shipped model: 16 maps)
   nodeGap: 14, // between branches sharing a column
-  columnGap: 16, // between columns (room for the links)
+  columnGap: 14, // between columns (room for the links)
   maxRows: 16, // maps per sub-column; more channels add sub-columns (64: four)
   mapMax: 60, // CSS pixels of a map's width at most (the 28×28 input)
   labelledMax: 16, // vectors up to this long are labelled rows (the classes)

@@ -167,8 +167,7 @@ class Watch:
         page.on(
             "requestfailed",
             lambda r: (
-                r.failure == "net::ERR_ABORTED"
-                or self.add(f"request failed: {r.url} {r.failure}")
+                r.failure == "net::ERR_ABORTED" or self.add(f"request failed: {r.url} {r.failure}")
             ),
         )
         page.on(
@@ -198,6 +197,12 @@ def _open(browser, server, request, **context_args):
 def desktop(browser, server, request):
     """``(page, watch)`` at a desktop size."""
     yield from _open(browser, server, request, viewport={"width": 1280, "height": 900})
+
+
+@pytest.fixture
+def wide(browser, server, request):
+    """``(page, watch)`` in a 1440×900 window (the overview's target)."""
+    yield from _open(browser, server, request, viewport={"width": 1440, "height": 900})
 
 
 @pytest.fixture

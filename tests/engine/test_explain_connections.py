@@ -10,7 +10,7 @@ import pytest
 from engine.explain.connections import boxes, connections
 from engine.explain.geometry import input_box
 from engine.model import Sequential
-from tests.engine.explain_nets import small_model
+from tests.engine.explain_nets import graph_model, small_model
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +101,24 @@ def test_boxes_down_to_the_input_agree_with_the_receptive_field_walk():
         assert [b["layer"] for b in found] == [2, 1, 0, -1]
         top, left, bottom, right = (int(v) for v in input_box(model, 3, i, j))
         assert found[-1]["box"] == [max(0, top), max(0, left), min(H, bottom), min(W, right)]
+
+
+def test_in_a_graph_a_skip_add_reads_both_branches_and_concat_the_input_holding_the_channel():
+    model = graph_model(side=8)
+    names = [ly.name for ly in model.layers]
+    x = np.random.default_rng(4).uniform(0, 1, (1, 1, 8, 8))
+    outputs = [o[0] for o in model.forward(x, return_all=True)]
+    skip = names.index("skip")
+    c = connections(model, outputs, x[0], skip, [1, 2, 3])
+    assert [r["layer"] for r in c["reads"]] == [names.index("bn2"), names.index("stem_relu")]
+    assert all(r["source"] == [1, 2, 3] for r in c["reads"])
+    assert c["value"] == pytest.approx(sum(r["x"] for r in c["reads"]))
+    join = names.index("join")
+    side = connections(model, outputs, x[0], join, [4, 0, 5])["reads"]  # channel 4 = side's 1
+    assert side == [{"layer": names.index("side"), "kind": "same", "source": [1, 0, 5],
+                     "x": float(outputs[names.index("side")][1, 0, 5])}]  # fmt: skip
+    # the receptive field through the residual block is the hull of both paths
+    found = {b["layer"]: b["box"] for b in c["receptive_field"]}
+    top, left, bottom, right = (int(v) for v in input_box(model, skip, 2, 3))
+    assert found[-1] == [max(0, top), max(0, left), min(8, bottom), min(8, right)]
+    assert found[names.index("stem_relu")] == [0, 1, 5, 6]  # c1, c2: 3×3 each around (2, 3)

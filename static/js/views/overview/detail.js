@@ -37,7 +37,7 @@ export class DetailView {
       ` ${where(conn.unit)}${labels && conn.unit.length === 1 ? ` (${labels[conn.unit[0]]})` : ""} = `,
       h("strong", { class: "ov-unit-value", dataset: { testid: "overview-value" } }, num(conn.value, 5)),
     );
-    const body = BODY[read.kind](read, conn, from);
+    const body = read.kind === "same" ? same(conn, names) : BODY[read.kind](read, conn, from);
     this.root.replaceChildren(head, ...body);
     this.root.dataset.state = read.kind;
   }
@@ -94,6 +94,18 @@ const BODY = {
     ),
   ],
   relu: (read) => [h("p", { class: "ov-sum" }, `= max(0, x) with x = ${num(read.x, 5)}, the same unit before the ReLU.`)],
-  same: (read, conn, from) => [h("p", { class: "ov-sum" }, `= ${from}'s unit (${read.source.join(", ")}) = ${num(read.x, 5)}, unrolled into place.`)],
   softmax: (read) => [h("p", { class: "ov-sum" }, `= exp(z − log Σ exp z) with this class's logit z = ${num(read.logit, 5)} and log Σ exp z = ${num(read.logsumexp, 5)}.`)],
 };
+
+// Layers whose unit is one unit of each input: elementwise, merges (a skip connection's add),
+// concatenation, reshapes, padding.
+const OP = { add: " + ", sub: " − ", mul: " × ", div: " ÷ " };
+
+function same(conn, names) {
+  const terms = conn.reads.map((r) => {
+    const name = r.layer < 0 ? "input" : names[r.layer];
+    return r.source ? `${name} (${r.source.join(", ")}) = ${num(r.x, 5)}` : `padding = ${num(r.x, 5)}`;
+  });
+  const how = OP[conn.type] ? `${conn.type} of` : `${conn.type}:`;
+  return [h("p", { class: "ov-sum" }, `= ${how} ${terms.join(OP[conn.type] ?? ", ")}`)];
+}

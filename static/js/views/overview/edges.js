@@ -103,7 +103,7 @@ export class EdgesView {
         }
       } else if (read.kind === "softmax") {
         join(this.view.unitRect(from, conn.unit));
-      } else {
+      } else if (read.source) {
         const rect = this.view.unitRect(from, read.source);
         parts.push(s("rect", { x: rect.x - 1, y: rect.y - 1, width: rect.w + 2, height: rect.h + 2, class: "ov-source" }));
         join(rect);

@@ -70,11 +70,17 @@ export class OverviewView {
       return unitAtAtlas(g, x, y);
     };
     node.canvas.addEventListener("pointermove", (e) => this.#pointAt(node, at(e)));
-    node.canvas.addEventListener("pointerdown", (e) => this.#pointAt(node, at(e)));
+    node.canvas.addEventListener("pointerdown", (e) => {
+      const unit = at(e);
+      // A tap on a new unit points at it; tapping it again opens it (a mouse click opens).
+      this.freshTap = e.pointerType !== "mouse" && String(unit) !== String(node.unit);
+      this.#pointAt(node, unit);
+    });
     node.canvas.addEventListener("pointerleave", (e) => e.pointerType === "mouse" && this.on.point(null));
     node.canvas.addEventListener("click", (e) => {
       const unit = at(e);
-      if (unit) this.on.open(node.index, unit);
+      if (unit && !this.freshTap) this.on.open(node.index, unit);
+      this.freshTap = false;
     });
     node.el.append(h("div", { class: "ov-pic" }, node.canvas, node.cursor));
   }
