@@ -64,9 +64,13 @@ def main() -> None:
     url = urlsplit(args.url)
     conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=30)
     body = json.dumps({"pixels": digit()}).encode()
+    unit = json.dumps({"pixels": digit(), "unit": [5, 7, 7]}).encode()
     base = f"/api/models/{args.model}"
     cases = [
         ("POST", f"{base}/activations", body),
+        ("POST", f"{base}/activations?format=float32", body),  # what the explorer reads
+        ("POST", f"{base}/activations?format=float16", body),
+        ("POST", f"{base}/layers/3/connections", unit),  # pointing at a conv2 unit
         ("POST", f"{base}/predict", body),
         ("POST", f"{base}/layers/0/feature-maps.png", body),
         ("GET", f"{base}/layers/0/weight-matrix", None),

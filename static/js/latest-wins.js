@@ -1,11 +1,13 @@
 // Run an async job for the latest request only: at most one in flight, requests made while
 // one runs collapse into a single follow-up, and starts are at least `minIntervalMs` apart
-// unless the caller asks for `urgent` (the end of a stroke). An urgent request does not wait
-// behind the job in flight: it aborts it (its AbortSignal fires) and starts at once.
+// unless the caller asks for `urgent` (the end of a stroke). With `abortStale`, an urgent
+// request does not wait behind the job in flight: it aborts it (its AbortSignal fires, its
+// answer is dropped) and starts at once.
 
 export class LatestWins {
   // run(payload, signal) -> Promise<result>; onResult(result, payload); onError(error)
-  constructor({ run, onResult, onError, minIntervalMs }) {
+  constructor({ run, onResult, onError, minIntervalMs, abortStale = false }) {
+    this.abortStale = abortStale;
     this.run = run;
     this.onResult = onResult;
     this.onError = onError;
@@ -20,7 +22,7 @@ export class LatestWins {
   request(makePayload, { urgent = false } = {}) {
     this.pending = makePayload;
     this.urgent = this.urgent || urgent;
-    if (urgent) this.#abort();
+    if (urgent && this.abortStale) this.#abort();
     this.pump();
   }
 

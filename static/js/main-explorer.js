@@ -139,6 +139,7 @@ function loadFilters(index) {
 
 const runner = new LatestWins({
   minIntervalMs: live.minIntervalMs,
+  abortStale: true, // a stroke's end does not wait behind the last mid-stroke request
   run: (payload, signal) => api.activationsPacked(state.model.id, payload.body, signal),
   onResult: (result, payload) => {
     status.clear();

@@ -94,11 +94,9 @@ def models_dir(tmp_path_factory) -> tuple[Path, bool]:
     return d, False
 
 
-@pytest.fixture(scope="session")
-def server(models_dir, tmp_path_factory) -> Server:
-    directory, trained = models_dir
+def serve(directory: Path, trained: bool, log: Path):
+    """The app on a free port serving ``directory``; yields a :class:`Server`, stops it after."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("e2e-server") / "server.log"
     env = {
         **os.environ,
         "CNN_EXPLORER_MODELS_DIR": str(directory),
@@ -127,6 +125,12 @@ def server(models_dir, tmp_path_factory) -> Server:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(models_dir, tmp_path_factory) -> Server:
+    directory, trained = models_dir
+    yield from serve(directory, trained, tmp_path_factory.mktemp("e2e-server") / "server.log")
 
 
 @pytest.fixture(scope="session")

@@ -230,3 +230,60 @@ def test_phone_width_scrolls_the_overview_sideways_not_the_page(phone, server, a
         page.touchscreen.tap(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
     expect(page.get_by_test_id("overview-edges")).to_be_visible()
     page.screenshot(path=str(artifacts / "overview-phone.png"))
+
+
+# A residual block of 64 channels: the overview's widest layers and a skip connection.
+CONV64 = {"out_channels": 64, "kernel_size": 3, "padding": 1}
+WIDE_RESIDUAL = [
+    {"type": "conv2d", "name": "stem", "config": CONV64},
+    {"type": "relu", "name": "stem_relu"},
+    {"type": "conv2d", "name": "c1", "config": CONV64},
+    {"type": "add", "name": "skip", "inputs": ["c1", "stem_relu"]},
+    {"type": "relu", "name": "block_out"},
+    {"type": "maxpool2d", "name": "pool", "config": {"kernel_size": 4}},
+    {"type": "flatten", "name": "flatten"},
+    {"type": "dense", "name": "fc", "config": {"out_features": 10}},
+    {"type": "softmax", "name": "softmax"},
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def graph_server(tmp_path_factory):
+    from engine.model import Sequential
+    from tests.e2e.conftest import serve
+
+    directory = tmp_path_factory.mktemp("e2e-graph-models")
+    model = Sequential.from_spec(WIDE_RESIDUAL, seed=0, name="Wide residual")
+    model.save(directory / "wide-residual.npz")
+    log = tmp_path_factory.mktemp("e2e-graph-server") / "server.log"
+    yield from serve(directory, False, log)
+
+
+def test_a_graph_model_with_64_channels_shows_its_skip_connection(
+    browser, graph_server, request, artifacts
+):
+    from tests.e2e.conftest import _open
+
+    for page, _ in _open(browser, graph_server, request, viewport={"width": 1440, "height": 900}):
+        page.goto(graph_server.url + "/?gallery=0")
+        wait_until(page, "Number(document.body.dataset.renders || 0) > 0")
+        overview = page.get_by_test_id("network-overview")
+        model = graph_server.get_json("/api/models/wide-residual")
+        names = [ly["name"] for ly in model["layers"]]
+        for index in range(-1, len(names)):
+            expect(overview.locator(f'[data-layer="{index}"]')).to_be_visible()
+        stem = overview.locator(f'[data-layer="{names.index("stem")}"] canvas')
+        assert stem.evaluate("c => c.width") == 4 * 28 + 3  # 64 maps: 4 sub-columns of 16
+        skip_links = overview.locator(".ov-link.is-skip")
+        expect(skip_links).to_have_count(1)  # stem_relu → skip, one arc over c1
+        assert skip_links.get_attribute("data-from") == str(names.index("stem_relu"))
+        # the add reads both branches: two sources joined to the unit
+        answer = point_at(page, names.index("skip"), 0.4, 0.3)
+        reads = answer.json()["reads"]
+        assert [r["layer"] for r in reads] == [names.index("c1"), names.index("stem_relu")]
+        expect(page.get_by_test_id("overview-edges").locator(".ov-source")).to_have_count(2)
+        expect(page.get_by_test_id("overview-detail")).to_contain_text("add of c1")
+        # a unit of the 64-channel conv reads its window in all 64 channels of the layer before
+        point_at(page, names.index("c1"), 0.3, 0.3)
+        expect(page.get_by_test_id("overview-edges").locator("[data-window]")).to_have_count(64)
+        page.screenshot(path=str(artifacts / "overview-graph-64.png"))

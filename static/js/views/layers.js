@@ -53,6 +53,14 @@ const DESCRIBE = {
   softmax: () => "exponentiate and normalise: probabilities that sum to 1",
 };
 
+// Any other layer (batch norm, merges, reshapes, …): maps or bars by the shape of its output.
+const byShape = (info, ctx) => (info.output_shape.length === 3 ? maps : vector)(info, ctx);
+
+function describeOther(config, info, model) {
+  const names = (info.inputs ?? [info.index - 1]).map((i) => (i < 0 ? "the input" : model.layers[i].name));
+  return `${info.type} of ${names.join(" and ")}`;
+}
+
 export class LayersView {
   // container: element to fill; model: ModelDetail; on: { hover, select } (see FeatureMapsView)
   constructor(container, model, on) {
@@ -69,7 +77,7 @@ export class LayersView {
     };
     container.replaceChildren();
     for (const info of model.layers) {
-      const view = VIEW[info.type](info, ctx);
+      const view = (VIEW[info.type] ?? byShape)(info, ctx);
       const legend = new Legend();
       const readout = h("p", { class: "readout", "aria-live": "off" });
       const slot = h("div", { class: "inspector-slot" });
@@ -99,7 +107,7 @@ export class LayersView {
               { class: "layer-facts" },
               h("span", { dataset: { testid: "layer-shape" } }, shape(info.output_shape)),
               h("span", { dataset: { testid: "layer-params" } }, `${count(info.num_params)} params`),
-              h("span", { class: "layer-describe" }, DESCRIBE[info.type](info.config)),
+              h("span", { class: "layer-describe" }, (DESCRIBE[info.type] ?? describeOther)(info.config, info, model)),
             ),
           ),
           legend.el,
