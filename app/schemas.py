@@ -7,7 +7,7 @@ Field names follow ``shared/docs/api.md``; arrays are nested lists in the order 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -239,7 +239,7 @@ class ConnectionsRequest(ImageInput):
         json_schema_extra={"examples": [{"pixels": [[0.0] * 8] * 8, "unit": [0, 4, 4]}]}
     )
 
-    unit: list[int] = Field(
+    unit: list[Annotated[int, Field(ge=0, le=100_000)]] = Field(
         min_length=1,
         max_length=3,
         description="`[c, i, j]` of a (C, H, W) output, `[k]` of a vector.",

@@ -92,13 +92,15 @@ def main() -> None:
         page.goto(url + "/")
         pad = page.get_by_test_id("draw-canvas")
         pad.wait_for()
-        times, renders = [], []
+        times, renders, parts = [], [], {"stroke-to-request": [], "request": []}
         for i in range(args.strokes):
             clear = page.get_by_test_id("clear")
             if clear.is_enabled():  # disabled while the pad is empty
                 clear.click()
             page.evaluate("() => performance.clearMeasures('explorer:stroke-to-render')")
             page.evaluate("() => performance.clearMeasures('explorer:render')")
+            for name in parts:
+                page.evaluate(f"() => performance.clearMeasures('explorer:{name}')")
             stroke(page, pad.bounding_box(), STROKES[i % len(STROKES)])
             page.wait_for_function(
                 "() => performance.getEntriesByName('explorer:stroke-to-render').length > 0"
@@ -108,6 +110,13 @@ def main() -> None:
                     "() => performance.getEntriesByName('explorer:stroke-to-render')[0].duration"
                 )
             )
+            for name, values in parts.items():
+                values.append(
+                    page.evaluate(
+                        f"() => performance.getEntriesByName('explorer:{name}').at(-1)?.duration"
+                        " ?? 0"
+                    )
+                )
             renders.append(
                 page.evaluate(
                     "() => performance.getEntriesByName('explorer:render').at(-1)?.duration ?? 0"
@@ -121,7 +130,12 @@ def main() -> None:
         f"  p50 {statistics.median(times):.1f} ms   p90 {p90:.1f} ms   "
         f"min {times[0]:.1f} ms   max {times[-1]:.1f} ms"
     )
-    print(f"  drawing the last answer (explorer:render) p50 {statistics.median(renders):.1f} ms")
+    print(
+        f"  of which: stroke end to request sent p50 "
+        f"{statistics.median(parts['stroke-to-request']):.1f} ms, request answered and "
+        f"decoded p50 {statistics.median(parts['request']):.1f} ms, drawing every view "
+        f"(explorer:render) p50 {statistics.median(renders):.1f} ms"
+    )
     print(f"  load average {os.getloadavg()[0]:.1f} at the end; server from {args.root}")
 
 

@@ -140,13 +140,20 @@ function loadFilters(index) {
 const runner = new LatestWins({
   minIntervalMs: live.minIntervalMs,
   abortStale: true, // a stroke's end does not wait behind the last mid-stroke request
-  run: (payload, signal) => api.activationsPacked(state.model.id, payload.body, signal),
+  run: async (payload, signal) => {
+    const result = await api.activationsPacked(state.model.id, payload.body, signal);
+    payload.answeredAt = performance.now();
+    return result;
+  },
   onResult: (result, payload) => {
     status.clear();
     show(result, payload.body);
     if (state.strokeEndedAt !== null && payload.madeAt >= state.strokeEndedAt) {
       const started = state.strokeEndedAt;
       state.strokeEndedAt = null;
+      // where the time went: the drawing made into a request, the request answered
+      performance.measure("explorer:stroke-to-request", { start: started, end: payload.madeAt });
+      performance.measure("explorer:request", { start: payload.madeAt, end: payload.answeredAt });
       requestAnimationFrame(() => {
         performance.measure("explorer:stroke-to-render", { start: started, end: performance.now() });
       });

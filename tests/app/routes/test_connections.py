@@ -92,6 +92,7 @@ def test_a_dense_unit_lists_its_strongest_weights(client, drawing, as_json):
     [
         ([0, 0], "a unit is 3 indices"),
         ([9, 0, 0], "unit[0]: 9 is outside"),
+        ([0, 0, -1], "unit[2] (body): Input should be greater than or equal to 0"),
         ([0, 0, 99], "unit[2]"),
     ],
 )
