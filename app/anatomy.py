@@ -28,6 +28,7 @@ from engine.anatomy import (
     weight_matrix,
 )
 from engine.anatomy.windows import geometry, windows
+from engine.layers.conv import group_kernel
 from engine.shapes import conv_padding, output_size, pair
 
 MAX_DEPTH = 5  # deeper nesting is reported as such, not walked
@@ -437,7 +438,7 @@ def layer(ml, body, settings: Settings, matrix: dict) -> dict:
                 f"output: {[i, j]} is outside the {H_out}×{W_out} feature map "
                 f"(i from 0 to {H_out - 1}, j from 0 to {W_out - 1})",
             )
-    w = conv_layer.params["weight"][f]  # w: (C, kh, kw)
+    w = group_kernel(conv_layer, f)  # w: (C, kh, kw), zero outside a grouped filter's group
     b = float(matrix["bias"])
     hyper = {
         "stride": conv_layer.stride,

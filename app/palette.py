@@ -40,20 +40,19 @@ FIRST_WEIGHT_COLOURS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "
 WEIGHT_COLOURS = 4096  # distinct weight colours before they repeat (a 16×16×4×4 kernel)
 JS_PATH = REPO_ROOT / "static" / "js" / "palette.js"
 
-# Which scale a layer's output gets, by type. Signed outputs are diverging, non-negative ones
-# sequential; "inherit" keeps the scale of the layer's (first) input.
+# Which scale a layer's output gets, by type: non-negative outputs are sequential; layers that
+# move or pick values ("inherit") keep the scale of their (first) input; anything else may be
+# signed (conv, dense, batch norm, add, ...) and is diverging.
 LAYER_SCALE = {
-    "conv2d": "diverging",
-    "dense": "diverging",
-    "add": "diverging",
-    "batchnorm2d": "diverging",
-    "batchnorm1d": "diverging",
-    "tanh": "diverging",
-    "logsoftmax": "diverging",
     "relu": "sequential",
     "sigmoid": "sequential",
     "softmax": "sequential",
-}
+    **dict.fromkeys(
+        ["maxpool2d", "avgpool2d", "minpool2d", "globalavgpool", "globalmaxpool", "flatten",
+         "dropout", "identity", "concat", "reshape", "squeeze", "unsqueeze", "transpose", "pad"],
+        "inherit",
+    ),
+}  # fmt: skip
 INPUT_SCALE = "sequential"  # the network input: ink in [0, 1]
 
 
@@ -99,7 +98,7 @@ def scale_kinds(layers: list[dict]) -> list[str]:
     """The scale kind of every layer's output, ``layers`` being ``LayerInfo`` dicts in order."""
     kinds: list[str] = []
     for info in layers:
-        kind = LAYER_SCALE.get(info["type"], "inherit")
+        kind = LAYER_SCALE.get(info["type"], "diverging")
         if kind == "inherit":
             first = info.get("inputs", [info["index"] - 1])[0]
             kind = INPUT_SCALE if first < 0 else kinds[first]

@@ -12,14 +12,18 @@ def _shape(dims) -> str:
 def model_card(model: Sequential) -> str:
     """Architecture table, parameter count, data, accuracy, the training command and history."""
     meta = model.meta
+    graph = not model.is_chain  # then say what each layer reads
+    names = ["input", *(layer.name for layer in model.layers)]
     lines = [
-        "| # | layer | type | output shape | params |",
-        "|---:|---|---|---|---:|",
+        "| # | layer | type | output shape | params |" + (" inputs |" if graph else ""),
+        "|---:|---|---|---|---:|" + ("---|" if graph else ""),
     ]
     for info in model.layer_info():
+        reads = ", ".join(names[j + 1] for j in info["inputs"])
         lines.append(
             f"| {info['index']} | {info['name']} | {info['type']} | "
             f"{_shape(info['output_shape'])} | {info['num_params']:,} |"
+            + (f" {reads} |" if graph else "")
         )
     lines += [
         "",

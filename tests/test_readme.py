@@ -106,3 +106,15 @@ def test_local_links_and_paths_exist():
 def test_data_licences_are_named():
     for words in ("MNIST", "CC BY-SA 3.0", "Fashion-MNIST", "MIT"):
         assert words in README
+
+
+def test_the_graph_example_builds_a_residual_block():
+    from engine.model import Model
+
+    section = README.split("### Networks that are not a chain", 1)[1]
+    spec = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    model = Model.from_spec(spec["layers"], tuple(spec["input_shape"]))
+    names = [layer.name for layer in model.layers]
+    skip = names.index("skip")
+    assert model.inputs[skip] == [names.index("bn2"), names.index("stem_relu")]
+    assert model.shapes[-1] == (10,)

@@ -26,6 +26,7 @@ from app.schemas import (
 from app.settings import Settings
 from engine.anatomy import weight_matrix
 from engine.layers import Conv2D, Dense
+from engine.layers.conv import group_kernel
 from engine.shapes import output_shape
 
 router = APIRouter(prefix="/api/models", tags=["models"])
@@ -240,7 +241,7 @@ def _weight_matrix(
             f"non-zeros, more than the limit max_weight_matrix_entries = "
             f"{settings.max_weight_matrix_entries:,}",
         )
-    w = layer.params["weight"][f]  # w: (C, kh, kw)
+    w = group_kernel(layer, f)  # w: (C, kh, kw)
     b = float(layer.params["bias"][f]) if "bias" in layer.params else 0.0
     return weight_matrix(w, b, (C, H, W), layer.stride, layer.padding, layer.dilation)
 

@@ -109,6 +109,15 @@ def _dense_bound(settings: Settings):
                         f"max_train_params = {settings.max_train_params:,}",
                         i,
                     )
+        shape = config.get("constant_shape")
+        if isinstance(shape, list) and _ints(shape) == shape and shape:
+            n = int(np.prod(shape, dtype=object))
+            if n > settings.max_train_params:
+                raise ArchitectureError(
+                    f"layer {i} ({spec['type']!r}): constant_shape {shape} holds {n:,} values, "
+                    f"more than the limit max_train_params = {settings.max_train_params:,}",
+                    i,
+                )
         if spec["type"] != "dense":
             return
         n_in, n_out = config.get("in_features"), config.get("out_features")
@@ -130,6 +139,8 @@ def _build(specs: list[dict], shape: tuple[int, ...], settings: Settings, seed: 
         return Sequential.from_spec(
             specs, input_shape=shape, seed=seed, before=_dense_bound(settings)
         )
+    except ArchitectureError:
+        raise
     except LayerError as e:
         raise ArchitectureError(str(e), e.layer) from None
     except ValueError as e:  # not one layer's fault: e.g. two layers with one name

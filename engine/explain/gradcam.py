@@ -34,8 +34,8 @@ def spatial_layers(model: Sequential) -> list[int]:
 
 def default_gradcam_layer(model: Sequential) -> int:
     """The last conv layer, followed on through the layers right after it that read it and
-    keep its shape (batch norm, a residual ``add``, the ReLU: the block's rectified output);
-    ValueError if there is no conv layer."""
+    keep its map size (batch norm, a residual ``add``, a ``concat`` of branches, the ReLU: the
+    block's rectified output); ValueError if there is no conv layer."""
     spatial = spatial_layers(model)
     convs = [i for i in spatial if model.layers[i].type == "conv2d"]
     if not convs:
@@ -45,13 +45,13 @@ def default_gradcam_layer(model: Sequential) -> int:
         i + 1 in spatial
         and i in model.inputs[i + 1]
         and model.layers[i + 1].type in _BLOCK_TAIL
-        and model.shapes[i + 2] == model.shapes[i + 1]
+        and model.shapes[i + 2][1:] == model.shapes[i + 1][1:]  # the same map size
     ):
         i += 1
     return i
 
 
-_BLOCK_TAIL = ("relu", "leakyrelu", "elu", "batchnorm2d", "add", "dropout", "identity")
+_BLOCK_TAIL = ("relu", "leakyrelu", "elu", "batchnorm2d", "add", "concat")
 
 
 def check_layer(model: Sequential, layer: int) -> int:

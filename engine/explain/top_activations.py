@@ -30,9 +30,10 @@ META_KEY = "__meta__"
 
 
 def weights_hash(model: Sequential) -> str:
-    """SHA-256 (hex) of the architecture and every parameter's name, dtype, shape and bytes."""
+    """SHA-256 (hex) of the architecture and every parameter's and buffer's name, dtype, shape
+    and bytes."""
     h = hashlib.sha256(json.dumps(model.architecture()["layers"], sort_keys=True).encode())
-    for name, p in sorted(model.params().items()):
+    for name, p in sorted(model.state().items()):
         h.update(f"{name}:{p.dtype.str}:{p.shape}".encode())
         h.update(np.ascontiguousarray(p).tobytes())
     return h.hexdigest()

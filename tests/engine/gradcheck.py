@@ -40,34 +40,46 @@ def assert_close(name: str, got: np.ndarray, want: np.ndarray, rtol: float, atol
 
 def check_layer(
     layer: Layer,
-    x: np.ndarray,
+    x,
     reference=None,
     rtol: float = 1e-5,
     atol: float = 1e-7,
     seed: int = 0,
+    train: bool = False,
 ) -> None:
-    """Check ``layer`` on input ``x`` in float64.
+    """Check ``layer`` on input ``x`` (an array, or a tuple of arrays for a multi-input layer)
+    in float64.
 
-    - forward equals ``reference(x64, params64)`` when given;
-    - ``dx`` and every ``d<param>`` equal centred finite differences of ``sum(forward(x) * dout)``.
+    - forward equals ``reference(x64, params64)`` when given (``reference(*xs, params)`` for
+      several inputs);
+    - every input's gradient and every ``d<param>`` equal centred finite differences of
+      ``sum(forward(x) * dout)``, in evaluation mode (caches kept with ``backprop=True``) or,
+      with ``train``, in training mode.
     """
-    x = x.astype(np.float64)
-    for k in layer.params:
-        layer.params[k] = layer.params[k].astype(np.float64)
-    out = layer.forward(x, train=True)
-    assert out.shape == (x.shape[0], *layer.output_shape(x.shape[1:])), (
+    several = isinstance(x, (tuple, list))
+    xs = [a.astype(np.float64) for a in (x if several else [x])]
+    for store in (layer.params, layer.buffers):
+        for k in store:
+            store[k] = store[k].astype(np.float64)
+    mode = {"train": True} if train else {"backprop": True}
+    out = layer.forward(*xs, **mode)
+    want_shape = layer.output_shape(*(a.shape[1:] for a in xs))
+    assert out.shape == (xs[0].shape[0], *want_shape), (
         f"{layer.name}: output shape {out.shape} disagrees with output_shape()"
     )
     if reference is not None:
-        assert_close(f"{layer.name} forward", out, reference(x, layer.params), 1e-9, 1e-9)
+        assert_close(f"{layer.name} forward", out, reference(*xs, layer.params), 1e-9, 1e-9)
     dout = np.random.default_rng(seed).standard_normal(out.shape)
-    dx = layer.backward(dout)
+    dxs = layer.backward(dout)
+    dxs = dxs if several else [dxs]
     grads = dict(layer.grads)
 
     def objective():
-        return float((layer.forward(x) * dout).sum())
+        return float((layer.forward(*xs, train=train) * dout).sum())
 
-    assert_close(f"{layer.name} dx", dx, numerical_gradient(objective, x), rtol, atol)
+    for n, (a, dx) in enumerate(zip(xs, dxs, strict=True)):
+        label = f"{layer.name} dx{n if several else ''}"
+        assert_close(label, dx, numerical_gradient(objective, a), rtol, atol)
     for k, p in layer.params.items():
         assert_close(f"{layer.name} d{k}", grads[k], numerical_gradient(objective, p), rtol, atol)
 

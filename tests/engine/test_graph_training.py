@@ -71,3 +71,17 @@ def test_receptive_fields_through_a_skip_connection():
     assert receptive_field(model, names.index("skip")) == (7, 7)
     assert receptive_field(model, names.index("side")) == (3, 3)
     assert receptive_field(model, names.index("join")) == (7, 7)
+
+
+def test_top_activations_on_a_graph():
+    from engine.explain.top_activations import compute_top_activations
+
+    model = graph_model()
+    images = (np.random.default_rng(5).random((20, 8, 8)) * 255).astype(np.uint8)
+    top = compute_top_activations(model, images, k=3)
+    names = [ly.name for ly in model.layers]
+    assert sorted(top) == [names.index(n) for n in ("stem", "c1", "c2", "side")]
+    for L, t in top.items():
+        size = receptive_field(model, L)
+        assert t.patches.shape == (model.shapes[L + 1][0], 3, *size)
+        assert (t.box[..., 2] - t.box[..., 0] == size[0]).all()

@@ -27,6 +27,9 @@ const VIEW = {
   dense: vector,
   softmax: (info, ctx) => new BarsView(info, { labels: ctx.labelsFor(info), asPercent: true }),
 };
+// A type without its own view: maps for (C, H, W), bars for a vector, else a strip.
+const byShape = (info, ctx) =>
+  info.output_shape.length === 3 ? maps(info, ctx) : info.output_shape.length === 1 ? vector(info, ctx) : new StripView(info);
 
 const pairText = (p) => (p[0] === p[1] ? `${p[0]}` : `${p[0]}×${p[1]}`);
 const windowText = (c) =>
@@ -51,14 +54,28 @@ const DESCRIBE = {
   flatten: () => "maps unrolled into one vector, channel by channel",
   dense: (c) => `${c.in_features} inputs → ${c.out_features} outputs, fully connected`,
   softmax: () => "exponentiate and normalise: probabilities that sum to 1",
+  batchnorm2d: () => "each channel normalised by its running mean and variance, then scaled and shifted",
+  batchnorm1d: () => "each feature normalised by its running mean and variance, then scaled and shifted",
+  dropout: (c) => `drops ${Math.round(c.p * 100)}% of values while training; passes everything through here`,
+  leakyrelu: (c) => `x where positive, ${c.negative_slope}·x elsewhere`,
+  elu: (c) => `x where positive, ${c.alpha}·(eˣ − 1) elsewhere`,
+  sigmoid: () => "1 / (1 + e⁻ˣ), element by element",
+  tanh: () => "tanh(x), element by element",
+  logsoftmax: () => "log of the softmax probabilities",
+  add: (c) => (c.constant_shape ? "plus a constant" : "the sum of its two inputs"),
+  sub: (c) => (c.constant_shape ? "minus a constant" : "the difference of its two inputs"),
+  mul: (c) => (c.constant_shape ? "times a constant" : "the product of its two inputs"),
+  div: (c) => (c.constant_shape ? "divided by a constant" : "the quotient of its two inputs"),
+  concat: () => "its inputs' channels side by side",
+  identity: () => "its input, unchanged",
 };
+const describe = (info) => (DESCRIBE[info.type] ?? (() => ""))(info.config);
 
-// Any other layer (batch norm, merges, reshapes, …): maps or bars by the shape of its output.
-const byShape = (info, ctx) => (info.output_shape.length === 3 ? maps : vector)(info, ctx);
-
-function describeOther(config, info, model) {
-  const names = (info.inputs ?? [info.index - 1]).map((i) => (i < 0 ? "the input" : model.layers[i].name));
-  return `${info.type} of ${names.join(" and ")}`;
+// "reads pool1, bn3": what a layer reads when it is not just the layer above.
+function readsText(info, layers) {
+  const inputs = info.inputs ?? [info.index - 1];
+  if (inputs.length === 1 && inputs[0] === info.index - 1) return null;
+  return `reads ${inputs.map((j) => (j < 0 ? "the input" : layers[j].name)).join(" + ")}`;
 }
 
 export class LayersView {
@@ -78,6 +95,7 @@ export class LayersView {
     container.replaceChildren();
     for (const info of model.layers) {
       const view = (VIEW[info.type] ?? byShape)(info, ctx);
+      const reads = readsText(info, model.layers);
       const legend = new Legend();
       const readout = h("p", { class: "readout", "aria-live": "off" });
       const slot = h("div", { class: "inspector-slot" });
@@ -107,7 +125,8 @@ export class LayersView {
               { class: "layer-facts" },
               h("span", { dataset: { testid: "layer-shape" } }, shape(info.output_shape)),
               h("span", { dataset: { testid: "layer-params" } }, `${count(info.num_params)} params`),
-              h("span", { class: "layer-describe" }, (DESCRIBE[info.type] ?? describeOther)(info.config, info, model)),
+              reads ? h("span", { class: "layer-reads", dataset: { testid: "layer-reads" } }, reads) : null,
+              h("span", { class: "layer-describe" }, describe(info)),
             ),
           ),
           legend.el,
