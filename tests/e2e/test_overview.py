@@ -142,6 +142,18 @@ def test_clicking_a_conv_unit_opens_its_anatomy_with_the_activations_number(
     page.screenshot(path=str(artifacts / "overview-unit-anatomy.png"))
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
+    # the link opens the same unit, on the same network input, on the full anatomy page
+    page.mouse.click(canvas["x"] + canvas["width"] * 0.6, canvas["y"] + canvas["height"] * 0.45)
+    with page.expect_navigation():
+        panel.get_by_test_id("unit-anatomy-link").click()
+    real = page.get_by_test_id("real-layer")
+    expect(real.get_by_test_id("real-layer-select")).to_have_value(str(conv2["index"]))
+    expect(real.get_by_test_id("real-filter")).to_have_value(str(f))
+    real_sum = real.get_by_test_id("real-equation").get_by_test_id("equation-sum")
+    expect(real_sum).to_be_visible()
+    expect(real.get_by_test_id("real-equation")).to_contain_text(f"y[{i}, {j}]")
+    # the overview hands over the 28×28 network input (4 decimals): the same number, nearly
+    assert float(real_sum.text_content()) == pytest.approx(expected, rel=1e-3, abs=1e-3)
 
 
 def test_the_page_and_the_png_colour_a_layer_identically(wide, server):
