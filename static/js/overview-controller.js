@@ -55,6 +55,7 @@ export class OverviewController {
     this.input = input;
     this.view.render(result);
     if (this.pointed) this.#point(this.pointed.index, this.pointed.unit);
+    else if (this.detail.root.dataset.state === "idle") this.detail.idle(); // "point at a unit"
   }
 
   reset() {
