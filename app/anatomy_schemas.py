@@ -75,6 +75,12 @@ class ConvRequest(BaseModel):
         description="`[i, j]`: return only this output's step (large inputs, one window at a "
         "time); default: every step.",
     )
+    mode: Literal["cross-correlation", "convolution"] = Field(
+        "cross-correlation",
+        description='`"cross-correlation"` (what deep-learning libraries call convolution: the '
+        'kernel as given) or `"convolution"` (the mathematical one: the kernel flipped in both '
+        "spatial axes first; output, steps and matrix are then of the flipped kernel).",
+    )
     matrix: bool = Field(
         True,
         description="false: leave the weight matrix out (`matrix` is null), e.g. when "
@@ -104,7 +110,7 @@ class Step(BaseModel):
 
 class Parameters(BaseModel):
     """Trainable parameters of this filter against a dense layer wiring the same inputs to the
-    same outputs (seed 004's comparison)."""
+    same outputs (Mukul Rathi's comparison)."""
 
     conv: int = Field(description="C*kh*kw + 1: the filter's weights and its bias.")
     conv_formula: str
@@ -128,6 +134,17 @@ class ConvResponse(BaseModel):
     padding: list[int] = Field(description="[ph, pw]")
     dilation: list[int] = Field(description="[dh, dw]")
     parameters: Parameters
+    mode: Literal["cross-correlation", "convolution"] = Field(
+        description="Which operation the output is."
+    )
+    flipped_kernel: list[list[list[float]]] | None = Field(
+        description='With `"convolution"`: the kernel flipped in both spatial axes, (C, kh, kw), '
+        "the one the window multiplies by; null for cross-correlation."
+    )
+    relation: str = Field(
+        description="The one line of maths relating convolution and cross-correlation, with "
+        "this kernel's size and stride."
+    )
 
 
 # -- pooling --------------------------------------------------------------------------------
@@ -221,9 +238,21 @@ class Arithmetic(BaseModel):
 # -- presets --------------------------------------------------------------------------------
 
 
+class Source(BaseModel):
+    """The explanation a preset reproduces, to cite beside it."""
+
+    key: str
+    author: str
+    title: str
+    year: int | None = Field(description="Only where the text gives it.")
+    citation: str = Field(description='`Author, "Title" (year)`.')
+
+
 class ConvPreset(BaseModel):
-    name: str
+    name: str = Field(description="A stable slug.")
+    title: str = Field(description='What it shows, e.g. "2×2 filter on a 3×3 image".')
     description: str
+    source: Source
     input: list[list[list[float]]] = Field(description="(C, H, W)")
     kernel: list[list[list[float]]] = Field(description="(C, kh, kw)")
     bias: float
@@ -233,8 +262,10 @@ class ConvPreset(BaseModel):
 
 
 class PoolPreset(BaseModel):
-    name: str
+    name: str = Field(description="A stable slug.")
+    title: str = Field(description='What it shows, e.g. "max pooling, 2×2".')
     description: str
+    source: Source
     input: list[list[float]]
     mode: Literal["max", "avg", "min"]
     kernel_size: list[int]
@@ -244,12 +275,12 @@ class PoolPreset(BaseModel):
 
 
 class Presets(BaseModel):
-    conv: list[ConvPreset] = Field(description="The seeds' convolution examples, in order.")
-    pool: list[PoolPreset] = Field(description="The seeds' pooling examples, in order.")
+    conv: list[ConvPreset] = Field(description="The convolution examples, in order.")
+    pool: list[PoolPreset] = Field(description="The pooling examples, in order.")
 
 
 class ParamsResponse(BaseModel):
-    """A conv layer against a dense layer on the same image (seed 004)."""
+    """A conv layer against a dense layer on the same image (Mukul Rathi's comparison)."""
 
     conv: int
     conv_formula: str

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from app.registry import LoadedModel
+from engine.convention import model_convention, to_network
 from engine.data import CLASSES, NAMES, load_dataset
 from engine.model import Sequential
 from engine.train import to_input
@@ -107,9 +108,11 @@ class Evaluation:
 def score(model: Sequential, images: np.ndarray, labels: np.ndarray) -> tuple:
     """``(predictions, confidence, loss)`` of ``model`` on uint8 images (N, 28, 28)."""
     y = labels.astype(np.int64)
+    convention = model_convention(model)  # e.g. Normalize(0.1307, 0.3081) for an import
     preds, confs, losses = [], [], []
     for i in range(0, len(images), BATCH):
-        probs = model.predict_proba(to_input(images[i : i + BATCH]))  # (n, K)
+        x = to_network(to_input(images[i : i + BATCH]), convention)
+        probs = model.predict_proba(x)  # (n, K)
         rows = np.arange(len(probs))
         p = probs.argmax(axis=1)
         preds.append(p)

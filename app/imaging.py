@@ -22,6 +22,7 @@ from PIL import Image
 
 from app.errors import ApiError
 from app.settings import Settings
+from engine.convention import model_convention, to_network
 from engine.preprocess import preprocess
 
 DATA_URL = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?((?:;[\w.+-]+=[\w.+-]+)*);base64,", re.ASCII)
@@ -150,3 +151,11 @@ def network_input(
         raise ApiError(422, f"{'image' if body.image is not None else 'pixels'}: {e}") from None
     x = np.broadcast_to(ink, (1, C, H, W)).astype(np.float32)  # x: (1, C, H, W)
     return x, ink
+
+
+def model_input(body, model, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """``network_input`` for ``model``, with its input convention applied (api.md): ``x`` is
+    what the model computes on, ``image`` the ink map the user sees. The one place a drawing
+    becomes a model's input."""
+    x, ink = network_input(body, model.input_shape, settings)
+    return to_network(x, model_convention(model)), ink

@@ -40,6 +40,7 @@ from app.routes import (
     limits,
     models,
     pages,
+    teach,
 )
 from app.routes.evaluation import router as evaluation_router
 from app.routes.manage import router as manage_router
@@ -93,8 +94,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     document_validation_errors(app)
-    routers = (health, limits, models, connections, anatomy, pages, explain, explain_filters)
-    for module in (*routers, kernel, color):
+    for module in (
+        health,
+        limits,
+        models,
+        connections,
+        anatomy,
+        pages,
+        explain,
+        explain_filters,
+        kernel,
+        color,
+        teach,
+    ):
         app.include_router(module.router)
     app.include_router(explain_pages.router)
     app.include_router(gallery.router)

@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.convention import IDENTITY, model_convention
 from engine.model import Sequential
 
 log = logging.getLogger("cnn_explorer.registry")
@@ -86,7 +87,25 @@ class LoadedModel:
             "input_shape": list(m.input_shape),
             "num_params": m.num_params,
             "test_accuracy": float(accuracy) if isinstance(accuracy, (int, float)) else None,
+            "input": input_convention(m),
+            "source": model_source(self.card),
         }
+
+
+def input_convention(model) -> dict:
+    """The model's input convention as stored (api.md), the identity when it has none."""
+    stored = model_convention(model)
+    return {**IDENTITY, **stored} if stored else dict(IDENTITY)
+
+
+def model_source(card: dict) -> str:
+    """Where a model came from: ``"onnx"``, ``"npz"``, ``"trained"`` or ``"shipped"``."""
+    source = card.get("source")
+    if source in ("onnx", "npz", "trained", "shipped"):
+        return source
+    if "imported_from" in card:
+        return "npz"
+    return "trained" if "training" in card or "trained_at" in card else "npz"
 
 
 def check_model_id(model_id: str) -> str:
@@ -206,7 +225,10 @@ class ModelRegistry:
     def _load(self, path: Path) -> LoadedModel:
         model_id = check_model_id(path.stem)
         model = Sequential.load(path)
-        return LoadedModel(model_id, model, read_card(model, path.with_suffix(".json")))
+        card = read_card(model, path.with_suffix(".json"))
+        if model_id == self.default_id and "source" not in card:
+            card["source"] = "shipped"  # the read-only default that ships with the app
+        return LoadedModel(model_id, model, card)
 
     def add(self, model_id: str, model: Sequential, card: dict | None = None) -> LoadedModel:
         """Install ``model`` under ``model_id`` (replacing any model of that id)."""

@@ -78,6 +78,13 @@ class LayerInfo(BaseModel):
     num_params: int
 
 
+class InputConvention(BaseModel):
+    invert: bool = False
+    scale: float = 1.0
+    mean: list[float] = Field(default_factory=lambda: [0.0])
+    std: list[float] = Field(default_factory=lambda: [1.0])
+
+
 class ModelInfo(BaseModel):
     id: str
     name: str
@@ -86,6 +93,36 @@ class ModelInfo(BaseModel):
     input_shape: list[int] = Field(description="[C, H, W]")
     num_params: int
     test_accuracy: float | None
+    input: InputConvention = Field(
+        description="How the model wants its input: network input = ((1 − x if invert else x) "
+        "· scale − mean) / std for ink x ∈ [0, 1]; the identity for models trained here."
+    )
+    source: Literal["onnx", "npz", "trained", "shipped"] = Field(
+        description="Where the model came from."
+    )
+
+
+class StateArray(BaseModel):
+    name: str = Field(description="`weight`, `bias`, `running_mean`, `running_var`, `constant`.")
+    kind: Literal["parameter", "buffer"] = Field(
+        description="Trained (`parameter`) or saved but not trained (`buffer`)."
+    )
+    shape: list[int]
+    values: Nested | None = Field(
+        description="The numbers, nested as `shape`; null when there are more than "
+        "`max_values` of them (the statistics are still given)."
+    )
+    min: float
+    max: float
+    mean: float
+
+
+class LayerState(BaseModel):
+    index: int
+    name: str
+    type: str
+    max_values: int
+    arrays: list[StateArray]
 
 
 class ModelList(BaseModel):

@@ -41,7 +41,9 @@ class Settings:
     max_conv_input_side: int = 64
     max_channels: int = 64
     max_kernel_side: int = 11
-    max_weight_matrix_cells: int = 2_000_000  # rows * cols of the dense matrix M
+    # rows * cols of M: only multiplied, never allocated (the JSON is sparse, the PNG has its own
+    # side limit), so a real layer of 16 channels at 28×28 (784 × 12,544) is within it
+    max_weight_matrix_cells: int = 16_000_000
     max_weight_matrix_entries: int = 200_000  # non-zeros listed in the JSON
     max_weight_matrix_png_side: int = 4096  # rows or cols drawn, one pixel per cell at least
     # Explanations (``/api/models/{id}/explain``), the kernel editor and colour images.
@@ -66,7 +68,7 @@ class Settings:
     max_train_params: int = 2_000_000
     max_dense_features: int = 4096
     max_train_step_megabytes: int = 1024  # estimated activations + im2col of one batch
-    max_import_bytes: int = 6 * 1024 * 1024  # an uploaded .npz
+    max_import_bytes: int = 6 * 1024 * 1024  # an uploaded .npz, or .onnx + its external data
     sse_heartbeat_seconds: int = 15
 
     @classmethod

@@ -1,8 +1,9 @@
-"""Command line: ``python -m engine {train,evaluate,summary,download}``.
+"""Command line: ``python -m engine {train,evaluate,summary,download,import}``.
 
 python -m engine train --data-dir ../shared/datasets/mnist --epochs 15 --out models/mnist-cnn.npz
 python -m engine evaluate models/mnist-cnn.npz
 python -m engine summary models/mnist-cnn.npz
+python -m engine import model.onnx --name "My LeNet" --mean 0.1307 --std 0.3081
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from engine import architectures, data
+from engine import architectures, cli_import, data
 from engine.card import model_card
+from engine.convention import model_convention, to_network
 from engine.model import Sequential
 from engine.train import TrainConfig, evaluate, to_input, train
 
@@ -86,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("download", help="download a data set (SHA-256 verified)")
     data_args(d)
+    cli_import.add_parser(sub)
     return p
 
 
@@ -164,7 +167,8 @@ def _cmd_train(args) -> int:
 def _cmd_evaluate(args) -> int:
     model = Sequential.load(args.model)
     images, labels = _load_split(args, args.split)
-    result = evaluate(model, to_input(images), labels.astype(np.int64))
+    x = to_network(to_input(images), model_convention(model))  # the model's input convention
+    result = evaluate(model, x, labels.astype(np.int64))
     wrong = int((result["predictions"] != labels).sum())
     print(
         f"{args.model}: {args.dataset} {args.split}: accuracy {result['accuracy']:.4%} "
@@ -200,6 +204,7 @@ COMMANDS = {
     "evaluate": _cmd_evaluate,
     "summary": _cmd_summary,
     "download": _cmd_download,
+    "import": lambda args: cli_import.run(args),
 }
 
 

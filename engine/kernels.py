@@ -1,9 +1,9 @@
 """Hand-made kernels to try on a drawing or a photo, and the convolution that applies them.
 
-Grey-image presets are ``(kh, kw)`` (seed 001's edge detectors and the classic image filters);
+Grey-image presets are ``(kh, kw)`` (Jeremy Jordan's edge detectors and the classic image filters);
 colour presets are ``(3, kh, kw)``: one slice per R, G, B channel, because a filter's depth
-must equal its input's channels (seed 001: "the filter depth should match that of the input";
-seed 003: a 5×5×3 filter on a 32×32×3 image gives one 28×28 map). The output is the sum of
+must equal its input's channels (Jeremy Jordan: "the filter depth should match that of the input";
+TechnologyMadeEasy: a 5×5×3 filter on a 32×32×3 image gives one 28×28 map). The output is the sum of
 the per-channel correlations plus the bias, and :func:`apply_kernel` returns those parts too.
 """
 
@@ -17,7 +17,7 @@ from engine.shapes import conv_padding, pair
 KERNELS: dict[str, dict] = {
     "vertical-edge": {
         "kernel": [[1, 0, -1], [1, 0, -1], [1, 0, -1]],
-        "description": "Seed 001's vertical-line detector: left column minus right column. "
+        "description": "Jeremy Jordan's vertical-line detector: left column minus right column. "
         "Strong (±) where ink starts or stops going left to right.",
     },
     "horizontal-edge": {
@@ -27,7 +27,7 @@ KERNELS: dict[str, dict] = {
     },
     "diagonal": {
         "kernel": [[0, 1, 1], [-1, 0, 1], [-1, -1, 0]],
-        "description": "Seed 001's right-diagonal detector: responds across strokes that run "
+        "description": "Jeremy Jordan's right-diagonal detector: responds across strokes that run "
         "from bottom-left to top-right.",
     },
     "blur": {
@@ -70,7 +70,7 @@ COLOR_FILTERS: dict[str, dict] = {
     },
     "vertical-edge": {
         "kernel": [(_EDGE * w).tolist() for w in _LUMA],
-        "description": "Seed 001's vertical-edge detector on the brightness: the same 3×3 "
+        "description": "Jeremy Jordan's vertical-edge detector on the brightness: the same 3×3 "
         "slice in every channel, weighted like luma.",
     },
     "red-edge": {
@@ -99,7 +99,7 @@ def check_kernel(kernel, channels: int) -> np.ndarray:
             f"kernel depth {k.shape[0]} does not match the input's {channels} channels "
             f"({names}): a filter needs one {k.shape[1]}×{k.shape[2]} slice per input channel, "
             f"so its shape must be ({channels}, {k.shape[1]}, {k.shape[2]}) — a 5×5×3 filter "
-            "for a 32×32×3 image (seeds 001 and 003)"
+            "for a 32×32×3 image, as Jeremy Jordan's and TechnologyMadeEasy's introductions explain"
         )
     return k
 

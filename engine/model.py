@@ -59,7 +59,8 @@ class Model:
             for i, (layer, r) in enumerate(zip(layers, refs, strict=True))
         ]
         self.shapes = self._infer_shapes()
-        self._last_use = {j: max(c) for j, c in graph.consumers(self.inputs).items()}
+        last_use = {j: max(c) for j, c in graph.consumers(self.inputs).items() if j >= 0}
+        self._free_after = [[j for j, k in last_use.items() if k == i] for i in range(len(layers))]
         n_out = int(np.prod(self.shapes[-1]))
         self.classes = list(classes) if classes is not None else [str(i) for i in range(n_out)]
         if len(self.classes) != n_out:
@@ -130,12 +131,17 @@ class Model:
             raise ValueError(f"input must be (N, *{self.input_shape}), got {x.shape}")
         n = len(self.layers) if stop is None else stop
         outputs: list[np.ndarray | None] = [None] * n
-        for i in range(n):
-            args = [x if j < 0 else outputs[j] for j in self.inputs[i]]
-            outputs[i] = self.layers[i].forward(*args, train=train, backprop=backprop)
+        for i, (layer, ins) in enumerate(zip(self.layers[:n], self.inputs, strict=False)):
+            if len(ins) == 1:
+                j = ins[0]
+                out = layer.forward(x if j < 0 else outputs[j], train=train, backprop=backprop)
+            else:
+                args = [x if j < 0 else outputs[j] for j in ins]
+                out = layer.forward(*args, train=train, backprop=backprop)
+            outputs[i] = out
             if not return_all:
-                for j in set(self.inputs[i]):
-                    if j >= 0 and self._last_use[j] == i and j != n - 1:
+                for j in self._free_after[i]:
+                    if j != n - 1:
                         outputs[j] = None
         return outputs if return_all else outputs[n - 1]
 

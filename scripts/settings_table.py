@@ -63,7 +63,7 @@ DESCRIPTIONS = {
     "max_train_params": "parameters in a trained architecture",
     "max_dense_features": "a dense layer's outputs",
     "max_train_step_megabytes": "estimated memory of one training step",
-    "max_import_bytes": "an uploaded `.npz` (6 MiB)",
+    "max_import_bytes": "an uploaded `.npz`, or `.onnx` with its external data (6 MiB)",
 }
 
 

@@ -1,4 +1,4 @@
-"""Convolution anatomy: the playground (``/api/conv``, ``/api/pool``), the seeds' presets, a
+"""Convolution anatomy: the playground (``/api/conv``, ``/api/pool``), the named presets, a
 parameter count, and one filter of a real conv layer taken apart on a drawing."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from app.anatomy_schemas import (
 from app.deps import LayerDep, SettingsDep
 from app.routes.models import ERRORS, weight_matrix_json
 from app.settings import REPO_ROOT
-from engine.anatomy import PRESETS
+from engine.anatomy import POOL_PRESETS, PRESETS
 
 router = APIRouter(tags=["anatomy"])
 templates = Jinja2Templates(directory=REPO_ROOT / "templates")
@@ -58,13 +58,10 @@ def pool(body: PoolRequest, settings: SettingsDep) -> dict:
     "/api/anatomy/presets",
     response_model=Presets,
     response_model_by_alias=True,
-    summary="The seed texts' worked examples for the playground",
+    summary="The source texts' worked examples for the playgrounds, named by what they show",
 )
 def presets() -> dict:
-    return {
-        "conv": [{"name": name, **p} for name, p in PRESETS.items()],
-        "pool": anatomy.POOL_PRESETS,
-    }
+    return {"conv": list(PRESETS.values()), "pool": POOL_PRESETS}
 
 
 @router.get(

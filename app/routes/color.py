@@ -4,7 +4,7 @@ The photo is an uploaded PNG/JPEG (checked like ``ImageInput.image``: bytes, the
 size before decoding) or one of the bundled samples in ``static/img/samples/`` (drawn by
 ``scripts/make_color_samples.py``). It is shrunk to fit ``max_color_side`` and becomes
 ``x: (3, H, W)`` in [0, 1]: R, G, B. A filter must have one slice per channel, ``(3, kh, kw)``;
-any other depth is refused with seeds 001 and 003's explanation.
+any other depth is refused with Jeremy Jordan's and TechnologyMadeEasy's explanation.
 """
 
 from __future__ import annotations

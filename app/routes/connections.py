@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from app.deps import LayerDep, SettingsDep
 from app.errors import ApiError
-from app.imaging import network_input
+from app.imaging import model_input
 from app.routes.models import ERRORS
 from app.schemas import Connections, ConnectionsRequest, ReceptiveField
 from engine.explain.connections import boxes, connections
@@ -39,7 +39,7 @@ def unit_connections(ml: LayerDep, body: ConnectionsRequest, settings: SettingsD
                 422, f"unit[{axis}]: {u} is outside {ml.describe()}'s output {list(shape)} "
                 f"(0 to {n - 1})",
             )  # fmt: skip
-    x, _ = network_input(body, model.input_shape, settings)  # x: (1, C, H, W)
+    x, _ = model_input(body, model, settings)  # x: (1, C, H, W), as the model computes on
     outputs = [o[0] for o in model.forward(x, return_all=True, stop=ml.index + 1)]
     return connections(model, outputs, x[0], ml.index, body.unit, top=body.top)
 

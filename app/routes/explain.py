@@ -23,12 +23,13 @@ from app.explain_schemas import (
     OcclusionResult,
     SaliencyResult,
 )
-from app.imaging import network_input
+from app.imaging import model_input
 from app.inference import rounded
 from app.registry import LoadedModel
 from app.routes.models import ERRORS, PNG, png_response
 from app.settings import Settings
 from engine import explain
+from engine.convention import model_convention, to_network
 from engine.explain.geometry import receptive_field
 from engine.explain.gradcam import spatial_layers
 from engine.explain.top_activations import conv_layers
@@ -46,7 +47,7 @@ METHODS = ["saliency", "gradcam", "occlusion", "integrated-gradients"]
 def _prepare(entry: LoadedModel, body: ExplainRequest, settings: Settings):
     """``(x: (1, C, H, W), image: (H, W), probs: (K,), target)`` for the request."""
     model = entry.model
-    x, image = network_input(body, model.input_shape, settings)
+    x, image = model_input(body, model, settings)
     probs = softmax(explain.class_scores(model, x))[0].astype(np.float64)  # (K,)
     k = len(model.classes)
     if body.target is not None and body.target >= k:
@@ -137,19 +138,27 @@ def _occlusion(entry, body: OcclusionRequest, settings):
             f"{settings.max_occlusion_patches}; use a larger stride",
         )
     x, image, probs, target = _prepare(entry, body, settings)
-    o = explain.occlusion(model, x, target, body.patch, body.stride, body.value, body.score)
+    value = blank(model, body.value)  # the patch's ink as the model's input
+    o = explain.occlusion(model, x, target, body.patch, body.stride, value, body.score)
     result = _common(
         model, "occlusion", image, probs, target, o.sensitivity[0], o.score[0], body.score, True
     )
     result |= {
         "patch": o.patch,
         "stride": o.stride,
-        "value": o.value,
+        "value": body.value,
         "drops": rounded(o.drops[0]),
         "rows": o.rows.tolist(),
         "cols": o.cols.tolist(),
     }
     return result, image
+
+
+def blank(model, ink: float) -> float:
+    """Ink ``ink`` (0 = a blank canvas) as the number the model sees, under its convention."""
+    C = model.input_shape[0]
+    ones = np.full((1, C, 1, 1), ink, dtype=np.float32)
+    return float(to_network(ones, model_convention(model))[0, 0, 0, 0])
 
 
 def _count(size: int, patch: int, stride: int) -> int:
@@ -165,7 +174,8 @@ def _integrated_gradients(entry, body: IntegratedGradientsRequest, settings):
             f"steps: {body.steps} is more than the limit max_ig_steps = {settings.max_ig_steps}",
         )
     x, image, probs, target = _prepare(entry, body, settings)
-    ig = explain.integrated_gradients(entry.model, x, target, steps=body.steps)
+    baseline = np.full(x.shape[1:], blank(entry.model, 0.0), dtype=x.dtype)  # a blank canvas
+    ig = explain.integrated_gradients(entry.model, x, target, steps=body.steps, baseline=baseline)
     values = ig.attributions[0].sum(axis=0)  # (C, H, W) → (H, W)
     result = _common(
         entry.model,

@@ -1,7 +1,7 @@
 """``/api/kernel``: a hand-made kernel on the current drawing — the feature map it makes.
 
 The drawing goes through the same preprocessing as for the model (``ImageInput``), so the kernel
-sees the 28×28 network input; ``padding="same"`` keeps that size. Presets are seed 001's edge
+sees the 28×28 network input; ``padding="same"`` keeps that size. Presets are Jeremy Jordan's edge
 detectors and the classic blur / sharpen / identity (``engine.kernels``).
 """
 
@@ -11,7 +11,7 @@ import numpy as np
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from app.anatomy import finite, grid
+from app.anatomy_limits import finite, grid
 from app.deps import SettingsDep
 from app.errors import ApiError
 from app.explain_schemas import KernelPresets, KernelRequest, KernelResult

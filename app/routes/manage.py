@@ -1,6 +1,7 @@
 """Managing models: rename, delete, download the weights, import weights trained elsewhere.
 
-The shipped default model is read-only (403). An import is an ``.npz`` whose arrays are named
+The shipped default model is read-only (403). An import is an ONNX file (graph and weights,
+with its external-data files; see ``app.onnx_upload``) or an ``.npz`` whose arrays are named
 as PyTorch names a ``state_dict`` (``conv1.weight``, ``conv1.bias``, ...) plus the
 architecture as JSON — the same JSON ``/api/train`` and ``python -m engine train --arch``
 take; the engine checks every array's name and shape against it. Files are read with
@@ -21,7 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 
-from app import model_store
+from app import model_store, onnx_upload
 from app.deps import ModelDep, RegistryDep, SettingsDep
 from app.errors import ApiError
 from app.routes.models import ERRORS
@@ -30,6 +31,7 @@ from app.training import architecture
 from app.training.schemas import Architecture, RenameRequest
 from engine import architectures
 from engine.model import ARCH_KEY, Sequential
+from engine.onnx_import import looks_like_zip
 
 router = APIRouter(prefix="/api/models", tags=["models"])
 
@@ -109,7 +111,7 @@ def _parse_architecture(text: str) -> Architecture:
     response_model=ModelInfo,
     status_code=201,
     responses={**ERRORS, 413: ERRORS[413]},
-    summary="Import weights trained elsewhere (PyTorch-style names) with their architecture",
+    summary="Import a model trained elsewhere: an ONNX file, or an .npz with its architecture",
 )
 async def import_model(
     settings: SettingsDep,
@@ -117,7 +119,8 @@ async def import_model(
     weights: Annotated[
         UploadFile,
         File(
-            description="An .npz of arrays named `conv1.weight`, `conv1.bias`, ... "
+            description="An `.onnx` file (graph and weights, from `torch.onnx.export`, tf2onnx, "
+            "...), or an .npz of arrays named `conv1.weight`, `conv1.bias`, ... "
             "(`np.savez(f, **{k: v.numpy() for k, v in net.state_dict().items()})`)."
         ),
     ],
@@ -131,6 +134,25 @@ async def import_model(
         ),
     ] = None,
     dataset: Annotated[Literal["mnist", "fashion-mnist"], Form()] = "mnist",
+    external_data: Annotated[
+        list[UploadFile] | None,
+        File(
+            description="An ONNX model's external-data file(s) (`model.onnx.data`), matched by "
+            "the file name the graph refers to. Repeatable."
+        ),
+    ] = None,
+    classes: Annotated[
+        str | None, Form(description='JSON list of class labels, e.g. `["cat", "dog"]`.')
+    ] = None,
+    input_json: Annotated[
+        str | None,
+        Form(
+            alias="input",
+            description='How the model expects its input, JSON: `{"invert": false, "scale": '
+            '1.0, "mean": [0.1307], "std": [0.3081]}` (network input = ((1 − x if invert else '
+            "x) · scale − mean) / std, x ∈ [0, 1], 1 = ink).",
+        ),
+    ] = None,
 ) -> dict:
     limit = settings.max_import_bytes
     data = await weights.read(limit + 1)
@@ -138,19 +160,48 @@ async def import_model(
         raise ApiError(
             413, f"weights: the file is more than the limit max_import_bytes = {limit:,}"
         )
+    external, used = {}, len(data)
+    for upload in external_data or []:
+        blob = await upload.read(limit - used + 1)
+        used += len(blob)
+        if used > limit:
+            raise ApiError(
+                413,
+                f"external_data: the files together are more than the limit max_import_bytes "
+                f"= {limit:,}",
+            )
+        external[(upload.filename or "").rsplit("/", 1)[-1]] = blob
+    labels = onnx_upload.parse_classes(classes)
+    convention = onnx_upload.parse_convention(input_json)
+    source = weights.filename or "weights"
+    if not looks_like_zip(data):
+        if architecture_json is not None:  # meant as an .npz (a zip archive): it is not one
+            raise ApiError(
+                422,
+                "weights: not a readable .npz file (not a zip archive); an architecture goes "
+                "only with an .npz (an ONNX model carries its own graph: send it without one)",
+            )
+        return await run_in_threadpool(
+            onnx_upload.import_onnx_upload,
+            settings, registry, data, external, source, name.strip(), dataset, labels, convention,
+        )  # fmt: skip
     return await run_in_threadpool(
         _import,
         settings,
         registry,
         data,
-        weights.filename or "weights",
+        source,
         name.strip(),
         architecture_json,
         dataset,
+        labels,
+        convention,
     )
 
 
-def _import(settings, registry, data, source, name, architecture_json, dataset) -> dict:
+def _import(
+    settings, registry, data, source, name, architecture_json, dataset, labels=None, convention=None
+) -> dict:
     """Check the file against the architecture and install it (in a worker thread)."""
     arrays = _read_npz(data)
     embedded = arrays.pop(ARCH_KEY, None)
@@ -177,8 +228,17 @@ def _import(settings, registry, data, source, name, architecture_json, dataset) 
         model.set_params(arrays, source)
     except ValueError as e:
         raise ApiError(422, f"weights: {e}") from None
+    if labels is not None:
+        if len(labels) != len(model.classes):
+            raise ApiError(
+                422, f"classes: {len(labels)} labels for a model with {len(model.classes)} outputs"
+            )
+        model.classes = labels
+    if convention is not None:
+        model.meta["input"] = convention
     model.meta.update(
         {
+            "source": "npz",
             "dataset": dataset,
             "imported_from": source,
             "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -11,13 +11,15 @@ from fastapi.responses import Response
 from app import inference, packed, render
 from app.deps import LayerDep, ModelDep, ModelLayer, RegistryDep, SettingsDep
 from app.errors import ApiError
-from app.imaging import network_input
+from app.imaging import model_input
+from app.inference import rounded
 from app.schemas import (
     Activations,
     ErrorBody,
     Filters,
     ImageInput,
     LayerInfo,
+    LayerState,
     ModelDetail,
     ModelList,
     Prediction,
@@ -69,6 +71,34 @@ def layer_detail(ml: LayerDep) -> dict:
     return ml.entry.model.layer_info()[ml.index]
 
 
+STATE_VALUES = 4096  # numbers listed per array; larger ones get their statistics only
+
+
+@router.get(
+    "/{model_id}/layers/{index}/state",
+    response_model=LayerState,
+    responses=ERRORS,
+    summary="A layer's numbers: its parameters and buffers (batch norm statistics, constants)",
+)
+def layer_state(ml: LayerDep) -> dict:
+    arrays = []
+    for kind, group in (("parameter", ml.layer.params), ("buffer", ml.layer.buffers)):
+        for key, a in group.items():
+            arrays.append(
+                {
+                    "name": key,
+                    "kind": kind,
+                    "shape": list(a.shape),
+                    "values": rounded(a) if a.size <= STATE_VALUES else None,
+                    "min": float(a.min()) if a.size else 0.0,
+                    "max": float(a.max()) if a.size else 0.0,
+                    "mean": float(a.mean()) if a.size else 0.0,
+                }
+            )
+    info = {"index": ml.index, "name": ml.layer.name, "type": ml.layer.type}
+    return {**info, "max_values": STATE_VALUES, "arrays": arrays}
+
+
 # -- running a model on a drawing ---------------------------------------------------------
 
 
@@ -79,7 +109,7 @@ def layer_detail(ml: LayerDep) -> dict:
     summary="Classify a drawing",
 )
 def predict(entry: ModelDep, body: ImageInput, settings: SettingsDep) -> dict:
-    x, image = network_input(body, entry.model.input_shape, settings)
+    x, image = model_input(body, entry.model, settings)
     return inference.predict(entry.model, x, image)
 
 
@@ -107,7 +137,7 @@ def activations(
     request: Request,
     format_: FormatQuery = None,
 ) -> dict | Response:
-    x, image = network_input(body, entry.model.input_shape, settings)
+    x, image = model_input(body, entry.model, settings)
     if format_ is None and packed.MEDIA_TYPE in request.headers.get("accept", ""):
         format_ = "float32"
     if format_ in (None, "json"):
@@ -124,7 +154,7 @@ def activations(
 )
 def feature_maps_png(ml: LayerDep, body: ImageInput, settings: SettingsDep) -> Response:
     model = ml.entry.model
-    x, _ = network_input(body, model.input_shape, settings)
+    x, _ = model_input(body, model, settings)
     out = inference.layer_output(model, x, ml.index)
     signed = True if isinstance(ml.layer, (Conv2D, Dense)) else None
     shape = "x".join(str(d) for d in out.shape)
@@ -269,7 +299,6 @@ def weight_matrix_json(
         "stride": list(layer.stride),
         "padding": list(layer.padding),
         "dilation": list(layer.dilation),
-        "num_structural_zeros": wm.rows * wm.cols - len(wm.entries),
     }
 
 

@@ -68,6 +68,8 @@ def _check_bounds(i: int, spec: dict, settings: Settings) -> None:
         limits = {"kernel_size": side, "stride": side, "padding": side}
     if kind == "pad":
         limits = {"pads": ("max_conv_padding", settings.max_conv_padding)}
+    if kind in ("batchnorm2d", "batchnorm1d"):
+        limits = {"num_features": ("max_channels", settings.max_channels)}
     for key, (limit_name, limit) in (limits or {}).items():
         for v in _ints(config.get(key)):
             if v > limit:

@@ -8,10 +8,12 @@ Pure NumPy, float64, PyTorch semantics (cross-correlation; ``x: (C, H, W)``, one
 - ``equation``: each output written out term by term, and all of them for the animation;
 - ``pooling``: each pooling window, its value and the winning input;
 - ``formulas``: the output-size arithmetic, why a combination is invalid, parameter counts;
-- ``presets``: the seeds' worked examples.
+- ``flip``: the mathematical convolution (kernel flipped) against cross-correlation;
+- ``presets``: the source texts' worked examples, named by what they show.
 """
 
 from engine.anatomy.equation import MAX_STEP_TERMS, Step, Term, convolve, equation, steps
+from engine.anatomy.flip import MODES, check_mode, flip_kernel, kernel_for, relation
 from engine.anatomy.formulas import (
     conv_formula,
     conv_params,
@@ -19,18 +21,29 @@ from engine.anatomy.formulas import (
     dense_params,
     pool_formula,
 )
-from engine.anatomy.matrix import WeightMatrix, dense_view, structural_zeros, weight_matrix
+from engine.anatomy.matrix import (
+    WeightMatrix,
+    dense_view,
+    matvec,
+    structural_zeros,
+    weight_matrix,
+)
 from engine.anatomy.pooling import PoolResult, PoolStep, pool_steps
-from engine.anatomy.presets import PRESETS, get_preset
+from engine.anatomy.presets import POOL_PRESETS, PRESETS, SOURCES, cite, get_preset
 
 __all__ = [
     "MAX_STEP_TERMS",
+    "MODES",
+    "POOL_PRESETS",
     "PRESETS",
+    "SOURCES",
     "PoolResult",
     "PoolStep",
     "Step",
     "Term",
     "WeightMatrix",
+    "check_mode",
+    "cite",
     "conv_formula",
     "conv_params",
     "conv_problems",
@@ -38,9 +51,13 @@ __all__ = [
     "dense_params",
     "dense_view",
     "equation",
+    "flip_kernel",
     "get_preset",
+    "kernel_for",
+    "matvec",
     "pool_formula",
     "pool_steps",
+    "relation",
     "steps",
     "structural_zeros",
     "weight_matrix",

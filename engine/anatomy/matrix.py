@@ -33,6 +33,11 @@ class WeightMatrix:
     bias: float
     entries: np.ndarray
 
+    @property
+    def num_structural_zeros(self) -> int:
+        """``rows*cols - nnz``: the cells no window reaches (zeros that are not trainable)."""
+        return self.rows * self.cols - len(self.entries)
+
     def kernel_index(self) -> np.ndarray:
         """``(rows, cols)`` int64: which ``k`` connects each cell, ``-1`` for a structural zero."""
         index = np.full((self.rows, self.cols), -1, dtype=np.int64)
@@ -47,8 +52,13 @@ class WeightMatrix:
         m[row, col] = self.kernel[k]
         return m
 
+    def matvec(self, x: np.ndarray) -> np.ndarray:
+        """``M @ x.flatten() + bias``: ``(rows,)`` float64 for ``x: (C, H, W)``."""
+        return matvec(self.entries, self.kernel, self.bias, x, self.rows)
+
     def to_dict(self) -> dict:
-        """JSON-ready ``WeightMatrix`` (plain ints, floats and lists)."""
+        """JSON-ready ``WeightMatrix`` (plain ints, floats and lists), with
+        ``num_structural_zeros``."""
         return {
             "shape_in": list(self.shape_in),
             "shape_out": list(self.shape_out),
@@ -57,6 +67,7 @@ class WeightMatrix:
             "kernel": self.kernel.tolist(),
             "bias": self.bias,
             "entries": self.entries.tolist(),
+            "num_structural_zeros": self.num_structural_zeros,
         }
 
 
@@ -84,6 +95,20 @@ def weight_matrix(kernel, bias, input_shape, stride=1, padding=0, dilation=1) ->
     )
 
 
+def matvec(entries, kernel, bias: float, x: np.ndarray, rows: int) -> np.ndarray:
+    """``M @ x.flatten() + bias`` ``(rows,)`` float64 from the sparse ``entries`` ``[row, col, k]``
+    of a weight matrix (a list or an ``(nnz, 3)`` array, as the API's ``WeightMatrix`` has them)
+    and its flat ``kernel: (K,)``; a row whose window is all padding is just the bias.
+
+    The plain-loop twin is ``M.dense() @ x.flatten() + bias`` (tests say they agree).
+    """
+    entries = np.asarray(entries, dtype=np.int64).reshape(-1, 3)  # entries: (nnz, 3)
+    row, col, k = entries.T  # each: (nnz,)
+    x_flat = np.asarray(x, dtype=np.float64).reshape(-1)  # x_flat: (C*H*W,)
+    products = np.asarray(kernel, dtype=np.float64)[k] * x_flat[col]  # products: (nnz,)
+    return np.bincount(row, weights=products, minlength=rows) + bias  # (rows,)
+
+
 def structural_zeros(wm: WeightMatrix) -> np.ndarray:
     """``(rows*cols - nnz, 2)`` int64 ``[row, col]`` of every structural zero, row-major."""
     return np.argwhere(wm.kernel_index() < 0)
@@ -96,13 +121,12 @@ def dense_view(wm: WeightMatrix, list_zeros: bool = False) -> dict:
     naming the shared kernel weight); every other (output, input) pair is a structural zero,
     counted in ``num_structural_zeros`` and listed as ``[row, col]`` only if ``list_zeros``.
     """
-    nnz = len(wm.entries)
     view = {
         "rows": wm.rows,
         "cols": wm.cols,
         "edges": wm.entries.tolist(),
-        "num_edges": nnz,
-        "num_structural_zeros": wm.rows * wm.cols - nnz,
+        "num_edges": len(wm.entries),
+        "num_structural_zeros": wm.num_structural_zeros,
     }
     if list_zeros:
         view["structural_zeros"] = structural_zeros(wm).tolist()

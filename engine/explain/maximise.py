@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.convention import grad_to_ink, model_convention, to_network
 from engine.explain.common import detached
 from engine.model import Sequential
 
@@ -103,17 +104,18 @@ def maximise_activation(
     dtype = next(iter(model.params().values()), np.zeros(0, np.float32)).dtype
     x = (0.1 * rng.random((len(filters), *model.input_shape))).astype(dtype)  # (n, C, H, W)
     net, stop = detached(model), layer + 1
+    convention = model_convention(model)  # x is ink in [0, 1]; the model sees it as trained
 
     def measure(img):
-        return _objective(net.forward(img, stop=stop), filters, objective)
+        return _objective(net.forward(to_network(img, convention), stop=stop), filters, objective)
 
     history = [measure(x)]
     for t in range(steps):
         dy, dx = rng.integers(-jitter, jitter + 1, size=2) if jitter else (0, 0)
         shifted = np.roll(x, (dy, dx), axis=(2, 3))
-        A = net.forward(shifted, backprop=True, stop=stop)
+        A = net.forward(to_network(shifted, convention), backprop=True, stop=stop)
         dA = _objective_grad(A.shape, filters, objective, A.dtype)
-        g = net.backward(dA, stop=stop, input_grad=True)
+        g = grad_to_ink(net.backward(dA, stop=stop, input_grad=True), convention)
         g = np.roll(g, (-dy, -dx), axis=(2, 3))  # back to the unshifted image
         rms = np.sqrt((g**2).mean(axis=(1, 2, 3), keepdims=True)) + 1e-8  # (n, 1, 1, 1)
         x = x + lr * g / rms - l2 * x

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.convention import model_convention, to_network
 from engine.explain.geometry import crop_patches, input_box, receptive_field
 from engine.io import atomic_path
 from engine.model import Sequential
@@ -30,10 +31,11 @@ META_KEY = "__meta__"
 
 
 def weights_hash(model: Sequential) -> str:
-    """SHA-256 (hex) of the architecture and every parameter's and buffer's name, dtype, shape
-    and bytes."""
+    """SHA-256 (hex) of the architecture, input convention and every parameter's and buffer's
+    name, dtype, shape and bytes."""
     h = hashlib.sha256(json.dumps(model.architecture()["layers"], sort_keys=True).encode())
-    for name, p in sorted(model.state().items()):
+    h.update(json.dumps(model_convention(model), sort_keys=True).encode())
+    for name, p in sorted(model.state().items()):  # buffers too: BN statistics, constants
         h.update(f"{name}:{p.dtype.str}:{p.shape}".encode())
         h.update(np.ascontiguousarray(p).tobytes())
     return h.hexdigest()
@@ -104,6 +106,7 @@ def compute_top_activations(
     if not layers:
         return {}
     scale = 255.0 if images.dtype == np.uint8 else 1.0
+    convention = model_convention(model)
     state = {}
     for L in layers:
         F = model.shapes[L + 1][0]
@@ -112,6 +115,7 @@ def compute_top_activations(
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size]
         x = (batch.astype(np.float32) / scale)[:, None]  # (B, H, W) → (B, 1, H, W)
+        x = to_network(x, convention)  # as the model was trained to see them
         outputs = model.forward(x, return_all=True, stop=layers[-1] + 1)
         for L in layers:
             A = outputs[L]  # (B, F, h, w)

@@ -3,6 +3,8 @@ and dropout. ``dim`` and ``perm`` count the batch axis, as in PyTorch; ``shape``
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from engine.layers.base import Layer, expect_rank, number
@@ -39,6 +41,12 @@ class Flatten(_Reshaping):
         if self.start_dim < 1:
             raise ValueError(f"start_dim must be >= 1 (0 is the batch axis), got {start_dim!r}")
 
+    def forward(self, x, train=False, backprop=False):
+        k = self.start_dim
+        out, cache = ops.reshape_forward(x, (*x.shape[1:k], -1))  # a view, in any memory order
+        self._keep(cache, train, backprop)
+        return out
+
     def config(self):
         return {} if self.start_dim == 1 else {"start_dim": self.start_dim}
 
@@ -46,7 +54,7 @@ class Flatten(_Reshaping):
         k = self.start_dim - 1
         if k >= max(len(in_shape), 1):
             raise ValueError(f"{self.name}: start_dim {self.start_dim} is past input {in_shape}")
-        return (*tuple(in_shape)[:k], int(np.prod(in_shape[k:])))
+        return (*tuple(in_shape)[:k], math.prod(in_shape[k:]))
 
 
 class Reshape(_Reshaping):
@@ -68,7 +76,7 @@ class Reshape(_Reshaping):
         return {"shape": list(self.shape)}
 
     def output_shape(self, in_shape):
-        size, known = int(np.prod(in_shape)), int(np.prod([n for n in self.shape if n != -1]))
+        size, known = math.prod(in_shape), math.prod(n for n in self.shape if n != -1)
         if (-1 in self.shape and size % known) or (-1 not in self.shape and size != known):
             raise ValueError(
                 f"{self.name}: cannot reshape {tuple(in_shape)} ({size} values) to {self.shape}"
@@ -126,6 +134,7 @@ class Transpose(Layer):
         super().__init__(name)
         if (
             not isinstance(perm, (list, tuple))
+            or not all(isinstance(p, int) and not isinstance(p, bool) for p in perm)
             or sorted(perm) != list(range(len(perm)))
             or not perm
             or perm[0] != 0

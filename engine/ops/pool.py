@@ -135,10 +135,9 @@ def pool2d_forward(
     if ph > kh // 2 or pw > kw // 2:
         raise ValueError(f"padding {padding!r} must be at most half the kernel size {kernel!r}")
     out_hw = pool_output_shape((H, W), kernel, stride, padding, ceil_mode)
-    floor_hw = pool_output_shape((H, W), kernel, stride, padding, False)
     if (
         tiled_pool_fits(kernel, stride, padding)
-        and out_hw == floor_hw
+        and (not ceil_mode or out_hw == pool_output_shape((H, W), kernel, stride, padding, False))
         and (mode != "avg" or np.issubdtype(x.dtype, np.floating))  # (an integer mean truncates)
     ):
         out, cache = tiled_pool_forward(x, mode, kernel)

@@ -82,4 +82,13 @@ export const api = {
   arithmetic: (query) => request("GET", `/api/anatomy/arithmetic?${new URLSearchParams(query)}`),
   layerAnatomy: (id, index, body, signal) =>
     request("POST", `/api/models/${encodeURIComponent(id)}/layers/${index}/anatomy`, body, signal),
+  // The teaching views.
+  squareSetup: () => request("GET", "/api/teach/square"),
+  square: (body) => request("POST", "/api/teach/square", body),
+  networks: () => request("GET", "/api/teach/networks"),
+  permutationTest: (id) => request("GET", `/api/models/${encodeURIComponent(id)}/permutation-test`),
+  flatten: (id, body) => request("POST", `/api/models/${encodeURIComponent(id)}/flatten`, body),
+  shift: (id, body) => request("POST", `/api/models/${encodeURIComponent(id)}/shift`, body),
+  shiftCurve: (id, body) => request("POST", `/api/models/${encodeURIComponent(id)}/shift-curve`, body),
+  backprop: (id, body) => request("POST", `/api/models/${encodeURIComponent(id)}/backprop`, body),
 };

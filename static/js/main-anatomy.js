@@ -22,6 +22,8 @@ import { RealLayerView } from "./views/anatomy/real-layer-view.js";
 import { SlidingView } from "./views/anatomy/sliding-view.js";
 import { Stepper } from "./views/anatomy/stepper.js";
 import { StatusView } from "./views/status.js";
+import { FlipView } from "./views/teach/flip-view.js";
+import { SquareView } from "./views/teach/square-view.js";
 
 const $ = (selector) => document.querySelector(selector);
 const byTestId = (id) => $(`[data-testid="${id}"]`);
@@ -52,6 +54,9 @@ new MatrixView(byTestId("matrix-view"), model, selection);
 new DenseView(byTestId("dense-view"), model, selection);
 new ArithmeticView(byTestId("conv-arithmetic"), model);
 model.addEventListener("result", () => document.body.classList.add("has-conv"));
+// The flip view follows every convolution the playground has shown (so never a refused one).
+const flip = new FlipView(byTestId("flip-view"), status);
+model.addEventListener("result", () => flip.update(model.body));
 
 // -- pooling ------------------------------------------------------------------------------------
 
@@ -94,6 +99,7 @@ async function start() {
   poolControls.load(presets.pool[0]);
   new ParamsView(byTestId("params-view"));
   realControls.start();
+  new SquareView(byTestId("square-detector"), status).start().catch((err) => status.error(err.message));
 }
 
 start();

@@ -45,6 +45,7 @@ RUNTIME_BOUNDS = {
     "body.batch_size": "max_train_batch_size (training), max_train_step_megabytes",
     "body.epochs": "max_train_epochs",
     "body.limit": "max_train_images",
+    "body.channel": "the layers' channels (clamped to each layer's last)",
 }
 
 

@@ -16,12 +16,12 @@ pytestmark = pytest.mark.e2e
 
 # preset -> (matrix size as the page states it, output shape as the page states it)
 SHAPES = {
-    "seed000": ("M is 4 × 9", "2 × 2 output"),
-    "seed002": ("M is 4 × 16", "2 × 2 output"),
-    "seed000-padding": ("M is 9 × 9", "3 × 3 output"),
-    "seed001-stride": ("M is 9 × 25", "3 × 3 output"),
-    "seed004-1x1": ("M is 16 × 48", "4 × 4 output"),
-    "seed003-volume": ("M is 784 × 3072", "28 × 28 output"),
+    "filter-2x2-on-3x3": ("M is 4 × 9", "2 × 2 output"),
+    "two-dot-products": ("M is 4 × 16", "2 × 2 output"),
+    "same-padding": ("M is 9 × 9", "3 × 3 output"),
+    "stride-2": ("M is 9 × 25", "3 × 3 output"),
+    "1x1-across-channels": ("M is 16 × 48", "4 × 4 output"),
+    "5x5x3-on-32x32x3": ("M is 784 × 3072", "28 × 28 output"),
 }
 
 
@@ -91,7 +91,7 @@ def test_seed000_four_results_and_a_4x9_matrix_with_16_shared_entries(desktop, s
 def test_seed002_dot_products_are_minus_34_then_minus_16(desktop, server, artifacts):
     page, _ = desktop
     open_anatomy(page, server)
-    choose(page, "seed002")
+    choose(page, "two-dot-products")
     dot = page.get_by_test_id("dot-product")
     expect(dot).to_have_text("y[0, 0] = 4·1 + 5·(−5) + 9·(−3) + 2·7 + 0 = -34")
     page.get_by_test_id("sliding-view").get_by_test_id("step-next").click()
@@ -102,7 +102,7 @@ def test_seed002_dot_products_are_minus_34_then_minus_16(desktop, server, artifa
 def test_padding_keeps_3x3_and_a_padded_term_reads_zero(desktop, server):
     page, _ = desktop
     open_anatomy(page, server)
-    choose(page, "seed000-padding")
+    choose(page, "same-padding")
     sliding = page.get_by_test_id("sliding-view")
     expect(sliding.locator(".cell.is-pad").first).to_be_visible()
     assert (-1, -1) in window_cells(page)  # the first window covers the padding corner
@@ -112,7 +112,7 @@ def test_padding_keeps_3x3_and_a_padded_term_reads_zero(desktop, server):
 def test_seed003_is_summarised_with_its_arithmetic(desktop, server, artifacts):
     page, _ = desktop
     open_anatomy(page, server)
-    choose(page, "seed003-volume")
+    choose(page, "5x5x3-on-32x32x3")
     expect(page.get_by_test_id("conv-formula")).to_contain_text(
         "H_out = ⌊(32 + 2·0 − 1·(5 − 1) − 1) / 1⌋ + 1 = 28"
     )
@@ -356,14 +356,14 @@ def test_pooling_steps_through_windows_and_winners(desktop, server, artifacts):
     pool.get_by_test_id("pool-mode").select_option("avg")
     expect(explain).to_contain_text("mean of")
     expect(pool.locator(".cell.is-winner")).to_have_count(0)
-    page.locator('#pool-presets [data-preset="seed004-overlap"]').click()
+    page.locator('#pool-presets [data-preset="overlapping-3x3-stride-2"]').click()
     expect(pool.get_by_test_id("pool-formula")).to_contain_text("⌊(5 + 2·1 − 3) / 2⌋ + 1 = 3")
     expect(pool.locator(".pool-stage .cell.is-window")).to_have_count(9)  # 4 of them padding
     pool.screenshot(path=str(artifacts / "anatomy-pool-overlap.png"))
-    page.locator('#pool-presets [data-preset="seed001-global"]').click()
+    page.locator('#pool-presets [data-preset="global-max"]').click()
     expect(pool.get_by_test_id("pool-formula")).to_contain_text("global pooling")
     expect(pool.get_by_label("padding p")).to_be_disabled()
-    page.locator('#pool-presets [data-preset="seed002-max"]').click()
+    page.locator('#pool-presets [data-preset="max-2x2"]').click()
     pool.get_by_label("padding p").fill("2")
     expect(pool.locator(".problem")).to_contain_text("more than half the kernel")
 

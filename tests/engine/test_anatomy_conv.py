@@ -14,6 +14,7 @@ from engine.anatomy import (
     convolve,
     dense_view,
     equation,
+    matvec,
     steps,
     structural_zeros,
     weight_matrix,
@@ -156,8 +157,12 @@ def test_two_dimensional_input_and_kernel_mean_one_channel():
 def test_to_dict_is_the_api_weight_matrix():
     x, w, b = random_case(5, 2, 3, 4, 2, 2)
     d = weight_matrix(w, b, x.shape).to_dict()
-    assert set(d) == {"shape_in", "shape_out", "rows", "cols", "kernel", "bias", "entries"}
+    assert set(d) == {
+        *("shape_in", "shape_out", "rows", "cols", "kernel", "bias", "entries"),
+        "num_structural_zeros",
+    }
     assert d["shape_in"] == [2, 3, 4] and d["shape_out"] == [2, 3]
+    assert d["num_structural_zeros"] == 6 * 24 - len(d["entries"])
     assert (d["rows"], d["cols"], len(d["kernel"])) == (6, 24, 8)
     assert d["kernel"] == w.reshape(-1).tolist() and d["bias"] == b
     assert all(isinstance(v, int) for e in d["entries"] for v in e)
@@ -236,3 +241,14 @@ def test_matrix_matches_the_engine_conv(case):
     for f in range(3):
         wm = weight_matrix(w[f], b[f], x.shape, stride, padding, dilation)
         assert_allclose(wm.dense() @ x.reshape(-1) + b[f], out[0, f].reshape(-1), atol=1e-12)
+
+
+@pytest.mark.parametrize("case", [(0, 1, 4, 4, 2, 2, 1, 0), (1, 2, 6, 5, 3, 2, 2, 1)])
+def test_matvec_equals_the_dense_matrix_product(case):
+    seed, C, H, W, kh, kw, s, p = case
+    x, w, b = random_case(seed, C, H, W, kh, kw)
+    wm = weight_matrix(w, b, x.shape, stride=s, padding=p)
+    want = wm.dense() @ x.reshape(-1) + b  # the plain twin
+    assert_allclose(wm.matvec(x), want, atol=1e-12)
+    assert_allclose(matvec(wm.to_dict()["entries"], wm.kernel, b, x, wm.rows), want, atol=1e-12)
+    assert_allclose(wm.matvec(x), convolve(x, w, b, stride=s, padding=p).reshape(-1), atol=1e-12)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from engine.anatomy import (
+    POOL_PRESETS,
     PRESETS,
+    SOURCES,
+    cite,
     convolve,
     dense_view,
     equation,
@@ -102,19 +106,24 @@ def test_seed002_max_pooling_with_a_2x2_window():
 @pytest.mark.parametrize(
     "name, shape_out",
     [
-        ("seed000", (2, 2)),
-        ("seed002", (2, 2)),
-        ("seed000-padding", (3, 3)),
-        ("seed001-stride", (3, 3)),
-        ("seed004-1x1", (4, 4)),
-        ("seed003-volume", (28, 28)),
+        ("filter-2x2-on-3x3", (2, 2)),
+        ("two-dot-products", (2, 2)),
+        ("same-padding", (3, 3)),
+        ("stride-2", (3, 3)),
+        ("1x1-across-channels", (4, 4)),
+        ("5x5x3-on-32x32x3", (28, 28)),
     ],
 )
 def test_preset_runs_through_every_view(name, shape_out):
     p = PRESETS[name]
-    assert set(p) == {"input", "kernel", "bias", "stride", "padding", "dilation", "description"}
+    assert set(p) == {
+        *("name", "title", "description", "source"),
+        *("input", "kernel", "bias", "stride", "padding", "dilation"),
+    }
     assert json.loads(json.dumps(p)) == p
-    assert f"Seed {name[4:7]}" in p["description"] and "\n" not in p["description"]
+    assert p["name"] == name and "\n" not in p["description"]
+    assert p["source"]["citation"] == cite(p["source"]["key"])
+    assert not re.search(r"seed\s*\d", p["title"] + p["description"], re.IGNORECASE)
     x = np.asarray(p["input"])  # x: (C, H, W)
     assert x.ndim == 3 and np.asarray(p["kernel"]).ndim == 3
     wm = weight_matrix(p["kernel"], p["bias"], x.shape, **hyper(p))
@@ -125,14 +134,14 @@ def test_preset_runs_through_every_view(name, shape_out):
 
 
 def test_presets_reproduce_the_seeds():
-    p = PRESETS["seed002"]
+    p = PRESETS["two-dot-products"]
     assert convolve(p["input"], p["kernel"], p["bias"], **hyper(p))[0].tolist() == [-34, -16]
-    p = PRESETS["seed000"]
+    p = PRESETS["filter-2x2-on-3x3"]
     assert len(weight_matrix(p["kernel"], p["bias"], (1, 3, 3)).entries) == 16
-    p = PRESETS["seed004-1x1"]
+    p = PRESETS["1x1-across-channels"]
     x = np.asarray(p["input"])
     assert_array_equal(convolve(x, p["kernel"]), x[0] - x[1] + 2 * x[2])
-    p = PRESETS["seed003-volume"]
+    p = PRESETS["5x5x3-on-32x32x3"]
     x, w = np.asarray(p["input"]), np.asarray(p["kernel"])
     assert x.shape == (3, 32, 32) and w.shape == (3, 5, 5)
     assert_array_equal(np.round(x, 1), x) and len(np.unique(w)) > 5
@@ -140,8 +149,27 @@ def test_presets_reproduce_the_seeds():
 
 
 def test_get_preset_returns_a_copy_and_names_the_choices():
-    p = get_preset("seed000")
+    p = get_preset("filter-2x2-on-3x3")
     p["input"][0][0][0] = 99.0
-    assert PRESETS["seed000"]["input"][0][0][0] == 1.0
+    assert PRESETS["filter-2x2-on-3x3"]["input"][0][0][0] == 1.0
     with pytest.raises(ValueError, match=r"unknown preset 'seed9'; choose one of \["):
         get_preset("seed9")
+
+
+def test_presets_are_named_by_what_they_show_and_cite_their_source():
+    titles = [p["title"] for p in PRESETS.values()]
+    assert titles == [
+        "2×2 filter on a 3×3 image",
+        "two dot products: −34 and −16",
+        "same padding",
+        "stride 2",
+        "1×1 across channels",
+        "5×5×3 on 32×32×3",
+    ]
+    for p in [*PRESETS.values(), *POOL_PRESETS]:
+        assert p["source"]["key"] in SOURCES
+        assert p["source"]["author"] in p["source"]["citation"]
+        assert not re.search(r"seed\s*\d", json.dumps(p), re.IGNORECASE)
+    assert cite("rathi") == (
+        'Mukul Rathi, "Demystifying Deep Learning, Part 8: Convolutional Neural Networks" (2018)'
+    )

@@ -63,3 +63,24 @@ def test_errors_are_clear_not_tracebacks(tmp_path, capsys):
     assert "architecture 'nope'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "--epochs", "lots"])
+
+
+def test_import_onnx_writes_a_model_with_its_convention(tmp_path, capsys):
+    from engine.cli import main
+    from engine.model import Model
+    from tests.onnx_fixtures import FIXTURES, mnist_digits, network_input
+
+    argv = ["import", str(FIXTURES / "lenet.onnx"), "--name", "My LeNet", "--mean", "0.1307"]
+    argv += ["--std", "0.3081", "--models-dir", str(tmp_path)]
+    assert main(argv) == 0
+    assert "wrote" in capsys.readouterr().out
+    model = Model.load(tmp_path / "my-lenet.npz")
+    assert model.meta["input"]["mean"] == [0.1307] and model.meta["source"] == "onnx"
+    ink, labels = mnist_digits(20)
+    assert (model.predict_proba(network_input("lenet.onnx", ink)).argmax(1) == labels).mean() > 0.8
+    assert main(argv) == 2  # exists: refused without --force
+    dynamo = FIXTURES / "dynamo"
+    argv = ["import", str(dynamo / "model.onnx"), "--models-dir", str(tmp_path)]
+    assert main(argv) == 2
+    assert "upload it as external_data" in capsys.readouterr().err
+    assert main([*argv, "--external-data", str(dynamo / "model.onnx.data")]) == 0

@@ -162,17 +162,54 @@ async function loadModels(wanted) {
 
 select.addEventListener("change", () => evaluate(select.value));
 
+const PRESETS = {
+  totensor: { scale: 1, mean: "0", std: "1" },
+  mnist: { scale: 1, mean: "0.1307", std: "0.3081" },
+  raw: { scale: 255, mean: "0", std: "1" },
+};
+
+$("#import").elements.preset.addEventListener("change", (e) => {
+  const preset = PRESETS[e.target.value];
+  if (!preset) return;
+  const { elements } = $("#import");
+  elements.scale.value = preset.scale;
+  elements.mean.value = preset.mean;
+  elements.std.value = preset.std;
+});
+
+const numbers = (text) => text.split(/[\s,]+/).filter(Boolean).map(Number);
+
+/** The form as the API wants it: the convention and labels as JSON (api.md). */
+function importData(form) {
+  const { elements } = form;
+  const data = new FormData();
+  data.append("weights", elements.weights.files[0]);
+  for (const file of elements.external_data.files) data.append("external_data", file);
+  data.append("name", elements.name.value);
+  data.append("dataset", elements.dataset.value);
+  const arch = elements.architecture.value.trim();
+  if (arch) data.append("architecture", arch);
+  const convention = {
+    invert: elements.invert.checked,
+    scale: Number(elements.scale.value || 1),
+    mean: numbers(elements.mean.value),
+    std: numbers(elements.std.value),
+  };
+  data.append("input", JSON.stringify(convention));
+  const classes = elements.classes.value.split(",").map((c) => c.trim()).filter(Boolean);
+  if (classes.length) data.append("classes", JSON.stringify(classes));
+  return data;
+}
+
 $("#import").addEventListener("submit", async (e) => {
   e.preventDefault();
   const form = e.currentTarget;
   const note = $("#import-note");
-  const data = new FormData(form);
-  if (!data.get("architecture").trim()) data.delete("architecture");
-  note.textContent = "Checking the weights…";
+  note.textContent = "Checking the model…";
   note.classList.remove("bad");
   try {
-    const model = await trainApi.importModel(data);
-    note.textContent = `Imported as ${model.id}.`;
+    const model = await trainApi.importModel(importData(form));
+    note.textContent = `Imported as ${model.id} (${model.source}).`;
     form.reset();
     await loadModels(model.id);
   } catch (err) {

@@ -17,7 +17,8 @@ export class ModelsView {
   }
 
   row(m, isDefault, isCurrent) {
-    const nameCell = h("td", {}, m.name, isDefault ? h("span", { class: "badge" }, "shipped") : null);
+    const badge = isDefault ? "shipped" : m.source === "onnx" ? "onnx" : null;
+    const nameCell = h("td", {}, m.name, badge ? h("span", { class: "badge" }, badge) : null);
     const act = (label, onclick, attrs = {}) =>
       h("button", { type: "button", class: "button ghost small", onclick, ...attrs }, label);
     const actions = h(

@@ -61,7 +61,7 @@ export class KernelEditor {
         "header",
         { class: "section-head" },
         h("h2", {}, "Try a kernel yourself"),
-        h("p", { class: "muted" }, "A filter is a small window of weights slid over the image (seed 001). Pick one or type your own; the map shows where your drawing matches it."),
+        h("p", { class: "muted" }, "A filter is a small window of weights slid over the image (as Jeremy Jordan's introduction shows). Pick one or type your own; the map shows where your drawing matches it."),
       ),
       h(
         "div",

@@ -8,6 +8,7 @@ import { h } from "../dom.js";
 import { count, shape } from "../format.js";
 import { BarsView } from "./bar-chart.js";
 import { FeatureMapsView } from "./feature-maps.js";
+import { hasNumbers, numbersPanel } from "./layer-numbers.js";
 import { Legend } from "./legend.js";
 import { StripView } from "./vector-strip.js";
 
@@ -68,6 +69,13 @@ const DESCRIBE = {
   div: (c) => (c.constant_shape ? "divided by a constant" : "the quotient of its two inputs"),
   concat: () => "its inputs' channels side by side",
   identity: () => "its input, unchanged",
+  // graph layers an imported ONNX model brings
+  transpose: (c) => `axes reordered to (${c.perm.join(", ")}), e.g. Keras's channels-last before its flatten`,
+  reshape: (c) => `the same numbers read as ${c.shape.join(" × ")}`,
+  squeeze: (c) => `axis ${c.dim} of size 1 removed`,
+  unsqueeze: (c) => `an axis of size 1 inserted at ${c.dim}`,
+  pad: (c) => `a border of ${c.value === 0 ? "zeros" : c.value} added: ${c.pads[0]} top, ${c.pads[1]} left, ${c.pads[2]} bottom, ${c.pads[3]} right`,
+  meanvariancenormalization: (c) => `(x − mean) / std over axes ${c.axes.join(", ")}`,
 };
 const describe = (info) => (DESCRIBE[info.type] ?? (() => ""))(info.config);
 
@@ -135,6 +143,7 @@ export class LayersView {
         readout,
         slot,
       );
+      if (hasNumbers(info)) el.append(numbersPanel(model.id, info)); // batch norm, constants
       container.append(el);
       this.blocks.push({ info, el, view, legend, readout, slot, scale: null, output: null });
     }

@@ -14,7 +14,10 @@ from engine.preprocess import preprocess
 from tests.app.conftest import TINY_ID, data_url, draw_seven, png, tiny_model, with_header_size
 
 API = f"/api/models/{TINY_ID}"
-MODEL_INFO = {"id", "name", "dataset", "classes", "input_shape", "num_params", "test_accuracy"}
+MODEL_INFO = {
+    "id", "name", "dataset", "classes", "input_shape", "num_params", "test_accuracy", "input",
+    "source",
+}  # fmt: skip
 LAYER_INFO = {
     "index",
     "name",

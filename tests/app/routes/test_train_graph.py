@@ -93,3 +93,17 @@ def test_a_huge_constant_is_refused_before_it_is_allocated(http):  # noqa: F811
     huge = [*RESIDUAL[:3], {"type": "mul", "config": {"constant_shape": [4, 100000, 100000]}}]
     body = http.post("/api/architectures/validate", json={"architecture": huge}).json()
     assert body["error_layer"] == 3 and "max_train_params" in body["error"]
+
+
+def test_bad_graph_configs_are_reports_not_errors(http):  # noqa: F811
+    for layer, words in [
+        ({"type": "reshape", "config": {"shape": [2**62, 4]}}, ["cannot reshape"]),
+        ({"type": "batchnorm2d", "config": {"num_features": 10**9}}, ["max_channels"]),
+        ({"type": "concat", "inputs": ["r0", "stem"], "config": {"dim": 5}}, ["out of range"]),
+        ({"type": "transpose", "config": {"perm": [0, "a", 1]}}, ["perm"]),
+    ]:
+        arch = [*RESIDUAL[:3], layer]
+        r = http.post("/api/architectures/validate", json={"architecture": arch})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["error_layer"] == 3 and all(w in body["error"] for w in words), body["error"]

@@ -1,4 +1,4 @@
-// The playground's controls: the seeds' examples, the input and kernel (sizes and numbers),
+// The playground's controls: the source texts' examples, the input and kernel (sizes and numbers),
 // bias, stride, padding and dilation. They only describe a request; "change" fires with it
 // whenever anything changes. Sizes beyond the API's limits are sent as they are (capped just
 // past the limit), so the API explains the limit instead of the page silently refusing.
@@ -6,6 +6,7 @@
 import { anatomy } from "../../config.js";
 import { h } from "../../dom.js";
 import { GridEditor } from "./grid-editor.js";
+import { describePreset, presetChips } from "./presets.js";
 
 export class ConvControls extends EventTarget {
   // root: the controls card's body; presets: the API's conv presets; limits: GET /api/limits.
@@ -14,9 +15,7 @@ export class ConvControls extends EventTarget {
     this.presets = presets;
     this.limits = limits;
     this.description = description;
-    this.presetButtons = presets.map((p) =>
-      h("button", { type: "button", class: "chip", "aria-pressed": "false", dataset: { preset: p.name }, onclick: () => this.load(p) }, label(p.name)),
-    );
+    this.presetButtons = presetChips(presets, (p) => this.load(p));
     presetBar.replaceChildren(...this.presetButtons);
 
     this.sizes = {
@@ -65,7 +64,7 @@ export class ConvControls extends EventTarget {
 
   load(preset) {
     for (const b of this.presetButtons) b.setAttribute("aria-pressed", String(b.dataset.preset === preset.name));
-    this.description.textContent = preset.description;
+    describePreset(this.description, preset);
     this.input = preset.input;
     this.kernel = preset.kernel;
     const [C, H, W] = [this.input.length, this.input[0].length, this.input[0][0].length];
@@ -135,10 +134,6 @@ export class ConvControls extends EventTarget {
   #emit() {
     this.dispatchEvent(new CustomEvent("change", { detail: { body: this.body(), problem: this.problem() } }));
   }
-}
-
-function label(name) {
-  return name.replace(/^seed(\d+)/, "Seed $1").replace(/-/g, " ");
 }
 
 function number(text, min, step = "1") {

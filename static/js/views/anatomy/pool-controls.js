@@ -1,18 +1,17 @@
-// The pooling example's controls: the seeds' examples, the input (size and numbers), mode,
+// The pooling example's controls: the source texts' examples, the input (size and numbers), mode,
 // window size, stride, padding and global pooling. "change" fires with the /api/pool request.
 
 import { h } from "../../dom.js";
 import { wholeNumbers } from "./conv-controls.js";
 import { GridEditor } from "./grid-editor.js";
+import { describePreset, presetChips } from "./presets.js";
 
 export class PoolControls extends EventTarget {
   constructor(root, presetBar, description, presets, limits) {
     super();
     this.limits = limits;
     this.description = description;
-    this.presetButtons = presets.map((p) =>
-      h("button", { type: "button", class: "chip", "aria-pressed": "false", dataset: { preset: p.name }, onclick: () => this.load(p) }, label(p.name)),
-    );
+    this.presetButtons = presetChips(presets, (p) => this.load(p));
     presetBar.replaceChildren(...this.presetButtons);
     const num = (text, min) => h("input", { type: "number", step: "1", min, "aria-label": text, class: "num-input" });
     this.H = num("height", 1);
@@ -41,7 +40,7 @@ export class PoolControls extends EventTarget {
 
   load(p) {
     for (const b of this.presetButtons) b.setAttribute("aria-pressed", String(b.dataset.preset === p.name));
-    this.description.textContent = p.description;
+    describePreset(this.description, p);
     this.H.value = p.input.length;
     this.W.value = p.input[0].length;
     this.mode.value = p.mode;
@@ -89,10 +88,6 @@ export class PoolControls extends EventTarget {
   #emit() {
     this.dispatchEvent(new CustomEvent("change", { detail: { body: this.body(), problem: this.problem() } }));
   }
-}
-
-function label(name) {
-  return name.replace(/^seed(\d+)/, "Seed $1").replace(/-/g, " ");
 }
 
 function field(input) {

@@ -1,0 +1,238 @@
+"""Import an ONNX image classifier as an engine model: ``import_onnx(data, ...)``.
+
+1. ``parse``: refuse hostile or foreign files before work, inline local functions, sort.
+2. ``graph.prepare``: read how the input is laid out, infer every shape, fold constant
+   subgraphs (shape arithmetic, reshaped weights) to constants, drop what the output does not need.
+3. Map each remaining node to engine layers (``ops_layers``, ``ops_simple``), fusing what
+   exporters split (Conv + Add bias, MatMul + Add, Log(Softmax)); an operator or attribute the
+   engine cannot run is a ``ValueError`` naming the node, its op type and the attribute.
+4. ``Model.from_spec`` + ``set_state``; every layer's shape is checked against ONNX's.
+
+The result carries ``meta["source"] = "onnx"``, ``meta["input"]`` (the input convention) and
+``meta["onnx"]`` (producer, opset, declared input, and for each layer the node and tensor it
+came from, so its output can be compared with onnxruntime's).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from engine.onnx_import import ops_layers, ops_simple
+from engine.onnx_import.builder import Act, Builder, Refused
+from engine.onnx_import.graph import prepare
+from engine.onnx_import.limits import Limits
+from engine.onnx_import.parse import NOT_ONNX, looks_like_zip, opset, parse
+
+__all__ = ["NOT_ONNX", "Limits", "Refused", "check_convention", "import_onnx", "looks_like_zip"]
+
+HANDLERS = {
+    "Conv": ops_layers.conv,
+    "Gemm": ops_layers.gemm,
+    "MatMul": ops_layers.matmul,
+    "BatchNormalization": ops_layers.batchnorm,
+    "MaxPool": ops_layers.pool,
+    "AveragePool": ops_layers.pool,
+    "GlobalAveragePool": ops_layers.global_pool,
+    "GlobalMaxPool": ops_layers.global_pool,
+    "ReduceMean": ops_layers.reduce,
+    "ReduceMax": ops_layers.reduce,
+    "Relu": ops_simple.activation,
+    "LeakyRelu": ops_simple.activation,
+    "Elu": ops_simple.activation,
+    "Sigmoid": ops_simple.activation,
+    "Tanh": ops_simple.activation,
+    "Softmax": ops_simple.softmax,
+    "LogSoftmax": ops_simple.softmax,
+    "Clip": ops_simple.clip,
+    "Dropout": ops_simple.dropout,
+    "Identity": ops_simple.identity,
+    "Cast": ops_simple.identity,
+    "Pad": ops_simple.pad,
+    "Add": ops_simple.binary,
+    "Sub": ops_simple.binary,
+    "Mul": ops_simple.binary,
+    "Div": ops_simple.binary,
+    "Sum": ops_simple.binary,
+    "Concat": ops_simple.concat,
+    "Reshape": ops_simple.reshape_like,
+    "Flatten": ops_simple.reshape_like,
+    "Squeeze": ops_simple.reshape_like,
+    "Unsqueeze": ops_simple.reshape_like,
+    "Transpose": ops_simple.transpose,
+    "MeanVarianceNormalization": ops_simple.mvn,
+}
+IDENTITY_CONVENTION = {"invert": False, "scale": 1.0, "mean": [0.0], "std": [1.0]}
+
+
+def import_onnx(
+    data: bytes,
+    external: dict[str, bytes] | None = None,
+    *,
+    name: str = "model",
+    classes: list[str] | None = None,
+    convention: dict | None = None,
+    source: str = "model.onnx",
+    limits: Limits | None = None,
+):
+    """Build an engine model from the bytes of an ``.onnx`` file (see the module docstring).
+
+    ``external`` maps file names to the bytes of uploaded external-data files. ``classes``
+    defaults to ``"0"..."K-1"``. Raises ``ValueError`` (``Refused`` for an unsupported op).
+    """
+    try:
+        return _import(data, external, name, classes, convention, source, limits or Limits())
+    except ValueError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as e:  # noqa: BLE001 - onnx's C++ checkers raise their own types
+        # a malformed file that slipped past the checks is still the file's fault, never a crash
+        raise ValueError(f"the file could not be imported ({type(e).__name__}: {e})") from None
+
+
+def _import(data, external, name, classes, convention, source, limits):
+    from engine.model import Model  # the engine imports nothing from here
+
+    proto = parse(data, external, limits)
+    version = opset(proto)
+    prep = prepare(proto, version, limits)
+    b = Builder(prep, version)
+    _adapt_input(b)
+    for node in prep.nodes:
+        if id(node) in b.skipped:
+            continue
+        handler = HANDLERS.get(node.op_type)
+        if handler is None:
+            b.fail(node, f"operator {node.op_type} is not supported")
+        handler(b, node)
+        if len(b.specs) > limits.max_layers:
+            raise ValueError(f"the model maps to more than {limits.max_layers} layers")
+    out = _finish_output(b)
+    input_shape = prep.form.engine_shape
+    n_out = out.shape[0]
+    convention, classes = _from_metadata(proto, convention, classes, n_out)
+    if classes is not None and len(classes) != n_out:
+        raise ValueError(f"classes: {len(classes)} labels for a model with {n_out} outputs")
+    meta = {
+        "source": "onnx",
+        "input": check_convention(convention, input_shape[0]),
+        "onnx": {
+            "file": source,
+            "producer": f"{proto.producer_name} {proto.producer_version}".strip(),
+            "opset": version,
+            "declared_input": [d if d is not None else "?" for d in prep.form.declared],
+            "input_layout": prep.form.kind,
+            "output": prep.output,
+            "layers": b.layer_meta,
+        },
+    }
+    try:
+        model = Model.from_spec(
+            b.specs, input_shape=input_shape, classes=classes, name=name, meta=meta
+        )
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"the engine cannot build the mapped layers: {e}") from None
+    model.set_state(b.state, source)
+    _check_shapes(model, b)
+    return model
+
+
+def _from_metadata(proto, convention, classes, n_out):
+    """A file this app exported carries its convention and labels in ``metadata_props``."""
+    props = {p.key: p.value for p in proto.metadata_props}
+    try:
+        if convention is None and "input" in props:
+            value = json.loads(props["input"])
+            convention = value if isinstance(value, dict) else None
+        if classes is None and "classes" in props:
+            value = json.loads(props["classes"])
+            ok = isinstance(value, list) and len(value) == n_out
+            classes = [str(v) for v in value] if ok else None
+    except json.JSONDecodeError:
+        pass  # metadata is a courtesy: a file without valid JSON there imports as any other
+    return convention, classes
+
+
+def _adapt_input(b: Builder) -> None:
+    """Make the network input an ``Act``; NHWC becomes NCHW, its Transpose folded away."""
+    form = b.prep.form
+    C, H, W = form.engine_shape
+    name = form.name
+    if form.kind != "nhwc":
+        b.acts[name] = Act("input", (C, H, W), form.has_batch)
+        return
+    users = b.consumers.get(name, [])
+    to_nchw = [n for n in users if n.op_type == "Transpose" and _perm(n) == [0, 3, 1, 2]]
+    if users and len(to_nchw) == len(users):
+        for node in to_nchw:
+            b.skip(node)
+            b.alias(node.output[0], Act("input", (C, H, W)))
+        return
+    config = {"perm": [0, 2, 3, 1]}
+    b.emit(None, "transpose", config, [Act("input", (C, H, W))], name, shape=(H, W, C), name="nhwc")
+
+
+def _perm(node) -> list[int]:
+    return next((list(a.ints) for a in node.attribute if a.name == "perm"), [])
+
+
+def _finish_output(b: Builder) -> Act:
+    output = b.prep.output
+    if output in b.prep.consts:
+        raise ValueError(f"the output {output!r} is a constant: the graph ignores its input")
+    act = b.act(output, _Pseudo(output))
+    if len(act.shape) != 1:
+        raise ValueError(f"the output has per-example shape {list(act.shape)}; expected K scores")
+    if act.ref == "input" or not b.specs:
+        raise ValueError("the graph has no layers between its input and output")
+    if b.specs[-1]["name"] != act.ref:
+        act = b.emit(None, "identity", {}, [act], None, shape=act.shape, name="output")
+    return act
+
+
+class _Pseudo:
+    """Stands for a node in messages about the graph output."""
+
+    def __init__(self, name):
+        self.name, self.op_type = name, "output"
+
+
+def _check_shapes(model, b: Builder) -> None:
+    for info in model.layer_info():
+        want = b.shapes_seen.get(info["name"])
+        if want is not None and tuple(info["output_shape"]) != want:
+            raise ValueError(
+                f"layer {info['name']!r} ({info['type']}): the engine computes output shape "
+                f"{info['output_shape']}, ONNX {list(want)}"
+            )
+
+
+def check_convention(convention: dict | None, channels: int) -> dict:
+    """The input convention ``{invert, scale, mean, std}`` with defaults, validated."""
+    c = {**IDENTITY_CONVENTION, **(convention or {})}
+    unknown = sorted(set(c) - set(IDENTITY_CONVENTION))
+    if unknown:
+        raise ValueError(f"input: unknown keys {unknown}; expected invert, scale, mean, std")
+    if not isinstance(c["invert"], bool):
+        raise ValueError(f"input.invert must be true or false, got {c['invert']!r}")
+    try:
+        scale = float(c["scale"])
+        mean = [float(v) for v in _as_list(c["mean"])]
+        std = [float(v) for v in _as_list(c["std"])]
+    except (TypeError, ValueError):
+        raise ValueError("input: scale, mean and std must be numbers (mean/std lists)") from None
+    if not math.isfinite(scale) or scale <= 0:
+        raise ValueError(f"input.scale must be a positive number, got {c['scale']!r}")
+    for key, values in (("mean", mean), ("std", std)):
+        if len(values) not in (1, channels):
+            raise ValueError(f"input.{key} needs 1 or {channels} values, got {len(values)}")
+        if not all(math.isfinite(v) for v in values):
+            raise ValueError(f"input.{key} must be finite, got {values}")
+    if any(v <= 0 for v in std):
+        raise ValueError(f"input.std must be positive, got {std}")
+    return {"invert": c["invert"], "scale": scale, "mean": mean, "std": std}
+
+
+def _as_list(v):
+    return list(v) if isinstance(v, (list, tuple)) else [v]

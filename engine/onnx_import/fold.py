@@ -1,0 +1,228 @@
+"""Evaluating constant nodes with NumPy: the shape arithmetic exporters write.
+
+PyTorch's ``x.view(x.size(0), -1)`` becomes Shape → Gather → Unsqueeze → Concat → Reshape;
+CNTK reshapes weights with a constant shape. Such nodes, with every input known, are evaluated
+here at import so only the network's real layers remain. Every result's size is checked *before*
+it is allocated (``ConstantOfShape``, ``Expand``, ``Range``, ``Tile`` and broadcasting can be
+asked for billions of elements by a few bytes).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from onnx import helper, numpy_helper
+
+from engine.onnx_import.limits import Limits
+
+INT64_MAX = np.iinfo(np.int64).max
+
+
+class Folder:
+    """Evaluates one constant node at a time; ``attrs`` are the node's attributes as Python."""
+
+    def __init__(self, opset: int, limits: Limits):
+        self.opset = opset
+        self.limits = limits
+
+    def can_fold(self, op_type: str) -> bool:
+        return hasattr(self, "op_" + op_type)
+
+    def run(self, node, attrs: dict, inputs: list) -> list[np.ndarray]:
+        out = getattr(self, "op_" + node.op_type)(attrs, *inputs)
+        return out if isinstance(out, list) else [out]
+
+    def _room(self, shape, node_desc: str = "") -> None:
+        n = math.prod(int(d) for d in shape)
+        if n > self.limits.max_tensor_elements or any(int(d) < 0 for d in shape):
+            raise ValueError(
+                f"{node_desc}a constant of shape {list(shape)} would exceed the limit of "
+                f"{self.limits.max_tensor_elements:,} elements"
+            )
+
+    def _broadcast(self, *arrays) -> None:
+        self._room(np.broadcast_shapes(*(np.shape(a) for a in arrays)))
+
+    # -- the operators ---------------------------------------------------------------------
+
+    def op_Constant(self, attrs):
+        if "value" in attrs:
+            return attrs["value"]
+        for key, dtype in (("value_float", np.float32), ("value_int", np.int64)):
+            if key in attrs:
+                return np.array(attrs[key], dtype=dtype)
+        for key, dtype in (("value_floats", np.float32), ("value_ints", np.int64)):
+            if key in attrs:
+                return np.array(attrs[key], dtype=dtype)
+        raise ValueError(f"attribute {sorted(attrs)} of a Constant is not supported")
+
+    def op_Identity(self, attrs, x):
+        return x
+
+    def op_Cast(self, attrs, x):
+        return x.astype(helper.tensor_dtype_to_np_dtype(attrs["to"]))
+
+    def op_CastLike(self, attrs, x, like):
+        return x.astype(like.dtype)
+
+    def op_Shape(self, attrs, x):
+        shape = np.array(x.shape, dtype=np.int64)
+        start, end = attrs.get("start", 0), attrs.get("end", None)
+        return shape[start:end]
+
+    def op_Size(self, attrs, x):
+        return np.array(x.size, dtype=np.int64)
+
+    def op_Gather(self, attrs, data, indices):
+        self._room(np.shape(indices) + np.shape(data)[1:])
+        return np.take(data, indices.astype(np.int64), axis=attrs.get("axis", 0))
+
+    def op_Unsqueeze(self, attrs, x, axes=None):
+        axes = attrs.get("axes") if axes is None else axes.tolist()
+        rank = x.ndim + len(axes)
+        for a in sorted(int(a) % rank for a in axes):
+            x = np.expand_dims(x, a)
+        return x
+
+    def op_Squeeze(self, attrs, x, axes=None):
+        axes = attrs.get("axes") if axes is None else axes.tolist()
+        if axes is None:
+            return np.squeeze(x)
+        return np.squeeze(x, axis=tuple(int(a) % x.ndim for a in axes))
+
+    def op_Concat(self, attrs, *xs):
+        return np.concatenate(xs, axis=attrs["axis"])
+
+    def op_Slice(self, attrs, x, starts=None, ends=None, axes=None, steps=None):
+        if starts is None:  # opset < 10: attributes
+            starts, ends, axes = attrs["starts"], attrs["ends"], attrs.get("axes")
+        else:
+            starts, ends = starts.tolist(), ends.tolist()
+            axes = None if axes is None else axes.tolist()
+            steps = None if steps is None else steps.tolist()
+        axes = list(range(len(starts))) if axes is None else axes
+        steps = [1] * len(starts) if steps is None else steps
+        index = [slice(None)] * x.ndim
+        for s, e, a, st in zip(starts, ends, axes, steps, strict=True):
+            e = None if (st < 0 and e < -x.shape[a]) else e
+            index[int(a) % x.ndim] = slice(int(s), e if e is None else int(e), int(st))
+        return x[tuple(index)]
+
+    def op_Reshape(self, attrs, x, shape):
+        shape = [int(d) for d in shape.tolist()]
+        if not attrs.get("allowzero", 0):
+            shape = [x.shape[i] if d == 0 else d for i, d in enumerate(shape)]
+        return x.reshape(shape)
+
+    def op_Flatten(self, attrs, x):
+        axis = attrs.get("axis", 1) % max(x.ndim, 1)
+        return x.reshape(math.prod(x.shape[:axis]), -1)
+
+    def op_Transpose(self, attrs, x):
+        return np.transpose(x, attrs.get("perm"))
+
+    def op_ConstantOfShape(self, attrs, shape):
+        dims = [int(d) for d in shape.tolist()]
+        self._room(dims)
+        value = attrs.get("value", np.zeros(1, dtype=np.float32))
+        return np.full(dims, value.reshape(-1)[0], dtype=value.dtype)
+
+    def op_Expand(self, attrs, x, shape):
+        target = np.broadcast_shapes(x.shape, tuple(int(d) for d in shape.tolist()))
+        self._room(target)
+        return np.broadcast_to(x, target).copy()
+
+    def op_Tile(self, attrs, x, repeats):
+        self._room([d * int(r) for d, r in zip(x.shape, repeats.tolist(), strict=True)])
+        return np.tile(x, repeats.tolist())
+
+    def op_Range(self, attrs, start, limit, delta):
+        if float(delta) == 0:
+            raise ValueError("a Range with delta 0 never ends")
+        n = max(math.ceil((float(limit) - float(start)) / float(delta)), 0)
+        self._room([n])
+        return (start + np.arange(n) * delta).astype(start.dtype)
+
+    def op_Where(self, attrs, cond, a, b):
+        self._broadcast(cond, a, b)
+        return np.where(cond, a, b)
+
+    def op_Not(self, attrs, x):
+        return np.logical_not(x)
+
+    def op_Neg(self, attrs, x):
+        return np.negative(x)
+
+    def op_Abs(self, attrs, x):
+        return np.abs(x)
+
+    def op_Sqrt(self, attrs, x):
+        return np.sqrt(x)
+
+    def op_Floor(self, attrs, x):
+        return np.floor(x)
+
+    def op_Ceil(self, attrs, x):
+        return np.ceil(x)
+
+    def op_ReduceProd(self, attrs, x, axes=None):
+        axes = attrs.get("axes") if axes is None else axes.tolist()
+        keep = bool(attrs.get("keepdims", 1))
+        return np.prod(x, axis=None if axes is None else tuple(axes), keepdims=keep).astype(x.dtype)
+
+    def _binary(self, fn, a, b):
+        self._broadcast(a, b)
+        return fn(a, b)
+
+    def op_Add(self, attrs, a, b):
+        return self._binary(np.add, a, b)
+
+    def op_Sub(self, attrs, a, b):
+        return self._binary(np.subtract, a, b)
+
+    def op_Mul(self, attrs, a, b):
+        return self._binary(np.multiply, a, b)
+
+    def op_Div(self, attrs, a, b):
+        if np.issubdtype(a.dtype, np.integer):
+            if np.any(b == 0):
+                raise ValueError("an integer division by zero")
+            return self._binary(lambda p, q: np.trunc(p / q).astype(p.dtype), a, b)
+        return self._binary(np.divide, a, b)
+
+    def op_Equal(self, attrs, a, b):
+        return self._binary(np.equal, a, b)
+
+    def op_Less(self, attrs, a, b):
+        return self._binary(np.less, a, b)
+
+    def op_Greater(self, attrs, a, b):
+        return self._binary(np.greater, a, b)
+
+    def op_And(self, attrs, a, b):
+        return self._binary(np.logical_and, a, b)
+
+    def op_Or(self, attrs, a, b):
+        return self._binary(np.logical_or, a, b)
+
+    def op_Min(self, attrs, *xs):
+        self._broadcast(*xs)
+        return np.minimum.reduce(np.broadcast_arrays(*xs))
+
+    def op_Max(self, attrs, *xs):
+        self._broadcast(*xs)
+        return np.maximum.reduce(np.broadcast_arrays(*xs))
+
+
+def attributes(node) -> dict:
+    """A node's attributes as Python values; tensors as NumPy arrays (already size-checked)."""
+    out = {}
+    for a in node.attribute:
+        value = helper.get_attribute_value(a)
+        if hasattr(value, "dims") and hasattr(value, "data_type"):
+            value = numpy_helper.to_array(value)
+        elif isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        out[a.name] = value
+    return out

@@ -1,0 +1,55 @@
+"""The input convention (``engine.convention``): ink → what a model was trained on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.convention import affine, grad_to_ink, is_identity, to_network
+
+INK = np.linspace(0, 1, 2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
+
+
+def test_identity_is_untouched():
+    assert to_network(INK, None) is INK
+    assert to_network(INK, {"invert": False, "scale": 1, "mean": [0], "std": [1]}) is INK
+    assert is_identity({}) and not is_identity({"scale": 255})
+
+
+@pytest.mark.parametrize(
+    "conv, expected",
+    [
+        ({"mean": [0.1307], "std": [0.3081]}, (INK - 0.1307) / 0.3081),  # Normalize
+        ({"scale": 255.0}, INK * 255),  # raw 0-255 pixels
+        ({"invert": True}, 1 - INK),  # white paper, black ink
+        ({"invert": True, "scale": 255, "mean": [1, 2, 3], "std": [2, 4, 8]},
+         ((1 - INK) * 255 - np.array([1, 2, 3]).reshape(3, 1, 1)) / np.array([2, 4, 8]).reshape(3, 1, 1)),  # noqa: E501
+    ],
+)  # fmt: skip
+def test_formula(conv, expected):
+    np.testing.assert_allclose(to_network(INK, conv), expected, rtol=1e-5, atol=1e-4)
+    assert to_network(INK, conv).dtype == np.float32
+
+
+def test_grad_to_ink_is_the_chain_rule():
+    """d/d(ink) of sum(w · f(ink)) by centred differences equals grad_to_ink(w)."""
+    conv = {"invert": True, "scale": 255.0, "mean": [0.5, 0.1, 0.2], "std": [0.25, 0.5, 2.0]}
+    rng = np.random.default_rng(0)
+    weights = rng.normal(size=INK.shape)
+    x = INK.astype(np.float64)
+    h = 1e-4
+    numeric = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[idx] = h
+        up = (weights * to_network(x + e, conv)).sum()
+        down = (weights * to_network(x - e, conv)).sum()
+        numeric[idx] = (up - down) / (2 * h)
+    np.testing.assert_allclose(grad_to_ink(weights, conv), numeric, rtol=1e-5)
+
+
+def test_affine_shapes():
+    a, c = affine({"mean": [0.5], "std": [0.5]}, 3)
+    assert a.shape == c.shape == (3, 1, 1)
+    np.testing.assert_allclose(a.ravel(), 2.0)
+    np.testing.assert_allclose(c.ravel(), -1.0)
