@@ -42,7 +42,7 @@ def drawn(page, server) -> dict:
 
 def point_at(page, index: int, fx: float = 0.3, fy: float = 0.2):
     """Hover layer ``index``'s picture at fractions (fx, fy); the API's connections answer."""
-    canvas = page.locator(f'[data-layer="{index}"] canvas')
+    canvas = page.get_by_test_id("network-overview").locator(f'[data-layer="{index}"] canvas')
     box = canvas.bounding_box()
     with page.expect_response(lambda r: "/connections" in r.url) as answer:
         page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
@@ -120,7 +120,11 @@ def test_clicking_a_conv_unit_opens_its_anatomy_with_the_activations_number(
     conv2 = convs(model)[1]
     answer = point_at(page, conv2["index"], 0.6, 0.45)
     conn = answer.json()
-    canvas = page.locator(f'[data-layer="{conv2["index"]}"] canvas').bounding_box()
+    canvas = (
+        page.get_by_test_id("network-overview")
+        .locator(f'[data-layer="{conv2["index"]}"] canvas')
+        .bounding_box()
+    )
     with page.expect_response(lambda r: "/anatomy" in r.url):
         page.mouse.click(canvas["x"] + canvas["width"] * 0.6, canvas["y"] + canvas["height"] * 0.45)
     panel = page.get_by_test_id("unit-anatomy")
@@ -167,9 +171,13 @@ def test_the_page_and_the_png_colour_a_layer_identically(wide, server):
     png = post(server, f"/api/models/{model['id']}/layers/{conv1['index']}/feature-maps.png", body)
     tiles = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
     C, H, W = conv1["output_shape"]
-    atlas = page.locator(f'[data-layer="{conv1["index"]}"] canvas').evaluate(
-        "c => [c.width, c.height, Array.from(c.getContext('2d').getImageData(0, 0, c.width, "
-        "c.height).data)]"
+    atlas = (
+        page.get_by_test_id("network-overview")
+        .locator(f'[data-layer="{conv1["index"]}"] canvas')
+        .evaluate(
+            "c => [c.width, c.height, Array.from(c.getContext('2d').getImageData(0, 0, c.width, "
+            "c.height).data)]"
+        )
     )
     width, height, data = atlas
     atlas = np.asarray(data, dtype=np.uint8).reshape(height, width, 4)[..., :3]
@@ -202,7 +210,9 @@ def test_keyboard_only(wide, server, artifacts):
     page.goto(server.url + "/?gallery=0")  # a test digit as the input, without a pointer
     wait_until(page, "Number(document.body.dataset.renders || 0) > 0")
     conv2 = convs(model)[1]
-    node = page.locator(f'.ov-node[data-layer="{conv2["index"]}"]')
+    node = page.get_by_test_id("network-overview").locator(
+        f'.ov-node[data-layer="{conv2["index"]}"]'
+    )
     for _ in range(60):  # Tab until the conv2 column has focus
         page.keyboard.press("Tab")
         if node.evaluate("n => n === document.activeElement"):
@@ -235,7 +245,9 @@ def test_phone_width_scrolls_the_overview_sideways_not_the_page(phone, server, a
     assert scroller.evaluate("e => e.scrollWidth > e.clientWidth")  # it scrolls sideways...
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
     conv2 = convs(model)[1]
-    canvas = page.locator(f'[data-layer="{conv2["index"]}"] canvas')
+    canvas = page.get_by_test_id("network-overview").locator(
+        f'[data-layer="{conv2["index"]}"] canvas'
+    )
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     with page.expect_response(lambda r: "/connections" in r.url):
