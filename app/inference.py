@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pydantic_core
 
 from app import palette
+from app.json_arrays import encode_rounded
 from app.packed import pack
 from engine.model import Sequential
 
@@ -47,12 +49,10 @@ def predict(model: Sequential, x: np.ndarray, image: np.ndarray) -> dict:
     return prediction(model, probabilities(model, model.forward(x)), image)
 
 
-def activations(
-    model: Sequential, x: np.ndarray, image: np.ndarray, packed: str | None = None
-) -> dict | bytes:
-    """``x: (1, C, H, W)`` → ``Activations``: the prediction and every layer's output, each
-    with the colour scale the pages and PNGs draw it with; ``packed`` (``"float32"`` or
-    ``"float16"``): the same as one binary message (``app.packed``) instead of JSON."""
+def _layer_outputs(model: Sequential, x: np.ndarray) -> tuple[list[dict], np.ndarray]:
+    """Every layer's ``LayerOutput`` — with the colour scale the pages and PNGs draw it with
+    (``app.palette``) — ``data`` still an array ``(shape)``, and the last layer's output
+    ``(1, K)``."""
     outputs = model.forward(x, return_all=True)  # outputs[i]: (1, *shape of layer i's output)
     kinds = palette.scale_kinds(model.layer_info())
     layers = []
@@ -62,13 +62,41 @@ def activations(
         lo, hi = palette.scale_range(kinds[i], vmin, vmax)
         entry = {"index": i, "name": layer.name, "type": layer.type, "shape": list(a.shape)}
         entry |= {"min": vmin, "max": vmax, "scale": {"kind": kinds[i], "lo": lo, "hi": hi}}
-        if packed is None:
-            entry["data"] = rounded(a)
-        layers.append(entry)
-    answer = {**prediction(model, probabilities(model, outputs[-1]), image), "layers": layers}
-    if packed is None:
-        return answer
-    return pack(answer, [out[0] for out in outputs], packed)
+        layers.append({**entry, "data": a})
+    return layers, outputs[-1]
+
+
+def activations(model: Sequential, x: np.ndarray, image: np.ndarray) -> dict:
+    """``x: (1, C, H, W)`` → ``Activations``: the prediction and every layer's output."""
+    layers, last = _layer_outputs(model, x)
+    for entry in layers:
+        entry["data"] = rounded(entry["data"])
+    return {**prediction(model, probabilities(model, last), image), "layers": layers}
+
+
+def activations_json(model: Sequential, x: np.ndarray, image: np.ndarray) -> bytes:
+    """:func:`activations` as JSON bytes — the same document — with each layer's ``data``
+    written by :func:`app.json_arrays.encode_rounded` (≈ 8× faster than lists and a JSON
+    encoder on a 64-channel network: bench/README.md)."""
+    layers, last = _layer_outputs(model, x)
+    parts = []
+    for entry in layers:
+        data = encode_rounded(entry.pop("data"))
+        head = pydantic_core.to_json(entry, inf_nan_mode="null")  # {"index":...,"max":...}
+        parts.append(head[:-1] + b',"data":' + data + b"}")
+    head = pydantic_core.to_json(
+        prediction(model, probabilities(model, last), image), inf_nan_mode="null"
+    )
+    return head[:-1] + b',"layers":[' + b",".join(parts) + b"]}"
+
+
+def activations_packed(model: Sequential, x: np.ndarray, image: np.ndarray, dtype: str) -> bytes:
+    """:func:`activations` as one binary message (``app.packed``): the header without
+    ``data``, every layer's output as ``dtype`` (``"float32"`` or ``"float16"``) values."""
+    layers, last = _layer_outputs(model, x)
+    arrays = [entry.pop("data") for entry in layers]
+    header = {**prediction(model, probabilities(model, last), image), "layers": layers}
+    return pack(header, arrays, dtype)
 
 
 def layer_output(model: Sequential, x: np.ndarray, index: int) -> np.ndarray:

@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 import engine
+from app import json_arrays
 from app.errors import (
     ApiError,
     api_error_handler,
@@ -34,6 +35,7 @@ from app.routes import (
     explain,
     explain_filters,
     explain_pages,
+    export,
     gallery,
     health,
     kernel,
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Requests run on the GIL: more threads than this only contend (measured in bench/).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         registry.reload()
+        json_arrays.warm()  # the activations encoder's tables, before the first drawing
         jobs.start()
         yield
         jobs.shutdown()
@@ -109,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(explain_pages.router)
+    app.include_router(export.router)
     app.include_router(gallery.router)
     for router in (train_router, evaluation_router, manage_router):
         app.include_router(router)

@@ -2,6 +2,7 @@
 
     python bench/stroke_roundtrip.py              # starts python -m app on a free port
     python bench/stroke_roundtrip.py --url http://127.0.0.1:8000 --strokes 30
+    python bench/stroke_roundtrip.py --model my-model   # opens /?model=my-model
 
 The explorer marks ``explorer:stroke-to-render`` with ``performance.measure`` from the
 pointerup that ends a stroke to the animation frame after the maps are drawn from the
@@ -41,14 +42,21 @@ STROKES = [
 
 
 @contextmanager
-def server(url: str | None, root: Path = ROOT):
+def server(url: str | None, env: dict[str, str] | None = None, root: Path = ROOT):
+    """``url`` if given, else a ``python -m app`` started on a free port (with ``env`` added)
+    from checkout ``root`` (another checkout: before/after in the same conditions)."""
     if url:
         yield url
         return
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "CNN_EXPLORER_PORT": str(port), "CNN_EXPLORER_LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "CNN_EXPLORER_PORT": str(port),
+        "CNN_EXPLORER_LOG_LEVEL": "warning",
+        **(env or {}),
+    }
     proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=root, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -78,29 +86,30 @@ def stroke(page, box, points, steps=12):
     page.mouse.up()
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--url", help="a running server (default: start one)")
-    ap.add_argument("--strokes", type=int, default=30, help="strokes to measure")
-    ap.add_argument(
-        "--root", type=Path, default=ROOT, help="checkout whose app to start (before/after)"
-    )
-    args = ap.parse_args()
-    with server(args.url, args.root) as url, sync_playwright() as p:
+PARTS = ("stroke-to-request", "request", "render")  # the explorer's own measures of a stroke
+
+
+def stroke_times(
+    url: str, strokes: int, model: str | None = None, parts: dict | None = None
+) -> list[float]:
+    """Draw ``strokes`` digits on the explorer of ``model`` (default: the server's) → ms, sorted.
+
+    ``parts``, if given, gets each of :data:`PARTS` (``explorer:<part>`` measures, 0 where the
+    page has none) for every stroke."""
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(url + "/")
+        page.goto(url + (f"/?model={model}" if model else "/"))
         pad = page.get_by_test_id("draw-canvas")
         pad.wait_for()
-        times, renders, parts = [], [], {"stroke-to-request": [], "request": []}
-        for i in range(args.strokes):
+        times = []
+        for i in range(strokes):
+            for name in PARTS:
+                page.evaluate(f"() => performance.clearMeasures('explorer:{name}')")
             clear = page.get_by_test_id("clear")
             if clear.is_enabled():  # disabled while the pad is empty
                 clear.click()
             page.evaluate("() => performance.clearMeasures('explorer:stroke-to-render')")
-            page.evaluate("() => performance.clearMeasures('explorer:render')")
-            for name in parts:
-                page.evaluate(f"() => performance.clearMeasures('explorer:{name}')")
             stroke(page, pad.bounding_box(), STROKES[i % len(STROKES)])
             page.wait_for_function(
                 "() => performance.getEntriesByName('explorer:stroke-to-render').length > 0"
@@ -110,31 +119,47 @@ def main() -> None:
                     "() => performance.getEntriesByName('explorer:stroke-to-render')[0].duration"
                 )
             )
-            for name, values in parts.items():
-                values.append(
+            for name in PARTS if parts is not None else ():
+                parts.setdefault(name, []).append(
                     page.evaluate(
                         f"() => performance.getEntriesByName('explorer:{name}').at(-1)?.duration"
                         " ?? 0"
                     )
                 )
-            renders.append(
-                page.evaluate(
-                    "() => performance.getEntriesByName('explorer:render').at(-1)?.duration ?? 0"
-                )
-            )
         browser.close()
-    times.sort()
+    return sorted(times)
+
+
+def report(times: list[float], url: str, model: str | None = None) -> float:
+    """Print the round-trip figures; returns the p90 (ms)."""
     p90 = times[min(len(times) - 1, int(0.9 * len(times)))]
-    print(f"stroke end -> maps redrawn, {len(times)} strokes in Chromium against {url}:")
+    which = f" (model {model})" if model else ""
+    print(f"stroke end -> maps redrawn, {len(times)} strokes in Chromium against {url}{which}:")
     print(
         f"  p50 {statistics.median(times):.1f} ms   p90 {p90:.1f} ms   "
         f"min {times[0]:.1f} ms   max {times[-1]:.1f} ms"
     )
+    return p90
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--url", help="a running server (default: start one)")
+    ap.add_argument("--strokes", type=int, default=30, help="strokes to measure")
+    ap.add_argument("--model", help="model id to open (default: the server's default model)")
+    ap.add_argument(
+        "--root", type=Path, default=ROOT, help="checkout whose app to start (before/after)"
+    )
+    args = ap.parse_args()
+    parts: dict[str, list[float]] = {}
+    with server(args.url, root=args.root) as url:
+        times = stroke_times(url, args.strokes, args.model, parts)
+    report(times, url, args.model)
+    med = {name: statistics.median(v) for name, v in parts.items()}
     print(
-        f"  of which: stroke end to request sent p50 "
-        f"{statistics.median(parts['stroke-to-request']):.1f} ms, request answered and "
-        f"decoded p50 {statistics.median(parts['request']):.1f} ms, drawing every view "
-        f"(explorer:render) p50 {statistics.median(renders):.1f} ms"
+        f"  of which: stroke end to request sent p50 {med['stroke-to-request']:.1f} ms, request "
+        f"answered and decoded p50 {med['request']:.1f} ms, drawing every view "
+        f"(explorer:render) p50 {med['render']:.1f} ms"
     )
     print(f"  load average {os.getloadavg()[0]:.1f} at the end; server from {args.root}")
 

@@ -1,9 +1,10 @@
-"""Command line: ``python -m engine {train,evaluate,summary,download,import}``.
+"""Command line: ``python -m engine {train,evaluate,summary,download,import,export}``.
 
 python -m engine train --data-dir ../shared/datasets/mnist --epochs 15 --out models/mnist-cnn.npz
 python -m engine evaluate models/mnist-cnn.npz
 python -m engine summary models/mnist-cnn.npz
 python -m engine import model.onnx --name "My LeNet" --mean 0.1307 --std 0.3081
+python -m engine export models/mnist-cnn.npz mnist-cnn.onnx
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from engine import architectures, cli_import, data
+from engine import architectures, cli_export, cli_import, data
 from engine.card import model_card
 from engine.convention import model_convention, to_network
 from engine.model import Sequential
@@ -89,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("download", help="download a data set (SHA-256 verified)")
     data_args(d)
     cli_import.add_parser(sub)
+    cli_export.add_parser(sub)
     return p
 
 
@@ -205,6 +207,7 @@ COMMANDS = {
     "summary": _cmd_summary,
     "download": _cmd_download,
     "import": lambda args: cli_import.run(args),
+    "export": cli_export.run,
 }
 
 

@@ -99,26 +99,72 @@ export function maxAbs(nested) {
   return m;
 }
 
+// Per canvas: its 2-D context and an ImageData of its size, reused by every paint (a fresh
+// context lookup and ImageData per map cost more than the painting on a 64-channel layer).
+const surfaces = new WeakMap();
+
+function surface(canvas, W, H) {
+  let s = surfaces.get(canvas);
+  if (!s || s.img.width !== W || s.img.height !== H) {
+    const ctx = canvas.getContext("2d");
+    const img = ctx.createImageData(W, H);
+    s = { ctx, img, px: new Uint32Array(img.data.buffer) };
+    surfaces.set(canvas, s);
+  }
+  return s;
+}
+
+// Make `canvas` transparent again, through its reused context.
+export function clearCanvas(canvas) {
+  const ctx = surfaces.get(canvas)?.ctx ?? canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const packedLuts = new WeakMap();
+
+// The RGB LUT as opaque RGBA pixels, one 32-bit word each (in the platform's byte order).
+function packed(lut) {
+  let words = packedLuts.get(lut);
+  if (!words) {
+    words = new Uint32Array(lut.length / 3);
+    const bytes = new Uint8Array(words.buffer);
+    for (let i = 0; i < words.length; i++) {
+      const rgba = [lut[i * 3], lut[i * 3 + 1], lut[i * 3 + 2], 255];
+      bytes.set(LITTLE_ENDIAN ? rgba : rgba.reverse(), i * 4);
+    }
+    packedLuts.set(lut, words);
+  }
+  return words;
+}
+
 // Paint `grid` (rows of numbers, H×W) into `canvas` at one canvas pixel per value; CSS
-// scales the canvas up with `image-rendering: pixelated`.
+// scales the canvas up with `image-rendering: pixelated`. Colours are `scale.index(v)`'s,
+// computed inline (the same formula) for scales with a value range.
 export function paintGrid(canvas, grid, scale) {
   const H = grid.length;
   const W = H ? grid[0].length : 0;
   if (canvas.width !== W) canvas.width = W;
   if (canvas.height !== H) canvas.height = H;
   if (!H || !W) return;
-  const ctx = canvas.getContext("2d");
-  const img = ctx.createImageData(W, H);
-  const px = img.data;
+  const { ctx, img, px } = surface(canvas, W, H);
+  const words = packed(scale.lut);
+  const top = words.length - 1;
+  const { lo, hi } = scale;
+  const span = hi - lo;
+  const ranged = typeof lo === "number" && span > 0;
   for (let r = 0; r < H; r++) {
     const row = grid[r];
+    const o = r * W;
     for (let c = 0; c < W; c++) {
-      const i = scale.index(row[c]) * 3;
-      const o = (r * W + c) * 4;
-      px[o] = scale.lut[i];
-      px[o + 1] = scale.lut[i + 1];
-      px[o + 2] = scale.lut[i + 2];
-      px[o + 3] = 255;
+      let i;
+      if (ranged) {
+        i = Math.round(((row[c] - lo) / span) * top);
+        i = i > top ? top : i >= 0 ? i : 0;
+      } else {
+        i = scale.index(row[c]);
+      }
+      px[o + c] = words[i];
     }
   }
   ctx.putImageData(img, 0, 0);
@@ -129,17 +175,9 @@ export function paintGrid(canvas, grid, scale) {
 export function paintValues(canvas, values, offset, H, W, scale) {
   if (canvas.width !== W) canvas.width = W;
   if (canvas.height !== H) canvas.height = H;
-  const ctx = canvas.getContext("2d");
-  const img = ctx.createImageData(W, H);
-  const px = img.data;
-  const { lut } = scale;
-  for (let p = 0; p < H * W; p++) {
-    const i = scale.index(values[offset + p]) * 3;
-    const o = p * 4;
-    px[o] = lut[i];
-    px[o + 1] = lut[i + 1];
-    px[o + 2] = lut[i + 2];
-    px[o + 3] = 255;
-  }
+  if (!H || !W) return;
+  const { ctx, img, px } = surface(canvas, W, H);
+  const words = packed(scale.lut);
+  for (let p = 0; p < H * W; p++) px[p] = words[scale.index(values[offset + p])];
   ctx.putImageData(img, 0, 0);
 }

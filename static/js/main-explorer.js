@@ -202,7 +202,10 @@ function resetOutputs() {
   prediction.reset();
   networkInput.reset();
   overview.reset();
-  if (state.model) buildLayers();
+  if (state.model && layers) {
+    inspector.close();
+    layers.reset(); // keeps the blocks and their canvases: rebuilding them all costs more
+  }
 }
 
 pad.addEventListener("draw", () => {

@@ -3,7 +3,7 @@
 // clicking a map selects it (for the inspector).
 
 import { maps } from "../config.js";
-import { paintValues } from "../colormap.js";
+import { clearCanvas, paintValues } from "../colormap.js";
 import { h, pixelCanvas } from "../dom.js";
 import { rovingFocus } from "../roving-focus.js";
 
@@ -72,6 +72,11 @@ export class FeatureMapsView {
   render(output, scale) {
     const n = this.H * this.W;
     this.items.forEach((item, c) => paintValues(item.canvas, output.values, c * n, this.H, this.W, scale));
+  }
+
+  // Blank every map (as before the first render).
+  reset() {
+    for (const item of this.items) clearCanvas(item.canvas);
   }
 
   // Outline `region` (or nothing, for null) on every channel's map.

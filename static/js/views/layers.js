@@ -100,6 +100,7 @@ export class LayersView {
           ? model.classes
           : null,
     };
+    this.ctx = ctx;
     container.replaceChildren();
     for (const info of model.layers) {
       const view = (VIEW[info.type] ?? byShape)(info, ctx);
@@ -161,6 +162,30 @@ export class LayersView {
       block.view.render(output, scale);
       block.el.querySelector(".layer-body").classList.remove("is-empty");
     });
+  }
+
+  // Back to the state before any output (the pad was cleared), keeping every block and the
+  // maps' canvases (with their drawing contexts): building them again for a 64-channel network
+  // took longer than the next render. Views without a reset() are made afresh (they are small).
+  reset() {
+    for (const block of this.blocks) {
+      block.scale = null;
+      block.output = null;
+      block.readout.textContent = "";
+      block.view.highlight?.(null);
+      block.view.select?.(-1);
+      if (block.view.reset) {
+        block.view.reset();
+      } else {
+        const view = (VIEW[block.info.type] ?? byShape)(block.info, this.ctx);
+        block.view.el.replaceWith(view.el);
+        block.view = view;
+      }
+      const legend = new Legend();
+      block.legend.el.replaceWith(legend.el);
+      block.legend = legend;
+      block.el.querySelector(".layer-body").classList.add("is-empty");
+    }
   }
 
   block(index) {
