@@ -1,8 +1,8 @@
 """A model scored on its data set's test split: accuracy, the confusion matrix, every mistake.
 
-Computed once per model (a few seconds for the shipped model on 10,000 digits) and kept in
-memory; a model replaced under the same id is scored again. Two requests for the same model
-at once compute it once.
+Computed once per model (a few seconds for the shipped model on 10,000 digits), in the
+background (``app.tables``), and kept in memory; a model replaced under the same id is scored
+again. Two requests for the same model at once compute it once.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from app.memo import token
 from app.registry import LoadedModel
+from app.tables import Tables
 from engine.convention import model_convention, to_network
 from engine.data import CLASSES, NAMES, load_dataset
 from engine.model import Sequential
@@ -105,12 +107,17 @@ class Evaluation:
         }
 
 
-def score(model: Sequential, images: np.ndarray, labels: np.ndarray) -> tuple:
-    """``(predictions, confidence, loss)`` of ``model`` on uint8 images (N, 28, 28)."""
+def score(model: Sequential, images: np.ndarray, labels: np.ndarray, progress=None) -> tuple:
+    """``(predictions, confidence, loss)`` of ``model`` on uint8 images (N, 28, 28).
+
+    ``progress`` is called before each batch; it may raise to stop the work.
+    """
     y = labels.astype(np.int64)
     convention = model_convention(model)  # e.g. Normalize(0.1307, 0.3081) for an import
     preds, confs, losses = [], [], []
     for i in range(0, len(images), BATCH):
+        if progress is not None:
+            progress()
         x = to_network(to_input(images[i : i + BATCH]), convention)
         probs = model.predict_proba(x)  # (n, K)
         rows = np.arange(len(probs))
@@ -122,13 +129,13 @@ def score(model: Sequential, images: np.ndarray, labels: np.ndarray) -> tuple:
 
 
 class EvaluationCache:
-    """Evaluations by model id (valid while the registry holds the same model object) and the
-    test sets they use."""
+    """Evaluations, computed in the background by ``app.tables.Tables`` (one model at a time,
+    within its memory budget) and keyed by the model object (a model replaced under the same
+    id is scored again); and the test sets they use."""
 
-    def __init__(self):
+    def __init__(self, tables: Tables):
+        self.tables = tables
         self._lock = threading.Lock()
-        self._model_locks: dict[str, threading.Lock] = {}
-        self._results: dict[str, tuple[Sequential, Evaluation]] = {}
         self._test_sets: dict[tuple[str, Path], tuple[np.ndarray, np.ndarray]] = {}
 
     def test_set(self, dataset: str, data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -149,15 +156,10 @@ class EvaluationCache:
 
     def get(self, entry: LoadedModel, data_dir: Path) -> tuple[Evaluation, bool]:
         """The model's evaluation and whether it came from the cache."""
-        with self._lock:
-            lock = self._model_locks.setdefault(entry.id, threading.Lock())
-        with lock:
-            cached = self._results.get(entry.id)
-            if cached is not None and cached[0] is entry.model:
-                return cached[1], True
-            result = self._compute(entry, data_dir)
-            self._results[entry.id] = (entry.model, result)
-            return result, False
+        key = ("evaluation", token(entry.model), str(data_dir))
+        return self.tables.get(
+            key, lambda: self._compute(entry, data_dir), f"evaluation of {entry.id!r}"
+        )
 
     def _compute(self, entry: LoadedModel, data_dir: Path) -> Evaluation:
         dataset = str(entry.card.get("dataset") or "mnist")
@@ -178,7 +180,7 @@ class EvaluationCache:
             )
         images, labels = self.test_set(dataset, data_dir)
         t0 = time.perf_counter()
-        predictions, confidence, loss = score(model, images, labels)
+        predictions, confidence, loss = score(model, images, labels, self.tables.progress)
         return Evaluation(
             model_id=entry.id,
             dataset=dataset,

@@ -162,6 +162,7 @@ class MaximisedFilter(BaseModel):
 class MaximiseResult(BaseModel):
     layer: int
     name: str
+    units: int = Field(description="Filters or units the layer has (ask in ranges: `first`).")
     objective: str
     steps: int
     seed: int

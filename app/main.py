@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 import engine
 from app import json_arrays
+from app.bounds import CancelledAs503, HeavyPool, HeavySlots
 from app.errors import (
     ApiError,
     api_error_handler,
@@ -26,6 +27,7 @@ from app.middleware import (
     ServerTiming,
     configure_access_log,
 )
+from app.openapi_limits import document_limits
 from app.registry import ModelRegistry
 from app.routes import (
     anatomy,
@@ -48,6 +50,7 @@ from app.routes.evaluation import router as evaluation_router
 from app.routes.manage import router as manage_router
 from app.routes.train import router as train_router
 from app.settings import Settings
+from app.tables import Tables
 from app.training.jobs import JobManager
 
 
@@ -57,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_access_log(settings.log_level)
     registry = ModelRegistry(settings.models_dir, settings.default_model)
     jobs = JobManager(settings, registry)
+    tables = Tables(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -66,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         json_arrays.warm()  # the activations encoder's tables, before the first drawing
         jobs.start()
         yield
+        tables.shutdown()  # a whole-test-set table stops at its next batch
+        heavy_pool.shutdown()
         jobs.shutdown()
 
     app = FastAPI(
@@ -80,6 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.registry = registry
     app.state.jobs = jobs
+    app.state.tables = tables
+    app.state.heavy = HeavySlots(settings.max_heavy_requests, settings.cache_dir / "slots")
+    app.state.heavy_pool = heavy_pool = HeavyPool(settings.max_heavy_requests, settings.heavy_nice)
     # The last added runs first: the access log sees every response, 413s included.
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(ServerTiming)
@@ -94,9 +103,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
+    app.add_middleware(CancelledAs503)  # outermost: shutdown's cancelled requests get a 503
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     document_validation_errors(app)
+    document_limits(app, settings)  # the schema states the limits the server enforces
     for module in (
         health,
         limits,

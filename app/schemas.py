@@ -260,6 +260,22 @@ class Limits(BaseModel):
     max_dense_features: int
     max_train_step_megabytes: int
     max_import_bytes: int
+    max_request_megamacs: int = Field(
+        description="Estimated cost of one request's model passes, in millions of multiply-add "
+        "equivalents (`engine.cost`): units × steps × 3 × pass for maximise, (patches + 1) × pass "
+        "for occlusion, (steps + 1) × 3 × pass for integrated gradients; about 1 s of a core."
+    )
+    max_maximise_units: int = Field(description="Filters or units in one maximise request.")
+    max_model_megamacs: int = Field(
+        description="One image through a model that is trained or imported."
+    )
+    max_train_step_megamacs: int = Field(
+        description="One training step: batch size × 3 × one image's pass."
+    )
+    max_cache_bytes: int = Field(description="Each in-memory cache of computed results.")
+    max_heavy_requests: int = Field(
+        description="Heavy requests running at once in the server; more get a 503 with Retry-After."
+    )
 
 
 class ErrorBody(BaseModel):

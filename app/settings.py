@@ -53,6 +53,23 @@ class Settings:
     max_top_k: int = 16  # top-activating test digits per filter
     max_maximise_steps: int = 256  # activation maximisation: gradient-ascent steps
     max_color_side: int = 128  # a colour image is shrunk to fit this before filtering
+    # The cost of one request, estimated before it starts (``engine.cost``: multiply-add
+    # equivalents of the model passes it needs), and how many units one maximise request runs.
+    max_request_megamacs: int = 12_000  # about 1 s of one core (bench/bench_limits.py)
+    max_maximise_units: int = 64  # filters/units per maximise request: ask in pages
+    max_model_megamacs: int = 200  # one image through a served, trained or imported model
+    max_train_step_megamacs: int = 60_000  # one training step: batch × forward + backward
+    # Work that is not a request's own: whole-test-set tables (evaluation, top-activating
+    # digits) are computed once per model in the background; a request waits this long for one.
+    table_wait_seconds: int = 20
+    max_cache_bytes: int = 64 * 1024 * 1024  # each in-memory cache of results
+    # Heavy requests (explanations that run the model many times, playground, imports) at once
+    # in the whole server (every worker); past it a 503 with Retry-After: predictions go on.
+    max_heavy_requests: int = 1
+    heavy_wait_seconds: int = 1  # a heavy request waits this long for a slot, then 503
+    heavy_nice: int = 10  # the heavy threads' CPU priority (Linux nice, 0..19): below requests'
+    graceful_shutdown_seconds: int = 5  # SIGTERM: in-flight requests get this long
+    blas_threads: int = 1  # BLAS threads per process: concurrency comes from request threads
     max_conv_padding: int = 11  # /api/conv padding per side
     max_conv_terms: int = 60_000  # /api/conv steps: outputs × kernel weights written out
     max_pool_positions: int = 100_000  # /api/pool steps: outputs × window positions

@@ -6,7 +6,6 @@ per model object and kept, like the evaluation page's scores.
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
@@ -14,8 +13,10 @@ import numpy as np
 from app.errors import ApiError
 from app.imaging import network_input
 from app.inference import rounded
+from app.memo import token
 from app.registry import LoadedModel
 from app.settings import Settings
+from app.tables import Tables
 from engine.teach import flatten, shift, square
 from engine.teach.backprop import backprop as run_backprop
 from engine.train import to_input
@@ -133,29 +134,27 @@ def _probs(model, x) -> list[float]:
     return np.asarray(model.predict_proba(x)[0], dtype=np.float64).round(6).tolist()
 
 
-_tests: dict[tuple[str, int], tuple[object, dict]] = {}
-_tests_lock = threading.Lock()
-
-
-def permutation_test(entry: LoadedModel, images: np.ndarray, labels: np.ndarray) -> dict:
-    """The model on the test set as it is and scrambled; measured once per model object."""
+def permutation_test(
+    entry: LoadedModel, images: np.ndarray, labels: np.ndarray, tables: Tables
+) -> dict:
+    """The model on the test set as it is and scrambled: a whole-test-set table, so it is
+    computed once per model in the background (``app.tables``), never inside a request."""
     n = _check_pixels(entry)
-    with _tests_lock:  # one at a time: each is a pass over the test set
-        key = (entry.id, len(labels))
-        cached = _tests.get(key)
-        if cached is not None and cached[0] is entry.model:
-            return cached[1]
+    key = ("permutation-test", token(entry.model), len(labels))
+
+    def compute() -> dict:
         t0 = time.perf_counter()
         x, y = to_input(images), labels.astype(np.int64)
         result = flatten.permutation_test(entry.model, x, y, flatten.permutation(n))
-        result = {
+        return {
             "model_id": entry.id,
             "kind": kind(entry),
             **result,
             "seconds": round(time.perf_counter() - t0, 2),
         }
-        _tests[key] = (entry.model, result)
-        return result
+
+    result, _ = tables.get(key, compute, f"permutation test of {entry.id!r}")
+    return result
 
 
 # -- translation ----------------------------------------------------------------------------

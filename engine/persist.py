@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine.archive import MAX_MODEL_BYTES, inspect_npz
 from engine.io import atomic_path
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ def read_arrays(path: str | Path) -> dict[str, np.ndarray]:
     """Every array of an ``.npz``, read without pickles; ValueError for anything unreadable."""
     path = Path(path)
     try:
+        inspect_npz(path, MAX_MODEL_BYTES, path.name)  # headers and sizes, before any data
         with np.load(path, allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
     except FileNotFoundError:

@@ -54,6 +54,21 @@ DESCRIPTIONS = {
     "max_top_k": "top-activating test digits per filter",
     "max_maximise_steps": "activation maximisation: gradient-ascent steps",
     "max_color_side": "a colour image is shrunk to fit this before filtering",
+    "max_request_megamacs": "one request's estimated model work, millions of multiply-adds "
+    "(`engine.cost`; about 1 s of a core): maximise, occlusion, integrated gradients",
+    "max_maximise_units": "filters or units in one maximise request (ask in ranges: "
+    "`first`, `count`)",
+    "max_model_megamacs": "one image through a trained or imported network",
+    "max_train_step_megamacs": "one training step: batch size × 3 passes",
+    "table_wait_seconds": "a request waits this long for a whole-test-set table being "
+    "computed in the background, then 503 with Retry-After",
+    "max_cache_bytes": "each in-memory cache of results (maximised images, tables)",
+    "max_heavy_requests": "heavy requests (occlusion, integrated gradients, maximise, "
+    "playground) at once across all workers; more wait, then 503 + Retry-After",
+    "heavy_wait_seconds": "how long a heavy request waits for a free slot",
+    "heavy_nice": "CPU priority (Linux nice) of the threads heavy requests run on",
+    "graceful_shutdown_seconds": "after SIGTERM, in-flight requests get this long",
+    "blas_threads": "BLAS threads per process (`OPENBLAS_NUM_THREADS` etc. unless set)",
     "max_running_jobs": "training jobs running at once (across all workers)",
     "max_queued_jobs": "training jobs waiting",
     "max_train_epochs": "epochs per job",

@@ -22,6 +22,7 @@ from app.anatomy_schemas import (
     PoolResponse,
     Presets,
 )
+from app.bounds import BUSY, HeavyDep, run_heavy
 from app.deps import LayerDep, SettingsDep
 from app.routes.models import ERRORS, weight_matrix_json
 from app.settings import REPO_ROOT
@@ -36,22 +37,24 @@ Size = Annotated[int, Query(ge=1, le=1_000_000)]
 @router.post(
     "/api/conv",
     response_model=ConvResponse,
-    responses=ERRORS,
+    responses={**ERRORS, **BUSY},
+    dependencies=[HeavyDep],
     summary="One filter on a small input: output, size formula, weight matrix, every step",
 )
-def conv(body: ConvRequest, settings: SettingsDep) -> dict:
-    return anatomy.conv(body, settings)
+async def conv(request: Request, body: ConvRequest, settings: SettingsDep) -> dict:
+    return await run_heavy(request, anatomy.conv, body, settings)
 
 
 @router.post(
     "/api/pool",
     response_model=PoolResponse,
-    responses=ERRORS,
+    responses={**ERRORS, **BUSY},
+    dependencies=[HeavyDep],
     response_model_by_alias=True,
     summary="Pooling on a small input: output, size formula, every window and its winner",
 )
-def pool(body: PoolRequest, settings: SettingsDep) -> dict:
-    return anatomy.pool(body, settings)
+async def pool(request: Request, body: PoolRequest, settings: SettingsDep) -> dict:
+    return await run_heavy(request, anatomy.pool, body, settings)
 
 
 @router.get(

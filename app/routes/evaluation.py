@@ -76,7 +76,7 @@ class Examples(BaseModel):
 async def get_cache(request: Request) -> EvaluationCache:
     state = request.app.state
     if getattr(state, "evaluations", None) is None:
-        state.evaluations = EvaluationCache()
+        state.evaluations = EvaluationCache(state.tables)
     return state.evaluations
 
 

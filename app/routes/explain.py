@@ -6,9 +6,18 @@ each filter likes best (activation maximisation). The numbers all come from ``en
 """
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from app.bounds import (
+    BUSY,
+    HeavyDep,
+    check_cost,
+    check_gradient,
+    largest_fitting,
+    megamacs,
+    run_heavy,
+)
 from app.deps import ModelDep, SettingsDep
 from app.errors import ApiError
 from app.explain_render import overlay_png
@@ -30,6 +39,7 @@ from app.routes.models import ERRORS, PNG, png_response
 from app.settings import Settings
 from engine import explain
 from engine.convention import model_convention, to_network
+from engine.cost import FORWARD_BACKWARD, pass_cost
 from engine.explain.geometry import receptive_field
 from engine.explain.gradcam import spatial_layers
 from engine.explain.top_activations import conv_layers
@@ -96,6 +106,7 @@ def _png(entry: LoadedModel, result: dict, image: np.ndarray, what: str) -> Resp
 
 
 def _saliency(entry, body, settings):
+    check_gradient(settings, entry.model)
     x, image, probs, target = _prepare(entry, body, settings)
     s = explain.saliency(entry.model, x, target)
     result = _common(
@@ -105,6 +116,7 @@ def _saliency(entry, body, settings):
 
 
 def _gradcam(entry, body: GradCAMRequest, settings):
+    check_gradient(settings, entry.model)
     x, image, probs, target = _prepare(entry, body, settings)
     model = entry.model
     try:
@@ -137,6 +149,14 @@ def _occlusion(entry, body: OcclusionRequest, settings):
             f"patch/stride: {n} patch positions, more than the limit max_occlusion_patches = "
             f"{settings.max_occlusion_patches}; use a larger stride",
         )
+    one = pass_cost(model)
+    check_cost(
+        settings,
+        "patch/stride",
+        (n + 2) * one,
+        f"{n:,} patches + 2 passes × {megamacs(one)} per pass",
+        "; use a larger stride",
+    )
     x, image, probs, target = _prepare(entry, body, settings)
     value = blank(model, body.value)  # the patch's ink as the model's input
     o = explain.occlusion(model, x, target, body.patch, body.stride, value, body.score)
@@ -173,6 +193,14 @@ def _integrated_gradients(entry, body: IntegratedGradientsRequest, settings):
             422,
             f"steps: {body.steps} is more than the limit max_ig_steps = {settings.max_ig_steps}",
         )
+    one = FORWARD_BACKWARD * pass_cost(entry.model)
+    check_cost(
+        settings,
+        "steps",
+        (body.steps + 2) * one,
+        f"{body.steps} steps + 2 × {FORWARD_BACKWARD} passes × {megamacs(one / 3)} per pass",
+        f"; use at most {max(largest_fitting(settings, one) - 2, 0)} steps",
+    )
     x, image, probs, target = _prepare(entry, body, settings)
     baseline = np.full(x.shape[1:], blank(entry.model, 0.0), dtype=x.dtype)  # a blank canvas
     ig = explain.integrated_gradients(entry.model, x, target, steps=body.steps, baseline=baseline)
@@ -197,8 +225,13 @@ def _integrated_gradients(entry, body: IntegratedGradientsRequest, settings):
     return result, image
 
 
-def _routes(path: str, compute, request_model, response_model, what: str, summary: str):
-    """Register ``POST {path}`` (JSON) and ``POST {path}.png`` (the map over the input)."""
+def _routes(
+    path: str, compute, request_model, response_model, what: str, summary: str, heavy=False
+):
+    """Register ``POST {path}`` (JSON) and ``POST {path}.png`` (the map over the input);
+    ``heavy`` ones run under the heavy-request limit (``app.bounds``)."""
+    extra = {"dependencies": [HeavyDep]} if heavy else {}
+    busy = BUSY if heavy else {}
 
     def as_json(entry: ModelDep, body: request_model, settings: SettingsDep) -> dict:
         return compute(entry, body, settings)[0]
@@ -207,12 +240,28 @@ def _routes(path: str, compute, request_model, response_model, what: str, summar
         result, image = compute(entry, body, settings)
         return _png(entry, result, image, what)
 
-    router.post(path, response_model=response_model, responses=ERRORS, summary=summary)(as_json)
+    if heavy:  # on the heavy threads, not the request threads
+        light_json, light_png = as_json, as_png
+
+        async def as_json(
+            request: Request, entry: ModelDep, body: request_model, settings: SettingsDep
+        ) -> dict:
+            return await run_heavy(request, light_json, entry, body, settings)
+
+        async def as_png(
+            request: Request, entry: ModelDep, body: request_model, settings: SettingsDep
+        ) -> Response:
+            return await run_heavy(request, light_png, entry, body, settings)
+
+    router.post(
+        path, response_model=response_model, responses={**ERRORS, **busy}, summary=summary, **extra
+    )(as_json)
     router.post(
         f"{path}.png",
         response_class=Response,
-        responses={**PNG, **ERRORS},
+        responses={**PNG, **ERRORS, **busy},
         summary=f"{summary} — as a PNG over the input, with a colour bar",
+        **extra,
     )(as_png)
 
 
@@ -239,6 +288,7 @@ _routes(
     OcclusionResult,
     "occlusion (score drop)",
     "Occlusion: how much hiding each region lowers the class's score",
+    heavy=True,
 )
 _routes(
     "/integrated-gradients",
@@ -247,6 +297,7 @@ _routes(
     IntegratedGradientsResult,
     "integrated gradients",
     "Integrated gradients from a blank canvas: each pixel's share of the logit",
+    heavy=True,
 )
 
 

@@ -10,10 +10,8 @@ take; the engine checks every array's name and shape against it. Files are read 
 
 from __future__ import annotations
 
-import io
 import json
 import time
-import zipfile
 from typing import Annotated, Literal
 
 import numpy as np
@@ -29,9 +27,10 @@ from app.routes.models import ERRORS
 from app.schemas import ModelInfo
 from app.training import architecture
 from app.training.schemas import Architecture, RenameRequest
-from engine import architectures
-from engine.model import ARCH_KEY, Sequential
+from engine import architectures, archive
+from engine.model import ARCH_KEY
 from engine.onnx_import import looks_like_zip
+from engine.persist import MAX_ARCH_BYTES
 
 router = APIRouter(prefix="/api/models", tags=["models"])
 
@@ -84,12 +83,19 @@ def download_weights(entry: ModelDep, settings: SettingsDep) -> Response:
     return FileResponse(path, media_type="application/octet-stream", filename=f"{entry.id}.npz")
 
 
-def _read_npz(data: bytes) -> dict[str, np.ndarray]:
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            return {k: npz[k] for k in npz.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
-        raise ApiError(422, f"weights: not a readable .npz file ({e})") from None
+MODEL_REF = "#/paths/~1api~1models~1{model_id}"
+IMPORTED_LINKS = {  # OpenAPI links: what a client (or the stateful fuzz) can do next
+    name: {
+        "operationRef": f"{MODEL_REF}/{method}",
+        "parameters": {"model_id": "$response.body#/id"},
+        "description": f"{what} the imported model.",
+    }
+    for name, method, what in (
+        ("GetImported", "get", "Read"),
+        ("RenameImported", "patch", "Rename"),
+        ("DeleteImported", "delete", "Delete"),
+    )
+}
 
 
 def _parse_architecture(text: str) -> Architecture:
@@ -110,7 +116,7 @@ def _parse_architecture(text: str) -> Architecture:
     "/import",
     response_model=ModelInfo,
     status_code=201,
-    responses={**ERRORS, 413: ERRORS[413]},
+    responses={**ERRORS, 413: ERRORS[413], 201: {"links": IMPORTED_LINKS}},
     summary="Import a model trained elsewhere: an ONNX file, or an .npz with its architecture",
 )
 async def import_model(
@@ -185,6 +191,8 @@ async def import_model(
             onnx_upload.import_onnx_upload,
             settings, registry, data, external, source, name.strip(), dataset, labels, convention,
         )  # fmt: skip
+    # Not a heavy request: the archive is judged by its headers before anything is read, and the
+    # upload is at most max_import_bytes (bench/README.md: about 20 ms for the shipped model).
     return await run_in_threadpool(
         _import,
         settings,
@@ -199,35 +207,60 @@ async def import_model(
     )
 
 
+def _embedded_specs(data: bytes) -> list[dict]:
+    """The layers of a CNN Explorer model file's own ``__architecture__`` (read alone, bounded)."""
+    raw = archive.read_member(data, ARCH_KEY, MAX_ARCH_BYTES)
+    if raw is None:
+        raise ApiError(
+            422,
+            "architecture: required (the layers as JSON) unless the file is a CNN Explorer "
+            "model with its architecture inside",
+        )
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise ApiError(422, f"weights: {ARCH_KEY} must be UTF-8 JSON bytes")
+    try:
+        arch = json.loads(raw.tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ApiError(422, f"weights: {ARCH_KEY} is not valid JSON ({e})") from None
+    layers = arch.get("layers") if isinstance(arch, dict) else None
+    try:
+        return architecture.specs_of(Architecture.model_validate({"layers": layers}).layers)
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise ApiError(422, f"weights: {ARCH_KEY}: {loc}: {first['msg']}") from None
+
+
 def _import(
     settings, registry, data, source, name, architecture_json, dataset, labels=None, convention=None
 ) -> dict:
-    """Check the file against the architecture and install it (in a worker thread)."""
-    arrays = _read_npz(data)
-    embedded = arrays.pop(ARCH_KEY, None)
-    if architecture_json is None:
-        if embedded is None:
-            raise ApiError(
-                422,
-                "architecture: required (the layers as JSON) unless the file is a CNN Explorer "
-                "model with its architecture inside",
-            )
-        try:
-            model = Sequential.from_arrays({**arrays, ARCH_KEY: embedded}, source)
-        except ValueError as e:
-            raise ApiError(422, f"weights: {e}") from None
-        specs = model.specs()
-    else:
-        arch = _parse_architecture(architecture_json)
-        specs = architecture.specs_of(arch.layers)
+    """Check the file against the architecture and install it (in a worker thread).
+
+    Nothing of the arrays is decompressed until the archive's headers (``engine.archive``)
+    match the parameters the checked architecture expects.
+    """
+    limit = settings.max_train_params * 8 + MAX_ARCH_BYTES  # float64 weights at most
+    try:
+        members = archive.inspect_npz(data, max_bytes=limit, where="weights")
+        specs = (
+            _embedded_specs(data)
+            if architecture_json is None
+            else architecture.specs_of(_parse_architecture(architecture_json).layers)
+        )
+    except ValueError as e:
+        raise ApiError(422, str(e)) from None
     try:
         model = architecture.check(specs, dataset, settings, input_shape=None).model
     except architecture.ArchitectureError as e:
         raise ApiError(422, f"architecture: {e}") from None
+    expected = {k: p.shape for k, p in model.state().items()}  # parameters and buffers
     try:
-        model.set_params(arrays, source)
+        archive.check_expected(members, expected, "weights", optional=frozenset({ARCH_KEY}))
+        arrays = archive.read_npz(data, max_bytes=limit, where="weights")
+        arrays.pop(ARCH_KEY, None)
+        model.set_state(arrays, source)
     except ValueError as e:
-        raise ApiError(422, f"weights: {e}") from None
+        raise ApiError(422, str(e)) from None
     if labels is not None:
         if len(labels) != len(model.classes):
             raise ApiError(

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from app import teach
 from app.deps import ModelDep, RegistryDep, SettingsDep
+from app.routes.explain_filters import TABLE_503
 from app.routes.gallery import test_set
 from app.routes.models import ERRORS
 from app.schemas import ImageInput
@@ -53,11 +54,12 @@ def networks(registry: RegistryDep) -> dict:
 @router.get(
     "/api/models/{model_id}/permutation-test",
     response_model=PermutationTest,
-    responses=ERRORS,
+    responses={**ERRORS, **TABLE_503},
     summary="Test accuracy with every test image's pixels scrambled by one fixed permutation "
     "(measured once per model)",
 )
 def permutation_test(
+    request: Request,
     entry: ModelDep,
     settings: SettingsDep,
     images: Annotated[
@@ -66,7 +68,7 @@ def permutation_test(
 ) -> dict:
     dataset = str(entry.card.get("dataset") or "mnist")
     x, y = test_set(settings.data_dir, dataset if dataset == "fashion-mnist" else "mnist")
-    return teach.permutation_test(entry, x[:images], y[:images])
+    return teach.permutation_test(entry, x[:images], y[:images], request.app.state.tables)
 
 
 @router.post(

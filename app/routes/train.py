@@ -42,6 +42,20 @@ ERRORS = {
     409: {"model": ErrorBody, "description": "The job's state does not allow it."},
     422: {"model": ErrorBody, "description": "Bad request; `detail` names the field and why."},
 }
+JOB_REF = "#/paths/~1api~1train~1{job_id}"
+JOB_LINKS = {  # OpenAPI links: what a client (or the stateful fuzz) can do with a new job
+    name: {
+        "operationRef": ref,
+        "parameters": {"job_id": "$response.body#/id"},
+        "description": what,
+    }
+    for name, ref, what in (
+        ("GetJob", f"{JOB_REF}/get", "The job's state."),
+        ("JobEvents", f"{JOB_REF}~1events/get", "Its progress as Server-Sent Events."),
+        ("CancelJob", f"{JOB_REF}/delete", "Cancel it."),
+        ("ResumeJob", f"{JOB_REF}~1resume/post", "Continue it from its last checkpoint."),
+    )
+}
 SSE_RETRY_MS = 3000
 SSE_DONE_RETRY_MS = 24 * 3600 * 1000
 
@@ -142,7 +156,7 @@ def validate_architecture(body: ArchitectureRequest, settings: SettingsDep) -> d
     "/api/train",
     response_model=Job,
     status_code=202,
-    responses=ERRORS,
+    responses={**ERRORS, 202: {"links": JOB_LINKS}},
     summary="Start a training job (it is queued if another is running)",
 )
 def start_training(

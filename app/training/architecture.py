@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.settings import Settings
+from engine.cost import FORWARD_BACKWARD, pass_cost
 from engine.data import CLASSES
 from engine.graph import LayerError
 from engine.model import Sequential
@@ -200,6 +201,21 @@ def check(
             f"max_train_params = {settings.max_train_params:,}"
         )
     mb = step_megabytes(model, batch_size)
+    one = pass_cost(model)
+    if error is None and one > settings.max_model_megamacs * 1e6:
+        error = ArchitectureError(
+            f"layers: one image through this network costs about {one / 1e6:,.0f} M "
+            f"multiply-adds, more than the limit max_model_megamacs = "
+            f"{settings.max_model_megamacs:,}; use fewer channels or pool earlier"
+        )
+    step = batch_size * FORWARD_BACKWARD * one
+    if error is None and step > settings.max_train_step_megamacs * 1e6:
+        error = ArchitectureError(
+            f"batch_size: one training step would cost about {step / 1e6:,.0f} M multiply-adds "
+            f"({batch_size} images × {FORWARD_BACKWARD} passes × {one / 1e6:,.1f} M), more than "
+            f"the limit max_train_step_megamacs = {settings.max_train_step_megamacs:,}; use a "
+            "smaller batch"
+        )
     if error is None and mb > settings.max_train_step_megabytes:
         error = ArchitectureError(
             f"batch_size: one training step would need about {mb:,.0f} MB at batch size "

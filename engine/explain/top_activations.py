@@ -16,6 +16,7 @@ import hashlib
 import json
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,9 +95,16 @@ def _merge(best_v, best_i, best_p, v, i, p, k):
 
 
 def compute_top_activations(
-    model: Sequential, images: np.ndarray, k: int = 9, batch_size: int = 500
+    model: Sequential,
+    images: np.ndarray,
+    k: int = 9,
+    batch_size: int = 500,
+    progress: Callable[[], None] | None = None,
 ) -> dict[int, LayerTop]:
-    """Batched forward passes over ``images: (N, H, W)`` uint8 (or floats in [0, 1])."""
+    """Batched forward passes over ``images: (N, H, W)`` uint8 (or floats in [0, 1]).
+
+    ``progress`` is called before each batch; it may raise to stop the work.
+    """
     if model.input_shape[0] != 1 or images.ndim != 3 or images.shape[1:] != model.input_shape[1:]:
         raise ValueError(
             f"images must be (N, {model.input_shape[1]}, {model.input_shape[2]}) for a model "
@@ -113,6 +121,8 @@ def compute_top_activations(
         empty = np.zeros((F, 0))
         state[L] = (empty, empty.astype(np.int64), empty.astype(np.int64))
     for start in range(0, len(images), batch_size):
+        if progress is not None:
+            progress()
         batch = images[start : start + batch_size]
         x = (batch.astype(np.float32) / scale)[:, None]  # (B, H, W) → (B, 1, H, W)
         x = to_network(x, convention)  # as the model was trained to see them
@@ -169,6 +179,7 @@ def top_activations(
     k: int = 9,
     cache_dir: str | Path | None = None,
     batch_size: int = 500,
+    progress: Callable[[], None] | None = None,
 ) -> TopActivations:
     """Top-``k`` images per filter of every conv layer, from ``cache_dir`` when it has them.
 
@@ -185,7 +196,7 @@ def top_activations(
         cached = _load(path, key, k) if path.is_file() else None
         if cached is not None:
             return TopActivations(key, k, cached, True, time.perf_counter() - t0)
-    layers = compute_top_activations(model, images, k, batch_size)
+    layers = compute_top_activations(model, images, k, batch_size, progress)
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

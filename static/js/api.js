@@ -27,6 +27,25 @@ function describe(detail, fallback) {
   return fallback;
 }
 
+// A 503 or 429 with Retry-After (busy with heavy requests, or a table being computed in the
+// background) is retried after the seconds it says, a few times, unless the caller aborts.
+const RETRIES = 8;
+const MAX_WAIT_S = 10;
+
+function pause(seconds, signal) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, seconds * 1000);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(new DOMException("Aborted", "AbortError"));
+      },
+      { once: true },
+    );
+  });
+}
+
 export async function request(method, path, body, signal, accept = "application/json") {
   const init = { method, headers: { Accept: accept }, signal };
   if (body !== undefined) {
@@ -34,11 +53,17 @@ export async function request(method, path, body, signal, accept = "application/
     init.body = JSON.stringify(body);
   }
   let response;
-  try {
-    response = await fetch(path, init);
-  } catch (err) {
-    if (err.name === "AbortError") throw err;
-    throw new ApiError(0, "The server cannot be reached. Is it still running?");
+  for (let attempt = 0; ; attempt++) {
+    try {
+      response = await fetch(path, init);
+    } catch (err) {
+      if (err.name === "AbortError") throw err;
+      throw new ApiError(0, "The server cannot be reached. Is it still running?");
+    }
+    const retryAfter = Number(response.headers.get("Retry-After"));
+    const busy = response.status === 503 || response.status === 429;
+    if (!busy || !(retryAfter > 0) || attempt >= RETRIES) break;
+    await pause(Math.min(retryAfter, MAX_WAIT_S), signal);
   }
   let payload = null;
   const type = response.headers.get("Content-Type") || "";

@@ -10,7 +10,17 @@ export const explainApi = {
   explain: (id, method, body, signal) => request("POST", `${model(id)}/${method}`, body, signal),
   topActivations: (id, layer, k) =>
     request("GET", `${model(id)}/layers/${layer}/top-activations?k=${k}`),
-  maximise: (id, layer) => request("GET", `${model(id)}/layers/${layer}/maximise`),
+  // Asked for in pages of `page` filters (the server bounds units × steps per request, and
+  // refuses a layer's every unit at once when they are many); the pages joined into one answer.
+  maximise: async (id, layer, page = 8) => {
+    const url = (first) => `${model(id)}/layers/${layer}/maximise?first=${first}&count=${page}`;
+    const answer = await request("GET", url(0));
+    const filters = [...answer.filters];
+    for (let first = page; first < answer.units; first += page) {
+      filters.push(...(await request("GET", url(first))).filters);
+    }
+    return { ...answer, filters };
+  },
   kernelPresets: () => request("GET", "/api/kernel/presets"),
   kernel: (body, signal) => request("POST", "/api/kernel", body, signal),
   colorSamples: () => request("GET", "/api/color/samples"),

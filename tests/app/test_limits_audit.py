@@ -13,6 +13,7 @@ from app.settings import Settings
 RUNTIME_BOUNDS = {
     "path:index": "the model's layers (404), or the test set's size (404)",
     "query:filter": "the layer's filters (422)",
+    "query:first": "the layer's units (422)",
     "body.filter": "the layer's filters (422)",
     "query:input_height": "max_conv_input_side",
     "query:input_width": "max_conv_input_side",
@@ -55,13 +56,16 @@ def numeric_parameters(schema: dict) -> list[tuple[str, str, str, bool]]:
     out = []
 
     def walk(node, where, seen, op):
+        if not isinstance(node, dict):  # `false`: a property that must be absent
+            return
         if "$ref" in node:
             name = node["$ref"].split("/")[-1]
             if name not in seen:
                 walk(components[name], where, seen | {name}, op)
             return
-        for key in ("anyOf", "oneOf", "allOf"):
-            for sub in node.get(key, []):
+        for key in ("anyOf", "oneOf", "allOf", "not"):
+            subs = node.get(key, [])
+            for sub in subs if isinstance(subs, list) else [subs]:
                 walk(sub, where, seen, op)
         if node.get("type") in ("integer", "number"):
             bounded = "maximum" in node or "exclusiveMaximum" in node
@@ -105,6 +109,8 @@ def test_the_runtime_limits_named_here_are_reported():
         ("/api/models/tiny/explain/layers/0/maximise?steps=100000", "max_maximise_steps"),
         ("/api/models/tiny/explain/layers/0/top-activations?k=100000", "max_top_k"),
         ("/api/models/tiny/layers/0/weight-matrix?input_height=100000", "max_conv_input_side"),
+        ("/api/models/tiny/explain/layers/5/maximise", "max_maximise_units"),
+        ("/api/models/tiny/explain/layers/0/maximise?count=65", "max_maximise_units"),
     ],
 )
 def test_past_a_limit_is_a_4xx_naming_it(client, path, limit):

@@ -1,0 +1,360 @@
+"""Every endpoint at its worst legal parameters, at the DEFAULT settings: CPU and wall time.
+
+    python bench/bench_limits.py            # the shipped mnist-cnn, in-process (TestClient)
+    python bench/bench_limits.py --repeat 3
+
+The app runs in this process with ``Settings()`` (only the models and cache directories are
+temporary copies, so imports and deletes touch nothing), one BLAS thread per process as
+``python -m app`` sets it. Each row is one request, built to be the most expensive the limits
+allow (the largest image, every patch, the most steps, the widest range of units that fits
+``max_request_megamacs``, ...), sent after one warm-up; CPU is this process's (every thread:
+the request's and any background work) while it ran. Whole-test-set tables are computed in
+the background on first use: their rows time the first request and, separately, the CPU until
+the table was ready. Every operation of ``/openapi.json`` must have a row (it exits 1 if not).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")  # as app/__main__.py does, before NumPy is imported
+
+import argparse  # noqa: E402
+import base64  # noqa: E402
+import io  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from fastapi.testclient import TestClient  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from app.main import create_app  # noqa: E402
+from app.settings import Settings  # noqa: E402
+
+MODEL = "mnist-cnn"
+M = f"/api/models/{MODEL}"
+
+
+def drawing_png(side: int, mode: str = "L") -> str:
+    """A 7 drawn on a ``side``×``side`` canvas, as a data URL (the largest image allowed)."""
+    img = Image.new(mode, (side, side), "white")
+    d = ImageDraw.Draw(img)
+    s, w = side / 280, max(1, int(22 * side / 280))
+    d.line([(70 * s, 60 * s), (210 * s, 60 * s)], fill="black", width=w)
+    d.line([(210 * s, 60 * s), (120 * s, 230 * s)], fill="black", width=w)
+    if mode == "RGB":
+        d.ellipse([(20 * s, 20 * s), (90 * s, 90 * s)], fill=(200, 30, 30))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def cases(c: TestClient, settings: Settings) -> list[tuple[str, str, str, dict]]:
+    """``(operation, label, url, request kwargs)`` for every operation, at its worst."""
+    side = settings.max_image_side
+    big = {"image": drawing_png(side)}
+    px = {"pixels": [[0.5] * settings.max_pixels_side] * settings.max_pixels_side}
+    # maximise: the widest range of conv2 filters that fits the cost limit (the refusal says)
+    hint = c.get(f"{M}/explain/layers/3/maximise").json()["detail"]
+    count = int(re.search(r"count=(\d+)", hint).group(1))
+    hint = c.get(f"{M}/explain/layers/7/maximise?steps=256").json()["detail"]
+    count7 = int(re.search(r"count=(\d+)", hint).group(1))
+    # weight matrices: the largest input each conv layer allows
+    wm = {}
+    for layer in (0, 3):
+        for h in range(settings.max_conv_input_side, 0, -1):
+            url = f"{M}/layers/{layer}/weight-matrix.png?filter=0&input_height={h}&input_width={h}"
+            if c.get(url).status_code == 200:
+                wm[layer] = h
+                break
+    conv_in = [[[float((i * j) % 7) for j in range(64)] for i in range(64)]]
+    k4 = [[[1.0] * 4] * 4]
+    arch32 = [{"type": "conv2d", "config": {"out_channels": 8, "kernel_size": 3, "padding": 1}}]
+    arch32 += [{"type": "relu"}] * 28 + [
+        {"type": "flatten"},
+        {"type": "dense", "config": {"out_features": 10}},
+    ]
+    k11 = [[[0.01] * 11] * 11] * 3
+    rgb = drawing_png(side, "RGB")
+    weights = (REPO / "models" / f"{MODEL}.npz").read_bytes()
+    return [
+        ("GET /api/health", "", "/api/health", {}),
+        ("GET /api/limits", "", "/api/limits", {}),
+        ("GET /api/models", "", "/api/models", {}),
+        ("GET /api/models/{model_id}", "", M, {}),
+        ("GET /api/models/{model_id}/layers/{index}", "", f"{M}/layers/7", {}),
+        ("POST /api/models/{model_id}/predict", f"{side}² PNG", f"{M}/predict", {"json": big}),
+        ("POST /api/models/{model_id}/predict", "512² pixels", f"{M}/predict", {"json": px}),
+        (
+            "POST /api/models/{model_id}/activations",
+            f"{side}² PNG",
+            f"{M}/activations",
+            {"json": big},
+        ),
+        (
+            "POST /api/models/{model_id}/layers/{index}/feature-maps.png",
+            "conv2, 512² pixels",
+            f"{M}/layers/3/feature-maps.png",
+            {"json": px},
+        ),
+        (
+            "GET /api/models/{model_id}/layers/{index}/filters",
+            "fc1: 200,704 weights",
+            f"{M}/layers/7/filters",
+            {},
+        ),
+        (
+            "GET /api/models/{model_id}/layers/{index}/filters.png",
+            "fc1",
+            f"{M}/layers/7/filters.png",
+            {},
+        ),
+        (
+            "GET /api/models/{model_id}/layers/{index}/weight-matrix",
+            f"conv2, {wm[3]}² input",
+            f"{M}/layers/3/weight-matrix?input_height={wm[3]}&input_width={wm[3]}",
+            {},
+        ),
+        (
+            "GET /api/models/{model_id}/layers/{index}/weight-matrix",
+            f"conv1, {wm[0]}² input",
+            f"{M}/layers/0/weight-matrix?input_height={wm[0]}&input_width={wm[0]}",
+            {},
+        ),
+        (
+            "GET /api/models/{model_id}/layers/{index}/weight-matrix.png",
+            f"conv2, {wm[3]}²",
+            f"{M}/layers/3/weight-matrix.png?input_height={wm[3]}&input_width={wm[3]}",
+            {},
+        ),
+        (
+            "POST /api/conv",
+            "64² input, 4×4 kernel, every step",
+            "/api/conv",
+            {"json": {"input": conv_in, "kernel": k4, "matrix": False}},
+        ),
+        (
+            "POST /api/conv",
+            "64², 4×4, matrix",
+            "/api/conv",
+            {"json": {"input": conv_in, "kernel": k4, "step": [0, 0]}},
+        ),
+        (
+            "POST /api/pool",
+            "64², 5×5 windows, stride 1",
+            "/api/pool",
+            {"json": {"input": conv_in[0], "kernel_size": 5, "stride": 1}},
+        ),
+        ("GET /api/anatomy/presets", "", "/api/anatomy/presets", {}),
+        (
+            "GET /api/anatomy/arithmetic",
+            "",
+            "/api/anatomy/arithmetic?height=1000000&width="
+            "1000000&kernel_height=1000000&kernel_width=1000000",
+            {},
+        ),
+        ("GET /api/anatomy/params", "", "/api/anatomy/params?channels=1000000&height=1000000", {}),
+        (
+            "POST /api/models/{model_id}/layers/{index}/anatomy",
+            "conv2, 512² pixels",
+            f"{M}/layers/3/anatomy",
+            {"json": {**px, "filter": 31}},
+        ),
+        *[
+            (
+                f"POST /api/models/{{model_id}}/explain/{m}{ext}",
+                label,
+                f"{M}/explain/{m}{ext}",
+                {"json": {**px, **body}},
+            )
+            for m, label, body in (
+                ("saliency", "512² pixels", {}),
+                ("gradcam", "512² pixels", {}),
+                ("occlusion", "patch 1, stride 1: 784 patches", {"patch": 1, "stride": 1}),
+                ("integrated-gradients", "256 steps", {"steps": settings.max_ig_steps}),
+            )
+            for ext in ("", ".png")
+        ],
+        ("GET /api/models/{model_id}/explain", "", f"{M}/explain", {}),
+        (
+            "GET /api/models/{model_id}/explain/layers/{index}/top-activations",
+            "conv2, k = 16 (table ready)",
+            f"{M}/explain/layers/3/top-activations?k=16",
+            {},
+        ),
+        (
+            "GET /api/models/{model_id}/explain/layers/{index}/top-activations.png",
+            "conv2, k = 16",
+            f"{M}/explain/layers/3/top-activations.png?k=16",
+            {},
+        ),
+        (
+            "GET /api/models/{model_id}/explain/layers/{index}/maximise",
+            f"conv2, {count} filters × 48 steps",
+            f"{M}/explain/layers/3/maximise?first=0&count={count}&seed=1",
+            {},
+        ),
+        (
+            "GET /api/models/{model_id}/explain/layers/{index}/maximise",
+            f"fc1, {count7} units × 256 steps",
+            f"{M}/explain/layers/7/maximise?first=0&count={count7}&steps=256&seed=1",
+            {},
+        ),
+        (
+            "GET /api/models/{model_id}/explain/layers/{index}/maximise.png",
+            f"conv2, {count} filters, mean",
+            f"{M}/explain/layers/3/maximise.png?first=0&count={count}&objective=mean&seed=2",
+            {},
+        ),
+        ("GET /api/kernel/presets", "", "/api/kernel/presets", {}),
+        (
+            "POST /api/kernel",
+            "11×11 kernel, 512² pixels",
+            "/api/kernel",
+            {"json": {**px, "kernel": k11[0]}},
+        ),
+        ("POST /api/kernel.png", "11×11", "/api/kernel.png", {"json": {**px, "kernel": k11[0]}}),
+        ("GET /api/color/samples", "", "/api/color/samples", {}),
+        (
+            "POST /api/color",
+            f"{side}² RGB PNG, 3×11×11 kernel",
+            "/api/color",
+            {"json": {"image": rgb, "kernel": k11}},
+        ),
+        ("GET /api/gallery", "100 digits", "/api/gallery?count=100", {}),
+        ("GET /api/gallery/{index}.png", "scale 16", "/api/gallery/9999.png?scale=16", {}),
+        ("GET /api/train/options", "", "/api/train/options", {}),
+        (
+            "POST /api/architectures/validate",
+            "32 layers",
+            "/api/architectures/validate",
+            {"json": {"architecture": arch32, "batch_size": 1024}},
+        ),
+        ("GET /api/train", "", "/api/train", {}),
+        (
+            "POST /api/train",
+            "checked, refused: no training set here",
+            "/api/train",
+            {"json": {"architecture": arch32, "batch_size": 1024, "epochs": 50}},
+        ),
+        ("GET /api/train/{job_id}", "unknown", "/api/train/0123456789ab", {}),
+        ("DELETE /api/train/{job_id}", "unknown", "/api/train/0123456789ab", {}),
+        ("POST /api/train/{job_id}/resume", "unknown", "/api/train/0123456789ab/resume", {}),
+        ("GET /api/train/{job_id}/events", "unknown", "/api/train/0123456789ab/events", {}),
+        ("GET /api/models/{model_id}/evaluation", "(table ready)", f"{M}/evaluation", {}),
+        (
+            "GET /api/models/{model_id}/evaluation/examples",
+            "200 examples",
+            f"{M}/evaluation/examples?true_class=1&predicted_class=1&count=200",
+            {},
+        ),
+        (
+            "GET /api/datasets/{dataset}/test/{index}.png",
+            "scale 16",
+            "/api/datasets/mnist/test/9999.png?scale=16",
+            {},
+        ),
+        ("GET /api/models/{model_id}/weights.npz", "", f"{M}/weights.npz", {}),
+        (
+            "POST /api/models/import",
+            "the shipped model's file",
+            "/api/models/import",
+            {
+                "data": {"name": "bench import"},
+                "files": {"weights": ("w.npz", weights, "application/zip")},
+            },
+        ),
+        (
+            "PATCH /api/models/{model_id}",
+            "",
+            "/api/models/bench-import",
+            {"json": {"name": "renamed"}},
+        ),
+        ("DELETE /api/models/{model_id}", "", "/api/models/bench-import", {}),
+    ]
+
+
+def timed(fn):
+    c0, w0 = time.process_time(), time.perf_counter()
+    out = fn()
+    return out, time.process_time() - c0, time.perf_counter() - w0
+
+
+def table_until_ready(c: TestClient, url: str) -> tuple[float, float, int]:
+    """CPU and wall time until a background table answers 200, and the 503s on the way."""
+    c0, w0, retries = time.process_time(), time.perf_counter(), 0
+    while (r := c.get(url)).status_code == 503:
+        retries += 1
+    assert r.status_code == 200, r.text
+    return time.process_time() - c0, time.perf_counter() - w0, retries
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=1, help="timed runs per row (the median)")
+    args = ap.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bench-limits-"))
+    try:
+        (root / "models").mkdir()
+        shutil.copy(REPO / "models" / f"{MODEL}.npz", root / "models")
+        settings = Settings(models_dir=root / "models", cache_dir=root / "cache")
+        with TestClient(create_app(settings)) as c:
+            print(
+                f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the start; "
+                f"max_request_megamacs = {settings.max_request_megamacs:,}"
+            )
+            for what, url in (
+                ("top-activations", f"{M}/explain/layers/3/top-activations"),
+                ("evaluation", f"{M}/evaluation"),
+            ):
+                cpu, wall, retries = table_until_ready(c, url)
+                print(
+                    f"background table {what}: {cpu:.2f} s CPU, {wall:.2f} s wall until ready "
+                    f"({retries} × 503 Retry-After on the way)"
+                )
+            rows, covered = [], set()
+            for op, label, url, kwargs in cases(c, settings):
+                method = op.split()[0]
+                covered.add(op)
+                runs = []
+                for i in range(args.repeat + 1):
+                    if i and op.startswith(("POST /api/models/import", "PATCH", "DELETE /api/m")):
+                        break  # not repeatable: one timed run
+                    # maximise memoises its results: a new seed each run, so every run computes
+                    u = url.replace("seed=1", f"seed={10 + i}").replace("seed=2", f"seed={20 + i}")
+                    r, cpu, wall = timed(lambda: c.request(method, u, **kwargs))  # noqa: B023
+                    if i or op.startswith(("POST /api/models/import", "PATCH", "DELETE /api/m")):
+                        runs.append((cpu, wall, r.status_code, len(r.content)))
+                runs.sort()
+                cpu, wall, status, size = runs[len(runs) // 2]
+                rows.append((op, label, status, cpu, wall, size))
+            ops = {f"{m.upper()} {p}" for p, o in c.app.openapi()["paths"].items() for m in o}
+            missing = sorted(ops - covered)
+        width = max(len(r[0]) for r in rows)
+        head = "worst legal request | status | CPU s | wall s | bytes |"
+        print(f"\n| {'operation':<{width}} | {head}")
+        print(f"|{'-' * (width + 2)}|---|---:|---:|---:|---:|")
+        for op, label, status, cpu, wall, size in rows:
+            print(f"| {op:<{width}} | {label} | {status} | {cpu:.3f} | {wall:.3f} | {size:,} |")
+        worst = max(rows, key=lambda r: r[3])
+        print(
+            f"\nworst CPU: {worst[3]:.3f} s ({worst[0]} {worst[1]}); "
+            f"load average {os.getloadavg()[0]:.2f} at the end"
+        )
+        if missing:
+            print(f"operations without a row: {missing}")
+        return 1 if missing else 0
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
