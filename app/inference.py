@@ -7,7 +7,9 @@ import math
 import numpy as np
 import pydantic_core
 
+from app import palette
 from app.json_arrays import encode_rounded
+from app.packed import pack
 from engine.model import Sequential
 
 SIGNIFICANT_DIGITS = 5
@@ -48,23 +50,19 @@ def predict(model: Sequential, x: np.ndarray, image: np.ndarray) -> dict:
 
 
 def _layer_outputs(model: Sequential, x: np.ndarray) -> tuple[list[dict], np.ndarray]:
-    """Every layer's ``LayerOutput`` with ``data`` still an array ``(shape)``, and the last
-    layer's output ``(1, K)``."""
+    """Every layer's ``LayerOutput`` — with the colour scale the pages and PNGs draw it with
+    (``app.palette``) — ``data`` still an array ``(shape)``, and the last layer's output
+    ``(1, K)``."""
     outputs = model.forward(x, return_all=True)  # outputs[i]: (1, *shape of layer i's output)
+    kinds = palette.scale_kinds(model.layer_info())
     layers = []
     for i, (layer, out) in enumerate(zip(model.layers, outputs, strict=True)):
         a = out[0]
-        layers.append(
-            {
-                "index": i,
-                "name": layer.name,
-                "type": layer.type,
-                "shape": list(a.shape),
-                "min": float(a.min()),
-                "max": float(a.max()),
-                "data": a,
-            }
-        )
+        vmin, vmax = float(a.min()), float(a.max())
+        lo, hi = palette.scale_range(kinds[i], vmin, vmax)
+        entry = {"index": i, "name": layer.name, "type": layer.type, "shape": list(a.shape)}
+        entry |= {"min": vmin, "max": vmax, "scale": {"kind": kinds[i], "lo": lo, "hi": hi}}
+        layers.append({**entry, "data": a})
     return layers, outputs[-1]
 
 
@@ -90,6 +88,15 @@ def activations_json(model: Sequential, x: np.ndarray, image: np.ndarray) -> byt
         prediction(model, probabilities(model, last), image), inf_nan_mode="null"
     )
     return head[:-1] + b',"layers":[' + b",".join(parts) + b"]}"
+
+
+def activations_packed(model: Sequential, x: np.ndarray, image: np.ndarray, dtype: str) -> bytes:
+    """:func:`activations` as one binary message (``app.packed``): the header without
+    ``data``, every layer's output as ``dtype`` (``"float32"`` or ``"float16"``) values."""
+    layers, last = _layer_outputs(model, x)
+    arrays = [entry.pop("data") for entry in layers]
+    header = {**prediction(model, probabilities(model, last), image), "layers": layers}
+    return pack(header, arrays, dtype)
 
 
 def layer_output(model: Sequential, x: np.ndarray, index: int) -> np.ndarray:

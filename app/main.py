@@ -32,6 +32,7 @@ from app.registry import ModelRegistry
 from app.routes import (
     anatomy,
     color,
+    connections,
     docs,
     explain,
     explain_filters,
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health,
         limits,
         models,
+        connections,
         anatomy,
         pages,
         explain,

@@ -1,8 +1,9 @@
 """PNG pictures of tensors: labelled grids of maps and filters, and the weight matrix.
 
-Colour maps: a *diverging* one (blue, white, red; symmetric around 0) for signed values —
-weights, pre-activation conv maps — and a *sequential* one (viridis) for non-negative values
-such as ReLU and pooling outputs. One scale is shared by every tile of an image so tiles can be
+Colour maps (``app.palette``, the same tables the pages use): a *diverging* one (blue, white,
+red; symmetric around 0) for signed values — weights, pre-activation conv maps — and a
+*sequential* one (near-white to deep red) for non-negative values such as ReLU and pooling
+outputs. One scale is shared by every tile of an image so tiles can be
 compared, and a colour bar under the grid states the range in numbers. Text in the images is
 ASCII: Pillow's built-in font has no ``×`` or ``·``. Tiles are enlarged by
 repeating pixels (nearest neighbour), so every cell is one value.
@@ -21,38 +22,20 @@ from functools import cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from app import palette
+
 BACKGROUND = (255, 255, 255)
 TEXT = (33, 33, 33)
 FRAME = (170, 170, 170)
-STRUCTURAL_ZERO = (200, 200, 200)  # neutral grey: a weight that is not there
-EMPTY = (235, 235, 235)  # padding cells of a wrapped vector
+STRUCTURAL_ZERO = palette.rgb(palette.STRUCTURAL_ZERO)  # neutral grey: a weight that is not there
+EMPTY = palette.rgb(palette.EMPTY)  # padding cells of a wrapped vector
 
 MARGIN = 8
 LINE = 14  # text line height
 BAR_HEIGHT = 12
 
-# ColorBrewer RdBu (reversed: negative blue, positive red) and matplotlib's viridis, as anchors.
-_DIVERGING_ANCHORS = [
-    (5, 48, 97), (33, 102, 172), (67, 147, 195), (146, 197, 222), (209, 229, 240),
-    (247, 247, 247),
-    (253, 219, 199), (244, 165, 130), (214, 96, 77), (178, 24, 43), (103, 0, 31),
-]  # fmt: skip
-_SEQUENTIAL_ANCHORS = [
-    (68, 1, 84), (72, 40, 120), (62, 74, 137), (49, 104, 142), (38, 130, 142),
-    (31, 158, 137), (53, 183, 121), (109, 205, 89), (180, 222, 44), (253, 231, 37),
-]  # fmt: skip
-
-
-def _lut(anchors: list[tuple[int, int, int]]) -> np.ndarray:
-    """A 256-entry colour table ``(256, 3)`` uint8, linear between evenly spaced anchors."""
-    a = np.asarray(anchors, dtype=np.float64)  # a: (n, 3)
-    pos = np.linspace(0.0, 1.0, len(a))
-    t = np.linspace(0.0, 1.0, 256)
-    return np.stack([np.interp(t, pos, a[:, i]) for i in range(3)], axis=1).round().astype(np.uint8)
-
-
-DIVERGING = _lut(_DIVERGING_ANCHORS)
-SEQUENTIAL = _lut(_SEQUENTIAL_ANCHORS)
+DIVERGING = palette.LUTS["diverging"]
+SEQUENTIAL = palette.LUTS["sequential"]
 
 
 @cache
@@ -81,18 +64,13 @@ class ColourScale:
         vmax = float(finite.max()) if finite.size else 0.0
         if signed is None:
             signed = vmin < 0
-        if signed:
-            m = max(abs(vmin), abs(vmax)) or 1.0
-            return cls("diverging", -m, m, vmin, vmax)
-        lo = min(0.0, vmin)
-        return cls("sequential", lo, vmax if vmax > lo else lo + 1.0, vmin, vmax)
+        kind = "diverging" if signed else "sequential"
+        return cls(kind, *palette.scale_range(kind, vmin, vmax), vmin, vmax)
 
     def colour(self, values: np.ndarray) -> np.ndarray:
         """``values: (...)`` → ``(..., 3)`` uint8; NaN (no value) is drawn as ``EMPTY``."""
         lut = DIVERGING if self.kind == "diverging" else SEQUENTIAL
-        t = (np.nan_to_num(values, nan=self.lo) - self.lo) / (self.hi - self.lo)
-        idx = np.clip(np.rint(t * 255), 0, 255).astype(np.intp)
-        rgb = lut[idx]
+        rgb = lut[palette.lut_index(np.nan_to_num(values, nan=self.lo), self.lo, self.hi)].copy()
         rgb[np.isnan(values)] = EMPTY
         return rgb
 
@@ -134,7 +112,7 @@ def _colour_bar(img: Image.Image, scale: ColourScale, x: int, y: int, width: int
 
 def _range_text(scale: ColourScale) -> str:
     """The sentence under the colour bar: the data's range, and how colours map to it."""
-    kind = "symmetric around 0" if scale.kind == "diverging" else "0 = darkest"
+    kind = "symmetric around 0" if scale.kind == "diverging" else "0 = lightest"
     return f"values {_fmt(scale.vmin)} to {_fmt(scale.vmax)} ({kind})"
 
 
@@ -234,41 +212,10 @@ def filters_png(w: np.ndarray, title: str) -> bytes:
     return grid_png(w[None], [label], title, scale, cell=cell)
 
 
-@cache
 def kernel_colours(K: int) -> np.ndarray:
-    """``(K, 3)`` uint8, a distinct colour per kernel weight index ``k``; none of them grey.
-
-    Hues step by the golden angle, so neighbouring indices differ most; saturation and
-    brightness cycle through three levels each. The few colours that still coincide after
-    rounding to 8 bits (hundreds of weights) are nudged apart by one step of blue.
-    """
-    k = np.arange(K)
-    hue = (k * 0.6180339887498949) % 1.0
-    sat = np.array([0.95, 0.75, 0.6])[k % 3]
-    val = np.array([0.95, 0.8, 0.65])[(k // 3) % 3]
-    rgb = _hsv_to_rgb(hue, sat, val)
-    seen: set[tuple[int, int, int]] = set()
-    for i in range(K):
-        colour = tuple(int(v) for v in rgb[i])
-        while colour in seen:
-            colour = (colour[0], colour[1], (colour[2] + 1) % 256)
-        seen.add(colour)
-        rgb[i] = colour
-    rgb.flags.writeable = False  # cached: shared by every caller
-    return rgb
-
-
-def _hsv_to_rgb(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Vectorised HSV → RGB; each argument ``(K,)`` in [0, 1]; returns ``(K, 3)`` uint8."""
-    i = np.floor(h * 6).astype(int) % 6
-    f = h * 6 - np.floor(h * 6)
-    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
-    choices = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]
-    rgb = np.zeros((h.size, 3))
-    for case, (r, g, b) in enumerate(choices):
-        m = i == case
-        rgb[m] = np.stack([r[m], g[m], b[m]], axis=1)
-    return np.rint(rgb * 255).astype(np.uint8)
+    """``(K, 3)`` uint8, the colour of each kernel weight index ``k`` — the palette's, which
+    the pages use too."""
+    return palette.weight_colours(K)
 
 
 def weight_matrix_png(

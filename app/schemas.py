@@ -7,7 +7,7 @@ Field names follow ``shared/docs/api.md``; arrays are nested lists in the order 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -150,6 +150,15 @@ class Prediction(BaseModel):
     )
 
 
+class Scale(BaseModel):
+    """How a layer's output is coloured (``app.palette``): values ``lo..hi`` onto colour map
+    ``kind``, the same in the PNGs and on the pages."""
+
+    kind: Literal["diverging", "sequential", "ink"]
+    lo: float
+    hi: float
+
+
 class LayerOutput(BaseModel):
     index: int
     name: str
@@ -157,6 +166,7 @@ class LayerOutput(BaseModel):
     shape: list[int] = Field(description="(C, H, W) for maps, (n,) for vectors.")
     min: float
     max: float
+    scale: Scale
     data: Nested = Field(
         description="The layer's output, nested in `shape` order, rounded to 5 significant "
         "digits of the layer's largest magnitude."
@@ -270,3 +280,51 @@ class Limits(BaseModel):
 
 class ErrorBody(BaseModel):
     detail: str = Field(description="What is wrong, naming the field and the limit.")
+
+
+# -- what one unit reads ------------------------------------------------------------------
+
+
+class ConnectionsRequest(ImageInput):
+    """A drawing (as for predict) and one unit of the layer's output."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"pixels": [[0.0] * 8] * 8, "unit": [0, 4, 4]}]}
+    )
+
+    unit: list[Annotated[int, Field(ge=0, le=100_000)]] = Field(
+        min_length=1,
+        max_length=3,
+        description="`[c, i, j]` of a (C, H, W) output, `[k]` of a vector.",
+    )
+    top: int = Field(12, ge=1, le=64, description="Dense layers: how many strongest weights.")
+
+
+class Box(BaseModel):
+    layer: int = Field(description="The layer whose output the box is in; -1 = the input.")
+    box: list[int] = Field(description="[top, left, bottom, right], half-open, clipped.")
+
+
+class Connections(BaseModel):
+    """One unit, its value, and what it was computed from (``engine.explain.connections``)."""
+
+    index: int
+    name: str
+    type: str
+    unit: list[int]
+    value: float = Field(description="The unit's output, as `activations` gives it.")
+    reads: list[dict[str, Any]] = Field(
+        description="One entry per layer read (`layer`, -1 = the input) with `kind`: "
+        "`window` (conv: per input channel its `box`, window values `x`, `kernel` slice and "
+        "`share`; `bias`, `sum`), `pool` (`box`, `winner`), `dense` (`strongest` weights "
+        "with `x` and `product`, `bias`, `sum`), `relu`/`same` (`source`), `softmax`."
+    )
+    receptive_field: list[Box] | None = Field(
+        None, description="Spatial units: the box seen in every layer below, down to the input."
+    )
+
+
+class ReceptiveField(BaseModel):
+    index: int
+    unit: list[int] = Field(description="[i, j]")
+    boxes: list[Box]

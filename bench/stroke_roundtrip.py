@@ -42,8 +42,9 @@ STROKES = [
 
 
 @contextmanager
-def server(url: str | None, env: dict[str, str] | None = None):
-    """``url`` if given, else a ``python -m app`` started on a free port (with ``env`` added)."""
+def server(url: str | None, env: dict[str, str] | None = None, root: Path = ROOT):
+    """``url`` if given, else a ``python -m app`` started on a free port (with ``env`` added)
+    from checkout ``root`` (another checkout: before/after in the same conditions)."""
     if url:
         yield url
         return
@@ -56,7 +57,7 @@ def server(url: str | None, env: dict[str, str] | None = None):
         "CNN_EXPLORER_LOG_LEVEL": "warning",
         **(env or {}),
     }
-    proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=root, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -85,8 +86,16 @@ def stroke(page, box, points, steps=12):
     page.mouse.up()
 
 
-def stroke_times(url: str, strokes: int, model: str | None = None) -> list[float]:
-    """Draw ``strokes`` digits on the explorer of ``model`` (default: the server's) → ms, sorted."""
+PARTS = ("stroke-to-request", "request", "render")  # the explorer's own measures of a stroke
+
+
+def stroke_times(
+    url: str, strokes: int, model: str | None = None, parts: dict | None = None
+) -> list[float]:
+    """Draw ``strokes`` digits on the explorer of ``model`` (default: the server's) → ms, sorted.
+
+    ``parts``, if given, gets each of :data:`PARTS` (``explorer:<part>`` measures, 0 where the
+    page has none) for every stroke."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -95,6 +104,8 @@ def stroke_times(url: str, strokes: int, model: str | None = None) -> list[float
         pad.wait_for()
         times = []
         for i in range(strokes):
+            for name in PARTS:
+                page.evaluate(f"() => performance.clearMeasures('explorer:{name}')")
             clear = page.get_by_test_id("clear")
             if clear.is_enabled():  # disabled while the pad is empty
                 clear.click()
@@ -108,6 +119,13 @@ def stroke_times(url: str, strokes: int, model: str | None = None) -> list[float
                     "() => performance.getEntriesByName('explorer:stroke-to-render')[0].duration"
                 )
             )
+            for name in PARTS if parts is not None else ():
+                parts.setdefault(name, []).append(
+                    page.evaluate(
+                        f"() => performance.getEntriesByName('explorer:{name}').at(-1)?.duration"
+                        " ?? 0"
+                    )
+                )
         browser.close()
     return sorted(times)
 
@@ -129,10 +147,21 @@ def main() -> None:
     ap.add_argument("--url", help="a running server (default: start one)")
     ap.add_argument("--strokes", type=int, default=30, help="strokes to measure")
     ap.add_argument("--model", help="model id to open (default: the server's default model)")
+    ap.add_argument(
+        "--root", type=Path, default=ROOT, help="checkout whose app to start (before/after)"
+    )
     args = ap.parse_args()
-    with server(args.url) as url:
-        times = stroke_times(url, args.strokes, args.model)
+    parts: dict[str, list[float]] = {}
+    with server(args.url, root=args.root) as url:
+        times = stroke_times(url, args.strokes, args.model, parts)
     report(times, url, args.model)
+    med = {name: statistics.median(v) for name, v in parts.items()}
+    print(
+        f"  of which: stroke end to request sent p50 {med['stroke-to-request']:.1f} ms, request "
+        f"answered and decoded p50 {med['request']:.1f} ms, drawing every view "
+        f"(explorer:render) p50 {med['render']:.1f} ms"
+    )
+    print(f"  load average {os.getloadavg()[0]:.1f} at the end; server from {args.root}")
 
 
 if __name__ == "__main__":

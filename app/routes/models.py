@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from app import inference, render
+from app import inference, packed, render
 from app.deps import LayerDep, ModelDep, ModelLayer, RegistryDep, SettingsDep
 from app.errors import ApiError
 from app.imaging import model_input
@@ -100,16 +100,38 @@ def predict(entry: ModelDep, body: ImageInput, settings: SettingsDep) -> dict:
     return inference.predict(entry.model, x, image)
 
 
+FormatQuery = Annotated[
+    Literal["json", "float32", "float16"] | None,
+    Query(
+        alias="format",
+        description="`json` (the default), or every layer's output in one binary message "
+        "(`app/packed.py`) of float32 or float16 values — what the explorer page reads. "
+        f"`Accept: {packed.MEDIA_TYPE}` also asks for float32.",
+    ),
+]
+
+
 @router.post(
     "/{model_id}/activations",
     response_model=Activations,
-    responses=ERRORS,
+    responses={**ERRORS, 200: {"content": {packed.MEDIA_TYPE: {}}}},
     summary="Classify a drawing and return every layer's output",
 )
-def activations(entry: ModelDep, body: ImageInput, settings: SettingsDep) -> Response:
+def activations(
+    entry: ModelDep,
+    body: ImageInput,
+    settings: SettingsDep,
+    request: Request,
+    format_: FormatQuery = None,
+) -> Response:
     x, image = model_input(body, entry.model, settings)
-    # Written straight to JSON: a quarter of a million numbers for a 64-channel network.
-    return Response(inference.activations_json(entry.model, x, image), media_type=JSON)
+    if format_ is None and packed.MEDIA_TYPE in request.headers.get("accept", ""):
+        format_ = "float32"
+    if format_ in (None, "json"):
+        # Written straight to JSON: a quarter of a million numbers for a 64-channel network.
+        return Response(inference.activations_json(entry.model, x, image), media_type=JSON)
+    message = inference.activations_packed(entry.model, x, image, format_)
+    return Response(message, media_type=packed.MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
 
 @router.post(

@@ -1,6 +1,10 @@
 // The one way the front end talks to the server. Errors carry the API's `detail` text so the
 // page can show the person what is wrong, in the server's own words.
 
+import { unpack } from "./packed.js";
+
+const PACKED = "application/vnd.cnn-explorer.activations";
+
 export class ApiError extends Error {
   constructor(status, detail) {
     super(detail);
@@ -43,8 +47,8 @@ function pause(seconds, signal) {
 }
 
 // `body`: sent as JSON, or as it is if it is FormData (the browser sets the multipart boundary).
-export async function request(method, path, body, signal) {
-  const init = { method, headers: { Accept: "application/json" }, signal };
+export async function request(method, path, body, signal, accept = "application/json") {
+  const init = { method, headers: { Accept: accept }, signal };
   if (body instanceof FormData) init.body = body;
   else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -66,6 +70,7 @@ export async function request(method, path, body, signal) {
   let payload = null;
   const type = response.headers.get("Content-Type") || "";
   if (type.includes("application/json")) payload = await response.json();
+  else if (response.ok && accept !== "application/json") payload = await response.arrayBuffer();
   if (!response.ok) {
     const fallback = `${method} ${path} failed: ${response.status} ${response.statusText}`;
     throw new ApiError(response.status, describe(payload && payload.detail, fallback));
@@ -84,6 +89,13 @@ export const api = {
   model: (id) => request("GET", `/api/models/${encodeURIComponent(id)}`),
   activations: (id, input, signal) =>
     request("POST", `/api/models/${encodeURIComponent(id)}/activations`, input, signal),
+  // The same as one binary message (packed.js): what the explorer reads on every stroke.
+  activationsPacked: async (id, input, signal, dtype = "float32") =>
+    unpack(await request("POST", `/api/models/${encodeURIComponent(id)}/activations?format=${dtype}`, input, signal, PACKED)),
+  connections: (id, index, body, signal) =>
+    request("POST", `/api/models/${encodeURIComponent(id)}/layers/${index}/connections`, body, signal),
+  receptiveField: (id, index, row, col) =>
+    request("GET", `/api/models/${encodeURIComponent(id)}/layers/${index}/receptive-field?${new URLSearchParams({ row, col })}`),
   filters: (id, index) =>
     request("GET", `/api/models/${encodeURIComponent(id)}/layers/${index}/filters`),
   gallery: (count, offset, dataset = "mnist") =>

@@ -1,30 +1,18 @@
 // Colour scales: a value range plus a colour map from config.js, and painting 2-D arrays
 // into canvases with them. One scale is shared by every map of a layer.
 
-import { colormaps } from "./config.js";
+import { LUT_SIZE, luts, stops } from "./palette.js";
 
-const LUT_SIZE = 256;
-const luts = new Map();
+const tables = new Map();
 
-function hexToRgb(hex) {
-  const n = parseInt(hex.slice(1), 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-}
-
-// The colour map `name` interpolated into LUT_SIZE RGB triples (a flat Uint8ClampedArray).
+// Colour map `name` (app/palette.py's table, generated into palette.js) as LUT_SIZE RGB
+// triples in a flat Uint8ClampedArray.
 function lookupTable(name) {
-  if (luts.has(name)) return luts.get(name);
-  const stops = colormaps[name].map(hexToRgb);
+  if (tables.has(name)) return tables.get(name);
+  const hex = luts[name];
   const lut = new Uint8ClampedArray(LUT_SIZE * 3);
-  for (let i = 0; i < LUT_SIZE; i++) {
-    const t = (i / (LUT_SIZE - 1)) * (stops.length - 1);
-    const k = Math.min(Math.floor(t), stops.length - 2);
-    const f = t - k;
-    for (let c = 0; c < 3; c++) {
-      lut[i * 3 + c] = stops[k][c] + (stops[k + 1][c] - stops[k][c]) * f;
-    }
-  }
-  luts.set(name, lut);
+  for (let i = 0; i < LUT_SIZE * 3; i++) lut[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  tables.set(name, lut);
   return lut;
 }
 
@@ -36,13 +24,23 @@ export function makeScale(kind, min, max) {
   let lo;
   let hi;
   if (kind === "diverging") {
-    const m = Math.max(Math.abs(min), Math.abs(max));
+    const m = Math.max(Math.abs(min), Math.abs(max)) || 1;
     lo = -m;
     hi = m;
   } else {
     lo = Math.min(0, min);
-    hi = max;
+    hi = max > lo ? max : lo + 1;
   }
+  return scaleOf(kind, lo, hi, min, max);
+}
+
+// The scale the API chose for a layer (`scale` of an activations layer: kind, lo, hi).
+export function layerScale(output) {
+  const { kind, lo, hi } = output.scale;
+  return scaleOf(kind, lo, hi, output.min, output.max);
+}
+
+function scaleOf(kind, lo, hi, min, max) {
   const span = hi - lo;
   const lut = lookupTable(kind);
   return {
@@ -52,9 +50,8 @@ export function makeScale(kind, min, max) {
     hi,
     min,
     max,
-    // Index into the LUT for value v (a constant layer sits in the middle / at the bottom).
+    // Index into the LUT for value v: app/palette.py's lut_index, floor(t * 255 + 0.5).
     index(v) {
-      if (!(span > 0)) return kind === "diverging" ? LUT_SIZE >> 1 : 0;
       const t = (v - lo) / span;
       return Math.max(0, Math.min(LUT_SIZE - 1, Math.round(t * (LUT_SIZE - 1))));
     },
@@ -68,8 +65,7 @@ export function makeScale(kind, min, max) {
     },
     // CSS gradient for a legend bar, low on the left.
     gradient() {
-      const stops = colormaps[kind];
-      return `linear-gradient(to right, ${stops.join(", ")})`;
+      return `linear-gradient(to right, ${stops[kind].join(", ")})`;
     },
   };
 }
@@ -171,5 +167,17 @@ export function paintGrid(canvas, grid, scale) {
       px[o + c] = words[i];
     }
   }
+  ctx.putImageData(img, 0, 0);
+}
+
+// Paint an H×W plane of the flat `values` (starting at `offset`, row-major) into `canvas`
+// at one canvas pixel per value — for the packed activations, no nested arrays.
+export function paintValues(canvas, values, offset, H, W, scale) {
+  if (canvas.width !== W) canvas.width = W;
+  if (canvas.height !== H) canvas.height = H;
+  if (!H || !W) return;
+  const { ctx, img, px } = surface(canvas, W, H);
+  const words = packed(scale.lut);
+  for (let p = 0; p < H * W; p++) px[p] = words[scale.index(values[offset + p])];
   ctx.putImageData(img, 0, 0);
 }

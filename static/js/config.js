@@ -1,6 +1,8 @@
 // Colours and sizes for every view, in one place. Views read from here; nothing else
 // hard-codes a colour or a pixel size.
 
+import { structuralZero } from "./palette.js";
+
 export const drawing = {
   // The pad's size in CSS pixels (it shrinks to fit narrow screens; strokes are stored in
   // normalised coordinates, so the drawing survives a resize).
@@ -10,8 +12,11 @@ export const drawing = {
   // MNIST test digit of its class (24 px: 0.96× the median over test shapes; 20 px: 0.81×).
   brush: 24 / 280,
   ink: "#111827",
-  // The PNG sent to the API: a transparent canvas of this side with the ink in alpha.
-  exportSize: 280,
+  // The PNG sent to the API: a transparent canvas of this side with the ink in alpha (the
+  // strokes are repainted at this size). The server fits the ink into 20×20 anyway; 140 rather
+  // than 280 px makes its PNG decoding and preprocessing much cheaper (bench/README.md) for
+  // the same network input up to antialiasing.
+  exportSize: 140,
 };
 
 export const live = {
@@ -43,22 +48,31 @@ export const maps = {
   stripCell: 8,
 };
 
+// The whole network at once (the explorer's overview).
+export const overview = {
+  columnHeight: 500, // CSS pixels a column's pictures may use (the shipped model: 16 maps)
+  nodeGap: 14, // between branches sharing a column
+  columnGap: 14, // between columns (room for the links)
+  maxRows: 16, // maps per sub-column; more channels add sub-columns (64: four)
+  mapMax: 60, // CSS pixels of a map's width at most (the 28×28 input)
+  labelledMax: 16, // vectors up to this long are labelled rows (the classes)
+  vectorRows: 128, // longer vectors: cells in columns of this many
+  vectorCell: 4, // CSS pixels of one vector cell
+  vectorWidth: 14, // CSS width of a single-column vector
+  skipArc: 6, // y of a skip connection's arc above the columns
+  openMs: 320, // the unit's anatomy growing out of the unit
+  pointIntervalMs: 16, // at most one connections request per this, while pointing
+  handoffKey: "cnn-explorer:anatomy-input", // sessionStorage: the input for /anatomy's link
+};
+
 export const bars = {
   // Dense layers wider than this are drawn as a compact column chart without per-bar labels.
   maxLabelled: 16,
   compactHeight: 80,
 };
 
-// Colour maps as evenly spaced stops; colormap.js interpolates them into lookup tables.
-export const colormaps = {
-  // Signed values: blue below zero, near-white at zero, red above (ColorBrewer RdBu, reversed).
-  diverging: ["#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7", "#fddbc7", "#f4a582", "#d6604d", "#b2182b"],
-  // Non-negative values: near-white at zero up to deep red (ColorBrewer OrRd), so a ReLU map
-  // reads as the positive half of the convolution map before it.
-  sequential: ["#f7f7f7", "#fee8c8", "#fdd49e", "#fdbb84", "#fc8d59", "#ef6548", "#d7301f", "#990000"],
-  // Ink in [0, 1] on paper: the network input and the gallery digits.
-  ink: ["#ffffff", "#111827"],
-};
+// Colour maps, the weight colours and the structural-zero grey are app/palette.py's, in the
+// generated palette.js: one palette for the pages and the PNGs.
 
 export const highlight = {
   receptiveField: "#2563eb",
@@ -66,10 +80,7 @@ export const highlight = {
 
 // The convolution anatomy page (/anatomy).
 export const anatomy = {
-  // One colour per kernel weight k, so a shared weight is the same colour in every view;
-  // beyond this list, hues step by the golden angle.
-  weightColours: ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324", "#469990", "#808000", "#000075", "#bfef45"],
-  structuralZero: "#d4d7dd", // a matrix cell / dense edge that is not a weight
+  structuralZero, // a matrix cell / dense edge that is not a weight (palette.js)
   padding: "#eef0f3", // a zero-padding cell
   window: "#2563eb", // the current window, its output and matrix row
   hover: "#f59e0b", // what the pointer is over

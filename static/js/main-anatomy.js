@@ -77,8 +77,8 @@ new OutputView(realView.slots.output, layerModel, realSelection, { label: "featu
 new EquationView(realView.slots.equation, layerModel, realSelection);
 new MatrixView(realView.slots.matrix, layerModel, realSelection);
 realControls.addEventListener("change", (e) => {
-  const { model: id, layer, filter, input, keep } = e.detail;
-  layerModel.load(id, layer, filter, input, keep);
+  const { model: id, layer, filter, input, keep, output } = e.detail;
+  layerModel.load(id, layer, filter, input, keep, output);
 });
 
 async function start() {

@@ -8,7 +8,8 @@ import { setStyle } from "./dom.js";
 import { DrawingPad } from "./draw.js";
 import { num } from "./format.js";
 import { LatestWins } from "./latest-wins.js";
-import { unitField } from "./receptive-field.js";
+import { ReceptiveFields } from "./fields.js";
+import { OverviewController } from "./overview-controller.js";
 import { DrawingControls } from "./views/drawing-controls.js";
 import { FiltersView, hasFilters } from "./views/filters.js";
 import { GalleryView } from "./views/gallery.js";
@@ -38,6 +39,7 @@ const state = {
   galleryOffset: 0,
   galleryTotal: 0,
   strokeEndedAt: null, // performance.now() of the last stroke's end, until its result is drawn
+  fields: null, // ReceptiveFields of the model: boxes from the API
 };
 
 const status = new StatusView(byTestId("error"));
@@ -51,23 +53,34 @@ const networkInput = new NetworkInputView(
 const summary = new SummaryView($("#summary-table"), $("#model-facts"));
 const picker = new ModelPicker(byTestId("model-select"), { change: (id) => selectModel(id) });
 let layers = null;
+const overview = new OverviewController(byTestId("network-overview"), { error: (m) => status.error(m) });
 
 // -- hovering units and inspecting maps -----------------------------------------------------
 
-function hover(index, channel, row, col) {
+let hovered = null; // the unit the pointer is over in the cards, while its boxes load
+
+async function hover(index, channel, row, col) {
   layers?.clearHighlights();
-  if (index === null || !state.model) {
+  hovered = index === null || !state.model ? null : {};
+  if (!hovered) {
     networkInput.highlight(null);
     return;
   }
-  const info = state.model.layers;
+  const token = hovered;
   layers.highlight(index, { rows: [row, row], cols: [col, col] });
-  if (index > 0) layers.highlight(index - 1, unitField(info, index, row, col, index - 1));
-  networkInput.highlight(unitField(info, index, row, col, -1));
   const output = layers.block(index).output;
   if (output) {
-    layers.readout(index, `channel ${channel} · unit (${row}, ${col}) = ${num(output.data[channel][row][col], 4)}`);
+    const [, H, W] = output.shape;
+    layers.readout(index, `channel ${channel} · unit (${row}, ${col}) = ${num(output.values[(channel * H + row) * W + col], 4)}`);
   }
+  const fields = state.fields;
+  const [previous, input] = await Promise.all([
+    index > 0 ? fields.region(index, row, col, index - 1) : null,
+    fields.region(index, row, col, -1),
+  ]);
+  if (hovered !== token || fields !== state.fields) return; // the pointer moved on
+  if (index > 0) layers.highlight(index - 1, previous);
+  networkInput.highlight(input);
 }
 
 const inspector = new Inspector({ hover, close: () => closeInspector() });
@@ -79,6 +92,7 @@ function inspect(index, channel) {
     channel,
     layers: state.model.layers,
     inputOf,
+    fields: state.fields,
     filters: hasFilters(sourceLayer(index)) ? loadFilters(sourceLayer(index).index) : null,
   });
   layers.select(index, channel);
@@ -106,7 +120,7 @@ function inputOf(index) {
   }
   const prev = layers.block(index - 1);
   if (!prev.output) return null;
-  return { name: prev.info.name, scale: prev.scale, grid: (c) => prev.output.data[c] };
+  return { name: prev.info.name, scale: prev.scale, grid: (c) => prev.output.data[c] }; // nested, made once
 }
 
 function loadFilters(index) {
@@ -125,13 +139,21 @@ function loadFilters(index) {
 
 const runner = new LatestWins({
   minIntervalMs: live.minIntervalMs,
-  run: (payload) => api.activations(state.model.id, payload.body),
+  abortStale: true, // a stroke's end does not wait behind the last mid-stroke request
+  run: async (payload, signal) => {
+    const result = await api.activationsPacked(state.model.id, payload.body, signal);
+    payload.answeredAt = performance.now();
+    return result;
+  },
   onResult: (result, payload) => {
     status.clear();
-    show(result);
+    show(result, payload.body);
     if (state.strokeEndedAt !== null && payload.madeAt >= state.strokeEndedAt) {
       const started = state.strokeEndedAt;
       state.strokeEndedAt = null;
+      // where the time went: the drawing made into a request, the request answered
+      performance.measure("explorer:stroke-to-request", { start: started, end: payload.madeAt });
+      performance.measure("explorer:request", { start: payload.madeAt, end: payload.answeredAt });
       requestAnimationFrame(() => {
         performance.measure("explorer:stroke-to-render", { start: started, end: performance.now() });
       });
@@ -161,11 +183,12 @@ function run({ urgent }) {
   runner.request(currentInput, { urgent });
 }
 
-function show(result) {
+function show(result, body) {
   const start = performance.now();
   state.result = result;
   prediction.render(result);
   networkInput.render(result.input);
+  overview.render(result, body);
   layers.render(result.layers);
   inspector.update();
   document.body.dataset.renders = String(Number(document.body.dataset.renders || 0) + 1);
@@ -178,6 +201,7 @@ function resetOutputs() {
   document.dispatchEvent(new CustomEvent("explorer:result", { detail: { model: state.model, result: null } }));
   prediction.reset();
   networkInput.reset();
+  overview.reset();
   if (state.model && layers) {
     inspector.close();
     layers.reset(); // keeps the blocks and their canvases: rebuilding them all costs more
@@ -264,7 +288,9 @@ async function selectModel(id) {
     return;
   }
   state.filters = new Map();
+  state.fields = new ReceptiveFields(id);
   state.result = null;
+  overview.setModel(state.model);
   setUrlParam("model", id);
   prediction.setClasses(state.model.classes);
   summary.render(state.model);

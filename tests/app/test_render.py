@@ -46,11 +46,11 @@ def test_diverging_is_white_at_zero_and_symmetric():
     assert luminance(neg) == pytest.approx(luminance(pos), abs=40)
 
 
-def test_sequential_for_non_negative_values_gets_brighter():
+def test_sequential_for_non_negative_values_gets_darker_from_near_white_at_zero():
     scale = ColourScale.for_values(np.array([0.0, 3.0]))
     assert scale.kind == "sequential" and (scale.lo, scale.hi) == (0.0, 3.0)
-    assert np.all(np.diff(luminance(SEQUENTIAL)) > -1)  # monotonic, allowing rounding
-    assert luminance(SEQUENTIAL[-1]) - luminance(SEQUENTIAL[0]) > 150
+    assert np.all(np.diff(luminance(SEQUENTIAL)) < 1)  # monotonic, allowing rounding
+    assert luminance(SEQUENTIAL[0]) - luminance(SEQUENTIAL[-1]) > 150
 
 
 def test_signed_can_be_forced_and_constant_maps_do_not_divide_by_zero():

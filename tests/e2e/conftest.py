@@ -64,12 +64,17 @@ def models_dir(tmp_path_factory) -> tuple[Path, bool]:
     return d, False
 
 
+def serve(directory: Path, trained: bool, log: Path):
+    """The app (``python -m app``, ``tests.live``) serving ``directory``; yields a
+    :class:`Server`, stops it after."""
+    with LiveServer(log, app_env(models_dir=directory, log_level="warning")) as live:
+        yield Server(live.url, directory, trained)
+
+
 @pytest.fixture(scope="session")
 def server(models_dir, tmp_path_factory) -> Server:
     directory, trained = models_dir
-    log = tmp_path_factory.mktemp("e2e-server") / "server.log"
-    with LiveServer(log, app_env(models_dir=directory, log_level="warning")) as live:
-        yield Server(live.url, directory, trained)
+    yield from serve(directory, trained, tmp_path_factory.mktemp("e2e-server") / "server.log")
 
 
 @pytest.fixture(scope="session")
@@ -105,7 +110,14 @@ class Watch:
     def attach(self, page) -> None:
         page.on("console", lambda m: m.type == "error" and self.add(f"console: {m.text}"))
         page.on("pageerror", lambda e: self.add(f"exception: {e}"))
-        page.on("requestfailed", lambda r: self.add(f"request failed: {r.url} {r.failure}"))
+        # A request the page aborts itself (a new stroke cancels the one in flight) is
+        # net::ERR_ABORTED: by design, not a failure.
+        page.on(
+            "requestfailed",
+            lambda r: (
+                r.failure == "net::ERR_ABORTED" or self.add(f"request failed: {r.url} {r.failure}")
+            ),
+        )
         page.on(
             "request",
             lambda r: (
@@ -133,6 +145,12 @@ def _open(browser, server, request, **context_args):
 def desktop(browser, server, request):
     """``(page, watch)`` at a desktop size."""
     yield from _open(browser, server, request, viewport={"width": 1280, "height": 900})
+
+
+@pytest.fixture
+def wide(browser, server, request):
+    """``(page, watch)`` in a 1440×900 window (the overview's target)."""
+    yield from _open(browser, server, request, viewport={"width": 1440, "height": 900})
 
 
 @pytest.fixture

@@ -335,7 +335,7 @@ def test_api_errors_are_shown_in_the_page(desktop, server):
     page, watch = desktop
     watch.expect_error("422")
     page.route(
-        "**/activations",
+        "**/activations*",  # JSON or ?format=float32 (what the page asks for)
         lambda route: route.fulfill(
             status=422,
             content_type="application/json",

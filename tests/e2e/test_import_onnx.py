@@ -7,17 +7,14 @@ explorer then draws every layer of the import â€” batch norm with its numbers â€
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
 
-from app.settings import REPO_ROOT
-from tests.e2e.conftest import ARTIFACTS, Server, Watch, _free_port, _wait_for_health
+from tests.e2e.conftest import ARTIFACTS, Server, Watch
 from tests.e2e.test_explorer import SEVEN, draw
+from tests.live import LiveServer, app_env
 from tests.onnx_fixtures import FIXTURES
 
 pytestmark = pytest.mark.e2e
@@ -27,28 +24,10 @@ pytestmark = pytest.mark.e2e
 def import_server(tmp_path_factory):
     directory = tmp_path_factory.mktemp("e2e-import-models")
     log = tmp_path_factory.mktemp("e2e-import-server") / "server.log"
-    port = _free_port()
-    env = {
-        **os.environ,
-        "CNN_EXPLORER_MODELS_DIR": str(directory),
-        "CNN_EXPLORER_CACHE_DIR": str(tmp_path_factory.mktemp("e2e-import-cache")),
-        "CNN_EXPLORER_LOG_LEVEL": "warning",
-    }
-    cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
-    cmd += ["--port", str(port)]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_health(url + "/api/health", proc, log)
-        yield Server(url, directory, False)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    cache = tmp_path_factory.mktemp("e2e-import-cache")
+    env = app_env(models_dir=directory, cache_dir=cache, log_level="warning")
+    with LiveServer(log, env) as live:
+        yield Server(live.url, directory, False)
 
 
 @pytest.fixture

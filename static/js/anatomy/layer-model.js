@@ -31,11 +31,12 @@ export class LayerModel extends EventTarget {
   }
 
   // model: id; layer: index; filter: f; input: an ImageInput body; keep: ask for the output
-  // chosen now (same layer, another filter or drawing) rather than the strongest one.
-  load(model, layer, filter, input, keep = false) {
+  // chosen now (same layer, another filter or drawing) rather than the strongest one;
+  // `chosen`: an [i, j] to write out instead.
+  load(model, layer, filter, input, keep = false, chosen = undefined) {
     this.request = { model, layer, filter, input };
     const row = this.selection.row;
-    const output = keep && this.result && row !== null ? this.selection.cell(row) : undefined;
+    const output = chosen ?? (keep && this.result && row !== null ? this.selection.cell(row) : undefined);
     const request = this.request;
     this.runner.request(() => ({ model, layer, body: { ...input, filter, output }, request }), { urgent: true });
   }

@@ -3,17 +3,15 @@
 //
 // k indexes the filter's flat weights as the API does: k = c*kh*kw + a*kw + b.
 
-import { anatomy } from "../config.js";
+import { weightColours } from "../palette.js";
 
 const GREEK = "αβγδεζηθικλμνξοπρστυφχψω";
-const GOLDEN_ANGLE = 137.508;
+const COUNT = weightColours.length / 6;
 
+// The colour of weight k: app/palette.py's table (the weight-matrix PNG uses the same).
 export function weightColour(k) {
-  const palette = anatomy.weightColours;
-  if (k < palette.length) return palette[k];
-  const hue = (k * GOLDEN_ANGLE) % 360;
-  const light = 38 + ((k * 7) % 3) * 8;
-  return `hsl(${hue.toFixed(1)} 70% ${light}%)`;
+  const i = (k % COUNT) * 6;
+  return `#${weightColours.slice(i, i + 6)}`;
 }
 
 // `K` is how many weights the filter has: Greek letters while they last, else w0, w1, ...

@@ -45,7 +45,7 @@ export class BarsView {
   }
 
   render(output, scale) {
-    const values = output.data;
+    const values = output.values;
     const span = scale.hi - scale.lo || 1;
     const zero = (0 - scale.lo) / span; // where zero sits along the bar, 0..1
     if (this.compact) {

@@ -3,7 +3,7 @@
 // clicking a map selects it (for the inspector).
 
 import { maps } from "../config.js";
-import { clearCanvas, paintGrid } from "../colormap.js";
+import { clearCanvas, paintValues } from "../colormap.js";
 import { h, pixelCanvas } from "../dom.js";
 import { rovingFocus } from "../roving-focus.js";
 
@@ -70,7 +70,8 @@ export class FeatureMapsView {
   }
 
   render(output, scale) {
-    output.data.forEach((grid, c) => paintGrid(this.items[c].canvas, grid, scale));
+    const n = this.H * this.W;
+    this.items.forEach((item, c) => paintValues(item.canvas, output.values, c * n, this.H, this.W, scale));
   }
 
   // Blank every map (as before the first render).

@@ -4,10 +4,9 @@
 // cursor over the enlarged map (the same as hovering it: receptive fields light up).
 
 import { maps } from "../config.js";
-import { inkScale, makeScale, paintGrid } from "../colormap.js";
+import { inkScale, makeScale, paintGrid, paintValues } from "../colormap.js";
 import { h, pixelCanvas } from "../dom.js";
 import { num } from "../format.js";
-import { unitField } from "../receptive-field.js";
 import { placeBox, unitAt } from "./feature-maps.js";
 import { Legend } from "./legend.js";
 
@@ -40,7 +39,7 @@ export class Inspector {
   // on: { hover(index, channel, row, col) | hover(null), close() }
   constructor(on) {
     this.on = on;
-    this.target = null; // { block, channel, layers, inputOf }
+    this.target = null; // { block, channel, layers, inputOf, src, fields: ReceptiveFields }
     this.cursor = null; // { row, col } of the keyboard cursor
 
     this.title = h("h4", { class: "inspector-title" });
@@ -99,10 +98,10 @@ export class Inspector {
 
   // block: a LayersView block; layers: LayerInfo list; inputOf(index): { grid(c), scale, name }
   // for the input of layer `index`; filters: a Promise of the source conv's /filters, or null.
-  show({ block, channel, layers, inputOf, filters }) {
+  show({ block, channel, layers, inputOf, filters, fields }) {
     const { info } = block;
     const src = sourceConv(layers, info.index);
-    this.target = { block, channel, layers, inputOf, src };
+    this.target = { block, channel, layers, inputOf, src, fields };
     this.cursor = null;
     block.slot.append(this.el);
     const [, H, W] = info.output_shape;
@@ -129,7 +128,10 @@ export class Inspector {
   update() {
     if (!this.target) return;
     const { block, channel } = this.target;
-    if (block.output) paintGrid(this.zoomCanvas, block.output.data[channel], block.scale);
+    if (block.output) {
+      const [, H, W] = block.info.output_shape;
+      paintValues(this.zoomCanvas, block.output.values, channel * H * W, H, W, block.scale);
+    }
     if (this.cursor) this.#readout(this.cursor.row, this.cursor.col);
     this.#paintInputs();
   }
@@ -193,10 +195,13 @@ export class Inspector {
 
   // Outline, on the input channels beside the kernels, what unit (row, col) of the enlarged
   // map depends on (null: nothing).
-  #fieldOnInputs(row, col) {
+  async #fieldOnInputs(row, col) {
     if (!this.target?.src || !this.inputs) return;
-    const { block, layers, src } = this.target;
-    const region = row === null ? null : unitField(layers, block.info.index, row, col, src.index - 1);
+    const target = this.target;
+    const { block, src } = target;
+    const token = (this.fieldToken = {});
+    const region = row === null ? null : await target.fields.region(block.info.index, row, col, src.index - 1);
+    if (this.fieldToken !== token || this.target !== target) return; // the pointer moved on
     const [, H, W] = src.input_shape;
     for (const { box } of this.inputs) placeBox(box, region, H, W);
   }
@@ -220,7 +225,8 @@ export class Inspector {
   #readout(row, col) {
     const { block, channel } = this.target;
     if (!block.output) return;
-    this.zoomReadout.textContent = `(${row}, ${col}) = ${num(block.output.data[channel][row][col], 4)}`;
+    const [, H, W] = block.info.output_shape;
+    this.zoomReadout.textContent = `(${row}, ${col}) = ${num(block.output.values[(channel * H + row) * W + col], 4)}`;
   }
 
   #leave() {

@@ -1,8 +1,9 @@
 // "Inside the network": one block per layer (data-testid="layer-<index>") with its summary
-// (name, type, output shape, parameters), a legend for its one shared colour scale, and the
-// view that suits its output — chosen from the API's `type` by the lookup tables below.
+// (name, type, output shape, parameters), a legend for its one shared colour scale (the API's,
+// as the overview and the PNGs use it), and the view that suits its output — chosen from the
+// API's `type` by the lookup tables below. The overview is the other view of the same data.
 
-import { makeScale } from "../colormap.js";
+import { layerScale } from "../colormap.js";
 import { h } from "../dom.js";
 import { count, shape } from "../format.js";
 import { BarsView } from "./bar-chart.js";
@@ -10,33 +11,6 @@ import { FeatureMapsView } from "./feature-maps.js";
 import { hasNumbers, numbersPanel } from "./layer-numbers.js";
 import { Legend } from "./legend.js";
 import { StripView } from "./vector-strip.js";
-
-// Which colour scale a layer's output gets. Signed outputs (convolution, dense) are
-// diverging; non-negative ones (ReLU, probabilities) sequential; pooling and flattening
-// keep the scale of what they were given.
-const SCALE = {
-  conv2d: "diverging",
-  dense: "diverging",
-  relu: "sequential",
-  softmax: "sequential",
-  maxpool2d: "inherit",
-  avgpool2d: "inherit",
-  minpool2d: "inherit",
-  globalavgpool: "inherit",
-  globalmaxpool: "inherit",
-  flatten: "inherit",
-  sigmoid: "sequential",
-  dropout: "inherit",
-  identity: "inherit",
-  concat: "inherit",
-  reshape: "inherit",
-  squeeze: "inherit",
-  unsqueeze: "inherit",
-  transpose: "inherit",
-  pad: "inherit",
-  // anything else (batch norm, add, ...) may be signed: diverging
-};
-const INPUT_SCALE = "sequential"; // the network input is ink in [0, 1]
 
 const maps = (info, ctx) => new FeatureMapsView(info, ctx.on);
 const vector = (info, ctx) => new BarsView(info, { labels: ctx.labelsFor(info) });
@@ -117,7 +91,6 @@ export class LayersView {
   constructor(container, model, on) {
     this.model = model;
     this.blocks = [];
-    this.scaleKinds = resolveScaleKinds(model.layers);
     const lastDense = model.layers.map((l) => l.type).lastIndexOf("dense");
     const ctx = {
       on,
@@ -181,7 +154,8 @@ export class LayersView {
   render(outputs) {
     outputs.forEach((output, i) => {
       const block = this.blocks[i];
-      const scale = makeScale(this.scaleKinds[i], output.min, output.max);
+      const scale = layerScale(output); // the API's scale: the same as the PNGs'
+
       block.scale = scale;
       block.output = output;
       block.legend.render(scale, "output");
@@ -237,14 +211,4 @@ export class LayersView {
   select(index, channel) {
     this.blocks.forEach((b) => b.view.select?.(b.info.index === index ? channel : -1));
   }
-}
-
-function resolveScaleKinds(layers) {
-  const kinds = [];
-  layers.forEach((info, i) => {
-    const kind = SCALE[info.type] ?? "diverging";
-    const from = (info.inputs ?? [i - 1])[0]; // inherit from what it reads
-    kinds.push(kind === "inherit" ? (from >= 0 ? kinds[from] : INPUT_SCALE) : kind);
-  });
-  return kinds;
 }

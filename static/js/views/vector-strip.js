@@ -1,7 +1,7 @@
 // Flatten: the vector drawn as a strip of coloured cells, one row per input channel, so the
 // order in which the maps were unrolled is visible (channel 0's values, then channel 1's...).
 
-import { paintGrid } from "../colormap.js";
+import { paintValues } from "../colormap.js";
 import { maps } from "../config.js";
 import { h } from "../dom.js";
 
@@ -26,13 +26,8 @@ export class StripView {
   }
 
   render(output, scale) {
-    const values = output.data;
-    const grid = [];
-    for (let r = 0; r < this.rows; r++) {
-      const row = values.slice(r * this.cols, (r + 1) * this.cols);
-      while (row.length < this.cols) row.push(scale.lo); // pad the last row
-      grid.push(row);
-    }
-    paintGrid(this.canvas, grid, scale);
+    const padded = new Float32Array(this.rows * this.cols).fill(scale.lo); // pad the last row
+    padded.set(output.values);
+    paintValues(this.canvas, padded, 0, this.rows, this.cols, scale);
   }
 }

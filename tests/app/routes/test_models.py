@@ -211,7 +211,7 @@ def test_activations_one_entry_per_layer_matching_the_engine(client, model):
     for i, (out, info, want) in enumerate(
         zip(body["layers"], model.layer_info(), expected, strict=True)
     ):
-        assert set(out) == {"index", "name", "type", "shape", "min", "max", "data"}
+        assert set(out) == {"index", "name", "type", "shape", "min", "max", "scale", "data"}
         assert (out["index"], out["name"], out["type"]) == (i, info["name"], info["type"])
         assert out["shape"] == info["output_shape"]
         data = np.asarray(out["data"])

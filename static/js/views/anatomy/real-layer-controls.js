@@ -4,7 +4,7 @@
 // ImageInput body, `keep` says the layer is the same (so the chosen output can stay).
 
 import { api } from "../../api.js";
-import { anatomy, drawing } from "../../config.js";
+import { anatomy, drawing, overview } from "../../config.js";
 import { inkScale, paintGrid } from "../../colormap.js";
 import { h, pixelCanvas } from "../../dom.js";
 import { DrawingPad } from "../../draw.js";
@@ -64,10 +64,20 @@ export class RealLayerControls extends EventTarget {
         this.status.error("No model is installed, so there is no real layer to show (the playground above still works).");
         return;
       }
-      this.models.replaceChildren(...models.map((m) => h("option", { value: m.id, selected: m.id === chosen }, m.name)));
+      // `?model=&layer=&filter=&output=i,j` (the explorer's overview links here) opens that
+      // unit, on the network input the overview left in sessionStorage.
+      const q = new URLSearchParams(window.location.search);
+      const wanted = models.some((m) => m.id === q.get("model")) ? q.get("model") : chosen;
+      this.wanted = { layer: q.get("layer"), filter: q.get("filter"), output: q.get("output")?.split(",").map(Number) };
+      this.models.replaceChildren(...models.map((m) => h("option", { value: m.id, selected: m.id === wanted }, m.name)));
       this.models.disabled = models.length < 2;
       await this.#loadGallery();
-      await this.#selectModel(chosen ?? models[0].id);
+      const handed = q.has("layer") ? sessionStorage.getItem(overview.handoffKey) : null;
+      if (handed) {
+        this.galleryItem = { pixels: JSON.parse(handed) };
+        this.pad.setBase(this.galleryItem.pixels);
+      }
+      await this.#selectModel(wanted ?? models[0].id);
     } catch (err) {
       this.status.error(err.message);
     }
@@ -93,13 +103,17 @@ export class RealLayerControls extends EventTarget {
   async #selectModel(id) {
     this.detail = await api.model(id);
     const convs = this.detail.layers.filter((l) => l.type === "conv2d");
-    this.layers.replaceChildren(...convs.map((l) => h("option", { value: l.index }, `${l.index}: ${l.name} (${l.config.in_channels}→${l.config.out_channels}, ${l.config.kernel_size.join("×")})`)));
+    const want = this.wanted ?? {};
+    this.layers.replaceChildren(...convs.map((l) => h("option", { value: l.index, selected: String(l.index) === want.layer }, `${l.index}: ${l.name} (${l.config.in_channels}→${l.config.out_channels}, ${l.config.kernel_size.join("×")})`)));
     this.#selectLayer();
   }
 
   #selectLayer() {
     const layer = this.detail.layers[Number(this.layers.value)];
-    this.filters.replaceChildren(...Array.from({ length: layer.config.out_channels }, (_, f) => h("option", { value: f }, `filter ${f}`)));
+    const want = this.wanted ?? {};
+    this.filters.replaceChildren(...Array.from({ length: layer.config.out_channels }, (_, f) => h("option", { value: f, selected: String(f) === want.filter }, `filter ${f}`)));
+    this.output = want.output;
+    this.wanted = null; // only the first choice comes from the URL
     this.#emit(false);
   }
 
@@ -121,9 +135,10 @@ export class RealLayerControls extends EventTarget {
 
   #emit(keep) {
     if (!this.detail || this.layers.value === "") return;
+    if (keep) this.output = undefined;
     this.dispatchEvent(
       new CustomEvent("change", {
-        detail: { model: this.detail.id, layer: Number(this.layers.value), filter: Number(this.filters.value), input: this.input(), keep },
+        detail: { model: this.detail.id, layer: Number(this.layers.value), filter: Number(this.filters.value), input: this.input(), keep, output: this.output },
       }),
     );
   }
