@@ -279,6 +279,56 @@ def cases(c: TestClient, settings: Settings) -> list[tuple[str, str, str, dict]]
             {"json": {"name": "renamed"}},
         ),
         ("DELETE /api/models/{model_id}", "", "/api/models/bench-import", {}),
+        *teaching_and_export_cases(big, px),
+    ]
+
+
+def teaching_and_export_cases(big: dict, px: dict) -> list[tuple[str, str, str, dict]]:
+    """The overview's unit geometry, the teaching views and the ONNX export, at their worst."""
+    sq = [[1.0 if 3 <= i <= 10 and 3 <= j <= 10 else 0.0 for j in range(14)] for i in range(14)]
+    return [
+        (
+            "POST /api/models/{model_id}/layers/{index}/connections",
+            "fc1 unit, 512² pixels, top 64",
+            f"{M}/layers/7/connections",
+            {"json": {**px, "unit": [0], "top": 64}},
+        ),
+        (
+            "GET /api/models/{model_id}/layers/{index}/receptive-field",
+            "pool2's corner, down to the input",
+            f"{M}/layers/5/receptive-field?row=0&col=0",
+            {},
+        ),
+        ("GET /api/models/{model_id}/layers/{index}/state", "fc1", f"{M}/layers/7/state", {}),
+        ("GET /api/models/{model_id}/model.onnx", "", f"{M}/model.onnx", {}),
+        ("GET /api/teach/networks", "", "/api/teach/networks", {}),
+        ("GET /api/teach/square", "", "/api/teach/square", {}),
+        ("POST /api/teach/square", "a drawn square", "/api/teach/square", {"json": {"image": sq}}),
+        (
+            "POST /api/models/{model_id}/backprop",
+            f"{len(px['pixels'])}² pixels",
+            f"{M}/backprop",
+            {"json": {**px, "target": 3}},
+        ),
+        ("POST /api/models/{model_id}/flatten", "max PNG", f"{M}/flatten", {"json": big}),
+        (
+            "POST /api/models/{model_id}/shift",
+            "max PNG, shift+scale+rotate",
+            f"{M}/shift",
+            {"json": {**big, "dx": 14, "dy": -14, "scale": 2.0, "angle": 45}},
+        ),
+        (
+            "POST /api/models/{model_id}/shift-curve",
+            "max PNG, ±14 px",
+            f"{M}/shift-curve",
+            {"json": {**big, "max_shift": 14}},
+        ),
+        (
+            "GET /api/models/{model_id}/permutation-test",
+            "(table ready) 10,000 images",
+            f"{M}/permutation-test?images=10000",
+            {},
+        ),
     ]
 
 
@@ -314,6 +364,7 @@ def main() -> int:
             for what, url in (
                 ("top-activations", f"{M}/explain/layers/3/top-activations"),
                 ("evaluation", f"{M}/evaluation"),
+                ("permutation test", f"{M}/permutation-test?images=10000"),
             ):
                 cpu, wall, retries = table_until_ready(c, url)
                 print(
