@@ -3,8 +3,8 @@
     python bench/bench_imported.py                  # all of it (~3 minutes)
     python bench/bench_imported.py --no-browser -n 100
 
-1. PyTorch (``/work/torch-venv/bin/python bench/torch_cnn64.py``) builds the net — four 3×3
-   convolutions of 32, 32, 64, 64 channels, each with BatchNorm and ReLU, two max-pools, a dense
+1. PyTorch (``$TORCH_PYTHON bench/torch_cnn64.py``) builds the net — four 3×3 convolutions
+   of 32, 32, 64, 64 channels, each with BatchNorm and ReLU, two max-pools, a dense
    head — exports it to ONNX (opset 17) and times its own forward pass at batch 1.
 2. The engine imports that file (the ONNX importer, ``engine.onnx_import``; where it is not there
    yet, :func:`import_by_hand` builds the same layers with ``Model.from_spec`` and copies the
@@ -50,7 +50,9 @@ from engine import data
 from engine.model import Sequential
 from engine.train import to_input
 
-TORCH_PYTHON = "/work/torch-venv/bin/python"
+# A Python with PyTorch CPU (`pip install torch==2.13.0 onnx` into a venv of its own: PyTorch is
+# never a dependency of the project or its tests).
+TORCH_PYTHON = os.environ.get("TORCH_PYTHON", "/work/torch-venv/bin/python")
 MODEL_ID = "cnn64"
 _OPS = {
     "Conv": "conv2d",
