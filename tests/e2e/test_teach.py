@@ -113,6 +113,16 @@ def open_digit(page, server) -> None:
     expect(page.get_by_test_id("prediction")).not_to_have_text("")
 
 
+def test_a_section_scrolled_to_catches_up_with_the_drawing(desktop, server, trained):
+    """Sections off screen are not computed on every stroke; scrolling to one brings it up
+    to date with the latest drawing at once."""
+    page, _ = desktop
+    open_digit(page, server)
+    view = page.get_by_test_id("shift-view")
+    with page.expect_request(lambda r: r.url.endswith("/shift"), timeout=30_000):
+        view.scroll_into_view_if_needed()
+
+
 def network_input(server) -> list:
     item = server.get_json("/api/gallery?count=1&offset=0")["items"][0]
     return post(
@@ -130,6 +140,7 @@ def test_flatten_view_measures_both_networks(desktop, server, artifacts, trained
     page, _ = desktop
     open_digit(page, server)
     view = page.get_by_test_id("flatten-view")
+    view.scroll_into_view_if_needed()  # a section follows the drawing while it is on screen
     table = view.get_by_test_id("flatten-table")
     expect(table).to_be_visible(timeout=120_000)
     dense = server.get_json("/api/models/mnist-mlp/permutation-test")
@@ -150,6 +161,7 @@ def test_shift_view_moves_the_maps_and_plots_confidence(desktop, server, artifac
     page, _ = desktop
     open_digit(page, server)
     view = page.get_by_test_id("shift-view")
+    view.scroll_into_view_if_needed()  # a section follows the drawing while it is on screen
     expect(view.get_by_test_id("equivariance-0")).to_contain_text("1", timeout=60_000)
     view.locator('[data-control="dx"]').fill("3")
     expect(view.get_by_test_id("shift-readout")).to_contain_text("dx 3")
@@ -181,6 +193,7 @@ def test_backprop_view_shows_every_layer_and_one_step(desktop, server, artifacts
     page, _ = desktop
     open_digit(page, server)
     view = page.get_by_test_id("backprop-view")
+    view.scroll_into_view_if_needed()  # a section follows the drawing while it is on screen
     view.locator('[data-target="3"]').click()
     loss = view.get_by_test_id("backprop-loss")
     want = post(
