@@ -84,10 +84,8 @@ class Reshape(_Reshaping):
         return tuple(size // known if n == -1 else n for n in self.shape)
 
 
-class Squeeze(_Reshaping):
-    """Drop axis ``dim`` (size 1; batch axis counted as 0)."""
-
-    type = "squeeze"
+class _AtDim(_Reshaping):
+    """A reshaping at one axis ``dim`` (batch axis counted as 0): squeeze and unsqueeze."""
 
     def __init__(self, dim: int, name: str | None = None):
         super().__init__(name)
@@ -95,6 +93,12 @@ class Squeeze(_Reshaping):
 
     def config(self):
         return {"dim": self.dim}
+
+
+class Squeeze(_AtDim):
+    """Drop axis ``dim`` (size 1; batch axis counted as 0)."""
+
+    type = "squeeze"
 
     def output_shape(self, in_shape):
         axis = (self.dim if self.dim >= 0 else len(in_shape) + 1 + self.dim) - 1
@@ -105,17 +109,10 @@ class Squeeze(_Reshaping):
         return tuple(in_shape)[:axis] + tuple(in_shape)[axis + 1 :]
 
 
-class Unsqueeze(_Reshaping):
+class Unsqueeze(_AtDim):
     """Insert a size-1 axis at ``dim`` (batch axis counted as 0)."""
 
     type = "unsqueeze"
-
-    def __init__(self, dim: int, name: str | None = None):
-        super().__init__(name)
-        self.dim = _int(dim, "dim")
-
-    def config(self):
-        return {"dim": self.dim}
 
     def output_shape(self, in_shape):
         axis = (self.dim if self.dim >= 0 else len(in_shape) + 2 + self.dim) - 1
