@@ -2,7 +2,7 @@
 ``CNN_EXPLORER_WORKERS`` worker processes, and run the training consumer beside them.
 
 Each worker loads the models itself; they see each other's new and deleted models through the
-models directory, and share the training queue (``app.training.store``). With the default
+models directory, and share the training queue (``app.training.queue``). With the default
 ``CNN_EXPLORER_TRAINING_MODE=process`` a child process runs the queue's consumer
 (``app.training.consumer``). SIGTERM or SIGINT stops both at once: requests get
 ``CNN_EXPLORER_GRACEFUL_SHUTDOWN_SECONDS`` to finish, a running training job stops at its next

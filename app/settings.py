@@ -79,6 +79,7 @@ class Settings:
     training_mode: str = "process"  # who runs the queue's consumer: "process", "thread", "none"
     max_running_jobs: int = 1  # jobs training at once (the consumer's workers); others wait
     max_queued_jobs: int = 8
+    kept_job_event_logs: int = 20  # finished jobs whose events stay stored; older ones are pruned
     max_train_epochs: int = 50
     max_train_batch_size: int = 1024
     max_train_images: int = 60_000  # the request's ``limit``
@@ -88,6 +89,13 @@ class Settings:
     max_train_step_megabytes: int = 1024  # estimated activations + im2col of one batch
     max_import_bytes: int = 6 * 1024 * 1024  # an uploaded .npz, or .onnx + its external data
     sse_heartbeat_seconds: int = 15
+
+    def __post_init__(self) -> None:
+        if self.training_mode not in ("process", "thread", "none"):
+            raise ValueError(
+                "CNN_EXPLORER_TRAINING_MODE must be 'process', 'thread' or 'none', "
+                f"got {self.training_mode!r}"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -19,7 +19,7 @@ from app.routes.common import templates
 from app.schemas import ErrorBody
 from app.settings import Settings
 from app.training import architecture
-from app.training.jobs import JOB_ID_PATTERN, JobManager, JobStateError, QueueFull
+from app.training.jobs import JOB_ID_PATTERN, JobManager
 from app.training.schemas import (
     MAX_LR,
     MIN_LR,
@@ -175,12 +175,9 @@ def start_training(
     request = body.model_dump()
     request["architecture"] = {"layers": specs}
     planned = model_store.unique_id(
-        body.name, model_store.taken_ids(settings, registry) | jobs.planned_ids()
+        body.name, model_store.taken_ids(settings, registry) | jobs.huey.planned_ids()
     )
-    try:
-        return jobs.create(request, planned)
-    except QueueFull as e:
-        raise HTTPException(409, f"queue: {e}") from None
+    return jobs.create(request, planned)
 
 
 @router.get("/api/train", response_model=JobList, summary="Every training job, newest first")
@@ -201,10 +198,7 @@ def get_job(job_id: JobId, jobs: JobsDep) -> dict:
 )
 def cancel_job(job_id: JobId, jobs: JobsDep) -> dict:
     _job(jobs, job_id)
-    try:
-        return jobs.cancel(job_id)
-    except JobStateError as e:
-        raise HTTPException(409, f"job_id: {e}") from None
+    return jobs.cancel(job_id)
 
 
 @router.post(
@@ -216,10 +210,7 @@ def cancel_job(job_id: JobId, jobs: JobsDep) -> dict:
 )
 def resume_job(job_id: JobId, jobs: JobsDep) -> dict:
     _job(jobs, job_id)
-    try:
-        return jobs.resume(job_id)
-    except JobStateError as e:
-        raise HTTPException(409, f"job_id: {e}") from None
+    return jobs.resume(job_id)
 
 
 def _sse(event: str, data: dict) -> str:

@@ -12,29 +12,25 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from app.settings import Settings
-from app.training.runner import make_queue
-from app.training.store import make_consumer
+from app.training.queue import make_queue
 
 settings = Settings.from_env()
 huey = make_queue(settings)
 
 
-def _exit_with_parent() -> None:
+def _exit_with_parent(parent: int) -> None:
     """Stop (gracefully) once the process that started this one is gone."""
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            threading.Event().wait(0.5)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 if __name__ == "__main__":
     logging.basicConfig(level=settings.log_level.upper(), format="%(name)s: %(message)s")
     if "--with-parent" in sys.argv:
-        _exit_with_parent()
-    make_consumer(huey, settings).run()
+        watch = threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True)
+        watch.start()
+    huey.create_consumer().run()

@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from app.training.jobs import make_queue
+from app.training.queue import make_queue
 from engine.cli import main as cli_main
 from engine.model import Sequential
 from engine.train import TrainConfig, to_input, train
@@ -148,7 +148,7 @@ def test_train_follow_events_to_done_then_use_the_model(http, settings):
 
     saved = Sequential.load(settings.models_dir / "tiny-net.npz")  # on disk, for a restart
     assert saved.meta["test_accuracy"] == pytest.approx(record["test_accuracy"])
-    assert make_queue(settings).jobs.get(job["id"])["state"] == "done"  # the queue's record
+    assert make_queue(settings).record(job["id"])["state"] == "done"  # the queue's record
     assert not list((settings.models_dir / ".jobs").glob("*.npz"))  # no checkpoint left
 
 
@@ -272,7 +272,7 @@ def test_restart_marks_the_running_job_failed_and_resume_finishes_it(settings, t
         "checkpoint": str(ckpt), "epochs_done": 1, "resumable": False,
     }  # fmt: skip
     restarted = replace(settings, models_dir=models, training_mode="thread")
-    make_queue(restarted).jobs.put(record)  # as the stopped server left it: running, no runner
+    make_queue(restarted).save(record)  # as the stopped server left it: running, no runner
 
     with TestClient(create_app(restarted)) as c:
         job = c.get(f"/api/train/{job_id}").json()
@@ -280,7 +280,7 @@ def test_restart_marks_the_running_job_failed_and_resume_finishes_it(settings, t
         assert job["message"].startswith(
             f"the server stopped during epoch 2; the checkpoint after epoch 1 is at {ckpt}"
         )
-        assert make_queue(restarted).jobs.get(job_id)["state"] == "failed"
+        assert make_queue(restarted).record(job_id)["state"] == "failed"
         assert c.post(f"/api/train/{job_id}/resume").status_code == 202
         with c.stream("GET", f"/api/train/{job_id}/events") as r:
             lines = [line for line in r.iter_lines() if line.startswith("data: ")]
@@ -290,6 +290,31 @@ def test_restart_marks_the_running_job_failed_and_resume_finishes_it(settings, t
         card = c.get("/api/models/interrupted").json()["card"]
         assert card["training"]["epochs_done"] == 2
         refused(c.post(f"/api/train/{job_id}/resume"), 409, "only a failed or cancelled")
+
+
+# -- a finished job's events are pruned once others have finished after it ---------------
+
+
+def test_finishing_jobs_prune_the_events_of_older_ones(settings, tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    kept = replace(settings, models_dir=models, training_mode="thread", kept_job_event_logs=1)
+    with TestClient(create_app(kept)) as c:
+        ids = []
+        for name in ("first", "second"):
+            ids.append(c.post("/api/train", json={**JOB, "name": name}).json()["id"])
+            with c.stream("GET", f"/api/train/{ids[-1]}/events") as r:
+                assert [line for line in r.iter_lines() if line == "event: end"]
+    # the app has stopped its consumer, which waited for the second run and its pruning
+    other_worker = make_queue(kept)
+    first, second = (other_worker.events_after(i, 0) for i in ids)
+    assert first == [] and other_worker.record(ids[0])["state"] == "done"
+    assert second and second[-1][1]["event"] == "end"
+    assert [n for n, _ in second] == list(range(1, other_worker.record(ids[1])["seq"] + 1))
+    with TestClient(create_app(kept)) as c:  # another process still streams the kept one
+        with c.stream("GET", f"/api/train/{ids[1]}/events") as r:
+            kinds = [line[7:] for line in r.iter_lines() if line.startswith("event: ")]
+        assert kinds[0] == "state" and kinds[-1] == "end"
 
 
 # -- the CLI reads the JSON the API takes -------------------------------------------------
