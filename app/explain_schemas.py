@@ -227,6 +227,13 @@ class ColorSamples(BaseModel):
     samples: list[ColorSample]
 
 
+SAMPLES = {  # the bundled colour images a ``ColorRequest`` may name (``static/img/samples``)
+    "shapes": "A red disc, a green square, a blue triangle and a yellow square on white.",
+    "stripes": "Bars of red, yellow, green, cyan, blue and magenta, darker towards the top.",
+    "landscape": "A blue-to-orange sky, a yellow sun, green hills and a red house.",
+}
+
+
 class ColorRequest(BaseModel):
     """A photo (PNG/JPEG, as for ``ImageInput.image``) or a bundled sample, and a filter."""
 

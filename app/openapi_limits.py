@@ -15,6 +15,7 @@ import math
 
 from fastapi import FastAPI
 
+from app.explain_schemas import SAMPLES
 from app.settings import Settings
 from app.training.architecture import INPUT_SHAPE
 from engine.data import CLASSES
@@ -113,8 +114,6 @@ def state_limits(schema: dict, settings: Settings) -> None:
         p["kernel"] = {**p["kernel"], "anyOf": [rgb, {"type": "null"}]}
         _branch(p["preset"], "string")["enum"] = list(COLOR_FILTERS)
         _branch(p["image"], "string").update(minLength=1, maxLength=image_len)
-        from app.routes.color import SAMPLES  # the route module owns the samples' names
-
         _branch(p["sample"], "string")["enum"] = list(SAMPLES)
         _together(c, _exactly_one("image", "sample"), _at_most_one("kernel", "preset"))
     if c := comps.get("LayerAnatomyRequest"):

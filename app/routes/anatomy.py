@@ -24,7 +24,6 @@ from app.anatomy_schemas import (
 from app.bounds import BUSY, HeavyDep, run_heavy
 from app.deps import LayerDep, SettingsDep
 from app.routes.common import ERRORS, templates
-from app.routes.models import weight_matrix_json
 from engine.anatomy import POOL_PRESETS, PRESETS
 
 router = APIRouter(tags=["anatomy"])
@@ -101,8 +100,7 @@ def params(
     "the check M @ x + b = feature map",
 )
 def layer_anatomy(ml: LayerDep, body: LayerAnatomyRequest, settings: SettingsDep) -> dict:
-    matrix = weight_matrix_json(ml, settings, body.filter)
-    return anatomy.layer(ml, body, settings, matrix)
+    return anatomy.layer(ml, body, settings, anatomy.weight_matrix_body(ml, settings, body.filter))
 
 
 @router.get("/anatomy", response_class=HTMLResponse, include_in_schema=False)

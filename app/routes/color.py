@@ -17,21 +17,16 @@ from PIL import Image
 
 from app.deps import SettingsDep
 from app.errors import ApiError
-from app.explain_schemas import ColorRequest, ColorResult, ColorSamples
+from app.explain_schemas import SAMPLES, ColorRequest, ColorResult, ColorSamples
 from app.imaging import decode_base64, open_image
 from app.inference import rounded
+from app.kernels import apply, chosen_kernel
 from app.routes.common import ERRORS
-from app.routes.kernel import apply, chosen_kernel
 from app.settings import Settings
 from engine.kernels import COLOR_FILTERS
 
 router = APIRouter(prefix="/api/color", tags=["color"])
 
-SAMPLES = {
-    "shapes": "A red disc, a green square, a blue triangle and a yellow square on white.",
-    "stripes": "Bars of red, yellow, green, cyan, blue and magenta, darker towards the top.",
-    "landscape": "A blue-to-orange sky, a yellow sun, green hills and a red house.",
-}
 SAMPLE_DIR = "img/samples"
 
 

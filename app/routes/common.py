@@ -14,6 +14,12 @@ ERRORS = {
     413: {"model": ErrorBody, "description": "Input larger than a limit."},
     422: {"model": ErrorBody, "description": "Malformed input; `detail` names the field."},
 }
+TABLE_503 = {
+    503: {
+        "description": "The MNIST test set is not installed, or the table is still being "
+        "computed in the background (then with `Retry-After`)."
+    }
+}
 PNG = {200: {"content": {"image/png": {}}, "description": "A PNG image."}}
 templates = Jinja2Templates(directory=REPO_ROOT / "templates")
 

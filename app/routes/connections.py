@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from app.deps import LayerDep, SettingsDep
 from app.errors import ApiError
 from app.imaging import model_input
-from app.routes.models import ERRORS
+from app.routes.common import ERRORS
 from app.schemas import Connections, ConnectionsRequest, ReceptiveField
 from engine.explain.connections import boxes, connections
 

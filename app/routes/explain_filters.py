@@ -19,43 +19,27 @@ from app.explain_schemas import MaximiseResult, TopActivationsResult
 from app.inference import rounded
 from app.memo import ByteLRU, token
 from app.render import ColourScale, grid_png
-from app.routes.common import ERRORS, PNG, png_response
+from app.routes.common import ERRORS, PNG, TABLE_503, png_response
 from app.settings import Settings
 from app.tables import Tables
+from app.testsets import test_set
 from engine import explain
 from engine.cost import FORWARD_BACKWARD, pass_cost
-from engine.data import CLASSES, DatasetNotFound, load_dataset
+from engine.data import CLASSES
 from engine.explain.geometry import input_box
 from engine.explain.top_activations import conv_layers
 from engine.model import Sequential
 
 router = APIRouter(prefix="/api/models/{model_id}/explain", tags=["explain"])
-TABLE_503 = {
-    503: {
-        "description": "The MNIST test set is not installed, or the table is still being "
-        "computed in the background (then with `Retry-After`)."
-    }
-}
-
-
 # -- top-activating test digits ------------------------------------------------------------------
 
+
 DATASET = "mnist"
-_data_lock = threading.Lock()
-_data: dict = {}  # data_dir → (images (N, 28, 28) uint8, labels (N,) uint8)
 
 
-def test_set(data_dir) -> tuple[np.ndarray, np.ndarray]:
-    """The shipped MNIST test set, read once per ``data_dir``; 503 when it is missing."""
-    with _data_lock:
-        if data_dir not in _data:
-            try:
-                _data[data_dir] = load_dataset(DATASET, "test", data_dir)
-            except DatasetNotFound as e:
-                raise HTTPException(503, f"top activations need the MNIST test set: {e}") from None
-            except ValueError as e:
-                raise HTTPException(503, f"the MNIST test set is unreadable: {e}") from None
-        return _data[data_dir]
+def mnist_test_set(data_dir) -> tuple[np.ndarray, np.ndarray]:
+    """The shipped MNIST test set; 503 when it is missing."""
+    return test_set(data_dir, DATASET, 503, "top activations need the MNIST test set")
 
 
 def _top_activations(model: Sequential, request: Request, settings: Settings):
@@ -65,7 +49,7 @@ def _top_activations(model: Sequential, request: Request, settings: Settings):
     key = ("top-activations", token(model), settings.max_top_k)
 
     def compute():
-        images, _ = test_set(settings.data_dir)
+        images, _ = mnist_test_set(settings.data_dir)
         return explain.top_activations(
             model,
             images,
@@ -127,7 +111,7 @@ def top_activations_json(
     k: KQuery = None,
 ) -> dict:
     top, layer, filters, k = _top(ml, request, settings, filter_, k)
-    _, labels = test_set(settings.data_dir)
+    _, labels = mnist_test_set(settings.data_dir)
     names = CLASSES[DATASET]
     return {
         "layer": ml.index,

@@ -8,8 +8,6 @@ once, on first use, and kept in memory (10,000 × 28 × 28 bytes, under 8 MB).
 from __future__ import annotations
 
 import io
-import threading
-from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
@@ -21,7 +19,8 @@ from pydantic import BaseModel, Field
 
 from app.deps import SettingsDep
 from app.schemas import ErrorBody
-from engine.data import CLASSES, DatasetNotFound, load_dataset
+from app.testsets import test_set
+from engine.data import CLASSES
 
 router = APIRouter(
     prefix="/api/gallery",
@@ -52,24 +51,7 @@ class Gallery(BaseModel):
     offset: int
 
 
-_cache: dict[tuple[Path, str], tuple[np.ndarray, np.ndarray]] = {}
-_lock = threading.Lock()
-
 DatasetQuery = Annotated[Dataset, Query(description="Whose test set.")]
-
-
-def test_set(data_dir: Path, dataset: str) -> tuple[np.ndarray, np.ndarray]:
-    """``images: (N, 28, 28) uint8, labels: (N,) uint8`` of ``dataset``'s test set, read once."""
-    key = (data_dir, dataset)
-    with _lock:
-        if key not in _cache:
-            try:
-                _cache[key] = load_dataset(dataset, "test", data_dir)
-            except DatasetNotFound as e:  # not installed here: nothing at this address
-                raise HTTPException(404, f"the gallery needs the {dataset} test set: {e}") from None
-            except ValueError as e:
-                raise HTTPException(503, f"the {dataset} test set is unreadable: {e}") from None
-        return _cache[key]
 
 
 def _check_index(index: int, total: int, name: str, dataset: str) -> None:

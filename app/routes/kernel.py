@@ -11,16 +11,15 @@ import numpy as np
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from app.anatomy_limits import finite, grid
 from app.deps import SettingsDep
-from app.errors import ApiError
 from app.explain_schemas import KernelPresets, KernelRequest, KernelResult
 from app.imaging import network_input
 from app.inference import rounded
+from app.kernels import apply, chosen_kernel
 from app.render import ColourScale, grid_png
 from app.routes.common import ERRORS, PNG, png_response
 from app.settings import Settings
-from engine.kernels import COLOR_FILTERS, KERNELS, apply_kernel
+from engine.kernels import COLOR_FILTERS, KERNELS
 
 router = APIRouter(prefix="/api/kernel", tags=["kernel"])
 
@@ -34,28 +33,6 @@ def preset_list(presets: dict[str, dict]) -> list[dict]:
 @router.get("/presets", response_model=KernelPresets, summary="Kernel presets to start from")
 def presets() -> dict:
     return {"presets": preset_list(KERNELS), "color_presets": preset_list(COLOR_FILTERS)}
-
-
-def chosen_kernel(
-    kernel, preset: str | None, presets: dict[str, dict], settings: Settings, name: str
-) -> np.ndarray:
-    """The request's kernel ``(C, kh, kw)``: exactly one of ``kernel`` or a known ``preset``."""
-    if (kernel is None) == (preset is None):
-        raise ApiError(422, "kernel/preset: give exactly one of `kernel` (weights) or `preset`")
-    if preset is not None:
-        if preset not in presets:
-            raise ApiError(422, f"preset: {preset!r} is not one of {', '.join(presets)}")
-        k = np.asarray(presets[preset]["kernel"], dtype=np.float64)
-        return k if k.ndim == 3 else k[None]  # (kh, kw) → (1, kh, kw)
-    return grid(kernel, name, settings.max_kernel_side, settings.max_channels)  # (C, kh, kw)
-
-
-def apply(x: np.ndarray, k: np.ndarray, bias: float, padding: str, field: str):
-    """``engine.kernels.apply_kernel`` with its refusals as 422s naming ``field``."""
-    try:
-        return apply_kernel(x, k, finite(bias, "bias"), padding)
-    except ValueError as e:
-        raise ApiError(422, f"{field}: {e}") from None
 
 
 def _run(body: KernelRequest, settings: Settings) -> dict:

@@ -8,7 +8,7 @@ import numpy as np
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from app import inference, packed, render
+from app import anatomy, inference, packed, render
 from app.deps import LayerDep, ModelDep, ModelLayer, RegistryDep, SettingsDep
 from app.errors import ApiError
 from app.imaging import model_input
@@ -25,11 +25,7 @@ from app.schemas import (
     Prediction,
     WeightMatrix,
 )
-from app.settings import Settings
-from engine.anatomy import weight_matrix
 from engine.layers import Conv2D, Dense
-from engine.layers.conv import group_kernel
-from engine.shapes import output_shape
 
 router = APIRouter(prefix="/api/models", tags=["models"])
 
@@ -214,56 +210,6 @@ SideQuery = Annotated[
 ]
 
 
-def _weight_matrix(
-    ml: ModelLayer, settings: Settings, f: int, height: int | None, width: int | None
-):
-    """The engine's ``WeightMatrix`` for filter ``f`` of a conv layer, within the limits."""
-    layer = ml.layer
-    if not isinstance(layer, Conv2D):
-        convs = [
-            f"{i} ({ly.name})" for i, ly in enumerate(ml.entry.model.layers) if ly.type == "conv2d"
-        ]
-        raise HTTPException(
-            404,
-            f"index: {ml.describe()} is not a conv2d layer, so it has no weight matrix "
-            f"(conv2d layers in {ml.entry.id!r}: {', '.join(convs) or 'none'})",
-        )
-    if f >= layer.out_channels:
-        raise ApiError(
-            422, f"filter: {ml.describe()} has filters 0 to {layer.out_channels - 1}, got {f}"
-        )
-    C, H, W = ml.input_shape
-    H, W = height or H, width or W
-    limit = settings.max_conv_input_side
-    for name, n in (("input_height", H), ("input_width", W)):
-        if n > limit:
-            raise ApiError(422, f"{name}: {n} is more than the limit max_conv_input_side = {limit}")
-    try:
-        H_out, W_out = output_shape(
-            (H, W), layer.kernel_size, layer.stride, layer.padding, layer.dilation
-        )
-    except ValueError as e:
-        raise ApiError(422, f"input_height/input_width: {H}×{W} is too small: {e}") from None
-    rows, cols = H_out * W_out, C * H * W
-    if rows * cols > settings.max_weight_matrix_cells:
-        raise ApiError(
-            422,
-            f"input_height/input_width: the matrix would be {rows}×{cols} = {rows * cols:,} cells, "
-            f"more than the limit max_weight_matrix_cells = {settings.max_weight_matrix_cells:,}",
-        )
-    kh, kw = layer.kernel_size
-    if rows * C * kh * kw > settings.max_weight_matrix_entries:
-        raise ApiError(
-            422,
-            f"input_height/input_width: the matrix would have up to {rows * C * kh * kw:,} "
-            f"non-zeros, more than the limit max_weight_matrix_entries = "
-            f"{settings.max_weight_matrix_entries:,}",
-        )
-    w = group_kernel(layer, f)  # w: (C, kh, kw)
-    b = float(layer.params["bias"][f]) if "bias" in layer.params else 0.0
-    return weight_matrix(w, b, (C, H, W), layer.stride, layer.padding, layer.dilation)
-
-
 @router.get(
     "/{model_id}/layers/{index}/weight-matrix",
     response_model=WeightMatrix,
@@ -277,17 +223,7 @@ def weight_matrix_json(
     input_height: SideQuery = None,
     input_width: SideQuery = None,
 ) -> dict:
-    wm = _weight_matrix(ml, settings, filter_, input_height, input_width)
-    layer = ml.layer
-    return {
-        **wm.to_dict(),
-        "layer": ml.index,
-        "filter": filter_,
-        "kernel_shape": [layer.in_channels, *layer.kernel_size],
-        "stride": list(layer.stride),
-        "padding": list(layer.padding),
-        "dilation": list(layer.dilation),
-    }
+    return anatomy.weight_matrix_body(ml, settings, filter_, input_height, input_width)
 
 
 @router.get(
@@ -303,7 +239,7 @@ def weight_matrix_png(
     input_height: SideQuery = None,
     input_width: SideQuery = None,
 ) -> Response:
-    wm = _weight_matrix(ml, settings, filter_, input_height, input_width)
+    wm = anatomy.layer_weight_matrix(ml, settings, filter_, input_height, input_width)
     limit = settings.max_weight_matrix_png_side
     if max(wm.rows, wm.cols) > limit:
         raise ApiError(

@@ -9,9 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from app import teach
 from app.deps import ModelDep, RegistryDep, SettingsDep
-from app.routes.common import ERRORS
-from app.routes.explain_filters import TABLE_503
-from app.routes.gallery import test_set
+from app.routes.common import ERRORS, TABLE_503
 from app.schemas import ImageInput
 from app.teach_schemas import (
     BackpropRequest,
@@ -27,6 +25,7 @@ from app.teach_schemas import (
     SquareResponse,
     SquareSetup,
 )
+from app.testsets import test_set
 
 router = APIRouter(tags=["teach"])
 

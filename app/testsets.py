@@ -1,0 +1,34 @@
+"""The test sets the pages show and explain with, each read once per process and data directory."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+from fastapi import HTTPException
+
+from engine.data import DatasetNotFound, load_dataset
+
+_cache: dict[tuple[str, Path], tuple[np.ndarray, np.ndarray]] = {}
+_lock = threading.Lock()
+
+
+def test_set(
+    data_dir: Path,
+    dataset: str,
+    missing: int = 404,
+    needed: str = "the gallery needs the {} test set",
+) -> tuple[np.ndarray, np.ndarray]:
+    """``images: (N, 28, 28) uint8, labels: (N,) uint8`` of ``dataset``'s test set. When it is
+    not installed: the status ``missing``, saying ``needed`` (of ``dataset``); unreadable: 503."""
+    key = (dataset, Path(data_dir))
+    with _lock:
+        if key not in _cache:
+            try:
+                _cache[key] = load_dataset(dataset, "test", data_dir)
+            except DatasetNotFound as e:  # not installed here
+                raise HTTPException(missing, f"{needed.format(dataset)}: {e}") from None
+            except ValueError as e:
+                raise HTTPException(503, f"the {dataset} test set is unreadable: {e}") from None
+        return _cache[key]
