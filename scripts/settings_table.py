@@ -76,6 +76,9 @@ DESCRIPTIONS = {
     "max_running_jobs": "training jobs running at once: the consumer's workers (each machine's "
     "consumer runs this many)",
     "max_queued_jobs": "training jobs waiting",
+    "kept_job_event_logs": "finished training jobs whose progress events stay in the queue's "
+    "storage; after every run the events of older finished jobs are deleted (their records, and "
+    "so the job list, stay)",
     "max_train_epochs": "epochs per job",
     "max_train_batch_size": "batch size per job",
     "max_train_images": "training images per job (`limit`)",

@@ -119,7 +119,7 @@ class JobManager:
         to its ``end``; ``None`` after ``heartbeat`` seconds without one."""
         job = await asyncio.to_thread(self.get, job_id)
         yield {"event": "state", "job": job}
-        filters = await asyncio.to_thread(self.huey.get, f"{job_id}:filters", True)
+        filters = await asyncio.to_thread(self.huey.get, f"job:{job_id}:filters", True)
         if filters:
             yield filters
         seq, quiet = job.get("seq", 0), time.monotonic()

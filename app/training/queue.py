@@ -3,12 +3,12 @@ when ``CNN_EXPLORER_QUEUE_URL`` names one (then servers and consumers on several
 it). Huey queues, claims and revokes (cancels) the tasks; beside them in its storage are ours:
 
 - each job's record (JSON, ``GET /api/train/{id}``), in a namespace of its own (to be listed);
-- each job's events, numbered ``1, 2, ...`` by an atomic counter; a record carries ``seq``, the
-  last event it reflects, so an event stream on any process starts from a record and reads on
-  from ``seq + 1``, missing and repeating nothing. Only the ``kept_job_event_logs`` jobs that
-  finished last keep their events (:meth:`JobsHuey.prune`, after every run);
-- ``<id>:filters`` and ``<id>:beat``: a job's latest filters and its heartbeat (a record left
-  ``running`` whose heartbeat stopped is a dead consumer's: :func:`interrupted`).
+- each job's events, ``job:<id>:<n>`` numbered ``1, 2, ...`` by an atomic counter; a record
+  carries ``seq``, the last event it reflects, so an event stream on any process starts from a
+  record and reads on from ``seq + 1``, missing and repeating nothing. Only the
+  ``kept_job_event_logs`` jobs that finished last keep theirs (:meth:`JobsHuey.prune`);
+- ``job:<id>:filters`` and ``job:<id>:beat``: a job's latest filters and its heartbeat (a record
+  left ``running`` whose heartbeat stopped is a dead consumer's: :func:`interrupted`).
 
 The queue's one task (:func:`run_job`, :class:`Run`) trains a job's model with the engine (or
 resumes it from its checkpoint), evaluates it and saves it into the models directory. It stops
@@ -101,32 +101,32 @@ class JobsHuey(Huey):
     def emit(self, job: dict, event: dict) -> None:
         """Append ``event`` to the job's events; ``job["seq"]`` becomes its number."""
         job["seq"] = self.storage.incr(f"{job['id']}:seq")
-        self.put(f"{job['id']}:{job['seq']}", event)
+        self.put(f"job:{job['id']}:{job['seq']}", event)
 
     def events_after(self, job_id: str, seq: int) -> list[tuple[int, dict]]:
         """The job's events numbered ``seq + 1`` on (up to ``BATCH``), as ``(number, event)``."""
-        keys = [f"{job_id}:{n}" for n in range(seq + 1, seq + 1 + BATCH)]
+        keys = [f"job:{job_id}:{n}" for n in range(seq + 1, seq + 1 + BATCH)]
         found = self.storage.peek_many(keys)
         present = takewhile(lambda number_key: number_key[1] in found, enumerate(keys, seq + 1))
         return [(n, self.serializer.deserialize(found[key])) for n, key in present]
 
     def prune(self) -> None:
         """Delete the events of the finished jobs but the ``kept_job_event_logs`` that finished
-        last (queued and running jobs keep theirs); ``<id>:pruned``: the last one deleted."""
+        last (queued and running jobs keep theirs); ``job:<id>:pruned``: the last one deleted."""
         ended = [j for j in self.jobs() if j["state"] in TERMINAL]
         ended.sort(key=lambda j: j.get("finished") or 0, reverse=True)
         for job in ended[self.settings.kept_job_event_logs :]:
-            key, seq = f"{job['id']}:pruned", job.get("seq", 0)
+            key, seq = f"job:{job['id']}:pruned", job.get("seq", 0)
             pruned = self.get(key, peek=True) or 0
             if pruned < seq:
                 for n in range(pruned + 1, seq + 1):
-                    self.delete(f"{job['id']}:{n}")
+                    self.delete(f"job:{job['id']}:{n}")
                 self.put(key, seq)
 
     def current(self, job: dict) -> dict:
         """``job``, recorded as interrupted first if it is recorded running but nobody has run it
         (beaten its heart) for ``STALE_SECONDS``."""
-        beat = self.get(f"{job['id']}:beat", peek=True)
+        beat = self.get(f"job:{job['id']}:beat", peek=True)
         if job["state"] == "running" and time.time() - (beat or 0) > STALE_SECONDS:
             job = interrupted(job)
             self.save(job, {"event": "end", "job": job})
@@ -227,7 +227,7 @@ class Run:
             self._filtered = time.monotonic()
             filters = first_conv_filters(model)
             if filters is not None:
-                self.huey.put(f"{job['id']}:filters", filters)
+                self.huey.put(f"job:{job['id']}:filters", filters)
                 self.publish(filters)
 
     def train(self) -> None:
@@ -302,9 +302,9 @@ def run_job(huey: JobsHuey, job_id: str) -> None:
 
     def heartbeat() -> None:
         while not done.wait(2.0):
-            huey.put(f"{job_id}:beat", time.time())
+            huey.put(f"job:{job_id}:beat", time.time())
 
-    huey.put(f"{job_id}:beat", time.time())
+    huey.put(f"job:{job_id}:beat", time.time())
     threading.Thread(target=heartbeat, name=f"beat-{job_id}", daemon=True).start()
     try:
         run.train()

@@ -63,7 +63,7 @@ def test_only_the_jobs_that_finished_last_keep_their_events(queues):
         "last": [1, 2, 3, 4],
     }
     assert reader.events_after("last", 3)[0][1]["event"] == "end"
-    keys = [f"old:{n}" for n in range(1, EVENTS + 1)]
+    keys = [f"job:old:{n}" for n in range(1, EVENTS + 1)]
     assert reader.storage.peek_many(keys) == {}  # deleted, not just hidden
     assert reader.record("old")["state"] == "done"  # the record stays, the job is listed
 
@@ -81,3 +81,15 @@ def test_a_resumed_job_keeps_its_new_events_and_pruning_catches_up(queues):
     writer.prune()
     assert [n for n, _ in reader.events_after("a", 4)] == [5, 6, 7, 8]
     assert numbers(reader, "b") == [] and numbers(reader, "c") == [1, 2, 3, 4]
+
+
+def test_a_queue_file_from_before_still_lists_and_streams(queues):
+    """Flags and events the earlier store wrote (JSON under ``<id>:...``) are not read as ours."""
+    writer, reader = queues
+    job = run(writer, "legacy", "done")
+    for name, raw in (("beat", b"1764590000.0"), ("filters", b'{"event": "filters"}')):
+        writer.storage.put_data(f"legacy:{name}", raw)
+    writer.storage.put_data("legacy:5", b'{"event": "step"}')
+    assert reader.current(reader.record("legacy")) == job
+    assert reader.get("job:legacy:filters", peek=True) is None
+    assert [n for n, _ in reader.events_after("legacy", job["seq"])] == []
