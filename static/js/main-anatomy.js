@@ -77,8 +77,8 @@ new OutputView(realView.slots.output, layerModel, realSelection, { label: "featu
 new EquationView(realView.slots.equation, layerModel, realSelection);
 new MatrixView(realView.slots.matrix, layerModel, realSelection);
 realControls.addEventListener("change", (e) => {
-  const { model: id, layer, filter, input, keep, output } = e.detail;
-  layerModel.load(id, layer, filter, input, keep, output);
+  const { model: id, layer, filter, group, input, keep, output } = e.detail;
+  layerModel.load(id, layer, filter, input, keep, output, group);
 });
 
 async function start() {
