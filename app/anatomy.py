@@ -273,13 +273,18 @@ def layer(ml, body, settings: Settings, matrix: dict) -> dict:
         "tolerance": tolerance,
         "matches": diff <= tolerance,
         **{k: matrix[k] for k in ("group", "groups", "group_in_channels", "group_out_channels")},
-        "group_check": _group_check(conv_layer, matrix, x_in[0], out, settings),
+        "group_check": (
+            _group_check(conv_layer, matrix, x_in[0], out, settings)
+            if conv_layer.groups > 1
+            else None
+        ),
     }
 
 
 def _group_check(conv_layer, matrix: dict, x_in: np.ndarray, out: np.ndarray, settings) -> dict:
-    """``M_g @ x_g + b_g`` against the layer's output on all the group's filters, when the
-    block is within ``max_weight_matrix_entries`` (else ``checked`` is false)."""
+    """A grouped conv's ``M_g @ x_g + b_g`` against the layer's output on all the group's
+    filters, when the block is within ``max_weight_matrix_entries`` (else ``checked`` is
+    false). An ordinary conv has none: its one group is the whole layer."""
     outs = matrix["group_out_channels"]
     nnz = len(matrix["entries"]) * len(outs)
     if nnz > settings.max_weight_matrix_entries:

@@ -362,4 +362,4 @@ class LayerAnatomy(BaseModel):
     groups: int = Field(1, description="The layer's groups (1: an ordinary conv).")
     group_in_channels: list[int] = Field(default_factory=list)
     group_out_channels: list[int] = Field(default_factory=list)
-    group_check: GroupCheck | None = None
+    group_check: GroupCheck | None = Field(None, description="A grouped conv's whole group.")
