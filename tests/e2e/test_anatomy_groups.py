@@ -80,6 +80,11 @@ def test_switching_group_by_keyboard_shows_the_apis_numbers(page, grouped_server
     expect(group_check).to_contain_text(f"M_1 ({g['rows']:,} × {g['cols']:,})")
     expect(real.get_by_test_id("real-equation").locator(".eq-term")).to_have_count(4)  # 4·1·1
     expect(real.get_by_test_id("real-equation").locator(".eq-term").first).to_contain_text("x4:")
+    # the dense view of the same M: the group's 4 × 13 × 13 inputs, one filter's 169 outputs
+    dense = real.get_by_test_id("real-dense")
+    summary = dense.locator(".dense-summary")
+    expect(summary).to_contain_text("676 inputs → 169 outputs")
+    expect(summary).to_contain_text(f"keeps {len(api['matrix']['entries'])}")
     real.screenshot(path=str(artifacts / "anatomy-grouped-group1.png"))
 
 

@@ -1,6 +1,7 @@
 // One filter of a real conv layer: the layer's input for this drawing (one map per channel,
 // the window of the chosen output marked), the filter, the check that M·x + b is the feature
-// map, and — drawn by the playground's own views — the feature map, the equation and M.
+// map, and — drawn by the playground's own views — the feature map, the equation, M and M as
+// a dense layer.
 // A grouped conv is shown one group at a time: the group's input channels only, and a second
 // check that the group's whole block M_g·x_g + b_g is its filters' feature maps.
 
@@ -26,6 +27,7 @@ export class RealLayerView {
       output: h("div", { class: "real-slot", dataset: { testid: "real-feature-map" } }),
       equation: h("div", { class: "real-slot real-equation", dataset: { testid: "real-equation" } }),
       matrix: h("div", { class: "real-slot", dataset: { testid: "real-matrix" } }),
+      dense: h("div", { class: "real-slot", dataset: { testid: "real-dense" } }),
     };
     this.png = h("a", { class: "small", target: "_blank", rel: "noopener" }, "the same matrix as a PNG");
     root.append(
@@ -47,6 +49,8 @@ export class RealLayerView {
       this.slots.equation,
       h("h3", { class: "sub" }, "Its weight matrix M"),
       this.slots.matrix,
+      h("h3", { class: "sub" }, "M as a dense layer"),
+      this.slots.dense,
       h("p", {}, this.png),
     );
     this.inputsTitle = root.querySelector(".inputs-title");
