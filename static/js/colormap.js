@@ -177,7 +177,26 @@ export function paintValues(canvas, values, offset, H, W, scale) {
   if (canvas.height !== H) canvas.height = H;
   if (!H || !W) return;
   const { ctx, img, px } = surface(canvas, W, H);
-  const words = packed(scale.lut);
-  for (let p = 0; p < H * W; p++) px[p] = words[scale.index(values[offset + p])];
+  writeWords(px, 0, values, offset, H * W, scale);
   ctx.putImageData(img, 0, 0);
 }
+
+// px[at + k] = the colour of values[offset + k] for k < n, as opaque RGBA words: scale.index's
+// formula inlined (a call per value cost more than the rest of a 64-channel layer's painting).
+export function writeWords(px, at, values, offset, n, scale) {
+  const words = packed(scale.lut);
+  const top = words.length - 1;
+  const { lo } = scale;
+  const span = scale.hi - lo;
+  if (!(span > 0)) {
+    for (let k = 0; k < n; k++) px[at + k] = words[scale.index(values[offset + k])];
+    return;
+  }
+  for (let k = 0; k < n; k++) {
+    const i = Math.round(((values[offset + k] - lo) / span) * top); // app/palette.py's order
+    px[at + k] = words[i > top ? top : i >= 0 ? i : 0];
+  }
+}
+
+// A reused 2-D context, ImageData of canvas's size and its pixels as 32-bit words.
+export { surface };

@@ -17,7 +17,7 @@ export class DrawingPad extends EventTarget {
     this.exportSize = exportSize;
     this.strokes = []; // each stroke: [[x, y], ...] in [0, 1] pad coordinates
     this.base = null; // an ink image under the strokes: a canvas holding it in alpha
-    this.active = null; // { pointerId, points } while a stroke is being drawn
+    this.active = null; // { pointerId, points, rect } while a stroke is being drawn
     this.ctx = canvas.getContext("2d");
 
     canvas.addEventListener("pointerdown", (e) => this.#down(e));
@@ -100,8 +100,9 @@ export class DrawingPad extends EventTarget {
 
   // -- pointer input ----------------------------------------------------------------------
 
-  #point(e) {
-    const rect = this.canvas.getBoundingClientRect();
+  // The pad's box is read once per stroke (at its start): read on every move it forced a
+  // layout of the whole page after each render of the results.
+  #point(e, rect = this.active?.rect ?? this.canvas.getBoundingClientRect()) {
     return [(e.clientX - rect.left) / rect.width, (e.clientY - rect.top) / rect.height];
   }
 
@@ -110,8 +111,9 @@ export class DrawingPad extends EventTarget {
     e.preventDefault();
     this.canvas.setPointerCapture(e.pointerId);
     this.canvas.focus({ preventScroll: true, focusVisible: false });
-    const p = this.#point(e);
-    this.active = { pointerId: e.pointerId, points: [p] };
+    const rect = this.canvas.getBoundingClientRect();
+    const p = this.#point(e, rect);
+    this.active = { pointerId: e.pointerId, points: [p], rect };
     this.#segment(this.ctx, this.canvas.width, p, p);
     this.#emit("draw");
   }

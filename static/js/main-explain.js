@@ -1,17 +1,21 @@
 // The explorer's "why" and kernel sections: they follow the explorer's results (the
-// "explorer:result" event main-explorer.js dispatches) and explain the same network input.
+// "explorer:result" event main-explorer.js dispatches) and explain the same network input,
+// while they are on screen (and catch up when scrolled to).
 
 import { ExplainPanel } from "./views/explain-panel.js";
 import { KernelEditor } from "./views/kernel-editor.js";
 import { StatusView } from "./views/status.js";
+import { WhileOnScreen } from "./on-screen.js";
 
 const status = new StatusView(document.querySelector('[data-testid="error"]'));
 const on = { error: (message) => status.error(message) };
 const panel = new ExplainPanel(document.getElementById("explain"), on);
 const editor = new KernelEditor(document.getElementById("kernel-editor"), on);
 
-document.addEventListener("explorer:result", (e) => {
-  const { model, result } = e.detail;
-  panel.update(model, result);
-  editor.update(result ? result.input : null);
-});
+// Brought up to date only while on screen (each asks the server): see on-screen.js.
+const sections = new WhileOnScreen([
+  { el: document.getElementById("explain"), update: ({ model, result }) => panel.update(model, result) },
+  { el: document.getElementById("kernel-editor"), update: ({ result }) => editor.update(result ? result.input : null) },
+]);
+
+document.addEventListener("explorer:result", (e) => sections.set(e.detail));

@@ -276,6 +276,7 @@ async function loadGallery(dataset, offset) {
 
 function buildLayers() {
   inspector.close();
+  layers?.disconnect();
   layers = new LayersView($("#layers"), state.model, { hover, select: inspect });
 }
 

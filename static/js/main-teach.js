@@ -8,6 +8,7 @@ import { BackpropView } from "./views/teach/backprop-view.js";
 import { FlattenView } from "./views/teach/flatten-view.js";
 import { ShiftView } from "./views/teach/shift-view.js";
 import { StatusView } from "./views/status.js";
+import { WhileOnScreen } from "./on-screen.js";
 
 const DEBOUNCE_MS = 300; // these views follow the drawing, but not every stroke sample
 
@@ -16,53 +17,26 @@ const status = new StatusView(byTestId("error"));
 const flatten = new FlattenView(byTestId("flatten-view"), status);
 const shift = new ShiftView(byTestId("shift-view"), status);
 const backprop = new BackpropView(byTestId("backprop-view"), status);
+let started = null; // the first download the sections need
 
-const sections = [
-  { el: byTestId("flatten-view"), update: (model, input) => flatten.update(input) },
-  { el: byTestId("shift-view"), update: (model, input) => shift.update(input) },
-  { el: byTestId("backprop-view"), update: (model, input) => backprop.update(model, input) },
-];
-const onScreen = new Set();
-const stale = new Set();
-let latest = null; // { model, input } of the last result
-let started = null;
-let timer = null;
-
-async function refresh(section) {
-  await started;
-  if (!latest || !stale.has(section)) return;
-  stale.delete(section);
-  section.update(latest.model, latest.input);
-}
-
-const observer = new IntersectionObserver(
-  (entries) => {
-    for (const entry of entries) {
-      const section = sections.find((s) => s.el === entry.target);
-      if (!entry.isIntersecting) {
-        onScreen.delete(section);
-        continue;
-      }
-      onScreen.add(section);
-      if (latest && timer === null) refresh(section);
-    }
-  },
-  { rootMargin: "200px 0px" }, // a little ahead of scrolling
+const sections = new WhileOnScreen(
+  [
+    { el: byTestId("flatten-view"), update: ({ input }) => flatten.update(input) },
+    { el: byTestId("shift-view"), update: ({ input }) => shift.update(input) },
+    { el: byTestId("backprop-view"), update: ({ model, input }) => backprop.update(model, input) },
+  ],
+  { delayMs: DEBOUNCE_MS },
 );
-for (const section of sections) observer.observe(section.el);
 
 document.addEventListener("explorer:result", (e) => {
   const { model, result } = e.detail;
   if (!model) return;
-  started ??= flatten
-    .start(model.id)
-    .then(() => shift.setNetworks(flatten.pair))
-    .catch((err) => status.error(err.message));
-  latest = { model, input: result ? result.input : null };
-  for (const section of sections) stale.add(section);
-  clearTimeout(timer);
-  timer = setTimeout(() => {
-    timer = null;
-    for (const section of onScreen) refresh(section);
-  }, DEBOUNCE_MS);
+  if (!started) {
+    started = flatten
+      .start(model.id)
+      .then(() => shift.setNetworks(flatten.pair))
+      .catch((err) => status.error(err.message));
+    sections.ready = started;
+  }
+  sections.set({ model, input: result ? result.input : null });
 });

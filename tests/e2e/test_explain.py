@@ -47,6 +47,7 @@ def test_explain_panel_follows_the_drawing_and_the_chosen_class(desktop, server,
     expect(panel).to_contain_text("Draw a digit")
 
     draw(page, SEVEN)
+    panel.scroll_into_view_if_needed()  # the panel follows the drawing while it is on screen
     wait_explained(page, 0, "saliency")
     predicted = page.get_by_test_id("prediction").inner_text()
     expect(page.get_by_test_id("explain-label")).to_have_text(predicted)
@@ -83,12 +84,29 @@ def test_explain_panel_follows_the_drawing_and_the_chosen_class(desktop, server,
 
     # Drawing more updates the map (throttled: one request at a time, the latest wins).
     count = explain_renders(page)
-    draw(page, DASH)
+    draw(page, DASH)  # the pad scrolled into view; the panel catches up when scrolled back
+    panel.scroll_into_view_if_needed()
     wait_until(page, f"Number(document.body.dataset.explainRenders || 0) > {count}")
     page.get_by_test_id("explain-panel").screenshot(path=str(artifacts / "explain-panel.png"))
 
     page.get_by_test_id("clear").click()
+    panel.scroll_into_view_if_needed()
     expect(page.get_by_test_id("explain-caption")).to_contain_text("Draw a digit")
+
+
+def test_the_panel_asks_nothing_while_off_screen_and_catches_up_when_scrolled_to(desktop, server):
+    page, _ = desktop
+    open_explorer(page, server)
+    panel = page.get_by_test_id("explain-panel")
+    asked = []
+    page.on("request", lambda r: "/explain/" in r.url and asked.append(r.url))
+    draw(page, SEVEN)  # the pad on screen, the panel below it
+    wait_until(page, "performance.getEntriesByName('explorer:stroke-to-render').length > 0")
+    assert panel.bounding_box()["y"] > page.viewport_size["height"] + 200
+    assert asked == []
+    with page.expect_request(lambda r: r.url.endswith("/explain/saliency")):
+        panel.scroll_into_view_if_needed()
+    wait_explained(page, 0, "saliency")
 
 
 def test_kernel_editor_applies_presets_and_typed_weights(desktop, server, artifacts):
@@ -97,6 +115,7 @@ def test_kernel_editor_applies_presets_and_typed_weights(desktop, server, artifa
     editor = page.get_by_test_id("kernel-editor")
     expect(editor.get_by_test_id("kernel-preset")).to_have_count(6)
     draw(page, SEVEN)
+    editor.scroll_into_view_if_needed()  # it follows the drawing while on screen
     wait_until(page, "Number(document.getElementById('kernel-editor').dataset.shown || 0) >= 1")
     output = page.get_by_test_id("kernel-output")
     assert output.evaluate(PAINTED)["coloured"] > 10  # the vertical-edge map of the 7

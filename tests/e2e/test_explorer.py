@@ -102,9 +102,11 @@ def test_drawing_a_seven_shows_prediction_input_and_every_layer(desktop, server,
         }"""
     )
     assert dark[:2] == [28, 28] and dark[2] > 20
-    # One block per layer with its summary, and one map per channel for the (C, H, W) ones.
+    # One block per layer with its summary, and one map per channel for the (C, H, W) ones;
+    # a block is painted when it comes near the viewport (so scroll to each).
     for layer in model["layers"]:
         block = page.get_by_test_id(f"layer-{layer['index']}")
+        block.scroll_into_view_if_needed()
         expect(block).to_be_visible()
         expect(block).to_contain_text(layer["name"])
         expect(block).to_contain_text(layer["type"])

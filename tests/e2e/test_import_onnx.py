@@ -82,6 +82,7 @@ def test_import_lenet_with_normalize_then_draw(page, import_server, artifacts):
     expect(page.get_by_test_id("prediction")).to_have_text("7")
     for layer in detail["layers"]:
         block = page.get_by_test_id(f"layer-{layer['index']}")
+        block.scroll_into_view_if_needed()  # a block is painted once it comes near the viewport
         expect(block.locator(".layer-body.is-empty")).to_have_count(0)
         if len(layer["output_shape"]) == 3:
             expect(block.locator(".map canvas")).to_have_count(layer["output_shape"][0])

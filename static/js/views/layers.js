@@ -9,6 +9,7 @@ import { count, shape } from "../format.js";
 import { BarsView } from "./bar-chart.js";
 import { FeatureMapsView } from "./feature-maps.js";
 import { hasNumbers, numbersPanel } from "./layer-numbers.js";
+import { WhileOnScreen } from "../on-screen.js";
 import { Legend } from "./legend.js";
 import { StripView } from "./vector-strip.js";
 
@@ -148,26 +149,38 @@ export class LayersView {
       container.append(el);
       this.blocks.push({ info, el, view, legend, readout, slot, scale: null, output: null });
     }
+    this.painter = new WhileOnScreen(this.blocks.map((block) => ({ el: block.el, update: () => this.#paint(block) })));
   }
 
-  // outputs: the `layers` of an activations response.
+  // outputs: the `layers` of an activations response. Every block gets its output and scale
+  // (what hovering and the inspector read); only blocks on screen (or near it) are painted,
+  // and a block scrolled into view paints its latest output then — off screen, the maps of
+  // a 64-channel network cost the drawing's own round trip most of its time.
   render(outputs) {
     outputs.forEach((output, i) => {
       const block = this.blocks[i];
-      const scale = layerScale(output); // the API's scale: the same as the PNGs'
-
-      block.scale = scale;
+      block.scale = layerScale(output); // the API's scale: the same as the PNGs'
       block.output = output;
-      block.legend.render(scale, "output");
-      block.view.render(output, scale);
-      block.el.querySelector(".layer-body").classList.remove("is-empty");
     });
+    this.painter.set(outputs);
+  }
+
+  #paint(block) {
+    block.legend.render(block.scale, "output");
+    block.view.render(block.output, block.scale);
+    block.el.querySelector(".layer-body").classList.remove("is-empty");
+  }
+
+  // Stop watching the blocks (the view is being replaced).
+  disconnect() {
+    this.painter.disconnect();
   }
 
   // Back to the state before any output (the pad was cleared), keeping every block and the
   // maps' canvases (with their drawing contexts): building them again for a 64-channel network
   // took longer than the next render. Views without a reset() are made afresh (they are small).
   reset() {
+    this.painter.clear();
     for (const block of this.blocks) {
       block.scale = null;
       block.output = null;

@@ -5,7 +5,7 @@
 // focus a layer and use the arrow keys — reports it through `on.point`; a click or Enter
 // through `on.open`. Drawing the connections is edges.js's job.
 
-import { inkScale, layerScale } from "../../colormap.js";
+import { clearCanvas, inkScale, layerScale, surface, writeWords } from "../../colormap.js";
 import { overview as sizes } from "../../config.js";
 import { h } from "../../dom.js";
 import { num, percent, shape as shapeText } from "../../format.js";
@@ -153,7 +153,7 @@ export class OverviewView {
     this.result = null;
     this.track.classList.add("is-empty");
     for (const node of this.nodes.values()) {
-      node.canvas?.getContext("2d").clearRect(0, 0, node.g.width, node.g.height);
+      if (node.canvas) clearCanvas(node.canvas);
       node.unit = null;
       for (const cell of node.cells ?? []) {
         cell.value.textContent = "";
@@ -173,28 +173,15 @@ export class OverviewView {
       });
       return;
     }
-    const ctx = node.canvas.getContext("2d");
-    const img = ctx.createImageData(g.width, g.height);
-    const px = img.data;
-    const { lut } = scale;
-    const put = (o, v) => {
-      const i = scale.index(v) * 3;
-      px[o] = lut[i];
-      px[o + 1] = lut[i + 1];
-      px[o + 2] = lut[i + 2];
-      px[o + 3] = 255;
-    };
+    const { ctx, img, px } = surface(node.canvas, g.width, g.height); // reused, no garbage
     if (g.kind === "maps") {
       let p = 0;
       for (let c = 0; c < g.C; c++) {
         const { x: x0, y: y0 } = atlasPoint(g, [c, 0, 0]);
-        for (let i = 0; i < g.H; i++) {
-          let o = ((y0 + i) * g.width + x0) * 4;
-          for (let j = 0; j < g.W; j++, o += 4) put(o, values[p++]);
-        }
+        for (let i = 0; i < g.H; i++, p += g.W) writeWords(px, (y0 + i) * g.width + x0, values, p, g.W, scale);
       }
     } else {
-      for (let k = 0; k < g.n; k++) put(((k % g.rows) * g.width + Math.floor(k / g.rows)) * 4, values[k]);
+      for (let k = 0; k < g.n; k++) writeWords(px, (k % g.rows) * g.width + Math.floor(k / g.rows), values, k, 1, scale);
     }
     ctx.putImageData(img, 0, 0);
   }
