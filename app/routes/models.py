@@ -26,9 +26,8 @@ from app.schemas import (
     WeightMatrix,
 )
 from app.settings import Settings
-from engine.anatomy import weight_matrix
+from engine.anatomy import GroupSpan, group_of, group_span, weight_matrix
 from engine.layers import Conv2D, Dense
-from engine.layers.conv import group_kernel
 from engine.shapes import output_shape
 
 router = APIRouter(prefix="/api/models", tags=["models"])
@@ -207,17 +206,53 @@ def filters_png(ml: LayerDep) -> Response:
 
 # -- convolution as a matrix --------------------------------------------------------------
 
-FilterQuery = Annotated[int, Query(ge=0, alias="filter", description="The output channel f.")]
+FilterQuery = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        alias="filter",
+        description="The output channel f. Default 0, or with `group` the group's first filter.",
+    ),
+]
 SideQuery = Annotated[
     int | None,
     Query(ge=1, description="Input side; defaults to the layer's input in the model."),
 ]
+GroupQuery = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        description="A grouped conv (`groups` > 1, depthwise when `groups` = in_channels) is "
+        "taken apart one group at a time: M then spans only the group's input channels "
+        "(`group_in_channels`), and `filter` must be one of the group's (`group_out_channels`). "
+        "Default: the filter's group (0 without a filter).",
+    ),
+]
 
 
-def _weight_matrix(
-    ml: ModelLayer, settings: Settings, f: int, height: int | None, width: int | None
-):
-    """The engine's ``WeightMatrix`` for filter ``f`` of a conv layer, within the limits."""
+def pick_group(ml: ModelLayer, f: int | None, group: int | None) -> tuple[int, GroupSpan]:
+    """The filter and the group of a conv layer a request asks for (see ``GroupQuery``)."""
+    layer = ml.layer
+    F, G = layer.out_channels, layer.groups
+    if f is not None and f >= F:
+        raise ApiError(422, f"filter: {ml.describe()} has filters 0 to {F - 1}, got {f}")
+    if group is not None and group >= G:
+        raise ApiError(422, f"group: {ml.describe()} has {G} group(s), 0 to {G - 1}, got {group}")
+    g = group if group is not None else group_of(f or 0, F, G)
+    span = group_span(layer.in_channels, F, G, g)
+    out = span.out_channels
+    if f is None:
+        f = out.start
+    elif f not in out:
+        raise ApiError(
+            422,
+            f"filter: group {g} of {ml.describe()} has filters {out.start} to {out.stop - 1}, "
+            f"got {f}",
+        )
+    return f, span
+
+
+def _conv_layer(ml: ModelLayer) -> Conv2D:
     layer = ml.layer
     if not isinstance(layer, Conv2D):
         convs = [
@@ -228,11 +263,23 @@ def _weight_matrix(
             f"index: {ml.describe()} is not a conv2d layer, so it has no weight matrix "
             f"(conv2d layers in {ml.entry.id!r}: {', '.join(convs) or 'none'})",
         )
-    if f >= layer.out_channels:
-        raise ApiError(
-            422, f"filter: {ml.describe()} has filters 0 to {layer.out_channels - 1}, got {f}"
-        )
-    C, H, W = ml.input_shape
+    return layer
+
+
+def _weight_matrix(
+    ml: ModelLayer,
+    settings: Settings,
+    f: int | None,
+    height: int | None,
+    width: int | None,
+    group: int | None = None,
+):
+    """``(WeightMatrix, f, span)``: the engine's matrix of filter ``f`` of a conv layer on its
+    group's input channels (all of them unless the layer is grouped), within the limits."""
+    layer = _conv_layer(ml)
+    f, span = pick_group(ml, f, group)
+    _, H, W = ml.input_shape
+    C = len(span.in_channels)
     H, W = height or H, width or W
     limit = settings.max_conv_input_side
     for name, n in (("input_height", H), ("input_width", W)):
@@ -259,9 +306,10 @@ def _weight_matrix(
             f"non-zeros, more than the limit max_weight_matrix_entries = "
             f"{settings.max_weight_matrix_entries:,}",
         )
-    w = group_kernel(layer, f)  # w: (C, kh, kw)
+    w = layer.params["weight"][f]  # w: (C/groups, kh, kw), the group's channels
     b = float(layer.params["bias"][f]) if "bias" in layer.params else 0.0
-    return weight_matrix(w, b, (C, H, W), layer.stride, layer.padding, layer.dilation)
+    wm = weight_matrix(w, b, (C, H, W), layer.stride, layer.padding, layer.dilation)
+    return wm, f, span
 
 
 @router.get(
@@ -273,20 +321,25 @@ def _weight_matrix(
 def weight_matrix_json(
     ml: LayerDep,
     settings: SettingsDep,
-    filter_: FilterQuery = 0,
+    filter_: FilterQuery = None,
     input_height: SideQuery = None,
     input_width: SideQuery = None,
+    group: GroupQuery = None,
 ) -> dict:
-    wm = _weight_matrix(ml, settings, filter_, input_height, input_width)
+    wm, f, span = _weight_matrix(ml, settings, filter_, input_height, input_width, group)
     layer = ml.layer
     return {
         **wm.to_dict(),
         "layer": ml.index,
-        "filter": filter_,
-        "kernel_shape": [layer.in_channels, *layer.kernel_size],
+        "filter": f,
+        "kernel_shape": [len(span.in_channels), *layer.kernel_size],
         "stride": list(layer.stride),
         "padding": list(layer.padding),
         "dilation": list(layer.dilation),
+        "group": span.group,
+        "groups": span.groups,
+        "group_in_channels": list(span.in_channels),
+        "group_out_channels": list(span.out_channels),
     }
 
 
@@ -299,11 +352,12 @@ def weight_matrix_json(
 def weight_matrix_png(
     ml: LayerDep,
     settings: SettingsDep,
-    filter_: FilterQuery = 0,
+    filter_: FilterQuery = None,
     input_height: SideQuery = None,
     input_width: SideQuery = None,
+    group: GroupQuery = None,
 ) -> Response:
-    wm = _weight_matrix(ml, settings, filter_, input_height, input_width)
+    wm, filter_, span = _weight_matrix(ml, settings, filter_, input_height, input_width, group)
     limit = settings.max_weight_matrix_png_side
     if max(wm.rows, wm.cols) > limit:
         raise ApiError(
@@ -312,5 +366,8 @@ def weight_matrix_png(
             f"more than the limit max_weight_matrix_png_side = {limit} (the JSON has it all)",
         )
     title = f"{ml.entry.id} {ml.describe()}, filter {filter_}"
+    if span.groups > 1:
+        c = span.in_channels
+        title += f" (group {span.group}: input channels {c.start} to {c.stop - 1})"
     png = render.weight_matrix_png(wm, ml.layer.kernel_size, title)
     return png_response(png, float(wm.kernel.min()), float(wm.kernel.max()))

@@ -35,6 +35,7 @@ HANDLERS = {
     "BatchNormalization": ops_layers.batchnorm,
     "MaxPool": ops_layers.pool,
     "AveragePool": ops_layers.pool,
+    "Neg": ops_layers.neg,
     "GlobalAveragePool": ops_layers.global_pool,
     "GlobalMaxPool": ops_layers.global_pool,
     "ReduceMean": ops_layers.reduce,
