@@ -24,7 +24,7 @@ from app.anatomy_schemas import (
 from app.bounds import BUSY, HeavyDep, run_heavy
 from app.deps import LayerDep, SettingsDep
 from app.routes.common import ERRORS, templates
-from app.routes.models import GroupQuery, weight_matrix_json
+from app.routes.models import GroupQuery, weight_matrix_answer
 from engine.anatomy import POOL_PRESETS, PRESETS
 
 router = APIRouter(tags=["anatomy"])
@@ -104,7 +104,7 @@ def layer_anatomy(
     ml: LayerDep, body: LayerAnatomyRequest, settings: SettingsDep, group: GroupQuery = None
 ) -> dict:
     f = body.filter if "filter" in body.model_fields_set else None  # else the group's first
-    matrix = weight_matrix_json(ml, settings, f, group=group)
+    matrix = weight_matrix_answer(ml, settings, f, group=group)  # the group's block
     return anatomy.layer(ml, body, settings, matrix)
 
 

@@ -26,7 +26,7 @@ from app.schemas import (
     WeightMatrix,
 )
 from app.settings import Settings
-from engine.anatomy import GroupSpan, group_of, group_span, weight_matrix
+from engine.anatomy import GroupSpan, group_of, group_span, on_every_channel, weight_matrix
 from engine.layers import Conv2D, Dense
 from engine.shapes import output_shape
 
@@ -222,10 +222,12 @@ GroupQuery = Annotated[
     int | None,
     Query(
         ge=0,
-        description="A grouped conv (`groups` > 1, depthwise when `groups` = in_channels) is "
-        "taken apart one group at a time: M then spans only the group's input channels "
-        "(`group_in_channels`), and `filter` must be one of the group's (`group_out_channels`). "
-        "Default: the filter's group (0 without a filter).",
+        description="A grouped conv (`groups` > 1, depthwise when `groups` = in_channels) "
+        "taken apart one group at a time: with `group`, M spans only the group's input "
+        "channels (`group_in_channels`) and `filter` must be one of the group's "
+        "(`group_out_channels`). Without it, the weight matrix spans all C input channels "
+        "(the other groups' columns are structural zeros) and the filter's group is reported; "
+        "the layer anatomy takes the filter's group (0 without a filter).",
     ),
 ]
 
@@ -273,9 +275,12 @@ def _weight_matrix(
     height: int | None,
     width: int | None,
     group: int | None = None,
+    whole: bool = False,
 ):
     """``(WeightMatrix, f, span)``: the engine's matrix of filter ``f`` of a conv layer on its
-    group's input channels (all of them unless the layer is grouped), within the limits."""
+    group's input channels (all of them unless the layer is grouped), within the limits; with
+    ``whole``, on all the layer's input channels (api.md's ``C×H×W``), the other groups'
+    columns structural zeros."""
     layer = _conv_layer(ml)
     f, span = pick_group(ml, f, group)
     _, H, W = ml.input_shape
@@ -309,6 +314,8 @@ def _weight_matrix(
     w = layer.params["weight"][f]  # w: (C/groups, kh, kw), the group's channels
     b = float(layer.params["bias"][f]) if "bias" in layer.params else 0.0
     wm = weight_matrix(w, b, (C, H, W), layer.stride, layer.padding, layer.dilation)
+    if whole and span.groups > 1:
+        wm = on_every_channel(wm, span, layer.in_channels)
     return wm, f, span
 
 
@@ -326,13 +333,28 @@ def weight_matrix_json(
     input_width: SideQuery = None,
     group: GroupQuery = None,
 ) -> dict:
-    wm, f, span = _weight_matrix(ml, settings, filter_, input_height, input_width, group)
+    return weight_matrix_answer(
+        ml, settings, filter_, input_height, input_width, group, whole=group is None
+    )
+
+
+def weight_matrix_answer(
+    ml: ModelLayer,
+    settings: Settings,
+    f: int | None,
+    height: int | None = None,
+    width: int | None = None,
+    group: int | None = None,
+    whole: bool = False,
+) -> dict:
+    """The ``WeightMatrix`` answer (see ``_weight_matrix`` for ``group`` and ``whole``)."""
+    wm, f, span = _weight_matrix(ml, settings, f, height, width, group, whole)
     layer = ml.layer
     return {
         **wm.to_dict(),
         "layer": ml.index,
         "filter": f,
-        "kernel_shape": [len(span.in_channels), *layer.kernel_size],
+        "kernel_shape": [wm.shape_in[0], *layer.kernel_size],
         "stride": list(layer.stride),
         "padding": list(layer.padding),
         "dilation": list(layer.dilation),
@@ -357,7 +379,10 @@ def weight_matrix_png(
     input_width: SideQuery = None,
     group: GroupQuery = None,
 ) -> Response:
-    wm, filter_, span = _weight_matrix(ml, settings, filter_, input_height, input_width, group)
+    whole = group is None
+    wm, filter_, span = _weight_matrix(
+        ml, settings, filter_, input_height, input_width, group, whole
+    )
     limit = settings.max_weight_matrix_png_side
     if max(wm.rows, wm.cols) > limit:
         raise ApiError(
@@ -368,6 +393,7 @@ def weight_matrix_png(
     title = f"{ml.entry.id} {ml.describe()}, filter {filter_}"
     if span.groups > 1:
         c = span.in_channels
-        title += f" (group {span.group}: input channels {c.start} to {c.stop - 1})"
+        title += f" (group {span.group}: input channels {c.start} to {c.stop - 1}"
+        title += " of all)" if whole else ")"
     png = render.weight_matrix_png(wm, ml.layer.kernel_size, title)
     return png_response(png, float(wm.kernel.min()), float(wm.kernel.max()))

@@ -22,7 +22,14 @@ from engine.anatomy.formulas import (
     dense_params,
     pool_formula,
 )
-from engine.anatomy.groups import GroupMatrix, GroupSpan, group_matrix, group_of, group_span
+from engine.anatomy.groups import (
+    GroupMatrix,
+    GroupSpan,
+    group_matrix,
+    group_of,
+    group_span,
+    on_every_channel,
+)
 from engine.anatomy.matrix import (
     WeightMatrix,
     dense_view,
@@ -60,6 +67,7 @@ __all__ = [
     "group_matrix",
     "group_of",
     "group_span",
+    "on_every_channel",
     "kernel_for",
     "matvec",
     "pool_formula",

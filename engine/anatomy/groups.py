@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.anatomy.matrix import matvec, weight_matrix
+from engine.anatomy.matrix import WeightMatrix, matvec, weight_matrix
 
 
 @dataclass(frozen=True)
@@ -141,4 +141,28 @@ def group_matrix(
         kernel=np.concatenate([wm.kernel for wm in blocks]),  # (F/G * C/G*kh*kw,)
         bias=b[span.out_channels.start : span.out_channels.stop],
         entries=entries.astype(np.int64),
+    )
+
+
+def on_every_channel(wm: WeightMatrix, span: GroupSpan, in_channels: int) -> WeightMatrix:
+    """One filter's matrix on its group's channels (``wm``, ``shape_in: (C/G, H, W)``) as the
+    matrix on all ``in_channels`` the layer reads: the columns of the other groups' channels
+    hold only structural zeros (no entry reaches them), and ``kernel`` is the filter's weights
+    at its channels' places in ``C*kh*kw`` (zeros elsewhere, which no entry uses). So
+    ``M @ x.flatten() + bias == conv(x)[f].flatten()`` for any ``x: (C, H, W)``, as for an
+    ungrouped conv."""
+    Cg, H, W = wm.shape_in
+    c0 = span.in_channels.start
+    per_channel = wm.kernel.size // Cg  # kh*kw
+    kernel = np.zeros(in_channels * per_channel, dtype=wm.kernel.dtype)
+    kernel[c0 * per_channel : (c0 + Cg) * per_channel] = wm.kernel
+    shift = np.array([0, c0 * H * W, c0 * per_channel], dtype=wm.entries.dtype)
+    return WeightMatrix(
+        shape_in=(in_channels, H, W),
+        shape_out=wm.shape_out,
+        rows=wm.rows,
+        cols=in_channels * H * W,
+        kernel=kernel,
+        bias=wm.bias,
+        entries=wm.entries + shift,  # col and k move to the group's channels; rows stay
     )

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from engine.anatomy import group_matrix, group_of, group_span, weight_matrix
+from engine.anatomy import group_matrix, group_of, group_span, on_every_channel, weight_matrix
 from engine.layers.conv import Conv2D
 from engine.onnx_import import import_onnx
 from tests.onnx_fixtures import fixture_bytes, mnist_digits
@@ -110,3 +110,24 @@ def test_the_committed_depthwise_and_grouped_fixture_on_a_real_digit():
         assert conv.groups == groups
         x = np.asarray(model.layer_inputs(ink, i)[0][0], dtype=np.float64)
         assert len(list(assert_block_is_the_conv(conv, x))) == groups
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_one_filter_on_every_channel_is_the_conv_for_any_input(name):
+    """api.md's invariant for a grouped layer: ``M @ x.flatten() + bias == conv(x)[f]`` for
+    any ``x: (C, H, W)``; the other groups' columns hold only structural zeros."""
+    C, F, groups, kernel, stride, padding, dilation, H, W = LAYERS[name]
+    conv = layer(C, F, groups, kernel, stride, padding, dilation)
+    x = RNG.normal(size=(C, H, W))
+    want = output_of(conv, x)
+    for f in range(F):
+        span = group_span(C, F, groups, group_of(f, F, groups))
+        c = span.in_channels
+        w, b = conv.params["weight"][f], float(conv.params["bias"][f])
+        wm = on_every_channel(
+            weight_matrix(w, b, (len(c), H, W), stride, padding, dilation), span, C
+        )
+        assert wm.shape_in == (C, H, W) and wm.cols == C * H * W
+        scale = max(1.0, float(np.abs(want[f]).max()))
+        assert_allclose(wm.dense() @ x.reshape(-1) + b, want[f].reshape(-1), atol=1e-5 * scale)
+        assert {col // (H * W) for col in wm.entries[:, 1]} == set(c)

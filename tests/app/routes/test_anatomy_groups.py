@@ -94,13 +94,30 @@ def test_a_filter_alone_finds_its_group(served):
     client, base, _ = served
     wm = ok(client.get(f"{base}/layers/{GROUPED}/weight-matrix", params={"filter": 11}))
     assert wm["group"] == 1 and wm["group_in_channels"] == [4, 5, 6, 7]
-    assert wm["shape_in"][0] == 4 and wm["kernel_shape"] == [4, 1, 1]
+    assert wm["shape_in"][0] == 8 and wm["kernel_shape"] == [8, 1, 1]  # api.md: all C
     a = ok(client.post(f"{base}/layers/{DEPTHWISE}/anatomy", json={**DIGIT, "filter": 6}))
     assert (a["group"], a["filter"], a["group_in_channels"]) == (6, 6, [6])
     plain = ok(client.get(f"{base}/layers/{CONV1}/weight-matrix", params={"filter": 3}))
     assert (plain["group"], plain["groups"], plain["group_in_channels"]) == (0, 1, [0])
     png = client.get(f"{base}/layers/{DEPTHWISE}/weight-matrix.png", params={"group": 7})
     assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("index, f", [(DEPTHWISE, 5), (GROUPED, 11), (GROUPED, 2)])
+def test_without_group_the_matrix_spans_every_channel_as_api_md_says(served, index, f):
+    """``M @ x.flatten() + bias == conv(x)[f].flatten()`` for the layer's whole ``C × H × W``
+    input: the other groups' columns are structural zeros, no entry reaches them."""
+    client, base, layers = served
+    wm = ok(client.get(f"{base}/layers/{index}/weight-matrix", params={"filter": f}))
+    x = np.asarray(layers[index - 1]["data"])  # (C, H, W): what the layer reads
+    assert wm["shape_in"] == list(x.shape) and wm["cols"] == x.size
+    got = dense(wm) @ x.reshape(-1) + wm["bias"]
+    want = np.asarray(layers[index]["data"])[f].reshape(-1)
+    scale = max(1.0, float(np.abs(want).max()))
+    np.testing.assert_allclose(got, want, atol=1e-3 * scale, rtol=0)
+    H, W = x.shape[1:]
+    reached = {col // (H * W) for _, col, _ in wm["entries"]}
+    assert reached == set(wm["group_in_channels"])  # only the filter's group's channels
 
 
 @pytest.mark.parametrize(
