@@ -31,6 +31,7 @@ from engine.anatomy import (
     convolve,
     dense_params,
     equation,
+    group_matrix,
     kernel_for,
     matvec,
     pool_formula,
@@ -40,8 +41,6 @@ from engine.anatomy import (
     weight_matrix,
 )
 from engine.anatomy.windows import geometry, windows
-from engine.layers import Conv2D
-from engine.layers.conv import group_kernel
 from engine.shapes import output_shape
 
 # -- convolution ----------------------------------------------------------------------------
@@ -219,108 +218,48 @@ def pool(body, settings: Settings) -> dict:
 # -- a real layer ---------------------------------------------------------------------------
 
 
-def layer_weight_matrix(ml, settings: Settings, f: int, height: int | None, width: int | None):
-    """The engine's ``WeightMatrix`` for filter ``f`` of a conv layer, within the limits."""
-    layer = ml.layer
-    if not isinstance(layer, Conv2D):
-        convs = [
-            f"{i} ({ly.name})" for i, ly in enumerate(ml.entry.model.layers) if ly.type == "conv2d"
-        ]
-        raise ApiError(
-            404,
-            f"index: {ml.describe()} is not a conv2d layer, so it has no weight matrix "
-            f"(conv2d layers in {ml.entry.id!r}: {', '.join(convs) or 'none'})",
-        )
-    if f >= layer.out_channels:
-        raise ApiError(
-            422, f"filter: {ml.describe()} has filters 0 to {layer.out_channels - 1}, got {f}"
-        )
-    C, H, W = ml.input_shape
-    H, W = height or H, width or W
-    limit = settings.max_conv_input_side
-    for name, n in (("input_height", H), ("input_width", W)):
-        if n > limit:
-            raise ApiError(422, f"{name}: {n} is more than the limit max_conv_input_side = {limit}")
-    try:
-        H_out, W_out = output_shape(
-            (H, W), layer.kernel_size, layer.stride, layer.padding, layer.dilation
-        )
-    except ValueError as e:
-        raise ApiError(422, f"input_height/input_width: {H}×{W} is too small: {e}") from None
-    rows, cols = H_out * W_out, C * H * W
-    if rows * cols > settings.max_weight_matrix_cells:
-        raise ApiError(
-            422,
-            f"input_height/input_width: the matrix would be {rows}×{cols} = {rows * cols:,} cells, "
-            f"more than the limit max_weight_matrix_cells = {settings.max_weight_matrix_cells:,}",
-        )
-    kh, kw = layer.kernel_size
-    if rows * C * kh * kw > settings.max_weight_matrix_entries:
-        raise ApiError(
-            422,
-            f"input_height/input_width: the matrix would have up to {rows * C * kh * kw:,} "
-            f"non-zeros, more than the limit max_weight_matrix_entries = "
-            f"{settings.max_weight_matrix_entries:,}",
-        )
-    w = group_kernel(layer, f)  # w: (C, kh, kw)
-    b = float(layer.params["bias"][f]) if "bias" in layer.params else 0.0
-    return weight_matrix(w, b, (C, H, W), layer.stride, layer.padding, layer.dilation)
-
-
-def weight_matrix_body(
-    ml, settings: Settings, f: int, height: int | None = None, width: int | None = None
-) -> dict:
-    """The ``weight-matrix`` response (``WeightMatrix``): filter ``f`` of the conv layer ``ml``
-    as a sparse matrix, with the layer's hyperparameters."""
-    layer = ml.layer
-    return {
-        **layer_weight_matrix(ml, settings, f, height, width).to_dict(),
-        "layer": ml.index,
-        "filter": f,
-        "kernel_shape": [layer.in_channels, *layer.kernel_size],
-        "stride": list(layer.stride),
-        "padding": list(layer.padding),
-        "dilation": list(layer.dilation),
-    }
-
-
 def layer(ml, body, settings: Settings, matrix: dict) -> dict:
     """A conv layer of a model on a drawing: its input, one filter, the matrix, the feature map,
     and how far ``M @ x + b`` is from the feature map the explorer shows.
 
     ``ml``: the ``app.deps.ModelLayer`` (a conv2d); ``body``: a ``LayerAnatomyRequest``;
-    ``matrix``: the layer's ``WeightMatrix`` for ``body.filter`` as ``GET .../weight-matrix``
-    returns it.
+    ``matrix``: the layer's ``WeightMatrix`` as ``GET .../weight-matrix`` returns it (its
+    ``filter`` and ``group`` resolved). A grouped conv is shown one group at a time: ``input``
+    and the equation's channels are the group's (``group_in_channels``), and the whole group's
+    block ``M_g @ x_g + b_g`` is checked against its output channels too.
     """
-    model, conv_layer, f = ml.entry.model, ml.layer, body.filter
+    model, conv_layer, f = ml.entry.model, ml.layer, matrix["filter"]
     x, image = model_input(body, model, settings)  # x: (1, C0, H0, W0)
     x_in = model.layer_inputs(x, ml.index)[0]  # x_in: (1, C, H, W), this layer's input
-    fmap = conv_layer.forward(x_in)[0, f]  # fmap: (H_out, W_out), float32 as the explorer's
+    out = conv_layer.forward(x_in)[0]  # out: (F, H_out, W_out), float32 as the explorer's
+    fmap = out[f]  # fmap: (H_out, W_out)
+    ins = matrix["group_in_channels"]
+    x_g = x_in[0, ins[0] : ins[-1] + 1]  # x_g: (C/groups, H, W), the group's input channels
     if body.output is None:
         i, j = (int(v) for v in np.unravel_index(int(np.argmax(fmap)), fmap.shape))
     else:
         check_output(body.output, *fmap.shape)
         i, j = body.output
-    w = group_kernel(conv_layer, f)  # w: (C, kh, kw), zero outside a grouped filter's group
+    w = conv_layer.params["weight"][f]  # w: (C/groups, kh, kw)
     b = float(matrix["bias"])
     hyper = {
         "stride": conv_layer.stride,
         "padding": conv_layer.padding,
         "dilation": conv_layer.dilation,
     }
-    _, C, H, W = x_in.shape
-    predicted = matvec(matrix["entries"], matrix["kernel"], b, x_in[0], matrix["rows"])
+    C, H, W = x_g.shape
+    predicted = matvec(matrix["entries"], matrix["kernel"], b, x_g, matrix["rows"])
     diff = float(np.abs(predicted - fmap.reshape(-1).astype(np.float64)).max())
     tolerance = 1e-4 * max(1.0, float(np.abs(fmap).max()))
-    step = equation(x_in[0], w, b, i, j, **hyper)
+    step = equation(x_g, w, b, i, j, **hyper)
     return {
         "model_id": ml.entry.id,
         "layer": model.layer_info()[ml.index],
         "filter": f,
         "network_input": rounded(image, 4),
-        "input": rounded(x_in[0]),
-        "input_min": float(x_in.min()),
-        "input_max": float(x_in.max()),
+        "input": rounded(x_g),
+        "input_min": float(x_g.min()),
+        "input_max": float(x_g.max()),
         "kernel": w.astype(np.float64).tolist(),
         "bias": b,
         "matrix": matrix,
@@ -330,6 +269,46 @@ def layer(ml, body, settings: Settings, matrix: dict) -> dict:
         "formula": conv_formula(H, W, conv_layer.kernel_size, **hyper),
         "output": [i, j],
         "step": with_windows([step], (C, H, W), w.shape, hyper)[0],
+        "max_abs_diff": diff,
+        "tolerance": tolerance,
+        "matches": diff <= tolerance,
+        **{k: matrix[k] for k in ("group", "groups", "group_in_channels", "group_out_channels")},
+        "group_check": (
+            _group_check(conv_layer, matrix, x_in[0], out, settings)
+            if conv_layer.groups > 1
+            else None
+        ),
+    }
+
+
+def _group_check(conv_layer, matrix: dict, x_in: np.ndarray, out: np.ndarray, settings) -> dict:
+    """A grouped conv's ``M_g @ x_g + b_g`` against the layer's output on all the group's
+    filters, when the block is within ``max_weight_matrix_entries`` (else ``checked`` is
+    false). An ordinary conv has none: its one group is the whole layer."""
+    outs = matrix["group_out_channels"]
+    nnz = len(matrix["entries"]) * len(outs)
+    if nnz > settings.max_weight_matrix_entries:
+        return {"checked": False, "filters": len(outs), "rows": matrix["rows"] * len(outs)}
+    params = conv_layer.params
+    gm = group_matrix(
+        params["weight"],
+        params.get("bias"),
+        x_in.shape,
+        conv_layer.groups,
+        matrix["group"],
+        conv_layer.stride,
+        conv_layer.padding,
+        conv_layer.dilation,
+    )
+    c = gm.span.in_channels
+    want = out[outs[0] : outs[-1] + 1].reshape(-1).astype(np.float64)
+    diff = float(np.abs(gm.matvec(x_in[c.start : c.stop]) - want).max())
+    tolerance = 1e-4 * max(1.0, float(np.abs(want).max()))
+    return {
+        "checked": True,
+        "filters": len(outs),
+        "rows": gm.rows,
+        "cols": gm.cols,
         "max_abs_diff": diff,
         "tolerance": tolerance,
         "matches": diff <= tolerance,

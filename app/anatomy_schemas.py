@@ -301,7 +301,9 @@ class LayerAnatomyRequest(ImageInput):
         }
     )
 
-    filter: int = Field(0, ge=0, description="The output channel f.")
+    filter: int = Field(
+        0, ge=0, description="The output channel f; without it, `?group=`'s first filter (or 0)."
+    )
     output: list[int] | None = Field(
         None,
         min_length=2,
@@ -310,12 +312,28 @@ class LayerAnatomyRequest(ImageInput):
     )
 
 
+class GroupCheck(BaseModel):
+    """The whole group's block: ``M_g @ x_g + b_g`` against the layer's output on the group's
+    filters (``rows = len(group_out_channels) * H_out * W_out``)."""
+
+    checked: bool = Field(description="False when the block is over max_weight_matrix_entries.")
+    filters: int
+    rows: int
+    cols: int | None = None
+    max_abs_diff: float | None = None
+    tolerance: float | None = None
+    matches: bool | None = None
+
+
 class LayerAnatomy(BaseModel):
     model_id: str
     layer: LayerInfo
     filter: int
     network_input: list[list[float]] = Field(description="The (H, W) drawing the model sees.")
-    input: Any = Field(description="The layer's input (C, H, W) for this drawing.")
+    input: Any = Field(
+        description="The layer's input (C, H, W) for this drawing (a grouped conv: the group's "
+        "C/groups channels)."
+    )
     input_min: float
     input_max: float
     kernel: Any = Field(description="The filter (C, kh, kw).")
@@ -335,3 +353,13 @@ class LayerAnatomy(BaseModel):
     )
     tolerance: float = Field(description="`max_abs_diff` below this counts as equal.")
     matches: bool
+    group: int = Field(
+        0,
+        description="The filter's group (`?group=`). For a grouped conv, `input`, `kernel`, "
+        "`matrix` and `step` cover only the group's input channels: `input[c]` is layer input "
+        "channel `group_in_channels[c]`.",
+    )
+    groups: int = Field(1, description="The layer's groups (1: an ordinary conv).")
+    group_in_channels: list[int] = Field(default_factory=list)
+    group_out_channels: list[int] = Field(default_factory=list)
+    group_check: GroupCheck | None = Field(None, description="A grouped conv's whole group.")

@@ -209,10 +209,22 @@ class WeightMatrix(MatrixCore):
 
     layer: int = Field(description="The layer index.")
     filter: int = Field(description="The output channel f.")
-    kernel_shape: list[int] = Field(description="[C, kh, kw]")
+    kernel_shape: list[int] = Field(description="[C, kh, kw]; C/groups for a grouped conv")
     stride: list[int]
     padding: list[int]
     dilation: list[int]
+    group: int = Field(
+        0,
+        description="The filter's group. A grouped conv's M spans only that group's input "
+        "channels: M @ x[group_in_channels].flatten() + bias == conv(x)[filter].flatten().",
+    )
+    groups: int = Field(1, description="The layer's groups (1: an ordinary conv).")
+    group_in_channels: list[int] = Field(
+        default_factory=list, description="The layer input channels the group reads, in order."
+    )
+    group_out_channels: list[int] = Field(
+        default_factory=list, description="The output channels (filters) of the group."
+    )
 
 
 # -- service ------------------------------------------------------------------------------

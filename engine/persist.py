@@ -67,7 +67,9 @@ def architecture_of(arrays: dict[str, np.ndarray], source: str) -> dict:
 
 def copy_state(state: dict[str, np.ndarray], arrays: dict[str, np.ndarray], source: str) -> None:
     """Copy ``arrays`` into the live ``state`` arrays after checking all of them: the same
-    names, each with the right shape, a floating dtype and only finite values."""
+    names, each with the right shape, the architecture's kind of dtype (floating point, or
+    integer for a counter such as batch norm's ``num_batches_tracked``) and only finite
+    values."""
     missing = sorted(set(state) - set(arrays))
     extra = sorted(set(arrays) - set(state))
     if missing or extra:
@@ -76,8 +78,10 @@ def copy_state(state: dict[str, np.ndarray], arrays: dict[str, np.ndarray], sour
         a = np.asarray(arrays[k])
         if a.shape != p.shape:
             raise ValueError(f"{source}: {k} has shape {a.shape}, the architecture needs {p.shape}")
-        if not np.issubdtype(a.dtype, np.floating):
-            raise ValueError(f"{source}: {k} has dtype {a.dtype}, expected floating point")
+        kind = np.integer if np.issubdtype(p.dtype, np.integer) else np.floating
+        if not np.issubdtype(a.dtype, kind):
+            expected = "integer" if kind is np.integer else "floating point"
+            raise ValueError(f"{source}: {k} has dtype {a.dtype}, expected {expected}")
         if not np.isfinite(a).all():
             raise ValueError(f"{source}: {k} contains NaN or infinity")
     for k, p in state.items():

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app import anatomy
+from app import anatomy, layer_matrix
 from app.anatomy_schemas import (
     Arithmetic,
     ArithmeticQuery,
@@ -23,7 +23,7 @@ from app.anatomy_schemas import (
 )
 from app.bounds import BUSY, HeavyDep, run_heavy
 from app.deps import LayerDep, SettingsDep
-from app.routes.common import ERRORS, templates
+from app.routes.common import ERRORS, GroupQuery, templates
 from engine.anatomy import POOL_PRESETS, PRESETS
 
 router = APIRouter(tags=["anatomy"])
@@ -99,8 +99,12 @@ def params(
     summary="One filter of a conv layer on a drawing: its input, matrix, feature map and "
     "the check M @ x + b = feature map",
 )
-def layer_anatomy(ml: LayerDep, body: LayerAnatomyRequest, settings: SettingsDep) -> dict:
-    return anatomy.layer(ml, body, settings, anatomy.weight_matrix_body(ml, settings, body.filter))
+def layer_anatomy(
+    ml: LayerDep, body: LayerAnatomyRequest, settings: SettingsDep, group: GroupQuery = None
+) -> dict:
+    f = body.filter if "filter" in body.model_fields_set else None  # else the group's first
+    matrix = layer_matrix.answer(ml, settings, f, group=group)  # the group's block
+    return anatomy.layer(ml, body, settings, matrix)
 
 
 @router.get("/anatomy", response_class=HTMLResponse, include_in_schema=False)

@@ -8,12 +8,12 @@ import numpy as np
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from app import anatomy, inference, packed, render
+from app import inference, layer_matrix, packed, render
 from app.deps import LayerDep, ModelDep, ModelLayer, RegistryDep, SettingsDep
 from app.errors import ApiError
 from app.imaging import model_input
 from app.inference import rounded
-from app.routes.common import ERRORS, PNG, png_response
+from app.routes.common import ERRORS, PNG, GroupQuery, png_response
 from app.schemas import (
     Activations,
     Filters,
@@ -203,7 +203,14 @@ def filters_png(ml: LayerDep) -> Response:
 
 # -- convolution as a matrix --------------------------------------------------------------
 
-FilterQuery = Annotated[int, Query(ge=0, alias="filter", description="The output channel f.")]
+FilterQuery = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        alias="filter",
+        description="The output channel f. Default 0, or with `group` the group's first filter.",
+    ),
+]
 SideQuery = Annotated[
     int | None,
     Query(ge=1, description="Input side; defaults to the layer's input in the model."),
@@ -219,11 +226,14 @@ SideQuery = Annotated[
 def weight_matrix_json(
     ml: LayerDep,
     settings: SettingsDep,
-    filter_: FilterQuery = 0,
+    filter_: FilterQuery = None,
     input_height: SideQuery = None,
     input_width: SideQuery = None,
+    group: GroupQuery = None,
 ) -> dict:
-    return anatomy.weight_matrix_body(ml, settings, filter_, input_height, input_width)
+    return layer_matrix.answer(
+        ml, settings, filter_, input_height, input_width, group, whole=group is None
+    )
 
 
 @router.get(
@@ -235,11 +245,15 @@ def weight_matrix_json(
 def weight_matrix_png(
     ml: LayerDep,
     settings: SettingsDep,
-    filter_: FilterQuery = 0,
+    filter_: FilterQuery = None,
     input_height: SideQuery = None,
     input_width: SideQuery = None,
+    group: GroupQuery = None,
 ) -> Response:
-    wm = anatomy.layer_weight_matrix(ml, settings, filter_, input_height, input_width)
+    whole = group is None
+    wm, filter_, span = layer_matrix.of_layer(
+        ml, settings, filter_, input_height, input_width, group, whole
+    )
     limit = settings.max_weight_matrix_png_side
     if max(wm.rows, wm.cols) > limit:
         raise ApiError(
@@ -248,5 +262,9 @@ def weight_matrix_png(
             f"more than the limit max_weight_matrix_png_side = {limit} (the JSON has it all)",
         )
     title = f"{ml.entry.id} {ml.describe()}, filter {filter_}"
+    if span.groups > 1:
+        c = span.in_channels
+        title += f" (group {span.group}: input channels {c.start} to {c.stop - 1}"
+        title += " of all)" if whole else ")"
     png = render.weight_matrix_png(wm, ml.layer.kernel_size, title)
     return png_response(png, float(wm.kernel.min()), float(wm.kernel.max()))

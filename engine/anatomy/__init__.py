@@ -5,6 +5,7 @@ Pure NumPy, float64, PyTorch semantics (cross-correlation; ``x: (C, H, W)``, one
 ``H_out = floor((H + 2p - d(k - 1) - 1) / s) + 1``). The views are the ones the seed texts draw:
 
 - ``matrix``: the weight matrix ``M: (H_out*W_out, C*H*W)`` and the dense-network view;
+- ``groups``: a grouped (or depthwise) conv one group at a time, its block of the matrix;
 - ``equation``: each output written out term by term, and all of them for the animation;
 - ``pooling``: each pooling window, its value and the winning input;
 - ``formulas``: the output-size arithmetic, why a combination is invalid, parameter counts;
@@ -20,6 +21,14 @@ from engine.anatomy.formulas import (
     conv_problems,
     dense_params,
     pool_formula,
+)
+from engine.anatomy.groups import (
+    GroupMatrix,
+    GroupSpan,
+    group_matrix,
+    group_of,
+    group_span,
+    on_every_channel,
 )
 from engine.anatomy.matrix import (
     WeightMatrix,
@@ -37,6 +46,8 @@ __all__ = [
     "POOL_PRESETS",
     "PRESETS",
     "SOURCES",
+    "GroupMatrix",
+    "GroupSpan",
     "PoolResult",
     "PoolStep",
     "Step",
@@ -53,6 +64,10 @@ __all__ = [
     "equation",
     "flip_kernel",
     "get_preset",
+    "group_matrix",
+    "group_of",
+    "group_span",
+    "on_every_channel",
     "kernel_for",
     "matvec",
     "pool_formula",

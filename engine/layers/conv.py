@@ -114,19 +114,6 @@ class Conv2D(Layer):
         return (self.out_channels, *hw)
 
 
-def group_kernel(layer: Conv2D, f: int) -> np.ndarray:
-    """Filter ``f``'s kernel over all ``in_channels``: ``(C, kh, kw)``, zero on the channels
-    outside its group (a grouped conv's filter reads only ``C/groups`` of them)."""
-    w = layer.params["weight"][f]  # (C/groups, kh, kw)
-    if layer.groups == 1:
-        return w
-    per_group = layer.in_channels // layer.groups
-    g = f // (layer.out_channels // layer.groups)
-    full = np.zeros((layer.in_channels, *w.shape[1:]), dtype=w.dtype)
-    full[g * per_group : (g + 1) * per_group] = w
-    return full
-
-
 class Dense(Layer):
     """Fully connected: ``x @ w.T + b``. x: (N, in) → (N, out); weight (out, in)."""
 

@@ -14,18 +14,27 @@ from engine.shapes import positive_int
 class _BatchNorm(Layer):
     """Batch normalisation per channel, as PyTorch's ``BatchNorm{1,2}d`` (affine, tracking
     running statistics). ``weight`` (gamma) and ``bias`` (beta) are trained; ``running_mean``
-    and ``running_var`` are buffers, updated by every training forward with ``momentum``."""
+    and ``running_var`` are buffers, updated by every training forward with ``momentum`` —
+    or, with ``momentum=None``, PyTorch's cumulative average: after ``n`` training batches
+    each running statistic is the plain mean of the ``n`` batches' (the count is the buffer
+    ``num_batches_tracked``, saved with the model so resumed training keeps averaging)."""
 
     ranks: ClassVar[tuple[int, ...]]
     what: ClassVar[str]
 
     def __init__(
-        self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, name: str | None = None
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        name: str | None = None,
     ):
         super().__init__(name)
         self.num_features = positive_int(num_features, "num_features")
         self.eps = number(eps, "eps", 0.0)
-        self.momentum = number(momentum, "momentum", 0.0, 1.0)
+        self.momentum = None if momentum is None else number(momentum, "momentum", 0.0, 1.0)
+        if self.momentum is None:
+            self.buffers["num_batches_tracked"] = np.zeros((), dtype=np.int64)
         C = self.num_features
         self.params["weight"] = np.ones(C, dtype=np.float32)
         self.params["bias"] = np.zeros(C, dtype=np.float32)
@@ -39,7 +48,11 @@ class _BatchNorm(Layer):
             x, self.params["weight"], self.params["bias"], *stats, self.eps
         )
         if train:
-            norm.running_update(b["running_mean"], b["running_var"], cache, self.momentum)
+            momentum = self.momentum
+            if momentum is None:  # the cumulative average: batch n weighs 1/n
+                b["num_batches_tracked"] += 1
+                momentum = 1.0 / float(b["num_batches_tracked"])
+            norm.running_update(b["running_mean"], b["running_var"], cache, momentum)
         self._keep(cache, train, backprop)
         return out
 

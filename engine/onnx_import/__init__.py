@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
+
 from engine.onnx_import import ops_layers, ops_simple
 from engine.onnx_import.builder import Act, Builder, Refused
 from engine.onnx_import.graph import prepare
@@ -33,6 +35,7 @@ HANDLERS = {
     "BatchNormalization": ops_layers.batchnorm,
     "MaxPool": ops_layers.pool,
     "AveragePool": ops_layers.pool,
+    "Neg": ops_layers.neg,
     "GlobalAveragePool": ops_layers.global_pool,
     "GlobalMaxPool": ops_layers.global_pool,
     "ReduceMean": ops_layers.reduce,
@@ -163,7 +166,7 @@ def _adapt_input(b: Builder) -> None:
         b.acts[name] = Act("input", (C, H, W), form.has_batch)
         return
     users = b.consumers.get(name, [])
-    to_nchw = [n for n in users if n.op_type == "Transpose" and _perm(n) == [0, 3, 1, 2]]
+    to_nchw = [n for n in users if _to_nchw(b, n, (C, H, W))]
     if users and len(to_nchw) == len(users):
         for node in to_nchw:
             b.skip(node)
@@ -171,6 +174,19 @@ def _adapt_input(b: Builder) -> None:
         return
     config = {"perm": [0, 2, 3, 1]}
     b.emit(None, "transpose", config, [Act("input", (C, H, W))], name, shape=(H, W, C), name="nhwc")
+
+
+def _to_nchw(b: Builder, node, chw: tuple[int, int, int]) -> bool:
+    """Whether ``node`` turns the NHWC input into NCHW: a Transpose (0, 3, 1, 2), or — with
+    one channel, where both orders are the same numbers — the Reshape to N×1×H×W that tf2onnx
+    writes in its place."""
+    if node.op_type == "Transpose":
+        return _perm(node) == [0, 3, 1, 2]
+    shape = b.const(node.input[1]) if node.op_type == "Reshape" and len(node.input) > 1 else None
+    if shape is None or chw[0] != 1:
+        return False
+    shape = [int(v) for v in np.asarray(shape).ravel()]
+    return len(shape) == 4 and shape[1:] == list(chw)
 
 
 def _perm(node) -> list[int]:

@@ -35,6 +35,21 @@ def describe(node) -> str:
     return f'node "{node.name}" ({node.op_type})'
 
 
+def common_scope(names: list[str]) -> list[str]:
+    """The leading ``/``-separated scopes every scoped node name shares, when at least two do
+    and something is left of each: tf2onnx's ``StatefulPartitionedCall/functional_1/`` before
+    every Keras layer's name, which would otherwise start every layer name here."""
+    scoped = [[p for p in n.strip("/").split("/") if p] for n in names if "/" in n.strip("/")]
+    if len(scoped) < 2:
+        return []
+    scope = []
+    for parts in zip(*(s[:-1] for s in scoped), strict=False):
+        if len(set(parts)) > 1:
+            break
+        scope.append(parts[0])
+    return scope
+
+
 class Builder:
     def __init__(self, prep: Prepared, opset: int):
         self.prep = prep
@@ -48,6 +63,7 @@ class Builder:
         self._names: set[str] = {"input"}
         self._materialised: dict[str, Act] = {}
         self.consumers: dict[str, list] = {}
+        self.scope = common_scope([node.name for node in prep.nodes])
         for node in prep.nodes:
             for name in node.input:
                 self.consumers.setdefault(name, []).append(node)
@@ -125,6 +141,8 @@ class Builder:
         base = ""
         if node is not None and node.name:
             parts = [p for p in node.name.strip("/").split("/") if p]
+            if parts[: len(self.scope)] == self.scope:
+                parts = parts[len(self.scope) :]
             if len(parts) > 1 and parts[-1].lower().startswith(node.op_type.lower()):
                 parts = parts[:-1]
             base = "_".join(parts)

@@ -1,5 +1,6 @@
 """ONNX operators with weights or windows → engine layers: Conv, Gemm, MatMul (+ Add),
-BatchNormalization, MaxPool, AveragePool, GlobalAveragePool/GlobalMaxPool, ReduceMean/ReduceMax.
+BatchNormalization, MaxPool, AveragePool (and Neg → MaxPool → Neg, a min pool; a lone Neg is a
+``mul`` by −1), GlobalAveragePool/GlobalMaxPool, ReduceMean/ReduceMax.
 
 Weights keep PyTorch's layout: conv ``(F, C/groups, kh, kw)``, dense ``(out, in)``. A bias that
 an exporter wrote as a separate broadcasting ``Add`` (CNTK, tf2onnx) is folded into the layer.
@@ -197,11 +198,19 @@ def batchnorm(b: Builder, node) -> None:
 
 def pool(b: Builder, node) -> None:
     is_max = node.op_type == "MaxPool"
+    x = b.act(node.input[0], node)
+    x, config = pool_config(b, node, x, MAX_NEG if is_max else 0.0)
+    b.emit(node, "maxpool2d" if is_max else "avgpool2d", config, [x], node.output[0])
+
+
+def pool_config(b: Builder, node, x, pad_value: float):
+    """A MaxPool/AveragePool node's engine config, and its input (after a ``pad`` layer when
+    the padding is asymmetric, filled with ``pad_value``)."""
+    is_max = node.op_type == "MaxPool"
     known = POOL_ATTRS | ({"storage_order"} if is_max else {"count_include_pad"})
     attrs = b.attrs(node, known)
     if len(node.output) > 1 and node.output[1] and b.consumers.get(node.output[1]):
         b.fail(node, "its Indices output is not supported")
-    x = b.act(node.input[0], node)
     if len(x.shape) != 3:
         b.fail(node, f"only 2-D pooling is supported (input {list(x.shape)})")
     kernel = _pair(b, node, attrs, "kernel_shape", [])
@@ -214,7 +223,7 @@ def pool(b: Builder, node) -> None:
     symmetric = pads[0] == pads[2] and pads[1] == pads[3]
     if not symmetric and not is_max and not include:
         b.fail(node, f"pads = {pads} (asymmetric) with count_include_pad = 0 is not supported")
-    x, padding = _pad_first(b, node, x, pads, MAX_NEG if is_max else 0.0)
+    x, padding = _pad_first(b, node, x, pads, pad_value)
     config = {
         "kernel_size": kernel,
         "stride": strides,
@@ -223,7 +232,30 @@ def pool(b: Builder, node) -> None:
     }
     if not is_max:
         config["count_include_pad"] = include
-    b.emit(node, "maxpool2d" if is_max else "avgpool2d", config, [x], node.output[0])
+    return x, config
+
+
+def neg(b: Builder, node) -> None:
+    """``-x`` is a ``mul`` by the constant −1 — except ``Neg → MaxPool → Neg``, each read only
+    by the next, which is ``-maxpool(-x)``: one ``minpool2d`` (how ONNX writes a min pool)."""
+    b.attrs(node, set())
+    x = b.act(node.input[0], node)
+    pooled = b.single_consumer(node.output[0])
+    outer = None
+    if pooled is not None and pooled.op_type == "MaxPool" and pooled.input[0] == node.output[0]:
+        outer = b.single_consumer(pooled.output[0])
+    if outer is None or outer.op_type != "Neg":
+        minus_one = {"constant": np.full(1, -1.0, np.float32)}
+        b.emit(node, "mul", {"constant_shape": [1]}, [x], node.output[0], minus_one, x.shape)
+        return
+    b.attrs(outer, set())
+    b.skip(pooled)
+    b.skip(outer)
+    x, config = pool_config(b, pooled, x, -MAX_NEG)  # -inf padding of -x is +inf padding of x
+    act = b.emit(pooled, "minpool2d", config, [x], pooled.output[0])
+    b.acts.pop(pooled.output[0])  # that tensor is -minpool(x): nothing else reads it
+    b.layer_meta[act.ref].update(node=outer.name, op="Neg(MaxPool(Neg))")
+    b.retarget(act, outer.output[0])
 
 
 def global_pool(b: Builder, node, kind: str | None = None) -> None:

@@ -107,8 +107,9 @@ export const api = {
   anatomyPresets: () => request("GET", "/api/anatomy/presets"),
   anatomyParams: (query) => request("GET", `/api/anatomy/params?${new URLSearchParams(query)}`),
   arithmetic: (query) => request("GET", `/api/anatomy/arithmetic?${new URLSearchParams(query)}`),
-  layerAnatomy: (id, index, body, signal) =>
-    request("POST", `/api/models/${encodeURIComponent(id)}/layers/${index}/anatomy`, body, signal),
+  // group: a grouped conv's group (undefined: the filter's own)
+  layerAnatomy: (id, index, body, signal, group) =>
+    request("POST", `/api/models/${encodeURIComponent(id)}/layers/${index}/anatomy${group === undefined ? "" : `?group=${group}`}`, body, signal),
   // The teaching views.
   squareSetup: () => request("GET", "/api/teach/square"),
   square: (body) => request("POST", "/api/teach/square", body),

@@ -76,9 +76,10 @@ const realView = new RealLayerView(real.querySelector(".real-result"), layerMode
 new OutputView(realView.slots.output, layerModel, realSelection, { label: "feature map" });
 new EquationView(realView.slots.equation, layerModel, realSelection);
 new MatrixView(realView.slots.matrix, layerModel, realSelection);
+new DenseView(realView.slots.dense, layerModel, realSelection);
 realControls.addEventListener("change", (e) => {
-  const { model: id, layer, filter, input, keep, output } = e.detail;
-  layerModel.load(id, layer, filter, input, keep, output);
+  const { model: id, layer, filter, group, input, keep, output } = e.detail;
+  layerModel.load(id, layer, filter, input, keep, output, group);
 });
 
 async function start() {

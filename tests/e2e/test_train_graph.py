@@ -56,3 +56,24 @@ def test_the_editor_shows_and_rewires_a_residual_block(desktop, server, artifact
     page.wait_for_function("document.querySelectorAll('[data-testid=layer-row]').length === 15")
     assert links(page) == [(3, 9)]  # 9 → 10 is now the layer right above: no skip to draw
     assert page.locator("[aria-label='Layer 10 input 1']").input_value() == "9"
+
+
+def test_batch_norm_momentum_none_is_the_cumulative_average(desktop, server):
+    """Typing "none" as a batch norm's momentum sends PyTorch's ``momentum=None`` (the
+    cumulative average), which the engine accepts; the field then reads "none"."""
+    page, _ = desktop
+    page.goto(server.url + "/train")
+    summary = page.locator("[data-testid=arch-summary]")
+    summary.locator("text=parameters").wait_for()
+    page.select_option("[data-testid=preset]", "residual")
+    summary.locator("text=16 layers").wait_for()
+    field = page.locator("input[name=momentum]").first
+    with page.expect_request(lambda r: r.url.endswith("/api/architectures/validate")) as sent:
+        field.fill("none")
+    specs = sent.value.post_data_json["architecture"]
+    assert [s["config"].get("momentum", 0.1) for s in specs if s["type"] == "batchnorm2d"][
+        0
+    ] is None
+    summary.locator("text=5,226 parameters").wait_for()
+    assert page.locator(".layer-row.invalid").count() == 0
+    assert field.input_value() == "none"

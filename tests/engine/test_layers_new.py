@@ -63,6 +63,29 @@ def test_batchnorm_running_statistics_follow_pytorch_momentum():
     np.testing.assert_allclose(layer.buffers["running_var"], 0.75 + 0.25 * var, rtol=1e-5)
 
 
+def test_batchnorm_momentum_none_is_the_cumulative_average_and_survives_save(tmp_path):
+    """PyTorch's ``momentum=None``: after n batches each running statistic is the plain mean
+    of the n batches' statistics; the count is saved, so training resumed after a load goes
+    on averaging."""
+    from engine.model import Model
+
+    batches = [randn(3, 2, 4, 4) for _ in range(4)]
+    m = 3 * 4 * 4
+    means = [x.mean(axis=(0, 2, 3)) for x in batches]
+    variances = [x.var(axis=(0, 2, 3)) * m / (m - 1) for x in batches]  # unbiased
+    model = Model([L.BatchNorm2d(2, momentum=None, name="bn")], input_shape=(2, 4, 4))
+    for x in batches[:2]:
+        model.layers[0].forward(x, train=True)
+    model.save(tmp_path / "bn.npz")
+    again = Model.load(tmp_path / "bn.npz")
+    layer = again.layers[0]
+    assert layer.momentum is None and int(layer.buffers["num_batches_tracked"]) == 2
+    for x in batches[2:]:
+        layer.forward(x, train=True)
+    np.testing.assert_allclose(layer.buffers["running_mean"], np.mean(means, axis=0), rtol=1e-5)
+    np.testing.assert_allclose(layer.buffers["running_var"], np.mean(variances, axis=0), rtol=1e-5)
+
+
 def test_batchnorm_refuses_a_wrong_channel_count():
     with pytest.raises(ValueError, match=r"bn expects input \(C, H, W\) with C=3"):
         L.BatchNorm2d(3, name="bn").output_shape((4, 5, 5))

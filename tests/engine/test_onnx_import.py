@@ -12,6 +12,7 @@ import pytest
 
 from engine.model import Model
 from engine.onnx_import import import_onnx
+from engine.onnx_import.builder import common_scope
 from tests.onnx_fixtures import (
     MANIFEST,
     NAMES,
@@ -109,6 +110,26 @@ def test_keras_nhwc_input_transpose_is_folded():
     assert model.layers[0].type == "conv2d"  # no transpose layer before it
     assert [ly.type for ly in model.layers].count("transpose") == 1  # the NHWC flatten's
     assert model.ends_in_softmax
+
+
+def test_a_real_tf2onnx_export_reads_as_its_keras_layers():
+    """Keras 3 + tf2onnx (scripts/make_keras_fixture.py): its one-channel NHWC input becomes
+    NCHW through a Reshape, not a Transpose — folded all the same — and the layer names are
+    Keras's, without the StatefulPartitionedCall/functional_1/ scope around every one."""
+    model = imported("keras_tf2onnx.onnx")
+    assert model.meta["onnx"]["input_layout"] == "nhwc"
+    assert [ly.type for ly in model.layers][:5] == ["conv2d", "relu", "conv2d", "relu", "concat"]
+    assert model.inputs[0] == model.inputs[2] == [-1]  # both branches read the image
+    names = [ly.name for ly in model.layers]
+    assert "concatenate_1" in names and "dense_1" in names
+    assert not any(n.startswith(("StatefulPartitionedCall", "functional")) for n in names)
+
+
+def test_common_scope_is_only_what_every_scoped_name_shares():
+    assert common_scope(["a/b/conv/Conv", "a/b/relu/Relu", "Transpose__6"]) == ["a", "b"]
+    assert common_scope(["/conv1/Conv", "/conv2/Conv"]) == []  # PyTorch's: nothing shared
+    assert common_scope(["a/conv/Conv", "a/Relu"]) == ["a"]  # the last part is never the scope
+    assert common_scope(["a/b/Conv", "Relu"]) == []  # one scoped name is no pattern
 
 
 def test_cntk_bias_add_fused_and_shape_arithmetic_folded():

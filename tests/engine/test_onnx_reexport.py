@@ -57,15 +57,7 @@ def shipped() -> Model:
         shipped,
         lambda: randomised(BRANCHES, seed=5),
         lambda: randomised(RESIDUAL, seed=6),
-        pytest.param(
-            lambda: randomised(FEATURES, seed=7),
-            marks=pytest.mark.xfail(
-                reason="minpool2d is exported as Neg/MaxPool/Neg; the importer has no Neg yet "
-                "(REQUEST in notes/interface.md)",
-                raises=ValueError,
-                strict=True,
-            ),
-        ),
+        lambda: randomised(FEATURES, seed=7),
     ],
     ids=["shipped", "branches", "residual", "features"],
 )

@@ -1,6 +1,7 @@
 // One filter of a real conv layer on the person's drawing: the latest answer of
 // POST /api/models/{id}/layers/{index}/anatomy, shaped like a playground result so the same
-// views draw it (`input`, `kernel`, `output` = the feature map, `matrix`, one step).
+// views draw it (`input`, `kernel`, `output` = the feature map, `matrix`, one step). A grouped
+// conv's answer covers one group: `channels` names the layer channels its input planes are.
 // Choosing another output asks the API for that output's equation.
 //
 // Events: "result" (a new answer), "step" (the same layer, another output), "error".
@@ -16,10 +17,10 @@ export class LayerModel extends EventTarget {
     this.answer = null; // the API's LayerAnatomy
     this.result = null; // the same, as the views read it
     this.error = null;
-    this.request = null; // the latest { model, layer, filter, input }
+    this.request = null; // the latest { model, layer, filter, input, group }
     this.shown = null; // the request whose answer is shown
     this.runner = new LatestWins({
-      run: ({ model, layer, body }) => api.layerAnatomy(model, layer, body),
+      run: ({ model, layer, body, group }) => api.layerAnatomy(model, layer, body, undefined, group),
       onResult: (answer, payload) => this.#accept(answer, payload),
       onError: (err) => {
         this.error = err.message;
@@ -32,13 +33,14 @@ export class LayerModel extends EventTarget {
 
   // model: id; layer: index; filter: f; input: an ImageInput body; keep: ask for the output
   // chosen now (same layer, another filter or drawing) rather than the strongest one;
-  // `chosen`: an [i, j] to write out instead.
-  load(model, layer, filter, input, keep = false, chosen = undefined) {
-    this.request = { model, layer, filter, input };
+  // `chosen`: an [i, j] to write out instead; group: a grouped conv's group (undefined: the
+  // filter's own, which the API finds).
+  load(model, layer, filter, input, keep = false, chosen = undefined, group = undefined) {
+    this.request = { model, layer, filter, input, group };
     const row = this.selection.row;
     const output = chosen ?? (keep && this.result && row !== null ? this.selection.cell(row) : undefined);
     const request = this.request;
-    this.runner.request(() => ({ model, layer, body: { ...input, filter, output }, request }), { urgent: true });
+    this.runner.request(() => ({ model, layer, group, body: { ...input, filter, output }, request }), { urgent: true });
   }
 
   step(row) {
@@ -50,9 +52,9 @@ export class LayerModel extends EventTarget {
   #want(row) {
     if (!this.result || row === null || this.step(row)) return;
     const request = this.request;
-    const { model, layer, filter, input } = request;
+    const { model, layer, filter, input, group } = request;
     const output = this.selection.cell(row);
-    this.runner.request(() => ({ model, layer, body: { ...input, filter, output }, request }), { urgent: true });
+    this.runner.request(() => ({ model, layer, group, body: { ...input, filter, output }, request }), { urgent: true });
   }
 
   #accept(answer, payload) {
@@ -67,6 +69,7 @@ export class LayerModel extends EventTarget {
       formula: answer.formula,
       padding: answer.layer.config.padding,
       steps: [answer.step],
+      channels: answer.group_in_channels, // input plane c is layer input channel channels[c]
     };
     const fresh = payload.request !== this.shown; // another layer, filter or drawing
     this.shown = payload.request;

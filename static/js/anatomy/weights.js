@@ -25,8 +25,10 @@ export function weightPosition(k, kh, kw) {
 }
 
 // Input pixel names: letters for small single-channel inputs, as seed 000 names them A…I;
-// otherwise the position. [c, r, s] as the API gives it.
-export function pixelName([c, r, s], [C, H, W]) {
+// otherwise the position. [c, r, s] as the API gives it. `channels`: the layer channel each
+// plane is, when they are not 0, 1, ... (a grouped conv's group): always named then.
+export function pixelName([c, r, s], [C, H, W], channels = undefined) {
+  if (channels && channels.some((ch, i) => ch !== i)) return `x${channels[c]}:${r},${s}`;
   if (C === 1 && H * W <= 26) return String.fromCharCode(65 + r * W + s);
   return C === 1 ? `x${r},${s}` : `x${c}:${r},${s}`;
 }

@@ -40,7 +40,7 @@ const FIELDS = {
 };
 // Layers that read two inputs; the editor gives them a second one to choose.
 export const MERGES = new Set(["add", "sub", "mul", "div", "concat"]);
-const PLACEHOLDER = { stride: "auto", momentum: "0.1", negative_slope: "0.01", alpha: "1.0" };
+const PLACEHOLDER = { stride: "auto", momentum: "0.1 or none", negative_slope: "0.01", alpha: "1.0" };
 const DESCRIPTION = {
   conv2d: "convolution",
   relu: "ReLU",
@@ -76,6 +76,7 @@ export function defaultSpec(type) {
 
 // A config value as the form shows it: a square pair [k, k] as one number.
 function shown(value) {
+  if (value === null) return "none"; // e.g. batch norm's momentum: PyTorch's cumulative average
   if (Array.isArray(value) && value.length === 2 && value[0] === value[1]) return value[0];
   return value;
 }
@@ -182,6 +183,7 @@ export class ArchEditor {
     const text = raw.trim();
     if (text === "") delete config[key];
     else if (/^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(text)) config[key] = Number(text);
+    else if (/^none$/i.test(text)) config[key] = null; // momentum "none": the cumulative average
     else config[key] = text; // e.g. padding "same": the engine decides
     this.on.change(this.specs);
   }

@@ -99,7 +99,7 @@ export class DenseView {
     for (let col = 0; col < m.cols; col++) {
       svg.append(s("circle", { cx: L.xin, cy: L.yin(col), r: Math.min(7, L.gapIn / 2.6), class: "node in" }));
       if (labelIn) {
-        svg.append(s("text", { x: L.xin - 12, y: L.yin(col), class: "axis", "text-anchor": "end", "dominant-baseline": "central" }, `${pixelName(position(col, m.shape_in), m.shape_in)} = ${num(x[col], 3)}`));
+        svg.append(s("text", { x: L.xin - 12, y: L.yin(col), class: "axis", "text-anchor": "end", "dominant-baseline": "central" }, `${pixelName(position(col, m.shape_in), m.shape_in, r.channels)} = ${num(x[col], 3)}`));
       }
     }
     const out = r.output.flat();
@@ -211,7 +211,8 @@ export class DenseView {
     }
     const [C, H, W] = m.shape_in;
     ctx.textAlign = "right";
-    for (let c = 0; C > 1 && c < C; c++) ctx.fillText(`channel ${c}`, L.xin - 10, L.yin(c * H * W) + 12);
+    const names = this.model.result.channels ?? []; // a grouped conv's group: its layer channels
+    for (let c = 0; C > 1 && c < C; c++) ctx.fillText(`channel ${names[c] ?? c}`, L.xin - 10, L.yin(c * H * W) + 12);
   }
 
   #highlight() {

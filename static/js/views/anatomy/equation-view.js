@@ -52,7 +52,7 @@ export class EquationView {
           onpointerenter: () => this.selection.hoverWeight(k),
           onpointerleave: () => this.selection.hoverWeight(null),
         },
-        h("span", { class: "eq-name" }, `${weightName(k, K)} · ${pad ? "pad" : pixelName(t.input, shapeIn)}`),
+        h("span", { class: "eq-name" }, `${weightName(k, K)} · ${pad ? "pad" : pixelName(t.input, shapeIn, r.channels)}`),
         h("span", { class: "eq-values" }, `${num(t.x, 4)} × ${num(t.w, 4)}`),
         h("span", { class: "eq-product" }, `= ${num(t.product, 4)}`),
       );
@@ -66,7 +66,7 @@ export class EquationView {
     );
     this.symbolic.textContent =
       K <= SYMBOLIC_MAX_TERMS
-        ? `Compactly: y[${i}, ${j}] = ${step.terms.map((t, k) => `${weightName(k, K)}${t.input === null ? "·0" : pixelName(t.input, shapeIn)}`).join(" + ")} + b`
+        ? `Compactly: y[${i}, ${j}] = ${step.terms.map((t, k) => `${weightName(k, K)}${t.input === null ? "·0" : pixelName(t.input, shapeIn, r.channels)}`).join(" + ")} + b`
         : `Compactly: y[${i}, ${j}] = Σₖ xₖ·wₖ + b over all ${count(K)} kernel weights k.`;
     this.#weight();
   }

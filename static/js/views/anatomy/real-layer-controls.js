@@ -1,7 +1,8 @@
-// Controls for the real-layer view: model, conv layer and filter, and the input — a small
-// drawing pad (the explorer's) or a real test digit from the gallery. "change" fires with
-// { model, layer, filter, input, keep } whenever any of them changes; `input` is an
-// ImageInput body, `keep` says the layer is the same (so the chosen output can stay).
+// Controls for the real-layer view: model, conv layer, group (a grouped conv's, shown one group
+// at a time) and filter, and the input — a small drawing pad (the explorer's) or a real test
+// digit from the gallery. "change" fires with { model, layer, filter, group, input, keep }
+// whenever any of them changes; `input` is an ImageInput body, `keep` says the layer is the
+// same (so the chosen output can stay); `group` is undefined for an ordinary conv.
 
 import { api } from "../../api.js";
 import { anatomy, drawing, overview } from "../../config.js";
@@ -16,6 +17,9 @@ export class RealLayerControls extends EventTarget {
     this.models = h("select", { "aria-label": "model", dataset: { testid: "real-model" } });
     this.layers = h("select", { "aria-label": "conv layer", dataset: { testid: "real-layer-select" } });
     this.filters = h("select", { "aria-label": "filter", dataset: { testid: "real-filter" } });
+    this.groups = h("select", { "aria-label": "group of the grouped convolution", dataset: { testid: "real-group" } });
+    this.groupField = field("Group", this.groups);
+    this.groupField.hidden = true;
     const canvas = h("canvas", {
       class: "real-pad",
       tabindex: "0",
@@ -28,7 +32,7 @@ export class RealLayerControls extends EventTarget {
     const clear = h("button", { type: "button", class: "button" }, "Clear");
     this.gallery = h("div", { class: "mini-gallery", role: "group", "aria-label": "Test digits", dataset: { testid: "real-gallery" } });
     root.append(
-      h("div", { class: "size-row" }, field("Model", this.models), field("Conv layer", this.layers), field("Filter", this.filters)),
+      h("div", { class: "size-row" }, field("Model", this.models), field("Conv layer", this.layers), this.groupField, field("Filter", this.filters)),
       h("div", { class: "real-input" }, h("div", { class: "pad-box" }, canvas, h("div", { class: "pad-actions" }, undo, clear)), h("div", {}, h("p", { class: "muted small" }, "Draw a digit, or pick one:"), this.gallery)),
     );
     this.pad = new DrawingPad(canvas, drawing);
@@ -55,6 +59,10 @@ export class RealLayerControls extends EventTarget {
     this.models.addEventListener("change", () => this.#selectModel(this.models.value));
     this.layers.addEventListener("change", () => this.#selectLayer());
     this.filters.addEventListener("change", () => this.#emit(true));
+    this.groups.addEventListener("change", () => {
+      this.#fillFilters(this.detail.layers[Number(this.layers.value)], Number(this.groups.value));
+      this.#emit(true);
+    });
   }
 
   async start() {
@@ -68,7 +76,7 @@ export class RealLayerControls extends EventTarget {
       // unit, on the network input the overview left in sessionStorage.
       const q = new URLSearchParams(window.location.search);
       const wanted = models.some((m) => m.id === q.get("model")) ? q.get("model") : chosen;
-      this.wanted = { layer: q.get("layer"), filter: q.get("filter"), output: q.get("output")?.split(",").map(Number) };
+      this.wanted = { layer: q.get("layer"), filter: q.get("filter"), group: q.get("group"), output: q.get("output")?.split(",").map(Number) };
       this.models.replaceChildren(...models.map((m) => h("option", { value: m.id, selected: m.id === wanted }, m.name)));
       this.models.disabled = models.length < 2;
       await this.#loadGallery();
@@ -111,10 +119,31 @@ export class RealLayerControls extends EventTarget {
   #selectLayer() {
     const layer = this.detail.layers[Number(this.layers.value)];
     const want = this.wanted ?? {};
-    this.filters.replaceChildren(...Array.from({ length: layer.config.out_channels }, (_, f) => h("option", { value: f, selected: String(f) === want.filter }, `filter ${f}`)));
+    const { groups, perGroup } = groupsOf(layer);
+    // a filter asked for (the overview's link) opens in its own group
+    const wantFilter = want.filter != null ? Number(want.filter) : null;
+    let group = want.group != null ? Number(want.group) : wantFilter !== null ? Math.floor(wantFilter / perGroup.out) : 0;
+    if (!(group >= 0 && group < groups)) group = 0;
+    this.groupField.hidden = groups < 2;
+    this.groups.replaceChildren(
+      ...Array.from({ length: groups }, (_, g) => {
+        const c0 = g * perGroup.in;
+        const f0 = g * perGroup.out;
+        const text = `${g}: ${span(c0, perGroup.in, "channel")} → ${span(f0, perGroup.out, "filter")}`;
+        return h("option", { value: g, selected: g === group }, text);
+      }),
+    );
+    this.#fillFilters(layer, group, wantFilter);
     this.output = want.output;
     this.wanted = null; // only the first choice comes from the URL
     this.#emit(false);
+  }
+
+  // The filters of `group` (every filter of an ordinary conv).
+  #fillFilters(layer, group, wanted = null) {
+    const { perGroup } = groupsOf(layer);
+    const f0 = group * perGroup.out;
+    this.filters.replaceChildren(...Array.from({ length: perGroup.out }, (_, q) => h("option", { value: f0 + q, selected: f0 + q === wanted }, `filter ${f0 + q}`)));
   }
 
   #pick(item) {
@@ -138,10 +167,29 @@ export class RealLayerControls extends EventTarget {
     if (keep) this.output = undefined;
     this.dispatchEvent(
       new CustomEvent("change", {
-        detail: { model: this.detail.id, layer: Number(this.layers.value), filter: Number(this.filters.value), input: this.input(), keep, output: this.output },
+        detail: {
+          model: this.detail.id,
+          layer: Number(this.layers.value),
+          filter: Number(this.filters.value),
+          group: this.groupField.hidden ? undefined : Number(this.groups.value),
+          input: this.input(),
+          keep,
+          output: this.output,
+        },
       }),
     );
   }
+}
+
+// A conv layer's groups and how many input channels / filters each has.
+function groupsOf(layer) {
+  const groups = layer.config.groups ?? 1;
+  return { groups, perGroup: { in: layer.config.in_channels / groups, out: layer.config.out_channels / groups } };
+}
+
+// first .. first + n - 1 as "channel 3" or "channels 4–7" (noun: "channel", "filter").
+export function span(first, n, noun) {
+  return n === 1 ? `${noun} ${first}` : `${noun}s ${first}–${first + n - 1}`;
 }
 
 function field(text, control) {

@@ -50,6 +50,8 @@ export class UnitAnatomy {
     this.title.textContent = `${info.name} · filter ${f} · output (${i}, ${j})`;
     this.check.textContent = "Asking the engine for every product…";
     const q = new URLSearchParams({ model: model.id, layer: index, filter: f, output: `${i},${j}` });
+    const groups = info.config.groups ?? 1;
+    if (groups > 1) q.set("group", Math.floor(f / (info.config.out_channels / groups))); // the unit's own group
     this.link.href = `/anatomy?${q}#real-layer`;
     this.model.load(model.id, index, f, input, false, [i, j]);
     const read = conn.reads[0];
