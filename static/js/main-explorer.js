@@ -301,6 +301,18 @@ async function selectModel(id) {
   const dataset = GALLERY_DATASETS.includes(state.model.dataset) ? state.model.dataset : "mnist";
   if (dataset !== state.galleryDataset) state.galleryLoad = loadGallery(dataset, 0);
   if (!pad.isEmpty) run({ urgent: true });
+  skipOffscreenOnceLaidOut();
+}
+
+// Let Chromium skip the sections off screen (explorer.css, .skip-offscreen) once each has
+// been laid out with its contents — the gallery's first page too — so that each keeps its real
+// size while skipped.
+async function skipOffscreenOnceLaidOut() {
+  await state.galleryLoad;
+  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+  await frame();
+  await frame();
+  document.body.classList.add("skip-offscreen");
 }
 
 document.addEventListener("keydown", (e) => {
