@@ -208,11 +208,25 @@ function resetOutputs() {
   }
 }
 
+// While a person draws, Chromium skips the sections off screen (explorer.css,
+// .skip-offscreen): each frame of a stroke otherwise re-laid and repainted the whole long page,
+// taking a core from the drawing's own request. Nothing off screen changes meanwhile (the
+// cards and sections there wait until they are on screen), so each keeps its real size; a
+// second after the last stroke the page is whole again.
+let drawingTimer = null;
+function whileDrawing() {
+  document.body.classList.add("skip-offscreen");
+  clearTimeout(drawingTimer);
+  drawingTimer = setTimeout(() => document.body.classList.remove("skip-offscreen"), 1000);
+}
+
 pad.addEventListener("draw", () => {
+  whileDrawing();
   syncGallery();
   run({ urgent: false });
 });
 pad.addEventListener("strokeend", () => {
+  whileDrawing();
   state.strokeEndedAt = performance.now();
   run({ urgent: true });
 });
@@ -301,19 +315,8 @@ async function selectModel(id) {
   const dataset = GALLERY_DATASETS.includes(state.model.dataset) ? state.model.dataset : "mnist";
   if (dataset !== state.galleryDataset) state.galleryLoad = loadGallery(dataset, 0);
   if (!pad.isEmpty) run({ urgent: true });
-  skipOffscreenOnceLaidOut();
 }
 
-// Let Chromium skip the sections off screen (explorer.css, .skip-offscreen) once each has
-// been laid out with its contents — the gallery's first page too — so that each keeps its real
-// size while skipped.
-async function skipOffscreenOnceLaidOut() {
-  await state.galleryLoad;
-  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
-  await frame();
-  await frame();
-  document.body.classList.add("skip-offscreen");
-}
 
 document.addEventListener("keydown", (e) => {
   if (e.key === "Escape" && inspector.selection) {

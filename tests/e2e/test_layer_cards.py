@@ -63,3 +63,30 @@ def test_an_off_screen_card_paints_when_scrolled_to_with_the_latest_drawing(desk
     one = channel0(page, layer)
     assert one["card"] == one["overview"]
     assert one["card"] != seven["card"]
+
+
+HEIGHTS = "() => [...document.querySelectorAll('.section')].map(s => s.offsetHeight)"
+
+
+def test_sections_off_screen_are_skipped_while_drawing_and_keep_their_size(desktop, server):
+    """During a stroke Chromium skips the sections off screen (content-visibility), each at
+    its real size — nothing below the pad moves — and the page is whole again after it."""
+    page, _ = desktop
+    open_explorer(page, server)
+    draw(page, ONE)
+    wait_until(page, "!document.body.classList.contains('skip-offscreen')")  # a second later
+    whole = page.evaluate(HEIGHTS)
+    pad = page.get_by_test_id("draw-canvas").bounding_box()
+    page.mouse.move(pad["x"] + pad["width"] * 0.3, pad["y"] + pad["height"] * 0.5)
+    page.mouse.down()
+    page.mouse.move(pad["x"] + pad["width"] * 0.7, pad["y"] + pad["height"] * 0.5, steps=8)
+    assert page.evaluate("document.body.classList.contains('skip-offscreen')")
+    skipped = page.evaluate(
+        "() => [...document.querySelectorAll('.section')].filter(s => "
+        "getComputedStyle(s).contentVisibility === 'auto').length"
+    )
+    assert skipped == len(whole)
+    assert page.evaluate(HEIGHTS) == whole
+    page.mouse.up()
+    wait_until(page, "!document.body.classList.contains('skip-offscreen')")
+    assert page.evaluate(HEIGHTS) == whole
