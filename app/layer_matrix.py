@@ -78,7 +78,8 @@ def of_layer(
         )
     except ValueError as e:
         raise ApiError(422, f"input_height/input_width: {H}×{W} is too small: {e}") from None
-    rows, cols = H_out * W_out, C * H * W
+    # the matrix answered: on the group's channels, or (whole) on all the layer reads
+    rows, cols = H_out * W_out, (layer.in_channels if whole else C) * H * W
     if rows * cols > settings.max_weight_matrix_cells:
         raise ApiError(
             422,

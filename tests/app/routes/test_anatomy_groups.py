@@ -139,3 +139,17 @@ def test_a_group_or_filter_out_of_range_is_a_422_naming_it(
     r = client.request(method, f"{base}/layers/{index}/{path}", params=params, json=body)
     assert r.status_code == 422, r.text
     assert re.search(words, str(r.json()["detail"])), r.json()["detail"]
+
+
+def test_the_cells_limit_counts_the_columns_of_the_matrix_answered(served):
+    """At the default ``max_weight_matrix_cells`` (16,000,000): on a 40×40 input the 1×1
+    grouped layer's matrix is 1,600 rows by 6,400 columns on one group's 4 channels (10.24 M
+    cells) but 12,800 columns on all 8 (20.48 M): the whole one is refused, the group's given."""
+    client, base, _ = served
+    size = {"filter": 8, "input_height": 40, "input_width": 40}
+    whole = client.get(f"{base}/layers/{GROUPED}/weight-matrix", params=size)
+    assert whole.status_code == 422
+    assert "1600×12800 = 20,480,000 cells" in whole.json()["detail"]
+    assert "max_weight_matrix_cells = 16,000,000" in whole.json()["detail"]
+    block = ok(client.get(f"{base}/layers/{GROUPED}/weight-matrix", params={**size, "group": 1}))
+    assert (block["rows"], block["cols"]) == (1600, 6400)
