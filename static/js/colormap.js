@@ -103,7 +103,8 @@ export function maxAbs(nested) {
 // context lookup and ImageData per map cost more than the painting on a 64-channel layer).
 const surfaces = new WeakMap();
 
-function surface(canvas, W, H) {
+// A reused 2-D context, ImageData of canvas's size and its pixels as 32-bit words.
+export function surface(canvas, W, H) {
   let s = surfaces.get(canvas);
   if (!s || s.img.width !== W || s.img.height !== H) {
     const ctx = canvas.getContext("2d");
@@ -139,8 +140,7 @@ function packed(lut) {
 }
 
 // Paint `grid` (rows of numbers, H×W) into `canvas` at one canvas pixel per value; CSS
-// scales the canvas up with `image-rendering: pixelated`. Colours are `scale.index(v)`'s,
-// computed inline (the same formula) for scales with a value range.
+// scales the canvas up with `image-rendering: pixelated`. Colours are `scale.index(v)`'s.
 export function paintGrid(canvas, grid, scale) {
   const H = grid.length;
   const W = H ? grid[0].length : 0;
@@ -148,25 +148,7 @@ export function paintGrid(canvas, grid, scale) {
   if (canvas.height !== H) canvas.height = H;
   if (!H || !W) return;
   const { ctx, img, px } = surface(canvas, W, H);
-  const words = packed(scale.lut);
-  const top = words.length - 1;
-  const { lo, hi } = scale;
-  const span = hi - lo;
-  const ranged = typeof lo === "number" && span > 0;
-  for (let r = 0; r < H; r++) {
-    const row = grid[r];
-    const o = r * W;
-    for (let c = 0; c < W; c++) {
-      let i;
-      if (ranged) {
-        i = Math.round(((row[c] - lo) / span) * top);
-        i = i > top ? top : i >= 0 ? i : 0;
-      } else {
-        i = scale.index(row[c]);
-      }
-      px[o + c] = words[i];
-    }
-  }
+  for (let r = 0; r < H; r++) writeWords(px, r * W, grid[r], 0, W, scale);
   ctx.putImageData(img, 0, 0);
 }
 
@@ -198,5 +180,3 @@ export function writeWords(px, at, values, offset, n, scale) {
   }
 }
 
-// A reused 2-D context, ImageData of canvas's size and its pixels as 32-bit words.
-export { surface };
