@@ -256,10 +256,12 @@ def weight_matrix_png(
     )
     limit = settings.max_weight_matrix_png_side
     if max(wm.rows, wm.cols) > limit:
+        one_group = " or ?group= draws one group's channels" if whole and span.groups > 1 else ""
         raise ApiError(
             422,
             f"input_height/input_width: a {wm.rows}×{wm.cols} matrix is too large to draw, "
-            f"more than the limit max_weight_matrix_png_side = {limit} (the JSON has it all)",
+            f"more than the limit max_weight_matrix_png_side = {limit} (the JSON has it all"
+            f"{one_group})",
         )
     title = f"{ml.entry.id} {ml.describe()}, filter {filter_}"
     if span.groups > 1:

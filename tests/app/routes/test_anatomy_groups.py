@@ -153,3 +153,18 @@ def test_the_cells_limit_counts_the_columns_of_the_matrix_answered(served):
     assert "max_weight_matrix_cells = 16,000,000" in whole.json()["detail"]
     block = ok(client.get(f"{base}/layers/{GROUPED}/weight-matrix", params={**size, "group": 1}))
     assert (block["rows"], block["cols"]) == (1600, 6400)
+
+
+def test_a_whole_grouped_matrix_too_wide_to_draw_points_at_group(served):
+    """At the default max_weight_matrix_png_side (4,096): the 1×1 grouped layer on its 13×13
+    input is drawable whole; on a 24×24 one it is 576 × 4,608 (too wide), and the refusal
+    says one group (576 × 2,304) can be drawn."""
+    client, base, _ = served
+    size = {"filter": 8, "input_height": 24, "input_width": 24}
+    r = client.get(f"{base}/layers/{GROUPED}/weight-matrix.png", params=size)
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert "576×4608" in detail and "max_weight_matrix_png_side = 4096" in detail
+    assert "?group= draws one group's channels" in detail
+    one = client.get(f"{base}/layers/{GROUPED}/weight-matrix.png", params={**size, "group": 1})
+    assert one.status_code == 200 and one.content[:4] == b"\x89PNG"
