@@ -139,13 +139,11 @@ function loadFilters(index) {
 
 const runner = new LatestWins({
   minIntervalMs: live.minIntervalMs,
-  abortStale: true, // a stroke's end does not wait behind the last mid-stroke request
-  run: async (payload, signal) => {
-    const result = await api.activationsPacked(state.model.id, payload.body, signal);
-    payload.answeredAt = performance.now();
-    return result;
-  },
+  abortStale: true, // a stroke's end does not wait behind the last mid-stroke request...
+  same: sameInput, // ...nor ask again what that request already asks
+  run: (payload, signal) => api.activationsPacked(state.model.id, payload.body, signal),
   onResult: (result, payload) => {
+    payload.answeredAt = performance.now();
     status.clear();
     show(result, payload.body);
     if (state.strokeEndedAt !== null && payload.madeAt >= state.strokeEndedAt) {
@@ -171,6 +169,12 @@ function currentInput() {
       ? { pixels: item.pixels, preprocess: false }
       : { image: pad.toDataURL(), preprocess: true };
   return { body, madeAt: performance.now() };
+}
+
+// Whether two request bodies are the same drawing (the PNG of the same strokes, or the same
+// gallery digit's pixels).
+function sameInput(a, b) {
+  return a.body.image === b.body.image && a.body.pixels === b.body.pixels && a.body.preprocess === b.body.preprocess;
 }
 
 function run({ urgent }) {
