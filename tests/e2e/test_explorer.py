@@ -90,6 +90,17 @@ def test_drawing_a_seven_shows_prediction_input_and_every_layer(desktop, server,
     probabilities = page.get_by_test_id("probabilities").locator("li")
     expect(probabilities).to_have_count(len(model["classes"]))
     expect(probabilities.first).to_contain_text("%")
+    # Each bar is as long, in its track, as the probability printed beside it (once its
+    # transition has run: the predicate is retried until then).
+    wait_until(
+        page,
+        """[...document.querySelectorAll('[data-testid="probabilities"] li')].every(li => {
+            const shown = parseFloat(li.querySelector('.prob-value').textContent.replace('<', ''));
+            const fill = li.querySelector('.prob-fill').getBoundingClientRect().width;
+            const track = li.querySelector('.prob-track').getBoundingClientRect().width;
+            return Math.abs(fill / track - shown / 100) < 0.006;
+        })""",
+    )
     # The network input is painted from the API's 28×28 `input`, with ink in it.
     network_input = page.get_by_test_id("network-input")
     expect(network_input).to_be_visible()

@@ -40,7 +40,7 @@ export class PredictionView {
     this.confidence.textContent = `${percent(p)} confident`;
     result.probabilities.forEach((prob, i) => {
       const { row, fill, value } = this.rows[i];
-      fill.style.width = `${prob * 100}%`;
+      fill.style.transform = `scaleX(${prob})`; // the compositor animates it: no layout
       value.textContent = percent(prob);
       row.classList.toggle("is-top", i === result.prediction);
       row.setAttribute("aria-label", `${row.dataset.class}: ${percent(prob)}`);
@@ -52,7 +52,7 @@ export class PredictionView {
     this.label.textContent = "";
     this.confidence.textContent = "Draw a digit to see what the network thinks.";
     for (const { row, fill, value } of this.rows) {
-      fill.style.width = "0";
+      fill.style.transform = "scaleX(0)";
       value.textContent = "–";
       row.classList.remove("is-top");
     }
