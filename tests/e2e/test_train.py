@@ -100,6 +100,12 @@ def test_build_train_and_find_the_model_in_the_explorer(desktop, server, artifac
     ]
     assert progress[-1] == 100 and len({v for v in progress if 0 < v < 100}) >= 2, progress
     assert progress == sorted(progress), progress
+    # the bar fills its track once done (after its transition: retried until then)
+    wait_until(
+        page,
+        "Math.abs(document.querySelector('.progress-bar').getBoundingClientRect().width"
+        " - document.querySelector('[data-testid=training-progress]').clientWidth) < 1",
+    )
     points = [int(v) for v in page.evaluate(SEEN, ["[data-testid=loss-chart]", "data-points"])]
     assert points[-1] >= 25 and len(set(points)) >= 3, points  # 25 steps + 1 validation point
     assert int(page.get_attribute("#kernels", "data-updates")) >= 1
