@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.anatomy.matrix import WeightMatrix, matvec, weight_matrix
+from engine.anatomy.matrix import WeightMatrix, dense, matvec, weight_matrix
 
 
 @dataclass(frozen=True)
@@ -93,10 +93,7 @@ class GroupMatrix:
 
     def dense(self) -> np.ndarray:
         """``M_g: (rows, cols)`` float64."""
-        m = np.zeros((self.rows, self.cols))
-        row, col, k = self.entries.T  # each: (nnz,)
-        m[row, col] = self.kernel[k]
-        return m
+        return dense(self.entries, self.kernel, self.rows, self.cols)
 
     def matvec(self, x_group: np.ndarray) -> np.ndarray:
         """``M_g @ x_group.flatten() + b_g`` ``(rows,)`` float64, ``x_group: (C/G, H, W)``."""

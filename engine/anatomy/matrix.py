@@ -47,10 +47,7 @@ class WeightMatrix:
 
     def dense(self) -> np.ndarray:
         """``M: (rows, cols)`` float64."""
-        m = np.zeros((self.rows, self.cols))
-        row, col, k = self.entries.T  # each: (nnz,)
-        m[row, col] = self.kernel[k]
-        return m
+        return dense(self.entries, self.kernel, self.rows, self.cols)
 
     def matvec(self, x: np.ndarray) -> np.ndarray:
         """``M @ x.flatten() + bias``: ``(rows,)`` float64 for ``x: (C, H, W)``."""
@@ -93,6 +90,15 @@ def weight_matrix(kernel, bias, input_shape, stride=1, padding=0, dilation=1) ->
         bias=as_bias(bias),
         entries=entries,
     )
+
+
+def dense(entries: np.ndarray, kernel: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """The ``(rows, cols)`` float64 matrix of the sparse ``entries: (nnz, 3)`` ``[row, col, k]``
+    with ``kernel: (K,)``; every other cell a structural zero."""
+    m = np.zeros((rows, cols))
+    row, col, k = entries.T  # each: (nnz,)
+    m[row, col] = kernel[k]
+    return m
 
 
 def matvec(entries, kernel, bias: float, x: np.ndarray, rows: int) -> np.ndarray:
