@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from engine.onnx_import import import_onnx
 from tests.e2e.conftest import _open, serve
 from tests.e2e.helpers import wait_until
-from tests.e2e.test_overview import activation, point_at, post
+from tests.e2e.test_overview import activation, overview_point, point_at, post
 from tests.onnx_fixtures import fixture_bytes
 
 pytestmark = pytest.mark.e2e
@@ -108,13 +108,8 @@ def test_the_overviews_click_to_anatomy_picks_the_units_group(page, grouped_serv
     answer = point_at(page, GROUPED, 0.8, 0.7)  # a unit in the lower half: group 1 likely
     conn = answer.json()
     f, i, j = conn["unit"]
-    canvas = (
-        page.get_by_test_id("network-overview")
-        .locator(f'[data-layer="{GROUPED}"] canvas')
-        .bounding_box()
-    )
     with page.expect_response(lambda r: "/anatomy" in r.url):
-        page.mouse.click(canvas["x"] + canvas["width"] * 0.8, canvas["y"] + canvas["height"] * 0.7)
+        page.mouse.click(*overview_point(page, GROUPED, 0.8, 0.7))
     panel = page.get_by_test_id("unit-anatomy")
     total = panel.get_by_test_id("unit-anatomy-sum")
     expect(total).to_be_visible()

@@ -40,12 +40,17 @@ def drawn(page, server) -> dict:
     return model
 
 
-def point_at(page, index: int, fx: float = 0.3, fy: float = 0.2):
-    """Hover layer ``index``'s picture at fractions (fx, fy); the API's connections answer."""
+def overview_point(page, index: int, fx: float, fy: float) -> tuple[float, float]:
+    """Page coordinates of fractions (fx, fy) of layer ``index``'s picture in the overview."""
     canvas = page.get_by_test_id("network-overview").locator(f'[data-layer="{index}"] canvas')
     box = canvas.bounding_box()
+    return box["x"] + box["width"] * fx, box["y"] + box["height"] * fy
+
+
+def point_at(page, index: int, fx: float = 0.3, fy: float = 0.2):
+    """Hover layer ``index``'s picture at fractions (fx, fy); the API's connections answer."""
     with page.expect_response(lambda r: "/connections" in r.url) as answer:
-        page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+        page.mouse.move(*overview_point(page, index, fx, fy))
     return answer.value
 
 
@@ -120,13 +125,9 @@ def test_clicking_a_conv_unit_opens_its_anatomy_with_the_activations_number(
     conv2 = convs(model)[1]
     answer = point_at(page, conv2["index"], 0.6, 0.45)
     conn = answer.json()
-    canvas = (
-        page.get_by_test_id("network-overview")
-        .locator(f'[data-layer="{conv2["index"]}"] canvas')
-        .bounding_box()
-    )
+    unit = overview_point(page, conv2["index"], 0.6, 0.45)
     with page.expect_response(lambda r: "/anatomy" in r.url):
-        page.mouse.click(canvas["x"] + canvas["width"] * 0.6, canvas["y"] + canvas["height"] * 0.45)
+        page.mouse.click(*unit)
     panel = page.get_by_test_id("unit-anatomy")
     expect(panel).to_be_visible()
     total = panel.get_by_test_id("unit-anatomy-sum")
@@ -147,7 +148,7 @@ def test_clicking_a_conv_unit_opens_its_anatomy_with_the_activations_number(
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
     # the link opens the same unit, on the same network input, on the full anatomy page
-    page.mouse.click(canvas["x"] + canvas["width"] * 0.6, canvas["y"] + canvas["height"] * 0.45)
+    page.mouse.click(*unit)
     with page.expect_navigation():
         panel.get_by_test_id("unit-anatomy-link").click()
     real = page.get_by_test_id("real-layer")
