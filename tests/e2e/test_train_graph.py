@@ -68,12 +68,18 @@ def test_batch_norm_momentum_none_is_the_cumulative_average(desktop, server):
     page.select_option("[data-testid=preset]", "residual")
     summary.locator("text=16 layers").wait_for()
     field = page.locator("input[name=momentum]").first
-    with page.expect_request(lambda r: r.url.endswith("/api/architectures/validate")) as sent:
+    with page.expect_response(lambda r: r.url.endswith("/api/architectures/validate")) as answer:
         field.fill("none")
-    specs = sent.value.post_data_json["architecture"]
+    specs = answer.value.request.post_data_json["architecture"]
     assert [s["config"].get("momentum", 0.1) for s in specs if s["type"] == "batchnorm2d"][
         0
     ] is None
+    report = answer.value.json()
+    assert report["valid"], report["error"]  # the engine's answer, not the page's last one
     summary.locator("text=5,226 parameters").wait_for()
     assert page.locator(".layer-row.invalid").count() == 0
+    # the rows drawn again from the specs (the first layer moved down and back up): the
+    # field shows the spec's null as "none", not only what was typed into it
+    page.click("[aria-label='Move layer 0 down']")
+    page.click("[aria-label='Move layer 1 up']")
     assert field.input_value() == "none"
