@@ -15,7 +15,7 @@ from functools import cached_property
 
 from app.errors import ApiError
 from app.settings import Settings
-from app.training.queue import TERMINAL, JobsHuey, make_queue
+from app.training.queue import TERMINAL, JobsHuey, job_key, make_queue
 from app.training.schemas import Job
 
 JOB_ID_PATTERN = r"^[0-9a-f]{12}$"
@@ -119,7 +119,7 @@ class JobManager:
         to its ``end``; ``None`` after ``heartbeat`` seconds without one."""
         job = await asyncio.to_thread(self.get, job_id)
         yield {"event": "state", "job": job}
-        filters = await asyncio.to_thread(self.huey.get, f"job:{job_id}:filters", True)
+        filters = await asyncio.to_thread(self.huey.get, job_key(job_id, "filters"), True)
         if filters:
             yield filters
         seq, quiet = job.get("seq", 0), time.monotonic()

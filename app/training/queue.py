@@ -57,6 +57,10 @@ def jobs_dir(settings: Settings) -> Path:
     return Path(settings.jobs_dir or settings.models_dir / ".jobs")
 
 
+def job_key(job_id: str, name: object) -> str:  # where a job's event n, beat, filters… are kept
+    return f"job:{job_id}:{name}"
+
+
 class JobsHuey(Huey):
     """Huey with its one task, ``train`` (:func:`run_job`), and beside its queue the job
     records, events, filters and heartbeats; ``stopping`` is its consumer's stop flag, which the
@@ -101,11 +105,11 @@ class JobsHuey(Huey):
     def emit(self, job: dict, event: dict) -> None:
         """Append ``event`` to the job's events; ``job["seq"]`` becomes its number."""
         job["seq"] = self.storage.incr(f"{job['id']}:seq")
-        self.put(f"job:{job['id']}:{job['seq']}", event)
+        self.put(job_key(job["id"], job["seq"]), event)
 
     def events_after(self, job_id: str, seq: int) -> list[tuple[int, dict]]:
         """The job's events numbered ``seq + 1`` on (up to ``BATCH``), as ``(number, event)``."""
-        keys = [f"job:{job_id}:{n}" for n in range(seq + 1, seq + 1 + BATCH)]
+        keys = [job_key(job_id, n) for n in range(seq + 1, seq + 1 + BATCH)]
         found = self.storage.peek_many(keys)
         present = takewhile(lambda number_key: number_key[1] in found, enumerate(keys, seq + 1))
         return [(n, self.serializer.deserialize(found[key])) for n, key in present]
@@ -116,17 +120,17 @@ class JobsHuey(Huey):
         ended = [j for j in self.jobs() if j["state"] in TERMINAL]
         ended.sort(key=lambda j: j.get("finished") or 0, reverse=True)
         for job in ended[self.settings.kept_job_event_logs :]:
-            key, seq = f"job:{job['id']}:pruned", job.get("seq", 0)
+            key, seq = job_key(job["id"], "pruned"), job.get("seq", 0)
             pruned = self.get(key, peek=True) or 0
             if pruned < seq:
                 for n in range(pruned + 1, seq + 1):
-                    self.delete(f"job:{job['id']}:{n}")
+                    self.delete(job_key(job["id"], n))
                 self.put(key, seq)
 
     def current(self, job: dict) -> dict:
         """``job``, recorded as interrupted first if it is recorded running but nobody has run it
         (beaten its heart) for ``STALE_SECONDS``."""
-        beat = self.get(f"job:{job['id']}:beat", peek=True)
+        beat = self.get(job_key(job["id"], "beat"), peek=True)
         if job["state"] == "running" and time.time() - (beat or 0) > STALE_SECONDS:
             job = interrupted(job)
             self.save(job, {"event": "end", "job": job})
@@ -178,8 +182,8 @@ def first_conv_filters(model: Sequential) -> dict | None:
 class Run:
     """One run of a job (the task's body); ``job`` is its record, kept in the queue's storage."""
 
-    def __init__(self, settings: Settings, huey: JobsHuey, job: dict):
-        self.settings, self.huey, self.job = settings, huey, job
+    def __init__(self, huey: JobsHuey, job: dict):
+        self.settings, self.huey, self.job = huey.settings, huey, job
         self.cancelled = False
         self._saved = self._filtered = 0.0
 
@@ -227,7 +231,7 @@ class Run:
             self._filtered = time.monotonic()
             filters = first_conv_filters(model)
             if filters is not None:
-                self.huey.put(f"job:{job['id']}:filters", filters)
+                self.huey.put(job_key(job["id"], "filters"), filters)
                 self.publish(filters)
 
     def train(self) -> None:
@@ -298,13 +302,13 @@ def run_job(huey: JobsHuey, job_id: str) -> None:
     jobs_dir(settings).mkdir(parents=True, exist_ok=True)
     checkpoint = str(jobs_dir(settings) / f"{job_id}.ckpt.npz")
     job.update(started=time.time(), elapsed=0.0, checkpoint=checkpoint)
-    run, done = Run(settings, huey, job), threading.Event()
+    run, done = Run(huey, job), threading.Event()
 
     def heartbeat() -> None:
         while not done.wait(2.0):
-            huey.put(f"job:{job_id}:beat", time.time())
+            huey.put(job_key(job_id, "beat"), time.time())
 
-    huey.put(f"job:{job_id}:beat", time.time())
+    huey.put(job_key(job_id, "beat"), time.time())
     threading.Thread(target=heartbeat, name=f"beat-{job_id}", daemon=True).start()
     try:
         run.train()

@@ -12,7 +12,7 @@ import itertools
 import pytest
 
 from app.settings import Settings
-from app.training.queue import TERMINAL, make_queue
+from app.training.queue import TERMINAL, job_key, make_queue
 
 EVENTS = 4  # per run of a job
 clock = itertools.count(1)
@@ -91,5 +91,5 @@ def test_a_queue_file_from_before_still_lists_and_streams(queues):
         writer.storage.put_data(f"legacy:{name}", raw)
     writer.storage.put_data("legacy:5", b'{"event": "step"}')
     assert reader.current(reader.record("legacy")) == job
-    assert reader.get("job:legacy:filters", peek=True) is None
+    assert reader.get(job_key("legacy", "filters"), peek=True) is None
     assert [n for n, _ in reader.events_after("legacy", job["seq"])] == []
