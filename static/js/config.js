@@ -23,6 +23,9 @@ export const live = {
   // While drawing: at most one request in flight, the latest drawing wins, and requests
   // start at least this many milliseconds apart.
   minIntervalMs: 80,
+  // Sections off screen are skipped while drawing (main-explorer.js) until this long after
+  // the last stroke.
+  skipOffscreenMs: 1000,
 };
 
 export const gallery = {

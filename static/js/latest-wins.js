@@ -29,10 +29,7 @@ export class LatestWins {
         const payload = makePayload();
         if (this.same(this.job.payload, payload)) {
           this.job.payload = payload; // its answer is this request's
-          this.pending = null;
-          this.urgent = false;
-          clearTimeout(this.timer);
-          this.timer = null;
+          this.#forget();
           return;
         }
         makePayload = () => payload;
@@ -46,9 +43,13 @@ export class LatestWins {
 
   // Forget pending work and abort the job in flight (e.g. the model changed).
   cancel() {
+    this.#forget();
+    this.#abort();
+  }
+
+  #forget() {
     this.pending = null;
     this.urgent = false;
-    this.#abort();
     clearTimeout(this.timer);
     this.timer = null;
   }

@@ -216,12 +216,12 @@ function resetOutputs() {
 // .skip-offscreen): each frame of a stroke otherwise re-laid and repainted the whole long page,
 // taking a core from the drawing's own request. Nothing off screen changes meanwhile (the
 // cards and sections there wait until they are on screen), so each keeps its real size; a
-// second after the last stroke the page is whole again.
+// moment after the last stroke (live.skipOffscreenMs) the page is whole again.
 let drawingTimer = null;
 function whileDrawing() {
   document.body.classList.add("skip-offscreen");
   clearTimeout(drawingTimer);
-  drawingTimer = setTimeout(() => document.body.classList.remove("skip-offscreen"), 1000);
+  drawingTimer = setTimeout(() => document.body.classList.remove("skip-offscreen"), live.skipOffscreenMs);
 }
 
 pad.addEventListener("draw", () => {
@@ -320,7 +320,6 @@ async function selectModel(id) {
   if (dataset !== state.galleryDataset) state.galleryLoad = loadGallery(dataset, 0);
   if (!pad.isEmpty) run({ urgent: true });
 }
-
 
 document.addEventListener("keydown", (e) => {
   if (e.key === "Escape" && inspector.selection) {

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.helpers import wait_until
+
 pytestmark = pytest.mark.e2e
 
 # Each job the runner starts is recorded with its payload and signal and resolved by the
@@ -69,7 +71,7 @@ def test_requests_while_one_runs_collapse_into_one_follow_up_with_the_latest_pay
     page.evaluate("t.ask('ink AB', 'second', false)")
     page.evaluate("t.ask('ink ABC', 'third', false)")
     page.evaluate("t.finish(0)")
-    page.wait_for_function("t.log.runs.length === 2")  # the follow-up, ≥ 80 ms after the first
+    wait_until(page, "t.log.runs.length === 2")  # the follow-up, ≥ 80 ms after the first
     page.evaluate("t.finish(1)")
     page.evaluate(SETTLE)
     state = page.evaluate("t.state()")
