@@ -121,23 +121,21 @@ def group_matrix(
         )
     span = group_span(C, F, groups, group)
     b = np.zeros(F) if bias is None else np.asarray(bias, dtype=np.float64).reshape(F)
-    blocks = [
-        weight_matrix(w[f], 0.0, (Cg, H, W), stride, padding, dilation) for f in span.out_channels
-    ]
-    first = blocks[0]
-    P, K = first.rows, first.kernel.size
-    entries = np.concatenate(
-        [wm.entries + np.array([q * P, 0, q * K]) for q, wm in enumerate(blocks)]
-    )  # entries: (F/G * nnz_f, 3)
+    fs = slice(span.out_channels.start, span.out_channels.stop)
+    # Entries follow from the geometry alone, the same for every filter of the group: the
+    # first filter's, shifted down P rows and along K kernel weights per filter.
+    first = weight_matrix(w[fs.start], 0.0, (Cg, H, W), stride, padding, dilation)
+    n, P, K = len(span.out_channels), first.rows, first.kernel.size
+    shift = np.arange(n)[:, None] * np.array([P, 0, K])  # shift: (F/G, 3)
     return GroupMatrix(
         span=span,
         shape_in=first.shape_in,
-        shape_out=(len(blocks), *first.shape_out),
-        rows=len(blocks) * P,
+        shape_out=(n, *first.shape_out),
+        rows=n * P,
         cols=first.cols,
-        kernel=np.concatenate([wm.kernel for wm in blocks]),  # (F/G * C/G*kh*kw,)
-        bias=b[span.out_channels.start : span.out_channels.stop],
-        entries=entries.astype(np.int64),
+        kernel=w[fs].reshape(-1),  # (F/G * C/G*kh*kw,), k = q*K + c*kh*kw + a*kw + b
+        bias=b[fs],
+        entries=(first.entries[None] + shift[:, None]).reshape(-1, 3),  # (F/G * nnz_f, 3)
     )
 
 
