@@ -7,18 +7,19 @@ again. Two requests for the same model at once compute it once.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from fastapi import HTTPException
 
 from app.memo import token
 from app.registry import LoadedModel
 from app.tables import Tables
+from app.testsets import test_set
 from engine.convention import model_convention, to_network
-from engine.data import CLASSES, NAMES, load_dataset
+from engine.data import CLASSES, NAMES
 from engine.train import evaluate, to_input
 
 CONFIDENT_MISTAKES = 24
@@ -112,24 +113,14 @@ class EvaluationCache:
 
     def __init__(self, tables: Tables):
         self.tables = tables
-        self._lock = threading.Lock()
-        self._test_sets: dict[tuple[str, Path], tuple[np.ndarray, np.ndarray]] = {}
 
     def test_set(self, dataset: str, data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-        with self._lock:
-            key = (dataset, Path(data_dir))
-            if key not in self._test_sets:
-                try:
-                    self._test_sets[key] = load_dataset(dataset, "test", data_dir)
-                except FileNotFoundError as e:  # not installed here (a 404 saying how to)
-                    raise EvaluationUnavailable(
-                        404, f"the {dataset} test set is not available: {e}"
-                    ) from None
-                except ValueError as e:
-                    raise EvaluationUnavailable(
-                        503, f"the {dataset} test set is unreadable: {e}"
-                    ) from None
-            return self._test_sets[key]
+        """The test set, read once per process (``app.testsets``, shared with the gallery and
+        the explanations): not installed → 404 saying how to get it, unreadable → 503."""
+        try:
+            return test_set(data_dir, dataset, 404, "the {} test set is not available")
+        except HTTPException as e:
+            raise EvaluationUnavailable(e.status_code, e.detail) from None
 
     def get(self, entry: LoadedModel, data_dir: Path) -> tuple[Evaluation, bool]:
         """The model's evaluation and whether it came from the cache."""
