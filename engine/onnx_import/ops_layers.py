@@ -252,10 +252,8 @@ def neg(b: Builder, node) -> None:
     b.skip(pooled)
     b.skip(outer)
     x, config = pool_config(b, pooled, x, -MAX_NEG)  # -inf padding of -x is +inf padding of x
-    act = b.emit(pooled, "minpool2d", config, [x], pooled.output[0])
-    b.acts.pop(pooled.output[0])  # that tensor is -minpool(x): nothing else reads it
+    act = b.emit(pooled, "minpool2d", config, [x], outer.output[0])  # the outer Neg's output
     b.layer_meta[act.ref].update(node=outer.name, op="Neg(MaxPool(Neg))")
-    b.retarget(act, outer.output[0])
 
 
 def global_pool(b: Builder, node, kind: str | None = None) -> None:
