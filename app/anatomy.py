@@ -249,8 +249,6 @@ def layer(ml, body, settings: Settings, matrix: dict) -> dict:
     }
     C, H, W = x_g.shape
     predicted = matvec(matrix["entries"], matrix["kernel"], b, x_g, matrix["rows"])
-    diff = float(np.abs(predicted - fmap.reshape(-1).astype(np.float64)).max())
-    tolerance = 1e-4 * max(1.0, float(np.abs(fmap).max()))
     step = equation(x_g, w, b, i, j, **hyper)
     return {
         "model_id": ml.entry.id,
@@ -269,9 +267,7 @@ def layer(ml, body, settings: Settings, matrix: dict) -> dict:
         "formula": conv_formula(H, W, conv_layer.kernel_size, **hyper),
         "output": [i, j],
         "step": with_windows([step], (C, H, W), w.shape, hyper)[0],
-        "max_abs_diff": diff,
-        "tolerance": tolerance,
-        "matches": diff <= tolerance,
+        **agreement(predicted, fmap),
         **{k: matrix[k] for k in ("group", "groups", "group_in_channels", "group_out_channels")},
         "group_check": (
             _group_check(conv_layer, matrix, x_in[0], out, settings)
@@ -301,15 +297,20 @@ def _group_check(conv_layer, matrix: dict, x_in: np.ndarray, out: np.ndarray, se
         conv_layer.dilation,
     )
     c = gm.span.in_channels
-    want = out[outs[0] : outs[-1] + 1].reshape(-1).astype(np.float64)
-    diff = float(np.abs(gm.matvec(x_in[c.start : c.stop]) - want).max())
-    tolerance = 1e-4 * max(1.0, float(np.abs(want).max()))
+    want = out[outs[0] : outs[-1] + 1]
+    predicted = gm.matvec(x_in[c.start : c.stop])
     return {
         "checked": True,
         "filters": len(outs),
         "rows": gm.rows,
         "cols": gm.cols,
-        "max_abs_diff": diff,
-        "tolerance": tolerance,
-        "matches": diff <= tolerance,
+        **agreement(predicted, want),
     }
+
+
+def agreement(predicted: np.ndarray, want: np.ndarray) -> dict:
+    """``max_abs_diff`` of ``M @ x + b`` (``predicted``, flat) from the layer's ``want``,
+    ``tolerance`` (1e-4 relative to its largest value, at least absolute) and ``matches``."""
+    diff = float(np.abs(predicted - want.reshape(-1).astype(np.float64)).max())
+    tolerance = 1e-4 * max(1.0, float(np.abs(want).max()))
+    return {"max_abs_diff": diff, "tolerance": tolerance, "matches": diff <= tolerance}

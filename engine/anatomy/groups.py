@@ -35,14 +35,6 @@ class GroupSpan:
     in_channels: range
     out_channels: range
 
-    def to_dict(self) -> dict:
-        return {
-            "group": self.group,
-            "groups": self.groups,
-            "in_channels": list(self.in_channels),
-            "out_channels": list(self.out_channels),
-        }
-
 
 def group_span(in_channels: int, out_channels: int, groups: int, group: int) -> GroupSpan:
     """Group ``group``'s channels; ``ValueError`` naming ``group`` and its range if out of it."""

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from engine.anatomy import group_matrix, group_of, group_span, on_every_channel, weight_matrix
+from engine.anatomy import (
+    GroupSpan,
+    group_matrix,
+    group_of,
+    group_span,
+    on_every_channel,
+    weight_matrix,
+)
 from engine.layers.conv import Conv2D
 from engine.onnx_import import import_onnx
 from tests.onnx_fixtures import fixture_bytes, mnist_digits
@@ -84,12 +91,7 @@ def test_spans_cover_every_channel_once_and_the_filter_finds_its_group():
     assert [list(s.in_channels) for s in spans] == [[0, 1, 2, 3], [4, 5, 6, 7]]
     assert [s.out_channels for s in spans] == [range(0, 8), range(8, 16)]
     assert [group_of(f, 16, 2) for f in (0, 7, 8, 15)] == [0, 0, 1, 1]
-    assert group_span(8, 8, 8, 5).to_dict() == {
-        "group": 5,
-        "groups": 8,
-        "in_channels": [5],
-        "out_channels": [5],
-    }
+    assert group_span(8, 8, 8, 5) == GroupSpan(5, 8, range(5, 6), range(5, 6))
 
 
 @pytest.mark.parametrize("bad", [-1, 2, 7])
