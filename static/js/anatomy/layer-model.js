@@ -69,7 +69,7 @@ export class LayerModel extends EventTarget {
       formula: answer.formula,
       padding: answer.layer.config.padding,
       steps: [answer.step],
-      channels: answer.group_in_channels, // input plane c is layer input channel channels[c]
+      channels: renumbered(answer.group_in_channels), // plane c is layer input channel channels[c]
     };
     const fresh = payload.request !== this.shown; // another layer, filter or drawing
     this.shown = payload.request;
@@ -82,4 +82,9 @@ export class LayerModel extends EventTarget {
       this.dispatchEvent(new CustomEvent("step"));
     }
   }
+}
+
+// A grouped conv's input channels when they are not 0, 1, ... (a later group), else undefined.
+function renumbered(channels) {
+  return channels.some((ch, i) => ch !== i) ? channels : undefined;
 }

@@ -24,11 +24,16 @@ export function weightPosition(k, kh, kw) {
   return [Math.floor(k / (kh * kw)), Math.floor((k % (kh * kw)) / kw), k % kw];
 }
 
-// Input pixel names: letters for small single-channel inputs, as seed 000 names them A…I;
-// otherwise the position. [c, r, s] as the API gives it. `channels`: the layer channel each
-// plane is, when they are not 0, 1, ... (a grouped conv's group): always named then.
-export function pixelName([c, r, s], [C, H, W], channels = undefined) {
-  if (channels && channels.some((ch, i) => ch !== i)) return `x${channels[c]}:${r},${s}`;
-  if (C === 1 && H * W <= 26) return String.fromCharCode(65 + r * W + s);
-  return C === 1 ? `x${r},${s}` : `x${c}:${r},${s}`;
+// Whether input pixels are named by letters: small single-channel inputs, as seed 000 names
+// them A…I — not a grouped conv's later group (`channels` given), whose channel is named.
+export function lettered([C, H, W], channels = undefined) {
+  return !channels && C === 1 && H * W <= 26;
+}
+
+// Input pixel names: letters (see lettered), otherwise the position. [c, r, s] as the API
+// gives it. `channels`: the layer channel each plane is, only when they are not 0, 1, ...
+export function pixelName([c, r, s], shapeIn, channels = undefined) {
+  if (channels) return `x${channels[c]}:${r},${s}`;
+  if (lettered(shapeIn)) return String.fromCharCode(65 + r * shapeIn[2] + s);
+  return shapeIn[0] === 1 ? `x${r},${s}` : `x${c}:${r},${s}`;
 }

@@ -10,7 +10,7 @@
 import { anatomy } from "../../config.js";
 import { h } from "../../dom.js";
 import { count, num } from "../../format.js";
-import { pixelName, weightColour, weightName } from "../../anatomy/weights.js";
+import { lettered, pixelName, weightColour, weightName } from "../../anatomy/weights.js";
 import { hexToRgb } from "./grid-view.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -64,10 +64,10 @@ export class MatrixView {
 
   #svg(m) {
     const r = this.model.result;
-    const [C, H, W] = m.shape_in;
+    const W = m.shape_in[2];
     const K = m.kernel.length;
     const cell = Math.min(anatomy.cell, Math.max(14, Math.floor(860 / m.cols)));
-    const named = C === 1 && H * W <= 26;
+    const named = lettered(m.shape_in, r.channels);
     const showText = cell >= 20;
     const left = 64;
     const top = showText ? (named ? 44 : 26) : 8;
