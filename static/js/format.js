@@ -21,3 +21,8 @@ export function shape(dims) {
 export function count(n) {
   return n.toLocaleString("en-US");
 }
+
+// first .. first + n - 1 as "channel 3" or "channels 4–7" (noun: "channel", "filter").
+export function span(first, n, noun) {
+  return n === 1 ? `${noun} ${first}` : `${noun}s ${first}–${first + n - 1}`;
+}

@@ -4,10 +4,12 @@
 // whenever any of them changes; `input` is an ImageInput body, `keep` says the layer is the
 // same (so the chosen output can stay); `group` is undefined for an ordinary conv.
 
+import { groupOf, groupsOf } from "../../anatomy/groups.js";
 import { api } from "../../api.js";
 import { anatomy, drawing, overview } from "../../config.js";
 import { inkScale, paintGrid } from "../../colormap.js";
 import { h, pixelCanvas } from "../../dom.js";
+import { span } from "../../format.js";
 import { DrawingPad } from "../../draw.js";
 
 export class RealLayerControls extends EventTarget {
@@ -119,10 +121,10 @@ export class RealLayerControls extends EventTarget {
   #selectLayer() {
     const layer = this.detail.layers[Number(this.layers.value)];
     const want = this.wanted ?? {};
-    const { groups, perGroup } = groupsOf(layer);
+    const { groups, perGroup } = groupsOf(layer.config);
     // a filter asked for (the overview's link) opens in its own group
     const wantFilter = want.filter != null ? Number(want.filter) : null;
-    let group = want.group != null ? Number(want.group) : wantFilter !== null ? Math.floor(wantFilter / perGroup.out) : 0;
+    let group = want.group != null ? Number(want.group) : wantFilter !== null ? groupOf(layer.config, wantFilter) : 0;
     if (!(group >= 0 && group < groups)) group = 0;
     this.groupField.hidden = groups < 2;
     this.groups.replaceChildren(
@@ -141,7 +143,7 @@ export class RealLayerControls extends EventTarget {
 
   // The filters of `group` (every filter of an ordinary conv).
   #fillFilters(layer, group, wanted = null) {
-    const { perGroup } = groupsOf(layer);
+    const { perGroup } = groupsOf(layer.config);
     const f0 = group * perGroup.out;
     this.filters.replaceChildren(...Array.from({ length: perGroup.out }, (_, q) => h("option", { value: f0 + q, selected: f0 + q === wanted }, `filter ${f0 + q}`)));
   }
@@ -179,17 +181,6 @@ export class RealLayerControls extends EventTarget {
       }),
     );
   }
-}
-
-// A conv layer's groups and how many input channels / filters each has.
-function groupsOf(layer) {
-  const groups = layer.config.groups ?? 1;
-  return { groups, perGroup: { in: layer.config.in_channels / groups, out: layer.config.out_channels / groups } };
-}
-
-// first .. first + n - 1 as "channel 3" or "channels 4–7" (noun: "channel", "filter").
-export function span(first, n, noun) {
-  return n === 1 ? `${noun} ${first}` : `${noun}s ${first}–${first + n - 1}`;
 }
 
 function field(text, control) {

@@ -7,9 +7,8 @@
 
 import { makeScale, maxAbs } from "../../colormap.js";
 import { h } from "../../dom.js";
-import { count, num, shape } from "../../format.js";
+import { count, num, shape, span } from "../../format.js";
 import { GridView } from "./grid-view.js";
-import { span } from "./real-layer-controls.js";
 
 export class RealLayerView {
   // root: the result card; model: a LayerModel; selection: its Selection.

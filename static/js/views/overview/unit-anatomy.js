@@ -3,6 +3,7 @@
 // bias and the sum — the anatomy page's own LayerModel and EquationView, on the drawing's
 // numbers — and a link to the full anatomy page for the same unit.
 
+import { groupOf } from "../../anatomy/groups.js";
 import { LayerModel } from "../../anatomy/layer-model.js";
 import { Selection } from "../../anatomy/selection.js";
 import { overview as sizes } from "../../config.js";
@@ -50,8 +51,7 @@ export class UnitAnatomy {
     this.title.textContent = `${info.name} · filter ${f} · output (${i}, ${j})`;
     this.check.textContent = "Asking the engine for every product…";
     const q = new URLSearchParams({ model: model.id, layer: index, filter: f, output: `${i},${j}` });
-    const groups = info.config.groups ?? 1;
-    if (groups > 1) q.set("group", Math.floor(f / (info.config.out_channels / groups))); // the unit's own group
+    if ((info.config.groups ?? 1) > 1) q.set("group", groupOf(info.config, f)); // the unit's own group
     this.link.href = `/anatomy?${q}#real-layer`;
     this.model.load(model.id, index, f, input, false, [i, j]);
     const read = conn.reads[0];
