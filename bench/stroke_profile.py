@@ -21,7 +21,7 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.stroke_roundtrip import CHROMIUM_ARGS, STROKES, server, stroke  # noqa: E402
+from bench.stroke_roundtrip import STROKES, open_explorer, server, stroke  # noqa: E402
 
 CLEAR = "() => { performance.clearMeasures(); performance.clearResourceTimings(); }"
 READ = """() => ({
@@ -53,11 +53,7 @@ def main() -> None:
     args = ap.parse_args()
     env = {"CNN_EXPLORER_MODELS_DIR": args.models_dir, "CNN_EXPLORER_DEFAULT_MODEL": args.model_id}
     with server(None, env) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{url}/?model={args.model_id}")
-        pad = page.get_by_test_id("draw-canvas")
-        pad.wait_for()
+        browser, page, pad = open_explorer(p, url, args.model_id)
         cdp = page.context.new_cdp_session(page)
         cdp.send("Profiler.enable")
         cdp.send("Profiler.setSamplingInterval", {"interval": 200})

@@ -75,6 +75,17 @@ def server(url: str | None, env: dict[str, str] | None = None, root: Path = ROOT
         proc.wait(timeout=10)
 
 
+def open_explorer(p, url: str, model: str | None = None):
+    """Headless Chromium (1280×900) on the explorer of ``model`` (default: the server's), its
+    pad drawn → ``(browser, page, pad)``."""
+    browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url + (f"/?model={model}" if model else "/"))
+    pad = page.get_by_test_id("draw-canvas")
+    pad.wait_for()
+    return browser, page, pad
+
+
 def stroke(page, box, points, steps=12):
     x0, y0, w, h = box["x"], box["y"], box["width"], box["height"]
     page.mouse.move(x0 + w * points[0][0], y0 + h * points[0][1])
@@ -97,11 +108,7 @@ def stroke_times(
     ``parts``, if given, gets each of :data:`PARTS` (``explorer:<part>`` measures, 0 where the
     page has none) for every stroke."""
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(url + (f"/?model={model}" if model else "/"))
-        pad = page.get_by_test_id("draw-canvas")
-        pad.wait_for()
+        browser, page, pad = open_explorer(p, url, model)
         times = []
         for i in range(strokes):
             for name in PARTS:

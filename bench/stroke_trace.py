@@ -23,7 +23,7 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.stroke_roundtrip import CHROMIUM_ARGS, ROOT, STROKES, server, stroke  # noqa: E402
+from bench.stroke_roundtrip import ROOT, STROKES, open_explorer, server, stroke  # noqa: E402
 
 CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline"]
 
@@ -40,11 +40,7 @@ def main() -> None:
         if args.model_id:
             env["CNN_EXPLORER_DEFAULT_MODEL"] = args.model_id
     with server(None, env, args.root) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(url + "/")
-        pad = page.get_by_test_id("draw-canvas")
-        pad.wait_for()
+        browser, page, pad = open_explorer(p, url)
         stroke(page, pad.bounding_box(), STROKES[0])
         page.wait_for_timeout(1000)  # the warm-up stroke's answers drawn
         browser.start_tracing(page=page, categories=CATEGORIES)
