@@ -38,7 +38,7 @@ from bench.loadgen import (  # noqa: E402
     canvas_png,
     cpu_seconds,
     free_port,
-    http_request,
+    http_post,
     others,
     read_response,
     rss_mb,
@@ -62,12 +62,7 @@ def heavy_requests(model: str, seed: int) -> list[bytes]:
     base = f"/api/models/{model}"
 
     def post(path, body):
-        data = json.dumps(body).encode()
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(data)}\r\n\r\n"
-        )
-        return head.encode() + data
+        return http_post(path, json.dumps(body).encode())
 
     def get(path):
         return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
@@ -121,7 +116,8 @@ def serve(args) -> tuple[subprocess.Popen, int, bytes, bytes]:
     body = json.dumps({"image": canvas_png(), "preprocess": True}).encode()
     port = free_port()
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"cnn-explorer-load-{port}.log"
-    return start_server(port, args.workers, log), port, body, http_request(args.model, body)
+    request = http_post(f"/api/models/{args.model}/predict", body)
+    return start_server(port, args.workers, log), port, body, request
 
 
 def main() -> int:

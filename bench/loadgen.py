@@ -238,9 +238,10 @@ async def run_level(port: int, request: bytes, clients: int, n: int, seconds: fl
     }
 
 
-def http_request(model: str, body: bytes) -> bytes:
+def http_post(path: str, body: bytes) -> bytes:
+    """The raw HTTP/1.1 request posting JSON ``body`` to ``path``."""
     head = (
-        f"POST /api/models/{model}/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body
