@@ -10,7 +10,7 @@ import pydantic_core
 from app import palette
 from app.json_arrays import encode_rounded
 from app.packed import pack
-from engine.model import Sequential
+from engine.model import Model
 
 SIGNIFICANT_DIGITS = 5
 
@@ -28,12 +28,12 @@ def rounded(a: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> list:
     return a.round(max(0, min(decimals, 12))).tolist()
 
 
-def probabilities(model: Sequential, last: np.ndarray) -> np.ndarray:
+def probabilities(model: Model, last: np.ndarray) -> np.ndarray:
     """Class probabilities ``(K,)`` from the last layer's output ``(1, K)``."""
     return np.asarray(model.probabilities(last)[0], dtype=np.float64)
 
 
-def prediction(model: Sequential, probs: np.ndarray, image: np.ndarray) -> dict:
+def prediction(model: Model, probs: np.ndarray, image: np.ndarray) -> dict:
     """The API's ``Prediction`` for ``probs: (K,)`` and the network input ``image: (H, W)``."""
     k = int(np.argmax(probs))
     return {
@@ -44,12 +44,12 @@ def prediction(model: Sequential, probs: np.ndarray, image: np.ndarray) -> dict:
     }
 
 
-def predict(model: Sequential, x: np.ndarray, image: np.ndarray) -> dict:
+def predict(model: Model, x: np.ndarray, image: np.ndarray) -> dict:
     """``x: (1, C, H, W)`` → ``Prediction``."""
     return prediction(model, probabilities(model, model.forward(x)), image)
 
 
-def _layer_outputs(model: Sequential, x: np.ndarray) -> tuple[list[dict], np.ndarray]:
+def _layer_outputs(model: Model, x: np.ndarray) -> tuple[list[dict], np.ndarray]:
     """Every layer's ``LayerOutput`` — with the colour scale the pages and PNGs draw it with
     (``app.palette``) — ``data`` still an array ``(shape)``, and the last layer's output
     ``(1, K)``."""
@@ -66,7 +66,7 @@ def _layer_outputs(model: Sequential, x: np.ndarray) -> tuple[list[dict], np.nda
     return layers, outputs[-1]
 
 
-def activations(model: Sequential, x: np.ndarray, image: np.ndarray) -> dict:
+def activations(model: Model, x: np.ndarray, image: np.ndarray) -> dict:
     """``x: (1, C, H, W)`` → ``Activations``: the prediction and every layer's output."""
     layers, last = _layer_outputs(model, x)
     for entry in layers:
@@ -74,7 +74,7 @@ def activations(model: Sequential, x: np.ndarray, image: np.ndarray) -> dict:
     return {**prediction(model, probabilities(model, last), image), "layers": layers}
 
 
-def activations_json(model: Sequential, x: np.ndarray, image: np.ndarray) -> bytes:
+def activations_json(model: Model, x: np.ndarray, image: np.ndarray) -> bytes:
     """:func:`activations` as JSON bytes — the same document — with each layer's ``data``
     written by :func:`app.json_arrays.encode_rounded` (≈ 8× faster than lists and a JSON
     encoder on a 64-channel network: bench/README.md)."""
@@ -90,7 +90,7 @@ def activations_json(model: Sequential, x: np.ndarray, image: np.ndarray) -> byt
     return head[:-1] + b',"layers":[' + b",".join(parts) + b"]}"
 
 
-def activations_packed(model: Sequential, x: np.ndarray, image: np.ndarray, dtype: str) -> bytes:
+def activations_packed(model: Model, x: np.ndarray, image: np.ndarray, dtype: str) -> bytes:
     """:func:`activations` as one binary message (``app.packed``): the header without
     ``data``, every layer's output as ``dtype`` (``"float32"`` or ``"float16"``) values."""
     layers, last = _layer_outputs(model, x)
@@ -99,6 +99,6 @@ def activations_packed(model: Sequential, x: np.ndarray, image: np.ndarray, dtyp
     return pack(header, arrays, dtype)
 
 
-def layer_output(model: Sequential, x: np.ndarray, index: int) -> np.ndarray:
+def layer_output(model: Model, x: np.ndarray, index: int) -> np.ndarray:
     """Output of layer ``index`` for ``x: (1, C, H, W)``, without its batch axis."""
     return model.forward(x, stop=index + 1)[0]

@@ -18,7 +18,7 @@ from pathlib import Path
 from app.registry import LoadedModel, ModelRegistry, check_model_id, read_card
 from app.settings import Settings
 from engine.io import atomic_write_bytes
-from engine.model import Sequential
+from engine.model import Model
 
 MAX_ID = 64
 _lock = threading.Lock()
@@ -57,7 +57,7 @@ def unique_id(name: str, taken: Iterable[str]) -> str:
     return check_model_id(candidate)
 
 
-def save_new(settings: Settings, model: Sequential, name: str, avoid: Iterable[str] = ()) -> str:
+def save_new(settings: Settings, model: Model, name: str, avoid: Iterable[str] = ()) -> str:
     """Save ``model`` as ``<models_dir>/<new id>.npz`` (atomically); its id, made from ``name``
     and not one in use (``avoid`` holds ids planned for other models). Every server process
     sees it at its next look at the directory (``ModelRegistry.refresh``)."""
@@ -73,7 +73,7 @@ def save_new(settings: Settings, model: Sequential, name: str, avoid: Iterable[s
 def install(
     settings: Settings,
     registry: ModelRegistry,
-    model: Sequential,
+    model: Model,
     name: str,
     avoid: Iterable[str] = (),
 ) -> LoadedModel:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.convention import IDENTITY, model_convention
-from engine.model import Sequential
+from engine.model import Model
 
 log = logging.getLogger("cnn_explorer.registry")
 
@@ -71,7 +71,7 @@ class LoadedModel:
     """One installed model: its id, the engine model and its card."""
 
     id: str
-    model: Sequential
+    model: Model
     card: dict = field(default_factory=dict)
 
     def info(self) -> dict:
@@ -118,7 +118,7 @@ def check_model_id(model_id: str) -> str:
     return model_id
 
 
-def read_card(model: Sequential, sidecar: Path) -> dict:
+def read_card(model: Model, sidecar: Path) -> dict:
     """The model's ``meta``, updated by the JSON object in ``sidecar`` if that file exists."""
     card = dict(model.meta)
     if not sidecar.is_file():
@@ -224,13 +224,13 @@ class ModelRegistry:
 
     def _load(self, path: Path) -> LoadedModel:
         model_id = check_model_id(path.stem)
-        model = Sequential.load(path)
+        model = Model.load(path)
         card = read_card(model, path.with_suffix(".json"))
         if model_id == self.default_id and "source" not in card:
             card["source"] = "shipped"  # the read-only default that ships with the app
         return LoadedModel(model_id, model, card)
 
-    def add(self, model_id: str, model: Sequential, card: dict | None = None) -> LoadedModel:
+    def add(self, model_id: str, model: Model, card: dict | None = None) -> LoadedModel:
         """Install ``model`` under ``model_id`` (replacing any model of that id)."""
         entry = LoadedModel(check_model_id(model_id), model, dict(model.meta) | dict(card or {}))
         with self._lock:

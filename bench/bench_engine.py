@@ -126,7 +126,7 @@ def describe(np, torch, threads: int, pools, memory, engine_root: Path) -> list[
         lines.append("malloc: glibc defaults (this engine has no engine.memory)")
     elif memory.keep_freed_memory():
         lines.append(
-            "malloc: mmap/trim thresholds raised by engine.memory, as Sequential.train_step does "
+            "malloc: mmap/trim thresholds raised by engine.memory, as Model.train_step does "
             "(process-wide: PyTorch runs under it too)"
         )
     else:
@@ -140,7 +140,7 @@ def describe(np, torch, threads: int, pools, memory, engine_root: Path) -> list[
 def build_torch(torch, model):
     """The shipped architecture in PyTorch, with the engine model's weights copied in."""
     nn = torch.nn
-    net = nn.Sequential(
+    net = nn.Model(
         nn.Conv2d(1, 16, 5, padding=2),
         nn.ReLU(),
         nn.MaxPool2d(2),
@@ -210,7 +210,7 @@ def run(args) -> int:
 
     from bench.naive import NaiveCNN
     from engine import architectures
-    from engine.model import Sequential
+    from engine.model import Model
     from engine.optim import Adam
 
     engine_file = Path(sys.modules["engine"].__file__).resolve()
@@ -240,7 +240,7 @@ def run(args) -> int:
     y = rng.integers(0, 10, B)
     x1 = x[:1].copy()  # (1, 1, 28, 28)
     spec = architectures.load_spec(ARCH)
-    model = Sequential.from_spec(spec["layers"], tuple(spec["input_shape"]), seed=args.seed)
+    model = Model.from_spec(spec["layers"], tuple(spec["input_shape"]), seed=args.seed)
     opt = Adam(model.params())
 
     def engine_step():

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from engine import data, explain
-from engine.model import Sequential
+from engine.model import Model
 from engine.train import to_input
 
 
@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--data", default="data")
     parser.add_argument("-n", type=int, default=5)
     args = parser.parse_args()
-    model = Sequential.load(args.model)
+    model = Model.load(args.model)
     images, labels = data.load_dataset("mnist", "test", args.data)
     x, t = to_input(images[:1]), int(labels[0])
     rows = [

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 from bench.api_latency import digit, measure
 from bench.stroke_roundtrip import report, server, stroke_times
 from engine import data
-from engine.model import Sequential
+from engine.model import Model
 from engine.train import to_input
 
 # A Python with PyTorch CPU (`pip install torch==2.13.0 onnx` into a venv of its own: PyTorch is
@@ -98,7 +98,7 @@ def import_by_hand(path: Path):
         specs.append({"type": kind, "name": name, "config": config})
         for key, src in zip(_ARRAYS.get(kind, ()), node.input[1:], strict=True):
             arrays[f"{name}.{key}"] = inits[src].astype(np.float32)
-    model = Sequential.from_spec(
+    model = Model.from_spec(
         specs, input_shape=(1, 28, 28), name="CNN64 (PyTorch)", meta={"source": "onnx"}
     )
     model.set_state(arrays, path.name)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from engine import architectures
 from engine.data import load_dataset
-from engine.model import Sequential
+from engine.model import Model
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,7 +66,7 @@ def run(mode: str, data_dir: Path, limit: int, idle_n: int) -> None:
         shutil.copy(shipped, models / "mnist-cnn.npz")
     else:
         spec = architectures.load_spec("mnist-cnn")["layers"]
-        Sequential.from_spec(spec, meta={"dataset": "mnist"}).save(models / "mnist-cnn.npz")
+        Model.from_spec(spec, meta={"dataset": "mnist"}).save(models / "mnist-cnn.npz")
     port = _free_port()
     env = {
         **os.environ,

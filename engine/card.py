@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from engine.model import Sequential
+from engine.model import Model
 
 
 def _shape(dims) -> str:
     return "(" + ", ".join(str(d) for d in dims) + ")"
 
 
-def model_card(model: Sequential) -> str:
+def model_card(model: Model) -> str:
     """Architecture table, parameter count, data, accuracy, the training command and history."""
     meta = model.meta
     graph = not model.is_chain  # then say what each layer reads

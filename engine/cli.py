@@ -22,7 +22,7 @@ from tqdm import tqdm
 from engine import architectures, cli_export, cli_import, data
 from engine.card import model_card
 from engine.convention import model_convention, to_network
-from engine.model import Sequential
+from engine.model import Model
 from engine.train import TrainConfig, evaluate, to_input, train
 
 
@@ -116,7 +116,7 @@ def _cmd_train(args) -> int:
     test_images, test_labels = data.load_dataset(args.dataset, "test", args.data_dir)
     if args.limit:
         images, labels = images[: args.limit], labels[: args.limit]
-    model = Sequential.from_spec(
+    model = Model.from_spec(
         spec["layers"],
         input_shape=tuple(spec.get("input_shape", (1, 28, 28))),
         seed=args.seed,
@@ -167,7 +167,7 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    model = Sequential.load(args.model)
+    model = Model.load(args.model)
     images, labels = _load_split(args, args.split)
     x = to_network(to_input(images), model_convention(model))  # the model's input convention
     result = evaluate(model, x, labels.astype(np.int64))
@@ -181,10 +181,10 @@ def _cmd_evaluate(args) -> int:
 
 def _cmd_summary(args) -> int:
     if args.model.endswith(".npz"):
-        model = Sequential.load(args.model)
+        model = Model.load(args.model)
     else:
         spec = architectures.load_spec(args.model)
-        model = Sequential.from_spec(spec["layers"], tuple(spec.get("input_shape", (1, 28, 28))))
+        model = Model.from_spec(spec["layers"], tuple(spec.get("input_shape", (1, 28, 28))))
     if args.markdown:
         print(model_card(model))
         return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.model import Sequential
+from engine.model import Model
 from engine.onnx_export import OPSET, save_onnx
 
 
@@ -20,7 +20,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    model = Sequential.load(args.model)
+    model = Model.load(args.model)
     out = Path(args.out)
     if out.parent and not out.parent.is_dir():
         raise FileNotFoundError(f"out: directory {str(out.parent)!r} does not exist")

@@ -1,5 +1,5 @@
 """``Model``: a directed acyclic graph of named layers, with summary, training step and ``.npz``
-save/load (:mod:`engine.persist`). ``Sequential`` is the same class: a chain is the graph in
+save/load (:mod:`engine.persist`). ``Model`` is the same class: a chain is the graph in
 which every layer reads the one before it.
 
 Layers are kept in topological order and ``inputs[i]`` lists the nodes layer ``i`` reads:
@@ -242,8 +242,6 @@ class Model:
         the right shape, a floating dtype and finite values (ValueError naming it otherwise)."""
         persist.copy_state(self.state(), arrays, source)
 
-    set_params = set_state
-
     @property
     def num_params(self) -> int:
         return sum(layer.num_params for layer in self.layers)
@@ -342,6 +340,3 @@ class Model:
             raise ValueError(f"{source}: bad architecture: {e}") from None
         model.set_state(arrays, source)
         return model
-
-
-Sequential = Model

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.augment import augment_batch
-from engine.model import Sequential
+from engine.model import Model
 from engine.ops.activation import softmax, softmax_cross_entropy
 from engine.optim import make_optimiser
 
@@ -63,7 +63,7 @@ def to_input(images: np.ndarray) -> np.ndarray:
 
 
 def evaluate(
-    model: Sequential, x: np.ndarray, y: np.ndarray, batch_size: int = 500, progress=None
+    model: Model, x: np.ndarray, y: np.ndarray, batch_size: int = 500, progress=None
 ) -> dict:
     """Loss, accuracy and every prediction of ``model`` on x: (N, C, H, W), y: (N,), with the
     probability it gave each predicted class (``confidence``, (N,)). ``progress()``, if given,
@@ -87,7 +87,7 @@ def evaluate(
 
 
 def train(
-    model: Sequential,
+    model: Model,
     x: np.ndarray,
     y: np.ndarray,
     config: TrainConfig,

@@ -43,7 +43,7 @@ from engine.cost import FORWARD_BACKWARD, pass_cost
 from engine.explain.geometry import receptive_field
 from engine.explain.gradcam import spatial_layers
 from engine.explain.top_activations import conv_layers
-from engine.model import Sequential
+from engine.model import Model
 from engine.ops.activation import softmax
 
 router = APIRouter(prefix="/api/models/{model_id}/explain", tags=["explain"])
@@ -68,7 +68,7 @@ def _prepare(entry: LoadedModel, body: ExplainRequest, settings: Settings):
     return x, image, probs, target
 
 
-def _common(model: Sequential, method, image, probs, target, values, score, kind, signed):
+def _common(model: Model, method, image, probs, target, values, score, kind, signed):
     values = np.asarray(values, dtype=np.float64)
     p = int(np.argmax(probs))
     return {

@@ -28,7 +28,7 @@ from engine.cost import FORWARD_BACKWARD, pass_cost
 from engine.data import CLASSES
 from engine.explain.geometry import input_box
 from engine.explain.top_activations import conv_layers
-from engine.model import Sequential
+from engine.model import Model
 
 router = APIRouter(prefix="/api/models/{model_id}/explain", tags=["explain"])
 # -- top-activating test digits ------------------------------------------------------------------
@@ -42,7 +42,7 @@ def mnist_test_set(data_dir) -> tuple[np.ndarray, np.ndarray]:
     return test_set(data_dir, DATASET, 503, "top activations need the MNIST test set")
 
 
-def _top_activations(model: Sequential, request: Request, settings: Settings):
+def _top_activations(model: Model, request: Request, settings: Settings):
     """The model's table: from memory, the disk cache, or computed in the background
     (``app.tables``: a 503 with ``Retry-After`` while that takes longer than a request may)."""
     tables: Tables = request.app.state.tables

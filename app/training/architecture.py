@@ -15,7 +15,7 @@ from app.settings import Settings
 from engine.cost import FORWARD_BACKWARD, pass_cost
 from engine.data import CLASSES
 from engine.graph import LayerError
-from engine.model import Sequential
+from engine.model import Model
 
 INPUT_SHAPE = (1, 28, 28)
 BYTES_PER_FLOAT = 4
@@ -27,12 +27,12 @@ class ArchitectureError(ValueError):
     def __init__(self, message: str, layer: int | None = None):
         super().__init__(message)
         self.layer = layer
-        self.model: Sequential | None = None  # set when the whole model was built
+        self.model: Model | None = None  # set when the whole model was built
 
 
 @dataclass(frozen=True)
 class Checked:
-    model: Sequential
+    model: Model
     step_megabytes: float
 
 
@@ -81,7 +81,7 @@ def _check_bounds(i: int, spec: dict, settings: Settings) -> None:
                 )
 
 
-def step_megabytes(model: Sequential, batch_size: int) -> float:
+def step_megabytes(model: Model, batch_size: int) -> float:
     """Rough memory of one training step: every layer's output and its gradient, plus the
     largest im2col buffer (``(C*kh*kw, N*H_out*W_out)``) and its gradient."""
     outputs = sum(int(np.prod(s)) for s in model.shapes[1:])
@@ -139,9 +139,7 @@ def _build(specs: list[dict], shape: tuple[int, ...], settings: Settings, seed: 
     """The engine's model of ``specs`` (its shape rules, its inference of ``in_channels`` /
     ``in_features``); ArchitectureError naming the layer at fault."""
     try:
-        return Sequential.from_spec(
-            specs, input_shape=shape, seed=seed, before=_dense_bound(settings)
-        )
+        return Model.from_spec(specs, input_shape=shape, seed=seed, before=_dense_bound(settings))
     except ArchitectureError:
         raise
     except LayerError as e:

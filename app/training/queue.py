@@ -35,7 +35,7 @@ from huey.storage import RedisStorage, SqliteStorage
 from app import model_store
 from app.settings import Settings
 from engine.data import CLASSES, load_dataset
-from engine.model import Sequential
+from engine.model import Model
 from engine.train import TrainConfig, evaluate, to_input, train
 
 log = logging.getLogger("cnn_explorer.training")
@@ -168,7 +168,7 @@ def _finite(v):
     return v if isinstance(v, (int, float)) and math.isfinite(v) else None
 
 
-def first_conv_filters(model: Sequential) -> dict | None:
+def first_conv_filters(model: Model) -> dict | None:
     """The first conv layer's kernels ``(F, C, kh, kw)`` as a ``filters`` event, if it has one."""
     for index, layer in enumerate(model.layers):
         if layer.type == "conv2d":
@@ -205,7 +205,7 @@ class Run:
         self.cancelled = self.huey.is_revoked(self.job["task"])  # how a job is cancelled
         return self.cancelled or self.huey.stopping.is_set()
 
-    def on_progress(self, event: dict, model: Sequential) -> None:
+    def on_progress(self, event: dict, model: Model) -> None:
         job, loss = self.job, event.get("loss", event.get("train_loss"))
         if not math.isfinite(loss):
             raise FloatingPointError(
@@ -243,12 +243,12 @@ class Run:
         config = TrainConfig(**{k: req[k] for k in _SETTINGS if k != "limit"})
         checkpoint, start_epoch, earlier = Path(job["checkpoint"]), 0, []
         if job.get("resume") and checkpoint.is_file():
-            model = Sequential.load(checkpoint)
+            model = Model.load(checkpoint)
             done = model.meta.get("training", {})
             start_epoch, earlier = int(done.get("epochs_done", 0)), list(done.get("history", []))
         else:
             layers, classes = req["architecture"]["layers"], CLASSES[req["dataset"]]
-            model = Sequential.from_spec(layers, seed=req["seed"], classes=classes)
+            model = Model.from_spec(layers, seed=req["seed"], classes=classes)
             job["history"], job["steps_history"] = [], []
         job.update(train_images=len(x), steps=-(-len(x) // config.batch_size))
         self.set_state("running", None, epoch=start_epoch + 1)

@@ -12,20 +12,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.model import Sequential
+from engine.model import Model
 
 
-def detached(model: Sequential) -> Sequential:
+def detached(model: Model) -> Model:
     """A copy of ``model`` sharing its weight arrays, with its own caches and gradients."""
     return model.copy_for_backprop()
 
 
-def logits_stop(model: Sequential) -> int:
+def logits_stop(model: Model) -> int:
     """Number of layers up to the logits: all of them, or up to what a final softmax reads."""
     return model.logits_stop
 
 
-def check_input(model: Sequential, x: np.ndarray) -> np.ndarray:
+def check_input(model: Model, x: np.ndarray) -> np.ndarray:
     """``x`` as a floating array shaped ``(N, *model.input_shape)``; ValueError otherwise."""
     x = np.asarray(x)
     if x.ndim != 4 or tuple(x.shape[1:]) != model.input_shape:
@@ -35,7 +35,7 @@ def check_input(model: Sequential, x: np.ndarray) -> np.ndarray:
     return x
 
 
-def check_targets(model: Sequential, target, n: int) -> np.ndarray:
+def check_targets(model: Model, target, n: int) -> np.ndarray:
     """``target`` (an int or one per example) as an ``(n,)`` int array of valid class indices."""
     k = len(model.classes)
     t = np.broadcast_to(np.asarray(target), (n,)) if np.ndim(target) == 0 else np.asarray(target)
@@ -46,7 +46,7 @@ def check_targets(model: Sequential, target, n: int) -> np.ndarray:
     return t.astype(np.int64)
 
 
-def class_scores(model: Sequential, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def class_scores(model: Model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Pre-softmax logits. x: (N, C, H, W) → (N, K), in batches of ``batch_size``."""
     stop = logits_stop(model)
     out = [model.forward(x[i : i + batch_size], stop=stop) for i in range(0, len(x), batch_size)]

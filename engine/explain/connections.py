@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.explain.geometry import _check_spatial, _hull, _through
 from engine.layers import Conv2D, Dense, _GlobalPool, _Pool2D
-from engine.model import Sequential
+from engine.model import Model
 
 DEFAULT_TOP = 12
 
@@ -181,7 +181,7 @@ def _same(ly, out_shape: tuple, ins: list[int], xs: list[np.ndarray], unit) -> l
 
 
 def connections(
-    model: Sequential, outputs: list[np.ndarray], x: np.ndarray, index: int, unit, top=DEFAULT_TOP
+    model: Model, outputs: list[np.ndarray], x: np.ndarray, index: int, unit, top=DEFAULT_TOP
 ) -> dict:
     """Unit ``unit`` of layer ``index`` and what it was computed from.
 
@@ -225,7 +225,7 @@ def connections(
     return result
 
 
-def boxes(model: Sequential, index: int, i: int, j: int) -> list[dict]:
+def boxes(model: Model, index: int, i: int, j: int) -> list[dict]:
     """The box output ``(i, j)`` of spatial layer ``index`` sees in every layer below it.
 
     ``[{"layer": t, "box": [top, left, bottom, right]}, ...]`` for every node ``t`` on a path

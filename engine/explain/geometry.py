@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.layers import Conv2D, Pad, _Pool2D
-from engine.model import Sequential
+from engine.model import Model
 
 # Layers that keep every position where it is: an output position reads the same position of
 # each input (elementwise activations, normalisation per channel, merges, concatenation).
@@ -24,7 +24,7 @@ _POINTWISE = frozenset(
 )
 
 
-def _check_spatial(model: Sequential, layer: int) -> None:
+def _check_spatial(model: Model, layer: int) -> None:
     n = len(model.layers)
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < n:
         raise ValueError(f"layer must be an index in 0..{n - 1}, got {layer!r}")
@@ -77,7 +77,7 @@ def _hull(a: tuple | None, b: tuple) -> tuple:
     )
 
 
-def input_box(model: Sequential, layer: int, i, j) -> tuple[np.ndarray, ...]:
+def input_box(model: Model, layer: int, i, j) -> tuple[np.ndarray, ...]:
     """The input box seen by output position ``(i, j)`` of layer ``layer`` (ints or arrays).
 
     Returns ``(top, left, bottom, right)``, half-open (rows ``top..bottom-1``), in input pixel
@@ -98,7 +98,7 @@ def input_box(model: Sequential, layer: int, i, j) -> tuple[np.ndarray, ...]:
     return top, left, bottom + 1, right + 1
 
 
-def receptive_field(model: Sequential, layer: int) -> tuple[int, int]:
+def receptive_field(model: Model, layer: int) -> tuple[int, int]:
     """``(height, width)`` of the input box of one output position of ``layer``."""
     top, left, bottom, right = input_box(model, layer, 0, 0)
     return int(bottom - top), int(right - left)

@@ -21,18 +21,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.explain.common import check_input, check_targets, detached, logits_stop, one_hot
-from engine.model import Sequential
+from engine.model import Model
 
 UPSAMPLE_MODES = ("bilinear", "nearest")
 
 
-def spatial_layers(model: Sequential) -> list[int]:
+def spatial_layers(model: Model) -> list[int]:
     """Indices of the layers (before the logits) whose output is ``(C, h, w)`` feature maps."""
     stop = logits_stop(model)
     return [i for i in range(stop) if len(model.shapes[i + 1]) == 3]
 
 
-def default_gradcam_layer(model: Sequential) -> int:
+def default_gradcam_layer(model: Model) -> int:
     """The last conv layer, followed on through the layers right after it that read it and
     keep its map size (batch norm, a residual ``add``, a ``concat`` of branches, the ReLU: the
     block's rectified output); ValueError if there is no conv layer."""
@@ -54,7 +54,7 @@ def default_gradcam_layer(model: Sequential) -> int:
 _BLOCK_TAIL = ("relu", "leakyrelu", "elu", "batchnorm2d", "add", "concat")
 
 
-def check_layer(model: Sequential, layer: int) -> int:
+def check_layer(model: Model, layer: int) -> int:
     """``layer`` if its output is ``(C, h, w)``; ValueError naming the allowed indices otherwise."""
     allowed = spatial_layers(model)
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or layer not in allowed:
@@ -110,7 +110,7 @@ class GradCAM:
 
 
 def gradcam(
-    model: Sequential,
+    model: Model,
     x: np.ndarray,
     target,
     layer: int | None = None,

@@ -20,12 +20,12 @@ from engine.explain.common import (
     logits_stop,
     one_hot,
 )
-from engine.model import Sequential
+from engine.model import Model
 
 MAX_IG_STEPS = 1024
 
 
-def input_gradient(model: Sequential, x: np.ndarray, target) -> tuple[np.ndarray, np.ndarray]:
+def input_gradient(model: Model, x: np.ndarray, target) -> tuple[np.ndarray, np.ndarray]:
     """``d logit_target / d x`` for each example, in one forward and one backward pass.
 
     x: (N, C, H, W), target: int or (N,) ints → (grad: (N, C, H, W), logits: (N, K))
@@ -49,7 +49,7 @@ class Saliency:
     target: np.ndarray
 
 
-def saliency(model: Sequential, x: np.ndarray, target) -> Saliency:
+def saliency(model: Model, x: np.ndarray, target) -> Saliency:
     """The saliency map ``max_c |d logit_target / d x_c|``. x: (N, C, H, W)."""
     grad, logits = input_gradient(model, x, target)
     targets = check_targets(model, target, len(grad))
@@ -72,7 +72,7 @@ class IntegratedGradients:
 
 
 def integrated_gradients(
-    model: Sequential,
+    model: Model,
     x: np.ndarray,
     target,
     steps: int = 32,

@@ -23,7 +23,7 @@ import numpy as np
 
 from engine.convention import grad_to_ink, model_convention, to_network
 from engine.explain.common import detached
-from engine.model import Sequential
+from engine.model import Model
 
 OBJECTIVES = ("mean", "center")
 
@@ -74,7 +74,7 @@ class Maximised:
 
 
 def maximise_activation(
-    model: Sequential,
+    model: Model,
     layer: int,
     filters=None,
     steps: int = 48,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.explain.common import check_input, check_targets, class_scores
-from engine.model import Sequential
+from engine.model import Model
 from engine.ops.activation import softmax
 
 SCORES = ("probability", "logit")
@@ -57,13 +57,13 @@ class Occlusion:
     score_kind: str
 
 
-def _scores(model: Sequential, x: np.ndarray, kind: str, batch_size: int) -> np.ndarray:
+def _scores(model: Model, x: np.ndarray, kind: str, batch_size: int) -> np.ndarray:
     logits = class_scores(model, x, batch_size)
     return softmax(logits) if kind == "probability" else logits
 
 
 def occlusion(
-    model: Sequential,
+    model: Model,
     x: np.ndarray,
     target,
     patch: int = 6,

@@ -25,13 +25,13 @@ import numpy as np
 from engine.convention import model_convention, to_network
 from engine.explain.geometry import crop_patches, input_box, receptive_field
 from engine.io import atomic_path
-from engine.model import Sequential
+from engine.model import Model
 
 CACHE_VERSION = "top-activations/1"
 META_KEY = "__meta__"
 
 
-def weights_hash(model: Sequential) -> str:
+def weights_hash(model: Model) -> str:
     """SHA-256 (hex) of the architecture, input convention and every parameter's and buffer's
     name, dtype, shape and bytes."""
     h = hashlib.sha256(json.dumps(model.architecture()["layers"], sort_keys=True).encode())
@@ -42,7 +42,7 @@ def weights_hash(model: Sequential) -> str:
     return h.hexdigest()
 
 
-def cache_key(model: Sequential, images: np.ndarray, k: int) -> str:
+def cache_key(model: Model, images: np.ndarray, k: int) -> str:
     """SHA-256 (hex) of :func:`weights_hash`, the images and ``k``."""
     h = hashlib.sha256(f"{CACHE_VERSION}:{weights_hash(model)}:k={k}:".encode())
     h.update(f"{images.dtype.str}:{images.shape}".encode())
@@ -50,7 +50,7 @@ def cache_key(model: Sequential, images: np.ndarray, k: int) -> str:
     return h.hexdigest()
 
 
-def conv_layers(model: Sequential) -> list[int]:
+def conv_layers(model: Model) -> list[int]:
     """Indices of the conv2d layers."""
     return [i for i, layer in enumerate(model.layers) if layer.type == "conv2d"]
 
@@ -95,7 +95,7 @@ def _merge(best_v, best_i, best_p, v, i, p, k):
 
 
 def compute_top_activations(
-    model: Sequential,
+    model: Model,
     images: np.ndarray,
     k: int = 9,
     batch_size: int = 500,
@@ -174,7 +174,7 @@ def _load(path: Path, key: str, k: int) -> dict[int, LayerTop] | None:
 
 
 def top_activations(
-    model: Sequential,
+    model: Model,
     images: np.ndarray,
     k: int = 9,
     cache_dir: str | Path | None = None,

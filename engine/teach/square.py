@@ -1,7 +1,7 @@
 """From lines to a square: a network whose every weight is set by hand (Jeremy Jordan asks "how
 would you describe a square to someone who has never seen one?" — lines, meeting at corners).
 
-Three conv layers of the engine's own ``Sequential``, each followed by a ReLU, on a small 0/1
+Three conv layers of the engine's own ``Model``, each followed by a ReLU, on a small 0/1
 drawing of one-pixel-wide lines:
 
 1. **lines** (1 → 2 channels, 3×3, padding 1): a horizontal-line detector (the middle row of
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.model import Sequential
+from engine.model import Model
 
 GRID = 14  # the drawing is GRID × GRID
 SIDE = 7  # the square unit's square, in pixels (its kernel is SIDE × SIDE)
@@ -72,10 +72,10 @@ def default_weights() -> dict[str, dict[str, list]]:
     }
 
 
-def network(weights: dict | None = None) -> Sequential:
+def network(weights: dict | None = None) -> Model:
     """The hand-built network with ``weights`` (default :func:`default_weights`); any layer
     left out keeps its default. ``ValueError`` names a layer or array of the wrong shape."""
-    net = Sequential.from_spec(
+    net = Model.from_spec(
         SPEC, (1, GRID, GRID), seed=None, name="lines to a square", classes=["square"]
     )
     given = default_weights() | (weights or {})

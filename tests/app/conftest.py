@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 
 from app.main import create_app
 from app.settings import Settings
-from engine.model import Sequential
+from engine.model import Model
 from tests.app.trainset import directories
 
 # conv(pad 1) → relu → maxpool → conv(stride 2) → relu → flatten → dense → softmax: every kind
@@ -39,8 +39,8 @@ TINY_SPEC = [
 TINY_ID = "tiny"
 
 
-def tiny_model() -> Sequential:
-    model = Sequential.from_spec(
+def tiny_model() -> Model:
+    model = Model.from_spec(
         TINY_SPEC, seed=7, name="Tiny test CNN", meta={"dataset": "none", "test_accuracy": 0.5}
     )
     for layer in model.layers:  # non-zero biases, so the tests see them used
@@ -50,7 +50,7 @@ def tiny_model() -> Sequential:
 
 
 @pytest.fixture(scope="session")
-def model() -> Sequential:
+def model() -> Model:
     """The model the app serves as ``tiny`` (same weights: built from the same seed)."""
     return tiny_model()
 

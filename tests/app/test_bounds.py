@@ -21,7 +21,7 @@ from app.memo import ByteLRU, nbytes
 from app.settings import REPO_ROOT, Settings
 from app.tables import Cancelled, Tables
 from engine.cost import FORWARD_BACKWARD, pass_cost
-from engine.model import Sequential
+from engine.model import Model
 from tests.app.conftest import TINY_ID, tiny_model
 from tests.engine.test_archive import bomb
 
@@ -89,7 +89,7 @@ def test_maximise_cost_is_units_times_steps_and_the_hint_fits(client, defaults):
     detail = refused(client.get(MAXIMISE.format(3)), 422, "max_request_megamacs = 12,000")
     assert "32 units × 48 steps × 3 passes" in detail
     count = int(re.search(r"count=(\d+)", detail).group(1))
-    model = Sequential.load(SHIPPED)
+    model = Model.load(SHIPPED)
     per_unit = 48 * FORWARD_BACKWARD * pass_cost(model, 4)
     assert count * per_unit <= defaults.max_request_megamacs * 1e6 < (count + 1) * per_unit
     r = client.get(MAXIMISE.format(3) + f"?first=0&count={count}")

@@ -22,7 +22,7 @@ from app import inference
 from app.imaging import network_input
 from app.schemas import ImageInput
 from app.settings import Settings
-from engine.model import Sequential
+from engine.model import Model
 from tests.app.trainset import JOB, mnist_dir
 from tests.live import LiveServer, app_env
 
@@ -50,7 +50,7 @@ rng = np.random.default_rng(0)
 PIXELS = (rng.random((28, 28)) < 0.15).astype(float).tolist()
 
 
-def expected(model: Sequential) -> list[float]:
+def expected(model: Model) -> list[float]:
     """What the server answers for ``PIXELS`` with this model (its own code path)."""
     x, image = network_input(ImageInput(pixels=PIXELS), model.input_shape, Settings())
     return inference.predict(model, x, image)["probabilities"]
@@ -60,8 +60,8 @@ def expected(model: Sequential) -> list[float]:
 def server(tmp_path):
     models = tmp_path / "models"
     models.mkdir()
-    a = Sequential.from_spec(NET_A, seed=1, name="A")
-    b = Sequential.from_spec(NET_B, seed=2, name="B")
+    a = Model.from_spec(NET_A, seed=1, name="A")
+    b = Model.from_spec(NET_B, seed=2, name="B")
     a.save(models / "swap.npz")
     a.save(models / "mnist-cnn.npz")
     env = app_env(models_dir=models, data_dir=mnist_dir(tmp_path / "data"), log_level="warning")

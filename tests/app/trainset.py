@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.model import Sequential
+from engine.model import Model
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = [
@@ -37,8 +37,8 @@ def mnist_dir(root: Path) -> Path:
     return root
 
 
-def default_model() -> Sequential:
-    return Sequential.from_spec(TINY, seed=1, name="Shipped stand-in", meta={"dataset": "mnist"})
+def default_model() -> Model:
+    return Model.from_spec(TINY, seed=1, name="Shipped stand-in", meta={"dataset": "mnist"})
 
 
 def directories(root: Path) -> tuple[Path, Path]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from app.settings import REPO_ROOT
-from engine.model import Sequential
+from engine.model import Model
 from tests.live import LiveServer, app_env
 from tests.specs import TWO_CONVS as SMALL_SPEC
 
@@ -55,10 +55,10 @@ def models_dir(tmp_path_factory) -> tuple[Path, bool]:
     if SHIPPED.is_file():
         return SHIPPED.parent, True
     d = tmp_path_factory.mktemp("e2e-models")
-    Sequential.from_spec(SMALL_SPEC, seed=1, name="Small CNN", meta={"dataset": "mnist"}).save(
+    Model.from_spec(SMALL_SPEC, seed=1, name="Small CNN", meta={"dataset": "mnist"}).save(
         d / "small-cnn.npz"
     )
-    Sequential.from_spec(SMALL_SPEC[:3] + SMALL_SPEC[5:], seed=2, name="Smaller CNN").save(
+    Model.from_spec(SMALL_SPEC[:3] + SMALL_SPEC[5:], seed=2, name="Smaller CNN").save(
         d / "smaller-cnn.npz"
     )
     return d, False

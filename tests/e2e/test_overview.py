@@ -274,11 +274,11 @@ WIDE_RESIDUAL = [
 
 @pytest.fixture(scope="module")
 def graph_server(tmp_path_factory):
-    from engine.model import Sequential
+    from engine.model import Model
     from tests.e2e.conftest import serve
 
     directory = tmp_path_factory.mktemp("e2e-graph-models")
-    model = Sequential.from_spec(WIDE_RESIDUAL, seed=0, name="Wide residual")
+    model = Model.from_spec(WIDE_RESIDUAL, seed=0, name="Wide residual")
     model.save(directory / "wide-residual.npz")
     log = tmp_path_factory.mktemp("e2e-graph-server") / "server.log"
     yield from serve(directory, False, log)

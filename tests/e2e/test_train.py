@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.model import Sequential
+from engine.model import Model
 from tests.app.trainset import mnist_dir
 from tests.e2e.conftest import SMALL_SPEC, Server
 from tests.e2e.helpers import wait_until
@@ -27,9 +27,9 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e-train")
     models = root / "models"
     models.mkdir()
-    Sequential.from_spec(
-        SMALL_SPEC, seed=1, name="Shipped stand-in", meta={"dataset": "mnist"}
-    ).save(models / "mnist-cnn.npz")
+    Model.from_spec(SMALL_SPEC, seed=1, name="Shipped stand-in", meta={"dataset": "mnist"}).save(
+        models / "mnist-cnn.npz"
+    )
     env = app_env(models_dir=models, data_dir=mnist_dir(root / "data"), log_level="warning")
     with LiveServer(root / "server.log", env) as live:
         yield Server(live.url, models, False)
@@ -67,7 +67,7 @@ def test_build_train_and_find_the_model_in_the_explorer(desktop, server, artifac
     page.fill("[aria-label='Layer 0 kernel']", "5")
     page.select_option("#add-type", "dense")
     page.click("[data-testid=add-layer]")
-    expected = Sequential.from_spec(
+    expected = Model.from_spec(
         [
             {"type": "conv2d", "config": {"out_channels": 6, "kernel_size": 5, "padding": 1}},
             {"type": "relu"},

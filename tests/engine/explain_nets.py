@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.model import Sequential
+from engine.model import Model
 
 SMALL = [
     {
@@ -52,7 +52,7 @@ RESIDUAL = [
 ]
 
 
-def float64(model: Sequential) -> Sequential:
+def float64(model: Model) -> Model:
     """Turn every parameter and buffer of ``model`` into float64 (in place) and return it."""
     for layer in model.layers:
         for store in (layer.params, layer.buffers):
@@ -61,10 +61,10 @@ def float64(model: Sequential) -> Sequential:
     return model
 
 
-def graph_model(seed: int = 0, side: int = 8) -> Sequential:
+def graph_model(seed: int = 0, side: int = 8) -> Model:
     """:data:`RESIDUAL` on (1, side, side), float64, with random biases and batch-norm
     statistics (so evaluation mode is not the identity)."""
-    model = float64(Sequential.from_spec(RESIDUAL, input_shape=(1, side, side), seed=seed))
+    model = float64(Model.from_spec(RESIDUAL, input_shape=(1, side, side), seed=seed))
     rng = np.random.default_rng(seed + 100)
     for layer in model.layers:
         if "bias" in layer.params:
@@ -76,10 +76,10 @@ def graph_model(seed: int = 0, side: int = 8) -> Sequential:
     return model
 
 
-def small_model(seed: int = 0, side: int = 8) -> Sequential:
+def small_model(seed: int = 0, side: int = 8) -> Model:
     """conv3×3(3) → relu → pool2 → conv3×3(4) → relu → dense(5) → softmax on (1, side, side),
     float64, with non-zero biases so no unit sits exactly at a ReLU kink."""
-    model = float64(Sequential.from_spec(SMALL, input_shape=(1, side, side), seed=seed))
+    model = float64(Model.from_spec(SMALL, input_shape=(1, side, side), seed=seed))
     rng = np.random.default_rng(seed + 100)
     for layer in model.layers:
         if "bias" in layer.params:

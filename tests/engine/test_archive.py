@@ -15,7 +15,7 @@ import pytest
 from numpy.lib import format as npy_format
 
 from engine import archive
-from engine.model import Sequential
+from engine.model import Model
 from tests.specs import TWO_CONVS
 
 GIB_FLOATS = (1024, 1024, 1024)  # 4 GiB of float32
@@ -112,7 +112,7 @@ def test_object_arrays_and_non_npy_members_are_refused():
 
 
 def test_headers_are_read_and_checked_against_the_expected_parameters():
-    model = Sequential.from_spec(TWO_CONVS, seed=0)
+    model = Model.from_spec(TWO_CONVS, seed=0)
     buf = io.BytesIO()
     np.savez(buf, **model.params())
     members = archive.inspect_npz(buf.getvalue(), max_bytes=1 << 24)
@@ -132,13 +132,13 @@ def test_a_model_file_bomb_is_refused_by_model_loading(tmp_path, bomb_bytes):
     path.write_bytes(bomb_bytes)
     t0 = time.perf_counter()
     with pytest.raises(ValueError, match="more than the limit"):
-        Sequential.load(path)
+        Model.load(path)
     assert time.perf_counter() - t0 < 1.0
 
 
 def test_a_saved_model_still_loads(tmp_path):
-    model = Sequential.from_spec(TWO_CONVS, seed=3)
+    model = Model.from_spec(TWO_CONVS, seed=3)
     model.save(tmp_path / "m.npz")
-    again = Sequential.load(tmp_path / "m.npz")
+    again = Model.load(tmp_path / "m.npz")
     for k, p in model.params().items():
         np.testing.assert_array_equal(again.params()[k], p)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
-from engine.model import Sequential
+from engine.model import Model
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +44,7 @@ def test_train_summary_evaluate(tmp_path, capsys):
         "300",
     ]
     assert main([*argv, "--out", str(out)]) == 0
-    model = Sequential.load(out)
+    model = Model.load(out)
     assert model.meta["train_images"] == 300 and "python -m engine train" in model.meta["command"]
     assert main(["summary", str(out)]) == 0
     assert "conv1 (conv2d)" in capsys.readouterr().out

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.model import Sequential
+from engine.model import Model
 from engine.preprocess import preprocess
 from tests.drawn import variations
 
@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_shipped_model_reads_browser_style_drawings():
-    model = Sequential.load(ROOT / "models" / "mnist-cnn.npz")
+    model = Model.load(ROOT / "models" / "mnist-cnn.npz")
     digits, drawings = zip(*variations(seed=0, per_digit=20), strict=True)
     x = np.stack([preprocess(d) for d in drawings])[:, None]  # (200, 28, 28) → (200, 1, 28, 28)
     predicted = model.predict_proba(x).argmax(axis=1)

@@ -9,7 +9,7 @@ import pytest
 
 from engine.explain.connections import boxes, connections
 from engine.explain.geometry import input_box
-from engine.model import Sequential
+from engine.model import Model
 from tests.engine.explain_nets import graph_model, small_model
 
 
@@ -85,7 +85,7 @@ def test_bad_units_are_refused_naming_the_value(run):
 
 
 def test_boxes_down_to_the_input_agree_with_the_receptive_field_walk():
-    model = Sequential.from_spec(
+    model = Model.from_spec(
         [
             {"type": "conv2d", "config": {"out_channels": 2, "kernel_size": 3, "padding": 1}},
             {"type": "relu"},

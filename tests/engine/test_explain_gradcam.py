@@ -5,21 +5,21 @@ import pytest
 
 from engine.explain import default_gradcam_layer, gradcam, upsample
 from engine.explain.gradcam import interpolation_matrix
-from engine.model import Sequential
+from engine.model import Model
 from tests.engine.explain_nets import float64, random_input, small_model
 from tests.engine.gradcheck import assert_close
 
 W_FC = np.array([[1.0, -1.0], [-2.0, 1.0], [0.5, 0.5]])  # (classes, channels)
 
 
-def cam_net(relu: bool) -> Sequential:
+def cam_net(relu: bool) -> Model:
     """(1, 6, 6) → conv 2×2 stride 2: channel 0 picks each block's top-left pixel, channel 1
     averages the block → [relu] → global average pool → dense (3 classes) with W_FC."""
     specs = [{"type": "conv2d", "config": {"out_channels": 2, "kernel_size": 2, "stride": 2}}]
     specs += [{"type": "relu"}] if relu else []
     specs += [{"type": "globalavgpool"}, {"type": "dense", "config": {"out_features": 3}}]
     specs += [{"type": "softmax"}]
-    model = float64(Sequential.from_spec(specs, input_shape=(1, 6, 6)))
+    model = float64(Model.from_spec(specs, input_shape=(1, 6, 6)))
     conv, fc = model.layers[0], model.layers[-2]
     conv.params["weight"][...] = [[[[1, 0], [0, 0]]], [[[0.25, 0.25], [0.25, 0.25]]]]
     conv.params["bias"][...] = 0

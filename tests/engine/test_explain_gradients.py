@@ -1,10 +1,10 @@
-"""Input gradients: Sequential.backward(input_grad=True), saliency, integrated gradients."""
+"""Input gradients: Model.backward(input_grad=True), saliency, integrated gradients."""
 
 import numpy as np
 import pytest
 
 from engine.explain import class_scores, input_gradient, integrated_gradients, saliency
-from engine.model import Sequential
+from engine.model import Model
 from tests.engine.explain_nets import float64, random_input, small_model
 from tests.engine.gradcheck import assert_close, numerical_gradient
 
@@ -83,7 +83,7 @@ def test_integrated_gradients_are_complete():
 
 def test_integrated_gradients_of_a_linear_model_are_input_times_weight():
     spec = [{"type": "flatten"}, {"type": "dense", "config": {"out_features": 3}}]
-    model = float64(Sequential.from_spec(spec, input_shape=(1, 4, 4), seed=0))
+    model = float64(Model.from_spec(spec, input_shape=(1, 4, 4), seed=0))
     x = random_input(1, side=4)
     ig = integrated_gradients(model, x, 2, steps=3)
     w = model.layers[1].params["weight"][2].reshape(1, 1, 4, 4)

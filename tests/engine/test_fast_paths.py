@@ -13,7 +13,7 @@ import pytest
 from bench.naive import NaiveCNN
 from engine import architectures, memory
 from engine import layers as L
-from engine.model import Sequential
+from engine.model import Model
 from engine.ops import conv, pool
 from engine.optim import SGD, Adam
 from tests.engine.gradcheck import assert_close, check_layer
@@ -147,7 +147,7 @@ def test_pool_keeps_float32():
 
 def _shipped(seed=0):
     spec = architectures.load_spec("mnist-cnn")
-    return Sequential.from_spec(spec["layers"], input_shape=tuple(spec["input_shape"]), seed=seed)
+    return Model.from_spec(spec["layers"], input_shape=tuple(spec["input_shape"]), seed=seed)
 
 
 def test_train_step_and_optimisers_stay_float32():

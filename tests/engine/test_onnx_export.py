@@ -10,7 +10,7 @@ import pytest
 
 from engine.cli import main
 from engine.layers import LAYER_TYPES
-from engine.model import Model, Sequential
+from engine.model import Model
 from engine.onnx_export import OPSET, save_onnx, to_onnx
 from engine.optim import Adam
 from tests.engine.onnx_check import ROOT, assert_same, mnist_test, run_onnx, session
@@ -21,7 +21,7 @@ SHIPPED = ROOT / "models" / "mnist-cnn.npz"
 
 @pytest.fixture(scope="module")
 def shipped():
-    return Sequential.load(SHIPPED)
+    return Model.load(SHIPPED)
 
 
 def test_shipped_model_runs_in_onnxruntime_with_the_same_outputs(shipped):
@@ -59,7 +59,7 @@ def test_metadata_carries_classes_and_input_convention(shipped):
     props = {p.key: json.loads(p.value) for p in to_onnx(shipped).metadata_props}
     assert props["classes"] == [str(i) for i in range(10)]
     assert props["input"] == {"invert": False, "scale": 1.0, "mean": [0.0], "std": [1.0]}
-    model = Sequential.from_spec(
+    model = Model.from_spec(
         [{"type": "flatten"}, {"type": "dense", "config": {"out_features": 3}}],
         classes=["cat", "dog", "emu"],
         meta={"input": {"invert": True, "scale": 255.0, "mean": [0.5], "std": [0.25]}},

@@ -5,14 +5,14 @@ from pathlib import Path
 import numpy as np
 
 from engine import data
-from engine.model import Sequential
+from engine.model import Model
 from engine.train import evaluate, to_input
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_shipped_model_is_at_least_99_2_percent_accurate():
-    model = Sequential.load(ROOT / "models" / "mnist-cnn.npz")
+    model = Model.load(ROOT / "models" / "mnist-cnn.npz")
     images, labels = data.load_dataset("mnist", "test", ROOT / "data")
     assert len(labels) == 10_000
     result = evaluate(model, to_input(images), labels.astype(np.int64))
@@ -20,7 +20,7 @@ def test_shipped_model_is_at_least_99_2_percent_accurate():
 
 
 def test_shipped_model_fits_the_explorer():
-    model = Sequential.load(ROOT / "models" / "mnist-cnn.npz")
+    model = Model.load(ROOT / "models" / "mnist-cnn.npz")
     convs = [layer for layer in model.layers if layer.type == "conv2d"]
     pools = [layer for layer in model.layers if layer.type.endswith("pool2d")]
     assert len(convs) >= 2 and len(pools) >= 1

@@ -10,7 +10,7 @@ import pytest
 
 from app.settings import REPO_ROOT
 from engine import data
-from engine.model import Sequential
+from engine.model import Model
 from engine.ops.activation import softmax_cross_entropy
 from engine.teach.backprop import backprop, float64_copy, logits_stop, loss_of
 from tests.engine.explain_nets import graph_model
@@ -74,7 +74,7 @@ def check_against_finite_differences(model, x, target, samples=12, seed=0):
 
 @pytest.mark.skipif(not SHIPPED.exists(), reason="models/mnist-cnn.npz not trained yet")
 def test_the_shipped_model_agrees_with_finite_differences():
-    model = Sequential.load(SHIPPED)
+    model = Model.load(SHIPPED)
     before = {k: v.copy() for k, v in model.params().items()}
     x, label = a_digit(0)
     wrong = (label + 3) % 10  # "it is a 3" when it is not: a large gradient everywhere
@@ -86,7 +86,7 @@ def test_the_shipped_model_agrees_with_finite_differences():
 
 
 def test_a_small_model_agrees_everywhere_input_included():
-    model = Sequential.from_spec(TWO_CONVS, (1, 28, 28), seed=3)
+    model = Model.from_spec(TWO_CONVS, (1, 28, 28), seed=3)
     x = np.random.default_rng(1).uniform(0, 1, (1, 1, 28, 28))
     result = check_against_finite_differences(model, x, 4, samples=20)
     net = float64_copy(model)
@@ -96,7 +96,7 @@ def test_a_small_model_agrees_everywhere_input_included():
 
 
 def test_the_chain_rules_the_texts_state():
-    model = Sequential.from_spec(TWO_CONVS, (1, 28, 28), seed=5)
+    model = Model.from_spec(TWO_CONVS, (1, 28, 28), seed=5)
     x = np.random.default_rng(2).uniform(0, 1, (1, 1, 28, 28))
     r = backprop(model, x, 7)
     by_type = {}
@@ -125,7 +125,7 @@ def test_the_chain_rules_the_texts_state():
 
 
 def test_bad_target_and_learning_rate_are_named():
-    model = Sequential.from_spec(TWO_CONVS, (1, 28, 28), seed=5)
+    model = Model.from_spec(TWO_CONVS, (1, 28, 28), seed=5)
     x = np.zeros((1, 1, 28, 28))
     with pytest.raises(ValueError, match="target must be from 0 to 9, got 10"):
         backprop(model, x, 10)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.model import Sequential
+from engine.model import Model
 from engine.teach import flatten, shift, square
 from engine.teach.backprop import float64_copy
 from tests.specs import TWO_CONVS
@@ -22,7 +22,7 @@ def test_the_permutation_is_fixed_and_the_twin_undoes_it():
     perm = flatten.permutation()
     assert sorted(perm.tolist()) == list(range(784))
     np.testing.assert_array_equal(perm, flatten.permutation())  # the same every time
-    model = float64_copy(Sequential.from_spec(DENSE, seed=4))
+    model = float64_copy(Model.from_spec(DENSE, seed=4))
     x = np.random.default_rng(0).uniform(0, 1, (5, 1, 28, 28))
     xs = flatten.scramble(x, perm)
     np.testing.assert_array_equal(xs.reshape(5, -1), x.reshape(5, -1)[:, perm])
@@ -30,11 +30,11 @@ def test_the_permutation_is_fixed_and_the_twin_undoes_it():
     np.testing.assert_allclose(twin.forward(xs), model.forward(x), rtol=1e-12, atol=1e-12)
     assert not np.allclose(model.forward(xs), model.forward(x))  # the scramble matters...
     with pytest.raises(ValueError, match="conv layer's filters read neighbouring pixels"):
-        flatten.permuted_twin(Sequential.from_spec(TWO_CONVS), perm)  # ...and a CNN has no twin
+        flatten.permuted_twin(Model.from_spec(TWO_CONVS), perm)  # ...and a CNN has no twin
 
 
 def test_conv_maps_move_with_the_input_and_pooled_maps_by_half():
-    model = Sequential.from_spec(TWO_CONVS, seed=2)
+    model = Model.from_spec(TWO_CONVS, seed=2)
     img = np.zeros((28, 28), np.float32)
     img[8:20, 10:14] = 1.0
     r = shift.follow(model, img, dx=2, dy=2)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from engine import architectures, data
-from engine.model import Sequential
+from engine.model import Model
 from engine.train import TrainConfig, evaluate, to_input, train
 
 SPEC = architectures.load_spec("tiny")["layers"]
@@ -18,13 +18,13 @@ def digits():
 
 
 def _fit(digits, epochs=6, **kwargs):
-    model = Sequential.from_spec(SPEC, seed=0)
+    model = Model.from_spec(SPEC, seed=0)
     config = TrainConfig(epochs=epochs, batch_size=32, lr=3e-3, augment=False, seed=0)
     return model, train(model, *digits[0], config, val=digits[1], **kwargs)
 
 
 def test_tiny_network_learns(digits):
-    before = evaluate(Sequential.from_spec(SPEC, seed=0), *digits[1])
+    before = evaluate(Model.from_spec(SPEC, seed=0), *digits[1])
     model, history = _fit(digits)
     losses = [e["train_loss"] for e in history.epochs]
     assert history.state == "done"
@@ -40,7 +40,7 @@ def test_progress_checkpoint_and_reproducibility(digits, tmp_path):
     assert kinds.count("epoch") == 2 and kinds.count("step") >= 2
     step = next(e for e in events if e["event"] == "step")
     assert {"loss", "accuracy", "eta", "elapsed", "step", "steps"} <= step.keys()
-    saved = Sequential.load(tmp_path / "c.npz")
+    saved = Model.load(tmp_path / "c.npz")
     assert saved.meta["training"]["epochs_done"] == 2
     for k, p in model.params().items():
         np.testing.assert_array_equal(saved.params()[k], p)
@@ -63,7 +63,7 @@ def test_should_stop_cancels(digits):
 
 
 def test_augmented_training_runs(digits):
-    model = Sequential.from_spec(SPEC, seed=0)
+    model = Model.from_spec(SPEC, seed=0)
     config = TrainConfig(epochs=1, batch_size=64, augment=True, seed=1)
     history = train(model, *digits[0], config)
     assert history.state == "done" and np.isfinite(history.epochs[0]["train_loss"])
@@ -75,7 +75,7 @@ def test_bad_config():
 
 
 def test_evaluate_gives_each_prediction_and_its_probability(digits):
-    model = Sequential.from_spec(SPEC, seed=0)
+    model = Model.from_spec(SPEC, seed=0)
     x, y = digits[1]
     result = evaluate(model, x, y, batch_size=7)  # batches that do not divide N
     probs = model.predict_proba(x)  # (N, K)

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.settings import Settings
 from engine.anatomy import POOL_PRESETS, PRESETS
-from engine.model import Sequential
+from engine.model import Model
 from tests.specs import TWO_CONVS
 
 HYPER = ("input", "kernel", "bias", "stride", "padding", "dilation")
@@ -23,7 +23,7 @@ def make_client(tmp_path, **limits) -> TestClient:
     app = create_app(Settings(models_dir=tmp_path, **limits))
     client = TestClient(app)
     client.__enter__()
-    model = Sequential.from_spec(TWO_CONVS, (1, 28, 28), seed=7, name="two-convs")
+    model = Model.from_spec(TWO_CONVS, (1, 28, 28), seed=7, name="two-convs")
     for layer in model.layers:  # non-zero biases, so the check covers them
         if "bias" in layer.params:
             layer.params["bias"][:] = np.linspace(-0.3, 0.3, layer.params["bias"].size)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engine.data import load_dataset
-from engine.model import Sequential
+from engine.model import Model
 from engine.train import evaluate, to_input
 from tests.app.routes.test_models import refused
 from tests.app.trainset import default_model
@@ -71,7 +71,7 @@ def test_bad_requests_are_refused_naming_the_field(http, path, status, words):
 
 
 def test_a_model_that_does_not_take_mnist_digits_cannot_be_scored(http, mnist_settings):
-    odd = Sequential.from_spec([{"type": "flatten"}, {"type": "dense", "config": {
+    odd = Model.from_spec([{"type": "flatten"}, {"type": "dense", "config": {
         "out_features": 3}}], classes=["a", "b", "c"], meta={"dataset": "mnist"})  # fmt: skip
     odd.save(mnist_settings.models_dir / "three-classes.npz")
     refused(http.get("/api/models/three-classes/evaluation"), 422, "3 outputs", "needs [1, 28, 28]")

@@ -11,7 +11,7 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from engine.model import Sequential
+from engine.model import Model
 from tests.app.routes.test_models import refused
 from tests.app.trainset import TINY
 
@@ -35,7 +35,7 @@ def import_(http, weights: bytes, architecture=TINY, name="Imported net"):
 
 
 def test_import_pytorch_named_weights(http):
-    source = Sequential.from_spec(TINY, seed=42)
+    source = Model.from_spec(TINY, seed=42)
     params = source.params()
     assert sorted(params) == ["conv1.bias", "conv1.weight", "fc1.bias", "fc1.weight"]
     r = import_(http, npz_bytes(params))
@@ -52,7 +52,7 @@ def test_import_pytorch_named_weights(http):
 
 
 def test_import_refuses_bad_files_clearly(http, mnist_settings):
-    params = Sequential.from_spec(TINY, seed=0).params()
+    params = Model.from_spec(TINY, seed=0).params()
     wrong = {**params, "conv1.weight": np.zeros((4, 1, 5, 5), np.float32)}
     refused(import_(http, npz_bytes(wrong)), 422, "conv1.weight", "(4, 1, 5, 5)", "(4, 1, 3, 3)")
     missing = {k: v for k, v in params.items() if k != "fc1.bias"}
@@ -71,7 +71,7 @@ def test_import_refuses_bad_files_clearly(http, mnist_settings):
 
 
 def test_rename_download_delete_and_the_default_is_protected(http, mnist_settings):
-    r = import_(http, npz_bytes(Sequential.from_spec(TINY, seed=3).params()), name="mnist cnn")
+    r = import_(http, npz_bytes(Model.from_spec(TINY, seed=3).params()), name="mnist cnn")
     model_id = r.json()["id"]
     assert model_id == "mnist-cnn-2"  # never the shipped default's id
     r = http.patch(f"/api/models/{model_id}", json={"name": "Renamed"})
@@ -81,8 +81,8 @@ def test_rename_download_delete_and_the_default_is_protected(http, mnist_setting
     ] == "Renamed"
     r = http.get(f"/api/models/{model_id}/weights.npz")
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
-    downloaded = Sequential.from_arrays(dict(np.load(io.BytesIO(r.content), allow_pickle=False)))
-    assert downloaded.num_params == Sequential.from_spec(TINY).num_params
+    downloaded = Model.from_arrays(dict(np.load(io.BytesIO(r.content), allow_pickle=False)))
+    assert downloaded.num_params == Model.from_spec(TINY).num_params
 
     refused(http.delete("/api/models/mnist-cnn"), 403, "shipped default", "cannot be deleted")
     refused(http.patch("/api/models/mnist-cnn", json={"name": "x"}), 403, "cannot be renamed")
@@ -102,7 +102,7 @@ def test_rename_refuses_a_bad_name_or_an_unknown_model(http):
 
 
 def test_an_imported_model_file_keeps_its_architecture_and_weights(http, tmp_path):
-    source = Sequential.from_spec(TINY, seed=5, name="From a file")
+    source = Model.from_spec(TINY, seed=5, name="From a file")
     source.save(tmp_path / "m.npz")
     r = import_(http, (tmp_path / "m.npz").read_bytes(), architecture=None, name="From a file")
     assert r.status_code == 201, r.text

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import REPO_ROOT, Settings
-from engine.model import Sequential
+from engine.model import Model
 from engine.teach.backprop import backprop as engine_backprop
 from tests.specs import TWO_CONVS
 
@@ -26,8 +26,8 @@ DENSE = [
 def client(tmp_path_factory):
     app = create_app(Settings(models_dir=tmp_path_factory.mktemp("m"), data_dir=REPO_ROOT / "data"))
     with TestClient(app) as c:
-        app.state.registry.add("cnn", Sequential.from_spec(TWO_CONVS, seed=1, name="CNN"))
-        app.state.registry.add("dense", Sequential.from_spec(DENSE, seed=2, name="Dense"))
+        app.state.registry.add("cnn", Model.from_spec(TWO_CONVS, seed=1, name="CNN"))
+        app.state.registry.add("dense", Model.from_spec(DENSE, seed=2, name="Dense"))
         yield c
 
 

@@ -24,7 +24,7 @@ from app.main import create_app
 from app.settings import Settings
 from app.training.queue import make_queue
 from engine.cli import main as cli_main
-from engine.model import Sequential
+from engine.model import Model
 from engine.train import TrainConfig, to_input, train
 from tests.app.trainset import JOB, TINY, directories
 from tests.live import LiveServer, app_env
@@ -93,7 +93,7 @@ def test_validate_gives_the_engines_shapes_and_parameter_counts(http):
     r = http.post("/api/architectures/validate", json={"architecture": TINY, "batch_size": 32})
     body = r.json()
     assert r.status_code == 200 and body["valid"] and body["error"] is None
-    model = Sequential.from_spec(TINY)
+    model = Model.from_spec(TINY)
     assert body["layers"] == model.layer_info()
     assert body["num_params"] == model.num_params == 4 * 9 + 4 + 676 * 10 + 10
     assert body["output_shape"] == [10] and body["step_megabytes"] > 0
@@ -146,7 +146,7 @@ def test_train_follow_events_to_done_then_use_the_model(http, settings):
     r = http.post("/api/models/tiny-net/predict", json={"pixels": pixels, "preprocess": False})
     assert r.status_code == 200 and len(r.json()["probabilities"]) == 10
 
-    saved = Sequential.load(settings.models_dir / "tiny-net.npz")  # on disk, for a restart
+    saved = Model.load(settings.models_dir / "tiny-net.npz")  # on disk, for a restart
     assert saved.meta["test_accuracy"] == pytest.approx(record["test_accuracy"])
     assert make_queue(settings).record(job["id"])["state"] == "done"  # the queue's record
     assert not list((settings.models_dir / ".jobs").glob("*.npz"))  # no checkpoint left
@@ -257,12 +257,12 @@ def test_restart_marks_the_running_job_failed_and_resume_finishes_it(settings, t
         "seed": 0,
     }
     # what the server had done before it stopped: epoch 1 trained and checkpointed
-    model = Sequential.from_spec(TINY, seed=0)
+    model = Model.from_spec(TINY, seed=0)
     config = TrainConfig(epochs=2, batch_size=32, augment=False)
     x = to_input(np.random.default_rng(0).integers(0, 255, (64, 28, 28), dtype=np.uint8))
     y = np.arange(64) % 10
     train(model, x, y, config, checkpoint=ckpt, should_stop=lambda: bool(ckpt.exists()))
-    assert Sequential.load(ckpt).meta["training"]["epochs_done"] == 1
+    assert Model.load(ckpt).meta["training"]["epochs_done"] == 1
     record = {
         "id": job_id, "name": "interrupted", "state": "running", "message": None,
         "model_id": "interrupted", "request": request, "created": 1.0, "started": 2.0,
@@ -330,7 +330,7 @@ def test_cli_and_api_take_the_same_architecture_json(http, settings, tmp_path, f
     out = tmp_path / "cli.npz"
     argv = ["train", "--arch", str(path), "--data-dir", str(settings.data_dir), "--epochs", "1"]
     assert cli_main([*argv, "--limit", "100", "--no-augment", "--out", str(out)]) == 0
-    assert Sequential.load(out).layer_info() == body["layers"]
+    assert Model.load(out).layer_info() == body["layers"]
     capsys.readouterr()
 
 

@@ -8,7 +8,7 @@ import json
 import numpy as np
 
 from engine.cli import main as cli_main
-from engine.model import Sequential
+from engine.model import Model
 from tests.app.routes.test_train import (  # noqa: F401  (the live server's fixtures)
     JOB,
     events,
@@ -62,7 +62,7 @@ def test_train_a_residual_net_end_to_end(http, settings):  # noqa: F811
 
     detail = http.get("/api/models/residual-net").json()
     assert [layer["inputs"] for layer in detail["layers"]][5] == [4, 2]
-    saved = Sequential.load(settings.models_dir / "residual-net.npz")
+    saved = Model.load(settings.models_dir / "residual-net.npz")
     assert not saved.is_chain and "bn1.running_var" in saved.state()
     assert not np.allclose(saved.state()["bn1.running_mean"], 0)  # statistics were tracked
     assert saved.meta["test_accuracy"] > 0.15
@@ -84,7 +84,7 @@ def test_the_cli_trains_the_same_graph_json(settings, tmp_path, capsys):  # noqa
     out = tmp_path / "residual.npz"
     argv = ["train", "--arch", str(path), "--data-dir", str(settings.data_dir), "--epochs", "1"]
     assert cli_main([*argv, "--limit", "100", "--no-augment", "--out", str(out)]) == 0
-    model = Sequential.load(out)
+    model = Model.load(out)
     assert model.inputs[5] == [4, 2] and model.specs()[5]["inputs"] == ["bn1", "r0"]
     capsys.readouterr()
 
