@@ -39,16 +39,16 @@ from engine import pendigits  # noqa: E402
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "pendigits" / "pendigits-train"
 if not DEFAULT_DATA.is_file():  # a worktree one level further down
     DEFAULT_DATA = ROOT.parents[1] / "shared" / "datasets" / "pendigits" / "pendigits-train"
-SIZE = (0.35, 0.85)  # the digit's longer side, as a fraction of the pad
+SIZE = (0.35, 0.85)  # default: the digit's longer side, as a fraction of the pad
 
 
-def sample(path: Path, writers: set[int], n: int, seed: int):
-    """``n`` digits of ``writers`` drawn at random (seeded), each placed on the pad →
-    ``[(label, pad strokes)]``."""
+def sample(path: Path, writers: set[int], n: int, seed: int, size=SIZE):
+    """``n`` digits of ``writers`` drawn at random (seeded), each placed on the pad with its
+    longer side a random fraction ``size`` of it → ``[(label, pad strokes)]``."""
     digits = [d for d in pendigits.load(path) if d.writer in writers]
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(digits), size=min(n, len(digits)), replace=False)
-    return [(digits[i].label, pendigits.place(digits[i].strokes, rng, size=SIZE)) for i in pick]
+    return [(digits[i].label, pendigits.place(digits[i].strokes, rng, size=size)) for i in pick]
 
 
 def replay(page, box, strokes) -> None:
@@ -100,6 +100,8 @@ def run_page(url: str, digits, model: str | None, compare: int):
             bodies.clear()
             replay(page, pad.bounding_box(), strokes)
             preds.append(page.get_by_test_id("prediction").text_content().strip())
+            if (i + 1) % 50 == 0:
+                print(f"  {i + 1}/{len(digits)} digits replayed", file=sys.stderr, flush=True)
             if i < compare:
                 page_alpha = png_alpha(json.loads(bodies[-1])["image"])
                 mine = pendigits.render(strokes, side=page_alpha.shape[0])
@@ -118,11 +120,11 @@ def run_page(url: str, digits, model: str | None, compare: int):
     return preds, diffs
 
 
-def run_offline(model_path: str, digits):
+def run_offline(model_path: str, digits, brush: float):
     from engine.model import Model
 
     model = Model.load(model_path)
-    x = np.stack([pendigits.to_network_input(pendigits.render(s)) for _, s in digits])
+    x = np.stack([pendigits.to_network_input(pendigits.render(s, brush=brush)) for _, s in digits])
     logits = model.forward(x[:, None], stop=model.logits_stop)  # (N, 1, 28, 28) -> (N, 10)
     return [model.classes[i] for i in logits.argmax(axis=1)]
 
@@ -147,12 +149,23 @@ def main() -> None:
     ap.add_argument("--model", help="model id to open (default: the server's default model)")
     ap.add_argument("--compare", type=int, default=0, help="check the renderer on N digits")
     ap.add_argument("--offline", metavar="MODEL_NPZ", help="NumPy renderings, no browser")
+    ap.add_argument(
+        "--size", default="0.35,0.85", help="the digit's longer side, fraction of the pad: lo,hi"
+    )
+    ap.add_argument(
+        "--brush",
+        type=float,
+        default=pendigits.PAD_BRUSH,
+        help="--offline only: brush diameter / pad side (the page's: 24/280)",
+    )
     args = ap.parse_args()
     writers = pendigits.writers_from(args.writers)
-    digits = sample(args.data, writers, args.digits, args.seed)
-    what = f"{len(digits)} digits by writers {args.writers} (seed {args.seed})"
+    size = tuple(float(v) for v in args.size.split(","))
+    digits = sample(args.data, writers, args.digits, args.seed, size)
+    what = f"{len(digits)} digits by writers {args.writers} (seed {args.seed}, size {args.size})"
     if args.offline:
-        report(digits, run_offline(args.offline, digits), f"{args.offline}, NumPy, {what}")
+        where = f"{args.offline}, NumPy, brush {args.brush * 280:.0f}/280"
+        report(digits, run_offline(args.offline, digits, args.brush), f"{where}, {what}")
         return
     from bench.stroke_roundtrip import server
 
