@@ -105,7 +105,7 @@ def main() -> None:
         notes.append(
             f"## {stem}.jpg — {title}\n\n- Author: {credit}\n- Licence: {licence}\n"
             f"- Source: {source} (via scikit-image's `skimage.data.{function}()`)\n"
-            f"- scikit-image's note: \"{note}\"\n"
+            f'- scikit-image\'s note: "{note}"\n'
         )
     manifest = {"photos": entries}
     write_atomically(OUT / "manifest.json", (json.dumps(manifest, indent=1) + "\n").encode())
