@@ -152,3 +152,11 @@ def test_nhwc_model_gets_what_onnxruntime_gets_from_torchvision():
     sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
     want = sess.run(["output"], {"input": want_x})[0]
     np.testing.assert_allclose(model.forward(x[None]), want, rtol=1e-5, atol=1e-5)
+
+
+def test_pad_centres_with_the_odd_row_at_the_bottom():
+    """A 4 × 8 white picture in 5 × 8: fitted to 4 × 8, padded with one row of 0 below."""
+    got = network_input(np.full((4, 8, 3), 255, np.uint8), {"resize": {"mode": "pad"}}, (3, 5, 8))
+    assert got.shown[:, :4].min() == 1.0 and got.shown[:, 4].max() == 0.0
+    tall = network_input(np.full((8, 2), 255, np.uint8), {"resize": {"mode": "pad"}}, (3, 4, 3))
+    assert tall.shown[0].tolist() == [[0, 1, 0]] * 4  # fitted to 4 × 1, one column each side
