@@ -35,16 +35,14 @@ MAX_RESIZE_SIZE = 4096  # center-crop's shorter side, at most
 KEYS = ("invert", "scale", "mean", "std", "channels", "resize")
 
 
-def check_convention(
-    convention: dict | None, channels: int, size: tuple[int, int] | None = None
-) -> dict:
-    """The convention with every key filled in and checked, for a ``channels``-channel model
-    whose input is ``size = (H, W)`` (when known: ``center-crop`` needs ``S ≥ max(H, W)``).
+def check_convention(convention: dict | None, channels: int) -> dict:
+    """The convention's form, checked, for a model of (up to) ``channels`` channels.
 
-    Defaults: ``channels`` is ``"rgb"`` for 3 channels, else ``"gray"``; ``resize`` is
-    ``{"mode": "digit"}`` for ``"gray"``, ``{"mode": "stretch"}`` for colour. ``scale`` is
-    returned as a float when it is one value, a list when it has one per channel. Raises
-    ``ValueError`` naming the field (``input.mean``, ...) and what it must be.
+    Returns ``invert``, ``scale`` (a float when one value, a list when one per channel),
+    ``mean`` and ``std`` with their defaults, and ``channels`` / ``resize`` only if given
+    (their defaults depend on the model: :func:`complete_convention`). An upload form can call
+    this before the model is known. Raises ``ValueError`` naming the field (``input.mean``, ...)
+    and what it must be.
     """
     conv = dict(convention or {})
     unknown = sorted(set(conv) - set(KEYS))
@@ -53,14 +51,6 @@ def check_convention(
     invert = conv.get("invert", False)
     if not isinstance(invert, bool):
         raise ValueError(f"input.invert must be true or false, got {invert!r}")
-    order = conv.get("channels", "rgb" if channels == 3 else "gray")
-    if order not in CHANNELS:
-        raise ValueError(f"input.channels must be one of {', '.join(CHANNELS)}, got {order!r}")
-    if (order != "gray") != (channels == 3):
-        need = "a 3-channel model" if order != "gray" else "a model without 3 channels"
-        raise ValueError(
-            f"input.channels {order!r} needs {need}; this model has {channels} channel(s)"
-        )
     scale = _numbers(conv, "scale", channels, 1.0)
     mean = _numbers(conv, "mean", channels, 0.0)
     std = _numbers(conv, "std", channels, 1.0)
@@ -68,14 +58,34 @@ def check_convention(
         raise ValueError(f"input.scale must be a positive number, got {scale}")
     if any(v <= 0 for v in std):
         raise ValueError(f"input.std must be positive, got {std}")
-    return {
-        "invert": invert,
-        "scale": scale[0] if len(scale) == 1 else scale,
-        "mean": mean,
-        "std": std,
-        "channels": order,
-        "resize": check_resize(conv.get("resize"), order, size),
-    }
+    out = {"invert": invert, "scale": scale[0] if len(scale) == 1 else scale}
+    out |= {"mean": mean, "std": std}
+    if "channels" in conv:
+        if conv["channels"] not in CHANNELS:
+            raise ValueError(
+                f"input.channels must be one of {', '.join(CHANNELS)}, got {conv['channels']!r}"
+            )
+        out["channels"] = conv["channels"]
+    if "resize" in conv:
+        out["resize"] = check_resize(conv["resize"], out.get("channels", "gray"))
+    return out
+
+
+def complete_convention(convention: dict | None, input_shape: tuple[int, int, int]) -> dict:
+    """Every key checked and filled in for a model whose input is ``(C, H, W)``.
+
+    Defaults: ``channels`` is ``"rgb"`` for 3 channels, else ``"gray"``; ``resize`` is
+    ``{"mode": "digit"}`` for ``"gray"``, ``{"mode": "stretch"}`` for colour. ``rgb``/``bgr``
+    need 3 channels, ``gray`` any other count; ``center-crop`` needs ``size ≥ max(H, W)``.
+    """
+    C, H, W = input_shape
+    conv = check_convention(convention, C)
+    order = conv.get("channels", "rgb" if C == 3 else "gray")
+    if (order != "gray") != (C == 3):
+        need = "a 3-channel model" if order != "gray" else "a model without 3 channels"
+        raise ValueError(f"input.channels {order!r} needs {need}; this model has {C} channel(s)")
+    resize = check_resize((convention or {}).get("resize"), order, (H, W))
+    return {**conv, "channels": order, "resize": resize}
 
 
 def _numbers(conv: dict, key: str, channels: int, default: float) -> list[float]:

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
-from engine.convention import check_convention, to_network
+from engine.convention import complete_convention, to_network
 from engine.photo import MAX_PIXELS
 from engine.resize import apply_policy
 
@@ -250,7 +250,7 @@ def network_input(
 
     ``picture``: from :func:`engine.photo.decode_image` or :func:`engine.photo.check_pixels`.
     ``convention``: the model's stored ``input`` (may be partial or ``None``: it is completed
-    and checked by :func:`engine.convention.check_convention`). ``input_shape``: ``(C, H, W)``.
+    and checked by :func:`engine.convention.complete_convention`). ``input_shape``: ``(C, H, W)``.
 
     * ``channels`` ``"gray"`` with ``resize`` ``digit`` (a digit model, the default): today's
       ink map (:func:`preprocess`; a colour picture is first PIL's luminance, a canvas with ink
@@ -266,7 +266,7 @@ def network_input(
     when ``center-crop`` would make an intermediate image over ``max_pixels``.
     """
     C, H, W = input_shape
-    conv = check_convention(convention, C, (H, W))
+    conv = complete_convention(convention, (C, H, W))
     policy = conv["resize"]
     if policy["mode"] == "digit":
         shown = preprocess(_digit_source(picture), size=(H, W), normalise=digit_framing)

@@ -19,7 +19,7 @@ import json
 
 import numpy as np
 
-from engine.convention import check_convention
+from engine.convention import check_convention, complete_convention
 from engine.onnx_import import ops_layers, ops_simple
 from engine.onnx_import.builder import Act, Builder, Refused
 from engine.onnx_import.graph import prepare
@@ -118,7 +118,7 @@ def _import(data, external, name, classes, convention, source, limits):
         raise ValueError(f"classes: {len(classes)} labels for a model with {n_out} outputs")
     meta = {
         "source": "onnx",
-        "input": check_convention(convention, input_shape[0], input_shape[1:]),
+        "input": complete_convention(convention, input_shape),
         "onnx": {
             "file": source,
             "producer": f"{proto.producer_name} {proto.producer_version}".strip(),

@@ -9,6 +9,7 @@ from engine.convention import (
     IDENTITY,
     affine,
     check_convention,
+    complete_convention,
     grad_to_ink,
     is_identity,
     to_network,
@@ -66,13 +67,21 @@ IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
 
 
 def test_defaults_by_channel_count():
-    grey = check_convention(None, 1)
+    grey = complete_convention(None, (1, 28, 28))
     assert grey == {**IDENTITY, "channels": "gray", "resize": {"mode": "digit"}}
-    colour = check_convention({**IMAGENET, "resize": {"mode": "center-crop", "size": 256}}, 3)
+    imagenet = {**IMAGENET, "resize": {"mode": "center-crop", "size": 256}}
+    colour = complete_convention(imagenet, (3, 224, 224))
     assert colour["channels"] == "rgb" and colour["resize"] == {"mode": "center-crop", "size": 256}
-    assert check_convention({}, 3)["resize"] == {"mode": "stretch"}
+    assert complete_convention({}, (3, 32, 32))["resize"] == {"mode": "stretch"}
     assert check_convention({"scale": [1, 2, 3]}, 3)["scale"] == [1.0, 2.0, 3.0]
     assert check_convention({"scale": [255]}, 3)["scale"] == 255.0
+
+
+def test_the_form_check_leaves_model_dependent_defaults_out():
+    """An upload form checks before the model is known: no guessed channels or resize."""
+    assert check_convention({"scale": 255}, 1) == {**IDENTITY, "scale": 255.0}
+    conv = check_convention({"channels": "rgb", "scale": 255}, 1)  # a guess of 1 channel
+    assert complete_convention(conv, (3, 32, 32))["channels"] == "rgb"
 
 
 @pytest.mark.parametrize(
@@ -100,7 +109,7 @@ def test_defaults_by_channel_count():
 )  # fmt: skip
 def test_bad_conventions_name_the_field(conv, channels, size, message):
     with pytest.raises(ValueError, match=message):
-        check_convention(conv, channels, size)
+        complete_convention(conv, (channels, *(size or (28, 28))))
 
 
 def test_per_channel_scale():
