@@ -6,9 +6,9 @@ so nothing is downloaded):
     python scripts/make_sample_photos.py
 
 Each photo is one of scikit-image's sample images whose documentation states a public-domain
-or CC0 status (quoted in ``LICENSE`` below, from the ``skimage.data`` docstrings), shrunk with
-PIL's Lanczos filter so its longer side is at most 512 px and saved as a baseline JPEG at
-quality 90. Colour photos stay RGB, grey ones are one-channel JPEGs. The manifest lists, for
+or CC0 status (scripts/sample_photos.json lists them, quoting the licence statement of the
+``skimage.data`` docstring), shrunk with PIL's Lanczos filter so its longer side is at most
+512 px and saved as a baseline JPEG at quality 90. Colour photos stay RGB, grey ones are one-channel JPEGs. The manifest lists, for
 each file, its title, size, credit, licence and source, for the pages and the API to read.
 """
 
@@ -27,45 +27,9 @@ from PIL import Image
 
 OUT = Path(__file__).resolve().parents[1] / "static" / "samples" / "photos"
 LONG_SIDE, QUALITY = 512, 90
-PD, CC0 = "Public domain", "CC0 1.0"
-
-#: file stem → (skimage.data function, title, credit, licence, source, licence note).
-PHOTOS = {
-    "astronaut": ("astronaut", "Astronaut Eileen Collins", "NASA", PD,
-                  "https://flic.kr/p/r9qvLn",
-                  "No known copyright restrictions, released into the public domain."),
-    "cat": ("chelsea", "Chelsea the cat", "Stefan van der Walt", CC0, "skimage.data.chelsea",
-            "No copyright restrictions. CC0 by the photographer (Stefan van der Walt)."),
-    "coffee": ("coffee", "Coffee cup", "Rachel Michetti (courtesy of Pikolo Espresso Bar)", CC0,
-               "skimage.data.coffee",
-               "No copyright restrictions. CC0 by the photographer (Rachel Michetti)."),
-    "rocket": ("rocket", "Falcon 9 launching DSCOVR", "SpaceX", PD,
-               "https://www.flickr.com/photos/spacexphotos/16511594820/",
-               "The image was captured by SpaceX and released in the public domain."),
-    "hubble-deep-field": ("hubble_deep_field", "Hubble eXtreme Deep Field", "NASA", PD,
-                          "http://hubblesite.org/newscenter/archive/releases/2012/37/image/a/",
-                          "Captured by NASA and may be freely used in the public domain."),
-    "retina": ("retina", "Human retina (fundus photograph)", "Mikael Häggström", CC0,
-               "https://commons.wikimedia.org/wiki/File:Fundus_photograph_of_normal_left_eye.jpg",
-               "Made available under the Creative Commons CC0 1.0 Universal Public Domain "
-               "Dedication."),
-    "camera": ("camera", "Cameraman", "Lav Varshney", CC0, "skimage.data.camera",
-               "No copyright restrictions. CC0 by the photographer (Lav Varshney)."),
-    "clock": ("clock", "Motion-blurred wall clock", "Stefan van der Walt", PD,
-              "skimage.data.clock", "Released into the public domain by the photographer."),
-    "horse": ("horse", "Horse silhouette", "Andreas Preuss (marauder)", CC0,
-              "http://openclipart.org/detail/158377/horse-by-marauder",
-              "No copyright restrictions. CC0 given by owner (Andreas Preuss)."),
-    "bricks": ("brick", "Brick wall", "CC0Textures (Bricks25)", CC0,
-               "https://cc0textures.com/view.php?tex=Bricks25",
-               "Licensed under the Creative Commons CC0 License."),
-    "text": ("text", "Text on a page (corners)", "Wikipedia, File:Corner.png", PD,
-             "https://en.wikipedia.org/wiki/File:Corner.png",
-             "No known copyright restrictions, released into the public domain."),
-    "cell": ("cell", "Cell floating in saline (phase image)", "Paul Müller et al.", CC0,
-             "skimage.data.cell",
-             "This image is CC0, dedicated to the public domain."),
-}  # fmt: skip
+#: file stem → {function (in skimage.data), title, credit, licence, source, note (the licence
+#: statement quoted from the skimage.data docstring)}.
+PHOTOS = json.loads((Path(__file__).with_name("sample_photos.json")).read_text(encoding="utf-8"))
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -90,7 +54,10 @@ def photo(function: str) -> Image.Image:
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     entries, notes = [], []
-    for stem, (function, title, credit, licence, source, note) in PHOTOS.items():
+    for stem, p in PHOTOS.items():
+        function, title, credit, licence, source, note = (
+            p[k] for k in ("function", "title", "credit", "licence", "source", "note")
+        )
         img = photo(function)
         buf = io.BytesIO()
         img.save(buf, "JPEG", quality=QUALITY)
