@@ -135,8 +135,11 @@ def check_pixels(
     (1 value = ink, 3 values = R, G, B), finiteness and range. Raises ``ValueError`` naming
     ``pixels`` and the limit (:class:`ImageTooLarge` for a side over ``max_side``).
     """
-    rows = len(pixels)
-    cols = len(pixels[0]) if rows else 0
+    try:
+        rows = len(pixels)
+        cols = len(pixels[0]) if rows else 0
+    except TypeError:
+        raise ValueError("pixels: expected an H × W or H × W × 3 list of numbers") from None
     for side, n in (("height", rows), ("width", cols)):
         if n > max_side:
             raise ImageTooLarge(

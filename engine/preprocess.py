@@ -255,7 +255,8 @@ def network_input(
     * ``channels`` ``"gray"`` with ``resize`` ``digit`` (a digit model, the default): today's
       ink map (:func:`preprocess`; a colour picture is first PIL's luminance, a canvas with ink
       in its alpha keeps it), MNIST framing when ``digit_framing`` (the API's ``preprocess``)
-      else an area resize. The map is repeated into every channel of a multi-channel model.
+      else an area resize (``digit_framing`` matters only here). The map is repeated into
+      every channel of a multi-channel model.
     * ``"gray"`` with ``stretch`` / ``center-crop`` / ``pad``: :func:`luminance`, then the
       policy (:mod:`engine.resize`), then ``/ 255`` for ``uint8``.
     * ``"rgb"`` / ``"bgr"``: :func:`colour`, the policy, ``/ 255`` (torchvision's ``ToTensor``),

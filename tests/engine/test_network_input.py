@@ -9,6 +9,7 @@ antialiased tensor ``Resize`` to :data:`FLOAT_TOL` (measured: 4.8e-7).
 
 from __future__ import annotations
 
+import io
 import json
 from functools import cache
 from pathlib import Path
@@ -18,11 +19,13 @@ import onnx
 import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
+from PIL import Image
 
 from engine.onnx_import import import_onnx
 from engine.photo import decode_image
 from engine.preprocess import network_input, preprocess
 from engine.resize import centre_crop_offsets, resample, shorter_side_to
+from tests.drawn import draw
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "preprocess"
@@ -160,3 +163,21 @@ def test_pad_centres_with_the_odd_row_at_the_bottom():
     assert got.shown[:, :4].min() == 1.0 and got.shown[:, 4].max() == 0.0
     tall = network_input(np.full((8, 2), 255, np.uint8), {"resize": {"mode": "pad"}}, (3, 4, 3))
     assert tall.shown[0].tolist() == [[0, 1, 0]] * 4  # fitted to 4 × 1, one column each side
+
+
+@pytest.mark.parametrize("digit_framing", [True, False])
+def test_digit_models_see_what_they_saw_before(digit_framing):
+    """A drawn digit as a grey PNG, an RGB PNG and ink in a transparent canvas's alpha: the
+    digit model's input is today's ``preprocess`` of the grey or RGBA picture, unchanged."""
+    grey = draw(3, slant=0.2)  # (280, 280) uint8, 255 = paper
+    canvas = np.zeros((280, 280, 4), dtype=np.uint8)
+    canvas[..., 3] = 255 - grey  # black strokes on a transparent canvas
+    rgb = np.repeat(grey[:, :, None], 3, axis=2)
+    for img, before in ((grey, grey), (rgb, grey), (canvas, canvas)):
+        data = io.BytesIO()
+        Image.fromarray(img).save(data, "PNG")
+        got = network_input(decode_image(data.getvalue()), None, (1, 28, 28),
+                            digit_framing=digit_framing)  # fmt: skip
+        want = preprocess(before, size=(28, 28), normalise=digit_framing)
+        np.testing.assert_array_equal(got.shown, want)
+        np.testing.assert_array_equal(got.x, want[None])

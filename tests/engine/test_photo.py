@@ -139,6 +139,8 @@ def test_a_decompression_bomb_costs_nothing():
         ([[2.0] * 8] * 8, r"values must be in \[0, 1\]"),
         ([[float("nan")] * 8] * 8, "NaN"),
         ([[[0.1, 0.2]] * 8] * 8, r"pixels: shape \[8, 8, 2\]"),
+        ([0.5] * 8, r"pixels: expected an H × W or H × W × 3 list"),
+        (5, r"pixels: expected an H × W"),
     ],
 )
 def test_bad_pixels(pixels, message):
