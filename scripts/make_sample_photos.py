@@ -8,8 +8,9 @@ so nothing is downloaded):
 Each photo is one of scikit-image's sample images whose documentation states a public-domain
 or CC0 status (scripts/sample_photos.json lists them, quoting the licence statement of the
 ``skimage.data`` docstring), shrunk with PIL's Lanczos filter so its longer side is at most
-512 px and saved as a baseline JPEG at quality 90. Colour photos stay RGB, grey ones are one-channel JPEGs. The manifest lists, for
-each file, its title, size, credit, licence and source, for the pages and the API to read.
+512 px and saved as a baseline JPEG at quality 90. Colour photos stay RGB, grey ones are
+one-channel JPEGs. The manifest lists, for each file, its title, size, credit, licence and
+source, for the pages and the API to read.
 """
 
 from __future__ import annotations
