@@ -266,6 +266,7 @@ def network_input(
     Raises ``ValueError`` for a bad convention or picture, :class:`engine.photo.ImageTooLarge`
     when ``center-crop`` would make an intermediate image over ``max_pixels``.
     """
+    _check_picture(picture)
     C, H, W = input_shape
     conv = complete_convention(convention, (C, H, W))
     policy = conv["resize"]
@@ -280,7 +281,20 @@ def network_input(
         shown = np.ascontiguousarray(rgb.transpose(2, 0, 1))  # (3, H, W), R, G, B
         p = shown[::-1] if conv["channels"] == "bgr" else shown
     x = to_network(np.ascontiguousarray(p, dtype=np.float32)[None], conv)[0]  # (C, H, W)
-    return NetworkInput(np.ascontiguousarray(x, dtype=np.float32), shown)
+    return NetworkInput(np.array(x, dtype=np.float32), shown)  # x never shares shown's memory
+
+
+def _check_picture(picture: np.ndarray) -> None:
+    """A picture as :mod:`engine.photo` makes them, or a ``ValueError`` saying what it is."""
+    dtype_ok = picture.dtype in (np.uint8, np.uint16) or picture.dtype.kind == "f"
+    shape_ok = picture.ndim == 2 or (picture.ndim == 3 and picture.shape[2] in (3, 4))
+    if not (dtype_ok and shape_ok):
+        raise ValueError(
+            f"picture: uint8, uint16 or float (H, W), (H, W, 3) or uint8 (H, W, 4) expected, "
+            f"got {picture.dtype} {list(picture.shape)}"
+        )
+    if picture.ndim == 3 and picture.shape[2] == 4 and picture.dtype != np.uint8:
+        raise ValueError(f"picture: an alpha channel needs uint8, got {picture.dtype}")
 
 
 def _digit_source(picture: np.ndarray) -> np.ndarray:

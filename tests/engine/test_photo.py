@@ -154,3 +154,12 @@ def test_a_huge_centre_crop_intermediate_is_refused():
     conv = {"resize": {"mode": "center-crop", "size": 64}}
     with pytest.raises(ImageTooLarge, match="max_image_pixels = 100,000"):
         network_input(strip, conv, (3, 32, 32), max_pixels=100_000)
+
+
+@pytest.mark.parametrize(
+    "picture",
+    [np.zeros((8, 8), np.int64), np.zeros((8, 8, 2), np.uint8), np.zeros((8, 8, 4), np.float32)],
+)
+def test_network_input_refuses_what_is_not_a_picture(picture):
+    with pytest.raises(ValueError, match="picture: "):
+        network_input(picture, None, (1, 28, 28))
