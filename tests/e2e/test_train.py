@@ -163,7 +163,7 @@ def test_the_pages_api_errors_are_the_servers_words_json_and_form_bodies(desktop
     page.goto(server.url + "/train")
     messages = page.evaluate(
         """async () => {
-          const { trainApi } = await import("/static/js/train/train-api.js");
+          const { trainApi } = await import("/static/js/shared/train-api.js");
           const said = (e) => `${e.name} ${e.status}: ${e.message}`;
           const form = new FormData();
           form.append("name", "x");
