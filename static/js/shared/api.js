@@ -1,5 +1,7 @@
-// The one way the front end talks to the server. Errors carry the API's `detail` text so the
-// page can show the person what is wrong, in the server's own words.
+// The one way the front end talks to the server: one fetch wrapper, `request`, and one client
+// object, `api`, with a method per endpoint (grouped by the API's tags, see /docs). Errors are
+// ApiErrors carrying the API's `detail` (validation lists included) in words, so the page can
+// show the person what is wrong, in the server's own words.
 
 import { unpack } from "./packed.js";
 
@@ -47,7 +49,7 @@ function pause(seconds, signal) {
 }
 
 // `body`: sent as JSON, or as it is if it is FormData (the browser sets the multipart boundary).
-export async function request(method, path, body, signal, accept = "application/json") {
+async function request(method, path, body, signal, accept = "application/json") {
   const init = { method, headers: { Accept: accept }, signal };
   if (body instanceof FormData) init.body = body;
   else if (body !== undefined) {
@@ -84,22 +86,24 @@ export function pickModel(list, wanted) {
   return list.models.some((m) => m.id === wanted) ? wanted : list.default;
 }
 
+// A model's path: every per-model endpoint is below it.
+const model = (id) => `/api/models/${encodeURIComponent(id)}`;
+
 export const api = {
+  // Models and the explorer.
   models: () => request("GET", "/api/models"),
-  model: (id) => request("GET", `/api/models/${encodeURIComponent(id)}`),
-  activations: (id, input, signal) =>
-    request("POST", `/api/models/${encodeURIComponent(id)}/activations`, input, signal),
-  // The same as one binary message (packed.js): what the explorer reads on every stroke.
+  model: (id) => request("GET", model(id)),
+  // The activations as one binary message (packed.js): what the explorer reads on every stroke.
   activationsPacked: async (id, input, signal, dtype = "float32") =>
-    unpack(await request("POST", `/api/models/${encodeURIComponent(id)}/activations?format=${dtype}`, input, signal, PACKED)),
-  connections: (id, index, body, signal) =>
-    request("POST", `/api/models/${encodeURIComponent(id)}/layers/${index}/connections`, body, signal),
+    unpack(await request("POST", `${model(id)}/activations?format=${dtype}`, input, signal, PACKED)),
+  connections: (id, index, body, signal) => request("POST", `${model(id)}/layers/${index}/connections`, body, signal),
   receptiveField: (id, index, row, col) =>
-    request("GET", `/api/models/${encodeURIComponent(id)}/layers/${index}/receptive-field?${new URLSearchParams({ row, col })}`),
-  filters: (id, index) =>
-    request("GET", `/api/models/${encodeURIComponent(id)}/layers/${index}/filters`),
+    request("GET", `${model(id)}/layers/${index}/receptive-field?${new URLSearchParams({ row, col })}`),
+  filters: (id, index) => request("GET", `${model(id)}/layers/${index}/filters`),
+  layerState: (id, index) => request("GET", `${model(id)}/layers/${index}/state`),
   gallery: (count, offset, dataset = "mnist") =>
     request("GET", `/api/gallery?${new URLSearchParams({ count, offset, dataset })}`),
+
   // The convolution anatomy page.
   limits: () => request("GET", "/api/limits"),
   conv: (body, signal) => request("POST", "/api/conv", body, signal),
@@ -109,14 +113,53 @@ export const api = {
   arithmetic: (query) => request("GET", `/api/anatomy/arithmetic?${new URLSearchParams(query)}`),
   // group: a grouped conv's group (undefined: the filter's own)
   layerAnatomy: (id, index, body, signal, group) =>
-    request("POST", `/api/models/${encodeURIComponent(id)}/layers/${index}/anatomy${group === undefined ? "" : `?group=${group}`}`, body, signal),
+    request("POST", `${model(id)}/layers/${index}/anatomy${group === undefined ? "" : `?group=${group}`}`, body, signal),
+
   // The teaching views.
   squareSetup: () => request("GET", "/api/teach/square"),
   square: (body) => request("POST", "/api/teach/square", body),
   networks: () => request("GET", "/api/teach/networks"),
-  permutationTest: (id) => request("GET", `/api/models/${encodeURIComponent(id)}/permutation-test`),
-  flatten: (id, body) => request("POST", `/api/models/${encodeURIComponent(id)}/flatten`, body),
-  shift: (id, body) => request("POST", `/api/models/${encodeURIComponent(id)}/shift`, body),
-  shiftCurve: (id, body) => request("POST", `/api/models/${encodeURIComponent(id)}/shift-curve`, body),
-  backprop: (id, body) => request("POST", `/api/models/${encodeURIComponent(id)}/backprop`, body),
+  permutationTest: (id) => request("GET", `${model(id)}/permutation-test`),
+  flatten: (id, body) => request("POST", `${model(id)}/flatten`, body),
+  shift: (id, body) => request("POST", `${model(id)}/shift`, body),
+  shiftCurve: (id, body) => request("POST", `${model(id)}/shift-curve`, body),
+  backprop: (id, body) => request("POST", `${model(id)}/backprop`, body),
+
+  // Explanations, filters, kernels and colour (tags explain, kernel, color).
+  explainInfo: (id) => request("GET", `${model(id)}/explain`),
+  // method: "saliency" | "gradcam" | "occlusion" | "integrated-gradients"
+  explain: (id, method, body, signal) => request("POST", `${model(id)}/explain/${method}`, body, signal),
+  topActivations: (id, layer, k) => request("GET", `${model(id)}/explain/layers/${layer}/top-activations?k=${k}`),
+  // Asked for in pages of `page` filters (the server bounds units × steps per request, and
+  // refuses a layer's every unit at once when they are many); the pages joined into one answer.
+  maximise: async (id, layer, page = 8) => {
+    const url = (first) => `${model(id)}/explain/layers/${layer}/maximise?first=${first}&count=${page}`;
+    const answer = await request("GET", url(0));
+    const filters = [...answer.filters];
+    for (let first = page; first < answer.units; first += page) {
+      filters.push(...(await request("GET", url(first))).filters);
+    }
+    return { ...answer, filters };
+  },
+  kernelPresets: () => request("GET", "/api/kernel/presets"),
+  kernel: (body, signal) => request("POST", "/api/kernel", body, signal),
+  colorSamples: () => request("GET", "/api/color/samples"),
+  color: (body, signal) => request("POST", "/api/color", body, signal),
+
+  // Training, evaluation and model management.
+  trainOptions: () => request("GET", "/api/train/options"),
+  validateArchitecture: (architecture, dataset, batchSize) =>
+    request("POST", "/api/architectures/validate", { architecture, dataset, batch_size: batchSize }),
+  startTraining: (body) => request("POST", "/api/train", body),
+  trainingJobs: () => request("GET", "/api/train"),
+  cancelTraining: (id) => request("DELETE", `/api/train/${id}`),
+  resumeTraining: (id) => request("POST", `/api/train/${id}/resume`),
+  trainingEventsUrl: (id) => `/api/train/${id}/events`,
+  evaluation: (id) => request("GET", `${model(id)}/evaluation`),
+  evaluationExamples: (id, t, p, count) =>
+    request("GET", `${model(id)}/evaluation/examples?true_class=${t}&predicted_class=${p}&count=${count}`),
+  renameModel: (id, name) => request("PATCH", model(id), { name }),
+  removeModel: (id) => request("DELETE", model(id)),
+  weightsUrl: (id) => `${model(id)}/weights.npz`,
+  importModel: (formData) => request("POST", "/api/models/import", formData),
 };

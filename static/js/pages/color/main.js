@@ -1,10 +1,10 @@
 // The colour page: a bundled or uploaded photo, its R, G, B channels, and a 3-deep filter
 // whose three slices each slide over their own channel and add up to one feature map.
 
+import { api } from "../../shared/api.js";
 import { makeScale, paintGrid } from "../../shared/colormap.js";
 import { explain as config } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
-import { explainApi } from "../../shared/explain-api.js";
 import { LatestWins } from "../../shared/latest-wins.js";
 import { paintChannel, paintImage, sizeLike } from "./color-channels.js";
 import { Legend } from "../../shared/legend.js";
@@ -27,7 +27,7 @@ const state = {
 
 const runner = new LatestWins({
   minIntervalMs: config.minIntervalMs,
-  run: (body) => explainApi.color(body),
+  run: (body) => api.color(body),
   onResult: (answer) => show(answer),
   onError: (err) => status.error(err.message),
 });
@@ -124,7 +124,7 @@ async function depthDemo() {
   const body = { ...state.source, kernel: state.kernel[0] };
   const box = byTestId("depth-error");
   try {
-    await explainApi.color(body);
+    await api.color(body);
     box.textContent = "The API accepted it (it should not have).";
   } catch (err) {
     box.textContent = `The API refuses it (${err.status}): ${err.message}`;
@@ -154,7 +154,7 @@ async function start() {
   let samples;
   let presets;
   try {
-    [{ samples }, { color_presets: presets }] = await Promise.all([explainApi.colorSamples(), explainApi.kernelPresets()]);
+    [{ samples }, { color_presets: presets }] = await Promise.all([api.colorSamples(), api.kernelPresets()]);
   } catch (err) {
     status.error(err.message);
     return;

@@ -1,10 +1,10 @@
 // The evaluation page: one model's score on the test set — accuracy, the confusion matrix
 // (click a cell for its digits), per-class scores, the mistakes — and the models table.
 
+import { api } from "../../shared/api.js";
 import { training } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
 import { count, num, percent } from "../../shared/format.js";
-import { trainApi } from "../../shared/train-api.js";
 import { StatusView } from "../../shared/status.js";
 import { ConfusionView } from "./confusion-view.js";
 import { digitLinks } from "./digits-view.js";
@@ -47,7 +47,7 @@ async function evaluate(id) {
   document.body.dataset.evaluating = "true";
   renderModels();
   try {
-    const result = await trainApi.evaluation(id);
+    const result = await api.evaluation(id);
     if (seq !== state.request) return;
     state.result = result;
     render(result);
@@ -111,7 +111,7 @@ async function showCell(t, p) {
   $("#cell-note").textContent = "Loading…";
   panel.hidden = false;
   try {
-    const cell = await trainApi.cell(r.model_id, t, p, training.cellExamples);
+    const cell = await api.evaluationExamples(r.model_id, t, p, training.cellExamples);
     if (state.result !== r) return;
     $("#cell-digits").replaceChildren(...digitLinks(cell.items, context()));
     const more = cell.total > cell.items.length ? `The first ${count(cell.items.length)}, in test-set order. ` : "";
@@ -136,7 +136,7 @@ function renderModels() {
 async function loadModels(wanted) {
   let list;
   try {
-    list = await trainApi.models();
+    list = await api.models();
   } catch (err) {
     status.error(err.message);
     return;
@@ -208,7 +208,7 @@ $("#import").addEventListener("submit", async (e) => {
   note.textContent = "Checking the model…";
   note.classList.remove("bad");
   try {
-    const model = await trainApi.importModel(importData(form));
+    const model = await api.importModel(importData(form));
     note.textContent = `Imported as ${model.id} (${model.source}).`;
     form.reset();
     await loadModels(model.id);

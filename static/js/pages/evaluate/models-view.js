@@ -1,9 +1,9 @@
 // The models table: rename, download, delete (never the shipped default), and choose which
 // model the page evaluates.
 
+import { api } from "../../shared/api.js";
 import { h } from "../../shared/dom.js";
 import { count, percent } from "../../shared/format.js";
-import { trainApi } from "../../shared/train-api.js";
 
 export class ModelsView {
   // body: the <tbody>; on: { evaluate(id), changed(), error(message) }
@@ -25,7 +25,7 @@ export class ModelsView {
       "td",
       { class: "actions-cell" },
       isCurrent ? h("span", { class: "muted small-note" }, "shown above") : act("Evaluate", () => this.on.evaluate(m.id)),
-      h("a", { class: "button ghost small", href: trainApi.weightsUrl(m.id), download: `${m.id}.npz` }, "Download"),
+      h("a", { class: "button ghost small", href: api.weightsUrl(m.id), download: `${m.id}.npz` }, "Download"),
       act("Rename", () => this.rename(m, nameCell, actions), {
         disabled: isDefault,
         title: isDefault ? "The shipped model cannot be renamed" : "",
@@ -52,7 +52,7 @@ export class ModelsView {
     const input = h("input", { type: "text", value: m.name, maxlength: 64, "aria-label": `New name for ${m.id}` });
     const save = async () => {
       try {
-        await trainApi.rename(m.id, input.value.trim());
+        await api.renameModel(m.id, input.value.trim());
         this.on.changed();
       } catch (err) {
         this.on.error(err.message);
@@ -76,7 +76,7 @@ export class ModelsView {
       return;
     }
     try {
-      await trainApi.remove(m.id);
+      await api.removeModel(m.id);
       this.on.changed(m.id);
     } catch (err) {
       this.on.error(err.message);

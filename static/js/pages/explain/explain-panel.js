@@ -2,10 +2,10 @@
 // or any chosen one, by one of four methods. The panel asks the API (throttled, latest
 // drawing wins) whenever the explorer shows a new result, and paints what comes back.
 
+import { api } from "../../shared/api.js";
 import { makeScale } from "../../shared/colormap.js";
 import { explain as config } from "../../shared/config.js";
 import { h, pixelCanvas } from "../../shared/dom.js";
-import { explainApi } from "../../shared/explain-api.js";
 import { num } from "../../shared/format.js";
 import { LatestWins } from "../../shared/latest-wins.js";
 import { paintOverlay } from "./overlay.js";
@@ -55,7 +55,7 @@ export class ExplainPanel {
     this.params = { patch: 6, stride: 2, steps: 32, layer: null };
     this.runner = new LatestWins({
       minIntervalMs: config.minIntervalMs,
-      run: (payload) => explainApi.explain(payload.model, payload.method, payload.body),
+      run: (payload) => api.explain(payload.model, payload.method, payload.body),
       onResult: (answer, payload) => this.#show(answer, payload),
       onError: (err) => this.#fail(err),
     });
@@ -149,7 +149,7 @@ export class ExplainPanel {
     OPTIONS.gradcam[0].initial = null;
     this.params.layer = null;
     try {
-      const info = await explainApi.info(model.id);
+      const info = await api.explainInfo(model.id);
       if (model !== this.model) return;
       OPTIONS.gradcam[0].values = info.gradcam_layers.map((l) => l.index);
       this.params.layer = info.default_gradcam_layer;

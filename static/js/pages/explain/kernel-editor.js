@@ -1,10 +1,10 @@
 // A hand-made kernel on the current drawing: pick a preset (seed 001's edge detectors, blur,
 // sharpen, identity) or type the weights, and see the feature map the API computes.
 
+import { api } from "../../shared/api.js";
 import { makeScale, paintGrid, inkScale } from "../../shared/colormap.js";
 import { explain as config } from "../../shared/config.js";
 import { h, pixelCanvas } from "../../shared/dom.js";
-import { explainApi } from "../../shared/explain-api.js";
 import { LatestWins } from "../../shared/latest-wins.js";
 import { Legend } from "../../shared/legend.js";
 
@@ -20,7 +20,7 @@ export class KernelEditor {
     this.bias = 0;
     this.runner = new LatestWins({
       minIntervalMs: config.minIntervalMs,
-      run: (body) => explainApi.kernel(body),
+      run: (body) => api.kernel(body),
       onResult: (answer) => this.#show(answer),
       onError: (err) => this.on.error(err.message),
     });
@@ -84,7 +84,7 @@ export class KernelEditor {
 
   async #loadPresets() {
     try {
-      const { presets } = await explainApi.kernelPresets();
+      const { presets } = await api.kernelPresets();
       this.presets = presets;
       this.presetBox.replaceChildren(
         ...presets.map((p) =>

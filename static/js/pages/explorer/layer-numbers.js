@@ -3,7 +3,7 @@
 // layer's maps (data-testid="layer-numbers"), fetched when first opened, with one line on
 // what the numbers do.
 
-import { request } from "../../shared/api.js";
+import { api } from "../../shared/api.js";
 import { h } from "../../shared/dom.js";
 
 const LABEL = {
@@ -60,7 +60,7 @@ export function numbersPanel(modelId, info) {
     if (!details.open || loaded) return;
     loaded = true;
     try {
-      const state = await request("GET", `/api/models/${encodeURIComponent(modelId)}/layers/${info.index}/state`);
+      const state = await api.layerState(modelId, info.index);
       body.replaceChildren(table(state));
     } catch (err) {
       loaded = false;

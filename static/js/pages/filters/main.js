@@ -4,7 +4,6 @@
 import { api, pickModel } from "../../shared/api.js";
 import { explain as config } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
-import { explainApi } from "../../shared/explain-api.js";
 import { FilterCards } from "./filter-cards.js";
 import { StatusView } from "../../shared/status.js";
 
@@ -34,7 +33,7 @@ async function showLayer(model, info) {
   if (mine !== generation) return;
   cards.render(info, filters);
   document.body.dataset.filtersLayer = String(info.index);
-  const top = explainApi.topActivations(model.id, info.index, config.topK).then(
+  const top = api.topActivations(model.id, info.index, config.topK).then(
     (answer) => {
       if (mine !== generation) return;
       cards.showTop(answer);
@@ -43,7 +42,7 @@ async function showLayer(model, info) {
     },
     (err) => mine === generation && cards.failed("top", err.message),
   );
-  const maximised = explainApi.maximise(model.id, info.index).then(
+  const maximised = api.maximise(model.id, info.index).then(
     (answer) => {
       if (mine !== generation) return;
       cards.showMaximised(answer);

@@ -2,6 +2,7 @@
 // stream, the progress bar, the charts and the filters. Every number shown comes from the
 // API: shapes and parameter counts from the engine, progress from the job's events.
 
+import { api } from "../../shared/api.js";
 import { training } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
 import { percent } from "../../shared/format.js";
@@ -11,7 +12,6 @@ import { FiltersView } from "./filters-view.js";
 import { JobsView } from "./jobs-view.js";
 import { LineChart } from "./line-chart.js";
 import { ProgressView } from "./progress-view.js";
-import { trainApi } from "../../shared/train-api.js";
 
 const $ = (s) => document.querySelector(s);
 const byTestId = (id) => $(`[data-testid="${id}"]`);
@@ -73,7 +73,7 @@ async function validate() {
   const specs = editor.value();
   if (!specs.length) return;
   try {
-    const report = await trainApi.validate(specs, form.dataset.value, Number(form.batch_size.value) || 1);
+    const report = await api.validateArchitecture(specs, form.dataset.value, Number(form.batch_size.value) || 1);
     if (seq !== state.validation) return; // a newer edit is on its way
     editor.showReport(report);
     state.valid = report.valid;
@@ -160,7 +160,7 @@ startButton.addEventListener("click", async () => {
   status.clear();
   startButton.disabled = true;
   try {
-    const job = await trainApi.start(body());
+    const job = await api.startTraining(body());
     follow(job);
   } catch (err) {
     status.error(err.message);
@@ -172,7 +172,7 @@ cancelButton.addEventListener("click", async () => {
   if (!state.job) return;
   cancelButton.disabled = true;
   try {
-    showJob(await trainApi.cancel(state.job.id));
+    showJob(await api.cancelTraining(state.job.id));
   } catch (err) {
     status.error(err.message);
   }
@@ -217,7 +217,7 @@ function follow(job) {
   state.source = null;
   filters.reset();
   showJob(job);
-  const source = new EventSource(trainApi.eventsUrl(job.id));
+  const source = new EventSource(api.trainingEventsUrl(job.id));
   state.source = source;
   const on = (kind, fn) => source.addEventListener(kind, (e) => fn(JSON.parse(e.data)));
   on("state", (e) => showJob(e.job));
@@ -258,7 +258,7 @@ const jobsView = new JobsView($("#jobs-body"), {
   resume: async (job) => {
     status.clear();
     try {
-      follow(await trainApi.resume(job.id));
+      follow(await api.resumeTraining(job.id));
     } catch (err) {
       status.error(err.message);
     }
@@ -267,7 +267,7 @@ const jobsView = new JobsView($("#jobs-body"), {
 
 async function refreshJobs() {
   try {
-    const { jobs } = await trainApi.jobs();
+    const { jobs } = await api.trainingJobs();
     jobsView.render(jobs, state.job?.id);
     return jobs;
   } catch (err) {
@@ -280,7 +280,7 @@ async function refreshJobs() {
 
 async function start() {
   try {
-    state.options = await trainApi.options();
+    state.options = await api.trainOptions();
   } catch (err) {
     status.error(err.message);
     return;
