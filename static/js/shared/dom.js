@@ -44,3 +44,18 @@ export function pixelCanvas(W, H, cssWidth, attrs = {}) {
   }
   return canvas;
 }
+
+// The cell (row, col) of a rows×cols grid drawn over element `el` under a pointer event, from
+// where the pointer is in the element's box: outside the grid when the pointer is.
+export function cellAt(event, el, rows, cols) {
+  const rect = el.getBoundingClientRect();
+  const col = Math.floor(((event.clientX - rect.left) / rect.width) * cols);
+  const row = Math.floor(((event.clientY - rect.top) / rect.height) * rows);
+  return { row, col };
+}
+
+// The cell under a pointer event kept inside the grid (the edge cell past an edge).
+export function unitAt(event, el, rows, cols) {
+  const { row, col } = cellAt(event, el, rows, cols);
+  return { row: Math.min(rows - 1, Math.max(0, row)), col: Math.min(cols - 1, Math.max(0, col)) };
+}

@@ -6,7 +6,7 @@
 // Coordinates are the input's own [r, s]; padding cells have r or s outside [0, H) × [0, W).
 
 import { anatomy } from "../../shared/config.js";
-import { h } from "../../shared/dom.js";
+import { h, unitAt } from "../../shared/dom.js";
 import { num } from "../../shared/format.js";
 
 export class GridView {
@@ -132,10 +132,8 @@ export class GridView {
     const frame = h("div", { class: "heat-frame" }, canvas, this.overlay);
     frame.style.aspectRatio = `${Wp} / ${Hp}`;
     const at = (e) => {
-      const rect = canvas.getBoundingClientRect();
-      const s = Math.floor(((e.clientX - rect.left) / rect.width) * Wp) - pw;
-      const r = Math.floor(((e.clientY - rect.top) / rect.height) * Hp) - ph;
-      return [Math.min(Math.max(r, -ph), H + ph - 1), Math.min(Math.max(s, -pw), W + pw - 1)];
+      const { row, col } = unitAt(e, canvas, Hp, Wp); // in the padded grid
+      return [row - ph, col - pw];
     };
     frame.addEventListener("pointermove", (e) => this.on.hover?.(at(e)));
     frame.addEventListener("click", (e) => this.on.click?.(at(e)));

@@ -8,7 +8,7 @@
 // right); large ones a canvas with one pixel per cell (columns binned to fit).
 
 import { anatomy } from "../../shared/config.js";
-import { h } from "../../shared/dom.js";
+import { h, unitAt } from "../../shared/dom.js";
 import { count, num } from "../../shared/format.js";
 import { lettered, pixelName, weightColour, weightName } from "../../shared/anatomy/weights.js";
 import { hexToRgb } from "./grid-view.js";
@@ -156,10 +156,7 @@ export class MatrixView {
     this.overlay = h("div", { class: "grid-overlay" });
     const frame = h("div", { class: "matrix-frame is-clickable" }, canvas, this.overlay);
     frame.style.aspectRatio = `${width} / ${m.rows}`;
-    const rowAt = (e) => {
-      const rect = canvas.getBoundingClientRect();
-      return Math.min(m.rows - 1, Math.max(0, Math.floor(((e.clientY - rect.top) / rect.height) * m.rows)));
-    };
+    const rowAt = (e) => unitAt(e, canvas, m.rows, 1).row;
     frame.addEventListener("pointermove", (e) => this.selection.hover(rowAt(e)));
     frame.addEventListener("pointerleave", () => this.selection.hover(null));
     frame.addEventListener("click", (e) => this.selection.select(rowAt(e)));

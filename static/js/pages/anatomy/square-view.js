@@ -4,7 +4,7 @@
 
 import { api } from "../../shared/api.js";
 import { inkScale, paintGrid } from "../../shared/colormap.js";
-import { h, pixelCanvas } from "../../shared/dom.js";
+import { cellAt, h, pixelCanvas } from "../../shared/dom.js";
 import { num } from "../../shared/format.js";
 import { LatestWins } from "../../shared/latest-wins.js";
 import { GridEditor } from "./grid-editor.js";
@@ -88,10 +88,8 @@ export class SquareView {
   #paintable(canvas) {
     let value = null;
     const cell = (e) => {
-      const rect = canvas.getBoundingClientRect();
       const G = this.setup.grid;
-      const c = Math.floor(((e.clientX - rect.left) / rect.width) * G);
-      const r = Math.floor(((e.clientY - rect.top) / rect.height) * G);
+      const { row: r, col: c } = cellAt(e, canvas, G, G);
       return r >= 0 && r < G && c >= 0 && c < G ? [r, c] : null;
     };
     const paint = (e) => {

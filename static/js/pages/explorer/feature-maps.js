@@ -4,16 +4,8 @@
 
 import { maps } from "../../shared/config.js";
 import { clearCanvas, paintValues } from "../../shared/colormap.js";
-import { h, pixelCanvas } from "../../shared/dom.js";
+import { h, pixelCanvas, unitAt } from "../../shared/dom.js";
 import { rovingFocus } from "./roving-focus.js";
-
-// Unit (row, col) under a pointer event on a canvas showing an H×W map.
-export function unitAt(event, canvas, H, W) {
-  const rect = canvas.getBoundingClientRect();
-  const col = Math.floor(((event.clientX - rect.left) / rect.width) * W);
-  const row = Math.floor(((event.clientY - rect.top) / rect.height) * H);
-  return { row: Math.min(H - 1, Math.max(0, row)), col: Math.min(W - 1, Math.max(0, col)) };
-}
 
 // Place `box` (absolutely positioned in a map's frame) over `region` of an H×W map.
 export function placeBox(box, region, H, W) {

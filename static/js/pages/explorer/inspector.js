@@ -5,9 +5,9 @@
 
 import { maps } from "../../shared/config.js";
 import { inkScale, makeScale, paintGrid, paintValues } from "../../shared/colormap.js";
-import { h, pixelCanvas } from "../../shared/dom.js";
+import { h, pixelCanvas, unitAt } from "../../shared/dom.js";
 import { num } from "../../shared/format.js";
-import { placeBox, unitAt } from "./feature-maps.js";
+import { placeBox } from "./feature-maps.js";
 import { Legend } from "../../shared/legend.js";
 
 // Layers that keep channel c in channel c, so a map still "belongs" to a filter before them.

@@ -7,7 +7,7 @@
 
 import { clearCanvas, inkScale, layerScale, surface, writeWords } from "../../../shared/colormap.js";
 import { overview as sizes } from "../../../shared/config.js";
-import { h } from "../../../shared/dom.js";
+import { cellAt, h } from "../../../shared/dom.js";
 import { num, percent, shape as shapeText } from "../../../shared/format.js";
 import { stops } from "../../../shared/palette.js";
 import { atlasPoint, blockGeometry, columns, stepUnit, unitAtAtlas } from "./layout.js";
@@ -64,10 +64,8 @@ export class OverviewView {
     node.canvas.style.height = `${Math.round(g.height * g.scale)}px`;
     node.cursor = h("span", { class: "ov-cursor", hidden: true });
     const at = (e) => {
-      const r = node.canvas.getBoundingClientRect();
-      const x = Math.floor(((e.clientX - r.left) / r.width) * g.width);
-      const y = Math.floor(((e.clientY - r.top) / r.height) * g.height);
-      return unitAtAtlas(g, x, y);
+      const { row, col } = cellAt(e, node.canvas, g.height, g.width); // an atlas pixel
+      return unitAtAtlas(g, col, row);
     };
     node.canvas.addEventListener("pointermove", (e) => this.#pointAt(node, at(e)));
     node.canvas.addEventListener("pointerdown", (e) => {
