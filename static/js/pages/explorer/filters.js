@@ -14,7 +14,7 @@ const FILTER_VIEWS = {
   conv2d: (info, filters, on) => convFilters(info, filters, on),
 };
 
-export function hasFilters(info) {
+function hasFilters(info) {
   return info.type in FILTER_VIEWS;
 }
 

@@ -11,9 +11,9 @@ import { LatestWins } from "../../shared/latest-wins.js";
 import { ReceptiveFields } from "./fields.js";
 import { OverviewController } from "./overview/controller.js";
 import { DrawingControls } from "./drawing-controls.js";
-import { FiltersView, hasFilters } from "./filters.js";
+import { FiltersView } from "./filters.js";
 import { GalleryView } from "./gallery.js";
-import { Inspector } from "./inspector.js";
+import { Inspector, sourceConv } from "./inspector.js";
 import { LayersView } from "./layers.js";
 import { ModelPicker } from "./model-picker.js";
 import { NetworkInputView } from "./network-input.js";
@@ -87,21 +87,17 @@ const inspector = new Inspector({ hover, close: () => closeInspector() });
 
 function inspect(index, channel) {
   const block = layers.block(index);
+  const src = sourceConv(state.model.layers, index);
   inspector.show({
     block,
     channel,
     layers: state.model.layers,
     inputOf,
     fields: state.fields,
-    filters: hasFilters(sourceLayer(index)) ? loadFilters(sourceLayer(index).index) : null,
+    filters: src ? loadFilters(src.index) : null,
   });
   layers.select(index, channel);
   block.el.scrollIntoView({ block: "nearest", behavior: "smooth" });
-}
-
-function sourceLayer(index) {
-  const src = state.model.layers.slice(0, index + 1).findLast((l) => hasFilters(l));
-  return src ?? state.model.layers[index];
 }
 
 function closeInspector() {
