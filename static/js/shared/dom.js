@@ -1,4 +1,7 @@
-// Small DOM helpers: build elements declaratively, without a framework.
+// Small DOM helpers: build HTML and SVG elements declaratively, without a framework, and find
+// the grid cell under the pointer.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
 
 // h("div", { class: "card", dataset: { testid: "x" }, onclick: fn }, child, "text", ...)
 export function h(tag, attrs = {}, ...children) {
@@ -22,6 +25,15 @@ function append(el, children) {
     if (Array.isArray(child)) append(el, child);
     else el.append(child instanceof Node ? child : String(child));
   }
+}
+
+// svg("path", { d: "M0,0 L8,4", class: "edge" }, child, "text", ...): an SVG element; attributes
+// that are null or undefined are left out.
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) el.setAttribute(k, v);
+  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
 }
 
 // Inline styles; names starting with "--" are custom properties.

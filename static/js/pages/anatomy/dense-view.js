@@ -5,21 +5,13 @@
 // entries; nothing is computed here.
 
 import { anatomy } from "../../shared/config.js";
-import { h } from "../../shared/dom.js";
+import { h, svg as s } from "../../shared/dom.js";
 import { count, num } from "../../shared/format.js";
 import { pixelName, weightColour } from "../../shared/anatomy/weights.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 640;
 const MARGIN = 110;
 const FAINT_EDGES = 6000;
-
-function s(tag, attrs = {}, ...children) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) el.setAttribute(k, v);
-  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return el;
-}
 
 export class DenseView {
   constructor(root, model, selection) {

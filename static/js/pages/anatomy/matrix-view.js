@@ -8,20 +8,12 @@
 // right); large ones a canvas with one pixel per cell (columns binned to fit).
 
 import { anatomy } from "../../shared/config.js";
-import { h, unitAt } from "../../shared/dom.js";
+import { h, svg as s, unitAt } from "../../shared/dom.js";
 import { count, num } from "../../shared/format.js";
 import { lettered, pixelName, weightColour, weightName } from "../../shared/anatomy/weights.js";
 import { hexToRgb } from "./grid-view.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const MAX_CANVAS_WIDTH = 1024;
-
-function s(tag, attrs = {}, ...children) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) el.setAttribute(k, v);
-  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return el;
-}
 
 export class MatrixView {
   // root: the card's body; model: { result } with `result.matrix` (the API's WeightMatrix),

@@ -3,15 +3,10 @@
 // from the top, for the network input) to the row where it joins, ending in an arrow. Lanes
 // keep overlapping connections apart. Geometry only: what reads what is the editor's specs.
 
-const NS = "http://www.w3.org/2000/svg";
+import { svg } from "../../shared/dom.js";
+
 const LANE = 11; // px between lanes
 const EDGE = 6; // px between the innermost lane and the rows
-
-function svg(tag, attrs) {
-  const el = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  return el;
-}
 
 // [{from, to, lane}], shortest first, each on the innermost lane its span does not share.
 function lanes(specs) {

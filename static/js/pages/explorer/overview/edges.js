@@ -5,16 +5,9 @@
 // is the API's (`connections`); this module only turns them into SVG.
 
 import { overview as sizes } from "../../../shared/config.js";
+import { svg as s } from "../../../shared/dom.js";
 import { inputsOf } from "./layout.js";
 import { mapRect } from "./layout.js";
-
-const NS = "http://www.w3.org/2000/svg";
-
-function s(tag, attrs = {}) {
-  const el = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  return el;
-}
 
 const right = (r) => [r.x + r.w, r.y + r.h / 2];
 const left = (r) => [r.x, r.y + r.h / 2];
