@@ -80,6 +80,17 @@ async function request(method, path, body, signal, accept = "application/json") 
   return payload;
 }
 
+// The installed models (the /api/models answer), or null once `status` (a StatusView) shows
+// why the server did not answer.
+export async function installedModels(status) {
+  try {
+    return await api.models();
+  } catch (err) {
+    status.error(err.message);
+    return null;
+  }
+}
+
 // The model a page opens with: the one the URL asks for if it is installed, else the server's
 // default (always an installed model while there is any).
 export function pickModel(list, wanted) {

@@ -1,7 +1,7 @@
 // The evaluation page: one model's score on the test set — accuracy, the confusion matrix
 // (click a cell for its digits), per-class scores, the mistakes — and the models table.
 
-import { api } from "../../shared/api.js";
+import { api, installedModels } from "../../shared/api.js";
 import { training } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
 import { count, num, percent } from "../../shared/format.js";
@@ -134,13 +134,8 @@ function renderModels() {
 }
 
 async function loadModels(wanted) {
-  let list;
-  try {
-    list = await api.models();
-  } catch (err) {
-    status.error(err.message);
-    return;
-  }
+  const list = await installedModels(status);
+  if (!list) return;
   state.models = list.models;
   state.defaultId = list.default;
   select.replaceChildren(

@@ -1,7 +1,7 @@
 // The explorer page: a person draws, and sees the network think. This module only wires
 // the pieces together: the drawing pad, the API, and the views.
 
-import { api, pickModel } from "../../shared/api.js";
+import { api, installedModels, pickModel } from "../../shared/api.js";
 import { inkScale } from "../../shared/colormap.js";
 import { drawing, gallery as galleryConfig, live, maps } from "../../shared/config.js";
 import { setStyle } from "../../shared/dom.js";
@@ -325,13 +325,8 @@ document.addEventListener("keydown", (e) => {
 });
 
 async function start() {
-  let list;
-  try {
-    list = await api.models();
-  } catch (err) {
-    status.error(err.message);
-    return;
-  }
+  const list = await installedModels(status);
+  if (!list) return;
   if (!list.models.length) {
     status.error("No models are installed. Train one (see the Train page) or copy a .npz into the models directory.");
     return;

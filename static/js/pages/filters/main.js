@@ -1,7 +1,7 @@
 // The filters page: pick a model and a conv layer; every filter's weights, the input it likes
 // most and its top-activating test digits, each fetched from the API as it becomes ready.
 
-import { api, pickModel } from "../../shared/api.js";
+import { api, installedModels, pickModel } from "../../shared/api.js";
 import { explain as config } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
 import { FilterCards } from "./filter-cards.js";
@@ -85,13 +85,8 @@ async function selectModel(id, wantedLayer) {
 }
 
 async function start() {
-  let list;
-  try {
-    list = await api.models();
-  } catch (err) {
-    status.error(err.message);
-    return;
-  }
+  const list = await installedModels(status);
+  if (!list) return;
   if (!list.models.length) {
     status.error("No models are installed.");
     return;
