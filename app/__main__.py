@@ -7,7 +7,8 @@ models directory, and share the training queue (``app.training.queue``). With th
 (``app.training.consumer``). SIGTERM or SIGINT stops both at once: requests get
 ``CNN_EXPLORER_GRACEFUL_SHUTDOWN_SECONDS`` to finish, a running training job stops at its next
 step, recorded as interrupted and resumable: the whole server is gone within Docker's 10 s.
-The access log is the app's own (JSON lines, ``app.middleware.AccessLog``), so uvicorn's is off.
+The access log is the app's own (JSON lines, ``app.core.middleware.AccessLog``), so
+uvicorn's is off.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sys
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from app.settings import Settings
+from app.core.settings import Settings
 
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 

@@ -1,4 +1,4 @@
-"""Print the README's configuration table from ``app.settings.Settings``.
+"""Print the README's configuration table from ``app.core.settings.Settings``.
 
     python scripts/settings_table.py
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import fields
 from pathlib import Path
 
-from app.settings import PREFIX, REPO_ROOT, Settings
+from app.core.settings import PREFIX, REPO_ROOT, Settings
 
 DESCRIPTIONS = {
     "host": "address to listen on; the Docker image sets `0.0.0.0`",

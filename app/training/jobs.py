@@ -13,8 +13,8 @@ import time
 from collections.abc import AsyncIterator
 from functools import cached_property
 
-from app.errors import ApiError
-from app.settings import Settings
+from app.core.errors import ApiError
+from app.core.settings import Settings
 from app.training.queue import TERMINAL, JobsHuey, job_key, make_queue
 from app.training.schemas import Job
 

@@ -32,8 +32,8 @@ from huey.constants import EmptyData
 from huey.consumer import Consumer
 from huey.storage import RedisStorage, SqliteStorage
 
-from app import model_store
-from app.settings import Settings
+from app.core.settings import Settings
+from app.models import store as model_store
 from engine.data import CLASSES, load_dataset
 from engine.model import Model
 from engine.train import TrainConfig, evaluate, to_input, train

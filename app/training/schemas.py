@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.schemas import LayerInfo, LayerType
+from app.core.schemas import LayerInfo, LayerType
 
 Dataset = Literal["mnist", "fashion-mnist"]
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from app import render
+from app.core import render
 from tests.e2e.helpers import wait_until
 from tests.e2e.test_explorer import SEVEN, draw, open_explorer
 

@@ -5,7 +5,7 @@ import { LUT_SIZE, luts, stops } from "./palette.js";
 
 const tables = new Map();
 
-// Colour map `name` (app/palette.py's table, generated into palette.js) as LUT_SIZE RGB
+// Colour map `name` (app/core/palette.py's table, generated into palette.js) as LUT_SIZE RGB
 // triples in a flat Uint8ClampedArray.
 function lookupTable(name) {
   if (tables.has(name)) return tables.get(name);
@@ -50,7 +50,7 @@ function scaleOf(kind, lo, hi, min, max) {
     hi,
     min,
     max,
-    // Index into the LUT for value v: app/palette.py's lut_index, floor(t * 255 + 0.5).
+    // Index into the LUT for value v: app/core/palette.py's lut_index, floor(t * 255 + 0.5).
     index(v) {
       const t = (v - lo) / span;
       return Math.max(0, Math.min(LUT_SIZE - 1, Math.round(t * (LUT_SIZE - 1))));
@@ -175,7 +175,7 @@ export function writeWords(px, at, values, offset, n, scale) {
     return;
   }
   for (let k = 0; k < n; k++) {
-    const i = Math.round(((values[offset + k] - lo) / span) * top); // app/palette.py's order
+    const i = Math.round(((values[offset + k] - lo) / span) * top); // app/core/palette.py's order
     px[at + k] = words[i > top ? top : i >= 0 ? i : 0];
   }
 }

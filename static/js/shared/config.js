@@ -74,7 +74,7 @@ export const bars = {
   compactHeight: 80,
 };
 
-// Colour maps, the weight colours and the structural-zero grey are app/palette.py's, in the
+// Colour maps, the weight colours and the structural-zero grey are app/core/palette.py's, in the
 // generated palette.js: one palette for the pages and the PNGs.
 
 export const highlight = {

@@ -1,4 +1,4 @@
-// The activations as one binary message (app/packed.py): a JSON header, then every layer's
+// The activations as one binary message (app/models/packed.py): a JSON header, then every layer's
 // output as float32 (or float16) values in one ArrayBuffer. Each layer gets `values`, a
 // Float32Array view in `shape` order, and — for views that want nested lists — a lazy `data`.
 

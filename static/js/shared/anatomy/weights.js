@@ -8,7 +8,7 @@ import { weightColours } from "../palette.js";
 const GREEK = "αβγδεζηθικλμνξοπρστυφχψω";
 const COUNT = weightColours.length / 6;
 
-// The colour of weight k: app/palette.py's table (the weight-matrix PNG uses the same).
+// The colour of weight k: app/core/palette.py's table (the weight-matrix PNG uses the same).
 export function weightColour(k) {
   const i = (k % COUNT) * 6;
   return `#${weightColours.slice(i, i + 6)}`;
