@@ -1,5 +1,6 @@
-"""The one colour palette: the PNGs (``app.core.render``) and the pages (``static/js/shared/palette.js``,
-generated from this module) colour the same numbers the same way.
+"""The one colour palette: the PNGs (``app.core.render``) and the pages
+(``static/js/shared/palette.js``, generated from this module) colour the same numbers the same
+way.
 
 - Three colour maps as 256-entry tables: *diverging* (ColorBrewer RdBu, reversed: blue below
   zero, near-white at zero, red above) for signed values; *sequential* (ColorBrewer OrRd:
@@ -11,7 +12,8 @@ generated from this module) colour the same numbers the same way.
 - One colour per kernel weight index ``k`` (:func:`weight_colours`): twelve hand-picked ones,
   then hues stepping by the golden angle, ``WEIGHT_COLOURS`` of them before they repeat.
 
-``python -m app.core.palette`` writes ``static/js/shared/palette.js``; a test checks it is up to date.
+``python -m app.core.palette`` writes ``static/js/shared/palette.js``; a test checks it is up to
+date.
 """
 
 from __future__ import annotations
