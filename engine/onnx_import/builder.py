@@ -1,8 +1,9 @@
 """The mapper's state: which engine layer holds each ONNX tensor, and the layer specs written.
 
 An activation tensor is an ``Act``: the engine layer whose output it is (``"input"`` for the
-network input), that output's per-example shape in the engine, and whether it has a batch axis
-yet (an input declared ``C×H×W`` has none until an Unsqueeze or Reshape gives it one). When the
+network input), that output's per-example shape in the engine, and whether ONNX's tensor has a
+batch axis (an input declared ``C×H×W`` has none until an Unsqueeze or Reshape gives it one; an
+unbatched export drops it again with a Squeeze). The engine's layers always have one. When the
 engine's shape differs from ONNX's only in layout — a global pool gives ``(C,)`` where ONNX
 keeps ``(C, 1, 1)``, a flat ``N×784`` input is an image ``(1, 28, 28)`` here — ``act()`` puts a
 reshape in between the first time a layer needs ONNX's shape.
@@ -116,14 +117,18 @@ class Builder:
         return act
 
     def act(self, name: str, node) -> Act:
-        """The activation ``name`` with ONNX's per-example shape (reshaped if need be)."""
+        """The activation ``name`` with ONNX's per-example shape (reshaped if need be). A
+        tensor without a batch axis (an unbatched export's, between its Squeeze and the next
+        Unsqueeze) is read as it is: its whole ONNX shape is the per-example shape."""
         act = self.raw_act(name, node)
         if not act.batched:
-            self.fail(
-                node,
-                f"it reads {name!r} before it has a batch axis; only Unsqueeze or Reshape may "
-                "add one to an input declared without",
-            )
+            if self.prep.shapes.get(name) != act.shape:
+                self.fail(
+                    node,
+                    f"it reads {name!r} before it has a batch axis; only Unsqueeze or Reshape "
+                    "may add one to an input declared without",
+                )
+            return act
         want = self.onnx_per_example(name, node)
         if act.shape == want:
             return act
@@ -181,7 +186,8 @@ class Builder:
             self.state[f"{name}.{key}"] = np.ascontiguousarray(value, dtype=np.float32)
         if shape is None:
             shape = self.onnx_per_example(out, node)
-        act = Act(name, tuple(int(d) for d in shape))
+        batched = any(a.batched for a in inputs) or not inputs  # unbatched in, unbatched out
+        act = Act(name, tuple(int(d) for d in shape), batched)
         self.shapes_seen[name] = act.shape
         self.layer_meta[name] = {
             "node": node.name if node is not None else "",

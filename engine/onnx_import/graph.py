@@ -6,6 +6,8 @@ or flat rows ``(N, D)``. The input is given concrete dimensions (a symbolic batc
 ONNX shape inference runs, and nodes whose inputs are all known — including ``Shape``/``Size``
 of a tensor whose shape is known — are evaluated (``fold.Folder``) until nothing changes.
 Nodes that do not lead to the output are dropped; initializers nobody reads are ignored.
+Graph inputs that have initialisers (tf2onnx and the Caffe2 converters list every weight as an
+input too) are constants. Of several outputs the importer takes one (:func:`choose_output`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import onnx
-from onnx import ModelProto, TensorProto, helper, numpy_helper
+from onnx import ModelProto, TensorProto, numpy_helper
 
 from engine.onnx_import.fold import Folder, attributes
 from engine.onnx_import.limits import Limits
@@ -61,7 +63,8 @@ class InputForm:
 class Prepared:
     model: ModelProto
     form: InputForm
-    output: str
+    output: str  # the one graph output imported
+    outputs: list[str] = field(default_factory=list)  # every distinct graph output
     consts: dict[str, np.ndarray] = field(default_factory=dict)
     nodes: list = field(default_factory=list)
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
@@ -108,24 +111,34 @@ def input_form(model: ModelProto) -> InputForm:
             )
         kind = "flat"
     shape = (dims[0], *rest) if kind == "chw" else (batch, *rest)
+    batch = 1 if kind == "chw" else batch  # the batch axis an Unsqueeze or Reshape adds
     return InputForm(vi.name, kind, batch, tuple(int(d) for d in shape), dims)
 
 
-def prepare(model: ModelProto, opset: int, limits: Limits) -> Prepared:
+def prepare(
+    model: ModelProto,
+    opset: int,
+    limits: Limits,
+    output: str | None = None,
+    n_classes: int | None = None,
+) -> Prepared:
     form = input_form(model)
-    if len(model.graph.output) != 1:
-        raise ValueError(
-            f"the graph must have one output (the class scores); it has "
-            f"{len(model.graph.output)}: {[o.name for o in model.graph.output]}"
-        )
+    outputs = list(dict.fromkeys(o.name for o in model.graph.output))  # each once, in order
+    if output is not None and output not in outputs:
+        raise ValueError(f"output: {output!r} is not an output of the graph; it has {outputs}")
     work = ModelProto()
     work.CopyFrom(model)
+    constant_inputs = {t.name for t in work.graph.initializer}
+    real = [i for i in work.graph.input if i.name not in constant_inputs]
+    del work.graph.input[:]
+    work.graph.input.extend(real)  # inputs with initialisers are constants, not inputs
+    work.ir_version = max(work.ir_version, 4)  # where initialisers need not be inputs
     vi = next(i for i in work.graph.input if i.name == form.name)
     dims = vi.type.tensor_type.shape.dim
     for d, n in zip(dims, form.onnx_shape, strict=True):
         d.Clear()
         d.dim_value = n
-    prep = Prepared(work, form, model.graph.output[0].name)
+    prep = Prepared(work, form, output or outputs[-1])
     prep.consts = {t.name: numpy_helper.to_array(t) for t in work.graph.initializer}
     folder = Folder(opset, limits)
     total = sum(a.size for a in prep.consts.values())
@@ -155,19 +168,45 @@ def prepare(model: ModelProto, opset: int, limits: Limits) -> Prepared:
         if not folded:
             break
     prep.shapes = shapes
+    prep.outputs = outputs
+    prep.output = output or choose_output(outputs, nodes, shapes, form.batch, n_classes)
     prep.nodes = _live(nodes, prep.output)
     return prep
 
 
+def choose_output(outputs, nodes, shapes, batch: int, n_classes: int | None) -> str:
+    """The class scores among several graph outputs: the last whose last axis has
+    ``n_classes`` entries (when known), else the last a Softmax or LogSoftmax writes, else the
+    last that is a vector per example (``(N, K)``, ``(N, K, 1, 1)``), else the last."""
+    if len(outputs) == 1:
+        return outputs[0]
+
+    def per_example(name):
+        shape = shapes.get(name) or ()
+        return shape[1:] if shape and shape[0] == batch else shape
+
+    def vector(name):
+        shape = per_example(name)
+        return bool(shape) and sum(d != 1 for d in shape) <= 1
+
+    heads = {o for n in nodes if n.op_type in ("Softmax", "LogSoftmax") for o in n.output}
+    tests = [
+        lambda o: n_classes is not None and vector(o) and max(per_example(o)) == n_classes,
+        lambda o: o in heads,
+        vector,
+    ]
+    for test in tests:
+        found = [o for o in outputs if test(o)]
+        if found:
+            return found[-1]
+    return outputs[-1]
+
+
 def _add_initializers(model: ModelProto, consts: dict) -> None:
-    """Folded constants become initializers (IR < 4 lists them as graph inputs too)."""
+    """Folded constants become initializers."""
     have = {t.name for t in model.graph.initializer}
     new = [numpy_helper.from_array(np.asarray(v), k) for k, v in consts.items() if k not in have]
     model.graph.initializer.extend(new)
-    if model.ir_version < 4:
-        model.graph.input.extend(
-            helper.make_tensor_value_info(t.name, t.data_type, t.dims) for t in new
-        )
 
 
 def infer_shapes(model: ModelProto) -> dict[str, tuple]:

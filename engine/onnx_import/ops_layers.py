@@ -183,7 +183,7 @@ def batchnorm(b: Builder, node) -> None:
     C = x.shape[0]
     if any(a.size != C for a in arrays):
         b.fail(node, f"its parameters do not have {C} entries (one per channel)")
-    kind = {3: "batchnorm2d", 1: "batchnorm1d"}.get(len(x.shape))
+    kind = {3: "batchnorm2d", 2: "batchnorm1d", 1: "batchnorm1d"}.get(len(x.shape))  # (C, L): 1-D
     if kind is None:
         b.fail(node, f"an input of per-example shape {list(x.shape)} is not supported")
     config = {
