@@ -183,12 +183,14 @@ def _reshape(b: Builder, node) -> None:
 
 
 def _drops_batch(b: Builder, name: str, out_shape) -> bool:
-    """Whether ``out_shape`` is tensor ``name``'s shape without its leading batch axis of 1,
-    in a graph whose input came without one (an unbatched export)."""
+    """Whether a reshape of tensor ``name`` (batch axis of 1 first) to ``out_shape`` drops the
+    batch axis, in a graph whose input came without one (an unbatched export): the shape
+    without its first axis, or one that does not start with 1 (a Squeeze of every unit axis)."""
     if b.prep.form.kind != "chw":
         return False
     shape = b.prep.shapes.get(name)
-    return bool(shape) and shape[0] == 1 and tuple(out_shape) == tuple(shape[1:])
+    out = tuple(out_shape)
+    return bool(shape) and shape[0] == 1 and (out == tuple(shape[1:]) or not out or out[0] != 1)
 
 
 def transpose(b: Builder, node) -> None:
