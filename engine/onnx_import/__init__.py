@@ -74,6 +74,7 @@ HANDLERS = {
     "Slice": ops_simple.slice_,
     "MeanVarianceNormalization": ops_simple.mvn,
 }
+WEIGHTED = ("conv2d", "dense")  # the layers that draw random weights when built
 IDENTITY_CONVENTION = {"invert": False, "scale": 1.0, "mean": [0.0], "std": [1.0]}
 
 
@@ -145,9 +146,13 @@ def _import(data, external, name, classes, convention, source, limits, output):
             "layers": b.layer_meta,
         },
     }
+    specs = [  # weights come from the file: no random initialisation to overwrite
+        {**s, "config": {**s["config"], "init_scheme": "zeros"}} if s["type"] in WEIGHTED else s
+        for s in b.specs
+    ]
     try:
         model = Model.from_spec(
-            b.specs, input_shape=input_shape, classes=classes, name=name, meta=meta
+            specs, input_shape=input_shape, classes=classes, name=name, meta=meta
         )
     except (TypeError, ValueError) as e:
         raise ValueError(f"the engine cannot build the mapped layers: {e}") from None

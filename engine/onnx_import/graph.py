@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import onnx
-from onnx import ModelProto, TensorProto, numpy_helper
+from onnx import GraphProto, ModelProto, TensorProto, helper, numpy_helper
 
 from engine.onnx_import.fold import Folder, attributes
 from engine.onnx_import.limits import Limits
@@ -61,7 +61,7 @@ class InputForm:
 
 @dataclass
 class Prepared:
-    model: ModelProto
+    model: ModelProto  # the skeleton shape inference ran on (weights as typed inputs)
     form: InputForm
     output: str  # the one graph output imported
     outputs: list[str] = field(default_factory=list)  # every distinct graph output
@@ -126,24 +126,14 @@ def prepare(
     outputs = list(dict.fromkeys(o.name for o in model.graph.output))  # each once, in order
     if output is not None and output not in outputs:
         raise ValueError(f"output: {output!r} is not an output of the graph; it has {outputs}")
-    work = ModelProto()
-    work.CopyFrom(model)
-    constant_inputs = {t.name for t in work.graph.initializer}
-    real = [i for i in work.graph.input if i.name not in constant_inputs]
-    del work.graph.input[:]
-    work.graph.input.extend(real)  # inputs with initialisers are constants, not inputs
-    work.ir_version = max(work.ir_version, 4)  # where initialisers need not be inputs
-    vi = next(i for i in work.graph.input if i.name == form.name)
-    dims = vi.type.tensor_type.shape.dim
-    for d, n in zip(dims, form.onnx_shape, strict=True):
-        d.Clear()
-        d.dim_value = n
-    prep = Prepared(work, form, output or outputs[-1])
-    prep.consts = {t.name: numpy_helper.to_array(t) for t in work.graph.initializer}
+    prep = Prepared(_skeleton(model, form), form, output or outputs[-1])
+    prep.consts = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    work = prep.model
+    _add_constants(work, prep.consts)
     folder = Folder(opset, limits)
     total = sum(a.size for a in prep.consts.values())
     nodes = list(work.graph.node)
-    for _ in range(16):
+    while True:  # each pass folds at least one node, or stops
         shapes = infer_shapes(work)
         remaining, folded = [], 0
         for node in nodes:
@@ -164,7 +154,7 @@ def prepare(
         nodes = remaining
         del work.graph.node[:]
         work.graph.node.extend(nodes)
-        _add_initializers(work, prep.consts)
+        _add_constants(work, prep.consts)
         if not folded:
             break
     prep.shapes = shapes
@@ -202,11 +192,44 @@ def choose_output(outputs, nodes, shapes, batch: int, n_classes: int | None) -> 
     return outputs[-1]
 
 
-def _add_initializers(model: ModelProto, consts: dict) -> None:
-    """Folded constants become initializers."""
-    have = {t.name for t in model.graph.initializer}
-    new = [numpy_helper.from_array(np.asarray(v), k) for k, v in consts.items() if k not in have]
-    model.graph.initializer.extend(new)
+SMALL = 4096  # constants up to this many elements keep their values for shape inference
+
+
+def _skeleton(model: ModelProto, form: InputForm) -> ModelProto:
+    """The graph shape inference runs on: the nodes, the one real input with the concrete shape
+    of ``form``, and no weights yet (:func:`_add_constants`). Graph inputs that have
+    initialisers are constants, not inputs."""
+    g = model.graph
+    constants = {t.name for t in g.initializer}
+    graph = GraphProto(name=g.name)
+    graph.node.extend(g.node)
+    graph.input.extend(i for i in g.input if i.name not in constants)
+    graph.output.extend(g.output)
+    graph.value_info.extend(g.value_info)
+    vi = next(i for i in graph.input if i.name == form.name)
+    for d, n in zip(vi.type.tensor_type.shape.dim, form.onnx_shape, strict=True):
+        d.Clear()
+        d.dim_value = n
+    work = ModelProto(ir_version=max(model.ir_version, 4), graph=graph)  # IR 4: no inputs needed
+    work.opset_import.extend(model.opset_import)
+    return work
+
+
+def _add_constants(model: ModelProto, consts: dict) -> None:
+    """Constants not yet in the skeleton: small ones (shapes, axes) as initializers, whose
+    values shape inference may read; weights as inputs of their type and shape only, so
+    inference never serialises megabytes of them."""
+    g = model.graph
+    have = {t.name for t in g.initializer} | {i.name for i in g.input}
+    for name, value in consts.items():
+        if name in have:
+            continue
+        value = np.asarray(value)
+        if value.size <= SMALL:
+            g.initializer.append(numpy_helper.from_array(value, name))
+        else:
+            elem = helper.np_dtype_to_tensor_dtype(value.dtype)
+            g.input.append(helper.make_tensor_value_info(name, elem, value.shape))
 
 
 def infer_shapes(model: ModelProto) -> dict[str, tuple]:

@@ -135,7 +135,8 @@ def gemm(b: Builder, node) -> None:
     if len(x.shape) != 1:
         b.fail(node, f"A must be a batch of vectors, got per-example shape {list(x.shape)}")
     alpha, beta = float(attrs.get("alpha", 1.0)), float(attrs.get("beta", 1.0))
-    weight = alpha * (w if attrs.get("transB", 0) else w.T)
+    weight = w if attrs.get("transB", 0) else w.T
+    weight = weight if alpha == 1.0 else alpha * weight  # no copy of a large matrix for nothing
     n_out = weight.shape[0]
     c = b.const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
     if len(node.input) > 2 and node.input[2] and c is None:
