@@ -169,3 +169,29 @@ def test_an_unbatched_input_normalised_before_its_unsqueeze():
     want = ort.InferenceSession(data, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
     model = import_onnx(data)
     assert relative_error(model.forward(x[None])[0], want) <= 1e-5
+
+
+def test_a_deep_chain_of_shape_computed_channel_shuffles():
+    """torchvision's ShuffleNetV2 reshapes with sizes read from ``x.size()`` in every unit:
+    each Reshape's shape is known only once the one before is folded, 24 levels deep."""
+    nodes, inits = [], [const("groups", [2], np.int64), const("minus1", [-1], np.int64)]
+    inits += [const(f"i{k}", [k], np.int64) for k in range(4)]
+    x = "x"
+    for u in range(12):
+        p = f"u{u}_"
+        nodes += [helper.make_node("Shape", [x], [p + "shape"])]
+        for k in range(4):
+            nodes += [helper.make_node("Gather", [p + "shape", f"i{k}"], [p + f"d{k}"], axis=0)]
+        nodes += [
+            helper.make_node(
+                "Concat", [p + "d0", "groups", "minus1", p + "d2", p + "d3"], [p + "5d"], axis=0
+            ),
+            helper.make_node("Reshape", [x, p + "5d"], [p + "grouped"]),
+            helper.make_node("Transpose", [p + "grouped"], [p + "t"], perm=[0, 2, 1, 3, 4]),
+            helper.make_node("Shape", [p + "t"], [p + "tshape"]),
+            helper.make_node("Gather", [p + "tshape", "i0"], [p + "n"], axis=0),
+            helper.make_node("Concat", [p + "n", "minus1", p + "d2", p + "d3"], [p + "4d"], axis=0),
+            helper.make_node("Reshape", [p + "t", p + "4d"], [p + "out"]),
+        ]
+        x = p + "out"
+    agree(graph([*nodes, *head(x, inits, C)], inits), images(), {"transpose"})
