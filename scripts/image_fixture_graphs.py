@@ -40,6 +40,15 @@ def _save(nodes, arrays, path, opset, ir, inputs, weights_as_inputs, output="pro
     onnx.save(model, str(path))
 
 
+def _keras_dense_softmax(features: str) -> list:
+    """A Keras Dense layer with a softmax, as tf2onnx writes it: MatMul by ``Wd``, Add ``Bd``."""
+    return [
+        helper.make_node("MatMul", [features, "Wd"], ["m"]),
+        helper.make_node("Add", ["m", "Bd"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probs"]),
+    ]
+
+
 def weights_as_inputs_graph(path: Path, rng: np.random.Generator) -> None:
     """NHWC input → Transpose → Conv → BatchNormalization (spatial) → Relu → MaxPool → Conv
     → Relu → Reshape → MatMul + Add → Softmax; opset 8, IR 3, weights as inputs too."""
@@ -68,9 +77,7 @@ def weights_as_inputs_graph(path: Path, rng: np.random.Generator) -> None:
         helper.make_node("MaxPool", ["r2"], ["p2"], kernel_shape=[2, 2], strides=[2, 2]),
         helper.make_node("Transpose", ["p2"], ["nhwc"], perm=[0, 2, 3, 1]),
         helper.make_node("Reshape", ["nhwc", "flat_shape"], ["flat"]),
-        helper.make_node("MatMul", ["flat", "Wd"], ["m"]),
-        helper.make_node("Add", ["m", "Bd"], ["logits"]),
-        helper.make_node("Softmax", ["logits"], ["probs"]),
+        *_keras_dense_softmax("flat"),
     ]
     inp = helper.make_tensor_value_info("input_1:0", F, ["unk__1", 32, 32, 3])
     _save(nodes, arrays, path, 8, 3, [inp], weights_as_inputs=True)
@@ -103,9 +110,7 @@ def min_max_graph(path: Path, rng: np.random.Generator) -> None:
         helper.make_node("Mul", ["capped", "hs"], ["swish"]),
         helper.make_node("GlobalAveragePool", ["swish"], ["gap"]),
         helper.make_node("Squeeze", ["gap"], ["sq"], axes=[2, 3]),
-        helper.make_node("MatMul", ["sq", "Wd"], ["m"]),
-        helper.make_node("Add", ["m", "Bd"], ["logits"]),
-        helper.make_node("Softmax", ["logits"], ["probs"]),
+        *_keras_dense_softmax("sq"),
     ]
     inp = helper.make_tensor_value_info("input", F, ["N", 3, 32, 32])
     _save(nodes, arrays, path, 9, 4, [inp], weights_as_inputs=False)

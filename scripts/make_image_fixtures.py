@@ -33,6 +33,7 @@ from image_fixture_nets import (
     TwoOutputs,
     Unbatched,
 )
+from make_onnx_fixtures import export
 from torch import nn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,23 +51,6 @@ def randomise_statistics(net: nn.Module, seed: int) -> nn.Module:
             m.weight.data.copy_(torch.rand(n, generator=g) + 0.5)
             m.bias.data.copy_(torch.rand(n, generator=g) * 0.4 - 0.2)
     return net.eval()
-
-
-def export(net, example, path: Path, opset: int, outputs=("output",), dynamic_batch=True):
-    axes = {name: {0: "N"} for name in ("input", *outputs)} if dynamic_batch else None
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            net,
-            (example,),
-            str(path),
-            dynamo=False,
-            opset_version=opset,
-            input_names=["input"],
-            output_names=list(outputs),
-            dynamic_axes=axes,
-        )
-    onnx.checker.check_model(onnx.load(str(path)))
 
 
 def export_dynamo(net, example, path: Path) -> None:
@@ -114,13 +98,45 @@ NETS = [  # file, net, opset, what it exercises
 ]  # fmt: skip
 
 
+def two_outputs(path: Path, rng=None) -> None:
+    export(TwoOutputs().eval(), torch.zeros(1, 3, 32, 32), path, 13, True, ("features", "scores"))
+
+
+def scores_twice(path: Path, rng=None) -> None:
+    two_outputs(path)
+    duplicate_output(path)
+
+
+def unbatched(path: Path, rng=None) -> None:
+    export_dynamo(Unbatched().eval(), torch.zeros(3, 32, 32), path)
+
+
+NCHW, CHW, NHWC = ["N", 3, 32, 32], [3, 32, 32], ["unk__1", 32, 32, 3]
+TWO = ("features", "scores")
+BUILT = [  # file, how, input, exporter, outputs, what it exercises
+    ("two_outputs.onnx", two_outputs, NCHW, "torchscript", TWO,
+     "two outputs: an intermediate (N, 128) features tensor, then the (N, 10) scores"),
+    ("scores_twice.onnx", scores_twice, NCHW, "torchscript + onnx", (*TWO, "scores"),
+     "the scores listed twice among the outputs, after the features"),
+    ("unbatched.onnx", unbatched, CHW, "dynamo", ("output",),
+     "one image, no batch axis in or out"),
+    ("weights_as_inputs.onnx", weights_as_inputs_graph, NHWC, "onnx.helper (tf2onnx style)",
+     ("probs",), "IR 3, weights listed as graph inputs with initialisers; NHWC, BatchNorm"),
+    ("min_max_clamp.onnx", min_max_graph, NCHW, "onnx.helper (tf2onnx style)", ("probs",),
+     "ReLU6 as Max/Min by constants, lone Max and Min, HardSigmoid(0.2)·x, Squeeze"),
+    ("lrn.onnx", lrn_graph, [1, 3, 32, 32], "onnx.helper (model zoo AlexNet style)", ("prob",),
+     "LRN (size 5, bias 2; size 3 with a large alpha), Dropout, Reshape, Gemm transB=0, Softmax"),
+]  # fmt: skip
+
+
 def main() -> None:
     torch.set_num_threads(1)
     OUT.mkdir(parents=True, exist_ok=True)
     manifest = {}
-    x = torch.zeros(1, 3, 32, 32)
 
-    def record(file, input_shape, opset, exporter, notes, outputs=("output",)):
+    def record(file, input_shape, exporter, outputs, notes):
+        opsets = onnx.load(str(OUT / file)).opset_import
+        opset = next(o.version for o in opsets if o.domain in ("", "ai.onnx"))
         manifest[file] = {
             "input_shape": input_shape,
             "opset": opset,
@@ -132,65 +148,13 @@ def main() -> None:
     for seed, (file, make, opset, notes) in enumerate(NETS, start=1):
         torch.manual_seed(seed)
         net = randomise_statistics(make(), seed)
-        export(net, x, OUT / file, opset)
-        record(file, ["N", 3, 32, 32], opset, "torchscript", notes)
-
-    torch.manual_seed(20)
-    export(TwoOutputs().eval(), x, OUT / "two_outputs.onnx", 13, ("features", "scores"))
-    record(
-        "two_outputs.onnx",
-        ["N", 3, 32, 32],
-        13,
-        "torchscript",
-        "two outputs: an intermediate (N, 128) features tensor, then the (N, 10) scores",
-        ("features", "scores"),
-    )
-    torch.manual_seed(21)
-    export(TwoOutputs().eval(), x, OUT / "scores_twice.onnx", 13, ("features", "scores"))
-    duplicate_output(OUT / "scores_twice.onnx")
-    record(
-        "scores_twice.onnx",
-        ["N", 3, 32, 32],
-        13,
-        "torchscript + onnx",
-        "the scores listed twice among the outputs, after the features",
-        ("features", "scores", "scores"),
-    )
-
-    torch.manual_seed(22)
-    export_dynamo(Unbatched().eval(), torch.zeros(3, 32, 32), OUT / "unbatched.onnx")
-    opsets = onnx.load(str(OUT / "unbatched.onnx")).opset_import
-    opset = next(o.version for o in opsets if not o.domain)
-    record("unbatched.onnx", [3, 32, 32], opset, "dynamo", "one image, no batch axis in or out")
-
+        export(net, torch.zeros(1, 3, 32, 32), OUT / file, opset, dynamic_batch=True)
+        record(file, NCHW, "torchscript", ("output",), notes)
     rng = np.random.default_rng(23)
-    weights_as_inputs_graph(OUT / "weights_as_inputs.onnx", rng)
-    record(
-        "weights_as_inputs.onnx",
-        ["unk__1", 32, 32, 3],
-        8,
-        "onnx.helper (tf2onnx style)",
-        "IR 3, weights listed as graph inputs with initialisers; NHWC, BatchNormalization",
-        ("probs",),
-    )
-    min_max_graph(OUT / "min_max_clamp.onnx", rng)
-    record(
-        "min_max_clamp.onnx",
-        ["N", 3, 32, 32],
-        9,
-        "onnx.helper (tf2onnx style)",
-        "ReLU6 as Max/Min by constants, lone Max and Min, HardSigmoid(0.2)·x, Squeeze",
-        ("probs",),
-    )
-    lrn_graph(OUT / "lrn.onnx", rng)
-    record(
-        "lrn.onnx",
-        [1, 3, 32, 32],
-        7,
-        "onnx.helper (model zoo AlexNet/GoogLeNet style)",
-        "LRN (size 5, bias 2; size 3 with a large alpha), Dropout, Reshape, Gemm transB=0, Softmax",
-        ("prob",),
-    )
+    for seed, (file, build, input_shape, exporter, outputs, notes) in enumerate(BUILT, 20):
+        torch.manual_seed(seed)
+        build(OUT / file, rng)
+        record(file, input_shape, exporter, outputs, notes)
     (OUT / "manifest.json").write_text(json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
     for f in sorted(OUT.glob("*.onnx")):
         print(f"  {f.name}: {f.stat().st_size:,} bytes")

@@ -3,9 +3,11 @@ Hardswish, SiLU, SELU (elementwise, any shape) and PReLU (a learnt slope per cha
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
-from engine.layers.base import Layer, number
+from engine.layers.base import Layer, OpLayer, number
 from engine.ops import gates
 from engine.shapes import positive_int
 
@@ -14,7 +16,7 @@ def _bound(value, name: str) -> float | None:
     return None if value is None else number(value, name)
 
 
-class Hardtanh(Layer):
+class Hardtanh(OpLayer):
     """``min(max(x, min_val), max_val)``; either bound may be ``None`` (open), as ONNX's Clip,
     Max and Min by constants allow. ReLU6: ``min_val=0, max_val=6``."""
 
@@ -27,90 +29,78 @@ class Hardtanh(Layer):
         if None not in (self.min_val, self.max_val) and self.min_val > self.max_val:
             raise ValueError(f"min_val {min_val!r} must not exceed max_val {max_val!r}")
 
-    def forward(self, x, train=False, backprop=False):
-        out, cache = gates.clamp_forward(x, self.min_val, self.max_val)
-        self._keep(cache, train, backprop)
-        return out
+    forward_op = staticmethod(gates.clamp_forward)
+    backward_op = staticmethod(gates.clamp_backward)
 
-    def backward(self, dout, need_dx=True):
-        return gates.clamp_backward(dout, self._need_cache())
+    def op_args(self):
+        return (self.min_val, self.max_val)
 
     def config(self):
         return {"min_val": self.min_val, "max_val": self.max_val}
 
 
-class Hardsigmoid(Layer):
+class _Numbers(OpLayer):
+    """An elementwise layer set by a few named numbers (``defaults``, in the order its op takes
+    them), given by position or by name."""
+
+    defaults: ClassVar[dict[str, float]]
+
+    def __init__(self, *values, name: str | None = None, **named):
+        super().__init__(name)
+        keys = list(self.defaults)
+        if (
+            len(values) > len(keys)
+            or set(named) - set(keys)
+            or set(keys[: len(values)]) & set(named)
+        ):
+            raise TypeError(f"{self.type} takes {keys}, got {list(values)} and {sorted(named)}")
+        given = {**dict(zip(keys, values, strict=False)), **named}
+        for key, default in self.defaults.items():
+            setattr(self, key, number(given.get(key, default), key))
+
+    def op_args(self):
+        return tuple(getattr(self, key) for key in self.defaults)
+
+    def config(self):
+        return {key: getattr(self, key) for key in self.defaults}
+
+
+class Hardsigmoid(_Numbers):
     """``clip(alpha * x + beta, 0, 1)``: PyTorch's is alpha = 1/6, beta = 1/2 (the default
     here); ONNX's own default, and Keras's ``hard_sigmoid``, is alpha = 0.2."""
 
     type = "hardsigmoid"
-
-    def __init__(self, alpha: float = 1 / 6, beta: float = 0.5, name: str | None = None):
-        super().__init__(name)
-        self.alpha = number(alpha, "alpha")
-        self.beta = number(beta, "beta")
-
-    def forward(self, x, train=False, backprop=False):
-        out, cache = gates.hardsigmoid_forward(x, self.alpha, self.beta)
-        self._keep(cache, train, backprop)
-        return out
-
-    def backward(self, dout, need_dx=True):
-        return gates.hardsigmoid_backward(dout, self._need_cache())
-
-    def config(self):
-        return {"alpha": self.alpha, "beta": self.beta}
+    defaults: ClassVar[dict[str, float]] = {"alpha": 1 / 6, "beta": 0.5}
+    forward_op = staticmethod(gates.hardsigmoid_forward)
+    backward_op = staticmethod(gates.hardsigmoid_backward)
 
 
-class Hardswish(Layer):
+class Hardswish(OpLayer):
     """``x * hardsigmoid(x)`` (MobileNetV3's h-swish)."""
 
     type = "hardswish"
 
-    def forward(self, x, train=False, backprop=False):
-        out, cache = gates.hardswish_forward(x)
-        self._keep(cache, train, backprop)
-        return out
-
-    def backward(self, dout, need_dx=True):
-        return gates.hardswish_backward(dout, self._need_cache())
+    forward_op = staticmethod(gates.hardswish_forward)
+    backward_op = staticmethod(gates.hardswish_backward)
 
 
-class SiLU(Layer):
+class SiLU(OpLayer):
     """``x * sigmoid(x)`` (Swish)."""
 
     type = "silu"
 
-    def forward(self, x, train=False, backprop=False):
-        out, cache = gates.silu_forward(x)
-        self._keep(cache, train, backprop)
-        return out
-
-    def backward(self, dout, need_dx=True):
-        return gates.silu_backward(dout, self._need_cache())
+    forward_op = staticmethod(gates.silu_forward)
+    backward_op = staticmethod(gates.silu_backward)
 
 
-class SELU(Layer):
+class SELU(_Numbers):
     """``gamma * x`` where positive, ``gamma * alpha * (exp(x) - 1)`` elsewhere, with the
     self-normalising constants by default."""
 
     type = "selu"
-
-    def __init__(self, alpha: float = gates.SELU_ALPHA, gamma: float = gates.SELU_GAMMA, name=None):
-        super().__init__(name)
-        self.alpha = number(alpha, "alpha")
-        self.gamma = number(gamma, "gamma")
-
-    def forward(self, x, train=False, backprop=False):
-        out, cache = gates.selu_forward(x, self.alpha, self.gamma)
-        self._keep(cache, train, backprop)
-        return out
-
-    def backward(self, dout, need_dx=True):
-        return gates.selu_backward(dout, self._need_cache())
-
-    def config(self):
-        return {"alpha": self.alpha, "gamma": self.gamma}
+    defaults: ClassVar[dict[str, float]] = {"alpha": gates.SELU_ALPHA, "gamma": gates.SELU_GAMMA}
+    forward_op = staticmethod(gates.selu_forward)
+    backward_op = staticmethod(gates.selu_backward)
 
 
 class PReLU(Layer):

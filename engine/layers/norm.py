@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from engine.layers.base import Layer, number
+from engine.layers.base import Layer, OpLayer, number
 from engine.ops import norm
 from engine.shapes import positive_int
 
@@ -126,7 +126,7 @@ class MeanVarianceNormalization(Layer):
         return tuple(in_shape)
 
 
-class LocalResponseNorm(Layer):
+class LocalResponseNorm(OpLayer):
     """Local response normalisation across channels (AlexNet, GoogLeNet), as ONNX's LRN:
     ``x / (k + alpha/size * Σ x²) ** beta``, the sum over a window of ``size`` channels
     (``floor((size-1)/2)`` before each, ``ceil((size-1)/2)`` after). x: (N, C, ...) → x's shape.
@@ -152,13 +152,11 @@ class LocalResponseNorm(Layer):
         if self.alpha < 0:
             raise ValueError(f"alpha must not be negative, got {alpha!r}")
 
-    def forward(self, x, train=False, backprop=False):
-        out, cache = norm.lrn_forward(x, self.size, self.alpha, self.beta, self.k)
-        self._keep(cache, train, backprop)
-        return out
+    forward_op = staticmethod(norm.lrn_forward)
+    backward_op = staticmethod(norm.lrn_backward)
 
-    def backward(self, dout, need_dx=True):
-        return norm.lrn_backward(dout, self._need_cache())
+    def op_args(self):
+        return (self.size, self.alpha, self.beta, self.k)
 
     def config(self):
         return {"size": self.size, "alpha": self.alpha, "beta": self.beta, "k": self.k}

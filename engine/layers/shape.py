@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from engine.layers.base import Layer, expect_rank, number
+from engine.layers.base import Layer, OpLayer, expect_rank, number
 from engine.ops import shape as ops
 
 
@@ -164,7 +164,7 @@ class Transpose(Layer):
         return tuple(full[p] for p in self.perm[1:])
 
 
-class Pad(Layer):
+class Pad(OpLayer):
     """Padding of H and W, ``pads`` in ONNX order ``[top, left, bottom, right]``: with
     ``value`` (mode ``constant``), mirrored without the edge (``reflect``: each pad smaller
     than its axis) or the edge repeated (``replicate``, ONNX's ``edge``) — PyTorch's names."""
@@ -185,13 +185,11 @@ class Pad(Layer):
         self.value = number(value, "value")
         self.mode = mode
 
-    def forward(self, x, train=False, backprop=False):
-        out, cache = ops.pad_forward(x, self.pads, self.value, self.mode)
-        self._keep(cache, train, backprop)
-        return out
+    forward_op = staticmethod(ops.pad_forward)
+    backward_op = staticmethod(ops.pad_backward)
 
-    def backward(self, dout, need_dx=True):
-        return ops.pad_backward(dout, self._need_cache())
+    def op_args(self):
+        return (self.pads, self.value, self.mode)
 
     def config(self):
         config = {"pads": list(self.pads), "value": self.value}
@@ -209,7 +207,7 @@ class Pad(Layer):
         return (C, H + top + bottom, W + left + right)
 
 
-class Narrow(Layer):
+class Narrow(OpLayer):
     """``length`` entries of axis ``dim`` from ``start`` (PyTorch's ``narrow``; the batch axis
     is 0, so ``dim=1`` slices channels): what ONNX's Split and Slice give per output."""
 
@@ -225,13 +223,11 @@ class Narrow(Layer):
         if self.start < 0 or self.length < 1:
             raise ValueError(f"start must be >= 0 and length >= 1, got {start!r}, {length!r}")
 
-    def forward(self, x, train=False, backprop=False):
-        out, cache = ops.narrow_forward(x, self.dim, self.start, self.length)
-        self._keep(cache, train, backprop)
-        return out
+    forward_op = staticmethod(ops.narrow_forward)
+    backward_op = staticmethod(ops.narrow_backward)
 
-    def backward(self, dout, need_dx=True):
-        return ops.narrow_backward(dout, self._need_cache())
+    def op_args(self):
+        return (self.dim, self.start, self.length)
 
     def config(self):
         return {"dim": self.dim, "start": self.start, "length": self.length}

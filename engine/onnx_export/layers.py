@@ -176,10 +176,18 @@ def hardtanh(em: Emitter, layer, info, srcs):
     em.node("Clip", [srcs[0], *bounds])
 
 
-@converts("hardsigmoid")
-def hardsigmoid(em: Emitter, layer, info, srcs):
-    c = info["config"]
-    em.node("HardSigmoid", [srcs[0]], alpha=float(c["alpha"]), beta=float(c["beta"]))
+#: layers that are one ONNX node with attributes from their config: op, {attribute: config key}
+_ATTRIBUTED = {
+    "hardsigmoid": ("HardSigmoid", {"alpha": "alpha", "beta": "beta"}),
+    "selu": ("Selu", {"alpha": "alpha", "gamma": "gamma"}),
+    "localresponsenorm": ("LRN", {"size": "size", "alpha": "alpha", "beta": "beta", "bias": "k"}),
+}
+
+
+@converts(*_ATTRIBUTED)
+def attributed(em: Emitter, layer, info, srcs):
+    op, keys = _ATTRIBUTED[info["type"]]
+    em.node(op, [srcs[0]], **{attr: info["config"][key] for attr, key in keys.items()})
 
 
 @converts("silu")
@@ -187,12 +195,6 @@ def silu(em: Emitter, layer, info, srcs):
     """``x * Sigmoid(x)``: ONNX has no SiLU before opset 24."""
     gate = em.node("Sigmoid", [srcs[0]], step="sigmoid")
     em.node("Mul", [srcs[0], gate])
-
-
-@converts("selu")
-def selu(em: Emitter, layer, info, srcs):
-    c = info["config"]
-    em.node("Selu", [srcs[0]], alpha=float(c["alpha"]), gamma=float(c["gamma"]))
 
 
 @converts("prelu")
@@ -342,19 +344,6 @@ def global_pool(em: Emitter, layer, info, srcs):
     else:
         pooled = em.node(op, [srcs[0]], step="pool")
         em.node("Flatten", [pooled], axis=1)
-
-
-@converts("localresponsenorm")
-def lrn(em: Emitter, layer, info, srcs):
-    c = info["config"]
-    em.node(
-        "LRN",
-        [srcs[0]],
-        size=int(c["size"]),
-        alpha=float(c["alpha"]),
-        beta=float(c["beta"]),
-        bias=float(c["k"]),
-    )
 
 
 @converts("meanvariancenormalization")

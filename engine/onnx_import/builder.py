@@ -78,6 +78,17 @@ class Builder:
         """The value of a constant tensor, or ``None`` for an activation or a missing input."""
         return self.prep.consts.get(name) if name else None
 
+    def operand(self, node, index: int, key: str, attrs: dict):
+        """An operand that moved from attribute ``key`` to input ``index`` across opsets
+        (Split's split, Reduce's axes, Slice's bounds): the constant input as a list when the
+        node has it, else the attribute (``None`` when neither is there)."""
+        if len(node.input) <= index or not node.input[index]:
+            return attrs.get(key)
+        value = self.const(node.input[index])
+        if value is None:
+            self.fail(node, f"{key} must be a constant")
+        return value.tolist()
+
     def attrs(self, node, known: set[str]) -> dict:
         """The node's attributes, refusing any the mapping does not understand."""
         found = attributes(node)

@@ -270,12 +270,7 @@ def global_pool(b: Builder, node, kind: str | None = None) -> None:
 def reduce(b: Builder, node) -> None:
     """ReduceMean / ReduceMax over the two spatial axes = global pooling."""
     attrs = b.attrs(node, {"axes", "keepdims", "noop_with_empty_axes"})
-    axes = attrs.get("axes")
-    if len(node.input) > 1 and node.input[1]:
-        axes = b.const(node.input[1])
-        if axes is None:
-            b.fail(node, "axes must be a constant")
-        axes = axes.tolist()
+    axes = b.operand(node, 1, "axes", attrs)
     x = b.act(node.input[0], node)
     rank = len(x.shape) + 1
     if axes is None or sorted(int(a) % rank for a in axes) != [2, 3] or rank != 4:

@@ -215,12 +215,7 @@ def split(b: Builder, node) -> None:
     x = b.act(node.input[0], node)
     axis = _axis(b, node, x, int(attrs.get("axis", 0)))
     n = x.shape[axis - 1]
-    sizes = attrs.get("split")
-    if len(node.input) > 1 and node.input[1]:
-        value = b.const(node.input[1])
-        if value is None:
-            b.fail(node, "split must be a constant")
-        sizes = value.tolist()
+    sizes = b.operand(node, 1, "split", attrs)
     count = len(node.output)
     if sizes is None:
         step = -(-n // count)  # ONNX: equal parts, the last one smaller if need be
@@ -241,20 +236,15 @@ def slice_(b: Builder, node) -> None:
     """Slice with constant bounds and step 1 along non-batch axes: ``narrow`` layers."""
     attrs = b.attrs(node, {"starts", "ends", "axes"})
     x = b.act(node.input[0], node)
-    names = ("starts", "ends", "axes", "steps")
-    given = {k: attrs[k] for k in names if k in attrs}
-    for key, name in zip(names, node.input[1:], strict=False):
-        if name:
-            value = b.const(name)
-            if value is None:
-                b.fail(node, f"{key} must be a constant")
-            given[key] = value.tolist()
-    starts, ends = given.get("starts"), given.get("ends")
+    starts, ends, axes, steps = (
+        b.operand(node, i, key, attrs)
+        for i, key in enumerate(("starts", "ends", "axes", "steps"), 1)
+    )
     if starts is None or ends is None:
         b.fail(node, "starts and ends are required")
     rank = len(x.shape) + 1
-    axes = given.get("axes", list(range(len(starts))))
-    steps = given.get("steps", [1] * len(starts))
+    axes = list(range(len(starts))) if axes is None else axes
+    steps = [1] * len(starts) if steps is None else steps
     if any(int(s) != 1 for s in steps):
         b.fail(node, f"steps = {steps} is not supported (step 1 only)")
     cuts = []

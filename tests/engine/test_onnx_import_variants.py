@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 from engine.onnx_import import import_onnx
 from tests.engine.onnx_images import relative_error
+from tests.engine.test_onnx_import_ops import graph_bytes
 
-F = TensorProto.FLOAT
 RNG = np.random.default_rng(7)
 C = 6
 
@@ -23,16 +23,7 @@ def const(name, a, dtype=np.float32):
 
 
 def graph(nodes, inits, opset=13, shape=("N", C, 8, 8)):
-    g = helper.make_graph(
-        nodes,
-        "variants",
-        [helper.make_tensor_value_info("x", F, list(shape))],
-        [helper.make_tensor_value_info("y", F, None)],
-        inits,
-    )
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
-    m.ir_version = 8
-    return m.SerializeToString()
+    return graph_bytes(nodes, inits, opset, shape)
 
 
 def head(x_name, inits, features):
