@@ -59,6 +59,7 @@ class Builder:
         self.state: dict[str, np.ndarray] = {}
         self.acts: dict[str, Act] = {}
         self.skipped: set[int] = set()  # ids of nodes fused into an earlier layer
+        self.padded: dict[str, tuple] = {}  # pad layers put before a pool: ((H, W), its pads)
         self.layer_meta: dict[str, dict] = {}
         self.shapes_seen: dict[str, tuple[int, ...]] = {}
         self._names: set[str] = {"input"}

@@ -111,17 +111,16 @@ BINARY = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Sum": "add"}
 
 def binary(b: Builder, node) -> None:
     b.attrs(node, {"broadcast", "axis"} if b.opset < 7 else set())
+    if node.op_type == "Sum" and len(node.input) != 2:
+        _sum(b, node)
+        return
     if len(node.input) != 2:
         b.fail(node, f"{len(node.input)} operands are not supported (two only)")
     kind = BINARY[node.op_type]
     a_const, c_const = (b.const(n) for n in node.input)
     if a_const is None and c_const is None:
         x, y = (b.act(n, node) for n in node.input)
-        try:  # per example: (C, H, W) × (C, 1, 1) is squeeze-and-excitation's channel scale
-            shape = np.broadcast_shapes((1, *x.shape), (1, *y.shape))[1:]
-        except ValueError:
-            b.fail(node, f"operands of shapes {list(x.shape)} and {list(y.shape)} do not broadcast")
-        b.emit(node, kind, {}, [x, y], node.output[0], shape=shape)
+        _two(b, node, kind, x, y, node.output[0])
         return
     if a_const is not None and c_const is not None:
         b.fail(node, "both operands are constants (it should have been folded)")
@@ -132,6 +131,25 @@ def binary(b: Builder, node) -> None:
     if swapped and kind in ("sub", "div"):
         config["constant_first"] = True  # c − x, c / x
     b.emit(node, kind, config, [x], node.output[0], {"constant": c}, shape=x.shape)
+
+
+def _two(b: Builder, node, kind: str, x: Act, y: Act, out: str | None) -> Act:
+    try:  # per example: (C, H, W) × (C, 1, 1) is squeeze-and-excitation's channel scale
+        shape = np.broadcast_shapes((1, *x.shape), (1, *y.shape))[1:]
+    except ValueError:
+        b.fail(node, f"operands of shapes {list(x.shape)} and {list(y.shape)} do not broadcast")
+    return b.emit(node, kind, {}, [x, y], out, shape=shape)
+
+
+def _sum(b: Builder, node) -> None:
+    """Sum of one activation (the identity) or of three or more: a chain of ``add`` layers."""
+    if any(b.const(n) is not None for n in node.input):
+        b.fail(node, f"a sum of {len(node.input)} operands with constants is not supported")
+    xs = [b.act(n, node) for n in node.input]
+    total = xs[0]
+    for i, x in enumerate(xs[1:], start=2):
+        total = _two(b, node, "add", total, x, node.output[0] if i == len(xs) else None)
+    b.alias(node.output[0], total)
 
 
 def concat(b: Builder, node) -> None:

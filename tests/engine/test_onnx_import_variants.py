@@ -129,21 +129,33 @@ def test_channel_scale_from_reduce_max_broadcasts_over_height_and_width():
 
 @pytest.mark.parametrize(
     "pads, ceil, include",
-    [([1, 1, 1, 1], 1, 1), ([0, 1, 1, 0], 0, 1), ([1, 1, 1, 1], 1, 0), ([0, 0, 0, 0], 1, 0)],
+    [
+        ([1, 1, 1, 1], 1, 1),
+        ([0, 1, 1, 0], 0, 1),
+        ([1, 1, 1, 1], 1, 0),
+        ([0, 0, 0, 0], 1, 0),
+        ([0, 1, 1, 0], 0, 0),  # asymmetric, the padding left out: pad, pool, rescale
+        ([1, 0, 2, 1], 1, 0),
+        ("SAME_UPPER", 0, 0),  # Keras's AveragePooling2D(padding="same")
+    ],
 )
 def test_average_pool_variants(pads, ceil, include):
+    where = {"auto_pad": pads} if isinstance(pads, str) else {"pads": pads}
     node = helper.make_node(
         "AveragePool",
         ["x"],
         ["p"],
         kernel_shape=[3, 3],
         strides=[2, 2],
-        pads=pads,
         ceil_mode=ceil,
         count_include_pad=include,
+        **where,
     )
     inits = []
-    agree(graph([node, *head("p", inits, C)], inits), images() + 1.0)
+    model = agree(graph([node, *head("p", inits, C)], inits), images() + 1.0)
+    asymmetric = isinstance(pads, str) or pads[:2] != pads[2:]
+    if asymmetric and not include:
+        assert [ly.type for ly in model.layers][:3] == ["pad", "avgpool2d", "mul"]
 
 
 def test_an_unbatched_input_normalised_before_its_unsqueeze():
@@ -186,3 +198,12 @@ def test_a_deep_chain_of_shape_computed_channel_shuffles():
         ]
         x = p + "out"
     agree(graph([*nodes, *head(x, inits, C)], inits), images(), {"transpose"})
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_sum_of_one_or_several_branches(n):
+    inits = [const(f"W{i}", RNG.normal(size=(C, C, 1, 1))) for i in range(n)]
+    nodes = [helper.make_node("Conv", ["x", f"W{i}"], [f"b{i}"]) for i in range(n)]
+    nodes += [helper.make_node("Sum", [f"b{i}" for i in range(n)], ["s"])]
+    model = agree(graph([*nodes, *head("s", inits, C)], inits), images())
+    assert [ly.type for ly in model.layers].count("add") == n - 1
