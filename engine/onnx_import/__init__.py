@@ -16,11 +16,12 @@ came from, so its output can be compared with onnxruntime's).
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 
 from engine.convention import check_convention, complete_convention
-from engine.onnx_import import ops_layers, ops_simple
+from engine.onnx_import import ops_gates, ops_layers, ops_simple
 from engine.onnx_import.builder import Act, Builder, Refused
 from engine.onnx_import.graph import prepare
 from engine.onnx_import.limits import Limits
@@ -40,14 +41,21 @@ HANDLERS = {
     "GlobalMaxPool": ops_layers.global_pool,
     "ReduceMean": ops_layers.reduce,
     "ReduceMax": ops_layers.reduce,
-    "Relu": ops_simple.activation,
-    "LeakyRelu": ops_simple.activation,
-    "Elu": ops_simple.activation,
-    "Sigmoid": ops_simple.activation,
-    "Tanh": ops_simple.activation,
+    "Relu": ops_gates.activation,
+    "LeakyRelu": ops_gates.activation,
+    "Elu": ops_gates.activation,
+    "Selu": ops_gates.activation,
+    "Sigmoid": ops_gates.activation,
+    "HardSigmoid": ops_gates.activation,
+    "HardSwish": ops_gates.activation,
+    "Tanh": ops_gates.activation,
+    "PRelu": ops_gates.prelu,
+    "LRN": ops_gates.lrn,
+    "Clip": ops_gates.clip,
+    "Max": ops_gates.min_max,
+    "Min": ops_gates.min_max,
     "Softmax": ops_simple.softmax,
     "LogSoftmax": ops_simple.softmax,
-    "Clip": ops_simple.clip,
     "Dropout": ops_simple.dropout,
     "Identity": ops_simple.identity,
     "Cast": ops_simple.identity,
@@ -63,8 +71,11 @@ HANDLERS = {
     "Squeeze": ops_simple.reshape_like,
     "Unsqueeze": ops_simple.reshape_like,
     "Transpose": ops_simple.transpose,
+    "Split": ops_simple.split,
+    "Slice": ops_simple.slice_,
     "MeanVarianceNormalization": ops_simple.mvn,
 }
+WEIGHTED = ("conv2d", "dense")  # the layers that draw random weights when built
 
 
 def import_onnx(
@@ -76,14 +87,18 @@ def import_onnx(
     convention: dict | None = None,
     source: str = "model.onnx",
     limits: Limits | None = None,
+    output: str | None = None,
 ):
     """Build an engine model from the bytes of an ``.onnx`` file (see the module docstring).
 
     ``external`` maps file names to the bytes of uploaded external-data files. ``classes``
-    defaults to ``"0"..."K-1"``. Raises ``ValueError`` (``Refused`` for an unsupported op).
+    defaults to ``"0"..."K-1"``. ``output`` names the graph output to import when there are
+    several (default: the class scores, :func:`graph.choose_output`). Raises ``ValueError``
+    (``Refused`` for an unsupported op).
     """
     try:
-        return _import(data, external, name, classes, convention, source, limits or Limits())
+        args = (name, classes, convention, source, limits or Limits(), output)
+        return _import(data, external, *args)
     except ValueError:
         raise
     except MemoryError:
@@ -93,12 +108,13 @@ def import_onnx(
         raise ValueError(f"the file could not be imported ({type(e).__name__}: {e})") from None
 
 
-def _import(data, external, name, classes, convention, source, limits):
+def _import(data, external, name, classes, convention, source, limits, output):
     from engine.model import Model  # the engine imports nothing from here
 
     proto = parse(data, external, limits)
     version = opset(proto)
-    prep = prepare(proto, version, limits)
+    n_classes = len(classes) if classes else _metadata_class_count(proto)
+    prep = prepare(proto, version, limits, output, n_classes)
     b = Builder(prep, version)
     _adapt_input(b)
     for node in prep.nodes:
@@ -126,18 +142,33 @@ def _import(data, external, name, classes, convention, source, limits):
             "declared_input": [d if d is not None else "?" for d in prep.form.declared],
             "input_layout": prep.form.kind,
             "output": prep.output,
+            "outputs": prep.outputs,
             "layers": b.layer_meta,
         },
     }
+    specs = [  # weights come from the file: no random initialisation to overwrite
+        {**s, "config": {**s["config"], "init_scheme": "zeros"}} if s["type"] in WEIGHTED else s
+        for s in b.specs
+    ]
     try:
         model = Model.from_spec(
-            b.specs, input_shape=input_shape, classes=classes, name=name, meta=meta
+            specs, input_shape=input_shape, classes=classes, name=name, meta=meta
         )
     except (TypeError, ValueError) as e:
         raise ValueError(f"the engine cannot build the mapped layers: {e}") from None
     model.set_state(b.state, source)
     _check_shapes(model, b)
     return model
+
+
+def _metadata_class_count(proto) -> int | None:
+    """How many labels this app's own export recorded (``None`` when it did not)."""
+    props = {p.key: p.value for p in proto.metadata_props}
+    try:
+        value = json.loads(props.get("classes", "null"))
+    except json.JSONDecodeError:
+        return None
+    return len(value) if isinstance(value, list) and value else None
 
 
 def _from_metadata(proto, convention, classes, n_out):
@@ -193,14 +224,20 @@ def _perm(node) -> list[int]:
 
 
 def _finish_output(b: Builder) -> Act:
+    """The chosen output as ``(K,)`` scores: an ONNX ``(N, K, 1, 1)`` (SqueezeNet's head) or an
+    unbatched ``(K,)`` is flattened or taken as it is."""
     output = b.prep.output
     if output in b.prep.consts:
         raise ValueError(f"the output {output!r} is a constant: the graph ignores its input")
-    act = b.act(output, _Pseudo(output))
-    if len(act.shape) != 1:
-        raise ValueError(f"the output has per-example shape {list(act.shape)}; expected K scores")
+    act = b.raw_act(output, _Pseudo(output))
+    shape = b.prep.shapes.get(output) or ()
+    shape = shape[1:] if act.batched else shape
+    if sum(d != 1 for d in shape) > 1 or not shape:
+        raise ValueError(f"the output has per-example shape {list(shape)}; expected K scores")
     if act.ref == "input" or not b.specs:
         raise ValueError("the graph has no layers between its input and output")
+    if len(act.shape) != 1:
+        act = b.emit(None, "flatten", {}, [act], None, shape=(math.prod(shape),), name="scores")
     if b.specs[-1]["name"] != act.ref:
         act = b.emit(None, "identity", {}, [act], None, shape=act.shape, name="output")
     return act
