@@ -38,11 +38,12 @@ from onnx import ModelProto, TensorProto, helper, numpy_helper
 
 from engine.onnx_import.builder import Refused, describe
 from engine.onnx_import.fold import attributes
+from engine.onnx_import.quantized_dynamic import DYNAMIC_OPS, per_axis
 from engine.onnx_import.quantized_ops import QLINEAR
 
 MS = "com.microsoft"
-STANDARD = {"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"}
-STANDARD |= {"ConvInteger", "MatMulInteger", "QLinearConv", "QLinearMatMul"}
+HANDLERS = {**QLINEAR, **DYNAMIC_OPS}  # the rest are Rewriter.op_* methods
+STANDARD = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", *DYNAMIC_OPS}
 MICROSOFT = set(QLINEAR) | {"QuantizeLinear", "DequantizeLinear"}
 NONNEGATIVE = {"Relu", "Sigmoid", "Softmax"}  # operators whose outputs are ≥ 0
 KEEPS_SIGN = {"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Identity", "Cast"}
@@ -85,6 +86,7 @@ class Rewriter:
         self.nodes: list = []
         self.counts: Counter = Counter()
         self.weight_types: set[str] = set()
+        self.dq_weights = 0  # constants read through a DequantizeLinear: the QDQ format
         self.consumers: dict[str, list] = {}
         for node in g.node:
             for name in node.input:
@@ -191,7 +193,7 @@ class Rewriter:
             if method is not None:
                 method(node)
             else:
-                QLINEAR[node.op_type](self, node)
+                HANDLERS[node.op_type](self, node)
         self.install()
         return self.summary()
 
@@ -223,25 +225,30 @@ class Rewriter:
                 t.elem_type = TensorProto.FLOAT
 
     def summary(self) -> dict:
+        """What ``meta["quantized"]`` records: the format(s), the weights' integer type, how
+        many of each quantized operator were rewritten, and a sentence for the model card."""
         ops = dict(sorted(self.counts.items()))
-        formats = []
-        if any(op.startswith("QLinear") or op == "QGemm" for op in ops):
-            formats.append("QOperator")
-        if "DequantizeLinear" in ops and "QLinearConv" not in ops and "QGemm" not in ops:
-            formats.append("QDQ")
-        if any(op in ops for op in ("DynamicQuantizeLinear", "ConvInteger", "MatMulInteger")):
-            formats.append("dynamic")
-        types = "/".join(sorted(self.weight_types)) or "integer"
+        formats = [
+            f
+            for f, found in (
+                ("QDQ", self.dq_weights or not set(ops) - {"QuantizeLinear", "DequantizeLinear"}),
+                ("QOperator", any(op in QLINEAR for op in ops)),
+                ("dynamic", any(op in DYNAMIC_OPS for op in ops)),
+            )
+            if found
+        ]
+        fmt, types = " + ".join(formats), "/".join(sorted(self.weight_types)) or "integer"
+        note = (
+            f"quantized model ({types} weights, {fmt}), dequantized on import: weights = "
+            "(q − zero_point) · scale, run in float32, so outputs differ from the quantized "
+            "model's by its rounding"
+        )
         return {
-            "format": " + ".join(formats) or "QDQ",
+            "format": fmt,
             "weights": types,
             "operators": ops,
             "dequantized": True,
-            "note": (
-                f"quantized model ({types} weights, {' + '.join(formats) or 'QDQ'}), dequantized "
-                "on import: weights = (q − zero_point) · scale, run in float32, so outputs differ "
-                "from the quantized model's by its rounding"
-            ),
+            "note": note,
         }
 
     # -- the standard operators ------------------------------------------------------------
@@ -276,83 +283,11 @@ class Rewriter:
         out = node.output[0]
         if self.const(x) is not None:
             self.new[out] = self.real(node, self.const(x), scale, zero, axis)
+            self.dq_weights += 1
             return
         self.emit(node, "Identity", [x], out)
         if x in self.nonneg:
             self.nonneg.add(out)
-
-    def op_DynamicQuantizeLinear(self, node) -> None:
-        """y stands for x itself; its scale is the float graph's 1 and its zero point 0."""
-        y, scale, zero = node.output
-        self.emit(node, "Identity", [node.input[0]], y)
-        self.new[scale] = np.float32(1.0)
-        self.new[zero] = np.uint8(0)
-        self.unit.add(scale)
-
-    def op_ConvInteger(self, node) -> None:
-        x, w, _, w_zero = (list(node.input) + ["", ""])[:4]
-        weight = self.integer_weight(node, w, w_zero, axis=0)
-        attrs = attributes(node)
-        out, scale = self.scale_after(node, weight.shape[0], weight.ndim - 2)
-        if scale is not None:
-            weight = weight * per_axis(scale, weight.ndim, 0)
-        name = self.fresh(f"{w}_dequantized")
-        self.new[name] = weight.astype(np.float32)
-        self.emit(node, "Conv", [x, name], out, **attrs)
-
-    def op_MatMulInteger(self, node) -> None:
-        x, w, _, w_zero = (list(node.input) + ["", ""])[:4]
-        weight = self.integer_weight(node, w, w_zero, axis=-1)
-        out, scale = self.scale_after(node, weight.shape[-1], 0)
-        if scale is not None:
-            weight = weight * per_axis(scale, weight.ndim, weight.ndim - 1)
-        name = self.fresh(f"{w}_dequantized")
-        self.new[name] = weight.astype(np.float32)
-        self.emit(node, "MatMul", [x, name], out)
-
-    def integer_weight(self, node, w: str, zero: str, axis: int) -> np.ndarray:
-        q = self.const(w)
-        if q is None:
-            raise Refused(f"{describe(node)}: the weights {w!r} must be a constant")
-        self.weight_types.add(str(q.dtype))
-        z = self.const(zero)
-        z = np.zeros(1) if z is None else np.asarray(z, np.float64)
-        z = z.reshape(1) if z.size == 1 else per_axis(z, q.ndim, axis % q.ndim)
-        return q.astype(np.float64) - z
-
-    def scale_after(self, node, channels: int, spatial: int) -> tuple[str, np.ndarray | None]:
-        """The dynamic quantizer's ``Cast`` → ``Mul`` by (input scale · weight scale) after an
-        integer op: fold them (the output becomes the Mul's) when the scale is known here and
-        is one number or one per output channel (shape ``(channels,)`` + ``spatial`` ones)."""
-        out = node.output[0]
-        cast = self.only_user(out, "Cast")
-        mul = cast and self.only_user(cast.output[0], "Mul")
-        if not mul:
-            return out, None
-        other = mul.input[1] if mul.input[0] == cast.output[0] else mul.input[0]
-        scale = self.scale_value(other)
-        if scale is None or not per_channel(scale, channels, spatial):
-            return out, None
-        self.dropped.update((id(cast), id(mul)))
-        return mul.output[0], np.broadcast_to(scale.reshape(-1), (channels,))
-
-    def only_user(self, name: str, op: str):
-        users = self.consumers.get(name, [])
-        graph_out = any(o.name == name for o in self.model.graph.output)
-        return users[0] if len(users) == 1 and users[0].op_type == op and not graph_out else None
-
-    def scale_value(self, name: str) -> np.ndarray | None:
-        """A constant, a dynamic scale (1 here), or a Mul of two of them."""
-        if name in self.unit:
-            return np.ones(1)
-        value = self.const(name)
-        if value is not None:
-            return np.asarray(value, np.float64)
-        producer = next((n for n in self.model.graph.node if name in n.output), None)
-        if producer is None or producer.op_type != "Mul":
-            return None
-        a, b = (self.scale_value(i) for i in producer.input)
-        return None if a is None or b is None else a * b
 
 
 def float_name(node, op: str) -> str:
@@ -361,19 +296,3 @@ def float_name(node, op: str) -> str:
     if "/" in node.name.strip("/"):
         return f"{node.name.rsplit('/', 1)[0]}/{op}"
     return node.name.removesuffix("_quant")
-
-
-def per_axis(v: np.ndarray, ndim: int, axis: int) -> np.ndarray:
-    """A 1-D per-channel vector shaped to broadcast along ``axis`` of an ``ndim``-D tensor."""
-    shape = [1] * ndim
-    shape[axis % ndim] = -1
-    return np.asarray(v).reshape(shape)
-
-
-def per_channel(scale: np.ndarray, channels: int, spatial: int) -> bool:
-    """Whether ``scale`` broadcasts as one number, or one per channel on an output
-    ``(N, channels, *spatial)``."""
-    shape = list(scale.shape)
-    while shape and shape[0] == 1:
-        shape.pop(0)
-    return scale.size == 1 or shape == [channels] + [1] * spatial
