@@ -168,11 +168,16 @@ class Rewriter:
         """Whether quantizing with (``scale``, ``zero``) clamps everything below 0 to 0."""
         if not scale:
             return False  # a float output
-        z = self.const(zero)
-        if z is None:  # no zero point: 0 of uint8
-            return True
-        z = np.asarray(z)
+        z = self.zero_point(node, zero)
         return bool(np.all(z.astype(np.int64) == integer_range(z.dtype)[0]))
+
+    def zero_point(self, node, zero: str) -> np.ndarray:
+        """The zero point; without one, 0 of the ``output_dtype`` (opset 21) or of uint8."""
+        z = self.const(zero)
+        if z is not None:
+            return np.asarray(z)
+        to = attributes(node).get("output_dtype", 0) if node.op_type == "QuantizeLinear" else 0
+        return np.zeros((), helper.tensor_dtype_to_np_dtype(to) if to else np.uint8)
 
     # -- the pass --------------------------------------------------------------------------
 
@@ -270,8 +275,7 @@ class Rewriter:
 
     def quantize(self, node, x: np.ndarray, scale: str, zero: str, axis: int) -> np.ndarray:
         s = self.scalar(node, scale, "scale").astype(np.float64)
-        z = self.const(zero)
-        z = np.zeros((), np.uint8) if z is None else np.asarray(z)
+        z = self.zero_point(node, zero)
         along = (lambda v: v.reshape(1)) if s.size == 1 else (lambda v: per_axis(v, x.ndim, axis))
         lo, hi = integer_range(z.dtype)
         q = np.clip(np.rint(x / along(s)) + along(z.astype(np.float64)), lo, hi)

@@ -190,3 +190,41 @@ def test_blocked_quantization_is_refused_naming_block_size():
     model.ir_version = 10
     with pytest.raises(Refused, match=r'node "/w/Dq" \(DequantizeLinear\): block_size = 2'):
         import_onnx(model.SerializeToString())
+
+
+def test_fake_quantized_weights_and_a_signed_input_quantization():
+    """PyTorch's QAT export style: Q → DQ of a float weight (quantized here exactly as
+    onnxruntime does), and an input quantized to int8 by ``output_dtype`` with no zero point
+    — symmetric, so no ReLU is implied."""
+    rng = np.random.default_rng(3)
+    w = rng.normal(0, 0.5, (4, 1, 3, 3)).astype(np.float32)
+    nodes = [
+        helper.make_node(
+            "QuantizeLinear", ["x", "s"], ["xq"], name="/in/Q", output_dtype=TensorProto.INT8
+        ),  # fmt: skip
+        helper.make_node("DequantizeLinear", ["xq", "s"], ["xd"], name="/in/DQ"),
+        helper.make_node("QuantizeLinear", ["W", "ws", "wz"], ["Wq"], name="/w/Q", axis=0),
+        helper.make_node("DequantizeLinear", ["Wq", "ws", "wz"], ["Wd"], name="/w/DQ", axis=0),
+        helper.make_node("Conv", ["xd", "Wd"], ["c"], name="/conv/Conv"),
+        helper.make_node("Flatten", ["c"], ["y"], name="/Flatten"),
+    ]
+    inits = [init("s", np.float32(0.02)), init("W", w), init("ws", np.full(4, 0.01, np.float32))]
+    inits.append(init("wz", np.zeros(4, np.int8)))
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", F, [1, 1, 6, 6])],
+        [helper.make_tensor_value_info("y", F, None)],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+    model.ir_version = 10
+    data = model.SerializeToString()
+    imported = import_onnx(data)
+    assert [i["type"] for i in imported.layer_info()] == ["conv2d", "flatten"]  # no ReLU
+    want_w = np.clip(np.rint(w / 0.01), -128, 127) * 0.01
+    np.testing.assert_allclose(imported.state()["conv.weight"], want_w, rtol=1e-6, atol=1e-7)
+    x = np.random.default_rng(4).normal(size=(1, 1, 6, 6)).astype(np.float32)
+    want = ort.InferenceSession(data, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    # the only difference is the input's rounding: ≤ 0.01 per pixel through 9 weights ≤ 1.28
+    assert np.abs(imported.forward(x) - want).max() < 9 * 0.01 * 1.28
