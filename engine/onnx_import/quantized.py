@@ -263,7 +263,7 @@ class Rewriter:
         axis = int(attributes(node).get("axis", 1))
         value = self.const(x)
         if value is not None:  # a constant: quantized exactly, as onnxruntime would
-            self.consts[node.output[0]] = self.quantize(node, value, scale, zero, axis)
+            self.new[node.output[0]] = self.quantize(node, value, scale, zero, axis)
             return
         if self.clamps_at_zero(node, scale, zero) and x not in self.nonneg:
             # QDQ names the tensor after the ReLU it stands for: "/Relu_output_0"
