@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -175,7 +176,7 @@ def main() -> None:
     ap.add_argument("--cifar-train", type=int, default=2000, help="training photos per class")
     args = ap.parse_args()
     datasets = Path(args.datasets)
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # on a shared machine two threads spin-wait for each other
     OUT.mkdir(parents=True, exist_ok=True)
     SAMPLE.mkdir(parents=True, exist_ok=True)
     manifest = {}
@@ -212,6 +213,7 @@ def main() -> None:
         entry["ops"] = ops
         print(f"  {name}: {entry['bytes']:,} bytes; {', '.join(ops)}")
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ MICROSOFT = set(QLINEAR) | {"QuantizeLinear", "DequantizeLinear"}
 NONNEGATIVE = {"Relu", "Sigmoid", "Softmax"}  # operators whose outputs are ≥ 0
 KEEPS_SIGN = {"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Identity", "Cast"}
 KEEPS_SIGN |= {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Dropout"}
+ALL_INPUTS = {"Add", "Mul", "Concat"}  # ≥ 0 when all their inputs are
 
 
 def handles(node) -> bool:
@@ -147,8 +148,7 @@ class Rewriter:
         """``op`` whose output is quantized with (``scale``, ``zero``): float ``op``, then the
         ReLU that quantizing to a range starting at 0 performs (unless already ≥ 0)."""
         ready = op in NONNEGATIVE or (
-            op in ("Add", "Mul", "Concat", "AveragePool", "GlobalAveragePool", "MaxPool")
-            and all(i in self.nonneg for i in inputs if i)
+            op in KEEPS_SIGN | ALL_INPUTS and all(i in self.nonneg for i in inputs if i)
         )
         if not self.clamps_at_zero(node, scale, zero) or ready:
             self.emit(node, op, inputs, out, **attrs)
@@ -203,8 +203,11 @@ class Rewriter:
         return self.summary()
 
     def track_sign(self, node) -> None:
+        """Which float tensors are ≥ 0, so a ReLU is not written twice."""
+        inputs = [i for i in node.input if i]
         if node.op_type in NONNEGATIVE or (
-            node.op_type in KEEPS_SIGN and node.input and node.input[0] in self.nonneg
+            (node.op_type in KEEPS_SIGN and inputs[:1] and inputs[0] in self.nonneg)
+            or (node.op_type in ALL_INPUTS and all(i in self.nonneg for i in inputs))
         ):
             self.nonneg.update(node.output)
 
