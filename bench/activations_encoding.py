@@ -1,5 +1,5 @@
 """CPU time of one ``activations`` answer: the old path (lists + FastAPI's response model) and the
-JSON written by ``app.json_arrays`` — the same document — for a model file.
+JSON written by ``app.models.json_arrays`` — the same document — for a model file.
 
     python bench/activations_encoding.py models/mnist-cnn.npz
     python bench/activations_encoding.py runs/cnn64.npz -n 100
@@ -24,8 +24,8 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app import inference, json_arrays  # noqa: E402
-from app.schemas import Activations  # noqa: E402
+from app.models import inference, json_arrays  # noqa: E402
+from app.models.schemas import Activations  # noqa: E402
 from bench.api_latency import digit  # noqa: E402
 from engine.model import Model  # noqa: E402
 

@@ -10,7 +10,7 @@ import re
 import tomllib
 from importlib import metadata
 
-from app.settings import REPO_ROOT
+from app.core.settings import REPO_ROOT
 
 
 def canonical(name: str) -> str:

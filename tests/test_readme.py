@@ -11,8 +11,8 @@ import shlex
 import pytest
 from fastapi.testclient import TestClient
 
+from app.core.settings import PREFIX, REPO_ROOT, Settings
 from app.main import create_app
-from app.settings import PREFIX, REPO_ROOT, Settings
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 SHIPPED = REPO_ROOT / "models" / "mnist-cnn.npz"

@@ -1,7 +1,7 @@
 """Fixtures for the app tests: a small model saved in a temporary models dir, and clients.
 
 The app tests never depend on the shipped trained model (``models/mnist-cnn.npz``); only
-``routes/test_shipped.py`` looks at it, and skips when it is not there.
+``models/test_shipped.py`` looks at it, and skips when it is not there.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
+from app.core.settings import Settings
 from app.main import create_app
-from app.settings import Settings
 from engine.model import Model
 from tests.app.trainset import directories
 

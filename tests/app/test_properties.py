@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from app.errors import ApiError
-from app.imaging import decode_base64, network_input, open_image
-from app.schemas import ImageInput
-from app.settings import Settings
+from app.core.errors import ApiError
+from app.core.imaging import decode_base64, network_input, open_image
+from app.core.schemas import ImageInput
+from app.core.settings import Settings
 from engine.anatomy import convolve, pool_steps, weight_matrix
 from engine.ops.conv import conv2d_forward
 from engine.shapes import conv_padding, output_size, pair
