@@ -128,7 +128,23 @@ def test_the_float_graph_itself_is_what_the_rewrite_produces(tmp_path_factory):
 # -- refusals -----------------------------------------------------------------------------
 
 
-def qop_net(node, extra_inits=(), domain_version=1) -> bytes:
+def graph_bytes(nodes, inits, shape, opset: int = 13) -> bytes:
+    """A model of ``nodes`` from input "x" (``shape``) to output "y", with onnxruntime's
+    contrib domain declared too."""
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", F, list(shape))],
+        [helper.make_tensor_value_info("y", F, None)],
+        list(inits),
+    )
+    opsets = [helper.make_opsetid("", opset), helper.make_opsetid("com.microsoft", 1)]
+    model = helper.make_model(graph, opset_imports=opsets)
+    model.ir_version = 10 if opset >= 21 else 8
+    return model.SerializeToString()
+
+
+def qop_net(node, extra_inits=()) -> bytes:
     """x → QuantizeLinear → ``node`` (reading "q", writing "r") → Dequantize → flatten → y."""
     nodes = [
         helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="/in/Quantize"),
@@ -137,17 +153,7 @@ def qop_net(node, extra_inits=(), domain_version=1) -> bytes:
         helper.make_node("Flatten", ["d"], ["y"], name="/Flatten"),
     ]
     inits = [init("s", np.float32(0.05)), init("z", np.uint8(128)), *extra_inits]
-    graph = helper.make_graph(
-        nodes,
-        "g",
-        [helper.make_tensor_value_info("x", F, [1, 2, 4, 4])],
-        [helper.make_tensor_value_info("y", F, None)],
-        inits,
-    )
-    opsets = [helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", domain_version)]
-    model = helper.make_model(graph, opset_imports=opsets)
-    model.ir_version = 8
-    return model.SerializeToString()
+    return graph_bytes(nodes, inits, (1, 2, 4, 4))
 
 
 def test_a_channels_last_quantized_pool_is_refused_naming_the_attribute():
@@ -179,17 +185,8 @@ def test_blocked_quantization_is_refused_naming_block_size():
         helper.make_node("MatMul", ["x", "W"], ["y"], name="/fc/MatMul"),
     ]
     inits = [init("Wq", q), init("Ws", np.ones((2, 2), np.float32))]
-    graph = helper.make_graph(
-        nodes,
-        "g",
-        [helper.make_tensor_value_info("x", F, [1, 4])],
-        [helper.make_tensor_value_info("y", F, None)],
-        inits,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
-    model.ir_version = 10
     with pytest.raises(Refused, match=r'node "/w/Dq" \(DequantizeLinear\): block_size = 2'):
-        import_onnx(model.SerializeToString())
+        import_onnx(graph_bytes(nodes, inits, (1, 4), opset=21))
 
 
 def test_fake_quantized_weights_and_a_signed_input_quantization():
@@ -210,16 +207,7 @@ def test_fake_quantized_weights_and_a_signed_input_quantization():
     ]
     inits = [init("s", np.float32(0.02)), init("W", w), init("ws", np.full(4, 0.01, np.float32))]
     inits.append(init("wz", np.zeros(4, np.int8)))
-    graph = helper.make_graph(
-        nodes,
-        "g",
-        [helper.make_tensor_value_info("x", F, [1, 1, 6, 6])],
-        [helper.make_tensor_value_info("y", F, None)],
-        inits,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
-    model.ir_version = 10
-    data = model.SerializeToString()
+    data = graph_bytes(nodes, inits, (1, 1, 6, 6), opset=21)
     imported = import_onnx(data)
     assert [i["type"] for i in imported.layer_info()] == ["conv2d", "flatten"]  # no ReLU
     want_w = np.clip(np.rint(w / 0.01), -128, 127) * 0.01
