@@ -77,5 +77,7 @@ def run(args) -> int:
     model.save(out)
     print(model.summary())
     print(f"input convention: {model.meta['input']}")
+    if "quantized" in model.meta:
+        print(model.meta["quantized"]["note"])
     print(f"wrote {out}")
     return 0

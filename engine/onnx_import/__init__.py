@@ -10,7 +10,8 @@
 
 The result carries ``meta["source"] = "onnx"``, ``meta["input"]`` (the input convention) and
 ``meta["onnx"]`` (producer, opset, declared input, and for each layer the node and tensor it
-came from, so its output can be compared with onnxruntime's).
+came from, so its output can be compared with onnxruntime's). An int8-quantized model is first
+rewritten into its float equivalent (``quantized``) and says so in ``meta["quantized"]``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from engine.onnx_import.builder import Act, Builder, Refused
 from engine.onnx_import.graph import prepare
 from engine.onnx_import.limits import Limits
 from engine.onnx_import.parse import NOT_ONNX, looks_like_zip, opset, parse
+from engine.onnx_import.quantized import dequantize
 
 __all__ = ["NOT_ONNX", "Limits", "Refused", "check_convention", "import_onnx", "looks_like_zip"]
 
@@ -113,6 +115,7 @@ def _import(data, external, name, classes, convention, source, limits, output):
 
     proto = parse(data, external, limits)
     version = opset(proto)
+    quantized = dequantize(proto)  # int8 models become their float equivalent
     n_classes = len(classes) if classes else _metadata_class_count(proto)
     prep = prepare(proto, version, limits, output, n_classes)
     b = Builder(prep, version)
@@ -146,6 +149,8 @@ def _import(data, external, name, classes, convention, source, limits, output):
             "layers": b.layer_meta,
         },
     }
+    if quantized is not None:
+        meta["quantized"] = quantized
     specs = [  # weights come from the file: no random initialisation to overwrite
         {**s, "config": {**s["config"], "init_scheme": "zeros"}} if s["type"] in WEIGHTED else s
         for s in b.specs
