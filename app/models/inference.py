@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import orjson
 import pydantic_core
 
 from app.core import palette
@@ -15,17 +16,32 @@ from engine.model import Model
 SIGNIFICANT_DIGITS = 5
 
 
-def rounded(a: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> list:
-    """``a`` as nested lists, rounded to ``digits`` significant digits of its largest magnitude.
+def rounded_array(a: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.ndarray:
+    """``a`` as float64, rounded to ``digits`` significant digits of its largest magnitude.
 
     One number of decimals for the whole array keeps the payload small (``0.0`` for a ReLU
     zero) without losing anything visible; converting to float64 first makes ``0.123`` print
-    as ``0.123`` rather than float32's ``0.12300000339746475``.
+    as ``0.123`` rather than float32's ``0.12300000339746475``. With a NaN or an infinity
+    (which JSON writes as ``null``) the others keep ``digits`` decimals.
     """
     a = np.asarray(a, dtype=np.float64)
     peak = float(np.abs(a).max()) if a.size else 0.0
-    decimals = digits if peak == 0.0 else digits - 1 - math.floor(math.log10(peak))
-    return a.round(max(0, min(decimals, 12))).tolist()
+    if peak == 0.0 or not math.isfinite(peak):
+        decimals = digits
+    else:
+        decimals = digits - 1 - math.floor(math.log10(peak))
+    return a.round(max(0, min(decimals, 12)))
+
+
+def rounded(a: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> list:
+    """:func:`rounded_array` as nested lists (for the answers FastAPI's response models write)."""
+    return rounded_array(a, digits).tolist()
+
+
+def to_json(doc) -> bytes:
+    """``doc`` as JSON bytes by orjson, NumPy arrays written natively (NaN and infinities as
+    ``null``, as FastAPI writes them); a 0-d or non-contiguous array through ``tolist()``."""
+    return orjson.dumps(doc, default=np.ndarray.tolist, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def probabilities(model: Model, last: np.ndarray) -> np.ndarray:
@@ -88,6 +104,15 @@ def activations_json(model: Model, x: np.ndarray, image: np.ndarray) -> bytes:
         prediction(model, probabilities(model, last), image), inf_nan_mode="null"
     )
     return head[:-1] + b',"layers":[' + b",".join(parts) + b"]}"
+
+
+def activations_orjson(model: Model, x: np.ndarray, image: np.ndarray) -> bytes:
+    """:func:`activations` as JSON bytes — the same document — written by orjson from the
+    rounded float64 arrays (:func:`to_json`)."""
+    layers, last = _layer_outputs(model, x)
+    for entry in layers:
+        entry["data"] = rounded_array(entry["data"])
+    return to_json({**prediction(model, probabilities(model, last), image), "layers": layers})
 
 
 def activations_packed(model: Model, x: np.ndarray, image: np.ndarray, dtype: str) -> bytes:
