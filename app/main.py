@@ -14,12 +14,7 @@ from fastapi.staticfiles import StaticFiles
 import engine
 from app.anatomy import routes as anatomy
 from app.core.bounds import CancelledAs503, HeavyPool, HeavySlots
-from app.core.errors import (
-    ApiError,
-    api_error_handler,
-    document_validation_errors,
-    validation_error_handler,
-)
+from app.core.errors import document_validation_errors, validation_error_handler
 from app.core.middleware import (
     AccessLog,
     BodyLimit,
@@ -116,7 +111,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
     app.add_middleware(CancelledAs503)  # outermost: shutdown's cancelled requests get a 503
-    app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     document_validation_errors(app)
     document_limits(app, settings)  # the schema states the limits the server enforces

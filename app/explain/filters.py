@@ -14,7 +14,6 @@ from fastapi.responses import Response
 
 from app.core.bounds import BUSY, HeavyDep, check_cost, largest_fitting, megamacs, run_heavy
 from app.core.deps import LayerDep, ModelLayer, SettingsDep
-from app.core.errors import ApiError
 from app.core.memo import ByteLRU, token
 from app.core.render import ColourScale, grid_png
 from app.core.responses import ERRORS, PNG, TABLE_503, png_response
@@ -74,7 +73,7 @@ def _conv_layer(ml: ModelLayer) -> None:
 def _filter_list(ml: ModelLayer, f: int | None) -> list[int]:
     F = ml.output_shape[0]
     if f is not None and f >= F:
-        raise ApiError(422, f"filter: {ml.describe()} has filters 0 to {F - 1}, got {f}")
+        raise HTTPException(422, f"filter: {ml.describe()} has filters 0 to {F - 1}, got {f}")
     return list(range(F)) if f is None else [f]
 
 
@@ -92,7 +91,7 @@ def _top(ml: ModelLayer, request: Request, settings: Settings, f: int | None, k:
     _conv_layer(ml)
     k = min(DEFAULT_K, settings.max_top_k) if k is None else k
     if k > settings.max_top_k:
-        raise ApiError(422, f"k: {k} is more than the limit max_top_k = {settings.max_top_k}")
+        raise HTTPException(422, f"k: {k} is more than the limit max_top_k = {settings.max_top_k}")
     filters = _filter_list(ml, f)
     top = _top_activations(ml.entry.model, request, settings)
     return top, top.layers[ml.index], filters, k
@@ -203,17 +202,19 @@ def _units(ml: ModelLayer, settings: Settings, f, first, count, steps: int) -> l
     """The units a maximise request runs: one ``filter``, a range, or all — within the limits."""
     F = ml.output_shape[0]
     if f is not None and (first is not None or count is not None):
-        raise ApiError(422, "filter/first/count: give one `filter`, or a range `first`+`count`")
+        raise HTTPException(
+            422, "filter/first/count: give one `filter`, or a range `first`+`count`"
+        )
     if f is not None:
         return _filter_list(ml, f)
     if count is not None and count > settings.max_maximise_units:
-        raise ApiError(
+        raise HTTPException(
             422,
             f"count: {count} is more than the limit max_maximise_units = "
             f"{settings.max_maximise_units}",
         )
     if first is not None and first >= F:
-        raise ApiError(422, f"first: {ml.describe()} has units 0 to {F - 1}, got {first}")
+        raise HTTPException(422, f"first: {ml.describe()} has units 0 to {F - 1}, got {first}")
     start = first or 0
     stop = F if count is None else min(F, start + count)
     n = stop - start
@@ -222,7 +223,7 @@ def _units(ml: ModelLayer, settings: Settings, f, first, count, steps: int) -> l
     page = f"ask for a range: first={start}&count={max(fits, 1)} (then first={start + fits}, ...)"
     if n > settings.max_maximise_units:
         field = "count" if count is not None else "filter"
-        raise ApiError(
+        raise HTTPException(
             422,
             f"{field}: {n:,} units of {ml.describe()} at once, more than the limit "
             f"max_maximise_units = {settings.max_maximise_units}; {page}",
@@ -242,7 +243,7 @@ def _maximise(
     ml: ModelLayer, settings: Settings, f, steps: int, seed: int, objective: str, first, count
 ):
     if steps > settings.max_maximise_steps:
-        raise ApiError(
+        raise HTTPException(
             422,
             f"steps: {steps} is more than the limit max_maximise_steps = "
             f"{settings.max_maximise_steps}",

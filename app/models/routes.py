@@ -12,7 +12,6 @@ from app.anatomy import layer_matrix
 from app.anatomy.layer_matrix import GroupQuery
 from app.core import render
 from app.core.deps import LayerDep, ModelDep, ModelLayer, RegistryDep, SettingsDep
-from app.core.errors import ApiError
 from app.core.imaging import model_input
 from app.core.responses import ERRORS, PNG, png_response
 from app.core.schemas import ImageInput, LayerInfo, WeightMatrix
@@ -251,7 +250,7 @@ def weight_matrix_png(
     limit = settings.max_weight_matrix_png_side
     if max(wm.rows, wm.cols) > limit:
         one_group = " or ?group= draws one group's channels" if whole and span.groups > 1 else ""
-        raise ApiError(
+        raise HTTPException(
             422,
             f"input_height/input_width: a {wm.rows}×{wm.cols} matrix is too large to draw, "
             f"more than the limit max_weight_matrix_png_side = {limit} (the JSON has it all"
