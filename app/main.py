@@ -30,7 +30,7 @@ from app.evaluation import routes as evaluation
 from app.explain import color, kernel
 from app.explain import filters as explain_filters
 from app.explain import routes as explain
-from app.models import connections, export, json_arrays, manage
+from app.models import connections, export, manage
 from app.models import routes as models
 from app.pages import routes as pages
 from app.server import docs, health, limits
@@ -74,7 +74,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Requests run on the GIL: more threads than this only contend (measured in bench/).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         registry.reload()
-        json_arrays.warm()  # the activations encoder's tables, before the first drawing
         jobs.start()
         yield
         tables.shutdown()  # a whole-test-set table stops at its next batch
