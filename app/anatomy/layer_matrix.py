@@ -132,7 +132,11 @@ def answer(
     whole: bool = False,
 ) -> dict:
     """The ``WeightMatrix`` answer (see :func:`of_layer` for ``group`` and ``whole``)."""
-    wm, f, span = of_layer(ml, settings, f, height, width, group, whole)
+    return as_answer(ml, *of_layer(ml, settings, f, height, width, group, whole))
+
+
+def as_answer(ml: ModelLayer, wm, f: int, span) -> dict:
+    """The ``WeightMatrix`` answer for what :func:`of_layer` returned."""
     layer = ml.layer
     return {
         **wm.to_dict(),

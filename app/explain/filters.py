@@ -6,10 +6,11 @@ responds to most, by seeded gradient ascent, memoised in memory.
 """
 
 import threading
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from app.core.bounds import BUSY, HeavyDep, check_cost, largest_fitting, megamacs, run_heavy
@@ -87,7 +88,19 @@ KQuery = Annotated[
 DEFAULT_K = 9
 
 
-def _top(ml: ModelLayer, request: Request, settings: Settings, f: int | None, k: int | None):
+@dataclass
+class TopQuery:
+    """The query both top-activations routes (JSON and PNG) take."""
+
+    filter_: FilterQuery = None
+    k: KQuery = None
+
+
+TopDep = Annotated[TopQuery, Depends()]
+
+
+def _top(ml: ModelLayer, request: Request, settings: Settings, q: TopQuery):
+    f, k = q.filter_, q.k
     _conv_layer(ml)
     k = min(DEFAULT_K, settings.max_top_k) if k is None else k
     if k > settings.max_top_k:
@@ -104,13 +117,9 @@ def _top(ml: ModelLayer, request: Request, settings: Settings, f: int | None, k:
     summary="The test digits that excite each filter most, with the patch each one saw",
 )
 def top_activations_json(
-    ml: LayerDep,
-    request: Request,
-    settings: SettingsDep,
-    filter_: FilterQuery = None,
-    k: KQuery = None,
+    ml: LayerDep, request: Request, settings: SettingsDep, query: TopDep
 ) -> dict:
-    top, layer, filters, k = _top(ml, request, settings, filter_, k)
+    top, layer, filters, k = _top(ml, request, settings, query)
     _, labels = mnist_test_set(settings.data_dir)
     names = CLASSES[DATASET]
     return {
@@ -148,13 +157,9 @@ def top_activations_json(
     summary="The top-activating patches as a grid: one row per filter, best first",
 )
 def top_activations_png(
-    ml: LayerDep,
-    request: Request,
-    settings: SettingsDep,
-    filter_: FilterQuery = None,
-    k: KQuery = None,
+    ml: LayerDep, request: Request, settings: SettingsDep, query: TopDep
 ) -> Response:
-    _, layer, filters, k = _top(ml, request, settings, filter_, k)
+    _, layer, filters, k = _top(ml, request, settings, query)
     tiles = layer.patches[filters, :k].astype(np.float64) / 255.0  # (n, k, h, w)
     tiles = tiles.reshape(-1, *tiles.shape[2:])  # (n, k, h, w) → (n*k, h, w)
     labels = [f"f{f}: {layer.value[f, r]:.3g}" for f in filters for r in range(k)]
@@ -188,6 +193,21 @@ CountQuery = Annotated[
         "and units × steps within `max_request_megamacs`.",
     ),
 ]
+
+
+@dataclass
+class MaximiseQuery:
+    """The query both maximise routes (JSON and PNG) take."""
+
+    filter_: FilterQuery = None
+    steps: StepsQuery = 48
+    seed: SeedQuery = 0
+    objective: ObjectiveQuery = "center"
+    first: FirstQuery = None
+    count: CountQuery = None
+
+
+MaximiseDep = Annotated[MaximiseQuery, Depends()]
 
 
 def _memo(settings: Settings) -> ByteLRU:
@@ -239,9 +259,8 @@ def _units(ml: ModelLayer, settings: Settings, f, first, count, steps: int) -> l
     return list(range(start, stop))
 
 
-def _maximise(
-    ml: ModelLayer, settings: Settings, f, steps: int, seed: int, objective: str, first, count
-):
+def _maximise(ml: ModelLayer, settings: Settings, q: MaximiseQuery):
+    steps = q.steps
     if steps > settings.max_maximise_steps:
         raise HTTPException(
             422,
@@ -250,14 +269,14 @@ def _maximise(
         )
     if ml.layer.type == "softmax" or len(ml.output_shape) not in (1, 3):
         raise HTTPException(404, f"index: {ml.describe()} has no units to maximise")
-    filters = _units(ml, settings, f, first, count, steps)
+    filters = _units(ml, settings, q.filter_, q.first, q.count, steps)
     model = ml.entry.model
     memo = _memo(settings)
-    key = (token(model), ml.index, tuple(filters), steps, seed, objective)
+    key = (token(model), ml.index, tuple(filters), steps, q.seed, q.objective)
     result = memo.get(key)
     if result is None:
         result = explain.maximise_activation(
-            model, ml.index, filters, steps=steps, objective=objective, seed=seed
+            model, ml.index, filters, steps=steps, objective=q.objective, seed=q.seed
         )
         memo.put(key, result)
     return result
@@ -285,30 +304,21 @@ def _centre_box(ml: ModelLayer) -> list[int] | None:
     summary="The input each filter responds to most (gradient ascent, seeded)",
 )
 async def maximise_json(
-    request: Request,
-    ml: LayerDep,
-    settings: SettingsDep,
-    filter_: FilterQuery = None,
-    steps: StepsQuery = 48,
-    seed: SeedQuery = 0,
-    objective: ObjectiveQuery = "center",
-    first: FirstQuery = None,
-    count: CountQuery = None,
+    request: Request, ml: LayerDep, settings: SettingsDep, query: MaximiseDep
 ) -> dict:
-    args = (ml, settings, filter_, steps, seed, objective, first, count)
-    return await run_heavy(request, _maximise_json, *args)
+    return await run_heavy(request, _maximise_json, ml, settings, query)
 
 
-def _maximise_json(ml, settings, filter_, steps, seed, objective, first, count) -> dict:
-    m = _maximise(ml, settings, filter_, steps, seed, objective, first, count)
+def _maximise_json(ml: ModelLayer, settings: Settings, q: MaximiseQuery) -> dict:
+    m = _maximise(ml, settings, q)
     return {
         "layer": ml.index,
         "name": ml.layer.name,
         "units": ml.output_shape[0],
         "objective": m.objective,
-        "steps": steps,
-        "seed": seed,
-        "box": _centre_box(ml) if objective == "center" else None,
+        "steps": q.steps,
+        "seed": q.seed,
+        "box": _centre_box(ml) if q.objective == "center" else None,
         "filters": [
             {
                 "filter": int(f),
@@ -329,23 +339,14 @@ def _maximise_json(ml, settings, filter_, steps, seed, objective, first, count) 
     summary="The activation-maximising inputs as a labelled grid",
 )
 async def maximise_png(
-    request: Request,
-    ml: LayerDep,
-    settings: SettingsDep,
-    filter_: FilterQuery = None,
-    steps: StepsQuery = 48,
-    seed: SeedQuery = 0,
-    objective: ObjectiveQuery = "center",
-    first: FirstQuery = None,
-    count: CountQuery = None,
+    request: Request, ml: LayerDep, settings: SettingsDep, query: MaximiseDep
 ) -> Response:
-    args = (ml, settings, filter_, steps, seed, objective, first, count)
-    return await run_heavy(request, _maximise_png, *args)
+    return await run_heavy(request, _maximise_png, ml, settings, query)
 
 
-def _maximise_png(ml, settings, filter_, steps, seed, objective, first, count) -> Response:
-    m = _maximise(ml, settings, filter_, steps, seed, objective, first, count)
+def _maximise_png(ml: ModelLayer, settings: Settings, q: MaximiseQuery) -> Response:
+    m = _maximise(ml, settings, q)
     labels = [f"f{f}: {a:.3g}" for f, a in zip(m.filters, m.activation, strict=True)]
-    title = f"{ml.entry.id} {ml.describe()}: inputs maximising each filter ({objective})"
+    title = f"{ml.entry.id} {ml.describe()}: inputs maximising each filter ({q.objective})"
     scale = ColourScale.for_values(np.array([0.0, 1.0]), signed=False)
     return png_response(grid_png(m.images[:, 0], labels, title, scale), 0.0, 1.0)
