@@ -76,25 +76,21 @@ class Settings(BaseSettings):
     # in the whole server (every worker); past it a 503 with Retry-After: predictions go on.
     max_heavy_requests: Positive = 1
     heavy_wait_seconds: Positive = 1  # a heavy request waits this long for a slot, then 503
-    heavy_nice: Positive = (
-        10  # the heavy threads' CPU priority (Linux nice, 0..19): below requests'
-    )
+    heavy_nice: Positive = 10  # the heavy threads' CPU priority (Linux nice, 0..19)
     graceful_shutdown_seconds: Positive = 5  # SIGTERM: in-flight requests get this long
-    blas_threads: Positive = 1  # BLAS threads per process: concurrency comes from request threads
+    blas_threads: Positive = 1  # BLAS threads per process: concurrency is request threads
     max_conv_padding: Positive = 11  # /api/conv padding per side
     max_conv_terms: Positive = 60_000  # /api/conv steps: outputs × kernel weights written out
     max_pool_positions: Positive = 100_000  # /api/pool steps: outputs × window positions
     # Training from the browser (``/api/train``) and importing weights.
     jobs_dir: Dir | None = None  # job records and checkpoints; None: <models_dir>/.jobs
     queue_url: str = ""  # the training queue: "" = SQLite in jobs_dir; redis://host:port/db
-    training_mode: Literal["process", "thread", "none"] = (
-        "process"  # who runs the queue's consumer: "process", "thread", "none"
-    )
+    # who runs the queue's consumer: "auto", "process", "thread", "none"
+    training_mode: Literal["auto", "process", "thread", "none"] = "auto"
     max_running_jobs: Positive = 1  # jobs training at once (the consumer's workers); others wait
     max_queued_jobs: Positive = 8
-    kept_job_event_logs: Positive = (
-        20  # finished jobs whose events stay stored; older ones are pruned
-    )
+    # finished jobs whose events stay stored; older ones are pruned
+    kept_job_event_logs: Positive = 20
     max_train_epochs: Positive = 50
     max_train_batch_size: Positive = 1024
     max_train_images: Positive = 60_000  # the request's ``limit``
