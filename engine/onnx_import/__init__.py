@@ -16,10 +16,10 @@ came from, so its output can be compared with onnxruntime's).
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 
+from engine.convention import check_convention, complete_convention
 from engine.onnx_import import ops_layers, ops_simple
 from engine.onnx_import.builder import Act, Builder, Refused
 from engine.onnx_import.graph import prepare
@@ -65,7 +65,6 @@ HANDLERS = {
     "Transpose": ops_simple.transpose,
     "MeanVarianceNormalization": ops_simple.mvn,
 }
-IDENTITY_CONVENTION = {"invert": False, "scale": 1.0, "mean": [0.0], "std": [1.0]}
 
 
 def import_onnx(
@@ -119,7 +118,7 @@ def _import(data, external, name, classes, convention, source, limits):
         raise ValueError(f"classes: {len(classes)} labels for a model with {n_out} outputs")
     meta = {
         "source": "onnx",
-        "input": check_convention(convention, input_shape[0]),
+        "input": complete_convention(convention, input_shape),
         "onnx": {
             "file": source,
             "producer": f"{proto.producer_name} {proto.producer_version}".strip(),
@@ -222,33 +221,3 @@ def _check_shapes(model, b: Builder) -> None:
                 f"layer {info['name']!r} ({info['type']}): the engine computes output shape "
                 f"{info['output_shape']}, ONNX {list(want)}"
             )
-
-
-def check_convention(convention: dict | None, channels: int) -> dict:
-    """The input convention ``{invert, scale, mean, std}`` with defaults, validated."""
-    c = {**IDENTITY_CONVENTION, **(convention or {})}
-    unknown = sorted(set(c) - set(IDENTITY_CONVENTION))
-    if unknown:
-        raise ValueError(f"input: unknown keys {unknown}; expected invert, scale, mean, std")
-    if not isinstance(c["invert"], bool):
-        raise ValueError(f"input.invert must be true or false, got {c['invert']!r}")
-    try:
-        scale = float(c["scale"])
-        mean = [float(v) for v in _as_list(c["mean"])]
-        std = [float(v) for v in _as_list(c["std"])]
-    except (TypeError, ValueError):
-        raise ValueError("input: scale, mean and std must be numbers (mean/std lists)") from None
-    if not math.isfinite(scale) or scale <= 0:
-        raise ValueError(f"input.scale must be a positive number, got {c['scale']!r}")
-    for key, values in (("mean", mean), ("std", std)):
-        if len(values) not in (1, channels):
-            raise ValueError(f"input.{key} needs 1 or {channels} values, got {len(values)}")
-        if not all(math.isfinite(v) for v in values):
-            raise ValueError(f"input.{key} must be finite, got {values}")
-    if any(v <= 0 for v in std):
-        raise ValueError(f"input.std must be positive, got {std}")
-    return {"invert": c["invert"], "scale": scale, "mean": mean, "std": std}
-
-
-def _as_list(v):
-    return list(v) if isinstance(v, (list, tuple)) else [v]
