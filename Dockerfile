@@ -25,7 +25,7 @@ RUN pip install --no-compile uv==0.13.9 \
  && rm /tmp/requirements.txt
 
 # The app runs from this directory (PYTHONPATH): templates, static files, the shipped model and
-# the MNIST test set sit beside the code, where app/settings.py looks for them.
+# the MNIST test set sit beside the code, where app/core/settings.py looks for them.
 COPY engine ./engine
 COPY app ./app
 COPY templates ./templates

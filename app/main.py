@@ -12,46 +12,53 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 import engine
-from app import json_arrays
-from app.bounds import CancelledAs503, HeavyPool, HeavySlots
-from app.errors import (
-    ApiError,
-    api_error_handler,
-    document_validation_errors,
-    validation_error_handler,
-)
-from app.middleware import (
+from app.anatomy import routes as anatomy
+from app.core.bounds import CancelledAs503, HeavyPool, HeavySlots
+from app.core.errors import document_validation_errors, validation_error_handler
+from app.core.middleware import (
     AccessLog,
     BodyLimit,
     SecurityHeaders,
     ServerTiming,
     configure_access_log,
 )
-from app.openapi_limits import document_limits
-from app.registry import ModelRegistry
-from app.routes import (
-    anatomy,
-    color,
-    connections,
-    docs,
-    explain,
-    explain_filters,
-    explain_pages,
-    export,
-    gallery,
-    health,
-    kernel,
-    limits,
-    models,
-    pages,
-    teach,
-)
-from app.routes.evaluation import router as evaluation_router
-from app.routes.manage import router as manage_router
-from app.routes.train import router as train_router
-from app.settings import Settings
-from app.tables import Tables
+from app.core.registry import ModelRegistry
+from app.core.settings import Settings
+from app.datasets import gallery
+from app.datasets.tables import Tables
+from app.evaluation import routes as evaluation
+from app.explain import color, kernel
+from app.explain import filters as explain_filters
+from app.explain import routes as explain
+from app.models import connections, export, manage
+from app.models import routes as models
+from app.pages import routes as pages
+from app.server import docs, health, limits
+from app.server.openapi_limits import document_limits
+from app.teach import routes as teach
+from app.training import routes as training
 from app.training.jobs import JobManager
+
+# Every router, in the order FastAPI matches them (and lists them in /openapi.json).
+ROUTERS = [
+    health.router,
+    limits.router,
+    models.router,
+    connections.router,
+    anatomy.router,
+    pages.router,
+    explain.router,
+    explain_filters.router,
+    kernel.router,
+    color.router,
+    teach.router,
+    export.router,
+    gallery.router,
+    training.router,
+    evaluation.router,
+    manage.router,
+    docs.router,
+]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -67,7 +74,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Requests run on the GIL: more threads than this only contend (measured in bench/).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         registry.reload()
-        json_arrays.warm()  # the activations encoder's tables, before the first drawing
         jobs.start()
         yield
         tables.shutdown()  # a whole-test-set table stops at its next batch
@@ -80,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="See inside a convolutional network: every layer's output for your drawing, "
         "the filters, and convolution as a matrix. Limits: `GET /api/limits`.",
         lifespan=lifespan,
-        docs_url=None,  # app.routes.docs serves /docs without a CDN
+        docs_url=None,  # app.server.docs serves /docs without a CDN
         redoc_url=None,
     )
     app.state.settings = settings
@@ -104,30 +110,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
     app.add_middleware(CancelledAs503)  # outermost: shutdown's cancelled requests get a 503
-    app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     document_validation_errors(app)
     document_limits(app, settings)  # the schema states the limits the server enforces
-    for module in (
-        health,
-        limits,
-        models,
-        connections,
-        anatomy,
-        pages,
-        explain,
-        explain_filters,
-        kernel,
-        color,
-        teach,
-    ):
-        app.include_router(module.router)
-    app.include_router(explain_pages.router)
-    app.include_router(export.router)
-    app.include_router(gallery.router)
-    for router in (train_router, evaluation_router, manage_router):
+    for router in ROUTERS:
         app.include_router(router)
-    app.include_router(docs.router)
     if docs.assets_dir() is not None:
         app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.assets_dir()), "docs-assets")
     app.mount("/static", StaticFiles(directory=settings.static_dir, check_dir=False), "static")

@@ -32,8 +32,8 @@ from fastapi.testclient import TestClient  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from app.core.settings import Settings  # noqa: E402
 from app.main import create_app  # noqa: E402
-from app.settings import Settings  # noqa: E402
 from bench.limits_cases import MODEL, M, cases  # noqa: E402
 
 

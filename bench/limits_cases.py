@@ -14,7 +14,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
-from app.settings import Settings
+from app.core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = "mnist-cnn"

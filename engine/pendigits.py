@@ -1,10 +1,10 @@
 """Pen-tablet digits (UCI "pendigits", UNIPEN text) drawn the way the explorer's pad draws them.
 
-The explorer's pad (``static/js/draw.js``) paints each stroke as one canvas path with a round
-brush of diameter ``brush`` × the pad's side (``static/js/config.js``: 24/280), and sends the
-server a transparent ``exportSize`` = 140 px PNG with the ink in alpha; the server then runs
-:func:`engine.preprocess.preprocess` on it. :func:`render` re-implements that brush in NumPy and
-:func:`to_network_input` adds the server's preprocessing, so real pen strokes become training
+The explorer's pad (``static/js/shared/draw.js``) paints each stroke as one canvas path with a
+round brush of diameter ``brush`` × the pad's side (``static/js/shared/config.js``: 24/280), and
+sends the server a transparent ``exportSize`` = 140 px PNG with the ink in alpha; the server then
+runs :func:`engine.preprocess.preprocess` on it. :func:`render` re-implements that brush in NumPy
+and :func:`to_network_input` adds the server's preprocessing, so real pen strokes become training
 images exactly as a person drawing them on the page would produce.
 
 A digit's strokes are ``(K, 2)`` float arrays of ``(x, y)`` points. In the file they are tablet
@@ -21,8 +21,8 @@ import numpy as np
 
 from engine.preprocess import preprocess
 
-PAD_BRUSH = 24 / 280  # static/js/config.js drawing.brush: diameter / the pad's side
-PAD_EXPORT = 140  # static/js/config.js drawing.exportSize: the PNG's side in pixels
+PAD_BRUSH = 24 / 280  # static/js/shared/config.js drawing.brush: diameter / the pad's side
+PAD_EXPORT = 140  # static/js/shared/config.js drawing.exportSize: the PNG's side in pixels
 
 _COMMENT = re.compile(r"\.COMMENT\s+(\d+)\s+(\d+)\s+(\d+)")
 

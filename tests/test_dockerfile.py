@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import REPO_ROOT
+from app.core.settings import REPO_ROOT
 from tests.live import LiveServer
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"

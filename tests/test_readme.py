@@ -11,8 +11,8 @@ import shlex
 import pytest
 from fastapi.testclient import TestClient
 
+from app.core.settings import PREFIX, REPO_ROOT, Settings
 from app.main import create_app
-from app.settings import PREFIX, REPO_ROOT, Settings
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 SHIPPED = REPO_ROOT / "models" / "mnist-cnn.npz"
@@ -45,7 +45,7 @@ def test_the_configuration_table_is_the_settings():
 
 
 def test_every_variable_mentioned_exists():
-    names = {PREFIX + f.upper() for f in Settings.__dataclass_fields__}
+    names = {PREFIX + f.upper() for f in Settings.model_fields}
     mentioned = set(re.findall(rf"{PREFIX}[A-Z_]+", README))
     assert mentioned <= names, mentioned - names
 

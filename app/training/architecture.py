@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.settings import Settings
+from app.core.settings import Settings
 from engine.cost import FORWARD_BACKWARD, pass_cost
 from engine.data import CLASSES
 from engine.graph import LayerError

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 
-from app.settings import Settings
+from app.core.settings import Settings
 from app.training.queue import make_queue
 
 settings = Settings.from_env()

@@ -1,7 +1,7 @@
 """Fixtures for the app tests: a small model saved in a temporary models dir, and clients.
 
 The app tests never depend on the shipped trained model (``models/mnist-cnn.npz``); only
-``routes/test_shipped.py`` looks at it, and skips when it is not there.
+``models/test_shipped.py`` looks at it, and skips when it is not there.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import io
 import struct
 import zlib
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
+from app.core.settings import Settings
 from app.main import create_app
-from app.settings import Settings
 from engine.model import Model
 from tests.app.trainset import directories
 
@@ -82,7 +81,7 @@ def make_client(settings) -> Callable[..., TestClient]:
     clients = []
 
     def make(**changes) -> TestClient:
-        c = TestClient(create_app(replace(settings, **changes)))
+        c = TestClient(create_app(settings.model_copy(update=changes)))
         c.__enter__()
         clients.append(c)
         return c

@@ -18,10 +18,10 @@ import httpx
 import numpy as np
 import pytest
 
-from app import inference
-from app.imaging import network_input
-from app.schemas import ImageInput
-from app.settings import Settings
+from app.core.imaging import network_input
+from app.core.schemas import ImageInput
+from app.core.settings import Settings
+from app.models import inference
 from engine.model import Model
 from tests.app.trainset import JOB, mnist_dir
 from tests.live import LiveServer, app_env

@@ -4,7 +4,7 @@ Every operation gets generated requests — valid ones and, as schemathesis also
 invalid ones — and each response must be no 5xx and must match the schema documented for its
 status code, within 10 s. The app serves the small test model as ``tiny`` (path parameters
 ``model_id`` are set to it, so requests reach the layers, not just the 404) and the shipped MNIST
-test set, at its DEFAULT limits: the schema states them (``app/openapi_limits.py``), so the
+test set, at its DEFAULT limits: the schema states them (``app/server/openapi_limits.py``), so the
 generated requests are mostly valid, and the bounds keep each one short. Training jobs never
 start here (the training set is not there: a 422 naming the data set);
 ``test_fuzz_stateful.py`` follows the links through imports and training jobs.
@@ -22,8 +22,8 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 from schemathesis.config import SchemathesisConfig
 
+from app.core.settings import REPO_ROOT, Settings
 from app.main import create_app
-from app.settings import REPO_ROOT, Settings
 from tests.app.conftest import TINY_ID, tiny_model
 
 pytestmark = pytest.mark.slow

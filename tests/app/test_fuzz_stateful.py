@@ -20,8 +20,8 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 from schemathesis.config import SchemathesisConfig
 
+from app.core.settings import Settings
 from app.main import create_app
-from app.settings import Settings
 from tests.app.conftest import TINY_ID, tiny_model
 from tests.app.trainset import TINY, mnist_dir
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.core.settings import Settings
 from app.main import create_app
-from app.settings import Settings
 
 # (method path, where) → what bounds it when the schema does not; limit names are /api/limits keys.
 RUNTIME_BOUNDS = {

@@ -47,7 +47,7 @@ def test_weight_files_are_loaded_without_pickle():
     """Every np.load in the code says allow_pickle=False."""
     import re
 
-    from app.settings import REPO_ROOT
+    from app.core.settings import REPO_ROOT
 
     for folder in ("app", "engine"):
         for path in (REPO_ROOT / folder).rglob("*.py"):

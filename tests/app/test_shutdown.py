@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import REPO_ROOT
+from app.core.settings import REPO_ROOT
 from tests.live import LiveServer, app_env
 
 SHIPPED = REPO_ROOT / "models" / "mnist-cnn.npz"

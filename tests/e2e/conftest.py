@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import REPO_ROOT
+from app.core.settings import REPO_ROOT
 from engine.model import Model
 from tests.live import LiveServer, app_env
 from tests.specs import TWO_CONVS as SMALL_SPEC

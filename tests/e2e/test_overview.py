@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from app import render
+from app.core import render
 from tests.e2e.helpers import wait_until
 from tests.e2e.test_explorer import SEVEN, draw, open_explorer
 
@@ -199,7 +199,7 @@ def test_the_page_and_the_png_colour_a_layer_identically(wide, server):
     assert len(colours) > 50  # real maps, not blank ones
     # weight colours: the anatomy views' weightColour(k) is the weight-matrix PNG's colour k
     colours = page.evaluate(
-        "() => import('/static/js/anatomy/weights.js').then(m => "
+        "() => import('/static/js/shared/anatomy/weights.js').then(m => "
         "Array.from({ length: 64 }, (_, k) => m.weightColour(k)))"
     )
     assert colours == [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in render.kernel_colours(64).tolist()]

@@ -8,7 +8,7 @@ import functools
 import numpy as np
 import pytest
 
-from app.settings import REPO_ROOT
+from app.core.settings import REPO_ROOT
 from engine import data
 from engine.model import Model
 from engine.ops.activation import softmax_cross_entropy

@@ -1,0 +1,204 @@
+"""Every request's cost bounded before it starts, and heavy work kept off the drawing path.
+
+- :func:`check_cost`: a request's estimated model work (``engine.cost``: multiply-add
+  equivalents) against ``max_request_megamacs``, refused with a 422 naming the fields that set
+  it, the estimate and the limit — and, where one exists, the largest value that would fit.
+- :data:`HeavyDep`: a dependency for the endpoints that run a model many times (occlusion,
+  integrated gradients, maximise, the playground's every-step answers). At most
+  ``max_heavy_requests`` of them run at once in the whole server (all workers); one more is
+  answered at once with ``503`` and ``Retry-After``, so heavy work never takes more than that
+  many cores nor the request threads, and predictions never wait behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import hashlib
+import math
+import os
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from app.core.settings import Settings
+from engine.cost import FORWARD_BACKWARD, pass_cost
+
+RETRY_AFTER_SECONDS = 1
+MEGA = 1_000_000
+
+
+def megamacs(cost: float) -> str:
+    return f"{cost / MEGA:,.0f} M"
+
+
+def check_cost(settings: Settings, fields: str, cost: float, how: str, hint: str = "") -> None:
+    """422 when ``cost`` (multiply-add equivalents) is over ``max_request_megamacs``."""
+    limit = settings.max_request_megamacs
+    if cost > limit * MEGA:
+        raise HTTPException(
+            422,
+            f"{fields}: this request would cost about {megamacs(cost)} multiply-adds ({how}), "
+            f"more than the limit max_request_megamacs = {limit:,}{hint}",
+        )
+
+
+def largest_fitting(settings: Settings, per_unit: float) -> int:
+    """How many units of ``per_unit`` cost fit in the limit (at least 0)."""
+    return max(0, math.floor(settings.max_request_megamacs * MEGA / max(per_unit, 1.0)))
+
+
+def check_passes(settings: Settings, model, passes: int, what: str, stop=None) -> None:
+    """A request that runs ``passes`` forward-pass equivalents of one image through ``model``."""
+    one = pass_cost(model, stop)
+    check_cost(settings, what, passes * one, f"{passes:,} passes × {megamacs(one)} per pass")
+
+
+def check_gradient(settings: Settings, model, what: str = "model_id") -> None:
+    """One forward and one backward pass (saliency, Grad-CAM)."""
+    check_passes(settings, model, FORWARD_BACKWARD, what)
+
+
+# -- the heavy-request limit ---------------------------------------------------------------------
+
+
+class HeavySlots:
+    """``size`` slots shared by every worker process of the server: slot ``i`` is an exclusive
+    ``flock`` on ``<lock_dir>/heavy-<i>.lock``, taken without waiting (the kernel drops it if a
+    worker dies). Across the workers at most ``size`` heavy requests run, so they take at most
+    ``size`` cores and the rest of the machine serves predictions."""
+
+    def __init__(self, size: int, lock_dir: Path):
+        self.size = size
+        self.lock_dir = lock_dir
+        self._ready = False
+
+    def _dir(self) -> Path:
+        if not self._ready:
+            try:
+                self.lock_dir.mkdir(parents=True, exist_ok=True)
+            except OSError:  # a read-only cache directory: the same slots under /tmp
+                tag = hashlib.sha256(str(self.lock_dir.resolve()).encode()).hexdigest()[:16]
+                self.lock_dir = Path(tempfile.gettempdir()) / f"cnn-explorer-slots-{tag}"
+                self.lock_dir.mkdir(parents=True, exist_ok=True)
+            self._ready = True
+        return self.lock_dir
+
+    def acquire(self) -> int | None:
+        """A held slot's file descriptor, or ``None`` when every slot is taken."""
+        lock_dir = self._dir()
+        for i in range(self.size):
+            fd = os.open(lock_dir / f"heavy-{i}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                os.close(fd)
+        return None
+
+    @staticmethod
+    def release(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def busy(what: str) -> HTTPException:
+    return HTTPException(
+        503,
+        f"{what}: the server is busy with other heavy requests (max_heavy_requests); "
+        f"retry after {RETRY_AFTER_SECONDS} s",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+POLL_SECONDS = 0.05
+
+
+async def heavy_slot(request: Request):
+    """Hold one of ``max_heavy_requests`` slots for the request: wait up to
+    ``heavy_wait_seconds`` for one to come free (no CPU: the event loop serves others), then
+    503 + ``Retry-After``. The wait also paces a client that ignores ``Retry-After``: its
+    connection sends at most one refused request per wait, not hundreds a second."""
+    slots: HeavySlots = request.app.state.heavy
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + request.app.state.settings.heavy_wait_seconds
+    while (fd := slots.acquire()) is None:
+        if loop.time() >= deadline:
+            raise busy("request")
+        await asyncio.sleep(POLL_SECONDS)  # a slot held in another worker frees without a signal
+    try:
+        yield
+    finally:
+        slots.release(fd)
+
+
+class HeavyPool:
+    """The threads heavy requests run on: ``max_heavy_requests`` of them, at a lower CPU priority
+    (``heavy_nice``: the OS gives predictions the cores first) and separate from the request
+    threads, which they never hold. Each thread lowers only its own priority (Linux nice is
+    per thread), once, when it starts."""
+
+    def __init__(self, size: int, nice: int):
+        self.nice = nice
+        self._pool = ThreadPoolExecutor(
+            max_workers=size, thread_name_prefix="heavy", initializer=self._lower_priority
+        )
+
+    def _lower_priority(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):  # not Linux: the default priority
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
+
+    async def run(self, fn, *args):
+        return await asyncio.wrap_future(self._pool.submit(fn, *args))
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def run_heavy(request: Request, fn, *args):
+    """``fn(*args)`` on the heavy threads (the caller holds a slot: :data:`HeavyDep`)."""
+    return await request.app.state.heavy_pool.run(fn, *args)
+
+
+HeavyDep = Depends(heavy_slot)
+Heavy = Annotated[None, HeavyDep]
+BUSY = {503: {"description": "Busy with other heavy requests: retry after `Retry-After` s."}}
+
+
+class CancelledAs503:
+    """ASGI middleware: a request cancelled before its response started — uvicorn cancels the
+    ones still running when ``graceful_shutdown_seconds`` run out — is answered ``503`` with
+    ``Retry-After`` (the server is going away), never uvicorn's 500."""
+
+    BODY = b'{"detail": "the server is shutting down; retry after 1 s"}'
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def watch(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except asyncio.CancelledError:
+            if started:
+                raise
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+                (b"content-length", str(len(self.BODY)).encode()),
+            ]
+            await send({"type": "http.response.start", "status": 503, "headers": headers})
+            await send({"type": "http.response.body", "body": self.BODY})

@@ -1,0 +1,279 @@
+"""PNG pictures of tensors: labelled grids of maps and filters, and the weight matrix.
+
+Colour maps (``app.core.palette``, the same tables the pages use): a *diverging* one (blue, white,
+red; symmetric around 0) for signed values — weights, pre-activation conv maps — and a
+*sequential* one (near-white to deep red) for non-negative values such as ReLU and pooling
+outputs. One scale is shared by every tile of an image so tiles can be
+compared, and a colour bar under the grid states the range in numbers. Text in the images is
+ASCII: Pillow's built-in font has no ``×`` or ``·``. Tiles are enlarged by
+repeating pixels (nearest neighbour), so every cell is one value.
+
+In the weight-matrix picture structural zeros are neutral grey and every non-zero is coloured
+by the kernel weight it is, so shared weights show as the same colour.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from app.core import palette
+
+BACKGROUND = (255, 255, 255)
+TEXT = (33, 33, 33)
+FRAME = (170, 170, 170)
+STRUCTURAL_ZERO = palette.rgb(palette.STRUCTURAL_ZERO)  # neutral grey: a weight that is not there
+EMPTY = palette.rgb(palette.EMPTY)  # padding cells of a wrapped vector
+
+MARGIN = 8
+LINE = 14  # text line height
+BAR_HEIGHT = 12
+
+DIVERGING = palette.LUTS["diverging"]
+SEQUENTIAL = palette.LUTS["sequential"]
+
+
+@cache
+def font(size: int = 11) -> ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+@dataclass(frozen=True)
+class ColourScale:
+    """Maps values to colours: ``diverging`` over ``[-m, m]`` or ``sequential`` over ``[lo, hi]``.
+
+    ``vmin``/``vmax`` are the data's own range, printed on the colour bar.
+    """
+
+    kind: str  # "diverging" | "sequential"
+    lo: float
+    hi: float
+    vmin: float
+    vmax: float
+
+    @classmethod
+    def for_values(cls, values: np.ndarray, signed: bool | None = None) -> ColourScale:
+        """Diverging if ``signed`` (or, when ``None``, if any value is negative)."""
+        finite = values[np.isfinite(values)]
+        vmin = float(finite.min()) if finite.size else 0.0
+        vmax = float(finite.max()) if finite.size else 0.0
+        if signed is None:
+            signed = vmin < 0
+        kind = "diverging" if signed else "sequential"
+        return cls(kind, *palette.scale_range(kind, vmin, vmax), vmin, vmax)
+
+    def colour(self, values: np.ndarray) -> np.ndarray:
+        """``values: (...)`` → ``(..., 3)`` uint8; NaN (no value) is drawn as ``EMPTY``."""
+        lut = DIVERGING if self.kind == "diverging" else SEQUENTIAL
+        rgb = lut[palette.lut_index(np.nan_to_num(values, nan=self.lo), self.lo, self.hi)].copy()
+        rgb[np.isnan(values)] = EMPTY
+        return rgb
+
+
+def _enlarge(rgb: np.ndarray, sy: int, sx: int) -> np.ndarray:
+    """Nearest-neighbour enlargement of ``rgb: (h, w, 3)`` to ``(h*sy, w*sx, 3)``."""
+    return np.repeat(np.repeat(rgb, sy, axis=0), sx, axis=1)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def _png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=3)
+    return buf.getvalue()
+
+
+def _text_width(text: str) -> int:
+    return int(math.ceil(font().getlength(text)))
+
+
+def _colour_bar(img: Image.Image, scale: ColourScale, x: int, y: int, width: int) -> None:
+    """A horizontal colour bar at ``(x, y)`` with its ends (and 0) labelled, and the data range."""
+    t = np.linspace(scale.lo, scale.hi, width)
+    bar = scale.colour(np.broadcast_to(t, (BAR_HEIGHT, width)))
+    img.paste(Image.fromarray(np.ascontiguousarray(bar)), (x, y))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle([x - 1, y - 1, x + width, y + BAR_HEIGHT], outline=FRAME)
+    ty = y + BAR_HEIGHT + 2
+    draw.text((x, ty), _fmt(scale.lo), fill=TEXT, font=font())
+    hi = _fmt(scale.hi)
+    draw.text((x + width - _text_width(hi), ty), hi, fill=TEXT, font=font())
+    if scale.kind == "diverging":
+        draw.text((x + width // 2 - 3, ty), "0", fill=TEXT, font=font())
+    draw.text((x, ty + LINE), _range_text(scale), fill=TEXT, font=font())
+
+
+def _range_text(scale: ColourScale) -> str:
+    """The sentence under the colour bar: the data's range, and how colours map to it."""
+    kind = "symmetric around 0" if scale.kind == "diverging" else "0 = lightest"
+    return f"values {_fmt(scale.vmin)} to {_fmt(scale.vmax)} ({kind})"
+
+
+LEGEND_HEIGHT = BAR_HEIGHT + 2 * LINE + 6
+LEGEND_WIDTH = 300
+
+
+def grid_png(
+    tiles: np.ndarray,
+    labels: list[str],
+    title: str,
+    scale: ColourScale,
+    ncols: int | None = None,
+    cell: tuple[int, int] | None = None,
+) -> bytes:
+    """A labelled grid of same-shaped 2-D tiles, ``tiles: (n, h, w)``, with a colour bar.
+
+    Each tile is enlarged by ``cell = (sy, sx)`` pixels per value (default: to about 64 px) and
+    labelled above with ``labels[i]``.
+    """
+    n, h, w = tiles.shape
+    ncols = ncols or min(n, max(1, math.ceil(math.sqrt(n))), 16)
+    nrows = math.ceil(n / ncols)
+    if cell is None:
+        s = max(1, min(32, 64 // max(h, w)))
+        cell = (s, s)
+    sy, sx = cell
+    label_w = max(_text_width(lb) for lb in labels) if labels else 0
+    tile_w, tile_h = max(w * sx, label_w), h * sy
+    pitch_x, pitch_y = tile_w + 6, tile_h + LINE + 6
+    grid_w = ncols * pitch_x
+    width = 2 * MARGIN + max(
+        grid_w, LEGEND_WIDTH, _text_width(title), _text_width(_range_text(scale))
+    )
+    height = MARGIN + LINE + 4 + nrows * pitch_y + LEGEND_HEIGHT + MARGIN
+    img = Image.new("RGB", (width, height), BACKGROUND)
+    draw = ImageDraw.Draw(img)
+    draw.text((MARGIN, MARGIN), title, fill=TEXT, font=font())
+    rgb = scale.colour(tiles)  # rgb: (n, h, w, 3)
+    top = MARGIN + LINE + 4
+    for i in range(n):
+        r, c = divmod(i, ncols)
+        x, y = MARGIN + c * pitch_x, top + r * pitch_y
+        draw.text((x, y), labels[i], fill=TEXT, font=font())
+        img.paste(Image.fromarray(_enlarge(rgb[i], sy, sx)), (x, y + LINE))
+        draw.rectangle([x - 1, y + LINE - 1, x + w * sx, y + LINE + tile_h], outline=FRAME)
+    bar_w = min(max(grid_w - 6, 160), LEGEND_WIDTH - 20)
+    _colour_bar(img, scale, MARGIN + 1, top + nrows * pitch_y + 2, bar_w)
+    return _png(img)
+
+
+def feature_maps_png(out: np.ndarray, title: str, signed: bool | None = None) -> bytes:
+    """One layer's output: ``(C, H, W)`` maps as a grid labelled by channel, or a vector ``(n,)``.
+
+    A vector of up to 32 values is a row of cells labelled by index (the classes, for the
+    last layers); a longer one is a strip of cells wrapped 32 values a row.
+    """
+    out = np.asarray(out, dtype=np.float64)
+    scale = ColourScale.for_values(out, signed)
+    if out.ndim == 3:
+        return grid_png(out, [str(c) for c in range(out.shape[0])], title, scale)
+    v = out.reshape(-1)
+    n = v.size
+    if n <= 32:
+        cells = v.reshape(n, 1, 1)
+        return grid_png(cells, [str(i) for i in range(n)], title, scale, ncols=n, cell=(28, 28))
+    per_row = min(n, 32)
+    strip = np.full(per_row * math.ceil(n / per_row), np.nan)
+    strip[:n] = v
+    strip = strip.reshape(-1, per_row)  # strip: (rows, per_row), NaN past the end
+    s = max(4, min(32, 640 // per_row))
+    label = f"values 0-{n - 1}" + (f", {per_row} a row" if n > per_row else "")
+    return grid_png(strip[None], [label], title, scale, cell=(s, s))
+
+
+def filters_png(w: np.ndarray, title: str) -> bytes:
+    """Weights on a diverging scale: conv ``(F, C, kh, kw)`` or dense ``(out, in)``.
+
+    Conv filters of one input channel are a grid labelled by filter; with several channels
+    each row of the grid is a filter and each column an input channel, labelled ``f,c``.
+    Dense weights are one ``out × in`` tile.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    scale = ColourScale.for_values(w, signed=True)
+    if w.ndim == 4:
+        F, C, kh, kw = w.shape
+        if C == 1:
+            return grid_png(w[:, 0], [str(f) for f in range(F)], title, scale)
+        tiles = w.reshape(F * C, kh, kw)
+        labels = [f"{f},{c}" for f in range(F) for c in range(C)]
+        s = max(2, min(32, 1600 // (C * max(kh, kw)), 48 // max(kh, kw)))
+        return grid_png(tiles, labels, f"{title}  (tile f,c: filter f, input channel c)", scale,
+                        ncols=C, cell=(s, s))  # fmt: skip
+    out_f, in_f = w.shape
+    cell = (max(1, min(24, 512 // out_f)), max(1, min(24, 1024 // in_f)))
+    label = f"{out_f} outputs (rows) x {in_f} inputs (columns)"
+    return grid_png(w[None], [label], title, scale, cell=cell)
+
+
+def kernel_colours(K: int) -> np.ndarray:
+    """``(K, 3)`` uint8, the colour of each kernel weight index ``k`` — the palette's, which
+    the pages use too."""
+    return palette.weight_colours(K)
+
+
+def weight_matrix_png(
+    wm, kernel_size: tuple[int, int], title: str = "", max_side: int = 2048
+) -> bytes:
+    """The weight matrix ``M: (rows, cols)`` of an ``engine.anatomy.WeightMatrix``.
+
+    ``kernel_size = (kh, kw)`` of its filter. Each cell is grey when it is a structural zero
+    and otherwise the colour of its kernel index ``k``; a key below shows the kernel
+    ``(C, kh, kw)`` in the same colours. Cells are square, ``max_side // max(rows, cols)``
+    pixels (1 to 12).
+    """
+    C = wm.shape_in[0]
+    kh, kw = kernel_size
+    n_weights = len(wm.kernel)
+    if n_weights != C * kh * kw:
+        raise ValueError(f"kernel has {n_weights} weights, not C*kh*kw = {C}*{kh}*{kw}")
+    colours = kernel_colours(n_weights)
+    rgb = np.empty((wm.rows, wm.cols, 3), dtype=np.uint8)
+    rgb[:] = STRUCTURAL_ZERO
+    row, col, k = np.asarray(wm.entries, dtype=np.int64).reshape(-1, 3).T  # each: (nnz,)
+    rgb[row, col] = colours[k]
+    s = max(1, min(12, max_side // max(wm.rows, wm.cols)))
+    matrix = Image.fromarray(_enlarge(rgb, s, s))
+
+    sw = 22  # side of one swatch of the kernel key
+    key_w = C * (kw * sw + 12)
+    lines = [
+        title or "weight matrix M",
+        f"M: {wm.rows} rows (H_out*W_out = {wm.shape_out[0]}*{wm.shape_out[1]}) x {wm.cols} "
+        f"columns (C*H*W = {C}*{wm.shape_in[1]}*{wm.shape_in[2]}); {len(row):,} non-zeros",
+        "grey = structural zero; colour = which kernel weight, k = c*kh*kw + a*kw + b",
+    ]
+    head = len(lines) * LINE + 4
+    width = 2 * MARGIN + max(matrix.width, key_w, *(_text_width(t) for t in lines))
+    height = MARGIN + head + matrix.height + 8 + LINE + kh * sw + MARGIN
+    img = Image.new("RGB", (width, height), BACKGROUND)
+    draw = ImageDraw.Draw(img)
+    for i, text in enumerate(lines):
+        draw.text((MARGIN, MARGIN + i * LINE), text, fill=TEXT, font=font())
+    img.paste(matrix, (MARGIN, MARGIN + head))
+    y0 = MARGIN + head + matrix.height + 8
+    draw.text(
+        (MARGIN, y0),
+        "kernel key: k for each (c, a, b), one block per channel c",
+        fill=TEXT,
+        font=font(),
+    )
+    y0 += LINE
+    for c in range(C):
+        x0 = MARGIN + c * (kw * sw + 12)
+        for a in range(kh):
+            for b in range(kw):
+                kk = c * kh * kw + a * kw + b
+                box = [x0 + b * sw, y0 + a * sw, x0 + (b + 1) * sw - 2, y0 + (a + 1) * sw - 2]
+                draw.rectangle(box, fill=tuple(int(v) for v in colours[kk]))
+                if kk < 1000:
+                    dark = colours[kk].astype(float) @ (0.299, 0.587, 0.114) < 110
+                    ink = (255, 255, 255) if dark else (0, 0, 0)
+                    draw.text((box[0] + 2, box[1] + 5), str(kk), fill=ink, font=font(9))
+    return _png(img)

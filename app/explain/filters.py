@@ -1,0 +1,352 @@
+"""``/api/models/{model_id}/explain/layers/{index}/...``: what each conv filter looks for.
+
+The test digits that excite a filter most (with the patch of input one unit sees), computed
+once per model over the shipped MNIST test set and cached on disk; and the input a filter
+responds to most, by seeded gradient ascent, memoised in memory.
+"""
+
+import threading
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import numpy as np
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from app.core.bounds import BUSY, HeavyDep, check_cost, largest_fitting, megamacs, run_heavy
+from app.core.deps import LayerDep, ModelLayer, SettingsDep
+from app.core.memo import ByteLRU, token
+from app.core.render import ColourScale, grid_png
+from app.core.responses import ERRORS, PNG, TABLE_503, png_response
+from app.core.settings import Settings
+from app.datasets.tables import Tables
+from app.datasets.testsets import test_set
+from app.explain.schemas import MaximiseResult, TopActivationsResult
+from app.models.inference import rounded
+from engine import explain
+from engine.cost import FORWARD_BACKWARD, pass_cost
+from engine.data import CLASSES
+from engine.explain.geometry import input_box
+from engine.explain.top_activations import conv_layers
+from engine.model import Model
+
+router = APIRouter(prefix="/api/models/{model_id}/explain", tags=["explain"])
+# -- top-activating test digits ------------------------------------------------------------------
+
+
+DATASET = "mnist"
+
+
+def mnist_test_set(data_dir) -> tuple[np.ndarray, np.ndarray]:
+    """The shipped MNIST test set; 503 when it is missing."""
+    return test_set(data_dir, DATASET, 503, "top activations need the MNIST test set")
+
+
+def _top_activations(model: Model, request: Request, settings: Settings):
+    """The model's table: from memory, the disk cache, or computed in the background
+    (``app.datasets.tables``: a 503 with ``Retry-After`` while that takes longer than a request
+    may)."""
+    tables: Tables = request.app.state.tables
+    key = ("top-activations", token(model), settings.max_top_k)
+
+    def compute():
+        images, _ = mnist_test_set(settings.data_dir)
+        return explain.top_activations(
+            model,
+            images,
+            k=settings.max_top_k,
+            cache_dir=settings.cache_dir,
+            progress=tables.progress,
+        )
+
+    return tables.get(key, compute, "top-activations")[0]
+
+
+def _conv_layer(ml: ModelLayer) -> None:
+    if ml.layer.type != "conv2d":
+        model = ml.entry.model
+        convs = ", ".join(f"{i} ({model.layers[i].name})" for i in conv_layers(model)) or "none"
+        raise HTTPException(
+            404, f"index: {ml.describe()} is not a conv2d layer (conv2d layers: {convs})"
+        )
+
+
+def _filter_list(ml: ModelLayer, f: int | None) -> list[int]:
+    F = ml.output_shape[0]
+    if f is not None and f >= F:
+        raise HTTPException(422, f"filter: {ml.describe()} has filters 0 to {F - 1}, got {f}")
+    return list(range(F)) if f is None else [f]
+
+
+FilterQuery = Annotated[
+    int | None, Query(ge=0, alias="filter", description="One filter; default: all of them.")
+]
+KQuery = Annotated[
+    int | None,
+    Query(ge=1, description="Digits per filter; default 9, at most `max_top_k`."),
+]
+DEFAULT_K = 9
+
+
+@dataclass
+class TopQuery:
+    """The query both top-activations routes (JSON and PNG) take."""
+
+    filter_: FilterQuery = None
+    k: KQuery = None
+
+
+TopDep = Annotated[TopQuery, Depends()]
+
+
+def _top(ml: ModelLayer, request: Request, settings: Settings, q: TopQuery):
+    f, k = q.filter_, q.k
+    _conv_layer(ml)
+    k = min(DEFAULT_K, settings.max_top_k) if k is None else k
+    if k > settings.max_top_k:
+        raise HTTPException(422, f"k: {k} is more than the limit max_top_k = {settings.max_top_k}")
+    filters = _filter_list(ml, f)
+    top = _top_activations(ml.entry.model, request, settings)
+    return top, top.layers[ml.index], filters, k
+
+
+@router.get(
+    "/layers/{index}/top-activations",
+    response_model=TopActivationsResult,
+    responses={**ERRORS, **TABLE_503},
+    summary="The test digits that excite each filter most, with the patch each one saw",
+)
+def top_activations_json(
+    ml: LayerDep, request: Request, settings: SettingsDep, query: TopDep
+) -> dict:
+    top, layer, filters, k = _top(ml, request, settings, query)
+    _, labels = mnist_test_set(settings.data_dir)
+    names = CLASSES[DATASET]
+    return {
+        "layer": ml.index,
+        "name": ml.layer.name,
+        "k": k,
+        "receptive_field": list(layer.patches.shape[2:]),
+        "dataset": f"{DATASET} test",
+        "cached": top.from_cache,
+        "seconds": round(top.seconds, 3),
+        "filters": [
+            {
+                "filter": f,
+                "examples": [
+                    {
+                        "index": int(layer.index[f, r]),
+                        "label": names[int(labels[layer.index[f, r]])],
+                        "value": float(layer.value[f, r]),
+                        "position": [int(layer.row[f, r]), int(layer.col[f, r])],
+                        "box": [int(v) for v in layer.box[f, r]],
+                        "patch": rounded(layer.patches[f, r] / 255.0, 4),
+                    }
+                    for r in range(k)
+                ],
+            }
+            for f in filters
+        ],
+    }
+
+
+@router.get(
+    "/layers/{index}/top-activations.png",
+    response_class=Response,
+    responses={**PNG, **ERRORS, **TABLE_503},
+    summary="The top-activating patches as a grid: one row per filter, best first",
+)
+def top_activations_png(
+    ml: LayerDep, request: Request, settings: SettingsDep, query: TopDep
+) -> Response:
+    _, layer, filters, k = _top(ml, request, settings, query)
+    tiles = layer.patches[filters, :k].astype(np.float64) / 255.0  # (n, k, h, w)
+    tiles = tiles.reshape(-1, *tiles.shape[2:])  # (n, k, h, w) → (n*k, h, w)
+    labels = [f"f{f}: {layer.value[f, r]:.3g}" for f in filters for r in range(k)]
+    title = (
+        f"{ml.entry.id} {ml.describe()}: top {k} test digits per filter (patch = receptive field)"
+    )
+    scale = ColourScale.for_values(np.array([0.0, 1.0]), signed=False)
+    return png_response(grid_png(tiles, labels, title, scale, ncols=k), 0.0, 1.0)
+
+
+# -- activation maximisation -----------------------------------------------------------------------
+
+_max_memo: ByteLRU | None = None  # (model token, layer, filters, steps, seed, objective) → result
+_max_memo_lock = threading.Lock()
+
+StepsQuery = Annotated[int, Query(ge=0, description="Ascent steps; at most `max_maximise_steps`.")]
+SeedQuery = Annotated[int, Query(ge=0, le=2**32 - 1, description="Same seed, same images.")]
+ObjectiveQuery = Annotated[
+    Literal["center", "mean"],
+    Query(description="`center`: the middle unit; `mean`: the whole map."),
+]
+FirstQuery = Annotated[
+    int | None,
+    Query(ge=0, description="With `count`: the first of a range of units (a page)."),
+]
+CountQuery = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        description="Units in the range from `first` (default 0); at most `max_maximise_units`, "
+        "and units × steps within `max_request_megamacs`.",
+    ),
+]
+
+
+@dataclass
+class MaximiseQuery:
+    """The query both maximise routes (JSON and PNG) take."""
+
+    filter_: FilterQuery = None
+    steps: StepsQuery = 48
+    seed: SeedQuery = 0
+    objective: ObjectiveQuery = "center"
+    first: FirstQuery = None
+    count: CountQuery = None
+
+
+MaximiseDep = Annotated[MaximiseQuery, Depends()]
+
+
+def _memo(settings: Settings) -> ByteLRU:
+    global _max_memo
+    with _max_memo_lock:
+        if _max_memo is None or _max_memo.max_bytes != settings.max_cache_bytes:
+            _max_memo = ByteLRU(settings.max_cache_bytes)
+        return _max_memo
+
+
+def _units(ml: ModelLayer, settings: Settings, f, first, count, steps: int) -> list[int]:
+    """The units a maximise request runs: one ``filter``, a range, or all — within the limits."""
+    F = ml.output_shape[0]
+    if f is not None and (first is not None or count is not None):
+        raise HTTPException(
+            422, "filter/first/count: give one `filter`, or a range `first`+`count`"
+        )
+    if f is not None:
+        return _filter_list(ml, f)
+    if count is not None and count > settings.max_maximise_units:
+        raise HTTPException(
+            422,
+            f"count: {count} is more than the limit max_maximise_units = "
+            f"{settings.max_maximise_units}",
+        )
+    if first is not None and first >= F:
+        raise HTTPException(422, f"first: {ml.describe()} has units 0 to {F - 1}, got {first}")
+    start = first or 0
+    stop = F if count is None else min(F, start + count)
+    n = stop - start
+    per_unit = max(steps, 1) * FORWARD_BACKWARD * pass_cost(ml.entry.model, ml.index + 1)
+    fits = min(settings.max_maximise_units, largest_fitting(settings, per_unit))
+    page = f"ask for a range: first={start}&count={max(fits, 1)} (then first={start + fits}, ...)"
+    if n > settings.max_maximise_units:
+        field = "count" if count is not None else "filter"
+        raise HTTPException(
+            422,
+            f"{field}: {n:,} units of {ml.describe()} at once, more than the limit "
+            f"max_maximise_units = {settings.max_maximise_units}; {page}",
+        )
+    check_cost(
+        settings,
+        "count/steps" if count is not None else "filter/steps",
+        n * per_unit,
+        f"{n:,} units × {max(steps, 1)} steps × {FORWARD_BACKWARD} passes × "
+        f"{megamacs(per_unit / max(steps, 1) / FORWARD_BACKWARD)} per pass",
+        f"; {page}" if fits >= 1 else "; use fewer steps",
+    )
+    return list(range(start, stop))
+
+
+def _maximise(ml: ModelLayer, settings: Settings, q: MaximiseQuery):
+    steps = q.steps
+    if steps > settings.max_maximise_steps:
+        raise HTTPException(
+            422,
+            f"steps: {steps} is more than the limit max_maximise_steps = "
+            f"{settings.max_maximise_steps}",
+        )
+    if ml.layer.type == "softmax" or len(ml.output_shape) not in (1, 3):
+        raise HTTPException(404, f"index: {ml.describe()} has no units to maximise")
+    filters = _units(ml, settings, q.filter_, q.first, q.count, steps)
+    model = ml.entry.model
+    memo = _memo(settings)
+    key = (token(model), ml.index, tuple(filters), steps, q.seed, q.objective)
+    result = memo.get(key)
+    if result is None:
+        result = explain.maximise_activation(
+            model, ml.index, filters, steps=steps, objective=q.objective, seed=q.seed
+        )
+        memo.put(key, result)
+    return result
+
+
+def _centre_box(ml: ModelLayer) -> list[int] | None:
+    """The input box ``[top, left, bottom, right)`` the centre unit sees, clipped to the input;
+    ``None`` when the layer has no receptive-field box (dense layers, after a flatten)."""
+    if len(ml.output_shape) != 3:
+        return None
+    _, h, w = ml.output_shape
+    try:
+        top, left, bottom, right = input_box(ml.entry.model, ml.index, h // 2, w // 2)
+    except ValueError:
+        return None
+    _, H, W = ml.entry.model.input_shape
+    return [max(int(top), 0), max(int(left), 0), min(int(bottom), H), min(int(right), W)]
+
+
+@router.get(
+    "/layers/{index}/maximise",
+    response_model=MaximiseResult,
+    responses={**ERRORS, **BUSY},
+    dependencies=[HeavyDep],
+    summary="The input each filter responds to most (gradient ascent, seeded)",
+)
+async def maximise_json(
+    request: Request, ml: LayerDep, settings: SettingsDep, query: MaximiseDep
+) -> dict:
+    return await run_heavy(request, _maximise_json, ml, settings, query)
+
+
+def _maximise_json(ml: ModelLayer, settings: Settings, q: MaximiseQuery) -> dict:
+    m = _maximise(ml, settings, q)
+    return {
+        "layer": ml.index,
+        "name": ml.layer.name,
+        "units": ml.output_shape[0],
+        "objective": m.objective,
+        "steps": q.steps,
+        "seed": q.seed,
+        "box": _centre_box(ml) if q.objective == "center" else None,
+        "filters": [
+            {
+                "filter": int(f),
+                "image": rounded(m.images[i, 0], 4),
+                "initial": float(m.initial[i]),
+                "activation": float(m.activation[i]),
+            }
+            for i, f in enumerate(m.filters)
+        ],
+    }
+
+
+@router.get(
+    "/layers/{index}/maximise.png",
+    response_class=Response,
+    responses={**PNG, **ERRORS, **BUSY},
+    dependencies=[HeavyDep],
+    summary="The activation-maximising inputs as a labelled grid",
+)
+async def maximise_png(
+    request: Request, ml: LayerDep, settings: SettingsDep, query: MaximiseDep
+) -> Response:
+    return await run_heavy(request, _maximise_png, ml, settings, query)
+
+
+def _maximise_png(ml: ModelLayer, settings: Settings, q: MaximiseQuery) -> Response:
+    m = _maximise(ml, settings, q)
+    labels = [f"f{f}: {a:.3g}" for f, a in zip(m.filters, m.activation, strict=True)]
+    title = f"{ml.entry.id} {ml.describe()}: inputs maximising each filter ({q.objective})"
+    scale = ColourScale.for_values(np.array([0.0, 1.0]), signed=False)
+    return png_response(grid_png(m.images[:, 0], labels, title, scale), 0.0, 1.0)

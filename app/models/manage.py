@@ -1,0 +1,281 @@
+"""Managing models: rename, delete, download the weights, import weights trained elsewhere.
+
+The shipped default model is read-only (403). An import is an ONNX file (graph and weights,
+with its external-data files; see ``app.models.onnx_upload``) or an ``.npz`` whose arrays are named
+as PyTorch names a ``state_dict`` (``conv1.weight``, ``conv1.bias``, ...) plus the
+architecture as JSON — the same JSON ``/api/train`` and ``python -m engine train --arch``
+take; the engine checks every array's name and shape against it. Files are read with
+``allow_pickle=False`` and written only as ``<models_dir>/<validated id>.npz``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated, Literal
+
+import numpy as np
+from fastapi import APIRouter, File, Form, HTTPException, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, Response
+from pydantic import ValidationError
+
+from app.core.deps import ModelDep, RegistryDep, SettingsDep
+from app.core.responses import ERRORS
+from app.models import onnx_upload
+from app.models import store as model_store
+from app.models.schemas import ModelInfo
+from app.training import architecture
+from app.training.schemas import Architecture, RenameRequest
+from engine import architectures, archive
+from engine.model import ARCH_KEY
+from engine.onnx_import import looks_like_zip
+from engine.persist import MAX_ARCH_BYTES
+
+router = APIRouter(prefix="/api/models", tags=["models"])
+
+MANAGE_ERRORS = {
+    **ERRORS,
+    403: {"model": ERRORS[404]["model"], "description": "The shipped default is read-only."},
+}
+
+
+@router.patch(
+    "/{model_id}",
+    response_model=ModelInfo,
+    responses=MANAGE_ERRORS,
+    summary="Rename a model (its display name; the id stays)",
+)
+def rename_model(
+    entry: ModelDep, body: RenameRequest, settings: SettingsDep, registry: RegistryDep
+) -> dict:
+    try:
+        return model_store.rename(settings, registry, entry, body.name.strip()).info()
+    except model_store.ProtectedModel as e:
+        raise HTTPException(403, str(e)) from None
+
+
+@router.delete(
+    "/{model_id}",
+    status_code=204,
+    response_class=Response,
+    responses=MANAGE_ERRORS,
+    summary="Delete a model's weights and card (never the shipped default)",
+)
+def delete_model(entry: ModelDep, settings: SettingsDep, registry: RegistryDep) -> Response:
+    try:
+        model_store.delete(settings, registry, entry.id)
+    except model_store.ProtectedModel as e:
+        raise HTTPException(403, str(e)) from None
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{model_id}/weights.npz",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}, **ERRORS},
+    summary="Download the weights: an .npz of PyTorch-named arrays plus the architecture",
+)
+def download_weights(entry: ModelDep, settings: SettingsDep) -> Response:
+    path = settings.models_dir / f"{entry.id}.npz"
+    if not path.is_file():
+        raise HTTPException(404, f"model_id: {entry.id!r} has no weight file on disk")
+    return FileResponse(path, media_type="application/octet-stream", filename=f"{entry.id}.npz")
+
+
+MODEL_REF = "#/paths/~1api~1models~1{model_id}"
+IMPORTED_LINKS = {  # OpenAPI links: what a client (or the stateful fuzz) can do next
+    name: {
+        "operationRef": f"{MODEL_REF}/{method}",
+        "parameters": {"model_id": "$response.body#/id"},
+        "description": f"{what} the imported model.",
+    }
+    for name, method, what in (
+        ("GetImported", "get", "Read"),
+        ("RenameImported", "patch", "Rename"),
+        ("DeleteImported", "delete", "Delete"),
+    )
+}
+
+
+def _parse_architecture(text: str) -> Architecture:
+    try:
+        spec = architectures.from_json(json.loads(text), "architecture")
+        return Architecture.model_validate(spec)
+    except json.JSONDecodeError as e:
+        raise HTTPException(422, f"architecture: not valid JSON ({e})") from None
+    except ValueError as e:  # from_json's message, or pydantic's (a ValueError too)
+        if isinstance(e, ValidationError):
+            first = e.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise HTTPException(422, f"architecture: {where}: {first['msg']}") from None
+        raise HTTPException(422, str(e)) from None
+
+
+@router.post(
+    "/import",
+    response_model=ModelInfo,
+    status_code=201,
+    responses={**ERRORS, 413: ERRORS[413], 201: {"links": IMPORTED_LINKS}},
+    summary="Import a model trained elsewhere: an ONNX file, or an .npz with its architecture",
+)
+async def import_model(
+    settings: SettingsDep,
+    registry: RegistryDep,
+    weights: Annotated[
+        UploadFile,
+        File(
+            description="An `.onnx` file (graph and weights, from `torch.onnx.export`, tf2onnx, "
+            "...), or an .npz of arrays named `conv1.weight`, `conv1.bias`, ... "
+            "(`np.savez(f, **{k: v.numpy() for k, v in net.state_dict().items()})`)."
+        ),
+    ],
+    name: Annotated[str, Form(min_length=1, max_length=64, description="Display name.")],
+    architecture_json: Annotated[
+        str | None,
+        Form(
+            alias="architecture",
+            description='The layers as JSON: `{"layers": [...]}` or a bare list. May be left '
+            "out when the file is a CNN Explorer model (it carries its architecture).",
+        ),
+    ] = None,
+    dataset: Annotated[Literal["mnist", "fashion-mnist"], Form()] = "mnist",
+    external_data: Annotated[
+        list[UploadFile] | None,
+        File(
+            description="An ONNX model's external-data file(s) (`model.onnx.data`), matched by "
+            "the file name the graph refers to. Repeatable."
+        ),
+    ] = None,
+    classes: Annotated[
+        str | None, Form(description='JSON list of class labels, e.g. `["cat", "dog"]`.')
+    ] = None,
+    input_json: Annotated[
+        str | None,
+        Form(
+            alias="input",
+            description='How the model expects its input, JSON: `{"invert": false, "scale": '
+            '1.0, "mean": [0.1307], "std": [0.3081]}` (network input = ((1 − x if invert else '
+            "x) · scale − mean) / std, x ∈ [0, 1], 1 = ink).",
+        ),
+    ] = None,
+) -> dict:
+    limit = settings.max_import_bytes
+    data = await weights.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(
+            413, f"weights: the file is more than the limit max_import_bytes = {limit:,}"
+        )
+    external, used = {}, len(data)
+    for upload in external_data or []:
+        blob = await upload.read(limit - used + 1)
+        used += len(blob)
+        if used > limit:
+            raise HTTPException(
+                413,
+                f"external_data: the files together are more than the limit max_import_bytes "
+                f"= {limit:,}",
+            )
+        external[(upload.filename or "").rsplit("/", 1)[-1]] = blob
+    labels = onnx_upload.parse_classes(classes)
+    convention = onnx_upload.parse_convention(input_json)
+    source = weights.filename or "weights"
+    if not looks_like_zip(data):
+        if architecture_json is not None:  # meant as an .npz (a zip archive): it is not one
+            raise HTTPException(
+                422,
+                "weights: not a readable .npz file (not a zip archive); an architecture goes "
+                "only with an .npz (an ONNX model carries its own graph: send it without one)",
+            )
+        return await run_in_threadpool(
+            onnx_upload.import_onnx_upload,
+            settings, registry, data, external, source, name.strip(), dataset, labels, convention,
+        )  # fmt: skip
+    # Not a heavy request: the archive is judged by its headers before anything is read, and the
+    # upload is at most max_import_bytes (bench/README.md: about 20 ms for the shipped model).
+    return await run_in_threadpool(
+        _import,
+        settings,
+        registry,
+        data,
+        source,
+        name.strip(),
+        architecture_json,
+        dataset,
+        labels,
+        convention,
+    )
+
+
+def _embedded_specs(data: bytes) -> list[dict]:
+    """The layers of a CNN Explorer model file's own ``__architecture__`` (read alone, bounded)."""
+    raw = archive.read_member(data, ARCH_KEY, MAX_ARCH_BYTES)
+    if raw is None:
+        raise HTTPException(
+            422,
+            "architecture: required (the layers as JSON) unless the file is a CNN Explorer "
+            "model with its architecture inside",
+        )
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise HTTPException(422, f"weights: {ARCH_KEY} must be UTF-8 JSON bytes")
+    try:
+        arch = json.loads(raw.tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise HTTPException(422, f"weights: {ARCH_KEY} is not valid JSON ({e})") from None
+    layers = arch.get("layers") if isinstance(arch, dict) else None
+    try:
+        return architecture.specs_of(Architecture.model_validate({"layers": layers}).layers)
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise HTTPException(422, f"weights: {ARCH_KEY}: {loc}: {first['msg']}") from None
+
+
+def _import(
+    settings, registry, data, source, name, architecture_json, dataset, labels=None, convention=None
+) -> dict:
+    """Check the file against the architecture and install it (in a worker thread).
+
+    Nothing of the arrays is decompressed until the archive's headers (``engine.archive``)
+    match the parameters the checked architecture expects.
+    """
+    limit = settings.max_train_params * 8 + MAX_ARCH_BYTES  # float64 weights at most
+    try:
+        members = archive.inspect_npz(data, max_bytes=limit, where="weights")
+        specs = (
+            _embedded_specs(data)
+            if architecture_json is None
+            else architecture.specs_of(_parse_architecture(architecture_json).layers)
+        )
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
+    try:
+        model = architecture.check(specs, dataset, settings, input_shape=None).model
+    except architecture.ArchitectureError as e:
+        raise HTTPException(422, f"architecture: {e}") from None
+    expected = {k: p.shape for k, p in model.state().items()}  # parameters and buffers
+    try:
+        archive.check_expected(members, expected, "weights", optional=frozenset({ARCH_KEY}))
+        arrays = archive.read_npz(data, max_bytes=limit, where="weights")
+        arrays.pop(ARCH_KEY, None)
+        model.set_state(arrays, source)
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
+    if labels is not None:
+        if len(labels) != len(model.classes):
+            raise HTTPException(
+                422, f"classes: {len(labels)} labels for a model with {len(model.classes)} outputs"
+            )
+        model.classes = labels
+    if convention is not None:
+        model.meta["input"] = convention
+    model.meta.update(
+        {
+            "source": "npz",
+            "dataset": dataset,
+            "imported_from": source,
+            "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+    )
+    entry = model_store.install(settings, registry, model, name)
+    return entry.info()

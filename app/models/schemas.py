@@ -1,0 +1,165 @@
+"""Request and response bodies of ``/api/models``: the installed models, a prediction, every
+layer's output, the weights, and one unit's connections. Arrays are nested lists in the order of
+the ``shape`` beside them, PyTorch layout (activations ``(C, H, W)``, conv weights
+``(F, C, kh, kw)``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.schemas import ImageInput, LayerInfo, LayerType, Nested
+
+
+class InputConvention(BaseModel):
+    invert: bool = False
+    scale: float = 1.0
+    mean: list[float] = Field(default_factory=lambda: [0.0])
+    std: list[float] = Field(default_factory=lambda: [1.0])
+
+
+class ModelInfo(BaseModel):
+    id: str
+    name: str
+    dataset: str | None
+    classes: list[str]
+    input_shape: list[int] = Field(description="[C, H, W]")
+    num_params: int
+    test_accuracy: float | None
+    input: InputConvention = Field(
+        description="How the model wants its input: network input = ((1 − x if invert else x) "
+        "· scale − mean) / std for ink x ∈ [0, 1]; the identity for models trained here."
+    )
+    source: Literal["onnx", "npz", "trained", "shipped"] = Field(
+        description="Where the model came from."
+    )
+
+
+class StateArray(BaseModel):
+    name: str = Field(description="`weight`, `bias`, `running_mean`, `running_var`, `constant`.")
+    kind: Literal["parameter", "buffer"] = Field(
+        description="Trained (`parameter`) or saved but not trained (`buffer`)."
+    )
+    shape: list[int]
+    values: Nested | None = Field(
+        description="The numbers, nested as `shape`; null when there are more than "
+        "`max_values` of them (the statistics are still given)."
+    )
+    min: float
+    max: float
+    mean: float
+
+
+class LayerState(BaseModel):
+    index: int
+    name: str
+    type: str
+    max_values: int
+    arrays: list[StateArray]
+
+
+class ModelList(BaseModel):
+    models: list[ModelInfo]
+    default: str | None = Field(description="The id to show first, or null with no models.")
+
+
+class ModelDetail(ModelInfo):
+    layers: list[LayerInfo]
+    card: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Everything saved with the weights (dataset, accuracy, training history).",
+    )
+
+
+class Prediction(BaseModel):
+    prediction: int = Field(description="Index of the most probable class.")
+    label: str = Field(description="Name of the predicted class.")
+    probabilities: list[float] = Field(description="One per class, in `classes` order.")
+    input: list[list[float]] = Field(
+        description="The H×W network input actually used, after preprocessing (1 = ink)."
+    )
+
+
+class Scale(BaseModel):
+    """How a layer's output is coloured (``app.core.palette``): values ``lo..hi`` onto colour map
+    ``kind``, the same in the PNGs and on the pages."""
+
+    kind: Literal["diverging", "sequential", "ink"]
+    lo: float
+    hi: float
+
+
+class LayerOutput(BaseModel):
+    index: int
+    name: str
+    type: LayerType
+    shape: list[int] = Field(description="(C, H, W) for maps, (n,) for vectors.")
+    min: float
+    max: float
+    scale: Scale
+    data: Nested = Field(
+        description="The layer's output, nested in `shape` order, rounded to 5 significant "
+        "digits of the layer's largest magnitude."
+    )
+
+
+class Activations(Prediction):
+    layers: list[LayerOutput] = Field(description="One per layer, in order.")
+
+
+class Filters(BaseModel):
+    index: int
+    name: str
+    type: LayerType
+    shape: list[int] = Field(description="conv2d: [F, C, kh, kw]; dense: [out, in].")
+    weights: Nested
+    bias: list[float] = Field(description="[F] (zeros if the layer has no bias).")
+    min: float = Field(description="Smallest weight.")
+    max: float = Field(description="Largest weight.")
+
+
+class ConnectionsRequest(ImageInput):
+    """A drawing (as for predict) and one unit of the layer's output."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"pixels": [[0.0] * 8] * 8, "unit": [0, 4, 4]}]}
+    )
+
+    unit: list[Annotated[int, Field(ge=0, le=100_000)]] = Field(
+        min_length=1,
+        max_length=3,
+        description="`[c, i, j]` of a (C, H, W) output, `[k]` of a vector.",
+    )
+    top: int = Field(12, ge=1, le=64, description="Dense layers: how many strongest weights.")
+
+
+class Box(BaseModel):
+    layer: int = Field(description="The layer whose output the box is in; -1 = the input.")
+    box: list[int] = Field(description="[top, left, bottom, right], half-open, clipped.")
+
+
+class Connections(BaseModel):
+    """One unit, its value, and what it was computed from (``engine.explain.connections``)."""
+
+    index: int
+    name: str
+    type: str
+    unit: list[int]
+    value: float = Field(description="The unit's output, as `activations` gives it.")
+    reads: list[dict[str, Any]] = Field(
+        description="One entry per layer read (`layer`, -1 = the input) with `kind`: "
+        "`window` (conv: per input channel its `box`, window values `x`, `kernel` slice and "
+        "`share`; `bias`, `sum`), `pool` (`box`, `winner`), `dense` (`strongest` weights "
+        "with `x` and `product`, `bias`, `sum`), `relu`/`same` (`source`), `softmax`."
+    )
+    receptive_field: list[Box] | None = Field(
+        None, description="Spatial units: the box seen in every layer below, down to the input."
+    )
+
+
+class ReceptiveField(BaseModel):
+    index: int
+    unit: list[int] = Field(description="[i, j]")
+    boxes: list[Box]

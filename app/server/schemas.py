@@ -1,0 +1,67 @@
+"""Response bodies of ``/api/health`` and ``/api/limits``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    engine_version: str
+    models_loaded: int
+    models: list[str]
+    model_errors: dict[str, str] = Field(
+        description="Model files found but not loaded, with the reason."
+    )
+
+
+class Limits(BaseModel):
+    """Every limit the API enforces; a request beyond one gets a 4xx naming it."""
+
+    max_request_bytes: int
+    max_image_bytes: int
+    max_image_side: int
+    min_pixels_side: int
+    max_pixels_side: int
+    max_conv_input_side: int
+    max_channels: int
+    max_kernel_side: int
+    max_weight_matrix_cells: int
+    max_weight_matrix_entries: int
+    max_weight_matrix_png_side: int
+    max_ig_steps: int
+    max_occlusion_patches: int
+    max_top_k: int
+    max_maximise_steps: int
+    max_color_side: int
+    max_conv_padding: int
+    max_conv_terms: int
+    max_pool_positions: int
+    max_running_jobs: int
+    max_queued_jobs: int
+    max_train_epochs: int
+    max_train_batch_size: int
+    max_train_images: int
+    max_train_layers: int
+    max_train_params: int
+    max_dense_features: int
+    max_train_step_megabytes: int
+    max_import_bytes: int
+    max_request_megamacs: int = Field(
+        description="Estimated cost of one request's model passes, in millions of multiply-add "
+        "equivalents (`engine.cost`): units × steps × 3 × pass for maximise, (patches + 1) × pass "
+        "for occlusion, (steps + 1) × 3 × pass for integrated gradients; about 1 s of a core."
+    )
+    max_maximise_units: int = Field(description="Filters or units in one maximise request.")
+    max_model_megamacs: int = Field(
+        description="One image through a model that is trained or imported."
+    )
+    max_train_step_megamacs: int = Field(
+        description="One training step: batch size × 3 × one image's pass."
+    )
+    max_cache_bytes: int = Field(description="Each in-memory cache of computed results.")
+    max_heavy_requests: int = Field(
+        description="Heavy requests running at once in the server; more get a 503 with Retry-After."
+    )
