@@ -16,12 +16,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
+EVENTS_DEADLINE_S = 300.0  # the machine may be busy; the waits end as soon as the events come
 
 
 def free_port() -> int:
@@ -96,3 +98,24 @@ class LiveServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def follow(url: str, job_id: str, until=lambda kind, data: False, out: list | None = None):
+    """A training job's Server-Sent Events on the server at ``url`` as ``(kind, data)``, until
+    the stream ends or ``until`` says so (appended to ``out`` as they come, for threads)."""
+    out = [] if out is None else out
+    deadline = time.monotonic() + EVENTS_DEADLINE_S
+    try:
+        with httpx.stream("GET", f"{url}/api/train/{job_id}/events", timeout=30) as r:
+            kind = None
+            for line in r.iter_lines():
+                assert time.monotonic() < deadline, out[-3:]
+                if line.startswith("event: "):
+                    kind = line[7:]
+                elif line.startswith("data: "):
+                    out.append((kind, json.loads(line[6:])))
+                    if until(kind, out[-1][1]):
+                        break
+    except httpx.HTTPError as e:  # the stopping server closed it: what an open stream sees
+        out.append(("closed", str(e)))
+    return out

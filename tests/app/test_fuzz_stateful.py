@@ -22,8 +22,8 @@ from schemathesis.config import SchemathesisConfig
 
 from app.core.settings import Settings
 from app.main import create_app
-from tests.app.conftest import TINY_ID, tiny_model
 from tests.app.trainset import TINY, mnist_dir
+from tests.utils import TINY_ID, tiny_model
 
 pytestmark = pytest.mark.slow
 

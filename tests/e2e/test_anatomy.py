@@ -1,16 +1,16 @@
 """The convolution anatomy page in a real browser: every seed preset, the sliding-window
 animation, the equation, matrix and dense views and their shared highlights, invalid
-combinations explained, a real layer with the M·x + b check, pooling, parameter counts, and a
-phone with touch. Screenshots go to ``artifacts/e2e/``; the page must log no errors."""
+combinations explained, and a phone with touch. (A real layer: ``test_anatomy_real_layer.py``;
+pooling and parameter counts: ``test_anatomy_pooling.py``.) Screenshots go to
+``artifacts/e2e/``; the page must log no errors."""
 
 from __future__ import annotations
-
-import re
 
 import pytest
 from playwright.sync_api import expect
 
 from engine.anatomy import PRESETS
+from tests.e2e.helpers import open_anatomy
 
 pytestmark = pytest.mark.e2e
 
@@ -23,16 +23,6 @@ SHAPES = {
     "1x1-across-channels": ("M is 16 × 48", "4 × 4 output"),
     "5x5x3-on-32x32x3": ("M is 784 × 3072", "28 × 28 output"),
 }
-
-
-def open_anatomy(page, server):
-    page.goto(server.url + "/anatomy")
-    # the sticky header would cover the element screenshots
-    page.evaluate("() => { document.querySelector('.site-header').style.position = 'static'; }")
-    expect(page.get_by_test_id("matrix-view").locator(".matrix-summary")).to_contain_text(
-        "M is 4 × 9"
-    )
-    return page
 
 
 def choose(page, preset: str) -> None:
@@ -276,107 +266,6 @@ def test_an_impossible_combination_is_explained_not_broken(desktop, server, arti
     expect(page.get_by_test_id("conv-formula")).to_contain_text("= 1")
     page.get_by_label("kernel channel 0, row 0, column 0").fill("abc")
     expect(problem).to_contain_text('"abc" is not a number')
-
-
-# -- a real layer -----------------------------------------------------------------------------
-
-
-def diff_of(text: str) -> float:
-    return float(re.search(r"max \|difference\| over all [\d,]+ outputs = ([-\d.e]+)", text)[1])
-
-
-def test_real_layer_shows_matrix_times_input_is_the_feature_map(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
-    check = page.get_by_test_id("matrix-check")
-    expect(check).to_have_class(re.compile(r"\bis-ok\b"))
-    expect(check).to_contain_text("✓")
-    expect(check).to_contain_text("M × input + b = feature map")
-    assert diff_of(check.text_content()) < 1e-4
-    real = page.get_by_test_id("real-layer")
-    expect(real.get_by_test_id("real-matrix").locator("canvas")).to_be_visible()
-    expect(real.get_by_test_id("real-feature-map").locator("canvas")).to_be_visible()
-    real.screenshot(path=str(artifacts / "anatomy-real-layer-conv1.png"))
-
-    # the second conv layer: its input is the drawing after conv1, ReLU and pooling
-    conv2 = real.get_by_test_id("real-layer-select").locator("option").nth(1).get_attribute("value")
-    real.get_by_test_id("real-layer-select").select_option(conv2)
-    expect(real.locator(".real-title")).to_contain_text(f"layer {conv2} (conv2)")
-    expect(check).to_contain_text("✓")
-    assert diff_of(check.text_content()) < 1e-4
-    real.get_by_test_id("real-filter").select_option("2")
-    expect(real.locator(".real-title")).to_contain_text("filter 2")
-    expect(check).to_contain_text("✓")
-
-    # choosing an output writes out its equation
-    readout = real.get_by_test_id("real-feature-map").locator(".readout")
-    real.get_by_test_id("real-feature-map").locator("canvas").click(position={"x": 3, "y": 3})
-    expect(readout).to_contain_text("y[0, 0] =")
-    expect(real.get_by_test_id("real-equation").locator(".eq-head")).to_contain_text("y[0, 0]")
-    real.screenshot(path=str(artifacts / "anatomy-real-layer-conv2.png"))
-
-
-def test_real_layer_follows_the_drawing_and_the_gallery(desktop, server):
-    page, _ = desktop
-    open_anatomy(page, server)
-    real = page.get_by_test_id("real-layer")
-    check = page.get_by_test_id("matrix-check")
-    expect(check).to_contain_text("✓")
-    real.get_by_role("button", name="Clear").click()
-    expect(check).to_contain_text("✓")  # a blank drawing is valid: the map is the bias
-    box = real.get_by_test_id("real-draw").bounding_box()
-    page.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.2 * box["height"])
-    page.mouse.down()
-    for t in range(1, 13):
-        page.mouse.move(
-            box["x"] + 0.5 * box["width"], box["y"] + (0.2 + 0.6 * t / 12) * box["height"]
-        )
-    page.mouse.up()
-    expect(real.get_by_role("button", name="Undo")).to_be_enabled()
-    expect(check).to_contain_text("✓")
-    gallery = real.get_by_test_id("real-gallery").locator("button")
-    if gallery.count():
-        gallery.nth(1).click()
-        expect(check).to_contain_text("✓")
-
-
-# -- pooling and parameters -------------------------------------------------------------------
-
-
-def test_pooling_steps_through_windows_and_winners(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
-    pool = page.get_by_test_id("pool-view")
-    explain = pool.get_by_test_id("pool-explain")
-    expect(explain).to_contain_text("y[0, 0] = largest of { 4, 5, 9, 2 } = 9")
-    expect(pool.locator(".cell.is-winner")).to_have_count(1)
-    expect(pool.locator(".cell.is-winner")).to_have_text("9")
-    pool.get_by_test_id("step-next").click()
-    expect(explain).to_contain_text("y[0, 1] = largest of { 1, 2, 7, 2 } = 7")
-    pool.get_by_test_id("pool-mode").select_option("avg")
-    expect(explain).to_contain_text("mean of")
-    expect(pool.locator(".cell.is-winner")).to_have_count(0)
-    page.locator('#pool-presets [data-preset="overlapping-3x3-stride-2"]').click()
-    expect(pool.get_by_test_id("pool-formula")).to_contain_text("⌊(5 + 2·1 − 3) / 2⌋ + 1 = 3")
-    expect(pool.locator(".pool-stage .cell.is-window")).to_have_count(9)  # 4 of them padding
-    pool.screenshot(path=str(artifacts / "anatomy-pool-overlap.png"))
-    page.locator('#pool-presets [data-preset="global-max"]').click()
-    expect(pool.get_by_test_id("pool-formula")).to_contain_text("global pooling")
-    expect(pool.get_by_label("padding p")).to_be_disabled()
-    page.locator('#pool-presets [data-preset="max-2x2"]').click()
-    pool.get_by_label("padding p").fill("2")
-    expect(pool.locator(".problem")).to_contain_text("more than half the kernel")
-
-
-def test_parameter_count_conv_against_dense(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
-    params = page.get_by_test_id("params-view")
-    expect(params.get_by_test_id("params-dense")).to_have_text("25,165,824")
-    expect(params.get_by_test_id("params-conv")).to_have_text("75")
-    params.get_by_label("filters", exact=True).fill("6")
-    expect(params.get_by_test_id("params-conv")).to_have_text("450")
-    params.screenshot(path=str(artifacts / "anatomy-params.png"))
 
 
 # -- a phone ----------------------------------------------------------------------------------

@@ -12,9 +12,15 @@ import pytest
 from playwright.sync_api import expect
 
 from engine.onnx_import import import_onnx
-from tests.e2e.conftest import _open, serve
-from tests.e2e.helpers import wait_until
-from tests.e2e.test_overview import activation, overview_point, point_at, post
+from tests.e2e.helpers import (
+    activation,
+    open_page,
+    overview_point,
+    point_at,
+    post,
+    serve,
+    wait_until,
+)
 from tests.onnx_fixtures import fixture_bytes
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +41,9 @@ def grouped_server(tmp_path_factory):
 
 @pytest.fixture
 def page(browser, grouped_server, request):
-    for page, _ in _open(browser, grouped_server, request, viewport={"width": 1280, "height": 900}):
+    for page, _ in open_page(
+        browser, grouped_server, request, viewport={"width": 1280, "height": 900}
+    ):
         yield page
 
 

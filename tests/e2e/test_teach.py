@@ -11,8 +11,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import wait_until
-from tests.e2e.test_anatomy import open_anatomy
+from tests.e2e.helpers import open_anatomy, wait_until
 
 SEED_LABEL = re.compile(r"seed\s*\d{3}", re.IGNORECASE)
 

@@ -13,9 +13,9 @@ import pytest
 
 from engine.model import Model
 from tests.app.trainset import mnist_dir
-from tests.e2e.conftest import SMALL_SPEC, Server
-from tests.e2e.helpers import wait_until
+from tests.e2e.helpers import Server, wait_until
 from tests.live import LiveServer, app_env
+from tests.specs import TWO_CONVS as SMALL_SPEC
 
 pytestmark = pytest.mark.e2e
 

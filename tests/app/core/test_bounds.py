@@ -22,8 +22,7 @@ from app.datasets.tables import Cancelled, Tables
 from app.main import create_app
 from engine.cost import FORWARD_BACKWARD, pass_cost
 from engine.model import Model
-from tests.app.conftest import TINY_ID, tiny_model
-from tests.engine.test_archive import bomb
+from tests.utils import TINY_ID, bomb, refused, tiny_model
 
 SHIPPED = REPO_ROOT / "models" / "mnist-cnn.npz"
 pytestmark = pytest.mark.skipif(not SHIPPED.exists(), reason="needs models/mnist-cnn.npz")
@@ -45,14 +44,6 @@ def defaults(tmp_path_factory) -> Settings:
 def client(defaults):
     with TestClient(create_app(defaults)) as c:
         yield c
-
-
-def refused(r, status: int, *words: str) -> str:
-    assert r.status_code == status, r.text[:500]
-    detail = r.json()["detail"]
-    for w in words:
-        assert w in detail, detail
-    return detail
 
 
 def test_the_defaults_are_the_settings_defaults(defaults):

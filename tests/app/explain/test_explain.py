@@ -9,8 +9,7 @@ import pytest
 
 from engine import explain
 from engine.preprocess import preprocess
-from tests.app.conftest import TINY_ID, data_url, draw_seven, png
-from tests.app.models.test_models import decode_png, refused, seven_pixels
+from tests.utils import TINY_ID, data_url, decode_png, draw_seven, png, refused, seven_pixels
 
 API = f"/api/models/{TINY_ID}/explain"
 METHODS = ["saliency", "gradcam", "occlusion", "integrated-gradients"]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from app.models.packed import MEDIA_TYPE, unpack
-from tests.app.conftest import TINY_ID, data_url, draw_seven, png
+from tests.utils import TINY_ID, data_url, draw_seven, png
 
 BASE = f"/api/models/{TINY_ID}"
 

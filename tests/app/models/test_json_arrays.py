@@ -13,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 from app.models import inference
 from app.models.inference import rounded
 from app.models.json_arrays import decimal_text, encode_rounded
-from tests.app.models.test_models import seven_pixels
+from tests.utils import seven_pixels
 
 
 def same(a, digits: int = 5) -> bytes:

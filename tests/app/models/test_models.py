@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import base64
-import io
 
 import numpy as np
 import pytest
@@ -12,7 +11,16 @@ from PIL import Image
 
 from engine.anatomy import weight_matrix
 from engine.preprocess import preprocess
-from tests.app.conftest import TINY_ID, data_url, draw_seven, png, tiny_model
+from tests.utils import (
+    TINY_ID,
+    data_url,
+    decode_png,
+    draw_seven,
+    png,
+    refused,
+    seven_pixels,
+    tiny_model,
+)
 
 API = f"/api/models/{TINY_ID}"
 MODEL_INFO = {
@@ -36,28 +44,6 @@ LAYER_TYPES = {
 }  # fmt: skip
 N_LAYERS = 8  # conv, relu, pool, conv, relu, flatten, dense, softmax
 CONV_LAYERS = (0, 3)
-
-
-def seven_pixels() -> list[list[float]]:
-    return (1 - np.asarray(draw_seven(56), dtype=np.float64) / 255).tolist()
-
-
-def refused(response, status: int, *words: str) -> str:
-    """Assert ``response`` is ``status`` with a ``detail`` string containing ``words``."""
-    assert response.status_code == status, response.text
-    detail = response.json()["detail"]
-    assert isinstance(detail, str)
-    for word in words:
-        assert word in detail, detail
-    return detail
-
-
-def decode_png(response) -> Image.Image:
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "image/png"
-    img = Image.open(io.BytesIO(response.content))
-    img.load()
-    return img
 
 
 # -- listing and detail -------------------------------------------------------------------
