@@ -23,7 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
-EVENTS_DEADLINE_S = 300.0  # the machine may be busy; the waits end as soon as the events come
+EVENTS_TIMEOUT_S = 300.0  # a busy machine trains slowly; the waits end as soon as events come
 
 
 def free_port() -> int:
@@ -42,14 +42,15 @@ def app_env(**settings) -> dict[str, str]:
 
 
 class LiveServer:
-    """``cmd`` (default ``python -m app``) serving on ``self.url``; its output in ``self.log``."""
+    """``cmd`` (default ``python -m app``) serving on ``self.url``; its output in ``self.log``.
+    ``{port}`` in ``cmd`` is the port (for commands that take it as an argument, as uvicorn)."""
 
     def __init__(self, log: Path, env: dict[str, str], cmd: list[str] | None = None, cwd=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         env = {**env, "CNN_EXPLORER_PORT": str(self.port)}
-        cmd = cmd or [sys.executable, "-m", "app"]
+        cmd = [part.format(port=self.port) for part in cmd or [sys.executable, "-m", "app"]]
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
                 cmd, cwd=cwd or REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -101,10 +102,9 @@ class LiveServer:
 
 
 def follow(url: str, job_id: str, until=lambda kind, data: False, out: list | None = None):
-    """A training job's Server-Sent Events on the server at ``url`` as ``(kind, data)``, until
-    the stream ends or ``until`` says so (appended to ``out`` as they come, for threads)."""
+    """The job's events as ``(kind, data)`` until the stream ends or ``until`` says so."""
     out = [] if out is None else out
-    deadline = time.monotonic() + EVENTS_DEADLINE_S
+    deadline = time.monotonic() + EVENTS_TIMEOUT_S
     try:
         with httpx.stream("GET", f"{url}/api/train/{job_id}/events", timeout=30) as r:
             kind = None

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+TRAINING_MODES = ("auto", "process", "thread", "none")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "CNN_EXPLORER_"
 
@@ -76,7 +77,9 @@ class Settings:
     # Training from the browser (``/api/train``) and importing weights.
     jobs_dir: Path | None = None  # job records and checkpoints; None: <models_dir>/.jobs
     queue_url: str = ""  # the training queue: "" = SQLite in jobs_dir; redis://host:port/db
-    training_mode: str = "process"  # who runs the queue's consumer: "process", "thread", "none"
+    training_mode: str = (
+        "auto"  # who runs the queue's consumer: "auto", "process", "thread", "none"
+    )
     max_running_jobs: int = 1  # jobs training at once (the consumer's workers); others wait
     max_queued_jobs: int = 8
     kept_job_event_logs: int = 20  # finished jobs whose events stay stored; older ones are pruned
@@ -91,9 +94,9 @@ class Settings:
     sse_heartbeat_seconds: int = 15
 
     def __post_init__(self) -> None:
-        if self.training_mode not in ("process", "thread", "none"):
+        if self.training_mode not in TRAINING_MODES:
             raise ValueError(
-                "CNN_EXPLORER_TRAINING_MODE must be 'process', 'thread' or 'none', "
+                "CNN_EXPLORER_TRAINING_MODE must be 'auto', 'process', 'thread' or 'none', "
                 f"got {self.training_mode!r}"
             )
 

@@ -2,8 +2,8 @@
 
 FastAPI's own ``/docs`` loads Swagger UI from a CDN and starts it with an inline script; here the
 files come from the ``fastapi-offline`` package, which ships a current Swagger UI (mounted at
-``/docs/assets``), and the start-up code is ``static/js/api-docs.js``, so the page needs no other
-origin and passes the app's Content-Security-Policy (no inline scripts).
+``/docs/assets``), and the start-up code is ``static/js/pages/docs/main.js``, so the page needs
+no other origin and passes the app's Content-Security-Policy (no inline scripts).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ PAGE = f"""<!doctype html>
 <body>
   <div id="swagger-ui"></div>
   <script src="{ASSETS_URL}/swagger-ui-bundle.js"></script>
-  <script src="/static/js/api-docs.js"></script>
+  <script src="/static/js/pages/docs/main.js"></script>
 </body>
 </html>
 """

@@ -8,6 +8,7 @@ results installed as models.
   its one task, a job's run (engine trainer, progress, cooperative stop).
 - ``jobs``: the web side: queue, list, cancel, resume, follow (Server-Sent Events) any job.
 - ``consumer``: the consumer process ``python -m app`` starts (or ``huey_consumer`` runs).
+- ``routes``: ``/api/train`` and ``/api/architectures/validate``.
 - ``schemas``: the request and response bodies of ``/api/train`` and
   ``/api/architectures/validate``.
 """

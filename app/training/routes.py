@@ -28,6 +28,7 @@ from app.training.schemas import (
     JobList,
     TrainOptions,
     TrainRequest,
+    WorkerList,
 )
 from engine import architectures
 from engine.data import FILES, NAMES, DatasetNotFound, find_file
@@ -177,6 +178,13 @@ def start_training(
         body.name, model_store.taken_ids(settings, registry) | jobs.huey.planned_ids()
     )
     return jobs.create(request, planned)
+
+
+@router.get(
+    "/api/train/workers", response_model=WorkerList, summary="The training workers alive now"
+)
+def list_workers(jobs: JobsDep) -> dict:
+    return {"workers": jobs.workers()}
 
 
 @router.get("/api/train", response_model=JobList, summary="Every training job, newest first")

@@ -1,4 +1,4 @@
-"""static/js/latest-wins.js in Chromium, driven by jobs the test resolves itself: a stroke's
+"""static/js/shared/latest-wins.js in Chromium, driven by jobs the test resolves itself: a stroke's
 end aborts the request in flight and asks again — unless that request already asks the same
 (no ink since it started), when its answer is kept and reported as the stroke end's."""
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.e2e
 # Each job the runner starts is recorded with its payload and signal and resolved by the
 # test (`finish(i)`); `same` compares the payloads' `image`.
 SETUP = """async () => {
-  const { LatestWins } = await import('/static/js/latest-wins.js');
+  const { LatestWins } = await import('/static/js/shared/latest-wins.js');
   const log = { runs: [], results: [] };
   const runner = new LatestWins({
     minIntervalMs: 80,

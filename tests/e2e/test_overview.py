@@ -175,7 +175,7 @@ def test_the_page_and_the_png_colour_a_layer_identically(wide, server):
     assert len(colours) > 50  # real maps, not blank ones
     # weight colours: the anatomy views' weightColour(k) is the weight-matrix PNG's colour k
     colours = page.evaluate(
-        "() => import('/static/js/anatomy/weights.js').then(m => "
+        "() => import('/static/js/shared/anatomy/weights.js').then(m => "
         "Array.from({ length: 64 }, (_, k) => m.weightColour(k)))"
     )
     assert colours == [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in render.kernel_colours(64).tolist()]

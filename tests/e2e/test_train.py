@@ -156,21 +156,21 @@ def test_confusion_matrix_sums_to_the_test_set_and_cells_list_their_digits(
 
 
 def test_the_pages_api_errors_are_the_servers_words_json_and_form_bodies(desktop, server):
-    """train-api.js goes through api.js's one request(): a refused JSON body and a refused
+    """The one API client (shared/api.js) and its one request(): a refused JSON body and a refused
     multipart upload (FormData) both reach the page as an ApiError with the server's detail."""
     page, watch = desktop
     watch.expect_error("422")  # the console notes the refused requests
     page.goto(server.url + "/train")
     messages = page.evaluate(
         """async () => {
-          const { trainApi } = await import("/static/js/train/train-api.js");
+          const { api } = await import("/static/js/shared/api.js");
           const said = (e) => `${e.name} ${e.status}: ${e.message}`;
           const form = new FormData();
           form.append("name", "x");
           form.append("weights", new Blob(["not a zip"]), "w.npz");
           return [
-            await trainApi.start({ epochs: "many" }).then(() => "no error", said),
-            await trainApi.importModel(form).then(() => "no error", said),
+            await api.startTraining({ epochs: "many" }).then(() => "no error", said),
+            await api.importModel(form).then(() => "no error", said),
           ];
         }"""
     )

@@ -9,7 +9,7 @@ from app.core import palette, render
 
 def test_the_pages_palette_module_is_generated_from_the_python_palette():
     assert palette.JS_PATH.read_text(encoding="utf-8") == palette.javascript(), (
-        "static/js/palette.js is stale: run `python -m app.core.palette`"
+        "static/js/shared/palette.js is stale: run `python -m app.core.palette`"
     )
 
 

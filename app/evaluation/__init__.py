@@ -1,0 +1,1 @@
+"""How good is a model: accuracy, the confusion matrix and every mistake on its test set."""

@@ -1,0 +1,3 @@
+"""The teaching views: backpropagation on one drawing, the flattened digit, translation, the
+permutation test and lines combined into a square.
+"""

@@ -1,0 +1,216 @@
+// The evaluation page: one model's score on the test set — accuracy, the confusion matrix
+// (click a cell for its digits), per-class scores, the mistakes — and the models table.
+
+import { api, installedModels } from "../../shared/api.js";
+import { training } from "../../shared/config.js";
+import { h } from "../../shared/dom.js";
+import { count, num, percent } from "../../shared/format.js";
+import { StatusView } from "../../shared/status.js";
+import { ConfusionView } from "./confusion-view.js";
+import { digitLinks } from "./digits-view.js";
+import { ModelsView } from "./models-view.js";
+
+const $ = (s) => document.querySelector(s);
+const byTestId = (id) => $(`[data-testid="${id}"]`);
+
+const status = new StatusView(byTestId("error"));
+const select = $("#model");
+const state = { models: [], defaultId: null, id: null, result: null, request: 0 };
+
+const confusion = new ConfusionView(byTestId("confusion-matrix"), { pick: (t, p) => showCell(t, p) });
+const modelsView = new ModelsView($("#models-body"), {
+  evaluate: (id) => {
+    select.value = id;
+    evaluate(id);
+    window.scrollTo({ top: 0, behavior: "smooth" });
+  },
+  changed: (removed) => loadModels(removed === state.id ? null : state.id),
+  error: (message) => status.error(message),
+});
+
+function context() {
+  const r = state.result;
+  return { modelId: r.model_id, imageUrl: r.image_url };
+}
+
+// -- one model's evaluation -------------------------------------------------------------------
+
+async function evaluate(id) {
+  const seq = ++state.request;
+  state.id = id;
+  const url = new URL(window.location.href);
+  url.searchParams.set("model", id);
+  history.replaceState(null, "", url);
+  status.clear();
+  $("#cell").hidden = true;
+  $("#eval-note").textContent = "Scoring every test image… (a few seconds the first time)";
+  document.body.dataset.evaluating = "true";
+  renderModels();
+  try {
+    const result = await api.evaluation(id);
+    if (seq !== state.request) return;
+    state.result = result;
+    render(result);
+  } catch (err) {
+    if (seq !== state.request) return;
+    status.error(err.message);
+    $("#eval-note").textContent = "";
+  } finally {
+    if (seq === state.request) delete document.body.dataset.evaluating;
+  }
+}
+
+function render(r) {
+  $("#accuracy").textContent = percent(r.accuracy);
+  $("#correct").textContent = `${count(r.correct)} / ${count(r.total)}`;
+  $("#correct-label").textContent = `${r.dataset} test images right`;
+  $("#loss").textContent = num(r.loss, 3);
+  $("#eval-note").textContent = r.cached
+    ? `Scored in ${r.seconds.toFixed(1)} s (kept in memory since).`
+    : `Scored in ${r.seconds.toFixed(1)} s.`;
+  confusion.render(r);
+  renderPerClass(r);
+  $("#confident").replaceChildren(...digitLinks(r.confident_mistakes, context()));
+  $("#wrong").replaceChildren(...digitLinks(r.misclassified, context()));
+  const shown = r.misclassified.length;
+  $("#wrong-note").textContent =
+    shown < r.misclassified_total
+      ? `The first ${count(shown)} of ${count(r.misclassified_total)} mistakes, in test-set order.`
+      : `All ${count(r.misclassified_total)} mistakes, in test-set order. Click one to open it in the explorer.`;
+}
+
+function renderPerClass(r) {
+  const bar = (v, cls) =>
+    h("span", { class: `bar ${cls}` }, h("span", { style: { width: `${(v ?? 0) * 100}%` } }));
+  byTestId("per-class").replaceChildren(
+    h("thead", {}, h("tr", {}, h("th", {}, "Class"), h("th", { class: "num" }, "Digits"), h("th", {}, "Accuracy"), h("th", {}, "Precision"))),
+    h(
+      "tbody",
+      {},
+      r.per_class.map((c) =>
+        h(
+          "tr",
+          {},
+          h("th", { scope: "row" }, c.label),
+          h("td", { class: "num" }, count(c.total)),
+          h("td", {}, h("span", { class: "bar-cell" }, bar(c.accuracy, "acc"), h("span", { class: "num" }, c.accuracy === null ? "–" : percent(c.accuracy)))),
+          h("td", {}, h("span", { class: "bar-cell" }, bar(c.precision, "prec"), h("span", { class: "num" }, c.precision === null ? "–" : percent(c.precision)))),
+        ),
+      ),
+    ),
+  );
+}
+
+async function showCell(t, p) {
+  const r = state.result;
+  confusion.select(t, p);
+  const panel = $("#cell");
+  const n = r.confusion[t][p];
+  const what = t === p ? `${r.classes[t]} read correctly` : `${r.classes[t]} read as ${r.classes[p]}`;
+  $("#cell-title").textContent = `${what}: ${count(n)} ${n === 1 ? "digit" : "digits"}`;
+  $("#cell-note").textContent = "Loading…";
+  panel.hidden = false;
+  try {
+    const cell = await api.evaluationExamples(r.model_id, t, p, training.cellExamples);
+    if (state.result !== r) return;
+    $("#cell-digits").replaceChildren(...digitLinks(cell.items, context()));
+    const more = cell.total > cell.items.length ? `The first ${count(cell.items.length)}, in test-set order. ` : "";
+    $("#cell-note").textContent = `${more}Click one to open it in the explorer.`;
+    panel.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  } catch (err) {
+    status.error(err.message);
+  }
+}
+
+$("#cell-close").addEventListener("click", () => {
+  $("#cell").hidden = true;
+  confusion.select(-1, -1);
+});
+
+// -- models -------------------------------------------------------------------------------------
+
+function renderModels() {
+  modelsView.render(state.models, state.defaultId, state.id);
+}
+
+async function loadModels(wanted) {
+  const list = await installedModels(status);
+  if (!list) return;
+  state.models = list.models;
+  state.defaultId = list.default;
+  select.replaceChildren(
+    ...list.models.map((m) =>
+      h("option", { value: m.id }, m.test_accuracy === null ? m.name : `${m.name} · ${percent(m.test_accuracy)}`),
+    ),
+  );
+  const ids = list.models.map((m) => m.id);
+  if (!ids.length) {
+    status.error("No models are installed. Train one on the Train page, or import weights below.");
+    renderModels();
+    return;
+  }
+  const id = ids.includes(wanted) ? wanted : ids.includes(list.default) ? list.default : ids[0];
+  select.value = id;
+  if (id !== state.id || !state.result) await evaluate(id);
+  else renderModels();
+}
+
+select.addEventListener("change", () => evaluate(select.value));
+
+const PRESETS = {
+  totensor: { scale: 1, mean: "0", std: "1" },
+  mnist: { scale: 1, mean: "0.1307", std: "0.3081" },
+  raw: { scale: 255, mean: "0", std: "1" },
+};
+
+$("#import").elements.preset.addEventListener("change", (e) => {
+  const preset = PRESETS[e.target.value];
+  if (!preset) return;
+  const { elements } = $("#import");
+  elements.scale.value = preset.scale;
+  elements.mean.value = preset.mean;
+  elements.std.value = preset.std;
+});
+
+const numbers = (text) => text.split(/[\s,]+/).filter(Boolean).map(Number);
+
+/** The form as the API wants it: the convention and labels as JSON (api.md). */
+function importData(form) {
+  const { elements } = form;
+  const data = new FormData();
+  data.append("weights", elements.weights.files[0]);
+  for (const file of elements.external_data.files) data.append("external_data", file);
+  data.append("name", elements.name.value);
+  data.append("dataset", elements.dataset.value);
+  const arch = elements.architecture.value.trim();
+  if (arch) data.append("architecture", arch);
+  const convention = {
+    invert: elements.invert.checked,
+    scale: Number(elements.scale.value || 1),
+    mean: numbers(elements.mean.value),
+    std: numbers(elements.std.value),
+  };
+  data.append("input", JSON.stringify(convention));
+  const classes = elements.classes.value.split(",").map((c) => c.trim()).filter(Boolean);
+  if (classes.length) data.append("classes", JSON.stringify(classes));
+  return data;
+}
+
+$("#import").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const form = e.currentTarget;
+  const note = $("#import-note");
+  note.textContent = "Checking the model…";
+  note.classList.remove("bad");
+  try {
+    const model = await api.importModel(importData(form));
+    note.textContent = `Imported as ${model.id} (${model.source}).`;
+    form.reset();
+    await loadModels(model.id);
+  } catch (err) {
+    note.textContent = err.message;
+    note.classList.add("bad");
+  }
+});
+
+loadModels(new URLSearchParams(window.location.search).get("model"));

@@ -1,0 +1,85 @@
+// The models table: rename, download, delete (never the shipped default), and choose which
+// model the page evaluates.
+
+import { api } from "../../shared/api.js";
+import { h } from "../../shared/dom.js";
+import { count, percent } from "../../shared/format.js";
+
+export class ModelsView {
+  // body: the <tbody>; on: { evaluate(id), changed(), error(message) }
+  constructor(body, on) {
+    this.body = body;
+    this.on = on;
+  }
+
+  render(models, defaultId, currentId) {
+    this.body.replaceChildren(...models.map((m) => this.row(m, m.id === defaultId, m.id === currentId)));
+  }
+
+  row(m, isDefault, isCurrent) {
+    const badge = isDefault ? "shipped" : m.source === "onnx" ? "onnx" : null;
+    const nameCell = h("td", {}, m.name, badge ? h("span", { class: "badge" }, badge) : null);
+    const act = (label, onclick, attrs = {}) =>
+      h("button", { type: "button", class: "button ghost small", onclick, ...attrs }, label);
+    const actions = h(
+      "td",
+      { class: "actions-cell" },
+      isCurrent ? h("span", { class: "muted small-note" }, "shown above") : act("Evaluate", () => this.on.evaluate(m.id)),
+      h("a", { class: "button ghost small", href: api.weightsUrl(m.id), download: `${m.id}.npz` }, "Download"),
+      act("Rename", () => this.rename(m, nameCell, actions), {
+        disabled: isDefault,
+        title: isDefault ? "The shipped model cannot be renamed" : "",
+      }),
+      act("Delete", (e) => this.remove(m, e.currentTarget), {
+        disabled: isDefault,
+        title: isDefault ? "The shipped model cannot be deleted" : "",
+        dataset: { action: "delete" },
+      }),
+    );
+    return h(
+      "tr",
+      { class: isCurrent ? "current" : "", dataset: { model: m.id } },
+      nameCell,
+      h("td", {}, h("code", {}, m.id)),
+      h("td", {}, m.dataset ?? "–"),
+      h("td", { class: "num" }, count(m.num_params)),
+      h("td", { class: "num" }, m.test_accuracy === null ? "–" : percent(m.test_accuracy)),
+      actions,
+    );
+  }
+
+  rename(m, cell) {
+    const input = h("input", { type: "text", value: m.name, maxlength: 64, "aria-label": `New name for ${m.id}` });
+    const save = async () => {
+      try {
+        await api.renameModel(m.id, input.value.trim());
+        this.on.changed();
+      } catch (err) {
+        this.on.error(err.message);
+      }
+    };
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") save();
+      if (e.key === "Escape") this.on.changed();
+    });
+    cell.replaceChildren(input, h("button", { type: "button", class: "button small", onclick: save }, "Save"));
+    input.focus();
+    input.select();
+  }
+
+  // Two clicks: the first asks, the second deletes.
+  async remove(m, button) {
+    if (button.dataset.armed !== "true") {
+      button.dataset.armed = "true";
+      button.textContent = `Delete ${m.id}?`;
+      button.classList.add("danger");
+      return;
+    }
+    try {
+      await api.removeModel(m.id);
+      this.on.changed(m.id);
+    } catch (err) {
+      this.on.error(err.message);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+// The explorer's "why" and kernel sections: they follow the explorer's results (the
+// "explorer:result" event pages/explorer/main.js dispatches) and explain the same network input,
+// while they are on screen (and catch up when scrolled to).
+
+import { ExplainPanel } from "./explain-panel.js";
+import { KernelEditor } from "./kernel-editor.js";
+import { StatusView } from "../../shared/status.js";
+import { WhileOnScreen } from "../../shared/on-screen.js";
+
+const status = new StatusView(document.querySelector('[data-testid="error"]'));
+const on = { error: (message) => status.error(message) };
+const panel = new ExplainPanel(document.getElementById("explain"), on);
+const editor = new KernelEditor(document.getElementById("kernel-editor"), on);
+
+// Brought up to date only while on screen (each asks the server): see on-screen.js.
+const sections = new WhileOnScreen([
+  { el: document.getElementById("explain"), update: ({ model, result }) => panel.update(model, result) },
+  { el: document.getElementById("kernel-editor"), update: ({ result }) => editor.update(result ? result.input : null) },
+]);
+
+document.addEventListener("explorer:result", (e) => sections.set(e.detail));

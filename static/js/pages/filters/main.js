@@ -1,0 +1,102 @@
+// The filters page: pick a model and a conv layer; every filter's weights, the input it likes
+// most and its top-activating test digits, each fetched from the API as it becomes ready.
+
+import { api, installedModels, pickModel } from "../../shared/api.js";
+import { explain as config } from "../../shared/config.js";
+import { h } from "../../shared/dom.js";
+import { FilterCards } from "./filter-cards.js";
+import { StatusView } from "../../shared/status.js";
+
+const $ = (selector) => document.querySelector(selector);
+const status = new StatusView($('[data-testid="error"]'));
+const modelSelect = $("#filters-model");
+const layerGroup = $('[data-testid="filters-layer"]');
+const note = $("#filters-note");
+const cards = new FilterCards($("#filter-cards"));
+let generation = 0;
+
+async function showLayer(model, info) {
+  const mine = ++generation;
+  for (const b of layerGroup.children) b.setAttribute("aria-checked", String(Number(b.dataset.index) === info.index));
+  note.textContent = `${info.name}: ${info.output_shape[0]} filters.`;
+  const url = new URL(window.location.href);
+  url.searchParams.set("model", model.id);
+  url.searchParams.set("layer", String(info.index));
+  history.replaceState(null, "", url);
+  let filters;
+  try {
+    filters = await api.filters(model.id, info.index);
+  } catch (err) {
+    status.error(err.message);
+    return;
+  }
+  if (mine !== generation) return;
+  cards.render(info, filters);
+  document.body.dataset.filtersLayer = String(info.index);
+  const top = api.topActivations(model.id, info.index, config.topK).then(
+    (answer) => {
+      if (mine !== generation) return;
+      cards.showTop(answer);
+      note.textContent = `${info.name}: ${info.output_shape[0]} filters · top digits ${answer.cached ? "from the cache" : `computed over the ${answer.dataset} set in ${answer.seconds} s`}.`;
+      document.body.dataset.topShown = String(info.index);
+    },
+    (err) => mine === generation && cards.failed("top", err.message),
+  );
+  const maximised = api.maximise(model.id, info.index).then(
+    (answer) => {
+      if (mine !== generation) return;
+      cards.showMaximised(answer);
+      document.body.dataset.maximiseShown = String(info.index);
+    },
+    (err) => mine === generation && cards.failed("max", err.message),
+  );
+  await Promise.all([top, maximised]);
+}
+
+async function selectModel(id, wantedLayer) {
+  let model;
+  try {
+    model = await api.model(id);
+  } catch (err) {
+    status.error(err.message);
+    return;
+  }
+  const convs = model.layers.filter((l) => l.type === "conv2d");
+  layerGroup.replaceChildren(
+    ...convs.map((info) =>
+      h(
+        "button",
+        {
+          type: "button",
+          class: "segment",
+          role: "radio",
+          dataset: { index: String(info.index) },
+          onclick: () => showLayer(model, info),
+        },
+        `${info.name} (${info.output_shape[0]} filters)`,
+      ),
+    ),
+  );
+  if (!convs.length) {
+    cards.container.replaceChildren(h("p", { class: "muted" }, "This model has no convolution layers."));
+    return;
+  }
+  showLayer(model, convs.find((l) => l.index === wantedLayer) ?? convs[0]);
+}
+
+async function start() {
+  const list = await installedModels(status);
+  if (!list) return;
+  if (!list.models.length) {
+    status.error("No models are installed.");
+    return;
+  }
+  const params = new URLSearchParams(window.location.search);
+  const id = pickModel(list, params.get("model"));
+  modelSelect.replaceChildren(...list.models.map((m) => h("option", { value: m.id, selected: m.id === id }, m.name)));
+  modelSelect.disabled = list.models.length < 2;
+  modelSelect.addEventListener("change", () => selectModel(modelSelect.value, null));
+  await selectModel(id, Number(params.get("layer")));
+}
+
+start();
