@@ -9,14 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import (
-    DASH,
-    ONE,
-    SEVEN,
-    draw,
-    ink,
-    open_explorer,
-)
+from tests.e2e.helpers import DASH, ONE, SEVEN, draw, ink, open_explorer
 
 pytestmark = pytest.mark.e2e
 
