@@ -14,6 +14,7 @@ import io
 import json
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 from fastapi.testclient import TestClient
@@ -52,6 +53,14 @@ def tiny_model() -> Model:
         if "bias" in layer.params:
             layer.params["bias"][:] = np.linspace(-0.1, 0.1, layer.params["bias"].size)
     return model
+
+
+def tiny_models(root: Path) -> Path:
+    """``root/models``, made, holding the tiny model as ``tiny.npz``."""
+    models = root / "models"
+    models.mkdir()
+    tiny_model().save(models / f"{TINY_ID}.npz")
+    return models
 
 
 # -- images -------------------------------------------------------------------------------

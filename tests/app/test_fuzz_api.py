@@ -24,7 +24,7 @@ from schemathesis.config import SchemathesisConfig
 
 from app.core.settings import REPO_ROOT, Settings
 from app.main import create_app
-from tests.utils import TINY_ID, tiny_model
+from tests.utils import TINY_ID, tiny_models
 
 pytestmark = pytest.mark.slow
 
@@ -35,11 +35,8 @@ REQUEST_SECONDS = 10.0  # every request, at the default limits
 @pytest.fixture(scope="module")
 def fuzzed_app(tmp_path_factory):
     root = tmp_path_factory.mktemp("fuzz")
-    models = root / "models"
-    models.mkdir()
-    tiny_model().save(models / f"{TINY_ID}.npz")
     settings = Settings(  # the default limits: only where files go is changed
-        models_dir=models,
+        models_dir=tiny_models(root),
         data_dir=REPO_ROOT / "data",  # the MNIST test set only: training is refused
         cache_dir=root / "cache",
     )
