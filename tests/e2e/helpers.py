@@ -174,11 +174,17 @@ def open_explorer(page, server) -> dict:
 
 
 def post(server, path: str, body: dict) -> bytes:
+    """POST ``body`` as JSON to the server; the answer's bytes."""
     req = urllib.request.Request(
         server.url + path, json.dumps(body).encode(), {"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(req, timeout=30) as r:
+    with urllib.request.urlopen(req, timeout=60) as r:
         return r.read()
+
+
+def post_json(server, path: str, body: dict):
+    """POST ``body`` as JSON to the server; the answer, parsed."""
+    return json.loads(post(server, path, body))
 
 
 def overview_point(page, index: int, fx: float, fy: float) -> tuple[float, float]:
@@ -198,7 +204,7 @@ def point_at(page, index: int, fx: float = 0.3, fy: float = 0.2):
 def activation(server, model, body: dict, index: int, unit: list[int]) -> float:
     """Layer ``index``'s value at ``unit`` from the JSON ``activations`` for ``body``."""
     drawing = {k: v for k, v in body.items() if k in ("image", "pixels", "preprocess")}
-    answer = json.loads(post(server, f"/api/models/{model['id']}/activations", drawing))
+    answer = post_json(server, f"/api/models/{model['id']}/activations", drawing)
     value = answer["layers"][index]["data"]
     for u in unit:
         value = value[u]

@@ -6,8 +6,6 @@ overview's click-to-anatomy on a grouped unit opens the unit's own group.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from playwright.sync_api import expect
 
@@ -17,7 +15,7 @@ from tests.e2e.helpers import (
     open_page,
     overview_point,
     point_at,
-    post,
+    post_json,
     serve,
     wait_until,
 )
@@ -49,7 +47,7 @@ def page(browser, grouped_server, request):
 
 def anatomy_of(server, layer: int, group: int, body: dict) -> dict:
     path = f"/api/models/{MODEL}/layers/{layer}/anatomy?group={group}"
-    return json.loads(post(server, path, body))
+    return post_json(server, path, body)
 
 
 def test_switching_group_by_keyboard_shows_the_apis_numbers(page, grouped_server, artifacts):
