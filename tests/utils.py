@@ -118,6 +118,14 @@ def refused(response, status: int, *words: str) -> str:
     return detail
 
 
+def reported_limits(client, names: tuple[str, ...]) -> dict[str, int]:
+    """``GET /api/limits``: the values of ``names``, each one a positive whole number."""
+    limits = client.get("/api/limits").json()
+    got = {name: limits[name] for name in names}
+    assert all(isinstance(v, int) and v > 0 for v in got.values()), got
+    return got
+
+
 def post_json(client, path: str, body):
     """POST ``body`` as JSON that may hold NaN or infinity (which ``json=`` refuses to send)."""
     return client.post(

@@ -22,7 +22,7 @@ from app.datasets.tables import Cancelled, Tables
 from app.main import create_app
 from engine.cost import FORWARD_BACKWARD, pass_cost
 from engine.model import Model
-from tests.utils import TINY_ID, bomb, refused, tiny_model
+from tests.utils import TINY_ID, bomb, refused, reported_limits, tiny_model
 
 SHIPPED = REPO_ROOT / "models" / "mnist-cnn.npz"
 pytestmark = pytest.mark.skipif(not SHIPPED.exists(), reason="needs models/mnist-cnn.npz")
@@ -52,16 +52,11 @@ def test_the_defaults_are_the_settings_defaults(defaults):
 
 
 def test_the_new_limits_are_listed(client):
-    limits = client.get("/api/limits").json()
-    for name in (
-        "max_request_megamacs",
-        "max_maximise_units",
-        "max_model_megamacs",
-        "max_train_step_megamacs",
-        "max_cache_bytes",
-        "max_heavy_requests",
-    ):
-        assert limits[name] == getattr(Settings(), name)
+    names = (
+        "max_request_megamacs", "max_maximise_units", "max_model_megamacs",
+        "max_train_step_megamacs", "max_cache_bytes", "max_heavy_requests",
+    )  # fmt: skip
+    assert reported_limits(client, names) == {name: getattr(Settings(), name) for name in names}
 
 
 # -- activation maximisation: units × steps × a pass -------------------------------------------
