@@ -95,6 +95,11 @@ def seven_pixels() -> list[list[float]]:
     return (1 - np.asarray(draw_seven(56), dtype=np.float64) / 255).tolist()
 
 
+def seven_data_url() -> str:
+    """:func:`draw_seven` as a PNG data URL: an ``image`` the API decodes."""
+    return data_url(png(draw_seven()))
+
+
 def with_header_size(png_data: bytes, width: int, height: int) -> bytes:
     """``png_data`` with its IHDR claiming ``width × height`` (CRC fixed): a decompression bomb."""
     assert png_data[12:16] == b"IHDR"

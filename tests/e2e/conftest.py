@@ -17,7 +17,7 @@ import pytest
 from app.core.settings import REPO_ROOT
 from bench.stroke_roundtrip import CHROMIUM_ARGS  # the benchmarks' browser, the same flags
 from engine.model import Model
-from tests.e2e.helpers import ARTIFACTS, Server, open_page, serve
+from tests.e2e.helpers import ARTIFACTS, Server, open_anatomy, open_page, serve
 from tests.specs import TWO_CONVS as SMALL_SPEC
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -89,3 +89,10 @@ def phone(browser, server, request):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def anatomy(desktop, server):
+    """The anatomy page, open at a desktop size (its first preset drawn): the ``page``."""
+    page, _ = desktop
+    return open_anatomy(page, server)

@@ -51,9 +51,8 @@ def shot(page, testid: str, artifacts, name: str) -> None:
 
 
 @pytest.mark.parametrize("preset", list(PRESETS))
-def test_each_preset_renders_every_view(desktop, server, artifacts, preset):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_each_preset_renders_every_view(anatomy, artifacts, preset):
+    page = anatomy
     choose(page, preset)
     for testid in ("sliding-view", "equation-view", "conv-output", "matrix-view", "dense-view"):
         expect(page.get_by_test_id(testid)).to_be_visible()
@@ -63,9 +62,8 @@ def test_each_preset_renders_every_view(desktop, server, artifacts, preset):
     page.screenshot(path=str(artifacts / f"anatomy-preset-{preset}.png"), full_page=True)
 
 
-def test_seed000_four_results_and_a_4x9_matrix_with_16_shared_entries(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_seed000_four_results_and_a_4x9_matrix_with_16_shared_entries(anatomy, artifacts):
+    page = anatomy
     matrix = page.get_by_test_id("matrix-view")
     expect(matrix.locator("rect.m-cell")).to_have_count(36)
     expect(matrix.locator("rect.m-cell.entry")).to_have_count(16)
@@ -78,9 +76,8 @@ def test_seed000_four_results_and_a_4x9_matrix_with_16_shared_entries(desktop, s
     shot(page, "matrix-view", artifacts, "seed000-matrix")
 
 
-def test_seed002_dot_products_are_minus_34_then_minus_16(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_seed002_dot_products_are_minus_34_then_minus_16(anatomy, artifacts):
+    page = anatomy
     choose(page, "two-dot-products")
     dot = page.get_by_test_id("dot-product")
     expect(dot).to_have_text("y[0, 0] = 4·1 + 5·(−5) + 9·(−3) + 2·7 + 0 = -34")
@@ -89,9 +86,8 @@ def test_seed002_dot_products_are_minus_34_then_minus_16(desktop, server, artifa
     shot(page, "sliding-view", artifacts, "seed002-second-window")
 
 
-def test_padding_keeps_3x3_and_a_padded_term_reads_zero(desktop, server):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_padding_keeps_3x3_and_a_padded_term_reads_zero(anatomy):
+    page = anatomy
     choose(page, "same-padding")
     sliding = page.get_by_test_id("sliding-view")
     expect(sliding.locator(".cell.is-pad").first).to_be_visible()
@@ -99,9 +95,8 @@ def test_padding_keeps_3x3_and_a_padded_term_reads_zero(desktop, server):
     expect(page.get_by_test_id("equation-view").locator(".eq-term.is-pad")).to_have_count(5)
 
 
-def test_seed003_is_summarised_with_its_arithmetic(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_seed003_is_summarised_with_its_arithmetic(anatomy, artifacts):
+    page = anatomy
     choose(page, "5x5x3-on-32x32x3")
     expect(page.get_by_test_id("conv-formula")).to_contain_text(
         "H_out = ⌊(32 + 2·0 − 1·(5 − 1) − 1) / 1⌋ + 1 = 28"
@@ -121,9 +116,8 @@ def test_seed003_is_summarised_with_its_arithmetic(desktop, server, artifacts):
 # -- the animation and the shared selection ---------------------------------------------------
 
 
-def test_stepping_moves_the_window_and_the_equation(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_stepping_moves_the_window_and_the_equation(anatomy, artifacts):
+    page = anatomy
     sliding = page.get_by_test_id("sliding-view")
     label = sliding.get_by_test_id("step-label")
     expect(label).to_have_text("output 1 of 4")
@@ -157,9 +151,8 @@ def test_stepping_moves_the_window_and_the_equation(desktop, server, artifacts):
     shot(page, "sliding-view", artifacts, "stepped")
 
 
-def test_choosing_an_output_anywhere_selects_it_everywhere(desktop, server):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_choosing_an_output_anywhere_selects_it_everywhere(anatomy):
+    page = anatomy
     page.get_by_test_id("conv-output").locator('.cell[data-r="1"][data-s="0"]').click()
     expect(page.get_by_test_id("sliding-view").get_by_test_id("step-label")).to_have_text(
         "output 3 of 4"
@@ -178,9 +171,8 @@ def test_choosing_an_output_anywhere_selects_it_everywhere(desktop, server):
 # -- the matrix and dense views ---------------------------------------------------------------
 
 
-def test_matrix_and_dense_views_render_with_structural_zeros(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_matrix_and_dense_views_render_with_structural_zeros(anatomy, artifacts):
+    page = anatomy
     dense = page.get_by_test_id("dense-view")
     expect(dense.locator("line.edge.entry")).to_have_count(16)
     expect(dense.locator("line.edge.zero")).to_have_count(20)
@@ -192,9 +184,8 @@ def test_matrix_and_dense_views_render_with_structural_zeros(desktop, server, ar
     expect(dense.locator("line.edge.entry")).to_have_count(16)
 
 
-def test_hovering_a_weight_highlights_every_entry_sharing_it(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_hovering_a_weight_highlights_every_entry_sharing_it(anatomy, artifacts):
+    page = anatomy
     matrix = page.get_by_test_id("matrix-view")
     matrix.locator('[data-testid="weight-key"][data-k="2"]').hover()  # γ
     lit = matrix.locator("rect.m-cell.is-lit")
@@ -212,9 +203,8 @@ def test_hovering_a_weight_highlights_every_entry_sharing_it(desktop, server, ar
     assert {r.get_attribute("data-k") for r in matrix.locator("rect.m-cell.is-lit").all()} == {"0"}
 
 
-def test_hovering_a_matrix_row_shows_its_window_and_output(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_hovering_a_matrix_row_shows_its_window_and_output(anatomy, artifacts):
+    page = anatomy
     page.get_by_test_id("matrix-view").locator('.matrix-row[data-row="3"] .row-band').hover(
         position={"x": 4, "y": 4}  # the row's label, not one of its cells
     )
@@ -234,9 +224,8 @@ def test_hovering_a_matrix_row_shows_its_window_and_output(desktop, server, arti
 # -- arithmetic, editing and invalid combinations ---------------------------------------------
 
 
-def test_editing_updates_the_numbers_and_the_arithmetic(desktop, server):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_editing_updates_the_numbers_and_the_arithmetic(anatomy):
+    page = anatomy
     cell = page.get_by_label("kernel channel 0, row 0, column 0")
     cell.fill("10")  # α = 10: y[0, 0] = 10·1 + 2·2 + 3·4 + 4·5 + 1 = 47
     expect(page.get_by_test_id("equation-view").get_by_test_id("equation-sum")).to_have_text("47")
@@ -247,9 +236,8 @@ def test_editing_updates_the_numbers_and_the_arithmetic(desktop, server):
     expect(page.get_by_test_id("conv-output")).to_contain_text("4 × 4 output")
 
 
-def test_an_impossible_combination_is_explained_not_broken(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_an_impossible_combination_is_explained_not_broken(anatomy, artifacts):
+    page = anatomy
     problem = page.get_by_test_id("conv-problem")
     page.locator("#conv-controls").get_by_label("stride s").fill("0")
     expect(problem).to_be_visible()

@@ -7,14 +7,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import open_anatomy
-
 pytestmark = pytest.mark.e2e
 
 
-def test_pooling_steps_through_windows_and_winners(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_pooling_steps_through_windows_and_winners(anatomy, artifacts):
+    page = anatomy
     pool = page.get_by_test_id("pool-view")
     explain = pool.get_by_test_id("pool-explain")
     expect(explain).to_contain_text("y[0, 0] = largest of { 4, 5, 9, 2 } = 9")
@@ -37,9 +34,8 @@ def test_pooling_steps_through_windows_and_winners(desktop, server, artifacts):
     expect(pool.locator(".problem")).to_contain_text("more than half the kernel")
 
 
-def test_parameter_count_conv_against_dense(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_parameter_count_conv_against_dense(anatomy, artifacts):
+    page = anatomy
     params = page.get_by_test_id("params-view")
     expect(params.get_by_test_id("params-dense")).to_have_text("25,165,824")
     expect(params.get_by_test_id("params-conv")).to_have_text("75")

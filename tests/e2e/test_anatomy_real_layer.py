@@ -8,8 +8,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import open_anatomy
-
 pytestmark = pytest.mark.e2e
 
 
@@ -17,9 +15,8 @@ def diff_of(text: str) -> float:
     return float(re.search(r"max \|difference\| over all [\d,]+ outputs = ([-\d.e]+)", text)[1])
 
 
-def test_real_layer_shows_matrix_times_input_is_the_feature_map(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_real_layer_shows_matrix_times_input_is_the_feature_map(anatomy, artifacts):
+    page = anatomy
     check = page.get_by_test_id("matrix-check")
     expect(check).to_have_class(re.compile(r"\bis-ok\b"))
     expect(check).to_contain_text("✓")
@@ -48,9 +45,8 @@ def test_real_layer_shows_matrix_times_input_is_the_feature_map(desktop, server,
     real.screenshot(path=str(artifacts / "anatomy-real-layer-conv2.png"))
 
 
-def test_real_layer_follows_the_drawing_and_the_gallery(desktop, server):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_real_layer_follows_the_drawing_and_the_gallery(anatomy):
+    page = anatomy
     real = page.get_by_test_id("real-layer")
     check = page.get_by_test_id("matrix-check")
     expect(check).to_contain_text("✓")

@@ -21,9 +21,8 @@ def unstick(page) -> None:
 # -- anatomy: flip and square -----------------------------------------------------------------
 
 
-def test_flip_view_shows_both_operations_on_the_playground_numbers(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_flip_view_shows_both_operations_on_the_playground_numbers(anatomy, server, artifacts):
+    page = anatomy
     page.locator('#conv-presets [data-preset="two-dot-products"]').click()
     flip = page.get_by_test_id("flip-view")
     conv = post_json(
@@ -45,9 +44,8 @@ def test_flip_view_shows_both_operations_on_the_playground_numbers(desktop, serv
     flip.screenshot(path=str(artifacts / "teach-flip.png"))
 
 
-def test_square_detector_finds_only_the_square_and_follows_its_weights(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_square_detector_finds_only_the_square_and_follows_its_weights(anatomy, artifacts):
+    page = anatomy
     view = page.get_by_test_id("square-detector")
     found = view.get_by_test_id("square-found")
     expect(found).to_contain_text("Square found")

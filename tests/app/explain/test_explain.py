@@ -9,16 +9,7 @@ import pytest
 
 from engine import explain
 from engine.preprocess import preprocess
-from tests.utils import (
-    TINY_ID,
-    data_url,
-    decode_png,
-    draw_seven,
-    png,
-    refused,
-    reported_limits,
-    seven_pixels,
-)
+from tests.utils import TINY_ID, decode_png, refused, reported_limits, seven_data_url, seven_pixels
 
 API = f"/api/models/{TINY_ID}/explain"
 METHODS = ["saliency", "gradcam", "occlusion", "integrated-gradients"]
@@ -91,7 +82,7 @@ def test_occlusion_grid_and_integrated_gradients_completeness(client):
 
 @pytest.mark.parametrize("method", METHODS)
 def test_png_overlays_the_map_on_the_input(client, method):
-    image = data_url(png(draw_seven()))
+    image = seven_data_url()
     r = client.post(f"{API}/{method}.png", json={"image": image, "target": 7})
     img = decode_png(r)
     assert img.width >= 280 and img.height > 280  # 28×28 at 10 px, plus title and colour bar
