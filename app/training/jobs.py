@@ -16,7 +16,8 @@ import time
 from collections.abc import AsyncIterator
 from functools import cached_property
 
-from app.core.errors import ApiError
+from fastapi import HTTPException
+
 from app.core.settings import Settings
 from app.training.queue import TERMINAL, JobsHuey, job_key, make_queue
 from app.training.schemas import Job
@@ -70,7 +71,7 @@ class JobManager:
         """Queue a job for ``request`` (a validated ``TrainRequest`` as a dict)."""
         waiting = sum(1 for j in self.huey.jobs() if j["state"] == "queued")
         if waiting >= self.settings.max_queued_jobs:
-            raise ApiError(
+            raise HTTPException(
                 409,
                 f"queue: {waiting} jobs are already waiting, the limit max_queued_jobs = "
                 f"{self.settings.max_queued_jobs}; cancel one or wait",
@@ -106,7 +107,7 @@ class JobManager:
         """Cancel a queued job at once, or ask a running one to stop (it stops within a step)."""
         job = self.huey.current(self.huey.record(job_id))
         if job["state"] in TERMINAL:
-            raise ApiError(409, f"job_id: job {job_id} is already {job['state']}")
+            raise HTTPException(409, f"job_id: job {job_id} is already {job['state']}")
         self.huey.revoke_by_id(job["task"], revoke_once=True)
         if job["state"] == "running":
             job["message"] = "cancelling: the job stops after the current step"
@@ -120,7 +121,7 @@ class JobManager:
         """Queue a failed or cancelled job again; it continues from its last checkpoint."""
         job = self.huey.current(self.huey.record(job_id))
         if job["state"] not in ("failed", "cancelled") or not job.get("resumable"):
-            raise ApiError(
+            raise HTTPException(
                 409,
                 f"job_id: job {job_id} is {job['state']}; only a failed or cancelled job that "
                 "was interrupted can be resumed",

@@ -7,7 +7,6 @@ The app tests never depend on the shipped trained model (``models/mnist-cnn.npz`
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -53,7 +52,7 @@ def make_client(settings) -> Callable[..., TestClient]:
     clients = []
 
     def make(**changes) -> TestClient:
-        c = TestClient(create_app(replace(settings, **changes)))
+        c = TestClient(create_app(settings.model_copy(update=changes)))
         c.__enter__()
         clients.append(c)
         return c

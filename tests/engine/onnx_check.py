@@ -75,8 +75,8 @@ def model_bytes(nodes, inits=(), shape=(1, 1, 8, 8), **kwargs) -> bytes:
     return graph_bytes(nodes, inits, shape=shape, **kwargs)
 
 
-def const(name, a):
-    return numpy_helper.from_array(np.asarray(a, dtype=np.float32), name)
+def const(name, a, dtype=np.float32):
+    return numpy_helper.from_array(np.asarray(a, dtype=dtype), name)
 
 
 def ints(name, a):
