@@ -18,9 +18,10 @@ import fcntl
 import hashlib
 import math
 import os
+import queue
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Annotated
 
@@ -141,23 +142,52 @@ class HeavyPool:
     """The threads heavy requests run on: ``max_heavy_requests`` of them, at a lower CPU priority
     (``heavy_nice``: the OS gives predictions the cores first) and separate from the request
     threads, which they never hold. Each thread lowers only its own priority (Linux nice is
-    per thread), once, when it starts."""
+    per thread), once, when it starts.
+
+    They are daemon threads, started on first use: a computation still running when the server
+    stops (its request already answered 503 by :class:`CancelledAs503`) is abandoned with the
+    process instead of holding its exit — a ``ThreadPoolExecutor``'s threads are joined at exit,
+    which kept a loaded server alive past Docker's 10 s with five heavy requests in flight."""
 
     def __init__(self, size: int, nice: int):
-        self.nice = nice
-        self._pool = ThreadPoolExecutor(
-            max_workers=size, thread_name_prefix="heavy", initializer=self._lower_priority
-        )
+        self.size, self.nice = size, nice
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._started = False
+        self._lock = threading.Lock()
 
-    def _lower_priority(self) -> None:
+    def _work(self) -> None:
         with contextlib.suppress(OSError, AttributeError):  # not Linux: the default priority
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
+        while (job := self._jobs.get()) is not None:
+            future, fn, args = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as e:  # handed to the awaiting request
+                future.set_exception(e)
 
     async def run(self, fn, *args):
-        return await asyncio.wrap_future(self._pool.submit(fn, *args))
+        with self._lock:
+            if not self._started:
+                for i in range(self.size):
+                    threading.Thread(target=self._work, name=f"heavy-{i}", daemon=True).start()
+                self._started = True
+        future: Future = Future()
+        self._jobs.put((future, fn, args))
+        return await asyncio.wrap_future(future)
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the threads after their current job; jobs not started are cancelled."""
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                job[0].cancel()
+        for _ in range(self.size):
+            self._jobs.put(None)
 
 
 async def run_heavy(request: Request, fn, *args):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -265,3 +267,30 @@ def test_training_requests_are_bounded_by_their_cost(client):
     ]
     r = client.post("/api/train", json={"architecture": mid, "batch_size": 1024})
     refused(r, 422, "batch_size", "max_train_step_megamacs = 60,000")
+
+
+EXIT_MARGIN_S = 30.0  # far below the 60 s job, far above a loaded machine's start-up
+
+
+def test_a_heavy_computation_in_flight_does_not_hold_the_process_exit():
+    """The heavy threads are daemons: a server stopping with one running exits at once (a
+    ThreadPoolExecutor's threads are joined at exit: this script would take 60 s)."""
+    script = """
+import asyncio, threading, time
+from app.core.bounds import HeavyPool
+
+started = threading.Event()
+
+def slow():
+    started.set()
+    time.sleep(60)
+
+async def main():
+    asyncio.ensure_future(HeavyPool(1, 0).run(slow))
+    await asyncio.to_thread(started.wait)
+
+asyncio.run(main())
+"""
+    t0 = time.monotonic()
+    subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, check=True, timeout=EXIT_MARGIN_S)
+    assert time.monotonic() - t0 < EXIT_MARGIN_S
