@@ -30,6 +30,10 @@ class Settings:
     workers: int = 1  # uvicorn worker processes (``python -m app``); each loads the models
     request_threads: int = 4  # threads per worker running requests (their work holds the GIL)
     cors_origins: str = ""  # comma-separated origins allowed cross-origin requests; "" = none
+    # Who may write (app.core.access): with a token, writes need ``Authorization: Bearer``.
+    write_token: str = ""
+    read_only: bool = False  # refuse every write (import, rename, delete, train…)
+    forwarded_allow_ips: str = ""  # proxies trusted for X-Forwarded-For (uvicorn's option)
 
     # Requests: whole body, and an ``image`` (decoded bytes, then pixels per side).
     max_request_bytes: int = 8 * 1024 * 1024
@@ -67,6 +71,7 @@ class Settings:
     # Heavy requests (explanations that run the model many times, playground, imports) at once
     # in the whole server (every worker); past it a 503 with Retry-After: predictions go on.
     max_heavy_requests: int = 1
+    max_heavy_requests_per_client: int = 1  # one client's share of them; past it a 429
     heavy_wait_seconds: int = 1  # a heavy request waits this long for a slot, then 503
     heavy_nice: int = 10  # the heavy threads' CPU priority (Linux nice, 0..19): below requests'
     graceful_shutdown_seconds: int = 5  # SIGTERM: in-flight requests get this long
@@ -82,6 +87,7 @@ class Settings:
     )
     max_running_jobs: int = 1  # jobs training at once (the consumer's workers); others wait
     max_queued_jobs: int = 8
+    max_jobs_per_client: int = 3  # one client's queued and running jobs; past it a 429
     kept_job_event_logs: int = 20  # finished jobs whose events stay stored; older ones are pruned
     max_train_epochs: int = 50
     max_train_batch_size: int = 1024
@@ -114,7 +120,11 @@ class Settings:
             if raw is None or raw == "":
                 continue
             kind = type(field.default)
-            if kind is int:
+            if kind is bool:
+                if raw.lower() not in ("1", "true", "yes", "0", "false", "no"):
+                    raise ValueError(f"{name} must be 1 or 0 (true or false), got {raw!r}")
+                values[field.name] = raw.lower() in ("1", "true", "yes")
+            elif kind is int:
                 try:
                     values[field.name] = int(raw)
                 except ValueError:
