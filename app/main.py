@@ -15,12 +15,7 @@ import engine
 from app.anatomy import routes as anatomy
 from app.core.access import exposure_warning
 from app.core.bounds import CancelledAs503, HeavyPool, HeavySlots
-from app.core.errors import (
-    ApiError,
-    api_error_handler,
-    document_validation_errors,
-    validation_error_handler,
-)
+from app.core.errors import document_validation_errors, validation_error_handler
 from app.core.middleware import (
     AccessLog,
     BodyLimit,
@@ -36,7 +31,7 @@ from app.evaluation import routes as evaluation
 from app.explain import color, kernel
 from app.explain import filters as explain_filters
 from app.explain import routes as explain
-from app.models import connections, export, json_arrays, manage
+from app.models import connections, export, manage
 from app.models import routes as models
 from app.pages import routes as pages
 from app.server import access, docs, health, limits
@@ -83,7 +78,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         registry.reload()
         if warning := exposure_warning(settings):
             logging.getLogger("cnn_explorer").warning(warning)
-        json_arrays.warm()  # the activations encoder's tables, before the first drawing
         jobs.start()
         yield
         tables.shutdown()  # a whole-test-set table stops at its next batch
@@ -120,7 +114,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
     app.add_middleware(CancelledAs503)  # outermost: shutdown's cancelled requests get a 503
-    app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     document_validation_errors(app)
     document_limits(app, settings)  # the schema states the limits the server enforces

@@ -10,7 +10,6 @@ changed default, fails the tests until the README is regenerated.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from pathlib import Path
 
 from app.core.settings import PREFIX, REPO_ROOT, Settings
@@ -116,12 +115,12 @@ def default_text(value) -> str:
 
 def table() -> str:
     lines = ["| variable | default | what |", "|---|---|---|"]
-    for f in fields(Settings):
-        what = DESCRIPTIONS.get(f.name)
+    for field, info in Settings.model_fields.items():
+        what = DESCRIPTIONS.get(field)
         if what is None:
-            raise SystemExit(f"no description for Settings.{f.name}: add one to DESCRIPTIONS")
-        name = PREFIX + f.name.upper()
-        lines.append(f"| `{name}` | `{default_text(f.default)}` | {what} |")
+            raise SystemExit(f"no description for Settings.{field}: add one to DESCRIPTIONS")
+        name = PREFIX + field.upper()
+        lines.append(f"| `{name}` | `{default_text(info.default)}` | {what} |")
     return "\n".join(lines)
 
 

@@ -18,7 +18,6 @@ from functools import cached_property
 
 from fastapi import HTTPException
 
-from app.core.errors import ApiError
 from app.core.settings import Settings
 from app.training.queue import TERMINAL, JobsHuey, job_key, make_queue
 from app.training.schemas import Job
@@ -86,7 +85,7 @@ class JobManager:
             )
         waiting = sum(1 for j in jobs if j["state"] == "queued")
         if waiting >= self.settings.max_queued_jobs:
-            raise ApiError(
+            raise HTTPException(
                 409,
                 f"queue: {waiting} jobs are already waiting, the limit max_queued_jobs = "
                 f"{self.settings.max_queued_jobs}; cancel one or wait",
@@ -123,7 +122,7 @@ class JobManager:
         """Cancel a queued job at once, or ask a running one to stop (it stops within a step)."""
         job = self.huey.current(self.huey.record(job_id))
         if job["state"] in TERMINAL:
-            raise ApiError(409, f"job_id: job {job_id} is already {job['state']}")
+            raise HTTPException(409, f"job_id: job {job_id} is already {job['state']}")
         self.huey.revoke_by_id(job["task"], revoke_once=True)
         if job["state"] == "running":
             job["message"] = "cancelling: the job stops after the current step"
@@ -137,7 +136,7 @@ class JobManager:
         """Queue a failed or cancelled job again; it continues from its last checkpoint."""
         job = self.huey.current(self.huey.record(job_id))
         if job["state"] not in ("failed", "cancelled") or not job.get("resumable"):
-            raise ApiError(
+            raise HTTPException(
                 409,
                 f"job_id: job {job_id} is {job['state']}; only a failed or cancelled job that "
                 "was interrupted can be resumed",

@@ -15,7 +15,6 @@ from fastapi.responses import StreamingResponse
 from app.core.access import WriteAccess, client_of
 from app.core.bounds import hashed
 from app.core.deps import RegistryDep, SettingsDep
-from app.core.errors import ApiError
 from app.core.schemas import ErrorBody
 from app.core.settings import Settings
 from app.models import store as model_store
@@ -95,7 +94,9 @@ def _check_bounds(body: TrainRequest, settings: Settings) -> None:
     ):
         value, limit = getattr(body, field), getattr(settings, limit_name)
         if value is not None and value > limit:
-            raise ApiError(422, f"{field}: {value} is more than the limit {limit_name} = {limit}")
+            raise HTTPException(
+                422, f"{field}: {value} is more than the limit {limit_name} = {limit}"
+            )
 
 
 # -- the editor ---------------------------------------------------------------------------
@@ -171,10 +172,10 @@ def start_training(
             specs, body.dataset, settings, body.batch_size, body.architecture.input_shape
         )
     except architecture.ArchitectureError as e:
-        raise ApiError(422, f"architecture: {e}") from None
+        raise HTTPException(422, f"architecture: {e}") from None
     missing = _missing_data(body.dataset, settings)
     if missing:
-        raise ApiError(422, f"dataset: {missing}")
+        raise HTTPException(422, f"dataset: {missing}")
     request = body.model_dump()
     request["architecture"] = {"layers": specs}
     planned = model_store.unique_id(

@@ -6,7 +6,6 @@ two) — always exactly one training worker, never none and never two.
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 
 import httpx
 import pytest
@@ -26,7 +25,7 @@ def queue_settings(tmp_path) -> Settings:
 
 
 def test_a_job_with_no_worker_says_so_and_how_to_start_one(queue_settings, make_client):
-    client = make_client(**vars(replace(queue_settings, training_mode="none")))
+    client = make_client(**{**vars(queue_settings), "training_mode": "none"})
     assert client.get("/api/train/workers").json() == {"workers": []}
     r = client.post("/api/train", json=JOB)
     assert r.status_code == 202, r.text
@@ -42,7 +41,7 @@ def test_a_job_with_no_worker_says_so_and_how_to_start_one(queue_settings, make_
 
 
 def test_auto_starts_one_worker_in_the_app_and_the_job_runs(queue_settings, make_client):
-    client = make_client(**vars(replace(queue_settings, training_mode="auto")))
+    client = make_client(**{**vars(queue_settings), "training_mode": "auto"})
     job = client.post("/api/train", json=JOB).json()
     with client.stream("GET", f"/api/train/{job['id']}/events") as events:
         ends = [line for line in events.iter_lines() if line.startswith("event: end")]
@@ -54,7 +53,7 @@ def test_auto_starts_one_worker_in_the_app_and_the_job_runs(queue_settings, make
 
 
 def test_of_two_servers_in_auto_mode_only_one_starts_a_worker(queue_settings):
-    auto = replace(queue_settings, training_mode="auto")
+    auto = queue_settings.model_copy(update={"training_mode": "auto"})
     first, second = JobManager(auto), JobManager(auto)
     try:
         assert len(first.workers()) == 1 and first._consumer is not None
