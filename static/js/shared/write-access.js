@@ -6,9 +6,12 @@
 
 import { api } from "./api.js";
 import { h } from "./dom.js";
+import { capitalise } from "./format.js";
 
+// Only elements not yet disabled are touched: setting an attribute, even to the value it has,
+// is a mutation, and the observer below would answer it again forever.
 function disable(root, why) {
-  for (const el of root.querySelectorAll("[data-write]")) {
+  for (const el of root.querySelectorAll("[data-write]:not([disabled])")) {
     el.disabled = true;
     el.title = why;
     el.setAttribute("aria-disabled", "true");
@@ -24,7 +27,7 @@ export async function explainWrites() {
   }
   if (access.can_write || !access.read_only) return;
   document.body.dataset.readOnly = "";
-  const note = h("p", { class: "status read-only-note", role: "status", dataset: { testid: "read-only" } }, access.why);
+  const note = h("p", { class: "read-only-note", role: "status", dataset: { testid: "read-only" } }, `${capitalise(access.why)}.`);
   document.querySelector("main")?.prepend(note);
   disable(document, access.why);
   new MutationObserver(() => disable(document, access.why)).observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ["disabled"] });
