@@ -7,7 +7,9 @@
   integrated gradients, maximise, the playground's every-step answers). At most
   ``max_heavy_requests`` of them run at once in the whole server (all workers); one more is
   answered at once with ``503`` and ``Retry-After``, so heavy work never takes more than that
-  many cores nor the request threads, and predictions never wait behind it.
+  many cores nor the request threads, and predictions never wait behind it. One client holds at
+  most ``max_heavy_requests_per_client`` of them (``app.core.access.client_of``); one more from
+  it is a ``429`` with ``Retry-After``, so one client cannot take every slot.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from app.core.access import client_of
 from app.core.settings import Settings
 from engine.cost import FORWARD_BACKWARD, pass_cost
 
@@ -90,11 +93,12 @@ class HeavySlots:
             self._ready = True
         return self.lock_dir
 
-    def acquire(self) -> int | None:
-        """A held slot's file descriptor, or ``None`` when every slot is taken."""
+    def acquire(self, name: str = "heavy", size: int | None = None) -> int | None:
+        """A held slot's file descriptor, or ``None`` when every slot is taken: one of ``size``
+        (default ``self.size``) slots called ``name``."""
         lock_dir = self._dir()
-        for i in range(self.size):
-            fd = os.open(lock_dir / f"heavy-{i}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        for i in range(self.size if size is None else size):
+            fd = os.open(lock_dir / f"{name}-{i}.lock", os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return fd
@@ -126,16 +130,35 @@ async def heavy_slot(request: Request):
     503 + ``Retry-After``. The wait also paces a client that ignores ``Retry-After``: its
     connection sends at most one refused request per wait, not hundreds a second."""
     slots: HeavySlots = request.app.state.heavy
+    settings: Settings = request.app.state.settings
+    share = settings.max_heavy_requests_per_client
+    mine = slots.acquire(f"client-{hashed(client_of(request))}", share)
+    if mine is None:  # this client's share is running: the others' turn
+        raise HTTPException(
+            429,
+            f"request: you already have {share} heavy request(s) running, the share of one "
+            f"client (max_heavy_requests_per_client = {share}); retry after "
+            f"{RETRY_AFTER_SECONDS} s",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + request.app.state.settings.heavy_wait_seconds
-    while (fd := slots.acquire()) is None:
-        if loop.time() >= deadline:
-            raise busy("request")
-        await asyncio.sleep(POLL_SECONDS)  # a slot held in another worker frees without a signal
+    deadline = loop.time() + settings.heavy_wait_seconds
     try:
-        yield
+        while (fd := slots.acquire()) is None:
+            if loop.time() >= deadline:
+                raise busy("request")
+            await asyncio.sleep(POLL_SECONDS)  # a slot held in another worker frees unsignalled
+        try:
+            yield
+        finally:
+            slots.release(fd)
     finally:
-        slots.release(fd)
+        slots.release(mine)
+
+
+def hashed(client: str) -> str:
+    """A client's address as a short digest: lock files and job records never hold it."""
+    return hashlib.sha256(client.encode()).hexdigest()[:16]
 
 
 class HeavyPool:
