@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from engine.model import Model
-from tests.e2e.conftest import Watch
+from tests.e2e.helpers import Watch
 from tests.live import LiveServer, app_env
 from tests.specs import TWO_CONVS
 
@@ -24,7 +24,7 @@ def shared_models(tmp_path_factory):
     return d
 
 
-def open_page(browser, url: str):
+def tab(browser, url: str):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -38,7 +38,7 @@ def test_the_first_write_asks_for_the_token_once(browser, shared_models, tmp_pat
         models_dir=shared_models, default_model="lesson-cnn", write_token=TOKEN, log_level="warning"
     )
     with LiveServer(tmp_path / "token.log", env) as server:
-        context, page, watch = open_page(browser, server.url)
+        context, page, watch = tab(browser, server.url)
         asked = []
         page.on("dialog", lambda d: (asked.append(d.message), d.accept(TOKEN)))
         watch.expect_error("401")  # the refused first try, before the token is sent
@@ -59,7 +59,7 @@ def test_a_read_only_server_says_why_its_write_buttons_are_off(browser, shared_m
         models_dir=shared_models, default_model="lesson-cnn", read_only=1, log_level="warning"
     )
     with LiveServer(tmp_path / "read-only.log", env) as server:
-        context, page, watch = open_page(browser, server.url)
+        context, page, watch = tab(browser, server.url)
         page.goto(f"{server.url}/train")
         start = page.get_by_test_id("start-training")
         expect(start).to_be_disabled()

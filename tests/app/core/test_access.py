@@ -14,8 +14,8 @@ from app.core.access import NO_TOKEN, READ_ONLY, WRONG_TOKEN, exposure_warning
 from app.core.bounds import hashed
 from app.core.settings import Settings
 from app.main import create_app
-from tests.app.conftest import TINY_ID, tiny_model
 from tests.app.trainset import JOB, directories
+from tests.utils import TINY_ID, tiny_model
 
 TOKEN = "class-2026-secret-token"
 WRITES = [
