@@ -88,7 +88,7 @@ def test_import_onnx_writes_a_model_with_its_convention(tmp_path, capsys):
 
 
 def test_train_adds_pen_digits_and_starts_from_a_saved_model(tmp_path):
-    from tests.engine.test_pendigits import UNIPEN
+    from tests.engine.pendigits_sample import UNIPEN
 
     mnist, pen, first = tmp_path / "mnist", tmp_path / "pen", tmp_path / "a.npz"
     mnist.mkdir()
