@@ -3,6 +3,7 @@
 // ApiErrors whose message is `words()`: what the person did and what is allowed, never raw
 // validation text (the server's own `detail` is kept on the error for scripts).
 
+import { wantedModels } from "./current-model.js";
 import { unpack } from "./packed.js";
 
 const PACKED = "application/vnd.cnn-explorer.activations";
@@ -138,10 +139,11 @@ export async function installedModels(status) {
   }
 }
 
-// The model a page opens with: the one the URL asks for if it is installed, else the server's
-// default (always an installed model while there is any).
-export function pickModel(list, wanted) {
-  return list.models.some((m) => m.id === wanted) ? wanted : list.default;
+// The model a page opens with: the one the URL asks for, else the one the person chose last
+// (current-model.js), if installed; else the server's default (installed while there is any).
+export function pickModel(list, wanted = wantedModels()) {
+  const ids = new Set(list.models.map((m) => m.id));
+  return [wanted].flat().find((id) => ids.has(id)) ?? list.default;
 }
 
 // A model's path: every per-model endpoint is below it.
@@ -217,6 +219,8 @@ export const api = {
   evaluationExamples: (id, t, p, count) =>
     request("GET", `${model(id)}/evaluation/examples?true_class=${t}&predicted_class=${p}&count=${count}`),
   renameModel: (id, name) => request("PATCH", model(id), { name }),
+  // input: the input convention {invert, scale, mean, std}; the evaluation is scored again.
+  setConvention: (id, input) => request("PATCH", model(id), { input }),
   removeModel: (id) => request("DELETE", model(id)),
   weightsUrl: (id) => `${model(id)}/weights.npz`,
   importModel: (formData) => request("POST", "/api/models/import", formData),
