@@ -201,7 +201,7 @@ function showConvention(m) {
     ([, p]) => !c.invert && p.scale === c.scale && p.mean === c.mean.join(", ") && p.std === c.std.join(", "),
   );
   elements.preset.value = preset ? preset[0] : "custom";
-  const shipped = m.id === state.defaultId;
+  const shipped = m.source === "shipped"; // read-only (the server refuses with a 403)
   for (const el of elements) el.disabled = shipped;
   $("#convention-note").textContent = shipped ? "The shipped model's convention is fixed." : "";
 }

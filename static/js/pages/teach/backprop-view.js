@@ -6,7 +6,7 @@
 import { api } from "../../shared/api.js";
 import { makeScale, maxAbs, paintGrid } from "../../shared/colormap.js";
 import { h, pixelCanvas } from "../../shared/dom.js";
-import { num, percent, shape } from "../../shared/format.js";
+import { num, probability, shape } from "../../shared/format.js";
 import { head } from "../../shared/teach-figures.js";
 
 const RATES = [0.0001, 0.001, 0.01, 0.1];
@@ -105,7 +105,7 @@ export class BackpropView {
 }
 
 function bar(p, kind) {
-  return h("span", { class: "bp-bar-wrap" }, h("span", { class: `bp-bar ${kind}`, style: { width: `${Math.max(0.5, p * 100)}%` } }), " ", percent(p));
+  return h("span", { class: "bp-bar-wrap" }, h("span", { class: `bp-bar ${kind}`, style: { width: `${Math.max(0.5, p * 100)}%` } }), " ", probability(p));
 }
 
 // One small canvas per channel of a (C, H, W) array, on one scale.

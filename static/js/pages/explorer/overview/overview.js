@@ -8,7 +8,7 @@
 import { clearCanvas, inkScale, layerScale, surface, writeWords } from "../../../shared/colormap.js";
 import { overview as sizes } from "../../../shared/config.js";
 import { cellAt, h } from "../../../shared/dom.js";
-import { num, percent, shape as shapeText } from "../../../shared/format.js";
+import { num, probability, shape as shapeText } from "../../../shared/format.js";
 import { stops } from "../../../shared/palette.js";
 import { atlasPoint, blockGeometry, columns, stepUnit, unitAtAtlas } from "./layout.js";
 
@@ -167,7 +167,7 @@ export class OverviewView {
       node.cells.forEach((cell, k) => {
         const v = values[k];
         cell.swatch.style.background = scale.css(v);
-        cell.value.textContent = asPercent ? percent(v) : num(v);
+        cell.value.textContent = asPercent ? probability(v) : num(v);
       });
       return;
     }
