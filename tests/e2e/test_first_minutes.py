@@ -133,3 +133,27 @@ def test_starting_training_brings_the_progress_on_screen(open_page):
     start.click()
     wait_until(page, "document.querySelector('.progress-card').getBoundingClientRect().top < 200")
     expect(page.get_by_test_id("training-progress")).to_be_in_viewport()
+
+
+def test_anatomy_says_what_was_typed_and_marks_the_views_out_of_date(open_page):
+    page = open_page("/anatomy")
+    expect(page.get_by_test_id("conv-formula")).not_to_be_empty()
+    playground = page.locator("#playground")
+    problem = page.get_by_test_id("field-problem")
+    height = page.locator("#conv-controls").get_by_label("height H", exact=True)
+    height.fill("-3")
+    expect(problem).to_contain_text("you typed −3")
+    expect(problem).to_contain_text("from 1 to")
+    expect(height).to_have_value("-3")  # kept as typed, not turned into 1
+    expect(playground).to_have_class("section is-stale")
+    expect(page.get_by_test_id("conv-problem")).not_to_contain_text("kernel")
+    height.fill("5")
+    expect(playground).not_to_have_class("section is-stale")
+    width = page.locator("#conv-controls").get_by_label("width W", exact=True)
+    width.fill("100000")
+    expect(problem).to_contain_text("you typed 100000")
+    expect(width).to_have_value("100000")
+    assert "max_conv_input_side" not in page.locator("main").inner_text()
+    page.locator("#conv-controls").get_by_label("stride s", exact=True).fill("0")
+    width.fill("5")
+    expect(page.get_by_test_id("conv-problem")).to_contain_text("stride: you typed 0")
