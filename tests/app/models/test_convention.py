@@ -30,6 +30,7 @@ def test_a_bad_convention_is_refused_naming_the_field(http):
     r = import_(http, npz_bytes(Model.from_spec(TINY, seed=4).params()), name="Bad convention")
     model_id = r.json()["id"]
     bad = {**NORMALIZE, "std": [0.0]}
-    refused(http.patch(f"/api/models/{model_id}", json={"input": bad}), 422, "input.std", "positive")
+    r = http.patch(f"/api/models/{model_id}", json={"input": bad})
+    refused(r, 422, "input.std", "positive")
     refused(http.patch(f"/api/models/{model_id}", json={}), 422, "a new name")
     refused(http.patch("/api/models/mnist-cnn", json={"input": NORMALIZE}), 403, "shipped")
