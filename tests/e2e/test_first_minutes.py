@@ -157,3 +157,48 @@ def test_anatomy_says_what_was_typed_and_marks_the_views_out_of_date(open_page):
     page.locator("#conv-controls").get_by_label("stride s", exact=True).fill("0")
     width.fill("5")
     expect(page.get_by_test_id("conv-problem")).to_contain_text("stride: you typed 0")
+
+
+def test_missing_training_data_is_said_before_start_with_the_command(browser, server):
+    """The shared server has MNIST's test set only: the Train page says so before Start."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.goto(server.url + "/train")
+    note = page.get_by_test_id("data-missing")
+    expect(note).to_be_visible()
+    expect(page.get_by_test_id("start-training")).to_be_disabled()
+    command = page.get_by_test_id("data-command").text_content()
+    assert command.startswith(".venv/bin/python -m engine download --dataset mnist"), command
+    expect(note).to_contain_text("CNN_EXPLORER_DATA_DIR")
+    assert "`" not in note.inner_text()
+    start, said = page.get_by_test_id("start-training").bounding_box(), note.bounding_box()
+    assert 0 <= said["y"] - (start["y"] + start["height"]) < 120  # beside the button
+    page.get_by_test_id("data-recheck").click()
+    expect(note).to_be_visible()
+    context.close()
+
+
+def test_every_heatmap_has_a_colour_scale(open_page, own):
+    page = open_page("/anatomy?model=mine")
+    real = page.get_by_test_id("real-layer")
+    real.scroll_into_view_if_needed()
+    expect(real.get_by_test_id("matrix-check")).to_contain_text("feature map", timeout=30_000)
+    for part in (real.locator(".real-part").nth(0), real.locator(".real-part").nth(1)):
+        expect(part.get_by_test_id("legend")).to_contain_text("max")
+    expect(real.get_by_test_id("real-feature-map").get_by_test_id("legend")).to_be_visible()
+    page.goto(own.url + "/filters?model=mine")
+    legends = page.get_by_test_id("filters-legends").get_by_test_id("legend")
+    expect(legends.first).to_contain_text("weights")
+    expect(legends.nth(1)).to_contain_text("ink")
+    page.goto(own.url + "/?model=mine")
+    page.locator('[data-testid="gallery"] .digit').first.click()
+    shift = page.get_by_test_id("shift-view")
+    shift.scroll_into_view_if_needed()
+    expect(shift.locator(".shift-layer").first.get_by_test_id("legend")).to_be_visible()
+    backprop = page.get_by_test_id("backprop-view")
+    backprop.scroll_into_view_if_needed()
+    backprop.locator('[data-target="3"]').click()
+    layers = backprop.locator(".bp-layer")
+    expect(layers.last.get_by_test_id("legend")).to_be_visible(timeout=30_000)
+    for k in range(layers.count()):
+        assert layers.nth(k).get_by_test_id("legend").count() >= 1, layers.nth(k).inner_text()

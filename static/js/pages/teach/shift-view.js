@@ -8,6 +8,7 @@ import { inkScale, paintGrid } from "../../shared/colormap.js";
 import { h, pixelCanvas } from "../../shared/dom.js";
 import { num, percent, probability } from "../../shared/format.js";
 import { LatestWins } from "../../shared/latest-wins.js";
+import { legendFor } from "../../shared/legend.js";
 import { figure, head, lineChart, scaleFor } from "../../shared/teach-figures.js";
 
 const COLOURS = { cnn: "#2563eb", dense: "#f59e0b" };
@@ -120,6 +121,7 @@ export class ShiftView {
           { class: "shift-layer", dataset: { layer: e.index } },
           h("h3", {}, `${e.index} · ${e.name}`),
           h("div", { class: "t-row" }, figure(e.original, "before", { scale, maxSide: 0, size: 96 }), figure(e.map, "moved input", { scale, maxSide: 0, size: 96 }), figure(e.expected, "before, moved", { scale, maxSide: 0, size: 96 })),
+          legendFor(scale, "activation"),
           h(
             "p",
             { class: "t-stats" },
