@@ -202,3 +202,20 @@ def test_every_heatmap_has_a_colour_scale(open_page, own):
     expect(layers.last.get_by_test_id("legend")).to_be_visible(timeout=30_000)
     for k in range(layers.count()):
         assert layers.nth(k).get_by_test_id("legend").count() >= 1, layers.nth(k).inner_text()
+
+
+def test_import_and_export_are_reachable_from_the_picker_and_the_nav(open_page, own):
+    page = open_page("/?model=other")
+    expect(page.get_by_test_id("model-select")).to_have_value("other")
+    assert page.get_by_test_id("picker-onnx").get_attribute("href").endswith("/other/model.onnx")
+    assert page.get_by_test_id("picker-npz").get_attribute("href").endswith("/other/weights.npz")
+    onnx = page.request.get(own.url + page.get_by_test_id("picker-onnx").get_attribute("href"))
+    assert onnx.ok and len(onnx.body()) > 1000
+    page.get_by_test_id("picker-import").click()
+    expect(page.get_by_test_id("import-form")).to_be_in_viewport()
+    page.locator(".site-nav a", has_text="Models").click()
+    row = page.locator('tr[data-model="other"]')
+    expect(row.get_by_test_id("export-onnx")).to_be_visible()
+    page.goto(own.url + "/docs")
+    page.get_by_test_id("back-to-app").click()
+    expect(page.get_by_test_id("draw-canvas")).to_be_visible()

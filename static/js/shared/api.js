@@ -223,5 +223,6 @@ export const api = {
   setConvention: (id, input) => request("PATCH", model(id), { input }),
   removeModel: (id) => request("DELETE", model(id)),
   weightsUrl: (id) => `${model(id)}/weights.npz`,
+  onnxUrl: (id) => `${model(id)}/model.onnx`,
   importModel: (formData) => request("POST", "/api/models/import", formData),
 };
