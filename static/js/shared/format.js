@@ -25,6 +25,13 @@ export function percent(p) {
   return `${v.toFixed(1)}%`;
 }
 
+// 1 → "1st", 2 → "2nd", 3 → "3rd", 11 → "11th", 23 → "23rd".
+export function ordinal(n) {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  const suffix = teen ? "th" : ({ 1: "st", 2: "nd", 3: "rd" }[n % 10] ?? "th");
+  return `${n}${suffix}`;
+}
+
 export function shape(dims) {
   return dims.join(" × ");
 }

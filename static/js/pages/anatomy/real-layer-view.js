@@ -41,10 +41,19 @@ export class RealLayerView {
         "div",
         { class: "real-row" },
         h("figure", { class: "real-part" }, h("h3", { class: "inputs-title" }), this.inputs, this.inputLegend.el),
-        h("span", { class: "op", "aria-hidden": "true" }, "⊙"),
-        h("figure", { class: "real-part" }, h("h3", { class: "kernel-title" }), this.kernels, this.kernelLegend.el),
-        h("span", { class: "op", "aria-hidden": "true" }, "→"),
-        h("figure", { class: "real-part" }, h("h3", {}, "Feature map"), this.slots.output),
+        // each operator travels with what it points at: a wrapped row never ends in an arrow
+        h(
+          "div",
+          { class: "real-step" },
+          h("span", { class: "op", "aria-hidden": "true" }, "⊙"),
+          h("figure", { class: "real-part" }, h("h3", { class: "kernel-title" }), this.kernels, this.kernelLegend.el),
+        ),
+        h(
+          "div",
+          { class: "real-step" },
+          h("span", { class: "op", "aria-hidden": "true" }, "→"),
+          h("figure", { class: "real-part" }, h("h3", {}, "Feature map"), this.slots.output),
+        ),
       ),
       this.formula,
       h("h3", { class: "sub" }, "The chosen output, term by term"),
