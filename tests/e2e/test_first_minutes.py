@@ -219,3 +219,25 @@ def test_import_and_export_are_reachable_from_the_picker_and_the_nav(open_page, 
     page.goto(own.url + "/docs")
     page.get_by_test_id("back-to-app").click()
     expect(page.get_by_test_id("draw-canvas")).to_be_visible()
+
+
+def test_the_polish(open_page, own):
+    """Ordinals in words, the real layer's arrow beside the map it points at, a long list of
+    terms that says it scrolls, the picker's names whole."""
+    page = open_page("/anatomy?model=mine", 900, 900)
+    said = page.evaluate(
+        """async () => {
+          const { ordinal } = await import('/static/js/shared/format.js');
+          return [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101].map(ordinal);
+        }"""
+    )
+    assert said == ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st"]
+    real = page.get_by_test_id("real-layer")
+    real.scroll_into_view_if_needed()
+    real.locator("select").nth(1).select_option(index=1)  # conv2: a long list of products
+    expect(real.get_by_test_id("matrix-check")).to_contain_text("196 outputs", timeout=30_000)
+    for step in real.locator(".real-step").all():
+        op, part = step.locator(".op").bounding_box(), step.locator(".real-part").bounding_box()
+        assert part["y"] <= op["y"] <= part["y"] + part["height"]  # on the row it points along
+        assert 0 <= part["x"] - (op["x"] + op["width"]) < 40
+    expect(real.get_by_test_id("equation-more")).to_contain_text("Scroll the list for all")

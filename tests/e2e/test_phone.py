@@ -75,6 +75,15 @@ def test_swiping_sideways_on_a_map_pans_the_overview(touch):
     assert scroller.evaluate("e => e.scrollLeft") > before + 50
 
 
+def test_the_overview_says_more_layers_are_to_the_right(touch):
+    page, cdp = touch
+    more = page.get_by_test_id("overview-more")
+    expect(more).to_contain_text("more layers to the right")
+    box = map_box(page)
+    swipe(cdp, box["x"] + box["width"] / 2, box["y"] + 100, -3000, 0)  # to the far right
+    expect(more).to_be_hidden()
+
+
 def test_a_finger_sliding_off_a_map_asks_for_no_unit_outside_it(touch):
     page, cdp = touch
     asked: list[list[int]] = []

@@ -55,6 +55,10 @@ def test_page_fits_and_shows_its_hooks(sized, name, server, artifacts):
     page.wait_for_load_state("networkidle")
     for hook in hooks:
         page.get_by_test_id(hook).first.wait_for(state="visible")
+    if name == "explorer":  # as a visitor leaves it: a digit in, every layer drawn
+        page.locator('[data-testid="gallery"] .digit').first.click()
+        wait_until(page, "Number(document.body.dataset.renders || 0) > 0")
+        page.evaluate("scrollTo(0, 0)")
     wait_until(page, "document.fonts.status === 'loaded'")
     out = artifacts / "audit"
     out.mkdir(exist_ok=True)
@@ -70,4 +74,6 @@ def test_page_fits_and_shows_its_hooks(sized, name, server, artifacts):
     overflow = page.evaluate(OVERFLOW)
     page.close()
     assert overflow <= 0, f"{path} is {overflow}px wider than the {size} screen: {wide}"
-    assert errors == []
+    # A 503 with Retry-After (heavy work queued: the filters' images) is retried by the API
+    # client by design; Chromium still logs the first answer.
+    assert [e for e in errors if "status of 503" not in e] == []

@@ -26,8 +26,7 @@ export class ModelPicker {
       ...models.map((m) =>
         h(
           "option",
-          { value: m.id, selected: m.id === selected },
-          { title: m.name },
+          { value: m.id, selected: m.id === selected, title: m.name },
           m.test_accuracy === null ? m.name : `${m.name} · ${percent(m.test_accuracy)}`,
         ),
       ),
