@@ -142,7 +142,7 @@ export class OverviewView {
       this.#paint(node, output.values ?? Float32Array.from(output.data.flat(2)), scale);
       // A column too narrow for both ends on one line (fc1's strip) states a diverging scale's
       // ends once, as ±hi, centred under the bar: never two numbers stacked out of line.
-      const narrow = node.canvas && Number.parseFloat(node.canvas.style.width) < overviewNarrowLegend;
+      const narrow = Boolean(node.canvas) && Number.parseFloat(node.canvas.style.width) < overviewNarrowLegend;
       const once = narrow && scale.kind === "diverging";
       node.legend.lo.textContent = once ? "" : num(scale.lo);
       node.legend.hi.textContent = once ? `±${num(scale.hi)}` : num(scale.hi);
