@@ -16,7 +16,8 @@ const byTestId = (id) => $(`[data-testid="${id}"]`);
 
 const status = new StatusView(byTestId("error"));
 const select = $("#model");
-const state = { models: [], defaultId: null, id: null, result: null, request: 0 };
+// scored: accuracies measured on this page (an import's card has none until it is scored)
+const state = { models: [], defaultId: null, id: null, result: null, request: 0, scored: new Map() };
 
 const confusion = new ConfusionView(byTestId("confusion-matrix"), { pick: (t, p) => showCell(t, p) });
 const modelsView = new ModelsView($("#models-body"), {
@@ -50,6 +51,8 @@ async function evaluate(id) {
     const result = await api.evaluation(id);
     if (seq !== state.request) return;
     state.result = result;
+    state.scored.set(id, result.accuracy);
+    renderModels();
     render(result);
   } catch (err) {
     if (seq !== state.request) return;
@@ -130,7 +133,8 @@ $("#cell-close").addEventListener("click", () => {
 // -- models -------------------------------------------------------------------------------------
 
 function renderModels() {
-  modelsView.render(state.models, state.defaultId, state.id);
+  const scored = state.models.map((m) => ({ ...m, test_accuracy: m.test_accuracy ?? state.scored.get(m.id) ?? null }));
+  modelsView.render(scored, state.defaultId, state.id);
 }
 
 async function loadModels(wanted, { rescore = false } = {}) {
