@@ -3,8 +3,9 @@
 
 Each worker loads the models itself; they see each other's new and deleted models through the
 models directory, and share the training queue (``app.training.queue``). With the default
-``CNN_EXPLORER_TRAINING_MODE=process`` a child process runs the queue's consumer
-(``app.training.consumer``). SIGTERM or SIGINT stops both at once: requests get
+``CNN_EXPLORER_TRAINING_MODE=auto`` (or ``process``) a child process runs the queue's consumer
+(``app.training.consumer``), and the workers are told so: they start none of their own.
+SIGTERM or SIGINT stops both at once: requests get
 ``CNN_EXPLORER_GRACEFUL_SHUTDOWN_SECONDS`` to finish, a running training job stops at its next
 step, recorded as interrupted and resumable: the whole server is gone within Docker's 10 s.
 The access log is the app's own (JSON lines, ``app.core.middleware.AccessLog``), so
@@ -27,8 +28,9 @@ BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _start_consumer(settings: Settings) -> subprocess.Popen | None:
-    if settings.training_mode != "process":
+    if settings.training_mode not in ("auto", "process"):
         return None
+    os.environ["CNN_EXPLORER_TRAINING_MODE"] = "process"  # the workers: a consumer is beside them
     cmd = [sys.executable, "-m", "app.training.consumer", "--with-parent"]
     return subprocess.Popen(cmd, start_new_session=True)  # a terminal's Ctrl-C reaches us only
 

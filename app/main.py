@@ -14,12 +14,7 @@ from fastapi.staticfiles import StaticFiles
 import engine
 from app.anatomy import routes as anatomy
 from app.core.bounds import CancelledAs503, HeavyPool, HeavySlots
-from app.core.errors import (
-    ApiError,
-    api_error_handler,
-    document_validation_errors,
-    validation_error_handler,
-)
+from app.core.errors import document_validation_errors, validation_error_handler
 from app.core.middleware import (
     AccessLog,
     BodyLimit,
@@ -35,7 +30,7 @@ from app.evaluation import routes as evaluation
 from app.explain import color, kernel
 from app.explain import filters as explain_filters
 from app.explain import routes as explain
-from app.models import connections, export, json_arrays, manage
+from app.models import connections, export, manage
 from app.models import routes as models
 from app.pages import routes as pages
 from app.server import docs, health, limits
@@ -79,7 +74,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Requests run on the GIL: more threads than this only contend (measured in bench/).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         registry.reload()
-        json_arrays.warm()  # the activations encoder's tables, before the first drawing
         jobs.start()
         yield
         tables.shutdown()  # a whole-test-set table stops at its next batch
@@ -116,7 +110,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
     app.add_middleware(CancelledAs503)  # outermost: shutdown's cancelled requests get a 503
-    app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     document_validation_errors(app)
     document_limits(app, settings)  # the schema states the limits the server enforces

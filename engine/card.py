@@ -38,6 +38,7 @@ def model_card(model: Model) -> str:
         ("training time", f"{meta['train_seconds']:,.0f} s" if "train_seconds" in meta else None),
         ("trained at", meta.get("trained_at")),
         ("command", f"`{meta['command']}`" if "command" in meta else None),
+        ("quantization", meta.get("quantized", {}).get("note")),
     ]
     training = meta.get("training", {})
     config = training.get("config", {})

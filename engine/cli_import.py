@@ -27,6 +27,11 @@ def add_parser(sub) -> None:
     p.add_argument("--mean", type=float, nargs="+", default=[0.0], help="per-channel mean")
     p.add_argument("--std", type=float, nargs="+", default=[1.0], help="per-channel std")
     p.add_argument("--classes", default=None, help='labels: "a,b,c" or a JSON list')
+    p.add_argument(
+        "--output",
+        default=None,
+        help="the graph output to import when it has several (default: the class scores)",
+    )
     p.add_argument("--dataset", choices=NAMES, default="mnist", help="its test set and labels")
     p.add_argument("--models-dir", default="models", help="where the .npz goes (default: models)")
     p.add_argument("--out", default=None, help="the .npz path (default: MODELS_DIR/<name>.npz)")
@@ -60,6 +65,7 @@ def run(args) -> int:
         classes=_classes(args.classes),
         convention=convention,
         source=path.name,
+        output=args.output,
     )
     if args.classes is None and len(model.classes) == len(CLASSES[args.dataset]):
         model.classes = list(CLASSES[args.dataset])
@@ -71,5 +77,7 @@ def run(args) -> int:
     model.save(out)
     print(model.summary())
     print(f"input convention: {model.meta['input']}")
+    if "quantized" in model.meta:
+        print(model.meta["quantized"]["note"])
     print(f"wrote {out}")
     return 0

@@ -1,10 +1,11 @@
-"""Weight initialisation: He (Kaiming normal, for ReLU nets) and Glorot (Xavier uniform)."""
+"""Weight initialisation: He (Kaiming normal, for ReLU nets) and Glorot (Xavier uniform); and
+zeros, for a layer whose weights are loaded next (an imported model: no random draws)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-SCHEMES = ("he", "glorot")
+SCHEMES = ("he", "glorot", "zeros")
 
 
 def fans(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -17,6 +18,8 @@ def initialise(
     shape: tuple[int, ...], scheme: str = "he", rng: np.random.Generator | None = None
 ) -> np.ndarray:
     """A float32 weight of ``shape``: He ``N(0, 2/fan_in)`` or Glorot ``U(±sqrt(6/(in+out)))``."""
+    if scheme == "zeros":
+        return np.zeros(shape, dtype=np.float32)
     rng = rng if rng is not None else np.random.default_rng()
     fan_in, fan_out = fans(shape)
     if scheme == "he":

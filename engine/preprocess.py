@@ -7,11 +7,22 @@ exactly 20 pixels on the long side and the centre of mass, in pixel-index coordi
 (14.0, 14.0) ± 0.3 — integer translations. We do the same.
 
 Images here are ``(H, W)`` float32 "ink" in ``[0, 1]``: 1 is full ink, 0 is background.
+
+:func:`network_input` is the one entry point for any model: it sends a grey digit model's
+picture through this framing and a colour (or photo-resized grey) model's through
+``engine.resize``'s policies, then applies the model's input convention (``engine.convention``).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+from PIL import Image
+
+from engine.convention import complete_convention, to_network
+from engine.photo import MAX_PIXELS
+from engine.resize import apply_policy
 
 MNIST_SIZE = 28
 MNIST_BOX = 20
@@ -25,6 +36,8 @@ def _to_unit_float(img: np.ndarray) -> np.ndarray:
     """``img`` as float32 in [0, 1]: uint8 / 255, bool as 0/1, floats checked to be in range."""
     if img.dtype == np.uint8:
         return img.astype(np.float32) / 255.0
+    if img.dtype == np.uint16:  # a 16-bit grey PNG
+        return img.astype(np.float32) / 65535.0
     if img.dtype == np.bool_:
         return img.astype(np.float32)
     if np.issubdtype(img.dtype, np.floating):
@@ -35,7 +48,7 @@ def _to_unit_float(img: np.ndarray) -> np.ndarray:
                 f"float images must be in [0, 1], got values in [{img.min():g}, {img.max():g}]"
             )
         return np.clip(img, 0.0, 1.0).astype(np.float32)
-    raise ValueError(f"image dtype must be uint8, bool or float, got {img.dtype}")
+    raise ValueError(f"image dtype must be uint8, uint16, bool or float, got {img.dtype}")
 
 
 def _border(gray: np.ndarray) -> np.ndarray:
@@ -174,3 +187,128 @@ def preprocess(img, size: tuple[int, int] = (28, 28), normalise: bool = True) ->
     if tuple(size) != (MNIST_SIZE, MNIST_SIZE):
         out = np.clip(resize(out, size), 0.0, 1.0)
     return out
+
+
+class NetworkInput(NamedTuple):
+    """What :func:`network_input` returns: the model's input and what to show the user.
+
+    * ``x``: ``(C, H, W)`` float32 — the network input, convention applied (``x[None]`` is the
+      ``(1, C, H, W)`` batch an engine model takes; an NHWC or unbatched ONNX graph was made
+      NCHW by the importer, so this is right for every imported layout).
+    * ``shown``: float32 in [0, 1] before the convention — ``(H, W)`` for one channel (the
+      ink map on a digit model, the grey intensity otherwise), ``(3, H, W)`` in **RGB** order
+      for a colour model, whatever its ``channels`` order.
+    """
+
+    x: np.ndarray
+    shown: np.ndarray
+
+
+def luminance(picture: np.ndarray) -> np.ndarray:
+    """A picture (``engine.photo``) as grey intensities ``(H, W)``, 1 = white.
+
+    ``uint8`` colour: PIL's ``L`` (ITU-R 601-2: ``R·299/1000 + G·587/1000 + B·114/1000``,
+    rounded), transparent pixels on white first; ``uint8`` grey as is; ``uint16`` / 65535;
+    float ``(H, W, 3)`` by the same weights; float ``(H, W)`` is ink, so ``1 − ink``.
+    """
+    if picture.dtype == np.uint8:
+        return picture if picture.ndim == 2 else np.asarray(_pil_rgb(picture).convert("L"))
+    if picture.dtype == np.uint16:
+        return picture.astype(np.float32) / 65535.0
+    return 1.0 - picture if picture.ndim == 2 else (picture @ _LUMA).astype(np.float32)
+
+
+def colour(picture: np.ndarray) -> np.ndarray:
+    """A picture as RGB ``(H, W, 3)``: grey repeated in each channel, transparency on white.
+
+    ``uint8`` stays ``uint8`` (PIL); ``uint16`` becomes float / 65535; float ``(H, W)`` is ink,
+    so it becomes ``1 − ink`` — dark ink on white paper, the drawing as it looks.
+    """
+    if picture.ndim == 3:
+        return picture if picture.shape[2] == 3 else np.asarray(_pil_rgb(picture))
+    grey = luminance(picture)  # (H, W)
+    return np.repeat(grey[:, :, None], 3, axis=2)  # (H, W, 3)
+
+
+def _pil_rgb(picture: np.ndarray) -> Image.Image:
+    """``uint8 (H, W, 3 | 4)`` as a PIL RGB image, RGBA composited on opaque white."""
+    img = Image.fromarray(picture)
+    if img.mode == "RGBA":
+        img = Image.alpha_composite(Image.new("RGBA", img.size, (255, 255, 255, 255)), img)
+    return img.convert("RGB")
+
+
+def network_input(
+    picture: np.ndarray,
+    convention: dict | None,
+    input_shape: tuple[int, int, int],
+    *,
+    digit_framing: bool = True,
+    max_pixels: int = MAX_PIXELS,
+) -> NetworkInput:
+    """The one place a user's picture becomes a model's input: ``(x, shown)`` (see NetworkInput).
+
+    ``picture``: from :func:`engine.photo.decode_image` or :func:`engine.photo.check_pixels`.
+    ``convention``: the model's stored ``input`` (may be partial or ``None``: it is completed
+    and checked by :func:`engine.convention.complete_convention`). ``input_shape``: ``(C, H, W)``.
+
+    * ``channels`` ``"gray"`` with ``resize`` ``digit`` (a digit model, the default): today's
+      ink map (:func:`preprocess`; a colour picture is first PIL's luminance, a canvas with ink
+      in its alpha keeps it), MNIST framing when ``digit_framing`` (the API's ``preprocess``)
+      else an area resize (``digit_framing`` matters only here). The map is repeated into
+      every channel of a multi-channel model.
+    * ``"gray"`` with ``stretch`` / ``center-crop`` / ``pad``: :func:`luminance`, then the
+      policy (:mod:`engine.resize`), then ``/ 255`` for ``uint8``.
+    * ``"rgb"`` / ``"bgr"``: :func:`colour`, the policy, ``/ 255`` (torchvision's ``ToTensor``),
+      channels reversed for ``bgr``.
+
+    Then ``x = to_network(...)``: ``((1 − p if invert else p) · scale − mean) / std``.
+    Raises ``ValueError`` for a bad convention or picture, :class:`engine.photo.ImageTooLarge`
+    when ``center-crop`` would make an intermediate image over ``max_pixels``.
+    """
+    _check_picture(picture)
+    C, H, W = input_shape
+    conv = complete_convention(convention, (C, H, W))
+    policy = conv["resize"]
+    if policy["mode"] == "digit":
+        shown = preprocess(_digit_source(picture), size=(H, W), normalise=digit_framing)
+        p = np.broadcast_to(shown, (C, H, W))  # (C, H, W): the ink map in every channel
+    elif conv["channels"] == "gray":
+        shown = _unit(apply_policy(luminance(picture), policy, (H, W), max_pixels))  # (H, W)
+        p = np.broadcast_to(shown, (C, H, W))
+    else:
+        rgb = _unit(apply_policy(colour(picture), policy, (H, W), max_pixels))  # (H, W, 3)
+        shown = np.ascontiguousarray(rgb.transpose(2, 0, 1))  # (3, H, W), R, G, B
+        p = shown[::-1] if conv["channels"] == "bgr" else shown
+    x = to_network(np.ascontiguousarray(p, dtype=np.float32)[None], conv)[0]  # (C, H, W)
+    return NetworkInput(np.array(x, dtype=np.float32), shown)  # x never shares shown's memory
+
+
+def _check_picture(picture: np.ndarray) -> None:
+    """A picture as :mod:`engine.photo` makes them, or a ``ValueError`` saying what it is."""
+    dtype_ok = picture.dtype in (np.uint8, np.uint16) or picture.dtype.kind == "f"
+    shape_ok = picture.ndim == 2 or (picture.ndim == 3 and picture.shape[2] in (3, 4))
+    if not (dtype_ok and shape_ok):
+        raise ValueError(
+            f"picture: uint8, uint16 or float (H, W), (H, W, 3) or uint8 (H, W, 4) expected, "
+            f"got {picture.dtype} {list(picture.shape)}"
+        )
+    if picture.ndim == 3 and picture.shape[2] == 4 and picture.dtype != np.uint8:
+        raise ValueError(f"picture: an alpha channel needs uint8, got {picture.dtype}")
+
+
+def _digit_source(picture: np.ndarray) -> np.ndarray:
+    """What :func:`to_ink` reads for a digit model: ``uint8`` colour becomes PIL's luminance,
+    except a canvas whose ink is in a varying alpha channel, which keeps it."""
+    if picture.dtype != np.uint8 or picture.ndim == 2:
+        return picture
+    if picture.shape[2] == 4 and picture[..., 3].min() < picture[..., 3].max():
+        return picture
+    return np.asarray(Image.fromarray(np.ascontiguousarray(picture[..., :3])).convert("L"))
+
+
+def _unit(picture: np.ndarray) -> np.ndarray:
+    """``uint8`` / 255 (torchvision's ``ToTensor``), else float32; values in [0, 1]."""
+    if picture.dtype == np.uint8:
+        return picture.astype(np.float32) / np.float32(255)
+    return np.clip(picture, 0.0, 1.0).astype(np.float32)

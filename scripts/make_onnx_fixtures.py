@@ -102,8 +102,10 @@ def train(net: nn.Module, data, conv: dict, seed: int, log_probs=False, epochs=1
 # -- exporting ------------------------------------------------------------------------------
 
 
-def export(net, example, path: Path, opset: int, dynamic_batch: bool = False, **kwargs):
-    axes = {"input": {0: "N"}, "output": {0: "N"}} if dynamic_batch else None
+def export(
+    net, example, path: Path, opset: int, dynamic_batch=False, outputs=("output",), **kwargs
+):
+    axes = {name: {0: "N"} for name in ("input", *outputs)} if dynamic_batch else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -113,7 +115,7 @@ def export(net, example, path: Path, opset: int, dynamic_batch: bool = False, **
             dynamo=False,
             opset_version=opset,
             input_names=["input"],
-            output_names=["output"],
+            output_names=list(outputs),
             dynamic_axes=axes,
             **kwargs,
         )

@@ -10,7 +10,6 @@ changed default, fails the tests until the README is regenerated.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from pathlib import Path
 
 from app.core.settings import PREFIX, REPO_ROOT, Settings
@@ -34,9 +33,11 @@ DESCRIPTIONS = {
     "queue_url": "the training queue (huey): empty, a SQLite file in `JOBS_DIR`; "
     "`redis://host:port/db`, Redis, shared by servers and training workers on several machines",
     "default_model": "the model shown first; read-only through the API",
-    "training_mode": "who runs the queue's jobs: `process`, a consumer process `python -m app` "
-    "starts; `thread`, the app itself (`uvicorn app.main:app`, tests); `none`, consumers "
-    "elsewhere",
+    "training_mode": "who runs the queue's jobs: `auto`, a consumer process `python -m app` "
+    "starts, or else the app itself when no training worker is alive (`uvicorn app.main:app`; "
+    "one of several workers wins); `process`, only the consumer `python -m app` starts; "
+    "`thread`, always the app itself; `none`, consumers elsewhere (a queued job then says "
+    "that none is running)",
     "sse_heartbeat_seconds": "seconds between keep-alive comments on a job's event stream",
     "max_request_bytes": "whole request body (8 MiB)",
     "max_image_bytes": "an `image` after base64 decoding (2 MiB)",
@@ -105,12 +106,12 @@ def default_text(value) -> str:
 
 def table() -> str:
     lines = ["| variable | default | what |", "|---|---|---|"]
-    for f in fields(Settings):
-        what = DESCRIPTIONS.get(f.name)
+    for field, info in Settings.model_fields.items():
+        what = DESCRIPTIONS.get(field)
         if what is None:
-            raise SystemExit(f"no description for Settings.{f.name}: add one to DESCRIPTIONS")
-        name = PREFIX + f.name.upper()
-        lines.append(f"| `{name}` | `{default_text(f.default)}` | {what} |")
+            raise SystemExit(f"no description for Settings.{field}: add one to DESCRIPTIONS")
+        name = PREFIX + field.upper()
+        lines.append(f"| `{name}` | `{default_text(info.default)}` | {what} |")
     return "\n".join(lines)
 
 

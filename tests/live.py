@@ -16,12 +16,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
+EVENTS_TIMEOUT_S = 300.0  # a busy machine trains slowly; the waits end as soon as events come
 
 
 def free_port() -> int:
@@ -40,14 +42,15 @@ def app_env(**settings) -> dict[str, str]:
 
 
 class LiveServer:
-    """``cmd`` (default ``python -m app``) serving on ``self.url``; its output in ``self.log``."""
+    """``cmd`` (default ``python -m app``) serving on ``self.url``; its output in ``self.log``.
+    ``{port}`` in ``cmd`` is the port (for commands that take it as an argument, as uvicorn)."""
 
     def __init__(self, log: Path, env: dict[str, str], cmd: list[str] | None = None, cwd=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         env = {**env, "CNN_EXPLORER_PORT": str(self.port)}
-        cmd = cmd or [sys.executable, "-m", "app"]
+        cmd = [part.format(port=self.port) for part in cmd or [sys.executable, "-m", "app"]]
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
                 cmd, cwd=cwd or REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -96,3 +99,23 @@ class LiveServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def follow(url: str, job_id: str, until=lambda kind, data: False, out: list | None = None):
+    """The job's events as ``(kind, data)`` until the stream ends or ``until`` says so."""
+    out = [] if out is None else out
+    deadline = time.monotonic() + EVENTS_TIMEOUT_S
+    try:
+        with httpx.stream("GET", f"{url}/api/train/{job_id}/events", timeout=30) as r:
+            kind = None
+            for line in r.iter_lines():
+                assert time.monotonic() < deadline, out[-3:]
+                if line.startswith("event: "):
+                    kind = line[7:]
+                elif line.startswith("data: "):
+                    out.append((kind, json.loads(line[6:])))
+                    if until(kind, out[-1][1]):
+                        break
+    except httpx.HTTPError as e:  # the stopping server closed it: what an open stream sees
+        out.append(("closed", str(e)))
+    return out

@@ -6,39 +6,28 @@ other way of starting pytest (an old virtual environment, a machine's own site-p
 
 from __future__ import annotations
 
-import re
 import tomllib
 from importlib import metadata
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name as canonical
+from packaging.version import Version
 
 from app.core.settings import REPO_ROOT
 
 
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def locked_versions() -> dict[str, set[str]]:
+def locked_versions() -> dict[str, set[Version]]:
     lock = tomllib.loads((REPO_ROOT / "uv.lock").read_text())
-    versions: dict[str, set[str]] = {}
+    versions: dict[str, set[Version]] = {}
     for package in lock["package"]:
-        versions.setdefault(canonical(package["name"]), set()).add(package["version"])
+        versions.setdefault(canonical(package["name"]), set()).add(Version(package["version"]))
     return versions
 
 
 def requirement_names(requirements: list[str]) -> set[str]:
-    names = set()
-    for req in requirements:
-        name, _, marker = req.partition(";")
-        if "platform_machine == 'x86_64'" in marker and not _x86_64_linux():
-            continue
-        names.add(canonical(re.split(r"[<>=!~\[ ]", name.strip(), maxsplit=1)[0]))
-    return names
-
-
-def _x86_64_linux() -> bool:
-    import platform
-
-    return platform.system() == "Linux" and platform.machine() == "x86_64"
+    """The names of the requirements whose markers hold on this machine."""
+    parsed = [Requirement(req) for req in requirements]
+    return {canonical(r.name) for r in parsed if r.marker is None or r.marker.evaluate()}
 
 
 def test_every_installed_package_has_its_locked_version():
@@ -46,8 +35,9 @@ def test_every_installed_package_has_its_locked_version():
     drifted = []
     for dist in metadata.distributions():
         name = canonical(dist.metadata["Name"] or "")
-        if name in locked and dist.version not in locked[name] and name != "cnn-explorer":
-            drifted.append(f"{name} {dist.version} (uv.lock: {', '.join(sorted(locked[name]))})")
+        if name in locked and Version(dist.version) not in locked[name] and name != "cnn-explorer":
+            pinned = ", ".join(map(str, sorted(locked[name])))
+            drifted.append(f"{name} {dist.version} (uv.lock: {pinned})")
     assert not drifted, (
         "installed packages differ from uv.lock — run 'bash scripts/test.sh' (it syncs .venv/): "
         + "; ".join(sorted(drifted))

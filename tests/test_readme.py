@@ -45,7 +45,7 @@ def test_the_configuration_table_is_the_settings():
 
 
 def test_every_variable_mentioned_exists():
-    names = {PREFIX + f.upper() for f in Settings.__dataclass_fields__}
+    names = {PREFIX + f.upper() for f in Settings.model_fields}
     mentioned = set(re.findall(rf"{PREFIX}[A-Z_]+", README))
     assert mentioned <= names, mentioned - names
 

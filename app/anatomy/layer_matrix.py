@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import HTTPException, Query
 
 from app.core.deps import ModelLayer
-from app.core.errors import ApiError
 from app.core.settings import Settings
 from engine.anatomy import GroupSpan, group_of, group_span, on_every_channel, weight_matrix
 from engine.layers import Conv2D
@@ -36,16 +35,18 @@ def pick_group(ml: ModelLayer, f: int | None, group: int | None) -> tuple[int, G
     layer = ml.layer
     F, G = layer.out_channels, layer.groups
     if f is not None and f >= F:
-        raise ApiError(422, f"filter: {ml.describe()} has filters 0 to {F - 1}, got {f}")
+        raise HTTPException(422, f"filter: {ml.describe()} has filters 0 to {F - 1}, got {f}")
     if group is not None and group >= G:
-        raise ApiError(422, f"group: {ml.describe()} has {G} group(s), 0 to {G - 1}, got {group}")
+        raise HTTPException(
+            422, f"group: {ml.describe()} has {G} group(s), 0 to {G - 1}, got {group}"
+        )
     g = group if group is not None else group_of(f or 0, F, G)
     span = group_span(layer.in_channels, F, G, g)
     out = span.out_channels
     if f is None:
         f = out.start
     elif f not in out:
-        raise ApiError(
+        raise HTTPException(
             422,
             f"filter: group {g} of {ml.describe()} has filters {out.start} to {out.stop - 1}, "
             f"got {f}",
@@ -59,7 +60,7 @@ def conv_layer(ml: ModelLayer) -> Conv2D:
         convs = [
             f"{i} ({ly.name})" for i, ly in enumerate(ml.entry.model.layers) if ly.type == "conv2d"
         ]
-        raise ApiError(
+        raise HTTPException(
             404,
             f"index: {ml.describe()} is not a conv2d layer, so it has no weight matrix "
             f"(conv2d layers in {ml.entry.id!r}: {', '.join(convs) or 'none'})",
@@ -88,24 +89,26 @@ def of_layer(
     limit = settings.max_conv_input_side
     for name, n in (("input_height", H), ("input_width", W)):
         if n > limit:
-            raise ApiError(422, f"{name}: {n} is more than the limit max_conv_input_side = {limit}")
+            raise HTTPException(
+                422, f"{name}: {n} is more than the limit max_conv_input_side = {limit}"
+            )
     try:
         H_out, W_out = output_shape(
             (H, W), layer.kernel_size, layer.stride, layer.padding, layer.dilation
         )
     except ValueError as e:
-        raise ApiError(422, f"input_height/input_width: {H}×{W} is too small: {e}") from None
+        raise HTTPException(422, f"input_height/input_width: {H}×{W} is too small: {e}") from None
     # the matrix answered: on the group's channels, or (whole) on all the layer reads
     rows, cols = H_out * W_out, (layer.in_channels if whole else C) * H * W
     if rows * cols > settings.max_weight_matrix_cells:
-        raise ApiError(
+        raise HTTPException(
             422,
             f"input_height/input_width: the matrix would be {rows}×{cols} = {rows * cols:,} cells, "
             f"more than the limit max_weight_matrix_cells = {settings.max_weight_matrix_cells:,}",
         )
     kh, kw = layer.kernel_size
     if rows * C * kh * kw > settings.max_weight_matrix_entries:
-        raise ApiError(
+        raise HTTPException(
             422,
             f"input_height/input_width: the matrix would have up to {rows * C * kh * kw:,} "
             f"non-zeros, more than the limit max_weight_matrix_entries = "
@@ -129,7 +132,11 @@ def answer(
     whole: bool = False,
 ) -> dict:
     """The ``WeightMatrix`` answer (see :func:`of_layer` for ``group`` and ``whole``)."""
-    wm, f, span = of_layer(ml, settings, f, height, width, group, whole)
+    return as_answer(ml, *of_layer(ml, settings, f, height, width, group, whole))
+
+
+def as_answer(ml: ModelLayer, wm, f: int, span) -> dict:
+    """The ``WeightMatrix`` answer for what :func:`of_layer` returned."""
     layer = ml.layer
     return {
         **wm.to_dict(),

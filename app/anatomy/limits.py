@@ -1,6 +1,6 @@
 """Limit checks of the convolution anatomy: every grid and hyperparameter a request sends is
 checked here against the limits in ``Settings`` before any array is built, so no request can
-allocate more than the limits allow. Every refusal is an ``ApiError`` naming the field and the
+allocate more than the limits allow. Every refusal is an ``HTTPException`` naming the field and the
 limit (413 for too large, 422 for malformed or impossible).
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from fastapi import HTTPException
 
-from app.core.errors import ApiError
 from app.core.settings import Settings
 from engine.anatomy import conv_problems
 from engine.shapes import conv_padding, pair
@@ -26,14 +26,14 @@ def grid(value, name: str, max_side: int, max_channels: int, allow_3d: bool = Tr
     """
     shapes = "(H, W) or (C, H, W)" if allow_3d else "(H, W)"
     if not isinstance(value, list) or not value:
-        raise ApiError(422, f"{name}: must be a non-empty {shapes} nested list of numbers")
+        raise HTTPException(422, f"{name}: must be a non-empty {shapes} nested list of numbers")
     depth = _depth(value[0]) + 1
     if depth not in ((2, 3) if allow_3d else (2,)):
-        raise ApiError(422, f"{name}: must be {shapes}, got {depth} levels of nesting")
+        raise HTTPException(422, f"{name}: must be {shapes}, got {depth} levels of nesting")
     planes = value if depth == 3 else [value]
     limit = "max_conv_input_side" if name == "input" else "max_kernel_side"
     if len(planes) > max_channels:
-        raise ApiError(
+        raise HTTPException(
             413,
             f"{name}: {len(planes)} channels, more than the limit max_channels = {max_channels}",
         )
@@ -41,38 +41,42 @@ def grid(value, name: str, max_side: int, max_channels: int, allow_3d: bool = Tr
     for c, plane in enumerate(planes):
         where = f"{name}[{c}]" if depth == 3 else name
         if not isinstance(plane, list) or not plane:
-            raise ApiError(422, f"{where}: must be a non-empty list of rows")
+            raise HTTPException(422, f"{where}: must be a non-empty list of rows")
         height = len(plane) if height is None else height
         if len(plane) != height:
-            raise ApiError(
+            raise HTTPException(
                 422,
                 f"{where}: has {len(plane)} rows but {name}[0] has {height}; channels must match",
             )
         if len(plane) > max_side:
-            raise ApiError(
+            raise HTTPException(
                 413, f"{where}: height {len(plane)} is more than the limit {limit} = {max_side}"
             )
         for r, row in enumerate(plane):
             if not isinstance(row, list) or not row:
-                raise ApiError(422, f"{where}[{r}]: must be a non-empty list of numbers")
+                raise HTTPException(422, f"{where}[{r}]: must be a non-empty list of numbers")
             width = len(row) if width is None else width
             if len(row) > max_side:
-                raise ApiError(
+                raise HTTPException(
                     413,
                     f"{where}[{r}]: width {len(row)} is more than the limit {limit} = {max_side}",
                 )
             if len(row) != width:
                 first = f"{name}[0][0]" if depth == 3 else f"{name}[0]"
-                raise ApiError(
+                raise HTTPException(
                     422,
                     f"{where}[{r}]: has {len(row)} numbers but {first} has {width}; "
                     f"{name} must be rectangular (a ragged grid has no shape)",
                 )
             for s, v in enumerate(row):
                 if isinstance(v, bool) or not isinstance(v, (int, float)):
-                    raise ApiError(422, f"{where}[{r}][{s}]: must be a number, got {_shown(v)}")
+                    raise HTTPException(
+                        422, f"{where}[{r}][{s}]: must be a number, got {_shown(v)}"
+                    )
                 if not math.isfinite(v):
-                    raise ApiError(422, f"{where}[{r}][{s}]: must be a finite number, got {v!r}")
+                    raise HTTPException(
+                        422, f"{where}[{r}][{s}]: must be a finite number, got {v!r}"
+                    )
     return np.asarray(planes, dtype=np.float64)  # (C, H, W)
 
 
@@ -91,7 +95,7 @@ def _shown(v) -> str:
 
 def finite(value: float, name: str) -> float:
     if not math.isfinite(value):
-        raise ApiError(422, f"{name}: must be a finite number, got {value!r}")
+        raise HTTPException(422, f"{name}: must be a finite number, got {value!r}")
     return float(value)
 
 
@@ -105,9 +109,9 @@ def bounded_pair(value, name: str, minimum: int, maximum: int, limit: str) -> tu
             hint = ": a stride of 0 would never move the window"
         elif name == "dilation" and _has(value, 0):
             hint = ": a dilation of 0 would collapse the kernel to one point"
-        raise ApiError(422, f"{e}{hint}") from None  # the message starts with `name`
+        raise HTTPException(422, f"{e}{hint}") from None  # the message starts with `name`
     if max(p) > maximum:
-        raise ApiError(413, f"{name}: {max(p)} is more than the limit {limit} = {maximum}")
+        raise HTTPException(413, f"{name}: {max(p)} is more than the limit {limit} = {maximum}")
     return p
 
 
@@ -121,7 +125,7 @@ def check_windows(H_out: int, W_out: int, C: int, kh: int, kw: int, settings: Se
     n = H_out * W_out * C * kh * kw
     limit = settings.max_weight_matrix_entries
     if n > limit:
-        raise ApiError(
+        raise HTTPException(
             413,
             f"input/kernel: {H_out}×{W_out} outputs × {C}·{kh}·{kw} kernel weights = {n:,} "
             f"window positions (weight-matrix entries), more than the limit "
@@ -131,7 +135,7 @@ def check_windows(H_out: int, W_out: int, C: int, kh: int, kw: int, settings: Se
 
 def conv_hyper(H: int, W: int, k, stride, padding, dilation, settings: Settings):
     """``(stride, padding, dilation)`` pairs of a convolution with kernel ``k = (kh, kw)`` on
-    an ``H × W`` input, within the limits and fitting; else ``ApiError`` saying why."""
+    an ``H × W`` input, within the limits and fitting; else ``HTTPException`` saying why."""
     side = settings.max_conv_input_side
     stride = bounded_pair(stride, "stride", 1, side, "max_conv_input_side")
     dilation = bounded_pair(dilation, "dilation", 1, side, "max_conv_input_side")
@@ -139,18 +143,18 @@ def conv_hyper(H: int, W: int, k, stride, padding, dilation, settings: Settings)
         try:
             padding = conv_padding(padding, k, dilation)
         except ValueError as e:
-            raise ApiError(422, f"padding: {e}") from None
+            raise HTTPException(422, f"padding: {e}") from None
     else:
         padding = bounded_pair(padding, "padding", 0, settings.max_conv_padding, "max_conv_padding")
     problems = conv_problems(H, W, k, stride, padding, dilation)
     if problems:
-        raise ApiError(422, "; ".join(problems))
+        raise HTTPException(422, "; ".join(problems))
     return stride, padding, dilation
 
 
 def pool_hyper(H: int, W: int, kernel_size, stride, padding, global_: bool, settings: Settings):
     """``(kernel_size, stride, padding)`` pairs of pooling an ``H × W`` input (``stride=None``:
-    the kernel size), within the limits and fitting; else ``ApiError`` saying why."""
+    the kernel size), within the limits and fitting; else ``HTTPException`` saying why."""
     if global_:
         return (H, W), (1, 1), (0, 0)
     limit = ("max_kernel_side", settings.max_kernel_side)
@@ -159,14 +163,14 @@ def pool_hyper(H: int, W: int, kernel_size, stride, padding, global_: bool, sett
     s = k if stride is None else bounded_pair(stride, "stride", 1, side, "max_conv_input_side")
     p = bounded_pair(padding, "padding", 0, limit[1], limit[0])
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise ApiError(
+        raise HTTPException(
             422,
             f"padding: {list(p)} is more than half the kernel {list(k)}; pooling padding "
             f"may be at most ⌊k/2⌋ = {[k[0] // 2, k[1] // 2]}, so no window is all padding",
         )
     problems = [q.replace(" (dilation 1)", "") for q in conv_problems(H, W, k, s, p)]
     if problems:
-        raise ApiError(422, "; ".join(problems))
+        raise HTTPException(422, "; ".join(problems))
     return k, s, p
 
 
@@ -181,9 +185,9 @@ def sizes(settings: Settings, **sides: int) -> None:
         else:
             limit, value = "max_conv_input_side", settings.max_conv_input_side
         if n < 1:
-            raise ApiError(422, f"{name}: must be at least 1, got {n}")
+            raise HTTPException(422, f"{name}: must be at least 1, got {n}")
         if n > value:
-            raise ApiError(413, f"{name}: {n} is more than the limit {limit} = {value}")
+            raise HTTPException(413, f"{name}: {n} is more than the limit {limit} = {value}")
 
 
 def check_terms(H_out: int, W_out: int, C: int, kh: int, kw: int, step, settings: Settings):
@@ -191,7 +195,7 @@ def check_terms(H_out: int, W_out: int, C: int, kh: int, kw: int, step, settings
     and a ``step`` outside the ``H_out × W_out`` output."""
     n_terms = (1 if step else H_out * W_out) * C * kh * kw
     if n_terms > settings.max_conv_terms:
-        raise ApiError(
+        raise HTTPException(
             413,
             f"input/kernel: {H_out}×{W_out} outputs × {C}·{kh}·{kw} kernel weights = "
             f"{n_terms:,} terms to write out, more than the limit max_conv_terms = "
@@ -205,7 +209,7 @@ def check_pool_positions(H_out: int, W_out: int, k, settings: Settings) -> None:
     """Refuse a pooling of more than ``max_pool_positions`` window positions."""
     n = H_out * W_out * k[0] * k[1]
     if n > settings.max_pool_positions:
-        raise ApiError(
+        raise HTTPException(
             413,
             f"input/kernel_size: {H_out}×{W_out} outputs × {k[0]}·{k[1]} window positions = "
             f"{n:,}, more than the limit max_pool_positions = {settings.max_pool_positions:,}",
@@ -218,7 +222,7 @@ def check_output(
     """Refuse a position ``[i, j]`` (field ``name``) outside an ``H_out × W_out`` output."""
     i, j = output
     if not (0 <= i < H_out and 0 <= j < W_out):
-        raise ApiError(
+        raise HTTPException(
             422,
             f"{name}: {[i, j]} is outside the {H_out}×{W_out} {what} "
             f"(i from 0 to {H_out - 1}, j from 0 to {W_out - 1})",

@@ -9,6 +9,7 @@ built); every number comes from ``engine.anatomy``. The presets are the engine's
 from __future__ import annotations
 
 import numpy as np
+from fastapi import HTTPException
 
 from app.anatomy.limits import (
     check_output,
@@ -21,7 +22,6 @@ from app.anatomy.limits import (
     pool_hyper,
     sizes,
 )
-from app.core.errors import ApiError
 from app.core.imaging import model_input
 from app.core.settings import Settings
 from app.models.inference import rounded
@@ -59,7 +59,7 @@ def conv(body, settings: Settings) -> dict:
     C, H, W = x.shape
     Ck, kh, kw = kernel.shape
     if Ck != C:
-        raise ApiError(
+        raise HTTPException(
             422,
             f"kernel: has {Ck} channel{'s' * (Ck != 1)} but the input has {C}; a filter is "
             f"as deep as its input (kernel {Ck}×{kh}×{kw}, input {C}×{H}×{W})",
@@ -121,7 +121,7 @@ def arithmetic(query, settings: Settings) -> dict:
             )
             formula = pool_formula(H, W, k, s, p, global_=query.global_)
             shape = list(output_shape((H, W), k, s, p))
-    except ApiError as e:
+    except HTTPException as e:
         return {"valid": False, "formula": None, "output_shape": None, "problems": [e.detail]}
     return {"valid": True, "formula": formula, "output_shape": shape, "problems": []}
 
@@ -134,7 +134,7 @@ def _steps(x, w, b, hyper, only) -> list[dict]:
         try:
             found = steps(x, w, b, **hyper)
         except ValueError as e:  # the engine's own cap, should the settings allow more
-            raise ApiError(413, f"input/kernel: {e}") from None
+            raise HTTPException(413, f"input/kernel: {e}") from None
     return with_windows(found, x.shape, w.shape, hyper)
 
 
@@ -197,7 +197,7 @@ def pool(body, settings: Settings) -> dict:
     try:
         result = pool_steps(x[0], body.mode, k, s, p, global_=body.global_)
     except ValueError as e:
-        raise ApiError(422, str(e)) from None
+        raise HTTPException(422, str(e)) from None
     win = windows(geometry(x.shape, (1, *k), s, p, (1, 1)))  # win.r, win.s: (P, K)
     steps_ = [
         {**step, "padded_window": np.stack([win.r[n], win.s[n]], axis=1).tolist()}

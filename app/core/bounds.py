@@ -26,7 +26,6 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from app.core.errors import ApiError
 from app.core.settings import Settings
 from engine.cost import FORWARD_BACKWARD, pass_cost
 
@@ -42,7 +41,7 @@ def check_cost(settings: Settings, fields: str, cost: float, how: str, hint: str
     """422 when ``cost`` (multiply-add equivalents) is over ``max_request_megamacs``."""
     limit = settings.max_request_megamacs
     if cost > limit * MEGA:
-        raise ApiError(
+        raise HTTPException(
             422,
             f"{fields}: this request would cost about {megamacs(cost)} multiply-adds ({how}), "
             f"more than the limit max_request_megamacs = {limit:,}{hint}",

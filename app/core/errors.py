@@ -1,7 +1,8 @@
 """Every refusal is ``{"detail": "<what is wrong, naming the field and the limit>"}``.
 
-``ApiError`` is raised by the app's own checks (image decoding, limits); FastAPI's validation
-errors are rewritten so ``detail`` is one readable sentence naming each bad field, with the
+The app's own checks (image decoding, limits) raise FastAPI's ``HTTPException(status, detail)``,
+which FastAPI sends as that body (with any ``headers``, e.g. ``Retry-After``). Its validation
+errors are rewritten here so ``detail`` is one readable sentence naming each bad field, with the
 structured list kept under ``errors``.
 """
 
@@ -12,19 +13,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 MAX_SHOWN_INPUT = 40  # characters of a bad value quoted back in a message
-
-
-class ApiError(Exception):
-    """A bad request: ``status_code`` (400/404/413/422) and a ``detail`` sentence."""
-
-    def __init__(self, status_code: int, detail: str):
-        super().__init__(detail)
-        self.status_code = status_code
-        self.detail = detail
-
-
-async def api_error_handler(request: Request, exc: ApiError) -> JSONResponse:
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
 
 def _field(loc: tuple) -> str:

@@ -18,9 +18,9 @@ import re
 import warnings
 
 import numpy as np
+from fastapi import HTTPException
 from PIL import Image
 
-from app.core.errors import ApiError
 from app.core.settings import Settings
 from engine.convention import model_convention, to_network
 from engine.preprocess import preprocess
@@ -39,10 +39,10 @@ def decode_base64(text: str, max_bytes: int) -> bytes:
     if match:
         text = text[match.end() :]
     elif text.startswith("data:"):
-        raise ApiError(422, "image: a data URL must look like 'data:image/png;base64,<data>'")
+        raise HTTPException(422, "image: a data URL must look like 'data:image/png;base64,<data>'")
     max_chars = 4 * -(-max_bytes // 3)
     if len(text) > max_chars + max_chars // 64 + 16:  # allow for line breaks every 64 chars
-        raise ApiError(
+        raise HTTPException(
             413,
             f"image: about {len(text) * 3 // 4:,} bytes encoded, more than the limit "
             f"max_image_bytes = {max_bytes:,}",
@@ -51,15 +51,15 @@ def decode_base64(text: str, max_bytes: int) -> bytes:
         raw = WHITESPACE.sub(b"", text.encode("ascii"))
         data = base64.b64decode(raw, validate=True)
     except (UnicodeEncodeError, binascii.Error, ValueError):
-        raise ApiError(
+        raise HTTPException(
             422, "image: not valid base64 (expected a data URL or bare base64 of a PNG or JPEG)"
         ) from None
     if len(data) > max_bytes:
-        raise ApiError(
+        raise HTTPException(
             413, f"image: {len(data):,} bytes, more than the limit max_image_bytes = {max_bytes:,}"
         )
     if not data:
-        raise ApiError(422, "image: empty (no bytes after decoding base64)")
+        raise HTTPException(422, "image: empty (no bytes after decoding base64)")
     return data
 
 
@@ -70,34 +70,34 @@ def open_image(data: bytes, max_side: int) -> np.ndarray:
     """
     kind = next((name for magic, name in FORMATS.items() if data.startswith(magic)), None)
     if kind is None:
-        raise ApiError(422, "image: not a PNG or JPEG (only those two formats are accepted)")
+        raise HTTPException(422, "image: not a PNG or JPEG (only those two formats are accepted)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data), formats=[kind])
             width, height = img.size
             if width > max_side or height > max_side:
-                raise ApiError(
+                raise HTTPException(
                     413,
                     f"image: {width}×{height} pixels, larger than the limit max_image_side = "
                     f"{max_side} on either side",
                 )
             if width < 1 or height < 1:
-                raise ApiError(422, f"image: {width}×{height} pixels has no pixels")
+                raise HTTPException(422, f"image: {width}×{height} pixels has no pixels")
             img.load()
             has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
             img = img.convert("RGBA" if has_alpha else "L")
             return np.asarray(img)
-    except ApiError:
+    except HTTPException:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ApiError(
+        raise HTTPException(
             413,
             f"image: its header claims too many pixels to decode safely; the limit is "
             f"max_image_side = {max_side} on either side",
         ) from None
     except Exception as e:  # any failure to decode untrusted bytes is the bytes' fault
-        raise ApiError(
+        raise HTTPException(
             422, f"image: the {kind} could not be decoded (truncated or corrupt: {e})"
         ) from None
 
@@ -107,7 +107,7 @@ def check_pixels(pixels: list[list[float]], min_side: int, max_side: int) -> np.
     rows = len(pixels)
     widths = {len(row) for row in pixels}
     if len(widths) > 1:
-        raise ApiError(
+        raise HTTPException(
             422,
             f"pixels: rows have different lengths ({min(widths)} to {max(widths)}); "
             "it must be a rectangular 2-D list",
@@ -115,17 +115,17 @@ def check_pixels(pixels: list[list[float]], min_side: int, max_side: int) -> np.
     cols = widths.pop() if widths else 0
     for side, n in (("height", rows), ("width", cols)):
         if not min_side <= n <= max_side:
-            raise ApiError(
+            raise HTTPException(
                 422,
                 f"pixels: {side} {n} is outside the limits min_pixels_side = {min_side} and "
                 f"max_pixels_side = {max_side}",
             )
     x = np.asarray(pixels, dtype=np.float32)  # x: (H, W)
     if not np.isfinite(x).all():
-        raise ApiError(422, "pixels: contains NaN or infinity; values must be in [0, 1]")
+        raise HTTPException(422, "pixels: contains NaN or infinity; values must be in [0, 1]")
     lo, hi = float(x.min()), float(x.max())
     if lo < 0.0 or hi > 1.0:
-        raise ApiError(
+        raise HTTPException(
             422, f"pixels: values must be in [0, 1] (1 = ink), got values in [{lo:g}, {hi:g}]"
         )
     return x
@@ -148,7 +148,9 @@ def network_input(
     try:
         ink = preprocess(img, size=(H, W), normalise=body.preprocess)  # ink: (H, W)
     except ValueError as e:
-        raise ApiError(422, f"{'image' if body.image is not None else 'pixels'}: {e}") from None
+        raise HTTPException(
+            422, f"{'image' if body.image is not None else 'pixels'}: {e}"
+        ) from None
     x = np.broadcast_to(ink, (1, C, H, W)).astype(np.float32)  # x: (1, C, H, W)
     return x, ink
 

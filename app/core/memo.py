@@ -1,8 +1,9 @@
 """Memoised results with a memory budget in bytes, not only an entry count.
 
-``ByteLRU`` keeps the most recently used entries whose estimated sizes (:func:`nbytes`: NumPy
-buffers, strings, and the containers and dataclasses holding them) add up to at most
-``max_bytes``; an entry larger than the whole budget is not kept at all. Thread-safe.
+``ByteLRU`` is cachetools' ``LRUCache`` measured in bytes: it keeps the most recently used
+entries whose estimated sizes (:func:`nbytes`: NumPy buffers, strings, and the containers and
+dataclasses holding them) add up to at most ``max_bytes``; an entry larger than the whole budget
+is not kept at all. cachetools' caches are not thread-safe, so every access holds a lock.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import itertools
 import sys
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 
 _tokens = itertools.count()
 _token_of: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -59,31 +60,19 @@ class ByteLRU:
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        self._entries = LRUCache(maxsize=max_bytes, getsizeof=nbytes)
+        self._lock = threading.Lock()  # a read reorders the entries too
 
     def get(self, key: Hashable, default=None):
         with self._lock:
-            hit = self._entries.get(key)
-            if hit is None:
-                return default
-            self._entries.move_to_end(key)
-            return hit[0]
+            return self._entries.get(key, default)
 
     def put(self, key: Hashable, value: Any) -> None:
-        size = nbytes(value)
         with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= old[1]
-            if size > self.max_bytes:
-                return
-            self._entries[key] = (value, size)
-            self._bytes += size
-            while self._bytes > self.max_bytes:
-                _, (_, dropped) = self._entries.popitem(last=False)
-                self._bytes -= dropped
+            try:
+                self._entries[key] = value
+            except ValueError:  # larger than the whole budget: not kept, nor its old value
+                self._entries.pop(key, None)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -91,4 +80,4 @@ class ByteLRU:
     @property
     def bytes(self) -> int:
         """Estimated bytes held now (never more than ``max_bytes``)."""
-        return self._bytes
+        return self._entries.currsize

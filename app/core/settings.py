@@ -1,4 +1,4 @@
-"""One settings object, read from ``CNN_EXPLORER_*`` environment variables.
+"""One settings object, read from ``CNN_EXPLORER_*`` environment variables (pydantic-settings).
 
 Every limit here is part of the API contract: ``GET /api/limits`` reports them, and every
 request that would exceed one is refused with a 4xx naming it.
@@ -6,123 +6,114 @@ request that would exceed one is refused with a 4xx naming it.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "CNN_EXPLORER_"
 
+Positive = Annotated[int, Field(gt=0)]  # every count, size and limit
+Dir = Annotated[Path, AfterValidator(Path.expanduser)]  # ``~/models`` works
 
-@dataclass(frozen=True)
-class Settings:
-    """Server address, where models and data live, and the input limits."""
+
+class Settings(BaseSettings):
+    """Server address, where models and data live, and the input limits.
+
+    ``Settings()`` reads ``CNN_EXPLORER_<FIELD>`` (e.g. ``CNN_EXPLORER_PORT=8080``; an empty
+    value keeps the default); keyword arguments win over the environment.
+    """
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_ignore_empty=True, frozen=True)
 
     host: str = "127.0.0.1"
-    port: int = 8000
-    models_dir: Path = REPO_ROOT / "models"
-    data_dir: Path = REPO_ROOT / "data"
-    static_dir: Path = REPO_ROOT / "static"
+    port: Annotated[int, Field(ge=0)] = 8000  # 0: any free port
+    models_dir: Dir = REPO_ROOT / "models"
+    data_dir: Dir = REPO_ROOT / "data"
+    static_dir: Dir = REPO_ROOT / "static"
     default_model: str = "mnist-cnn"
     log_level: str = "info"
-    workers: int = 1  # uvicorn worker processes (``python -m app``); each loads the models
-    request_threads: int = 4  # threads per worker running requests (their work holds the GIL)
+    workers: Positive = 1  # uvicorn worker processes (``python -m app``); each loads the models
+    request_threads: Positive = 4  # threads per worker running requests (their work holds the GIL)
     cors_origins: str = ""  # comma-separated origins allowed cross-origin requests; "" = none
 
     # Requests: whole body, and an ``image`` (decoded bytes, then pixels per side).
-    max_request_bytes: int = 8 * 1024 * 1024
-    max_image_bytes: int = 2 * 1024 * 1024
-    max_image_side: int = 2048
+    max_request_bytes: Positive = 8 * 1024 * 1024
+    max_image_bytes: Positive = 2 * 1024 * 1024
+    max_image_side: Positive = 2048
     # ``pixels``: a 2-D list of ink values, each side in [min_pixels_side, max_pixels_side].
-    min_pixels_side: int = 8
-    max_pixels_side: int = 512
+    min_pixels_side: Positive = 8
+    max_pixels_side: Positive = 512
     # Convolution anatomy (weight matrices, the playground).
-    max_conv_input_side: int = 64
-    max_channels: int = 64
-    max_kernel_side: int = 11
+    max_conv_input_side: Positive = 64
+    max_channels: Positive = 64
+    max_kernel_side: Positive = 11
     # rows * cols of M: only multiplied, never allocated (the JSON is sparse, the PNG has its own
     # side limit), so a real layer of 16 channels at 28×28 (784 × 12,544) is within it
-    max_weight_matrix_cells: int = 16_000_000
-    max_weight_matrix_entries: int = 200_000  # non-zeros listed in the JSON
-    max_weight_matrix_png_side: int = 4096  # rows or cols drawn, one pixel per cell at least
+    max_weight_matrix_cells: Positive = 16_000_000
+    max_weight_matrix_entries: Positive = 200_000  # non-zeros listed in the JSON
+    max_weight_matrix_png_side: Positive = 4096  # rows or cols drawn, one pixel per cell at least
     # Explanations (``/api/models/{id}/explain``), the kernel editor and colour images.
-    cache_dir: Path = REPO_ROOT / "runs" / "cache"  # per-model tables (top-activating digits)
-    max_ig_steps: int = 256  # integrated gradients: path points per request
-    max_occlusion_patches: int = 1024  # occluded copies classified per request
-    max_top_k: int = 16  # top-activating test digits per filter
-    max_maximise_steps: int = 256  # activation maximisation: gradient-ascent steps
-    max_color_side: int = 128  # a colour image is shrunk to fit this before filtering
+    cache_dir: Dir = REPO_ROOT / "runs" / "cache"  # per-model tables (top-activating digits)
+    max_ig_steps: Positive = 256  # integrated gradients: path points per request
+    max_occlusion_patches: Positive = 1024  # occluded copies classified per request
+    max_top_k: Positive = 16  # top-activating test digits per filter
+    max_maximise_steps: Positive = 256  # activation maximisation: gradient-ascent steps
+    max_color_side: Positive = 128  # a colour image is shrunk to fit this before filtering
     # The cost of one request, estimated before it starts (``engine.cost``: multiply-add
     # equivalents of the model passes it needs), and how many units one maximise request runs.
-    max_request_megamacs: int = 12_000  # about 1 s of one core (bench/bench_limits.py)
-    max_maximise_units: int = 64  # filters/units per maximise request: ask in pages
-    max_model_megamacs: int = 200  # one image through a served, trained or imported model
-    max_train_step_megamacs: int = 60_000  # one training step: batch × forward + backward
+    max_request_megamacs: Positive = 12_000  # about 1 s of one core (bench/bench_limits.py)
+    max_maximise_units: Positive = 64  # filters/units per maximise request: ask in pages
+    max_model_megamacs: Positive = 200  # one image through a served, trained or imported model
+    max_train_step_megamacs: Positive = 60_000  # one training step: batch × forward + backward
     # Work that is not a request's own: whole-test-set tables (evaluation, top-activating
     # digits) are computed once per model in the background; a request waits this long for one.
-    table_wait_seconds: int = 20
-    max_cache_bytes: int = 64 * 1024 * 1024  # each in-memory cache of results
+    table_wait_seconds: Positive = 20
+    max_cache_bytes: Positive = 64 * 1024 * 1024  # each in-memory cache of results
     # Heavy requests (explanations that run the model many times, playground, imports) at once
     # in the whole server (every worker); past it a 503 with Retry-After: predictions go on.
-    max_heavy_requests: int = 1
-    heavy_wait_seconds: int = 1  # a heavy request waits this long for a slot, then 503
-    heavy_nice: int = 10  # the heavy threads' CPU priority (Linux nice, 0..19): below requests'
-    graceful_shutdown_seconds: int = 5  # SIGTERM: in-flight requests get this long
-    blas_threads: int = 1  # BLAS threads per process: concurrency comes from request threads
-    max_conv_padding: int = 11  # /api/conv padding per side
-    max_conv_terms: int = 60_000  # /api/conv steps: outputs × kernel weights written out
-    max_pool_positions: int = 100_000  # /api/pool steps: outputs × window positions
+    max_heavy_requests: Positive = 1
+    heavy_wait_seconds: Positive = 1  # a heavy request waits this long for a slot, then 503
+    heavy_nice: Positive = 10  # the heavy threads' CPU priority (Linux nice, 0..19)
+    graceful_shutdown_seconds: Positive = 5  # SIGTERM: in-flight requests get this long
+    blas_threads: Positive = 1  # BLAS threads per process: concurrency is request threads
+    max_conv_padding: Positive = 11  # /api/conv padding per side
+    max_conv_terms: Positive = 60_000  # /api/conv steps: outputs × kernel weights written out
+    max_pool_positions: Positive = 100_000  # /api/pool steps: outputs × window positions
     # Training from the browser (``/api/train``) and importing weights.
-    jobs_dir: Path | None = None  # job records and checkpoints; None: <models_dir>/.jobs
+    jobs_dir: Dir | None = None  # job records and checkpoints; None: <models_dir>/.jobs
     queue_url: str = ""  # the training queue: "" = SQLite in jobs_dir; redis://host:port/db
-    training_mode: str = "process"  # who runs the queue's consumer: "process", "thread", "none"
-    max_running_jobs: int = 1  # jobs training at once (the consumer's workers); others wait
-    max_queued_jobs: int = 8
-    kept_job_event_logs: int = 20  # finished jobs whose events stay stored; older ones are pruned
-    max_train_epochs: int = 50
-    max_train_batch_size: int = 1024
-    max_train_images: int = 60_000  # the request's ``limit``
-    max_train_layers: int = 32
-    max_train_params: int = 2_000_000
-    max_dense_features: int = 4096
-    max_train_step_megabytes: int = 1024  # estimated activations + im2col of one batch
-    max_import_bytes: int = 6 * 1024 * 1024  # an uploaded .npz, or .onnx + its external data
-    sse_heartbeat_seconds: int = 15
-
-    def __post_init__(self) -> None:
-        if self.training_mode not in ("process", "thread", "none"):
-            raise ValueError(
-                "CNN_EXPLORER_TRAINING_MODE must be 'process', 'thread' or 'none', "
-                f"got {self.training_mode!r}"
-            )
+    # who runs the queue's consumer: "auto", "process", "thread", "none"
+    training_mode: Literal["auto", "process", "thread", "none"] = "auto"
+    max_running_jobs: Positive = 1  # jobs training at once (the consumer's workers); others wait
+    max_queued_jobs: Positive = 8
+    # finished jobs whose events stay stored; older ones are pruned
+    kept_job_event_logs: Positive = 20
+    max_train_epochs: Positive = 50
+    max_train_batch_size: Positive = 1024
+    max_train_images: Positive = 60_000  # the request's ``limit``
+    max_train_layers: Positive = 32
+    max_train_params: Positive = 2_000_000
+    max_dense_features: Positive = 4096
+    max_train_step_megabytes: Positive = 1024  # estimated activations + im2col of one batch
+    max_import_bytes: Positive = 6 * 1024 * 1024  # an uploaded .npz, or .onnx + its external data
+    sse_heartbeat_seconds: Positive = 15
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Defaults overridden by ``CNN_EXPLORER_<FIELD>`` (e.g. ``CNN_EXPLORER_PORT=8080``).
-
-        Raises ``ValueError`` naming the variable when a value does not parse or is out of range.
-        """
-        environ = os.environ if environ is None else environ
-        values = {}
-        for field in fields(cls):
-            name = PREFIX + field.name.upper()
-            raw = environ.get(name)
-            if raw is None or raw == "":
-                continue
-            kind = type(field.default)
-            if kind is int:
-                try:
-                    values[field.name] = int(raw)
-                except ValueError:
-                    raise ValueError(f"{name} must be an integer, got {raw!r}") from None
-                if values[field.name] < 0 or (values[field.name] == 0 and field.name != "port"):
-                    raise ValueError(f"{name} must be positive, got {raw!r}")
-            elif issubclass(kind, Path) or field.name.endswith("_dir"):
-                values[field.name] = Path(raw).expanduser()
-            else:
-                values[field.name] = raw
-        return cls(**values)
+    def from_env(cls) -> Settings:
+        """``Settings()``, with a refusal that names the variable: ``ValueError`` when a value
+        does not parse or is out of range."""
+        try:
+            return cls()
+        except ValidationError as e:
+            raise ValueError(
+                "; ".join(
+                    f"{PREFIX}{str(err['loc'][0]).upper()}: {err['msg']}, got {err['input']!r}"
+                    for err in e.errors()
+                )
+            ) from None
 
     @property
     def cors_origin_list(self) -> list[str]:
@@ -132,7 +123,7 @@ class Settings:
     def limits(self) -> dict[str, int]:
         """Every ``max_*`` / ``min_*`` limit by name (what ``GET /api/limits`` returns)."""
         return {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if f.name.startswith(("max_", "min_"))
+            name: getattr(self, name)
+            for name in type(self).model_fields
+            if name.startswith(("max_", "min_"))
         }

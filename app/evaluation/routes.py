@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from app.core.deps import ModelDep, SettingsDep
 from app.core.responses import ERRORS
-from app.evaluation.service import Evaluation, EvaluationCache, EvaluationUnavailable
+from app.evaluation.service import Evaluation, EvaluationCache
 
 router = APIRouter(tags=["evaluation"])
 
@@ -81,10 +81,7 @@ CacheDep = Annotated[EvaluationCache, Depends(get_cache)]
 
 
 def _evaluation(entry, settings, cache: EvaluationCache) -> tuple[Evaluation, bool]:
-    try:
-        return cache.get(entry, settings.data_dir)
-    except EvaluationUnavailable as e:
-        raise HTTPException(e.status, str(e)) from None
+    return cache.get(entry, settings.data_dir)
 
 
 @router.get(
@@ -145,10 +142,7 @@ def test_image_png(
     cache: CacheDep,
     scale: Annotated[int, Query(ge=1, le=MAX_PNG_SCALE, description="Pixels per pixel.")] = 1,
 ) -> Response:
-    try:
-        images, _ = cache.test_set(dataset, settings.data_dir)
-    except EvaluationUnavailable as e:
-        raise HTTPException(e.status, str(e)) from None
+    images, _ = cache.test_set(dataset, settings.data_dir)
     if index >= len(images):
         raise HTTPException(
             404, f"index: the {dataset} test set has images 0 to {len(images) - 1}, got {index}"

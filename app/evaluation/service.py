@@ -25,14 +25,6 @@ from engine.train import evaluate, to_input
 CONFIDENT_MISTAKES = 24
 
 
-class EvaluationUnavailable(Exception):
-    """The model cannot be scored here; ``status`` and the message say why."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-
-
 @dataclass(frozen=True)
 class Evaluation:
     model_id: str
@@ -117,10 +109,7 @@ class EvaluationCache:
     def test_set(self, dataset: str, data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
         """The test set, read once per process (``app.datasets.testsets``, shared with the gallery
         and the explanations): not installed → 404 saying how to get it, unreadable → 503."""
-        try:
-            return test_set(data_dir, dataset, 404, "the {} test set is not available")
-        except HTTPException as e:
-            raise EvaluationUnavailable(e.status_code, e.detail) from None
+        return test_set(data_dir, dataset, 404, "the {} test set is not available")
 
     def get(self, entry: LoadedModel, data_dir: Path) -> tuple[Evaluation, bool]:
         """The model's evaluation and whether it came from the cache."""
@@ -132,7 +121,7 @@ class EvaluationCache:
     def _compute(self, entry: LoadedModel, data_dir: Path) -> Evaluation:
         dataset = str(entry.card.get("dataset") or "mnist")
         if dataset not in NAMES:
-            raise EvaluationUnavailable(
+            raise HTTPException(
                 422,
                 f"model_id: {entry.id!r} was trained on {dataset!r}; only "
                 f"{', '.join(NAMES)} test sets can be scored here",
@@ -140,7 +129,7 @@ class EvaluationCache:
         classes = CLASSES[dataset]
         model = entry.model
         if len(model.classes) != len(classes) or tuple(model.input_shape) != (1, 28, 28):
-            raise EvaluationUnavailable(
+            raise HTTPException(
                 422,
                 f"model_id: {entry.id!r} takes {list(model.input_shape)} and has "
                 f"{len(model.classes)} outputs; the {dataset} test set needs [1, 28, 28] "

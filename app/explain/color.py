@@ -12,11 +12,10 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from PIL import Image
 
 from app.core.deps import SettingsDep
-from app.core.errors import ApiError
 from app.core.imaging import decode_base64, open_image
 from app.core.responses import ERRORS
 from app.core.settings import Settings
@@ -53,11 +52,11 @@ def samples(settings: SettingsDep) -> dict:
 def rgb_image(body: ColorRequest, settings: Settings) -> tuple[np.ndarray, str]:
     """``(rgb: (H, W, 3) uint8, source)`` from the request's ``image`` or ``sample``."""
     if (body.image is None) == (body.sample is None):
-        raise ApiError(422, "image/sample: give exactly one of `image` (PNG/JPEG) or `sample`")
+        raise HTTPException(422, "image/sample: give exactly one of `image` (PNG/JPEG) or `sample`")
     if body.sample is not None:
         # Only a known name becomes a path: nothing the client sends reaches the file system.
         if body.sample not in SAMPLES or not _sample_path(settings, body.sample).is_file():
-            raise ApiError(422, f"sample: {body.sample!r} is not one of {', '.join(SAMPLES)}")
+            raise HTTPException(422, f"sample: {body.sample!r} is not one of {', '.join(SAMPLES)}")
         path = _sample_path(settings, body.sample)
         data, source = path.read_bytes(), f"sample {body.sample}"
     else:

@@ -6,15 +6,15 @@ responds to most, by seeded gradient ascent, memoised in memory.
 """
 
 import threading
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from app.core.bounds import BUSY, HeavyDep, check_cost, largest_fitting, megamacs, run_heavy
 from app.core.deps import LayerDep, ModelLayer, SettingsDep
-from app.core.errors import ApiError
 from app.core.memo import ByteLRU, token
 from app.core.render import ColourScale, grid_png
 from app.core.responses import ERRORS, PNG, TABLE_503, png_response
@@ -74,7 +74,7 @@ def _conv_layer(ml: ModelLayer) -> None:
 def _filter_list(ml: ModelLayer, f: int | None) -> list[int]:
     F = ml.output_shape[0]
     if f is not None and f >= F:
-        raise ApiError(422, f"filter: {ml.describe()} has filters 0 to {F - 1}, got {f}")
+        raise HTTPException(422, f"filter: {ml.describe()} has filters 0 to {F - 1}, got {f}")
     return list(range(F)) if f is None else [f]
 
 
@@ -88,11 +88,23 @@ KQuery = Annotated[
 DEFAULT_K = 9
 
 
-def _top(ml: ModelLayer, request: Request, settings: Settings, f: int | None, k: int | None):
+@dataclass
+class TopQuery:
+    """The query both top-activations routes (JSON and PNG) take."""
+
+    filter_: FilterQuery = None
+    k: KQuery = None
+
+
+TopDep = Annotated[TopQuery, Depends()]
+
+
+def _top(ml: ModelLayer, request: Request, settings: Settings, q: TopQuery):
+    f, k = q.filter_, q.k
     _conv_layer(ml)
     k = min(DEFAULT_K, settings.max_top_k) if k is None else k
     if k > settings.max_top_k:
-        raise ApiError(422, f"k: {k} is more than the limit max_top_k = {settings.max_top_k}")
+        raise HTTPException(422, f"k: {k} is more than the limit max_top_k = {settings.max_top_k}")
     filters = _filter_list(ml, f)
     top = _top_activations(ml.entry.model, request, settings)
     return top, top.layers[ml.index], filters, k
@@ -105,13 +117,9 @@ def _top(ml: ModelLayer, request: Request, settings: Settings, f: int | None, k:
     summary="The test digits that excite each filter most, with the patch each one saw",
 )
 def top_activations_json(
-    ml: LayerDep,
-    request: Request,
-    settings: SettingsDep,
-    filter_: FilterQuery = None,
-    k: KQuery = None,
+    ml: LayerDep, request: Request, settings: SettingsDep, query: TopDep
 ) -> dict:
-    top, layer, filters, k = _top(ml, request, settings, filter_, k)
+    top, layer, filters, k = _top(ml, request, settings, query)
     _, labels = mnist_test_set(settings.data_dir)
     names = CLASSES[DATASET]
     return {
@@ -149,13 +157,9 @@ def top_activations_json(
     summary="The top-activating patches as a grid: one row per filter, best first",
 )
 def top_activations_png(
-    ml: LayerDep,
-    request: Request,
-    settings: SettingsDep,
-    filter_: FilterQuery = None,
-    k: KQuery = None,
+    ml: LayerDep, request: Request, settings: SettingsDep, query: TopDep
 ) -> Response:
-    _, layer, filters, k = _top(ml, request, settings, filter_, k)
+    _, layer, filters, k = _top(ml, request, settings, query)
     tiles = layer.patches[filters, :k].astype(np.float64) / 255.0  # (n, k, h, w)
     tiles = tiles.reshape(-1, *tiles.shape[2:])  # (n, k, h, w) → (n*k, h, w)
     labels = [f"f{f}: {layer.value[f, r]:.3g}" for f in filters for r in range(k)]
@@ -191,6 +195,21 @@ CountQuery = Annotated[
 ]
 
 
+@dataclass
+class MaximiseQuery:
+    """The query both maximise routes (JSON and PNG) take."""
+
+    filter_: FilterQuery = None
+    steps: StepsQuery = 48
+    seed: SeedQuery = 0
+    objective: ObjectiveQuery = "center"
+    first: FirstQuery = None
+    count: CountQuery = None
+
+
+MaximiseDep = Annotated[MaximiseQuery, Depends()]
+
+
 def _memo(settings: Settings) -> ByteLRU:
     global _max_memo
     with _max_memo_lock:
@@ -203,17 +222,19 @@ def _units(ml: ModelLayer, settings: Settings, f, first, count, steps: int) -> l
     """The units a maximise request runs: one ``filter``, a range, or all — within the limits."""
     F = ml.output_shape[0]
     if f is not None and (first is not None or count is not None):
-        raise ApiError(422, "filter/first/count: give one `filter`, or a range `first`+`count`")
+        raise HTTPException(
+            422, "filter/first/count: give one `filter`, or a range `first`+`count`"
+        )
     if f is not None:
         return _filter_list(ml, f)
     if count is not None and count > settings.max_maximise_units:
-        raise ApiError(
+        raise HTTPException(
             422,
             f"count: {count} is more than the limit max_maximise_units = "
             f"{settings.max_maximise_units}",
         )
     if first is not None and first >= F:
-        raise ApiError(422, f"first: {ml.describe()} has units 0 to {F - 1}, got {first}")
+        raise HTTPException(422, f"first: {ml.describe()} has units 0 to {F - 1}, got {first}")
     start = first or 0
     stop = F if count is None else min(F, start + count)
     n = stop - start
@@ -222,7 +243,7 @@ def _units(ml: ModelLayer, settings: Settings, f, first, count, steps: int) -> l
     page = f"ask for a range: first={start}&count={max(fits, 1)} (then first={start + fits}, ...)"
     if n > settings.max_maximise_units:
         field = "count" if count is not None else "filter"
-        raise ApiError(
+        raise HTTPException(
             422,
             f"{field}: {n:,} units of {ml.describe()} at once, more than the limit "
             f"max_maximise_units = {settings.max_maximise_units}; {page}",
@@ -238,25 +259,24 @@ def _units(ml: ModelLayer, settings: Settings, f, first, count, steps: int) -> l
     return list(range(start, stop))
 
 
-def _maximise(
-    ml: ModelLayer, settings: Settings, f, steps: int, seed: int, objective: str, first, count
-):
+def _maximise(ml: ModelLayer, settings: Settings, q: MaximiseQuery):
+    steps = q.steps
     if steps > settings.max_maximise_steps:
-        raise ApiError(
+        raise HTTPException(
             422,
             f"steps: {steps} is more than the limit max_maximise_steps = "
             f"{settings.max_maximise_steps}",
         )
     if ml.layer.type == "softmax" or len(ml.output_shape) not in (1, 3):
         raise HTTPException(404, f"index: {ml.describe()} has no units to maximise")
-    filters = _units(ml, settings, f, first, count, steps)
+    filters = _units(ml, settings, q.filter_, q.first, q.count, steps)
     model = ml.entry.model
     memo = _memo(settings)
-    key = (token(model), ml.index, tuple(filters), steps, seed, objective)
+    key = (token(model), ml.index, tuple(filters), steps, q.seed, q.objective)
     result = memo.get(key)
     if result is None:
         result = explain.maximise_activation(
-            model, ml.index, filters, steps=steps, objective=objective, seed=seed
+            model, ml.index, filters, steps=steps, objective=q.objective, seed=q.seed
         )
         memo.put(key, result)
     return result
@@ -284,30 +304,21 @@ def _centre_box(ml: ModelLayer) -> list[int] | None:
     summary="The input each filter responds to most (gradient ascent, seeded)",
 )
 async def maximise_json(
-    request: Request,
-    ml: LayerDep,
-    settings: SettingsDep,
-    filter_: FilterQuery = None,
-    steps: StepsQuery = 48,
-    seed: SeedQuery = 0,
-    objective: ObjectiveQuery = "center",
-    first: FirstQuery = None,
-    count: CountQuery = None,
+    request: Request, ml: LayerDep, settings: SettingsDep, query: MaximiseDep
 ) -> dict:
-    args = (ml, settings, filter_, steps, seed, objective, first, count)
-    return await run_heavy(request, _maximise_json, *args)
+    return await run_heavy(request, _maximise_json, ml, settings, query)
 
 
-def _maximise_json(ml, settings, filter_, steps, seed, objective, first, count) -> dict:
-    m = _maximise(ml, settings, filter_, steps, seed, objective, first, count)
+def _maximise_json(ml: ModelLayer, settings: Settings, q: MaximiseQuery) -> dict:
+    m = _maximise(ml, settings, q)
     return {
         "layer": ml.index,
         "name": ml.layer.name,
         "units": ml.output_shape[0],
         "objective": m.objective,
-        "steps": steps,
-        "seed": seed,
-        "box": _centre_box(ml) if objective == "center" else None,
+        "steps": q.steps,
+        "seed": q.seed,
+        "box": _centre_box(ml) if q.objective == "center" else None,
         "filters": [
             {
                 "filter": int(f),
@@ -328,23 +339,14 @@ def _maximise_json(ml, settings, filter_, steps, seed, objective, first, count) 
     summary="The activation-maximising inputs as a labelled grid",
 )
 async def maximise_png(
-    request: Request,
-    ml: LayerDep,
-    settings: SettingsDep,
-    filter_: FilterQuery = None,
-    steps: StepsQuery = 48,
-    seed: SeedQuery = 0,
-    objective: ObjectiveQuery = "center",
-    first: FirstQuery = None,
-    count: CountQuery = None,
+    request: Request, ml: LayerDep, settings: SettingsDep, query: MaximiseDep
 ) -> Response:
-    args = (ml, settings, filter_, steps, seed, objective, first, count)
-    return await run_heavy(request, _maximise_png, *args)
+    return await run_heavy(request, _maximise_png, ml, settings, query)
 
 
-def _maximise_png(ml, settings, filter_, steps, seed, objective, first, count) -> Response:
-    m = _maximise(ml, settings, filter_, steps, seed, objective, first, count)
+def _maximise_png(ml: ModelLayer, settings: Settings, q: MaximiseQuery) -> Response:
+    m = _maximise(ml, settings, q)
     labels = [f"f{f}: {a:.3g}" for f, a in zip(m.filters, m.activation, strict=True)]
-    title = f"{ml.entry.id} {ml.describe()}: inputs maximising each filter ({objective})"
+    title = f"{ml.entry.id} {ml.describe()}: inputs maximising each filter ({q.objective})"
     scale = ColourScale.for_values(np.array([0.0, 1.0]), signed=False)
     return png_response(grid_png(m.images[:, 0], labels, title, scale), 0.0, 1.0)

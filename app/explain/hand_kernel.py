@@ -4,9 +4,9 @@ a preset), checked against the limits, and applied by the engine with its refusa
 from __future__ import annotations
 
 import numpy as np
+from fastapi import HTTPException
 
 from app.anatomy.limits import finite, grid
-from app.core.errors import ApiError
 from app.core.settings import Settings
 from engine.kernels import apply_kernel
 
@@ -16,10 +16,12 @@ def chosen_kernel(
 ) -> np.ndarray:
     """The request's kernel ``(C, kh, kw)``: exactly one of ``kernel`` or a known ``preset``."""
     if (kernel is None) == (preset is None):
-        raise ApiError(422, "kernel/preset: give exactly one of `kernel` (weights) or `preset`")
+        raise HTTPException(
+            422, "kernel/preset: give exactly one of `kernel` (weights) or `preset`"
+        )
     if preset is not None:
         if preset not in presets:
-            raise ApiError(422, f"preset: {preset!r} is not one of {', '.join(presets)}")
+            raise HTTPException(422, f"preset: {preset!r} is not one of {', '.join(presets)}")
         k = np.asarray(presets[preset]["kernel"], dtype=np.float64)
         return k if k.ndim == 3 else k[None]  # (kh, kw) → (1, kh, kw)
     return grid(kernel, name, settings.max_kernel_side, settings.max_channels)  # (C, kh, kw)
@@ -30,4 +32,4 @@ def apply(x: np.ndarray, k: np.ndarray, bias: float, padding: str, field: str):
     try:
         return apply_kernel(x, k, finite(bias, "bias"), padding)
     except ValueError as e:
-        raise ApiError(422, f"{field}: {e}") from None
+        raise HTTPException(422, f"{field}: {e}") from None

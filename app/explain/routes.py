@@ -6,7 +6,7 @@ each filter likes best (activation maximisation). The numbers all come from ``en
 """
 
 import numpy as np
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from app.core.bounds import (
@@ -19,7 +19,6 @@ from app.core.bounds import (
     run_heavy,
 )
 from app.core.deps import ModelDep, SettingsDep
-from app.core.errors import ApiError
 from app.core.imaging import model_input
 from app.core.registry import LoadedModel
 from app.core.responses import ERRORS, PNG, png_response
@@ -61,7 +60,7 @@ def _prepare(entry: LoadedModel, body: ExplainRequest, settings: Settings):
     probs = softmax(explain.class_scores(model, x))[0].astype(np.float64)  # (K,)
     k = len(model.classes)
     if body.target is not None and body.target >= k:
-        raise ApiError(
+        raise HTTPException(
             422, f"target: model {entry.id!r} has classes 0 to {k - 1}, got {body.target}"
         )
     target = int(np.argmax(probs)) if body.target is None else body.target
@@ -122,7 +121,7 @@ def _gradcam(entry, body: GradCAMRequest, settings):
     try:
         g = explain.gradcam(model, x, target, body.layer, body.upsample)
     except ValueError as e:
-        raise ApiError(422, f"layer: {e}") from None
+        raise HTTPException(422, f"layer: {e}") from None
     result = _common(model, "gradcam", image, probs, target, g.cam[0], g.score[0], "logit", False)
     result |= {
         "layer": g.layer,
@@ -139,12 +138,12 @@ def _occlusion(entry, body: OcclusionRequest, settings):
     model = entry.model
     _, H, W = model.input_shape
     if body.patch > min(H, W):
-        raise ApiError(422, f"patch: {body.patch} is larger than the {H}×{W} input")
+        raise HTTPException(422, f"patch: {body.patch} is larger than the {H}×{W} input")
     if body.stride > max(H, W):
-        raise ApiError(422, f"stride: {body.stride} is larger than the {H}×{W} input")
+        raise HTTPException(422, f"stride: {body.stride} is larger than the {H}×{W} input")
     n = _count(H, body.patch, body.stride) * _count(W, body.patch, body.stride)
     if n > settings.max_occlusion_patches:
-        raise ApiError(
+        raise HTTPException(
             422,
             f"patch/stride: {n} patch positions, more than the limit max_occlusion_patches = "
             f"{settings.max_occlusion_patches}; use a larger stride",
@@ -189,7 +188,7 @@ def _count(size: int, patch: int, stride: int) -> int:
 
 def _integrated_gradients(entry, body: IntegratedGradientsRequest, settings):
     if body.steps > settings.max_ig_steps:
-        raise ApiError(
+        raise HTTPException(
             422,
             f"steps: {body.steps} is more than the limit max_ig_steps = {settings.max_ig_steps}",
         )

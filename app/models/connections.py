@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 
 from app.core.deps import LayerDep, SettingsDep
-from app.core.errors import ApiError
 from app.core.imaging import model_input
 from app.core.responses import ERRORS
 from app.models.schemas import Connections, ConnectionsRequest, ReceptiveField
@@ -29,13 +28,13 @@ def unit_connections(ml: LayerDep, body: ConnectionsRequest, settings: SettingsD
     model = ml.entry.model
     shape = ml.output_shape
     if len(body.unit) != len(shape):
-        raise ApiError(
+        raise HTTPException(
             422, f"unit: {ml.describe()} outputs {list(shape)}, so a unit is "
             f"{len(shape)} indices, got {body.unit}",
         )  # fmt: skip
     for axis, (u, n) in enumerate(zip(body.unit, shape, strict=True)):
         if not 0 <= u < n:
-            raise ApiError(
+            raise HTTPException(
                 422, f"unit[{axis}]: {u} is outside {ml.describe()}'s output {list(shape)} "
                 f"(0 to {n - 1})",
             )  # fmt: skip
@@ -56,10 +55,12 @@ Index = Annotated[int, Query(ge=0, le=100_000)]
 def receptive_field(ml: LayerDep, row: Index, col: Index) -> dict:
     shape = ml.output_shape
     if len(shape) != 3:
-        raise ApiError(422, f"index: {ml.describe()} outputs {list(shape)}, not (C, H, W) maps")
+        raise HTTPException(
+            422, f"index: {ml.describe()} outputs {list(shape)}, not (C, H, W) maps"
+        )
     H, W = shape[1:]
     if row >= H or col >= W:
-        raise ApiError(
+        raise HTTPException(
             422, f"row/col: ({row}, {col}) is outside {ml.describe()}'s {H}×{W} maps",
         )  # fmt: skip
     found = boxes(ml.entry.model, ml.index, row, col)

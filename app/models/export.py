@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
 from app.core.deps import ModelDep
-from app.core.errors import ApiError
 from app.core.schemas import ErrorBody
 from engine.onnx_export import onnx_bytes
 
@@ -35,7 +34,9 @@ def model_onnx(entry: ModelDep) -> Response:
     try:
         data = onnx_bytes(entry.model)
     except ValueError as e:
-        raise ApiError(422, f"model_id: {entry.id!r} cannot be exported to ONNX: {e}") from None
+        raise HTTPException(
+            422, f"model_id: {entry.id!r} cannot be exported to ONNX: {e}"
+        ) from None
     return Response(
         data,
         media_type=MEDIA_TYPE,

@@ -21,7 +21,6 @@ from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 
 from app.core.deps import ModelDep, RegistryDep, SettingsDep
-from app.core.errors import ApiError
 from app.core.responses import ERRORS
 from app.models import onnx_upload
 from app.models import store as model_store
@@ -113,13 +112,13 @@ def _parse_architecture(text: str) -> Architecture:
         spec = architectures.from_json(json.loads(text), "architecture")
         return Architecture.model_validate(spec)
     except json.JSONDecodeError as e:
-        raise ApiError(422, f"architecture: not valid JSON ({e})") from None
+        raise HTTPException(422, f"architecture: not valid JSON ({e})") from None
     except ValueError as e:  # from_json's message, or pydantic's (a ValueError too)
         if isinstance(e, ValidationError):
             first = e.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise ApiError(422, f"architecture: {where}: {first['msg']}") from None
-        raise ApiError(422, str(e)) from None
+            raise HTTPException(422, f"architecture: {where}: {first['msg']}") from None
+        raise HTTPException(422, str(e)) from None
 
 
 @router.post(
@@ -173,7 +172,7 @@ async def import_model(
     limit = settings.max_import_bytes
     data = await weights.read(limit + 1)
     if len(data) > limit:
-        raise ApiError(
+        raise HTTPException(
             413, f"weights: the file is more than the limit max_import_bytes = {limit:,}"
         )
     external, used = {}, len(data)
@@ -181,7 +180,7 @@ async def import_model(
         blob = await upload.read(limit - used + 1)
         used += len(blob)
         if used > limit:
-            raise ApiError(
+            raise HTTPException(
                 413,
                 f"external_data: the files together are more than the limit max_import_bytes "
                 f"= {limit:,}",
@@ -192,7 +191,7 @@ async def import_model(
     source = weights.filename or "weights"
     if not looks_like_zip(data):
         if architecture_json is not None:  # meant as an .npz (a zip archive): it is not one
-            raise ApiError(
+            raise HTTPException(
                 422,
                 "weights: not a readable .npz file (not a zip archive); an architecture goes "
                 "only with an .npz (an ONNX model carries its own graph: send it without one)",
@@ -221,24 +220,24 @@ def _embedded_specs(data: bytes) -> list[dict]:
     """The layers of a CNN Explorer model file's own ``__architecture__`` (read alone, bounded)."""
     raw = archive.read_member(data, ARCH_KEY, MAX_ARCH_BYTES)
     if raw is None:
-        raise ApiError(
+        raise HTTPException(
             422,
             "architecture: required (the layers as JSON) unless the file is a CNN Explorer "
             "model with its architecture inside",
         )
     if raw.dtype != np.uint8 or raw.ndim != 1:
-        raise ApiError(422, f"weights: {ARCH_KEY} must be UTF-8 JSON bytes")
+        raise HTTPException(422, f"weights: {ARCH_KEY} must be UTF-8 JSON bytes")
     try:
         arch = json.loads(raw.tobytes().decode())
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ApiError(422, f"weights: {ARCH_KEY} is not valid JSON ({e})") from None
+        raise HTTPException(422, f"weights: {ARCH_KEY} is not valid JSON ({e})") from None
     layers = arch.get("layers") if isinstance(arch, dict) else None
     try:
         return architecture.specs_of(Architecture.model_validate({"layers": layers}).layers)
     except ValidationError as e:
         first = e.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
-        raise ApiError(422, f"weights: {ARCH_KEY}: {loc}: {first['msg']}") from None
+        raise HTTPException(422, f"weights: {ARCH_KEY}: {loc}: {first['msg']}") from None
 
 
 def _import(
@@ -258,11 +257,11 @@ def _import(
             else architecture.specs_of(_parse_architecture(architecture_json).layers)
         )
     except ValueError as e:
-        raise ApiError(422, str(e)) from None
+        raise HTTPException(422, str(e)) from None
     try:
         model = architecture.check(specs, dataset, settings, input_shape=None).model
     except architecture.ArchitectureError as e:
-        raise ApiError(422, f"architecture: {e}") from None
+        raise HTTPException(422, f"architecture: {e}") from None
     expected = {k: p.shape for k, p in model.state().items()}  # parameters and buffers
     try:
         archive.check_expected(members, expected, "weights", optional=frozenset({ARCH_KEY}))
@@ -270,10 +269,10 @@ def _import(
         arrays.pop(ARCH_KEY, None)
         model.set_state(arrays, source)
     except ValueError as e:
-        raise ApiError(422, str(e)) from None
+        raise HTTPException(422, str(e)) from None
     if labels is not None:
         if len(labels) != len(model.classes):
-            raise ApiError(
+            raise HTTPException(
                 422, f"classes: {len(labels)} labels for a model with {len(model.classes)} outputs"
             )
         model.classes = labels

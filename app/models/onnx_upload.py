@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import time
 
-from app.core.errors import ApiError
+from fastapi import HTTPException
+
 from app.models import store as model_store
 from engine import onnx_import
 from engine.data import CLASSES
@@ -26,13 +27,15 @@ def parse_classes(text: str | None) -> list[str] | None:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ApiError(422, f"classes: not valid JSON ({e}); expected a list of labels") from None
+        raise HTTPException(
+            422, f"classes: not valid JSON ({e}); expected a list of labels"
+        ) from None
     if not isinstance(value, list) or not value or len(value) > MAX_CLASSES:
-        raise ApiError(422, f"classes: expected a JSON list of 1 to {MAX_CLASSES} labels")
+        raise HTTPException(422, f"classes: expected a JSON list of 1 to {MAX_CLASSES} labels")
     labels = []
     for v in value:
         if not isinstance(v, (str, int)) or isinstance(v, bool) or len(str(v)) > MAX_LABEL:
-            raise ApiError(
+            raise HTTPException(
                 422, f"classes: each label must be a string of at most {MAX_LABEL} characters"
             )
         labels.append(str(v))
@@ -46,13 +49,15 @@ def parse_convention(text: str | None, channels: int | None = None) -> dict | No
     try:
         value = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ApiError(422, f"input: not valid JSON ({e})") from None
+        raise HTTPException(422, f"input: not valid JSON ({e})") from None
     if not isinstance(value, dict):
-        raise ApiError(422, 'input: expected a JSON object like {"mean": [0.13], "std": [0.31]}')
+        raise HTTPException(
+            422, 'input: expected a JSON object like {"mean": [0.13], "std": [0.31]}'
+        )
     try:
         return onnx_import.check_convention(value, channels or _channels(value))
     except ValueError as e:
-        raise ApiError(422, str(e)) from None
+        raise HTTPException(422, str(e)) from None
 
 
 def _channels(value: dict) -> int:
@@ -72,7 +77,7 @@ def import_onnx_upload(
             limits=limits,
         )  # fmt: skip
     except ValueError as e:
-        raise ApiError(422, f"weights: {e}") from None
+        raise HTTPException(422, f"weights: {e}") from None
     if classes is None and len(model.classes) == len(CLASSES[dataset]) and not _labelled(model):
         model.classes = list(CLASSES[dataset])
     model.meta.update(

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from app.anatomy import layer_matrix
 from app.anatomy.layer_matrix import GroupQuery
 from app.core import render
 from app.core.deps import LayerDep, ModelDep, ModelLayer, RegistryDep, SettingsDep
-from app.core.errors import ApiError
 from app.core.imaging import model_input
 from app.core.responses import ERRORS, PNG, png_response
 from app.core.schemas import ImageInput, LayerInfo, WeightMatrix
+from app.core.settings import Settings
 from app.models import inference, packed
 from app.models.inference import rounded
 from app.models.schemas import Activations, Filters, LayerState, ModelDetail, ModelList, Prediction
@@ -211,23 +212,34 @@ SideQuery = Annotated[
 ]
 
 
+@dataclass
+class MatrixQuery:
+    """The query both weight-matrix routes (JSON and PNG) take."""
+
+    filter_: FilterQuery = None
+    input_height: SideQuery = None
+    input_width: SideQuery = None
+    group: GroupQuery = None
+
+    def of_layer(self, ml: ModelLayer, settings: Settings):
+        """``layer_matrix.of_layer`` for this query: the whole filter unless a ``group``."""
+        return layer_matrix.of_layer(
+            ml, settings, self.filter_, self.input_height, self.input_width, self.group,
+            whole=self.group is None,
+        )  # fmt: skip
+
+
+MatrixDep = Annotated[MatrixQuery, Depends()]
+
+
 @router.get(
     "/{model_id}/layers/{index}/weight-matrix",
     response_model=WeightMatrix,
     responses=ERRORS,
     summary="One conv filter as a sparse weight matrix M (M @ x.flatten() + bias = conv(x)[f])",
 )
-def weight_matrix_json(
-    ml: LayerDep,
-    settings: SettingsDep,
-    filter_: FilterQuery = None,
-    input_height: SideQuery = None,
-    input_width: SideQuery = None,
-    group: GroupQuery = None,
-) -> dict:
-    return layer_matrix.answer(
-        ml, settings, filter_, input_height, input_width, group, whole=group is None
-    )
+def weight_matrix_json(ml: LayerDep, settings: SettingsDep, query: MatrixDep) -> dict:
+    return layer_matrix.as_answer(ml, *query.of_layer(ml, settings))
 
 
 @router.get(
@@ -236,22 +248,13 @@ def weight_matrix_json(
     responses={**PNG, **ERRORS},
     summary="The weight matrix as an image: structural zeros grey, shared weights one colour",
 )
-def weight_matrix_png(
-    ml: LayerDep,
-    settings: SettingsDep,
-    filter_: FilterQuery = None,
-    input_height: SideQuery = None,
-    input_width: SideQuery = None,
-    group: GroupQuery = None,
-) -> Response:
-    whole = group is None
-    wm, filter_, span = layer_matrix.of_layer(
-        ml, settings, filter_, input_height, input_width, group, whole
-    )
+def weight_matrix_png(ml: LayerDep, settings: SettingsDep, query: MatrixDep) -> Response:
+    whole = query.group is None
+    wm, filter_, span = query.of_layer(ml, settings)
     limit = settings.max_weight_matrix_png_side
     if max(wm.rows, wm.cols) > limit:
         one_group = " or ?group= draws one group's channels" if whole and span.groups > 1 else ""
-        raise ApiError(
+        raise HTTPException(
             422,
             f"input_height/input_width: a {wm.rows}×{wm.cols} matrix is too large to draw, "
             f"more than the limit max_weight_matrix_png_side = {limit} (the JSON has it all"

@@ -14,38 +14,27 @@ from app.core.responses import templates
 
 router = APIRouter(tags=["pages"])
 
-
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def explorer(request: Request) -> HTMLResponse:
-    """The explorer: drawing pad, prediction, every layer's maps, filters and a gallery."""
-    return templates.TemplateResponse(request, "explorer.html", {"active": "explorer"})
-
-
-@router.get("/anatomy", response_class=HTMLResponse, include_in_schema=False)
-def anatomy_page(request: Request) -> HTMLResponse:
-    """The convolution anatomy page."""
-    return templates.TemplateResponse(request, "anatomy.html", {"active": "anatomy"})
-
-
-@router.get("/evaluate", response_class=HTMLResponse, include_in_schema=False)
-def evaluate_page(request: Request) -> HTMLResponse:
-    """Accuracy, the confusion matrix and the mistakes of each model; model management."""
-    return templates.TemplateResponse(request, "evaluate.html", {"active": "evaluate"})
+# path → the page's name (its template ``<name>.html`` and its nav entry), and what it shows
+PAGES = {
+    "/": ("explorer", "The explorer: drawing pad, prediction, every layer's maps, filters and a "
+          "gallery."),
+    "/anatomy": ("anatomy", "The convolution anatomy page."),
+    "/evaluate": ("evaluate", "Accuracy, the confusion matrix and the mistakes of each model; "
+                  "model management."),
+    "/train": ("train", "Build a network, train it, watch it learn."),
+    "/filters": ("filters", "Every conv filter: its weights, its activation-maximising input, "
+                 "its top test digits."),
+    "/color": ("color", "A colour image as R, G, B grids, and a filter whose depth matches them."),
+}  # fmt: skip
 
 
-@router.get("/train", response_class=HTMLResponse, include_in_schema=False)
-def train_page(request: Request) -> HTMLResponse:
-    """Build a network, train it, watch it learn."""
-    return templates.TemplateResponse(request, "train.html", {"active": "train"})
+def _page(name: str, what: str):
+    def page(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, f"{name}.html", {"active": name})
+
+    page.__name__, page.__doc__ = f"{name}_page", what
+    return page
 
 
-@router.get("/filters", response_class=HTMLResponse, include_in_schema=False)
-def filters_page(request: Request) -> HTMLResponse:
-    """Every conv filter: its weights, its activation-maximising input, its top test digits."""
-    return templates.TemplateResponse(request, "filters.html", {"active": "filters"})
-
-
-@router.get("/color", response_class=HTMLResponse, include_in_schema=False)
-def color_page(request: Request) -> HTMLResponse:
-    """A colour image as R, G, B grids, and a filter whose depth matches them."""
-    return templates.TemplateResponse(request, "color.html", {"active": "color"})
+for _path, (_name, _what) in PAGES.items():
+    router.get(_path, response_class=HTMLResponse, include_in_schema=False)(_page(_name, _what))

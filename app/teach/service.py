@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from fastapi import HTTPException
 
-from app.core.errors import ApiError
 from app.core.imaging import network_input
 from app.core.memo import token
 from app.core.registry import LoadedModel
@@ -27,7 +27,7 @@ from engine.train import to_input
 def check_target(entry: LoadedModel, target: int) -> None:
     n = len(entry.model.classes)
     if not 0 <= target < n:
-        raise ApiError(
+        raise HTTPException(
             422, f"target: must be a class from 0 to {n - 1} of model {entry.id!r}, got {target}"
         )
 
@@ -100,7 +100,7 @@ def networks(entries: list[LoadedModel]) -> dict:
 def _check_pixels(entry: LoadedModel) -> int:
     n = int(np.prod(entry.model.input_shape))
     if entry.model.input_shape[0] != 1:
-        raise ApiError(
+        raise HTTPException(
             422,
             f"model_id: {entry.id!r} takes {entry.model.input_shape[0]} channels; the "
             "flattened-digit view needs a one-channel model",
@@ -242,13 +242,13 @@ def square_run(body) -> dict:
     try:
         image = np.asarray(body.image, dtype=np.float64)
     except ValueError:
-        raise ApiError(422, f"image: must be {G}×{G} numbers (a rectangular grid)") from None
+        raise HTTPException(422, f"image: must be {G}×{G} numbers (a rectangular grid)") from None
     if image.shape != (G, G):
-        raise ApiError(422, f"image: must be {G}×{G} numbers, got shape {list(image.shape)}")
+        raise HTTPException(422, f"image: must be {G}×{G} numbers, got shape {list(image.shape)}")
     if not np.isfinite(image).all() or image.min() < 0 or image.max() > 1:
-        raise ApiError(422, "image: every value must be a number from 0 to 1")
+        raise HTTPException(422, "image: every value must be a number from 0 to 1")
     try:
         r = square.run(image, body.weights)
     except (ValueError, TypeError) as e:
-        raise ApiError(422, str(e)) from None
+        raise HTTPException(422, str(e)) from None
     return {k: (v if isinstance(v, float) else rounded(v, 6)) for k, v in r.items()}

@@ -1,22 +1,27 @@
 """The web side of training: queue, list, cancel, resume and follow jobs, which every server
 process (uvicorn worker, on any machine sharing the queue) does through the queue's storage.
 A job is a record plus a huey task (:func:`app.training.queue.run_job`) that a consumer runs:
-the one ``python -m app`` starts (``training_mode = "process"``), the app's own (``"thread"``,
-for tests and ``uvicorn app.main:app``), or consumers elsewhere (``"none"``).
+the one ``python -m app`` starts (``training_mode = "auto"`` or ``"process"``), the app's own
+(``"auto"`` when no consumer is alive, e.g. under ``uvicorn app.main:app``; ``"thread"``), or
+consumers elsewhere (``"none"``). A queued job with no live consumer says so
+(``app.training.workers.NO_WORKER``) in its record and its event stream.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+import threading
 import time
 from collections.abc import AsyncIterator
 from functools import cached_property
 
-from app.core.errors import ApiError
+from fastapi import HTTPException
+
 from app.core.settings import Settings
 from app.training.queue import TERMINAL, JobsHuey, job_key, make_queue
 from app.training.schemas import Job
+from app.training.workers import BEAT_SECONDS, NO_WORKER, consumer_id, elect
 
 JOB_ID_PATTERN = r"^[0-9a-f]{12}$"
 POLL_SECONDS = 0.2  # how often an event stream looks for new events
@@ -25,6 +30,7 @@ POLL_SECONDS = 0.2  # how often an event stream looks for new events
 class JobManager:
     def __init__(self, settings: Settings):
         self.settings, self._consumer = settings, None
+        self._lock, self._next_look = threading.Lock(), 0.0
 
     @cached_property
     def huey(self) -> JobsHuey:
@@ -33,10 +39,28 @@ class JobManager:
 
     def start(self) -> None:
         if self.settings.training_mode == "thread":
-            self._consumer = self.huey.create_consumer()
-            self._consumer.scheduler.start()  # not .start(): the signals stay the server's
-            for _, worker in self._consumer.worker_threads:
-                worker.start()
+            self._start_consumer()
+
+    def _start_consumer(self) -> None:
+        """A consumer in this process, in threads (the signals stay the server's)."""
+        self.huey.consumer_kind = "thread"
+        self._consumer = self.huey.create_consumer()
+        self._consumer.scheduler.start()  # not .start(), which would take the signals
+        for _, worker in self._consumer.worker_threads:
+            worker.start()
+
+    def workers(self) -> list[dict]:
+        """The consumers alive now (any process or machine sharing the queue); in ``auto``
+        mode this process starts one first if there is none (one process wins the election)."""
+        if self.settings.training_mode == "auto" and self._consumer is None:
+            with self._lock:
+                if self._consumer is None and time.monotonic() >= self._next_look:
+                    self._next_look = time.monotonic() + BEAT_SECONDS
+                    live = self.huey.heartbeats.live()
+                    if live or not elect(self.huey.storage, consumer_id("server")):
+                        return live
+                    self._start_consumer()
+        return self.huey.heartbeats.live()
 
     def shutdown(self) -> None:
         """Stop the in-process consumer: its running jobs stop, checkpointed and resumable."""
@@ -47,7 +71,7 @@ class JobManager:
         """Queue a job for ``request`` (a validated ``TrainRequest`` as a dict)."""
         waiting = sum(1 for j in self.huey.jobs() if j["state"] == "queued")
         if waiting >= self.settings.max_queued_jobs:
-            raise ApiError(
+            raise HTTPException(
                 409,
                 f"queue: {waiting} jobs are already waiting, the limit max_queued_jobs = "
                 f"{self.settings.max_queued_jobs}; cancel one or wait",
@@ -76,13 +100,14 @@ class JobManager:
 
     def list(self) -> list[dict]:
         jobs = sorted(self.huey.jobs(), key=lambda j: j["created"], reverse=True)
-        return [self._snapshot(self.huey.current(j)) for j in jobs]
+        workers = len(self.workers())
+        return [self._snapshot(self.huey.current(j), workers) for j in jobs]
 
     def cancel(self, job_id: str) -> dict:
         """Cancel a queued job at once, or ask a running one to stop (it stops within a step)."""
         job = self.huey.current(self.huey.record(job_id))
         if job["state"] in TERMINAL:
-            raise ApiError(409, f"job_id: job {job_id} is already {job['state']}")
+            raise HTTPException(409, f"job_id: job {job_id} is already {job['state']}")
         self.huey.revoke_by_id(job["task"], revoke_once=True)
         if job["state"] == "running":
             job["message"] = "cancelling: the job stops after the current step"
@@ -96,7 +121,7 @@ class JobManager:
         """Queue a failed or cancelled job again; it continues from its last checkpoint."""
         job = self.huey.current(self.huey.record(job_id))
         if job["state"] not in ("failed", "cancelled") or not job.get("resumable"):
-            raise ApiError(
+            raise HTTPException(
                 409,
                 f"job_id: job {job_id} is {job['state']}; only a failed or cancelled job that "
                 "was interrupted can be resumed",
@@ -105,11 +130,16 @@ class JobManager:
         job.update(state="queued", message=message, resume=True, resumable=False, finished=None)
         return self._enqueue(job)
 
-    def _snapshot(self, job: dict) -> dict:
-        job = dict(job, position=None)
+    def _snapshot(self, job: dict, workers: int | None = None) -> dict:
+        """The record as the API gives it: with its place in the queue, and, while it waits,
+        how many training workers are alive (none: the message says how to start one)."""
+        job = dict(job, position=None, workers=None)
         if job["state"] == "queued":
             waiting = [t.id for t in self.huey.pending() if not self.huey.is_revoked(t)]
             job["position"] = waiting.index(job["task"]) if job["task"] in waiting else 0
+            job["workers"] = len(self.workers()) if workers is None else workers
+            if not job["workers"]:
+                job["message"] = f"{job['message']}; {NO_WORKER}" if job["message"] else NO_WORKER
         if job["state"] == "running" and job.get("started"):
             job["elapsed"] = time.time() - job["started"]
         return job
@@ -136,7 +166,10 @@ class JobManager:
                 yield {"event": "end", "job": self._snapshot(job)}
                 return
             if time.monotonic() - quiet > heartbeat:
-                quiet = time.monotonic()
+                quiet, before = time.monotonic(), job.get("workers")
                 job = await asyncio.to_thread(self.get, job_id)  # a dead runner's job ends here
-                yield None
+                if job["state"] == "queued" and bool(job["workers"]) != bool(before):
+                    yield {"event": "state", "job": job}  # a worker came, or went
+                else:
+                    yield None
             await asyncio.sleep(POLL_SECONDS)

@@ -8,7 +8,9 @@ it). Huey queues, claims and revokes (cancels) the tasks; beside them in its sto
   record and reads on from ``seq + 1``, missing and repeating nothing. Only the
   ``kept_job_event_logs`` jobs that finished last keep theirs (:meth:`JobsHuey.prune`);
 - ``job:<id>:filters`` and ``job:<id>:beat``: a job's latest filters and its heartbeat (a record
-  left ``running`` whose heartbeat stopped is a dead consumer's: :func:`interrupted`).
+  left ``running`` whose heartbeat stopped is a dead consumer's: :func:`interrupted`);
+- each consumer's heartbeat, in a namespace of its own (``app.training.workers``), so a queued
+  job with nobody to run it says so.
 
 The queue's one task (:func:`run_job`, :class:`Run`) trains a job's model with the engine (or
 resumes it from its checkpoint), evaluates it and saves it into the models directory. It stops
@@ -34,6 +36,7 @@ from huey.storage import RedisStorage, SqliteStorage
 
 from app.core.settings import Settings
 from app.models import store as model_store
+from app.training.workers import BeatingScheduler, Heartbeats
 from engine.data import CLASSES, load_dataset
 from engine.model import Model
 from engine.train import TrainConfig, evaluate, to_input, train
@@ -70,6 +73,8 @@ class JobsHuey(Huey):
         super().__init__(QUEUE_NAME, results=False, **storage)
         self.settings, self.stopping = settings, threading.Event()
         self.records = self.storage_class(f"{QUEUE_NAME}_records", **self.storage_kwargs)
+        consumers = self.storage_class(f"{QUEUE_NAME}_consumers", **self.storage_kwargs)
+        self.heartbeats, self.consumer_kind = Heartbeats(consumers), "consumer"
         self.train = self.task(name="train")(lambda job_id: run_job(self, job_id))
 
     def create_consumer(self, **options) -> Consumer:
@@ -78,7 +83,7 @@ class JobsHuey(Huey):
         them gracefully (their jobs at the next step) within ``SHUTDOWN_SECONDS``."""
         options = {"workers": self.settings.max_running_jobs, "max_delay": 0.5} | options
         options = {"graceful_signal": "TERM", "shutdown_timeout": SHUTDOWN_SECONDS} | options
-        consumer = super().create_consumer(**options)
+        consumer = JobsConsumer(self, **options)
         self.stopping = consumer.stop_flag
         return consumer
 
@@ -135,6 +140,12 @@ class JobsHuey(Huey):
             job = interrupted(job)
             self.save(job, {"event": "end", "job": job})
         return job
+
+
+class JobsConsumer(Consumer):
+    """Huey's consumer whose scheduler beats its heart in the queue's storage."""
+
+    scheduler_class = BeatingScheduler
 
 
 def make_queue(settings: Settings) -> JobsHuey:

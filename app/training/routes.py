@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import StreamingResponse
 
 from app.core.deps import RegistryDep, SettingsDep
-from app.core.errors import ApiError
 from app.core.schemas import ErrorBody
 from app.core.settings import Settings
 from app.models import store as model_store
@@ -29,6 +28,7 @@ from app.training.schemas import (
     JobList,
     TrainOptions,
     TrainRequest,
+    WorkerList,
 )
 from engine import architectures
 from engine.data import FILES, NAMES, DatasetNotFound, find_file
@@ -93,7 +93,9 @@ def _check_bounds(body: TrainRequest, settings: Settings) -> None:
     ):
         value, limit = getattr(body, field), getattr(settings, limit_name)
         if value is not None and value > limit:
-            raise ApiError(422, f"{field}: {value} is more than the limit {limit_name} = {limit}")
+            raise HTTPException(
+                422, f"{field}: {value} is more than the limit {limit_name} = {limit}"
+            )
 
 
 # -- the editor ---------------------------------------------------------------------------
@@ -169,16 +171,23 @@ def start_training(
             specs, body.dataset, settings, body.batch_size, body.architecture.input_shape
         )
     except architecture.ArchitectureError as e:
-        raise ApiError(422, f"architecture: {e}") from None
+        raise HTTPException(422, f"architecture: {e}") from None
     missing = _missing_data(body.dataset, settings)
     if missing:
-        raise ApiError(422, f"dataset: {missing}")
+        raise HTTPException(422, f"dataset: {missing}")
     request = body.model_dump()
     request["architecture"] = {"layers": specs}
     planned = model_store.unique_id(
         body.name, model_store.taken_ids(settings, registry) | jobs.huey.planned_ids()
     )
     return jobs.create(request, planned)
+
+
+@router.get(
+    "/api/train/workers", response_model=WorkerList, summary="The training workers alive now"
+)
+def list_workers(jobs: JobsDep) -> dict:
+    return {"workers": jobs.workers()}
 
 
 @router.get("/api/train", response_model=JobList, summary="Every training job, newest first")

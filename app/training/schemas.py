@@ -212,6 +212,25 @@ class Job(BaseModel):
     epochs_done: int = 0
     resumable: bool = Field(False, description="`POST /api/train/{id}/resume` can continue it.")
     position: int | None = Field(None, description="Place in the queue (0 = next).")
+    workers: int | None = Field(
+        None,
+        description="While queued: how many training workers are alive. With none, `message` "
+        "says so and how to start one.",
+    )
+
+
+class Worker(BaseModel):
+    """A training worker (a consumer of the queue) that beat its heart lately."""
+
+    id: str = Field(description="host:pid:kind:suffix")
+    host: str
+    pid: int
+    kind: str = Field(description="`consumer` (a process of its own) or `thread` (in a server).")
+    beat: float = Field(description="Unix time of its last heartbeat.")
+
+
+class WorkerList(BaseModel):
+    workers: list[Worker]
 
 
 class JobList(BaseModel):

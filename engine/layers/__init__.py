@@ -14,8 +14,14 @@ import numpy as np
 from engine.layers.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from engine.layers.base import Layer, Shape
 from engine.layers.conv import Conv2D, Dense
+from engine.layers.gates import SELU, Hardsigmoid, Hardswish, Hardtanh, PReLU, SiLU
 from engine.layers.merge import Add, Concat, Div, Mul, Sub
-from engine.layers.norm import BatchNorm1d, BatchNorm2d, MeanVarianceNormalization
+from engine.layers.norm import (
+    BatchNorm1d,
+    BatchNorm2d,
+    LocalResponseNorm,
+    MeanVarianceNormalization,
+)
 from engine.layers.pool import (
     AvgPool2D,
     GlobalAvgPool,
@@ -29,6 +35,7 @@ from engine.layers.shape import (
     Dropout,
     Flatten,
     Identity,
+    Narrow,
     Pad,
     Reshape,
     Squeeze,
@@ -51,18 +58,26 @@ __all__ = [
     "Flatten",
     "GlobalAvgPool",
     "GlobalMaxPool",
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
     "Identity",
     "Layer",
     "LeakyReLU",
+    "LocalResponseNorm",
     "LogSoftmax",
     "MaxPool2D",
     "MeanVarianceNormalization",
     "MinPool2D",
     "Mul",
+    "Narrow",
+    "PReLU",
     "Pad",
     "ReLU",
     "Reshape",
+    "SELU",
     "Shape",
+    "SiLU",
     "Sigmoid",
     "Softmax",
     "Squeeze",
@@ -108,6 +123,14 @@ LAYER_TYPES: dict[str, type[Layer]] = {
         MeanVarianceNormalization,
         Pad,
         Identity,
+        Hardtanh,
+        Hardsigmoid,
+        Hardswish,
+        SiLU,
+        SELU,
+        PReLU,
+        LocalResponseNorm,
+        Narrow,
     )
 }
 

@@ -13,6 +13,7 @@ a one-input layer, a list (one per input) for a layer with several. ``params`` a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
@@ -75,6 +76,26 @@ class Layer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args})"
+
+
+class OpLayer(Layer):
+    """A one-input layer without parameters whose forward and backward are one pair of pure
+    functions: ``forward_op(x, *self.op_args()) → (out, cache)``, ``backward_op(dout, cache)
+    → dx``. Subclasses set the pair (as ``staticmethod``) and ``op_args``."""
+
+    forward_op: ClassVar[Callable]
+    backward_op: ClassVar[Callable]
+
+    def op_args(self) -> tuple:
+        return ()
+
+    def forward(self, x, train=False, backprop=False):
+        out, cache = self.forward_op(x, *self.op_args())
+        self._keep(cache, train, backprop)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        return self.backward_op(dout, self._need_cache())
 
 
 def expect_rank(layer: Layer, shape: Shape, rank: int, what: str = "(C, H, W)") -> None:

@@ -1,4 +1,5 @@
-"""Normalisation layers: batch norm (1-D and 2-D) and ONNX's MeanVarianceNormalization."""
+"""Normalisation layers: batch norm (1-D and 2-D), ONNX's MeanVarianceNormalization and local
+response normalisation (LRN)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from engine.layers.base import Layer, number
+from engine.layers.base import Layer, OpLayer, number
 from engine.ops import norm
 from engine.shapes import positive_int
 
@@ -122,4 +123,45 @@ class MeanVarianceNormalization(Layer):
             not -rank <= a < rank for a in self.axes
         ):
             raise ValueError(f"{self.name}: axes {list(self.axes)} do not fit rank-{rank} input")
+        return tuple(in_shape)
+
+
+class LocalResponseNorm(OpLayer):
+    """Local response normalisation across channels (AlexNet, GoogLeNet), as ONNX's LRN:
+    ``x / (k + alpha/size * Σ x²) ** beta``, the sum over a window of ``size`` channels
+    (``floor((size-1)/2)`` before each, ``ceil((size-1)/2)`` after). x: (N, C, ...) → x's shape.
+    """
+
+    type = "localresponsenorm"
+
+    def __init__(
+        self,
+        size: int,
+        alpha: float = 1e-4,
+        beta: float = 0.75,
+        k: float = 1.0,
+        name: str | None = None,
+    ):
+        super().__init__(name)
+        self.size = positive_int(size, "size")
+        self.alpha = number(alpha, "alpha")
+        self.beta = number(beta, "beta")
+        self.k = number(k, "k")
+        if self.k <= 0:
+            raise ValueError(f"k must be positive (it keeps the base above 0), got {k!r}")
+        if self.alpha < 0:
+            raise ValueError(f"alpha must not be negative, got {alpha!r}")
+
+    forward_op = staticmethod(norm.lrn_forward)
+    backward_op = staticmethod(norm.lrn_backward)
+
+    def op_args(self):
+        return (self.size, self.alpha, self.beta, self.k)
+
+    def config(self):
+        return {"size": self.size, "alpha": self.alpha, "beta": self.beta, "k": self.k}
+
+    def output_shape(self, in_shape):
+        if not in_shape:
+            raise ValueError(f"{self.name} expects input (C, ...), got {tuple(in_shape)!r}")
         return tuple(in_shape)

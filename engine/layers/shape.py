@@ -1,5 +1,6 @@
-"""Layers that move values: flatten, reshape, squeeze/unsqueeze, transpose, padding, identity
-and dropout. ``dim`` and ``perm`` count the batch axis, as in PyTorch; ``shape`` does not."""
+"""Layers that move values: flatten, reshape, squeeze/unsqueeze, transpose, padding, slices
+(narrow), identity and dropout. ``dim`` and ``perm`` count the batch axis, as in PyTorch;
+``shape`` does not."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 
 import numpy as np
 
-from engine.layers.base import Layer, expect_rank, number
+from engine.layers.base import Layer, OpLayer, expect_rank, number
 from engine.ops import shape as ops
 
 
@@ -163,12 +164,14 @@ class Transpose(Layer):
         return tuple(full[p] for p in self.perm[1:])
 
 
-class Pad(Layer):
-    """Constant padding of H and W: ``pads`` in ONNX order ``[top, left, bottom, right]``."""
+class Pad(OpLayer):
+    """Padding of H and W, ``pads`` in ONNX order ``[top, left, bottom, right]``: with
+    ``value`` (mode ``constant``), mirrored without the edge (``reflect``: each pad smaller
+    than its axis) or the edge repeated (``replicate``, ONNX's ``edge``) — PyTorch's names."""
 
     type = "pad"
 
-    def __init__(self, pads, value: float = 0.0, name: str | None = None):
+    def __init__(self, pads, value: float = 0.0, mode: str = "constant", name: str | None = None):
         super().__init__(name)
         if (
             not isinstance(pads, (list, tuple))
@@ -176,24 +179,69 @@ class Pad(Layer):
             or not all(isinstance(p, int) and not isinstance(p, bool) and p >= 0 for p in pads)
         ):
             raise ValueError(f"pads must be 4 ints >= 0 [top, left, bottom, right], got {pads!r}")
+        if mode not in ops.PAD_MODES:
+            raise ValueError(f"mode must be one of {sorted(ops.PAD_MODES)}, got {mode!r}")
         self.pads = tuple(pads)
         self.value = number(value, "value")
+        self.mode = mode
 
-    def forward(self, x, train=False, backprop=False):
-        out, cache = ops.pad_forward(x, self.pads, self.value)
-        self._keep(cache, train, backprop)
-        return out
+    forward_op = staticmethod(ops.pad_forward)
+    backward_op = staticmethod(ops.pad_backward)
 
-    def backward(self, dout, need_dx=True):
-        return ops.pad_backward(dout, self._need_cache())
+    def op_args(self):
+        return (self.pads, self.value, self.mode)
 
     def config(self):
-        return {"pads": list(self.pads), "value": self.value}
+        config = {"pads": list(self.pads), "value": self.value}
+        return config if self.mode == "constant" else {**config, "mode": self.mode}
 
     def output_shape(self, in_shape):
         expect_rank(self, in_shape, 3)
         top, left, bottom, right = self.pads
-        return (in_shape[0], in_shape[1] + top + bottom, in_shape[2] + left + right)
+        C, H, W = in_shape
+        if self.mode == "reflect" and (max(top, bottom) >= H or max(left, right) >= W):
+            raise ValueError(
+                f"{self.name}: reflect padding {list(self.pads)} needs each pad smaller than "
+                f"its axis, input {tuple(in_shape)!r}"
+            )
+        return (C, H + top + bottom, W + left + right)
+
+
+class Narrow(OpLayer):
+    """``length`` entries of axis ``dim`` from ``start`` (PyTorch's ``narrow``; the batch axis
+    is 0, so ``dim=1`` slices channels): what ONNX's Split and Slice give per output."""
+
+    type = "narrow"
+
+    def __init__(self, dim: int, start: int, length: int, name: str | None = None):
+        super().__init__(name)
+        self.dim = _int(dim, "dim")
+        if self.dim < 1:
+            raise ValueError(f"dim must be >= 1 (0 is the batch axis), got {dim!r}")
+        self.start = _int(start, "start")
+        self.length = _int(length, "length")
+        if self.start < 0 or self.length < 1:
+            raise ValueError(f"start must be >= 0 and length >= 1, got {start!r}, {length!r}")
+
+    forward_op = staticmethod(ops.narrow_forward)
+    backward_op = staticmethod(ops.narrow_backward)
+
+    def op_args(self):
+        return (self.dim, self.start, self.length)
+
+    def config(self):
+        return {"dim": self.dim, "start": self.start, "length": self.length}
+
+    def output_shape(self, in_shape):
+        axis = self.dim - 1
+        if axis >= len(in_shape) or self.start + self.length > in_shape[axis]:
+            raise ValueError(
+                f"{self.name}: entries {self.start}..{self.start + self.length - 1} of dim "
+                f"{self.dim} are not all in (N, *{tuple(in_shape)})"
+            )
+        shape = list(in_shape)
+        shape[axis] = self.length
+        return tuple(shape)
 
 
 class Identity(Layer):

@@ -136,6 +136,7 @@ _UNARY = {
     "sigmoid": "Sigmoid",
     "tanh": "Tanh",
     "identity": "Identity",
+    "hardswish": "HardSwish",
 }
 
 
@@ -160,6 +161,49 @@ def leakyrelu(em: Emitter, layer, info, srcs):
 @converts("elu")
 def elu(em: Emitter, layer, info, srcs):
     em.node("Elu", [srcs[0]], alpha=float(info["config"].get("alpha", 1.0)))
+
+
+@converts("hardtanh")
+def hardtanh(em: Emitter, layer, info, srcs):
+    """``Clip`` with its bounds as inputs (an open bound is an empty input name)."""
+    c = info["config"]
+    bounds = [
+        "" if c.get(key) is None else em.const(key, float(c[key]), np.float32)
+        for key in ("min_val", "max_val")
+    ]
+    while bounds and not bounds[-1]:
+        bounds.pop()
+    em.node("Clip", [srcs[0], *bounds])
+
+
+#: layers that are one ONNX node with attributes from their config: op, {attribute: config key}
+_ATTRIBUTED = {
+    "hardsigmoid": ("HardSigmoid", {"alpha": "alpha", "beta": "beta"}),
+    "selu": ("Selu", {"alpha": "alpha", "gamma": "gamma"}),
+    "localresponsenorm": ("LRN", {"size": "size", "alpha": "alpha", "beta": "beta", "bias": "k"}),
+}
+
+
+@converts(*_ATTRIBUTED)
+def attributed(em: Emitter, layer, info, srcs):
+    op, keys = _ATTRIBUTED[info["type"]]
+    em.node(op, [srcs[0]], **{attr: info["config"][key] for attr, key in keys.items()})
+
+
+@converts("silu")
+def silu(em: Emitter, layer, info, srcs):
+    """``x * Sigmoid(x)``: ONNX has no SiLU before opset 24."""
+    gate = em.node("Sigmoid", [srcs[0]], step="sigmoid")
+    em.node("Mul", [srcs[0], gate])
+
+
+@converts("prelu")
+def prelu(em: Emitter, layer, info, srcs):
+    """``PRelu`` with the slopes shaped ``(C, 1, ...)`` so they broadcast along channels."""
+    slope = em.state[f"{em.layer}.weight"]
+    rank = len(info["input_shape"])
+    shape = (slope.size, *([1] * (rank - 1))) if slope.size > 1 else (1,)
+    em.node("PRelu", [srcs[0], em.const("slope", slope.reshape(shape), np.float32)])
 
 
 @converts("softmax", "logsoftmax")
@@ -229,16 +273,33 @@ def transpose(em: Emitter, layer, info, srcs):
     em.node("Transpose", [srcs[0]], perm=[int(p) for p in info["config"]["perm"]])
 
 
+PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}
+
+
 @converts("pad")
 def pad(em: Emitter, layer, info, srcs):
-    """Constant padding of the spatial axes; ``pads`` in ONNX order (all begins, then ends)."""
+    """Padding of the spatial axes; ``pads`` in ONNX order (all begins, then ends)."""
     c = info["config"]
     spatial = [int(p) for p in c["pads"]]
     k = len(spatial) // 2
     lead = len(info["input_shape"]) + 1 - k  # batch and channel axes: not padded
     full = [0] * lead + spatial[:k] + [0] * lead + spatial[k:]
-    value = em.const("value", float(c.get("value", 0.0)), np.float32)
-    em.node("Pad", [srcs[0], em.const("pads", full, np.int64), value], mode="constant")
+    mode = PAD_MODES[c.get("mode", "constant")]
+    inputs = [srcs[0], em.const("pads", full, np.int64)]
+    if mode == "constant":
+        inputs.append(em.const("value", float(c.get("value", 0.0)), np.float32))
+    em.node("Pad", inputs, mode=mode)
+
+
+@converts("narrow")
+def narrow(em: Emitter, layer, info, srcs):
+    c = info["config"]
+    start, dim = int(c["start"]), int(c["dim"])
+    bounds = [
+        em.const(k, [v], np.int64)
+        for k, v in (("starts", start), ("ends", start + int(c["length"])), ("axes", dim))
+    ]
+    em.node("Slice", [srcs[0], *bounds])
 
 
 # -- pooling and normalisation ------------------------------------------------------------

@@ -10,7 +10,8 @@
 
 The result carries ``meta["source"] = "onnx"``, ``meta["input"]`` (the input convention) and
 ``meta["onnx"]`` (producer, opset, declared input, and for each layer the node and tensor it
-came from, so its output can be compared with onnxruntime's).
+came from, so its output can be compared with onnxruntime's). An int8-quantized model is first
+rewritten into its float equivalent (``quantized``) and says so in ``meta["quantized"]``.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ import math
 
 import numpy as np
 
-from engine.onnx_import import ops_layers, ops_simple
+from engine.convention import check_convention, complete_convention
+from engine.onnx_import import ops_gates, ops_layers, ops_simple
 from engine.onnx_import.builder import Act, Builder, Refused
 from engine.onnx_import.graph import prepare
 from engine.onnx_import.limits import Limits
 from engine.onnx_import.parse import NOT_ONNX, looks_like_zip, opset, parse
+from engine.onnx_import.quantized import dequantize
 
 __all__ = ["NOT_ONNX", "Limits", "Refused", "check_convention", "import_onnx", "looks_like_zip"]
 
@@ -40,14 +43,21 @@ HANDLERS = {
     "GlobalMaxPool": ops_layers.global_pool,
     "ReduceMean": ops_layers.reduce,
     "ReduceMax": ops_layers.reduce,
-    "Relu": ops_simple.activation,
-    "LeakyRelu": ops_simple.activation,
-    "Elu": ops_simple.activation,
-    "Sigmoid": ops_simple.activation,
-    "Tanh": ops_simple.activation,
+    "Relu": ops_gates.activation,
+    "LeakyRelu": ops_gates.activation,
+    "Elu": ops_gates.activation,
+    "Selu": ops_gates.activation,
+    "Sigmoid": ops_gates.activation,
+    "HardSigmoid": ops_gates.activation,
+    "HardSwish": ops_gates.activation,
+    "Tanh": ops_gates.activation,
+    "PRelu": ops_gates.prelu,
+    "LRN": ops_gates.lrn,
+    "Clip": ops_gates.clip,
+    "Max": ops_gates.min_max,
+    "Min": ops_gates.min_max,
     "Softmax": ops_simple.softmax,
     "LogSoftmax": ops_simple.softmax,
-    "Clip": ops_simple.clip,
     "Dropout": ops_simple.dropout,
     "Identity": ops_simple.identity,
     "Cast": ops_simple.identity,
@@ -63,9 +73,11 @@ HANDLERS = {
     "Squeeze": ops_simple.reshape_like,
     "Unsqueeze": ops_simple.reshape_like,
     "Transpose": ops_simple.transpose,
+    "Split": ops_simple.split,
+    "Slice": ops_simple.slice_,
     "MeanVarianceNormalization": ops_simple.mvn,
 }
-IDENTITY_CONVENTION = {"invert": False, "scale": 1.0, "mean": [0.0], "std": [1.0]}
+WEIGHTED = ("conv2d", "dense")  # the layers that draw random weights when built
 
 
 def import_onnx(
@@ -77,14 +89,18 @@ def import_onnx(
     convention: dict | None = None,
     source: str = "model.onnx",
     limits: Limits | None = None,
+    output: str | None = None,
 ):
     """Build an engine model from the bytes of an ``.onnx`` file (see the module docstring).
 
     ``external`` maps file names to the bytes of uploaded external-data files. ``classes``
-    defaults to ``"0"..."K-1"``. Raises ``ValueError`` (``Refused`` for an unsupported op).
+    defaults to ``"0"..."K-1"``. ``output`` names the graph output to import when there are
+    several (default: the class scores, :func:`graph.choose_output`). Raises ``ValueError``
+    (``Refused`` for an unsupported op).
     """
     try:
-        return _import(data, external, name, classes, convention, source, limits or Limits())
+        args = (name, classes, convention, source, limits or Limits(), output)
+        return _import(data, external, *args)
     except ValueError:
         raise
     except MemoryError:
@@ -94,12 +110,14 @@ def import_onnx(
         raise ValueError(f"the file could not be imported ({type(e).__name__}: {e})") from None
 
 
-def _import(data, external, name, classes, convention, source, limits):
+def _import(data, external, name, classes, convention, source, limits, output):
     from engine.model import Model  # the engine imports nothing from here
 
     proto = parse(data, external, limits)
     version = opset(proto)
-    prep = prepare(proto, version, limits)
+    quantized = dequantize(proto)  # int8 models become their float equivalent
+    n_classes = len(classes) if classes else _metadata_class_count(proto)
+    prep = prepare(proto, version, limits, output, n_classes)
     b = Builder(prep, version)
     _adapt_input(b)
     for node in prep.nodes:
@@ -119,7 +137,7 @@ def _import(data, external, name, classes, convention, source, limits):
         raise ValueError(f"classes: {len(classes)} labels for a model with {n_out} outputs")
     meta = {
         "source": "onnx",
-        "input": check_convention(convention, input_shape[0]),
+        "input": complete_convention(convention, input_shape),
         "onnx": {
             "file": source,
             "producer": f"{proto.producer_name} {proto.producer_version}".strip(),
@@ -127,18 +145,35 @@ def _import(data, external, name, classes, convention, source, limits):
             "declared_input": [d if d is not None else "?" for d in prep.form.declared],
             "input_layout": prep.form.kind,
             "output": prep.output,
+            "outputs": prep.outputs,
             "layers": b.layer_meta,
         },
     }
+    if quantized is not None:
+        meta["quantized"] = quantized
+    specs = [  # weights come from the file: no random initialisation to overwrite
+        {**s, "config": {**s["config"], "init_scheme": "zeros"}} if s["type"] in WEIGHTED else s
+        for s in b.specs
+    ]
     try:
         model = Model.from_spec(
-            b.specs, input_shape=input_shape, classes=classes, name=name, meta=meta
+            specs, input_shape=input_shape, classes=classes, name=name, meta=meta
         )
     except (TypeError, ValueError) as e:
         raise ValueError(f"the engine cannot build the mapped layers: {e}") from None
     model.set_state(b.state, source)
     _check_shapes(model, b)
     return model
+
+
+def _metadata_class_count(proto) -> int | None:
+    """How many labels this app's own export recorded (``None`` when it did not)."""
+    props = {p.key: p.value for p in proto.metadata_props}
+    try:
+        value = json.loads(props.get("classes", "null"))
+    except json.JSONDecodeError:
+        return None
+    return len(value) if isinstance(value, list) and value else None
 
 
 def _from_metadata(proto, convention, classes, n_out):
@@ -194,14 +229,20 @@ def _perm(node) -> list[int]:
 
 
 def _finish_output(b: Builder) -> Act:
+    """The chosen output as ``(K,)`` scores: an ONNX ``(N, K, 1, 1)`` (SqueezeNet's head) or an
+    unbatched ``(K,)`` is flattened or taken as it is."""
     output = b.prep.output
     if output in b.prep.consts:
         raise ValueError(f"the output {output!r} is a constant: the graph ignores its input")
-    act = b.act(output, _Pseudo(output))
-    if len(act.shape) != 1:
-        raise ValueError(f"the output has per-example shape {list(act.shape)}; expected K scores")
+    act = b.raw_act(output, _Pseudo(output))
+    shape = b.prep.shapes.get(output) or ()
+    shape = shape[1:] if act.batched else shape
+    if sum(d != 1 for d in shape) > 1 or not shape:
+        raise ValueError(f"the output has per-example shape {list(shape)}; expected K scores")
     if act.ref == "input" or not b.specs:
         raise ValueError("the graph has no layers between its input and output")
+    if len(act.shape) != 1:
+        act = b.emit(None, "flatten", {}, [act], None, shape=(math.prod(shape),), name="scores")
     if b.specs[-1]["name"] != act.ref:
         act = b.emit(None, "identity", {}, [act], None, shape=act.shape, name="output")
     return act
@@ -222,33 +263,3 @@ def _check_shapes(model, b: Builder) -> None:
                 f"layer {info['name']!r} ({info['type']}): the engine computes output shape "
                 f"{info['output_shape']}, ONNX {list(want)}"
             )
-
-
-def check_convention(convention: dict | None, channels: int) -> dict:
-    """The input convention ``{invert, scale, mean, std}`` with defaults, validated."""
-    c = {**IDENTITY_CONVENTION, **(convention or {})}
-    unknown = sorted(set(c) - set(IDENTITY_CONVENTION))
-    if unknown:
-        raise ValueError(f"input: unknown keys {unknown}; expected invert, scale, mean, std")
-    if not isinstance(c["invert"], bool):
-        raise ValueError(f"input.invert must be true or false, got {c['invert']!r}")
-    try:
-        scale = float(c["scale"])
-        mean = [float(v) for v in _as_list(c["mean"])]
-        std = [float(v) for v in _as_list(c["std"])]
-    except (TypeError, ValueError):
-        raise ValueError("input: scale, mean and std must be numbers (mean/std lists)") from None
-    if not math.isfinite(scale) or scale <= 0:
-        raise ValueError(f"input.scale must be a positive number, got {c['scale']!r}")
-    for key, values in (("mean", mean), ("std", std)):
-        if len(values) not in (1, channels):
-            raise ValueError(f"input.{key} needs 1 or {channels} values, got {len(values)}")
-        if not all(math.isfinite(v) for v in values):
-            raise ValueError(f"input.{key} must be finite, got {values}")
-    if any(v <= 0 for v in std):
-        raise ValueError(f"input.std must be positive, got {std}")
-    return {"invert": c["invert"], "scale": scale, "mean": mean, "std": std}
-
-
-def _as_list(v):
-    return list(v) if isinstance(v, (list, tuple)) else [v]

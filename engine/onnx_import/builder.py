@@ -1,8 +1,9 @@
 """The mapper's state: which engine layer holds each ONNX tensor, and the layer specs written.
 
 An activation tensor is an ``Act``: the engine layer whose output it is (``"input"`` for the
-network input), that output's per-example shape in the engine, and whether it has a batch axis
-yet (an input declared ``C×H×W`` has none until an Unsqueeze or Reshape gives it one). When the
+network input), that output's per-example shape in the engine, and whether ONNX's tensor has a
+batch axis (an input declared ``C×H×W`` has none until an Unsqueeze or Reshape gives it one; an
+unbatched export drops it again with a Squeeze). The engine's layers always have one. When the
 engine's shape differs from ONNX's only in layout — a global pool gives ``(C,)`` where ONNX
 keeps ``(C, 1, 1)``, a flat ``N×784`` input is an image ``(1, 28, 28)`` here — ``act()`` puts a
 reshape in between the first time a layer needs ONNX's shape.
@@ -58,6 +59,7 @@ class Builder:
         self.state: dict[str, np.ndarray] = {}
         self.acts: dict[str, Act] = {}
         self.skipped: set[int] = set()  # ids of nodes fused into an earlier layer
+        self.padded: dict[str, tuple] = {}  # pad layers put before a pool: ((H, W), its pads)
         self.layer_meta: dict[str, dict] = {}
         self.shapes_seen: dict[str, tuple[int, ...]] = {}
         self._names: set[str] = {"input"}
@@ -76,6 +78,17 @@ class Builder:
     def const(self, name: str):
         """The value of a constant tensor, or ``None`` for an activation or a missing input."""
         return self.prep.consts.get(name) if name else None
+
+    def operand(self, node, index: int, key: str, attrs: dict):
+        """An operand that moved from attribute ``key`` to input ``index`` across opsets
+        (Split's split, Reduce's axes, Slice's bounds): the constant input as a list when the
+        node has it, else the attribute (``None`` when neither is there)."""
+        if len(node.input) <= index or not node.input[index]:
+            return attrs.get(key)
+        value = self.const(node.input[index])
+        if value is None:
+            self.fail(node, f"{key} must be a constant")
+        return value.tolist()
 
     def attrs(self, node, known: set[str]) -> dict:
         """The node's attributes, refusing any the mapping does not understand."""
@@ -116,14 +129,18 @@ class Builder:
         return act
 
     def act(self, name: str, node) -> Act:
-        """The activation ``name`` with ONNX's per-example shape (reshaped if need be)."""
+        """The activation ``name`` with ONNX's per-example shape (reshaped if need be). A
+        tensor without a batch axis (an unbatched export's, between its Squeeze and the next
+        Unsqueeze) is read as it is: its whole ONNX shape is the per-example shape."""
         act = self.raw_act(name, node)
         if not act.batched:
-            self.fail(
-                node,
-                f"it reads {name!r} before it has a batch axis; only Unsqueeze or Reshape may "
-                "add one to an input declared without",
-            )
+            if self.prep.shapes.get(name) != act.shape:
+                self.fail(
+                    node,
+                    f"it reads {name!r} before it has a batch axis; only Unsqueeze or Reshape "
+                    "may add one to an input declared without",
+                )
+            return act
         want = self.onnx_per_example(name, node)
         if act.shape == want:
             return act
@@ -181,7 +198,8 @@ class Builder:
             self.state[f"{name}.{key}"] = np.ascontiguousarray(value, dtype=np.float32)
         if shape is None:
             shape = self.onnx_per_example(out, node)
-        act = Act(name, tuple(int(d) for d in shape))
+        batched = any(a.batched for a in inputs) or not inputs  # unbatched in, unbatched out
+        act = Act(name, tuple(int(d) for d in shape), batched)
         self.shapes_seen[name] = act.shape
         self.layer_meta[name] = {
             "node": node.name if node is not None else "",

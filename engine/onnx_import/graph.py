@@ -6,6 +6,8 @@ or flat rows ``(N, D)``. The input is given concrete dimensions (a symbolic batc
 ONNX shape inference runs, and nodes whose inputs are all known — including ``Shape``/``Size``
 of a tensor whose shape is known — are evaluated (``fold.Folder``) until nothing changes.
 Nodes that do not lead to the output are dropped; initializers nobody reads are ignored.
+Graph inputs that have initialisers (tf2onnx and the Caffe2 converters list every weight as an
+input too) are constants. Of several outputs the importer takes one (:func:`choose_output`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import onnx
-from onnx import ModelProto, TensorProto, helper, numpy_helper
+from onnx import GraphProto, ModelProto, TensorProto, helper, numpy_helper
 
 from engine.onnx_import.fold import Folder, attributes
 from engine.onnx_import.limits import Limits
@@ -59,9 +61,10 @@ class InputForm:
 
 @dataclass
 class Prepared:
-    model: ModelProto
+    model: ModelProto  # the skeleton shape inference ran on (weights as typed inputs)
     form: InputForm
-    output: str
+    output: str  # the one graph output imported
+    outputs: list[str] = field(default_factory=list)  # every distinct graph output
     consts: dict[str, np.ndarray] = field(default_factory=dict)
     nodes: list = field(default_factory=list)
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
@@ -108,29 +111,29 @@ def input_form(model: ModelProto) -> InputForm:
             )
         kind = "flat"
     shape = (dims[0], *rest) if kind == "chw" else (batch, *rest)
+    batch = 1 if kind == "chw" else batch  # the batch axis an Unsqueeze or Reshape adds
     return InputForm(vi.name, kind, batch, tuple(int(d) for d in shape), dims)
 
 
-def prepare(model: ModelProto, opset: int, limits: Limits) -> Prepared:
+def prepare(
+    model: ModelProto,
+    opset: int,
+    limits: Limits,
+    output: str | None = None,
+    n_classes: int | None = None,
+) -> Prepared:
     form = input_form(model)
-    if len(model.graph.output) != 1:
-        raise ValueError(
-            f"the graph must have one output (the class scores); it has "
-            f"{len(model.graph.output)}: {[o.name for o in model.graph.output]}"
-        )
-    work = ModelProto()
-    work.CopyFrom(model)
-    vi = next(i for i in work.graph.input if i.name == form.name)
-    dims = vi.type.tensor_type.shape.dim
-    for d, n in zip(dims, form.onnx_shape, strict=True):
-        d.Clear()
-        d.dim_value = n
-    prep = Prepared(work, form, model.graph.output[0].name)
-    prep.consts = {t.name: numpy_helper.to_array(t) for t in work.graph.initializer}
+    outputs = list(dict.fromkeys(o.name for o in model.graph.output))  # each once, in order
+    if output is not None and output not in outputs:
+        raise ValueError(f"output: {output!r} is not an output of the graph; it has {outputs}")
+    prep = Prepared(_skeleton(model, form), form, output or outputs[-1])
+    prep.consts = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    work = prep.model
+    _add_constants(work, prep.consts)
     folder = Folder(opset, limits)
     total = sum(a.size for a in prep.consts.values())
     nodes = list(work.graph.node)
-    for _ in range(16):
+    while True:  # each pass folds at least one node, or stops
         shapes = infer_shapes(work)
         remaining, folded = [], 0
         for node in nodes:
@@ -151,23 +154,82 @@ def prepare(model: ModelProto, opset: int, limits: Limits) -> Prepared:
         nodes = remaining
         del work.graph.node[:]
         work.graph.node.extend(nodes)
-        _add_initializers(work, prep.consts)
+        _add_constants(work, prep.consts)
         if not folded:
             break
     prep.shapes = shapes
+    prep.outputs = outputs
+    prep.output = output or choose_output(outputs, nodes, shapes, form.batch, n_classes)
     prep.nodes = _live(nodes, prep.output)
     return prep
 
 
-def _add_initializers(model: ModelProto, consts: dict) -> None:
-    """Folded constants become initializers (IR < 4 lists them as graph inputs too)."""
-    have = {t.name for t in model.graph.initializer}
-    new = [numpy_helper.from_array(np.asarray(v), k) for k, v in consts.items() if k not in have]
-    model.graph.initializer.extend(new)
-    if model.ir_version < 4:
-        model.graph.input.extend(
-            helper.make_tensor_value_info(t.name, t.data_type, t.dims) for t in new
-        )
+def choose_output(outputs, nodes, shapes, batch: int, n_classes: int | None) -> str:
+    """The class scores among several graph outputs: the last whose last axis has
+    ``n_classes`` entries (when known), else the last a Softmax or LogSoftmax writes, else the
+    last that is a vector per example (``(N, K)``, ``(N, K, 1, 1)``), else the last."""
+    if len(outputs) == 1:
+        return outputs[0]
+
+    def per_example(name):
+        shape = shapes.get(name) or ()
+        return shape[1:] if shape and shape[0] == batch else shape
+
+    def vector(name):
+        shape = per_example(name)
+        return bool(shape) and sum(d != 1 for d in shape) <= 1
+
+    heads = {o for n in nodes if n.op_type in ("Softmax", "LogSoftmax") for o in n.output}
+    tests = [
+        lambda o: n_classes is not None and vector(o) and max(per_example(o)) == n_classes,
+        lambda o: o in heads,
+        vector,
+    ]
+    for test in tests:
+        found = [o for o in outputs if test(o)]
+        if found:
+            return found[-1]
+    return outputs[-1]
+
+
+SMALL = 4096  # constants up to this many elements keep their values for shape inference
+
+
+def _skeleton(model: ModelProto, form: InputForm) -> ModelProto:
+    """The graph shape inference runs on: the nodes, the one real input with the concrete shape
+    of ``form``, and no weights yet (:func:`_add_constants`). Graph inputs that have
+    initialisers are constants, not inputs."""
+    g = model.graph
+    constants = {t.name for t in g.initializer}
+    graph = GraphProto(name=g.name)
+    graph.node.extend(g.node)
+    graph.input.extend(i for i in g.input if i.name not in constants)
+    graph.output.extend(g.output)
+    graph.value_info.extend(g.value_info)
+    vi = next(i for i in graph.input if i.name == form.name)
+    for d, n in zip(vi.type.tensor_type.shape.dim, form.onnx_shape, strict=True):
+        d.Clear()
+        d.dim_value = n
+    work = ModelProto(ir_version=max(model.ir_version, 4), graph=graph)  # IR 4: no inputs needed
+    work.opset_import.extend(model.opset_import)
+    return work
+
+
+def _add_constants(model: ModelProto, consts: dict) -> None:
+    """Constants not yet in the skeleton: small ones (shapes, axes) as initializers, whose
+    values shape inference may read; weights as inputs of their type and shape only, so
+    inference never serialises megabytes of them."""
+    g = model.graph
+    have = {t.name for t in g.initializer} | {i.name for i in g.input}
+    for name, value in consts.items():
+        if name in have:
+            continue
+        value = np.asarray(value)
+        if value.size <= SMALL:
+            g.initializer.append(numpy_helper.from_array(value, name))
+        else:
+            elem = helper.np_dtype_to_tensor_dtype(value.dtype)
+            g.input.append(helper.make_tensor_value_info(name, elem, value.shape))
 
 
 def infer_shapes(model: ModelProto) -> dict[str, tuple]:

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from engine.layers import AvgPool2D
 from engine.onnx_import.builder import Builder
 
 CONV_ATTRS = {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}
@@ -51,6 +52,7 @@ def _pad_first(b: Builder, node, act, pads, value):
     C, H, W = act.shape
     shape = (C, H + top + bottom, W + left + right)
     act = b.emit(node, "pad", {"pads": list(pads), "value": value}, [act], None, shape=shape)
+    b.padded[act.ref] = ((H, W), [(top, bottom), (left, right)])
     return act, [0, 0]
 
 
@@ -135,7 +137,8 @@ def gemm(b: Builder, node) -> None:
     if len(x.shape) != 1:
         b.fail(node, f"A must be a batch of vectors, got per-example shape {list(x.shape)}")
     alpha, beta = float(attrs.get("alpha", 1.0)), float(attrs.get("beta", 1.0))
-    weight = alpha * (w if attrs.get("transB", 0) else w.T)
+    weight = w if attrs.get("transB", 0) else w.T
+    weight = weight if alpha == 1.0 else alpha * weight  # no copy of a large matrix for nothing
     n_out = weight.shape[0]
     c = b.const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
     if len(node.input) > 2 and node.input[2] and c is None:
@@ -183,7 +186,7 @@ def batchnorm(b: Builder, node) -> None:
     C = x.shape[0]
     if any(a.size != C for a in arrays):
         b.fail(node, f"its parameters do not have {C} entries (one per channel)")
-    kind = {3: "batchnorm2d", 1: "batchnorm1d"}.get(len(x.shape))
+    kind = {3: "batchnorm2d", 2: "batchnorm1d", 1: "batchnorm1d"}.get(len(x.shape))  # (C, L): 1-D
     if kind is None:
         b.fail(node, f"an input of per-example shape {list(x.shape)} is not supported")
     config = {
@@ -200,7 +203,22 @@ def pool(b: Builder, node) -> None:
     is_max = node.op_type == "MaxPool"
     x = b.act(node.input[0], node)
     x, config = pool_config(b, node, x, MAX_NEG if is_max else 0.0)
-    b.emit(node, "maxpool2d" if is_max else "avgpool2d", config, [x], node.output[0])
+    if is_max or config["count_include_pad"] or x.ref not in b.padded:
+        b.emit(node, "maxpool2d" if is_max else "avgpool2d", config, [x], node.output[0])
+        return
+    # asymmetric pads left out of the average (Keras's SAME): the pad layer's zeros are averaged
+    # in, then each output is scaled by (its window's size) / (the real values in it)
+    config["count_include_pad"] = True
+    shape = b.onnx_per_example(node.output[0], node)
+    pooled = b.emit(node, "avgpool2d", config, [x], None, shape=shape)
+    real = np.pad(
+        np.ones((1, 1, *b.padded[x.ref][0]), np.float32), [(0, 0), (0, 0)] + b.padded[x.ref][1]
+    )
+    share = AvgPool2D(**config).forward(real)[0]  # (1, Ho, Wo): the real values' share
+    rescale = {"constant": 1.0 / share}
+    b.emit(
+        node, "mul", {"constant_shape": list(share.shape)}, [pooled], node.output[0], rescale, shape
+    )
 
 
 def pool_config(b: Builder, node, x, pad_value: float):
@@ -220,9 +238,6 @@ def pool_config(b: Builder, node, x, pad_value: float):
         b.fail(node, f"dilations = {dilations} is not supported")
     pads = spatial_pads(b, node, attrs, x.shape[1:], kernel, strides, dilations)
     include = bool(attrs.get("count_include_pad", 0))
-    symmetric = pads[0] == pads[2] and pads[1] == pads[3]
-    if not symmetric and not is_max and not include:
-        b.fail(node, f"pads = {pads} (asymmetric) with count_include_pad = 0 is not supported")
     x, padding = _pad_first(b, node, x, pads, pad_value)
     config = {
         "kernel_size": kernel,
@@ -269,12 +284,7 @@ def global_pool(b: Builder, node, kind: str | None = None) -> None:
 def reduce(b: Builder, node) -> None:
     """ReduceMean / ReduceMax over the two spatial axes = global pooling."""
     attrs = b.attrs(node, {"axes", "keepdims", "noop_with_empty_axes"})
-    axes = attrs.get("axes")
-    if len(node.input) > 1 and node.input[1]:
-        axes = b.const(node.input[1])
-        if axes is None:
-            b.fail(node, "axes must be a constant")
-        axes = axes.tolist()
+    axes = b.operand(node, 1, "axes", attrs)
     x = b.act(node.input[0], node)
     rank = len(x.shape) + 1
     if axes is None or sorted(int(a) % rank for a in axes) != [2, 3] or rank != 4:

@@ -1,6 +1,7 @@
-"""ONNX operators without weights → engine layers: activations, softmax heads, dropout, pad,
-element-wise arithmetic, concat, and the shape operators (Reshape, Flatten, Squeeze, Unsqueeze,
-Transpose), which the engine reads as a per-example shape since its batch axis is implicit.
+"""ONNX operators without weights → engine layers: softmax heads, dropout, pad, element-wise
+arithmetic (two activations broadcast, as a channel scale does), concat, Split and Slice
+(``narrow`` layers), and the shape operators (Reshape, Flatten, Squeeze, Unsqueeze, Transpose),
+which the engine reads as a per-example shape since its batch axis is implicit.
 """
 
 from __future__ import annotations
@@ -11,34 +12,33 @@ from onnx import helper
 from engine.onnx_import.builder import Act, Builder, per_example_constant, prod
 
 FLOAT_TYPES = {np.float16, np.float32, np.float64}
-HUGE = 3.0e38
-
-
-def activation(b: Builder, node) -> None:
-    op = node.op_type
-    if op == "LeakyRelu":
-        attrs = b.attrs(node, {"alpha"})
-        kind, config = "leakyrelu", {"negative_slope": float(attrs.get("alpha", 0.01))}
-    elif op == "Elu":
-        attrs = b.attrs(node, {"alpha"})
-        kind, config = "elu", {"alpha": float(attrs.get("alpha", 1.0))}
-    else:
-        b.attrs(node, set())
-        kind, config = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh"}[op], {}
-    x = b.act(node.input[0], node)
-    b.emit(node, kind, config, [x], node.output[0], shape=x.shape)
+PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate"}  # the engine's
 
 
 def softmax(b: Builder, node) -> None:
+    """Softmax/LogSoftmax over the classes: the one axis of the per-example shape that is not
+    1 — ``(N, K)``, or SqueezeNet's ``(N, K, 1, 1)`` — flattened to ``(K,)`` first if need be.
+    Before opset 13 ``axis`` flattens everything from it on, so ``axis = 1`` always is."""
     attrs = b.attrs(node, {"axis"})
-    x = b.act(node.input[0], node)
+    x = b.raw_act(node.input[0], node)
+    shape = b.onnx_per_example(node.input[0], node) if x.batched else x.shape
+    rank = len(shape) + 1
     axis = int(attrs.get("axis", 1 if b.opset < 13 else -1))
-    if len(x.shape) != 1 or axis not in (1, -1):
+    a = axis % rank if -rank <= axis < rank else -1
+    ones = [d == 1 for d in shape]
+    if b.opset < 13:
+        ok = a >= 1 and all(ones[: a - 1])
+    else:
+        ok = a >= 1 and all(one for i, one in enumerate(ones) if i != a - 1)
+    if not ok or not x.batched:
         b.fail(
             node,
-            f"axis = {axis} on per-example shape {list(x.shape)} is not supported (only the "
-            "class axis of N×K scores)",
+            f"axis = {axis} on per-example shape {list(shape)} is not supported (only the "
+            "class axis of N×K scores, or of N×K×1×1)",
         )
+    if len(x.shape) != 1:
+        K = prod(x.shape)
+        x = b.emit(None, "flatten", {}, [x], None, shape=(K,), name=f"{x.ref}_flatten")
     kind, out = ("softmax" if node.op_type == "Softmax" else "logsoftmax"), node.output[0]
     user = b.single_consumer(out)
     if kind == "softmax" and user is not None and user.op_type == "Log":
@@ -48,27 +48,6 @@ def softmax(b: Builder, node) -> None:
         b.retarget(act, user.output[0])
         return
     b.emit(node, kind, {}, [x], out, shape=x.shape)
-
-
-def clip(b: Builder, node) -> None:
-    """Clip(min=0, max=∞) is a ReLU; other bounds are not supported."""
-    attrs = b.attrs(node, {"min", "max"})
-    lo, hi = attrs.get("min", -HUGE), attrs.get("max", HUGE)
-    for i, key in ((1, "min"), (2, "max")):
-        if len(node.input) > i and node.input[i]:
-            value = b.const(node.input[i])
-            if value is None:
-                b.fail(node, f"{key} must be a constant")
-            if key == "min":
-                lo = float(value)
-            else:
-                hi = float(value)
-    if lo != 0.0:
-        b.fail(node, f"min = {lo:g} is not supported (only Clip(min=0), a ReLU)")
-    if hi < HUGE:
-        b.fail(node, f"max = {hi:g} is not supported (only Clip(min=0), a ReLU)")
-    x = b.act(node.input[0], node)
-    b.emit(node, "relu", {}, [x], node.output[0], shape=x.shape)
 
 
 def dropout(b: Builder, node) -> None:
@@ -101,8 +80,8 @@ def identity(b: Builder, node) -> None:
 def pad(b: Builder, node) -> None:
     attrs = b.attrs(node, {"mode", "pads", "value"})
     mode = attrs.get("mode", "constant")
-    if mode != "constant":
-        b.fail(node, f"mode = {mode!r} is not supported (constant only)")
+    if mode not in PAD_MODES:
+        b.fail(node, f"mode = {mode!r} is not supported (constant, reflect or edge)")
     pads, value = attrs.get("pads"), float(attrs.get("value", 0.0))
     if len(node.input) > 1:
         pads = b.const(node.input[1])
@@ -122,6 +101,8 @@ def pad(b: Builder, node) -> None:
     if pads[0] or pads[1] or pads[4] or pads[5] or any(p < 0 for p in pads):
         b.fail(node, f"pads = {pads} is not supported (spatial, non-negative only)")
     config = {"pads": [pads[2], pads[3], pads[6], pads[7]], "value": value}
+    if mode != "constant":
+        config["mode"] = PAD_MODES[mode]
     b.emit(node, "pad", config, [x], node.output[0])
 
 
@@ -130,15 +111,16 @@ BINARY = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Sum": "add"}
 
 def binary(b: Builder, node) -> None:
     b.attrs(node, {"broadcast", "axis"} if b.opset < 7 else set())
+    if node.op_type == "Sum" and len(node.input) != 2:
+        _sum(b, node)
+        return
     if len(node.input) != 2:
         b.fail(node, f"{len(node.input)} operands are not supported (two only)")
     kind = BINARY[node.op_type]
     a_const, c_const = (b.const(n) for n in node.input)
     if a_const is None and c_const is None:
         x, y = (b.act(n, node) for n in node.input)
-        if x.shape != y.shape:
-            b.fail(node, f"operands of shapes {list(x.shape)} and {list(y.shape)} must match")
-        b.emit(node, kind, {}, [x, y], node.output[0], shape=x.shape)
+        _two(b, node, kind, x, y, node.output[0])
         return
     if a_const is not None and c_const is not None:
         b.fail(node, "both operands are constants (it should have been folded)")
@@ -149,6 +131,25 @@ def binary(b: Builder, node) -> None:
     if swapped and kind in ("sub", "div"):
         config["constant_first"] = True  # c − x, c / x
     b.emit(node, kind, config, [x], node.output[0], {"constant": c}, shape=x.shape)
+
+
+def _two(b: Builder, node, kind: str, x: Act, y: Act, out: str | None) -> Act:
+    try:  # per example: (C, H, W) × (C, 1, 1) is squeeze-and-excitation's channel scale
+        shape = np.broadcast_shapes((1, *x.shape), (1, *y.shape))[1:]
+    except ValueError:
+        b.fail(node, f"operands of shapes {list(x.shape)} and {list(y.shape)} do not broadcast")
+    return b.emit(node, kind, {}, [x, y], out, shape=shape)
+
+
+def _sum(b: Builder, node) -> None:
+    """Sum of one activation (the identity) or of three or more: a chain of ``add`` layers."""
+    if any(b.const(n) is not None for n in node.input):
+        b.fail(node, f"a sum of {len(node.input)} operands with constants is not supported")
+    xs = [b.act(n, node) for n in node.input]
+    total = xs[0]
+    for i, x in enumerate(xs[1:], start=2):
+        total = _two(b, node, "add", total, x, node.output[0] if i == len(xs) else None)
+    b.alias(node.output[0], total)
 
 
 def concat(b: Builder, node) -> None:
@@ -162,37 +163,142 @@ def concat(b: Builder, node) -> None:
 
 
 def reshape_like(b: Builder, node) -> None:
-    """Reshape, Flatten, Squeeze, Unsqueeze: the engine layer is the per-example result."""
+    """Reshape, Flatten, Squeeze, Unsqueeze: the engine layer is the per-example result.
+
+    With an input declared without a batch axis, one of them adds it (a leading 1), and an
+    unbatched export's Squeeze may drop it again: the result is then unbatched, its whole
+    shape per example."""
     b.attrs(node, {"axis", "axes", "allowzero"})
+    _reshape(b, node)
+
+
+def _reshape(b: Builder, node) -> None:
+    """Map ``node`` as a reshape of its first input to its output's ONNX shape."""
     act = b.raw_act(node.input[0], node)
     out = node.output[0]
-    if act.batched:
+    shape = b.prep.shapes.get(out)
+    if shape is None or None in shape:
+        b.fail(node, f"the shape of {out!r} cannot be inferred")
+    batched = True
+    if act.batched and _drops_batch(b, node.input[0], shape):
+        want, batched = tuple(shape), False
+    elif act.batched:
         want = b.onnx_per_example(out, node)
-    else:  # an input declared without a batch axis gets one here
-        shape = b.prep.shapes.get(out)
-        if shape is None or None in shape or not shape or shape[0] != 1:
-            b.fail(node, f"it must give the input a batch axis of 1 first, got shape {shape}")
-        want = tuple(shape[1:])
+    elif shape and shape[0] == 1 and prod(shape[1:]) == prod(act.shape):
+        want = tuple(shape[1:])  # the input gets its batch axis
+    else:
+        want, batched = tuple(shape), False
     if prod(want) != prod(act.shape):
         b.fail(node, f"it maps per-example shape {list(act.shape)} onto {list(want)}")
-    if want == act.shape:
-        b.alias(out, Act(act.ref, act.shape, True))
+    source = Act(act.ref, act.shape, True)
+    vector = len(act.shape) == 1 and sum(d != 1 for d in want) <= 1  # (K,) as (1, 1, K)...
+    if want == act.shape or vector:  # the same values in the same order: no layer needed
+        b.alias(out, Act(act.ref, act.shape, batched))
         return
     kind, config = ("flatten", {}) if len(want) == 1 else ("reshape", {"shape": list(want)})
-    b.emit(node, kind, config, [Act(act.ref, act.shape, True)], out, shape=want)
+    made = b.emit(node, kind, config, [source], out, shape=want)
+    b.alias(out, Act(made.ref, made.shape, batched))
+
+
+def _drops_batch(b: Builder, name: str, out_shape) -> bool:
+    """Whether a reshape of tensor ``name`` (batch axis of 1 first) to ``out_shape`` drops the
+    batch axis, in a graph whose input came without one (an unbatched export): the shape
+    without its first axis, or one that does not start with 1 (a Squeeze of every unit axis)."""
+    if b.prep.form.kind != "chw":
+        return False
+    shape = b.prep.shapes.get(name)
+    out = tuple(out_shape)
+    return bool(shape) and shape[0] == 1 and (out == tuple(shape[1:]) or not out or out[0] != 1)
 
 
 def transpose(b: Builder, node) -> None:
+    """A permutation that keeps the batch axis first; one that moves only axes of size 1
+    (back from channels-last around SqueezeNet's Softmax) is a reshape."""
     attrs = b.attrs(node, {"perm"})
-    x = b.act(node.input[0], node)
-    rank = len(x.shape) + 1
-    perm = [int(p) for p in attrs.get("perm", list(range(rank))[::-1])]
+    full = (1, *b.onnx_per_example(node.input[0], node))
+    perm = [int(p) for p in attrs.get("perm", list(range(len(full)))[::-1])]
     if perm[0] != 0:
         b.fail(node, f"perm = {perm} moves the batch axis, which is not supported")
-    if perm == list(range(rank)):
+    moved = [p for p in perm if full[p] != 1]
+    if moved == sorted(moved):
+        _reshape(b, node)
+        return
+    x = b.act(node.input[0], node)
+    b.emit(node, "transpose", {"perm": perm}, [x], node.output[0])
+
+
+def split(b: Builder, node) -> None:
+    """Split along a non-batch axis: one ``narrow`` layer per output that is read."""
+    attrs = b.attrs(node, {"axis", "split", "num_outputs"})
+    x = b.act(node.input[0], node)
+    axis = _axis(b, node, x, int(attrs.get("axis", 0)))
+    n = x.shape[axis - 1]
+    sizes = b.operand(node, 1, "split", attrs)
+    count = len(node.output)
+    if sizes is None:
+        step = -(-n // count)  # ONNX: equal parts, the last one smaller if need be
+        sizes = [min(step, n - i * step) for i in range(count)]
+    sizes = [int(v) for v in sizes]
+    if len(sizes) != count or sum(sizes) != n or min(sizes) < 1:
+        b.fail(node, f"split = {sizes} does not divide {n} entries into {count} outputs")
+    start = 0
+    for out, size in zip(node.output, sizes, strict=True):
+        if out and (b.consumers.get(out) or out == b.prep.output):
+            config = {"dim": axis, "start": start, "length": size}
+            shape = _narrowed(x.shape, axis, size)
+            b.emit(node, "narrow", config, [x], out, shape=shape)
+        start += size
+
+
+def slice_(b: Builder, node) -> None:
+    """Slice with constant bounds and step 1 along non-batch axes: ``narrow`` layers."""
+    attrs = b.attrs(node, {"starts", "ends", "axes"})
+    x = b.act(node.input[0], node)
+    starts, ends, axes, steps = (
+        b.operand(node, i, key, attrs)
+        for i, key in enumerate(("starts", "ends", "axes", "steps"), 1)
+    )
+    if starts is None or ends is None:
+        b.fail(node, "starts and ends are required")
+    rank = len(x.shape) + 1
+    axes = list(range(len(starts))) if axes is None else axes
+    steps = [1] * len(starts) if steps is None else steps
+    if any(int(s) != 1 for s in steps):
+        b.fail(node, f"steps = {steps} is not supported (step 1 only)")
+    cuts = []
+    for start, end, axis in zip(starts, ends, axes, strict=True):
+        a = int(axis) % rank
+        n = b.prep.form.batch if a == 0 else x.shape[a - 1]
+        lo, hi = (max(0, min(n, int(v) + n if int(v) < 0 else int(v))) for v in (start, end))
+        if a == 0:
+            if (lo, hi) != (0, n):
+                b.fail(node, f"slicing the batch axis ({start}:{end}) is not supported")
+            continue
+        if hi <= lo:
+            b.fail(node, f"axis {a}: {start}:{end} selects nothing")
+        if (lo, hi) != (0, n):
+            cuts.append((a, lo, hi - lo))
+    if not cuts:
         b.alias(node.output[0], x)
         return
-    b.emit(node, "transpose", {"perm": perm}, [x], node.output[0])
+    for i, (a, start, length) in enumerate(cuts):
+        out = node.output[0] if i == len(cuts) - 1 else None
+        shape = _narrowed(x.shape, a, length)
+        config = {"dim": a, "start": start, "length": length}
+        x = b.emit(node, "narrow", config, [x], out, shape=shape)
+
+
+def _axis(b: Builder, node, x: Act, axis: int) -> int:
+    rank = len(x.shape) + 1
+    if not -rank <= axis < rank or axis % rank == 0:
+        b.fail(node, f"axis = {axis} is not supported (the batch axis, or out of range)")
+    return axis % rank
+
+
+def _narrowed(shape, axis: int, length: int) -> tuple[int, ...]:
+    shape = list(shape)
+    shape[axis - 1] = length
+    return tuple(shape)
 
 
 def mvn(b: Builder, node) -> None:

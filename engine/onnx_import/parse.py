@@ -14,6 +14,7 @@ from google.protobuf.message import DecodeError
 from onnx import AttributeProto, ModelProto
 
 from engine.onnx_import.limits import Limits, check_location, check_tensor
+from engine.onnx_import.quantized import handles as quantized_op
 
 DEFAULT_DOMAINS = ("", "ai.onnx")
 MIN_OPSET, MAX_OPSET = 7, 23
@@ -55,7 +56,7 @@ def parse(data: bytes, external: dict[str, bytes] | None, limits: Limits) -> Mod
             f"{limits.max_nodes:,}"
         )
     for node in model.graph.node:
-        if node.domain not in DEFAULT_DOMAINS:
+        if node.domain not in DEFAULT_DOMAINS and not quantized_op(node):
             raise ValueError(
                 f'node "{node.name}" ({node.op_type}): operator domain {node.domain!r} is not '
                 "supported (only the standard ONNX operators are)"

@@ -1,5 +1,5 @@
-"""Normalisation: batch normalisation (training and evaluation) and ONNX's
-MeanVarianceNormalization.
+"""Normalisation: batch normalisation (training and evaluation), ONNX's
+MeanVarianceNormalization and local response normalisation across channels (LRN).
 
 Batch norm, for x: (N, C) or (N, C, L) or (N, C, H, W), statistics per channel over every
 other axis (``m`` values each)::
@@ -98,3 +98,49 @@ def mvn_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     mean_gx = (dout * xc).mean(axis=axes, keepdims=True)
     safe = np.where(std > 0, std, 1)
     return (dout - mean_g) / d - xc * np.where(std > 0, mean_gx / (d * d * safe), 0)
+
+
+def _channel_window_sum(a: np.ndarray, before: int, after: int) -> np.ndarray:
+    """``out[:, c] = Σ a[:, c']`` for ``c - before ≤ c' ≤ c + after`` (channels past either end
+    count as zero). a: (N, C, ...) → (N, C, ...). A sum of ``before + after + 1`` shifted
+    slices, exact in the order a loop over the window would add."""
+    C = a.shape[1]
+    pad = [(0, 0)] * a.ndim
+    pad[1] = (before, after)
+    padded = np.pad(a, pad)
+    out = padded[:, 0:C].copy()
+    for d in range(1, before + after + 1):
+        out += padded[:, d : d + C]
+    return out
+
+
+def lrn_forward(
+    x: np.ndarray, size: int, alpha: float, beta: float, k: float
+) -> tuple[np.ndarray, tuple]:
+    """ONNX LRN (AlexNet's local response normalisation across channels).
+
+    x: (N, C, ...) → ``x / (k + alpha/size * S) ** beta`` where ``S[:, c]`` sums ``x²`` over the
+    channels ``c - floor((size-1)/2) .. c + ceil((size-1)/2)``. (PyTorch's LocalResponseNorm
+    centres an even window the other way; the two agree for odd ``size``.)
+    """
+    before = (size - 1) // 2
+    after = size - 1 - before
+    s = np.asarray(k, x.dtype) + np.asarray(alpha / size, x.dtype) * _channel_window_sum(
+        x * x, before, after
+    )
+    scale = s ** np.asarray(-beta, x.dtype)
+    return x * scale, (x, s, scale, size, alpha, beta)
+
+
+def lrn_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """``dx_j = dout_j s_j^-β - 2β(α/size) x_j Σ_{i: j ∈ window(i)} dout_i x_i s_i^(-β-1)``.
+
+    Channel ``j`` lies in ``i``'s window when ``j - after ≤ i ≤ j + before``: the same window
+    sum with its two ends swapped.
+    """
+    x, s, scale, size, alpha, beta = cache
+    before = (size - 1) // 2
+    after = size - 1 - before
+    g = dout * x * scale / s  # dout_i x_i s_i^(-β-1)
+    back = _channel_window_sum(g, after, before)
+    return dout * scale - np.asarray(2 * beta * alpha / size, x.dtype) * x * back

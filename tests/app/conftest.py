@@ -11,7 +11,6 @@ import io
 import struct
 import zlib
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +81,7 @@ def make_client(settings) -> Callable[..., TestClient]:
     clients = []
 
     def make(**changes) -> TestClient:
-        c = TestClient(create_app(replace(settings, **changes)))
+        c = TestClient(create_app(settings.model_copy(update=changes)))
         c.__enter__()
         clients.append(c)
         return c

@@ -1,7 +1,7 @@
 """Property-based tests (Hypothesis) of what untrusted input reaches: the image decoder and the
 convolution/pooling parameter checks.
 
-The decoder, for any bytes, any PNG header, any image size: a 413/422 ``ApiError`` or a valid
+The decoder, for any bytes, any PNG header, any image size: a 413/422 ``HTTPException`` or a valid
 array — never another exception. The conv/pool checks, for any hyperparameters: a ValueError or
 4xx naming the field, or an output of exactly the size the formula gives.
 """
@@ -15,11 +15,11 @@ import zlib
 
 import numpy as np
 import pytest
+from fastapi import HTTPException
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from app.core.errors import ApiError
 from app.core.imaging import decode_base64, network_input, open_image
 from app.core.schemas import ImageInput
 from app.core.settings import Settings
@@ -42,7 +42,7 @@ def decoded_or_refused(data: bytes):
     """``open_image``'s result, checked; ``None`` when it refused with a 413/422."""
     try:
         img = open_image(data, MAX_SIDE)
-    except ApiError as e:
+    except HTTPException as e:
         assert e.status_code in (413, 422), e.detail
         assert e.detail.startswith("image:"), e.detail
         return None
@@ -123,7 +123,7 @@ def test_real_images_of_any_size_and_mode(width, height, mode, fmt, seed, cut):
 def test_any_text_as_base64(text):
     try:
         data = decode_base64(text, 300)
-    except ApiError as e:
+    except HTTPException as e:
         assert e.status_code in (413, 422) and e.detail.startswith("image:")
     else:
         assert 0 < len(data) <= 300

@@ -6,12 +6,14 @@ import numpy as np
 
 from engine.model import Model
 
-# Convolution and pooling in their less usual settings, two global pools joined by an add,
-# batch norm in both forms, a per-channel constant, and a log-softmax head.
+# Convolution and pooling in their less usual settings, LRN, clamps and PReLU, two global pools
+# joined by an add, batch norm in both forms, SELU, a per-channel constant, a log-softmax head.
 FEATURES = [
     {"type": "conv2d", "name": "dilated", "config": {"out_channels": 6, "kernel_size": 3,
      "stride": 2, "padding": 2, "dilation": 2}},
     {"type": "batchnorm2d", "name": "bn"},
+    {"type": "localresponsenorm", "name": "lrn", "config": {"size": 3, "alpha": 0.05,
+     "beta": 0.75, "k": 1.5}},
     {"type": "leakyrelu", "config": {"negative_slope": 0.1}},
     {"type": "maxpool2d", "config": {"kernel_size": 3, "stride": 2, "padding": 1,
      "ceil_mode": True}},
@@ -20,6 +22,9 @@ FEATURES = [
     {"type": "conv2d", "name": "depthwise", "config": {"out_channels": 6, "kernel_size": [3, 1],
      "padding": [1, 0], "groups": 6}},
     {"type": "elu", "config": {"alpha": 0.7}},
+    {"type": "hardtanh", "name": "relu6", "config": {"min_val": 0.0, "max_val": 0.6}},
+    {"type": "hardtanh", "name": "ceiling", "config": {"min_val": None, "max_val": 0.5}},
+    {"type": "prelu", "name": "prelu", "config": {"num_parameters": 6}},
     {"type": "avgpool2d", "name": "avg_excl", "config": {"kernel_size": 3, "stride": 2,
      "padding": 1, "ceil_mode": True, "count_include_pad": False}},
     {"type": "avgpool2d", "name": "avg_incl", "config": {"kernel_size": 2, "stride": 1,
@@ -30,13 +35,15 @@ FEATURES = [
     {"type": "globalavgpool", "name": "gavg", "inputs": ["minpool"]},
     {"type": "add", "name": "pools", "inputs": ["gmax_flat", "gavg"]},
     {"type": "batchnorm1d", "name": "bn1d"},
+    {"type": "selu"},
     {"type": "mul", "name": "gain", "config": {"constant_shape": [6]}},
     {"type": "dense", "name": "fc", "config": {"out_features": 10}},
     {"type": "logsoftmax"},
 ]  # fmt: skip
 
 # Branches and merges: arithmetic of two inputs and with constants (either side), concat,
-# padding, normalisation, and every reshaping layer, ending in softmax probabilities.
+# padding in every mode, a slice, gated activations, normalisation, and every reshaping layer,
+# ending in softmax probabilities.
 BRANCHES = [
     {"type": "conv2d", "name": "a", "config": {"out_channels": 4, "kernel_size": 3, "padding": 1}},
     {"type": "relu", "name": "a_relu"},
@@ -55,6 +62,12 @@ BRANCHES = [
     {"type": "pad", "config": {"pads": [1, 2, 0, 1], "value": 0.5}},
     {"type": "meanvariancenormalization", "name": "mvn", "config": {"axes": [2, 3]}},
     {"type": "tanh"},
+    {"type": "pad", "name": "mirror", "config": {"pads": [1, 1, 1, 1], "mode": "reflect"}},
+    {"type": "pad", "name": "edge", "config": {"pads": [0, 1, 2, 0], "mode": "replicate"}},
+    {"type": "narrow", "config": {"dim": 3, "start": 1, "length": 31}},
+    {"type": "silu"},
+    {"type": "hardswish"},
+    {"type": "hardsigmoid", "config": {"alpha": 0.2, "beta": 0.5}},
     {"type": "maxpool2d", "config": {"kernel_size": 2}},
     {"type": "transpose", "config": {"perm": [0, 1, 3, 2]}},
     {"type": "reshape", "config": {"shape": [8, -1]}},

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.convention import affine, grad_to_ink, is_identity, to_network
+from engine.convention import (
+    IDENTITY,
+    affine,
+    check_convention,
+    complete_convention,
+    grad_to_ink,
+    is_identity,
+    to_network,
+)
 
 INK = np.linspace(0, 1, 2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
 
@@ -53,3 +61,58 @@ def test_affine_shapes():
     assert a.shape == c.shape == (3, 1, 1)
     np.testing.assert_allclose(a.ravel(), 2.0)
     np.testing.assert_allclose(c.ravel(), -1.0)
+
+
+IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
+
+
+def test_defaults_by_channel_count():
+    grey = complete_convention(None, (1, 28, 28))
+    assert grey == {**IDENTITY, "channels": "gray", "resize": {"mode": "digit"}}
+    imagenet = {**IMAGENET, "resize": {"mode": "center-crop", "size": 256}}
+    colour = complete_convention(imagenet, (3, 224, 224))
+    assert colour["channels"] == "rgb" and colour["resize"] == {"mode": "center-crop", "size": 256}
+    assert complete_convention({}, (3, 32, 32))["resize"] == {"mode": "stretch"}
+    assert check_convention({"scale": [1, 2, 3]}, 3)["scale"] == [1.0, 2.0, 3.0]
+    assert check_convention({"scale": [255]}, 3)["scale"] == 255.0
+
+
+def test_the_form_check_leaves_model_dependent_defaults_out():
+    """An upload form checks before the model is known: no guessed channels or resize."""
+    assert check_convention({"scale": 255}, 1) == {**IDENTITY, "scale": 255.0}
+    conv = check_convention({"channels": "rgb", "scale": 255}, 1)  # a guess of 1 channel
+    assert complete_convention(conv, (3, 32, 32))["channels"] == "rgb"
+
+
+@pytest.mark.parametrize(
+    "conv, channels, size, message",
+    [
+        ({"mean": [0.1, 0.2]}, 3, None,
+         r"input\.mean needs 1 or 3 values \(one per channel\), got 2"),
+        ({"std": [1, 1, 1, 1]}, 3, None, r"input\.std needs 1 or 3 values"),
+        ({"scale": [1, 2]}, 3, None, r"input\.scale needs 1 or 3 values"),
+        ({"channels": "rgba"}, 3, None, r"input\.channels must be one of gray, rgb, bgr"),
+        ({"channels": "rgb"}, 1, None, r"input\.channels 'rgb' needs a 3-channel model"),
+        ({"channels": "gray"}, 3, None, r"input\.channels 'gray' needs a model without 3"),
+        ({"resize": {"mode": "center-crop", "size": 200}}, 3, (224, 224),
+         r"input\.resize\.size must be an integer from 224"),
+        ({"resize": {"mode": "center-crop", "size": 40}}, 3, (32, 48),
+         r"input\.resize\.size must be an integer from 48"),
+        ({"resize": {"mode": "center-crop"}}, 3, None, r"input\.resize\.size"),
+        ({"resize": {"mode": "zoom"}}, 3, None,
+         r"input\.resize must be .* stretch, center-crop, pad"),
+        ({"resize": {"mode": "digit"}}, 3, None, r"input\.resize must be"),
+        ({"resize": {"mode": "pad", "size": 3}}, 3, None, r"unknown keys \['size'\]"),
+        ({"std": [0]}, 1, None, r"input\.std must be positive"),
+        ({"mean": ["a"]}, 1, None, r"input\.mean must be a number"),
+    ],
+)  # fmt: skip
+def test_bad_conventions_name_the_field(conv, channels, size, message):
+    with pytest.raises(ValueError, match=message):
+        complete_convention(conv, (channels, *(size or (28, 28))))
+
+
+def test_per_channel_scale():
+    x = np.full((1, 3, 2, 2), 0.5, dtype=np.float32)
+    got = to_network(x, {"scale": [255, 1, 2], "mean": [0, 0.5, 0], "std": [1, 1, 4]})
+    np.testing.assert_allclose(got[0, :, 0, 0], [127.5, 0.0, 0.25])

@@ -97,6 +97,8 @@ def test_meta_records_source_convention_and_layout():
         "scale": 1.0,
         "mean": [0.1307],
         "std": [0.3081],
+        "channels": "gray",
+        "resize": {"mode": "digit"},
     }
     assert model.meta["onnx"]["declared_input"] == [1, 1, 28, 28]
     assert model.input_shape == (1, 28, 28)

@@ -63,8 +63,8 @@ def conv_net(conv_node, w_shape=(2, 1, 3, 3), out_hw=6):
 
 
 def test_unsupported_operator_named():
-    nodes = [helper.make_node("LRN", ["x"], ["y"], name="/norm/LRN", size=3)]
-    refused(model_bytes(nodes), r'node "/norm/LRN" \(LRN\): operator LRN is not supported')
+    nodes = [helper.make_node("Hardmax", ["x"], ["y"], name="/head/Hardmax")]
+    refused(model_bytes(nodes), r'node "/head/Hardmax" \(Hardmax\): operator Hardmax is not')
 
 
 def test_unsupported_attribute_named():
@@ -81,16 +81,21 @@ def test_unknown_attribute_refused():
     refused(model_bytes([node]), r'node "/act/Relu" \(Relu\): flavour = 2 is not supported')
 
 
-def test_clip_other_than_relu_refused():
-    nodes = [helper.make_node("Clip", ["x", "lo", "hi"], ["y"], name="/relu6/Clip")]
-    inits = [numpy_helper.from_array(np.float32(v), n) for v, n in ((0, "lo"), (6, "hi"))]
-    refused(model_bytes(nodes, inits), r'"/relu6/Clip" \(Clip\): max = 6 is not supported')
+def test_clamps_by_activations_refused():
+    nodes = [helper.make_node("Clip", ["x", "lo", "x"], ["y"], name="/relu6/Clip")]
+    inits = [numpy_helper.from_array(np.float32(0), "lo")]
+    refused(model_bytes(nodes, inits), r'"/relu6/Clip" \(Clip\): max must be a constant')
+    nodes = [helper.make_node("Max", ["x", "x"], ["y"], name="/max/Max")]
+    refused(model_bytes(nodes), r'"/max/Max" \(Max\): only x and a constant are supported')
+    nodes = [helper.make_node("Min", ["x", "c"], ["y"], name="/min/Min")]
+    c = numpy_helper.from_array(np.ones((1, 1, 8, 1), np.float32), "c")
+    refused(model_bytes(nodes, [c]), r'"/min/Min" \(Min\): the constant operand of shape')
 
 
-def test_pad_reflect_and_softmax_over_maps_refused():
+def test_pad_wrap_and_softmax_over_maps_refused():
     pads = numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "p")
-    node = helper.make_node("Pad", ["x", "p"], ["y"], name="/pad/Pad", mode="reflect")
-    refused(model_bytes([node], [pads]), r"\(Pad\): mode = 'reflect' is not supported")
+    node = helper.make_node("Pad", ["x", "p"], ["y"], name="/pad/Pad", mode="wrap")
+    refused(model_bytes([node], [pads], opset=19), r"\(Pad\): mode = 'wrap' is not supported")
     node = helper.make_node("Softmax", ["x"], ["y"], name="/sm/Softmax", axis=1)
     refused(model_bytes([node]), r'"/sm/Softmax" \(Softmax\): axis = 1 on per-example shape')
 

@@ -14,6 +14,7 @@ import json
 import numpy as np
 import pytest
 
+from engine.convention import complete_convention
 from engine.model import Model
 from engine.onnx_export import onnx_bytes, to_onnx
 from engine.onnx_import import import_onnx
@@ -43,7 +44,7 @@ def test_an_imported_fixture_exports_with_the_same_outputs(name):
     scale = max(float(np.abs(original).max()), 1e-6)
     assert float(np.abs(got - original).max()) / scale <= 1e-4  # and the file it came from
     props = {p.key: json.loads(p.value) for p in proto.metadata_props}
-    assert props["input"] == {**convention, "scale": float(convention["scale"])}
+    assert props["input"] == complete_convention(convention, model.input_shape)
     assert props["source"] == "onnx"
 
 
@@ -81,4 +82,7 @@ def test_labels_and_input_convention_come_back_from_the_metadata():
     )
     back = import_onnx(onnx_bytes(model), name="pets")
     assert back.classes == ["cat", "dog", "emu"]
-    assert back.meta["input"] == {"invert": True, "scale": 255.0, "mean": [0.5], "std": [0.25]}
+    assert back.meta["input"] == {"invert": True, "scale": 255.0, "mean": [0.5], "std": [0.25]} | {
+        "channels": "gray",
+        "resize": {"mode": "digit"},
+    }

@@ -1,6 +1,8 @@
-// The activations as one binary message (app/models/packed.py): a JSON header, then every layer's
-// output as float32 (or float16) values in one ArrayBuffer. Each layer gets `values`, a
-// Float32Array view in `shape` order, and — for views that want nested lists — a lazy `data`.
+// The activations as one binary message (app/models/packed.py): a JSON header, then the network
+// input and every layer's output as float32 (or float16) values in one ArrayBuffer. Each layer
+// gets `values`, a Float32Array view in `shape` order, and — for views that want nested lists —
+// a lazy `data`. `input` becomes the H×W rows the JSON answer has (request bodies send them as
+// `pixels`), with the same numbers as a Float32Array in `input.values`.
 
 const MAGIC = "CNNA";
 
@@ -31,13 +33,16 @@ export function unpack(buffer) {
   const n = new DataView(buffer).getUint32(4, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
   const start = 8 + n + ((8 - ((8 + n) % 8)) % 8);
-  const total = header.layers.reduce((sum, l) => sum + l.size, 0);
+  const total = header.layers.reduce((sum, l) => sum + l.size, header.input.size);
   const all =
     header.dtype === "float16"
       ? float16To32(new Uint16Array(buffer, start, total))
       : new Float32Array(buffer, start, total);
+  const at = (block) => all.subarray(block.offset, block.offset + block.size);
+  const input = at(header.input);
+  header.input = Object.defineProperty(nest(input, header.input.shape), "values", { value: input, enumerable: false });
   for (const layer of header.layers) {
-    const values = all.subarray(layer.offset, layer.offset + layer.size);
+    const values = at(layer);
     let nested = null;
     Object.defineProperty(layer, "values", { value: values, enumerable: false });
     Object.defineProperty(layer, "data", {

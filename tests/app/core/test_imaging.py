@@ -6,9 +6,9 @@ import base64
 
 import numpy as np
 import pytest
+from fastapi import HTTPException
 from PIL import Image
 
-from app.core.errors import ApiError
 from app.core.imaging import check_pixels, decode_base64, network_input, open_image
 from app.core.schemas import ImageInput
 from app.core.settings import Settings
@@ -17,8 +17,8 @@ from tests.app.conftest import data_url, draw_seven, png, with_header_size
 LIMITS = Settings()
 
 
-def refused(fn, *args) -> ApiError:
-    with pytest.raises(ApiError) as info:
+def refused(fn, *args) -> HTTPException:
+    with pytest.raises(HTTPException) as info:
         fn(*args)
     return info.value
 

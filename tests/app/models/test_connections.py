@@ -38,6 +38,15 @@ def test_packed_activations_hold_the_same_layers_as_the_json(client, drawing, as
         np.testing.assert_allclose(a, np.asarray(j["data"]), atol=atol * peak, rtol=1e-3)
 
 
+def test_the_network_input_travels_in_the_binary_block(client, drawing, as_json):
+    r = client.post(f"{BASE}/activations?format=float32", json=drawing)
+    head = r.content[8 : 8 + int.from_bytes(r.content[4:8], "little")]
+    assert b'"input":{"shape":[28,28],"offset":0,"size":784}' in head  # no list in the header
+    header, _ = unpack(r.content)
+    assert header["input"].shape == (28, 28) and header["input"].dtype == np.float32
+    np.testing.assert_allclose(header["input"], as_json["input"], atol=5e-4)  # JSON: 4 digits
+
+
 def test_the_accept_header_asks_for_the_packed_form_and_json_stays_the_default(client, drawing):
     r = client.post(f"{BASE}/activations", json=drawing, headers={"Accept": MEDIA_TYPE})
     assert r.headers["content-type"] == MEDIA_TYPE and unpack(r.content)[0]["dtype"] == "float32"

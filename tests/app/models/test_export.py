@@ -30,8 +30,6 @@ def test_unknown_model_is_404_naming_it(client):
 
 
 def test_a_graph_model_downloads_too(tmp_path, settings):
-    from dataclasses import replace  # noqa: PLC0415
-
     from fastapi.testclient import TestClient  # noqa: PLC0415
 
     from app.main import create_app  # noqa: PLC0415
@@ -39,7 +37,7 @@ def test_a_graph_model_downloads_too(tmp_path, settings):
 
     net = randomised(BRANCHES, seed=11)
     net.save(tmp_path / "branches.npz")
-    with TestClient(create_app(replace(settings, models_dir=tmp_path))) as c:
+    with TestClient(create_app(settings.model_copy(update={"models_dir": tmp_path}))) as c:
         r = c.get("/api/models/branches/model.onnx")
     assert r.status_code == 200, r.text
     assert r.headers["content-disposition"] == 'attachment; filename="branches.onnx"'

@@ -137,14 +137,14 @@ def test_unsupported_operator_is_422_naming_node_and_op(fresh):
 
     from tests.engine.test_onnx_import_refusals import model_bytes
 
-    data = model_bytes([helper.make_node("LRN", ["x"], ["y"], name="/norm/LRN", size=3)])
+    data = model_bytes([helper.make_node("Hardmax", ["x"], ["y"], name="/head/Hardmax")])
     r = fresh.post(
         "/api/models/import",
-        data={"name": "lrn"},
-        files={"weights": ("lrn.onnx", data, "application/octet-stream")},
+        data={"name": "hardmax"},
+        files={"weights": ("hardmax.onnx", data, "application/octet-stream")},
     )
     assert r.status_code == 422
-    assert 'node "/norm/LRN" (LRN): operator LRN is not supported' in r.json()["detail"]
+    assert 'node "/head/Hardmax" (Hardmax): operator Hardmax is not supported' in r.json()["detail"]
 
 
 def test_traversal_in_external_location_is_422(fresh):

@@ -24,7 +24,6 @@ CASES = {
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """One app (with the MNIST test set) serving every case, imported through the API."""
-    from dataclasses import replace
 
     from fastapi.testclient import TestClient
 
@@ -32,9 +31,7 @@ def served(tmp_path_factory):
     from app.main import create_app
 
     tmp = tmp_path_factory.mktemp("views")
-    settings = replace(
-        Settings(), models_dir=tmp / "models", data_dir=REPO_ROOT / "data", cache_dir=tmp / "c"
-    )
+    settings = Settings(models_dir=tmp / "models", data_dir=REPO_ROOT / "data", cache_dir=tmp / "c")
     with TestClient(create_app(settings)) as client:
         ids = {}
         for name, convention in CASES.items():

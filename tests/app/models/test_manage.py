@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import replace
 
 import numpy as np
 from fastapi.testclient import TestClient
@@ -63,8 +62,8 @@ def test_import_refuses_bad_files_clearly(http, mnist_settings):
     refused(import_(http, npz_bytes(params), architecture=TINY[:3]), 422, "architecture: layer")
     refused(import_(http, npz_bytes(params), architecture=None), 422, "architecture: required")
     refused(import_(http, npz_bytes(params), architecture="{nope"), 422, "not valid JSON")
-    small = replace(
-        mnist_settings, max_import_bytes=1000, models_dir=mnist_settings.models_dir / "x"
+    small = mnist_settings.model_copy(
+        update={"max_import_bytes": 1000, "models_dir": mnist_settings.models_dir / "x"}
     )
     with TestClient(create_app(small)) as c:
         refused(import_(c, npz_bytes(params)), 413, "max_import_bytes = 1,000")

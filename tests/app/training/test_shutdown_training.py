@@ -7,16 +7,14 @@ Real processes (``tests.live``) over temporary directories; every wait has a dea
 
 from __future__ import annotations
 
-import json
 import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.app.trainset import JOB, directories
-from tests.live import LiveServer, app_env
+from tests.live import LiveServer, app_env, follow
 
 pytestmark = pytest.mark.slow
 
@@ -37,26 +35,6 @@ def consumers_of(server: LiveServer) -> list[int]:
         if ppid == server.proc.pid and b"app.training.consumer" in cmdline:
             pids.append(int(stat.parent.name))
     return pids
-
-
-def follow(url: str, job_id: str, until=lambda kind, data: False, out: list | None = None):
-    """The job's events as ``(kind, data)`` until the stream ends or ``until`` says so."""
-    out = [] if out is None else out
-    deadline = time.monotonic() + DEADLINE_S
-    try:
-        with httpx.stream("GET", f"{url}/api/train/{job_id}/events", timeout=30) as r:
-            kind = None
-            for line in r.iter_lines():
-                assert time.monotonic() < deadline, out[-3:]
-                if line.startswith("event: "):
-                    kind = line[7:]
-                elif line.startswith("data: "):
-                    out.append((kind, json.loads(line[6:])))
-                    if until(kind, out[-1][1]):
-                        break
-    except httpx.HTTPError as e:  # the stopping server closed it: what an open stream sees
-        out.append(("closed", str(e)))
-    return out
 
 
 @pytest.mark.parametrize("workers", [1, 2])

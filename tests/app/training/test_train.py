@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 
 import httpx
 import numpy as np
@@ -221,7 +220,7 @@ def test_bad_requests_are_refused_naming_the_field(http, change, words):
 
 
 def test_missing_dataset_says_how_to_get_it(settings, tmp_path):
-    empty = replace(settings, data_dir=tmp_path, models_dir=tmp_path / "models")
+    empty = settings.model_copy(update={"data_dir": tmp_path, "models_dir": tmp_path / "models"})
     with TestClient(create_app(empty)) as c:
         detail = refused(c.post("/api/train", json=JOB), 422, "dataset: mnist")
         assert "python -m engine download --dataset mnist" in detail
@@ -271,7 +270,7 @@ def test_restart_marks_the_running_job_failed_and_resume_finishes_it(settings, t
         "steps_history": [], "test_accuracy": None, "train_images": 300,
         "checkpoint": str(ckpt), "epochs_done": 1, "resumable": False,
     }  # fmt: skip
-    restarted = replace(settings, models_dir=models, training_mode="thread")
+    restarted = settings.model_copy(update={"models_dir": models, "training_mode": "thread"})
     make_queue(restarted).save(record)  # as the stopped server left it: running, no runner
 
     with TestClient(create_app(restarted)) as c:
@@ -298,7 +297,9 @@ def test_restart_marks_the_running_job_failed_and_resume_finishes_it(settings, t
 def test_finishing_jobs_prune_the_events_of_older_ones(settings, tmp_path):
     models = tmp_path / "models"
     models.mkdir()
-    kept = replace(settings, models_dir=models, training_mode="thread", kept_job_event_logs=1)
+    kept = settings.model_copy(
+        update={"models_dir": models, "training_mode": "thread", "kept_job_event_logs": 1}
+    )
     with TestClient(create_app(kept)) as c:
         ids = []
         for name in ("first", "second"):

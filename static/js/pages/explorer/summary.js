@@ -36,6 +36,8 @@ export class SummaryView {
       ...fact("Dataset", model.dataset ?? "—"),
       ...fact("Classes", model.classes.length),
       ...fact("Test accuracy", model.test_accuracy === null ? "—" : percent(model.test_accuracy)),
+      // an int8 model imported as its float equivalent says so (engine/onnx_import/quantized.py)
+      ...(model.card?.quantized ? fact("Quantized", model.card.quantized.note) : []),
     );
   }
 }

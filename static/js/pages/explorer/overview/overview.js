@@ -132,10 +132,10 @@ export class OverviewView {
     this.#pointAt(node, node.unit ? stepUnit(g, node.unit, e.key, e.shiftKey) : start);
   }
 
-  // result: an activations answer (packed: each layer has `values`, a Float32Array).
+  // result: an activations answer (packed: the input and each layer have `values`, a Float32Array).
   render(result) {
     this.result = result;
-    this.#paint(this.nodes.get(-1), Float32Array.from(result.input.flat()), inkScale());
+    this.#paint(this.nodes.get(-1), result.input.values ?? Float32Array.from(result.input.flat()), inkScale());
     for (const output of result.layers) {
       const node = this.nodes.get(output.index);
       const scale = layerScale(output);

@@ -1,0 +1,123 @@
+"""The layers exported image classifiers need (clamps, hard sigmoid/swish, SiLU, SELU, PReLU,
+LRN, narrow, reflect/replicate padding): each forward against a plain reference, each
+backward against centred finite differences in float64 (tests/engine/gradcheck.py)."""
+
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from engine import layers as L
+from tests.engine.gradcheck import check_layer
+
+rng = np.random.default_rng(20)
+ALPHA, GAMMA = 1.67326319217681884765625, 1.05070102214813232421875
+
+
+def away_from(x, kinks, margin=1e-3):
+    """``x`` with every value within ``margin`` of a kink moved off it."""
+    for k in kinks:
+        x[np.abs(x - k) < margin] = k + 0.25
+    return x
+
+
+@pytest.mark.parametrize(
+    "layer, kinks, ref",
+    [
+        (L.Hardtanh(0.0, 6.0), (0, 6), lambda x, _: np.clip(x, 0, 6)),
+        (L.Hardtanh(None, 1.5), (1.5,), lambda x, _: np.minimum(x, 1.5)),
+        (L.Hardtanh(-0.5, None), (-0.5,), lambda x, _: np.maximum(x, -0.5)),
+        (L.Hardsigmoid(), (-3, 3), lambda x, _: np.clip(x / 6 + 0.5, 0, 1)),
+        (L.Hardsigmoid(0.2, 0.5), (-2.5, 2.5), lambda x, _: np.clip(0.2 * x + 0.5, 0, 1)),
+        (L.Hardswish(), (-3, 3), lambda x, _: x * np.clip(x / 6 + 0.5, 0, 1)),
+        (L.SiLU(), (), lambda x, _: x * expit(x)),
+        (L.SELU(), (0,), lambda x, _: GAMMA * np.where(x > 0, x, ALPHA * (np.exp(x) - 1))),
+        (L.SELU(1.2, 0.9), (0,), lambda x, _: 0.9 * np.where(x > 0, x, 1.2 * np.expm1(x))),
+    ],
+    ids=lambda v: getattr(v, "type", "") + str(getattr(v, "config", dict)()),
+)
+def test_gated_activations(layer, kinks, ref):
+    x = away_from(rng.standard_normal((2, 3, 4, 5)) * 4, kinks)
+    check_layer(layer, x, ref)
+
+
+@pytest.mark.parametrize("shape, n", [((2, 3, 4, 4), 3), ((2, 3, 4, 4), 1), ((4, 5), 5)])
+def test_prelu_per_channel_or_shared(shape, n):
+    layer = L.PReLU(n)
+    layer.params["weight"][...] = rng.uniform(-0.5, 0.8, n)
+    x = away_from(rng.standard_normal(shape), (0,))
+
+    def ref(x, ps):
+        a = ps["weight"].reshape(1, -1, *([1] * (x.ndim - 2)))
+        return np.where(x > 0, x, a * x)
+
+    check_layer(layer, x, ref)
+
+
+def lrn_loop(x, size, alpha, beta, k):
+    """ONNX's LRN definition, one channel at a time."""
+    C = x.shape[1]
+    out = np.empty_like(x)
+    for c in range(C):
+        lo, hi = max(0, c - (size - 1) // 2), min(C - 1, c + size // 2)
+        s = (x[:, lo : hi + 1] ** 2).sum(axis=1)
+        out[:, c] = x[:, c] / (k + alpha / size * s) ** beta
+    return out
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5])
+def test_local_response_norm_against_the_loop(size):
+    layer = L.LocalResponseNorm(size, alpha=0.3, beta=0.75, k=2.0)  # a large alpha: it matters
+    x = rng.standard_normal((2, 6, 3, 3)) * 2
+    check_layer(layer, x, lambda x, _: lrn_loop(x, size, 0.3, 0.75, 2.0))
+
+
+def test_local_response_norm_on_features():
+    layer = L.LocalResponseNorm(3, alpha=1.0, beta=0.5, k=1.0)
+    check_layer(layer, rng.standard_normal((3, 7)), lambda x, _: lrn_loop(x, 3, 1.0, 0.5, 1.0))
+
+
+@pytest.mark.parametrize("dim, start, length", [(1, 1, 2), (2, 0, 3), (3, 2, 2)])
+def test_narrow(dim, start, length):
+    layer = L.Narrow(dim, start, length)
+    index = [slice(None)] * 4
+    index[dim] = slice(start, start + length)
+    check_layer(layer, rng.standard_normal((2, 4, 5, 4)), lambda x, _: x[tuple(index)])
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "constant"])
+@pytest.mark.parametrize("pads", [(1, 2, 2, 1), (0, 3, 1, 0)])
+def test_pad_modes(mode, pads):
+    layer = L.Pad(list(pads), value=0.5, mode=mode)
+    t, left, b, r = pads
+    width = ((0, 0), (0, 0), (t, b), (left, r))
+    kwargs = {"constant_values": 0.5} if mode == "constant" else {}
+    np_mode = {"replicate": "edge"}.get(mode, mode)
+    check_layer(
+        layer, rng.standard_normal((2, 2, 4, 5)), lambda x, _: np.pad(x, width, np_mode, **kwargs)
+    )
+
+
+def test_reflect_mirrors_without_the_edge():
+    x = np.arange(4.0).reshape(1, 1, 1, 4)
+    out = L.Pad([0, 2, 0, 1], mode="reflect").forward(x)
+    np.testing.assert_array_equal(out[0, 0, 0], [2, 1, 0, 1, 2, 3, 2])
+    out = L.Pad([0, 2, 0, 1], mode="replicate").forward(x)
+    np.testing.assert_array_equal(out[0, 0, 0], [0, 0, 0, 1, 2, 3, 3])
+
+
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda: L.Pad([0, 4, 0, 0], mode="reflect").output_shape((1, 3, 4)), "smaller than"),
+        (lambda: L.Pad([1, 1, 1, 1], mode="wrap"), "mode must be one of"),
+        (lambda: L.Hardtanh(2.0, 1.0), "must not exceed"),
+        (lambda: L.Narrow(1, 3, 2).output_shape((4, 2, 2)), "are not all in"),
+        (lambda: L.Narrow(0, 0, 1), "batch axis"),
+        (lambda: L.PReLU(3).output_shape((4, 2, 2)), "3 slopes"),
+        (lambda: L.LocalResponseNorm(0), "size"),
+        (lambda: L.LocalResponseNorm(3, k=0), "k must be positive"),
+    ],
+)
+def test_bad_configs_name_the_value(make, words):
+    with pytest.raises(ValueError, match=words):
+        make()
