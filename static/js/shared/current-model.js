@@ -1,5 +1,5 @@
 // The model a person chose, carried from page to page: in the URL (`?model=`), remembered in
-// localStorage for the next visit, and on every link marked `data-carry-model` (the nav).
+// localStorage for the next visit, and on the nav's links.
 // Loaded by every page (base.html), so the nav carries it before a page's own script runs.
 
 const KEY = "cnn-explorer:model";
@@ -18,7 +18,7 @@ export function wantedModels() {
 }
 
 function carry(id) {
-  for (const a of document.querySelectorAll("a[data-carry-model]")) {
+  for (const a of document.querySelectorAll(".site-nav a")) {
     const url = new URL(a.href, window.location.href);
     url.searchParams.set("model", id);
     a.href = `${url.pathname}${url.search}${url.hash}`;
