@@ -20,11 +20,22 @@ class InputConvention(BaseModel):
     std: list[float] = Field(default_factory=lambda: [1.0])
 
 
+# A convention's numbers as a request may give them: bounded (the engine checks the rest).
+Coefficient = Annotated[float, Field(ge=-1e6, le=1e6)]
+
+
+class ConventionPatch(BaseModel):
+    invert: bool = False
+    scale: float = Field(1.0, gt=0, le=1e6)
+    mean: list[Coefficient] = Field(default_factory=lambda: [0.0], min_length=1, max_length=4)
+    std: list[Coefficient] = Field(default_factory=lambda: [1.0], min_length=1, max_length=4)
+
+
 class ModelPatch(BaseModel):
     """``PATCH /api/models/{id}``: a new display name, a new input convention, or both."""
 
     name: str | None = Field(None, min_length=1, max_length=64, description="The display name.")
-    input: InputConvention | None = Field(
+    input: ConventionPatch | None = Field(
         None,
         description="How the model wants its input (as at import): change it when the import "
         "guessed wrong; the model's evaluation is then scored again.",
