@@ -121,13 +121,19 @@ function describeData() {
   updateStart();
 }
 
-async function recheckData() {
+// The form's options from the server into `state.options`; false (and said) if it did not answer.
+async function loadOptions() {
   try {
     state.options = await api.trainOptions();
+    return true;
   } catch (err) {
     status.error(err.message);
-    return;
+    return false;
   }
+}
+
+async function recheckData() {
+  if (!(await loadOptions())) return;
   const name = form.dataset.value;
   form.dataset.replaceChildren(...dataOptions(state.options));
   form.dataset.value = name;
@@ -300,12 +306,7 @@ async function refreshJobs() {
 // -- start ------------------------------------------------------------------------------------
 
 async function start() {
-  try {
-    state.options = await api.trainOptions();
-  } catch (err) {
-    status.error(err.message);
-    return;
-  }
+  if (!(await loadOptions())) return;
   const { options } = state;
   editor.types = options.layer_types;
   fillForm(options);
