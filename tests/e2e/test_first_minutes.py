@@ -156,7 +156,10 @@ def test_anatomy_says_what_was_typed_and_marks_the_views_out_of_date(open_page):
     assert "max_conv_input_side" not in page.locator("main").inner_text()
     page.locator("#conv-controls").get_by_label("stride s", exact=True).fill("0")
     width.fill("5")
-    expect(page.get_by_test_id("conv-problem")).to_contain_text("stride: you typed 0")
+    page.locator("#conv-controls").get_by_label("padding p", exact=True).fill("1.5")
+    expect(page.get_by_test_id("conv-problem")).to_contain_text("you typed 1.5")
+    page.locator("#conv-controls").get_by_label("padding p", exact=True).fill("0")
+    expect(page.get_by_test_id("conv-problem")).to_contain_text("never move the window")
 
 
 def test_missing_training_data_is_said_before_start_with_the_command(browser, server):

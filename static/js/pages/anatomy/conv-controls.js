@@ -189,21 +189,15 @@ function reshape(grid, C, H, W) {
   );
 }
 
-// The least each hyperparameter may be (the API's own bounds).
-const LEAST = { stride: 1, padding: 0, dilation: 1, "window k": 1 };
-
-// What is wrong with the first of `names` in `fields` that is not a whole number of at least
-// its LEAST, said with what was typed; or null.
+// What is wrong with the first of `names` in `fields` that is not a whole number, said with
+// what was typed; or null. (A whole number out of range goes to the API, which says why in
+// words: "a stride of 0 would never move the window".)
 export function wholeNumbers(fields, names) {
   for (const name of names) {
     const text = fields[name].value.trim();
-    const least = LEAST[name] ?? 0;
-    const ok = text !== "" && Number.isInteger(Number(text)) && Number(text) >= least;
+    const ok = text !== "" && Number.isInteger(Number(text));
     fields[name].setAttribute("aria-invalid", String(!ok));
-    if (!ok) {
-      const typed = text === "" ? "nothing" : text.replace("-", "−");
-      return `${name}: you typed ${typed}; it must be a whole number, ${least} or more.`;
-    }
+    if (!ok) return `${name}: you typed ${text === "" ? "nothing" : text}; type a whole number.`;
   }
   return null;
 }
