@@ -5,6 +5,8 @@ scrolling of the whole page), log no errors, and show its hooks; the screenshots
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.e2e.helpers import wait_until
@@ -74,6 +76,6 @@ def test_page_fits_and_shows_its_hooks(sized, name, server, artifacts):
     overflow = page.evaluate(OVERFLOW)
     page.close()
     assert overflow <= 0, f"{path} is {overflow}px wider than the {size} screen: {wide}"
-    # A 503 with Retry-After (heavy work queued: the filters' images) is retried by the API
-    # client by design; Chromium still logs the first answer.
-    assert [e for e in errors if "status of 503" not in e] == []
+    # A 503 or 429 with Retry-After (heavy work queued: the filters' images; the anatomy's
+    # burst of requests) is retried by the API client by design; Chromium still logs it.
+    assert [e for e in errors if not re.search(r"status of (503|429)", e)] == []
