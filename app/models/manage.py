@@ -25,10 +25,10 @@ from app.core.deps import ModelDep, RegistryDep, SettingsDep
 from app.core.responses import ERRORS
 from app.models import onnx_upload
 from app.models import store as model_store
-from app.models.schemas import ModelInfo
+from app.models.schemas import ModelInfo, ModelPatch
 from app.training import architecture
-from app.training.schemas import Architecture, RenameRequest
-from engine import architectures, archive
+from app.training.schemas import Architecture
+from engine import architectures, archive, onnx_import
 from engine.model import ARCH_KEY
 from engine.onnx_import import looks_like_zip
 from engine.persist import MAX_ARCH_BYTES
@@ -45,14 +45,23 @@ MANAGE_ERRORS = {
     "/{model_id}",
     response_model=ModelInfo,
     responses=MANAGE_ERRORS,
-    summary="Rename a model (its display name; the id stays)",
+    summary="Rename a model, or change its input convention (the id stays)",
     dependencies=[WriteAccess],
 )
-def rename_model(
-    entry: ModelDep, body: RenameRequest, settings: SettingsDep, registry: RegistryDep
+def patch_model(
+    entry: ModelDep, body: ModelPatch, settings: SettingsDep, registry: RegistryDep
 ) -> dict:
     try:
-        return model_store.rename(settings, registry, entry, body.name.strip()).info()
+        if body.input is not None:
+            channels = entry.model.input_shape[0]
+            try:
+                convention = onnx_import.check_convention(body.input.model_dump(), channels)
+            except ValueError as e:
+                raise HTTPException(422, str(e)) from None
+            entry = model_store.set_convention(settings, registry, entry, convention)
+        if body.name is not None:
+            entry = model_store.rename(settings, registry, entry, body.name.strip())
+        return entry.info()
     except model_store.ProtectedModel as e:
         raise HTTPException(403, str(e)) from None
 

@@ -19,6 +19,7 @@ from app.core.schemas import ErrorBody
 from app.core.settings import Settings
 from app.models import store as model_store
 from app.training import architecture
+from app.training.data_help import missing_data
 from app.training.jobs import JOB_ID_PATTERN, JobManager
 from app.training.schemas import (
     MAX_LR,
@@ -112,6 +113,7 @@ def options(settings: SettingsDep) -> dict:
     return {
         "datasets": list(NAMES),
         "available": {name: _missing_data(name, settings) is None for name in NAMES},
+        "missing": {name: missing_data(name, settings) for name in NAMES},
         "optimisers": ["adam", "sgd"],
         "layer_types": list(LAYER_TYPES),
         "defaults": {
