@@ -138,9 +138,13 @@ class LayerOutput(BaseModel):
     min: float
     max: float
     scale: Scale
-    data: Nested = Field(
+    data: Nested | None = Field(
         description="The layer's output, nested in `shape` order, rounded to 5 significant "
-        "digits of the layer's largest magnitude."
+        "digits of the layer's largest magnitude; null when `?layers=` left it out, its "
+        "first `shipped_channels` channels with `?max_channels=`."
+    )
+    shipped_channels: int | None = Field(
+        None, description="(C, H, W) outputs: how many channels `data` holds."
     )
 
 
