@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     # The cost of one request, estimated before it starts (``engine.cost``: multiply-add
     # equivalents of the model passes it needs), and how many units one maximise request runs.
     max_request_megamacs: Positive = 12_000  # about 1 s of one core (bench/bench_limits.py)
+    max_backprop_values: Positive = 2_000_000  # gradients in one /backprop answer (JSON)
     max_maximise_units: Positive = 64  # filters/units per maximise request: ask in pages
     # one image through a trained or imported model: a ResNet-50 at 224×224 is ~4,100
     max_model_megamacs: Positive = 5_000
