@@ -16,10 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
+import sys
+from pathlib import Path
 
 import torch
 from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.torch_cnn64 import forward_times  # noqa: E402
 
 
 class BasicBlock(nn.Module):
@@ -70,14 +74,7 @@ def main() -> None:
         net, (x,), args.out, input_names=["input"], output_names=["logits"],
         dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, opset_version=17, dynamo=False,
     )  # fmt: skip
-    times = []
-    with torch.inference_mode():
-        for _ in range(3):
-            net(x)
-        for _ in range(args.repeat):
-            t = time.perf_counter()
-            net(x)
-            times.append((time.perf_counter() - t) * 1000)
+    times = forward_times(net, x, args.repeat, warmup=3)
     result = {"onnx": args.out, "torch_forward_b1_ms": round(statistics.median(times), 1)}
     print(json.dumps({**result, "torch_forward_b1_min_ms": round(min(times), 1)}))
 
