@@ -92,14 +92,14 @@ ALL = Shipped()
 
 def _ship(entry: dict, which: Shipped) -> None:
     """Cut ``entry["data"]`` to what ``which`` asks for (``None`` when the layer is not asked
-    for); ``shipped_channels`` says how many channels of a ``(C, H, W)`` output remain."""
+    for); with ``max_channels``, ``shipped_channels`` says how many channels of a ``(C, H, W)``
+    output remain."""
     a = entry["data"]
     if which.layers is not None and entry["index"] not in which.layers:
         entry["data"] = None
         return
-    if a.ndim == 3:
-        if which.max_channels is not None:
-            a = a[: which.max_channels]  # (min(C, max_channels), H, W)
+    if a.ndim == 3 and which.max_channels is not None:
+        a = a[: which.max_channels]  # (min(C, max_channels), H, W)
         entry["shipped_channels"] = a.shape[0]
     entry["data"] = a
 
