@@ -162,8 +162,8 @@ class Builder:
                 parts = parts[len(self.scope) :]
             if len(parts) > 1 and parts[-1].lower().startswith(node.op_type.lower()):
                 parts = parts[:-1]
-            base = "_".join(parts)
-        base = re.sub(r"[^A-Za-z0-9_]+", "_", base).strip("_")
+            base = ".".join(module_path(parts))
+        base = re.sub(r"[^A-Za-z0-9_.]+", "_", base).strip("_.")
         base = base.removeprefix("node_")  # the dynamo exporter's "node_conv2d"
         if base and base in self._names and node is not None:
             base = f"{base}_{node.op_type.lower()}"
@@ -247,3 +247,16 @@ def per_example_constant(builder: Builder, node, c: np.ndarray, act: Act) -> np.
 
 def prod(shape) -> int:
     return math.prod(int(d) for d in shape)
+
+
+def module_path(scopes: list[str]) -> list[str]:
+    """PyTorch's module name from an exported node's scopes: ``["block1", "block1.0", "conv1"]``
+    (the exporter repeats a parent's path in its child's scope) → ``["block1.0", "conv1"]``,
+    read as ``block1.0.conv1`` — the name ``model.named_modules()`` gives."""
+    path: list[str] = []
+    for scope in scopes:
+        if path and scope.startswith(path[-1] + "."):
+            path[-1] = scope  # "block1" then "block1.0": one module, named in full
+        else:
+            path.append(scope)
+    return path
