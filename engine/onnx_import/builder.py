@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.graph import fresh_name
 from engine.onnx_import.fold import attributes
 from engine.onnx_import.graph import Prepared
 
@@ -167,11 +168,7 @@ class Builder:
         base = base.removeprefix("node_")  # the dynamo exporter's "node_conv2d"
         if base and base in self._names and node is not None:
             base = f"{base}_{node.op_type.lower()}"
-        base = base or kind
-        name, n = base, 1
-        while name in self._names:
-            n += 1
-            name = f"{base}_{n}"
+        name = fresh_name(base or kind, self._names)
         self._names.add(name)
         return name
 
