@@ -84,12 +84,18 @@ class Builder:
         """An operand that moved from attribute ``key`` to input ``index`` across opsets
         (Split's split, Reduce's axes, Slice's bounds): the constant input as a list when the
         node has it, else the attribute (``None`` when neither is there)."""
+        value = self.const_input(node, index, key)
+        return attrs.get(key) if value is None else value.tolist()
+
+    def const_input(self, node, index: int, key: str):
+        """The value of the node's optional input ``index``, ``None`` when the node leaves it
+        out; refused (naming ``key``) when it is an activation, not a constant."""
         if len(node.input) <= index or not node.input[index]:
-            return attrs.get(key)
+            return None
         value = self.const(node.input[index])
         if value is None:
             self.fail(node, f"{key} must be a constant")
-        return value.tolist()
+        return value
 
     def attrs(self, node, known: set[str]) -> dict:
         """The node's attributes, refusing any the mapping does not understand."""
