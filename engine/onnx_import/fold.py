@@ -17,6 +17,16 @@ from onnx import helper, numpy_helper
 from engine.onnx_import.limits import Limits
 
 INT64_MAX = np.iinfo(np.int64).max
+BINARY = {  # elementwise, NumPy's broadcasting: folded as NumPy computes them
+    "Add": np.add,
+    "Sub": np.subtract,
+    "Mul": np.multiply,
+    "Equal": np.equal,
+    "Less": np.less,
+    "Greater": np.greater,
+    "And": np.logical_and,
+    "Or": np.logical_or,
+}
 
 
 class Folder:
@@ -27,10 +37,13 @@ class Folder:
         self.limits = limits
 
     def can_fold(self, op_type: str) -> bool:
-        return hasattr(self, "op_" + op_type)
+        return op_type in BINARY or hasattr(self, "op_" + op_type)
 
     def run(self, node, attrs: dict, inputs: list) -> list[np.ndarray]:
-        out = getattr(self, "op_" + node.op_type)(attrs, *inputs)
+        if node.op_type in BINARY:
+            out = self._binary(BINARY[node.op_type], *inputs)
+        else:
+            out = getattr(self, "op_" + node.op_type)(attrs, *inputs)
         return out if isinstance(out, list) else [out]
 
     def _room(self, shape, node_desc: str = "") -> None:
@@ -175,36 +188,12 @@ class Folder:
         self._broadcast(a, b)
         return fn(a, b)
 
-    def op_Add(self, attrs, a, b):
-        return self._binary(np.add, a, b)
-
-    def op_Sub(self, attrs, a, b):
-        return self._binary(np.subtract, a, b)
-
-    def op_Mul(self, attrs, a, b):
-        return self._binary(np.multiply, a, b)
-
     def op_Div(self, attrs, a, b):
         if np.issubdtype(a.dtype, np.integer):
             if np.any(b == 0):
                 raise ValueError("an integer division by zero")
             return self._binary(lambda p, q: np.trunc(p / q).astype(p.dtype), a, b)
         return self._binary(np.divide, a, b)
-
-    def op_Equal(self, attrs, a, b):
-        return self._binary(np.equal, a, b)
-
-    def op_Less(self, attrs, a, b):
-        return self._binary(np.less, a, b)
-
-    def op_Greater(self, attrs, a, b):
-        return self._binary(np.greater, a, b)
-
-    def op_And(self, attrs, a, b):
-        return self._binary(np.logical_and, a, b)
-
-    def op_Or(self, attrs, a, b):
-        return self._binary(np.logical_or, a, b)
 
     def op_Min(self, attrs, *xs):
         self._broadcast(*xs)
