@@ -27,6 +27,14 @@ BINARY = {  # elementwise, NumPy's broadcasting: folded as NumPy computes them
     "And": np.logical_and,
     "Or": np.logical_or,
 }
+UNARY = {  # elementwise on one input
+    "Not": np.logical_not,
+    "Neg": np.negative,
+    "Abs": np.abs,
+    "Sqrt": np.sqrt,
+    "Floor": np.floor,
+    "Ceil": np.ceil,
+}
 
 
 class Folder:
@@ -37,11 +45,13 @@ class Folder:
         self.limits = limits
 
     def can_fold(self, op_type: str) -> bool:
-        return op_type in BINARY or hasattr(self, "op_" + op_type)
+        return op_type in BINARY or op_type in UNARY or hasattr(self, "op_" + op_type)
 
     def run(self, node, attrs: dict, inputs: list) -> list[np.ndarray]:
         if node.op_type in BINARY:
             out = self._binary(BINARY[node.op_type], *inputs)
+        elif node.op_type in UNARY:
+            out = self._unary(UNARY[node.op_type], *inputs)
         else:
             out = getattr(self, "op_" + node.op_type)(attrs, *inputs)
         return out if isinstance(out, list) else [out]
@@ -161,28 +171,13 @@ class Folder:
         self._broadcast(cond, a, b)
         return np.where(cond, a, b)
 
-    def op_Not(self, attrs, x):
-        return np.logical_not(x)
-
-    def op_Neg(self, attrs, x):
-        return np.negative(x)
-
-    def op_Abs(self, attrs, x):
-        return np.abs(x)
-
-    def op_Sqrt(self, attrs, x):
-        return np.sqrt(x)
-
-    def op_Floor(self, attrs, x):
-        return np.floor(x)
-
-    def op_Ceil(self, attrs, x):
-        return np.ceil(x)
-
     def op_ReduceProd(self, attrs, x, axes=None):
         axes = attrs.get("axes") if axes is None else axes.tolist()
         keep = bool(attrs.get("keepdims", 1))
         return np.prod(x, axis=None if axes is None else tuple(axes), keepdims=keep).astype(x.dtype)
+
+    def _unary(self, fn, x):
+        return fn(x)
 
     def _binary(self, fn, a, b):
         self._broadcast(a, b)
