@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.graph import fresh_name
 from engine.onnx_import.fold import attributes
 from engine.onnx_import.graph import Prepared
 
@@ -83,12 +84,18 @@ class Builder:
         """An operand that moved from attribute ``key`` to input ``index`` across opsets
         (Split's split, Reduce's axes, Slice's bounds): the constant input as a list when the
         node has it, else the attribute (``None`` when neither is there)."""
+        value = self.const_input(node, index, key)
+        return attrs.get(key) if value is None else value.tolist()
+
+    def const_input(self, node, index: int, key: str):
+        """The value of the node's optional input ``index``, ``None`` when the node leaves it
+        out; refused (naming ``key``) when it is an activation, not a constant."""
         if len(node.input) <= index or not node.input[index]:
-            return attrs.get(key)
+            return None
         value = self.const(node.input[index])
         if value is None:
             self.fail(node, f"{key} must be a constant")
-        return value.tolist()
+        return value
 
     def attrs(self, node, known: set[str]) -> dict:
         """The node's attributes, refusing any the mapping does not understand."""
@@ -167,11 +174,7 @@ class Builder:
         base = base.removeprefix("node_")  # the dynamo exporter's "node_conv2d"
         if base and base in self._names and node is not None:
             base = f"{base}_{node.op_type.lower()}"
-        base = base or kind
-        name, n = base, 1
-        while name in self._names:
-            n += 1
-            name = f"{base}_{n}"
+        name = fresh_name(base or kind, self._names)
         self._names.add(name)
         return name
 
