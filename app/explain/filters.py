@@ -175,6 +175,7 @@ def top_activations_png(
 _max_memo: ByteLRU | None = None  # (model token, layer, filters, steps, seed, objective) → result
 _max_memo_lock = threading.Lock()
 
+STEP_PASSES = FORWARD_BACKWARD + 1  # each ascent step, and the objective measured after it
 StepsQuery = Annotated[int, Query(ge=0, description="Ascent steps; at most `max_maximise_steps`.")]
 SeedQuery = Annotated[int, Query(ge=0, le=2**32 - 1, description="Same seed, same images.")]
 ObjectiveQuery = Annotated[
@@ -226,21 +227,28 @@ def _units(ml: ModelLayer, settings: Settings, f, first, count, steps: int) -> l
             422, "filter/first/count: give one `filter`, or a range `first`+`count`"
         )
     if f is not None:
-        return _filter_list(ml, f)
-    if count is not None and count > settings.max_maximise_units:
+        units = _filter_list(ml, f)
+        start, stop = units[0], units[0] + 1
+    elif count is not None and count > settings.max_maximise_units:
         raise HTTPException(
             422,
             f"count: {count} is more than the limit max_maximise_units = "
             f"{settings.max_maximise_units}",
         )
-    if first is not None and first >= F:
+    elif first is not None and first >= F:
         raise HTTPException(422, f"first: {ml.describe()} has units 0 to {F - 1}, got {first}")
-    start = first or 0
-    stop = F if count is None else min(F, start + count)
+    else:
+        start = first or 0
+        stop = F if count is None else min(F, start + count)
     n = stop - start
-    per_unit = max(steps, 1) * FORWARD_BACKWARD * pass_cost(ml.entry.model, ml.index + 1)
+    one = STEP_PASSES * pass_cost(ml.entry.model, ml.index + 1)  # one unit, one step
+    per_unit = max(steps, 1) * one
     fits = min(settings.max_maximise_units, largest_fitting(settings, per_unit))
-    page = f"ask for a range: first={start}&count={max(fits, 1)} (then first={start + fits}, ...)"
+    page = (
+        f"ask for a range: first={start}&count={fits} (then first={start + fits}, ...)"
+        if fits >= 1
+        else f"one unit at a time, with at most {largest_fitting(settings, one)} steps"
+    )
     if n > settings.max_maximise_units:
         field = "count" if count is not None else "filter"
         raise HTTPException(
@@ -252,9 +260,9 @@ def _units(ml: ModelLayer, settings: Settings, f, first, count, steps: int) -> l
         settings,
         "count/steps" if count is not None else "filter/steps",
         n * per_unit,
-        f"{n:,} units × {max(steps, 1)} steps × {FORWARD_BACKWARD} passes × "
-        f"{megamacs(per_unit / max(steps, 1) / FORWARD_BACKWARD)} per pass",
-        f"; {page}" if fits >= 1 else "; use fewer steps",
+        f"{n:,} units × {max(steps, 1)} steps × {STEP_PASSES} passes × "
+        f"{megamacs(one / STEP_PASSES)} per pass",
+        f"; {page}",
     )
     return list(range(start, stop))
 

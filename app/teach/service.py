@@ -11,6 +11,7 @@ import time
 import numpy as np
 from fastapi import HTTPException
 
+from app.core.bounds import check_passes
 from app.core.imaging import network_input
 from app.core.memo import token
 from app.core.registry import LoadedModel
@@ -22,6 +23,10 @@ from engine.teach.backprop import backprop as run_backprop
 from engine.train import to_input
 
 # -- backpropagation ------------------------------------------------------------------------
+
+# forward, backward (twice a forward), the forward after the SGD step — each in float64, which
+# costs about twice float32: (1 + 2 + 1) × 2 pass equivalents.
+BACKPROP_PASSES = 8
 
 
 def check_target(entry: LoadedModel, target: int) -> None:
@@ -37,6 +42,7 @@ def backprop(entry: LoadedModel, body, settings: Settings) -> dict:
     float64 copy of the weights."""
     model = entry.model
     check_target(entry, body.target)
+    check_passes(settings, model, BACKPROP_PASSES, "model_id")
     x, image = network_input(body, model.input_shape, settings)  # x: (1, C, H, W)
     r = run_backprop(model, x, body.target, body.learning_rate)
     layers = []

@@ -4,7 +4,8 @@ A ``patch × patch`` square of constant ``value`` (0: blank canvas, 0.5: grey) s
 input with ``stride``; every occluded copy is classified and the drop of the target's score,
 ``score(x) - score(occluded)``, is recorded per patch position. The pixel map averages the drops
 of every patch covering the pixel: positive where hiding ink hurts the class (evidence for it),
-negative where hiding it helps. All occluded copies go through the network in a few batches.
+negative where hiding it helps; 0 where no patch reaches (a stride larger than the patch).
+All occluded copies go through the network in a few batches.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ def occlusion(
         for i, r in enumerate(rows):
             for j, c in enumerate(cols):
                 sensitivity[n, r : r + patch, c : c + patch] += drops[n, i, j]
-    sensitivity /= coverage
+    # a stride larger than the patch leaves pixels no patch hid: no evidence, 0 (not 0/0)
+    np.divide(sensitivity, coverage, out=sensitivity, where=coverage > 0)
     return Occlusion(
         sensitivity, drops, rows, cols, base, targets, int(patch), int(stride), float(value), score
     )
