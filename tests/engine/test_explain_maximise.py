@@ -6,8 +6,8 @@ import pytest
 from engine.explain import maximise_activation
 from engine.explain.maximise import regularisers
 from engine.onnx_import import import_onnx
-from tests.engine.onnx_images import fixture
 from tests.engine.explain_nets import small_model
+from tests.engine.onnx_images import fixture
 
 
 @pytest.mark.parametrize(
