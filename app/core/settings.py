@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     max_request_bytes: Positive = 8 * 1024 * 1024
     max_image_bytes: Positive = 2 * 1024 * 1024
     max_image_side: Positive = 2048
+    max_image_pixels: Positive = 16_777_216  # width × height of a decoded photo (4096²)
     # ``pixels``: a 2-D list of ink values, each side in [min_pixels_side, max_pixels_side].
     min_pixels_side: Positive = 8
     max_pixels_side: Positive = 512

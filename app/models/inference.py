@@ -47,14 +47,29 @@ def probabilities(model: Model, last: np.ndarray) -> np.ndarray:
     return np.asarray(model.probabilities(last)[0], dtype=np.float64)
 
 
+TOP = 5  # classes ranked in ``top``
+
+
 def verdict(model: Model, probs: np.ndarray) -> dict:
-    """The class chosen from ``probs: (K,)``, its label and the probabilities."""
+    """The class chosen from ``probs: (K,)``, its label, the probabilities and the ``TOP``
+    most probable classes (a stable sort: ties keep class order)."""
     k = int(np.argmax(probs))
-    return {"prediction": k, "label": model.classes[k], "probabilities": probs.round(6).tolist()}
+    order = np.argsort(-probs, kind="stable")[:TOP]
+    top = [
+        {"class": int(c), "label": model.classes[c], "probability": round(float(probs[c]), 6)}
+        for c in order
+    ]
+    return {
+        "prediction": k,
+        "label": model.classes[k],
+        "probabilities": probs.round(6).tolist(),
+        "top": top,
+    }
 
 
 def prediction(model: Model, probs: np.ndarray, image: np.ndarray) -> dict:
-    """The API's ``Prediction`` for ``probs: (K,)`` and the network input ``image: (H, W)``."""
+    """The API's ``Prediction`` for ``probs: (K,)`` and the network input shown,
+    ``image: (H, W)`` or ``(3, H, W)``."""
     return {**verdict(model, probs), "input": rounded(image, 4)}
 
 

@@ -6,8 +6,9 @@ Layout (little-endian)::
 
     b"CNNA" | uint32 n | n bytes of UTF-8 JSON header | zero padding to a multiple of 8 | data
 
-The header is the JSON ``Activations`` answer without the numbers: ``input`` (the ``H × W``
-network input) and each layer have ``shape``, ``offset`` and ``size`` (in elements of
+The header is the JSON ``Activations`` answer without the numbers: ``input`` (the network input
+shown: ``H × W`` for one channel, ``3 × H × W`` RGB for a colour model) and each layer have
+``shape``, ``offset`` and ``size`` (in elements of
 ``header["dtype"]``, ``float32`` or ``float16``) into ``data``, where each array is row-major in
 ``shape`` order, the input first. JSON stays the default; this is asked for with
 ``?format=float32`` / ``float16`` or ``Accept: application/vnd.cnn-explorer.activations``.
@@ -29,7 +30,8 @@ def pack(
     header: dict, image: np.ndarray, arrays: list[np.ndarray], dtype: str = "float32"
 ) -> bytes:
     """The message for ``header`` (the answer without ``input`` and the layers' ``data``), the
-    network input ``image: (H, W)`` and ``arrays[i]``, what ``header["layers"][i]`` describes."""
+    network input ``image: (H, W)`` or ``(3, H, W)`` and ``arrays[i]``, what
+    ``header["layers"][i]`` describes."""
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     blocks = [np.asarray(a, dtype=np.float32).reshape(-1) for a in (image, *arrays)]
@@ -46,8 +48,8 @@ def pack(
 
 
 def unpack(message: bytes) -> tuple[dict, list[np.ndarray]]:
-    """The header, with ``input`` the ``(H, W)`` network input, and every layer's output
-    ``(shape)``, all float32 (for scripts and tests)."""
+    """The header, with ``input`` the ``(H, W)`` or ``(3, H, W)`` network input, and every
+    layer's output ``(shape)``, all float32 (for scripts and tests)."""
     if message[:4] != MAGIC:
         raise ValueError(f"not a packed activations message: starts {message[:4]!r}")
     (n,) = struct.unpack("<I", message[4:8])

@@ -73,12 +73,26 @@ class ModelDetail(ModelInfo):
     )
 
 
+class Ranked(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    class_: int = Field(alias="class", description="Index of the class.")
+    label: str
+    probability: float
+
+
 class Prediction(BaseModel):
     prediction: int = Field(description="Index of the most probable class.")
     label: str = Field(description="Name of the predicted class.")
     probabilities: list[float] = Field(description="One per class, in `classes` order.")
-    input: list[list[float]] = Field(
-        description="The H×W network input actually used, after preprocessing (1 = ink)."
+    top: list[Ranked] = Field(
+        description="The five most probable classes (fewer if the model has fewer), most "
+        "probable first."
+    )
+    input: Nested = Field(
+        description="The network input actually used, after preprocessing and before the "
+        "model's normalisation: H × W for one channel (a digit model's ink map, 1 = ink), "
+        "C × H × W in RGB order for a colour model (1 = full intensity)."
     )
 
 
