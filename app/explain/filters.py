@@ -12,11 +12,12 @@ from typing import Annotated, Literal
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
+from PIL import ImageDraw
 
 from app.core.bounds import BUSY, HeavyDep, check_cost, largest_fitting, megamacs, run_heavy
 from app.core.deps import LayerDep, ModelLayer, SettingsDep
 from app.core.memo import ByteLRU, token
-from app.core.render import ColourScale, grid_png
+from app.core.render import TEXT, ColourScale, _text_width, font, grid_png, rgb_grid_png
 from app.core.responses import ERRORS, PNG, TABLE_503, png_response
 from app.core.settings import Settings
 from app.datasets.tables import Tables
@@ -24,6 +25,7 @@ from app.datasets.testsets import test_set
 from app.explain.schemas import MaximiseResult, TopActivationsResult
 from app.models.inference import rounded
 from engine import explain
+from engine.convention import model_convention
 from engine.cost import FORWARD_BACKWARD, pass_cost
 from engine.data import CLASSES
 from engine.explain.geometry import input_box
@@ -330,7 +332,7 @@ def _maximise_json(ml: ModelLayer, settings: Settings, q: MaximiseQuery) -> dict
         "filters": [
             {
                 "filter": int(f),
-                "image": rounded(m.images[i, 0], 4),
+                "image": rounded(picture(ml, m.images[i]), 4),
                 "initial": float(m.initial[i]),
                 "activation": float(m.activation[i]),
             }
@@ -356,5 +358,22 @@ def _maximise_png(ml: ModelLayer, settings: Settings, q: MaximiseQuery) -> Respo
     m = _maximise(ml, settings, q)
     labels = [f"f{f}: {a:.3g}" for f, a in zip(m.filters, m.activation, strict=True)]
     title = f"{ml.entry.id} {ml.describe()}: inputs maximising each filter ({q.objective})"
-    scale = ColourScale.for_values(np.array([0.0, 1.0]), signed=False)
-    return png_response(grid_png(m.images[:, 0], labels, title, scale), 0.0, 1.0)
+    if m.images.shape[1] == 1:
+        scale = ColourScale.for_values(np.array([0.0, 1.0]), signed=False)
+        return png_response(grid_png(m.images[:, 0], labels, title, scale), 0.0, 1.0)
+    rgb = np.stack([picture(ml, im) for im in m.images]).transpose(0, 2, 3, 1)  # (n, H, W, 3)
+    note = "the pictures in their own colours (R, G, B in [0, 1]); jitter + blur regularised"
+    png = rgb_grid_png((255 * rgb).round().astype(np.uint8), labels, title,
+                       lambda img, x, y, _w: ImageDraw.Draw(img).text((x, y + 2), note, fill=TEXT,
+                                                                      font=font()),
+                       _text_width(note))  # fmt: skip
+    return png_response(png, 0.0, 1.0)
+
+
+def picture(ml: ModelLayer, image: np.ndarray) -> np.ndarray:
+    """One maximising input ``(C, H, W)`` as a picture: ``(H, W)`` ink for a drawing model,
+    ``(3, H, W)`` RGB for a colour one (a BGR network's channels put in R, G, B order)."""
+    if image.shape[0] == 1:
+        return image[0]
+    channels = (model_convention(ml.entry.model) or {}).get("channels", "rgb")
+    return image[::-1] if channels == "bgr" else image

@@ -161,7 +161,8 @@ def _occlusion(entry, body: OcclusionRequest, settings):
         hint,
     )
     x, image, probs, target = _prepare(entry, body, settings)
-    value = blank(model, body.value)  # the patch's ink as the model's input
+    ink = patch_ink(model, body.value)
+    value = blank(model, ink)  # (C,): the patch as the model's input
     o = explain.occlusion(model, x, target, body.patch, body.stride, value, body.score)
     result = _common(
         model, "occlusion", image, probs, target, o.sensitivity[0], o.score[0], body.score, True
@@ -169,7 +170,7 @@ def _occlusion(entry, body: OcclusionRequest, settings):
     result |= {
         "patch": o.patch,
         "stride": o.stride,
-        "value": body.value,
+        "value": ink,
         "drops": rounded(o.drops[0]),
         "rows": o.rows.tolist(),
         "cols": o.cols.tolist(),
@@ -177,11 +178,20 @@ def _occlusion(entry, body: OcclusionRequest, settings):
     return result, image
 
 
-def blank(model, ink: float) -> float:
-    """Ink ``ink`` (0 = a blank canvas) as the number the model sees, under its convention."""
+def patch_ink(model, value: float | None) -> float:
+    """The occluding patch: ``value``, or by default the blank canvas (0) for a drawing and
+    mid-grey (0.5) for a photo."""
+    if value is not None:
+        return value
+    return 0.0 if model.input_shape[0] == 1 else 0.5
+
+
+def blank(model, ink: float) -> np.ndarray:
+    """Ink ``ink`` (0 = a blank canvas) as the numbers the model sees, ``(C,)`` one per channel
+    under its convention (a photo's mean and std differ by channel)."""
     C = model.input_shape[0]
     ones = np.full((1, C, 1, 1), ink, dtype=np.float32)
-    return float(to_network(ones, model_convention(model))[0, 0, 0, 0])
+    return to_network(ones, model_convention(model))[0, :, 0, 0]  # (C,)
 
 
 def _count(size: int, patch: int, stride: int) -> int:
@@ -217,7 +227,8 @@ def _integrated_gradients(entry, body: IntegratedGradientsRequest, settings):
         else "; even 1 step is too many for this model",
     )
     x, image, probs, target = _prepare(entry, body, settings)
-    baseline = np.full(x.shape[1:], blank(entry.model, 0.0), dtype=x.dtype)  # a blank canvas
+    black = blank(entry.model, 0.0)[:, None, None]  # (C, 1, 1): a blank canvas, or black
+    baseline = np.broadcast_to(black, x.shape[1:])
     ig = explain.integrated_gradients(entry.model, x, target, steps=body.steps, baseline=baseline)
     values = ig.attributions[0].sum(axis=0)  # (C, H, W) → (H, W)
     result = _common(

@@ -12,7 +12,7 @@ import numpy as np
 from fastapi import HTTPException
 
 from app.core.bounds import check_passes
-from app.core.imaging import network_input
+from app.core.imaging import model_input, network_input
 from app.core.memo import token
 from app.core.registry import LoadedModel
 from app.core.settings import Settings
@@ -43,7 +43,7 @@ def backprop(entry: LoadedModel, body, settings: Settings) -> dict:
     model = entry.model
     check_target(entry, body.target)
     check_passes(settings, model, BACKPROP_PASSES, "model_id")
-    x, image = network_input(body, model.input_shape, settings)  # x: (1, C, H, W)
+    x, image = model_input(body, model, settings)  # x: (1, C, H, W), under its convention
     r = run_backprop(model, x, body.target, body.learning_rate)
     layers = []
     for e in r.layers:
@@ -75,7 +75,7 @@ def backprop(entry: LoadedModel, body, settings: Settings) -> dict:
         "probabilities_before": r.probabilities_before.tolist(),  # full precision: p may be 1e-8
         "probabilities_after": r.probabilities_after.tolist(),
         "input": rounded(image, 4),
-        "grad_input": rounded(r.grad_input[0], 4),
+        "grad_input": rounded(r.grad_input[0] if len(r.grad_input) == 1 else r.grad_input, 4),
         "layers": layers,
     }
 
