@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from app.main import create_app
-from engine.ops.activation import softmax
 from engine.onnx_import import import_onnx
+from engine.ops.activation import softmax
 from tests.engine.onnx_images import IMAGES, MEAN, STD, fixture, run_onnxruntime
 
 ROOT = IMAGES.parents[3]
