@@ -5,10 +5,13 @@ any work starts, so these tests take milliseconds after the model is built."""
 
 from __future__ import annotations
 
+import io
 import re
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from app.main import create_app
 from engine.cost import pass_cost
@@ -82,3 +85,19 @@ def test_backprop_on_the_big_model_is_refused_naming_the_model(big):
     r = client.post(f"/api/models/{BIG}/backprop", json={**DRAWING, "target": 3})
     detail = refused(r, "model_id")
     assert "max_request_megamacs" in detail
+
+
+def test_a_big_layers_pictures_stay_within_the_side_limit(big):
+    client, settings = big
+    last_conv = max(i for i, ly in enumerate(resnet18().layers) if ly.type == "conv2d")
+    r = client.get(f"/api/models/{BIG}/layers/{last_conv}/filters.png")  # 512 × 512 × 3 × 3
+    assert r.status_code == 200
+    first, total = r.headers["X-Page"].split("/")
+    assert total == "512" and first.startswith("0-")
+    side = max(Image.open(io.BytesIO(r.content)).size)
+    assert side <= settings.max_png_side
+    photo = {"pixels": np.full((224, 224, 3), 0.5).tolist()}
+    r = client.post(f"/api/models/{BIG}/layers/0/feature-maps.png", json=photo)  # 64 × 112²
+    assert r.status_code == 200, r.text[:300]
+    assert max(Image.open(io.BytesIO(r.content)).size) <= settings.max_png_side
+    assert r.headers["X-Page"].endswith("/64")

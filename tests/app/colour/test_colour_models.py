@@ -50,6 +50,10 @@ def test_a_units_connections_read_three_channels(colour, cat):
     d = d.json()
     want = model.forward(x, return_all=True, stop=1)[0][0, 2, 10, 12]
     assert np.isclose(d["value"], want, atol=1e-4)
+    (read,) = d["reads"]  # the network input: a 3×3 window in each of R, G, B
+    assert read["layer"] == -1 and len(read["channels"]) == 3
+    assert np.isclose(read["sum"], d["value"], atol=1e-4)
+    assert d["receptive_field"][0]["box"] == [9, 11, 12, 14]
     r = client.get(f"{BASE}/layers/6/receptive-field", params={"row": 4, "col": 4})
     assert r.status_code == 200 and r.json()["boxes"]
 
