@@ -60,13 +60,31 @@ def _more(page: Page) -> str:
     return f"; first={nxt} for more" if nxt < page.total else ""
 
 
+def _paged_grid(tiles, what: str, title, scale, paging: Paging) -> tuple[bytes, Page]:
+    """A page of ``tiles: (n, h, w)`` (``what``: channels or filters) that fits."""
+    n, h, w = tiles.shape
+    cols, rows = grid_fit(h, w, _text_width(str(n)), default_cell(h, w), paging.max_side)
+    page = page_of(n, paging.first, paging.count, cols * rows)
+    items = range(page.first, page.first + page.count)
+    head = f"{title}; {page.text(what)}{_more(page)}"
+    ncols = _ncols(page.count, cols, rows)
+    png = grid_png(tiles[items.start : items.stop], [str(i) for i in items], head, scale,
+                   ncols=ncols)  # fmt: skip
+    return png, page
+
+
+@dataclass(frozen=True)
+class Paging:
+    """What a caller asks for: ``count`` items from ``first`` (default: all that fit), within a
+    ``max_side × max_side`` picture."""
+
+    first: int = 0
+    count: int | None = None
+    max_side: int = 2048
+
+
 def feature_maps_png(
-    out: np.ndarray,
-    title: str,
-    signed: bool | None = None,
-    first: int = 0,
-    count: int | None = None,
-    max_side: int = 2048,
+    out: np.ndarray, title: str, signed: bool | None = None, paging: Paging = Paging()
 ) -> tuple[bytes, Page]:
     """One layer's output: ``(C, H, W)`` maps as a grid labelled by channel (a page of them that
     fits ``max_side``), or a vector ``(n,)``. The colour scale is the whole layer's.
@@ -77,16 +95,7 @@ def feature_maps_png(
     out = np.asarray(out, dtype=np.float64)
     scale = ColourScale.for_values(out, signed)
     if out.ndim == 3:
-        C, H, W = out.shape
-        cell = default_cell(H, W)
-        cols, rows = grid_fit(H, W, _text_width(str(C)), cell, max_side)
-        page = page_of(C, first, count, cols * rows)
-        channels = range(page.first, page.first + page.count)
-        head = f"{title}; {page.text('channels')}{_more(page)}"
-        ncols = _ncols(page.count, cols, rows)
-        png = grid_png(out[channels.start : channels.stop], [str(c) for c in channels], head,
-                       scale, ncols=ncols)  # fmt: skip
-        return png, page
+        return _paged_grid(out, "channels", title, scale, paging)
     v = out.reshape(-1)
     n = v.size
     whole = Page(0, n, n)
@@ -98,18 +107,13 @@ def feature_maps_png(
     strip = np.full(per_row * math.ceil(n / per_row), np.nan)
     strip[:n] = v
     strip = strip.reshape(-1, per_row)  # strip: (rows, per_row), NaN past the end
-    s = max(1, min(32, 640 // per_row, (max_side - 120) // len(strip)))
+    s = max(1, min(32, 640 // per_row, (paging.max_side - 120) // len(strip)))
     label = f"values 0-{n - 1}" + (f", {per_row} a row" if n > per_row else "")
     return grid_png(strip[None], [label], title, scale, cell=(s, s)), whole
 
 
 def filters_png(
-    w: np.ndarray,
-    title: str,
-    colour: str | None = None,
-    first: int = 0,
-    count: int | None = None,
-    max_side: int = 2048,
+    w: np.ndarray, title: str, colour: str | None = None, paging: Paging = Paging()
 ) -> tuple[bytes, Page]:
     """Weights: conv ``(F, C, kh, kw)`` or dense ``(out, in)``; a page of filters.
 
@@ -122,24 +126,18 @@ def filters_png(
     w = np.asarray(w, dtype=np.float64)
     scale = ColourScale.for_values(w, signed=True)
     if w.ndim == 2:
-        return _dense_png(w, title, scale, max_side)
+        return _dense_png(w, title, scale, paging.max_side)
     F, C, kh, kw = w.shape
     if colour is not None and C == 3:
-        return _colour_filters_png(w, title, colour, first, count, max_side)
+        return _colour_filters_png(w, title, colour, paging)
     if C == 1:
-        cols, rows = grid_fit(kh, kw, _text_width(str(F)), default_cell(kh, kw), max_side)
-        page = page_of(F, first, count, cols * rows)
-        fs = range(page.first, page.first + page.count)
-        head = f"{title}; {page.text('filters')}{_more(page)}"
-        ncols = _ncols(page.count, cols, rows)
-        return grid_png(w[fs.start : fs.stop, 0], [str(f) for f in fs], head, scale,
-                        ncols=ncols), page  # fmt: skip
+        return _paged_grid(w[:, 0], "filters", title, scale, paging)
     s = max(2, min(32, 1600 // (C * max(kh, kw)), 48 // max(kh, kw)))
     label_w = _text_width(f"{F - 1},{C - 1}")
-    cols, rows = grid_fit(kh, kw, label_w, s, max_side)
-    cols = max(1, (max_side - 16) // (max(kw * s, label_w) + 6))  # channels: not capped at 16
+    _, rows = grid_fit(kh, kw, label_w, s, paging.max_side)
+    cols = max(1, (paging.max_side - 16) // (max(kw * s, label_w) + 6))  # not capped at 16
     shown = min(C, cols)
-    page = page_of(F, first, count, rows)
+    page = page_of(F, paging.first, paging.count, rows)
     fs = range(page.first, page.first + page.count)
     tiles = w[fs.start : fs.stop, :shown].reshape(-1, kh, kw)  # (n, shown, kh, kw) → (n*shown, ..)
     labels = [f"{f},{c}" for f in fs for c in range(shown)]
@@ -168,12 +166,12 @@ def rgb_filters(w: np.ndarray, channels: str = "rgb") -> tuple[np.ndarray, float
     return (255 * rgb).round().astype(np.uint8), m
 
 
-def _colour_filters_png(w, title, channels, first, count, max_side) -> tuple[bytes, Page]:
+def _colour_filters_png(w, title, channels, paging: Paging) -> tuple[bytes, Page]:
     F, _, kh, kw = w.shape
     rgb, m = rgb_filters(w, channels)
     s = max(4, default_cell(kh, kw))  # a 3×3 or 7×7 filter at 9 to 21 px a weight
-    cols, rows = grid_fit(kh, kw, _text_width(str(F)), s, max_side)
-    page = page_of(F, first, count, cols * rows)
+    cols, rows = grid_fit(kh, kw, _text_width(str(F)), s, paging.max_side)
+    page = page_of(F, paging.first, paging.count, cols * rows)
     fs = range(page.first, page.first + page.count)
     head = f"{title}; {page.text('filters')} in colour (R, G, B){_more(page)}"
     lines = [

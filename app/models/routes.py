@@ -142,6 +142,9 @@ class PageQuery:
     first: FirstQuery = 0
     count: CountQuery = None
 
+    def paging(self, settings: Settings) -> render_layers.Paging:
+        return render_layers.Paging(self.first, self.count, settings.max_png_side)
+
 
 PageDep = Annotated[PageQuery, Depends()]
 
@@ -174,9 +177,7 @@ def feature_maps_png(
     signed = True if isinstance(ml.layer, (Conv2D, Dense)) else None
     shape = "x".join(str(d) for d in out.shape)
     title = f"{ml.entry.id} {ml.describe()}: output {shape}"
-    png, drawn = render_layers.feature_maps_png(
-        out, title, signed, page.first, page.count, settings.max_png_side
-    )
+    png, drawn = render_layers.feature_maps_png(out, title, signed, page.paging(settings))
     return _page_response(png, drawn, float(out.min()), float(out.max()))
 
 
@@ -245,9 +246,7 @@ def filters_png(ml: LayerDep, settings: SettingsDep, page: PageDep) -> Response:
     _check_first(ml, page.first, w.shape[0], "filters" if w.ndim == 4 else "outputs")
     shape = "x".join(str(d) for d in w.shape)
     title = f"{ml.entry.id} {ml.describe()}: weights {shape}"
-    png, drawn = render_layers.filters_png(
-        w, title, first_layer_colour(ml), page.first, page.count, settings.max_png_side
-    )
+    png, drawn = render_layers.filters_png(w, title, first_layer_colour(ml), page.paging(settings))
     return _page_response(png, drawn, float(w.min()), float(w.max()))
 
 

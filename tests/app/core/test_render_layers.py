@@ -8,7 +8,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from app.core.render_layers import feature_maps_png, filters_png, page_of, rgb_filters
+from app.core.render_layers import Paging, feature_maps_png, filters_png, page_of, rgb_filters
 
 
 def load(data: bytes) -> np.ndarray:
@@ -38,11 +38,11 @@ def test_filters_one_channel_several_channels_and_dense():
 
 def test_a_big_layer_is_drawn_in_pages_within_the_side_limit():
     out = np.random.default_rng(1).random((512, 112, 112)).astype(np.float32)
-    png, page = feature_maps_png(out, "layer1", max_side=2048)
+    png, page = feature_maps_png(out, "layer1", paging=Paging(max_side=2048))
     img = load(png)
     assert max(img.shape[:2]) <= 2048
     assert page.first == 0 and 1 <= page.count < 512 and page.total == 512
-    png, later = feature_maps_png(out, "layer1", first=500, count=64, max_side=2048)
+    png, later = feature_maps_png(out, "layer1", paging=Paging(500, 64, 2048))
     assert (later.first, later.count) == (500, 12)  # the rest of the layer
     assert later.header() == "500-511/512"
     assert max(load(png).shape[:2]) <= 2048
@@ -50,7 +50,7 @@ def test_a_big_layer_is_drawn_in_pages_within_the_side_limit():
 
 def test_a_deep_conv_layer_shows_a_page_of_filters_and_the_channels_that_fit():
     w = np.random.default_rng(2).standard_normal((512, 512, 3, 3))
-    png, page = filters_png(w, "layer4", max_side=2048)
+    png, page = filters_png(w, "layer4", paging=Paging(max_side=2048))
     assert max(load(png).shape[:2]) <= 2048
     assert 1 <= page.count < 512
 
