@@ -37,6 +37,7 @@ router = APIRouter(prefix="/api/models/{model_id}/explain", tags=["explain"])
 
 
 DATASET = "mnist"
+MNIST_SHAPE = [1, 28, 28]
 
 
 def mnist_test_set(data_dir) -> tuple[np.ndarray, np.ndarray]:
@@ -104,6 +105,13 @@ TopDep = Annotated[TopQuery, Depends()]
 def _top(ml: ModelLayer, request: Request, settings: Settings, q: TopQuery):
     f, k = q.filter_, q.k
     _conv_layer(ml)
+    shape = list(ml.entry.model.input_shape)
+    if shape != MNIST_SHAPE:
+        raise HTTPException(
+            422,
+            f"model_id: {ml.entry.id!r} takes {shape}; top activations read the {DATASET} "
+            f"test set, which needs {MNIST_SHAPE}",
+        )
     k = min(DEFAULT_K, settings.max_top_k) if k is None else k
     if k > settings.max_top_k:
         raise HTTPException(422, f"k: {k} is more than the limit max_top_k = {settings.max_top_k}")

@@ -103,13 +103,14 @@ def networks(entries: list[LoadedModel]) -> dict:
     }
 
 
-def _check_pixels(entry: LoadedModel) -> int:
+def _check_pixels(entry: LoadedModel, view: str = "flattened-digit") -> int:
+    """The model's input size; 422 unless it takes one channel (the digit teaching views)."""
     n = int(np.prod(entry.model.input_shape))
     if entry.model.input_shape[0] != 1:
         raise HTTPException(
             422,
             f"model_id: {entry.id!r} takes {entry.model.input_shape[0]} channels; the "
-            "flattened-digit view needs a one-channel model",
+            f"{view} view needs a one-channel model",
         )
     return n
 
@@ -167,6 +168,7 @@ def permutation_test(
 
 
 def shift_view(entry: LoadedModel, body, settings: Settings) -> dict:
+    _check_pixels(entry, "translation")
     model = entry.model
     x, image = network_input(body, model.input_shape, settings)
     r = shift.follow(model, x[0, 0], body.dx, body.dy, body.scale, body.angle)
@@ -210,6 +212,7 @@ def shift_view(entry: LoadedModel, body, settings: Settings) -> dict:
 
 
 def shift_curve(entry: LoadedModel, body, settings: Settings) -> dict:
+    _check_pixels(entry, "translation")
     model = entry.model
     x, _ = network_input(body, model.input_shape, settings)
     target = body.target

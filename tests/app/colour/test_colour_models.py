@@ -94,3 +94,17 @@ def test_the_exported_onnx_gives_onnxruntime_the_same_outputs(colour, cat):
     sess = ort.InferenceSession(r.content, providers=["CPUExecutionProvider"])
     (got,) = sess.run(None, {sess.get_inputs()[0].name: x})
     assert np.allclose(got.reshape(1, -1), ort_logits(x), atol=1e-5)
+
+
+def test_the_digit_only_views_refuse_a_colour_model_by_name(colour, cat):
+    client, _ = colour
+    body, _ = cat
+    for method, path, extra in [
+        ("post", "shift", {"dx": 2, "dy": 1}),
+        ("post", "shift-curve", {"target": 3}),
+        ("get", "explain/layers/0/top-activations", None),
+    ]:
+        url = f"{BASE}/{path}"
+        r = client.get(url) if method == "get" else client.post(url, json={**body, **extra})
+        assert r.status_code == 422, (path, r.status_code, r.text[:200])
+        assert r.json()["detail"].startswith("model_id:"), r.text[:200]
