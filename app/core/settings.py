@@ -68,7 +68,8 @@ class Settings(BaseSettings):
     # equivalents of the model passes it needs), and how many units one maximise request runs.
     max_request_megamacs: Positive = 12_000  # about 1 s of one core (bench/bench_limits.py)
     max_maximise_units: Positive = 64  # filters/units per maximise request: ask in pages
-    max_model_megamacs: Positive = 200  # one image through a served, trained or imported model
+    # one image through a trained or imported model: a ResNet-50 at 224×224 is ~4,100
+    max_model_megamacs: Positive = 5_000
     max_train_step_megamacs: Positive = 60_000  # one training step: batch × forward + backward
     # Work that is not a request's own: whole-test-set tables (evaluation, top-activating
     # digits) are computed once per model in the background; a request waits this long for one.
@@ -100,7 +101,9 @@ class Settings(BaseSettings):
     max_train_params: Positive = 2_000_000
     max_dense_features: Positive = 4096
     max_train_step_megabytes: Positive = 1024  # estimated activations + im2col of one batch
-    max_import_bytes: Positive = 6 * 1024 * 1024  # an uploaded .npz, or .onnx + its external data
+    # an uploaded .npz, or .onnx + its external data: a ResNet-50 file is ~98 MB. The import
+    # route's body limit is this plus max_request_bytes (the form's other fields).
+    max_import_bytes: Positive = 128 * 1024 * 1024
     sse_heartbeat_seconds: Positive = 15
 
     @classmethod

@@ -13,11 +13,35 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.core.schemas import ImageInput, LayerInfo, LayerType, Nested
 
 
+class Resize(BaseModel):
+    mode: Literal["digit", "stretch", "pad"] = Field(
+        description="`digit`: a grey digit model's MNIST framing; `stretch`: straight to "
+        "H × W; `pad`: fit inside, pad the rest."
+    )
+
+
+class CenterCrop(BaseModel):
+    mode: Literal["center-crop"] = Field(
+        description="The shorter side to `size` (bilinear), then the central H × W: "
+        "torchvision's Resize(size) + CenterCrop."
+    )
+    size: int
+
+
 class InputConvention(BaseModel):
+    """As stored (api.md, "Any image"): per channel, network input = ((1 − x if invert else x)
+    · scale − mean) / std."""
+
     invert: bool = False
-    scale: float = 1.0
+    scale: float | list[float] = 1.0
     mean: list[float] = Field(default_factory=lambda: [0.0])
     std: list[float] = Field(default_factory=lambda: [1.0])
+    channels: Literal["gray", "rgb", "bgr"] | None = Field(
+        None, description="The order of the network's channels (absent: the model's default)."
+    )
+    resize: Resize | CenterCrop | None = Field(
+        None, description="How a picture of another size becomes H × W (absent: the default)."
+    )
 
 
 class ModelInfo(BaseModel):
@@ -29,8 +53,9 @@ class ModelInfo(BaseModel):
     num_params: int
     test_accuracy: float | None
     input: InputConvention = Field(
-        description="How the model wants its input: network input = ((1 − x if invert else x) "
-        "· scale − mean) / std for ink x ∈ [0, 1]; the identity for models trained here."
+        description="How the model wants its input, as stored: network input = ((1 − x if "
+        "invert else x) · scale − mean) / std per channel, x ∈ [0, 1]; `channels` and "
+        "`resize` for colour models; the identity for models trained here."
     )
     source: Literal["onnx", "npz", "trained", "shipped"] = Field(
         description="Where the model came from."
