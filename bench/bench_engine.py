@@ -140,7 +140,7 @@ def describe(np, torch, threads: int, pools, memory, engine_root: Path) -> list[
 def build_torch(torch, model):
     """The shipped architecture in PyTorch, with the engine model's weights copied in."""
     nn = torch.nn
-    net = nn.Model(
+    net = nn.Sequential(
         nn.Conv2d(1, 16, 5, padding=2),
         nn.ReLU(),
         nn.MaxPool2d(2),
