@@ -10,9 +10,11 @@ import re
 
 import numpy as np
 import pytest
+from fastapi import HTTPException
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from app.core.bounds import check_gradient
 from app.main import create_app
 from engine.cost import pass_cost
 from tests.resnet18 import resnet18
@@ -39,6 +41,13 @@ def test_the_model_is_resnet18_sized():
     one = pass_cost(resnet18())
     assert 1.5e9 < one < 2.5e9
     assert len(resnet18().layers) == 70
+
+
+def test_saliency_and_gradcam_fit_at_the_defaults(settings):
+    check_gradient(settings, resnet18())  # prediction + forward + backward: about 7.8 G
+    with pytest.raises(HTTPException) as refused_:
+        check_gradient(settings.model_copy(update={"max_request_megamacs": 7_000}), resnet18())
+    assert refused_.value.detail.startswith("model_id:")
 
 
 def test_occlusion_at_the_defaults_names_the_smallest_stride_that_fits(big):
