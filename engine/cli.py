@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from engine import architectures, cli_export, cli_import, data
+from engine import architectures, cli_export, cli_import, data, pendigits
 from engine.card import model_card
 from engine.convention import model_convention, to_network
 from engine.model import Model
@@ -68,6 +68,26 @@ def _parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=0, help="seeds initialisation, shuffling, augmentation"
     )
     t.add_argument("--limit", type=int, default=None, help="train on the first N images only")
+    t.add_argument(
+        "--pendigits",
+        default=None,
+        help="a UNIPEN pen-digits file: its strokes, drawn with the pad's brush and preprocessed "
+        "as the server does (engine/pendigits.py), are added to the training images",
+    )
+    t.add_argument(
+        "--pendigits-writers", default="1-22", help="which of its writers to train on, e.g. 1-22"
+    )
+    t.add_argument(
+        "--pendigits-copies",
+        type=int,
+        default=4,
+        help="renderings of each pen digit (random size, place, rotation, slant)",
+    )
+    t.add_argument(
+        "--init",
+        default=None,
+        help="start from this saved model's weights (same architecture) instead of random ones",
+    )
     t.add_argument("--out", default="models/model.npz", help="where to write the trained model")
     t.add_argument("--name", default=None, help="display name stored in the model")
     t.add_argument(
@@ -116,6 +136,15 @@ def _cmd_train(args) -> int:
     test_images, test_labels = data.load_dataset(args.dataset, "test", args.data_dir)
     if args.limit:
         images, labels = images[: args.limit], labels[: args.limit]
+    if args.pendigits:
+        digits = pendigits.load(args.pendigits)
+        writers = pendigits.writers_from(args.pendigits_writers)
+        pen_images, pen_labels = pendigits.rendered_set(
+            [d for d in digits if d.writer in writers], args.pendigits_copies, seed=args.seed
+        )
+        print(f"{len(pen_images)} pen digit images by writers {args.pendigits_writers}", flush=True)
+        images = np.concatenate([images, pen_images])  # (N + M, 28, 28) uint8
+        labels = np.concatenate([labels, pen_labels])
     model = Model.from_spec(
         spec["layers"],
         input_shape=tuple(spec.get("input_shape", (1, 28, 28))),
@@ -123,7 +152,9 @@ def _cmd_train(args) -> int:
         classes=data.CLASSES[args.dataset],
         name=args.name or Path(args.out).stem,
     )
-    print(model.summary())
+    if args.init:
+        model.set_state(Model.load(args.init).state(), source=args.init)
+    print(model.summary(), flush=True)
     x, y = to_input(images), labels.astype(np.int64)
     val = (to_input(test_images), test_labels.astype(np.int64))
     out = Path(args.out)

@@ -23,6 +23,15 @@ DESCRIPTIONS = {
     "log_level": "`debug`, `info` (one JSON line per request on stdout), `warning`, `error`",
     "cors_origins": "comma-separated origins allowed cross-origin requests (`*`: any); empty: "
     "no CORS headers at all",
+    "write_token": "a secret; when set, every write (import, rename, delete, train, cancel, "
+    "resume) needs `Authorization: Bearer <token>`, and the pages ask for it once; reads stay "
+    "open. Never logged",
+    "read_only": "`1`: refuse every write; the pages say why their write buttons are off",
+    "forwarded_allow_ips": "proxies whose `X-Forwarded-For` names the client (uvicorn's "
+    "`--forwarded-allow-ips`), for the per-client shares; empty: the peer's address",
+    "max_heavy_requests_per_client": "one client's share of `MAX_HEAVY_REQUESTS`; one more is "
+    "a 429 with `Retry-After`",
+    "max_jobs_per_client": "one client's queued and running training jobs; one more is a 429",
     "models_dir": "the models (`<id>.npz` plus an optional `<id>.json` card); trained and "
     "imported models are written here",
     "data_dir": "data sets in IDX format (`<data_dir>/mnist/…`)",
@@ -42,6 +51,7 @@ DESCRIPTIONS = {
     "max_request_bytes": "whole request body (8 MiB)",
     "max_image_bytes": "an `image` after base64 decoding (2 MiB)",
     "max_image_side": "an `image`'s width and height, read from its header before decoding",
+    "max_image_pixels": "an `image`'s width × height, from its header before decoding",
     "min_pixels_side": "a `pixels` grid's smallest side",
     "max_pixels_side": "a `pixels` grid's largest side",
     "max_conv_input_side": "input side for `/api/conv`, `/api/pool`, weight matrices; also "
@@ -53,6 +63,7 @@ DESCRIPTIONS = {
     "max_pool_positions": "`/api/pool` steps: outputs × window positions",
     "max_weight_matrix_cells": "rows × columns of a weight matrix",
     "max_weight_matrix_entries": "non-zeros of a weight matrix listed in the JSON",
+    "max_png_side": "width or height of a feature-map or filter PNG: a big layer comes in pages",
     "max_weight_matrix_png_side": "rows or columns of a weight matrix drawn as a PNG",
     "max_ig_steps": "integrated gradients: path points per request",
     "max_occlusion_patches": "occlusion: occluded copies classified per request",
@@ -63,7 +74,10 @@ DESCRIPTIONS = {
     "(`engine.cost`; about 1 s of a core): maximise, occlusion, integrated gradients",
     "max_maximise_units": "filters or units in one maximise request (ask in ranges: "
     "`first`, `count`)",
-    "max_model_megamacs": "one image through a trained or imported network",
+    "max_model_megamacs": "one image through a trained or imported network (a ResNet-50 at "
+    "224×224 is ~4,100)",
+    "max_backprop_values": "gradient values in one `/backprop` answer (every layer's output "
+    "and weights)",
     "max_train_step_megamacs": "one training step: batch size × 3 passes",
     "table_wait_seconds": "a request waits this long for a whole-test-set table being "
     "computed in the background, then 503 with Retry-After",
@@ -87,7 +101,9 @@ DESCRIPTIONS = {
     "max_train_params": "parameters in a trained architecture",
     "max_dense_features": "a dense layer's outputs",
     "max_train_step_megabytes": "estimated memory of one training step",
-    "max_import_bytes": "an uploaded `.npz`, or `.onnx` with its external data (6 MiB)",
+    "max_import_bytes": "an uploaded `.npz`, or `.onnx` with its external data (128 MiB: a "
+    "ResNet-50 file is ~98 MB); the import route's body limit is this plus "
+    "`max_request_bytes`, and an upload is spooled to disk",
 }
 
 

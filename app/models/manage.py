@@ -20,14 +20,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 
+from app.core.access import WriteAccess
 from app.core.deps import ModelDep, RegistryDep, SettingsDep
 from app.core.responses import ERRORS
 from app.models import onnx_upload
 from app.models import store as model_store
-from app.models.schemas import ModelInfo
+from app.models.schemas import ModelInfo, ModelPatch
 from app.training import architecture
-from app.training.schemas import Architecture, RenameRequest
-from engine import architectures, archive
+from app.training.schemas import Architecture
+from engine import architectures, archive, onnx_import
 from engine.model import ARCH_KEY
 from engine.onnx_import import looks_like_zip
 from engine.persist import MAX_ARCH_BYTES
@@ -44,13 +45,23 @@ MANAGE_ERRORS = {
     "/{model_id}",
     response_model=ModelInfo,
     responses=MANAGE_ERRORS,
-    summary="Rename a model (its display name; the id stays)",
+    summary="Rename a model, or change its input convention (the id stays)",
+    dependencies=[WriteAccess],
 )
-def rename_model(
-    entry: ModelDep, body: RenameRequest, settings: SettingsDep, registry: RegistryDep
+def patch_model(
+    entry: ModelDep, body: ModelPatch, settings: SettingsDep, registry: RegistryDep
 ) -> dict:
     try:
-        return model_store.rename(settings, registry, entry, body.name.strip()).info()
+        if body.input is not None:
+            channels = entry.model.input_shape[0]
+            try:
+                convention = onnx_import.check_convention(body.input.model_dump(), channels)
+            except ValueError as e:
+                raise HTTPException(422, str(e)) from None
+            entry = model_store.set_convention(settings, registry, entry, convention)
+        if body.name is not None:
+            entry = model_store.rename(settings, registry, entry, body.name.strip())
+        return entry.info()
     except model_store.ProtectedModel as e:
         raise HTTPException(403, str(e)) from None
 
@@ -61,6 +72,7 @@ def rename_model(
     response_class=Response,
     responses=MANAGE_ERRORS,
     summary="Delete a model's weights and card (never the shipped default)",
+    dependencies=[WriteAccess],
 )
 def delete_model(entry: ModelDep, settings: SettingsDep, registry: RegistryDep) -> Response:
     try:
@@ -118,6 +130,7 @@ def _parse_architecture(text: str) -> Architecture:
     status_code=201,
     responses={**ERRORS, 413: ERRORS[413], 201: {"links": IMPORTED_LINKS}},
     summary="Import a model trained elsewhere: an ONNX file, or an .npz with its architecture",
+    dependencies=[WriteAccess],
 )
 async def import_model(
     settings: SettingsDep,

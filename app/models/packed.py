@@ -10,8 +10,9 @@ The header is the JSON ``Activations`` answer without the numbers: ``input`` (th
 shown: ``H × W`` for one channel, ``3 × H × W`` RGB for a colour model) and each layer have
 ``shape``, ``offset`` and ``size`` (in elements of
 ``header["dtype"]``, ``float32`` or ``float16``) into ``data``, where each array is row-major in
-``shape`` order, the input first. JSON stays the default; this is asked for with
-``?format=float32`` / ``float16`` or ``Accept: application/vnd.cnn-explorer.activations``.
+``shape`` order, the input first; a layer cut by ``?layers=`` or ``?max_channels=`` gives its
+block's shape as ``data_shape`` (``[0]``: not shipped). JSON stays the default; this is asked
+for with ``?format=float32`` / ``float16`` or ``Accept: application/vnd.cnn-explorer.activations``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,13 @@ def pack(
         {"shape": list(np.shape(a)), "offset": int(o), "size": int(b.size)}
         for a, o, b in zip((image, *arrays), offsets[:-1], blocks, strict=True)
     ]
-    layers = [{**info, **at} for info, at in zip(header["layers"], where[1:], strict=True)]
+    layers = []
+    for info, at in zip(header["layers"], where[1:], strict=True):
+        shipped = at.pop("shape")
+        # a layer cut by ``?layers=`` / ``?max_channels=`` keeps its full ``shape``; its block
+        # is ``data_shape`` (``[0]`` when not shipped)
+        cut = {} if shipped == info["shape"] else {"data_shape": shipped}
+        layers.append({**info, **at, **cut})
     head = orjson.dumps({**header, "dtype": dtype, "input": where[0], "layers": layers})
     pad = -(len(MAGIC) + 4 + len(head)) % 8
     data = np.concatenate(blocks).astype("<f4" if dtype == "float32" else "<f2")
@@ -59,7 +66,8 @@ def unpack(message: bytes) -> tuple[dict, list[np.ndarray]]:
     data = np.frombuffer(message[start:], dtype=dtype).astype(np.float32)
 
     def block(at: dict) -> np.ndarray:
-        return data[at["offset"] : at["offset"] + at["size"]].reshape(at["shape"])
+        shape = at.get("data_shape", at["shape"])
+        return data[at["offset"] : at["offset"] + at["size"]].reshape(shape)
 
     header["input"] = block(header["input"])
     return header, [block(layer) for layer in header["layers"]]

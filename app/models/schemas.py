@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.schemas import ImageInput, LayerInfo, LayerType, Nested
 
@@ -42,6 +42,34 @@ class InputConvention(BaseModel):
     resize: Resize | CenterCrop | None = Field(
         None, description="How a picture of another size becomes H × W (absent: the default)."
     )
+
+
+# A convention's numbers as a request may give them: bounded (the engine checks the rest).
+Coefficient = Annotated[float, Field(ge=-1e6, le=1e6)]
+
+
+class ConventionPatch(BaseModel):
+    invert: bool = False
+    scale: float = Field(1.0, gt=0, le=1e6)
+    mean: list[Coefficient] = Field(default_factory=lambda: [0.0], min_length=1, max_length=4)
+    std: list[Coefficient] = Field(default_factory=lambda: [1.0], min_length=1, max_length=4)
+
+
+class ModelPatch(BaseModel):
+    """``PATCH /api/models/{id}``: a new display name, a new input convention, or both."""
+
+    name: str | None = Field(None, min_length=1, max_length=64, description="The display name.")
+    input: ConventionPatch | None = Field(
+        None,
+        description="How the model wants its input (as at import): change it when the import "
+        "guessed wrong; the model's evaluation is then scored again.",
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> ModelPatch:
+        if self.name is None and self.input is None:
+            raise ValueError("give a new name, a new input convention, or both")
+        return self
 
 
 class ModelInfo(BaseModel):
@@ -138,9 +166,13 @@ class LayerOutput(BaseModel):
     min: float
     max: float
     scale: Scale
-    data: Nested = Field(
+    data: Nested | None = Field(
         description="The layer's output, nested in `shape` order, rounded to 5 significant "
-        "digits of the layer's largest magnitude."
+        "digits of the layer's largest magnitude; null when `?layers=` left it out, its "
+        "first `shipped_channels` channels with `?max_channels=`."
+    )
+    shipped_channels: int | None = Field(
+        None, description="(C, H, W) outputs: how many channels `data` holds."
     )
 
 

@@ -192,6 +192,7 @@ class Job(BaseModel):
         None, description="The installed model once done (the id planned until then)."
     )
     request: dict[str, Any] = Field(description="The TrainRequest as accepted.")
+    client: str = Field("", description="A digest of the address it came from (for the shares).")
     created: float = Field(description="Unix time.")
     started: float | None = None
     finished: float | None = None
@@ -242,12 +243,13 @@ class TrainOptions(BaseModel):
 
     datasets: list[str]
     available: dict[str, bool] = Field(description="Whether each data set is on disk.")
+    missing: dict[str, dict[str, Any] | None] = Field(
+        default_factory=dict,
+        description="Per data set not on disk: its missing `files`, the `folder` this server "
+        "reads (`setting`: the variable that moves it) and the `command` that downloads them.",
+    )
     optimisers: list[str]
     layer_types: list[str]
     defaults: dict[str, Any]
     bounds: dict[str, list[float]] = Field(description="[min, max] of every number.")
     presets: dict[str, list[dict[str, Any]]] = Field(description="Built-in architectures.")
-
-
-class RenameRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=64, description="The new display name.")

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine.cli import main
@@ -84,3 +85,24 @@ def test_import_onnx_writes_a_model_with_its_convention(tmp_path, capsys):
     assert main(argv) == 2
     assert "upload it as external_data" in capsys.readouterr().err
     assert main([*argv, "--external-data", str(dynamo / "model.onnx.data")]) == 0
+
+
+def test_train_adds_pen_digits_and_starts_from_a_saved_model(tmp_path):
+    from tests.engine.pendigits_sample import UNIPEN
+
+    mnist, pen, first = tmp_path / "mnist", tmp_path / "pen", tmp_path / "a.npz"
+    mnist.mkdir()
+    for split in ("train", "t10k"):
+        for kind in ("images-idx3", "labels-idx1"):
+            src = ROOT / "data" / "mnist" / f"t10k-{kind}-ubyte.gz"
+            (mnist / f"{split}-{kind}-ubyte.gz").symlink_to(src)
+    pen.write_text(UNIPEN)
+    argv = ["train", "--arch", "tiny", "--data-dir", str(tmp_path), "--epochs", "1"]
+    argv += ["--limit", "100", "--pendigits", str(pen), "--pendigits-writers", "3,14"]
+    assert main([*argv, "--pendigits-copies", "3", "--out", str(first)]) == 0
+    assert Model.load(first).meta["train_images"] == 100 + 2 * 3
+    second = tmp_path / "b.npz"  # another seed would start elsewhere: --init must win
+    argv += ["--init", str(first), "--lr", "1e-12", "--seed", "1", "--out", str(second)]
+    assert main(argv) == 0
+    a, b = Model.load(first).state(), Model.load(second).state()
+    assert all(np.allclose(a[k], b[k], atol=1e-6) for k in a)  # the same weights, barely moved

@@ -12,7 +12,7 @@ from PIL import Image
 from app.core.imaging import decode, decode_base64, network_input, picture
 from app.core.schemas import ImageInput
 from app.core.settings import Settings
-from tests.app.conftest import data_url, draw_seven, png, with_header_size
+from tests.utils import data_url, draw_seven, png, with_header_size
 
 LIMITS = Settings()
 
@@ -26,7 +26,8 @@ def check_pixels(pixels, min_side: int, max_side: int):
     return picture(ImageInput(pixels=pixels), limits)
 
 
-def refused(fn, *args) -> HTTPException:
+def api_error(fn, *args) -> HTTPException:
+    """``fn(*args)`` raises an ``HTTPException``; return it."""
     with pytest.raises(HTTPException) as info:
         fn(*args)
     return info.value
@@ -47,25 +48,25 @@ def test_base64_with_line_breaks():
 
 @pytest.mark.parametrize("text", ["not base64!", "abc", "äöü", "data:image/png,rawdata"])
 def test_not_base64_is_422_naming_image(text):
-    err = refused(decode_base64, text, 1000)
+    err = api_error(decode_base64, text, 1000)
     assert err.status_code == 422
     assert err.detail.startswith("image:")
 
 
 def test_too_many_bytes_refused_before_decoding():
-    err = refused(decode_base64, "A" * 2_000_000, 1000)  # not even valid: length is checked first
+    err = api_error(decode_base64, "A" * 2_000_000, 1000)  # not even valid: length is checked first
     assert err.status_code == 413
     assert "max_image_bytes = 1,000" in err.detail
 
 
 def test_decoded_size_checked_exactly():
     assert len(decode_base64(base64.b64encode(b"y" * 1000).decode(), 1000)) == 1000
-    err = refused(decode_base64, base64.b64encode(b"y" * 1001).decode(), 1000)
+    err = api_error(decode_base64, base64.b64encode(b"y" * 1001).decode(), 1000)
     assert err.status_code == 413
 
 
 def test_empty_image_is_422():
-    assert refused(decode_base64, "", 1000).status_code == 422
+    assert api_error(decode_base64, "", 1000).status_code == 422
 
 
 # -- PNG / JPEG ---------------------------------------------------------------------------
@@ -92,18 +93,18 @@ def test_webp_accepted():
 
 @pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF"])
 def test_other_formats_are_422(fmt):
-    err = refused(open_image, png(draw_seven(32).convert("RGB"), fmt), 2048)
+    err = api_error(open_image, png(draw_seven(32).convert("RGB"), fmt), 2048)
     assert err.status_code == 422
     assert "PNG, JPEG or WebP" in err.detail
 
 
 def test_not_an_image_is_422():
-    assert refused(open_image, b"hello, world", 2048).status_code == 422
+    assert api_error(open_image, b"hello, world", 2048).status_code == 422
 
 
 def test_truncated_png_is_422():
     data = png(np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8))
-    err = refused(open_image, data[: len(data) // 2], 2048)
+    err = api_error(open_image, data[: len(data) // 2], 2048)
     assert err.status_code == 422
     assert "truncated or corrupt" in err.detail
 
@@ -111,12 +112,12 @@ def test_truncated_png_is_422():
 def test_png_with_bad_data_is_422():
     data = bytearray(png(draw_seven(64)))
     data[60:80] = b"\x00" * 20  # inside the IDAT stream
-    assert refused(open_image, bytes(data), 2048).status_code == 422
+    assert api_error(open_image, bytes(data), 2048).status_code == 422
 
 
 def test_image_side_limit_read_from_header():
     data = png(np.zeros((30, 10), dtype=np.uint8))
-    err = refused(open_image, data, 20)
+    err = api_error(open_image, data, 20)
     assert err.status_code == 413
     assert "10×30" in err.detail and "max_image_side = 20" in err.detail
 
@@ -124,7 +125,7 @@ def test_image_side_limit_read_from_header():
 @pytest.mark.parametrize("side", [10_000, 100_000])
 def test_decompression_bomb_header_refused_without_decoding(side):
     bomb = with_header_size(png(np.zeros((1, 1), dtype=np.uint8)), side, side)
-    err = refused(open_image, bomb, 2048)
+    err = api_error(open_image, bomb, 2048)
     assert err.status_code == 413
     assert "max_image_side = 2048" in err.detail
 
@@ -132,7 +133,7 @@ def test_decompression_bomb_header_refused_without_decoding(side):
 def test_real_compressed_bomb_refused():
     data = png(Image.new("L", (4096, 4096), 0))  # 16 M pixels in a few KB
     assert len(data) < 100_000
-    err = refused(open_image, data, 2048)
+    err = api_error(open_image, data, 2048)
     assert err.status_code == 413
 
 
@@ -158,14 +159,14 @@ def test_pixels_ok():
     ],
 )
 def test_bad_pixels_are_422_naming_pixels(pixels, words):
-    err = refused(check_pixels, pixels, 8, 512)
+    err = api_error(check_pixels, pixels, 8, 512)
     assert err.status_code == 422
     assert err.detail.startswith("pixels:")
     assert words in err.detail
 
 
 def test_pixels_over_the_side_limit_are_413():
-    err = refused(check_pixels, [[0.0] * 513] * 8, 8, 512)
+    err = api_error(check_pixels, [[0.0] * 513] * 8, 8, 512)
     assert err.status_code == 413
     assert "max_pixels_side = 512" in err.detail
 
@@ -211,7 +212,7 @@ def test_a_colour_photo_on_a_digit_model_is_its_luminance_then_framed():
 
 
 def test_a_convention_that_does_not_fit_the_model_is_422_naming_input():
-    err = refused(
+    err = api_error(
         network_input, ImageInput(pixels=[[0.0] * 8] * 8), (1, 28, 28), LIMITS, {"channels": "rgb"}
     )
     assert err.status_code == 422 and err.detail.startswith("input.channels")
