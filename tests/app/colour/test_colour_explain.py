@@ -10,7 +10,7 @@ from PIL import Image
 
 from app.core.render import ColourScale
 from app.explain.render import overlay_rgb
-from tests.app.colour.conftest import MEAN, STD, ort_logits, ort_probs
+from tests.colour_model import MEAN, STD, ort_logits, ort_probs
 
 BASE = "/api/models/cifar/explain"
 

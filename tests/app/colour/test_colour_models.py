@@ -9,7 +9,7 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from tests.app.colour.conftest import ort_logits, ort_probs
+from tests.colour_model import ort_logits, ort_probs
 
 BASE = "/api/models/cifar"
 
