@@ -63,6 +63,7 @@ DESCRIPTIONS = {
     "max_pool_positions": "`/api/pool` steps: outputs × window positions",
     "max_weight_matrix_cells": "rows × columns of a weight matrix",
     "max_weight_matrix_entries": "non-zeros of a weight matrix listed in the JSON",
+    "max_png_side": "width or height of a feature-map or filter PNG: a big layer comes in pages",
     "max_weight_matrix_png_side": "rows or columns of a weight matrix drawn as a PNG",
     "max_ig_steps": "integrated gradients: path points per request",
     "max_occlusion_patches": "occlusion: occluded copies classified per request",

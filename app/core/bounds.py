@@ -64,8 +64,8 @@ def check_passes(settings: Settings, model, passes: int, what: str, stop=None) -
 
 
 def check_gradient(settings: Settings, model, what: str = "model_id") -> None:
-    """One forward and one backward pass (saliency, Grad-CAM)."""
-    check_passes(settings, model, FORWARD_BACKWARD, what)
+    """The prediction, then one forward and one backward pass (saliency, Grad-CAM)."""
+    check_passes(settings, model, FORWARD_BACKWARD + 1, what)
 
 
 # -- the heavy-request limit ---------------------------------------------------------------------

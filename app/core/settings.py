@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     # side limit), so a real layer of 16 channels at 28×28 (784 × 12,544) is within it
     max_weight_matrix_cells: Positive = 16_000_000
     max_weight_matrix_entries: Positive = 200_000  # non-zeros listed in the JSON
+    max_png_side: Positive = 2048  # feature-map and filter pictures: big layers come in pages
     max_weight_matrix_png_side: Positive = 4096  # rows or cols drawn, one pixel per cell at least
     # Explanations (``/api/models/{id}/explain``), the kernel editor and colour images.
     cache_dir: Dir = REPO_ROOT / "runs" / "cache"  # per-model tables (top-activating digits)

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from app.anatomy import layer_matrix
 from app.anatomy.layer_matrix import GroupQuery
-from app.core import render
+from app.core import render, render_layers
 from app.core.deps import LayerDep, ModelDep, ModelLayer, RegistryDep, SettingsDep
 from app.core.imaging import model_input
 from app.core.responses import ERRORS, PNG, png_response
@@ -20,6 +20,7 @@ from app.core.settings import Settings
 from app.models import inference, packed
 from app.models.inference import rounded
 from app.models.schemas import Activations, Filters, LayerState, ModelDetail, ModelList, Prediction
+from engine.convention import model_convention
 from engine.layers import Conv2D, Dense
 
 router = APIRouter(prefix="/api/models", tags=["models"])
@@ -168,21 +169,59 @@ def activations(
     return Response(message, media_type=packed.MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
 
+FirstQuery = Annotated[
+    int, Query(ge=0, description="The first channel (or filter) drawn: a big layer in pages.")
+]
+CountQuery = Annotated[
+    int | None,
+    Query(ge=1, le=65_536, description="How many; default and at most: what fits `max_png_side`."),
+]
+
+
+@dataclass
+class PageQuery:
+    """A page of a big layer's channels or filters; what was drawn is in ``X-Page``."""
+
+    first: FirstQuery = 0
+    count: CountQuery = None
+
+    def paging(self, settings: Settings) -> render_layers.Paging:
+        return render_layers.Paging(self.first, self.count, settings.max_png_side)
+
+
+PageDep = Annotated[PageQuery, Depends()]
+
+
+def _page_response(png: bytes, page: render_layers.Page, vmin: float, vmax: float) -> Response:
+    response = png_response(png, vmin, vmax)
+    response.headers["X-Page"] = page.header()  # first-last/total
+    return response
+
+
+def _check_first(ml: ModelLayer, first: int, total: int, what: str) -> None:
+    if first >= total:
+        raise HTTPException(422, f"first: {ml.describe()} has {what} 0 to {total - 1}, got {first}")
+
+
 @router.post(
     "/{model_id}/layers/{index}/feature-maps.png",
     response_class=Response,
     responses={**PNG, **ERRORS},
-    summary="One layer's output channels as a labelled grid image",
+    summary="One layer's output channels as a labelled grid image (a page of a big layer's; "
+    "`X-Page: first-last/total`)",
 )
-def feature_maps_png(ml: LayerDep, body: ImageInput, settings: SettingsDep) -> Response:
+def feature_maps_png(
+    ml: LayerDep, body: ImageInput, settings: SettingsDep, page: PageDep
+) -> Response:
     model = ml.entry.model
+    _check_first(ml, page.first, ml.output_shape[0], "channels")
     x, _ = model_input(body, model, settings)
     out = inference.layer_output(model, x, ml.index)
     signed = True if isinstance(ml.layer, (Conv2D, Dense)) else None
     shape = "x".join(str(d) for d in out.shape)
     title = f"{ml.entry.id} {ml.describe()}: output {shape}"
-    png = render.feature_maps_png(out, title, signed=signed)
-    return png_response(png, float(out.min()), float(out.max()))
+    png, drawn = render_layers.feature_maps_png(out, title, signed, page.paging(settings))
+    return _page_response(png, drawn, float(out.min()), float(out.max()))
 
 
 # -- weights ------------------------------------------------------------------------------
@@ -226,17 +265,32 @@ def filters(ml: LayerDep) -> dict:
     }
 
 
+def first_layer_colour(ml: ModelLayer) -> str | None:
+    """``"rgb"``/``"bgr"`` when ``ml`` is a conv layer reading a colour network input directly
+    (its filters are 3-deep pictures); else ``None``."""
+    model = ml.entry.model
+    if not isinstance(ml.layer, Conv2D) or model.inputs[ml.index] != [-1]:
+        return None
+    if model.input_shape[0] != 3:
+        return None
+    channels = (model_convention(model) or {}).get("channels", "rgb")
+    return "bgr" if channels == "bgr" else "rgb"
+
+
 @router.get(
     "/{model_id}/layers/{index}/filters.png",
     response_class=Response,
     responses={**PNG, **ERRORS},
-    summary="A conv or dense layer's weights as a labelled grid image",
+    summary="A conv or dense layer's weights as a labelled grid image (a first layer's 3-deep "
+    "filters in colour; a page of a big layer's filters: `X-Page: first-last/total`)",
 )
-def filters_png(ml: LayerDep) -> Response:
+def filters_png(ml: LayerDep, settings: SettingsDep, page: PageDep) -> Response:
     w, _ = _weights(ml)
+    _check_first(ml, page.first, w.shape[0], "filters" if w.ndim == 4 else "outputs")
     shape = "x".join(str(d) for d in w.shape)
-    png = render.filters_png(w, f"{ml.entry.id} {ml.describe()}: weights {shape}")
-    return png_response(png, float(w.min()), float(w.max()))
+    title = f"{ml.entry.id} {ml.describe()}: weights {shape}"
+    png, drawn = render_layers.filters_png(w, title, first_layer_colour(ml), page.paging(settings))
+    return _page_response(png, drawn, float(w.min()), float(w.max()))
 
 
 # -- convolution as a matrix --------------------------------------------------------------

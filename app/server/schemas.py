@@ -32,6 +32,7 @@ class Limits(BaseModel):
     max_kernel_side: int
     max_weight_matrix_cells: int
     max_weight_matrix_entries: int
+    max_png_side: int
     max_weight_matrix_png_side: int
     max_ig_steps: int
     max_occlusion_patches: int

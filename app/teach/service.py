@@ -11,7 +11,8 @@ import time
 import numpy as np
 from fastapi import HTTPException
 
-from app.core.imaging import network_input
+from app.core.bounds import check_passes
+from app.core.imaging import model_input, network_input
 from app.core.memo import token
 from app.core.registry import LoadedModel
 from app.core.settings import Settings
@@ -22,6 +23,10 @@ from engine.teach.backprop import backprop as run_backprop
 from engine.train import to_input
 
 # -- backpropagation ------------------------------------------------------------------------
+
+# forward, backward (twice a forward), the forward after the SGD step — each in float64, which
+# costs about twice float32: (1 + 2 + 1) × 2 pass equivalents.
+BACKPROP_PASSES = 8
 
 
 def check_target(entry: LoadedModel, target: int) -> None:
@@ -53,7 +58,8 @@ def backprop(entry: LoadedModel, body, settings: Settings) -> dict:
     model = entry.model
     check_target(entry, body.target)
     check_backprop_size(entry, settings)
-    x, image = network_input(body, model.input_shape, settings)  # x: (1, C, H, W)
+    check_passes(settings, model, BACKPROP_PASSES, "model_id")
+    x, image = model_input(body, model, settings)  # x: (1, C, H, W), under its convention
     r = run_backprop(model, x, body.target, body.learning_rate)
     layers = []
     for e in r.layers:
@@ -85,7 +91,7 @@ def backprop(entry: LoadedModel, body, settings: Settings) -> dict:
         "probabilities_before": r.probabilities_before.tolist(),  # full precision: p may be 1e-8
         "probabilities_after": r.probabilities_after.tolist(),
         "input": rounded(image, 4),
-        "grad_input": rounded(r.grad_input[0], 4),
+        "grad_input": rounded(r.grad_input[0] if len(r.grad_input) == 1 else r.grad_input, 4),
         "layers": layers,
     }
 
@@ -113,13 +119,14 @@ def networks(entries: list[LoadedModel]) -> dict:
     }
 
 
-def _check_pixels(entry: LoadedModel) -> int:
+def _check_pixels(entry: LoadedModel, view: str = "flattened-digit") -> int:
+    """The model's input size; 422 unless it takes one channel (the digit teaching views)."""
     n = int(np.prod(entry.model.input_shape))
     if entry.model.input_shape[0] != 1:
         raise HTTPException(
             422,
             f"model_id: {entry.id!r} takes {entry.model.input_shape[0]} channels; the "
-            "flattened-digit view needs a one-channel model",
+            f"{view} view needs a one-channel model",
         )
     return n
 
@@ -177,6 +184,7 @@ def permutation_test(
 
 
 def shift_view(entry: LoadedModel, body, settings: Settings) -> dict:
+    _check_pixels(entry, "translation")
     model = entry.model
     x, image = network_input(body, model.input_shape, settings)
     r = shift.follow(model, x[0, 0], body.dx, body.dy, body.scale, body.angle)
@@ -220,6 +228,7 @@ def shift_view(entry: LoadedModel, body, settings: Settings) -> dict:
 
 
 def shift_curve(entry: LoadedModel, body, settings: Settings) -> dict:
+    _check_pixels(entry, "translation")
     model = entry.model
     x, _ = network_input(body, model.input_shape, settings)
     target = body.target

@@ -77,7 +77,7 @@ def test_sigterm_ends_the_server_within_10_s_with_slow_requests_in_flight(server
     slow = [
         ("GET", f"{base}/explain/layers/3/top-activations", None),  # the background table
         ("GET", f"{base}/evaluation", None),
-        ("GET", f"{base}/explain/layers/7/maximise?first=0&count=20&steps=48", None),
+        ("GET", f"{base}/explain/layers/7/maximise?first=0&count=16&steps=48", None),
         ("POST", f"{base}/explain/occlusion", {**blank, "patch": 1, "stride": 1}),
         ("POST", f"{base}/explain/integrated-gradients", {**blank, "steps": 256}),
     ]
