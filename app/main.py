@@ -25,6 +25,7 @@ from app.core.middleware import (
 from app.core.registry import ModelRegistry
 from app.core.settings import Settings
 from app.datasets import gallery
+from app.datasets import routes as datasets
 from app.datasets.tables import Tables
 from app.evaluation import routes as evaluation
 from app.explain import color, kernel
@@ -54,6 +55,7 @@ ROUTERS = [
     teach.router,
     export.router,
     gallery.router,
+    datasets.router,
     training.router,
     evaluation.router,
     manage.router,
@@ -96,7 +98,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.heavy = HeavySlots(settings.max_heavy_requests, settings.cache_dir / "slots")
     app.state.heavy_pool = heavy_pool = HeavyPool(settings.max_heavy_requests, settings.heavy_nice)
     # The last added runs first: the access log sees every response, 413s included.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    upload = ("max_dataset_upload_bytes", settings.max_dataset_upload_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_request_bytes, larger={"/api/datasets": upload}
+    )
     app.add_middleware(ServerTiming)
     if settings.cors_origin_list:  # no CORS headers at all unless origins are configured
         app.add_middleware(

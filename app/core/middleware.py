@@ -22,13 +22,22 @@ import uuid
 
 
 class BodyLimit:
-    def __init__(self, app, max_bytes: int):
+    """``larger`` maps a path to a ``(limit name, bytes)`` of its own (a data set's zip)."""
+
+    def __init__(self, app, max_bytes: int, larger: dict[str, tuple[str, int]] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        name, limit = self.larger.get(scope.get("path"), ("max_request_bytes", self.max_bytes))
+        if limit != self.max_bytes:
+            return await BodyLimit(self.app, limit)._limit(scope, receive, send, name)
+        return await self._limit(scope, receive, send, name)
+
+    async def _limit(self, scope, receive, send, name: str):
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None:
@@ -37,7 +46,7 @@ class BodyLimit:
             except ValueError:
                 too_big = False
             if too_big:
-                return await self._refuse(send, int(length))
+                return await self._refuse(send, int(length), name)
             return await self.app(scope, receive, send)
         # No length given (chunked): buffer up to the limit, then replay the body.
         chunks, size = [], 0
@@ -48,7 +57,7 @@ class BodyLimit:
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             if size > self.max_bytes:
-                return await self._refuse(send, size)
+                return await self._refuse(send, size, name)
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
@@ -63,11 +72,8 @@ class BodyLimit:
 
         return await self.app(scope, replay, send)
 
-    async def _refuse(self, send, size: int):
-        detail = (
-            f"request body: {size:,} bytes is more than the limit "
-            f"max_request_bytes = {self.max_bytes:,}"
-        )
+    async def _refuse(self, send, size: int, name: str):
+        detail = f"request body: {size:,} bytes is more than the limit {name} = {self.max_bytes:,}"
         body = json.dumps({"detail": detail}).encode()
         await send(
             {
