@@ -173,4 +173,5 @@ export const api = {
   removeModel: (id) => request("DELETE", model(id)),
   weightsUrl: (id) => `${model(id)}/weights.npz`,
   importModel: (formData) => request("POST", "/api/models/import", formData),
+  uploadDataset: (formData) => request("POST", "/api/datasets", formData),
 };

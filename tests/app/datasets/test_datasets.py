@@ -166,3 +166,12 @@ def test_train_on_an_uploaded_data_set_with_flips_and_crops(client, settings):
     assert model["classes"] == ["cat", "dog"] and model["input_shape"] == [3, 8, 8]
     refused = client.post("/api/train", json={**job, "dataset": "no-such-set"})
     assert refused.status_code == 422 and "no data set 'no-such-set'" in refused.text
+
+
+def test_the_train_page_offers_an_upload_and_the_colour_options(client):
+    page = client.get("/train").text
+    assert 'data-testid="dataset-upload"' in page and 'name="flip"' in page
+    options = client.get("/api/train/options").json()
+    assert options["input_shapes"]["cifar10"] == [3, 32, 32]
+    assert options["defaults"]["flip"] is False and options["bounds"]["crop"] == [0, 16]
+    assert "cifar10-lenet" in options["presets"]
