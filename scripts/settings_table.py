@@ -25,7 +25,8 @@ DESCRIPTIONS = {
     "no CORS headers at all",
     "models_dir": "the models (`<id>.npz` plus an optional `<id>.json` card); trained and "
     "imported models are written here",
-    "data_dir": "data sets in IDX format (`<data_dir>/mnist/…`)",
+    "data_dir": "data sets: IDX files (`<data_dir>/mnist/…`), CIFAR-10's binary release or "
+    "`cifar10-jpeg.zip` (`<data_dir>/cifar10/`)",
     "static_dir": "the pages' scripts, styles and images",
     "cache_dir": "cached tables for the explanation pages (top-activating digits)",
     "jobs_dir": "training checkpoints, and the training queue's SQLite file when there is no "
@@ -88,6 +89,15 @@ DESCRIPTIONS = {
     "max_dense_features": "a dense layer's outputs",
     "max_train_step_megabytes": "estimated memory of one training step",
     "max_import_bytes": "an uploaded `.npz`, or `.onnx` with its external data (6 MiB)",
+    "datasets_dir": "uploaded data sets (`POST /api/datasets`); empty: `<models_dir>/.datasets`",
+    "max_dataset_upload_bytes": "an uploaded data set's zip (128 MiB), streamed to disk",
+    "max_datasets": "uploaded data sets kept at once",
+    "max_dataset_entries": "files and folders in a data set's zip",
+    "max_dataset_classes": "classes in an uploaded data set",
+    "max_dataset_file_bytes": "one image in a data set's zip, as declared (4 MiB)",
+    "max_dataset_total_bytes": "every image in a data set's zip together, as declared (1 GiB)",
+    "max_dataset_image_pixels": "width × height an image's header may declare",
+    "max_dataset_values": "N × 3 × H × W numbers of a decoded data set",
 }
 
 

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from app.core.settings import Settings
 from app.main import create_app
-from tests.zips import declared_size_zip, image_bytes, make_zip, two_class_files
+from engine import architectures, cifar10
+from tests.zips import declared_size_zip, image_bytes, make_zip, pattern_bytes, two_class_files
 
 TWO_CLASS_NET = [
     {"type": "conv2d", "config": {"out_channels": 2, "kernel_size": 3}},
@@ -28,6 +29,7 @@ def settings(tmp_path) -> Settings:
     return Settings(
         models_dir=tmp_path / "models",
         data_dir=tmp_path / "data",
+        cache_dir=tmp_path / "cache",
         training_mode="thread",
         max_dataset_image_pixels=64 * 64,
     )
@@ -175,3 +177,27 @@ def test_the_train_page_offers_an_upload_and_the_colour_options(client):
     assert options["input_shapes"]["cifar10"] == [3, 32, 32]
     assert options["defaults"]["flip"] is False and options["bounds"]["crop"] == [0, 16]
     assert "cifar10-lenet" in options["presets"]
+
+
+def test_cifar10_in_the_data_dir_is_listed_and_trains_with_its_shape(settings):
+    files = {
+        f"{which}/{cls}/0.jpg": pattern_bytes(32, 32, c)[0]  # PNG bytes: Pillow reads the content
+        for c, cls in enumerate(cifar10.CLASSES)
+        for which in ("train", "test")
+    }
+    (settings.data_dir / "cifar10").mkdir(parents=True)
+    (settings.data_dir / "cifar10" / cifar10.ZIP).write_bytes(make_zip(files))
+    with TestClient(create_app(settings)) as client:
+        info = client.get("/api/datasets/cifar10").json()
+        assert info["available"] and "JPEG" in info["source"]
+        lenet = architectures.load_spec("cifar10-lenet")["layers"]
+        check = client.post(
+            "/api/architectures/validate", json={"architecture": lenet, "dataset": "cifar10"}
+        ).json()
+        assert check["valid"] and check["input_shape"] == [3, 32, 32]
+        assert [layer["output_shape"] for layer in check["layers"][:3]] == [
+            [6, 28, 28], [6, 28, 28], [6, 14, 14]
+        ]  # fmt: skip
+        job = {"name": "lenet", "dataset": "cifar10", "architecture": lenet, "epochs": 1}
+        r = client.post("/api/train", json={**job, "batch_size": 5, "flip": True, "crop": 4})
+        assert r.status_code == 202, r.text
