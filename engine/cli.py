@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from engine import architectures, cifar10, cli_export, cli_import, data, image_folder
+from engine import architectures, cifar10, cli_export, cli_import, data, image_folder, pendigits
 from engine.card import model_card
 from engine.convention import model_convention, to_network
 from engine.model import Model
@@ -78,6 +78,26 @@ def _parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=0, help="seeds initialisation, shuffling, augmentation"
     )
     t.add_argument("--limit", type=int, default=None, help="train on the first N images only")
+    t.add_argument(
+        "--pendigits",
+        default=None,
+        help="a UNIPEN pen-digits file: its strokes, drawn with the pad's brush and preprocessed "
+        "as the server does (engine/pendigits.py), are added to the training images",
+    )
+    t.add_argument(
+        "--pendigits-writers", default="1-22", help="which of its writers to train on, e.g. 1-22"
+    )
+    t.add_argument(
+        "--pendigits-copies",
+        type=int,
+        default=4,
+        help="renderings of each pen digit (random size, place, rotation, slant)",
+    )
+    t.add_argument(
+        "--init",
+        default=None,
+        help="start from this saved model's weights (same architecture) instead of random ones",
+    )
     t.add_argument("--out", default="models/model.npz", help="where to write the trained model")
     t.add_argument("--name", default=None, help="display name stored in the model")
     t.add_argument(
@@ -144,6 +164,15 @@ def _cmd_train(args) -> int:
     val = _load_split(args, "test")[:2]
     if args.limit:
         x, y = x[: args.limit], y[: args.limit]
+    if args.pendigits:
+        digits = pendigits.load(args.pendigits)
+        writers = pendigits.writers_from(args.pendigits_writers)
+        pen_images, pen_labels = pendigits.rendered_set(
+            [d for d in digits if d.writer in writers], args.pendigits_copies, seed=args.seed
+        )
+        print(f"{len(pen_images)} pen digit images by writers {args.pendigits_writers}", flush=True)
+        x = np.concatenate([x, to_input(pen_images)])  # (N + M, 1, 28, 28) float32
+        y = np.concatenate([y, pen_labels.astype(np.int64)])
     model = Model.from_spec(
         spec["layers"],
         input_shape=tuple(spec.get("input_shape", x.shape[1:])),
@@ -151,7 +180,9 @@ def _cmd_train(args) -> int:
         classes=classes,
         name=args.name or Path(args.out).stem,
     )
-    print(model.summary())
+    if args.init:
+        model.set_state(Model.load(args.init).state(), source=args.init)
+    print(model.summary(), flush=True)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     checkpoint = args.checkpoint or out.with_suffix(".ckpt.npz")

@@ -16,6 +16,7 @@ from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from app.core.access import WriteAccess
 from app.core.deps import SettingsDep
 from app.core.schemas import ErrorBody
 from app.datasets import store
@@ -56,6 +57,7 @@ def list_datasets(settings: SettingsDep) -> dict:
     "",
     response_model=DatasetInfo,
     status_code=201,
+    dependencies=[WriteAccess],
     responses={k: ERRORS[k] for k in (413, 422)},
     summary="Upload a zip of <split>/<class>/<image> or <class>/<image> (a test split is made)",
 )
@@ -99,6 +101,7 @@ def get_dataset(dataset_id: DatasetId, settings: SettingsDep) -> dict:
 @router.delete(
     "/{dataset_id}",
     response_model=DatasetInfo,
+    dependencies=[WriteAccess],
     responses={k: ERRORS[k] for k in (403, 404)},
     summary="Delete an uploaded data set (built-in ones are read-only)",
 )

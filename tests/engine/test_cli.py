@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine.cli import main
@@ -110,3 +111,24 @@ def test_train_and_evaluate_on_an_image_folder_with_flips_and_crops(tmp_path, ca
     assert "accuracy" in capsys.readouterr().out
     assert main(["evaluate", str(out), "--dataset", "nope"]) == 2
     assert "--dataset must be one of mnist, fashion-mnist, cifar10" in capsys.readouterr().err
+
+
+def test_train_adds_pen_digits_and_starts_from_a_saved_model(tmp_path):
+    from tests.engine.pendigits_sample import UNIPEN
+
+    mnist, pen, first = tmp_path / "mnist", tmp_path / "pen", tmp_path / "a.npz"
+    mnist.mkdir()
+    for split in ("train", "t10k"):
+        for kind in ("images-idx3", "labels-idx1"):
+            src = ROOT / "data" / "mnist" / f"t10k-{kind}-ubyte.gz"
+            (mnist / f"{split}-{kind}-ubyte.gz").symlink_to(src)
+    pen.write_text(UNIPEN)
+    argv = ["train", "--arch", "tiny", "--data-dir", str(tmp_path), "--epochs", "1"]
+    argv += ["--limit", "100", "--pendigits", str(pen), "--pendigits-writers", "3,14"]
+    assert main([*argv, "--pendigits-copies", "3", "--out", str(first)]) == 0
+    assert Model.load(first).meta["train_images"] == 100 + 2 * 3
+    second = tmp_path / "b.npz"  # another seed would start elsewhere: --init must win
+    argv += ["--init", str(first), "--lr", "1e-12", "--seed", "1", "--out", str(second)]
+    assert main(argv) == 0
+    a, b = Model.load(first).state(), Model.load(second).state()
+    assert all(np.allclose(a[k], b[k], atol=1e-6) for k in a)  # the same weights, barely moved
