@@ -146,6 +146,9 @@ def options(settings: SettingsDep) -> dict:
 )
 def validate_architecture(body: ArchitectureRequest, settings: SettingsDep) -> dict:
     specs = architecture.specs_of(body.architecture.layers)
+    missing = _missing_data(body.dataset, settings)
+    if missing and missing.startswith("no data set"):
+        raise HTTPException(422, f"dataset: {missing}")
     return architecture.report(
         specs, body.dataset, settings, body.batch_size, body.architecture.input_shape
     )

@@ -201,3 +201,10 @@ def test_cifar10_in_the_data_dir_is_listed_and_trains_with_its_shape(settings):
         job = {"name": "lenet", "dataset": "cifar10", "architecture": lenet, "epochs": 1}
         r = client.post("/api/train", json={**job, "batch_size": 5, "flip": True, "crop": 4})
         assert r.status_code == 202, r.text
+
+
+def test_an_unknown_data_set_is_a_422_when_validating(client):
+    r = client.post(
+        "/api/architectures/validate", json={"architecture": TWO_CLASS_NET, "dataset": "nope"}
+    )
+    assert r.status_code == 422 and "dataset: no data set 'nope'" in r.json()["detail"]
