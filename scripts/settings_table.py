@@ -52,6 +52,7 @@ DESCRIPTIONS = {
     "max_request_bytes": "whole request body (8 MiB)",
     "max_image_bytes": "an `image` after base64 decoding (2 MiB)",
     "max_image_side": "an `image`'s width and height, read from its header before decoding",
+    "max_image_pixels": "an `image`'s width × height, from its header before decoding",
     "min_pixels_side": "a `pixels` grid's smallest side",
     "max_pixels_side": "a `pixels` grid's largest side",
     "max_conv_input_side": "input side for `/api/conv`, `/api/pool`, weight matrices; also "
@@ -73,7 +74,10 @@ DESCRIPTIONS = {
     "(`engine.cost`; about 1 s of a core): maximise, occlusion, integrated gradients",
     "max_maximise_units": "filters or units in one maximise request (ask in ranges: "
     "`first`, `count`)",
-    "max_model_megamacs": "one image through a trained or imported network",
+    "max_model_megamacs": "one image through a trained or imported network (a ResNet-50 at "
+    "224×224 is ~4,100)",
+    "max_backprop_values": "gradient values in one `/backprop` answer (every layer's output "
+    "and weights)",
     "max_train_step_megamacs": "one training step: batch size × 3 passes",
     "table_wait_seconds": "a request waits this long for a whole-test-set table being "
     "computed in the background, then 503 with Retry-After",
@@ -97,7 +101,9 @@ DESCRIPTIONS = {
     "max_train_params": "parameters in a trained architecture",
     "max_dense_features": "a dense layer's outputs",
     "max_train_step_megabytes": "estimated memory of one training step",
-    "max_import_bytes": "an uploaded `.npz`, or `.onnx` with its external data (6 MiB)",
+    "max_import_bytes": "an uploaded `.npz`, or `.onnx` with its external data (128 MiB: a "
+    "ResNet-50 file is ~98 MB); the import route's body limit is this plus "
+    "`max_request_bytes`, and an upload is spooled to disk",
     "datasets_dir": "uploaded data sets (`POST /api/datasets`); empty: `<models_dir>/.datasets`",
     "max_dataset_upload_bytes": "an uploaded data set's zip (128 MiB), streamed to disk",
     "max_datasets": "uploaded data sets kept at once",

@@ -102,6 +102,45 @@ FormatQuery = Annotated[
 ]
 
 
+LayersQuery = Annotated[
+    str | None,
+    Query(
+        alias="layers",
+        pattern=r"^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$",
+        description="Which layers' outputs to ship: indices and ranges, e.g. `0-9,12` "
+        "(default: all). The others are listed with their shape, min, max and scale but no "
+        "data (`data` null, packed `size` 0), so a page can ask for a big network's layers in "
+        "parts.",
+    ),
+]
+MaxChannelsQuery = Annotated[
+    int | None,
+    Query(
+        alias="max_channels",
+        ge=1,
+        le=4096,
+        description="Ship at most this many channels of each (C, H, W) output: the first "
+        "ones (`shipped_channels` says how many; `min`/`max` stay those of every channel).",
+    ),
+]
+
+
+def parse_layers(text: str | None, count: int) -> set[int] | None:
+    """``"0-3,7"`` → ``{0, 1, 2, 3, 7}``, every index checked against ``count`` layers."""
+    if text is None:
+        return None
+    chosen: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        lo, _, hi = part.partition("-")
+        a, b = int(lo), int(hi or lo)
+        if not 0 <= a <= b < count:
+            raise HTTPException(
+                422, f"layers: {part!r} is not a range of layer indices from 0 to {count - 1}"
+            )
+        chosen.update(range(a, b + 1))
+    return chosen
+
+
 @router.post(
     "/{model_id}/activations",
     response_model=Activations,
@@ -114,14 +153,18 @@ def activations(
     settings: SettingsDep,
     request: Request,
     format_: FormatQuery = None,
+    layers: LayersQuery = None,
+    max_channels: MaxChannelsQuery = None,
 ) -> Response:
+    which = inference.Shipped(parse_layers(layers, len(entry.model.layers)), max_channels)
     x, image = model_input(body, entry.model, settings)
     if format_ is None and packed.MEDIA_TYPE in request.headers.get("accept", ""):
         format_ = "float32"
     if format_ in (None, "json"):
         # Written straight to JSON: a quarter of a million numbers for a 64-channel network.
-        return Response(inference.activations_json(entry.model, x, image), media_type=JSON)
-    message = inference.activations_packed(entry.model, x, image, format_)
+        doc = inference.activations_json(entry.model, x, image, which)
+        return Response(doc, media_type=JSON)
+    message = inference.activations_packed(entry.model, x, image, format_, which)
     return Response(message, media_type=packed.MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
 

@@ -23,6 +23,8 @@ class Limits(BaseModel):
     max_request_bytes: int
     max_image_bytes: int
     max_image_side: int
+    max_image_pixels: int = Field(description="Width × height of a decoded photo, at most.")
+    max_backprop_values: int = Field(description="Gradient values in one /backprop answer.")
     min_pixels_side: int
     max_pixels_side: int
     max_conv_input_side: int

@@ -32,11 +32,27 @@ def check_target(entry: LoadedModel, target: int) -> None:
         )
 
 
+def check_backprop_size(entry: LoadedModel, settings: Settings) -> None:
+    """422 before any work when the answer — every layer's output gradient and every weight's
+    gradient, written as JSON — would hold more than ``max_backprop_values`` numbers (a
+    ResNet-18 at 224×224: ~14 million, tens of seconds of JSON alone)."""
+    info = entry.model.layer_info()
+    n = sum(int(np.prod(layer["output_shape"])) for layer in info) + entry.model.num_params
+    if n > settings.max_backprop_values:
+        raise HTTPException(
+            422,
+            f"model_id: backprop on {entry.id!r} would answer {n:,} gradient values, more than "
+            f"the limit max_backprop_values = {settings.max_backprop_values:,}; the view is "
+            "for networks of up to a few hundred thousand weights",
+        )
+
+
 def backprop(entry: LoadedModel, body, settings: Settings) -> dict:
     """The ``/backprop`` response: one forward and one backward pass, and one SGD step on a
     float64 copy of the weights."""
     model = entry.model
     check_target(entry, body.target)
+    check_backprop_size(entry, settings)
     x, image = network_input(body, model.input_shape, settings)  # x: (1, C, H, W)
     r = run_backprop(model, x, body.target, body.learning_rate)
     layers = []

@@ -20,6 +20,7 @@ from app.core.settings import Settings
 from app.datasets import store as datasets
 from app.models import store as model_store
 from app.training import architecture
+from app.training.data_help import missing_data
 from app.training.jobs import JOB_ID_PATTERN, JobManager
 from app.training.schemas import (
     MAX_LR,
@@ -32,7 +33,7 @@ from app.training.schemas import (
     TrainRequest,
     WorkerList,
 )
-from engine import architectures
+from engine import architectures, data
 from engine.layers import LAYER_TYPES
 
 router = APIRouter(tags=["training"])
@@ -111,6 +112,7 @@ def options(settings: SettingsDep) -> dict:
         "datasets": [d["id"] for d in listed],
         "available": {d["id"]: d["available"] for d in listed},
         "input_shapes": {d["id"]: d["image_shape"] for d in listed},
+        "missing": {name: missing_data(name, settings) for name in data.NAMES},
         "optimisers": ["adam", "sgd"],
         "layer_types": list(LAYER_TYPES),
         "defaults": {

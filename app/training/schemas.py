@@ -259,12 +259,13 @@ class TrainOptions(BaseModel):
     input_shapes: dict[str, list[int]] = Field(
         default_factory=dict, description="Each data set's image shape [C, H, W]."
     )
+    missing: dict[str, dict[str, Any] | None] = Field(
+        default_factory=dict,
+        description="Per data set not on disk: its missing `files`, the `folder` this server "
+        "reads (`setting`: the variable that moves it) and the `command` that downloads them.",
+    )
     optimisers: list[str]
     layer_types: list[str]
     defaults: dict[str, Any]
     bounds: dict[str, list[float]] = Field(description="[min, max] of every number.")
     presets: dict[str, list[dict[str, Any]]] = Field(description="Built-in architectures.")
-
-
-class RenameRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=64, description="The new display name.")

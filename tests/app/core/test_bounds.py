@@ -246,7 +246,8 @@ def test_an_npz_bomb_import_is_refused_fast_in_little_memory(client):
     assert peak < 50 * 1024 * 1024 + 3 * len(data), peak  # the upload itself is held, no more
 
 
-def test_training_requests_are_bounded_by_their_cost(client):
+def test_training_requests_are_bounded_by_their_cost(make_client):
+    client = make_client(max_model_megamacs=200)  # the default admits a ResNet-50 (~4,100 M)
     wide = [
         {"type": "conv2d", "config": {"out_channels": 64, "kernel_size": 11, "padding": 5}},
         {"type": "conv2d", "config": {"out_channels": 64, "kernel_size": 11, "padding": 5}},

@@ -177,3 +177,12 @@ def test_square_weights_are_editable_and_checked(client):
         "/api/teach/square", json={"image": rect, "weights": {"lines": {"bias": [[1], 2]}}}
     )
     assert r.status_code == 422 and "weights" in r.json()["detail"]
+
+
+def test_backprop_on_a_network_too_big_to_answer_is_refused_before_work(tmp_path):
+    app = create_app(Settings(models_dir=tmp_path, max_backprop_values=1000))
+    with TestClient(app) as client:
+        app.state.registry.add("cnn", Model.from_spec(TWO_CONVS, seed=1, name="CNN"))
+        r = client.post("/api/models/cnn/backprop", json={"pixels": [[0.0] * 8] * 8, "target": 3})
+        assert r.status_code == 422
+        assert "max_backprop_values = 1,000" in r.json()["detail"]

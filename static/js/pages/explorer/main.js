@@ -2,6 +2,7 @@
 // the pieces together: the drawing pad, the API, and the views.
 
 import { api, installedModels, pickModel } from "../../shared/api.js";
+import { chooseModel } from "../../shared/current-model.js";
 import { inkScale } from "../../shared/colormap.js";
 import { drawing, gallery as galleryConfig, live, maps } from "../../shared/config.js";
 import { setStyle } from "../../shared/dom.js";
@@ -306,7 +307,7 @@ async function selectModel(id) {
   state.fields = new ReceptiveFields(id);
   state.result = null;
   overview.setModel(state.model);
-  setUrlParam("model", id);
+  chooseModel(id);
   prediction.setClasses(state.model.classes);
   summary.render(state.model);
   buildLayers();
@@ -331,7 +332,7 @@ async function start() {
     status.error("No models are installed. Train one (see the Train page) or copy a .npz into the models directory.");
     return;
   }
-  const id = pickModel(list, new URLSearchParams(window.location.search).get("model"));
+  const id = pickModel(list);
   picker.render(list.models, id);
   await selectModel(id);
   // `?gallery=<index>` (e.g. from the Evaluate page) opens that test digit.

@@ -9,6 +9,7 @@ import { percent } from "../../shared/format.js";
 import { StatusView } from "../../shared/status.js";
 import { explainWrites } from "../../shared/write-access.js";
 import { ArchEditor } from "./arch-editor.js";
+import { DataNote } from "./data-note.js";
 import { FiltersView } from "./filters-view.js";
 import { JobsView } from "./jobs-view.js";
 import { LineChart } from "./line-chart.js";
@@ -90,11 +91,7 @@ async function validate() {
 // -- the form ---------------------------------------------------------------------------------
 
 function fillDatasets(options) {
-  form.dataset.replaceChildren(
-    ...options.datasets.map((name) =>
-      h("option", { value: name }, options.available[name] ? name : `${name} (not on this server)`),
-    ),
-  );
+  form.dataset.replaceChildren(...dataOptions(options));
 }
 
 function fillForm(options) {
@@ -119,13 +116,39 @@ function fillForm(options) {
   describeData();
 }
 
+const dataNote = new DataNote(byTestId("data-missing"), { recheck: () => recheckData() });
+const dataReady = () => Boolean(state.options?.available[form.dataset.value]);
+
 function describeData() {
   const name = form.dataset.value;
-  const available = state.options?.available[name];
-  $("#data-note").textContent = available
+  $("#data-note").textContent = dataReady()
     ? `Validation after each epoch on 2,000 test images; the final score on the whole test set.`
-    : `${name} is not on this server: starting will say how to get it.`;
+    : `${name} is not on this server yet: see below the Start button.`;
+  dataNote.render(name, dataReady() ? null : state.options?.missing?.[name]);
+  updateStart();
 }
+
+// The form's options from the server into `state.options`; false (and said) if it did not answer.
+async function loadOptions() {
+  try {
+    state.options = await api.trainOptions();
+    return true;
+  } catch (err) {
+    status.error(err.message);
+    return false;
+  }
+}
+
+async function recheckData() {
+  if (!(await loadOptions())) return;
+  const name = form.dataset.value;
+  form.dataset.replaceChildren(...dataOptions(state.options));
+  form.dataset.value = name;
+  describeData();
+}
+
+const dataOptions = (options) =>
+  options.datasets.map((name) => h("option", { value: name }, options.available[name] ? name : `${name} (not on this server)`));
 
 function body() {
   const limit = form.limit.value.trim();
@@ -148,15 +171,17 @@ function body() {
 const running = () => state.job && (state.job.state === "queued" || state.job.state === "running");
 
 function updateStart() {
-  startButton.disabled = running() || !state.valid;
+  startButton.disabled = running() || !state.valid || !dataReady();
   cancelButton.disabled = !running();
   editor.setDisabled(running());
   for (const el of form.elements) el.disabled = running();
   formNote.textContent = running()
     ? "Training… the editor is locked until it ends or you cancel."
-    : state.valid
-      ? ""
-      : "Fix the architecture to start.";
+    : !state.valid
+      ? "Fix the architecture to start."
+      : !dataReady()
+        ? "Get the training data first (below)."
+        : "";
 }
 
 form.addEventListener("input", (e) => {
@@ -192,6 +217,8 @@ startButton.addEventListener("click", async () => {
   try {
     const job = await api.startTraining(body());
     follow(job);
+    // The progress and charts are far below the button: bring them on screen as it starts.
+    $(".progress-card").scrollIntoView({ behavior: "smooth", block: "start" });
   } catch (err) {
     status.error(err.message);
     updateStart();
@@ -309,12 +336,7 @@ async function refreshJobs() {
 // -- start ------------------------------------------------------------------------------------
 
 async function start() {
-  try {
-    state.options = await api.trainOptions();
-  } catch (err) {
-    status.error(err.message);
-    return;
-  }
+  if (!(await loadOptions())) return;
   const { options } = state;
   editor.types = options.layer_types;
   fillForm(options);
