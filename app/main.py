@@ -26,6 +26,7 @@ from app.core.middleware import (
 from app.core.registry import ModelRegistry
 from app.core.settings import Settings
 from app.datasets import gallery
+from app.datasets import routes as datasets
 from app.datasets.tables import Tables
 from app.evaluation import routes as evaluation
 from app.explain import color, kernel
@@ -56,6 +57,7 @@ ROUTERS = [
     teach.router,
     export.router,
     gallery.router,
+    datasets.router,
     training.router,
     evaluation.router,
     manage.router,
@@ -108,7 +110,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_request_bytes,
-        routes={"/api/models/import": import_limit},
+        routes={
+            "/api/models/import": import_limit,
+            "/api/datasets": (settings.max_dataset_upload_bytes, "max_dataset_upload_bytes"),
+        },
     )
     app.add_middleware(ServerTiming)
     if settings.cors_origin_list:  # no CORS headers at all unless origins are configured

@@ -34,7 +34,8 @@ DESCRIPTIONS = {
     "max_jobs_per_client": "one client's queued and running training jobs; one more is a 429",
     "models_dir": "the models (`<id>.npz` plus an optional `<id>.json` card); trained and "
     "imported models are written here",
-    "data_dir": "data sets in IDX format (`<data_dir>/mnist/…`)",
+    "data_dir": "data sets: IDX files (`<data_dir>/mnist/…`), CIFAR-10's binary release or "
+    "`cifar10-jpeg.zip` (`<data_dir>/cifar10/`)",
     "static_dir": "the pages' scripts, styles and images",
     "cache_dir": "cached tables for the explanation pages (top-activating digits)",
     "jobs_dir": "training checkpoints, and the training queue's SQLite file when there is no "
@@ -104,6 +105,15 @@ DESCRIPTIONS = {
     "max_import_bytes": "an uploaded `.npz`, or `.onnx` with its external data (128 MiB: a "
     "ResNet-50 file is ~98 MB); the import route's body limit is this plus "
     "`max_request_bytes`, and an upload is spooled to disk",
+    "datasets_dir": "uploaded data sets (`POST /api/datasets`); empty: `<models_dir>/.datasets`",
+    "max_dataset_upload_bytes": "an uploaded data set's zip (128 MiB), streamed to disk",
+    "max_datasets": "uploaded data sets kept at once",
+    "max_dataset_entries": "files and folders in a data set's zip",
+    "max_dataset_classes": "classes in an uploaded data set",
+    "max_dataset_file_bytes": "one image in a data set's zip, as declared (4 MiB)",
+    "max_dataset_total_bytes": "every image in a data set's zip together, as declared (1 GiB)",
+    "max_dataset_image_pixels": "width × height an image's header may declare",
+    "max_dataset_values": "N × 3 × H × W numbers of a decoded data set",
 }
 
 

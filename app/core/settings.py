@@ -111,6 +111,16 @@ class Settings(BaseSettings):
     # an uploaded .npz, or .onnx + its external data: a ResNet-50 file is ~98 MB. The import
     # route's body limit is this plus max_request_bytes (the form's other fields).
     max_import_bytes: Positive = 128 * 1024 * 1024
+    # Your own data (``/api/datasets``): a zip of an image folder, inspected before decoding.
+    datasets_dir: Dir | None = None  # uploaded data sets; None: <models_dir>/.datasets
+    max_dataset_upload_bytes: Positive = 128 * 1024 * 1024  # the zip as uploaded
+    max_datasets: Positive = 20  # uploaded data sets kept at once
+    max_dataset_entries: Positive = 100_000  # files and folders in the zip
+    max_dataset_classes: Positive = 100
+    max_dataset_file_bytes: Positive = 4 * 1024 * 1024  # one image, as the zip declares it
+    max_dataset_total_bytes: Positive = 1024 * 1024 * 1024  # every image, as declared
+    max_dataset_image_pixels: Positive = 256 * 256  # width × height an image header declares
+    max_dataset_values: Positive = 200_000_000  # N × 3 × H × W decoded (800 MB as float32)
     sse_heartbeat_seconds: Positive = 15
 
     @classmethod

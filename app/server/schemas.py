@@ -55,6 +55,14 @@ class Limits(BaseModel):
     max_dense_features: int
     max_train_step_megabytes: int
     max_import_bytes: int
+    max_dataset_upload_bytes: int = Field(description="An uploaded data set's zip.")
+    max_datasets: int = Field(description="Uploaded data sets kept at once.")
+    max_dataset_entries: int = Field(description="Files and folders in a data set's zip.")
+    max_dataset_classes: int
+    max_dataset_file_bytes: int = Field(description="One image, as the zip declares it.")
+    max_dataset_total_bytes: int = Field(description="Every image, as the zip declares them.")
+    max_dataset_image_pixels: int = Field(description="Width × height an image header declares.")
+    max_dataset_values: int = Field(description="N × 3 × H × W of a decoded data set.")
     max_request_megamacs: int = Field(
         description="Estimated cost of one request's model passes, in millions of multiply-add "
         "equivalents (`engine.cost`): units × steps × 3 × pass for maximise, (patches + 1) × pass "

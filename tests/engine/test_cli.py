@@ -1,5 +1,6 @@
 """The command line, run as a user runs it."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ import pytest
 
 from engine.cli import main
 from engine.model import Model
+from tests.zips import make_zip, pattern_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,6 +87,30 @@ def test_import_onnx_writes_a_model_with_its_convention(tmp_path, capsys):
     assert main(argv) == 2
     assert "upload it as external_data" in capsys.readouterr().err
     assert main([*argv, "--external-data", str(dynamo / "model.onnx.data")]) == 0
+
+
+def test_train_and_evaluate_on_an_image_folder_with_flips_and_crops(tmp_path, capsys):
+    files = {
+        f"{which}/{cls}/{i}.png": pattern_bytes(8, 8, 10 * c + i)[0]
+        for c, cls in enumerate(("cat", "dog"))
+        for which in ("train", "test")
+        for i in range(4)
+    }
+    (tmp_path / "pets.zip").write_bytes(make_zip(files))
+    spec = {
+        "input_shape": [3, 8, 8],
+        "layers": [{"type": "flatten"}, {"type": "dense", "config": {"out_features": 2}}],
+    }
+    (tmp_path / "arch.json").write_text(json.dumps(spec))
+    out = tmp_path / "pets.npz"
+    argv = ["train", "--dataset", str(tmp_path / "pets.zip"), "--arch", str(tmp_path / "arch.json")]
+    argv += ["--epochs", "1", "--no-augment", "--flip", "--crop", "2", "--out", str(out)]
+    assert main(argv) == 0
+    assert Model.load(out).classes == ["cat", "dog"]
+    assert main(["evaluate", str(out), "--dataset", str(tmp_path / "pets.zip")]) == 0
+    assert "accuracy" in capsys.readouterr().out
+    assert main(["evaluate", str(out), "--dataset", "nope"]) == 2
+    assert "--dataset must be one of mnist, fashion-mnist, cifar10" in capsys.readouterr().err
 
 
 def test_train_adds_pen_digits_and_starts_from_a_saved_model(tmp_path):

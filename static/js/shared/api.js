@@ -252,4 +252,5 @@ export const api = {
   weightsUrl: (id) => `${model(id)}/weights.npz`,
   onnxUrl: (id) => `${model(id)}/model.onnx`,
   importModel: (formData) => request("POST", "/api/models/import", formData),
+  uploadDataset: (formData) => request("POST", "/api/datasets", formData),
 };

@@ -90,9 +90,13 @@ async function validate() {
 
 // -- the form ---------------------------------------------------------------------------------
 
+function fillDatasets(options) {
+  form.dataset.replaceChildren(...dataOptions(options));
+}
+
 function fillForm(options) {
   const d = options.defaults;
-  form.dataset.replaceChildren(...dataOptions(options));
+  fillDatasets(options);
   form.optimiser.replaceChildren(...options.optimisers.map((o) => h("option", { value: o }, o)));
   form.dataset.value = options.available[d.dataset] ? d.dataset : options.datasets.find((n) => options.available[n]) ?? d.dataset;
   form.epochs.value = d.epochs;
@@ -101,6 +105,8 @@ function fillForm(options) {
   form.lr.value = d.lr;
   form.seed.value = d.seed;
   form.augment.checked = d.augment;
+  form.flip.checked = d.flip;
+  form.crop.value = d.crop;
   const b = options.bounds;
   form.epochs.max = b.epochs[1];
   form.batch_size.max = b.batch_size[1];
@@ -156,6 +162,8 @@ function body() {
     lr: Number(form.lr.value),
     seed: Number(form.seed.value),
     augment: form.augment.checked,
+    flip: form.flip.checked,
+    crop: Number(form.crop.value) || 0,
     limit: limit ? Number(limit) : null,
   };
 }
@@ -181,6 +189,27 @@ form.addEventListener("input", (e) => {
   if (e.target === form.dataset || e.target === form.batch_size) scheduleValidate();
 });
 form.addEventListener("submit", (e) => e.preventDefault());
+
+// Your own data: a zip of <class>/<image> or <split>/<class>/<image>, checked by the server.
+form.archive.addEventListener("change", async () => {
+  const file = form.archive.files[0];
+  if (!file) return;
+  status.clear();
+  const data = new FormData();
+  data.append("archive", file);
+  data.append("name", file.name.replace(/\.zip$/i, "") || "my data");
+  try {
+    const info = await api.uploadDataset(data);
+    state.options = await api.trainOptions();
+    fillDatasets(state.options);
+    form.dataset.value = info.id;
+    describeData();
+    scheduleValidate();
+  } catch (err) {
+    status.error(err.message);
+  }
+  form.archive.value = "";
+});
 
 startButton.addEventListener("click", async () => {
   status.clear();
