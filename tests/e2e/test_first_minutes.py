@@ -15,9 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.core.settings import REPO_ROOT
-from tests.e2e.conftest import SHIPPED, Server
-from tests.e2e.helpers import wait_until
-from tests.e2e.test_explorer import SEVEN, draw
+from tests.e2e.helpers import SEVEN, SHIPPED, Server, draw, wait_until
 from tests.live import LiveServer, app_env
 
 pytestmark = pytest.mark.e2e

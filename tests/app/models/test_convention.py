@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from app.core.registry import read_card
 from engine.model import Model
-from tests.app.models.test_manage import import_, npz_bytes
-from tests.app.models.test_models import refused
-from tests.app.trainset import TINY
+from tests.app.trainset import TINY, import_, npz_bytes
+from tests.utils import refused
 
 NORMALIZE = {"invert": False, "scale": 1.0, "mean": [0.1307], "std": [0.3081]}
+# as stored: the convention completed with a grey digit model's defaults
+STORED = {**NORMALIZE, "channels": "gray", "resize": {"mode": "digit"}}
 
 
 def test_the_convention_changes_after_import_and_the_evaluation_follows(http, mnist_settings):
@@ -18,8 +19,8 @@ def test_the_convention_changes_after_import_and_the_evaluation_follows(http, mn
     before = http.get(f"/api/models/{model_id}/evaluation").json()
     r = http.patch(f"/api/models/{model_id}", json={"input": NORMALIZE})
     assert r.status_code == 200, r.text
-    assert r.json()["input"] == NORMALIZE and r.json()["name"] == "Wrong convention"
-    assert http.get(f"/api/models/{model_id}").json()["input"] == NORMALIZE
+    assert r.json()["input"] == STORED and r.json()["name"] == "Wrong convention"
+    assert http.get(f"/api/models/{model_id}").json()["input"] == STORED
     after = http.get(f"/api/models/{model_id}/evaluation").json()
     assert after["cached"] is False and after["loss"] != before["loss"]
     on_disk = Model.load(mnist_settings.models_dir / f"{model_id}.npz")
