@@ -107,12 +107,16 @@ DESCRIPTIONS = {
     "`max_request_bytes`, and an upload is spooled to disk",
     "datasets_dir": "uploaded data sets (`POST /api/datasets`); empty: `<models_dir>/.datasets`",
     "max_dataset_upload_bytes": "an uploaded data set's zip (128 MiB), streamed to disk",
-    "max_datasets": "uploaded data sets kept at once",
+    "max_datasets": "uploaded data sets kept at once; past it the oldest is deleted first",
     "max_dataset_entries": "files and folders in a data set's zip",
     "max_dataset_classes": "classes in an uploaded data set",
     "max_dataset_file_bytes": "one image in a data set's zip, as declared (4 MiB)",
     "max_dataset_total_bytes": "every image in a data set's zip together, as declared (1 GiB)",
     "max_dataset_image_pixels": "width × height an image's header may declare",
+    "max_dataset_store_bytes": "bytes all uploaded data sets may hold on disk; past it the "
+    "oldest are deleted first",
+    "max_dataset_age_days": "days an uploaded data set is kept; a link to an older one says "
+    "it expired",
     "max_dataset_values": "N × 3 × H × W numbers of a decoded data set",
 }
 

@@ -114,7 +114,9 @@ class Settings(BaseSettings):
     # Your own data (``/api/datasets``): a zip of an image folder, inspected before decoding.
     datasets_dir: Dir | None = None  # uploaded data sets; None: <models_dir>/.datasets
     max_dataset_upload_bytes: Positive = 128 * 1024 * 1024  # the zip as uploaded
-    max_datasets: Positive = 20  # uploaded data sets kept at once
+    max_datasets: Positive = 20  # uploaded data sets kept at once; past it the oldest go
+    max_dataset_store_bytes: Positive = 4 * 1024**3  # all uploaded data sets' arrays on disk
+    max_dataset_age_days: Positive = 30  # an uploaded data set is deleted after this
     max_dataset_entries: Positive = 100_000  # files and folders in the zip
     max_dataset_classes: Positive = 100
     max_dataset_file_bytes: Positive = 4 * 1024 * 1024  # one image, as the zip declares it

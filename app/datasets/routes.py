@@ -66,10 +66,6 @@ async def upload_dataset(
     archive: Annotated[UploadFile, File(description="A zip of an image folder.")],
     name: Annotated[str, Form(min_length=1, max_length=64, description="Display name.")],
 ) -> dict:
-    if len(store.uploaded_ids(settings)) >= settings.max_datasets:
-        raise HTTPException(
-            422, f"archive: already {settings.max_datasets} data sets (max_datasets); delete one"
-        )
     folder = store.datasets_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".upload-{secrets.token_hex(6)}.zip.tmp"

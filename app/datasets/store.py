@@ -6,7 +6,9 @@ decoded once into ``cache_dir``). They are read-only.
 
 Uploaded: a zip of an image folder (``engine.image_folder``) becomes ``<datasets_dir>/<id>.npz``
 (the decoded uint8 arrays) and ``<id>.json`` (its ``DatasetInfo``), each written atomically, the
-arrays first: a data set is listed only once both are complete.
+arrays first: a data set is listed only once both are complete. Uploads are kept for
+``max_dataset_age_days`` and within ``max_datasets`` and ``max_dataset_store_bytes``: past
+either, the oldest go first (:func:`prune`), and asking for one that went says so.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import dataclasses
 import json
 import re
 import secrets
+import time
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +36,15 @@ MADE_SPLIT = "made for you: 20 % of each class's images (seed 0) are the test sp
 
 class UnknownDataset(KeyError):
     """No data set has this id; the message lists the ones there are."""
+
+
+def kept(settings: Settings) -> str:
+    """How long uploads are kept, for the messages about one that is gone."""
+    return (
+        f"uploaded data sets are kept {settings.max_dataset_age_days} days "
+        f"(max_dataset_age_days), and past max_datasets = {settings.max_datasets} or "
+        f"max_dataset_store_bytes = {settings.max_dataset_store_bytes:,} the oldest go first"
+    )
 
 
 def datasets_dir(settings: Settings) -> Path:
@@ -92,15 +104,17 @@ def info(settings: Settings, dataset_id: str) -> dict:
     """The ``DatasetInfo`` of ``dataset_id``; :class:`UnknownDataset` when there is none."""
     if dataset_id in BUILT_IN:
         return _built_in(settings, dataset_id)
+    prune(settings)  # expired ones first: an old link says it is gone
     if re.match(ID_PATTERN, dataset_id) and dataset_id in uploaded_ids(settings):
         return json.loads((datasets_dir(settings) / f"{dataset_id}.json").read_text())
     raise UnknownDataset(
-        f"no data set {dataset_id!r}; there are "
+        f"no data set {dataset_id!r} (it may have expired: {kept(settings)}); there are "
         + ", ".join(BUILT_IN + tuple(uploaded_ids(settings)))
     )
 
 
 def list_all(settings: Settings) -> list[dict]:
+    prune(settings)
     return [info(settings, i) for i in (*BUILT_IN, *uploaded_ids(settings))]
 
 
@@ -159,6 +173,7 @@ def add(settings: Settings, archive: Path, name: str) -> dict:
         "builtin": False,
         "available": True,
         "source": MADE_SPLIT if folder.split_made else "uploaded: train/ and test/ as given",
+        "created": time.time(),
     }
     arrays = folder_dir / f"{dataset_id}.npz"
     image_folder.save(folder, arrays)
@@ -167,7 +182,36 @@ def add(settings: Settings, archive: Path, name: str) -> dict:
     except OSError:
         arrays.unlink(missing_ok=True)
         raise
+    prune(settings, keep=dataset_id)
     return record
+
+
+def prune(settings: Settings, keep: str | None = None) -> list[str]:
+    """Delete the uploads older than ``max_dataset_age_days``, then the oldest ones while there
+    are more than ``max_datasets`` or they hold more than ``max_dataset_store_bytes`` (never
+    ``keep``, the one just stored). Returns the ids deleted."""
+    folder, now = datasets_dir(settings), time.time()
+    stored = []
+    for dataset_id in uploaded_ids(settings):
+        record = json.loads((folder / f"{dataset_id}.json").read_text())
+        size = (folder / f"{dataset_id}.npz").stat().st_size
+        stored.append((record.get("created", 0.0), dataset_id, size))
+    stored.sort()  # oldest first
+    gone = []
+    max_age = settings.max_dataset_age_days * 86_400
+    total, count = sum(size for *_, size in stored), len(stored)
+    for created, dataset_id, size in stored:
+        too_many = count > settings.max_datasets or total > settings.max_dataset_store_bytes
+        if dataset_id != keep and (now - created > max_age or too_many):
+            _remove(folder, dataset_id)
+            gone.append(dataset_id)
+            total, count = total - size, count - 1
+    return gone
+
+
+def _remove(folder: Path, dataset_id: str) -> None:
+    (folder / f"{dataset_id}.json").unlink(missing_ok=True)  # unlisted first
+    (folder / f"{dataset_id}.npz").unlink(missing_ok=True)
 
 
 def delete(settings: Settings, dataset_id: str) -> dict:
@@ -175,7 +219,5 @@ def delete(settings: Settings, dataset_id: str) -> dict:
     record = info(settings, dataset_id)
     if record["builtin"]:
         raise ValueError(f"dataset_id: {dataset_id!r} is built in and read-only")
-    folder = datasets_dir(settings)
-    (folder / f"{dataset_id}.json").unlink(missing_ok=True)
-    (folder / f"{dataset_id}.npz").unlink(missing_ok=True)
+    _remove(datasets_dir(settings), dataset_id)
     return record

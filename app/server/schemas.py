@@ -56,7 +56,11 @@ class Limits(BaseModel):
     max_train_step_megabytes: int
     max_import_bytes: int
     max_dataset_upload_bytes: int = Field(description="An uploaded data set's zip.")
-    max_datasets: int = Field(description="Uploaded data sets kept at once.")
+    max_datasets: int = Field(description="Uploaded data sets kept at once; the oldest go first.")
+    max_dataset_store_bytes: int = Field(
+        description="Bytes all uploaded data sets may hold on disk; past it the oldest go first."
+    )
+    max_dataset_age_days: int = Field(description="Days an uploaded data set is kept.")
     max_dataset_entries: int = Field(description="Files and folders in a data set's zip.")
     max_dataset_classes: int
     max_dataset_file_bytes: int = Field(description="One image, as the zip declares it.")

@@ -208,3 +208,24 @@ def test_an_unknown_data_set_is_a_422_when_validating(client):
         "/api/architectures/validate", json={"architecture": TWO_CLASS_NET, "dataset": "nope"}
     )
     assert r.status_code == 422 and "dataset: no data set 'nope'" in r.json()["detail"]
+
+
+def test_uploads_have_a_budget_and_a_lifetime_and_the_oldest_go_first(make_settings_client):
+    client = make_settings_client(max_datasets=2)
+    limits = client.get("/api/limits").json()
+    assert limits["max_dataset_age_days"] > 0 and limits["max_dataset_store_bytes"] > 0
+    ids = [
+        upload(client, make_zip(two_class_files()), name=f"set {i}").json()["id"] for i in range(3)
+    ]
+    listed = [d["id"] for d in client.get("/api/datasets").json()["datasets"]]
+    assert ids[0] not in listed and ids[1] in listed and ids[2] in listed  # the oldest went
+    gone = client.get(f"/api/datasets/{ids[0]}")
+    assert gone.status_code == 404 and "expired" in gone.json()["detail"]
+    # past its lifetime a data set is deleted, and a link to it says why
+    folder = client.app.state.settings.models_dir / ".datasets"
+    record = json.loads((folder / f"{ids[1]}.json").read_text())
+    record["created"] -= (limits["max_dataset_age_days"] + 1) * 86_400
+    (folder / f"{ids[1]}.json").write_text(json.dumps(record))
+    old = client.get(f"/api/datasets/{ids[1]}")
+    assert old.status_code == 404 and "max_dataset_age_days" in old.json()["detail"]
+    assert client.get(f"/api/datasets/{ids[2]}").status_code == 200
