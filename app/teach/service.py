@@ -104,6 +104,9 @@ def kind(entry: LoadedModel) -> str:
 
 
 def networks(entries: list[LoadedModel]) -> dict:
+    """The networks the flatten view compares: the one-channel ones (a digit as its vector;
+    the permutation test runs on the digit test set), so a colour model is not offered."""
+    entries = [e for e in entries if e.model.input_shape[0] == 1]
     return {
         "networks": [
             {

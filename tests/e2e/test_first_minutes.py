@@ -114,12 +114,12 @@ def test_the_convention_changes_after_import_and_the_score_follows(open_page, ow
     expect(form).to_be_visible()
     expect(page.locator("#accuracy")).not_to_have_text("–")
     before = page.locator("#accuracy").text_content()
-    form.get_by_test_id("convention-preset").select_option("raw")  # 0–255: surely wrong
+    form.get_by_test_id("convention-invert").check()  # white ink on black read as black on white
     with page.expect_response(lambda r: r.url.endswith("/api/models/mine/evaluation")):
         form.get_by_test_id("convention-save").click()
     expect(page.locator("#convention-note")).to_contain_text("scored again")
     assert page.locator("#accuracy").text_content() != before
-    assert own.get_json("/api/models/mine")["input"]["scale"] == 255
+    assert own.get_json("/api/models/mine")["input"]["invert"] is True
 
 
 def test_starting_training_brings_the_progress_on_screen(open_page):

@@ -28,6 +28,8 @@ def client(tmp_path_factory):
     with TestClient(app) as c:
         app.state.registry.add("cnn", Model.from_spec(TWO_CONVS, seed=1, name="CNN"))
         app.state.registry.add("dense", Model.from_spec(DENSE, seed=2, name="Dense"))
+        colour = Model.from_spec(TWO_CONVS, seed=3, input_shape=(3, 28, 28), name="Colour CNN")
+        app.state.registry.add("colour", colour)
         yield c
 
 
@@ -94,7 +96,7 @@ def test_backprop_refuses_bad_fields_by_name(client, change, words):
 
 def test_networks_are_told_apart(client):
     kinds = {n["id"]: n["kind"] for n in ok(client.get("/api/teach/networks"))["networks"]}
-    assert kinds == {"cnn": "cnn", "dense": "dense"}
+    assert kinds == {"cnn": "cnn", "dense": "dense"}  # not the colour one: a digit's vector
 
 
 def test_flatten_scrambles_and_the_dense_twin_gives_the_same_probabilities(client):
