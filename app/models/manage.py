@@ -152,7 +152,7 @@ async def import_model(
             "out when the file is a CNN Explorer model (it carries its architecture).",
         ),
     ] = None,
-    dataset: Annotated[Literal["mnist", "fashion-mnist"], Form()] = "mnist",
+    dataset: Annotated[Literal["mnist", "fashion-mnist", "cifar10"], Form()] = "mnist",
     external_data: Annotated[
         list[UploadFile] | None,
         File(

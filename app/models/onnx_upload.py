@@ -15,11 +15,12 @@ from typing import NamedTuple
 from fastapi import HTTPException
 
 from app.models import store as model_store
-from engine import onnx_import
+from engine import cifar10, onnx_import
 from engine.cost import pass_cost
-from engine.data import CLASSES
+from engine.data import CLASSES as DIGIT_CLASSES
 
 MAX_CLASSES, MAX_LABEL = 1000, 64
+CLASSES = {**DIGIT_CLASSES, cifar10.NAME: tuple(cifar10.CLASSES)}  # the labels of each data set
 
 
 def parse_classes(text: str | None) -> list[str] | None:
