@@ -46,18 +46,19 @@ class BasicBlock(nn.Module):
         return self.relu(y + self.shortcut(x))
 
 
-def resnet18(classes: int = 1000) -> nn.Module:
+def resnet18(classes: int = 1000, widths: tuple[int, ...] = (64, 128, 256, 512)) -> nn.Module:
+    """ResNet-18's layout; ``widths``: the four stages' channels (the stem has the first)."""
+    c = widths[0]
     layers = [
-        nn.Conv2d(3, 64, 7, 2, 3, bias=False),
-        nn.BatchNorm2d(64),
+        nn.Conv2d(3, c, 7, 2, 3, bias=False),
+        nn.BatchNorm2d(c),
         nn.ReLU(),
         nn.MaxPool2d(3, 2, 1),
     ]
-    c = 64
-    for width, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+    for width, stride in zip(widths, (1, 2, 2, 2), strict=True):
         layers += [BasicBlock(c, width, stride), BasicBlock(width, width, 1)]
         c = width
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, classes)]
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, classes)]
     return nn.Sequential(*layers)
 
 

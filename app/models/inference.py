@@ -81,10 +81,12 @@ def predict(model: Model, x: np.ndarray, image: np.ndarray) -> dict:
 
 class Shipped(NamedTuple):
     """Which numbers an ``activations`` answer carries: the layers in ``layers`` (``None``: all)
-    and at most ``max_channels`` channels of each (``None``: all)."""
+    and at most ``max_channels`` channels of each (``None``: all), from channel
+    ``first_channel`` on (``None``: 0)."""
 
     layers: set[int] | None = None
     max_channels: int | None = None
+    first_channel: int | None = None
 
 
 ALL = Shipped()
@@ -98,9 +100,12 @@ def _ship(entry: dict, which: Shipped) -> None:
     if which.layers is not None and entry["index"] not in which.layers:
         entry["data"] = None
         return
-    if a.ndim == 3 and which.max_channels is not None:
-        a = a[: which.max_channels]  # (min(C, max_channels), H, W)
-        entry["shipped_channels"] = a.shape[0]
+    if a.ndim == 3 and (which.max_channels, which.first_channel) != (None, None):
+        first = min(which.first_channel or 0, a.shape[0])  # past the end: nothing shipped
+        a = a[first : None if which.max_channels is None else first + which.max_channels]
+        entry["shipped_channels"] = a.shape[0]  # a: (shipped_channels, H, W)
+        if first:
+            entry["first_channel"] = first
     entry["data"] = a
 
 

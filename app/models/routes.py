@@ -21,6 +21,7 @@ from app.models import inference, packed
 from app.models.inference import rounded
 from app.models.schemas import Activations, Filters, LayerState, ModelDetail, ModelList, Prediction
 from engine.convention import model_convention
+from engine.blocks import find_blocks
 from engine.layers import Conv2D, Dense
 
 router = APIRouter(prefix="/api/models", tags=["models"])
@@ -40,7 +41,8 @@ def list_models(registry: RegistryDep) -> dict:
     "/{model_id}", response_model=ModelDetail, responses=ERRORS, summary="A model and its layers"
 )
 def model_detail(entry: ModelDep) -> dict:
-    return {**entry.info(), "layers": entry.model.layer_info(), "card": entry.card}
+    layers = entry.model.layer_info()
+    return {**entry.info(), "layers": layers, "blocks": find_blocks(layers), "card": entry.card}
 
 
 @router.get(
@@ -125,6 +127,17 @@ MaxChannelsQuery = Annotated[
     ),
 ]
 
+FirstChannelQuery = Annotated[
+    int | None,
+    Query(
+        alias="first_channel",
+        ge=0,
+        le=65_535,
+        description="Ship (C, H, W) outputs from this channel on (with `max_channels`: one page "
+        "of a big layer's channels; `first_channel` in the answer says where it starts).",
+    ),
+]
+
 
 def parse_layers(text: str | None, count: int) -> set[int] | None:
     """``"0-3,7"`` → ``{0, 1, 2, 3, 7}``, every index checked against ``count`` layers."""
@@ -156,8 +169,10 @@ def activations(
     format_: FormatQuery = None,
     layers: LayersQuery = None,
     max_channels: MaxChannelsQuery = None,
+    first_channel: FirstChannelQuery = None,
 ) -> Response:
-    which = inference.Shipped(parse_layers(layers, len(entry.model.layers)), max_channels)
+    chosen = parse_layers(layers, len(entry.model.layers))
+    which = inference.Shipped(chosen, max_channels, first_channel)
     x, image = model_input(body, entry.model, settings)
     if format_ is None and packed.MEDIA_TYPE in request.headers.get("accept", ""):
         format_ = "float32"

@@ -118,8 +118,25 @@ class ModelList(BaseModel):
     default: str | None = Field(description="The id to show first, or null with no models.")
 
 
+class Block(BaseModel):
+    first: int = Field(description="The block's first layer.")
+    last: int = Field(description="Its last layer: the only one read from outside the block.")
+    input: int = Field(description="The one layer it reads (-1: the network input).")
+    name: str = Field(description="The layers' common name prefix, else the merge's name.")
+    kind: Literal["residual", "concat", "gated", "branches"] = Field(
+        description="What its merge does: add (a residual block), concat (an Inception module, "
+        "a dense block), mul (a gate), or something else."
+    )
+    merge: int = Field(description="The layer where its branches meet.")
+
+
 class ModelDetail(ModelInfo):
     layers: list[LayerInfo]
+    blocks: list[Block] = Field(
+        default_factory=list,
+        description="Stretches of layers that branch and merge again (`engine/blocks.py`), in "
+        "order; a page may fold each into one column. Empty for a chain.",
+    )
     card: dict[str, Any] = Field(
         default_factory=dict,
         description="Everything saved with the weights (dataset, accuracy, training history).",
@@ -169,7 +186,11 @@ class LayerOutput(BaseModel):
     data: Nested | None = Field(
         description="The layer's output, nested in `shape` order, rounded to 5 significant "
         "digits of the layer's largest magnitude; null when `?layers=` left it out, its "
-        "first `shipped_channels` channels with `?max_channels=`."
+        "`shipped_channels` channels from `first_channel` with `?max_channels=` / "
+        "`?first_channel=`."
+    )
+    first_channel: int | None = Field(
+        None, description="(C, H, W) outputs cut by `?first_channel=`: the first channel shipped."
     )
     shipped_channels: int | None = Field(
         None, description="(C, H, W) outputs: how many channels `data` holds."
