@@ -20,8 +20,8 @@ from app.core.settings import Settings
 from app.models import inference, packed
 from app.models.inference import rounded
 from app.models.schemas import Activations, Filters, LayerState, ModelDetail, ModelList, Prediction
-from engine.convention import model_convention
 from engine.blocks import find_blocks
+from engine.convention import model_convention
 from engine.layers import Conv2D, Dense
 
 router = APIRouter(prefix="/api/models", tags=["models"])
