@@ -81,12 +81,20 @@ def predict(model: Model, x: np.ndarray, image: np.ndarray) -> dict:
 
 class Shipped(NamedTuple):
     """Which numbers an ``activations`` answer carries: the layers in ``layers`` (``None``: all)
-    and at most ``max_channels`` channels of each (``None``: all), from channel
-    ``first_channel`` on (``None``: 0)."""
+    and at most ``max_channels`` channels of each (``None``: all) and ``max_values`` numbers
+    (whole channels, at least one), from channel ``first_channel`` on (``None``: 0)."""
 
     layers: set[int] | None = None
     max_channels: int | None = None
     first_channel: int | None = None
+    max_values: int | None = None
+
+    def channels(self, C: int, H: int, W: int) -> int | None:
+        """How many channels of a ``(C, H, W)`` output to ship (``None``: all)."""
+        limits = [n for n in (self.max_channels,) if n is not None]
+        if self.max_values is not None:
+            limits.append(max(1, self.max_values // (H * W)))
+        return min(limits) if limits else None
 
 
 ALL = Shipped()
@@ -100,9 +108,10 @@ def _ship(entry: dict, which: Shipped) -> None:
     if which.layers is not None and entry["index"] not in which.layers:
         entry["data"] = None
         return
-    if a.ndim == 3 and (which.max_channels, which.first_channel) != (None, None):
+    count = which.channels(*a.shape) if a.ndim == 3 else None
+    if a.ndim == 3 and (count, which.first_channel) != (None, None):
         first = min(which.first_channel or 0, a.shape[0])  # past the end: nothing shipped
-        a = a[first : None if which.max_channels is None else first + which.max_channels]
+        a = a[first : None if count is None else first + count]
         entry["shipped_channels"] = a.shape[0]  # a: (shipped_channels, H, W)
         if first:
             entry["first_channel"] = first

@@ -138,6 +138,17 @@ FirstChannelQuery = Annotated[
     ),
 ]
 
+MaxLayerValuesQuery = Annotated[
+    int | None,
+    Query(
+        alias="max_layer_values",
+        ge=1,
+        le=50_000_000,
+        description="Ship at most this many numbers of each (C, H, W) output: as many whole "
+        "channels as fit, at least one (a page sized to its maps: 112×112 maps fewer than 7×7).",
+    ),
+]
+
 
 def parse_layers(text: str | None, count: int) -> set[int] | None:
     """``"0-3,7"`` → ``{0, 1, 2, 3, 7}``, every index checked against ``count`` layers."""
@@ -170,9 +181,10 @@ def activations(
     layers: LayersQuery = None,
     max_channels: MaxChannelsQuery = None,
     first_channel: FirstChannelQuery = None,
+    max_layer_values: MaxLayerValuesQuery = None,
 ) -> Response:
     chosen = parse_layers(layers, len(entry.model.layers))
-    which = inference.Shipped(chosen, max_channels, first_channel)
+    which = inference.Shipped(chosen, max_channels, first_channel, max_layer_values)
     x, image = model_input(body, entry.model, settings)
     if format_ is None and packed.MEDIA_TYPE in request.headers.get("accept", ""):
         format_ = "float32"

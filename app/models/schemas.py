@@ -186,8 +186,8 @@ class LayerOutput(BaseModel):
     data: Nested | None = Field(
         description="The layer's output, nested in `shape` order, rounded to 5 significant "
         "digits of the layer's largest magnitude; null when `?layers=` left it out, its "
-        "`shipped_channels` channels from `first_channel` with `?max_channels=` / "
-        "`?first_channel=`."
+        "`shipped_channels` channels from `first_channel` with `?max_channels=`, "
+        "`?max_layer_values=` or `?first_channel=`."
     )
     first_channel: int | None = Field(
         None, description="(C, H, W) outputs cut by `?first_channel=`: the first channel shipped."

@@ -178,8 +178,9 @@ export const api = {
   models: () => request("GET", "/api/models"),
   model: (id) => request("GET", model(id)),
   // The activations as one binary message (packed.js): what the explorer reads on every stroke.
-  activationsPacked: async (id, input, signal, dtype = "float32") =>
-    unpack(await request("POST", `${model(id)}/activations?format=${dtype}`, input, signal, PACKED)),
+  // query: which layers and channels ({ layers, max_channels, max_layer_values, first_channel }; default all)
+  activationsPacked: async (id, input, signal, dtype = "float32", query = null) =>
+    unpack(await request("POST", `${model(id)}/activations?${new URLSearchParams({ format: dtype, ...query })}`, input, signal, PACKED)),
   connections: (id, index, body, signal) => request("POST", `${model(id)}/layers/${index}/connections`, body, signal),
   receptiveField: (id, index, row, col) =>
     request("GET", `${model(id)}/layers/${index}/receptive-field?${new URLSearchParams({ row, col })}`),

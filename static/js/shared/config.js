@@ -49,6 +49,10 @@ export const maps = {
   networkInputSize: 168,
   // One cell of the flatten strip.
   stripCell: 8,
+  // A big network's layer cards draw at most this many channels (what the overview asked for)...
+  maxCards: 64,
+  // ...and its filters section waits for the Filters page past this many convolution weights.
+  filtersSectionMax: 250_000,
 };
 
 // The whole network at once (the explorer's overview).
@@ -62,7 +66,10 @@ export const overview = {
   vectorRows: 128, // longer vectors: cells in columns of this many
   vectorCell: 4, // CSS pixels of one vector cell
   vectorWidth: 14, // CSS width of a single-column vector
-  skipArc: 6, // y of a skip connection's arc above the columns
+  skipArc: 6, // y of a skip connection's arc above the columns, at the highest
+  skipRise: 70, // how far its control points rise above the higher of its two ends
+  pageChannels: 64, // a big layer's column draws at most this many channels...
+  pageValues: 64 * 28 * 28, // ...and at most this many numbers (112×112 maps: 4 channels)
   openMs: 320, // the unit's anatomy growing out of the unit
   pointIntervalMs: 16, // at most one connections request per this, while pointing
   handoffKey: "cnn-explorer:anatomy-input", // sessionStorage: the input for /anatomy's link

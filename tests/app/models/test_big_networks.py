@@ -56,6 +56,17 @@ def test_one_page_of_a_layers_channels(resnet):
     np.testing.assert_allclose(arrays[i], np.asarray(deep["data"])[12:], atol=1e-3)
 
 
+def test_a_page_sized_to_its_maps(resnet):
+    client, mid = resnet
+    url = f"/api/models/{mid}/activations?format=float32&max_layer_values=100&max_channels=3"
+    body = {"pixels": np.random.default_rng(1).random((32, 32, 3)).tolist()}
+    header, arrays = packed.unpack(client.post(url, json=body).content)
+    for layer, a in zip(header["layers"], arrays, strict=True):
+        if len(layer["shape"]) == 3:
+            C, H, W = layer["shape"]
+            assert a.shape == (min(C, 3, max(1, 100 // (H * W))), H, W)  # 16×16 maps: one
+
+
 def test_a_negative_first_channel_is_422_naming_it(resnet):
     client, mid = resnet
     r = client.post(

@@ -25,7 +25,8 @@ export function placeBox(box, region, H, W) {
 export class FeatureMapsView {
   // info: the layer's LayerInfo; on: { hover(index, channel, row, col) | hover(null), select(index, channel) }
   constructor(info, on) {
-    const [C, H, W] = info.output_shape;
+    const [total, H, W] = info.output_shape;
+    const C = Math.min(total, maps.maxCards); // a big network's first channels (what is shipped)
     this.info = info;
     this.H = H;
     this.W = W;
@@ -58,12 +59,15 @@ export class FeatureMapsView {
       this.items.push({ canvas, box, button });
       this.el.append(button);
     }
+    if (C < total) this.el.append(h("p", { class: "maps-more muted" }, `The first ${C} of ${total} channels; the overview pages through them all.`));
     rovingFocus(this.el, ".map")();
   }
 
+  // output: a packed layer; a big network's may hold only its first channels (the rest stay blank).
   render(output, scale) {
     const n = this.H * this.W;
-    this.items.forEach((item, c) => paintValues(item.canvas, output.values, c * n, this.H, this.W, scale));
+    const shipped = output.values.length / n;
+    this.items.forEach((item, c) => (c < shipped ? paintValues(item.canvas, output.values, c * n, this.H, this.W, scale) : clearCanvas(item.canvas)));
   }
 
   // Blank every map (as before the first render).

@@ -5,7 +5,7 @@
 import { maps } from "../../shared/config.js";
 import { makeScale, paintGrid } from "../../shared/colormap.js";
 import { h, pixelCanvas } from "../../shared/dom.js";
-import { num, shape } from "../../shared/format.js";
+import { count, num, shape } from "../../shared/format.js";
 import { rovingFocus } from "./roving-focus.js";
 import { Legend } from "../../shared/legend.js";
 
@@ -31,6 +31,13 @@ export class FiltersView {
     this.container.replaceChildren();
     if (!shown.length) {
       this.container.append(h("p", { class: "muted" }, "This model has no convolution layers."));
+      return;
+    }
+    const weights = shown.reduce((sum, info) => sum + info.num_params, 0);
+    if (weights > maps.filtersSectionMax) {
+      // A ResNet's millions of weights as one canvas per kernel would stop the page.
+      const link = h("a", { href: "/filters" }, "the Filters page");
+      this.container.append(h("p", { class: "muted" }, `This network's ${shown.length} convolutions hold ${count(weights)} weights — too many to draw here at once; `, link, " shows them a page at a time."));
       return;
     }
     const slots = shown.map((info) => {

@@ -166,6 +166,7 @@ export class LayersView {
   }
 
   #paint(block) {
+    if (block.output?.size === 0) return; // a big network's layer the overview did not ask for
     block.legend.render(block.scale, "output");
     block.view.render(block.output, block.scale);
     block.el.querySelector(".layer-body").classList.remove("is-empty");

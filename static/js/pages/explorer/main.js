@@ -138,7 +138,7 @@ const runner = new LatestWins({
   minIntervalMs: live.minIntervalMs,
   abortStale: true, // a stroke's end does not wait behind the last mid-stroke request...
   same: sameInput, // ...nor ask again what that request already asks
-  run: (payload, signal) => api.activationsPacked(state.model.id, payload.body, signal),
+  run: (payload, signal) => api.activationsPacked(state.model.id, payload.body, signal, "float32", overview.query()),
   onResult: (result, payload) => {
     payload.answeredAt = performance.now();
     status.clear();

@@ -2,6 +2,10 @@
 // pointed unit's connections (EdgesView), its numbers (DetailView) and a conv unit's anatomy
 // (UnitAnatomy). Pointing asks the API's `connections` for the unit, on the same input the
 // shown activations came from, so every window and sum is the engine's.
+//
+// A big network's overview (folds.js) draws folded blocks and pages of channels: `query()` is
+// what the page's one request per input asks for, and what a fold opened or a page turned
+// needs besides is asked here, on the same input, and painted when it comes.
 
 import { api } from "../../../shared/api.js";
 import { overview as sizes } from "../../../shared/config.js";
@@ -9,6 +13,7 @@ import { h } from "../../../shared/dom.js";
 import { LatestWins } from "../../../shared/latest-wins.js";
 import { DetailView } from "./detail.js";
 import { EdgesView } from "./edges.js";
+import { Plan, ranges } from "./folds.js";
 import { OverviewView } from "./overview.js";
 import { UnitAnatomy } from "./unit-anatomy.js";
 
@@ -16,6 +21,7 @@ export class OverviewController {
   // root: [data-testid="network-overview"]; on: { error(message) }
   constructor(root, on) {
     this.root = root;
+    this.on = on;
     this.mount = root.querySelector(".ov-scroll");
     this.detail = new DetailView(root.querySelector(".ov-detail"));
     this.anatomy = new UnitAnatomy(root.querySelector(".unit-anatomy"), { close: () => this.closeAnatomy() });
@@ -48,16 +54,87 @@ export class OverviewController {
 
   setModel(model) {
     this.model = model;
-    this.view = new OverviewView(this.mount, model, {
-      point: (index, unit) => this.#point(index, unit),
-      open: (index, unit) => this.#open(index, unit),
-    });
-    this.edges = new EdgesView(this.view.track, this.view, model);
+    this.plan = new Plan(model);
+    this.#build();
+    this.reset();
+  }
+
+  // The activations query for one input: what the overview draws (null: every layer, whole).
+  query() {
+    return this.plan?.queries().main ?? null;
+  }
+
+  #build() {
+    this.view = new OverviewView(
+      this.mount,
+      this.model,
+      {
+        point: (index, unit) => this.#point(index, unit),
+        open: (index, unit) => this.#open(index, unit),
+        toggle: (k) => this.#toggle(k),
+        page: (index, c, unit) => this.#page(index, c, unit),
+      },
+      this.plan,
+    );
+    this.edges = new EdgesView(this.view.track, this.view, this.model);
     requestAnimationFrame(() => {
       this.edges.drawLinks();
       this.#hint();
     });
-    this.reset();
+  }
+
+  // Draw the plan afresh on the shown input, and ask for what it lacks.
+  #rebuild(focus) {
+    this.#unpoint();
+    this.#build();
+    if (this.result) {
+      this.view.render(this.result);
+      this.#fill();
+    } else this.view.reset();
+    focus?.()?.focus();
+  }
+
+  #toggle(k) {
+    this.plan.toggle(k);
+    const block = this.plan.blocks[k];
+    const opened = !this.plan.folded.has(k);
+    this.#rebuild(() => (opened ? this.view.node(block.first)?.el : this.view.node(block.last)?.el.querySelector(".ov-fold")));
+  }
+
+  // Turn layer `index`'s channels to the page holding channel `c`; point at `unit` there.
+  #page(index, c, unit) {
+    if (!this.plan.turnTo(index, c)) return;
+    this.#rebuild(() => this.view.node(index)?.el);
+    if (!unit || !this.result) return;
+    this.view.node(index).unit = unit; // the arrow keys go on from it
+    this.#point(index, unit);
+  }
+
+  // Ask for the layers drawn that the shown answer lacks (a fold just opened, a later page),
+  // one request per first channel; each answer is painted as it comes.
+  #fill() {
+    const result = this.result;
+    const want = new Map(); // first channel -> layer indices
+    for (const info of this.view.layers) {
+      const output = result.layers[info.index];
+      const first = this.view.node(info.index).g.first ?? 0;
+      if (output.size > 0 && (output.first_channel ?? 0) === first) continue;
+      want.set(first, [...(want.get(first) ?? []), info.index]);
+    }
+    const limit = this.plan.queries().main;
+    for (const [first, list] of want) {
+      const query = { ...limit, layers: ranges(list), ...(first ? { first_channel: first } : {}) };
+      api
+        .activationsPacked(this.model.id, this.input, undefined, "float32", query)
+        .then((answer) => {
+          if (this.result !== result) return; // a newer input is shown
+          for (const index of list) {
+            result.layers[index] = answer.layers[index];
+            this.view.paintLayer(answer.layers[index]);
+          }
+        })
+        .catch((err) => this.on.error(err.message));
+    }
   }
 
   #hint() {
@@ -72,6 +149,7 @@ export class OverviewController {
     this.result = result;
     this.input = input;
     this.view.render(result);
+    if (this.plan.isBig) this.#fill();
     if (this.pointed) this.#point(this.pointed.index, this.pointed.unit);
     else if (this.detail.root.dataset.state === "idle") this.detail.idle(); // "point at a unit"
   }
@@ -105,6 +183,7 @@ export class OverviewController {
       if (this.result) this.detail.idle();
       return;
     }
+    if (index >= 0 && !this.view.shows(index, null)) return this.#unpoint(); // folded away
     this.pointed = { index, unit };
     this.view.mark(index, unit);
     if (index < 0) {

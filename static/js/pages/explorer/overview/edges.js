@@ -2,15 +2,18 @@
 // connection is one arc over the columns), and, for the unit pointed at, its connections
 // (data-testid="overview-edges"): the window in every input channel it read, the pooling
 // winner, or a dense unit's strongest weights, each joined to the unit. Every box and weight
-// is the API's (`connections`); this module only turns them into SVG.
+// is the API's (`connections`); this module only turns them into SVG. In a big network only
+// what is drawn is joined: a layer folded away or a channel on another page has no box (the
+// sum under the overview still lists them all).
 
 import { overview as sizes } from "../../../shared/config.js";
 import { svg as s } from "../../../shared/dom.js";
-import { inputsOf } from "./layout.js";
-import { mapRect } from "./layout.js";
+import { inputsOf, mapRect } from "./layout.js";
 
 const right = (r) => [r.x + r.w, r.y + r.h / 2];
 const left = (r) => [r.x, r.y + r.h / 2];
+// The height a skip connection's arc rises to: over both ends, never above the track.
+const arc = (a, b) => Math.max(sizes.skipArc, Math.min(a.y, b.y) - sizes.skipRise);
 
 export class EdgesView {
   // track: the overview's positioned track; view: its OverviewView; model: ModelDetail
@@ -37,7 +40,7 @@ export class EdgesView {
   drawLinks() {
     this.#size(this.links);
     this.links.replaceChildren();
-    for (const info of this.model.layers) {
+    for (const info of this.view.layers) {
       const to = this.view.nodeRect(info.index);
       for (const from of inputsOf(info)) {
         const a = this.view.nodeRect(from);
@@ -45,7 +48,7 @@ export class EdgesView {
         const [x1, y1] = right(a);
         const [x2, y2] = left(to);
         const d = skip
-          ? `M${x1},${a.y + 6} C${x1 + 40},${sizes.skipArc} ${x2 - 40},${sizes.skipArc} ${x2},${to.y + 6}`
+          ? `M${x1},${a.y + 6} C${x1 + 40},${arc(a, to)} ${x2 - 40},${arc(a, to)} ${x2},${to.y + 6}`
           : `M${x1},${y1} C${(x1 + x2) / 2},${y1} ${(x1 + x2) / 2},${y2} ${x2},${y2}`;
         this.links.append(s("path", { d, class: skip ? "ov-link is-skip" : "ov-link", "data-from": from, "data-to": info.index }));
       }
@@ -69,6 +72,7 @@ export class EdgesView {
       parts.push(s("path", { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, class: cls, "stroke-width": width }));
     };
     const box = (layer, channel, [top, l, bottom, r], attrs) => {
+      if (!this.view.shows(layer, [channel])) return null;
       const g = this.view.node(layer).g;
       const m = mapRect(g, channel);
       const rect = this.view.rectOf(layer, { x: m.x + l, y: m.y + top, w: r - l, h: bottom - top });
@@ -80,6 +84,7 @@ export class EdgesView {
       if (read.kind === "window" || read.kind === "pool") {
         for (const ch of read.channels) {
           const rect = box(from, ch.channel, ch.box, { class: "ov-window", "data-window": ch.channel });
+          if (!rect) continue;
           join(rect);
           if (read.winner) {
             const [r, c] = read.winner;
@@ -89,11 +94,15 @@ export class EdgesView {
       } else if (read.kind === "dense") {
         const peak = Math.max(...read.strongest.map((t) => Math.abs(t.weight)));
         for (const t of read.strongest) {
-          const rect = this.view.unitRect(from, this.#unitOf(from, t.index));
+          const unit = this.#unitOf(from, t.index);
+          if (!this.view.shows(from, unit)) continue;
+          const rect = this.view.unitRect(from, unit);
           const cls = t.weight >= 0 ? "ov-edge is-positive" : "ov-edge is-negative";
           join(rect, cls, (0.75 + 2.5 * Math.abs(t.weight) / peak).toFixed(2));
           parts.push(s("rect", { x: rect.x - 1, y: rect.y - 1, width: rect.w + 2, height: rect.h + 2, class: "ov-source" }));
         }
+      } else if (!this.view.shows(from, read.source ?? conn.unit)) {
+        continue;
       } else if (read.kind === "softmax") {
         join(this.view.unitRect(from, conn.unit));
       } else if (read.source) {

@@ -3,7 +3,8 @@
 // block where each unit is drawn. Sizes come from config.js; nothing here reads the DOM.
 //
 // A layer's picture is one "atlas" canvas at one canvas pixel per value:
-//   maps (C, H, W): channels in sub-columns of at most `maxRows` maps, 1 px apart;
+//   maps (C, H, W): channels in sub-columns of at most `maxRows` maps, 1 px apart — a big
+//   layer's page of them only (channels first .. first + C - 1 of `total`, see folds.js);
 //   vectors (n,): cells in columns of at most `vectorRows`, filled top to bottom.
 
 import { overview } from "../../../shared/config.js";
@@ -21,17 +22,20 @@ export function columns(layers) {
 }
 
 // How layer `shape`'s units sit in its atlas, and the CSS size they are drawn at, when the
-// block may be `height` CSS pixels tall. `labelled`: a short vector drawn as labelled rows.
-export function blockGeometry(shape, height) {
+// block may be `height` CSS pixels tall; `page`: the channels drawn ({ first, count }, default
+// all). `labelled`: a short vector drawn as labelled rows.
+export function blockGeometry(shape, height, page = null) {
   if (shape.length === 3) {
-    const [C, H, W] = shape;
+    const [total, H, W] = shape;
+    const first = page?.first ?? 0;
+    const C = page?.count ?? total;
     const rows = Math.min(C, overview.maxRows);
     const subcols = Math.ceil(C / rows);
     const gap = 1; // canvas pixels between maps
     const width = subcols * W + (subcols - 1) * gap;
     const tall = rows * H + (rows - 1) * gap;
     const scale = Math.min(overview.mapMax / W, height / tall);
-    return { kind: "maps", C, H, W, rows, subcols, gap, width, height: tall, scale };
+    return { kind: "maps", C, H, W, rows, subcols, gap, width, height: tall, scale, first, total };
   }
   const n = shape.reduce((a, b) => a * b, 1);
   if (n <= overview.labelledMax) return { kind: "labelled", n };
@@ -41,10 +45,14 @@ export function blockGeometry(shape, height) {
   return { kind: "vector", n, rows, cols, width: cols, height: rows, scale, cellWidth: cols === 1 ? overview.vectorWidth : scale };
 }
 
-// Atlas pixel (x, y) of unit `unit` ([c, i, j] or [k]).
+// Whether unit `unit`'s channel is on the page drawn (always, for a vector).
+export const drawn = (g, unit) => g.kind !== "maps" || (unit[0] >= g.first && unit[0] < g.first + g.C);
+
+// Atlas pixel (x, y) of unit `unit` ([c, i, j] or [k]; c on the page drawn).
 export function atlasPoint(g, unit) {
   if (g.kind === "maps") {
-    const [c, i, j] = unit;
+    const [i, j] = unit.slice(1);
+    const c = unit[0] - g.first;
     const sc = Math.floor(c / g.rows);
     const r = c % g.rows;
     return { x: sc * (g.W + g.gap) + j, y: r * (g.H + g.gap) + i };
@@ -64,7 +72,7 @@ export function unitAtAtlas(g, x, y) {
     const i = y - r * (g.H + g.gap);
     const c = sc * g.rows + r;
     if (j >= g.W || i >= g.H || c >= g.C || j < 0 || i < 0) return null;
-    return [c, i, j];
+    return [g.first + c, i, j];
   }
   const k = x * g.rows + y;
   return k >= 0 && k < g.n && y < g.rows ? [k] : null;
@@ -76,12 +84,12 @@ export function mapRect(g, c) {
   return { x, y, w: g.W, h: g.H };
 }
 
-// The next unit from `unit` for an arrow key (within a map; Shift+Up/Down changes channel),
-// or the same unit at an edge.
+// The next unit from `unit` for an arrow key (within a map; Shift+Up/Down changes channel,
+// past the page drawn too: the caller turns the page), or the same unit at an edge.
 export function stepUnit(g, unit, key, shift) {
   if (g.kind === "maps") {
     let [c, i, j] = unit;
-    if (shift && (key === "ArrowUp" || key === "ArrowDown")) c = clamp(c + (key === "ArrowDown" ? 1 : -1), g.C);
+    if (shift && (key === "ArrowUp" || key === "ArrowDown")) c = clamp(c + (key === "ArrowDown" ? 1 : -1), g.total);
     else if (key === "ArrowUp") i = clamp(i - 1, g.H);
     else if (key === "ArrowDown") i = clamp(i + 1, g.H);
     else if (key === "ArrowLeft") j = clamp(j - 1, g.W);

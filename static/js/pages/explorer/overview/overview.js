@@ -4,57 +4,89 @@
 // on the layer's one colour scale, with a legend under it. Pointing at a unit — hover, tap, or
 // focus a layer and use the arrow keys — reports it through `on.point`; a click or Enter
 // through `on.open`. Drawing the connections is edges.js's job.
+//
+// A big network (folds.js's Plan) draws its blocks folded into one column each, or open in a
+// frame, and a page of each wide layer's channels; `on.toggle(block)` and `on.page(index,
+// first)` ask the controller to change what is drawn (it builds the view afresh).
 
 import { clearCanvas, inkScale, layerScale, surface, writeWords } from "../../../shared/colormap.js";
 import { overview as sizes } from "../../../shared/config.js";
 import { cellAt, h } from "../../../shared/dom.js";
 import { num, probability, shape as shapeText } from "../../../shared/format.js";
 import { stops } from "../../../shared/palette.js";
-import { atlasPoint, blockGeometry, columns, stepUnit, unitAtAtlas } from "./layout.js";
+import { foldedParts, openFrame, pager } from "./fold-parts.js";
+import { atlasPoint, blockGeometry, columns, drawn, stepUnit, unitAtAtlas } from "./layout.js";
 
 // Narrower than this (CSS px), a column's legend states a diverging scale as ±hi.
 const overviewNarrowLegend = 48;
 
 export class OverviewView {
-  // root: the element to fill; model: ModelDetail; on: { point(index, unit|null), open(index, unit) }
-  constructor(root, model, on) {
+  // root: the element to fill; model: ModelDetail; on: { point(index, unit|null),
+  // open(index, unit), toggle(block), page(index, first) }; plan: folds.js's Plan
+  constructor(root, model, on, plan) {
     this.model = model;
     this.on = on;
+    this.plan = plan;
+    this.layers = plan.visible(); // the layers drawn, a folded block as its last layer
+    this.infos = new Map(this.layers.map((info) => [info.index, info]));
     this.nodes = new Map(); // layer index (-1 = input) -> node
     this.track = h("div", { class: "ov-track" });
-    const cols = columns(model.layers);
-    for (const col of cols) {
+    let frame = null; // the open block whose columns are being placed
+    for (const col of columns(this.layers)) {
       const height = (sizes.columnHeight - (col.nodes.length - 1) * sizes.nodeGap) / col.nodes.length;
       const el = h("div", { class: "ov-col", dataset: { depth: col.depth } });
       for (const index of col.nodes) el.append(this.#node(index, height));
-      this.track.append(el);
+      const k = this.#openBlock(col.nodes);
+      if (k === null) {
+        frame = null;
+        this.track.append(el);
+        continue;
+      }
+      if (frame?.k !== k) {
+        frame = openFrame(plan.blocks[k], k, on.toggle);
+        this.track.append(frame.el);
+      }
+      frame.cols.append(el);
     }
     root.replaceChildren(this.track);
   }
 
+  // The open block every layer of a column belongs to, or null.
+  #openBlock(indices) {
+    const ks = new Set(indices.map((i) => this.infos.get(i)?.block ?? null));
+    const [k] = ks;
+    return ks.size === 1 && k !== null && this.infos.get(indices[0]).fold === null ? k : null;
+  }
+
   #info(index) {
-    if (index >= 0) return this.model.layers[index];
-    return { index: -1, name: "input", type: "input", output_shape: this.model.input_shape };
+    if (index >= 0) return this.infos.get(index);
+    return { index: -1, name: "input", type: "input", output_shape: this.model.input_shape, fold: null };
   }
 
   #node(index, height) {
     const info = this.#info(index);
     const shape = info.output_shape;
-    const g = blockGeometry(shape, height);
+    const page = index >= 0 ? this.plan.page(info) : null;
+    const g = blockGeometry(shape, height, page);
     const node = { index, info, g, unit: null };
-    const label = `${info.name}, ${info.type}, ${shapeText(shape)}`;
+    const block = info.fold === null ? null : this.plan.blocks[info.fold];
+    const name = block ? block.name : info.name;
+    const label = `${name}, ${block ? `a folded block ending in ${info.name}` : info.type}, ${shapeText(shape)}`;
     node.el = h("div", {
-      class: `ov-node is-${g.kind}`,
+      class: `ov-node is-${g.kind}${block ? " is-folded" : ""}`,
       tabindex: "0",
       role: "group",
-      dataset: { layer: index, type: info.type },
+      dataset: { layer: index, type: info.type, ...(block ? { fold: info.fold } : {}) },
       "aria-label": `${label}. Arrow keys point at a unit${info.type === "conv2d" ? ", Enter opens its anatomy" : ""}.`,
       onkeydown: (e) => this.#key(node, e),
       onfocus: () => node.unit && this.on.point(index, node.unit),
     });
-    node.el.append(h("p", { class: "ov-name" }, info.name), h("p", { class: "ov-shape muted" }, shapeText(shape)));
+    node.el.append(h("p", { class: "ov-name" }, name));
+    if (block) node.el.append(...foldedParts(block, info.fold, this.on.toggle));
+    node.el.append(h("p", { class: "ov-shape muted" }, shapeText(shape)));
     if (g.kind === "labelled") this.#labelled(node);
     else this.#atlas(node);
+    if (page) node.el.append(pager(page, (first) => this.on.page(index, first)));
     if (index >= 0) this.#legend(node);
     this.nodes.set(index, node);
     return node.el;
@@ -126,33 +158,47 @@ export class OverviewView {
       this.on.open(node.index, node.unit);
       return;
     }
+    const turn = { PageDown: g.C, PageUp: -g.C }[e.key];
+    if (turn && g.kind === "maps" && g.total > g.C) {
+      e.preventDefault();
+      const next = g.first + turn;
+      if (next >= 0 && next < g.total) this.on.page(node.index, next, [next, ...(node.unit ?? [0, g.H >> 1, g.W >> 1]).slice(1)]);
+      return;
+    }
     if (!e.key.startsWith("Arrow")) return;
     e.preventDefault();
-    const start = g.kind === "maps" ? [0, g.H >> 1, g.W >> 1] : [0];
-    this.#pointAt(node, node.unit ? stepUnit(g, node.unit, e.key, e.shiftKey) : start);
+    const start = g.kind === "maps" ? [g.first, g.H >> 1, g.W >> 1] : [0];
+    const unit = node.unit ? stepUnit(g, node.unit, e.key, e.shiftKey) : start;
+    if (drawn(g, unit)) this.#pointAt(node, unit);
+    else this.on.page(node.index, unit[0], unit); // Shift+Down past the page: the next one
   }
 
   // result: an activations answer (packed: the input and each layer have `values`, a Float32Array).
   render(result) {
     this.result = result;
     this.#paint(this.nodes.get(-1), result.input.values ?? Float32Array.from(result.input.flat()), inkScale());
-    for (const output of result.layers) {
-      const node = this.nodes.get(output.index);
-      const scale = layerScale(output);
-      this.#paint(node, output.values ?? Float32Array.from(output.data.flat(2)), scale);
-      // A column too narrow for both ends on one line (fc1's strip) states a diverging scale's
-      // ends once, as ±hi, centred under the bar: never two numbers stacked out of line.
-      const narrow = Boolean(node.canvas) && Number.parseFloat(node.canvas.style.width) < overviewNarrowLegend;
-      const once = narrow && scale.kind === "diverging";
-      node.legend.lo.textContent = once ? "" : num(scale.lo);
-      node.legend.hi.textContent = once ? `±${num(scale.hi)}` : num(scale.hi);
-      node.legend.lo.parentElement.classList.toggle("is-once", once);
-      if (node.legend.kind !== scale.kind) {
-        node.legend.kind = scale.kind;
-        node.legend.bar.style.background = `linear-gradient(to right, ${stops[scale.kind].join(", ")})`;
-      }
-    }
+    for (const output of result.layers) this.paintLayer(output);
     this.track.classList.remove("is-empty");
+  }
+
+  // One layer's output (a column not drawn, a block folded away, a page not shipped: nothing).
+  paintLayer(output) {
+    const node = this.nodes.get(output.index);
+    if (!node || (output.values && output.size === 0 && output.shape.length > 0)) return;
+    if (node.g.kind === "maps" && (output.first_channel ?? 0) !== node.g.first) return; // another page
+    const scale = layerScale(output);
+    this.#paint(node, output.values ?? Float32Array.from(output.data.flat(2)), scale);
+    // A column too narrow for both ends on one line (fc1's strip) states a diverging scale's
+    // ends once, as ±hi, centred under the bar: never two numbers stacked out of line.
+    const narrow = Boolean(node.canvas) && Number.parseFloat(node.canvas.style.width) < overviewNarrowLegend;
+    const once = narrow && scale.kind === "diverging";
+    node.legend.lo.textContent = once ? "" : num(scale.lo);
+    node.legend.hi.textContent = once ? `±${num(scale.hi)}` : num(scale.hi);
+    node.legend.lo.parentElement.classList.toggle("is-once", once);
+    if (node.legend.kind !== scale.kind) {
+      node.legend.kind = scale.kind;
+      node.legend.bar.style.background = `linear-gradient(to right, ${stops[scale.kind].join(", ")})`;
+    }
   }
 
   reset() {
@@ -181,8 +227,10 @@ export class OverviewView {
     }
     const { ctx, img, px } = surface(node.canvas, g.width, g.height); // reused, no garbage
     if (g.kind === "maps") {
+      const shipped = Math.min(g.C, values.length / (g.H * g.W)); // a last page holds fewer
+      if (shipped < g.C) px.fill(0);
       let p = 0;
-      for (let c = 0; c < g.C; c++) {
+      for (let c = 0; c < shipped; c++) {
         const { x: x0, y: y0 } = atlasPoint(g, [c, 0, 0]);
         for (let i = 0; i < g.H; i++, p += g.W) writeWords(px, (y0 + i) * g.width + x0, values, p, g.W, scale);
       }
@@ -226,13 +274,19 @@ export class OverviewView {
     return { x: r.left - base.left, y: r.top - base.top, w: r.width, h: r.height };
   }
 
+  // Whether unit `unit` of layer `index` is drawn (its layer shown, its channel on the page).
+  shows(index, unit) {
+    const node = this.nodes.get(index);
+    return Boolean(node) && (unit === null || drawn(node.g, unit));
+  }
+
   // Outline unit `unit` of layer `index` (null: none).
   mark(index, unit) {
     for (const node of this.nodes.values()) {
       if (node.cursor) node.cursor.hidden = true;
       for (const cell of node.cells ?? []) cell.li.classList.remove("is-pointed");
     }
-    if (index === null) return;
+    if (index === null || !this.shows(index, unit)) return;
     const node = this.nodes.get(index);
     if (node.g.kind === "labelled") {
       node.cells[unit[0]].li.classList.add("is-pointed");
