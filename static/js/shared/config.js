@@ -51,8 +51,9 @@ export const maps = {
   stripCell: 8,
   // A big network's layer cards draw at most this many channels (what the overview asked for)...
   maxCards: 64,
-  // ...and its filters section waits for the Filters page past this many convolution weights.
-  filtersSectionMax: 250_000,
+  // ...and its filters section defers to the Filters page past this many kernels (one canvas
+  // each; the digit models have 528).
+  filtersSectionMax: 4096,
 };
 
 // The whole network at once (the explorer's overview).
@@ -68,6 +69,7 @@ export const overview = {
   vectorWidth: 14, // CSS width of a single-column vector
   skipArc: 6, // y of a skip connection's arc above the columns, at the highest
   skipRise: 70, // how far its control points rise above the higher of its two ends
+  foldFrom: 24, // a network of more layers than this opens with its blocks folded
   pageChannels: 64, // a big layer's column draws at most this many channels...
   pageValues: 64 * 28 * 28, // ...and at most this many numbers (112×112 maps: 4 channels)
   openMs: 320, // the unit's anatomy growing out of the unit

@@ -33,11 +33,11 @@ export class FiltersView {
       this.container.append(h("p", { class: "muted" }, "This model has no convolution layers."));
       return;
     }
-    const weights = shown.reduce((sum, info) => sum + info.num_params, 0);
-    if (weights > maps.filtersSectionMax) {
-      // A ResNet's millions of weights as one canvas per kernel would stop the page.
+    const kernels = shown.reduce((sum, { config: c }) => sum + (c.out_channels * c.in_channels) / (c.groups ?? 1), 0);
+    if (kernels > maps.filtersSectionMax) {
+      // One canvas per kernel: a MobileNet's 30,000 or a ResNet's million would stop the page.
       const link = h("a", { href: "/filters" }, "the Filters page");
-      this.container.append(h("p", { class: "muted" }, `This network's ${shown.length} convolutions hold ${count(weights)} weights — too many to draw here at once; `, link, " shows them a page at a time."));
+      this.container.append(h("p", { class: "muted" }, `This network's ${shown.length} convolutions hold ${count(kernels)} kernels — too many to draw here at once; `, link, " shows them a page at a time."));
       return;
     }
     const slots = shown.map((info) => {

@@ -56,7 +56,7 @@ export function openFrame(block, k, toggle) {
 // through them. page: { first, count, total }; turn(first): show the page from `first`.
 export function pager(page, turn) {
   const { first, count, total } = page;
-  const last = Math.min(total, first + count) - 1;
+  const last = Math.min(total, first + count) - 1; // a last page may hold fewer
   const pages = Math.ceil(total / count);
   const at = Math.floor(first / count) + 1;
   const button = (text, to, label) =>
@@ -64,7 +64,7 @@ export function pager(page, turn) {
   return h(
     "div",
     { class: "ov-pager", dataset: { testid: "overview-channels" }, title: `channels ${first}–${last} of ${total}` },
-    h("span", { class: "ov-count" }, `${count} of ${total} channels`),
+    h("span", { class: "ov-count" }, `${last - first + 1} of ${total} channels`),
     h(
       "span",
       { class: "ov-pages" },

@@ -34,7 +34,8 @@ export class Plan {
     this.blocks.forEach((b, k) => {
       for (let i = b.first; i <= b.last; i++) this.blockOf.set(i, k);
     });
-    this.folded = new Set(this.blocks.map((_, k) => k)); // a big network opens folded
+    // a deep network opens with its blocks folded; a small graph open (each block foldable)
+    this.folded = new Set(model.layers.length > sizes.foldFrom ? this.blocks.map((_, k) => k) : []);
     this.firsts = new Map(); // layer index -> the first channel its column draws
     this.paged = model.layers.some((l) => l.output_shape.length === 3 && pageSize(l.output_shape) < l.output_shape[0]);
   }

@@ -151,7 +151,7 @@ export class OverviewView {
   }
 
   #key(node, e) {
-    if (!this.result) return;
+    if (!this.result || e.target !== node.el) return; // not the keys of its buttons
     const { g } = node;
     if (e.key === "Enter" && node.unit) {
       e.preventDefault();
