@@ -86,6 +86,7 @@ export class OverviewController {
   // Draw the plan afresh on the shown input, and ask for what it lacks.
   #rebuild(focus) {
     this.#unpoint();
+    if (this.result) this.detail.idle(); // what it said was about a unit no longer drawn
     this.#build();
     if (this.result) {
       this.view.render(this.result);
