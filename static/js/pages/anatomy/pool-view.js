@@ -45,8 +45,7 @@ export class PoolView {
       this.problem.hidden = false;
       this.formula.classList.add("is-stale");
     });
-    selection.addEventListener("select", () => this.update());
-    selection.addEventListener("hover", () => this.update());
+    selection.on(["select", "hover"], () => this.update());
   }
 
   render() {
