@@ -23,6 +23,8 @@ DESCRIPTIONS = {
     "log_level": "`debug`, `info` (one JSON line per request on stdout), `warning`, `error`",
     "cors_origins": "comma-separated origins allowed cross-origin requests (`*`: any); empty: "
     "no CORS headers at all",
+    "frame_ancestors": "CSP sources allowed to show the pages in a frame (`cnn_explorer.show` "
+    "sets local notebook origins); empty: none (`X-Frame-Options: DENY`)",
     "models_dir": "the models (`<id>.npz` plus an optional `<id>.json` card); trained and "
     "imported models are written here",
     "data_dir": "data sets in IDX format (`<data_dir>/mnist/…`)",

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
+from app.core.paths import RESOURCES
 from app.core.schemas import ErrorBody
-from app.core.settings import REPO_ROOT
 
 ERRORS = {
     404: {"model": ErrorBody, "description": "Unknown model or layer."},
@@ -21,7 +21,7 @@ TABLE_503 = {
     }
 }
 PNG = {200: {"content": {"image/png": {}}, "description": "A PNG image."}}
-templates = Jinja2Templates(directory=REPO_ROOT / "templates")
+templates = Jinja2Templates(directory=RESOURCES / "templates")
 
 
 def png_response(png: bytes, vmin: float | None = None, vmax: float | None = None) -> Response:
