@@ -4,11 +4,14 @@ and CSV with its caption (static/js/shared/share.js, figure-export.js)."""
 from __future__ import annotations
 
 import io
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
+
+from tests.e2e.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -64,3 +67,68 @@ def test_a_table_saves_as_csv(desktop, server):
     cells = table.locator("tr").first.locator("th, td").all_inner_texts()
     assert rows[0] == ",".join(c.strip() for c in cells)
     assert len(rows) == table.locator("tr").count()
+
+
+# -- a drawing as a link --------------------------------------------------------------------
+
+STROKES = [[(0.25, 0.2), (0.75, 0.2)], [(0.75, 0.2), (0.45, 0.85)]]  # a 7 in two strokes
+
+
+def draw_seven(page) -> None:
+    box = page.get_by_test_id("draw-canvas").bounding_box()
+    for (x0, y0), (x1, y1) in STROKES:
+        page.mouse.move(box["x"] + x0 * box["width"], box["y"] + y0 * box["height"])
+        page.mouse.down()
+        for t in range(1, 9):
+            x, y = x0 + (x1 - x0) * t / 8, y0 + (y1 - y0) * t / 8
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        page.mouse.up()
+
+
+def settled(page) -> str:
+    """The prediction once the page has rendered the drawing in its address."""
+    wait_until(page, "Number(document.body.dataset.renders || 0) > 0")
+    expect(page.get_by_test_id("prediction")).not_to_have_text("")
+    return page.get_by_test_id("prediction").inner_text()
+
+
+def unit_value(page) -> float:
+    """The value of one unit of the first layer, as the page asks the API for it on hover."""
+    canvas = page.get_by_test_id("network-overview").locator('[data-layer="0"] canvas')
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    with page.expect_response(lambda r: "/connections" in r.url) as answer:
+        page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.3)
+    return answer.value.json()["value"]
+
+
+def test_a_drawing_link_opens_the_same_numbers_elsewhere(browser, desktop, server):
+    page, _ = desktop
+    page.goto(server.url + "/")
+    expect(page.locator('[data-testid="gallery"] .digit').first).to_be_visible()
+    draw_seven(page)
+    expect(page).to_have_url(re.compile(r"#strokes=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"))
+    prediction, value = settled(page), unit_value(page)
+
+    fresh = browser.new_context(viewport={"width": 1000, "height": 800})  # another size too
+    try:
+        other = fresh.new_page()
+        other.goto(page.url)
+        assert settled(other) == prediction
+        assert unit_value(other) == value
+    finally:
+        fresh.close()
+
+    page.go_back()  # Back: the drawing before its second stroke
+    expect(page).to_have_url(re.compile(r"#strokes=[A-Za-z0-9_-]+$"))
+    page.go_forward()
+    expect(page).to_have_url(re.compile(r"#strokes=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"))
+
+
+def test_a_link_to_what_is_not_there_says_so(desktop, server):
+    page, _ = desktop
+    page.goto(f"{server.url}/?model=no-such-model&gallery=999999")
+    notice = page.get_by_test_id("link-notice")
+    expect(notice).to_contain_text('"no-such-model", which is not installed')
+    expect(notice).to_contain_text("#999999")
+    expect(page.get_by_test_id("error")).to_be_hidden()
