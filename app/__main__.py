@@ -66,7 +66,10 @@ def main() -> None:
         workers=settings.workers,
         log_level=settings.log_level,
         access_log=False,
-        proxy_headers=False,  # the client address is the peer's, not a header anyone can send
+        # The client address is the peer's, not a header anyone can send — unless a proxy in
+        # CNN_EXPLORER_FORWARDED_ALLOW_IPS sends it (the per-client shares use it).
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
         # SIGTERM: stop accepting, give in-flight requests this long, then close them, so the
         # whole server is gone within Docker's 10 s grace (tests/app/test_shutdown.py).
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds,

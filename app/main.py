@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 import engine
 from app.anatomy import routes as anatomy
+from app.core.access import exposure_warning
 from app.core.bounds import CancelledAs503, HeavyPool, HeavySlots
 from app.core.errors import document_validation_errors, validation_error_handler
 from app.core.middleware import (
@@ -34,7 +35,7 @@ from app.explain import routes as explain
 from app.models import connections, export, manage
 from app.models import routes as models
 from app.pages import routes as pages
-from app.server import docs, health, limits
+from app.server import access, docs, health, limits
 from app.server.openapi_limits import document_limits
 from app.teach import routes as teach
 from app.training import routes as training
@@ -44,6 +45,7 @@ from app.training.jobs import JobManager
 ROUTERS = [
     health.router,
     limits.router,
+    access.router,
     models.router,
     connections.router,
     anatomy.router,
@@ -75,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Requests run on the GIL: more threads than this only contend (measured in bench/).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         registry.reload()
+        if warning := exposure_warning(settings):
+            logging.getLogger("cnn_explorer").warning(warning)
         jobs.start()
         yield
         tables.shutdown()  # a whole-test-set table stops at its next batch
@@ -104,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["Content-Type", "X-Request-ID"],
+            allow_headers=["Content-Type", "X-Request-ID", "Authorization"],
             expose_headers=["X-Request-ID", "X-Value-Min", "X-Value-Max", "Server-Timing"],
             max_age=600,
         )

@@ -140,7 +140,7 @@ def describe(np, torch, threads: int, pools, memory, engine_root: Path) -> list[
 def build_torch(torch, model):
     """The shipped architecture in PyTorch, with the engine model's weights copied in."""
     nn = torch.nn
-    net = nn.Model(
+    net = nn.Sequential(
         nn.Conv2d(1, 16, 5, padding=2),
         nn.ReLU(),
         nn.MaxPool2d(2),
@@ -159,15 +159,6 @@ def build_torch(torch, model):
             for key, param in module.named_parameters():
                 param.copy_(torch.from_numpy(params[f"{layer.name}.{key}"]))
     return net
-
-
-def timed(fn, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
 
 
 def layer_table(np, model, opt, x, y, repeats: int) -> list[str]:
@@ -209,6 +200,7 @@ def run(args) -> int:
     import numpy as np
 
     from bench.naive import NaiveCNN
+    from bench.timing import timed
     from engine import architectures
     from engine.model import Model
     from engine.optim import Adam
@@ -281,15 +273,15 @@ def run(args) -> int:
             timed(forward, 20)
         for _ in range(args.blocks):  # alternate, so a change of load hits every contender
             for k, (step, forward) in contenders.items():
-                train[k] += timed(step, max(1, args.repeats // args.blocks))
-                latency[k] += timed(forward, max(1, args.latency_runs // args.blocks))
+                train[k] += timed(step, max(1, args.repeats // args.blocks)).wall
+                latency[k] += timed(forward, max(1, args.latency_runs // args.blocks)).wall
         per_layer = layer_table(np, model, opt, x, y, args.repeats) if args.layers else []
 
         naive = NaiveCNN({k: v.copy() for k, v in model.params().items()})
         nopt = Adam(naive.params)
         n = args.naive_images
-        naive_train = timed(lambda: nopt.step(naive.train_step(x[:n], y[:n])[1]), 1)[0]
-        naive_latency = timed(lambda: naive.forward(x1, return_all=True), args.naive_runs)
+        naive_train = timed(lambda: nopt.step(naive.train_step(x[:n], y[:n])[1])).wall[0]
+        naive_latency = timed(lambda: naive.forward(x1, return_all=True), args.naive_runs).wall
 
     ips = {k: B / statistics.median(v) for k, v in train.items()}
     lat = {k: 1000 * statistics.median(v) for k, v in latency.items()}

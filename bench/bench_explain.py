@@ -10,24 +10,16 @@ its cache, and activation maximisation of every filter of each conv layer.
 from __future__ import annotations
 
 import argparse
-import statistics
+import sys
 import tempfile
-import time
 from pathlib import Path
 
-from engine import data, explain
-from engine.model import Model
-from engine.train import to_input
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def timed(fn, n: int = 1) -> float:
-    """Median wall time of ``fn()`` over ``n`` runs, in seconds."""
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from bench.timing import timed  # noqa: E402
+from engine import data, explain  # noqa: E402
+from engine.model import Model  # noqa: E402
+from engine.train import to_input  # noqa: E402
 
 
 def main() -> None:
@@ -48,9 +40,9 @@ def main() -> None:
         ("integrated gradients, 128 steps", lambda: explain.integrated_gradients(model, x, t, 128)),
     ]
     for name, fn in rows:
-        print(f"{name:<40} {timed(fn, args.n) * 1000:8.1f} ms")
+        print(f"{name:<40} {timed(fn, args.n).median * 1000:8.1f} ms")
     xs = to_input(images)
-    forward = timed(lambda: [model.forward(xs[i : i + 500]) for i in range(0, len(xs), 500)])
+    forward = timed(lambda: [model.forward(xs[i : i + 500]) for i in range(0, len(xs), 500)]).median
     print(f"{'forward, 10,000 test digits':<40} {forward:8.2f} s")
     with tempfile.TemporaryDirectory() as cache:
         fresh = explain.top_activations(model, images, k=16, cache_dir=cache)
@@ -60,7 +52,7 @@ def main() -> None:
     print(f"{'top-activating table, from cache':<40} {cached.seconds * 1000:8.1f} ms ({size:,} B)")
     for i, layer in enumerate(model.layers):
         if layer.type == "conv2d":
-            secs = timed(lambda i=i: explain.maximise_activation(model, i))
+            secs = timed(lambda i=i: explain.maximise_activation(model, i)).median
             print(f"{'maximise every filter of ' + layer.name:<40} {secs:8.2f} s")
 
 

@@ -35,12 +35,7 @@ sys.path.insert(0, str(REPO))
 from app.core.settings import Settings  # noqa: E402
 from app.main import create_app  # noqa: E402
 from bench.limits_cases import MODEL, M, cases  # noqa: E402
-
-
-def timed(fn):
-    c0, w0 = time.process_time(), time.perf_counter()
-    out = fn()
-    return out, time.process_time() - c0, time.perf_counter() - w0
+from bench.timing import timed  # noqa: E402
 
 
 def table_until_ready(c: TestClient, url: str) -> tuple[float, float, int]:
@@ -86,7 +81,8 @@ def main() -> int:
                         break  # not repeatable: one timed run
                     # maximise memoises its results: a new seed each run, so every run computes
                     u = url.replace("seed=1", f"seed={10 + i}").replace("seed=2", f"seed={20 + i}")
-                    r, cpu, wall = timed(lambda: c.request(method, u, **kwargs))  # noqa: B023
+                    t = timed(lambda: c.request(method, u, **kwargs))  # noqa: B023
+                    r, cpu, wall = t.out, t.cpu[0], t.wall[0]
                     if i or op.startswith(("POST /api/models/import", "PATCH", "DELETE /api/m")):
                         runs.append((cpu, wall, r.status_code, len(r.content)))
                 runs.sort()

@@ -30,11 +30,11 @@ class CNN64(nn.Module):
         def block(c_in, c_out):
             return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU()]
 
-        self.features = nn.Model(
+        self.features = nn.Sequential(
             *block(1, 32), *block(32, 32), nn.MaxPool2d(2),
             *block(32, 64), *block(64, 64), nn.MaxPool2d(2),
         )  # fmt: skip
-        self.head = nn.Model(
+        self.head = nn.Sequential(
             nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10)
         )
 

@@ -25,6 +25,15 @@ DESCRIPTIONS = {
     "no CORS headers at all",
     "frame_ancestors": "CSP sources allowed to show the pages in a frame (`cnn_explorer.show` "
     "sets local notebook origins); empty: none (`X-Frame-Options: DENY`)",
+    "write_token": "a secret; when set, every write (import, rename, delete, train, cancel, "
+    "resume) needs `Authorization: Bearer <token>`, and the pages ask for it once; reads stay "
+    "open. Never logged",
+    "read_only": "`1`: refuse every write; the pages say why their write buttons are off",
+    "forwarded_allow_ips": "proxies whose `X-Forwarded-For` names the client (uvicorn's "
+    "`--forwarded-allow-ips`), for the per-client shares; empty: the peer's address",
+    "max_heavy_requests_per_client": "one client's share of `MAX_HEAVY_REQUESTS`; one more is "
+    "a 429 with `Retry-After`",
+    "max_jobs_per_client": "one client's queued and running training jobs; one more is a 429",
     "models_dir": "the models (`<id>.npz` plus an optional `<id>.json` card); trained and "
     "imported models are written here",
     "data_dir": "data sets in IDX format (`<data_dir>/mnist/…`)",

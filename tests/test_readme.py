@@ -67,7 +67,7 @@ def readme_client(tmp_path_factory):
     if SHIPPED.is_file():
         settings = Settings(log_level="warning")
     else:
-        from tests.app.conftest import tiny_model
+        from tests.utils import tiny_model
 
         models = tmp_path_factory.mktemp("models")
         tiny_model().save(models / "mnist-cnn.npz")

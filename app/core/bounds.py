@@ -7,7 +7,9 @@
   integrated gradients, maximise, the playground's every-step answers). At most
   ``max_heavy_requests`` of them run at once in the whole server (all workers); one more is
   answered at once with ``503`` and ``Retry-After``, so heavy work never takes more than that
-  many cores nor the request threads, and predictions never wait behind it.
+  many cores nor the request threads, and predictions never wait behind it. One client holds at
+  most ``max_heavy_requests_per_client`` of them (``app.core.access.client_of``); one more from
+  it is a ``429`` with ``Retry-After``, so one client cannot take every slot.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ import fcntl
 import hashlib
 import math
 import os
+import queue
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from app.core.access import client_of
 from app.core.settings import Settings
 from engine.cost import FORWARD_BACKWARD, pass_cost
 
@@ -89,11 +93,12 @@ class HeavySlots:
             self._ready = True
         return self.lock_dir
 
-    def acquire(self) -> int | None:
-        """A held slot's file descriptor, or ``None`` when every slot is taken."""
+    def acquire(self, name: str = "heavy", size: int | None = None) -> int | None:
+        """A held slot's file descriptor, or ``None`` when every slot is taken: one of ``size``
+        (default ``self.size``) slots called ``name``."""
         lock_dir = self._dir()
-        for i in range(self.size):
-            fd = os.open(lock_dir / f"heavy-{i}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        for i in range(self.size if size is None else size):
+            fd = os.open(lock_dir / f"{name}-{i}.lock", os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return fd
@@ -125,39 +130,87 @@ async def heavy_slot(request: Request):
     503 + ``Retry-After``. The wait also paces a client that ignores ``Retry-After``: its
     connection sends at most one refused request per wait, not hundreds a second."""
     slots: HeavySlots = request.app.state.heavy
+    settings: Settings = request.app.state.settings
+    share = settings.max_heavy_requests_per_client
+    mine = slots.acquire(f"client-{hashed(client_of(request))}", share)
+    if mine is None:  # this client's share is running: the others' turn
+        raise HTTPException(
+            429,
+            f"request: you already have {share} heavy request(s) running, the share of one "
+            f"client (max_heavy_requests_per_client = {share}); retry after "
+            f"{RETRY_AFTER_SECONDS} s",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + request.app.state.settings.heavy_wait_seconds
-    while (fd := slots.acquire()) is None:
-        if loop.time() >= deadline:
-            raise busy("request")
-        await asyncio.sleep(POLL_SECONDS)  # a slot held in another worker frees without a signal
+    deadline = loop.time() + settings.heavy_wait_seconds
     try:
-        yield
+        while (fd := slots.acquire()) is None:
+            if loop.time() >= deadline:
+                raise busy("request")
+            await asyncio.sleep(POLL_SECONDS)  # a slot held in another worker frees unsignalled
+        try:
+            yield
+        finally:
+            slots.release(fd)
     finally:
-        slots.release(fd)
+        slots.release(mine)
+
+
+def hashed(client: str) -> str:
+    """A client's address as a short digest: lock files and job records never hold it."""
+    return hashlib.sha256(client.encode()).hexdigest()[:16]
 
 
 class HeavyPool:
     """The threads heavy requests run on: ``max_heavy_requests`` of them, at a lower CPU priority
     (``heavy_nice``: the OS gives predictions the cores first) and separate from the request
     threads, which they never hold. Each thread lowers only its own priority (Linux nice is
-    per thread), once, when it starts."""
+    per thread), once, when it starts.
+
+    They are daemon threads, started on first use: a computation still running when the server
+    stops (its request already answered 503 by :class:`CancelledAs503`) is abandoned with the
+    process instead of holding its exit — a ``ThreadPoolExecutor``'s threads are joined at exit,
+    which kept a loaded server alive past Docker's 10 s with five heavy requests in flight."""
 
     def __init__(self, size: int, nice: int):
-        self.nice = nice
-        self._pool = ThreadPoolExecutor(
-            max_workers=size, thread_name_prefix="heavy", initializer=self._lower_priority
-        )
+        self.size, self.nice = size, nice
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._started = False
+        self._lock = threading.Lock()
 
-    def _lower_priority(self) -> None:
+    def _work(self) -> None:
         with contextlib.suppress(OSError, AttributeError):  # not Linux: the default priority
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
+        while (job := self._jobs.get()) is not None:
+            future, fn, args = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as e:  # handed to the awaiting request
+                future.set_exception(e)
 
     async def run(self, fn, *args):
-        return await asyncio.wrap_future(self._pool.submit(fn, *args))
+        with self._lock:
+            if not self._started:
+                for i in range(self.size):
+                    threading.Thread(target=self._work, name=f"heavy-{i}", daemon=True).start()
+                self._started = True
+        future: Future = Future()
+        self._jobs.put((future, fn, args))
+        return await asyncio.wrap_future(future)
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the threads after their current job; jobs not started are cancelled."""
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                job[0].cancel()
+        for _ in range(self.size):
+            self._jobs.put(None)
 
 
 async def run_heavy(request: Request, fn, *args):

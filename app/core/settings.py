@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     request_threads: Positive = 4  # threads per worker running requests (their work holds the GIL)
     cors_origins: str = ""  # comma-separated origins allowed cross-origin requests; "" = none
     frame_ancestors: str = ""  # CSP sources that may show the pages in a frame; "" = none
+    # Who may write (app.core.access): with a token, writes need ``Authorization: Bearer``.
+    write_token: str = ""
+    read_only: bool = False  # refuse every write (import, rename, delete, train…)
+    forwarded_allow_ips: str = ""  # proxies trusted for X-Forwarded-For (uvicorn's option)
 
     # Requests: whole body, and an ``image`` (decoded bytes, then pixels per side).
     max_request_bytes: Positive = 8 * 1024 * 1024
@@ -78,6 +82,7 @@ class Settings(BaseSettings):
     # Heavy requests (explanations that run the model many times, playground, imports) at once
     # in the whole server (every worker); past it a 503 with Retry-After: predictions go on.
     max_heavy_requests: Positive = 1
+    max_heavy_requests_per_client: Positive = 1  # one client's share of them; past it a 429
     heavy_wait_seconds: Positive = 1  # a heavy request waits this long for a slot, then 503
     heavy_nice: Positive = 10  # the heavy threads' CPU priority (Linux nice, 0..19)
     graceful_shutdown_seconds: Positive = 5  # SIGTERM: in-flight requests get this long
@@ -92,6 +97,7 @@ class Settings(BaseSettings):
     training_mode: Literal["auto", "process", "thread", "none"] = "auto"
     max_running_jobs: Positive = 1  # jobs training at once (the consumer's workers); others wait
     max_queued_jobs: Positive = 8
+    max_jobs_per_client: Positive = 3  # one client's queued and running jobs; past it a 429
     # finished jobs whose events stay stored; older ones are pruned
     kept_job_event_logs: Positive = 20
     max_train_epochs: Positive = 50

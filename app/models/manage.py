@@ -20,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 
+from app.core.access import WriteAccess
 from app.core.deps import ModelDep, RegistryDep, SettingsDep
 from app.core.responses import ERRORS
 from app.models import onnx_upload
@@ -45,6 +46,7 @@ MANAGE_ERRORS = {
     response_model=ModelInfo,
     responses=MANAGE_ERRORS,
     summary="Rename a model (its display name; the id stays)",
+    dependencies=[WriteAccess],
 )
 def rename_model(
     entry: ModelDep, body: RenameRequest, settings: SettingsDep, registry: RegistryDep
@@ -61,6 +63,7 @@ def rename_model(
     response_class=Response,
     responses=MANAGE_ERRORS,
     summary="Delete a model's weights and card (never the shipped default)",
+    dependencies=[WriteAccess],
 )
 def delete_model(entry: ModelDep, settings: SettingsDep, registry: RegistryDep) -> Response:
     try:
@@ -118,6 +121,7 @@ def _parse_architecture(text: str) -> Architecture:
     status_code=201,
     responses={**ERRORS, 413: ERRORS[413], 201: {"links": IMPORTED_LINKS}},
     summary="Import a model trained elsewhere: an ONNX file, or an .npz with its architecture",
+    dependencies=[WriteAccess],
 )
 async def import_model(
     settings: SettingsDep,

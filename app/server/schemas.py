@@ -41,6 +41,9 @@ class Limits(BaseModel):
     max_pool_positions: int
     max_running_jobs: int
     max_queued_jobs: int
+    max_jobs_per_client: int = Field(
+        description="One client's queued and running training jobs; more get a 429."
+    )
     max_train_epochs: int
     max_train_batch_size: int
     max_train_images: int
@@ -65,3 +68,15 @@ class Limits(BaseModel):
     max_heavy_requests: int = Field(
         description="Heavy requests running at once in the server; more get a 503 with Retry-After."
     )
+    max_heavy_requests_per_client: int = Field(
+        description="One client's share of the heavy requests; more get a 429 with Retry-After."
+    )
+
+
+class Access(BaseModel):
+    """Whether this client may write (import, rename, delete, train, cancel, resume)."""
+
+    read_only: bool = Field(description="The server refuses every write (CNN_EXPLORER_READ_ONLY).")
+    token_required: bool = Field(description="Writes need `Authorization: Bearer <token>`.")
+    can_write: bool = Field(description="This request (with its Authorization header) may write.")
+    why: str | None = Field(None, description="Why not, in words, when it may not.")

@@ -25,6 +25,7 @@ from app.training.workers import BEAT_SECONDS, NO_WORKER, consumer_id, elect
 
 JOB_ID_PATTERN = r"^[0-9a-f]{12}$"
 POLL_SECONDS = 0.2  # how often an event stream looks for new events
+CLIENT_RETRY_SECONDS = 30  # a client past its share of the queue may ask again after this
 
 
 class JobManager:
@@ -67,9 +68,22 @@ class JobManager:
         if self._consumer is not None:
             self._consumer.stop(graceful=True)
 
-    def create(self, request: dict, planned_model_id: str) -> dict:
-        """Queue a job for ``request`` (a validated ``TrainRequest`` as a dict)."""
-        waiting = sum(1 for j in self.huey.jobs() if j["state"] == "queued")
+    def create(self, request: dict, planned_model_id: str, client: str = "") -> dict:
+        """Queue a job for ``request`` (a validated ``TrainRequest`` as a dict) from ``client``
+        (a digest of its address): 429 past its share, 409 when the queue is full."""
+        jobs = self.huey.jobs()
+        share = self.settings.max_jobs_per_client
+        if (
+            sum(1 for j in jobs if j.get("client") == client and j["state"] not in TERMINAL)
+            >= share
+        ):
+            raise HTTPException(
+                429,
+                f"queue: you already have {share} jobs queued or running, the share of one "
+                f"client (max_jobs_per_client = {share}); wait for one to end or cancel it",
+                headers={"Retry-After": str(CLIENT_RETRY_SECONDS)},
+            )
+        waiting = sum(1 for j in jobs if j["state"] == "queued")
         if waiting >= self.settings.max_queued_jobs:
             raise HTTPException(
                 409,
@@ -81,6 +95,7 @@ class JobManager:
             name=request["name"],
             state="queued",
             model_id=planned_model_id,
+            client=client,
             request=request,
             created=time.time(),
             epochs=request["epochs"],

@@ -12,6 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import StreamingResponse
 
+from app.core.access import WriteAccess, client_of
+from app.core.bounds import hashed
 from app.core.deps import RegistryDep, SettingsDep
 from app.core.schemas import ErrorBody
 from app.core.settings import Settings
@@ -158,9 +160,10 @@ def validate_architecture(body: ArchitectureRequest, settings: SettingsDep) -> d
     status_code=202,
     responses={**ERRORS, 202: {"links": JOB_LINKS}},
     summary="Start a training job (it is queued if another is running)",
+    dependencies=[WriteAccess],
 )
 def start_training(
-    body: TrainRequest, settings: SettingsDep, registry: RegistryDep, jobs: JobsDep
+    body: TrainRequest, settings: SettingsDep, registry: RegistryDep, jobs: JobsDep, http: Request
 ) -> dict:
     _check_bounds(body, settings)
     specs = architecture.specs_of(body.architecture.layers)
@@ -178,7 +181,7 @@ def start_training(
     planned = model_store.unique_id(
         body.name, model_store.taken_ids(settings, registry) | jobs.huey.planned_ids()
     )
-    return jobs.create(request, planned)
+    return jobs.create(request, planned, client=hashed(client_of(http)))
 
 
 @router.get(
@@ -203,6 +206,7 @@ def get_job(job_id: JobId, jobs: JobsDep) -> dict:
     response_model=Job,
     responses=ERRORS,
     summary="Cancel a job (a running one stops after its current step)",
+    dependencies=[WriteAccess],
 )
 def cancel_job(job_id: JobId, jobs: JobsDep) -> dict:
     _job(jobs, job_id)
@@ -214,6 +218,7 @@ def cancel_job(job_id: JobId, jobs: JobsDep) -> dict:
     response_model=Job,
     status_code=202,
     responses=ERRORS,
+    dependencies=[WriteAccess],
     summary="Continue an interrupted or cancelled job from its last checkpoint",
 )
 def resume_job(job_id: JobId, jobs: JobsDep) -> dict:

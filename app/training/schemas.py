@@ -192,6 +192,7 @@ class Job(BaseModel):
         None, description="The installed model once done (the id planned until then)."
     )
     request: dict[str, Any] = Field(description="The TrainRequest as accepted.")
+    client: str = Field("", description="A digest of the address it came from (for the shares).")
     created: float = Field(description="Unix time.")
     started: float | None = None
     finished: float | None = None

@@ -1,4 +1,4 @@
-"""Fully connected layer (PyTorch's ``Linear``: weight ``(out, in)``) and flatten."""
+"""Fully connected layer (PyTorch's ``Linear``: weight ``(out, in)``)."""
 
 from __future__ import annotations
 
@@ -27,17 +27,3 @@ def dense_backward(
     elif need_dx:
         dx = dout @ w  # (N, D_in)
     return dx, dw, db
-
-
-def flatten_forward(x: np.ndarray) -> tuple[np.ndarray, tuple]:
-    """x: (N, C, H, W) → out: (N, C*H*W), in PyTorch's (c, h, w) order.
-
-    A view whether x is NCHW or batch-last in memory (``(C, H, W, N)`` merges to
-    ``(C*H*W, N)``); numpy copies only for other orders.
-    """
-    return x.reshape(x.shape[0], -1), x.shape
-
-
-def flatten_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
-    """dout: (N, C*H*W) → dx: (N, C, H, W), a view in dout's memory order."""
-    return dout.reshape(cache)

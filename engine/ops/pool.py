@@ -212,14 +212,21 @@ def global_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     return dx.reshape(N, C, H, W)  # (N, C, H*W) → (N, C, H, W)
 
 
-def _naive_windows(H, W, kernel, stride, padding, ceil_mode, i, j):
-    """Rows and columns of window (i, j), PyTorch's way: (rows, cols, pool size, inside count)."""
+def _naive_windows(x_shape, out_hw, kernel, stride, padding):
+    """Every window of every channel, PyTorch's way, one at a time: ``(n, c, i, j, rows, cols,
+    pool size)`` — output position (i, j) of channel c of image n reads ``x[n, c, rows][:, cols]``
+    (the rows and columns inside the image) out of a window of ``pool size`` with padding."""
+    N, C, H, W = x_shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    r0, c0 = i * sh - ph, j * sw - pw
-    r1, c1 = min(r0 + kh, H + ph), min(c0 + kw, W + pw)
-    rows = [r for r in range(r0, r1) if 0 <= r < H]
-    cols = [c for c in range(c0, c1) if 0 <= c < W]
-    return rows, cols, (r1 - r0) * (c1 - c0)
+    for n in range(N):
+        for c in range(C):
+            for i in range(out_hw[0]):
+                for j in range(out_hw[1]):
+                    r0, c0 = i * sh - ph, j * sw - pw
+                    r1, c1 = min(r0 + kh, H + ph), min(c0 + kw, W + pw)
+                    rows = [r for r in range(r0, r1) if 0 <= r < H]
+                    cols = [c for c in range(c0, c1) if 0 <= c < W]
+                    yield n, c, i, j, rows, cols, (r1 - r0) * (c1 - c0)
 
 
 def pool2d_naive(
@@ -236,18 +243,14 @@ def pool2d_naive(
     H_out, W_out = pool_output_shape((H, W), kernel, stride, padding, ceil_mode)
     reduce = {"max": max, "min": min}.get(mode)
     out = np.zeros((N, C, H_out, W_out), dtype=x.dtype)
-    for n in range(N):
-        for c in range(C):
-            for i in range(H_out):
-                for j in range(W_out):
-                    rows, cols, size = _naive_windows(
-                        H, W, kernel, stride, padding, ceil_mode, i, j
-                    )
-                    vals = [x[n, c, r, s] for r in rows for s in cols]
-                    if reduce is not None:
-                        out[n, c, i, j] = reduce(vals)
-                    else:
-                        out[n, c, i, j] = sum(vals) / (size if count_include_pad else len(vals))
+    for n, c, i, j, rows, cols, size in _naive_windows(
+        x.shape, (H_out, W_out), kernel, stride, padding
+    ):
+        vals = [x[n, c, r, s] for r in rows for s in cols]
+        if reduce is not None:
+            out[n, c, i, j] = reduce(vals)
+        else:
+            out[n, c, i, j] = sum(vals) / (size if count_include_pad else len(vals))
     return out
 
 
@@ -266,29 +269,23 @@ def pool2d_backward_naive(
 
     x: (N, C, H, W), dout: (N, C, H_out, W_out) → dx: (N, C, H, W)
     """
-    N, C, H, W = x.shape
-    _, _, H_out, W_out = dout.shape
     dx = np.zeros_like(x, dtype=dout.dtype)
-    for n in range(N):
-        for c in range(C):
-            for i in range(H_out):
-                for j in range(W_out):
-                    rows, cols, size = _naive_windows(
-                        H, W, kernel, stride, padding, ceil_mode, i, j
-                    )
-                    g = dout[n, c, i, j]
-                    if mode == "avg":
-                        div = size if count_include_pad else len(rows) * len(cols)
-                        for r in rows:
-                            for s in cols:
-                                dx[n, c, r, s] += g / div
-                        continue
-                    best = None  # (row, column, value) of the winner so far
-                    for r in rows:
-                        for s in cols:
-                            v = x[n, c, r, s]
-                            if best is None or (v > best[2] if mode == "max" else v < best[2]):
-                                best = (r, s, v)
-                    if best is not None:
-                        dx[n, c, best[0], best[1]] += g
+    for n, c, i, j, rows, cols, size in _naive_windows(
+        x.shape, dout.shape[2:], kernel, stride, padding
+    ):
+        g = dout[n, c, i, j]
+        if mode == "avg":
+            div = size if count_include_pad else len(rows) * len(cols)
+            for r in rows:
+                for s in cols:
+                    dx[n, c, r, s] += g / div
+            continue
+        best = None  # (row, column, value) of the winner so far
+        for r in rows:
+            for s in cols:
+                v = x[n, c, r, s]
+                if best is None or (v > best[2] if mode == "max" else v < best[2]):
+                    best = (r, s, v)
+        if best is not None:
+            dx[n, c, best[0], best[1]] += g
     return dx

@@ -6,46 +6,17 @@ The app tests never depend on the shipped trained model (``models/mnist-cnn.npz`
 
 from __future__ import annotations
 
-import base64
-import io
-import struct
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image, ImageDraw
 
 from app.core.settings import Settings
 from app.main import create_app
 from engine.model import Model
 from tests.app.trainset import directories
-
-# conv(pad 1) → relu → maxpool → conv(stride 2) → relu → flatten → dense → softmax: every kind
-# of layer the API treats differently, small enough to build in milliseconds.
-TINY_SPEC = [
-    {"type": "conv2d", "config": {"out_channels": 3, "kernel_size": 3, "padding": 1}},
-    {"type": "relu"},
-    {"type": "maxpool2d", "config": {"kernel_size": 2}},
-    {"type": "conv2d", "config": {"out_channels": 4, "kernel_size": 3, "stride": 2}},
-    {"type": "relu"},
-    {"type": "flatten"},
-    {"type": "dense", "config": {"out_features": 10}},
-    {"type": "softmax"},
-]
-TINY_ID = "tiny"
-
-
-def tiny_model() -> Model:
-    model = Model.from_spec(
-        TINY_SPEC, seed=7, name="Tiny test CNN", meta={"dataset": "none", "test_accuracy": 0.5}
-    )
-    for layer in model.layers:  # non-zero biases, so the tests see them used
-        if "bias" in layer.params:
-            layer.params["bias"][:] = np.linspace(-0.1, 0.1, layer.params["bias"].size)
-    return model
+from tests.utils import TINY_ID, tiny_model
 
 
 @pytest.fixture(scope="session")
@@ -105,37 +76,23 @@ def http(mnist_settings) -> TestClient:
         yield c
 
 
-# -- images -------------------------------------------------------------------------------
+# -- the fuzz's figures in the terminal summary ---------------------------------------------
+
+FUZZ_STATS = pytest.StashKey[dict]()
 
 
-def png(img: Image.Image | np.ndarray, fmt: str = "PNG") -> bytes:
-    if isinstance(img, np.ndarray):
-        img = Image.fromarray(img)
-    buf = io.BytesIO()
-    img.save(buf, format=fmt)
-    return buf.getvalue()
+@pytest.fixture(scope="session")
+def fuzz_stats(request) -> dict:
+    """What the API fuzz (``test_fuzz_api.py``) counts: requests, their seconds, the slowest."""
+    return request.config.stash.setdefault(FUZZ_STATS, {"cases": 0, "seconds": 0.0})
 
 
-def data_url(data: bytes, mime: str = "image/png") -> str:
-    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
-
-
-def draw_seven(size: int = 280, ink=0, background=255, mode: str = "L") -> Image.Image:
-    """A hand-drawn-looking 7: thick strokes of ``ink`` on ``background``."""
-    img = Image.new(mode, (size, size), background)
-    d = ImageDraw.Draw(img)
-    s = size / 280
-    width = int(22 * s)
-    d.line([(70 * s, 60 * s), (210 * s, 60 * s)], fill=ink, width=width)
-    d.line([(210 * s, 60 * s), (120 * s, 230 * s)], fill=ink, width=width)
-    d.line([(130 * s, 140 * s), (190 * s, 140 * s)], fill=ink, width=width)
-    return img
-
-
-def with_header_size(png_data: bytes, width: int, height: int) -> bytes:
-    """``png_data`` with its IHDR claiming ``width × height`` (CRC fixed): a decompression bomb."""
-    assert png_data[12:16] == b"IHDR"
-    ihdr = png_data[12:29]  # type, then 13 bytes of data
-    new = b"IHDR" + struct.pack(">II", width, height) + ihdr[12:]
-    crc = struct.pack(">I", zlib.crc32(new) & 0xFFFFFFFF)
-    return png_data[:12] + new + crc + png_data[33:]
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    """How many requests the fuzz made, when it ran: a figure for the report."""
+    stats = config.stash.get(FUZZ_STATS, None)
+    if stats and stats["cases"]:
+        seconds, operation = stats.get("slowest", (0.0, "-"))
+        terminalreporter.write_line(
+            f"fuzz: {stats['cases']} requests in {stats['seconds']:.1f} s; "
+            f"slowest {seconds:.2f} s ({operation})"
+        )

@@ -24,23 +24,19 @@ from schemathesis.config import SchemathesisConfig
 
 from app.core.settings import REPO_ROOT, Settings
 from app.main import create_app
-from tests.app.conftest import TINY_ID, tiny_model
+from tests.utils import TINY_ID, tiny_models
 
 pytestmark = pytest.mark.slow
 
 EXAMPLES_PER_OPERATION = 15
 REQUEST_SECONDS = 10.0  # every request, at the default limits
-stats = {"cases": 0, "seconds": 0.0}
 
 
 @pytest.fixture(scope="module")
 def fuzzed_app(tmp_path_factory):
     root = tmp_path_factory.mktemp("fuzz")
-    models = root / "models"
-    models.mkdir()
-    tiny_model().save(models / f"{TINY_ID}.npz")
     settings = Settings(  # the default limits: only where files go is changed
-        models_dir=models,
+        models_dir=tiny_models(root),
         data_dir=REPO_ROOT / "data",  # the MNIST test set only: training is refused
         cache_dir=root / "cache",
     )
@@ -64,7 +60,7 @@ SETTINGS = hypothesis_settings(
 )
 
 
-def test_no_5xx_and_every_response_matches_its_schema(api_schema):
+def test_no_5xx_and_every_response_matches_its_schema(api_schema, fuzz_stats):
     """Each operation's generated cases, driven through Hypothesis directly.
 
     schemathesis's own pytest plugin (``schemathesis.pytest.from_fixture``) reads a private
@@ -84,10 +80,10 @@ def test_no_5xx_and_every_response_matches_its_schema(api_schema):
             t0 = time.perf_counter()
             case.call_and_validate(checks=[not_a_server_error, response_schema_conformance])
             seconds = time.perf_counter() - t0
-            stats["cases"] += 1
-            stats["seconds"] += seconds
+            fuzz_stats["cases"] += 1
+            fuzz_stats["seconds"] += seconds
             key = f"{case.method} {case.path}"
-            stats["slowest"] = max(stats.get("slowest", (0, "")), (seconds, key))
+            fuzz_stats["slowest"] = max(fuzz_stats.get("slowest", (0, "")), (seconds, key))
             assert seconds <= REQUEST_SECONDS, f"{key} took {seconds:.1f} s"
 
         try:
@@ -96,14 +92,3 @@ def test_no_5xx_and_every_response_matches_its_schema(api_schema):
             failures.append(f"{operation.method.upper()} {operation.path}: {e}")
     assert operations > 20, f"only {operations} operations in the schema"
     assert not failures, "\n\n".join(failures)
-
-
-def test_fuzz_summary(capsys):
-    """How many requests the fuzz made (it runs after the fuzz: tests run in file order)."""
-    assert stats["cases"] > 0 or pytest.skip("the fuzz did not run")
-    with capsys.disabled():  # a figure for the report, shown even when output is captured
-        slowest = stats.get("slowest", (0.0, "-"))
-        print(  # noqa: T201
-            f"\nfuzz: {stats['cases']} requests in {stats['seconds']:.1f} s; "
-            f"slowest {slowest[0]:.2f} s ({slowest[1]})"
-        )

@@ -22,8 +22,8 @@ from schemathesis.config import SchemathesisConfig
 
 from app.core.settings import Settings
 from app.main import create_app
-from tests.app.conftest import TINY_ID, tiny_model
 from tests.app.trainset import TINY, mnist_dir
+from tests.utils import TINY_ID, tiny_models
 
 pytestmark = pytest.mark.slow
 
@@ -36,9 +36,7 @@ seen: list[tuple[str, str, int]] = []
 @pytest.fixture(scope="module")
 def workflow_app(tmp_path_factory):
     root = tmp_path_factory.mktemp("stateful")
-    models = root / "models"
-    models.mkdir()
-    tiny_model().save(models / f"{TINY_ID}.npz")
+    models = tiny_models(root)
     weights = models / f"{TINY_ID}.npz"
     settings = Settings(models_dir=models, data_dir=mnist_dir(root / "data"), cache_dir=root / "c")
     app = create_app(settings)

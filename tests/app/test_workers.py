@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.app.conftest import tiny_model
 from tests.app.trainset import JOB, mnist_dir
 from tests.live import LiveServer, app_env
+from tests.utils import tiny_model
 
 pytestmark = pytest.mark.slow
 

@@ -1,13 +1,20 @@
-"""What the training tests share: a tiny trainable net, a job for it, and directories in which
-the shipped MNIST test set stands in for the training set too (symlinks, nothing copied)."""
+"""What the training tests share: a tiny trainable net, a job for it, directories in which the
+shipped MNIST test set stands in for the training set too (symlinks, nothing copied), and the
+way to start a job on a live server and follow its events."""
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import httpx
 
 from engine.model import Model
 
 ROOT = Path(__file__).resolve().parents[2]
+DEADLINE = 120  # seconds any one job may take in a test (they take a few)
 TINY = [
     {"type": "conv2d", "name": "conv1", "config": {"out_channels": 4, "kernel_size": 3}},
     {"type": "relu"},
@@ -48,3 +55,24 @@ def directories(root: Path) -> tuple[Path, Path]:
     models.mkdir(parents=True)
     default_model().save(models / "mnist-cnn.npz")
     return models, mnist_dir(root / "data")
+
+
+def events(http: httpx.Client, job_id: str, until=None) -> Iterator[tuple[str, dict]]:
+    """The job's Server-Sent Events as ``(event, data)``, to the stream's end or ``until``."""
+    deadline = time.monotonic() + DEADLINE
+    with http.stream("GET", f"/api/train/{job_id}/events", timeout=10) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream")
+        kind = None
+        for line in r.iter_lines():
+            assert time.monotonic() < deadline, "the job did not finish in time"
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                yield kind, json.loads(line[6:])
+
+
+def start(http: httpx.Client, **changes) -> dict:
+    r = http.post("/api/train", json={**JOB, **changes})
+    assert r.status_code == 202, r.text
+    return r.json()

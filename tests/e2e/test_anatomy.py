@@ -1,16 +1,16 @@
 """The convolution anatomy page in a real browser: every seed preset, the sliding-window
 animation, the equation, matrix and dense views and their shared highlights, invalid
-combinations explained, a real layer with the M·x + b check, pooling, parameter counts, and a
-phone with touch. Screenshots go to ``artifacts/e2e/``; the page must log no errors."""
+combinations explained, and a phone with touch. (A real layer: ``test_anatomy_real_layer.py``;
+pooling and parameter counts: ``test_anatomy_pooling.py``.) Screenshots go to
+``artifacts/e2e/``; the page must log no errors."""
 
 from __future__ import annotations
-
-import re
 
 import pytest
 from playwright.sync_api import expect
 
 from engine.anatomy import PRESETS
+from tests.e2e.helpers import open_anatomy
 
 pytestmark = pytest.mark.e2e
 
@@ -23,16 +23,6 @@ SHAPES = {
     "1x1-across-channels": ("M is 16 × 48", "4 × 4 output"),
     "5x5x3-on-32x32x3": ("M is 784 × 3072", "28 × 28 output"),
 }
-
-
-def open_anatomy(page, server):
-    page.goto(server.url + "/anatomy")
-    # the sticky header would cover the element screenshots
-    page.evaluate("() => { document.querySelector('.site-header').style.position = 'static'; }")
-    expect(page.get_by_test_id("matrix-view").locator(".matrix-summary")).to_contain_text(
-        "M is 4 × 9"
-    )
-    return page
 
 
 def choose(page, preset: str) -> None:
@@ -61,9 +51,8 @@ def shot(page, testid: str, artifacts, name: str) -> None:
 
 
 @pytest.mark.parametrize("preset", list(PRESETS))
-def test_each_preset_renders_every_view(desktop, server, artifacts, preset):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_each_preset_renders_every_view(anatomy, artifacts, preset):
+    page = anatomy
     choose(page, preset)
     for testid in ("sliding-view", "equation-view", "conv-output", "matrix-view", "dense-view"):
         expect(page.get_by_test_id(testid)).to_be_visible()
@@ -73,9 +62,8 @@ def test_each_preset_renders_every_view(desktop, server, artifacts, preset):
     page.screenshot(path=str(artifacts / f"anatomy-preset-{preset}.png"), full_page=True)
 
 
-def test_seed000_four_results_and_a_4x9_matrix_with_16_shared_entries(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_seed000_four_results_and_a_4x9_matrix_with_16_shared_entries(anatomy, artifacts):
+    page = anatomy
     matrix = page.get_by_test_id("matrix-view")
     expect(matrix.locator("rect.m-cell")).to_have_count(36)
     expect(matrix.locator("rect.m-cell.entry")).to_have_count(16)
@@ -88,9 +76,8 @@ def test_seed000_four_results_and_a_4x9_matrix_with_16_shared_entries(desktop, s
     shot(page, "matrix-view", artifacts, "seed000-matrix")
 
 
-def test_seed002_dot_products_are_minus_34_then_minus_16(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_seed002_dot_products_are_minus_34_then_minus_16(anatomy, artifacts):
+    page = anatomy
     choose(page, "two-dot-products")
     dot = page.get_by_test_id("dot-product")
     expect(dot).to_have_text("y[0, 0] = 4·1 + 5·(−5) + 9·(−3) + 2·7 + 0 = -34")
@@ -99,9 +86,8 @@ def test_seed002_dot_products_are_minus_34_then_minus_16(desktop, server, artifa
     shot(page, "sliding-view", artifacts, "seed002-second-window")
 
 
-def test_padding_keeps_3x3_and_a_padded_term_reads_zero(desktop, server):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_padding_keeps_3x3_and_a_padded_term_reads_zero(anatomy):
+    page = anatomy
     choose(page, "same-padding")
     sliding = page.get_by_test_id("sliding-view")
     expect(sliding.locator(".cell.is-pad").first).to_be_visible()
@@ -109,9 +95,8 @@ def test_padding_keeps_3x3_and_a_padded_term_reads_zero(desktop, server):
     expect(page.get_by_test_id("equation-view").locator(".eq-term.is-pad")).to_have_count(5)
 
 
-def test_seed003_is_summarised_with_its_arithmetic(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_seed003_is_summarised_with_its_arithmetic(anatomy, artifacts):
+    page = anatomy
     choose(page, "5x5x3-on-32x32x3")
     expect(page.get_by_test_id("conv-formula")).to_contain_text(
         "H_out = ⌊(32 + 2·0 − 1·(5 − 1) − 1) / 1⌋ + 1 = 28"
@@ -131,9 +116,8 @@ def test_seed003_is_summarised_with_its_arithmetic(desktop, server, artifacts):
 # -- the animation and the shared selection ---------------------------------------------------
 
 
-def test_stepping_moves_the_window_and_the_equation(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_stepping_moves_the_window_and_the_equation(anatomy, artifacts):
+    page = anatomy
     sliding = page.get_by_test_id("sliding-view")
     label = sliding.get_by_test_id("step-label")
     expect(label).to_have_text("output 1 of 4")
@@ -167,9 +151,8 @@ def test_stepping_moves_the_window_and_the_equation(desktop, server, artifacts):
     shot(page, "sliding-view", artifacts, "stepped")
 
 
-def test_choosing_an_output_anywhere_selects_it_everywhere(desktop, server):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_choosing_an_output_anywhere_selects_it_everywhere(anatomy):
+    page = anatomy
     page.get_by_test_id("conv-output").locator('.cell[data-r="1"][data-s="0"]').click()
     expect(page.get_by_test_id("sliding-view").get_by_test_id("step-label")).to_have_text(
         "output 3 of 4"
@@ -188,9 +171,8 @@ def test_choosing_an_output_anywhere_selects_it_everywhere(desktop, server):
 # -- the matrix and dense views ---------------------------------------------------------------
 
 
-def test_matrix_and_dense_views_render_with_structural_zeros(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_matrix_and_dense_views_render_with_structural_zeros(anatomy, artifacts):
+    page = anatomy
     dense = page.get_by_test_id("dense-view")
     expect(dense.locator("line.edge.entry")).to_have_count(16)
     expect(dense.locator("line.edge.zero")).to_have_count(20)
@@ -202,9 +184,8 @@ def test_matrix_and_dense_views_render_with_structural_zeros(desktop, server, ar
     expect(dense.locator("line.edge.entry")).to_have_count(16)
 
 
-def test_hovering_a_weight_highlights_every_entry_sharing_it(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_hovering_a_weight_highlights_every_entry_sharing_it(anatomy, artifacts):
+    page = anatomy
     matrix = page.get_by_test_id("matrix-view")
     matrix.locator('[data-testid="weight-key"][data-k="2"]').hover()  # γ
     lit = matrix.locator("rect.m-cell.is-lit")
@@ -222,9 +203,8 @@ def test_hovering_a_weight_highlights_every_entry_sharing_it(desktop, server, ar
     assert {r.get_attribute("data-k") for r in matrix.locator("rect.m-cell.is-lit").all()} == {"0"}
 
 
-def test_hovering_a_matrix_row_shows_its_window_and_output(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_hovering_a_matrix_row_shows_its_window_and_output(anatomy, artifacts):
+    page = anatomy
     page.get_by_test_id("matrix-view").locator('.matrix-row[data-row="3"] .row-band').hover(
         position={"x": 4, "y": 4}  # the row's label, not one of its cells
     )
@@ -244,9 +224,8 @@ def test_hovering_a_matrix_row_shows_its_window_and_output(desktop, server, arti
 # -- arithmetic, editing and invalid combinations ---------------------------------------------
 
 
-def test_editing_updates_the_numbers_and_the_arithmetic(desktop, server):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_editing_updates_the_numbers_and_the_arithmetic(anatomy):
+    page = anatomy
     cell = page.get_by_label("kernel channel 0, row 0, column 0")
     cell.fill("10")  # α = 10: y[0, 0] = 10·1 + 2·2 + 3·4 + 4·5 + 1 = 47
     expect(page.get_by_test_id("equation-view").get_by_test_id("equation-sum")).to_have_text("47")
@@ -257,9 +236,8 @@ def test_editing_updates_the_numbers_and_the_arithmetic(desktop, server):
     expect(page.get_by_test_id("conv-output")).to_contain_text("4 × 4 output")
 
 
-def test_an_impossible_combination_is_explained_not_broken(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_an_impossible_combination_is_explained_not_broken(anatomy, artifacts):
+    page = anatomy
     problem = page.get_by_test_id("conv-problem")
     page.locator("#conv-controls").get_by_label("stride s").fill("0")
     expect(problem).to_be_visible()
@@ -276,107 +254,6 @@ def test_an_impossible_combination_is_explained_not_broken(desktop, server, arti
     expect(page.get_by_test_id("conv-formula")).to_contain_text("= 1")
     page.get_by_label("kernel channel 0, row 0, column 0").fill("abc")
     expect(problem).to_contain_text('"abc" is not a number')
-
-
-# -- a real layer -----------------------------------------------------------------------------
-
-
-def diff_of(text: str) -> float:
-    return float(re.search(r"max \|difference\| over all [\d,]+ outputs = ([-\d.e]+)", text)[1])
-
-
-def test_real_layer_shows_matrix_times_input_is_the_feature_map(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
-    check = page.get_by_test_id("matrix-check")
-    expect(check).to_have_class(re.compile(r"\bis-ok\b"))
-    expect(check).to_contain_text("✓")
-    expect(check).to_contain_text("M × input + b = feature map")
-    assert diff_of(check.text_content()) < 1e-4
-    real = page.get_by_test_id("real-layer")
-    expect(real.get_by_test_id("real-matrix").locator("canvas")).to_be_visible()
-    expect(real.get_by_test_id("real-feature-map").locator("canvas")).to_be_visible()
-    real.screenshot(path=str(artifacts / "anatomy-real-layer-conv1.png"))
-
-    # the second conv layer: its input is the drawing after conv1, ReLU and pooling
-    conv2 = real.get_by_test_id("real-layer-select").locator("option").nth(1).get_attribute("value")
-    real.get_by_test_id("real-layer-select").select_option(conv2)
-    expect(real.locator(".real-title")).to_contain_text(f"layer {conv2} (conv2)")
-    expect(check).to_contain_text("✓")
-    assert diff_of(check.text_content()) < 1e-4
-    real.get_by_test_id("real-filter").select_option("2")
-    expect(real.locator(".real-title")).to_contain_text("filter 2")
-    expect(check).to_contain_text("✓")
-
-    # choosing an output writes out its equation
-    readout = real.get_by_test_id("real-feature-map").locator(".readout")
-    real.get_by_test_id("real-feature-map").locator("canvas").click(position={"x": 3, "y": 3})
-    expect(readout).to_contain_text("y[0, 0] =")
-    expect(real.get_by_test_id("real-equation").locator(".eq-head")).to_contain_text("y[0, 0]")
-    real.screenshot(path=str(artifacts / "anatomy-real-layer-conv2.png"))
-
-
-def test_real_layer_follows_the_drawing_and_the_gallery(desktop, server):
-    page, _ = desktop
-    open_anatomy(page, server)
-    real = page.get_by_test_id("real-layer")
-    check = page.get_by_test_id("matrix-check")
-    expect(check).to_contain_text("✓")
-    real.get_by_role("button", name="Clear").click()
-    expect(check).to_contain_text("✓")  # a blank drawing is valid: the map is the bias
-    box = real.get_by_test_id("real-draw").bounding_box()
-    page.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.2 * box["height"])
-    page.mouse.down()
-    for t in range(1, 13):
-        page.mouse.move(
-            box["x"] + 0.5 * box["width"], box["y"] + (0.2 + 0.6 * t / 12) * box["height"]
-        )
-    page.mouse.up()
-    expect(real.get_by_role("button", name="Undo")).to_be_enabled()
-    expect(check).to_contain_text("✓")
-    gallery = real.get_by_test_id("real-gallery").locator("button")
-    if gallery.count():
-        gallery.nth(1).click()
-        expect(check).to_contain_text("✓")
-
-
-# -- pooling and parameters -------------------------------------------------------------------
-
-
-def test_pooling_steps_through_windows_and_winners(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
-    pool = page.get_by_test_id("pool-view")
-    explain = pool.get_by_test_id("pool-explain")
-    expect(explain).to_contain_text("y[0, 0] = largest of { 4, 5, 9, 2 } = 9")
-    expect(pool.locator(".cell.is-winner")).to_have_count(1)
-    expect(pool.locator(".cell.is-winner")).to_have_text("9")
-    pool.get_by_test_id("step-next").click()
-    expect(explain).to_contain_text("y[0, 1] = largest of { 1, 2, 7, 2 } = 7")
-    pool.get_by_test_id("pool-mode").select_option("avg")
-    expect(explain).to_contain_text("mean of")
-    expect(pool.locator(".cell.is-winner")).to_have_count(0)
-    page.locator('#pool-presets [data-preset="overlapping-3x3-stride-2"]').click()
-    expect(pool.get_by_test_id("pool-formula")).to_contain_text("⌊(5 + 2·1 − 3) / 2⌋ + 1 = 3")
-    expect(pool.locator(".pool-stage .cell.is-window")).to_have_count(9)  # 4 of them padding
-    pool.screenshot(path=str(artifacts / "anatomy-pool-overlap.png"))
-    page.locator('#pool-presets [data-preset="global-max"]').click()
-    expect(pool.get_by_test_id("pool-formula")).to_contain_text("global pooling")
-    expect(pool.get_by_label("padding p")).to_be_disabled()
-    page.locator('#pool-presets [data-preset="max-2x2"]').click()
-    pool.get_by_label("padding p").fill("2")
-    expect(pool.locator(".problem")).to_contain_text("more than half the kernel")
-
-
-def test_parameter_count_conv_against_dense(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
-    params = page.get_by_test_id("params-view")
-    expect(params.get_by_test_id("params-dense")).to_have_text("25,165,824")
-    expect(params.get_by_test_id("params-conv")).to_have_text("75")
-    params.get_by_label("filters", exact=True).fill("6")
-    expect(params.get_by_test_id("params-conv")).to_have_text("450")
-    params.screenshot(path=str(artifacts / "anatomy-params.png"))
 
 
 # -- a phone ----------------------------------------------------------------------------------

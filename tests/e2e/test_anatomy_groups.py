@@ -6,15 +6,19 @@ overview's click-to-anatomy on a grouped unit opens the unit's own group.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from playwright.sync_api import expect
 
 from engine.onnx_import import import_onnx
-from tests.e2e.conftest import _open, serve
-from tests.e2e.helpers import wait_until
-from tests.e2e.test_overview import activation, overview_point, point_at, post
+from tests.e2e.helpers import (
+    activation,
+    open_page,
+    overview_point,
+    point_at,
+    post_json,
+    serve,
+    wait_until,
+)
 from tests.onnx_fixtures import fixture_bytes
 
 pytestmark = pytest.mark.e2e
@@ -35,13 +39,15 @@ def grouped_server(tmp_path_factory):
 
 @pytest.fixture
 def page(browser, grouped_server, request):
-    for page, _ in _open(browser, grouped_server, request, viewport={"width": 1280, "height": 900}):
+    for page, _ in open_page(
+        browser, grouped_server, request, viewport={"width": 1280, "height": 900}
+    ):
         yield page
 
 
 def anatomy_of(server, layer: int, group: int, body: dict) -> dict:
     path = f"/api/models/{MODEL}/layers/{layer}/anatomy?group={group}"
-    return json.loads(post(server, path, body))
+    return post_json(server, path, body)
 
 
 def test_switching_group_by_keyboard_shows_the_apis_numbers(page, grouped_server, artifacts):

@@ -10,8 +10,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import wait_until
-from tests.e2e.test_explorer import DASH, SEVEN, draw, open_explorer
+from tests.e2e.helpers import DASH, SEVEN, draw, open_explorer, wait_until
 
 pytestmark = pytest.mark.e2e
 

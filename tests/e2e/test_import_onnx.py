@@ -12,9 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, Server, Watch
-from tests.e2e.test_explorer import SEVEN, draw
-from tests.live import LiveServer, app_env
+from tests.e2e.helpers import SEVEN, draw, open_page, serve
 from tests.onnx_fixtures import FIXTURES
 
 pytestmark = pytest.mark.e2e
@@ -25,25 +23,17 @@ def import_server(tmp_path_factory):
     directory = tmp_path_factory.mktemp("e2e-import-models")
     log = tmp_path_factory.mktemp("e2e-import-server") / "server.log"
     cache = tmp_path_factory.mktemp("e2e-import-cache")
-    env = app_env(models_dir=directory, cache_dir=cache, log_level="warning")
-    with LiveServer(log, env) as live:
-        yield Server(live.url, directory, False)
+    yield from serve(directory, False, log, cache_dir=cache)
 
 
 @pytest.fixture
 def page(browser, import_server, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    watch = Watch(import_server.url)
-    watch.attach(page)
-    # leaving the Evaluate page cancels the thumbnails of mistakes still loading: not a fault
-    watch.expect_error(r"request failed: .*/api/datasets/\S+\.png\S* net::ERR_ABORTED")
-    yield page
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-end.png"))
-    context.close()
-    assert watch.unexpected() == [], "the page reported problems"
+    for page, watch in open_page(
+        browser, import_server, request, viewport={"width": 1280, "height": 900}
+    ):
+        # leaving the Evaluate page cancels the thumbnails of mistakes still loading: not a fault
+        watch.expect_error(r"request failed: .*/api/datasets/\S+\.png\S* net::ERR_ABORTED")
+        yield page
 
 
 def import_through_form(page, server, files, name, preset="totensor") -> dict:

@@ -7,8 +7,15 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import wait_until
-from tests.e2e.test_explorer import ONE, SEVEN, draw, open_explorer, renders, wait_for_render_after
+from tests.e2e.helpers import (
+    ONE,
+    SEVEN,
+    draw,
+    open_explorer,
+    renders,
+    wait_for_render_after,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 

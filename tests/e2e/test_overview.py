@@ -5,9 +5,7 @@ page and the PNGs share one palette, phone width, keyboard only."""
 from __future__ import annotations
 
 import io
-import json
 import math
-import urllib.request
 
 import numpy as np
 import pytest
@@ -15,18 +13,20 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from app.core import render
-from tests.e2e.helpers import wait_until
-from tests.e2e.test_explorer import SEVEN, draw, open_explorer
+from tests.e2e.helpers import (
+    SEVEN,
+    activation,
+    draw,
+    open_explorer,
+    open_page,
+    overview_point,
+    point_at,
+    post,
+    serve,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
-
-
-def post(server, path: str, body: dict) -> bytes:
-    req = urllib.request.Request(
-        server.url + path, json.dumps(body).encode(), {"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return r.read()
 
 
 def convs(model) -> list[dict]:
@@ -38,30 +38,6 @@ def drawn(page, server) -> dict:
     draw(page, SEVEN)
     wait_until(page, "Number(document.body.dataset.renders || 0) > 0")
     return model
-
-
-def overview_point(page, index: int, fx: float, fy: float) -> tuple[float, float]:
-    """Page coordinates of fractions (fx, fy) of layer ``index``'s picture in the overview."""
-    canvas = page.get_by_test_id("network-overview").locator(f'[data-layer="{index}"] canvas')
-    box = canvas.bounding_box()
-    return box["x"] + box["width"] * fx, box["y"] + box["height"] * fy
-
-
-def point_at(page, index: int, fx: float = 0.3, fy: float = 0.2):
-    """Hover layer ``index``'s picture at fractions (fx, fy); the API's connections answer."""
-    with page.expect_response(lambda r: "/connections" in r.url) as answer:
-        page.mouse.move(*overview_point(page, index, fx, fy))
-    return answer.value
-
-
-def activation(server, model, body: dict, index: int, unit: list[int]) -> float:
-    """Layer ``index``'s value at ``unit`` from the JSON ``activations`` for ``body``."""
-    drawing = {k: v for k, v in body.items() if k in ("image", "pixels", "preprocess")}
-    answer = json.loads(post(server, f"/api/models/{model['id']}/activations", drawing))
-    value = answer["layers"][index]["data"]
-    for u in unit:
-        value = value[u]
-    return value
 
 
 def test_the_overview_shows_every_layer_and_fits_1440x900(wide, server, artifacts):
@@ -275,7 +251,6 @@ WIDE_RESIDUAL = [
 @pytest.fixture(scope="module")
 def graph_server(tmp_path_factory):
     from engine.model import Model
-    from tests.e2e.conftest import serve
 
     directory = tmp_path_factory.mktemp("e2e-graph-models")
     model = Model.from_spec(WIDE_RESIDUAL, seed=0, name="Wide residual")
@@ -287,9 +262,9 @@ def graph_server(tmp_path_factory):
 def test_a_graph_model_with_64_channels_shows_its_skip_connection(
     browser, graph_server, request, artifacts
 ):
-    from tests.e2e.conftest import _open
-
-    for page, _ in _open(browser, graph_server, request, viewport={"width": 1440, "height": 900}):
+    for page, _ in open_page(
+        browser, graph_server, request, viewport={"width": 1440, "height": 900}
+    ):
         page.goto(graph_server.url + "/?gallery=0")
         wait_until(page, "Number(document.body.dataset.renders || 0) > 0")
         overview = page.get_by_test_id("network-overview")

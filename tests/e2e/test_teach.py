@@ -4,25 +4,14 @@ checked here is the one the API gives for the same input."""
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import wait_until
-from tests.e2e.test_anatomy import open_anatomy
+from tests.e2e.helpers import open_anatomy, post_json, wait_until
 
 SEED_LABEL = re.compile(r"seed\s*\d{3}", re.IGNORECASE)
-
-
-def post(server, path: str, body: dict) -> dict:
-    req = urllib.request.Request(
-        server.url + path, json.dumps(body).encode(), {"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(req, timeout=60) as r:
-        return json.load(r)
 
 
 def unstick(page) -> None:
@@ -32,12 +21,11 @@ def unstick(page) -> None:
 # -- anatomy: flip and square -----------------------------------------------------------------
 
 
-def test_flip_view_shows_both_operations_on_the_playground_numbers(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_flip_view_shows_both_operations_on_the_playground_numbers(anatomy, server, artifacts):
+    page = anatomy
     page.locator('#conv-presets [data-preset="two-dot-products"]').click()
     flip = page.get_by_test_id("flip-view")
-    conv = post(
+    conv = post_json(
         server,
         "/api/conv",
         {
@@ -56,9 +44,8 @@ def test_flip_view_shows_both_operations_on_the_playground_numbers(desktop, serv
     flip.screenshot(path=str(artifacts / "teach-flip.png"))
 
 
-def test_square_detector_finds_only_the_square_and_follows_its_weights(desktop, server, artifacts):
-    page, _ = desktop
-    open_anatomy(page, server)
+def test_square_detector_finds_only_the_square_and_follows_its_weights(anatomy, artifacts):
+    page = anatomy
     view = page.get_by_test_id("square-detector")
     found = view.get_by_test_id("square-found")
     expect(found).to_contain_text("Square found")
@@ -125,7 +112,7 @@ def test_a_section_scrolled_to_catches_up_with_the_drawing(desktop, server, trai
 
 def network_input(server) -> list:
     item = server.get_json("/api/gallery?count=1&offset=0")["items"][0]
-    return post(
+    return post_json(
         server, "/api/models/mnist-cnn/predict", {"pixels": item["pixels"], "preprocess": False}
     )["input"]
 
@@ -165,7 +152,7 @@ def test_shift_view_moves_the_maps_and_plots_confidence(desktop, server, artifac
     expect(view.get_by_test_id("equivariance-0")).to_contain_text("1", timeout=60_000)
     view.locator('[data-control="dx"]').fill("3")
     expect(view.get_by_test_id("shift-readout")).to_contain_text("dx 3")
-    want = post(
+    want = post_json(
         server,
         "/api/models/mnist-cnn/shift",
         {"pixels": network_input(server), "preprocess": False, "dx": 3},
@@ -196,7 +183,7 @@ def test_backprop_view_shows_every_layer_and_one_step(desktop, server, artifacts
     view.scroll_into_view_if_needed()  # a section follows the drawing while it is on screen
     view.locator('[data-target="3"]').click()
     loss = view.get_by_test_id("backprop-loss")
-    want = post(
+    want = post_json(
         server,
         "/api/models/mnist-cnn/backprop",
         {"pixels": network_input(server), "preprocess": False, "target": 3, "learning_rate": 0.001},

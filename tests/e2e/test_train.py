@@ -13,9 +13,8 @@ import pytest
 
 from engine.model import Model
 from tests.app.trainset import mnist_dir
-from tests.e2e.conftest import SMALL_SPEC, Server
-from tests.e2e.helpers import wait_until
-from tests.live import LiveServer, app_env
+from tests.e2e.helpers import serve, wait_until
+from tests.specs import TWO_CONVS as SMALL_SPEC
 
 pytestmark = pytest.mark.e2e
 
@@ -30,9 +29,7 @@ def server(tmp_path_factory):
     Model.from_spec(SMALL_SPEC, seed=1, name="Shipped stand-in", meta={"dataset": "mnist"}).save(
         models / "mnist-cnn.npz"
     )
-    env = app_env(models_dir=models, data_dir=mnist_dir(root / "data"), log_level="warning")
-    with LiveServer(root / "server.log", env) as live:
-        yield Server(live.url, models, False)
+    yield from serve(models, False, root / "server.log", data_dir=mnist_dir(root / "data"))
 
 
 # Records every value an attribute takes, so a test can see a bar or a chart move.

@@ -19,6 +19,7 @@ from engine.anatomy import (
     structural_zeros,
     weight_matrix,
 )
+from engine.ops.conv import conv2d_naive
 
 # (C, H, W, kh, kw, stride, padding, dilation)
 CASES = [
@@ -35,22 +36,9 @@ CASES = [
 
 
 def conv_reference(x, w, b, stride, padding, dilation):
-    """Plain loops: ``x: (C, H, W)``, ``w: (C, kh, kw)`` -> ``(H_out, W_out)``."""
-    C, H, W = x.shape
-    _, kh, kw = w.shape
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    H_out = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    W_out = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    out = np.full((H_out, W_out), float(b))
-    for i in range(H_out):
-        for j in range(W_out):
-            for c in range(C):
-                for a in range(kh):
-                    for bb in range(kw):
-                        r, s = i * sh - ph + a * dh, j * sw - pw + bb * dw
-                        if 0 <= r < H and 0 <= s < W:
-                            out[i, j] += x[c, r, s] * w[c, a, bb]
-    return out
+    """The engine's plain-loop convolution on one filter: ``x: (C, H, W)``, ``w: (C, kh, kw)``,
+    scalar ``b`` → ``(H_out, W_out)``."""
+    return conv2d_naive(x[None], w[None], np.array([b]), stride, padding, dilation)[0, 0]
 
 
 def weight_matrix_reference(w, input_shape, stride, padding, dilation):

@@ -17,6 +17,7 @@ from engine.anatomy import (
     relation,
     weight_matrix,
 )
+from tests.utils import scipy_reference
 
 CASES = [  # (seed, C, H, W, kh, kw, stride, padding)
     (0, 1, 3, 3, 2, 2, 1, 0),
@@ -25,14 +26,6 @@ CASES = [  # (seed, C, H, W, kh, kw, stride, padding)
     (3, 2, 8, 6, 3, 3, 2, 1),
     (4, 3, 9, 9, 2, 3, 3, 2),
 ]
-
-
-def scipy_reference(x, w, stride, padding, op):
-    """``x: (C, H, W)``, ``w: (C, kh, kw)``: SciPy's 'valid' result on the zero-padded input,
-    summed over channels, then every ``stride``-th output."""
-    xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding)))
-    full = sum(op(xp[c], w[c], mode="valid") for c in range(x.shape[0]))
-    return full[::stride, ::stride]
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -4,11 +4,9 @@ is decompressed — a compressed bomb is refused in well under a second, in litt
 from __future__ import annotations
 
 import io
-import struct
 import time
 import tracemalloc
 import zipfile
-import zlib
 
 import numpy as np
 import pytest
@@ -17,45 +15,7 @@ from numpy.lib import format as npy_format
 from engine import archive
 from engine.model import Model
 from tests.specs import TWO_CONVS
-
-GIB_FLOATS = (1024, 1024, 1024)  # 4 GiB of float32
-
-
-def bomb(shape=GIB_FLOATS, name="conv1.weight") -> bytes:
-    """An .npz whose one member declares ``shape`` float32 and holds that many deflated zeros:
-    about 4 MB for 4 GiB. Written as a zip64 by hand from one deflate block of 1 MiB of zeros
-    repeated (a full flush makes blocks independent), so building it takes no 4 GiB pass
-    through zlib; only the CRC walks the zeros (about a second)."""
-    header = io.BytesIO()
-    npy_format.write_array_header_1_0(
-        header, {"descr": "<f4", "fortran_order": False, "shape": shape}
-    )
-    head = header.getvalue()
-    chunk = bytes(1 << 20)
-    n_chunks = int(np.prod(shape)) * 4 // len(chunk)
-    c = zlib.compressobj(9, zlib.DEFLATED, -15)
-    first = c.compress(head) + c.flush(zlib.Z_FULL_FLUSH)
-    c = zlib.compressobj(9, zlib.DEFLATED, -15)
-    block = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
-    data = first + block * n_chunks + b"\x03\x00"  # an empty final block ends the stream
-    crc = zlib.crc32(head)
-    for _ in range(n_chunks):
-        crc = zlib.crc32(chunk, crc)
-    size = len(head) + n_chunks * len(chunk)
-    fname = f"{name}.npy".encode()
-    extra = struct.pack("<HHQQ", 1, 16, size, len(data))  # zip64: real sizes
-    common = struct.pack("<HHHHHI", 45, 0, 8, 0, 0x21, crc)
-    local = b"PK\x03\x04" + common + struct.pack("<IIHH", 2**32 - 1, 2**32 - 1, len(fname), 20)
-    local += fname + extra
-    central = b"PK\x01\x02" + struct.pack("<H", 45) + common
-    central += struct.pack("<IIHHHHHII", 2**32 - 1, 2**32 - 1, len(fname), 20, 0, 0, 0, 0, 0)
-    central += fname + extra
-    cd_offset = len(local) + len(data)
-    eocd64 = b"PK\x06\x06" + struct.pack("<QHHIIQQQQ", 44, 45, 45, 0, 0, 1, 1, len(central),
-                                           cd_offset)  # fmt: skip
-    locator = b"PK\x06\x07" + struct.pack("<IQI", 0, cd_offset + len(central), 1)
-    eocd = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, 1, 1, len(central), cd_offset, 0)
-    return local + data + central + eocd64 + locator + eocd
+from tests.utils import GIB_FLOATS, bomb
 
 
 @pytest.fixture(scope="module")

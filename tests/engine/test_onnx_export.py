@@ -15,6 +15,7 @@ from engine.onnx_export import OPSET, save_onnx, to_onnx
 from engine.optim import Adam
 from tests.engine.onnx_check import ROOT, assert_same, mnist_test, run_onnx, session
 from tests.engine.onnx_nets import BRANCHES, FEATURES, randomised
+from tests.specs import RESIDUAL
 
 SHIPPED = ROOT / "models" / "mnist-cnn.npz"
 
@@ -149,23 +150,3 @@ def test_a_trained_graph_model_with_batch_norm_statistics(tmp_path):
     model.save(tmp_path / "res.npz")
     loaded = Model.load(tmp_path / "res.npz")
     assert_same(loaded, x[:64])
-
-
-RESIDUAL = [
-    {"type": "conv2d", "name": "stem", "config": {"out_channels": 8, "kernel_size": 3,
-     "padding": 1}},
-    {"type": "batchnorm2d", "name": "bn1"},
-    {"type": "relu", "name": "act1"},
-    {"type": "conv2d", "name": "conv2", "config": {"out_channels": 8, "kernel_size": 3,
-     "padding": 1}},
-    {"type": "batchnorm2d", "name": "bn2"},
-    {"type": "add", "name": "skip", "inputs": ["bn2", "act1"]},
-    {"type": "relu", "name": "act2"},
-    {"type": "conv2d", "name": "side", "config": {"out_channels": 4, "kernel_size": 1},
-     "inputs": ["act1"]},
-    {"type": "concat", "name": "join", "config": {"dim": 1}, "inputs": ["act2", "side"]},
-    {"type": "maxpool2d", "config": {"kernel_size": 2}},
-    {"type": "dropout", "config": {"p": 0.25}},
-    {"type": "flatten"},
-    {"type": "dense", "config": {"out_features": 10}},
-]  # fmt: skip

@@ -7,44 +7,12 @@ ReduceMean/GlobalMaxPool as global pools, Squeeze/Unsqueeze, Sum, Sigmoid, Gemm 
 from __future__ import annotations
 
 import numpy as np
-import onnxruntime as ort
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper
 
-from engine.onnx_import import import_onnx
+from tests.engine.onnx_check import agree, const, graph_bytes, ints
 
-F = TensorProto.FLOAT
 RNG = np.random.default_rng(0)
-
-
-def const(name, a):
-    return numpy_helper.from_array(np.asarray(a, dtype=np.float32), name)
-
-
-def ints(name, a):
-    return numpy_helper.from_array(np.asarray(a, dtype=np.int64), name)
-
-
-def graph_bytes(nodes, inits, opset=13, shape=("N", 1, 12, 12)):
-    g = helper.make_graph(
-        nodes,
-        "ops",
-        [helper.make_tensor_value_info("x", F, list(shape))],
-        [helper.make_tensor_value_info("y", F, None)],
-        inits,
-    )
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
-    m.ir_version = 8
-    return m.SerializeToString()
-
-
-def agree(data, x):
-    ref = ort.InferenceSession(data, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
-    model = import_onnx(data)
-    out = model.forward(x if x.ndim == 4 else x)
-    scale = max(float(np.abs(ref).max()), 1e-6)
-    assert float(np.abs(out - ref).max()) / scale <= 1e-4
-    return model
 
 
 def test_normalisation_padding_mvn_and_global_pools():

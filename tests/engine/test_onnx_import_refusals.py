@@ -16,42 +16,14 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from engine.onnx_import import Limits, import_onnx
+from tests.engine.onnx_check import CONV, TAIL, F, model_bytes, w, with_external_weights
 from tests.onnx_fixtures import fixture_bytes
 
-F = TensorProto.FLOAT
 
-
-def model_bytes(nodes, inits=(), shape=(1, 1, 8, 8), out="y", opset=13, functions=()) -> bytes:
-    graph = helper.make_graph(
-        nodes,
-        "g",
-        [helper.make_tensor_value_info("x", F, list(shape))],
-        [helper.make_tensor_value_info(out, F, None)],
-        list(inits),
-    )
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", opset)], functions=list(functions)
-    )
-    model.ir_version = 8
-    return model.SerializeToString()
-
-
-def w(name, shape, seed=0):
-    return numpy_helper.from_array(
-        np.random.default_rng(seed).normal(size=shape).astype(np.float32), name
-    )
-
-
-def refused(data, match, external=None, **kwargs):
+def import_refused(data, match, external=None, **kwargs):
+    """``import_onnx`` raises a ``ValueError`` whose message matches ``match``."""
     with pytest.raises(ValueError, match=match):
         import_onnx(data, external, **kwargs)
-
-
-CONV = [helper.make_node("Conv", ["x", "W"], ["c"], name="/conv3/Conv", kernel_shape=[3, 3])]
-TAIL = [
-    helper.make_node("Flatten", ["c"], ["f"], name="/Flatten"),
-    helper.make_node("Gemm", ["f", "G"], ["y"], name="/fc/Gemm", transB=1),
-]
 
 
 def conv_net(conv_node, w_shape=(2, 1, 3, 3), out_hw=6):
@@ -64,40 +36,44 @@ def conv_net(conv_node, w_shape=(2, 1, 3, 3), out_hw=6):
 
 def test_unsupported_operator_named():
     nodes = [helper.make_node("Hardmax", ["x"], ["y"], name="/head/Hardmax")]
-    refused(model_bytes(nodes), r'node "/head/Hardmax" \(Hardmax\): operator Hardmax is not')
+    import_refused(model_bytes(nodes), r'node "/head/Hardmax" \(Hardmax\): operator Hardmax is not')
 
 
 def test_unsupported_attribute_named():
     node = helper.make_node("Conv", ["x", "W"], ["c"], name="/conv3/Conv", group=3)
-    refused(conv_net(node), r'node "/conv3/Conv" \(Conv\): group = 3 does not fit')
+    import_refused(conv_net(node), r'node "/conv3/Conv" \(Conv\): group = 3 does not fit')
     node = helper.make_node(
         "MaxPool", ["x"], ["c"], name="/pool/MaxPool", kernel_shape=[2, 2], dilations=[2, 2]
     )
-    refused(conv_net(node, (1, 1, 3, 3), 6), r'"/pool/MaxPool" \(MaxPool\): dilations = \[2, 2\]')
+    import_refused(
+        conv_net(node, (1, 1, 3, 3), 6), r'"/pool/MaxPool" \(MaxPool\): dilations = \[2, 2\]'
+    )
 
 
 def test_unknown_attribute_refused():
     node = helper.make_node("Relu", ["x"], ["y"], name="/act/Relu", flavour=2)
-    refused(model_bytes([node]), r'node "/act/Relu" \(Relu\): flavour = 2 is not supported')
+    import_refused(model_bytes([node]), r'node "/act/Relu" \(Relu\): flavour = 2 is not supported')
 
 
 def test_clamps_by_activations_refused():
     nodes = [helper.make_node("Clip", ["x", "lo", "x"], ["y"], name="/relu6/Clip")]
     inits = [numpy_helper.from_array(np.float32(0), "lo")]
-    refused(model_bytes(nodes, inits), r'"/relu6/Clip" \(Clip\): max must be a constant')
+    import_refused(model_bytes(nodes, inits), r'"/relu6/Clip" \(Clip\): max must be a constant')
     nodes = [helper.make_node("Max", ["x", "x"], ["y"], name="/max/Max")]
-    refused(model_bytes(nodes), r'"/max/Max" \(Max\): only x and a constant are supported')
+    import_refused(model_bytes(nodes), r'"/max/Max" \(Max\): only x and a constant are supported')
     nodes = [helper.make_node("Min", ["x", "c"], ["y"], name="/min/Min")]
     c = numpy_helper.from_array(np.ones((1, 1, 8, 1), np.float32), "c")
-    refused(model_bytes(nodes, [c]), r'"/min/Min" \(Min\): the constant operand of shape')
+    import_refused(model_bytes(nodes, [c]), r'"/min/Min" \(Min\): the constant operand of shape')
 
 
 def test_pad_wrap_and_softmax_over_maps_refused():
     pads = numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "p")
     node = helper.make_node("Pad", ["x", "p"], ["y"], name="/pad/Pad", mode="wrap")
-    refused(model_bytes([node], [pads], opset=19), r"\(Pad\): mode = 'wrap' is not supported")
+    import_refused(
+        model_bytes([node], [pads], opset=19), r"\(Pad\): mode = 'wrap' is not supported"
+    )
     node = helper.make_node("Softmax", ["x"], ["y"], name="/sm/Softmax", axis=1)
-    refused(model_bytes([node]), r'"/sm/Softmax" \(Softmax\): axis = 1 on per-example shape')
+    import_refused(model_bytes([node]), r'"/sm/Softmax" \(Softmax\): axis = 1 on per-example shape')
 
 
 def test_gemm_trans_a_and_non_constant_weights_refused():
@@ -105,9 +81,9 @@ def test_gemm_trans_a_and_non_constant_weights_refused():
         helper.make_node("Flatten", ["x"], ["f"], name="/Flatten"),
         helper.make_node("Gemm", ["f", "G"], ["y"], name="/fc/Gemm", transA=1),
     ]
-    refused(model_bytes(nodes, [w("G", (1, 10))]), r'"/fc/Gemm" \(Gemm\): transA = 1')
+    import_refused(model_bytes(nodes, [w("G", (1, 10))]), r'"/fc/Gemm" \(Gemm\): transA = 1')
     nodes = [helper.make_node("Conv", ["x", "x"], ["y"], name="/c/Conv")]
-    refused(model_bytes(nodes), r'"/c/Conv" \(Conv\): the weights must be a constant')
+    import_refused(model_bytes(nodes), r'"/c/Conv" \(Conv\): the weights must be a constant')
 
 
 def test_training_mode_batchnorm_refused():
@@ -116,13 +92,13 @@ def test_training_mode_batchnorm_refused():
     node = helper.make_node(
         "BatchNormalization", ["x", *names], ["y", "rm", "rv"], name="/bn/BN", training_mode=1
     )
-    refused(model_bytes([node], inits, opset=15), r"training_mode = 1 is not supported")
+    import_refused(model_bytes([node], inits, opset=15), r"training_mode = 1 is not supported")
 
 
 def test_control_flow_and_foreign_domains_refused():
     node = helper.make_node("Relu", ["x"], ["y"], name="/r", domain="com.microsoft")
     data = model_bytes([node])
-    refused(data, r"operator domain 'com.microsoft' is not supported")
+    import_refused(data, r"operator domain 'com.microsoft' is not supported")
 
 
 def test_graph_shape_errors():
@@ -133,11 +109,11 @@ def test_graph_shape_errors():
         [helper.make_tensor_value_info("y", F, None)],
     )
     m = helper.make_model(two_inputs, opset_imports=[helper.make_opsetid("", 13)])
-    refused(m.SerializeToString(), r"the graph must have one input .* it has 2")
+    import_refused(m.SerializeToString(), r"the graph must have one input .* it has 2")
     nodes = [helper.make_node("Relu", ["x"], ["y"])]
-    refused(model_bytes(nodes, shape=(1, 2, 3, 4, 5)), r"has shape \[1, 2, 3, 4, 5\]")
-    refused(model_bytes(nodes, shape=("N", 777)), r"777 features are not a square image")
-    refused(model_bytes(nodes, opset=99), r"operator set version 99 is not supported")
+    import_refused(model_bytes(nodes, shape=(1, 2, 3, 4, 5)), r"has shape \[1, 2, 3, 4, 5\]")
+    import_refused(model_bytes(nodes, shape=("N", 777)), r"777 features are not a square image")
+    import_refused(model_bytes(nodes, opset=99), r"operator set version 99 is not supported")
 
 
 # -- not ONNX at all ----------------------------------------------------------------------
@@ -147,7 +123,7 @@ def test_graph_shape_errors():
     "data", [b"hello, world", b"\x00" * 64, bytes(range(256)) * 4, b"", b"\x08\x07"]
 )
 def test_not_onnx(data):
-    refused(data, "neither an ONNX model nor a .npz archive")
+    import_refused(data, "neither an ONNX model nor a .npz archive")
 
 
 def test_truncated_onnx_is_refused_cleanly():
@@ -190,14 +166,9 @@ def test_declared_size_bomb_refused_fast_and_small(external):
 def test_data_shorter_than_declared_refused():
     t = numpy_helper.from_array(np.zeros((2, 1, 3, 3), np.float32), "W")
     t.raw_data = t.raw_data[:-4]
-    refused(model_bytes([*CONV, *TAIL], [t, w("G", (10, 72))]), r"needs 72 bytes, its data has 68")
-
-
-def _external(location: str, length=72) -> bytes:
-    t = TensorProto(name="W", data_type=F, dims=[2, 1, 3, 3], data_location=TensorProto.EXTERNAL)
-    for k, v in (("location", location), ("offset", "0"), ("length", str(length))):
-        t.external_data.add(key=k, value=v)
-    return model_bytes([*CONV, *TAIL], [t, w("G", (10, 72))])
+    import_refused(
+        model_bytes([*CONV, *TAIL], [t, w("G", (10, 72))]), r"needs 72 bytes, its data has 68"
+    )
 
 
 @pytest.mark.parametrize(
@@ -206,8 +177,8 @@ def _external(location: str, length=72) -> bytes:
 def test_external_location_traversal_refused(location, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # nothing here may be read either
     (tmp_path / "w.bin").write_bytes(b"\x00" * 72)
-    refused(
-        _external(location),
+    import_refused(
+        with_external_weights(location),
         "only the bare file name of an uploaded file is accepted",
         {"w.bin": b"\x00" * 72},
     )
@@ -216,17 +187,23 @@ def test_external_location_traversal_refused(location, tmp_path, monkeypatch):
 def test_external_file_read_only_from_uploads(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "w.bin").write_bytes(np.ones(18, np.float32).tobytes())  # on disk: never read
-    refused(_external("w.bin"), r"upload it as external_data \(uploaded: none\)")
-    refused(_external("w.bin", length=4000), r"needs 72 bytes at offset 0", {"w.bin": b"\0" * 72})
-    model = import_onnx(_external("w.bin"), {"w.bin": np.full(18, 0.5, np.float32).tobytes()})
+    import_refused(with_external_weights("w.bin"), r"upload it as external_data \(uploaded: none\)")
+    import_refused(
+        with_external_weights("w.bin", length=4000),
+        r"needs 72 bytes at offset 0",
+        {"w.bin": b"\0" * 72},
+    )
+    model = import_onnx(
+        with_external_weights("w.bin"), {"w.bin": np.full(18, 0.5, np.float32).tobytes()}
+    )
     assert float(model.layers[0].params["weight"].min()) == 0.5
 
 
 def test_dynamo_fixture_needs_its_data_file():
     data, external = fixture_bytes("dynamo/model.onnx")
     assert list(external) == ["model.onnx.data"]
-    refused(data, r"stored in the external file 'model.onnx.data'; upload it")
-    refused(data, r"upload it", {"other.data": external["model.onnx.data"]})
+    import_refused(data, r"stored in the external file 'model.onnx.data'; upload it")
+    import_refused(data, r"upload it", {"other.data": external["model.onnx.data"]})
 
 
 def test_cycle_refused():
@@ -235,13 +212,15 @@ def test_cycle_refused():
         helper.make_node("Relu", ["x1"], ["x2"], name="b"),
         helper.make_node("Add", ["x", "x2"], ["y"], name="c"),
     ]
-    refused(model_bytes(nodes), r"is part of a cycle")
+    import_refused(model_bytes(nodes), r"is part of a cycle")
 
 
 def test_node_count_and_layer_limits():
     nodes = [helper.make_node("Relu", [f"t{i}" if i else "x"], [f"t{i + 1}"]) for i in range(50)]
     nodes.append(helper.make_node("Identity", ["t50"], ["y"]))
-    refused(model_bytes(nodes), r"more than the limit of 20 nodes", limits=Limits(max_nodes=20))
+    import_refused(
+        model_bytes(nodes), r"more than the limit of 20 nodes", limits=Limits(max_nodes=20)
+    )
 
 
 def test_recursive_and_exploding_functions_refused():
@@ -251,7 +230,7 @@ def test_recursive_and_exploding_functions_refused():
     )  # fmt: skip
     nodes = [helper.make_node("F", ["x"], ["y"], domain="local")]
     data = model_bytes(nodes, functions=[f])
-    refused(data, r"local function 'F' calls itself")
+    import_refused(data, r"local function 'F' calls itself")
     # G calls H ten times, H calls K ten times...: 10**4 nodes from a few bytes
     funcs, callee = [], None
     opsets = [helper.make_opsetid("", 13), helper.make_opsetid("local", 1)]
@@ -265,7 +244,7 @@ def test_recursive_and_exploding_functions_refused():
         funcs.append(helper.make_function("local", name, ["a"], ["b"], body, opsets))
         callee = name
     data = model_bytes([helper.make_node("G", ["x"], ["y"], domain="local")], functions=funcs)
-    refused(data, r"expands to more than the limit of 2,000 nodes")
+    import_refused(data, r"expands to more than the limit of 2,000 nodes")
 
 
 def test_folding_bomb_refused():
@@ -276,13 +255,13 @@ def test_folding_bomb_refused():
         helper.make_node("Add", ["x", "big"], ["y"], name="/add"),
     ]
     t0 = time.perf_counter()
-    refused(model_bytes(nodes, [shape]), r"ConstantOfShape.*would exceed the limit")
+    import_refused(model_bytes(nodes, [shape]), r"ConstantOfShape.*would exceed the limit")
     assert time.perf_counter() - t0 < 1.0
 
 
 def test_file_over_size_limit():
     data, _ = fixture_bytes("lenet.onnx")
-    refused(data, r"more than the limit 1,000", limits=Limits(max_bytes=1000))
+    import_refused(data, r"more than the limit 1,000", limits=Limits(max_bytes=1000))
 
 
 def test_mutated_files_are_refused_or_imported_never_crash():

@@ -8,18 +8,14 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 import pytest
-from onnx import helper, numpy_helper
+from onnx import helper
 
 from engine.onnx_import import import_onnx
+from tests.engine.onnx_check import const, graph_bytes
 from tests.engine.onnx_images import relative_error
-from tests.engine.test_onnx_import_ops import graph_bytes
 
 RNG = np.random.default_rng(7)
 C = 6
-
-
-def const(name, a, dtype=np.float32):
-    return numpy_helper.from_array(np.asarray(a, dtype=dtype), name)
 
 
 def graph(nodes, inits, opset=13, shape=("N", C, 8, 8)):

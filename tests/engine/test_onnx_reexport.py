@@ -20,7 +20,6 @@ from engine.onnx_export import onnx_bytes, to_onnx
 from engine.onnx_import import import_onnx
 from tests.engine.onnx_check import ROOT, assert_same, mnist_test, run_onnx
 from tests.engine.onnx_nets import BRANCHES, FEATURES, randomised
-from tests.engine.test_onnx_export import RESIDUAL
 from tests.onnx_fixtures import (
     MANIFEST,
     NAMES,
@@ -29,6 +28,7 @@ from tests.onnx_fixtures import (
     network_input,
     run_onnxruntime,
 )
+from tests.specs import RESIDUAL
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -30,9 +30,24 @@ function describe(detail, fallback) {
 }
 
 // A 503 or 429 with Retry-After (busy with heavy requests, or a table being computed in the
-// background) is retried after the seconds it says, a few times, unless the caller aborts.
+// background) is retried after the seconds it says, a few times, unless the caller aborts; a
+// longer Retry-After (a full share of the training queue) is shown to the person instead.
 const RETRIES = 8;
 const MAX_WAIT_S = 10;
+
+// The server's write token (CNN_EXPLORER_WRITE_TOKEN), asked for once when a write is first
+// refused for the want of it, and kept for this browser session (tab) only.
+const TOKEN_KEY = "cnn-explorer-write-token";
+
+function writeToken() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+function askForToken(detail) {
+  const token = window.prompt(`${detail}\n\nWrite token:`)?.trim();
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  return Boolean(token);
+}
 
 function pause(seconds, signal) {
   return new Promise((resolve, reject) => {
@@ -57,17 +72,26 @@ async function request(method, path, body, signal, accept = "application/json") 
     init.body = JSON.stringify(body);
   }
   let response;
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0, asked = false; ; attempt++) {
+    if (writeToken()) init.headers.Authorization = `Bearer ${writeToken()}`;
     try {
       response = await fetch(path, init);
     } catch (err) {
       if (err.name === "AbortError") throw err;
       throw new ApiError(0, "The server cannot be reached. Is it still running?");
     }
+    const bearer = (response.headers.get("WWW-Authenticate") || "").startsWith("Bearer");
+    if (bearer && !asked) {
+      // 401: no token yet; 403: the one kept is wrong. Ask once, then send it again.
+      sessionStorage.removeItem(TOKEN_KEY);
+      const { detail } = await response.clone().json();
+      asked = true;
+      if (askForToken(detail)) continue;
+    }
     const retryAfter = Number(response.headers.get("Retry-After"));
     const busy = response.status === 503 || response.status === 429;
-    if (!busy || !(retryAfter > 0) || attempt >= RETRIES) break;
-    await pause(Math.min(retryAfter, MAX_WAIT_S), signal);
+    if (!busy || !(retryAfter > 0) || retryAfter > MAX_WAIT_S || attempt >= RETRIES) break;
+    await pause(retryAfter, signal);
   }
   let payload = null;
   const type = response.headers.get("Content-Type") || "";
@@ -114,6 +138,9 @@ export const api = {
   layerState: (id, index) => request("GET", `${model(id)}/layers/${index}/state`),
   gallery: (count, offset, dataset = "mnist") =>
     request("GET", `/api/gallery?${new URLSearchParams({ count, offset, dataset })}`),
+
+  // Whether this browser may write (import, rename, delete, train), and why not.
+  access: () => request("GET", "/api/access"),
 
   // The convolution anatomy page.
   limits: () => request("GET", "/api/limits"),

@@ -26,3 +26,9 @@ export function count(n) {
 export function span(first, n, noun) {
   return n === 1 ? `${noun} ${first}` : `${noun}s ${first}–${first + n - 1}`;
 }
+
+// A server sentence as a sentence of the page: capital first letter, no trailing full stop.
+export function capitalise(text) {
+  const t = text.replace(/[.\s]+$/, "");
+  return t.charAt(0).toUpperCase() + t.slice(1);
+}

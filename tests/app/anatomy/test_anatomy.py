@@ -1,79 +1,22 @@
-"""``/api/conv``, ``/api/pool``, the presets, the parameter count and a real layer's anatomy."""
+"""``/api/conv``, ``/api/pool``, the presets and the parameter count. (A real layer's anatomy:
+``test_real_layer.py``; the arithmetic alone: ``test_arithmetic.py``.)"""
 
 from __future__ import annotations
 
 import json
-import math
 import re
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
-from app.core.settings import Settings
-from app.main import create_app
 from engine.anatomy import POOL_PRESETS, PRESETS
-from engine.model import Model
-from tests.specs import TWO_CONVS
-
-HYPER = ("input", "kernel", "bias", "stride", "padding", "dilation")
-
-
-def make_client(tmp_path, **limits) -> TestClient:
-    app = create_app(Settings(models_dir=tmp_path, **limits))
-    client = TestClient(app)
-    client.__enter__()
-    model = Model.from_spec(TWO_CONVS, (1, 28, 28), seed=7, name="two-convs")
-    for layer in model.layers:  # non-zero biases, so the check covers them
-        if "bias" in layer.params:
-            layer.params["bias"][:] = np.linspace(-0.3, 0.3, layer.params["bias"].size)
-    app.state.registry.add("two-convs", model)
-    return client
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    c = make_client(tmp_path_factory.mktemp("models"))
-    yield c
-    c.__exit__(None, None, None)
-
-
-def preset(name: str, **changes) -> dict:
-    return {**{k: PRESETS[name][k] for k in HYPER}, **changes}
-
-
-def conv(client, body) -> dict:
-    r = client.post("/api/conv", json=body)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def refused(client, path: str, body, status: int = 422) -> str:
-    """POST ``body`` (any JSON, NaN allowed), assert ``status`` and return ``detail``."""
-    r = client.post(
-        path,
-        content=json.dumps(body, allow_nan=True),
-        headers={"Content-Type": "application/json"},
-    )
-    assert r.status_code == status, r.text
-    detail = r.json()["detail"]
-    assert isinstance(detail, str) and detail
-    return detail
-
-
-def matrix_times(matrix: dict, x) -> np.ndarray:
-    """``M @ x.flatten() + bias`` rebuilt from the JSON ``WeightMatrix``."""
-    m = np.zeros((matrix["rows"], matrix["cols"]))
-    for row, col, k in matrix["entries"]:
-        m[row, col] = matrix["kernel"][k]
-    return m @ np.asarray(x, dtype=float).reshape(-1) + matrix["bias"]
-
+from tests.utils import conv_preset, matrix_times, post_conv, post_json, refused
 
 # -- /api/conv: the contract's shapes -------------------------------------------------------
 
 
 def test_conv_response_has_the_contract_shapes(client):
-    d = conv(client, preset("filter-2x2-on-3x3"))
+    d = post_conv(client, conv_preset("filter-2x2-on-3x3"))
     assert d["output_shape"] == [2, 2] and np.shape(d["output"]) == (2, 2)
     m = d["matrix"]
     assert set(m) >= {"shape_in", "shape_out", "rows", "cols", "kernel", "bias", "entries"}
@@ -91,35 +34,43 @@ def test_conv_response_has_the_contract_shapes(client):
 
 
 def test_conv_accepts_2d_and_3d_grids_and_pairs(client):
-    flat = conv(client, {"input": [[1, 2, 3], [4, 5, 6]], "kernel": [[1, 1]], "stride": [1, 2]})
-    deep = conv(client, {"input": [[[1, 2, 3], [4, 5, 6]]], "kernel": [[[1, 1]]], "stride": [1, 2]})
+    flat = post_conv(
+        client, {"input": [[1, 2, 3], [4, 5, 6]], "kernel": [[1, 1]], "stride": [1, 2]}
+    )
+    deep = post_conv(
+        client, {"input": [[[1, 2, 3], [4, 5, 6]]], "kernel": [[[1, 1]]], "stride": [1, 2]}
+    )
     assert flat["output"] == deep["output"] == [[3], [9]]
     assert flat["stride"] == [1, 2] and flat["padding"] == [0, 0] and flat["dilation"] == [1, 1]
-    same = conv(client, {"input": [[1, 2, 3]] * 3, "kernel": [[0, 1, 0]] * 3, "padding": "same"})
+    same = post_conv(
+        client, {"input": [[1, 2, 3]] * 3, "kernel": [[0, 1, 0]] * 3, "padding": "same"}
+    )
     assert same["output_shape"] == [3, 3] and same["padding"] == [1, 1]
 
 
 def test_a_padded_position_reads_zero_and_names_no_input(client):
-    d = conv(client, preset("same-padding"))
+    d = post_conv(client, conv_preset("same-padding"))
     first = d["steps"][0]["terms"]
     assert first[0] == {"input": None, "x": 0.0, "w": 1.0, "product": 0.0}
     assert first[4]["input"] == [0, 0, 0] and first[4]["x"] == 1.0
 
 
 def test_one_step_on_request(client):
-    d = conv(client, preset("5x5x3-on-32x32x3", step=[27, 3]))
+    d = post_conv(client, conv_preset("5x5x3-on-32x32x3", step=[27, 3]))
     assert d["output_shape"] == [28, 28] and len(d["steps"]) == 1
     step = d["steps"][0]
     assert step["output"] == [27, 3] and len(step["terms"]) == 75
     assert step["sum"] == d["output"][27][3]
-    assert "out of" not in refused(client, "/api/conv", preset("filter-2x2-on-3x3", step=[2, 0]))
+    assert "out of" not in refused(
+        post_json(client, "/api/conv", conv_preset("filter-2x2-on-3x3", step=[2, 0])), 422
+    )
 
 
 # -- the seeds, through the API -------------------------------------------------------------
 
 
 def test_seed002_gives_minus_34_and_minus_16(client):
-    d = conv(client, preset("two-dot-products"))
+    d = post_conv(client, conv_preset("two-dot-products"))
     assert d["output"][0] == [-34.0, -16.0]
     first, second = d["steps"][0], d["steps"][1]
     assert [t["product"] for t in first["terms"]] == [1 * 4, -5 * 5, -3 * 9, 7 * 2]
@@ -128,7 +79,7 @@ def test_seed002_gives_minus_34_and_minus_16(client):
 
 
 def test_seed000_is_a_4x9_matrix_with_16_shared_entries(client):
-    d = conv(client, preset("filter-2x2-on-3x3"))
+    d = post_conv(client, conv_preset("filter-2x2-on-3x3"))
     m = d["matrix"]
     assert (m["rows"], m["cols"], len(m["entries"])) == (4, 9, 16)
     assert m["num_structural_zeros"] == 20 and m["kernel"] == [1.0, 2.0, 3.0, 4.0]
@@ -153,20 +104,20 @@ def test_seed000_is_a_4x9_matrix_with_16_shared_entries(client):
     ],
 )
 def test_seed_presets_keep_their_sizes(client, name, shape):
-    d = conv(client, preset(name))
+    d = post_conv(client, conv_preset(name))
     assert d["output_shape"] == shape and len(d["steps"]) == shape[0] * shape[1]
     assert d["formula"].splitlines()[0].endswith(f"= {shape[0]}")
 
 
 def test_seed004_1x1_weights_the_channels(client):
-    d = conv(client, preset("1x1-across-channels"))
+    d = post_conv(client, conv_preset("1x1-across-channels"))
     x = np.asarray(PRESETS["1x1-across-channels"]["input"])
     assert np.array_equal(d["output"], x[0] - x[1] + 2 * x[2])
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_matrix_times_input_plus_bias_is_the_output(client, name):
-    d = conv(client, preset(name))
+    d = post_conv(client, conv_preset(name))
     got = matrix_times(d["matrix"], d["input"])
     assert np.allclose(got, np.asarray(d["output"]).reshape(-1), atol=1e-9)
 
@@ -178,7 +129,7 @@ def test_matrix_invariant_on_random_volumes(client, stride, padding, dilation):
     rng = np.random.default_rng(0)
     x, w = rng.normal(size=(2, 7, 6)).round(3), rng.normal(size=(2, 3, 2)).round(3)
     body = {"input": x.tolist(), "kernel": w.tolist(), "bias": -0.5}
-    d = conv(client, {**body, "stride": stride, "padding": padding, "dilation": dilation})
+    d = post_conv(client, {**body, "stride": stride, "padding": padding, "dilation": dilation})
     got = matrix_times(d["matrix"], x)
     assert np.allclose(got, np.asarray(d["output"]).reshape(-1), atol=1e-9)
     assert all(s["sum"] == d["output"][s["output"][0]][s["output"][1]] for s in d["steps"])
@@ -248,63 +199,7 @@ def test_seed004_dense_layer_has_25_million_weights(client):
     assert client.get("/api/anatomy/params?channels=0").status_code == 422
 
 
-# -- a real layer ---------------------------------------------------------------------------
-
-DIGIT = np.zeros((28, 28))
-DIGIT[5:23, 12:16] = 1.0  # a "1"
-
-
-@pytest.mark.parametrize(
-    "index, shape_in, shape_out", [(0, [1, 28, 28], [28, 28]), (3, [4, 14, 14], [12, 12])]
-)
-def test_matrix_times_the_layer_input_is_the_feature_map(client, index, shape_in, shape_out):
-    r = client.post(
-        f"/api/models/two-convs/layers/{index}/anatomy",
-        json={"pixels": DIGIT.tolist(), "preprocess": False, "filter": 1},
-    )
-    assert r.status_code == 200, r.text
-    d = r.json()
-    assert d["layer"]["index"] == index and d["layer"]["type"] == "conv2d" and d["filter"] == 1
-    assert list(np.shape(d["input"])) == shape_in and list(np.shape(d["feature_map"])) == shape_out
-    assert d["matrix"]["shape_in"] == shape_in and d["matrix"]["filter"] == 1
-    assert d["matches"] is True and d["max_abs_diff"] < 1e-5 <= d["tolerance"]
-    # recomputed here from the JSON alone (input and feature map are rounded to 5 digits)
-    got = matrix_times(d["matrix"], d["input"])
-    scale = max(1.0, np.abs(d["feature_map"]).max())
-    assert np.allclose(got, np.asarray(d["feature_map"]).reshape(-1), atol=1e-3 * scale)
-    i, j = d["output"]
-    assert d["feature_map"][i][j] == max(max(row) for row in d["feature_map"])  # the strongest
-    assert math.isclose(d["step"]["sum"], d["feature_map"][i][j], abs_tol=1e-4 * scale)
-    assert len(d["step"]["terms"]) == d["matrix"]["kernel_shape"][0] * 9
-
-
-def test_layer_anatomy_of_a_chosen_output_and_a_drawn_image(client):
-    r = client.post(
-        "/api/models/two-convs/layers/0/anatomy",
-        json={"pixels": DIGIT.tolist(), "filter": 3, "output": [0, 0]},
-    )
-    d = r.json()
-    assert r.status_code == 200 and d["output"] == [0, 0] and d["step"]["output"] == [0, 0]
-    padded = [t for t in d["step"]["terms"] if t["input"] is None]
-    assert len(padded) == 5  # the top-left 3×3 window with padding 1 reads 5 padded zeros
-
-
-@pytest.mark.parametrize(
-    "path, body, status, words",
-    [
-        ("/api/models/two-convs/layers/1/anatomy", {}, 404, ["index", "not a conv2d", "0 (conv1)"]),
-        ("/api/models/two-convs/layers/0/anatomy", {"filter": 4}, 422, ["filter", "0 to 3"]),
-        ("/api/models/two-convs/layers/0/anatomy", {"filter": -1}, 422, ["filter"]),
-        ("/api/models/two-convs/layers/0/anatomy", {"output": [28, 0]}, 422, ["output", "28×28"]),
-        ("/api/models/two-convs/layers/0/anatomy", {"output": [1]}, 422, ["output"]),
-        ("/api/models/two-convs/layers/9/anatomy", {}, 404, ["index"]),
-        ("/api/models/nope/layers/0/anatomy", {}, 404, ["model_id", "nope"]),
-    ],
-)
-def test_bad_layer_anatomy_requests(client, path, body, status, words):
-    detail = refused(client, path, {"pixels": DIGIT.tolist(), **body}, status)
-    for word in words:
-        assert word in detail, detail
+# -- documentation and steps -----------------------------------------------------------------
 
 
 def test_the_endpoints_are_documented(client):
@@ -316,75 +211,21 @@ def test_the_endpoints_are_documented(client):
 
 
 def test_each_step_says_where_its_window_sits_on_the_padded_input(client):
-    d = conv(client, preset("same-padding"))
+    d = post_conv(client, conv_preset("same-padding"))
     first, last = d["steps"][0], d["steps"][-1]
     assert first["window"][0] == [0, -1, -1] and first["window"][-1] == [0, 1, 1]
     assert last["window"][-1] == [0, 3, 3]  # past the bottom-right corner: padding
     for step in d["steps"]:
         for (c, r, s), t in zip(step["window"], step["terms"], strict=True):
             assert t["input"] == ([c, r, s] if 0 <= r < 3 and 0 <= s < 3 else None)
-    strided = conv(client, preset("two-dot-products"))["steps"][1]["window"]
+    strided = post_conv(client, conv_preset("two-dot-products"))["steps"][1]["window"]
     assert strided == [[0, 0, 2], [0, 0, 3], [0, 1, 2], [0, 1, 3]]
 
 
 def test_one_more_step_without_the_matrix(client):
-    d = conv(client, preset("5x5x3-on-32x32x3", step=[5, 6], matrix=False))
+    d = post_conv(client, conv_preset("5x5x3-on-32x32x3", step=[5, 6], matrix=False))
     assert d["matrix"] is None and d["steps"][0]["output"] == [5, 6]
     assert d["parameters"]["dense"] == 784 * 3072 + 784 and d["parameters"]["conv"] == 76
-
-
-# -- the arithmetic alone --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "query, formula, shape",
-    [
-        ("height=3&width=3&kernel_height=2&kernel_width=2", "= 2", [2, 2]),
-        (
-            "height=5&width=5&kernel_height=3&kernel_width=3&stride=2&padding=1",
-            "/ 2⌋ + 1 = 3",
-            [3, 3],
-        ),
-        ("height=32&width=32&channels=3&kernel_height=5&kernel_width=5", "(32 + 2·0", [28, 28]),
-        ("op=pool&height=4&width=4&kernel_size=2", "⌊(4 + 2·0 − 2) / 2⌋ + 1 = 2", [2, 2]),
-        ("op=pool&height=5&width=5&global=true", "one 5×5 window", [1, 1]),
-    ],
-)
-def test_arithmetic_of_valid_sizes(client, query, formula, shape):
-    r = client.get(f"/api/anatomy/arithmetic?{query}")
-    assert r.status_code == 200
-    d = r.json()
-    assert d["valid"] is True and formula in d["formula"] and d["output_shape"] == shape
-    assert d["problems"] == []
-
-
-@pytest.mark.parametrize(
-    "query, words",
-    [
-        ("height=3&width=3&kernel_height=2&kernel_width=2&stride=0", ["stride", "never move"]),
-        ("height=3&width=3&kernel_height=5&kernel_width=5", ["spans 5 rows", "(3 + 2·0)"]),
-        ("height=65&width=3", ["height", "max_conv_input_side = 64"]),
-        ("height=3&width=3&channels=65", ["channels", "max_channels = 64"]),
-        ("height=3&width=3&padding=12", ["padding", "max_conv_padding = 11"]),
-        ("op=pool&height=4&width=4&kernel_size=2&padding=2", ["padding", "half the kernel"]),
-        ("op=pool&height=4&width=4&kernel_size=5", ["kernel height 5", "only 4"]),
-    ],
-)
-def test_arithmetic_explains_what_cannot_work_with_a_200(client, query, words):
-    r = client.get(f"/api/anatomy/arithmetic?{query}")
-    assert r.status_code == 200
-    d = r.json()
-    assert d["valid"] is False and d["formula"] is None and d["output_shape"] is None
-    for word in words:
-        assert word in d["problems"][0], d["problems"]
-
-
-def test_arithmetic_agrees_with_conv(client):
-    body = preset("stride-2")
-    d = conv(client, body)
-    q = "height=5&width=5&kernel_height=3&kernel_width=3&stride=2&padding=1"
-    a = client.get(f"/api/anatomy/arithmetic?{q}").json()
-    assert a["formula"] == d["formula"] and a["output_shape"] == d["output_shape"]
 
 
 def test_pool_steps_say_where_the_window_sits_on_the_padding(client):

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from app.core.settings import REPO_ROOT, Settings
 from app.main import create_app
-from tests.app.models.test_import_onnx import upload
 from tests.onnx_fixtures import mnist_digits
+from tests.utils import upload
 
 DIGIT = {"pixels": mnist_digits(1)[0][0, 0].tolist(), "preprocess": False}
 CONV1, DEPTHWISE, GROUPED = 0, 2, 4  # the fixture's conv layers (depthwise_elu.onnx)

@@ -11,7 +11,7 @@ from scipy.signal import convolve2d, correlate2d
 
 from app.core.settings import Settings
 from app.main import create_app
-from tests.engine.test_anatomy_flip import scipy_reference
+from tests.utils import scipy_reference
 
 
 @pytest.fixture(scope="module")

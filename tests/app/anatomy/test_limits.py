@@ -6,30 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.anatomy.test_anatomy import conv, make_client, preset, refused
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    c = make_client(tmp_path_factory.mktemp("models"))
-    yield c
-    c.__exit__(None, None, None)
-
+from tests.utils import anatomy_client, conv_preset, post_conv, post_json, refused, reported_limits
 
 # -- limits ---------------------------------------------------------------------------------
 
 
 def test_limits_report_the_anatomy_caps(client):
-    limits = client.get("/api/limits").json()
-    for name in (
-        "max_conv_input_side",
-        "max_channels",
-        "max_kernel_side",
-        "max_conv_padding",
-        "max_conv_terms",
-        "max_pool_positions",
-    ):
-        assert isinstance(limits[name], int) and limits[name] > 0
+    reported_limits(client, (
+        "max_conv_input_side", "max_channels", "max_kernel_side", "max_conv_padding",
+        "max_conv_terms", "max_pool_positions",
+    ))  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -50,25 +36,31 @@ def test_limits_report_the_anatomy_caps(client):
     ],
 )
 def test_conv_beyond_a_limit_is_413_naming_it(client, body, limit):
-    assert limit in refused(client, "/api/conv", body, 413)
+    assert limit in refused(post_json(client, "/api/conv", body), 413)
 
 
 def test_limits_come_from_the_settings(tmp_path):
-    small = make_client(tmp_path, max_conv_terms=10, max_pool_positions=4)
-    detail = refused(small, "/api/conv", preset("filter-2x2-on-3x3"), 413)
+    small = anatomy_client(tmp_path, max_conv_terms=10, max_pool_positions=4)
+    detail = refused(post_json(small, "/api/conv", conv_preset("filter-2x2-on-3x3")), 413)
     assert "2×2 outputs × 1·2·2 kernel weights = 16 terms" in detail
     assert "max_conv_terms = 10" in detail and "`step`" in detail
-    assert len(conv(small, preset("filter-2x2-on-3x3", step=[1, 1]))["steps"]) == 1  # 4 terms
+    assert (
+        len(post_conv(small, conv_preset("filter-2x2-on-3x3", step=[1, 1]))["steps"]) == 1
+    )  # 4 terms
     body = {"input": [[1.0, 2.0], [3.0, 4.0]], "kernel_size": 1}
-    assert "max_pool_positions = 4" not in refused(small, "/api/pool", {**body, "kernel_size": 3})
+    assert "max_pool_positions = 4" not in refused(
+        post_json(small, "/api/pool", {**body, "kernel_size": 3}), 422
+    )
     big = {"input": [[0.0] * 3] * 3, "kernel_size": 1, "stride": 1}
-    assert "max_pool_positions = 4" in refused(small, "/api/pool", big, 413)
+    assert "max_pool_positions = 4" in refused(post_json(small, "/api/pool", big), 413)
     small.__exit__(None, None, None)
 
 
 def test_the_weight_matrix_bounds_every_request_even_one_step(tmp_path):
-    small = make_client(tmp_path, max_weight_matrix_entries=15)
-    detail = refused(small, "/api/conv", preset("filter-2x2-on-3x3", step=[0, 0]), 413)
+    small = anatomy_client(tmp_path, max_weight_matrix_entries=15)
+    detail = refused(
+        post_json(small, "/api/conv", conv_preset("filter-2x2-on-3x3", step=[0, 0])), 413
+    )
     assert "= 16 window positions" in detail and "max_weight_matrix_entries = 15" in detail
     q = "height=3&width=3&kernel_height=2&kernel_width=2"
     a = small.get(f"/api/anatomy/arithmetic?{q}").json()
@@ -78,7 +70,7 @@ def test_the_weight_matrix_bounds_every_request_even_one_step(tmp_path):
 
 def test_a_huge_body_is_refused_before_parsing(client):
     big = {"input": [[0.0] * 1000] * 2000, "kernel": [[1]]}  # 10 MB of JSON
-    assert "max_request_bytes" in refused(client, "/api/conv", big, 413)
+    assert "max_request_bytes" in refused(post_json(client, "/api/conv", big), 413)
 
 
 # -- bad input: 4xx naming the field --------------------------------------------------------
@@ -118,7 +110,7 @@ def test_a_huge_body_is_refused_before_parsing(client):
     ],
 )
 def test_bad_conv_input_is_422_naming_the_field(client, body, words):
-    detail = refused(client, "/api/conv", body)
+    detail = refused(post_json(client, "/api/conv", body), 422)
     for word in words:
         assert word in detail, detail
 
@@ -135,12 +127,12 @@ def test_bad_conv_input_is_422_naming_the_field(client, body, words):
     ],
 )
 def test_bad_pool_input_is_422_naming_the_field(client, body, words):
-    detail = refused(client, "/api/pool", body)
+    detail = refused(post_json(client, "/api/pool", body), 422)
     for word in words:
         assert word in detail, detail
 
 
 def test_pool_kernel_beyond_the_limit(client):
     assert "max_kernel_side = 11" in refused(
-        client, "/api/pool", {"input": [[0.0] * 20] * 20, "kernel_size": 12}, 413
+        post_json(client, "/api/pool", {"input": [[0.0] * 20] * 20, "kernel_size": 12}), 413
     )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -22,8 +24,7 @@ from app.datasets.tables import Cancelled, Tables
 from app.main import create_app
 from engine.cost import FORWARD_BACKWARD, pass_cost
 from engine.model import Model
-from tests.app.conftest import TINY_ID, tiny_model
-from tests.engine.test_archive import bomb
+from tests.utils import TINY_ID, bomb, refused, reported_limits, tiny_model
 
 SHIPPED = REPO_ROOT / "models" / "mnist-cnn.npz"
 pytestmark = pytest.mark.skipif(not SHIPPED.exists(), reason="needs models/mnist-cnn.npz")
@@ -47,30 +48,17 @@ def client(defaults):
         yield c
 
 
-def refused(r, status: int, *words: str) -> str:
-    assert r.status_code == status, r.text[:500]
-    detail = r.json()["detail"]
-    for w in words:
-        assert w in detail, detail
-    return detail
-
-
 def test_the_defaults_are_the_settings_defaults(defaults):
     for name, value in Settings().limits().items():
         assert getattr(defaults, name) == value
 
 
 def test_the_new_limits_are_listed(client):
-    limits = client.get("/api/limits").json()
-    for name in (
-        "max_request_megamacs",
-        "max_maximise_units",
-        "max_model_megamacs",
-        "max_train_step_megamacs",
-        "max_cache_bytes",
-        "max_heavy_requests",
-    ):
-        assert limits[name] == getattr(Settings(), name)
+    names = (
+        "max_request_megamacs", "max_maximise_units", "max_model_megamacs",
+        "max_train_step_megamacs", "max_cache_bytes", "max_heavy_requests",
+    )  # fmt: skip
+    assert reported_limits(client, names) == {name: getattr(Settings(), name) for name in names}
 
 
 # -- activation maximisation: units × steps × a pass -------------------------------------------
@@ -279,3 +267,30 @@ def test_training_requests_are_bounded_by_their_cost(client):
     ]
     r = client.post("/api/train", json={"architecture": mid, "batch_size": 1024})
     refused(r, 422, "batch_size", "max_train_step_megamacs = 60,000")
+
+
+EXIT_MARGIN_S = 30.0  # far below the 60 s job, far above a loaded machine's start-up
+
+
+def test_a_heavy_computation_in_flight_does_not_hold_the_process_exit():
+    """The heavy threads are daemons: a server stopping with one running exits at once (a
+    ThreadPoolExecutor's threads are joined at exit: this script would take 60 s)."""
+    script = """
+import asyncio, threading, time
+from app.core.bounds import HeavyPool
+
+started = threading.Event()
+
+def slow():
+    started.set()
+    time.sleep(60)
+
+async def main():
+    asyncio.ensure_future(HeavyPool(1, 0).run(slow))
+    await asyncio.to_thread(started.wait)
+
+asyncio.run(main())
+"""
+    t0 = time.monotonic()
+    subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, check=True, timeout=EXIT_MARGIN_S)
+    assert time.monotonic() - t0 < EXIT_MARGIN_S

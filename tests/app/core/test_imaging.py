@@ -12,12 +12,13 @@ from PIL import Image
 from app.core.imaging import check_pixels, decode_base64, network_input, open_image
 from app.core.schemas import ImageInput
 from app.core.settings import Settings
-from tests.app.conftest import data_url, draw_seven, png, with_header_size
+from tests.utils import data_url, draw_seven, png, with_header_size
 
 LIMITS = Settings()
 
 
-def refused(fn, *args) -> HTTPException:
+def api_error(fn, *args) -> HTTPException:
+    """``fn(*args)`` raises an ``HTTPException``; return it."""
     with pytest.raises(HTTPException) as info:
         fn(*args)
     return info.value
@@ -38,25 +39,25 @@ def test_base64_with_line_breaks():
 
 @pytest.mark.parametrize("text", ["not base64!", "abc", "äöü", "data:image/png,rawdata"])
 def test_not_base64_is_422_naming_image(text):
-    err = refused(decode_base64, text, 1000)
+    err = api_error(decode_base64, text, 1000)
     assert err.status_code == 422
     assert err.detail.startswith("image:")
 
 
 def test_too_many_bytes_refused_before_decoding():
-    err = refused(decode_base64, "A" * 2_000_000, 1000)  # not even valid: length is checked first
+    err = api_error(decode_base64, "A" * 2_000_000, 1000)  # not even valid: length is checked first
     assert err.status_code == 413
     assert "max_image_bytes = 1,000" in err.detail
 
 
 def test_decoded_size_checked_exactly():
     assert len(decode_base64(base64.b64encode(b"y" * 1000).decode(), 1000)) == 1000
-    err = refused(decode_base64, base64.b64encode(b"y" * 1001).decode(), 1000)
+    err = api_error(decode_base64, base64.b64encode(b"y" * 1001).decode(), 1000)
     assert err.status_code == 413
 
 
 def test_empty_image_is_422():
-    assert refused(decode_base64, "", 1000).status_code == 422
+    assert api_error(decode_base64, "", 1000).status_code == 422
 
 
 # -- PNG / JPEG ---------------------------------------------------------------------------
@@ -78,18 +79,18 @@ def test_jpeg_accepted():
 
 @pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF"])
 def test_other_formats_are_422(fmt):
-    err = refused(open_image, png(draw_seven(32).convert("RGB"), fmt), 2048)
+    err = api_error(open_image, png(draw_seven(32).convert("RGB"), fmt), 2048)
     assert err.status_code == 422
     assert "PNG or JPEG" in err.detail
 
 
 def test_not_an_image_is_422():
-    assert refused(open_image, b"hello, world", 2048).status_code == 422
+    assert api_error(open_image, b"hello, world", 2048).status_code == 422
 
 
 def test_truncated_png_is_422():
     data = png(np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8))
-    err = refused(open_image, data[: len(data) // 2], 2048)
+    err = api_error(open_image, data[: len(data) // 2], 2048)
     assert err.status_code == 422
     assert "truncated or corrupt" in err.detail
 
@@ -97,12 +98,12 @@ def test_truncated_png_is_422():
 def test_png_with_bad_data_is_422():
     data = bytearray(png(draw_seven(64)))
     data[60:80] = b"\x00" * 20  # inside the IDAT stream
-    assert refused(open_image, bytes(data), 2048).status_code == 422
+    assert api_error(open_image, bytes(data), 2048).status_code == 422
 
 
 def test_image_side_limit_read_from_header():
     data = png(np.zeros((30, 10), dtype=np.uint8))
-    err = refused(open_image, data, 20)
+    err = api_error(open_image, data, 20)
     assert err.status_code == 413
     assert "10×30" in err.detail and "max_image_side = 20" in err.detail
 
@@ -110,7 +111,7 @@ def test_image_side_limit_read_from_header():
 @pytest.mark.parametrize("side", [10_000, 100_000])
 def test_decompression_bomb_header_refused_without_decoding(side):
     bomb = with_header_size(png(np.zeros((1, 1), dtype=np.uint8)), side, side)
-    err = refused(open_image, bomb, 2048)
+    err = api_error(open_image, bomb, 2048)
     assert err.status_code == 413
     assert "max_image_side = 2048" in err.detail
 
@@ -118,7 +119,7 @@ def test_decompression_bomb_header_refused_without_decoding(side):
 def test_real_compressed_bomb_refused():
     data = png(Image.new("L", (4096, 4096), 0))  # 16 M pixels in a few KB
     assert len(data) < 100_000
-    err = refused(open_image, data, 2048)
+    err = api_error(open_image, data, 2048)
     assert err.status_code == 413
 
 
@@ -145,7 +146,7 @@ def test_pixels_ok():
     ],
 )
 def test_bad_pixels_are_422_naming_pixels(pixels, words):
-    err = refused(check_pixels, pixels, 8, 512)
+    err = api_error(check_pixels, pixels, 8, 512)
     assert err.status_code == 422
     assert err.detail.startswith("pixels:")
     assert words in err.detail

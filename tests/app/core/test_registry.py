@@ -3,7 +3,7 @@
 import pytest
 
 from app.core.registry import ModelRegistry, check_model_id
-from tests.app.conftest import tiny_model
+from tests.utils import tiny_model
 
 
 def test_loads_models_skips_checkpoints_and_reports_broken_files(models_dir):

@@ -9,8 +9,8 @@ import pytest
 from engine.data import load_dataset
 from engine.model import Model
 from engine.train import evaluate, to_input
-from tests.app.models.test_models import refused
 from tests.app.trainset import default_model
+from tests.utils import refused
 
 # -- evaluation ---------------------------------------------------------------------------
 

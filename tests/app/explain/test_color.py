@@ -9,8 +9,7 @@ from scipy.signal import correlate2d
 
 from app.core.settings import REPO_ROOT
 from engine.kernels import COLOR_FILTERS
-from tests.app.conftest import data_url, png
-from tests.app.models.test_models import refused
+from tests.utils import data_url, png, refused
 
 
 @pytest.fixture

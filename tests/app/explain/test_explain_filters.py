@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from engine import explain
-from tests.app.explain.test_explain import API
-from tests.app.models.test_models import decode_png, refused
+from tests.utils import TINY_ID, decode_png, refused
+
+API = f"/api/models/{TINY_ID}/explain"
 
 # -- top-activating digits -------------------------------------------------------------------------
 

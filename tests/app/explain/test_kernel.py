@@ -8,7 +8,7 @@ from scipy.signal import correlate2d
 
 from engine.kernels import KERNELS
 from engine.preprocess import preprocess
-from tests.app.models.test_models import decode_png, refused, seven_pixels
+from tests.utils import decode_png, refused, seven_pixels
 
 
 def test_presets_include_seed_001s_edge_detectors(client):

@@ -12,7 +12,7 @@ from hypothesis.extra import numpy as hnp
 
 from app.models import inference
 from app.models.inference import rounded, rounded_array, to_json
-from tests.app.models.test_models import seven_pixels
+from tests.utils import seven_pixels
 
 
 def same(a, digits: int = 5) -> bytes:

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 
 from app.models.packed import MEDIA_TYPE, unpack
-from tests.app.conftest import TINY_ID, data_url, draw_seven, png
+from tests.utils import TINY_ID, seven_data_url
 
 BASE = f"/api/models/{TINY_ID}"
 
 
 @pytest.fixture(scope="module")
 def drawing() -> dict:
-    return {"image": data_url(png(draw_seven()))}
+    return {"image": seven_data_url()}
 
 
 @pytest.fixture(scope="module")

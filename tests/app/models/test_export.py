@@ -7,9 +7,8 @@ import json
 import numpy as np
 import onnx
 
-from tests.app.conftest import TINY_ID
-from tests.app.models.test_models import refused
 from tests.engine.onnx_check import mnist_test, run_onnx
+from tests.utils import TINY_ID, refused
 
 
 def test_download_runs_in_onnxruntime_with_the_served_models_outputs(client, model):

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from app.core.settings import Settings
 from app.main import create_app
 from engine.model import Model
-from tests.app.anatomy.test_anatomy import DIGIT, matrix_times
+from tests.utils import DIGIT, matrix_times
 
 GRAPH_ID = "graph"
 SPECS = [

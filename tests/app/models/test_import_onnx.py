@@ -6,24 +6,14 @@ MNIST digits the API's probabilities are onnxruntime's softmax for the same digi
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
 from engine.ops.activation import softmax
 from tests.onnx_fixtures import fixture_bytes, mnist_digits, network_input, run_onnxruntime
+from tests.utils import upload
 
 LENET_INPUT = {"mean": [0.1307], "std": [0.3081]}
-
-
-def upload(client, name="lenet.onnx", display="My LeNet", **form):
-    data, external = fixture_bytes(name)
-    files = [("weights", (name.rsplit("/", 1)[-1], data, "application/octet-stream"))]
-    files += [("external_data", (k, v, "application/octet-stream")) for k, v in external.items()]
-    fields = {"name": display, **{k: json.dumps(v) if not isinstance(v, str) else v
-                                  for k, v in form.items()}}  # fmt: skip
-    return client.post("/api/models/import", data=fields, files=files)
 
 
 @pytest.fixture
@@ -135,7 +125,7 @@ def test_not_onnx_nor_npz_is_422_saying_so(fresh):
 def test_unsupported_operator_is_422_naming_node_and_op(fresh):
     from onnx import helper
 
-    from tests.engine.test_onnx_import_refusals import model_bytes
+    from tests.engine.onnx_check import model_bytes
 
     data = model_bytes([helper.make_node("Hardmax", ["x"], ["y"], name="/head/Hardmax")])
     r = fresh.post(
@@ -148,13 +138,20 @@ def test_unsupported_operator_is_422_naming_node_and_op(fresh):
 
 
 def test_traversal_in_external_location_is_422(fresh):
-    from tests.engine.test_onnx_import_refusals import _external
+    from tests.engine.onnx_check import with_external_weights
 
     r = fresh.post(
         "/api/models/import",
         data={"name": "evil"},
         files=[
-            ("weights", ("evil.onnx", _external("../../etc/passwd"), "application/octet-stream")),
+            (
+                "weights",
+                (
+                    "evil.onnx",
+                    with_external_weights("../../etc/passwd"),
+                    "application/octet-stream",
+                ),
+            ),
             ("external_data", ("passwd", b"\0" * 72, "application/octet-stream")),
         ],
     )

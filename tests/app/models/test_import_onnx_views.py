@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from app.core.settings import REPO_ROOT
-from tests.app.models.test_import_onnx import upload
 from tests.onnx_fixtures import mnist_digits
+from tests.utils import upload
 
 CASES = {
     "lenet.onnx": {"mean": [0.1307], "std": [0.3081]},

@@ -8,8 +8,8 @@ import onnxruntime as ort
 import pytest
 
 from engine.convention import to_network
-from tests.app.models.test_import_onnx import upload
 from tests.onnx_fixtures import FIXTURES, mnist_digits
+from tests.utils import upload
 
 MNIST = {"mean": [0.1307], "std": [0.3081]}
 

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from engine.model import Model
-from tests.app.models.test_models import refused
 from tests.app.trainset import TINY
+from tests.utils import refused
 
 # -- managing models ----------------------------------------------------------------------
 

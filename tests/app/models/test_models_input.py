@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.app.conftest import data_url, png, with_header_size
-from tests.app.models.test_models import API, refused
+from tests.utils import TINY_ID, data_url, png, refused, with_header_size
+
+API = f"/api/models/{TINY_ID}"
 
 # -- bad input ----------------------------------------------------------------------------
 

@@ -16,9 +16,8 @@ import httpx
 import pytest
 import redis
 
-from tests.app.training.test_shutdown_training import follow
 from tests.app.trainset import JOB, directories
-from tests.live import LiveServer, app_env, free_port
+from tests.live import LiveServer, app_env, follow, free_port
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,6 @@ pytestmark = pytest.mark.slow
 
 EPOCHS = 5  # SIGTERM comes early in epoch 2: far from the end however fast the machine is
 GRACE_S = 10.0  # Docker's default between SIGTERM and SIGKILL
-DEADLINE_S = 300.0  # the machine may be busy; the waits end as soon as the events come
 
 
 def consumers_of(server: LiveServer) -> list[int]:

@@ -12,78 +12,18 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
-import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from app.core.settings import Settings
 from app.main import create_app
 from app.training.queue import make_queue
 from engine.cli import main as cli_main
 from engine.model import Model
 from engine.train import TrainConfig, to_input, train
-from tests.app.trainset import JOB, TINY, directories
-from tests.live import LiveServer, app_env
-
-DEADLINE = 120  # seconds any one job may take here (they take a few)
-
-
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory) -> Settings:
-    models, data = directories(tmp_path_factory.mktemp("train"))
-    return Settings(models_dir=models, data_dir=data, sse_heartbeat_seconds=1)
-
-
-@pytest.fixture(scope="module")
-def server(settings) -> Iterator[LiveServer]:
-    """``python -m app`` over these directories: the server and its training consumer."""
-    env = app_env(
-        models_dir=settings.models_dir,
-        data_dir=settings.data_dir,
-        sse_heartbeat_seconds=1,
-        log_level="warning",
-    )
-    with LiveServer(settings.models_dir.parent / "server.log", env) as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def http(server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=30) as c:
-        yield c
-
-
-def events(http: httpx.Client, job_id: str, until=None) -> Iterator[tuple[str, dict]]:
-    """The job's Server-Sent Events as ``(event, data)``, to the stream's end or ``until``."""
-    deadline = time.monotonic() + DEADLINE
-    with http.stream("GET", f"/api/train/{job_id}/events", timeout=10) as r:
-        assert r.status_code == 200
-        assert r.headers["content-type"].startswith("text/event-stream")
-        kind = None
-        for line in r.iter_lines():
-            assert time.monotonic() < deadline, "the job did not finish in time"
-            if line.startswith("event: "):
-                kind = line[7:]
-            elif line.startswith("data: "):
-                yield kind, json.loads(line[6:])
-
-
-def start(http: httpx.Client, **changes) -> dict:
-    r = http.post("/api/train", json={**JOB, **changes})
-    assert r.status_code == 202, r.text
-    return r.json()
-
-
-def refused(response, status: int, *words: str) -> str:
-    assert response.status_code == status, response.text
-    detail = response.json()["detail"]
-    for word in words:
-        assert word in detail, detail
-    return detail
-
+from tests.app.trainset import DEADLINE, JOB, TINY, events, start
+from tests.utils import refused
 
 # -- the editor's checks ------------------------------------------------------------------
 

@@ -9,14 +9,7 @@ import numpy as np
 
 from engine.cli import main as cli_main
 from engine.model import Model
-from tests.app.training.test_train import (  # noqa: F401  (the live server's fixtures)
-    JOB,
-    events,
-    http,
-    server,
-    settings,
-    start,
-)
+from tests.app.trainset import events, start
 
 RESIDUAL = [
     {
@@ -37,7 +30,7 @@ RESIDUAL = [
 ]
 
 
-def test_validate_reports_the_inputs_of_a_residual_block(http):  # noqa: F811
+def test_validate_reports_the_inputs_of_a_residual_block(http):
     body = http.post("/api/architectures/validate", json={"architecture": RESIDUAL}).json()
     assert body["valid"], body["error"]
     skip = body["layers"][5]
@@ -52,7 +45,7 @@ def test_validate_reports_the_inputs_of_a_residual_block(http):  # noqa: F811
     assert body["error_layer"] == 5 and "unknown input 'nope'" in body["error"]
 
 
-def test_train_a_residual_net_end_to_end(http, settings):  # noqa: F811
+def test_train_a_residual_net_end_to_end(http, settings):
     job = start(http, name="Residual net", architecture={"layers": RESIDUAL})
     seen = list(events(http, job["id"]))
     done = seen[-1][1]["job"]
@@ -78,7 +71,7 @@ def test_train_a_residual_net_end_to_end(http, settings):  # noqa: F811
     assert info["default_gradcam_layer"] == 6  # r1: the block's rectified output
 
 
-def test_the_cli_trains_the_same_graph_json(settings, tmp_path, capsys):  # noqa: F811
+def test_the_cli_trains_the_same_graph_json(settings, tmp_path, capsys):
     path = tmp_path / "residual.json"
     path.write_text(json.dumps({"layers": RESIDUAL}))
     out = tmp_path / "residual.npz"
@@ -89,13 +82,13 @@ def test_the_cli_trains_the_same_graph_json(settings, tmp_path, capsys):  # noqa
     capsys.readouterr()
 
 
-def test_a_huge_constant_is_refused_before_it_is_allocated(http):  # noqa: F811
+def test_a_huge_constant_is_refused_before_it_is_allocated(http):
     huge = [*RESIDUAL[:3], {"type": "mul", "config": {"constant_shape": [4, 100000, 100000]}}]
     body = http.post("/api/architectures/validate", json={"architecture": huge}).json()
     assert body["error_layer"] == 3 and "max_train_params" in body["error"]
 
 
-def test_bad_graph_configs_are_reports_not_errors(http):  # noqa: F811
+def test_bad_graph_configs_are_reports_not_errors(http):
     for layer, words in [
         ({"type": "reshape", "config": {"shape": [2**62, 4]}}, ["cannot reshape"]),
         ({"type": "batchnorm2d", "config": {"num_features": 10**9}}, ["max_channels"]),

@@ -6,6 +6,7 @@ import { training } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
 import { count, num, percent } from "../../shared/format.js";
 import { StatusView } from "../../shared/status.js";
+import { explainWrites } from "../../shared/write-access.js";
 import { ConfusionView } from "./confusion-view.js";
 import { digitLinks } from "./digits-view.js";
 import { ModelsView } from "./models-view.js";
@@ -214,3 +215,5 @@ $("#import").addEventListener("submit", async (e) => {
 });
 
 loadModels(new URLSearchParams(window.location.search).get("model"));
+
+explainWrites();

@@ -29,11 +29,12 @@ export class ModelsView {
       act("Rename", () => this.rename(m, nameCell, actions), {
         disabled: isDefault,
         title: isDefault ? "The shipped model cannot be renamed" : "",
+        dataset: { write: "" },
       }),
       act("Delete", (e) => this.remove(m, e.currentTarget), {
         disabled: isDefault,
         title: isDefault ? "The shipped model cannot be deleted" : "",
-        dataset: { action: "delete" },
+        dataset: { action: "delete", write: "" },
       }),
     );
     return h(

@@ -23,7 +23,7 @@ export class JobsView {
           actions.push(h("button", { type: "button", class: "button ghost small", onclick: () => this.on.follow(job) }, "Show"));
         }
         if (job.resumable) {
-          actions.push(h("button", { type: "button", class: "button small", onclick: () => this.on.resume(job) }, "Resume"));
+          actions.push(h("button", { type: "button", class: "button small", dataset: { write: "" }, onclick: () => this.on.resume(job) }, "Resume"));
         }
         if (job.state === "done") {
           actions.push(h("a", { class: "button ghost small", href: `/?model=${encodeURIComponent(job.model_id)}` }, "Explore"));

@@ -7,6 +7,7 @@ import { training } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
 import { percent } from "../../shared/format.js";
 import { StatusView } from "../../shared/status.js";
+import { explainWrites } from "../../shared/write-access.js";
 import { ArchEditor } from "./arch-editor.js";
 import { FiltersView } from "./filters-view.js";
 import { JobsView } from "./jobs-view.js";
@@ -302,3 +303,5 @@ async function start() {
 }
 
 start();
+
+explainWrites();

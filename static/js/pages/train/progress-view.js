@@ -1,6 +1,6 @@
 // The progress bar and the line under it: epoch, step, loss, accuracy, elapsed, ETA.
 
-import { num, percent } from "../../shared/format.js";
+import { capitalise, num, percent } from "../../shared/format.js";
 
 export function duration(seconds) {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "–";
@@ -54,9 +54,4 @@ export class ProgressView {
     if (job.state === "done") this.setFraction(1);
     this.step(job);
   }
-}
-
-function capitalise(text) {
-  const t = text.replace(/[.\s]+$/, "");
-  return t.charAt(0).toUpperCase() + t.slice(1);
 }

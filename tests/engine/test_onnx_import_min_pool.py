@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from onnx import helper
 
-from tests.engine.test_onnx_import_ops import agree, const, graph_bytes
+from tests.engine.onnx_check import agree, const, graph_bytes
 
 RNG = np.random.default_rng(11)
 

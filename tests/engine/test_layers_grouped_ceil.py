@@ -1,0 +1,76 @@
+"""Grouped convolution and pooling with ``ceil_mode`` against their plain-loop twins, and
+global pooling with ``keepdims`` feeding a 1×1 convolution."""
+
+import numpy as np
+import pytest
+
+from engine import layers as L
+from engine.ops.grouped import grouped_conv2d_naive
+from engine.ops.pool import pool2d_backward_naive, pool2d_naive
+from tests.engine.gradcheck import assert_close, check_layer
+
+rng = np.random.default_rng(99)
+
+
+def randn(*shape):
+    return rng.standard_normal(shape)
+
+
+# -- grouped convolution, pooling with ceil_mode --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "C, F, groups, k, s, p, d",
+    [
+        (4, 6, 2, 3, 1, 1, 1),
+        (3, 3, 3, 3, 2, 1, 1),
+        (2, 4, 2, (2, 3), 1, (1, 0), (1, 2)),
+        (3, 2, 1, 3, 1, 0, 1),
+    ],
+)
+def test_grouped_conv_against_its_loop_twin(C, F, groups, k, s, p, d):
+    layer = L.Conv2D(C, F, k, s, p, d, groups=groups, rng=rng)
+    layer.params["bias"] = randn(F)
+
+    def ref(x, ps):
+        return grouped_conv2d_naive(
+            x, ps["weight"], ps["bias"], layer.stride, layer.padding, layer.dilation, groups
+        )
+
+    check_layer(layer, randn(2, C, 7, 6), ref)
+    assert layer.forward(randn(1, C, 7, 6)).shape[1] == F
+
+
+POOL_CASES = [  # (N, C, H, W), kernel, stride, padding, ceil_mode, count_include_pad
+    ((2, 2, 5, 5), 2, 2, 0, True, True),
+    ((1, 2, 6, 7), 3, 2, 1, True, True),
+    ((1, 2, 6, 7), 3, 2, 1, True, False),
+    ((2, 1, 5, 5), 3, 3, 1, True, True),
+    ((1, 3, 7, 6), (3, 2), (2, 1), (1, 1), False, False),
+]
+
+
+@pytest.mark.parametrize("mode", ["max", "avg", "min"])
+@pytest.mark.parametrize("shape, k, s, p, ceil, cip", POOL_CASES)
+def test_pooling_ceil_mode_against_its_loop_twin(mode, shape, k, s, p, ceil, cip):
+    cls = {"max": L.MaxPool2D, "avg": L.AvgPool2D, "min": L.MinPool2D}[mode]
+    kwargs = {"count_include_pad": cip} if mode == "avg" else {}
+    layer = cls(k, s, p, ceil_mode=ceil, **kwargs)
+    ref_args = (mode, layer.kernel_size, layer.stride, layer.padding, ceil, layer.count_include_pad)
+    x = randn(*shape)
+    check_layer(layer, x, lambda x, _: pool2d_naive(x, *ref_args))
+    out = layer.forward(x, backprop=True)
+    dout = randn(*out.shape)
+    assert_close(
+        "pool dx twin",
+        layer.backward(dout),
+        pool2d_backward_naive(x, dout, *ref_args),
+        1e-12,
+        1e-12,
+    )
+
+
+def test_global_pooling_with_keepdims_feeds_a_one_by_one_conv():
+    layer = L.GlobalAvgPool(keepdims=True)
+    assert layer.output_shape((3, 5, 4)) == (3, 1, 1)
+    check_layer(layer, randn(2, 3, 5, 4), lambda x, _: x.mean(axis=(2, 3), keepdims=True))
