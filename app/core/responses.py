@@ -3,6 +3,8 @@ templates object every page is rendered with, and the ``group`` query of a group
 
 from __future__ import annotations
 
+import inspect
+
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
@@ -48,6 +50,24 @@ def figure_response(fig, fmt: str, caption: str, vmin: float, vmax: float) -> Re
     if fmt == "svg":
         return png_response(svg.to_svg(fig, caption), vmin, vmax, "image/svg+xml")
     return png_response(render.to_png(fig), vmin, vmax)
+
+
+def figure_routes(router, method: str, path: str, summary: str, draw) -> None:
+    """Register ``{path}.png`` (``summary``) and its twin ``{path}.svg``, each answered by
+    ``draw(..., fmt="png" | "svg")``; they take ``draw``'s other parameters (its dependencies).
+    Their functions are named ``<draw's name>_png`` / ``_svg`` (the OpenAPI operation ids)."""
+    sig = inspect.signature(draw, eval_str=True)  # real types: the route lives in another module
+    params = [p for p in sig.parameters.values() if p.name != "fmt"]
+    for fmt, doc, what in (("png", PNG, summary), ("svg", SVG, f"{summary}, as an SVG")):
+
+        def route(*args, _fmt=fmt, **kwargs) -> Response:
+            return draw(*args, fmt=_fmt, **kwargs)
+
+        route.__signature__ = sig.replace(parameters=params)
+        route.__name__ = f"{draw.__name__.lstrip('_')}_{fmt}"
+        getattr(router, method)(
+            f"{path}.{fmt}", response_class=Response, responses={**doc, **ERRORS}, summary=what
+        )(route)
 
 
 def input_text(body) -> str:

@@ -14,7 +14,7 @@ from app.anatomy.layer_matrix import GroupQuery
 from app.core import render
 from app.core.deps import LayerDep, ModelDep, ModelLayer, RegistryDep, SettingsDep
 from app.core.imaging import model_input
-from app.core.responses import ERRORS, PNG, SVG, figure_response, input_text
+from app.core.responses import ERRORS, figure_response, figure_routes, input_text
 from app.core.schemas import ImageInput, LayerInfo, WeightMatrix
 from app.core.settings import Settings
 from app.models import inference, packed
@@ -125,7 +125,7 @@ def activations(
     return Response(message, media_type=packed.MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
 
-def _feature_maps(ml: ModelLayer, body: ImageInput, settings: Settings, fmt: str) -> Response:
+def _feature_maps(ml: LayerDep, body: ImageInput, settings: SettingsDep, fmt: str) -> Response:
     model = ml.entry.model
     x, _ = model_input(body, model, settings)
     out = inference.layer_output(model, x, ml.index)
@@ -141,24 +141,10 @@ def _caption(ml: ModelLayer, *what: str) -> str:
     return ", ".join(["CNN Explorer", f"model {ml.entry.id}", *what, ml.describe()])
 
 
-@router.post(
-    "/{model_id}/layers/{index}/feature-maps.png",
-    response_class=Response,
-    responses={**PNG, **ERRORS},
-    summary="One layer's output channels as a labelled grid image",
-)
-def feature_maps_png(ml: LayerDep, body: ImageInput, settings: SettingsDep) -> Response:
-    return _feature_maps(ml, body, settings, "png")
-
-
-@router.post(
-    "/{model_id}/layers/{index}/feature-maps.svg",
-    response_class=Response,
-    responses={**SVG, **ERRORS},
-    summary="One layer's output channels as an SVG (feature-maps.png's twin, with a caption)",
-)
-def feature_maps_svg(ml: LayerDep, body: ImageInput, settings: SettingsDep) -> Response:
-    return _feature_maps(ml, body, settings, "svg")
+figure_routes(
+    router, "post", "/{model_id}/layers/{index}/feature-maps",
+    "One layer's output channels as a labelled grid image", _feature_maps,
+)  # fmt: skip
 
 
 # -- weights ------------------------------------------------------------------------------
@@ -202,31 +188,17 @@ def filters(ml: LayerDep) -> dict:
     }
 
 
-def _filters(ml: ModelLayer, fmt: str) -> Response:
+def _filters(ml: LayerDep, fmt: str) -> Response:
     w, _ = _weights(ml)
     shape = "x".join(str(d) for d in w.shape)
     fig = render.filters_figure(w, f"{ml.entry.id} {ml.describe()}: weights {shape}")
     return figure_response(fig, fmt, _caption(ml, "weights"), float(w.min()), float(w.max()))
 
 
-@router.get(
-    "/{model_id}/layers/{index}/filters.png",
-    response_class=Response,
-    responses={**PNG, **ERRORS},
-    summary="A conv or dense layer's weights as a labelled grid image",
-)
-def filters_png(ml: LayerDep) -> Response:
-    return _filters(ml, "png")
-
-
-@router.get(
-    "/{model_id}/layers/{index}/filters.svg",
-    response_class=Response,
-    responses={**SVG, **ERRORS},
-    summary="A conv or dense layer's weights as an SVG (filters.png's twin, with a caption)",
-)
-def filters_svg(ml: LayerDep) -> Response:
-    return _filters(ml, "svg")
+figure_routes(
+    router, "get", "/{model_id}/layers/{index}/filters",
+    "A conv or dense layer's weights as a labelled grid image", _filters,
+)  # fmt: skip
 
 
 # -- convolution as a matrix --------------------------------------------------------------
@@ -275,7 +247,7 @@ def weight_matrix_json(ml: LayerDep, settings: SettingsDep, query: MatrixDep) ->
     return layer_matrix.as_answer(ml, *query.of_layer(ml, settings))
 
 
-def _weight_matrix(ml: ModelLayer, settings: Settings, query: MatrixQuery, fmt: str) -> Response:
+def _weight_matrix(ml: LayerDep, settings: SettingsDep, query: MatrixDep, fmt: str) -> Response:
     whole = query.group is None
     wm, filter_, span = query.of_layer(ml, settings)
     limit = settings.max_weight_matrix_png_side
@@ -297,21 +269,8 @@ def _weight_matrix(ml: ModelLayer, settings: Settings, query: MatrixQuery, fmt: 
     return figure_response(fig, fmt, caption, float(wm.kernel.min()), float(wm.kernel.max()))
 
 
-@router.get(
-    "/{model_id}/layers/{index}/weight-matrix.png",
-    response_class=Response,
-    responses={**PNG, **ERRORS},
-    summary="The weight matrix as an image: structural zeros grey, shared weights one colour",
-)
-def weight_matrix_png(ml: LayerDep, settings: SettingsDep, query: MatrixDep) -> Response:
-    return _weight_matrix(ml, settings, query, "png")
-
-
-@router.get(
-    "/{model_id}/layers/{index}/weight-matrix.svg",
-    response_class=Response,
-    responses={**SVG, **ERRORS},
-    summary="The weight matrix as an SVG (weight-matrix.png's twin, with a caption)",
-)
-def weight_matrix_svg(ml: LayerDep, settings: SettingsDep, query: MatrixDep) -> Response:
-    return _weight_matrix(ml, settings, query, "svg")
+figure_routes(
+    router, "get", "/{model_id}/layers/{index}/weight-matrix",
+    "The weight matrix as an image: structural zeros grey, shared weights one colour",
+    _weight_matrix,
+)  # fmt: skip

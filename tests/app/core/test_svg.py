@@ -12,7 +12,7 @@ from PIL import Image
 
 from app.core.render import ColourScale, _fmt, feature_maps_figure, to_png
 from app.core.svg import to_svg
-from tests.app.conftest import TINY_ID, draw_seven, png
+from tests.utils import TINY_ID, draw_seven, png
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 XLINK = "{http://www.w3.org/1999/xlink}href"
