@@ -20,13 +20,18 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def test_every_page_copies_its_own_address(desktop, server):
-    page, _ = desktop
+    page, watch = desktop
+    # /filters asks for several heavy maximisations at once; past one client's share of heavy
+    # slots the server answers 429 and the page retries (not this test's subject)
+    watch.expect_error("429")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
     for path in PAGES:
         page.goto(server.url + path)
+        page.wait_for_load_state("networkidle")  # the page has written its state into its URL
         link = page.get_by_test_id("copy-link")
         link.click()
         expect(link).to_have_attribute("data-url", page.url)
+        assert page.url.startswith(server.url + path)
         assert page.evaluate("navigator.clipboard.readText()") == page.url
 
 
