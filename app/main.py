@@ -27,6 +27,7 @@ from app.core.middleware import (
 from app.core.registry import ModelRegistry
 from app.core.settings import Settings
 from app.datasets import gallery
+from app.datasets import routes as datasets
 from app.datasets.tables import Tables
 from app.evaluation import routes as evaluation
 from app.explain import color, kernel
@@ -57,6 +58,7 @@ ROUTERS = [
     teach.router,
     export.router,
     gallery.router,
+    datasets.router,
     training.router,
     evaluation.router,
     manage.router,
@@ -101,7 +103,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.heavy = HeavySlots(settings.max_heavy_requests, settings.cache_dir / "slots")
     app.state.heavy_pool = heavy_pool = HeavyPool(settings.max_heavy_requests, settings.heavy_nice)
     # The last added runs first: the access log sees every response, 413s included.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    # The import's files may be larger than any other body: its own limit, and the form around.
+    import_limit = (
+        settings.max_import_bytes + settings.max_request_bytes,
+        "max_import_bytes + max_request_bytes",
+    )
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_request_bytes,
+        routes={
+            "/api/models/import": import_limit,
+            "/api/datasets": (settings.max_dataset_upload_bytes, "max_dataset_upload_bytes"),
+        },
+    )
     app.add_middleware(ServerTiming)
     if settings.cors_origin_list:  # no CORS headers at all unless origins are configured
         app.add_middleware(

@@ -55,6 +55,19 @@ def build(seed: int = 0) -> CNN64:
     return net.eval()
 
 
+def forward_times(net, x, repeat: int, warmup: int) -> list[float]:
+    """``repeat`` timings (ms) of ``net(x)`` in inference mode, after ``warmup`` untimed runs."""
+    times = []
+    with torch.inference_mode():
+        for _ in range(warmup):
+            net(x)
+        for _ in range(repeat):
+            t = time.perf_counter()
+            net(x)
+            times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out")
@@ -75,14 +88,7 @@ def main() -> None:
         do_constant_folding=False,
         dynamo=False,
     )
-    times = []
-    with torch.inference_mode():
-        for _ in range(20):
-            net(x)
-        for _ in range(args.repeat):
-            t = time.perf_counter()
-            net(x)
-            times.append((time.perf_counter() - t) * 1000)
+    times = forward_times(net, x, args.repeat, warmup=20)
     print(
         json.dumps(
             {

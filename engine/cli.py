@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from engine import architectures, cli_export, cli_import, data
+from engine import architectures, cifar10, cli_export, cli_import, data, image_folder, pendigits
 from engine.card import model_card
 from engine.convention import model_convention, to_network
 from engine.model import Model
@@ -31,11 +31,17 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def data_args(q):
-        q.add_argument("--dataset", choices=data.NAMES, default="mnist", help="which data set")
+        q.add_argument(
+            "--dataset",
+            default="mnist",
+            help=f"one of {', '.join(DATASETS)}, or an image folder (a zip or a directory of "
+            "<split>/<class>/<image> or <class>/<image>)",
+        )
         q.add_argument(
             "--data-dir",
             default=str(data.DEFAULT_DATA_DIR),
-            help="directory holding the IDX files (raw or .gz), or DIR/<dataset>/ (default: data)",
+            help="directory holding the IDX files (raw or .gz), CIFAR-10's binary release or "
+            "cifar10-jpeg.zip, or DIR/<dataset>/ (default: data)",
         )
         q.add_argument(
             "--download",
@@ -62,12 +68,36 @@ def _parser() -> argparse.ArgumentParser:
         "--no-augment",
         dest="augment",
         action="store_false",
-        help="turn off shift/scale/rotation/slant/thickness augmentation",
+        help="turn off shift/scale/rotation/slant/thickness augmentation (digits)",
+    )
+    t.add_argument("--flip", action="store_true", help="random horizontal flips (photos)")
+    t.add_argument(
+        "--crop", type=int, default=0, help="random crops after padding by N pixels (photos)"
     )
     t.add_argument(
         "--seed", type=int, default=0, help="seeds initialisation, shuffling, augmentation"
     )
     t.add_argument("--limit", type=int, default=None, help="train on the first N images only")
+    t.add_argument(
+        "--pendigits",
+        default=None,
+        help="a UNIPEN pen-digits file: its strokes, drawn with the pad's brush and preprocessed "
+        "as the server does (engine/pendigits.py), are added to the training images",
+    )
+    t.add_argument(
+        "--pendigits-writers", default="1-22", help="which of its writers to train on, e.g. 1-22"
+    )
+    t.add_argument(
+        "--pendigits-copies",
+        type=int,
+        default=4,
+        help="renderings of each pen digit (random size, place, rotation, slant)",
+    )
+    t.add_argument(
+        "--init",
+        default=None,
+        help="start from this saved model's weights (same architecture) instead of random ones",
+    )
     t.add_argument("--out", default="models/model.npz", help="where to write the trained model")
     t.add_argument("--name", default=None, help="display name stored in the model")
     t.add_argument(
@@ -94,10 +124,25 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _load_split(args, split: str):
-    if args.download:
-        data.download(args.dataset, args.data_dir)
-    return data.load_dataset(args.dataset, split, args.data_dir)
+DATASETS = (*data.NAMES, cifar10.NAME)
+
+
+def _load_split(args, split: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``split`` of ``--dataset`` as float32 ``(N, C, H, W)`` in [0, 1], int64 labels, classes."""
+    if args.dataset in data.NAMES:
+        if args.download:
+            data.download(args.dataset, args.data_dir)
+        images, labels = data.load_dataset(args.dataset, split, args.data_dir)
+        return to_input(images), labels.astype(np.int64), data.CLASSES[args.dataset]
+    if args.dataset == cifar10.NAME:
+        if args.download:
+            cifar10.download(args.data_dir)
+        images, labels = cifar10.load(split, args.data_dir)
+        return cifar10.to_input(images), labels, list(cifar10.CLASSES)
+    if not Path(args.dataset).exists():
+        raise ValueError(f"--dataset must be one of {', '.join(DATASETS)} or an image folder")
+    folder = image_folder.read_folder(args.dataset)
+    return (*folder.images(split), folder.classes)
 
 
 def _cmd_train(args) -> int:
@@ -110,22 +155,34 @@ def _cmd_train(args) -> int:
         lr_schedule=args.lr_schedule,
         weight_decay=args.weight_decay,
         augment=args.augment,
+        flip=args.flip,
+        crop=args.crop,
         seed=args.seed,
     )
-    images, labels = _load_split(args, "train")
-    test_images, test_labels = data.load_dataset(args.dataset, "test", args.data_dir)
+    x, y, classes = _load_split(args, "train")
+    args.download = False
+    val = _load_split(args, "test")[:2]
     if args.limit:
-        images, labels = images[: args.limit], labels[: args.limit]
+        x, y = x[: args.limit], y[: args.limit]
+    if args.pendigits:
+        digits = pendigits.load(args.pendigits)
+        writers = pendigits.writers_from(args.pendigits_writers)
+        pen_images, pen_labels = pendigits.rendered_set(
+            [d for d in digits if d.writer in writers], args.pendigits_copies, seed=args.seed
+        )
+        print(f"{len(pen_images)} pen digit images by writers {args.pendigits_writers}", flush=True)
+        x = np.concatenate([x, to_input(pen_images)])  # (N + M, 1, 28, 28) float32
+        y = np.concatenate([y, pen_labels.astype(np.int64)])
     model = Model.from_spec(
         spec["layers"],
-        input_shape=tuple(spec.get("input_shape", (1, 28, 28))),
+        input_shape=tuple(spec.get("input_shape", x.shape[1:])),
         seed=args.seed,
-        classes=data.CLASSES[args.dataset],
+        classes=classes,
         name=args.name or Path(args.out).stem,
     )
-    print(model.summary())
-    x, y = to_input(images), labels.astype(np.int64)
-    val = (to_input(test_images), test_labels.astype(np.int64))
+    if args.init:
+        model.set_state(Model.load(args.init).state(), source=args.init)
+    print(model.summary(), flush=True)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     checkpoint = args.checkpoint or out.with_suffix(".ckpt.npz")
@@ -168,9 +225,9 @@ def _cmd_train(args) -> int:
 
 def _cmd_evaluate(args) -> int:
     model = Model.load(args.model)
-    images, labels = _load_split(args, args.split)
-    x = to_network(to_input(images), model_convention(model))  # the model's input convention
-    result = evaluate(model, x, labels.astype(np.int64))
+    x, labels, _ = _load_split(args, args.split)
+    x = to_network(x, model_convention(model))  # the model's input convention
+    result = evaluate(model, x, labels)
     wrong = int((result["predictions"] != labels).sum())
     print(
         f"{args.model}: {args.dataset} {args.split}: accuracy {result['accuracy']:.4%} "
@@ -196,6 +253,9 @@ def _cmd_summary(args) -> int:
 
 
 def _cmd_download(args) -> int:
+    if args.dataset == cifar10.NAME:
+        print(cifar10.download(args.data_dir))
+        return 0
     for path in data.download(args.dataset, args.data_dir):
         print(path)
     return 0

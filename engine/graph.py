@@ -27,6 +27,15 @@ def auto_name(kind: str, counts: dict[str, int]) -> str:
     return f"{short}{counts[short]}"
 
 
+def fresh_name(base: str, taken) -> str:
+    """``base``, or ``base_2``, ``base_3``...: the first that ``taken`` (a container) lacks."""
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    return name
+
+
 def named_specs(specs: list) -> list[dict]:
     """Copies of ``specs`` (checked to be objects) with a config dict and a name each."""
     if not isinstance(specs, list) or not specs:

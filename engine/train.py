@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.augment import augment_batch
+from engine.augment_colour import augment_photos
 from engine.model import Model
 from engine.ops.activation import softmax, softmax_cross_entropy
 from engine.optim import make_optimiser
@@ -28,7 +29,9 @@ class TrainConfig:
     lr: float = 1e-3
     lr_schedule: str = "cosine"  # "cosine" (to 5 % of lr by the last step) or "constant"
     weight_decay: float = 0.0
-    augment: bool = True
+    augment: bool = True  # the digit warps of engine.augment
+    flip: bool = False  # photos: random horizontal flips (engine.augment_colour)
+    crop: int = 0  # photos: random crops after padding this many pixels (0 = off)
     seed: int = 0
 
     def __post_init__(self):
@@ -38,6 +41,8 @@ class TrainConfig:
             )
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr!r}")
+        if not 0 <= self.crop <= 16:
+            raise ValueError(f"crop padding must be in 0..16 pixels, got {self.crop!r}")
         if self.lr_schedule not in ("cosine", "constant"):
             raise ValueError(
                 f"lr_schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}"
@@ -125,6 +130,8 @@ def train(
                 xb, yb = x[idx], y[idx]
                 if config.augment:
                     xb = augment_batch(xb, rng)
+                if config.flip or config.crop:
+                    xb = augment_photos(xb, rng, flip=config.flip, pad=config.crop)
                 opt.lr = _lr_at(config, epoch * steps_per_epoch + step, total_steps)
                 loss, logits = model.train_step(xb, yb)
                 opt.step(model.grads())

@@ -197,113 +197,112 @@ def main() -> None:
             "notes": notes,
         }
 
+    def torchscript(net, example, file, opset, conv, notes, dynamic_batch=False, **kwargs):
+        """Export with the TorchScript exporter and record it: the declared input is the
+        example's shape, its batch axis ``N`` when ``dynamic_batch``."""
+        export(net, example, OUT / file, opset, dynamic_batch, **kwargs)
+        dims = [str(d) for d in example.shape]
+        declared = "x".join(["N", *dims[1:]] if dynamic_batch else dims)
+        record(file, conv, declared, opset, "torchscript", notes)
+
     torch.manual_seed(1)
     net = train(LeNet(), data, NORMALIZE, 1)
-    export(net, x1, OUT / "lenet.onnx", 13)
-    record(
-        "lenet.onnx",
-        NORMALIZE,
-        "1x1x28x28",
-        13,
-        "torchscript",
-        "LeNet trained with Normalize((0.1307,), (0.3081,))",
+    torchscript(
+        net, x1, "lenet.onnx", 13, NORMALIZE, "LeNet trained with Normalize((0.1307,), (0.3081,))"
     )
 
     torch.manual_seed(2)
     net = train(BNDropout(), data, TOTENSOR, 2)
     # without constant folding the exporter keeps BatchNormalization (else fused into the convs)
-    export(net, x1, OUT / "bn_dropout.onnx", 11, dynamic_batch=True, do_constant_folding=False)
-    insert_dropouts(OUT / "bn_dropout.onnx", {"Relu": 0.25, "Flatten": 0.5})
-    record(
+    torchscript(
+        net,
+        x1,
         "bn_dropout.onnx",
-        TOTENSOR,
-        "Nx1x28x28",
         11,
-        "torchscript",
+        TOTENSOR,
         "stride-2 convs, BatchNorm 2-D and 1-D, Dropout, Identity of initializers",
+        dynamic_batch=True,
+        do_constant_folding=False,
     )
+    insert_dropouts(OUT / "bn_dropout.onnx", {"Relu": 0.25, "Flatten": 0.5})
 
     torch.manual_seed(3)
     net = train(Residual(), data, TOTENSOR, 3)
-    export(net, x1, OUT / "residual.onnx", 12, dynamic_batch=True)
-    record(
+    torchscript(
+        net,
+        x1,
         "residual.onnx",
-        TOTENSOR,
-        "Nx1x28x28",
         12,
-        "torchscript",
+        TOTENSOR,
         "residual block, Clip(min=0), x.view(x.size(0), -1) shape arithmetic",
+        dynamic_batch=True,
     )
 
     torch.manual_seed(4)
     net = train(ConcatBranch(), data, TOTENSOR, 4)
-    export(net, torch.zeros(10, 1, 28, 28), OUT / "concat.onnx", 10)
-    record(
+    torchscript(
+        net,
+        torch.zeros(10, 1, 28, 28),
         "concat.onnx",
-        TOTENSOR,
-        "10x1x28x28",
         10,
-        "torchscript",
+        TOTENSOR,
         "concat of two conv branches, LeakyReLU, AvgPool ceil_mode, Tanh; fixed batch 10",
     )
 
     torch.manual_seed(5)
     net = train(DepthwiseELU(), data, TOTENSOR, 5, epochs=2, lr=5e-3)
-    export(net, x1, OUT / "depthwise_elu.onnx", 14, dynamic_batch=True)
-    record(
+    torchscript(
+        net,
+        x1,
         "depthwise_elu.onnx",
-        TOTENSOR,
-        "Nx1x28x28",
         14,
-        "torchscript",
+        TOTENSOR,
         "depthwise and grouped convs, ELU, Sigmoid, AvgPool ceil_mode + count_include_pad=False",
+        dynamic_batch=True,
     )
 
     torch.manual_seed(6)
     net = train(SmallLogSoftmax(), data, TOTENSOR, 6, log_probs=True)
-    export(NoBatch(net), torch.zeros(1, 28, 28), OUT / "logsoftmax_nobatch.onnx", 9)
-    record(
+    torchscript(
+        NoBatch(net),
+        torch.zeros(1, 28, 28),
         "logsoftmax_nobatch.onnx",
-        TOTENSOR,
-        "1x28x28",
         9,
-        "torchscript",
+        TOTENSOR,
         "LogSoftmax head; input with no batch axis",
     )
 
     torch.manual_seed(7)
     net = train(PaddedLogOfSoftmax(), data, TOTENSOR, 7, log_probs=True)
-    export(
-        Flat784(net), torch.zeros(1, 784), OUT / "flat784_log_softmax.onnx", 16, dynamic_batch=True
-    )
-    record(
+    torchscript(
+        Flat784(net),
+        torch.zeros(1, 784),
         "flat784_log_softmax.onnx",
-        TOTENSOR,
-        "Nx784",
         16,
-        "torchscript",
+        TOTENSOR,
         "(N, 784) input, asymmetric Pad, MaxPool ceil_mode, Log(Softmax)",
+        dynamic_batch=True,
     )
 
     torch.manual_seed(8)
     net = train(Twin(), data, TOTENSOR, 8, epochs=3, lr=5e-3)
-    export(net, x1, OUT / "twin_legacy.onnx", 17, dynamic_batch=True)
-    record(
+    torchscript(
+        net,
+        x1,
         "twin_legacy.onnx",
-        TOTENSOR,
-        "Nx1x28x28",
         17,
-        "torchscript",
-        "the same net as dynamo/model.onnx; residual block, GlobalAveragePool, Softmax",
-    )
-    export(net, x1, OUT / "twin_functions.onnx", 15, export_modules_as_functions={Block})
-    record(
-        "twin_functions.onnx",
         TOTENSOR,
-        "1x1x28x28",
+        "the same net as dynamo/model.onnx; residual block, GlobalAveragePool, Softmax",
+        dynamic_batch=True,
+    )
+    torchscript(
+        net,
+        x1,
+        "twin_functions.onnx",
         15,
-        "torchscript",
+        TOTENSOR,
         "the same net, its residual Block as an ONNX local function",
+        export_modules_as_functions={Block},
     )
     dynamo_external(net, OUT / "dynamo")
     opset = next(

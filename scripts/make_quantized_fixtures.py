@@ -2,7 +2,9 @@
 
 Run with the PyTorch venv (the test suite itself needs only ``onnx`` and ``onnxruntime``):
 
-    /work/torchenv/bin/python scripts/make_quantized_fixtures.py --datasets ../shared/datasets
+    python scripts/make_quantized_fixtures.py --datasets ../shared/datasets
+
+(a venv with torch 2.13 CPU, onnx and onnxruntime)
 
 Two small float CNNs are trained on CPU (fixed seeds, a few minutes in all), exported with
 PyTorch's TorchScript exporter at opset 13, and quantized the ways onnxruntime's quantizer does:

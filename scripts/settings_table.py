@@ -36,7 +36,8 @@ DESCRIPTIONS = {
     "max_jobs_per_client": "one client's queued and running training jobs; one more is a 429",
     "models_dir": "the models (`<id>.npz` plus an optional `<id>.json` card); trained and "
     "imported models are written here",
-    "data_dir": "data sets in IDX format (`<data_dir>/mnist/…`)",
+    "data_dir": "data sets: IDX files (`<data_dir>/mnist/…`), CIFAR-10's binary release or "
+    "`cifar10-jpeg.zip` (`<data_dir>/cifar10/`)",
     "static_dir": "the pages' scripts, styles and images",
     "cache_dir": "cached tables for the explanation pages (top-activating digits)",
     "jobs_dir": "training checkpoints, and the training queue's SQLite file when there is no "
@@ -53,6 +54,7 @@ DESCRIPTIONS = {
     "max_request_bytes": "whole request body (8 MiB)",
     "max_image_bytes": "an `image` after base64 decoding (2 MiB)",
     "max_image_side": "an `image`'s width and height, read from its header before decoding",
+    "max_image_pixels": "an `image`'s width × height, from its header before decoding",
     "min_pixels_side": "a `pixels` grid's smallest side",
     "max_pixels_side": "a `pixels` grid's largest side",
     "max_conv_input_side": "input side for `/api/conv`, `/api/pool`, weight matrices; also "
@@ -64,6 +66,7 @@ DESCRIPTIONS = {
     "max_pool_positions": "`/api/pool` steps: outputs × window positions",
     "max_weight_matrix_cells": "rows × columns of a weight matrix",
     "max_weight_matrix_entries": "non-zeros of a weight matrix listed in the JSON",
+    "max_png_side": "width or height of a feature-map or filter PNG: a big layer comes in pages",
     "max_weight_matrix_png_side": "rows or columns of a weight matrix drawn as a PNG",
     "max_ig_steps": "integrated gradients: path points per request",
     "max_occlusion_patches": "occlusion: occluded copies classified per request",
@@ -74,7 +77,10 @@ DESCRIPTIONS = {
     "(`engine.cost`; about 1 s of a core): maximise, occlusion, integrated gradients",
     "max_maximise_units": "filters or units in one maximise request (ask in ranges: "
     "`first`, `count`)",
-    "max_model_megamacs": "one image through a trained or imported network",
+    "max_model_megamacs": "one image through a trained or imported network (a ResNet-50 at "
+    "224×224 is ~4,100)",
+    "max_backprop_values": "gradient values in one `/backprop` answer (every layer's output "
+    "and weights)",
     "max_train_step_megamacs": "one training step: batch size × 3 passes",
     "table_wait_seconds": "a request waits this long for a whole-test-set table being "
     "computed in the background, then 503 with Retry-After",
@@ -98,7 +104,22 @@ DESCRIPTIONS = {
     "max_train_params": "parameters in a trained architecture",
     "max_dense_features": "a dense layer's outputs",
     "max_train_step_megabytes": "estimated memory of one training step",
-    "max_import_bytes": "an uploaded `.npz`, or `.onnx` with its external data (6 MiB)",
+    "max_import_bytes": "an uploaded `.npz`, or `.onnx` with its external data (128 MiB: a "
+    "ResNet-50 file is ~98 MB); the import route's body limit is this plus "
+    "`max_request_bytes`, and an upload is spooled to disk",
+    "datasets_dir": "uploaded data sets (`POST /api/datasets`); empty: `<models_dir>/.datasets`",
+    "max_dataset_upload_bytes": "an uploaded data set's zip (128 MiB), streamed to disk",
+    "max_datasets": "uploaded data sets kept at once; past it the oldest is deleted first",
+    "max_dataset_entries": "files and folders in a data set's zip",
+    "max_dataset_classes": "classes in an uploaded data set",
+    "max_dataset_file_bytes": "one image in a data set's zip, as declared (4 MiB)",
+    "max_dataset_total_bytes": "every image in a data set's zip together, as declared (1 GiB)",
+    "max_dataset_image_pixels": "width × height an image's header may declare",
+    "max_dataset_store_bytes": "bytes all uploaded data sets may hold on disk; past it the "
+    "oldest are deleted first",
+    "max_dataset_age_days": "days an uploaded data set is kept; a link to an older one says "
+    "it expired",
+    "max_dataset_values": "N × 3 × H × W numbers of a decoded data set",
 }
 
 

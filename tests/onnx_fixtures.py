@@ -16,6 +16,8 @@ import onnxruntime as ort
 
 from engine.convention import to_network
 from engine.data import read_idx
+from engine.model import Model
+from engine.onnx_import import import_onnx
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "onnx"
@@ -32,11 +34,22 @@ def fixture_bytes(name: str) -> tuple[bytes, dict[str, bytes]]:
     return path.read_bytes(), external
 
 
+def imported(name: str, **kwargs) -> Model:
+    """Fixture ``name`` imported by the engine (``kwargs``: ``import_onnx``'s, e.g. convention)."""
+    data, external = fixture_bytes(name)
+    return import_onnx(data, external, name=name, source=name, **kwargs)
+
+
 def mnist_digits(n: int = 20) -> tuple[np.ndarray, np.ndarray]:
     """The first ``n`` MNIST test digits as ink ``(n, 1, 28, 28)`` in [0, 1], and labels."""
     images = read_idx(ROOT / "data" / "mnist" / "t10k-images-idx3-ubyte.gz")[:n]
     labels = read_idx(ROOT / "data" / "mnist" / "t10k-labels-idx1-ubyte.gz")[:n]
     return (images.astype(np.float32) / 255.0)[:, None], labels.astype(np.int64)
+
+
+def digits_for(name: str, n: int = 20) -> np.ndarray:
+    """The first ``n`` MNIST test digits as fixture ``name``'s network input."""
+    return network_input(name, mnist_digits(n)[0])
 
 
 def network_input(name: str, ink: np.ndarray) -> np.ndarray:

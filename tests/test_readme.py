@@ -82,7 +82,7 @@ def test_the_curl_example_works(readme_client):
     r = readme_client.request(method, path, json=body)
     assert r.status_code == 200, r.text
     answer = r.json()
-    assert set(answer) == {"prediction", "label", "probabilities", "input"}
+    assert set(answer) == {"prediction", "label", "probabilities", "top", "input"}
     if SHIPPED.is_file():  # the trained model reads the example as the 7 it is
         assert answer["label"] == "7"
         shown = re.search(r'\{"prediction": (\d+), "label": "(\d+)"', README)

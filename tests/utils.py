@@ -13,6 +13,7 @@ import base64
 import io
 import json
 import struct
+import time
 import zlib
 from pathlib import Path
 
@@ -245,3 +246,18 @@ def bomb(shape=GIB_FLOATS, name="conv1.weight") -> bytes:
     locator = b"PK\x06\x07" + struct.pack("<IQI", 0, cd_offset + len(central), 1)
     eocd = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, 1, 1, len(central), cd_offset, 0)
     return local + data + central + eocd64 + locator + eocd
+
+
+TABLE_DEADLINE_S = 600.0  # a whole-test-set table on a loaded machine; ends when the table is ready
+
+
+def when_ready(client, path: str, **kwargs):
+    """``GET path`` as the pages do it: a 503 with ``Retry-After`` (a table still computed in the
+    background) is asked again after the seconds it says, until ``TABLE_DEADLINE_S``."""
+    deadline = time.monotonic() + TABLE_DEADLINE_S
+    while True:
+        r = client.get(path, **kwargs)
+        retry = r.headers.get("Retry-After")
+        if r.status_code != 503 or retry is None or time.monotonic() > deadline:
+            return r
+        time.sleep(float(retry))  # the server's own pacing, until the table is ready

@@ -329,7 +329,10 @@ class LayerAnatomy(BaseModel):
     model_id: str
     layer: LayerInfo
     filter: int
-    network_input: list[list[float]] = Field(description="The (H, W) drawing the model sees.")
+    network_input: list[Any] = Field(
+        description="The picture the model sees: (H, W) ink for a drawing, (3, H, W) RGB for a "
+        "photo."
+    )
     input: Any = Field(
         description="The layer's input (C, H, W) for this drawing (a grouped conv: the group's "
         "C/groups channels)."

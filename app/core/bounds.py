@@ -64,8 +64,8 @@ def check_passes(settings: Settings, model, passes: int, what: str, stop=None) -
 
 
 def check_gradient(settings: Settings, model, what: str = "model_id") -> None:
-    """One forward and one backward pass (saliency, Grad-CAM)."""
-    check_passes(settings, model, FORWARD_BACKWARD, what)
+    """The prediction, then one forward and one backward pass (saliency, Grad-CAM)."""
+    check_passes(settings, model, FORWARD_BACKWARD + 1, what)
 
 
 # -- the heavy-request limit ---------------------------------------------------------------------
@@ -132,8 +132,12 @@ async def heavy_slot(request: Request):
     slots: HeavySlots = request.app.state.heavy
     settings: Settings = request.app.state.settings
     share = settings.max_heavy_requests_per_client
-    mine = slots.acquire(f"client-{hashed(client_of(request))}", share)
-    if mine is None:  # this client's share is running: the others' turn
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settings.heavy_wait_seconds
+    # First one of this client's own slots (a page's two heavy requests at once simply queue),
+    # then one of the server's: one client never holds more than its share of them.
+    mine = await _slot(slots, deadline, f"client-{hashed(client_of(request))}", share)
+    if mine is None:  # this client's share is still running: the others' turn
         raise HTTPException(
             429,
             f"request: you already have {share} heavy request(s) running, the share of one "
@@ -141,19 +145,26 @@ async def heavy_slot(request: Request):
             f"{RETRY_AFTER_SECONDS} s",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + settings.heavy_wait_seconds
     try:
-        while (fd := slots.acquire()) is None:
-            if loop.time() >= deadline:
-                raise busy("request")
-            await asyncio.sleep(POLL_SECONDS)  # a slot held in another worker frees unsignalled
+        if (fd := await _slot(slots, deadline)) is None:
+            raise busy("request")
         try:
             yield
         finally:
             slots.release(fd)
     finally:
         slots.release(mine)
+
+
+async def _slot(slots: HeavySlots, deadline: float, *which) -> int | None:
+    """A slot (``which``: its name and count, default the server's), waiting until ``deadline``
+    without CPU: a slot held in another worker frees without a signal."""
+    loop = asyncio.get_running_loop()
+    while (fd := slots.acquire(*which)) is None:
+        if loop.time() >= deadline:
+            return None
+        await asyncio.sleep(POLL_SECONDS)
+    return fd
 
 
 def hashed(client: str) -> str:

@@ -1,32 +1,30 @@
 """Turn an ``ImageInput`` into the network input, refusing anything unsafe or malformed.
 
-``image``: a data URL or bare base64 of a PNG or JPEG. Its length is checked before any
-decoding, its format by magic bytes, its dimensions from the header before a single pixel is
-decompressed (so a decompression bomb costs nothing), and a truncated or corrupt file is a 422.
-``pixels``: a rectangular 2-D list of finite values in [0, 1], each side within the limits.
+``image``: a data URL or bare base64 of a PNG, JPEG or WebP. Its length is checked here, on the
+text, before any decoding; the engine (``engine.photo.decode_image``) then checks the format by
+magic bytes and the dimensions from the header before a single pixel is decompressed.
+``pixels``: an H × W (ink) or H × W × 3 (RGB) list in [0, 1] (``engine.photo.check_pixels``).
 
-Both become an ink map (``engine.preprocess``: dark-on-light, light-on-dark and transparent
-canvases all give 1 = ink) and then the ``(H, W)`` float32 input of the model.
+Both become a *picture* and then, by the model's input convention, the network input
+(``engine.preprocess.network_input``): a digit model's ink map, or a photo resized and
+normalised. The engine's refusals become HTTP ones: ``ImageTooLarge`` a 413, any other
+``ValueError`` a 422, each naming the field.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import io
 import re
-import warnings
 
 import numpy as np
 from fastapi import HTTPException
-from PIL import Image
 
 from app.core.settings import Settings
-from engine.convention import model_convention, to_network
-from engine.preprocess import preprocess
+from engine import photo, preprocess
+from engine.convention import model_convention
 
 DATA_URL = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?((?:;[\w.+-]+=[\w.+-]+)*);base64,", re.ASCII)
-FORMATS = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
 WHITESPACE = re.compile(rb"\s+")
 
 
@@ -52,7 +50,8 @@ def decode_base64(text: str, max_bytes: int) -> bytes:
         data = base64.b64decode(raw, validate=True)
     except (UnicodeEncodeError, binascii.Error, ValueError):
         raise HTTPException(
-            422, "image: not valid base64 (expected a data URL or bare base64 of a PNG or JPEG)"
+            422,
+            "image: not valid base64 (expected a data URL or bare base64 of a PNG, JPEG or WebP)",
         ) from None
     if len(data) > max_bytes:
         raise HTTPException(
@@ -63,101 +62,68 @@ def decode_base64(text: str, max_bytes: int) -> bytes:
     return data
 
 
-def open_image(data: bytes, max_side: int) -> np.ndarray:
-    """Decode PNG/JPEG ``data`` to ``(H, W)`` grey or ``(H, W, 4)`` RGBA uint8.
+def refused(e: ValueError, field: str) -> HTTPException:
+    """The HTTP refusal for an engine ``ValueError``: 413 for a size limit, else 422; the
+    message names ``field`` unless it already starts with a field name."""
+    status = 413 if isinstance(e, photo.ImageTooLarge) else 422
+    text = str(e)
+    named = text.startswith(("image", "pixels", "input"))
+    return HTTPException(status, text if named else f"{field}: {text}")
 
-    The size is read from the header and checked against ``max_side`` before decoding.
-    """
-    kind = next((name for magic, name in FORMATS.items() if data.startswith(magic)), None)
-    if kind is None:
-        raise HTTPException(422, "image: not a PNG or JPEG (only those two formats are accepted)")
+
+def decode(data: bytes, settings: Settings) -> np.ndarray:
+    """Image bytes → a picture (``engine.photo.decode_image``) within the settings' limits,
+    or the 413/422 naming ``image``."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data), formats=[kind])
-            width, height = img.size
-            if width > max_side or height > max_side:
-                raise HTTPException(
-                    413,
-                    f"image: {width}×{height} pixels, larger than the limit max_image_side = "
-                    f"{max_side} on either side",
-                )
-            if width < 1 or height < 1:
-                raise HTTPException(422, f"image: {width}×{height} pixels has no pixels")
-            img.load()
-            has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
-            img = img.convert("RGBA" if has_alpha else "L")
-            return np.asarray(img)
-    except HTTPException:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise HTTPException(
-            413,
-            f"image: its header claims too many pixels to decode safely; the limit is "
-            f"max_image_side = {max_side} on either side",
-        ) from None
-    except Exception as e:  # any failure to decode untrusted bytes is the bytes' fault
-        raise HTTPException(
-            422, f"image: the {kind} could not be decoded (truncated or corrupt: {e})"
-        ) from None
+        return photo.decode_image(
+            data,
+            max_bytes=settings.max_image_bytes,
+            max_side=settings.max_image_side,
+            max_pixels=settings.max_image_pixels,
+        )
+    except ValueError as e:
+        raise refused(e, "image") from None
 
 
-def check_pixels(pixels: list[list[float]], min_side: int, max_side: int) -> np.ndarray:
-    """``pixels`` as ``(H, W)`` float32 after checking shape, finiteness and range."""
-    rows = len(pixels)
-    widths = {len(row) for row in pixels}
-    if len(widths) > 1:
-        raise HTTPException(
-            422,
-            f"pixels: rows have different lengths ({min(widths)} to {max(widths)}); "
-            "it must be a rectangular 2-D list",
+def picture(body, settings: Settings) -> np.ndarray:
+    """The ``ImageInput``'s picture (``engine.photo``), every limit checked: ``uint8`` grey, RGB
+    or RGBA ``(H, W[, 3|4])`` from ``image``, ``float32 (H, W[, 3])`` from ``pixels``."""
+    if body.image is not None:
+        return decode(decode_base64(body.image, settings.max_image_bytes), settings)
+    try:
+        return photo.check_pixels(
+            body.pixels, min_side=settings.min_pixels_side, max_side=settings.max_pixels_side
         )
-    cols = widths.pop() if widths else 0
-    for side, n in (("height", rows), ("width", cols)):
-        if not min_side <= n <= max_side:
-            raise HTTPException(
-                422,
-                f"pixels: {side} {n} is outside the limits min_pixels_side = {min_side} and "
-                f"max_pixels_side = {max_side}",
-            )
-    x = np.asarray(pixels, dtype=np.float32)  # x: (H, W)
-    if not np.isfinite(x).all():
-        raise HTTPException(422, "pixels: contains NaN or infinity; values must be in [0, 1]")
-    lo, hi = float(x.min()), float(x.max())
-    if lo < 0.0 or hi > 1.0:
-        raise HTTPException(
-            422, f"pixels: values must be in [0, 1] (1 = ink), got values in [{lo:g}, {hi:g}]"
-        )
-    return x
+    except ValueError as e:
+        raise refused(e, "pixels") from None
 
 
 def network_input(
-    body, input_shape: tuple[int, int, int], settings: Settings
+    body, input_shape: tuple[int, int, int], settings: Settings, convention: dict | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``ImageInput`` → ``(x: (1, C, H, W) float32, image: (H, W))`` for a model of ``input_shape``.
+    """``ImageInput`` → ``(x: (1, C, H, W) float32, shown)`` for a model of ``input_shape``
+    whose input convention is ``convention`` (``None``: the defaults for ``C`` channels).
 
-    ``image`` is the preprocessed ink map the model sees (shown to the user); a model with
-    several input channels gets it in every channel.
+    ``shown`` is what the user sees, before the convention: ``(H, W)`` for one channel (a
+    digit model's ink map), ``(3, H, W)`` RGB for a colour model (``NetworkInput.shown``).
     """
-    if body.image is not None:
-        data = decode_base64(body.image, settings.max_image_bytes)
-        img = open_image(data, settings.max_image_side)
-    else:
-        img = check_pixels(body.pixels, settings.min_pixels_side, settings.max_pixels_side)
-    C, H, W = input_shape
+    field = "image" if body.image is not None else "pixels"
+    pic = picture(body, settings)
     try:
-        ink = preprocess(img, size=(H, W), normalise=body.preprocess)  # ink: (H, W)
+        made = preprocess.network_input(
+            pic,
+            convention,
+            tuple(input_shape),
+            digit_framing=body.preprocess,
+            max_pixels=settings.max_image_pixels,
+        )
     except ValueError as e:
-        raise HTTPException(
-            422, f"{'image' if body.image is not None else 'pixels'}: {e}"
-        ) from None
-    x = np.broadcast_to(ink, (1, C, H, W)).astype(np.float32)  # x: (1, C, H, W)
-    return x, ink
+        raise refused(e, field) from None
+    return made.x[None], made.shown  # x: (1, C, H, W)
 
 
 def model_input(body, model, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
     """``network_input`` for ``model``, with its input convention applied (api.md): ``x`` is
-    what the model computes on, ``image`` the ink map the user sees. The one place a drawing
-    becomes a model's input."""
-    x, ink = network_input(body, model.input_shape, settings)
-    return to_network(x, model_convention(model)), ink
+    what the model computes on, ``shown`` the picture the user sees. The one place a drawing
+    or photo becomes a model's input."""
+    return network_input(body, model.input_shape, settings, model_convention(model))

@@ -1,8 +1,10 @@
 """ASGI middleware: a request-body size limit, the server time of every response, security
 headers, and a structured access log.
 
-``BodyLimit`` refuses a body over ``max_bytes`` with 413 before the app reads it: at once when
-``Content-Length`` says so, else while it streams in. ``ServerTiming`` adds
+``BodyLimit`` refuses a body over ``max_bytes`` (or a route's own, larger limit: the model
+import) with 413 before the app reads it: at once when ``Content-Length`` says so, else while it
+streams in (spooled to a temporary file past 1 MiB, never held whole in memory).
+``ServerTiming`` adds
 ``Server-Timing: app;dur=<ms>`` (the time from request to the start of the response), which
 browsers' developer tools and the benchmarks read. ``SecurityHeaders`` adds a strict
 Content-Security-Policy (the pages load only their own scripts and styles, with no inline code)
@@ -17,57 +19,64 @@ import logging
 import os
 import re
 import sys
+import tempfile
 import time
 import uuid
 
+SPOOL_BYTES = 1024 * 1024  # a chunked body past this waits in a temporary file, not in memory
+REPLAY_CHUNK = 1024 * 1024
+
 
 class BodyLimit:
-    def __init__(self, app, max_bytes: int):
+    """``max_bytes`` for every route, ``routes[path] = (limit, setting name)`` for the few with
+    a larger one (the model import: ``max_import_bytes``)."""
+
+    def __init__(self, app, max_bytes: int, routes: dict[str, tuple[int, str]] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.routes = routes or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit, name = self.routes.get(scope.get("path", ""), (self.max_bytes, "max_request_bytes"))
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None:
             try:
-                too_big = int(length) > self.max_bytes
+                too_big = int(length) > limit
             except ValueError:
                 too_big = False
             if too_big:
-                return await self._refuse(send, int(length))
+                return await self._refuse(send, int(length), limit, name)
             return await self.app(scope, receive, send)
-        # No length given (chunked): buffer up to the limit, then replay the body.
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.max_bytes:
-                return await self._refuse(send, size)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        sent = False
+        # No length given (chunked): spool up to the limit, then replay the body.
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+            size = 0
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                size += spool.write(message.get("body", b""))
+                if size > limit:
+                    return await self._refuse(send, size, limit, name)
+                if not message.get("more_body", False):
+                    break
+            spool.seek(0)
+            done = False
 
-        async def replay():
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+            async def replay():
+                nonlocal done
+                if done:
+                    return await receive()
+                chunk = spool.read(REPLAY_CHUNK)
+                done = spool.tell() >= size
+                return {"type": "http.request", "body": chunk, "more_body": not done}
 
-        return await self.app(scope, replay, send)
+            return await self.app(scope, replay, send)
 
-    async def _refuse(self, send, size: int):
-        detail = (
-            f"request body: {size:,} bytes is more than the limit "
-            f"max_request_bytes = {self.max_bytes:,}"
-        )
+    async def _refuse(self, send, size: int, limit: int, name: str):
+        detail = f"request body: {size:,} bytes is more than the limit {name} = {limit:,}"
         body = json.dumps({"detail": detail}).encode()
         await send(
             {

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.convention import IDENTITY, model_convention
+from engine.convention import IDENTITY, complete_convention, model_convention
 from engine.model import Model
 
 log = logging.getLogger("cnn_explorer.registry")
@@ -93,9 +93,13 @@ class LoadedModel:
 
 
 def input_convention(model) -> dict:
-    """The model's input convention as stored (api.md), the identity when it has none."""
+    """The model's input convention as stored (api.md), every key filled in with the defaults
+    for its input (``engine.convention.complete_convention``); the identity when it has none."""
     stored = model_convention(model)
-    return {**IDENTITY, **stored} if stored else dict(IDENTITY)
+    try:
+        return complete_convention(stored, tuple(model.input_shape))
+    except ValueError:  # a convention stored before the checks existed: as it is
+        return {**IDENTITY, **stored} if stored else dict(IDENTITY)
 
 
 def model_source(card: dict) -> str:

@@ -212,31 +212,12 @@ def grid_figure(
     Each tile is enlarged by ``cell = (sy, sx)`` pixels per value (default: to about 64 px) and
     labelled above with ``labels[i]``.
     """
-    n, h, w = tiles.shape
-    ncols = ncols or min(n, max(1, math.ceil(math.sqrt(n))), 16)
-    nrows = math.ceil(n / ncols)
-    if cell is None:
-        s = max(1, min(32, 64 // max(h, w)))
-        cell = (s, s)
-    sy, sx = cell
-    label_w = max(_text_width(lb) for lb in labels) if labels else 0
-    tile_w, tile_h = max(w * sx, label_w), h * sy
-    pitch_x, pitch_y = tile_w + 6, tile_h + LINE + 6
-    grid_w = ncols * pitch_x
-    width = 2 * MARGIN + max(
-        grid_w, LEGEND_WIDTH, _text_width(title), _text_width(_range_text(scale))
-    )
-    height = MARGIN + LINE + 4 + nrows * pitch_y + LEGEND_HEIGHT + MARGIN
-    items: list = [Text(MARGIN, MARGIN, title)]
+
+    def legend(x: int, y: int, grid_w: int) -> list:
+        return colour_bar(scale, x, y, min(max(grid_w - 6, 160), LEGEND_WIDTH - 20))
+
     rgb = scale.colour(tiles)  # rgb: (n, h, w, 3)
-    top = MARGIN + LINE + 4
-    for i in range(n):
-        r, c = divmod(i, ncols)
-        x, y = MARGIN + c * pitch_x, top + r * pitch_y
-        items += [Text(x, y, labels[i]), Picture(x, y + LINE, rgb[i], sy, sx)]
-    bar_w = min(max(grid_w - 6, 160), LEGEND_WIDTH - 20)
-    items += colour_bar(scale, MARGIN + 1, top + nrows * pitch_y + 2, bar_w)
-    return Figure(width, height, items)
+    return rgb_grid_figure(rgb, labels, title, legend, _text_width(_range_text(scale)), ncols, cell)
 
 
 def grid_png(*args, **kwargs) -> bytes:
@@ -244,60 +225,63 @@ def grid_png(*args, **kwargs) -> bytes:
     return to_png(grid_figure(*args, **kwargs))
 
 
-def feature_maps_figure(out: np.ndarray, title: str, signed: bool | None = None) -> Figure:
-    """One layer's output: ``(C, H, W)`` maps as a grid labelled by channel, or a vector ``(n,)``.
-
-    A vector of up to 32 values is a row of cells labelled by index (the classes, for the
-    last layers); a longer one is a strip of cells wrapped 32 values a row.
-    """
-    out = np.asarray(out, dtype=np.float64)
-    scale = ColourScale.for_values(out, signed)
-    if out.ndim == 3:
-        return grid_figure(out, [str(c) for c in range(out.shape[0])], title, scale)
-    v = out.reshape(-1)
-    n = v.size
-    if n <= 32:
-        cells = v.reshape(n, 1, 1)
-        return grid_figure(cells, [str(i) for i in range(n)], title, scale, ncols=n, cell=(28, 28))
-    per_row = min(n, 32)
-    strip = np.full(per_row * math.ceil(n / per_row), np.nan)
-    strip[:n] = v
-    strip = strip.reshape(-1, per_row)  # strip: (rows, per_row), NaN past the end
-    s = max(4, min(32, 640 // per_row))
-    label = f"values 0-{n - 1}" + (f", {per_row} a row" if n > per_row else "")
-    return grid_figure(strip[None], [label], title, scale, cell=(s, s))
+def default_cell(h: int, w: int) -> int:
+    """Pixels per value that enlarge an ``h × w`` tile to about 64 px (1 to 32)."""
+    return max(1, min(32, 64 // max(h, w)))
 
 
-def feature_maps_png(out: np.ndarray, title: str, signed: bool | None = None) -> bytes:
-    return to_png(feature_maps_figure(out, title, signed))
+def grid_fit(h: int, w: int, label_w: int, cell: int, max_side: int) -> tuple[int, int]:
+    """``(columns, rows)`` of ``h × w`` tiles (``cell`` px a value, labels ``label_w`` wide)
+    that fit in a ``max_side × max_side`` picture with its title and legend (at least 1×1)."""
+    pitch_x, pitch_y = max(w * cell, label_w) + 6, h * cell + LINE + 6
+    cols = (max_side - 2 * MARGIN) // pitch_x
+    rows = (max_side - 2 * MARGIN - LINE - 4 - LEGEND_HEIGHT) // pitch_y
+    return max(1, min(16, cols)), max(1, rows)
 
 
-def filters_figure(w: np.ndarray, title: str) -> Figure:
-    """Weights on a diverging scale: conv ``(F, C, kh, kw)`` or dense ``(out, in)``.
+def text_legend(lines: list[str]):
+    """A legend of ``lines`` of text (at most two fit ``LEGEND_HEIGHT``), and its width."""
 
-    Conv filters of one input channel are a grid labelled by filter; with several channels
-    each row of the grid is a filter and each column an input channel, labelled ``f,c``.
-    Dense weights are one ``out × in`` tile.
-    """
-    w = np.asarray(w, dtype=np.float64)
-    scale = ColourScale.for_values(w, signed=True)
-    if w.ndim == 4:
-        F, C, kh, kw = w.shape
-        if C == 1:
-            return grid_figure(w[:, 0], [str(f) for f in range(F)], title, scale)
-        tiles = w.reshape(F * C, kh, kw)
-        labels = [f"{f},{c}" for f in range(F) for c in range(C)]
-        s = max(2, min(32, 1600 // (C * max(kh, kw)), 48 // max(kh, kw)))
-        return grid_figure(tiles, labels, f"{title}  (tile f,c: filter f, input channel c)",
-                           scale, ncols=C, cell=(s, s))  # fmt: skip
-    out_f, in_f = w.shape
-    cell = (max(1, min(24, 512 // out_f)), max(1, min(24, 1024 // in_f)))
-    label = f"{out_f} outputs (rows) x {in_f} inputs (columns)"
-    return grid_figure(w[None], [label], title, scale, cell=cell)
+    def legend(x: int, y: int, _grid_w: int) -> list:
+        return [Text(x, y + 2 + i * LINE, text) for i, text in enumerate(lines)]
+
+    return legend, max(_text_width(t) for t in lines)
 
 
-def filters_png(w: np.ndarray, title: str) -> bytes:
-    return to_png(filters_figure(w, title))
+def rgb_grid_figure(
+    rgb: np.ndarray,
+    labels: list[str],
+    title: str,
+    legend,
+    legend_w: int,
+    ncols: int | None = None,
+    cell: tuple[int, int] | None = None,
+) -> Figure:
+    """A labelled grid of RGB tiles ``rgb: (n, h, w, 3)`` uint8 and, below it, the items of
+    ``legend(x, y, grid_width)``, at most ``LEGEND_HEIGHT`` px high and ``legend_w`` wide."""
+    n, h, w, _ = rgb.shape
+    ncols = ncols or min(n, max(1, math.ceil(math.sqrt(n))), 16)
+    nrows = math.ceil(n / ncols)
+    sy, sx = cell or (default_cell(h, w),) * 2
+    label_w = max(_text_width(lb) for lb in labels) if labels else 0
+    tile_w, tile_h = max(w * sx, label_w), h * sy
+    pitch_x, pitch_y = tile_w + 6, tile_h + LINE + 6
+    grid_w = ncols * pitch_x
+    width = 2 * MARGIN + max(grid_w, LEGEND_WIDTH, _text_width(title), legend_w)
+    height = MARGIN + LINE + 4 + nrows * pitch_y + LEGEND_HEIGHT + MARGIN
+    items: list = [Text(MARGIN, MARGIN, title)]
+    top = MARGIN + LINE + 4
+    for i in range(n):
+        r, c = divmod(i, ncols)
+        x, y = MARGIN + c * pitch_x, top + r * pitch_y
+        items += [Text(x, y, labels[i]), Picture(x, y + LINE, rgb[i], sy, sx)]
+    items += legend(MARGIN + 1, top + nrows * pitch_y + 2, grid_w)
+    return Figure(width, height, items)
+
+
+def rgb_grid_png(*args, **kwargs) -> bytes:
+    """:func:`rgb_grid_figure` as a PNG."""
+    return to_png(rgb_grid_figure(*args, **kwargs))
 
 
 def kernel_colours(K: int) -> np.ndarray:

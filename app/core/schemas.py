@@ -5,9 +5,9 @@ bodies are in its ``schemas`` module; field names follow ``shared/docs/api.md``.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from engine.layers import LAYER_TYPES
 
@@ -15,9 +15,35 @@ LayerType = Literal[tuple(LAYER_TYPES)]  # the engine's vocabulary, defined ther
 
 Nested = list[Any]  # a nested list of floats, as deep as the ``shape`` beside it
 
+# ``pixels``: H × W numbers or H × W × 3 [r, g, b]. Pydantic checks only that it is a list of
+# lists (a union of the two types would report every element twice); ``engine.photo.
+# check_pixels`` checks the sides first, then the shape and the values, naming ``pixels``.
+Pixels = Annotated[
+    list[list[Any]],
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "array",
+                        "items": {
+                            "type": "array",
+                            "items": {"type": "number"},
+                            "minItems": 3,
+                            "maxItems": 3,
+                        },
+                    },
+                },
+            ]
+        }
+    ),
+]
+
 
 class ImageInput(BaseModel):
-    """A drawing: exactly one of ``image`` or ``pixels``."""
+    """A drawing or a photo: exactly one of ``image`` or ``pixels``."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -30,25 +56,32 @@ class ImageInput(BaseModel):
 
     image: str | None = Field(
         None,
-        description="A PNG or JPEG as a data URL or bare base64. Dark ink on light, light ink "
-        "on dark, or ink in the alpha channel of a transparent canvas. Size limits: "
-        "`max_image_bytes`, `max_image_side` (see `GET /api/limits`).",
+        description="A PNG, JPEG or WebP as a data URL or bare base64: a drawing (dark ink on "
+        "light, light ink on dark, or ink in the alpha channel of a transparent canvas) or a "
+        "photo of any size (EXIF orientation applied, transparency composited on white). A "
+        "colour photo sent to a grey digit model becomes its luminance, then the digit "
+        "framing; a grey drawing sent to a colour model has its channel repeated. Limits: "
+        "`max_image_bytes`, `max_image_side`, `max_image_pixels` (see `GET /api/limits`).",
     )
-    pixels: list[list[float]] | None = Field(
+    pixels: Pixels | None = Field(
         None,
-        description="A 2-D list of ink values in [0, 1] (1 = ink), each side from "
-        "`min_pixels_side` to `max_pixels_side`.",
+        description="An H × W list of ink values in [0, 1] (1 = ink), or an H × W × 3 list of "
+        "[r, g, b] in [0, 1]; each side from `min_pixels_side` to `max_pixels_side`.",
     )
     preprocess: bool = Field(
         True,
-        description="MNIST-style normalisation (crop to the ink, fit into 20×20, centre by mass "
-        "in 28×28); `false` only resizes to the model's input size.",
+        description="Grey digit models: MNIST-style normalisation (crop to the ink, fit into "
+        "20×20, centre by mass in 28×28); `false` only resizes to the model's input size. "
+        "Colour models ignore it: their input convention's `resize` policy applies.",
     )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ImageInput:
         if (self.image is None) == (self.pixels is None):
-            raise ValueError("give exactly one of `image` (base64 PNG/JPEG) or `pixels` (2-D list)")
+            raise ValueError(
+                "give exactly one of `image` (base64 PNG/JPEG/WebP) or `pixels` "
+                "(H × W or H × W × 3 list)"
+            )
         return self
 
 

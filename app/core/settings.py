@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     max_request_bytes: Positive = 8 * 1024 * 1024
     max_image_bytes: Positive = 2 * 1024 * 1024
     max_image_side: Positive = 2048
+    max_image_pixels: Positive = 16_777_216  # width × height of a decoded photo (4096²)
     # ``pixels``: a 2-D list of ink values, each side in [min_pixels_side, max_pixels_side].
     min_pixels_side: Positive = 8
     max_pixels_side: Positive = 512
@@ -60,6 +61,7 @@ class Settings(BaseSettings):
     # side limit), so a real layer of 16 channels at 28×28 (784 × 12,544) is within it
     max_weight_matrix_cells: Positive = 16_000_000
     max_weight_matrix_entries: Positive = 200_000  # non-zeros listed in the JSON
+    max_png_side: Positive = 2048  # feature-map and filter pictures: big layers come in pages
     max_weight_matrix_png_side: Positive = 4096  # rows or cols drawn, one pixel per cell at least
     # Explanations (``/api/models/{id}/explain``), the kernel editor and colour images.
     # per-model tables (top-activating digits); installed: in the per-user folder
@@ -72,8 +74,10 @@ class Settings(BaseSettings):
     # The cost of one request, estimated before it starts (``engine.cost``: multiply-add
     # equivalents of the model passes it needs), and how many units one maximise request runs.
     max_request_megamacs: Positive = 12_000  # about 1 s of one core (bench/bench_limits.py)
+    max_backprop_values: Positive = 2_000_000  # gradients in one /backprop answer (JSON)
     max_maximise_units: Positive = 64  # filters/units per maximise request: ask in pages
-    max_model_megamacs: Positive = 200  # one image through a served, trained or imported model
+    # one image through a trained or imported model: a ResNet-50 at 224×224 is ~4,100
+    max_model_megamacs: Positive = 5_000
     max_train_step_megamacs: Positive = 60_000  # one training step: batch × forward + backward
     # Work that is not a request's own: whole-test-set tables (evaluation, top-activating
     # digits) are computed once per model in the background; a request waits this long for one.
@@ -107,7 +111,21 @@ class Settings(BaseSettings):
     max_train_params: Positive = 2_000_000
     max_dense_features: Positive = 4096
     max_train_step_megabytes: Positive = 1024  # estimated activations + im2col of one batch
-    max_import_bytes: Positive = 6 * 1024 * 1024  # an uploaded .npz, or .onnx + its external data
+    # an uploaded .npz, or .onnx + its external data: a ResNet-50 file is ~98 MB. The import
+    # route's body limit is this plus max_request_bytes (the form's other fields).
+    max_import_bytes: Positive = 128 * 1024 * 1024
+    # Your own data (``/api/datasets``): a zip of an image folder, inspected before decoding.
+    datasets_dir: Dir | None = None  # uploaded data sets; None: <models_dir>/.datasets
+    max_dataset_upload_bytes: Positive = 128 * 1024 * 1024  # the zip as uploaded
+    max_datasets: Positive = 20  # uploaded data sets kept at once; past it the oldest go
+    max_dataset_store_bytes: Positive = 4 * 1024**3  # all uploaded data sets' arrays on disk
+    max_dataset_age_days: Positive = 30  # an uploaded data set is deleted after this
+    max_dataset_entries: Positive = 100_000  # files and folders in the zip
+    max_dataset_classes: Positive = 100
+    max_dataset_file_bytes: Positive = 4 * 1024 * 1024  # one image, as the zip declares it
+    max_dataset_total_bytes: Positive = 1024 * 1024 * 1024  # every image, as declared
+    max_dataset_image_pixels: Positive = 256 * 256  # width × height an image header declares
+    max_dataset_values: Positive = 200_000_000  # N × 3 × H × W decoded (800 MB as float32)
     sse_heartbeat_seconds: Positive = 15
 
     @classmethod

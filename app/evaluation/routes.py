@@ -133,10 +133,10 @@ def evaluation_examples(
     "/api/datasets/{dataset}/test/{index}.png",
     response_class=Response,
     responses={200: {"content": {"image/png": {}}}, **ERRORS},
-    summary="One test image as a PNG (light ink on black, as in the data set)",
+    summary="One test image as a PNG (digits: light ink on black, as in the data set)",
 )
 def test_image_png(
-    dataset: Literal["mnist", "fashion-mnist"],
+    dataset: Literal["mnist", "fashion-mnist", "cifar10"],
     index: Annotated[int, PathParam(ge=0, description="Position in the test set.")],
     settings: SettingsDep,
     cache: CacheDep,
@@ -147,9 +147,10 @@ def test_image_png(
         raise HTTPException(
             404, f"index: the {dataset} test set has images 0 to {len(images) - 1}, got {index}"
         )
-    img = Image.fromarray(images[index], mode="L")
+    picture = images[index]  # (28, 28) grey, or (3, 32, 32) RGB
+    img = Image.fromarray(picture if picture.ndim == 2 else picture.transpose(1, 2, 0))
     if scale > 1:
-        img = img.resize((28 * scale, 28 * scale), Image.Resampling.NEAREST)
+        img = img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return Response(

@@ -18,11 +18,16 @@ from app.core.memo import token
 from app.core.registry import LoadedModel
 from app.datasets.tables import Tables
 from app.datasets.testsets import test_set
+from engine import cifar10
 from engine.convention import model_convention, to_network
 from engine.data import CLASSES, NAMES
 from engine.train import evaluate, to_input
 
 CONFIDENT_MISTAKES = 24
+# the test sets scored here: classes and image shape (C, H, W)
+SCORED = {name: (CLASSES[name], (1, 28, 28)) for name in NAMES} | {
+    cifar10.NAME: (cifar10.CLASSES, cifar10.SHAPE)
+}
 
 
 @dataclass(frozen=True)
@@ -120,25 +125,26 @@ class EvaluationCache:
 
     def _compute(self, entry: LoadedModel, data_dir: Path) -> Evaluation:
         dataset = str(entry.card.get("dataset") or "mnist")
-        if dataset not in NAMES:
+        if dataset not in SCORED:
             raise HTTPException(
                 422,
                 f"model_id: {entry.id!r} was trained on {dataset!r}; only "
-                f"{', '.join(NAMES)} test sets can be scored here",
+                f"{', '.join(SCORED)} test sets can be scored here",
             )
-        classes = CLASSES[dataset]
+        classes, shape = SCORED[dataset]
         model = entry.model
-        if len(model.classes) != len(classes) or tuple(model.input_shape) != (1, 28, 28):
+        if len(model.classes) != len(classes) or tuple(model.input_shape) != shape:
             raise HTTPException(
                 422,
                 f"model_id: {entry.id!r} takes {list(model.input_shape)} and has "
-                f"{len(model.classes)} outputs; the {dataset} test set needs [1, 28, 28] "
+                f"{len(model.classes)} outputs; the {dataset} test set needs {list(shape)} "
                 f"and {len(classes)}",
             )
         images, labels = self.test_set(dataset, data_dir)
         t0 = time.perf_counter()
         targets = labels.astype(np.int64)
-        x = to_network(to_input(images), model_convention(model))  # e.g. an import's Normalize
+        pictures = to_input(images) if images.ndim == 3 else cifar10.to_input(images)
+        x = to_network(pictures, model_convention(model))  # e.g. an import's Normalize
         result = evaluate(model, x, targets, progress=self.tables.progress)  # the engine's
         return Evaluation(
             model_id=entry.id,

@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException
 from PIL import Image
 
 from app.core.deps import SettingsDep
-from app.core.imaging import decode_base64, open_image
+from app.core.imaging import decode, decode_base64
 from app.core.responses import ERRORS
 from app.core.settings import Settings
 from app.explain.hand_kernel import apply, chosen_kernel
@@ -61,7 +61,7 @@ def rgb_image(body: ColorRequest, settings: Settings) -> tuple[np.ndarray, str]:
         data, source = path.read_bytes(), f"sample {body.sample}"
     else:
         data, source = decode_base64(body.image, settings.max_image_bytes), "upload"
-    open_image(data, settings.max_image_side)  # size, format and integrity checks, or a 4xx
+    decode(data, settings)  # size, format and integrity checks, or a 4xx
     with Image.open(io.BytesIO(data)) as img:
         img = img.convert("RGBA")
         flat = Image.new("RGBA", img.size, (255, 255, 255, 255))

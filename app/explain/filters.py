@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from app.core.bounds import BUSY, HeavyDep, check_cost, largest_fitting, megamacs, run_heavy
 from app.core.deps import LayerDep, ModelLayer, SettingsDep
 from app.core.memo import ByteLRU, token
-from app.core.render import ColourScale, grid_png
+from app.core.render import ColourScale, grid_png, rgb_grid_png, text_legend
 from app.core.responses import ERRORS, PNG, TABLE_503, png_response
 from app.core.settings import Settings
 from app.datasets.tables import Tables
@@ -24,6 +24,7 @@ from app.datasets.testsets import test_set
 from app.explain.schemas import MaximiseResult, TopActivationsResult
 from app.models.inference import rounded
 from engine import explain
+from engine.convention import model_convention
 from engine.cost import FORWARD_BACKWARD, pass_cost
 from engine.data import CLASSES
 from engine.explain.geometry import input_box
@@ -35,6 +36,7 @@ router = APIRouter(prefix="/api/models/{model_id}/explain", tags=["explain"])
 
 
 DATASET = "mnist"
+MNIST_SHAPE = [1, 28, 28]
 
 
 def mnist_test_set(data_dir) -> tuple[np.ndarray, np.ndarray]:
@@ -102,6 +104,13 @@ TopDep = Annotated[TopQuery, Depends()]
 def _top(ml: ModelLayer, request: Request, settings: Settings, q: TopQuery):
     f, k = q.filter_, q.k
     _conv_layer(ml)
+    shape = list(ml.entry.model.input_shape)
+    if shape != MNIST_SHAPE:
+        raise HTTPException(
+            422,
+            f"model_id: {ml.entry.id!r} takes {shape}; top activations read the {DATASET} "
+            f"test set, which needs {MNIST_SHAPE}",
+        )
     k = min(DEFAULT_K, settings.max_top_k) if k is None else k
     if k > settings.max_top_k:
         raise HTTPException(422, f"k: {k} is more than the limit max_top_k = {settings.max_top_k}")
@@ -175,6 +184,7 @@ def top_activations_png(
 _max_memo: ByteLRU | None = None  # (model token, layer, filters, steps, seed, objective) → result
 _max_memo_lock = threading.Lock()
 
+STEP_PASSES = FORWARD_BACKWARD + 1  # each ascent step, and the objective measured after it
 StepsQuery = Annotated[int, Query(ge=0, description="Ascent steps; at most `max_maximise_steps`.")]
 SeedQuery = Annotated[int, Query(ge=0, le=2**32 - 1, description="Same seed, same images.")]
 ObjectiveQuery = Annotated[
@@ -226,21 +236,28 @@ def _units(ml: ModelLayer, settings: Settings, f, first, count, steps: int) -> l
             422, "filter/first/count: give one `filter`, or a range `first`+`count`"
         )
     if f is not None:
-        return _filter_list(ml, f)
-    if count is not None and count > settings.max_maximise_units:
+        units = _filter_list(ml, f)
+        start, stop = units[0], units[0] + 1
+    elif count is not None and count > settings.max_maximise_units:
         raise HTTPException(
             422,
             f"count: {count} is more than the limit max_maximise_units = "
             f"{settings.max_maximise_units}",
         )
-    if first is not None and first >= F:
+    elif first is not None and first >= F:
         raise HTTPException(422, f"first: {ml.describe()} has units 0 to {F - 1}, got {first}")
-    start = first or 0
-    stop = F if count is None else min(F, start + count)
+    else:
+        start = first or 0
+        stop = F if count is None else min(F, start + count)
     n = stop - start
-    per_unit = max(steps, 1) * FORWARD_BACKWARD * pass_cost(ml.entry.model, ml.index + 1)
+    one = STEP_PASSES * pass_cost(ml.entry.model, ml.index + 1)  # one unit, one step
+    per_unit = max(steps, 1) * one
     fits = min(settings.max_maximise_units, largest_fitting(settings, per_unit))
-    page = f"ask for a range: first={start}&count={max(fits, 1)} (then first={start + fits}, ...)"
+    page = (
+        f"ask for a range: first={start}&count={fits} (then first={start + fits}, ...)"
+        if fits >= 1
+        else f"one unit at a time, with at most {largest_fitting(settings, one)} steps"
+    )
     if n > settings.max_maximise_units:
         field = "count" if count is not None else "filter"
         raise HTTPException(
@@ -252,9 +269,9 @@ def _units(ml: ModelLayer, settings: Settings, f, first, count, steps: int) -> l
         settings,
         "count/steps" if count is not None else "filter/steps",
         n * per_unit,
-        f"{n:,} units × {max(steps, 1)} steps × {FORWARD_BACKWARD} passes × "
-        f"{megamacs(per_unit / max(steps, 1) / FORWARD_BACKWARD)} per pass",
-        f"; {page}" if fits >= 1 else "; use fewer steps",
+        f"{n:,} units × {max(steps, 1)} steps × {STEP_PASSES} passes × "
+        f"{megamacs(one / STEP_PASSES)} per pass",
+        f"; {page}",
     )
     return list(range(start, stop))
 
@@ -322,7 +339,7 @@ def _maximise_json(ml: ModelLayer, settings: Settings, q: MaximiseQuery) -> dict
         "filters": [
             {
                 "filter": int(f),
-                "image": rounded(m.images[i, 0], 4),
+                "image": rounded(picture(ml, m.images[i]), 4),
                 "initial": float(m.initial[i]),
                 "activation": float(m.activation[i]),
             }
@@ -348,5 +365,19 @@ def _maximise_png(ml: ModelLayer, settings: Settings, q: MaximiseQuery) -> Respo
     m = _maximise(ml, settings, q)
     labels = [f"f{f}: {a:.3g}" for f, a in zip(m.filters, m.activation, strict=True)]
     title = f"{ml.entry.id} {ml.describe()}: inputs maximising each filter ({q.objective})"
-    scale = ColourScale.for_values(np.array([0.0, 1.0]), signed=False)
-    return png_response(grid_png(m.images[:, 0], labels, title, scale), 0.0, 1.0)
+    if m.images.shape[1] == 1:
+        scale = ColourScale.for_values(np.array([0.0, 1.0]), signed=False)
+        return png_response(grid_png(m.images[:, 0], labels, title, scale), 0.0, 1.0)
+    rgb = np.stack([picture(ml, im) for im in m.images]).transpose(0, 2, 3, 1)  # (n, H, W, 3)
+    note = "the pictures in their own colours (R, G, B in [0, 1]); jitter + blur regularised"
+    png = rgb_grid_png((255 * rgb).round().astype(np.uint8), labels, title, *text_legend([note]))
+    return png_response(png, 0.0, 1.0)
+
+
+def picture(ml: ModelLayer, image: np.ndarray) -> np.ndarray:
+    """One maximising input ``(C, H, W)`` as a picture: ``(H, W)`` ink for a drawing model,
+    ``(3, H, W)`` RGB for a colour one (a BGR network's channels put in R, G, B order)."""
+    if image.shape[0] == 1:
+        return image[0]
+    channels = (model_convention(ml.entry.model) or {}).get("channels", "rgb")
+    return image[::-1] if channels == "bgr" else image

@@ -48,6 +48,7 @@ from engine.ops.activation import softmax
 router = APIRouter(prefix="/api/models/{model_id}/explain", tags=["explain"])
 
 METHODS = ["saliency", "gradcam", "occlusion", "integrated-gradients"]
+PREPARE_PASSES = 1  # ``_prepare``: one forward pass for the prediction
 
 
 # -- the drawing, its prediction and the class to explain --------------------------------------
@@ -146,22 +147,26 @@ def _occlusion(entry, body: OcclusionRequest, settings):
     if body.stride > max(H, W):
         raise HTTPException(422, f"stride: {body.stride} is larger than the {H}×{W} input")
     n = _count(H, body.patch, body.stride) * _count(W, body.patch, body.stride)
+    one = pass_cost(model)
+    passes = largest_fitting(settings, one) - PREPARE_PASSES - 1  # patches the cost admits
+    fits = min(settings.max_occlusion_patches, passes)
+    hint = _stride_hint(H, W, body.patch, fits)
     if n > settings.max_occlusion_patches:
         raise HTTPException(
             422,
             f"patch/stride: {n} patch positions, more than the limit max_occlusion_patches = "
-            f"{settings.max_occlusion_patches}; use a larger stride",
+            f"{settings.max_occlusion_patches}{hint}",
         )
-    one = pass_cost(model)
     check_cost(
         settings,
         "patch/stride",
-        (n + 2) * one,
-        f"{n:,} patches + 2 passes × {megamacs(one)} per pass",
-        "; use a larger stride",
+        (n + PREPARE_PASSES + 1) * one,
+        f"{n:,} patches + {PREPARE_PASSES + 1} passes × {megamacs(one)} per pass",
+        hint,
     )
     x, image, probs, target = _prepare(entry, body, settings)
-    value = blank(model, body.value)  # the patch's ink as the model's input
+    ink = patch_ink(model, body.value)
+    value = blank(model, ink)  # (C,): the patch as the model's input
     o = explain.occlusion(model, x, target, body.patch, body.stride, value, body.score)
     result = _common(
         model, "occlusion", image, probs, target, o.sensitivity[0], o.score[0], body.score, True
@@ -169,7 +174,7 @@ def _occlusion(entry, body: OcclusionRequest, settings):
     result |= {
         "patch": o.patch,
         "stride": o.stride,
-        "value": body.value,
+        "value": ink,
         "drops": rounded(o.drops[0]),
         "rows": o.rows.tolist(),
         "cols": o.cols.tolist(),
@@ -177,11 +182,20 @@ def _occlusion(entry, body: OcclusionRequest, settings):
     return result, image
 
 
-def blank(model, ink: float) -> float:
-    """Ink ``ink`` (0 = a blank canvas) as the number the model sees, under its convention."""
+def patch_ink(model, value: float | None) -> float:
+    """The occluding patch: ``value``, or by default the blank canvas (0) for a drawing and
+    mid-grey (0.5) for a photo."""
+    if value is not None:
+        return value
+    return 0.0 if model.input_shape[0] == 1 else 0.5
+
+
+def blank(model, ink: float) -> np.ndarray:
+    """Ink ``ink`` (0 = a blank canvas) as the numbers the model sees, ``(C,)`` one per channel
+    under its convention (a photo's mean and std differ by channel)."""
     C = model.input_shape[0]
     ones = np.full((1, C, 1, 1), ink, dtype=np.float32)
-    return float(to_network(ones, model_convention(model))[0, 0, 0, 0])
+    return to_network(ones, model_convention(model))[0, :, 0, 0]  # (C,)
 
 
 def _count(size: int, patch: int, stride: int) -> int:
@@ -190,22 +204,35 @@ def _count(size: int, patch: int, stride: int) -> int:
     return n + (1 if (size - patch) % stride else 0)
 
 
+def _stride_hint(H: int, W: int, patch: int, fits: int) -> str:
+    """The smallest stride whose patch positions (at this ``patch``) number at most ``fits``."""
+    for stride in range(1, max(H, W) + 1):
+        if _count(H, patch, stride) * _count(W, patch, stride) <= fits:
+            return f"; use stride >= {stride} with patch {patch}"
+    return f"; even one patch per axis is too many: this model allows {max(fits, 0)} positions"
+
+
 def _integrated_gradients(entry, body: IntegratedGradientsRequest, settings):
     if body.steps > settings.max_ig_steps:
         raise HTTPException(
             422,
             f"steps: {body.steps} is more than the limit max_ig_steps = {settings.max_ig_steps}",
         )
-    one = FORWARD_BACKWARD * pass_cost(entry.model)
+    one = pass_cost(entry.model)
+    fixed = PREPARE_PASSES + 2  # the prediction, then the logits at the input and the baseline
+    largest = (largest_fitting(settings, one) - fixed) // FORWARD_BACKWARD
     check_cost(
         settings,
         "steps",
-        (body.steps + 2) * one,
-        f"{body.steps} steps + 2 × {FORWARD_BACKWARD} passes × {megamacs(one / 3)} per pass",
-        f"; use at most {max(largest_fitting(settings, one) - 2, 0)} steps",
+        (FORWARD_BACKWARD * body.steps + fixed) * one,
+        f"{body.steps} steps × {FORWARD_BACKWARD} + {fixed} passes × {megamacs(one)} per pass",
+        f"; use at most {largest} steps"
+        if largest >= 1
+        else "; even 1 step is too many for this model",
     )
     x, image, probs, target = _prepare(entry, body, settings)
-    baseline = np.full(x.shape[1:], blank(entry.model, 0.0), dtype=x.dtype)  # a blank canvas
+    black = blank(entry.model, 0.0)[:, None, None]  # (C, 1, 1): a blank canvas, or black
+    baseline = np.broadcast_to(black, x.shape[1:])
     ig = explain.integrated_gradients(entry.model, x, target, steps=body.steps, baseline=baseline)
     values = ig.attributions[0].sum(axis=0)  # (C, H, W) → (H, W)
     result = _common(

@@ -41,8 +41,12 @@ class GradCAMRequest(ExplainRequest):
 class OcclusionRequest(ExplainRequest):
     patch: int = Field(6, ge=1, description="Side of the square patch, in input pixels.")
     stride: int = Field(2, ge=1, description="Step between patch positions, in pixels.")
-    value: float = Field(
-        0.0, ge=0.0, le=1.0, description="The patch's ink: 0 = blank canvas, 0.5 = grey."
+    value: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="The patch: 0 = blank canvas (a drawing) or black (a photo), 0.5 = grey; "
+        "default 0 for a drawing, 0.5 for a photo.",
     )
     score: Literal["probability", "logit"] = Field(
         "probability", description="Which drop to report when a patch hides part of the input."
@@ -69,7 +73,9 @@ class Attribution(BaseModel):
     prediction: int
     predicted_label: str
     probabilities: list[float]
-    input: list[list[float]] = Field(description="The (H, W) network input explained.")
+    input: Grid = Field(
+        description="The picture explained: (H, W) ink for a drawing, (3, H, W) RGB for a photo."
+    )
     shape: list[int] = Field(description="[H, W] of `map`.")
     map: Grid = Field(description="(H, W) attribution per input pixel.")
     min: float
@@ -154,7 +160,10 @@ class TopActivationsResult(BaseModel):
 
 class MaximisedFilter(BaseModel):
     filter: int
-    image: Grid = Field(description="(H, W) the input found, in [0, 1].")
+    image: Grid = Field(
+        description="The input found, in [0, 1]: (H, W) ink for a drawing model, (3, H, W) RGB "
+        "for a colour one."
+    )
     initial: float = Field(description="The objective on the starting noise.")
     activation: float = Field(description="The objective on `image`.")
 

@@ -25,10 +25,10 @@ from app.core.deps import ModelDep, RegistryDep, SettingsDep
 from app.core.responses import ERRORS
 from app.models import onnx_upload
 from app.models import store as model_store
-from app.models.schemas import ModelInfo
+from app.models.schemas import ModelInfo, ModelPatch
 from app.training import architecture
-from app.training.schemas import Architecture, RenameRequest
-from engine import architectures, archive
+from app.training.schemas import Architecture
+from engine import architectures, archive, onnx_import
 from engine.model import ARCH_KEY
 from engine.onnx_import import looks_like_zip
 from engine.persist import MAX_ARCH_BYTES
@@ -45,14 +45,23 @@ MANAGE_ERRORS = {
     "/{model_id}",
     response_model=ModelInfo,
     responses=MANAGE_ERRORS,
-    summary="Rename a model (its display name; the id stays)",
+    summary="Rename a model, or change its input convention (the id stays)",
     dependencies=[WriteAccess],
 )
-def rename_model(
-    entry: ModelDep, body: RenameRequest, settings: SettingsDep, registry: RegistryDep
+def patch_model(
+    entry: ModelDep, body: ModelPatch, settings: SettingsDep, registry: RegistryDep
 ) -> dict:
     try:
-        return model_store.rename(settings, registry, entry, body.name.strip()).info()
+        if body.input is not None:
+            channels = entry.model.input_shape[0]
+            try:
+                convention = onnx_import.check_convention(body.input.model_dump(), channels)
+            except ValueError as e:
+                raise HTTPException(422, str(e)) from None
+            entry = model_store.set_convention(settings, registry, entry, convention)
+        if body.name is not None:
+            entry = model_store.rename(settings, registry, entry, body.name.strip())
+        return entry.info()
     except model_store.ProtectedModel as e:
         raise HTTPException(403, str(e)) from None
 
@@ -143,7 +152,7 @@ async def import_model(
             "out when the file is a CNN Explorer model (it carries its architecture).",
         ),
     ] = None,
-    dataset: Annotated[Literal["mnist", "fashion-mnist"], Form()] = "mnist",
+    dataset: Annotated[Literal["mnist", "fashion-mnist", "cifar10"], Form()] = "mnist",
     external_data: Annotated[
         list[UploadFile] | None,
         File(
@@ -158,33 +167,47 @@ async def import_model(
         str | None,
         Form(
             alias="input",
-            description='How the model expects its input, JSON: `{"invert": false, "scale": '
-            '1.0, "mean": [0.1307], "std": [0.3081]}` (network input = ((1 − x if invert else '
-            "x) · scale − mean) / std, x ∈ [0, 1], 1 = ink).",
+            description='How the model expects its input, JSON (api.md, "Any image"): '
+            '`{"channels": "rgb", "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, '
+            '0.225], "resize": {"mode": "center-crop", "size": 256}}` (torchvision\'s '
+            'ImageNet models), `{"mean": [0.1307], "std": [0.3081]}` (an MNIST model). Keys: '
+            "`invert`, `scale`, `mean`, `std` (one value, or one per channel), `channels` "
+            "(`gray`, `rgb`, `bgr`), `resize` (`center-crop` with `size`, `stretch`, `pad`; "
+            "`digit` for grey digit models, their default). Network input = ((1 − x if invert "
+            "else x) · scale − mean) / std per channel, x ∈ [0, 1].",
+        ),
+    ] = None,
+    output: Annotated[
+        str | None,
+        Form(
+            description="ONNX only: the name of the graph output that holds the class scores, "
+            "when the graph has several (default: the one whose last axis has the class count)."
         ),
     ] = None,
 ) -> dict:
     limit = settings.max_import_bytes
-    data = await weights.read(limit + 1)
-    if len(data) > limit:
+    sizes = [("weights", upload_size(weights))]
+    sizes += [("external_data", upload_size(u)) for u in external_data or []]
+    if sizes[0][1] > limit:
         raise HTTPException(
             413, f"weights: the file is more than the limit max_import_bytes = {limit:,}"
         )
-    external, used = {}, len(data)
-    for upload in external_data or []:
-        blob = await upload.read(limit - used + 1)
-        used += len(blob)
-        if used > limit:
-            raise HTTPException(
-                413,
-                f"external_data: the files together are more than the limit max_import_bytes "
-                f"= {limit:,}",
-            )
-        external[(upload.filename or "").rsplit("/", 1)[-1]] = blob
+    if sum(n for _, n in sizes) > limit:
+        raise HTTPException(
+            413,
+            f"external_data: the files together are more than the limit max_import_bytes "
+            f"= {limit:,}",
+        )
+    # The multipart parser spooled each file to a temporary file on disk as it streamed in
+    # (the body limit refused an oversized one before that); only now, the sizes checked, is
+    # the file read — the ONNX protobuf parser and the .npz reader take bytes.
+    data = await weights.read()
+    external = {(u.filename or "").rsplit("/", 1)[-1]: await u.read() for u in external_data or []}
     labels = onnx_upload.parse_classes(classes)
     convention = onnx_upload.parse_convention(input_json)
     source = weights.filename or "weights"
     if not looks_like_zip(data):
+        request = onnx_upload.Upload(data, external, source, name.strip(), dataset, output)
         if architecture_json is not None:  # meant as an .npz (a zip archive): it is not one
             raise HTTPException(
                 422,
@@ -192,9 +215,8 @@ async def import_model(
                 "only with an .npz (an ONNX model carries its own graph: send it without one)",
             )
         return await run_in_threadpool(
-            onnx_upload.import_onnx_upload,
-            settings, registry, data, external, source, name.strip(), dataset, labels, convention,
-        )  # fmt: skip
+            onnx_upload.import_onnx_upload, settings, registry, request, labels, convention
+        )
     # Not a heavy request: the archive is judged by its headers before anything is read, and the
     # upload is at most max_import_bytes (bench/README.md: about 20 ms for the shipped model).
     return await run_in_threadpool(
@@ -209,6 +231,16 @@ async def import_model(
         labels,
         convention,
     )
+
+
+def upload_size(upload: UploadFile) -> int:
+    """The bytes of an uploaded file, from its spooled temporary file (nothing read)."""
+    if upload.size is not None:
+        return upload.size
+    upload.file.seek(0, 2)
+    size = upload.file.tell()
+    upload.file.seek(0)
+    return size
 
 
 def _embedded_specs(data: bytes) -> list[dict]:

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 import time
+from typing import NamedTuple
 
 from fastapi import HTTPException
 
 from app.models import store as model_store
-from engine import onnx_import
-from engine.data import CLASSES
+from engine import cifar10, onnx_import
+from engine.cost import pass_cost
+from engine.data import CLASSES as DIGIT_CLASSES
 
 MAX_CLASSES, MAX_LABEL = 1000, 64
+CLASSES = {**DIGIT_CLASSES, cifar10.NAME: tuple(cifar10.CLASSES)}  # the labels of each data set
 
 
 def parse_classes(text: str | None) -> list[str] | None:
@@ -43,7 +46,8 @@ def parse_classes(text: str | None) -> list[str] | None:
 
 
 def parse_convention(text: str | None, channels: int | None = None) -> dict | None:
-    """The ``input`` form field: ``{"invert", "scale", "mean", "std"}`` (any may be left out)."""
+    """The ``input`` form field: ``{"invert", "scale", "mean", "std", "channels", "resize"}``
+    (any may be left out), checked for its form; against the model's input once it is known."""
     if text is None or not text.strip():
         return None
     try:
@@ -61,33 +65,63 @@ def parse_convention(text: str | None, channels: int | None = None) -> dict | No
 
 
 def _channels(value: dict) -> int:
-    lengths = [len(v) for v in (value.get("mean"), value.get("std")) if isinstance(v, list)]
+    """The channel count the form implies before the model is known: 3 for ``rgb``/``bgr``,
+    else the longest per-channel list."""
+    if value.get("channels") in ("rgb", "bgr"):
+        return 3
+    keys = ("scale", "mean", "std")
+    lengths = [len(value[k]) for k in keys if isinstance(value.get(k), list)]
     return max(lengths, default=1)
 
 
+class Upload(NamedTuple):
+    """An ONNX upload: the file's bytes, its external-data files by name, and the form."""
+
+    data: bytes
+    external: dict[str, bytes]
+    source: str
+    name: str
+    dataset: str
+    output: str | None
+
+
 def import_onnx_upload(
-    settings, registry, data: bytes, external: dict[str, bytes], source: str, name: str,
-    dataset: str, classes: list[str] | None, convention: dict | None,
-) -> dict:  # fmt: skip
-    """Map, check and install the model (in a worker thread); the API's ``ModelInfo``."""
+    settings, registry, up: Upload, classes: list[str] | None, convention: dict | None
+) -> dict:
+    """Map, check and install the model (in a worker thread); the API's ``ModelInfo``.
+
+    Nothing is written unless every check passed: the graph, the ``output`` chosen, the
+    convention against the model's input, and the cost of one image (``max_model_megamacs``).
+    """
     limits = onnx_import.Limits(max_bytes=settings.max_import_bytes)
     try:
         model = onnx_import.import_onnx(
-            data, external, name=name, classes=classes, convention=convention, source=source,
-            limits=limits,
+            up.data, up.external, name=up.name, classes=classes, convention=convention,
+            source=up.source, limits=limits, output=up.output,
         )  # fmt: skip
     except ValueError as e:
-        raise HTTPException(422, f"weights: {e}") from None
+        text = str(e)  # the engine names the form field it refuses, else it is the file's fault
+        named = text.startswith(("output:", "input", "classes:"))
+        raise HTTPException(422, text if named else f"weights: {text}") from None
+    one = pass_cost(model)
+    if one > settings.max_model_megamacs * 1e6:
+        raise HTTPException(
+            422,
+            f"weights: one image through this network costs about {one / 1e6:,.0f} M "
+            f"multiply-adds, more than the limit max_model_megamacs = "
+            f"{settings.max_model_megamacs:,}",
+        )
+    dataset = up.dataset
     if classes is None and len(model.classes) == len(CLASSES[dataset]) and not _labelled(model):
         model.classes = list(CLASSES[dataset])
     model.meta.update(
         {
             "dataset": dataset,
-            "imported_from": source,
+            "imported_from": up.source,
             "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
     )
-    return model_store.install(settings, registry, model, name).info()
+    return model_store.install(settings, registry, model, up.name).info()
 
 
 def _labelled(model) -> bool:

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from app.anatomy import layer_matrix
 from app.anatomy.layer_matrix import GroupQuery
-from app.core import render
+from app.core import render, render_layers
 from app.core.deps import LayerDep, ModelDep, ModelLayer, RegistryDep, SettingsDep
 from app.core.imaging import model_input
 from app.core.responses import ERRORS, figure_response, figure_routes, input_text
@@ -20,6 +20,7 @@ from app.core.settings import Settings
 from app.models import inference, packed
 from app.models.inference import rounded
 from app.models.schemas import Activations, Filters, LayerState, ModelDetail, ModelList, Prediction
+from engine.convention import model_convention
 from engine.layers import Conv2D, Dense
 
 router = APIRouter(prefix="/api/models", tags=["models"])
@@ -102,6 +103,45 @@ FormatQuery = Annotated[
 ]
 
 
+LayersQuery = Annotated[
+    str | None,
+    Query(
+        alias="layers",
+        pattern=r"^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$",
+        description="Which layers' outputs to ship: indices and ranges, e.g. `0-9,12` "
+        "(default: all). The others are listed with their shape, min, max and scale but no "
+        "data (`data` null, packed `size` 0), so a page can ask for a big network's layers in "
+        "parts.",
+    ),
+]
+MaxChannelsQuery = Annotated[
+    int | None,
+    Query(
+        alias="max_channels",
+        ge=1,
+        le=4096,
+        description="Ship at most this many channels of each (C, H, W) output: the first "
+        "ones (`shipped_channels` says how many; `min`/`max` stay those of every channel).",
+    ),
+]
+
+
+def parse_layers(text: str | None, count: int) -> set[int] | None:
+    """``"0-3,7"`` → ``{0, 1, 2, 3, 7}``, every index checked against ``count`` layers."""
+    if text is None:
+        return None
+    chosen: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        lo, _, hi = part.partition("-")
+        a, b = int(lo), int(hi or lo)
+        if not 0 <= a <= b < count:
+            raise HTTPException(
+                422, f"layers: {part!r} is not a range of layer indices from 0 to {count - 1}"
+            )
+        chosen.update(range(a, b + 1))
+    return chosen
+
+
 @router.post(
     "/{model_id}/activations",
     response_model=Activations,
@@ -114,27 +154,68 @@ def activations(
     settings: SettingsDep,
     request: Request,
     format_: FormatQuery = None,
+    layers: LayersQuery = None,
+    max_channels: MaxChannelsQuery = None,
 ) -> Response:
+    which = inference.Shipped(parse_layers(layers, len(entry.model.layers)), max_channels)
     x, image = model_input(body, entry.model, settings)
     if format_ is None and packed.MEDIA_TYPE in request.headers.get("accept", ""):
         format_ = "float32"
     if format_ in (None, "json"):
         # Written straight to JSON: a quarter of a million numbers for a 64-channel network.
-        return Response(inference.activations_json(entry.model, x, image), media_type=JSON)
-    message = inference.activations_packed(entry.model, x, image, format_)
+        doc = inference.activations_json(entry.model, x, image, which)
+        return Response(doc, media_type=JSON)
+    message = inference.activations_packed(entry.model, x, image, format_, which)
     return Response(message, media_type=packed.MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
 
-def _feature_maps(ml: LayerDep, body: ImageInput, settings: SettingsDep, fmt: str) -> Response:
+FirstQuery = Annotated[
+    int, Query(ge=0, description="The first channel (or filter) drawn: a big layer in pages.")
+]
+CountQuery = Annotated[
+    int | None,
+    Query(ge=1, le=65_536, description="How many; default and at most: what fits `max_png_side`."),
+]
+
+
+@dataclass
+class PageQuery:
+    """A page of a big layer's channels or filters; what was drawn is in ``X-Page``."""
+
+    first: FirstQuery = 0
+    count: CountQuery = None
+
+    def paging(self, settings: Settings) -> render_layers.Paging:
+        return render_layers.Paging(self.first, self.count, settings.max_png_side)
+
+
+PageDep = Annotated[PageQuery, Depends()]
+
+
+def _page_response(fig, page: render_layers.Page, fmt: str, caption: str, values) -> Response:
+    """The figure as ``fmt`` with ``X-Page: first-last/total``, the page drawn."""
+    response = figure_response(fig, fmt, caption, float(values.min()), float(values.max()))
+    response.headers["X-Page"] = page.header()
+    return response
+
+
+def _check_first(ml: ModelLayer, first: int, total: int, what: str) -> None:
+    if first >= total:
+        raise HTTPException(422, f"first: {ml.describe()} has {what} 0 to {total - 1}, got {first}")
+
+
+def _feature_maps(
+    ml: LayerDep, body: ImageInput, settings: SettingsDep, page: PageDep, fmt: str
+) -> Response:
     model = ml.entry.model
+    _check_first(ml, page.first, ml.output_shape[0], "channels")
     x, _ = model_input(body, model, settings)
     out = inference.layer_output(model, x, ml.index)
     signed = True if isinstance(ml.layer, (Conv2D, Dense)) else None
     shape = "x".join(str(d) for d in out.shape)
     title = f"{ml.entry.id} {ml.describe()}: output {shape}"
-    fig = render.feature_maps_figure(out, title, signed=signed)
-    caption = _caption(ml, f"input {input_text(body)}")
-    return figure_response(fig, fmt, caption, float(out.min()), float(out.max()))
+    fig, drawn = render_layers.feature_maps_figure(out, title, signed, page.paging(settings))
+    return _page_response(fig, drawn, fmt, _caption(ml, f"input {input_text(body)}"), out)
 
 
 def _caption(ml: ModelLayer, *what: str) -> str:
@@ -143,7 +224,8 @@ def _caption(ml: ModelLayer, *what: str) -> str:
 
 figure_routes(
     router, "post", "/{model_id}/layers/{index}/feature-maps",
-    "One layer's output channels as a labelled grid image", _feature_maps,
+    "One layer's output channels as a labelled grid image (a page of a big layer's; "
+    "`X-Page: first-last/total`)", _feature_maps,
 )  # fmt: skip
 
 
@@ -188,16 +270,32 @@ def filters(ml: LayerDep) -> dict:
     }
 
 
-def _filters(ml: LayerDep, fmt: str) -> Response:
+def first_layer_colour(ml: ModelLayer) -> str | None:
+    """``"rgb"``/``"bgr"`` when ``ml`` is a conv layer reading a colour network input directly
+    (its filters are 3-deep pictures); else ``None``."""
+    model = ml.entry.model
+    if not isinstance(ml.layer, Conv2D) or model.inputs[ml.index] != [-1]:
+        return None
+    if model.input_shape[0] != 3:
+        return None
+    channels = (model_convention(model) or {}).get("channels", "rgb")
+    return "bgr" if channels == "bgr" else "rgb"
+
+
+def _filters(ml: LayerDep, settings: SettingsDep, page: PageDep, fmt: str) -> Response:
     w, _ = _weights(ml)
+    _check_first(ml, page.first, w.shape[0], "filters" if w.ndim == 4 else "outputs")
     shape = "x".join(str(d) for d in w.shape)
-    fig = render.filters_figure(w, f"{ml.entry.id} {ml.describe()}: weights {shape}")
-    return figure_response(fig, fmt, _caption(ml, "weights"), float(w.min()), float(w.max()))
+    title = f"{ml.entry.id} {ml.describe()}: weights {shape}"
+    colour = first_layer_colour(ml)
+    fig, drawn = render_layers.filters_figure(w, title, colour, page.paging(settings))
+    return _page_response(fig, drawn, fmt, _caption(ml, "weights"), w)
 
 
 figure_routes(
     router, "get", "/{model_id}/layers/{index}/filters",
-    "A conv or dense layer's weights as a labelled grid image", _filters,
+    "A conv or dense layer's weights as a labelled grid image (a first layer's 3-deep filters "
+    "in colour; a page of a big layer's filters: `X-Page: first-last/total`)", _filters,
 )  # fmt: skip
 
 

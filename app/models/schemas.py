@@ -8,16 +8,68 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.schemas import ImageInput, LayerInfo, LayerType, Nested
 
 
+class Resize(BaseModel):
+    mode: Literal["digit", "stretch", "pad"] = Field(
+        description="`digit`: a grey digit model's MNIST framing; `stretch`: straight to "
+        "H × W; `pad`: fit inside, pad the rest."
+    )
+
+
+class CenterCrop(BaseModel):
+    mode: Literal["center-crop"] = Field(
+        description="The shorter side to `size` (bilinear), then the central H × W: "
+        "torchvision's Resize(size) + CenterCrop."
+    )
+    size: int
+
+
 class InputConvention(BaseModel):
+    """As stored (api.md, "Any image"): per channel, network input = ((1 − x if invert else x)
+    · scale − mean) / std."""
+
     invert: bool = False
-    scale: float = 1.0
+    scale: float | list[float] = 1.0
     mean: list[float] = Field(default_factory=lambda: [0.0])
     std: list[float] = Field(default_factory=lambda: [1.0])
+    channels: Literal["gray", "rgb", "bgr"] | None = Field(
+        None, description="The order of the network's channels (absent: the model's default)."
+    )
+    resize: Resize | CenterCrop | None = Field(
+        None, description="How a picture of another size becomes H × W (absent: the default)."
+    )
+
+
+# A convention's numbers as a request may give them: bounded (the engine checks the rest).
+Coefficient = Annotated[float, Field(ge=-1e6, le=1e6)]
+
+
+class ConventionPatch(BaseModel):
+    invert: bool = False
+    scale: float = Field(1.0, gt=0, le=1e6)
+    mean: list[Coefficient] = Field(default_factory=lambda: [0.0], min_length=1, max_length=4)
+    std: list[Coefficient] = Field(default_factory=lambda: [1.0], min_length=1, max_length=4)
+
+
+class ModelPatch(BaseModel):
+    """``PATCH /api/models/{id}``: a new display name, a new input convention, or both."""
+
+    name: str | None = Field(None, min_length=1, max_length=64, description="The display name.")
+    input: ConventionPatch | None = Field(
+        None,
+        description="How the model wants its input (as at import): change it when the import "
+        "guessed wrong; the model's evaluation is then scored again.",
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> ModelPatch:
+        if self.name is None and self.input is None:
+            raise ValueError("give a new name, a new input convention, or both")
+        return self
 
 
 class ModelInfo(BaseModel):
@@ -29,8 +81,9 @@ class ModelInfo(BaseModel):
     num_params: int
     test_accuracy: float | None
     input: InputConvention = Field(
-        description="How the model wants its input: network input = ((1 − x if invert else x) "
-        "· scale − mean) / std for ink x ∈ [0, 1]; the identity for models trained here."
+        description="How the model wants its input, as stored: network input = ((1 − x if "
+        "invert else x) · scale − mean) / std per channel, x ∈ [0, 1]; `channels` and "
+        "`resize` for colour models; the identity for models trained here."
     )
     source: Literal["onnx", "npz", "trained", "shipped"] = Field(
         description="Where the model came from."
@@ -73,12 +126,26 @@ class ModelDetail(ModelInfo):
     )
 
 
+class Ranked(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    class_: int = Field(alias="class", description="Index of the class.")
+    label: str
+    probability: float
+
+
 class Prediction(BaseModel):
     prediction: int = Field(description="Index of the most probable class.")
     label: str = Field(description="Name of the predicted class.")
     probabilities: list[float] = Field(description="One per class, in `classes` order.")
-    input: list[list[float]] = Field(
-        description="The H×W network input actually used, after preprocessing (1 = ink)."
+    top: list[Ranked] = Field(
+        description="The five most probable classes (fewer if the model has fewer), most "
+        "probable first."
+    )
+    input: Nested = Field(
+        description="The network input actually used, after preprocessing and before the "
+        "model's normalisation: H × W for one channel (a digit model's ink map, 1 = ink), "
+        "C × H × W in RGB order for a colour model (1 = full intensity)."
     )
 
 
@@ -99,9 +166,13 @@ class LayerOutput(BaseModel):
     min: float
     max: float
     scale: Scale
-    data: Nested = Field(
+    data: Nested | None = Field(
         description="The layer's output, nested in `shape` order, rounded to 5 significant "
-        "digits of the layer's largest magnitude."
+        "digits of the layer's largest magnitude; null when `?layers=` left it out, its "
+        "first `shipped_channels` channels with `?max_channels=`."
+    )
+    shipped_channels: int | None = Field(
+        None, description="(C, H, W) outputs: how many channels `data` holds."
     )
 
 

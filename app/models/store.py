@@ -8,6 +8,7 @@ is ``<models_dir>/<id>.npz`` (or ``.json``) with an id that passed ``check_model
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import threading
@@ -102,6 +103,18 @@ def rename(settings: Settings, registry: ModelRegistry, entry: LoadedModel, name
         card["name"] = name
         atomic_write_bytes(path, json.dumps(card, indent=2).encode())
         return registry.add(entry.id, entry.model, {**entry.card, "name": name})
+
+
+def set_convention(settings: Settings, registry: ModelRegistry, entry: LoadedModel, convention):
+    """Change how the model wants its input (an import's ``Normalize`` guessed wrong, say):
+    written into its ``.npz`` atomically, and the model replaced in the registry by a new object
+    (the same weights), so every cache keyed by the model — its evaluation too — scores afresh."""
+    _check_editable(settings, entry.id, "changed")
+    model = copy.copy(entry.model)  # shallow: a new key for the caches, the weights shared
+    model.meta = {**entry.model.meta, "input": convention}
+    with _lock:
+        model.save(settings.models_dir / f"{check_model_id(entry.id)}.npz")
+        return registry.add(entry.id, model, {**entry.card, "input": convention})
 
 
 def delete(settings: Settings, registry: ModelRegistry, model_id: str) -> None:

@@ -24,8 +24,13 @@ PAGE = f"""<!doctype html>
   <title>CNN Explorer API</title>
   <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
   <link rel="stylesheet" href="{ASSETS_URL}/swagger-ui.css">
+  <link rel="stylesheet" href="/static/css/docs.css">
 </head>
 <body>
+  <nav class="docs-back" aria-label="Back to the app">
+    <a href="/" data-testid="back-to-app">← CNN Explorer</a>
+    <a href="/evaluate#models">Models: import and export</a>
+  </nav>
   <div id="swagger-ui"></div>
   <script src="{ASSETS_URL}/swagger-ui-bundle.js"></script>
   <script src="/static/js/pages/docs/main.js"></script>

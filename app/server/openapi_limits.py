@@ -17,10 +17,11 @@ from fastapi import FastAPI
 
 from app.core.settings import Settings
 from app.explain.schemas import SAMPLES
-from app.training.architecture import INPUT_SHAPE
+from engine import cifar10
 from engine.data import CLASSES
 from engine.kernels import COLOR_FILTERS, KERNELS
 
+INPUT_SHAPE = (1, 28, 28)  # the digit data sets'
 INPUT_SIDE = INPUT_SHAPE[1]  # every trainable and importable model reads 28×28
 MAX_CLASS = max(len(c) for c in CLASSES.values()) - 1
 DATA_URL_HEAD = len("data:image/jpeg;base64,")
@@ -139,7 +140,7 @@ def _training(comps: dict, s: Settings) -> None:
         p = c["properties"]
         p["layers"]["maxItems"] = s.max_train_layers
         shape = _branch(p["input_shape"], "array")
-        shape.update(minItems=3, maxItems=3, enum=[list(INPUT_SHAPE)])
+        shape.update(minItems=3, maxItems=3, enum=[list(INPUT_SHAPE), list(cifar10.SHAPE)])
 
 
 def _playground(comps: dict, s: Settings) -> None:

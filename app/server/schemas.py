@@ -23,6 +23,8 @@ class Limits(BaseModel):
     max_request_bytes: int
     max_image_bytes: int
     max_image_side: int
+    max_image_pixels: int = Field(description="Width × height of a decoded photo, at most.")
+    max_backprop_values: int = Field(description="Gradient values in one /backprop answer.")
     min_pixels_side: int
     max_pixels_side: int
     max_conv_input_side: int
@@ -30,6 +32,7 @@ class Limits(BaseModel):
     max_kernel_side: int
     max_weight_matrix_cells: int
     max_weight_matrix_entries: int
+    max_png_side: int
     max_weight_matrix_png_side: int
     max_ig_steps: int
     max_occlusion_patches: int
@@ -52,6 +55,18 @@ class Limits(BaseModel):
     max_dense_features: int
     max_train_step_megabytes: int
     max_import_bytes: int
+    max_dataset_upload_bytes: int = Field(description="An uploaded data set's zip.")
+    max_datasets: int = Field(description="Uploaded data sets kept at once; the oldest go first.")
+    max_dataset_store_bytes: int = Field(
+        description="Bytes all uploaded data sets may hold on disk; past it the oldest go first."
+    )
+    max_dataset_age_days: int = Field(description="Days an uploaded data set is kept.")
+    max_dataset_entries: int = Field(description="Files and folders in a data set's zip.")
+    max_dataset_classes: int
+    max_dataset_file_bytes: int = Field(description="One image, as the zip declares it.")
+    max_dataset_total_bytes: int = Field(description="Every image, as the zip declares them.")
+    max_dataset_image_pixels: int = Field(description="Width × height an image header declares.")
+    max_dataset_values: int = Field(description="N × 3 × H × W of a decoded data set.")
     max_request_megamacs: int = Field(
         description="Estimated cost of one request's model passes, in millions of multiply-add "
         "equivalents (`engine.cost`): units × steps × 3 × pass for maximise, (patches + 1) × pass "

@@ -57,8 +57,12 @@ class BackpropResponse(BaseModel):
     probabilities_after: list[float] = Field(
         description="After one SGD step on a copy of the weights; the stored model never changes."
     )
-    input: list[list[float]] = Field(description="The (H, W) network input used.")
-    grad_input: list[list[float]] = Field(description="dL/dx of the network input (H, W).")
+    input: list[Any] = Field(
+        description="The picture used: (H, W) ink for a drawing, (3, H, W) RGB for a photo."
+    )
+    grad_input: list[Any] = Field(
+        description="dL/dx of the network input: (H, W) for one channel, (C, H, W) for several."
+    )
     layers: list[LayerGradient]
 
 

@@ -11,7 +11,8 @@ import time
 import numpy as np
 from fastapi import HTTPException
 
-from app.core.imaging import network_input
+from app.core.bounds import check_passes
+from app.core.imaging import model_input, network_input
 from app.core.memo import token
 from app.core.registry import LoadedModel
 from app.core.settings import Settings
@@ -23,6 +24,10 @@ from engine.train import to_input
 
 # -- backpropagation ------------------------------------------------------------------------
 
+# forward, backward (twice a forward), the forward after the SGD step — each in float64, which
+# costs about twice float32: (1 + 2 + 1) × 2 pass equivalents.
+BACKPROP_PASSES = 8
+
 
 def check_target(entry: LoadedModel, target: int) -> None:
     n = len(entry.model.classes)
@@ -32,12 +37,29 @@ def check_target(entry: LoadedModel, target: int) -> None:
         )
 
 
+def check_backprop_size(entry: LoadedModel, settings: Settings) -> None:
+    """422 before any work when the answer — every layer's output gradient and every weight's
+    gradient, written as JSON — would hold more than ``max_backprop_values`` numbers (a
+    ResNet-18 at 224×224: ~14 million, tens of seconds of JSON alone)."""
+    info = entry.model.layer_info()
+    n = sum(int(np.prod(layer["output_shape"])) for layer in info) + entry.model.num_params
+    if n > settings.max_backprop_values:
+        raise HTTPException(
+            422,
+            f"model_id: backprop on {entry.id!r} would answer {n:,} gradient values, more than "
+            f"the limit max_backprop_values = {settings.max_backprop_values:,}; the view is "
+            "for networks of up to a few hundred thousand weights",
+        )
+
+
 def backprop(entry: LoadedModel, body, settings: Settings) -> dict:
     """The ``/backprop`` response: one forward and one backward pass, and one SGD step on a
     float64 copy of the weights."""
     model = entry.model
     check_target(entry, body.target)
-    x, image = network_input(body, model.input_shape, settings)  # x: (1, C, H, W)
+    check_backprop_size(entry, settings)
+    check_passes(settings, model, BACKPROP_PASSES, "model_id")
+    x, image = model_input(body, model, settings)  # x: (1, C, H, W), under its convention
     r = run_backprop(model, x, body.target, body.learning_rate)
     layers = []
     for e in r.layers:
@@ -69,7 +91,7 @@ def backprop(entry: LoadedModel, body, settings: Settings) -> dict:
         "probabilities_before": r.probabilities_before.tolist(),  # full precision: p may be 1e-8
         "probabilities_after": r.probabilities_after.tolist(),
         "input": rounded(image, 4),
-        "grad_input": rounded(r.grad_input[0], 4),
+        "grad_input": rounded(r.grad_input[0] if len(r.grad_input) == 1 else r.grad_input, 4),
         "layers": layers,
     }
 
@@ -82,6 +104,9 @@ def kind(entry: LoadedModel) -> str:
 
 
 def networks(entries: list[LoadedModel]) -> dict:
+    """The networks the flatten view compares: the one-channel ones (a digit as its vector;
+    the permutation test runs on the digit test set), so a colour model is not offered."""
+    entries = [e for e in entries if e.model.input_shape[0] == 1]
     return {
         "networks": [
             {
@@ -97,13 +122,14 @@ def networks(entries: list[LoadedModel]) -> dict:
     }
 
 
-def _check_pixels(entry: LoadedModel) -> int:
+def _check_pixels(entry: LoadedModel, view: str = "flattened-digit") -> int:
+    """The model's input size; 422 unless it takes one channel (the digit teaching views)."""
     n = int(np.prod(entry.model.input_shape))
     if entry.model.input_shape[0] != 1:
         raise HTTPException(
             422,
             f"model_id: {entry.id!r} takes {entry.model.input_shape[0]} channels; the "
-            "flattened-digit view needs a one-channel model",
+            f"{view} view needs a one-channel model",
         )
     return n
 
@@ -161,6 +187,7 @@ def permutation_test(
 
 
 def shift_view(entry: LoadedModel, body, settings: Settings) -> dict:
+    _check_pixels(entry, "translation")
     model = entry.model
     x, image = network_input(body, model.input_shape, settings)
     r = shift.follow(model, x[0, 0], body.dx, body.dy, body.scale, body.angle)
@@ -204,6 +231,7 @@ def shift_view(entry: LoadedModel, body, settings: Settings) -> dict:
 
 
 def shift_curve(entry: LoadedModel, body, settings: Settings) -> dict:
+    _check_pixels(entry, "translation")
     model = entry.model
     x, _ = network_input(body, model.input_shape, settings)
     target = body.target

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.core.settings import Settings
+from app.datasets import store as datasets
 from engine.cost import FORWARD_BACKWARD, pass_cost
-from engine.data import CLASSES
 from engine.graph import LayerError
 from engine.model import Model
 
-INPUT_SHAPE = (1, 28, 28)
 BYTES_PER_FLOAT = 4
 
 
@@ -148,6 +147,15 @@ def _build(specs: list[dict], shape: tuple[int, ...], settings: Settings, seed: 
         raise ArchitectureError(f"layers: {e}") from None
 
 
+def dataset_shape(dataset: str, settings: Settings) -> tuple[list[str], tuple[int, int, int]]:
+    """The class names and image shape ``(C, H, W)`` of a listed data set (``api.md``)."""
+    try:
+        info = datasets.info(settings, dataset)
+    except datasets.UnknownDataset as e:
+        raise ArchitectureError(f"dataset: {e.args[0]}") from None
+    return info["classes"], tuple(info["image_shape"])
+
+
 def check(
     specs: list[dict],
     dataset: str,
@@ -159,10 +167,11 @@ def check(
     """Build ``specs`` for ``dataset`` with the engine; ``ArchitectureError`` if it does not fit
     (shapes, the number of classes, or a bound). An error found once the whole model is built
     carries it in ``model``."""
-    shape = tuple(input_shape) if input_shape else INPUT_SHAPE
-    if shape != INPUT_SHAPE:
+    classes, images = dataset_shape(dataset, settings)
+    shape = tuple(input_shape) if input_shape else images
+    if shape != images:
         raise ArchitectureError(
-            f"input_shape: {dataset} images are {list(INPUT_SHAPE)}, got {list(shape)}"
+            f"input_shape: {dataset} images are {list(images)}, got {list(shape)}"
         )
     if len(specs) > settings.max_train_layers:
         raise ArchitectureError(
@@ -182,7 +191,6 @@ def check(
             seen[name] = i
         _check_bounds(i, spec, settings)
     model = _build(specs, shape, settings, seed)
-    classes = CLASSES[dataset]
     out = model.shapes[-1]
     last = len(model.layers) - 1
     error = None
@@ -246,8 +254,8 @@ def report(
 ) -> dict:
     """An ``ArchitectureReport``: every layer's shapes and parameters, or where it breaks and
     the layers before that."""
-    classes = CLASSES[dataset]
-    shape = list(input_shape or INPUT_SHAPE)
+    classes, images = dataset_shape(dataset, settings)
+    shape = list(input_shape or images)
     try:
         checked = check(specs, dataset, settings, batch_size, input_shape)
     except ArchitectureError as e:

@@ -35,11 +35,11 @@ from huey.consumer import Consumer
 from huey.storage import RedisStorage, SqliteStorage
 
 from app.core.settings import Settings
+from app.datasets import store as datasets
 from app.models import store as model_store
 from app.training.workers import BeatingScheduler, Heartbeats
-from engine.data import CLASSES, load_dataset
 from engine.model import Model
-from engine.train import TrainConfig, evaluate, to_input, train
+from engine.train import TrainConfig, evaluate, train
 
 log = logging.getLogger("cnn_explorer.training")
 
@@ -52,7 +52,10 @@ VAL_IMAGES = 2000  # test images scored after each epoch (the final score uses a
 FILTER_SECONDS = 0.75  # between two snapshots of the first conv layer's kernels
 SAVE_SECONDS = 1.0  # between two saves of a running job's record
 MAX_STEP_POINTS = 5000  # loss/accuracy points kept per job for the charts
-_SETTINGS = ("epochs", "batch_size", "optimiser", "lr", "lr_schedule", "augment", "seed", "limit")
+_SETTINGS = (
+    *("epochs", "batch_size", "optimiser", "lr", "lr_schedule"),
+    *("augment", "flip", "crop", "seed", "limit"),
+)
 _EPOCH = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds")
 
 
@@ -247,19 +250,21 @@ class Run:
 
     def train(self) -> None:
         job, req = self.job, self.job["request"]
-        images, labels = load_dataset(req["dataset"], "train", self.settings.data_dir)
-        test_images, test_labels = load_dataset(req["dataset"], "test", self.settings.data_dir)
-        x, y = to_input(images[: req.get("limit")]), labels[: req.get("limit")].astype(np.int64)
-        x_test, y_test = to_input(test_images), test_labels.astype(np.int64)
-        config = TrainConfig(**{k: req[k] for k in _SETTINGS if k != "limit"})
+        x, y = datasets.load_split(self.settings, req["dataset"], "train")
+        x_test, y_test = datasets.load_split(self.settings, req["dataset"], "test")
+        x, y = x[: req.get("limit")], y[: req.get("limit")]
+        options = {k: req[k] for k in _SETTINGS if k != "limit" and k in req}
+        options["augment"] = options.get("augment", True) and x.shape[1] == 1  # digit warps
+        config = TrainConfig(**options)
         checkpoint, start_epoch, earlier = Path(job["checkpoint"]), 0, []
         if job.get("resume") and checkpoint.is_file():
             model = Model.load(checkpoint)
             done = model.meta.get("training", {})
             start_epoch, earlier = int(done.get("epochs_done", 0)), list(done.get("history", []))
         else:
-            layers, classes = req["architecture"]["layers"], CLASSES[req["dataset"]]
-            model = Model.from_spec(layers, seed=req["seed"], classes=classes)
+            layers = req["architecture"]["layers"]
+            classes = datasets.info(self.settings, req["dataset"])["classes"]
+            model = Model.from_spec(layers, x.shape[1:], seed=req["seed"], classes=classes)
             job["history"], job["steps_history"] = [], []
         job.update(train_images=len(x), steps=-(-len(x) // config.batch_size))
         self.set_state("running", None, epoch=start_epoch + 1)

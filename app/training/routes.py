@@ -17,8 +17,10 @@ from app.core.bounds import hashed
 from app.core.deps import RegistryDep, SettingsDep
 from app.core.schemas import ErrorBody
 from app.core.settings import Settings
+from app.datasets import store as datasets
 from app.models import store as model_store
 from app.training import architecture
+from app.training.data_help import missing_data
 from app.training.jobs import JOB_ID_PATTERN, JobManager
 from app.training.schemas import (
     MAX_LR,
@@ -31,8 +33,7 @@ from app.training.schemas import (
     TrainRequest,
     WorkerList,
 )
-from engine import architectures
-from engine.data import FILES, NAMES, DatasetNotFound, find_file
+from engine import architectures, data
 from engine.layers import LAYER_TYPES
 
 router = APIRouter(tags=["training"])
@@ -78,12 +79,9 @@ def _job(jobs: JobManager, job_id: str) -> dict:
 def _missing_data(dataset: str, settings: Settings) -> str | None:
     """Why ``dataset`` cannot be trained on (with how to get it), or ``None`` if it can."""
     try:
-        for split in ("train", "test"):
-            for filename in FILES[split]:
-                find_file(dataset, filename, settings.data_dir)
-    except DatasetNotFound as e:
-        return str(e)
-    return None
+        return datasets.missing(settings, dataset)
+    except datasets.UnknownDataset as e:
+        return e.args[0]
 
 
 def _check_bounds(body: TrainRequest, settings: Settings) -> None:
@@ -109,18 +107,22 @@ def _check_bounds(body: TrainRequest, settings: Settings) -> None:
 )
 def options(settings: SettingsDep) -> dict:
     defaults = TrainRequest.model_fields
+    listed = datasets.list_all(settings)
     return {
-        "datasets": list(NAMES),
-        "available": {name: _missing_data(name, settings) is None for name in NAMES},
+        "datasets": [d["id"] for d in listed],
+        "available": {d["id"]: d["available"] for d in listed},
+        "input_shapes": {d["id"]: d["image_shape"] for d in listed},
+        "missing": {name: missing_data(name, settings) for name in data.NAMES},
         "optimisers": ["adam", "sgd"],
         "layer_types": list(LAYER_TYPES),
         "defaults": {
             k: defaults[k].default
             for k in ("name", "dataset", "epochs", "batch_size", "optimiser", "lr", "augment")
         }
-        | {"seed": 0, "limit": None, "lr_schedule": "cosine"},
+        | {"seed": 0, "limit": None, "lr_schedule": "cosine", "flip": False, "crop": 0},
         "bounds": {
             "epochs": [1, settings.max_train_epochs],
+            "crop": [0, 16],
             "batch_size": [1, settings.max_train_batch_size],
             "limit": [1, settings.max_train_images],
             "lr": [MIN_LR, MAX_LR],
@@ -146,6 +148,9 @@ def options(settings: SettingsDep) -> dict:
 )
 def validate_architecture(body: ArchitectureRequest, settings: SettingsDep) -> dict:
     specs = architecture.specs_of(body.architecture.layers)
+    missing = _missing_data(body.dataset, settings)
+    if missing and missing.startswith("no data set"):
+        raise HTTPException(422, f"dataset: {missing}")
     return architecture.report(
         specs, body.dataset, settings, body.batch_size, body.architecture.input_shape
     )

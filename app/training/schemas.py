@@ -15,7 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.core.schemas import LayerInfo, LayerType
 
-Dataset = Literal["mnist", "fashion-mnist"]
+Dataset = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9][a-z0-9-]{0,47}$",
+        description="A data set's id from `GET /api/datasets`: mnist, fashion-mnist, cifar10 or "
+        "an uploaded one.",
+    ),
+]
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 LAYER_NAME = r"^[A-Za-z0-9_]{1,32}$"
 MIN_LR, MAX_LR = 1e-6, 1.0
@@ -63,7 +70,7 @@ class Architecture(BaseModel):
 
     layers: list[LayerSpec] = Field(min_length=1)
     input_shape: list[int] | None = Field(
-        None, description="[C, H, W]; left out, the data set's [1, 28, 28]."
+        None, description="[C, H, W]; left out, the data set's ([1, 28, 28], [3, 32, 32], ...)."
     )
 
 
@@ -156,7 +163,13 @@ class TrainRequest(BaseModel):
     optimiser: Literal["adam", "sgd"] = "adam"
     lr: float = Field(2e-3, ge=MIN_LR, le=MAX_LR, description="Peak learning rate.")
     lr_schedule: Literal["cosine", "constant"] = "cosine"
-    augment: bool = Field(True, description="Random shifts, scaling, rotation, slant, thickness.")
+    augment: bool = Field(
+        True,
+        description="Random shifts, scaling, rotation, slant, thickness (digits: one-channel "
+        "data sets only; ignored for colour images).",
+    )
+    flip: bool = Field(False, description="Random horizontal flips (photos).")
+    crop: int = Field(0, ge=0, le=16, description="Random crops after padding by this many pixels.")
     seed: int = Field(0, ge=0, le=2**32 - 1)
     limit: int | None = Field(
         None, ge=1, description="Train on the first N training images only (default: all)."
@@ -243,12 +256,16 @@ class TrainOptions(BaseModel):
 
     datasets: list[str]
     available: dict[str, bool] = Field(description="Whether each data set is on disk.")
+    input_shapes: dict[str, list[int]] = Field(
+        default_factory=dict, description="Each data set's image shape [C, H, W]."
+    )
+    missing: dict[str, dict[str, Any] | None] = Field(
+        default_factory=dict,
+        description="Per data set not on disk: its missing `files`, the `folder` this server "
+        "reads (`setting`: the variable that moves it) and the `command` that downloads them.",
+    )
     optimisers: list[str]
     layer_types: list[str]
     defaults: dict[str, Any]
     bounds: dict[str, list[float]] = Field(description="[min, max] of every number.")
     presets: dict[str, list[dict[str, Any]]] = Field(description="Built-in architectures.")
-
-
-class RenameRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=64, description="The new display name.")

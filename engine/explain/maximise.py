@@ -6,6 +6,8 @@ Starting from faint seeded noise, each step (for every filter at once, one image
     shift the gradient back;  x += lr * g / rms(g) - l2 * x;  every ``blur_every`` steps a
     3×3 binomial blur;  clip to [0, 1]
 
+(``l2`` pulls ``x`` towards the background: blank ink for a drawing, mid-grey for a photo.)
+
 The objective is the activation of filter ``f``'s centre unit (``"center"``, the default: one
 instance of the pattern, inside that unit's receptive field) or its mean over the whole map
 (``"mean"``: a tiled texture; weaker for deep filters, whose mean is hard to raise everywhere).
@@ -58,6 +60,21 @@ def _objective(A: np.ndarray, filters: np.ndarray, objective: str) -> np.ndarray
     return a[:, a.shape[1] // 2, a.shape[2] // 2]
 
 
+def regularisers(input_shape: tuple[int, ...]) -> tuple[int, int, float]:
+    """``(jitter, blur_every, background)`` for an input ``(C, H, W)``.
+
+    A drawing (one channel): 1 px of jitter, a blur every 4 steps, and the blank canvas (0) as
+    the background the decay pulls unused pixels to. A photo (three channels): jitter of
+    ``H / 16`` px and a blur every other step — at photo sizes a 1 px shift and a rare blur
+    leave the high-frequency, adversarial-looking patterns the unregularised ascent finds
+    (Mordvintsev et al., 2015; Olah et al., 2017) — and mid-grey (0.5) as the background.
+    """
+    C, H, _ = input_shape
+    if C == 1:
+        return 1, 4, 0.0
+    return max(1, round(H / 16)), 2, 0.5
+
+
 @dataclass
 class Maximised:
     """images: (n, C, H, W) in [0, 1], one per filter; initial, activation: (n,) the objective
@@ -80,12 +97,14 @@ def maximise_activation(
     steps: int = 48,
     lr: float = 0.1,
     l2: float = 0.01,
-    jitter: int = 1,
-    blur_every: int = 4,
+    jitter: int | None = None,
+    blur_every: int | None = None,
     objective: str = "center",
     seed: int = 0,
 ) -> Maximised:
-    """Images maximising each of ``filters`` (default: all) of ``layer``'s output."""
+    """Images maximising each of ``filters`` (default: all) of ``layer``'s output.
+
+    ``jitter`` and ``blur_every`` default to :func:`regularisers` for the model's input."""
     n_layers = len(model.layers)
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
         raise ValueError(f"layer must be an index in 0..{n_layers - 1}, got {layer!r}")
@@ -102,7 +121,11 @@ def maximise_activation(
         raise ValueError(f"steps must be an int >= 0, got {steps!r}")
     rng = np.random.default_rng(seed)
     dtype = next(iter(model.params().values()), np.zeros(0, np.float32)).dtype
-    x = (0.1 * rng.random((len(filters), *model.input_shape))).astype(dtype)  # (n, C, H, W)
+    default_jitter, default_blur, background = regularisers(model.input_shape)
+    jitter = default_jitter if jitter is None else jitter
+    blur_every = default_blur if blur_every is None else blur_every
+    noise = 0.1 * (rng.random((len(filters), *model.input_shape)) - (background > 0) / 2)
+    x = (background + noise).astype(dtype)  # (n, C, H, W): faint noise on the background
     net, stop = detached(model), layer + 1
     convention = model_convention(model)  # x is ink in [0, 1]; the model sees it as trained
 
@@ -118,7 +141,7 @@ def maximise_activation(
         g = grad_to_ink(net.backward(dA, stop=stop, input_grad=True), convention)
         g = np.roll(g, (-dy, -dx), axis=(2, 3))  # back to the unshifted image
         rms = np.sqrt((g**2).mean(axis=(1, 2, 3), keepdims=True)) + 1e-8  # (n, 1, 1, 1)
-        x = x + lr * g / rms - l2 * x
+        x = x + lr * g / rms - l2 * (x - background)
         if blur_every and (t + 1) % blur_every == 0:
             x = blur(x)
         x = np.clip(x, 0, 1).astype(dtype)

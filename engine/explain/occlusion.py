@@ -4,7 +4,8 @@ A ``patch × patch`` square of constant ``value`` (0: blank canvas, 0.5: grey) s
 input with ``stride``; every occluded copy is classified and the drop of the target's score,
 ``score(x) - score(occluded)``, is recorded per patch position. The pixel map averages the drops
 of every patch covering the pixel: positive where hiding ink hurts the class (evidence for it),
-negative where hiding it helps. All occluded copies go through the network in a few batches.
+negative where hiding it helps; 0 where no patch reaches (a stride larger than the patch).
+All occluded copies go through the network in a few batches.
 """
 
 from __future__ import annotations
@@ -29,13 +30,15 @@ def patch_starts(size: int, patch: int, stride: int) -> np.ndarray:
     return np.array(starts)
 
 
-def occluded_copies(x: np.ndarray, patch: int, stride: int, value: float) -> np.ndarray:
-    """x: (C, H, W) → (P, C, H, W), one copy per patch position, rows then columns."""
+def occluded_copies(x: np.ndarray, patch: int, stride: int, value) -> np.ndarray:
+    """x: (C, H, W) → (P, C, H, W), one copy per patch position, rows then columns.
+    ``value``: one number, or ``(C,)`` one per channel (a grey patch of a normalised photo)."""
     C, H, W = x.shape
     rows, cols = patch_starts(H, patch, stride), patch_starts(W, patch, stride)
     out = np.repeat(x[None], len(rows) * len(cols), axis=0)  # (P, C, H, W)
+    fill = np.broadcast_to(np.asarray(value, dtype=x.dtype), (C,))[:, None, None]  # (C, 1, 1)
     for p, (r, c) in enumerate((r, c) for r in rows for c in cols):
-        out[p, :, r : r + patch, c : c + patch] = value
+        out[p, :, r : r + patch, c : c + patch] = fill
     return out
 
 
@@ -53,7 +56,7 @@ class Occlusion:
     target: np.ndarray
     patch: int
     stride: int
-    value: float
+    value: np.ndarray  # () or (C,)
     score_kind: str
 
 
@@ -68,11 +71,12 @@ def occlusion(
     target,
     patch: int = 6,
     stride: int = 2,
-    value: float = 0.0,
+    value=0.0,
     score: str = "probability",
     batch_size: int = 256,
 ) -> Occlusion:
-    """Occlusion map of class ``target``. x: (N, C, H, W); ``score`` "probability" or "logit"."""
+    """Occlusion map of class ``target``. x: (N, C, H, W); ``score`` "probability" or "logit";
+    ``value``: the patch, one number or ``(C,)`` per channel."""
     x = check_input(model, x)
     N, C, H, W = x.shape
     for name, v, hi in (("patch", patch, min(H, W)), ("stride", stride, max(H, W))):
@@ -80,8 +84,9 @@ def occlusion(
             raise ValueError(f"{name} must be an int in 1..{hi}, got {v!r}")
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}, got {score!r}")
-    if not np.isfinite(value):
-        raise ValueError(f"value must be a finite number, got {value!r}")
+    v = np.asarray(value, dtype=np.float64)
+    if v.shape not in ((), (C,)) or not np.isfinite(v).all():
+        raise ValueError(f"value must be a finite number or {C} of them, got {value!r}")
     targets = check_targets(model, target, N)
     rows, cols = patch_starts(H, patch, stride), patch_starts(W, patch, stride)
     base = _scores(model, x, score, batch_size)[np.arange(N), targets]  # (N,)
@@ -98,7 +103,8 @@ def occlusion(
         for i, r in enumerate(rows):
             for j, c in enumerate(cols):
                 sensitivity[n, r : r + patch, c : c + patch] += drops[n, i, j]
-    sensitivity /= coverage
+    # a stride larger than the patch leaves pixels no patch hid: no evidence, 0 (not 0/0)
+    np.divide(sensitivity, coverage, out=sensitivity, where=coverage > 0)
     return Occlusion(
-        sensitivity, drops, rows, cols, base, targets, int(patch), int(stride), float(value), score
+        sensitivity, drops, rows, cols, base, targets, int(patch), int(stride), v, score
     )

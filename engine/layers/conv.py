@@ -6,7 +6,7 @@ import numpy as np
 
 from engine import init
 from engine.layers.base import Layer
-from engine.ops import conv, dense, grouped
+from engine.ops import conv, dense
 from engine.shapes import conv_padding, output_shape, pair, positive_int
 
 
@@ -61,11 +61,8 @@ class Conv2D(Layer):
 
     def forward(self, x, train=False, backprop=False):
         w, b, hyper = self.params["weight"], self.params.get("bias"), self._hyper()
-        if self.groups == 1:
-            spare = self._take_spare() if train else None
-            out, cache = conv.conv2d_forward(x, w, b, *hyper, spare)
-        else:
-            out, cache = grouped.grouped_conv2d_forward(x, w, b, *hyper, self.groups)
+        spare = self._take_spare() if train else None
+        out, cache = conv.conv2d_forward(x, w, b, *hyper, self.groups, spare)
         self._keep(cache, train, backprop)
         return out
 
@@ -74,11 +71,9 @@ class Conv2D(Layer):
 
     def backward(self, dout, need_dx=True):
         cache = self._need_cache()
-        if self.groups == 1:
-            dx, dw, db = conv.conv2d_backward(dout, cache, need_dx, spend_cache=True)
-            self._spare_cols[:] = [cache[1]]
-        else:
-            dx, dw, db = grouped.grouped_conv2d_backward(dout, cache, need_dx, spend_cache=True)
+        dx, dw, db = conv.conv2d_backward(dout, cache, need_dx, spend_cache=True)
+        cols = conv.patch_matrix(cache)
+        self._spare_cols[:] = [] if cols is None else [cols]
         self.cache = None  # spent: its patch matrix now holds the column gradient
         self.grads["weight"] = dw
         if db is not None:

@@ -16,7 +16,7 @@ from engine.ops import elementwise
 
 
 class _Binary(Layer):
-    op: str
+    """``type`` names the elementwise op too (``engine.ops.elementwise.binary_forward``)."""
 
     def __init__(self, constant_shape=None, constant_first: bool = False, name: str | None = None):
         super().__init__(name)
@@ -30,7 +30,7 @@ class _Binary(Layer):
                 raise ValueError(
                     f"constant_shape must be a list of ints >= 1, got {constant_shape!r}"
                 )
-            fill = 1.0 if self.op in ("mul", "div") else 0.0
+            fill = 1.0 if self.type in ("mul", "div") else 0.0
             self.buffers["constant"] = np.full(tuple(constant_shape), fill, dtype=np.float32)
         elif constant_first:
             raise ValueError("constant_first needs a constant_shape")
@@ -45,7 +45,7 @@ class _Binary(Layer):
             a, b = (c, xs[0]) if self.constant_first else (xs[0], c)
         else:
             a, b = xs
-        out, cache = elementwise.binary_forward(self.op, a, b)
+        out, cache = elementwise.binary_forward(self.type, a, b)
         self._keep(cache, train, backprop)
         return out
 
@@ -78,22 +78,18 @@ class _Binary(Layer):
 
 class Add(_Binary):
     type = "add"
-    op = "add"
 
 
 class Sub(_Binary):
     type = "sub"
-    op = "sub"
 
 
 class Mul(_Binary):
     type = "mul"
-    op = "mul"
 
 
 class Div(_Binary):
     type = "div"
-    op = "div"
 
 
 class Concat(Layer):

@@ -122,11 +122,13 @@ class Unsqueeze(_AtDim):
         return (*tuple(in_shape)[:axis], 1, *tuple(in_shape)[axis:])
 
 
-class Transpose(Layer):
+class Transpose(OpLayer):
     """Permute axes: ``perm`` includes the batch axis and keeps it first (``perm[0] == 0``);
     ``[0, 2, 3, 1]`` is NCHW → NHWC."""
 
     type = "transpose"
+    forward_op = staticmethod(ops.transpose_forward)
+    backward_op = staticmethod(ops.transpose_backward)
 
     def __init__(self, perm, name: str | None = None):
         super().__init__(name)
@@ -143,13 +145,8 @@ class Transpose(Layer):
             )
         self.perm = tuple(int(p) for p in perm)
 
-    def forward(self, x, train=False, backprop=False):
-        out, cache = ops.transpose_forward(x, self.perm)
-        self._keep(cache, train, backprop)
-        return out
-
-    def backward(self, dout, need_dx=True):
-        return ops.transpose_backward(dout, self._need_cache())
+    def op_args(self):
+        return (self.perm,)
 
     def config(self):
         return {"perm": list(self.perm)}

@@ -14,6 +14,8 @@ from collections.abc import Callable
 import numpy as np
 from onnx import helper, numpy_helper
 
+from engine.graph import fresh_name
+
 
 class Emitter:
     """Collects nodes and initialisers for one graph; names stay unique.
@@ -32,10 +34,7 @@ class Emitter:
 
     def unique(self, name: str) -> str:
         """``name``, or ``name_2``, ``name_3``... if the graph already uses it."""
-        candidate, n = name, 1
-        while candidate in self._used:
-            n += 1
-            candidate = f"{name}_{n}"
+        candidate = fresh_name(name, self._used)
         self._used.add(candidate)
         return candidate
 

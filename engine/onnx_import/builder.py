@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.graph import fresh_name
 from engine.onnx_import.fold import attributes
 from engine.onnx_import.graph import Prepared
 
@@ -83,12 +84,18 @@ class Builder:
         """An operand that moved from attribute ``key`` to input ``index`` across opsets
         (Split's split, Reduce's axes, Slice's bounds): the constant input as a list when the
         node has it, else the attribute (``None`` when neither is there)."""
+        value = self.const_input(node, index, key)
+        return attrs.get(key) if value is None else value.tolist()
+
+    def const_input(self, node, index: int, key: str):
+        """The value of the node's optional input ``index``, ``None`` when the node leaves it
+        out; refused (naming ``key``) when it is an activation, not a constant."""
         if len(node.input) <= index or not node.input[index]:
-            return attrs.get(key)
+            return None
         value = self.const(node.input[index])
         if value is None:
             self.fail(node, f"{key} must be a constant")
-        return value.tolist()
+        return value
 
     def attrs(self, node, known: set[str]) -> dict:
         """The node's attributes, refusing any the mapping does not understand."""
@@ -162,16 +169,12 @@ class Builder:
                 parts = parts[len(self.scope) :]
             if len(parts) > 1 and parts[-1].lower().startswith(node.op_type.lower()):
                 parts = parts[:-1]
-            base = "_".join(parts)
-        base = re.sub(r"[^A-Za-z0-9_]+", "_", base).strip("_")
+            base = ".".join(module_path(parts))
+        base = re.sub(r"[^A-Za-z0-9_.]+", "_", base).strip("_.")
         base = base.removeprefix("node_")  # the dynamo exporter's "node_conv2d"
         if base and base in self._names and node is not None:
             base = f"{base}_{node.op_type.lower()}"
-        base = base or kind
-        name, n = base, 1
-        while name in self._names:
-            n += 1
-            name = f"{base}_{n}"
+        name = fresh_name(base or kind, self._names)
         self._names.add(name)
         return name
 
@@ -247,3 +250,16 @@ def per_example_constant(builder: Builder, node, c: np.ndarray, act: Act) -> np.
 
 def prod(shape) -> int:
     return math.prod(int(d) for d in shape)
+
+
+def module_path(scopes: list[str]) -> list[str]:
+    """PyTorch's module name from an exported node's scopes: ``["block1", "block1.0", "conv1"]``
+    (the exporter repeats a parent's path in its child's scope) → ``["block1.0", "conv1"]``,
+    read as ``block1.0.conv1`` — the name ``model.named_modules()`` gives."""
+    path: list[str] = []
+    for scope in scopes:
+        if path and scope.startswith(path[-1] + "."):
+            path[-1] = scope  # "block1" then "block1.0": one module, named in full
+        else:
+            path.append(scope)
+    return path

@@ -17,6 +17,24 @@ from onnx import helper, numpy_helper
 from engine.onnx_import.limits import Limits
 
 INT64_MAX = np.iinfo(np.int64).max
+BINARY = {  # elementwise, NumPy's broadcasting: folded as NumPy computes them
+    "Add": np.add,
+    "Sub": np.subtract,
+    "Mul": np.multiply,
+    "Equal": np.equal,
+    "Less": np.less,
+    "Greater": np.greater,
+    "And": np.logical_and,
+    "Or": np.logical_or,
+}
+UNARY = {  # elementwise on one input
+    "Not": np.logical_not,
+    "Neg": np.negative,
+    "Abs": np.abs,
+    "Sqrt": np.sqrt,
+    "Floor": np.floor,
+    "Ceil": np.ceil,
+}
 
 
 class Folder:
@@ -27,10 +45,15 @@ class Folder:
         self.limits = limits
 
     def can_fold(self, op_type: str) -> bool:
-        return hasattr(self, "op_" + op_type)
+        return op_type in BINARY or op_type in UNARY or hasattr(self, "op_" + op_type)
 
     def run(self, node, attrs: dict, inputs: list) -> list[np.ndarray]:
-        out = getattr(self, "op_" + node.op_type)(attrs, *inputs)
+        if node.op_type in BINARY:
+            out = self._binary(BINARY[node.op_type], *inputs)
+        elif node.op_type in UNARY:
+            out = self._unary(UNARY[node.op_type], *inputs)
+        else:
+            out = getattr(self, "op_" + node.op_type)(attrs, *inputs)
         return out if isinstance(out, list) else [out]
 
     def _room(self, shape, node_desc: str = "") -> None:
@@ -148,41 +171,17 @@ class Folder:
         self._broadcast(cond, a, b)
         return np.where(cond, a, b)
 
-    def op_Not(self, attrs, x):
-        return np.logical_not(x)
-
-    def op_Neg(self, attrs, x):
-        return np.negative(x)
-
-    def op_Abs(self, attrs, x):
-        return np.abs(x)
-
-    def op_Sqrt(self, attrs, x):
-        return np.sqrt(x)
-
-    def op_Floor(self, attrs, x):
-        return np.floor(x)
-
-    def op_Ceil(self, attrs, x):
-        return np.ceil(x)
-
     def op_ReduceProd(self, attrs, x, axes=None):
         axes = attrs.get("axes") if axes is None else axes.tolist()
         keep = bool(attrs.get("keepdims", 1))
         return np.prod(x, axis=None if axes is None else tuple(axes), keepdims=keep).astype(x.dtype)
 
+    def _unary(self, fn, x):
+        return fn(x)
+
     def _binary(self, fn, a, b):
         self._broadcast(a, b)
         return fn(a, b)
-
-    def op_Add(self, attrs, a, b):
-        return self._binary(np.add, a, b)
-
-    def op_Sub(self, attrs, a, b):
-        return self._binary(np.subtract, a, b)
-
-    def op_Mul(self, attrs, a, b):
-        return self._binary(np.multiply, a, b)
 
     def op_Div(self, attrs, a, b):
         if np.issubdtype(a.dtype, np.integer):
@@ -190,21 +189,6 @@ class Folder:
                 raise ValueError("an integer division by zero")
             return self._binary(lambda p, q: np.trunc(p / q).astype(p.dtype), a, b)
         return self._binary(np.divide, a, b)
-
-    def op_Equal(self, attrs, a, b):
-        return self._binary(np.equal, a, b)
-
-    def op_Less(self, attrs, a, b):
-        return self._binary(np.less, a, b)
-
-    def op_Greater(self, attrs, a, b):
-        return self._binary(np.greater, a, b)
-
-    def op_And(self, attrs, a, b):
-        return self._binary(np.logical_and, a, b)
-
-    def op_Or(self, attrs, a, b):
-        return self._binary(np.logical_or, a, b)
 
     def op_Min(self, attrs, *xs):
         self._broadcast(*xs)

@@ -52,12 +52,8 @@ def softmax(b: Builder, node) -> None:
 
 def dropout(b: Builder, node) -> None:
     attrs = b.attrs(node, {"ratio", "seed", "is_test"})
-    ratio = float(attrs.get("ratio", 0.5))
-    if len(node.input) > 1 and node.input[1]:
-        value = b.const(node.input[1])
-        if value is None:
-            b.fail(node, "ratio must be a constant")
-        ratio = float(value)
+    value = b.const_input(node, 1, "ratio")
+    ratio = float(attrs.get("ratio", 0.5) if value is None else value)
     if len(node.input) > 2 and node.input[2]:
         training = b.const(node.input[2])
         if training is None or bool(training):
@@ -88,10 +84,8 @@ def pad(b: Builder, node) -> None:
         if pads is None:
             b.fail(node, "pads must be a constant")
         pads = [int(p) for p in pads.tolist()]
-        if len(node.input) > 2 and node.input[2]:
-            v = b.const(node.input[2])
-            if v is None:
-                b.fail(node, "constant_value must be a constant")
+        v = b.const_input(node, 2, "constant_value")
+        if v is not None:
             value = float(v)
         if len(node.input) > 3 and node.input[3]:
             b.fail(node, "axes is not supported")

@@ -36,6 +36,7 @@ from collections import Counter
 import numpy as np
 from onnx import ModelProto, TensorProto, helper, numpy_helper
 
+from engine.graph import fresh_name
 from engine.onnx_import.builder import Refused, describe
 from engine.onnx_import.fold import attributes
 from engine.onnx_import.quantized_dynamic import DYNAMIC_OPS, per_axis
@@ -133,11 +134,7 @@ class Rewriter:
         return ((q.astype(np.float64) - along(z)) * along(s)).astype(np.float32)
 
     def fresh(self, name: str) -> str:
-        n, base = 1, name
-        while name in self.consts or name in self.new or name in self.consumers:
-            n += 1
-            name = f"{base}_{n}"
-        return name
+        return fresh_name(name, {*self.consts, *self.new, *self.consumers})
 
     # -- writing ---------------------------------------------------------------------------
 

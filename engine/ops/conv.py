@@ -23,11 +23,19 @@ flatten, dense) allocate outputs and gradients in their input's memory order (``
 ``np.empty_like``), so a whole network runs batch-last without a transpose, and code that
 only indexes arrays never notices. At N = 1 the two orders are the same memory.
 
+``groups`` (PyTorch's: each of ``G`` groups convolves its ``C/G`` input channels with its
+``F/G`` filters; ``groups == C``: depthwise) is decided here, once: ``groups == 1`` is the
+im2col path itself; otherwise each group is one call of it on a channel slice, written into one
+batch-last ``(F, H_out, W_out, N)`` output. ``w: (F, C/G, kh, kw)``; group g's filters
+``g*F/G .. (g+1)*F/G - 1`` read channels ``g*C/G .. (g+1)*C/G - 1``.
+
 ``conv2d_naive`` and ``conv2d_backward_naive`` are the plain-loop references the fast path is
 tested against.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
@@ -134,6 +142,30 @@ def col2im(
     return dx_pad[:, ph : ph + H, pw : pw + W].transpose(3, 0, 1, 2)  # (C, H, W, N) → (N, C, H, W)
 
 
+class GroupedCache(NamedTuple):
+    """What a grouped forward keeps: one im2col cache per group, and the channel split."""
+
+    caches: list
+    x_shape: tuple[int, int, int, int]
+    Cg: int  # input channels per group, C/G
+    Fg: int  # filters per group, F/G
+
+
+def _check_groups(x_shape, w_shape, groups: int) -> tuple[int, int]:
+    """The channel split: (C/G, F/G), or a ValueError naming what does not divide."""
+    N, C, H, W = x_shape
+    F, Cg, kh, kw = w_shape
+    if groups < 1 or C % groups or F % groups:
+        raise ValueError(
+            f"groups={groups} must divide both the {C} input channels and the {F} filters"
+        )
+    if Cg * groups != C:
+        raise ValueError(
+            f"input has {C} channels but the weight {w_shape} expects {Cg} per group x {groups}"
+        )
+    return C // groups, F // groups
+
+
 def conv2d_forward(
     x: np.ndarray,
     w: np.ndarray,
@@ -141,15 +173,74 @@ def conv2d_forward(
     stride: Pair = (1, 1),
     padding: Pair = (0, 0),
     dilation: Pair = (1, 1),
+    groups: int = 1,
     cols_out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, tuple]:
     """Convolve ``x`` with ``w``.
 
-    x: (N, C, H, W), w: (F, C, kh, kw), b: (F,) or None → out: (N, F, H_out, W_out), a view
-    of batch-last ``(F, H_out, W_out, N)`` memory (see the module docstring). ``cols_out``:
-    an array to build the patch matrix in, if it has the right shape (see :func:`im2col`);
-    the cache keeps it.
+    x: (N, C, H, W), w: (F, C/groups, kh, kw), b: (F,) or None → out: (N, F, H_out, W_out),
+    a view of batch-last ``(F, H_out, W_out, N)`` memory (see the module docstring).
+    ``cols_out``: an array to build the patch matrix in, if it has the right shape (see
+    :func:`im2col`; ungrouped only); the cache keeps it (see :func:`patch_matrix`).
     """
+    hyper = (stride, padding, dilation)
+    if groups == 1:
+        return _im2col_forward(x, w, b, hyper, cols_out)
+    Cg, Fg = _check_groups(x.shape, w.shape, groups)
+    N = x.shape[0]
+    H_out, W_out = output_shape(x.shape[2:], w.shape[2:], stride, padding, dilation)
+    mem = np.empty((w.shape[0], H_out, W_out, N), dtype=np.result_type(x, w))  # batch-last
+    caches = []
+    for g in range(groups):
+        bg = None if b is None else b[g * Fg : (g + 1) * Fg]
+        out_g, cache_g = _im2col_forward(
+            x[:, g * Cg : (g + 1) * Cg], w[g * Fg : (g + 1) * Fg], bg, hyper
+        )
+        mem[g * Fg : (g + 1) * Fg] = out_g.transpose(1, 2, 3, 0)  # (N, Fg, Ho, Wo) → batch-last
+        caches.append(cache_g)
+    return mem.transpose(3, 0, 1, 2), GroupedCache(caches, x.shape, Cg, Fg)
+
+
+def conv2d_backward(
+    dout: np.ndarray, cache: tuple, need_dx: bool = True, spend_cache: bool = False
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """Gradients of :func:`conv2d_forward`.
+
+    dout: (N, F, H_out, W_out) → dx: (N, C, H, W) (None if not ``need_dx``; batch-last like
+    the forward's output), dw: (F, C/groups, kh, kw), db: (F,) (None if the forward had no
+    bias). With ``spend_cache`` the column gradient is written over the cached patch matrix
+    (same shape, no longer needed once dw is known) instead of a new array; the cache is then
+    spent — a second backward from it would be wrong.
+    """
+    if not isinstance(cache, GroupedCache):
+        return _im2col_backward(dout, cache, need_dx, spend_cache)
+    dws, dbs = [], []
+    dx = np.zeros(cache.x_shape, dtype=dout.dtype) if need_dx else None
+    Cg, Fg = cache.Cg, cache.Fg
+    for g, cache_g in enumerate(cache.caches):
+        dx_g, dw_g, db_g = _im2col_backward(
+            dout[:, g * Fg : (g + 1) * Fg], cache_g, need_dx, spend_cache
+        )
+        if need_dx:
+            dx[:, g * Cg : (g + 1) * Cg] = dx_g
+        dws.append(dw_g)
+        dbs.append(db_g)
+    db = None if dbs[0] is None else np.concatenate(dbs)
+    return dx, np.concatenate(dws), db
+
+
+def patch_matrix(cache: tuple) -> np.ndarray | None:
+    """The patch matrix an ungrouped forward's cache holds (free to build the next forward's
+    in, once the backward has spent it); None for a grouped one."""
+    return None if isinstance(cache, GroupedCache) else cache[1]
+
+
+def _im2col_forward(x, w, b, hyper: tuple[Pair, Pair, Pair], cols_out=None):
+    """One im2col convolution, ``hyper`` = (stride, padding, dilation).
+
+    x: (N, C, H, W), w: (F, C, kh, kw), b: (F,) or None → out: (N, F, H_out, W_out), cache.
+    """
+    stride, padding, dilation = hyper
     N, C, H, W = x.shape
     F, Cw, kh, kw = w.shape
     if Cw != C:
@@ -163,17 +254,8 @@ def conv2d_forward(
     return out, cache
 
 
-def conv2d_backward(
-    dout: np.ndarray, cache: tuple, need_dx: bool = True, spend_cache: bool = False
-) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
-    """Gradients of :func:`conv2d_forward`.
-
-    dout: (N, F, H_out, W_out) → dx: (N, C, H, W) (None if not ``need_dx``; batch-last like
-    the forward's output), dw: (F, C, kh, kw), db: (F,) (None if the forward had no bias).
-    With ``spend_cache`` the column gradient is written over the cached patch matrix (same
-    shape, no longer needed once dw is known) instead of a new array; the cache is then
-    spent — a second backward from it would be wrong.
-    """
+def _im2col_backward(dout, cache: tuple, need_dx: bool, spend_cache: bool):
+    """Gradients of :func:`_im2col_forward`. dout: (N, F, H_out, W_out) → dx, dw, db."""
     x_shape, cols, w, has_bias, stride, padding, dilation, out_hw = cache
     F, C, kh, kw = w.shape
     dout_mat = dout.transpose(1, 2, 3, 0).reshape(F, -1)  # (F, Ho*Wo*N); free if batch-last
@@ -197,28 +279,33 @@ def conv2d_naive(
     stride: Pair = (1, 1),
     padding: Pair = (0, 0),
     dilation: Pair = (1, 1),
+    groups: int = 1,
 ) -> np.ndarray:
     """The textbook loop: per example, per filter, per output pixel, per channel. Slow; a reference.
 
-    x: (N, C, H, W), w: (F, C, kh, kw), b: (F,) or None → (N, F, H_out, W_out)
+    Output channel f reads input channels ``(f // (F/G)) * C/G + c``, c < C/G (all C when
+    ``groups`` is 1).
+
+    x: (N, C, H, W), w: (F, C/groups, kh, kw), b: (F,) or None → (N, F, H_out, W_out)
     """
     N, C, H, W = x.shape
-    F, _, kh, kw = w.shape
+    F, Cg, kh, kw = w.shape
+    Fg = F // groups
     (sh, sw), (dh, dw) = stride, dilation
     H_out, W_out = output_shape((H, W), (kh, kw), stride, padding, dilation)
     x_pad = _pad(x, padding)
     out = np.zeros((N, F, H_out, W_out), dtype=np.result_type(x, w))
     for n in range(N):
         for f in range(F):
+            first = (f // Fg) * Cg  # the first input channel of f's group
             for i in range(H_out):
                 for j in range(W_out):
                     total = 0.0 if b is None else b[f]
-                    for c in range(C):
+                    for c in range(Cg):
                         for a in range(kh):
                             for e in range(kw):
-                                total += (
-                                    x_pad[n, c, i * sh + a * dh, j * sw + e * dw] * w[f, c, a, e]
-                                )
+                                v = x_pad[n, first + c, i * sh + a * dh, j * sw + e * dw]
+                                total += v * w[f, c, a, e]
                     out[n, f, i, j] = total
     return out
 

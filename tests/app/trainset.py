@@ -4,12 +4,14 @@ way to start a job on a live server and follow its events."""
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 
 from engine.model import Model
 
@@ -76,3 +78,19 @@ def start(http: httpx.Client, **changes) -> dict:
     r = http.post("/api/train", json={**JOB, **changes})
     assert r.status_code == 202, r.text
     return r.json()
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def import_(http, weights: bytes, architecture=TINY, name="Imported net"):
+    data = {"name": name}
+    if architecture is not None:
+        text = architecture if isinstance(architecture, str) else json.dumps(architecture)
+        data["architecture"] = text
+    return http.post(
+        "/api/models/import", data=data, files={"weights": ("w.npz", weights, "application/zip")}
+    )

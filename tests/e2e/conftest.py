@@ -14,14 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from app.core.settings import REPO_ROOT
 from bench.stroke_roundtrip import CHROMIUM_ARGS  # the benchmarks' browser, the same flags
 from engine.model import Model
-from tests.e2e.helpers import ARTIFACTS, Server, open_anatomy, open_page, serve
+from tests.e2e.helpers import ARTIFACTS, SHIPPED, Server, open_anatomy, open_page, serve
 from tests.specs import TWO_CONVS as SMALL_SPEC
 
 CHROMIUM = Path("/usr/bin/chromium")
-SHIPPED = REPO_ROOT / "models" / "mnist-cnn.npz"
 
 
 pytestmark = pytest.mark.e2e

@@ -17,6 +17,7 @@ from app.core.settings import REPO_ROOT
 from tests.live import LiveServer, app_env
 
 ARTIFACTS = REPO_ROOT / "artifacts" / "e2e"
+SHIPPED = REPO_ROOT / "models" / "mnist-cnn.npz"  # the shipped default model
 
 
 def wait_until(page, expression: str, **kwargs):

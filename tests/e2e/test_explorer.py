@@ -42,8 +42,8 @@ def test_drawing_a_seven_shows_prediction_input_and_every_layer(desktop, server,
     # transition has run: the predicate is retried until then).
     wait_until(
         page,
-        """[...document.querySelectorAll('[data-testid="probabilities"] li')].every(li => {
-            const shown = parseFloat(li.querySelector('.prob-value').textContent.replace('<', ''));
+        r"""[...document.querySelectorAll('[data-testid="probabilities"] li')].every(li => {
+            const shown = parseFloat(li.querySelector('.prob-value').textContent.match(/[\d.]+/));
             const fill = li.querySelector('.prob-fill').getBoundingClientRect().width;
             const track = li.querySelector('.prob-track').getBoundingClientRect().width;
             return Math.abs(fill / track - shown / 100) < 0.006;

@@ -5,6 +5,7 @@ import pytest
 
 from engine.explain import class_scores, occlusion
 from engine.explain.occlusion import patch_starts
+from engine.model import Model
 from engine.ops.activation import softmax
 from tests.engine.explain_nets import random_input, small_model
 from tests.engine.gradcheck import assert_close
@@ -54,3 +55,16 @@ def test_occlusion_refuses_bad_parameters_by_name():
         occlusion(model, x, 0, stride=0)
     with pytest.raises(ValueError, match="score"):
         occlusion(model, x, 0, score="loss")
+
+
+def test_pixels_no_patch_hides_are_zero_not_nan():
+    model = Model.from_spec(
+        [{"type": "flatten"}, {"type": "dense", "config": {"out_features": 3}}],
+        input_shape=(3, 12, 12),
+        seed=1,
+    )
+    x = np.random.default_rng(0).random((1, 3, 12, 12)).astype(np.float32)
+    o = occlusion(model, x, 0, patch=2, stride=8)  # rows/cols 0-1, 8-9 and 10-11 hidden
+    assert np.isfinite(o.sensitivity).all()
+    assert (o.sensitivity[0, 4:8] == 0).all() and (o.sensitivity[0, :, 4:8] == 0).all()
+    assert np.abs(o.sensitivity[0, :2, :2]).max() > 0

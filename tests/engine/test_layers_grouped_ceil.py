@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from engine import layers as L
-from engine.ops.grouped import grouped_conv2d_naive
+from engine.ops.conv import conv2d_naive
 from engine.ops.pool import pool2d_backward_naive, pool2d_naive
 from tests.engine.gradcheck import assert_close, check_layer
 
@@ -33,7 +33,7 @@ def test_grouped_conv_against_its_loop_twin(C, F, groups, k, s, p, d):
     layer.params["bias"] = randn(F)
 
     def ref(x, ps):
-        return grouped_conv2d_naive(
+        return conv2d_naive(
             x, ps["weight"], ps["bias"], layer.stride, layer.padding, layer.dilation, groups
         )
 

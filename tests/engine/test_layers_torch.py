@@ -40,6 +40,17 @@ def test_pooling_matches_pytorch(name, mode):
     assert_close(f"{key} dx", layer.backward(dout), DATA[f"{key}_dx"], 1e-12, 1e-12)
 
 
+def assert_training_step_matches(layer, pre: str, dx_rtol: float = 1e-10) -> None:
+    """One training forward and backward of ``layer`` on PyTorch's ``{pre}_x`` and
+    ``{pre}_dout``: out, dx, dweight and dbias agree with PyTorch's."""
+    out = layer.forward(DATA[f"{pre}_x"], train=True)
+    assert_close(f"{pre} out", out, DATA[f"{pre}_out"], 1e-10, 1e-12)
+    dx = layer.backward(DATA[f"{pre}_dout"])
+    assert_close(f"{pre} dx", dx, DATA[f"{pre}_dx"], dx_rtol, 1e-12)
+    assert_close(f"{pre} dweight", layer.grads["weight"], DATA[f"{pre}_dweight"], 1e-10, 1e-12)
+    assert_close(f"{pre} dbias", layer.grads["bias"], DATA[f"{pre}_dbias"], 1e-10, 1e-12)
+
+
 @pytest.mark.parametrize("name", ["bn2d", "bn1d", "bn1d_l"])
 def test_batchnorm_matches_pytorch_in_training_and_evaluation(name):
     x0 = DATA[f"{name}_train0_x"]
@@ -51,12 +62,7 @@ def test_batchnorm_matches_pytorch_in_training_and_evaluation(name):
         layer.buffers[key] = layer.buffers[key].astype(np.float64)
     for step in range(2):
         pre = f"{name}_train{step}"
-        out = layer.forward(DATA[f"{pre}_x"], train=True)
-        assert_close(f"{pre} out", out, DATA[f"{pre}_out"], 1e-10, 1e-12)
-        dx = layer.backward(DATA[f"{pre}_dout"])
-        assert_close(f"{pre} dx", dx, DATA[f"{pre}_dx"], 1e-9, 1e-12)
-        assert_close(f"{pre} dweight", layer.grads["weight"], DATA[f"{pre}_dweight"], 1e-10, 1e-12)
-        assert_close(f"{pre} dbias", layer.grads["bias"], DATA[f"{pre}_dbias"], 1e-10, 1e-12)
+        assert_training_step_matches(layer, pre, dx_rtol=1e-9)
         for key in ("running_mean", "running_var"):  # momentum 0.2, unbiased variance
             assert_close(f"{pre} {key}", layer.buffers[key], DATA[f"{pre}_{key}"], 1e-10, 1e-12)
     out = layer.forward(DATA[f"{name}_eval_x"])
@@ -78,12 +84,7 @@ def test_grouped_and_depthwise_conv_match_pytorch(name):
     assert layer.params["weight"].shape == DATA[f"{key}_weight"].shape  # (F, C/groups, kh, kw)
     layer.params["weight"] = DATA[f"{key}_weight"]
     layer.params["bias"] = DATA[f"{key}_bias"]
-    out = layer.forward(DATA[f"{key}_x"], train=True)
-    assert_close(f"{key} out", out, DATA[f"{key}_out"], 1e-10, 1e-12)
-    dx = layer.backward(DATA[f"{key}_dout"])
-    assert_close(f"{key} dx", dx, DATA[f"{key}_dx"], 1e-10, 1e-12)
-    assert_close(f"{key} dweight", layer.grads["weight"], DATA[f"{key}_dweight"], 1e-10, 1e-12)
-    assert_close(f"{key} dbias", layer.grads["bias"], DATA[f"{key}_dbias"], 1e-10, 1e-12)
+    assert_training_step_matches(layer, key)
 
 
 @pytest.mark.parametrize(

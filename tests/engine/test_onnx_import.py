@@ -11,23 +11,18 @@ import numpy as np
 import pytest
 
 from engine.model import Model
-from engine.onnx_import import import_onnx
 from engine.onnx_import.builder import common_scope
 from tests.onnx_fixtures import (
     MANIFEST,
     NAMES,
-    fixture_bytes,
+    digits_for,
+    imported,
     mnist_digits,
     network_input,
     run_onnxruntime,
 )
 
 RTOL = 1e-4
-
-
-def imported(name: str, **kwargs) -> Model:
-    data, external = fixture_bytes(name)
-    return import_onnx(data, external, name=name, source=name, **kwargs)
 
 
 def close(actual, expected, what: str) -> None:
@@ -47,8 +42,7 @@ def test_at_least_eight_fixtures_small():
 @pytest.mark.parametrize("name", NAMES)
 def test_output_matches_onnxruntime_on_mnist(name):
     model = imported(name)
-    ink, _ = mnist_digits(20)
-    x = network_input(name, ink)
+    x = digits_for(name, 20)
     (ref,) = run_onnxruntime(name, x, model.meta["onnx"]["input_layout"])
     out = model.forward(x)
     assert out.shape == ref.shape
@@ -60,8 +54,7 @@ def test_every_mapped_layer_matches_onnxruntime(name):
     model = imported(name)
     layers = model.meta["onnx"]["layers"]
     tensors = {n: m["tensor"] for n, m in layers.items() if m["tensor"]}
-    ink, _ = mnist_digits(10)
-    x = network_input(name, ink)
+    x = digits_for(name, 10)
     names = sorted(set(tensors.values()))
     refs = run_onnxruntime(name, x, model.meta["onnx"]["input_layout"], names)[1:]
     by_tensor = dict(zip(names, refs, strict=True))

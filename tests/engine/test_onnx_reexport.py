@@ -20,24 +20,15 @@ from engine.onnx_export import onnx_bytes, to_onnx
 from engine.onnx_import import import_onnx
 from tests.engine.onnx_check import ROOT, assert_same, mnist_test, run_onnx
 from tests.engine.onnx_nets import BRANCHES, FEATURES, randomised
-from tests.onnx_fixtures import (
-    MANIFEST,
-    NAMES,
-    fixture_bytes,
-    mnist_digits,
-    network_input,
-    run_onnxruntime,
-)
+from tests.onnx_fixtures import MANIFEST, NAMES, digits_for, imported, run_onnxruntime
 from tests.specs import RESIDUAL
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_an_imported_fixture_exports_with_the_same_outputs(name):
-    data, external = fixture_bytes(name)
     convention = MANIFEST[name]["input"]
-    model = import_onnx(data, external, name=name, source=name, convention=convention)
-    ink, _ = mnist_digits(20)
-    x = network_input(name, ink)
+    model = imported(name, convention=convention)
+    x = digits_for(name, 20)
     proto = to_onnx(model)
     got = assert_same(model, x, proto)  # ≤ 1e-5 against the engine
     (original,) = run_onnxruntime(name, x, model.meta["onnx"]["input_layout"])

@@ -1,32 +1,81 @@
 // The one way the front end talks to the server: one fetch wrapper, `request`, and one client
 // object, `api`, with a method per endpoint (grouped by the API's tags, see /docs). Errors are
-// ApiErrors carrying the API's `detail` (validation lists included) in words, so the page can
-// show the person what is wrong, in the server's own words.
+// ApiErrors whose message is `words()`: what the person did and what is allowed, never raw
+// validation text (the server's own `detail` is kept on the error for scripts).
 
+import { wantedModels } from "./current-model.js";
 import { unpack } from "./packed.js";
 
 const PACKED = "application/vnd.cnn-explorer.activations";
 
 export class ApiError extends Error {
-  constructor(status, detail) {
-    super(detail);
+  // message: words for the person (see `words`); detail: the server's own, for scripts.
+  constructor(status, message, detail = message) {
+    super(message);
     this.name = "ApiError";
     this.status = status;
+    this.detail = detail;
   }
 }
 
-// FastAPI's `detail` is a string for our own errors, or a list of validation errors.
-function describe(detail, fallback) {
-  if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) {
-    return detail
-      .map((d) => {
-        const where = Array.isArray(d.loc) ? d.loc.filter((p) => p !== "body").join(".") : "";
-        return where ? `${where}: ${d.msg}` : d.msg;
-      })
-      .join("; ");
+// A refusal in words about what the person did: never a field path with "(body)", never
+// pydantic's "Input should be …". FastAPI's validation errors come as `errors` (loc, type,
+// msg); our own refusals as a `detail` sentence that already names the field and the limit.
+const RULES = [
+  [/greater than or equal to (\S+)/, (n) => `must be ${n} or more`],
+  [/greater than (\S+)/, (n) => `must be more than ${n}`],
+  [/less than or equal to (\S+)/, (n) => `must be ${n} or less`],
+  [/less than (\S+)/, (n) => `must be less than ${n}`],
+  [/at most (\d+) (item|character)/, (n, what) => `may have at most ${n} ${what}s`],
+  [/at least (\d+) (item|character)/, (n, what) => `needs at least ${n} ${what}s`],
+  [/valid integer/, () => "must be a whole number"],
+  [/valid number/, () => "must be a number"],
+  [/Field required/, () => "is missing"],
+];
+
+function fieldName(loc) {
+  const parts = (Array.isArray(loc) ? loc : []).slice(1).filter((p) => p !== "__root__");
+  const words = parts.map((p) => (typeof p === "number" ? `#${p + 1}` : String(p).replaceAll("_", " ")));
+  return words.join(" ") || "the request";
+}
+
+function rule(msg) {
+  for (const [re, say] of RULES) {
+    const m = re.exec(msg);
+    if (m) return say(...m.slice(1));
   }
-  return fallback;
+  return `is not accepted (${msg.replace(/^Input should /, "should ").replace(/^Value error, /, "")})`;
+}
+
+const STATUS_WORDS = {
+  400: "The server could not use what was sent",
+  404: "That was not found (it may have been renamed or deleted)",
+  409: "That clashes with something that already exists",
+  413: "That is too large for this server",
+  415: "That kind of file is not accepted",
+  422: "Some of what was entered is out of range",
+  429: "The server is busy; please try again in a moment",
+  503: "The server is busy; please try again in a moment",
+};
+
+// The server's own sentence tidied (`unit[0] (body): …` → `unit #1: …`).
+const tidy = (text) =>
+  text
+    .replace(/\s\((body|query|path|form)\)/g, "")
+    .replace(/\[(\d+)\]/g, (_, i) => ` #${Number(i) + 1}`)
+    .replace(/Input should be /g, "should be ")
+    .replace(/Value error, /g, "");
+
+export function words(status, payload) {
+  const errors = payload && Array.isArray(payload.errors) ? payload.errors : null;
+  if (errors && errors.length) {
+    const said = errors.map((e) => `${fieldName(e.loc)} ${rule(String(e.msg))}`);
+    return `${STATUS_WORDS[422]}: ${said.join("; ")}.`;
+  }
+  const detail = payload && payload.detail;
+  if (Array.isArray(detail)) return words(status, { errors: detail });
+  if (typeof detail === "string" && detail) return tidy(detail);
+  return `${STATUS_WORDS[status] ?? "The server could not do that"} (HTTP ${status}).`;
 }
 
 // A 503 or 429 with Retry-After (busy with heavy requests, or a table being computed in the
@@ -98,8 +147,7 @@ async function request(method, path, body, signal, accept = "application/json") 
   if (type.includes("application/json")) payload = await response.json();
   else if (response.ok && accept !== "application/json") payload = await response.arrayBuffer();
   if (!response.ok) {
-    const fallback = `${method} ${path} failed: ${response.status} ${response.statusText}`;
-    throw new ApiError(response.status, describe(payload && payload.detail, fallback));
+    throw new ApiError(response.status, words(response.status, payload), payload && payload.detail);
   }
   return payload;
 }
@@ -115,10 +163,11 @@ export async function installedModels(status) {
   }
 }
 
-// The model a page opens with: the one the URL asks for if it is installed, else the server's
-// default (always an installed model while there is any).
-export function pickModel(list, wanted) {
-  return list.models.some((m) => m.id === wanted) ? wanted : list.default;
+// The model a page opens with: the one the URL asks for, else the one the person chose last
+// (current-model.js), if installed; else the server's default (installed while there is any).
+export function pickModel(list, wanted = wantedModels()) {
+  const ids = new Set(list.models.map((m) => m.id));
+  return [wanted].flat().find((id) => ids.has(id)) ?? list.default;
 }
 
 // A model's path: every per-model endpoint is below it.
@@ -197,7 +246,11 @@ export const api = {
   evaluationExamples: (id, t, p, count) =>
     request("GET", `${model(id)}/evaluation/examples?true_class=${t}&predicted_class=${p}&count=${count}`),
   renameModel: (id, name) => request("PATCH", model(id), { name }),
+  // input: the input convention {invert, scale, mean, std}; the evaluation is scored again.
+  setConvention: (id, input) => request("PATCH", model(id), { input }),
   removeModel: (id) => request("DELETE", model(id)),
   weightsUrl: (id) => `${model(id)}/weights.npz`,
+  onnxUrl: (id) => `${model(id)}/model.onnx`,
   importModel: (formData) => request("POST", "/api/models/import", formData),
+  uploadDataset: (formData) => request("POST", "/api/datasets", formData),
 };

@@ -78,6 +78,9 @@ export function inkScale() {
     lut,
     lo: 0,
     hi: 1,
+    min: 0,
+    max: 1,
+    gradient: () => `linear-gradient(to right, ${stops.ink.join(", ")})`,
     index: (v) => Math.max(0, Math.min(LUT_SIZE - 1, Math.round(v * (LUT_SIZE - 1)))),
     rgb(v) {
       const i = this.index(v) * 3;

@@ -7,11 +7,29 @@ export function num(v, digits = 3) {
   return Number(v.toPrecision(digits)).toString();
 }
 
+// A probability, as every panel shows one (the prediction, the overview's softmax column, the
+// gallery's mistakes, the teaching views): one decimal, and never "0%" or "100%" — a softmax
+// is never exactly either, so what rounds there reads "<0.1%" or ">99.9%".
+export function probability(p) {
+  const v = p * 100;
+  if (v < 0.05) return "<0.1%";
+  if (v >= 99.95) return ">99.9%";
+  return `${v.toFixed(1)}%`;
+}
+
+// A rate (a test accuracy, a share of a row): 0% and 100% are possible and meant.
 export function percent(p) {
   const v = p * 100;
   if (v >= 99.95 || v === 0) return `${v.toFixed(0)}%`;
   if (v < 0.1) return "<0.1%";
   return `${v.toFixed(1)}%`;
+}
+
+// 1 → "1st", 2 → "2nd", 3 → "3rd", 11 → "11th", 23 → "23rd".
+export function ordinal(n) {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  const suffix = teen ? "th" : ({ 1: "st", 2: "nd", 3: "rd" }[n % 10] ?? "th");
+  return `${n}${suffix}`;
 }
 
 export function shape(dims) {

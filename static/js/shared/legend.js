@@ -29,3 +29,10 @@ export class Legend {
     this.el.dataset.kind = scale.kind;
   }
 }
+
+// A legend drawn once, for a figure that is drawn once: its element.
+export function legendFor(scale, label) {
+  const legend = new Legend();
+  legend.render(scale, label);
+  return legend.el;
+}

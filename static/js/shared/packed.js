@@ -1,8 +1,9 @@
 // The activations as one binary message (app/models/packed.py): a JSON header, then the network
 // input and every layer's output as float32 (or float16) values in one ArrayBuffer. Each layer
 // gets `values`, a Float32Array view in `shape` order, and — for views that want nested lists —
-// a lazy `data`. `input` becomes the H×W rows the JSON answer has (request bodies send them as
-// `pixels`), with the same numbers as a Float32Array in `input.values`.
+// a lazy `data` (in `data_shape` when the request cut the layer with ?layers= or
+// ?max_channels=). `input` becomes the H×W (or 3×H×W) rows the JSON answer has (request bodies
+// send them as `pixels`), with the same numbers as a Float32Array in `input.values`.
 
 const MAGIC = "CNNA";
 
@@ -46,7 +47,7 @@ export function unpack(buffer) {
     let nested = null;
     Object.defineProperty(layer, "values", { value: values, enumerable: false });
     Object.defineProperty(layer, "data", {
-      get: () => (nested ??= nest(values, layer.shape)),
+      get: () => (nested ??= nest(values, layer.data_shape ?? layer.shape)),
       enumerable: false,
     });
   }

@@ -103,12 +103,18 @@ export function decorate(root = document) {
   }
 }
 
+// The button's words (hidden beside the icon where the header is full, still read out).
+function say(btn, words) {
+  btn.querySelector(".copy-link-label").textContent = words;
+  btn.title = words;
+}
+
 async function copyLink(btn) {
   const url = window.location.href;
   window.dispatchEvent(new CustomEvent("share:link", { detail: { url } }));
   try {
     await navigator.clipboard.writeText(url);
-    btn.textContent = "Link copied";
+    say(btn, "Link copied");
   } catch {
     // No clipboard (an insecure origin): show the address selected, to copy by hand.
     const field = document.createElement("input");
@@ -117,7 +123,7 @@ async function copyLink(btn) {
     field.className = "copy-link-field";
     btn.after(field);
     field.select();
-    btn.textContent = "Copy this link";
+    say(btn, "Copy this link");
   }
   btn.dataset.url = url;
 }

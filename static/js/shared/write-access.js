@@ -8,14 +8,16 @@ import { api } from "./api.js";
 import { h } from "./dom.js";
 import { capitalise } from "./format.js";
 
-// Only elements not yet disabled are touched: setting an attribute, even to the value it has,
-// is a mutation, and the observer below would answer it again forever.
+// Each write element gets the reason once, and is disabled whenever it is not (the page may
+// enable it later). Only what is not yet so is touched: setting an attribute, even to the value
+// it has, is a mutation, and the observer below would answer it again forever.
 function disable(root, why) {
-  for (const el of root.querySelectorAll("[data-write]:not([disabled])")) {
-    el.disabled = true;
+  for (const el of root.querySelectorAll("[data-write]:not([data-write-why])")) {
+    el.dataset.writeWhy = "";
     el.title = why;
     el.setAttribute("aria-disabled", "true");
   }
+  for (const el of root.querySelectorAll("[data-write]:not([disabled])")) el.disabled = true;
 }
 
 export async function explainWrites() {

@@ -25,6 +25,8 @@ WRITES = [
     ("POST", "/api/train", {"json": JOB}),
     ("DELETE", "/api/train/0123456789ab", {}),
     ("POST", "/api/train/0123456789ab/resume", {}),
+    ("POST", "/api/datasets", {"files": {"archive": ("a.zip", b"x")}, "data": {"name": "a"}}),
+    ("DELETE", "/api/datasets/nope", {}),
 ]
 READS = [
     ("GET", "/api/models", {}),

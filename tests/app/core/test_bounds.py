@@ -21,8 +21,9 @@ from fastapi.testclient import TestClient
 from app.core.memo import ByteLRU, nbytes
 from app.core.settings import REPO_ROOT, Settings
 from app.datasets.tables import Cancelled, Tables
+from app.explain.filters import STEP_PASSES
 from app.main import create_app
-from engine.cost import FORWARD_BACKWARD, pass_cost
+from engine.cost import pass_cost
 from engine.model import Model
 from tests.utils import TINY_ID, bomb, refused, reported_limits, tiny_model
 
@@ -75,10 +76,10 @@ def test_maximise_of_the_flatten_layer_needs_a_range(client):
 
 def test_maximise_cost_is_units_times_steps_and_the_hint_fits(client, defaults):
     detail = refused(client.get(MAXIMISE.format(3)), 422, "max_request_megamacs = 12,000")
-    assert "32 units × 48 steps × 3 passes" in detail
+    assert "32 units × 48 steps × 4 passes" in detail  # forward + backward, and the measure
     count = int(re.search(r"count=(\d+)", detail).group(1))
     model = Model.load(SHIPPED)
-    per_unit = 48 * FORWARD_BACKWARD * pass_cost(model, 4)
+    per_unit = 48 * STEP_PASSES * pass_cost(model, 4)
     assert count * per_unit <= defaults.max_request_megamacs * 1e6 < (count + 1) * per_unit
     r = client.get(MAXIMISE.format(3) + f"?first=0&count={count}")
     assert r.status_code == 200, r.text
@@ -246,7 +247,8 @@ def test_an_npz_bomb_import_is_refused_fast_in_little_memory(client):
     assert peak < 50 * 1024 * 1024 + 3 * len(data), peak  # the upload itself is held, no more
 
 
-def test_training_requests_are_bounded_by_their_cost(client):
+def test_training_requests_are_bounded_by_their_cost(make_client):
+    client = make_client(max_model_megamacs=200)  # the default admits a ResNet-50 (~4,100 M)
     wide = [
         {"type": "conv2d", "config": {"out_channels": 64, "kernel_size": 11, "padding": 5}},
         {"type": "conv2d", "config": {"out_channels": 64, "kernel_size": 11, "padding": 5}},

@@ -9,12 +9,21 @@ import pytest
 from fastapi import HTTPException
 from PIL import Image
 
-from app.core.imaging import check_pixels, decode_base64, network_input, open_image
+from app.core.imaging import decode, decode_base64, network_input, picture
 from app.core.schemas import ImageInput
 from app.core.settings import Settings
 from tests.utils import data_url, draw_seven, png, with_header_size
 
 LIMITS = Settings()
+
+
+def open_image(data: bytes, max_side: int):
+    return decode(data, Settings(max_image_side=max_side))
+
+
+def check_pixels(pixels, min_side: int, max_side: int):
+    limits = Settings(min_pixels_side=min_side, max_pixels_side=max_side)
+    return picture(ImageInput(pixels=pixels), limits)
 
 
 def api_error(fn, *args) -> HTTPException:
@@ -74,14 +83,19 @@ def test_png_grey_and_rgba():
 
 def test_jpeg_accepted():
     out = open_image(png(draw_seven(64).convert("RGB"), "JPEG"), 2048)
-    assert out.shape == (64, 64)
+    assert out.shape == (64, 64, 3)  # a colour JPEG stays colour
+
+
+def test_webp_accepted():
+    out = open_image(png(draw_seven(32).convert("RGB"), "WEBP"), 2048)
+    assert out.shape == (32, 32, 3)
 
 
 @pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF"])
 def test_other_formats_are_422(fmt):
     err = api_error(open_image, png(draw_seven(32).convert("RGB"), fmt), 2048)
     assert err.status_code == 422
-    assert "PNG or JPEG" in err.detail
+    assert "PNG, JPEG or WebP" in err.detail
 
 
 def test_not_an_image_is_422():
@@ -137,7 +151,6 @@ def test_pixels_ok():
         ([[0.0] * 8] * 7 + [[0.0] * 9], "different lengths"),
         ([[0.0] * 8] * 7, "min_pixels_side = 8"),
         ([[0.0] * 7] * 8, "width 7"),
-        ([[0.0] * 513] * 8, "max_pixels_side = 512"),
         ([], "height 0"),
         ([[float("nan")] * 8] * 8, "NaN"),
         ([[float("inf")] * 8] * 8, "NaN or infinity"),
@@ -150,6 +163,17 @@ def test_bad_pixels_are_422_naming_pixels(pixels, words):
     assert err.status_code == 422
     assert err.detail.startswith("pixels:")
     assert words in err.detail
+
+
+def test_pixels_over_the_side_limit_are_413():
+    err = api_error(check_pixels, [[0.0] * 513] * 8, 8, 512)
+    assert err.status_code == 413
+    assert "max_pixels_side = 512" in err.detail
+
+
+def test_colour_pixels_ok():
+    x = check_pixels([[[0.0, 0.5, 1.0]] * 8] * 8, 8, 512)
+    assert x.shape == (8, 8, 3) and x.dtype == np.float32
 
 
 # -- to the network input -----------------------------------------------------------------
@@ -170,10 +194,28 @@ def test_network_input_blank_is_all_zero():
     assert not x.any()
 
 
-def test_network_input_fills_every_channel():
-    x, ink = network_input(ImageInput(image=data_url(png(draw_seven(56)))), (3, 16, 16), LIMITS)
-    assert x.shape == (1, 3, 16, 16)
-    assert np.array_equal(x[0, 0], ink) and np.array_equal(x[0, 2], ink)
+def test_a_grey_drawing_on_a_colour_model_has_its_channel_repeated():
+    x, shown = network_input(ImageInput(image=data_url(png(draw_seven(56)))), (3, 16, 16), LIMITS)
+    assert x.shape == (1, 3, 16, 16) and shown.shape == (3, 16, 16)
+    assert np.array_equal(x[0, 0], x[0, 1]) and np.array_equal(x[0, 0], x[0, 2])
+    assert x[0, 0, 0, 0] == pytest.approx(1.0)  # white paper stays white: a photo, not ink
+
+
+def test_a_colour_photo_on_a_digit_model_is_its_luminance_then_framed():
+    rgb = np.zeros((40, 40, 3), dtype=np.uint8)
+    rgb[:] = (255, 255, 255)
+    rgb[10:30, 18:22] = (200, 0, 0)  # a red stroke on white
+    x, ink = network_input(ImageInput(image=data_url(png(rgb))), (1, 28, 28), LIMITS)
+    assert x.shape == (1, 1, 28, 28) and ink.shape == (28, 28)
+    rows = np.flatnonzero(ink.max(axis=1) > 0.05)
+    assert rows[-1] - rows[0] + 1 == 20  # framed: the stroke's long side fills the 20-pixel box
+
+
+def test_a_convention_that_does_not_fit_the_model_is_422_naming_input():
+    err = api_error(
+        network_input, ImageInput(pixels=[[0.0] * 8] * 8), (1, 28, 28), LIMITS, {"channels": "rgb"}
+    )
+    assert err.status_code == 422 and err.detail.startswith("input.channels")
 
 
 def test_dark_on_light_light_on_dark_and_transparent_give_the_same_input():

@@ -177,3 +177,28 @@ def test_the_api_reference_is_served_by_the_app(client):
     assert len(re.findall(r"<script", r.text)) == len(sources)  # no inline script
     for src in sources + re.findall(r"<link[^>]*href=\"(/docs/[^\"]+)\"", r.text):
         assert client.get(src).status_code == 200, src
+
+
+def test_the_import_route_has_its_own_larger_body_limit(make_client):
+    client = make_client(max_request_bytes=100, max_import_bytes=2000)
+    r = client.post("/api/models/tiny/predict", content=b"x" * 1000)
+    assert r.status_code == 413 and "max_request_bytes = 100" in r.json()["detail"]
+    r = client.post("/api/models/import", files={"weights": ("w.onnx", b"x" * 1000)})
+    assert r.status_code == 422  # past the body limit: the form itself is judged (no name)
+    r = client.post("/api/models/import", files={"weights": ("w.onnx", b"x" * 3000)})
+    assert r.status_code == 413
+    assert "max_import_bytes + max_request_bytes = 2,100" in r.json()["detail"]
+
+
+def test_a_chunked_body_is_counted_as_it_streams_and_replayed_whole(make_client):
+    client = make_client(max_request_bytes=5000)
+    body = json.dumps({"pixels": [[0.0] * 8] * 8}).encode()
+
+    def chunks(data: bytes, size: int = 100):
+        yield from (data[i : i + size] for i in range(0, len(data), size))
+
+    json_type = {"content-type": "application/json"}
+    r = client.post("/api/models/tiny/predict", content=chunks(body), headers=json_type)
+    assert r.status_code == 200, r.text  # replayed in full from the spool
+    r = client.post("/api/models/tiny/predict", content=chunks(b" " * 6000), headers=json_type)
+    assert r.status_code == 413 and "max_request_bytes = 5,000" in r.json()["detail"]

@@ -13,8 +13,6 @@ from app.core.render import (
     SEQUENTIAL,
     STRUCTURAL_ZERO,
     ColourScale,
-    feature_maps_png,
-    filters_png,
     grid_png,
     kernel_colours,
     weight_matrix_png,
@@ -84,29 +82,12 @@ def test_grid_draws_every_tile_enlarged_with_one_colour_per_value():
     assert tuple(rgb[top + 12, x0 + 12]) == hot  # tile 1, value [1, 1] = 1
 
 
-def test_feature_maps_of_maps_and_of_a_vector():
-    maps = load(feature_maps_png(np.random.default_rng(0).random((8, 7, 7)), "maps"))
-    vector = load(feature_maps_png(np.linspace(-1, 1, 10), "vector"))
-    long_vector = load(feature_maps_png(np.arange(300.0), "flatten"))
-    assert maps.shape[0] > 2 * 64 and maps.shape[1] > 2 * 64  # a 3x3 grid of 7x7 tiles
-    assert vector.shape[1] >= 10 * 32
-    assert long_vector.shape[0] > vector.shape[0]  # wrapped over several rows
-
-
 def test_the_colour_bar_spans_the_scale():
     scale = ColourScale.for_values(np.array([-1.0, 1.0]))
     rgb = load(grid_png(np.zeros((1, 4, 4)), ["0"], "t", scale))
     blue, red = tuple(DIVERGING[0]), tuple(DIVERGING[-1])
     pixels = {tuple(p) for p in rgb.reshape(-1, 3)}
     assert blue in pixels and red in pixels
-
-
-def test_filters_one_channel_several_channels_and_dense():
-    rng = np.random.default_rng(0)
-    assert load(filters_png(rng.standard_normal((8, 1, 5, 5)), "conv1")).shape[1] > 100
-    multi = load(filters_png(rng.standard_normal((4, 3, 3, 3)), "conv2"))
-    assert multi.shape[0] > 4 * 24  # a row per filter
-    assert load(filters_png(rng.standard_normal((10, 50)), "fc")).shape[1] >= 50
 
 
 # -- weight matrix ------------------------------------------------------------------------

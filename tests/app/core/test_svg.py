@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.core.render import ColourScale, _fmt, feature_maps_figure, to_png
+from app.core.render import ColourScale, _fmt, to_png
+from app.core.render_layers import feature_maps_figure
 from app.core.svg import to_svg
 from tests.utils import TINY_ID, draw_seven, png
 
@@ -30,7 +31,7 @@ def texts(root: ET.Element) -> list[str]:
 
 def test_a_figure_has_the_same_size_pictures_and_numbers_as_its_png():
     maps = np.random.default_rng(0).standard_normal((4, 5, 5))
-    fig = feature_maps_figure(maps, "layer 0 (conv1, conv2d): output 4x5x5", signed=True)
+    fig, _ = feature_maps_figure(maps, "layer 0 (conv1, conv2d): output 4x5x5", signed=True)
     root = parse(to_svg(fig, "CNN Explorer, model m, input x, layer 0"))
     width, height = Image.open(io.BytesIO(to_png(fig))).size
     assert int(root.get("width")) >= width and int(root.get("height")) > height  # + caption
@@ -38,7 +39,7 @@ def test_a_figure_has_the_same_size_pictures_and_numbers_as_its_png():
     scale = ColourScale.for_values(maps, signed=True)
     assert _fmt(scale.lo) in words and _fmt(scale.hi) in words  # the colour bar's ends
     assert f"values {_fmt(maps.min())} to {_fmt(maps.max())} (symmetric around 0)" in words
-    assert "layer 0 (conv1, conv2d): output 4x5x5" in words
+    assert "layer 0 (conv1, conv2d): output 4x5x5; all 4 channels" in words
     assert "CNN Explorer, model m, input x, layer 0" in words
     images = root.findall(".//svg:image", NS)
     assert len(images) == 4
@@ -48,7 +49,7 @@ def test_a_figure_has_the_same_size_pictures_and_numbers_as_its_png():
 
 
 def test_text_is_escaped():
-    fig = feature_maps_figure(np.zeros(3), "a < b & c")
+    fig, _ = feature_maps_figure(np.zeros(3), "a < b & c")
     assert "a < b & c" in texts(parse(to_svg(fig, '"quoted" <caption>')))
 
 
@@ -95,3 +96,16 @@ def test_svg_refusals_are_the_pngs(client):
     assert r.status_code == 404 and "no weights" in r.json()["detail"]
     r = client.post(f"{BASE}/layers/0/feature-maps.svg", json={})
     assert r.status_code == 422
+
+
+def test_a_page_of_a_layer_as_svg_is_the_pngs_page(client):
+    """The paged renders' ``first``/``count`` and ``X-Page`` hold for the .svg twins too."""
+    url = f"{BASE}/layers/0/feature-maps"
+    as_png = client.post(f"{url}.png?first=1&count=2", json=drawing())
+    as_svg = client.post(f"{url}.svg?first=1&count=2", json=drawing())
+    assert as_png.status_code == as_svg.status_code == 200, as_svg.text[:300]
+    assert as_svg.headers["x-page"] == as_png.headers["x-page"]
+    assert as_svg.headers["x-page"].startswith("1-2/")
+    assert len(parse(as_svg.content).findall(".//svg:image", NS)) == 2
+    r = client.post(f"{url}.svg?first=999", json=drawing())
+    assert r.status_code == 422 and "first" in r.json()["detail"]

@@ -3,9 +3,13 @@ figures, mistakes), a cell's examples, test digits as PNGs, the page, and the re
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
+from engine import cifar10
 from engine.data import load_dataset
 from engine.model import Model
 from engine.train import evaluate, to_input
@@ -82,3 +86,20 @@ def test_the_evaluate_page_is_served(http):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert 'data-testid="eval-summary"' in r.text  # the page, from the one templates object
     assert '<a href="/evaluate" aria-current="page">' in r.text
+
+
+def test_a_colour_model_is_scored_on_the_shipped_cifar10_sample(http, mnist_settings):
+    spec = [{"type": "conv2d", "config": {"out_channels": 2, "kernel_size": 5}}, {"type": "relu"},
+            {"type": "flatten"}, {"type": "dense", "config": {"out_features": 10}}]  # fmt: skip
+    colour = Model.from_spec(spec, (3, 32, 32), seed=2, classes=cifar10.CLASSES,
+                             meta={"dataset": "cifar10"})  # fmt: skip
+    colour.save(mnist_settings.models_dir / "colour.npz")
+    body = http.get("/api/models/colour/evaluation").json()
+    images, labels = cifar10.load_sample()  # no CIFAR-10 in this data dir: the sample
+    want = evaluate(colour, cifar10.to_input(images), labels)
+    assert body["total"] == 150 and body["accuracy"] == pytest.approx(want["accuracy"])
+    assert [c["label"] for c in body["per_class"]][:2] == ["airplane", "automobile"]
+    png = http.get("/api/datasets/cifar10/test/3.png", params={"scale": 2})
+    picture = np.asarray(Image.open(io.BytesIO(png.content)))
+    assert picture.shape == (64, 64, 3)
+    np.testing.assert_array_equal(picture[::2, ::2], images[3].transpose(1, 2, 0))

@@ -76,7 +76,7 @@ def test_a_big_photo_is_shrunk_and_a_transparent_one_is_on_white(color_client):
         ({"sample": "nope"}, 422, ["sample", "shapes"]),
         ({}, 422, ["image/sample"]),
         ({"sample": "shapes", "preset": "purple"}, 422, ["preset", "red"]),
-        ({"image": "data:image/png;base64,AAAA"}, 422, ["image", "PNG or JPEG"]),
+        ({"image": "data:image/png;base64,AAAA"}, 422, ["image", "PNG, JPEG or WebP"]),
     ],
 )
 def test_bad_colour_requests_are_4xx_naming_the_field(color_client, body, status, words):

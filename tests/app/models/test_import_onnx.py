@@ -27,7 +27,10 @@ def test_import_lenet_reports_input_and_source(fresh):
     assert r.status_code == 201, r.text
     info = r.json()
     assert info["source"] == "onnx"
-    assert info["input"] == {"invert": False, "scale": 1.0, "mean": [0.1307], "std": [0.3081]}
+    assert info["input"] == {
+        **{"invert": False, "scale": 1.0, "mean": [0.1307], "std": [0.3081]},
+        **{"channels": "gray", "resize": {"mode": "digit"}},  # completed for a one-channel model
+    }
     assert info["classes"] == [str(d) for d in range(10)]
     assert info["input_shape"] == [1, 28, 28]
     listed = {m["id"]: m for m in fresh.get("/api/models").json()["models"]}
@@ -169,7 +172,8 @@ def test_over_max_import_bytes_is_413(make_client, tmp_path):
 def test_every_model_reports_input_and_source(client):
     for m in client.get("/api/models").json()["models"]:
         assert m["source"] in ("onnx", "npz", "trained", "shipped")
-        assert set(m["input"]) == {"invert", "scale", "mean", "std"}
+        assert set(m["input"]) == {"invert", "scale", "mean", "std", "channels", "resize"}
+        assert m["input"]["channels"] == ("rgb" if m["input_shape"][0] == 3 else "gray")
 
 
 def test_layer_state_lists_batchnorm_numbers(fresh):

@@ -10,7 +10,7 @@ import pytest
 
 from app.core.settings import REPO_ROOT
 from tests.onnx_fixtures import mnist_digits
-from tests.utils import upload
+from tests.utils import upload, when_ready
 
 CASES = {
     "lenet.onnx": {"mean": [0.1307], "std": [0.3081]},
@@ -95,7 +95,7 @@ def test_filters_page_endpoints(served, name):
         layer["index"] for layer in ok(client.get(base))["layers"] if layer["type"] == "conv2d"
     ]
     assert convs and info
-    top = ok(client.get(f"{base}/explain/layers/{convs[0]}/top-activations"))
+    top = ok(when_ready(client, f"{base}/explain/layers/{convs[0]}/top-activations"))
     assert top
     ok(client.get(f"{base}/explain/layers/{convs[0]}/maximise", params={"steps": 4}))
 

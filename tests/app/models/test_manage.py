@@ -4,33 +4,16 @@ downloading and deleting models; the shipped default is protected; bad files are
 from __future__ import annotations
 
 import io
-import json
 
 import numpy as np
 from fastapi.testclient import TestClient
 
 from app.main import create_app
 from engine.model import Model
-from tests.app.trainset import TINY
+from tests.app.trainset import TINY, import_, npz_bytes
 from tests.utils import refused
 
 # -- managing models ----------------------------------------------------------------------
-
-
-def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
-
-
-def import_(http, weights: bytes, architecture=TINY, name="Imported net"):
-    data = {"name": name}
-    if architecture is not None:
-        text = architecture if isinstance(architecture, str) else json.dumps(architecture)
-        data["architecture"] = text
-    return http.post(
-        "/api/models/import", data=data, files={"weights": ("w.npz", weights, "application/zip")}
-    )
 
 
 def test_import_pytorch_named_weights(http):

@@ -126,10 +126,13 @@ def test_predict_from_pixels(client, model):
     r = client.post(f"{API}/predict", json={"pixels": seven_pixels()})
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"prediction", "label", "probabilities", "input"}
+    assert set(body) == {"prediction", "label", "probabilities", "top", "input"}
     probs = np.asarray(body["probabilities"])
     assert probs.shape == (10,) and probs.sum() == pytest.approx(1.0, abs=1e-5)
     assert body["prediction"] == int(np.argmax(probs))
+    assert [t["class"] for t in body["top"]] == list(np.argsort(-probs, kind="stable")[:5])
+    assert [t["probability"] for t in body["top"]] == sorted(probs, reverse=True)[:5]
+    assert body["top"][0]["label"] == body["label"]
     assert body["label"] == str(body["prediction"])
     x = np.asarray(body["input"])
     assert x.shape == (28, 28) and x.min() >= 0 and x.max() <= 1 and x.max() > 0.9

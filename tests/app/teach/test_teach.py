@@ -28,6 +28,8 @@ def client(tmp_path_factory):
     with TestClient(app) as c:
         app.state.registry.add("cnn", Model.from_spec(TWO_CONVS, seed=1, name="CNN"))
         app.state.registry.add("dense", Model.from_spec(DENSE, seed=2, name="Dense"))
+        colour = Model.from_spec(TWO_CONVS, seed=3, input_shape=(3, 28, 28), name="Colour CNN")
+        app.state.registry.add("colour", colour)
         yield c
 
 
@@ -94,7 +96,7 @@ def test_backprop_refuses_bad_fields_by_name(client, change, words):
 
 def test_networks_are_told_apart(client):
     kinds = {n["id"]: n["kind"] for n in ok(client.get("/api/teach/networks"))["networks"]}
-    assert kinds == {"cnn": "cnn", "dense": "dense"}
+    assert kinds == {"cnn": "cnn", "dense": "dense"}  # not the colour one: a digit's vector
 
 
 def test_flatten_scrambles_and_the_dense_twin_gives_the_same_probabilities(client):
@@ -177,3 +179,12 @@ def test_square_weights_are_editable_and_checked(client):
         "/api/teach/square", json={"image": rect, "weights": {"lines": {"bias": [[1], 2]}}}
     )
     assert r.status_code == 422 and "weights" in r.json()["detail"]
+
+
+def test_backprop_on_a_network_too_big_to_answer_is_refused_before_work(tmp_path):
+    app = create_app(Settings(models_dir=tmp_path, max_backprop_values=1000))
+    with TestClient(app) as client:
+        app.state.registry.add("cnn", Model.from_spec(TWO_CONVS, seed=1, name="CNN"))
+        r = client.post("/api/models/cnn/backprop", json={"pixels": [[0.0] * 8] * 8, "target": 3})
+        assert r.status_code == 422
+        assert "max_backprop_values = 1,000" in r.json()["detail"]

@@ -1,7 +1,8 @@
 // The playground's controls: the source texts' examples, the input and kernel (sizes and numbers),
 // bias, stride, padding and dilation. They only describe a request; "change" fires with it
-// whenever anything changes. Sizes beyond the API's limits are sent as they are (capped just
-// past the limit), so the API explains the limit instead of the page silently refusing.
+// whenever anything changes. Every field is checked where it is typed, in the person's own
+// numbers: a size outside its range is kept as typed, marked, and said ("height H: you typed
+// −3; it must be a whole number from 1 to 64") — never silently changed into another number.
 
 import { anatomy } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
@@ -34,12 +35,21 @@ export class ConvControls extends EventTarget {
     this.inputEditors = h("div", { class: "editors" });
     this.kernelEditors = h("div", { class: "editors" });
     this.inputNote = h("p", { class: "muted small", hidden: true });
+    this.sizeProblem = h("p", { class: "problem small", role: "alert", dataset: { testid: "field-problem" }, hidden: true });
+    this.sizeRanges = {
+      C: [1, limits.max_channels],
+      H: [1, limits.max_conv_input_side],
+      W: [1, limits.max_conv_input_side],
+      kh: [1, limits.max_kernel_side],
+      kw: [1, limits.max_kernel_side],
+    };
     root.append(
       h(
         "div",
         { class: "control-block" },
         h("h3", {}, "Input"),
         h("div", { class: "size-row" }, field(this.sizes.C), field(this.sizes.H), field(this.sizes.W)),
+        this.sizeProblem,
         this.inputNote,
         this.inputEditors,
       ),
@@ -58,7 +68,7 @@ export class ConvControls extends EventTarget {
         h("div", { class: "size-row" }, ...Object.values(this.scalars).map(field)),
       ),
     );
-    for (const input of Object.values(this.sizes)) input.addEventListener("change", () => this.#resize());
+    for (const input of Object.values(this.sizes)) input.addEventListener("input", () => this.#resize());
     for (const input of Object.values(this.scalars)) input.addEventListener("input", () => this.#emit());
   }
 
@@ -92,16 +102,31 @@ export class ConvControls extends EventTarget {
     };
   }
 
+  // The first size field outside its range, said in the person's own numbers, or null.
+  #sizeProblem() {
+    for (const [key, input] of Object.entries(this.sizes)) {
+      const [lo, hi] = this.sizeRanges[key];
+      const text = input.value.trim();
+      const v = Number(text);
+      const ok = text !== "" && Number.isInteger(v) && v >= lo && v <= hi;
+      input.setAttribute("aria-invalid", String(!ok));
+      if (!ok) {
+        const typed = text === "" ? "nothing" : text.replace("-", "−");
+        return `${input.getAttribute("aria-label")}: you typed ${typed}; it must be a whole number from ${lo} to ${hi}.`;
+      }
+    }
+    return null;
+  }
+
   #resize() {
-    const cap = (input, limit) => Math.max(1, Math.min(limit + 1, Math.round(Number(input.value)) || 1));
-    const C = cap(this.sizes.C, this.limits.max_channels);
-    const H = cap(this.sizes.H, this.limits.max_conv_input_side);
-    const W = cap(this.sizes.W, this.limits.max_conv_input_side);
-    const kh = cap(this.sizes.kh, this.limits.max_kernel_side);
-    const kw = cap(this.sizes.kw, this.limits.max_kernel_side);
-    Object.entries({ C, H, W, kh, kw }).forEach(([k, v]) => {
-      this.sizes[k].value = v;
-    });
+    const problem = this.#sizeProblem();
+    this.sizeProblem.textContent = problem ?? "";
+    this.sizeProblem.hidden = !problem;
+    if (problem) {
+      this.dispatchEvent(new CustomEvent("change", { detail: { body: null, problem } }));
+      return;
+    }
+    const [C, H, W, kh, kw] = ["C", "H", "W", "kh", "kw"].map((k) => Number(this.sizes[k].value));
     const current = this.body();
     this.input = reshape(current.input, C, H, W);
     this.kernel = reshape(current.kernel, C, kh, kw);
@@ -132,6 +157,7 @@ export class ConvControls extends EventTarget {
   }
 
   #emit() {
+    if (!this.sizeProblem.hidden) return; // a size is out of range: said beside it, nothing to send
     this.dispatchEvent(new CustomEvent("change", { detail: { body: this.body(), problem: this.problem() } }));
   }
 }
@@ -163,11 +189,15 @@ function reshape(grid, C, H, W) {
   );
 }
 
-// "<name>: type a whole number" for the first of `names` in `fields` that is not one, or null.
+// What is wrong with the first of `names` in `fields` that is not a whole number, said with
+// what was typed; or null. (A whole number out of range goes to the API, which says why in
+// words: "a stride of 0 would never move the window".)
 export function wholeNumbers(fields, names) {
   for (const name of names) {
     const text = fields[name].value.trim();
-    if (text === "" || !Number.isInteger(Number(text))) return `${name}: type a whole number`;
+    const ok = text !== "" && Number.isInteger(Number(text));
+    fields[name].setAttribute("aria-invalid", String(!ok));
+    if (!ok) return `${name}: you typed ${text === "" ? "nothing" : text}; type a whole number.`;
   }
   return null;
 }

@@ -6,7 +6,7 @@
 
 import { anatomy } from "../../shared/config.js";
 import { h, svg as s } from "../../shared/dom.js";
-import { count, num } from "../../shared/format.js";
+import { count, num, ordinal } from "../../shared/format.js";
 import { pixelName, weightColour } from "../../shared/anatomy/weights.js";
 
 const WIDTH = 640;
@@ -135,7 +135,7 @@ export class DenseView {
       this.byRow.get(r).push([c, k]);
     }
     const sample = Math.max(1, Math.ceil(m.entries.length / FAINT_EDGES));
-    const faint = sample > 1 ? `the connections of every ${sample}th output` : "every trainable connection";
+    const faint = sample > 1 ? `the connections of every ${ordinal(sample)} output` : "every trainable connection";
     this.figure.replaceChildren(canvas, h("p", { class: "muted small" }, `Faint: ${faint}. Bold: the chosen output's. Point at the outputs on the right to choose one.`));
   }
 

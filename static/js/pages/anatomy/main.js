@@ -54,6 +54,10 @@ new MatrixView(byTestId("matrix-view"), model, selection);
 new DenseView(byTestId("dense-view"), model, selection);
 new ArithmeticView(byTestId("conv-arithmetic"), model);
 model.addEventListener("result", () => document.body.classList.add("has-conv"));
+// While a field is invalid the six views still show the last good example: say so on them.
+const playground = $("#playground");
+model.addEventListener("error", () => playground.classList.add("is-stale"));
+model.addEventListener("result", () => playground.classList.remove("is-stale"));
 // The flip view follows every convolution the playground has shown (so never a refused one).
 const flip = new FlipView(byTestId("flip-view"), status);
 model.addEventListener("result", () => flip.update(model.body));

@@ -4,6 +4,7 @@
 import { makeScale, maxAbs } from "../../shared/colormap.js";
 import { h } from "../../shared/dom.js";
 import { num, shape } from "../../shared/format.js";
+import { Legend } from "../../shared/legend.js";
 import { GridView } from "./grid-view.js";
 
 export class OutputView {
@@ -24,7 +25,9 @@ export class OutputView {
       { class: "output-frame", tabindex: "0", "aria-label": `${label}: arrow keys choose an output` },
       this.grid.el,
     );
-    root.append(this.frame, this.readout);
+    this.label = label;
+    this.legend = new Legend();
+    root.append(this.frame, this.legend.el, this.readout);
     this.frame.addEventListener("keydown", (e) => this.#key(e));
     model.addEventListener("result", () => this.render());
     selection.addEventListener("select", () => this.#marks());
@@ -34,7 +37,9 @@ export class OutputView {
   render() {
     const out = this.model.result.output;
     const m = maxAbs(out);
+    const values = out.flat();
     this.grid.render(out, { scale: makeScale("diverging", -m, m) });
+    this.legend.render(makeScale("diverging", Math.min(...values), Math.max(...values)), this.label);
     this.grid.setCaption(`${shape([out.length, out[0].length])} output`);
     this.#marks();
   }

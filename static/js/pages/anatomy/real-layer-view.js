@@ -8,6 +8,7 @@
 import { makeScale, maxAbs } from "../../shared/colormap.js";
 import { h } from "../../shared/dom.js";
 import { count, num, shape, span } from "../../shared/format.js";
+import { Legend } from "../../shared/legend.js";
 import { GridView } from "./grid-view.js";
 
 export class RealLayerView {
@@ -20,6 +21,8 @@ export class RealLayerView {
     this.groupCheck = h("p", { class: "check", dataset: { testid: "group-check" }, "aria-live": "polite", hidden: true });
     this.inputs = h("div", { class: "channel-grid" });
     this.kernels = h("div", { class: "channel-grid kernels" });
+    this.inputLegend = new Legend();
+    this.kernelLegend = new Legend();
     this.formula = h("pre", { class: "formula" });
     this.problem = h("p", { class: "problem", role: "alert", hidden: true });
     this.slots = {
@@ -37,11 +40,20 @@ export class RealLayerView {
       h(
         "div",
         { class: "real-row" },
-        h("figure", { class: "real-part" }, h("h3", { class: "inputs-title" }), this.inputs),
-        h("span", { class: "op", "aria-hidden": "true" }, "⊙"),
-        h("figure", { class: "real-part" }, h("h3", { class: "kernel-title" }), this.kernels),
-        h("span", { class: "op", "aria-hidden": "true" }, "→"),
-        h("figure", { class: "real-part" }, h("h3", {}, "Feature map"), this.slots.output),
+        h("figure", { class: "real-part" }, h("h3", { class: "inputs-title" }), this.inputs, this.inputLegend.el),
+        // each operator travels with what it points at: a wrapped row never ends in an arrow
+        h(
+          "div",
+          { class: "real-step" },
+          h("span", { class: "op", "aria-hidden": "true" }, "⊙"),
+          h("figure", { class: "real-part" }, h("h3", { class: "kernel-title" }), this.kernels, this.kernelLegend.el),
+        ),
+        h(
+          "div",
+          { class: "real-step" },
+          h("span", { class: "op", "aria-hidden": "true" }, "→"),
+          h("figure", { class: "real-part" }, h("h3", {}, "Feature map"), this.slots.output),
+        ),
       ),
       this.formula,
       h("h3", { class: "sub" }, "The chosen output, term by term"),
@@ -91,9 +103,12 @@ export class RealLayerView {
       return g;
     });
     this.inputs.replaceChildren(...this.inputGrids.map((g) => g.el));
+    this.inputLegend.render(inScale, "input");
     this.inputs.classList.toggle("is-many", C > 4);
     const m = maxAbs(a.kernel);
     const kScale = makeScale("diverging", -m, m);
+    const weights = a.kernel.flat(2); // (C, kh, kw) → C·kh·kw numbers: the range the legend states
+    this.kernelLegend.render(makeScale("diverging", Math.min(...weights), Math.max(...weights)), "weight");
     this.kernels.replaceChildren(
       ...a.kernel.map((plane, c) => {
         const g = new GridView({ caption: C > 1 || grouped ? `${ins[c]}` : "", label: `filter channel ${c}, on input channel ${ins[c]}` });

@@ -3,7 +3,7 @@
 
 import { training } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
-import { percent } from "../../shared/format.js";
+import { probability } from "../../shared/format.js";
 
 export function digitLinks(items, { modelId, imageUrl }) {
   return items.map((item) => {
@@ -22,11 +22,11 @@ export function digitLinks(items, { modelId, imageUrl }) {
       "span",
       { class: "digit-caption" },
       h("span", { class: wrong ? "wrong" : "right" }, text),
-      h("span", { class: "muted" }, percent(item.confidence)),
+      h("span", { class: "muted" }, probability(item.confidence)),
     );
     const attrs = {
       class: "digit-link",
-      title: `#${item.index}: true ${item.label}, predicted ${item.predicted_label} (${percent(item.confidence)})`,
+      title: `#${item.index}: true ${item.label}, predicted ${item.predicted_label} (${probability(item.confidence)})`,
       dataset: { index: item.index },
     };
     const href = `/?model=${encodeURIComponent(modelId)}&gallery=${item.index}`;

@@ -1,7 +1,8 @@
 // The evaluation page: one model's score on the test set — accuracy, the confusion matrix
 // (click a cell for its digits), per-class scores, the mistakes — and the models table.
 
-import { api, installedModels } from "../../shared/api.js";
+import { api, installedModels, pickModel } from "../../shared/api.js";
+import { chooseModel, wantedModels } from "../../shared/current-model.js";
 import { training } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
 import { count, num, percent } from "../../shared/format.js";
@@ -16,7 +17,8 @@ const byTestId = (id) => $(`[data-testid="${id}"]`);
 
 const status = new StatusView(byTestId("error"));
 const select = $("#model");
-const state = { models: [], defaultId: null, id: null, result: null, request: 0 };
+// scored: accuracies measured on this page (an import's card has none until it is scored)
+const state = { models: [], defaultId: null, id: null, result: null, request: 0, scored: new Map() };
 
 const confusion = new ConfusionView(byTestId("confusion-matrix"), { pick: (t, p) => showCell(t, p) });
 const modelsView = new ModelsView($("#models-body"), {
@@ -39,18 +41,19 @@ function context() {
 async function evaluate(id) {
   const seq = ++state.request;
   state.id = id;
-  const url = new URL(window.location.href);
-  url.searchParams.set("model", id);
-  history.replaceState(null, "", url);
+  chooseModel(id);
   status.clear();
   $("#cell").hidden = true;
   $("#eval-note").textContent = "Scoring every test image… (a few seconds the first time)";
   document.body.dataset.evaluating = "true";
   renderModels();
+  showConvention(state.models.find((m) => m.id === id));
   try {
     const result = await api.evaluation(id);
     if (seq !== state.request) return;
     state.result = result;
+    state.scored.set(id, result.accuracy);
+    renderModels();
     render(result);
   } catch (err) {
     if (seq !== state.request) return;
@@ -131,10 +134,11 @@ $("#cell-close").addEventListener("click", () => {
 // -- models -------------------------------------------------------------------------------------
 
 function renderModels() {
-  modelsView.render(state.models, state.defaultId, state.id);
+  const scored = state.models.map((m) => ({ ...m, test_accuracy: m.test_accuracy ?? state.scored.get(m.id) ?? null }));
+  modelsView.render(scored, state.defaultId, state.id);
 }
 
-async function loadModels(wanted) {
+async function loadModels(wanted, { rescore = false } = {}) {
   const list = await installedModels(status);
   if (!list) return;
   state.models = list.models;
@@ -150,9 +154,9 @@ async function loadModels(wanted) {
     renderModels();
     return;
   }
-  const id = ids.includes(wanted) ? wanted : ids.includes(list.default) ? list.default : ids[0];
+  const id = pickModel(list, [wanted, ...wantedModels()]);
   select.value = id;
-  if (id !== state.id || !state.result) await evaluate(id);
+  if (id !== state.id || !state.result || rescore) await evaluate(id);
   else renderModels();
 }
 
@@ -164,16 +168,63 @@ const PRESETS = {
   raw: { scale: 255, mean: "0", std: "1" },
 };
 
-$("#import").elements.preset.addEventListener("change", (e) => {
-  const preset = PRESETS[e.target.value];
-  if (!preset) return;
-  const { elements } = $("#import");
-  elements.scale.value = preset.scale;
-  elements.mean.value = preset.mean;
-  elements.std.value = preset.std;
-});
+// Both convention forms (the import's, the current model's): a preset fills the numbers.
+for (const form of [$("#import"), $("#convention")]) {
+  form.elements.preset.addEventListener("change", (e) => {
+    const preset = PRESETS[e.target.value];
+    if (!preset) return;
+    form.elements.scale.value = preset.scale;
+    form.elements.mean.value = preset.mean;
+    form.elements.std.value = preset.std;
+  });
+}
 
 const numbers = (text) => text.split(/[\s,]+/).filter(Boolean).map(Number);
+
+// A form's convention fields as the API's `input` (api.md).
+function conventionOf({ elements }) {
+  return {
+    invert: elements.invert.checked,
+    scale: Number(elements.scale.value || 1),
+    mean: numbers(elements.mean.value),
+    std: numbers(elements.std.value),
+  };
+}
+
+// The current model's convention in its form (the shipped model's cannot change).
+function showConvention(m) {
+  const form = $("#convention");
+  form.hidden = !m;
+  if (!m) return;
+  const { elements } = form;
+  const c = m.input;
+  elements.scale.value = c.scale;
+  elements.mean.value = c.mean.join(", ");
+  elements.std.value = c.std.join(", ");
+  elements.invert.checked = c.invert;
+  const preset = Object.entries(PRESETS).find(
+    ([, p]) => !c.invert && p.scale === c.scale && p.mean === c.mean.join(", ") && p.std === c.std.join(", "),
+  );
+  elements.preset.value = preset ? preset[0] : "custom";
+  const shipped = m.source === "shipped"; // read-only (the server refuses with a 403)
+  for (const el of elements) el.disabled = shipped;
+  $("#convention-note").textContent = shipped ? "The shipped model's convention is fixed." : "";
+}
+
+$("#convention").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const note = $("#convention-note");
+  note.classList.remove("bad");
+  try {
+    await api.setConvention(state.id, conventionOf(e.currentTarget));
+    note.textContent = "Saved; scoring the test set again…";
+    await loadModels(state.id, { rescore: true });
+    note.textContent = "Saved and scored again with the new convention.";
+  } catch (err) {
+    note.textContent = err.message;
+    note.classList.add("bad");
+  }
+});
 
 /** The form as the API wants it: the convention and labels as JSON (api.md). */
 function importData(form) {
@@ -185,13 +236,7 @@ function importData(form) {
   data.append("dataset", elements.dataset.value);
   const arch = elements.architecture.value.trim();
   if (arch) data.append("architecture", arch);
-  const convention = {
-    invert: elements.invert.checked,
-    scale: Number(elements.scale.value || 1),
-    mean: numbers(elements.mean.value),
-    std: numbers(elements.std.value),
-  };
-  data.append("input", JSON.stringify(convention));
+  data.append("input", JSON.stringify(conventionOf(form)));
   const classes = elements.classes.value.split(",").map((c) => c.trim()).filter(Boolean);
   if (classes.length) data.append("classes", JSON.stringify(classes));
   return data;
@@ -214,6 +259,6 @@ $("#import").addEventListener("submit", async (e) => {
   }
 });
 
-loadModels(new URLSearchParams(window.location.search).get("model"));
+loadModels(null);
 
 explainWrites();

@@ -25,7 +25,8 @@ export class ModelsView {
       "td",
       { class: "actions-cell" },
       isCurrent ? h("span", { class: "muted small-note" }, "shown above") : act("Evaluate", () => this.on.evaluate(m.id)),
-      h("a", { class: "button ghost small", href: api.weightsUrl(m.id), download: `${m.id}.npz` }, "Download"),
+      h("a", { class: "button ghost small", href: api.weightsUrl(m.id), download: `${m.id}.npz`, title: "The weights as an .npz (PyTorch names)" }, "Download .npz"),
+      h("a", { class: "button ghost small", href: api.onnxUrl(m.id), download: `${m.id}.onnx`, dataset: { testid: "export-onnx" }, title: "The model as a standard ONNX file" }, ".onnx"),
       act("Rename", () => this.rename(m, nameCell, actions), {
         disabled: isDefault,
         title: isDefault ? "The shipped model cannot be renamed" : "",

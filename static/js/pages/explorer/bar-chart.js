@@ -4,7 +4,7 @@
 
 import { bars } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
-import { num, percent } from "../../shared/format.js";
+import { num, probability } from "../../shared/format.js";
 
 export class BarsView {
   // info: LayerInfo; labels: a name per unit (e.g. the classes) or null for unit indices;
@@ -62,7 +62,7 @@ export class BarsView {
       fill.style.background = scale.css(v);
       zeroMark.style.left = `${zero * 100}%`;
       zeroMark.hidden = zero <= 0;
-      value.textContent = this.asPercent ? percent(v) : num(v);
+      value.textContent = this.asPercent ? probability(v) : num(v);
       row.title = `${row.firstChild.textContent}: ${num(v, 5)}`;
     });
   }

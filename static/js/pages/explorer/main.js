@@ -2,6 +2,7 @@
 // the pieces together: the drawing pad, the API, and the views.
 
 import { api, installedModels, pickModel } from "../../shared/api.js";
+import { chooseModel } from "../../shared/current-model.js";
 import { inkScale } from "../../shared/colormap.js";
 import { drawing, gallery as galleryConfig, live, maps } from "../../shared/config.js";
 import { setStyle } from "../../shared/dom.js";
@@ -328,7 +329,7 @@ async function selectModel(id) {
   state.fields = new ReceptiveFields(id);
   state.result = null;
   overview.setModel(state.model);
-  setUrlParam("model", id);
+  chooseModel(id);
   prediction.setClasses(state.model.classes);
   summary.render(state.model);
   buildLayers();
@@ -354,7 +355,7 @@ async function start() {
     return;
   }
   const wanted = new URLSearchParams(window.location.search).get("model");
-  const id = pickModel(list, wanted);
+  const id = pickModel(list);
   if (wanted && wanted !== id) linkNotice(`This link names the model "${wanted}", which is not installed here: showing ${id}.`);
   picker.render(list.models, id);
   await selectModel(id);

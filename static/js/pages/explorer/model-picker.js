@@ -1,5 +1,6 @@
 // The model picker: enabled only when more than one model is installed.
 
+import { api } from "../../shared/api.js";
 import { h } from "../../shared/dom.js";
 import { percent } from "../../shared/format.js";
 
@@ -7,7 +8,17 @@ export class ModelPicker {
   // select: [data-testid=model-select]; on: { change(id) }
   constructor(select, on) {
     this.select = select;
-    select.addEventListener("change", () => on.change(select.value));
+    this.links = select.closest(".model-picker");
+    select.addEventListener("change", () => {
+      this.#links(select.value);
+      on.change(select.value);
+    });
+  }
+
+  // Export beside the picker: the chosen model's weights (.npz) and ONNX file.
+  #links(id) {
+    this.links.querySelector('[data-testid="picker-npz"]').href = api.weightsUrl(id);
+    this.links.querySelector('[data-testid="picker-onnx"]').href = api.onnxUrl(id);
   }
 
   render(models, selected) {
@@ -15,12 +26,13 @@ export class ModelPicker {
       ...models.map((m) =>
         h(
           "option",
-          { value: m.id, selected: m.id === selected },
-          m.test_accuracy === null ? m.name : `${m.name} · ${percent(m.test_accuracy)} test accuracy`,
+          { value: m.id, selected: m.id === selected, title: m.name },
+          m.test_accuracy === null ? m.name : `${m.name} · ${percent(m.test_accuracy)}`,
         ),
       ),
     );
     this.select.disabled = models.length < 2;
+    this.#links(selected);
     this.select.closest(".model-picker").dataset.count = models.length;
   }
 }

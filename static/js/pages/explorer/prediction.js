@@ -2,7 +2,7 @@
 // its number. With a gallery digit, also its true label.
 
 import { h } from "../../shared/dom.js";
-import { percent } from "../../shared/format.js";
+import { probability } from "../../shared/format.js";
 
 export class PredictionView {
   // root: the prediction card; it holds [data-testid=prediction], [data-testid=probabilities],
@@ -12,6 +12,9 @@ export class PredictionView {
     this.list = root.querySelector('[data-testid="probabilities"]');
     this.confidence = root.querySelector(".confidence");
     this.truth = root.querySelector('[data-testid="true-label"]');
+    // The answer again, small, beside the pad: on screen while drawing at any size (the card
+    // itself may be below the fold). The card stays the accessible one (aria-live).
+    this.compact = document.querySelector('[data-testid="pad-answer"]');
     this.rows = [];
   }
 
@@ -37,13 +40,14 @@ export class PredictionView {
     this.label.textContent = result.label;
     this.label.classList.toggle("is-long", result.label.length > 2); // e.g. "Ankle boot"
     const p = result.probabilities[result.prediction];
-    this.confidence.textContent = `${percent(p)} confident`;
+    this.confidence.textContent = `${probability(p)} confident`;
+    this.compact.replaceChildren("It says ", h("strong", {}, result.label), ` · ${probability(p)}`);
     result.probabilities.forEach((prob, i) => {
       const { row, fill, value } = this.rows[i];
       fill.style.transform = `scaleX(${prob})`; // the compositor animates it: no layout
-      value.textContent = percent(prob);
+      value.textContent = probability(prob);
       row.classList.toggle("is-top", i === result.prediction);
-      row.setAttribute("aria-label", `${row.dataset.class}: ${percent(prob)}`);
+      row.setAttribute("aria-label", `${row.dataset.class}: ${probability(prob)}`);
     });
     this.#compare();
   }
@@ -51,6 +55,7 @@ export class PredictionView {
   reset() {
     this.label.textContent = "";
     this.confidence.textContent = "Draw a digit to see what the network thinks.";
+    this.compact.replaceChildren();
     for (const { row, fill, value } of this.rows) {
       fill.style.transform = "scaleX(0)";
       value.textContent = "–";

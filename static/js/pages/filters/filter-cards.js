@@ -5,17 +5,24 @@ import { inkScale, makeScale, paintGrid } from "../../shared/colormap.js";
 import { explain as config } from "../../shared/config.js";
 import { h, pixelCanvas } from "../../shared/dom.js";
 import { num } from "../../shared/format.js";
+import { Legend } from "../../shared/legend.js";
 
 export class FilterCards {
   constructor(container) {
     this.container = container;
     this.cards = [];
+    // One colour scale for the layer's weights, one for the pictures of inputs (ink).
+    this.weightLegend = new Legend();
+    this.inkLegend = new Legend();
+    this.inkLegend.render(inkScale(), "input ink (likes most, top digits)");
+    container.before(h("div", { class: "filters-legends", dataset: { testid: "filters-legends" } }, this.weightLegend.el, this.inkLegend.el));
   }
 
   // info: the conv layer's LayerInfo; filters: its /filters answer.
   render(info, filters) {
     const [F, C, kh, kw] = filters.shape;
     const scale = makeScale("diverging", filters.min, filters.max);
+    this.weightLegend.render(scale, `${info.name} weights`);
     const cell = C === 1 ? config.filterKernelSize : Math.max(12, Math.floor(config.filterKernelSize / Math.ceil(Math.sqrt(C))));
     this.cards = [];
     for (let f = 0; f < F; f++) {

@@ -2,6 +2,7 @@
 // most and its top-activating test digits, each fetched from the API as it becomes ready.
 
 import { api, installedModels, pickModel } from "../../shared/api.js";
+import { chooseModel } from "../../shared/current-model.js";
 import { explain as config } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
 import { FilterCards } from "./filter-cards.js";
@@ -19,8 +20,8 @@ async function showLayer(model, info) {
   const mine = ++generation;
   for (const b of layerGroup.children) b.setAttribute("aria-checked", String(Number(b.dataset.index) === info.index));
   note.textContent = `${info.name}: ${info.output_shape[0]} filters.`;
+  chooseModel(model.id);
   const url = new URL(window.location.href);
-  url.searchParams.set("model", model.id);
   url.searchParams.set("layer", String(info.index));
   history.replaceState(null, "", url);
   let filters;
@@ -92,7 +93,7 @@ async function start() {
     return;
   }
   const params = new URLSearchParams(window.location.search);
-  const id = pickModel(list, params.get("model"));
+  const id = pickModel(list);
   modelSelect.replaceChildren(...list.models.map((m) => h("option", { value: m.id, selected: m.id === id }, m.name)));
   modelSelect.disabled = list.models.length < 2;
   modelSelect.addEventListener("change", () => selectModel(modelSelect.value, null));

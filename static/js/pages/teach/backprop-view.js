@@ -6,7 +6,8 @@
 import { api } from "../../shared/api.js";
 import { makeScale, maxAbs, paintGrid } from "../../shared/colormap.js";
 import { h, pixelCanvas } from "../../shared/dom.js";
-import { num, percent, shape } from "../../shared/format.js";
+import { num, probability, shape } from "../../shared/format.js";
+import { legendFor } from "../../shared/legend.js";
 import { head } from "../../shared/teach-figures.js";
 
 const RATES = [0.0001, 0.001, 0.01, 0.1];
@@ -105,7 +106,7 @@ export class BackpropView {
 }
 
 function bar(p, kind) {
-  return h("span", { class: "bp-bar-wrap" }, h("span", { class: `bp-bar ${kind}`, style: { width: `${Math.max(0.5, p * 100)}%` } }), " ", percent(p));
+  return h("span", { class: "bp-bar-wrap" }, h("span", { class: `bp-bar ${kind}`, style: { width: `${Math.max(0.5, p * 100)}%` } }), " ", probability(p));
 }
 
 // One small canvas per channel of a (C, H, W) array, on one scale.
@@ -122,14 +123,16 @@ function maps(volume, { routing = false } = {}) {
       return canvas;
     }),
     volume.length > MAX_MAPS ? h("span", { class: "small muted" }, `+ ${volume.length - MAX_MAPS} more`) : null,
+    legendFor(scale, routing ? "won its window (1) or not (0)" : "gradient"),
   );
 }
 
 function strip(vector) {
   const m = maxAbs(vector);
   const canvas = pixelCanvas(vector.length, 1, Math.min(784, Math.max(160, vector.length * 6)), { class: "pixelated flat-strip", "aria-label": `${vector.length} values` });
-  paintGrid(canvas, [vector], makeScale("diverging", -m, m));
-  return canvas;
+  const scale = makeScale("diverging", -m, m);
+  paintGrid(canvas, [vector], scale);
+  return h("div", { class: "bp-strip" }, canvas, legendFor(scale, "gradient"));
 }
 
 // Conv (F, C, kh, kw) tiled into one canvas (a row per filter, a column per input channel; one
@@ -154,6 +157,7 @@ function weightsCanvas(w) {
   const W = grid[0].length;
   const cell = W <= 120 ? 5 : W <= 300 ? 3 : 900 / W;
   const canvas = pixelCanvas(W, grid.length, Math.round(W * cell), { class: "pixelated bp-weights" });
-  paintGrid(canvas, grid, makeScale("diverging", -m, m));
-  return canvas;
+  const scale = makeScale("diverging", -m, m);
+  paintGrid(canvas, grid, scale);
+  return h("div", { class: "bp-weights-wrap" }, canvas, legendFor(scale, "weight gradient"));
 }

@@ -6,7 +6,7 @@
 import { api } from "../../shared/api.js";
 import { inkScale, paintGrid } from "../../shared/colormap.js";
 import { h, pixelCanvas } from "../../shared/dom.js";
-import { count, num, percent } from "../../shared/format.js";
+import { count, num, percent, probability } from "../../shared/format.js";
 import { head } from "../../shared/teach-figures.js";
 
 export class FlattenView {
@@ -94,7 +94,7 @@ export class FlattenView {
     );
     const top = (p) => {
       const k = p.indexOf(Math.max(...p));
-      return `${k} (${percent(p[k])})`;
+      return `${k} (${probability(p[k])})`;
     };
     this.verdicts.replaceChildren(
       h(

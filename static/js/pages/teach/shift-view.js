@@ -6,8 +6,9 @@
 import { api } from "../../shared/api.js";
 import { inkScale, paintGrid } from "../../shared/colormap.js";
 import { h, pixelCanvas } from "../../shared/dom.js";
-import { num, percent } from "../../shared/format.js";
+import { num, percent, probability } from "../../shared/format.js";
 import { LatestWins } from "../../shared/latest-wins.js";
+import { legendFor } from "../../shared/legend.js";
 import { figure, head, lineChart, scaleFor } from "../../shared/teach-figures.js";
 
 const COLOURS = { cnn: "#2563eb", dense: "#f59e0b" };
@@ -102,14 +103,14 @@ export class ShiftView {
     lineChart(this.chart, cnn.shifts, series, { marker: this.values().dx });
     this.chartTitle.textContent = `Confidence p(${cnn.label}) against the shift right, in pixels (dashed: now)`;
     this.legend.replaceChildren(
-      h("span", { style: { "--swatch": COLOURS.cnn } }, `${this.pair.cnn.name}: ${percent(Math.min(...cnn.confidence))} at worst`),
-      dense ? h("span", { style: { "--swatch": COLOURS.dense } }, `${this.pair.dense.name}: ${percent(Math.min(...dense.confidence))} at worst`) : null,
+      h("span", { style: { "--swatch": COLOURS.cnn } }, `${this.pair.cnn.name}: ${probability(Math.min(...cnn.confidence))} at worst`),
+      dense ? h("span", { style: { "--swatch": COLOURS.dense } }, `${this.pair.dense.name}: ${probability(Math.min(...dense.confidence))} at worst`) : null,
     );
   }
 
   render(r) {
     paintGrid(this.moved, r.input, inkScale());
-    this.prediction.replaceChildren(h("span", {}, `${this.pair.cnn.name} says `, h("strong", {}, r.label), ` (${percent(r.probabilities[r.prediction])})`));
+    this.prediction.replaceChildren(h("span", {}, `${this.pair.cnn.name} says `, h("strong", {}, r.label), ` (${probability(r.probabilities[r.prediction])})`));
     const rows = r.layers
       .filter((e) => SPATIAL.includes(e.type))
       .map((e) => {
@@ -120,6 +121,7 @@ export class ShiftView {
           { class: "shift-layer", dataset: { layer: e.index } },
           h("h3", {}, `${e.index} · ${e.name}`),
           h("div", { class: "t-row" }, figure(e.original, "before", { scale, maxSide: 0, size: 96 }), figure(e.map, "moved input", { scale, maxSide: 0, size: 96 }), figure(e.expected, "before, moved", { scale, maxSide: 0, size: 96 })),
+          legendFor(scale, "activation"),
           h(
             "p",
             { class: "t-stats" },

@@ -9,6 +9,7 @@ import { percent } from "../../shared/format.js";
 import { StatusView } from "../../shared/status.js";
 import { explainWrites } from "../../shared/write-access.js";
 import { ArchEditor } from "./arch-editor.js";
+import { DataNote } from "./data-note.js";
 import { FiltersView } from "./filters-view.js";
 import { JobsView } from "./jobs-view.js";
 import { LineChart } from "./line-chart.js";
@@ -89,13 +90,13 @@ async function validate() {
 
 // -- the form ---------------------------------------------------------------------------------
 
+function fillDatasets(options) {
+  form.dataset.replaceChildren(...dataOptions(options));
+}
+
 function fillForm(options) {
   const d = options.defaults;
-  form.dataset.replaceChildren(
-    ...options.datasets.map((name) =>
-      h("option", { value: name }, options.available[name] ? name : `${name} (not on this server)`),
-    ),
-  );
+  fillDatasets(options);
   form.optimiser.replaceChildren(...options.optimisers.map((o) => h("option", { value: o }, o)));
   form.dataset.value = options.available[d.dataset] ? d.dataset : options.datasets.find((n) => options.available[n]) ?? d.dataset;
   form.epochs.value = d.epochs;
@@ -104,6 +105,8 @@ function fillForm(options) {
   form.lr.value = d.lr;
   form.seed.value = d.seed;
   form.augment.checked = d.augment;
+  form.flip.checked = d.flip;
+  form.crop.value = d.crop;
   const b = options.bounds;
   form.epochs.max = b.epochs[1];
   form.batch_size.max = b.batch_size[1];
@@ -113,13 +116,39 @@ function fillForm(options) {
   describeData();
 }
 
+const dataNote = new DataNote(byTestId("data-missing"), { recheck: () => recheckData() });
+const dataReady = () => Boolean(state.options?.available[form.dataset.value]);
+
 function describeData() {
   const name = form.dataset.value;
-  const available = state.options?.available[name];
-  $("#data-note").textContent = available
+  $("#data-note").textContent = dataReady()
     ? `Validation after each epoch on 2,000 test images; the final score on the whole test set.`
-    : `${name} is not on this server: starting will say how to get it.`;
+    : `${name} is not on this server yet: see below the Start button.`;
+  dataNote.render(name, dataReady() ? null : state.options?.missing?.[name]);
+  updateStart();
 }
+
+// The form's options from the server into `state.options`; false (and said) if it did not answer.
+async function loadOptions() {
+  try {
+    state.options = await api.trainOptions();
+    return true;
+  } catch (err) {
+    status.error(err.message);
+    return false;
+  }
+}
+
+async function recheckData() {
+  if (!(await loadOptions())) return;
+  const name = form.dataset.value;
+  form.dataset.replaceChildren(...dataOptions(state.options));
+  form.dataset.value = name;
+  describeData();
+}
+
+const dataOptions = (options) =>
+  options.datasets.map((name) => h("option", { value: name }, options.available[name] ? name : `${name} (not on this server)`));
 
 function body() {
   const limit = form.limit.value.trim();
@@ -133,6 +162,8 @@ function body() {
     lr: Number(form.lr.value),
     seed: Number(form.seed.value),
     augment: form.augment.checked,
+    flip: form.flip.checked,
+    crop: Number(form.crop.value) || 0,
     limit: limit ? Number(limit) : null,
   };
 }
@@ -140,15 +171,17 @@ function body() {
 const running = () => state.job && (state.job.state === "queued" || state.job.state === "running");
 
 function updateStart() {
-  startButton.disabled = running() || !state.valid;
+  startButton.disabled = running() || !state.valid || !dataReady();
   cancelButton.disabled = !running();
   editor.setDisabled(running());
   for (const el of form.elements) el.disabled = running();
   formNote.textContent = running()
     ? "Training… the editor is locked until it ends or you cancel."
-    : state.valid
-      ? ""
-      : "Fix the architecture to start.";
+    : !state.valid
+      ? "Fix the architecture to start."
+      : !dataReady()
+        ? "Get the training data first (below)."
+        : "";
 }
 
 form.addEventListener("input", (e) => {
@@ -157,12 +190,35 @@ form.addEventListener("input", (e) => {
 });
 form.addEventListener("submit", (e) => e.preventDefault());
 
+// Your own data: a zip of <class>/<image> or <split>/<class>/<image>, checked by the server.
+form.archive.addEventListener("change", async () => {
+  const file = form.archive.files[0];
+  if (!file) return;
+  status.clear();
+  const data = new FormData();
+  data.append("archive", file);
+  data.append("name", file.name.replace(/\.zip$/i, "") || "my data");
+  try {
+    const info = await api.uploadDataset(data);
+    state.options = await api.trainOptions();
+    fillDatasets(state.options);
+    form.dataset.value = info.id;
+    describeData();
+    scheduleValidate();
+  } catch (err) {
+    status.error(err.message);
+  }
+  form.archive.value = "";
+});
+
 startButton.addEventListener("click", async () => {
   status.clear();
   startButton.disabled = true;
   try {
     const job = await api.startTraining(body());
     follow(job);
+    // The progress and charts are far below the button: bring them on screen as it starts.
+    $(".progress-card").scrollIntoView({ behavior: "smooth", block: "start" });
   } catch (err) {
     status.error(err.message);
     updateStart();
@@ -280,12 +336,7 @@ async function refreshJobs() {
 // -- start ------------------------------------------------------------------------------------
 
 async function start() {
-  try {
-    state.options = await api.trainOptions();
-  } catch (err) {
-    status.error(err.message);
-    return;
-  }
+  if (!(await loadOptions())) return;
   const { options } = state;
   editor.types = options.layer_types;
   fillForm(options);

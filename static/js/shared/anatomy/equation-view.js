@@ -17,7 +17,9 @@ export class EquationView {
     this.terms = h("ol", { class: "eq-terms", "aria-label": "Every product of the selected output" });
     this.total = h("p", { class: "eq-total" });
     this.symbolic = h("p", { class: "eq-symbolic muted" });
-    root.append(this.head, this.terms, this.total, this.symbolic);
+    // The list scrolls when it is long: say so (a row cut in half says nothing by itself).
+    this.more = h("p", { class: "eq-more small muted", dataset: { testid: "equation-more" }, hidden: true });
+    root.append(this.head, this.terms, this.more, this.total, this.symbolic);
     model.addEventListener("result", () => this.render());
     model.addEventListener("step", () => this.render());
     selection.addEventListener("select", () => this.render());
@@ -58,6 +60,11 @@ export class EquationView {
       );
     });
     this.terms.replaceChildren(...this.items);
+    requestAnimationFrame(() => {
+      const hidden = this.terms.scrollHeight > this.terms.clientHeight + 1;
+      this.more.hidden = !hidden;
+      this.more.textContent = `↓ Scroll the list for all ${count(K)} products.`;
+    });
     this.total.replaceChildren(
       "Σ products + bias ",
       h("span", { class: "bias" }, num(step.bias, 4)),

@@ -5,6 +5,7 @@
 
 import { api } from "../../../shared/api.js";
 import { overview as sizes } from "../../../shared/config.js";
+import { h } from "../../../shared/dom.js";
 import { LatestWins } from "../../../shared/latest-wins.js";
 import { DetailView } from "./detail.js";
 import { EdgesView } from "./edges.js";
@@ -29,7 +30,14 @@ export class OverviewController {
       onResult: (conn, payload) => this.#connected(conn, payload),
       onError: (err) => on.error(err.message),
     });
-    new ResizeObserver(() => this.edges?.drawLinks()).observe(this.mount);
+    // Columns past the right edge (a phone shows three of twelve): said under the overview.
+    this.more = h("p", { class: "ov-more", dataset: { testid: "overview-more" }, hidden: true });
+    this.mount.after(this.more);
+    this.mount.addEventListener("scroll", () => this.#hint(), { passive: true });
+    new ResizeObserver(() => {
+      this.edges?.drawLinks();
+      this.#hint();
+    }).observe(this.mount);
     document.addEventListener("keydown", (e) => {
       if (e.key === "Escape" && this.anatomy.isOpen) {
         e.preventDefault();
@@ -45,8 +53,18 @@ export class OverviewController {
       open: (index, unit) => this.#open(index, unit),
     });
     this.edges = new EdgesView(this.view.track, this.view, model);
-    requestAnimationFrame(() => this.edges.drawLinks());
+    requestAnimationFrame(() => {
+      this.edges.drawLinks();
+      this.#hint();
+    });
     this.reset();
+  }
+
+  #hint() {
+    const edge = this.mount.getBoundingClientRect().right;
+    const hidden = [...this.mount.querySelectorAll("[data-layer]")].filter((c) => c.getBoundingClientRect().left > edge - 8).length;
+    this.more.hidden = hidden === 0;
+    this.more.textContent = `→ ${hidden} more layer${hidden > 1 ? "s" : ""} to the right: swipe or scroll sideways`;
   }
 
   // result: the activations answer drawn; input: the ImageInput body it answered.

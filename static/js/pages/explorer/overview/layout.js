@@ -53,8 +53,10 @@ export function atlasPoint(g, unit) {
   return { x: Math.floor(k / g.rows), y: k % g.rows };
 }
 
-// The unit at atlas pixel (x, y), or null for a gap / past the end.
+// The unit at atlas pixel (x, y), or null for a gap, past the end or outside the atlas (a
+// finger that slid off the map keeps sending its position: never a negative unit).
 export function unitAtAtlas(g, x, y) {
+  if (!(x >= 0 && y >= 0 && x < g.width && y < g.height)) return null;
   if (g.kind === "maps") {
     const sc = Math.floor(x / (g.W + g.gap));
     const r = Math.floor(y / (g.H + g.gap));

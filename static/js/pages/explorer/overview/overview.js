@@ -8,9 +8,12 @@
 import { clearCanvas, inkScale, layerScale, surface, writeWords } from "../../../shared/colormap.js";
 import { overview as sizes } from "../../../shared/config.js";
 import { cellAt, h } from "../../../shared/dom.js";
-import { num, percent, shape as shapeText } from "../../../shared/format.js";
+import { num, probability, shape as shapeText } from "../../../shared/format.js";
 import { stops } from "../../../shared/palette.js";
 import { atlasPoint, blockGeometry, columns, stepUnit, unitAtAtlas } from "./layout.js";
+
+// Narrower than this (CSS px), a column's legend states a diverging scale as ±hi.
+const overviewNarrowLegend = 48;
 
 export class OverviewView {
   // root: the element to fill; model: ModelDetail; on: { point(index, unit|null), open(index, unit) }
@@ -137,8 +140,13 @@ export class OverviewView {
       const node = this.nodes.get(output.index);
       const scale = layerScale(output);
       this.#paint(node, output.values ?? Float32Array.from(output.data.flat(2)), scale);
-      node.legend.lo.textContent = num(scale.lo);
-      node.legend.hi.textContent = num(scale.hi);
+      // A column too narrow for both ends on one line (fc1's strip) states a diverging scale's
+      // ends once, as ±hi, centred under the bar: never two numbers stacked out of line.
+      const narrow = Boolean(node.canvas) && Number.parseFloat(node.canvas.style.width) < overviewNarrowLegend;
+      const once = narrow && scale.kind === "diverging";
+      node.legend.lo.textContent = once ? "" : num(scale.lo);
+      node.legend.hi.textContent = once ? `±${num(scale.hi)}` : num(scale.hi);
+      node.legend.lo.parentElement.classList.toggle("is-once", once);
       if (node.legend.kind !== scale.kind) {
         node.legend.kind = scale.kind;
         node.legend.bar.style.background = `linear-gradient(to right, ${stops[scale.kind].join(", ")})`;
@@ -167,7 +175,7 @@ export class OverviewView {
       node.cells.forEach((cell, k) => {
         const v = values[k];
         cell.swatch.style.background = scale.css(v);
-        cell.value.textContent = asPercent ? percent(v) : num(v);
+        cell.value.textContent = asPercent ? probability(v) : num(v);
       });
       return;
     }
