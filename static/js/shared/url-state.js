@@ -61,7 +61,8 @@ export function writeFragment(values, { push = false } = {}) {
 }
 
 // A plain sentence under the page's error line for a link that names something not there
-// ("model 'x' is not installed: showing mnist-cnn"); it stays until the page is left.
+// ("model 'x' is not installed: showing mnist-cnn"); it stays until the page is left, and a
+// link naming several missing things gets a sentence for each.
 export function linkNotice(message) {
   let el = document.querySelector("[data-testid='link-notice']");
   if (!el) {
@@ -71,5 +72,44 @@ export function linkNotice(message) {
     el.setAttribute("role", "status");
     (document.querySelector("[data-testid='error']") ?? document.querySelector("main")).after(el);
   }
-  el.textContent = message;
+  if (!el.textContent.includes(message)) el.textContent = `${el.textContent} ${message}`.trim();
 }
+
+// -- views' keys ------------------------------------------------------------------------------
+// Any view keeps a piece of its state in the fragment by registering a key:
+//   const link = urlState.register("unit", get, set);
+// `get()` is the view's state as a short string (null: nothing to keep); `set(value)` shows a
+// value read from the address (null: the view's default). The view calls `link.changed()` after
+// a person changes it (a new history entry, so Back returns; `{ push: false }` to replace) and
+// `link.apply()` once it can show a state (e.g. when its data is loaded). Back and Forward call
+// every key's `set` with the value the address now holds; a `set` does not echo into the URL.
+const views = new Map(); // key -> { get, set }
+let applying = false;
+
+function apply(key) {
+  const view = views.get(key);
+  if (!view) return;
+  applying = true;
+  try {
+    view.set(readFragment().get(key));
+  } finally {
+    applying = false;
+  }
+}
+
+export const urlState = {
+  register(key, get, set) {
+    views.set(key, { get, set });
+    return {
+      changed: ({ push = true } = {}) => {
+        if (!applying) writeFragment({ [key]: get() }, { push });
+      },
+      apply: () => apply(key),
+      value: () => readFragment().get(key),
+    };
+  },
+};
+
+window.addEventListener("popstate", () => {
+  for (const key of views.keys()) apply(key);
+});

@@ -16,6 +16,7 @@ import { FiltersView } from "./filters.js";
 import { GalleryView } from "./gallery.js";
 import { Inspector, sourceConv } from "./inspector.js";
 import { LayersView } from "./layers.js";
+import { keepSelectionInLink } from "./link-state.js";
 import { ModelPicker } from "./model-picker.js";
 import { NetworkInputView } from "./network-input.js";
 import { PredictionView } from "./prediction.js";
@@ -55,7 +56,10 @@ const networkInput = new NetworkInputView(
 const summary = new SummaryView($("#summary-table"), $("#model-facts"));
 const picker = new ModelPicker(byTestId("model-select"), { change: (id) => selectModel(id) });
 let layers = null;
-const overview = new OverviewController(byTestId("network-overview"), { error: (m) => status.error(m) });
+const overview = new OverviewController(byTestId("network-overview"), {
+  error: (m) => status.error(m),
+  opened: (index) => link.unitChanged({ push: index !== null }),
+});
 
 // -- hovering units and inspecting maps -----------------------------------------------------
 
@@ -86,6 +90,7 @@ async function hover(index, channel, row, col) {
 }
 
 const inspector = new Inspector({ hover, close: () => closeInspector() });
+const link = keepSelectionInLink({ model: () => state.model, inspector, inspect, closeInspector, overview });
 
 function inspect(index, channel) {
   const block = layers.block(index);
@@ -100,6 +105,7 @@ function inspect(index, channel) {
   });
   layers.select(index, channel);
   block.el.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  link.mapChanged();
 }
 
 function closeInspector() {
@@ -108,6 +114,7 @@ function closeInspector() {
   layers?.select(-1, -1);
   hover(null);
   if (selection) layers.block(selection.index).view.items?.[selection.channel]?.button.focus();
+  link.mapChanged({ push: false });
 }
 
 // What layer `index` was given: the network input, or the previous layer's output.
