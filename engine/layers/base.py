@@ -131,6 +131,14 @@ def expect_rank(layer: Layer, shape: Shape, rank: int, what: str = "(C, H, W)") 
         raise ValueError(f"{layer.name} expects input {what}, got {tuple(shape)!r}")
 
 
+def flag(value, name: str) -> bool:
+    """``value`` if it is ``True`` or ``False``; ValueError naming ``name`` otherwise (``1`` or
+    ``"yes"`` are not switches)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return value
+
+
 def number(value, name: str, lo: float | None = None, hi: float | None = None) -> float:
     """``value`` as a float in ``[lo, hi]``; ValueError naming ``name`` otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
