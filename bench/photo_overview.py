@@ -67,7 +67,8 @@ def heap_mb(cdp) -> float:
 
 def photo_times(browser, url: str, model: str, photos: list[Path], n: int):
     """``n`` photos (cycling through ``photos``) on the explorer of ``model`` → (ms per photo,
-    (request answered and decoded, the server's time, every view drawn) ms per photo, {photo number: heap MB})."""
+    (request answered and decoded, the server's time, every view drawn) ms per photo,
+    {photo number: heap MB})."""
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     cdp = page.context.new_cdp_session(page)
     page.goto(f"{url}/?model={model}")
