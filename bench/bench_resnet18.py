@@ -71,19 +71,25 @@ def p50(fn, n: int) -> float:
     return statistics.median(times)
 
 
+def build_onnx(work: Path, repeat: int) -> tuple[Path, float]:
+    """``$TORCH_PYTHON bench/torch_resnet18.py`` → (``work/resnet18.onnx``, PyTorch's p50
+    forward at batch 1 in ms, over ``repeat`` runs)."""
+    onnx_path = work / "resnet18.onnx"
+    script = str(ROOT / "bench" / "torch_resnet18.py")
+    out = subprocess.run(
+        [TORCH_PYTHON, "-W", "ignore", script, str(onnx_path), "--repeat", str(repeat)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return onnx_path, json.loads(out.stdout.strip().splitlines()[-1])["torch_forward_b1_ms"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=5)
     args = ap.parse_args()
     print(f"load average at start: {os.getloadavg()}")
     work = Path(tempfile.mkdtemp(prefix="resnet18-"))
-    onnx_path = work / "resnet18.onnx"
-    script = str(ROOT / "bench" / "torch_resnet18.py")
-    out = subprocess.run(
-        [TORCH_PYTHON, "-W", "ignore", script, str(onnx_path), "--repeat", str(args.n)],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    torch_ms = json.loads(out.stdout.strip().splitlines()[-1])["torch_forward_b1_ms"]
+    onnx_path, torch_ms = build_onnx(work, args.n)
     size_mb = onnx_path.stat().st_size / 1e6
     app = create_app(Settings(models_dir=work / "models"))
     client = TestClient(app, raise_server_exceptions=False)

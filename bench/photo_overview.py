@@ -27,24 +27,20 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import httpx
 from playwright.sync_api import sync_playwright
 
-from bench.bench_engine import cpu_name
-from bench.stroke_roundtrip import CHROMIUM_ARGS, server
-
 ROOT = Path(__file__).resolve().parents[1]
-TORCH_PYTHON = os.environ.get("TORCH_PYTHON", "python")
-IMAGENET = {
-    "channels": "rgb",
-    "mean": [0.485, 0.456, 0.406],
-    "std": [0.229, 0.224, 0.225],
-    "resize": {"mode": "center-crop", "size": 256},
-}
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_engine import cpu_name  # noqa: E402
+from bench.bench_resnet18 import IMAGENET, build_onnx  # noqa: E402
+from bench.stroke_roundtrip import CHROMIUM_ARGS, server  # noqa: E402
+
 PHOTOS = sorted((ROOT / "static" / "samples" / "photos").glob("*.jpg"))
 CIFAR = sorted((ROOT / "tests" / "fixtures" / "cifar-sample").glob("*.jpg"))
 HEAP_AT = (1, 10, 25, 50)
@@ -116,13 +112,7 @@ def main() -> None:
     models = work / "models"
     models.mkdir()
     shutil.copy(ROOT / "models" / "cifar10-lenet.npz", models)
-    onnx_path = work / "resnet18.onnx"
-    script = str(ROOT / "bench" / "torch_resnet18.py")
-    subprocess.run(
-        [TORCH_PYTHON, "-W", "ignore", script, str(onnx_path), "--repeat", "1"],
-        check=True,
-        capture_output=True,
-    )
+    onnx_path, _ = build_onnx(work, repeat=1)
     env = {"CNN_EXPLORER_MODELS_DIR": str(models), "CNN_EXPLORER_TRAINING_MODE": "none"}
     try:
         with server(None, env) as url:

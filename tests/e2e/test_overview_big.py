@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import SEVEN, draw, open_page, point_at, serve, wait_until
+from tests.e2e.helpers import SEVEN, draw, point_at, serve, wait_until
 from tests.onnx_fixtures import FIXTURES
 
 pytestmark = pytest.mark.e2e
@@ -20,16 +20,17 @@ NETS = {"resnet18-narrow": "resnet18_narrow.onnx", "mobilenetv2-narrow": "mobile
 
 
 @pytest.fixture(scope="module")
-def big_server(tmp_path_factory):
+def server(tmp_path_factory):
+    """This module's server (the conftest's page fixtures open it): the two deep imports."""
     directory = tmp_path_factory.mktemp("e2e-big-models")
     log = tmp_path_factory.mktemp("e2e-big-server") / "server.log"
-    for server in serve(directory, False, log):
+    for live in serve(directory, False, log):
         for name, file in NETS.items():
             files = {"weights": (file, (FIXTURES / "big" / file).read_bytes())}
             form = {"name": name, "dataset": "cifar10", "input": json.dumps({"channels": "rgb"})}
-            r = httpx.post(server.url + "/api/models/import", data=form, files=files, timeout=60)
+            r = httpx.post(live.url + "/api/models/import", data=form, files=files, timeout=60)
             assert r.status_code == 201, r.text
-        yield server
+        yield live
 
 
 def explore(page, server, model_id: str) -> dict:
@@ -46,14 +47,9 @@ def wait_painted(page, index: int) -> None:
     wait_until(page, f"(c => c && c.getContext('2d').{alpha})({canvas})")
 
 
-@pytest.fixture
-def wide(browser, big_server, request):
-    yield from open_page(browser, big_server, request, viewport={"width": 1440, "height": 900})
-
-
-def test_a_block_folded_then_opened_in_place(wide, big_server, artifacts):
+def test_a_block_folded_then_opened_in_place(wide, server, artifacts):
     page, _ = wide
-    model = explore(page, big_server, "resnet18-narrow")
+    model = explore(page, server, "resnet18-narrow")
     overview = page.get_by_test_id("network-overview")
     blocks = model["blocks"]
     assert len(model["layers"]) == 48 and len(blocks) == 8
@@ -95,9 +91,9 @@ def test_a_block_folded_then_opened_in_place(wide, big_server, artifacts):
     ).to_be_focused()
 
 
-def test_a_wide_layer_pages_through_its_channels(wide, big_server, artifacts):
+def test_a_wide_layer_pages_through_its_channels(wide, server, artifacts):
     page, _ = wide
-    model = explore(page, big_server, "mobilenetv2-narrow")
+    model = explore(page, server, "mobilenetv2-narrow")
     inside = {i for b in model["blocks"] for i in range(b["first"], b["last"] + 1)}
     wide_layer = next(
         ly
@@ -120,9 +116,9 @@ def test_a_wide_layer_pages_through_its_channels(wide, big_server, artifacts):
     page.screenshot(path=str(artifacts / "overview-big-page.png"))
 
 
-def test_keyboard_across_folded_blocks(wide, big_server, artifacts):
+def test_keyboard_across_folded_blocks(wide, server, artifacts):
     page, _ = wide
-    model = explore(page, big_server, "resnet18-narrow")
+    model = explore(page, server, "resnet18-narrow")
     first = model["blocks"][0]
     overview = page.get_by_test_id("network-overview")
     overview.locator(f'.ov-node[data-layer="{first["input"]}"]').focus()
@@ -151,24 +147,15 @@ def test_keyboard_across_folded_blocks(wide, big_server, artifacts):
     page.screenshot(path=str(artifacts / "overview-big-keyboard.png"))
 
 
-def test_phone_width(browser, big_server, request, artifacts):
-    for page, _ in open_page(
-        browser,
-        big_server,
-        request,
-        viewport={"width": 375, "height": 812},
-        device_scale_factor=2,
-        has_touch=True,
-    ):
-        explore(page, big_server, "resnet18-narrow")
-        overview = page.get_by_test_id("network-overview")
-        overview.scroll_into_view_if_needed()
-        expect(page.get_by_test_id("overview-more")).to_be_visible()  # swipe for the rest
-        assert (
-            page.evaluate("document.documentElement.scrollWidth") <= 375
-        )  # the page does not scroll sideways
-        fold = overview.get_by_test_id("overview-fold").first
-        fold.scroll_into_view_if_needed()
-        fold.tap()
-        expect(overview.locator('[data-testid="overview-block"]')).to_be_visible()
-        page.screenshot(path=str(artifacts / "overview-big-phone.png"))
+def test_phone_width(phone, server, artifacts):
+    page, _ = phone
+    explore(page, server, "resnet18-narrow")
+    overview = page.get_by_test_id("network-overview")
+    overview.scroll_into_view_if_needed()
+    expect(page.get_by_test_id("overview-more")).to_be_visible()  # swipe for the rest
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # the page stays put
+    fold = overview.get_by_test_id("overview-fold").first
+    fold.scroll_into_view_if_needed()
+    fold.tap()
+    expect(overview.locator('[data-testid="overview-block"]')).to_be_visible()
+    page.screenshot(path=str(artifacts / "overview-big-phone.png"))

@@ -17,7 +17,7 @@ export function foldedParts(block, k, toggle) {
       "button",
       {
         type: "button",
-        class: "ov-fold",
+        class: "button ov-fold",
         "aria-expanded": "false",
         "aria-label": `Open ${block.name}, a ${blockKind(block)} of ${size(block)} layers, in place`,
         dataset: { testid: "overview-fold", block: k },
@@ -38,7 +38,7 @@ export function openFrame(block, k, toggle) {
       "button",
       {
         type: "button",
-        class: "ov-fold",
+        class: "button ov-fold",
         "aria-expanded": "true",
         "aria-label": `Fold ${block.name} into one column`,
         dataset: { testid: "overview-fold", block: k },
@@ -60,7 +60,7 @@ export function pager(page, turn) {
   const pages = Math.ceil(total / count);
   const at = Math.floor(first / count) + 1;
   const button = (text, to, label) =>
-    h("button", { type: "button", class: "ov-page", "aria-label": label, disabled: to < 0 || to >= total, onclick: () => turn(to) }, text);
+    h("button", { type: "button", class: "button ov-page", "aria-label": label, disabled: to < 0 || to >= total, onclick: () => turn(to) }, text);
   return h(
     "div",
     { class: "ov-pager", dataset: { testid: "overview-channels" }, title: `channels ${first}–${last} of ${total}` },
