@@ -166,19 +166,20 @@ export function paintValues(canvas, values, offset, H, W, scale) {
   ctx.putImageData(img, 0, 0);
 }
 
-// px[at + k] = the colour of values[offset + k] for k < n, as opaque RGBA words: scale.index's
-// formula inlined (a call per value cost more than the rest of a 64-channel layer's painting).
-export function writeWords(px, at, values, offset, n, scale) {
+// px[at + k] = the colour of values[offset + k·stride] for k < n, as opaque RGBA words:
+// scale.index's formula inlined (a call per value cost more than the rest of a 64-channel
+// layer's painting). stride > 1: every stride-th value (a big map drawn smaller).
+export function writeWords(px, at, values, offset, n, scale, stride = 1) {
   const words = packed(scale.lut);
   const top = words.length - 1;
   const { lo } = scale;
   const span = scale.hi - lo;
   if (!(span > 0)) {
-    for (let k = 0; k < n; k++) px[at + k] = words[scale.index(values[offset + k])];
+    for (let k = 0; k < n; k++) px[at + k] = words[scale.index(values[offset + k * stride])];
     return;
   }
   for (let k = 0; k < n; k++) {
-    const i = Math.round(((values[offset + k] - lo) / span) * top); // app/core/palette.py's order
+    const i = Math.round(((values[offset + k * stride] - lo) / span) * top); // app/core/palette.py's order
     px[at + k] = words[i > top ? top : i >= 0 ? i : 0];
   }
 }

@@ -8,7 +8,7 @@
 
 import { overview as sizes } from "../../../shared/config.js";
 import { svg as s } from "../../../shared/dom.js";
-import { inputsOf, mapRect } from "./layout.js";
+import { inputsOf, mapBox } from "./layout.js";
 
 const right = (r) => [r.x + r.w, r.y + r.h / 2];
 const left = (r) => [r.x, r.y + r.h / 2];
@@ -71,11 +71,9 @@ export class EdgesView {
       const mx = (x1 + x2) / 2;
       parts.push(s("path", { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, class: cls, "stroke-width": width }));
     };
-    const box = (layer, channel, [top, l, bottom, r], attrs) => {
+    const box = (layer, channel, window, attrs) => {
       if (!this.view.shows(layer, [channel])) return null;
-      const g = this.view.node(layer).g;
-      const m = mapRect(g, channel);
-      const rect = this.view.rectOf(layer, { x: m.x + l, y: m.y + top, w: r - l, h: bottom - top });
+      const rect = this.view.rectOf(layer, mapBox(this.view.node(layer).g, channel, window));
       parts.push(s("rect", { x: rect.x, y: rect.y, width: Math.max(2, rect.w), height: Math.max(2, rect.h), ...attrs }));
       return rect;
     };

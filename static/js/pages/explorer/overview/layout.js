@@ -32,10 +32,15 @@ export function blockGeometry(shape, height, page = null) {
     const rows = Math.min(C, overview.maxRows);
     const subcols = Math.ceil(C / rows);
     const gap = 1; // canvas pixels between maps
-    const width = subcols * W + (subcols - 1) * gap;
-    const tall = rows * H + (rows - 1) * gap;
-    const scale = Math.min(overview.mapMax / W, height / tall);
-    return { kind: "maps", C, H, W, rows, subcols, gap, width, height: tall, scale, first, total };
+    const fit = Math.min(overview.mapMax / W, height / (rows * H + (rows - 1) * gap));
+    // A map shown smaller than half its size (a 224×224 input, 112×112 maps) is drawn from
+    // every step-th row and column: no more canvas pixels than CSS pixels.
+    const step = Math.max(1, Math.floor(1 / fit));
+    const [h, w] = [Math.ceil(H / step), Math.ceil(W / step)]; // a map's canvas pixels
+    const width = subcols * w + (subcols - 1) * gap;
+    const tall = rows * h + (rows - 1) * gap;
+    const scale = Math.min(overview.mapMax / w, height / tall);
+    return { kind: "maps", C, H, W, h, w, step, rows, subcols, gap, width, height: tall, scale, first, total };
   }
   const n = shape.reduce((a, b) => a * b, 1);
   if (n <= overview.labelledMax) return { kind: "labelled", n };
@@ -51,11 +56,11 @@ export const drawn = (g, unit) => g.kind !== "maps" || (unit[0] >= g.first && un
 // Atlas pixel (x, y) of unit `unit` ([c, i, j] or [k]; c on the page drawn).
 export function atlasPoint(g, unit) {
   if (g.kind === "maps") {
-    const [i, j] = unit.slice(1);
+    const [i, j] = unit.slice(1).map((v) => Math.floor(v / g.step));
     const c = unit[0] - g.first;
     const sc = Math.floor(c / g.rows);
     const r = c % g.rows;
-    return { x: sc * (g.W + g.gap) + j, y: r * (g.H + g.gap) + i };
+    return { x: sc * (g.w + g.gap) + j, y: r * (g.h + g.gap) + i };
   }
   const [k] = unit;
   return { x: Math.floor(k / g.rows), y: k % g.rows };
@@ -66,22 +71,23 @@ export function atlasPoint(g, unit) {
 export function unitAtAtlas(g, x, y) {
   if (!(x >= 0 && y >= 0 && x < g.width && y < g.height)) return null;
   if (g.kind === "maps") {
-    const sc = Math.floor(x / (g.W + g.gap));
-    const r = Math.floor(y / (g.H + g.gap));
-    const j = x - sc * (g.W + g.gap);
-    const i = y - r * (g.H + g.gap);
+    const sc = Math.floor(x / (g.w + g.gap));
+    const r = Math.floor(y / (g.h + g.gap));
+    const j = x - sc * (g.w + g.gap);
+    const i = y - r * (g.h + g.gap);
     const c = sc * g.rows + r;
-    if (j >= g.W || i >= g.H || c >= g.C || j < 0 || i < 0) return null;
-    return [g.first + c, i, j];
+    if (j >= g.w || i >= g.h || c >= g.C || j < 0 || i < 0) return null;
+    return [g.first + c, Math.min(g.H - 1, i * g.step), Math.min(g.W - 1, j * g.step)];
   }
   const k = x * g.rows + y;
   return k >= 0 && k < g.n && y < g.rows ? [k] : null;
 }
 
-// Atlas rectangle of channel c's map (for boxes drawn over it).
-export function mapRect(g, c) {
+// Atlas rectangle of rows top..bottom-1, columns left..right-1 of channel c's map (for boxes
+// drawn over it), in its canvas pixels.
+export function mapBox(g, c, [top, left, bottom, right]) {
   const { x, y } = atlasPoint(g, [c, 0, 0]);
-  return { x, y, w: g.W, h: g.H };
+  return { x: x + left / g.step, y: y + top / g.step, w: (right - left) / g.step, h: (bottom - top) / g.step };
 }
 
 // The next unit from `unit` for an arrow key (within a map; Shift+Up/Down changes channel,

@@ -229,10 +229,10 @@ export class OverviewView {
     if (g.kind === "maps") {
       const shipped = Math.min(g.C, values.length / (g.H * g.W)); // a last page holds fewer
       if (shipped < g.C) px.fill(0);
-      let p = 0;
       for (let c = 0; c < shipped; c++) {
-        const { x: x0, y: y0 } = atlasPoint(g, [c, 0, 0]);
-        for (let i = 0; i < g.H; i++, p += g.W) writeWords(px, (y0 + i) * g.width + x0, values, p, g.W, scale);
+        const { x: x0, y: y0 } = atlasPoint(g, [g.first + c, 0, 0]);
+        const p = c * g.H * g.W; // channel c's first value
+        for (let i = 0; i < g.h; i++) writeWords(px, (y0 + i) * g.width + x0, values, p + i * g.step * g.W, g.w, scale, g.step);
       }
     } else {
       for (let k = 0; k < g.n; k++) writeWords(px, (k % g.rows) * g.width + Math.floor(k / g.rows), values, k, 1, scale);
