@@ -107,6 +107,9 @@ def test_a_wide_layer_pages_through_its_channels(wide, server, artifacts):
     with page.expect_response(lambda r: "/activations" in r.url and "first_channel=64" in r.url):
         pager.get_by_role("button", name="Channels 64").click()
     expect(pager).to_contain_text(f"{total - 64} of {total} channels")
+    # channel 64 is painted where the page's first map sits: the top-left canvas pixel
+    corner = f"document.querySelector('.ov-node[data-layer=\"{index}\"] canvas')"
+    wait_until(page, f"{corner}.getContext('2d').getImageData(0, 0, 1, 1).data[3] > 0")
     node.scroll_into_view_if_needed()
     # the first map drawn on the second page is the engine's channel 64
     width, height = node.locator("canvas").evaluate("c => [c.width, c.height]")
