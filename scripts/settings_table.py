@@ -124,8 +124,7 @@ DESCRIPTIONS = {
     "max_photos": "uploaded photos kept at once; past it the oldest is deleted first",
     "max_photo_store_bytes": "bytes all uploaded photos may hold on disk (256 MiB); past it "
     "the oldest are deleted first",
-    "max_photo_age_days": "days an uploaded photo is kept; a link to an older one says it "
-    "expired",
+    "max_photo_age_days": "days an uploaded photo is kept; a link to an older one says it expired",
 }
 
 
