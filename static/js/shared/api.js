@@ -231,6 +231,9 @@ export const api = {
   kernelPresets: () => request("GET", "/api/kernel/presets"),
   kernel: (body, signal) => request("POST", "/api/kernel", body, signal),
   colorSamples: () => request("GET", "/api/color/samples"),
+  // The bundled sample photos (static/samples/<set>/manifest.json) and one file's bytes.
+  samplePhotos: (set) => request("GET", `/static/samples/${set}/manifest.json`),
+  fileBytes: (url) => request("GET", url, undefined, undefined, "application/octet-stream"),
   color: (body, signal) => request("POST", "/api/color", body, signal),
 
   // Training, evaluation and model management.

@@ -121,10 +121,12 @@ export class ExplainPanel {
     this.#idle();
   }
 
-  // model: ModelDetail; result: the explorer's latest activations (null when cleared).
-  update(model, result) {
+  // model: ModelDetail; result: the explorer's latest activations (null when cleared);
+  // body: the ImageInput they answered (a photo is explained from its own bytes).
+  update(model, result, body = null) {
     if (model !== this.model) this.#setModel(model);
     this.result = result;
+    this.photo = body?.image && Array.isArray(result?.input[0][0]) ? body.image : null;
     if (!result) {
       this.runner.cancel();
       this.#idle();
@@ -190,7 +192,7 @@ export class ExplainPanel {
 
   #request(urgent) {
     if (!this.model || !this.result) return;
-    const body = { pixels: this.result.input, preprocess: false };
+    const body = this.photo ? { image: this.photo } : { pixels: this.result.input, preprocess: false };
     if (this.target !== null) body.target = this.target;
     if (this.method === "gradcam" && this.params.layer !== null) body.layer = this.params.layer;
     if (this.method === "occlusion") Object.assign(body, { patch: this.params.patch, stride: this.params.stride });
