@@ -3,9 +3,9 @@
 
     python scripts/make_cifar_samples.py
 
-The photos are copied byte for byte from tests/fixtures/cifar-sample/ (the first two of each
-class of the CIFAR-10 test split, as JPEG; see that folder's README.md): tests/ is not served,
-static/ is.
+The photos are the first two of each class of the CIFAR-10 test split, as JPEG, copied byte
+for byte from tests/fixtures/cifar-sample/ when it is there (tests/ is not served, static/ is);
+when the sample already lives in static/samples/cifar10/, only the manifest is written.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def main() -> None:
     for label in CLASSES:
         for i in range(PER_CLASS):
             name = f"{label}_{i:04d}.jpg"
-            data = (SOURCE / name).read_bytes()
-            atomic_write_bytes(OUT / name, data)
+            if SOURCE.is_dir():
+                atomic_write_bytes(OUT / name, (SOURCE / name).read_bytes())
             with Image.open(OUT / name) as img:
                 width, height = img.size
             entries.append(
@@ -48,9 +48,9 @@ def main() -> None:
     notes = (
         "# CIFAR-10 sample photos: source and terms\n\n"
         f"{len(entries)} photos from the CIFAR-10 **test** split, the first {PER_CLASS} of each "
-        "class (`<class>_<index>.jpg`), copied byte for byte by `scripts/make_cifar_samples.py` "
-        "from tests/fixtures/cifar-sample/ (JPEG re-encodings of the 32×32 originals; see that "
-        "folder's README.md for where they come from).\n\n"
+        "class (`<class>_<index>.jpg`), listed in manifest.json by "
+        "`scripts/make_cifar_samples.py` for the explorer: JPEG re-encodings of the 32×32 "
+        "originals (see tests/fixtures/cifar-sample/README.md for where they come from).\n\n"
         'CIFAR-10: Alex Krizhevsky, "Learning Multiple Layers of Features from Tiny Images", '
         f"2009, {SOURCE_URL}. The data set is distributed for research and teaching, with the "
         "request to cite that report when it is used; it carries no other licence terms.\n"

@@ -132,7 +132,8 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
-    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    # the camera for the explorer's photo input (a colour model), from this origin only
+    (b"permissions-policy", b"camera=(self), microphone=(), geolocation=()"),
 ]
 
 

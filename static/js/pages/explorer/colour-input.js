@@ -41,7 +41,7 @@ export class ColourInputView {
     this.readout = h("p", { class: "colour-readout muted", "aria-live": "off" });
     this.el = h(
       "div",
-      { class: "colour-input is-empty", hidden: true },
+      { class: "colour-input is-empty", hidden: true, style: { "--channel-size": `${config.channelSize}px` } },
       h("figure", { class: "colour-frame" }, this.image),
       h(
         "div",
@@ -72,7 +72,7 @@ export class ColourInputView {
   render(input) {
     this.input = input;
     paintImage(this.image, input, null);
-    input.forEach((grid, c) => paintChannel(this.channels[c], grid, c, config.channelSize));
+    input.forEach((grid, c) => paintChannel(this.channels[c], grid, c, null)); // sized by CSS
     this.el.classList.remove("is-empty");
   }
 

@@ -4,6 +4,8 @@
 // this one object which input is current and hands it each result.
 
 import { bars } from "../../shared/config.js";
+import { h } from "../../shared/dom.js";
+import { probability } from "../../shared/format.js";
 import { isColourModel } from "../../shared/model-kind.js";
 import { ColourInputView } from "./colour-input.js";
 import { PhotoPanel } from "./photo-panel.js";
@@ -18,6 +20,8 @@ export class PhotoMode {
     this.panel = new PhotoPanel($('[data-testid="photo-panel"]'), on);
     this.input = new ColourInputView($(".input-card"));
     this.probabilities = $('[data-testid="probabilities"]');
+    // the answer again, small, under the photo: on screen on a phone too (the card is below)
+    this.answer = $('[data-testid="photo-answer"]');
     this.top = new TopClassesView(this.probabilities);
     this.active = false;
   }
@@ -25,6 +29,7 @@ export class PhotoMode {
   setModel(model) {
     this.active = isColourModel(model);
     for (const el of this.drawingParts) el.hidden = this.active;
+    document.body.classList.toggle("is-photo", this.active); // the page's layout for photos
     this.panel.setModel(model, this.active);
     this.input.setModel(model, this.active);
     // every class's bar while they are few; a thousand ImageNet classes: the top five only
@@ -48,11 +53,14 @@ export class PhotoMode {
     this.panel.error(null);
     this.input.render(result.input);
     this.top.render(result.top);
+    const p = probability(result.probabilities[result.prediction]);
+    this.answer.replaceChildren("It says ", h("strong", {}, result.label), ` · ${p}`);
   }
 
   reset() {
     this.input.reset();
     this.top.reset();
+    this.answer.replaceChildren();
   }
 
   // A refusal (the server's words) shown in the photo panel, where the photo was chosen.
