@@ -148,9 +148,13 @@ def test_the_fake_camera_takes_a_photo_and_runs_live(colour):
     expect(page.get_by_test_id("top-classes").locator("li")).to_have_count(5)
     # live: frames keep coming without a click, until the box is unticked
     count = renders(page)
-    webcam.get_by_role("checkbox", name="live").check()
+    live = webcam.get_by_role("checkbox", name="live")
+    live.check()
     wait_for_render_after(page, count + 1)
-    webcam.get_by_role("checkbox", name="live").uncheck()
+    # a photo from elsewhere ends the live mode (its next frame would replace the photo)
+    rendered(page, page.get_by_test_id("sample-images").locator(".sample").first.click)
+    expect(live).not_to_be_checked()
+    expect(page.get_by_test_id("photo-source")).to_contain_text("Sample")
     webcam.get_by_role("button", name="Stop").click()
     expect(page.locator(".webcam-video")).to_be_hidden()
     assert page.evaluate("document.querySelector('.webcam-video').srcObject") is None
@@ -210,11 +214,13 @@ def test_keyboard_only(colour, server):
     assert_shows(page, server, (CIFAR / second.get_attribute("data-file")).read_bytes())
 
 
-def test_a_grey_model_keeps_the_drawing_pad(desktop, server):
-    page, _ = desktop
+def test_choosing_a_grey_model_brings_the_drawing_pad_back(colour, server):
+    page, _ = colour
+    rendered(page, page.get_by_test_id("sample-images").locator(".sample").first.click)
     default = server.get_json("/api/models")["default"]
-    page.goto(f"{server.url}/?model={default}")
+    page.get_by_test_id("model-select").select_option(default)
     expect(page.get_by_test_id("draw-canvas")).to_be_visible()
+    expect(page.get_by_test_id("gallery")).to_be_visible()
     expect(page.get_by_test_id("photo-panel")).to_be_hidden()
     expect(page.get_by_test_id("top-classes")).to_be_hidden()
     assert page.get_by_test_id("network-input").evaluate("el => el.tagName") == "CANVAS"

@@ -43,7 +43,7 @@ export class PhotoPanel {
     this.message = $("photo-message");
     this.upload = $("image-upload");
     this.webcam = new Webcam($("webcam"), {
-      capture: (blob) => this.load(blob, "a frame from the camera"),
+      capture: (blob) => this.load(blob, "A frame from the camera", true),
       message: (text) => this.error(text),
     });
     this.samples = new SampleImages($("sample-images"), $("sample-credits"), root.querySelector(".samples-title"), {
@@ -55,16 +55,20 @@ export class PhotoPanel {
       if (file) this.load(file, `Your photo: ${file.name}`);
       this.upload.value = ""; // the same file again is a new choice
     });
+    // A file dropped on the panel — or anywhere on the page, which the browser would otherwise
+    // leave to open the file — is the photo; the panel is lit while something is dragged.
     for (const type of ["dragenter", "dragover"]) {
-      root.addEventListener(type, (e) => {
+      document.addEventListener(type, (e) => {
+        if (!this.active) return;
         e.preventDefault();
         root.classList.add("is-dropping");
       });
     }
-    root.addEventListener("dragleave", (e) => {
-      if (!root.contains(e.relatedTarget)) root.classList.remove("is-dropping");
+    document.addEventListener("dragleave", (e) => {
+      if (!e.relatedTarget) root.classList.remove("is-dropping"); // left the window
     });
-    root.addEventListener("drop", (e) => {
+    document.addEventListener("drop", (e) => {
+      if (!this.active) return;
       e.preventDefault();
       root.classList.remove("is-dropping");
       const file = firstFile(e.dataTransfer);
@@ -107,15 +111,17 @@ export class PhotoPanel {
   }
 
   // A photo from any source: refused at once when larger than the server takes (it would be
-  // read into memory for nothing); else read, previewed, and handed on.
-  async load(blob, source) {
+  // read into memory for nothing); else read, previewed, and handed on. A photo from elsewhere
+  // ends the camera's live mode (it would replace the photo at its next frame).
+  async load(blob, source, fromCamera = false) {
     const token = ++this.token;
+    if (!fromCamera) this.webcam.stopLive();
     const limit = this.limits?.max_image_bytes;
     if (limit && blob.size > limit) {
       this.error(`That photo is ${bytes(blob.size)}; the server takes images up to ${bytes(limit)} (max_image_bytes). Choose a smaller one.`);
       return;
     }
-    if (source.startsWith("Sample") === false) this.samples.unselect();
+    if (!source.startsWith("Sample")) this.samples.unselect();
     const image = await dataURL(blob);
     if (token !== this.token) return;
     this.error(null);

@@ -61,10 +61,14 @@ export class Webcam {
     }
   }
 
-  stop() {
+  stopLive() {
     clearTimeout(this.timer);
     this.timer = null;
     this.live.checked = false;
+  }
+
+  stop() {
+    this.stopLive();
     for (const track of this.stream?.getTracks() ?? []) track.stop();
     this.stream = null;
     this.video.srcObject = null;
