@@ -14,7 +14,14 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from app.core.settings import REPO_ROOT
-from tests.e2e.helpers import post_json, renders, wait_for_render_after, wait_until
+from tests.e2e.helpers import (
+    SEVEN,
+    draw,
+    post_json,
+    renders,
+    wait_for_render_after,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -77,7 +84,7 @@ def assert_shows(page, server, raw: bytes) -> None:
     rows = page.get_by_test_id("top-classes").locator("li")
     expect(rows).to_have_count(5)
     labels = [t["label"] for t in answer["top"]]
-    assert [r.locator(".top-label").inner_text() for r in rows.all()] == labels
+    assert [r.locator(".prob-label").inner_text() for r in rows.all()] == labels
     expect(page.get_by_test_id("prediction")).to_have_text(answer["label"])
 
 
@@ -224,3 +231,8 @@ def test_choosing_a_grey_model_brings_the_drawing_pad_back(colour, server):
     expect(page.get_by_test_id("photo-panel")).to_be_hidden()
     expect(page.get_by_test_id("top-classes")).to_be_hidden()
     assert page.get_by_test_id("network-input").evaluate("el => el.tagName") == "CANVAS"
+    # the pad, hidden meanwhile, draws again at its size, and the digit runs
+    rendered(page, lambda: draw(page, SEVEN))
+    expect(page.get_by_test_id("prediction")).not_to_be_empty()
+    size = page.get_by_test_id("network-input").evaluate("c => [c.width, c.height]")
+    assert size == [28, 28]

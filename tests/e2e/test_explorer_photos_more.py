@@ -135,6 +135,6 @@ def test_an_imagenet_size_model_gets_the_photos_and_the_top_five(
         expect(page.get_by_test_id("probabilities")).to_be_hidden()
         rows = page.get_by_test_id("top-classes").locator("li")
         expect(rows).to_have_count(5)
-        shown = [r.locator(".top-label").inner_text() for r in rows.all()]
+        shown = [r.locator(".prob-label").inner_text() for r in rows.all()]
         assert shown == [t["label"] for t in answer["top"]]
         page.screenshot(path=str(artifacts / "photos-imagenet-size.png"), full_page=False)

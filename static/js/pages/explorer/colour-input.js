@@ -15,7 +15,7 @@ const NAMES = ["R", "G", "B"];
 function resizeWords(model) {
   const [, H, W] = model.input_shape;
   const policy = model.input?.resize ?? { mode: "stretch" };
-  if (policy.mode === "center-crop") return `shorter side scaled to ${policy.size} pixels, then its central ${H} × ${W}`;
+  if (policy.mode === "center-crop") return `with its shorter side scaled to ${policy.size} pixels, then its central ${H} × ${W} kept`;
   if (policy.mode === "pad") return `fitted inside ${H} × ${W}, the rest padded`;
   return `stretched to ${H} × ${W}`;
 }

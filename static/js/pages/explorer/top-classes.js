@@ -7,7 +7,8 @@ import { probability } from "../../shared/format.js";
 export class TopClassesView {
   // after: the element the list goes after (the full probabilities list).
   constructor(after) {
-    this.el = h("ol", { class: "top-classes", dataset: { testid: "top-classes" }, "aria-label": "The five most probable classes", hidden: true });
+    // the rows look like the every-class bars (.probabilities, .prob-row)
+    this.el = h("ol", { class: "probabilities top-classes", dataset: { testid: "top-classes" }, "aria-label": "The five most probable classes", hidden: true });
     this.title = h("p", { class: "top-title", hidden: true }, "Most probable");
     this.allTitle = h("p", { class: "top-title", hidden: true }, "Every class");
     after.before(this.title, this.el, this.allTitle);
@@ -28,8 +29,8 @@ export class TopClassesView {
       ...top.map((t, i) =>
         h(
           "li",
-          { class: i === 0 ? "top-row is-top" : "top-row", dataset: { class: t.class }, "aria-label": `${t.label}: ${probability(t.probability)}` },
-          h("span", { class: "top-label" }, t.label),
+          { class: i === 0 ? "prob-row is-top" : "prob-row", dataset: { class: t.class }, "aria-label": `${t.label}: ${probability(t.probability)}` },
+          h("span", { class: "prob-label", title: t.label }, t.label),
           h("span", { class: "prob-track" }, h("span", { class: "prob-fill", style: { transform: `scaleX(${t.probability})` } })),
           h("span", { class: "prob-value" }, probability(t.probability)),
         ),
