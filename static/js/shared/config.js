@@ -107,6 +107,8 @@ export const anatomy = {
   playIntervalMs: 900, // the sliding-window animation, per step
   gridEditorMaxCells: 144, // input grids with more cells are shown, not edited cell by cell
   galleryCount: 8,
+  photoCount: 20, // a colour model's test photos offered as the real layer's input
+  photoThumb: 40, // CSS pixels of one
   drawingSize: 168,
 };
 
