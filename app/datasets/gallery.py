@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from app.core.deps import RegistryDep, SettingsDep
 from app.core.schemas import ErrorBody
-from app.datasets.testsets import test_set
+from app.datasets.testsets import describe, test_set
 from engine import cifar10
 from engine.data import CLASSES
 
@@ -72,13 +72,6 @@ ModelQuery = Annotated[
     ),
 ]
 
-SOURCES = {
-    "binary": "the CIFAR-10 test set (the official binary release)",
-    "jpeg": "the CIFAR-10 test set (the JPEG image-folder copy)",
-    "sample": "the 150 CIFAR-10 test photos that ship with the app (static/samples/cifar10): "
-    "the first 15 of each class",
-}
-
 
 def which_dataset(registry, model: str | None, dataset: str | None) -> str:
     """The data set a gallery request means: ``dataset``, else ``model``'s, else mnist."""
@@ -97,12 +90,6 @@ def which_dataset(registry, model: str | None, dataset: str | None) -> str:
     if dataset is not None and dataset != own:
         raise HTTPException(422, f"dataset: {dataset!r}, but model {model!r} is a {own!r} model")
     return own
-
-
-def source(settings, dataset: str) -> str:
-    if dataset != cifar10.NAME:
-        return f"the {dataset} test set"
-    return SOURCES.get(cifar10.source(settings.data_dir), "none")
 
 
 def _check_index(index: int, total: int, name: str, dataset: str) -> None:
@@ -147,7 +134,7 @@ def gallery(
         "total": total,
         "offset": offset,
         "image_shape": shape,
-        "source": source(settings, dataset),
+        "source": describe(settings.data_dir, dataset),
     }
 
 

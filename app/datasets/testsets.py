@@ -11,6 +11,13 @@ from fastapi import HTTPException
 from engine import cifar10
 from engine.data import DatasetNotFound, load_dataset
 
+SOURCES = {
+    "binary": "the CIFAR-10 test set (the official binary release)",
+    "jpeg": "the CIFAR-10 test set (the JPEG image-folder copy)",
+    "sample": "the 150 CIFAR-10 test photos that ship with the app (static/samples/cifar10): "
+    "the first 15 of each class",
+}
+
 _cache: dict[tuple[str, Path], tuple[np.ndarray, np.ndarray]] = {}
 _lock = threading.Lock()
 
@@ -38,3 +45,10 @@ def test_set(
             except ValueError as e:
                 raise HTTPException(503, f"the {dataset} test set is unreadable: {e}") from None
         return _cache[key]
+
+
+def describe(data_dir: Path, dataset: str) -> str:
+    """Where ``dataset``'s test images come from, in words (CIFAR-10: all, or the sample)."""
+    if dataset != cifar10.NAME:
+        return f"the {dataset} test set"
+    return SOURCES.get(cifar10.source(data_dir), "none")

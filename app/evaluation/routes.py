@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from app.core.deps import ModelDep, SettingsDep
 from app.core.responses import ERRORS
+from app.datasets.testsets import describe
 from app.evaluation.service import Evaluation, EvaluationCache
 
 router = APIRouter(tags=["evaluation"])
@@ -60,6 +61,10 @@ class EvaluationResult(BaseModel):
     )
     confident_mistakes: list[Example] = Field(description="The mistakes it was surest of.")
     image_url: str = Field(description="Template of a test image's PNG: replace `{index}`.")
+    source: str = Field(
+        description="Where the test images come from (CIFAR-10: the full test set, or the "
+        "150 photos that ship when it is not on this server)."
+    )
 
 
 class Examples(BaseModel):
@@ -96,6 +101,7 @@ def evaluation(entry: ModelDep, settings: SettingsDep, cache: CacheDep) -> dict:
         **result.summary(MAX_LISTED),
         "cached": cached,
         "image_url": f"/api/datasets/{result.dataset}/test/{{index}}.png",
+        "source": describe(settings.data_dir, result.dataset),
     }
 
 

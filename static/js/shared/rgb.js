@@ -20,13 +20,6 @@ export function isPlanes(picture) {
   return picture.length === 3 && Array.isArray(picture[0]?.[0]);
 }
 
-// [R, G, B] planes → one H×W grey plane, luma 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601, as
-// engine/preprocess.py's luminance).
-export function luminance(planes) {
-  const [R, G, B] = planes;
-  return R.map((row, r) => row.map((v, c) => 0.299 * v + 0.587 * G[r][c] + 0.114 * B[r][c]));
-}
-
 // Paint [R, G, B] planes into `canvas` (resized to W×H pixels); values are clipped to [0, 1].
 export function paintRgb(canvas, planes) {
   const H = planes[0].length;

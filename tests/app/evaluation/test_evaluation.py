@@ -98,6 +98,7 @@ def test_a_colour_model_is_scored_on_the_shipped_cifar10_sample(http, mnist_sett
     images, labels = cifar10.load_sample()  # no CIFAR-10 in this data dir: the sample
     want = evaluate(colour, cifar10.to_input(images), labels)
     assert body["total"] == 150 and body["accuracy"] == pytest.approx(want["accuracy"])
+    assert "150 CIFAR-10 test photos that ship" in body["source"]  # said on the page
     assert [c["label"] for c in body["per_class"]][:2] == ["airplane", "automobile"]
     png = http.get("/api/datasets/cifar10/test/3.png", params={"scale": 2})
     picture = np.asarray(Image.open(io.BytesIO(png.content)))

@@ -11,6 +11,7 @@ import { num } from "../../shared/format.js";
 import { LatestWins } from "../../shared/latest-wins.js";
 import { paintOverlay } from "./overlay.js";
 import { Legend } from "../../shared/legend.js";
+import { isColourModel } from "../../shared/model-kind.js";
 import { isPlanes, pixelsOf } from "../../shared/rgb.js";
 
 const METHODS = [
@@ -138,10 +139,12 @@ export class ExplainPanel {
     this.#idle();
   }
 
-  // model: ModelDetail; result: the explorer's latest activations (null when cleared).
-  update(model, result) {
+  // model: ModelDetail; result: the explorer's latest activations (null when cleared);
+  // body: the ImageInput they answered (a photo is explained from its own bytes).
+  update(model, result, body = null) {
     if (model !== this.model) this.#setModel(model);
     this.result = result;
+    this.photo = body?.image && Array.isArray(result?.input[0][0]) ? body.image : null;
     if (!result) {
       this.runner.cancel();
       this.#idle();
@@ -154,7 +157,7 @@ export class ExplainPanel {
 
   async #setModel(model) {
     this.model = model;
-    const what = model.input_shape?.[0] === 3 ? "photo" : "drawing";
+    const what = isColourModel(model) ? "photo" : "drawing";
     this.subtitle.textContent = `Which pixels of your ${what} the network used for a class — four ways of asking it.`;
     this.runner.cancel();
     this.targetSelect.replaceChildren(
@@ -209,9 +212,8 @@ export class ExplainPanel {
 
   #request(urgent) {
     if (!this.model || !this.result) return;
-    // a photo's 3×H×W planes go back as ImageInput's H×W×3 pixels
-    const input = this.result.input;
-    const body = { pixels: isPlanes(input) ? pixelsOf(input) : input, preprocess: false };
+    const body = this.photo ? { image: this.photo } : { pixels: this.result.input, preprocess: false };
+    if (body.pixels && isPlanes(body.pixels)) body.pixels = pixelsOf(body.pixels); // a photo's planes, as H×W×3
     if (this.target !== null) body.target = this.target;
     if (this.method === "gradcam" && this.params.layer !== null) body.layer = this.params.layer;
     if (this.method === "occlusion") Object.assign(body, { patch: this.params.patch, stride: this.params.stride });
@@ -263,7 +265,7 @@ export class ExplainPanel {
     this.figure.classList.add("is-empty");
     this.canvas.getContext("2d").clearRect(0, 0, this.canvas.width, this.canvas.height);
     this.answer = null;
-    const photo = this.model?.input_shape?.[0] === 3;
+    const photo = isColourModel(this.model);
     this.caption.textContent = photo ? "Choose a photo to see which pixels the network used." : "Draw a digit, or pick one from the gallery, to see which pixels the network used.";
     delete this.root.dataset.shown;
   }

@@ -4,9 +4,9 @@
 
 import { ExplainPanel } from "./explain-panel.js";
 import { KernelEditor } from "./kernel-editor.js";
+import { isColourModel } from "../../shared/model-kind.js";
 import { StatusView } from "../../shared/status.js";
 import { WhileOnScreen } from "../../shared/on-screen.js";
-import { isPlanes, luminance } from "../../shared/rgb.js";
 
 const status = new StatusView(document.querySelector('[data-testid="error"]'));
 const on = { error: (message) => status.error(message) };
@@ -15,13 +15,14 @@ const editor = new KernelEditor(document.getElementById("kernel-editor"), on);
 
 // Brought up to date only while on screen (each asks the server): see on-screen.js.
 const sections = new WhileOnScreen([
-  { el: document.getElementById("explain"), update: ({ model, result }) => panel.update(model, result) },
-  // the hand-made kernel is one 2-D filter: a photo is slid over in grey (its luminance)
-  { el: document.getElementById("kernel-editor"), update: ({ result }) => editor.update(result ? grey(result.input) : null) },
+  { el: document.getElementById("explain"), update: ({ model, result, body }) => panel.update(model, result, body) },
+  { el: document.getElementById("kernel-editor"), update: ({ result, digit }) => editor.update(result && digit ? result.input : null) },
 ]);
 
-function grey(input) {
-  return isPlanes(input) ? luminance(input) : input;
-}
-
-document.addEventListener("explorer:result", (e) => sections.set(e.detail));
+document.addEventListener("explorer:result", (e) => {
+  // The kernel editor works on a drawn digit; a colour model's photo hides it (the Colour page
+  // has filters three deep).
+  const digit = !isColourModel(e.detail.model);
+  document.getElementById("kernel-editor").hidden = !digit;
+  sections.set({ ...e.detail, digit });
+});
