@@ -1,0 +1,97 @@
+"""Your own data on the Train page in a real browser: upload a small image-folder zip
+(``data-testid="dataset-upload"``), see it listed and chosen as the data set, fit the network's
+classifier to its classes, train on it, and find the trained model scored on it.
+
+This module's server has its own temporary models, uploads and data directories, so nothing is
+written into the repository.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from engine.model import Model
+from tests.app.trainset import mnist_dir
+from tests.e2e.helpers import serve
+from tests.specs import TWO_CONVS as SMALL_SPEC
+
+pytestmark = pytest.mark.e2e
+
+TRAIN_TIMEOUT_MS = 180_000
+CLASSES = ("reds", "blues")
+PER_CLASS = 10
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e-upload")
+    models = root / "models"
+    models.mkdir()
+    Model.from_spec(SMALL_SPEC, seed=1, name="Shipped stand-in", meta={"dataset": "mnist"}).save(
+        models / "mnist-cnn.npz"
+    )
+    yield from serve(models, False, root / "server.log", data_dir=mnist_dir(root / "data"))
+
+
+def folder_zip() -> bytes:
+    """``<class>/<image>.png``: 16×16 reddish and bluish squares, 10 of each (a split is made)."""
+    rng = np.random.default_rng(0)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for k, name in enumerate(CLASSES):
+            for i in range(PER_CLASS):
+                rgb = rng.integers(0, 90, size=(16, 16, 3), dtype=np.uint8)
+                rgb[..., 0 if k == 0 else 2] += 160  # red or blue
+                png = io.BytesIO()
+                Image.fromarray(rgb).save(png, format="PNG")
+                z.writestr(f"{name}/{i:02d}.png", png.getvalue())
+    return buf.getvalue()
+
+
+def test_upload_an_image_folder_and_train_on_it(desktop, server, artifacts):
+    page, _ = desktop
+    page.goto(server.url + "/train")
+    page.wait_for_selector("[data-testid=arch-summary]:has-text('parameters')")
+    upload = page.get_by_test_id("dataset-upload")
+    upload.set_input_files(
+        {"name": "squares.zip", "mimeType": "application/zip", "buffer": folder_zip()}
+    )
+    # listed, and chosen: the data set select holds it (its id is its name)
+    dataset = page.locator("select[name=dataset]")
+    expect(dataset).to_have_value("squares")
+    expect(dataset.locator("option[value=squares]")).to_have_count(1)
+    listed = server.get_json("/api/datasets/squares")
+    assert listed["classes"] == sorted(CLASSES) and listed["image_shape"][0] == 3
+    assert sum(listed["counts"].values()) == 2 * PER_CLASS
+    page.screenshot(path=str(artifacts / "train-upload-listed.png"), full_page=True)
+
+    # the editor knows the data set's images; the classifier must give one number per class
+    expect(page.get_by_test_id("input-shape")).to_have_text("3 × 16 × 16")
+    summary = page.locator("[data-testid=arch-summary]")
+    expect(page.locator(".layer-row.invalid .layer-error")).to_contain_text("2 classes")
+    expect(page.get_by_test_id("start-training")).to_be_disabled()
+    page.fill("[aria-label='Layer 4 units']", "2")
+    expect(page.locator(".layer-row.invalid")).to_have_count(0)
+    expect(summary).to_contain_text("parameters")
+
+    page.fill("input[name=name]", "Squares net")
+    page.fill("input[name=epochs]", "1")
+    page.fill("input[name=batch_size]", "4")
+    page.uncheck("input[name=augment]")
+    expect(page.get_by_test_id("start-training")).to_be_enabled()
+    page.get_by_test_id("start-training").click()
+    page.wait_for_selector(
+        "[data-testid=training-progress][data-state=done]", timeout=TRAIN_TIMEOUT_MS
+    )
+    state = page.get_by_test_id("job-state").inner_text()
+    assert "saved as model 'squares-net'" in state.lower(), state
+    model = server.get_json("/api/models/squares-net")
+    assert model["dataset"] == "squares" and model["classes"] == sorted(CLASSES)
+    assert model["input_shape"] == [3, 16, 16]
+    page.screenshot(path=str(artifacts / "train-upload-done.png"), full_page=True)
