@@ -1,6 +1,7 @@
 """Your own data on the Train page in a real browser: upload a small image-folder zip
 (``data-testid="dataset-upload"``), see it listed and chosen as the data set, fit the network's
-classifier to its classes, train on it, and find the trained model scored on it.
+classifier to its classes, train on it, and find the trained model scored on its test split on
+the Evaluate page.
 
 This module's server has its own temporary models, uploads and data directories, so nothing is
 written into the repository.
@@ -9,7 +10,6 @@ written into the repository.
 from __future__ import annotations
 
 import io
-import zipfile
 
 import numpy as np
 import pytest
@@ -20,6 +20,7 @@ from engine.model import Model
 from tests.app.trainset import mnist_dir
 from tests.e2e.helpers import serve
 from tests.specs import TWO_CONVS as SMALL_SPEC
+from tests.zips import make_zip
 
 pytestmark = pytest.mark.e2e
 
@@ -42,16 +43,15 @@ def server(tmp_path_factory):
 def folder_zip() -> bytes:
     """``<class>/<image>.png``: 16×16 reddish and bluish squares, 10 of each (a split is made)."""
     rng = np.random.default_rng(0)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for k, name in enumerate(CLASSES):
-            for i in range(PER_CLASS):
-                rgb = rng.integers(0, 90, size=(16, 16, 3), dtype=np.uint8)
-                rgb[..., 0 if k == 0 else 2] += 160  # red or blue
-                png = io.BytesIO()
-                Image.fromarray(rgb).save(png, format="PNG")
-                z.writestr(f"{name}/{i:02d}.png", png.getvalue())
-    return buf.getvalue()
+    files = {}
+    for k, name in enumerate(CLASSES):
+        for i in range(PER_CLASS):
+            rgb = rng.integers(0, 90, size=(16, 16, 3), dtype=np.uint8)
+            rgb[..., 0 if k == 0 else 2] += 160  # red or blue
+            png = io.BytesIO()
+            Image.fromarray(rgb).save(png, format="PNG")
+            files[f"{name}/{i:02d}.png"] = png.getvalue()
+    return make_zip(files)
 
 
 def test_upload_an_image_folder_and_train_on_it(desktop, server, artifacts):
@@ -95,3 +95,17 @@ def test_upload_an_image_folder_and_train_on_it(desktop, server, artifacts):
     assert model["dataset"] == "squares" and model["classes"] == sorted(CLASSES)
     assert model["input_shape"] == [3, 16, 16]
     page.screenshot(path=str(artifacts / "train-upload-done.png"), full_page=True)
+
+    # scored on the upload's test split, with its class names and its images in colour
+    page.click("#job-links >> text=Evaluate")
+    page.wait_for_url("**/evaluate?model=squares-net")
+    matrix = page.get_by_test_id("confusion-matrix")
+    matrix.locator(".cm-cell").first.wait_for()
+    header = matrix.locator("th").all_inner_texts()
+    assert all(name in header for name in CLASSES), header
+    counts = [int(c) for c in matrix.locator(".cm-cell").evaluate_all(
+        "cells => cells.map(c => c.dataset.count)"
+    )]  # fmt: skip
+    assert len(counts) == 4 and sum(counts) == listed["counts"]["test"]
+    expect(page.locator("#wrong-title")).to_have_text("Misclassified images")
+    page.screenshot(path=str(artifacts / "train-upload-evaluate.png"), full_page=True)

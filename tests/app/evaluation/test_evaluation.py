@@ -67,7 +67,8 @@ def test_the_score_is_the_engines_evaluate_on_the_test_set(http, mnist_settings)
         ("/api/models/mnist-cnn/evaluation/examples?true_class=0&predicted_class=1&count=0", 422,
          ["count"]),
         ("/api/datasets/mnist/test/10000.png", 404, ["0 to 9999"]),
-        ("/api/datasets/cifar/test/0.png", 422, ["dataset"]),
+        ("/api/datasets/cifar/test/0.png", 404, ["dataset", "no uploaded data set 'cifar'"]),
+        ("/api/datasets/Bad..Name/test/0.png", 422, ["dataset"]),
     ],
 )  # fmt: skip
 def test_bad_requests_are_refused_naming_the_field(http, path, status, words):
