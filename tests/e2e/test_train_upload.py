@@ -16,10 +16,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from engine.model import Model
-from tests.app.trainset import mnist_dir
-from tests.e2e.helpers import serve
-from tests.specs import TWO_CONVS as SMALL_SPEC
+from tests.e2e.helpers import serve_for_training
 from tests.zips import make_zip
 
 pytestmark = pytest.mark.e2e
@@ -31,13 +28,7 @@ PER_CLASS = 10
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e-upload")
-    models = root / "models"
-    models.mkdir()
-    Model.from_spec(SMALL_SPEC, seed=1, name="Shipped stand-in", meta={"dataset": "mnist"}).save(
-        models / "mnist-cnn.npz"
-    )
-    yield from serve(models, False, root / "server.log", data_dir=mnist_dir(root / "data"))
+    yield from serve_for_training(tmp_path_factory.mktemp("e2e-upload"))
 
 
 def folder_zip() -> bytes:
