@@ -26,8 +26,13 @@ const REAL = {
   "5x5x3-on-32x32x3": { model: "cifar10-lenet", layer: 0, text: "See it for real: cifar10-lenet's first layer (six 5×5×3 filters) on a CIFAR-10 photo" },
 };
 
-// The preset's description, then its source as a footnote, then its real network's layer.
+// The preset's description, then its source as a footnote (a link's own numbers have none),
+// then its real network's layer.
 export function describePreset(el, p) {
+  if (!p.source) {
+    el.textContent = p.description;
+    return;
+  }
   const real = REAL[p.name];
   el.replaceChildren(
     h("span", {}, p.description),
