@@ -1,11 +1,8 @@
-"""Write the CIFAR-10 sample photos the explorer offers a CIFAR model: static/samples/cifar10/
-(two test photos per class, manifest.json and LICENSES.md).
+"""List the CIFAR-10 sample photos the explorer offers a CIFAR model: the first two test photos
+of each class in static/samples/cifar10/ (README.md there says where they come from), in
+manifest.json (file, title, size, credit, licence) with LICENSES.md beside it.
 
     python scripts/make_cifar_samples.py
-
-The photos are the first two of each class of the CIFAR-10 test split, as JPEG, copied byte
-for byte from tests/fixtures/cifar-sample/ when it is there (tests/ is not served, static/ is);
-when the sample already lives in static/samples/cifar10/, only the manifest is written.
 """
 
 from __future__ import annotations
@@ -18,7 +15,6 @@ from PIL import Image
 from engine.io import atomic_write_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "tests" / "fixtures" / "cifar-sample"
 OUT = ROOT / "static" / "samples" / "cifar10"
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 PER_CLASS = 2
@@ -28,20 +24,17 @@ LICENCE = "Research and teaching use; cite the CIFAR-10 report"
 
 
 def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
     entries = []
     for label in CLASSES:
         for i in range(PER_CLASS):
             name = f"{label}_{i:04d}.jpg"
-            if SOURCE.is_dir():
-                atomic_write_bytes(OUT / name, (SOURCE / name).read_bytes())
             with Image.open(OUT / name) as img:
                 width, height = img.size
             entries.append(
                 {"file": name, "title": f"A {label} (CIFAR-10 test image {i})", "label": label,
                  "width": width, "height": height, "mode": "rgb", "credit": CREDIT,
                  "licence": LICENCE, "source": SOURCE_URL,
-                 "via": "tests/fixtures/cifar-sample (the JPEG copy of the test split)"}
+                 "via": "the JPEG copy of the test split (README.md)"}
             )  # fmt: skip
     manifest = {"photos": entries}
     atomic_write_bytes(OUT / "manifest.json", (json.dumps(manifest, indent=1) + "\n").encode())
@@ -50,7 +43,7 @@ def main() -> None:
         f"{len(entries)} photos from the CIFAR-10 **test** split, the first {PER_CLASS} of each "
         "class (`<class>_<index>.jpg`), listed in manifest.json by "
         "`scripts/make_cifar_samples.py` for the explorer: JPEG re-encodings of the 32×32 "
-        "originals (see tests/fixtures/cifar-sample/README.md for where they come from).\n\n"
+        "originals (README.md beside them says where they come from).\n\n"
         'CIFAR-10: Alex Krizhevsky, "Learning Multiple Layers of Features from Tiny Images", '
         f"2009, {SOURCE_URL}. The data set is distributed for research and teaching, with the "
         "request to cite that report when it is used; it carries no other licence terms.\n"

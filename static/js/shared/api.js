@@ -187,6 +187,9 @@ export const api = {
   layerState: (id, index) => request("GET", `${model(id)}/layers/${index}/state`),
   gallery: (count, offset, dataset = "mnist") =>
     request("GET", `/api/gallery?${new URLSearchParams({ count, offset, dataset })}`),
+  // A model's own test images (a colour model's photos: `pixels` H×W×3).
+  modelGallery: (id, count, offset = 0) =>
+    request("GET", `/api/gallery?${new URLSearchParams({ model: id, count, offset })}`),
 
   // Whether this browser may write (import, rename, delete, train), and why not.
   access: () => request("GET", "/api/access"),

@@ -117,6 +117,8 @@ export const anatomy = {
   playIntervalMs: 900, // the sliding-window animation, per step
   gridEditorMaxCells: 144, // input grids with more cells are shown, not edited cell by cell
   galleryCount: 8,
+  photoCount: 20, // a colour model's test photos offered as the real layer's input
+  photoThumb: 40, // CSS pixels of one
   drawingSize: 168,
 };
 
@@ -147,6 +149,7 @@ export const explain = {
   minIntervalMs: 250, // while drawing: at most one explanation request per this interval
   mapSize: 224, // CSS pixels of the attribution overlay
   maxAlpha: 0.85, // opacity of the strongest attribution over the digit
+  photoOpacity: 0.7, // over a photo: the opacity slider's starting value (the strongest attribution's)
   inkDarkness: 170, // the digit under the overlay: 255 - this * ink
   kernelMapSize: 168,
   filterImageSize: 84, // a filter's activation-maximising image
