@@ -176,3 +176,24 @@ def test_a_photo_goes_in_the_link_by_id_or_by_its_bytes(browser, desktop, server
     page.goto(f"{server.url}/#photo=AAAAAAAAAAAAAAAA")
     assert page.evaluate(GET) is None
     expect(page.get_by_test_id("link-notice")).to_contain_text("may have expired")
+
+
+def test_a_chosen_photo_goes_in_the_link_and_opens_elsewhere(browser, desktop, server, tmp_path):
+    if not server.trained:
+        pytest.skip("the colour model ships with the trained models")
+    page, _ = desktop
+    page.goto(f"{server.url}/?model=cifar10-lenet")
+    photo = tmp_path / "noise.png"
+    photo.write_bytes(photo_bytes(96))  # over SMALL_PHOTO_BYTES: kept by the server
+    page.get_by_test_id("image-upload").set_input_files(str(photo))
+    expect(page).to_have_url(re.compile(r"#photo=[A-Za-z0-9_-]{16}$"))
+    expect(page.get_by_test_id("prediction")).not_to_have_text("")
+    prediction = page.get_by_test_id("prediction").inner_text()
+    fresh = browser.new_context()
+    try:
+        other = fresh.new_page()
+        other.goto(page.url)
+        expect(other.get_by_test_id("photo-source")).to_have_text("The photo in this link")
+        expect(other.get_by_test_id("prediction")).to_have_text(prediction)
+    finally:
+        fresh.close()

@@ -3,7 +3,6 @@
 // max_photo_age_days) and named by its id (`#photo=<id>`). Opening the link gives the same file
 // back, so the same numbers; a photo that has expired says so (a notice, not an error).
 //
-//   import { putPhotoInLink, photoFromLink } from "../../shared/photo-link.js";
 //   await putPhotoInLink(file);          // after a person picks a photo
 //   const blob = await photoFromLink();  // on load: the link's photo, or null
 
