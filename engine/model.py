@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import graph, persist
+from engine import graph, parallel, persist
 from engine.layers import Layer, LogSoftmax, Softmax
 from engine.memory import keep_freed_memory
 from engine.ops.activation import softmax, softmax_cross_entropy
@@ -205,12 +205,21 @@ class Model:
         of it (of log-probabilities, that is their exp)."""
         return out if self.ends_in_softmax else softmax(out)
 
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    def train_step(
+        self, x: np.ndarray, y: np.ndarray, workers: int | None = None
+    ) -> tuple[float, np.ndarray]:
         """Forward to the logits (before any final softmax), loss, backward; grads are filled.
 
         x: (N, *input_shape), y: (N,) → (mean cross-entropy, logits (N, K)).
+        ``workers`` > 1 splits the batch over that many threads, one BLAS thread each
+        (:mod:`engine.parallel`); the default is as many as BLAS was given, for models whose
+        examples train independently, else 1.
         """
         keep_freed_memory()  # each step frees what the next allocates: keep it mapped
+        if workers is None:
+            workers = parallel.workers_for(self, len(x))
+        if workers > 1:
+            return parallel.split_train_step(self, x, y, workers)
         stop = self.logits_stop
         logits = self.forward(x, train=True, stop=stop)
         loss, dlogits = softmax_cross_entropy(logits, y)
