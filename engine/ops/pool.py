@@ -163,6 +163,13 @@ def pool2d_forward(
     return out, ("windows", (mode, x.shape, kernel, stride, padding, out_hw, arg))
 
 
+def pooled_output(cache: tuple | None) -> np.ndarray | None:
+    """The output a :func:`pool2d_forward` cache keeps (the tiled path's), else None."""
+    if cache is None or cache[0] != "tiled":
+        return None
+    return cache[1][2]  # (mode, x, out, kernel, x_shape)
+
+
 def pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """Gradient of :func:`pool2d_forward`.
 
