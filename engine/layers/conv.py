@@ -79,10 +79,10 @@ class Conv2D(Layer):
 
     def backward(self, dout, need_dx=True):
         cache = self._need_cache()
-        dx, dw, db = conv.conv2d_backward(dout, cache, need_dx, spend_cache=True)
+        dx, dw, db = conv.conv2d_backward(dout, cache, need_dx)
         cols = conv.patch_matrix(cache)
         self._spare_cols[:] = [] if cols is None else [cols]
-        self.cache = None  # spent: its patch matrix now holds the column gradient
+        self.cache = None  # spent: its patch matrix is the next forward's to fill
         self.grads["weight"] = dw
         if db is not None:
             self.grads["bias"] = db

@@ -16,7 +16,9 @@ come in runs of ``W_out`` — 14 values for the shipped conv2 — and copy sever
 the matmul's result ``(F, H_out*W_out*N)`` *is* the output, returned as an ``(N, F, H_out,
 W_out)`` view of that ``(F, H_out, W_out, N)`` memory with no transpose copy; and the backward
 pass reads ``dout`` in that same order for free and scatters its column gradient back with
-one vectorised add per kernel position (kh*kw adds), again in runs of ``W_out*N``.
+one vectorised add per kernel position (kh*kw adds), again in runs of ``W_out*N`` — the column
+gradient made one kernel column at a time (:func:`col2im_of_product`), so it is added back
+while still in cache instead of going out to memory whole.
 
 Shapes are always NCHW; only the strides say batch-last. The ops downstream (ReLU, pooling,
 flatten, dense) allocate outputs and gradients in their input's memory order (``order="K"``,
@@ -125,19 +127,66 @@ def col2im(
     ``(C, H, W, N)`` memory, cut out of the padded gradient).
     """
     N, C, H, W = x_shape
+    (kh, kw), (H_out, W_out) = kernel, out_hw
+    dcols = dcols.reshape(C, kh, kw, H_out, W_out, N)  # (C*kh*kw, Ho*Wo*N) → (C, kh, kw, Ho, Wo, N)
+    return _scatter_columns(
+        lambda b: dcols[:, :, b], x_shape, kernel, stride, padding, dilation, out_hw
+    )
+
+
+def col2im_of_product(
+    w_mat: np.ndarray,
+    dout_mat: np.ndarray,
+    x_shape: tuple[int, int, int, int],
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    out_hw: Pair,
+) -> np.ndarray:
+    """``col2im(w_mat.T @ dout_mat, ...)`` without the whole column gradient in memory.
+
+    w_mat: (F, C*kh*kw), dout_mat: (F, H_out*W_out*N) → dx: (N, C, H, W), as :func:`col2im`.
+    The product is made one kernel column ``b`` at a time — rows (c, a, b) of the column
+    gradient, ``(C*kh, Ho*Wo*N)``: 1/kw of it, small enough to stay in cache for the adds that
+    scatter it — instead of writing the whole ``(C*kh*kw, Ho*Wo*N)`` matrix out to memory and
+    reading it back.
+    """
+    N, C, H, W = x_shape
+    F = w_mat.shape[0]
+    (kh, kw), (H_out, W_out) = kernel, out_hw
+    w4 = w_mat.reshape(F, C, kh, kw)
+    block = np.empty((C * kh, dout_mat.shape[1]), dtype=np.result_type(w_mat, dout_mat))
+
+    def column(b: int) -> np.ndarray:  # → (C, kh, Ho, Wo, N): rows (c, a, b) of w_mat.T @ dout_mat
+        w_b = w4[:, :, :, b].reshape(F, C * kh)  # (F, C*kh), a small copy
+        np.matmul(w_b.T, dout_mat, out=block)  # (C*kh, F) @ (F, Ho*Wo*N)
+        return block.reshape(C, kh, H_out, W_out, N)
+
+    return _scatter_columns(column, x_shape, kernel, stride, padding, dilation, out_hw)
+
+
+def _scatter_columns(
+    column, x_shape, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, out_hw: Pair
+):
+    """The adds of :func:`col2im`, the column gradient coming one kernel column at a time:
+    ``column(b)`` → (C, kh, H_out, W_out, N), its rows (c, a, b). → dx: (N, C, H, W) view."""
+    N, C, H, W = x_shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     H_out, W_out = out_hw
-    dcols = dcols.reshape(C, kh, kw, H_out, W_out, N)  # (C*kh*kw, Ho*Wo*N) → (C, kh, kw, Ho, Wo, N)
     Hp = H + 2 * ph
-    dx_pad = np.zeros((C, Hp, W + 2 * pw, N), dtype=dcols.dtype)  # (C, Hp, Wp, N)
+    dx_pad = None
     # Per kernel column b, first sum the kh row-shifted blocks into acc, whose rows are whole
     # (W_out*N values, contiguous), then add acc once at column offset b: kh*kw cheap adds
     # and kw into part-rows of dx_pad, instead of kh*kw part-row adds (about 3x slower each).
-    acc = np.empty((C, Hp, W_out, N), dtype=dcols.dtype)  # (C, Hp, Wo, N)
     for b in range(kw):
+        cols_b = column(b)  # (C, kh, Ho, Wo, N)
+        if dx_pad is None:
+            dx_pad = np.zeros((C, Hp, W + 2 * pw, N), dtype=cols_b.dtype)  # (C, Hp, Wp, N)
+            acc = np.empty((C, Hp, W_out, N), dtype=cols_b.dtype)  # (C, Hp, Wo, N)
         acc[...] = 0
         for a in range(kh):
-            acc[:, a * dh : a * dh + sh * H_out : sh] += dcols[:, a, b]  # (C, Ho, Wo, N)
+            acc[:, a * dh : a * dh + sh * H_out : sh] += cols_b[:, a]  # (C, Ho, Wo, N)
         dx_pad[:, :, b * dw : b * dw + sw * W_out : sw] += acc  # (C, Hp, Wo, N)
     return dx_pad[:, ph : ph + H, pw : pw + W].transpose(3, 0, 1, 2)  # (C, H, W, N) → (N, C, H, W)
 
@@ -202,25 +251,22 @@ def conv2d_forward(
 
 
 def conv2d_backward(
-    dout: np.ndarray, cache: tuple, need_dx: bool = True, spend_cache: bool = False
+    dout: np.ndarray, cache: tuple, need_dx: bool = True
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Gradients of :func:`conv2d_forward`.
 
     dout: (N, F, H_out, W_out) → dx: (N, C, H, W) (None if not ``need_dx``; batch-last like
     the forward's output), dw: (F, C/groups, kh, kw), db: (F,) (None if the forward had no
-    bias). With ``spend_cache`` the column gradient is written over the cached patch matrix
-    (same shape, no longer needed once dw is known) instead of a new array; the cache is then
-    spent — a second backward from it would be wrong.
+    bias). The cached patch matrix is only read: once this returns, the caller may build the
+    next forward's patch matrix in it (:func:`patch_matrix`).
     """
     if not isinstance(cache, GroupedCache):
-        return _im2col_backward(dout, cache, need_dx, spend_cache)
+        return _im2col_backward(dout, cache, need_dx)
     dws, dbs = [], []
     dx = np.zeros(cache.x_shape, dtype=dout.dtype) if need_dx else None
     Cg, Fg = cache.Cg, cache.Fg
     for g, cache_g in enumerate(cache.caches):
-        dx_g, dw_g, db_g = _im2col_backward(
-            dout[:, g * Fg : (g + 1) * Fg], cache_g, need_dx, spend_cache
-        )
+        dx_g, dw_g, db_g = _im2col_backward(dout[:, g * Fg : (g + 1) * Fg], cache_g, need_dx)
         if need_dx:
             dx[:, g * Cg : (g + 1) * Cg] = dx_g
         dws.append(dw_g)
@@ -254,7 +300,7 @@ def _im2col_forward(x, w, b, hyper: tuple[Pair, Pair, Pair], cols_out=None):
     return out, cache
 
 
-def _im2col_backward(dout, cache: tuple, need_dx: bool, spend_cache: bool):
+def _im2col_backward(dout, cache: tuple, need_dx: bool):
     """Gradients of :func:`_im2col_forward`. dout: (N, F, H_out, W_out) → dx, dw, db."""
     x_shape, cols, w, has_bias, stride, padding, dilation, out_hw = cache
     F, C, kh, kw = w.shape
@@ -266,9 +312,9 @@ def _im2col_backward(dout, cache: tuple, need_dx: bool, spend_cache: bool):
     dx = None
     if need_dx:
         w_mat = w.reshape(F, C * kh * kw)
-        reuse = spend_cache and cols.dtype == np.result_type(w_mat, dout_mat)
-        dcols = np.matmul(w_mat.T, dout_mat, out=cols if reuse else None)  # like cols
-        dx = col2im(dcols, x_shape, (kh, kw), stride, padding, dilation, out_hw)
+        dx = col2im_of_product(
+            w_mat, dout_mat, x_shape, (kh, kw), stride, padding, dilation, out_hw
+        )
     return dx, dw, db
 
 

@@ -16,6 +16,7 @@ from engine import layers as L
 from engine.model import Model
 from engine.ops import conv, pool
 from engine.optim import SGD, Adam
+from engine.shapes import output_shape
 from tests.engine.gradcheck import assert_close, check_layer
 
 rng = np.random.default_rng(99)
@@ -58,6 +59,19 @@ def test_conv_matches_the_loops(order, shape, F, k, s, p, d):
         assert_close(name, got, ref, 1e-10, 1e-10)
 
 
+@pytest.mark.parametrize("shape, F, k, s, p, d", CONV_CASES)
+def test_column_gradient_by_kernel_columns_is_col2im_of_the_whole_product(shape, F, k, s, p, d):
+    """The backward's col2im, fed one kernel column's block of ``w.T @ dout`` at a time, is the
+    plain col2im of the whole column gradient."""
+    w = rng.standard_normal((F, shape[1], *k))
+    out_hw = output_shape(shape[2:], k, s, p, d)
+    dout_mat = rng.standard_normal((F, out_hw[0] * out_hw[1] * shape[0]))
+    w_mat = w.reshape(F, -1)
+    got = conv.col2im_of_product(w_mat, dout_mat, shape, k, s, p, d, out_hw)
+    want = conv.col2im(w_mat.T @ dout_mat, shape, k, s, p, d, out_hw)
+    assert_close("dx", got, want, 1e-12, 1e-12)
+
+
 def test_conv_layer_gradients():
     layer = L.Conv2D(3, 4, 5, padding=2, rng=rng)
     layer.params["bias"] = rng.standard_normal(4)
@@ -79,7 +93,7 @@ def test_conv_layer_reuses_its_patch_matrix_and_spends_its_cache():
     cols = layer.cache[1]
     layer.backward(np.ones_like(out))
     with pytest.raises(RuntimeError, match="backward called without a forward"):
-        layer.backward(np.ones_like(out))  # spent: its patch matrix held dcols
+        layer.backward(np.ones_like(out))  # spent: its patch matrix is the next forward's
     x2 = rng.standard_normal((4, 2, 6, 6))
     out2 = layer.forward(x2, train=True)
     assert layer.cache[1] is cols  # refilled, not reallocated
