@@ -27,8 +27,10 @@ only indexes arrays never notices. At N = 1 the two orders are the same memory.
 
 ``groups`` (PyTorch's: each of ``G`` groups convolves its ``C/G`` input channels with its
 ``F/G`` filters; ``groups == C``: depthwise) is decided here, once: ``groups == 1`` is the
-im2col path itself; otherwise each group is one call of it on a channel slice, written into one
-batch-last ``(F, H_out, W_out, N)`` output. ``w: (F, C/G, kh, kw)``; group g's filters
+im2col path itself; depthwise (one channel and one filter per group) is
+:mod:`engine.ops.depthwise`, kh*kw multiply-adds over every channel at once; otherwise each
+group is one call of the im2col path on a channel slice, written into one batch-last
+``(F, H_out, W_out, N)`` output. ``w: (F, C/G, kh, kw)``; group g's filters
 ``g*F/G .. (g+1)*F/G - 1`` read channels ``g*C/G .. (g+1)*C/G - 1``.
 
 ``conv2d_naive`` and ``conv2d_backward_naive`` are the plain-loop references the fast path is
@@ -42,6 +44,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
+from engine.ops import depthwise
 from engine.shapes import Pair, output_shape
 
 
@@ -235,6 +238,8 @@ def conv2d_forward(
     hyper = (stride, padding, dilation)
     if groups == 1:
         return _im2col_forward(x, w, b, hyper, cols_out)
+    if depthwise.is_depthwise(x.shape, w.shape, groups):
+        return depthwise.depthwise_forward(x, w, b, *hyper)
     Cg, Fg = _check_groups(x.shape, w.shape, groups)
     N = x.shape[0]
     H_out, W_out = output_shape(x.shape[2:], w.shape[2:], stride, padding, dilation)
@@ -260,6 +265,8 @@ def conv2d_backward(
     bias). The cached patch matrix is only read: once this returns, the caller may build the
     next forward's patch matrix in it (:func:`patch_matrix`).
     """
+    if isinstance(cache, depthwise.DepthwiseCache):
+        return depthwise.depthwise_backward(dout, cache, need_dx)
     if not isinstance(cache, GroupedCache):
         return _im2col_backward(dout, cache, need_dx)
     dws, dbs = [], []
@@ -278,7 +285,7 @@ def conv2d_backward(
 def patch_matrix(cache: tuple) -> np.ndarray | None:
     """The patch matrix an ungrouped forward's cache holds (free to build the next forward's
     in, once the backward has spent it); None for a grouped one."""
-    return None if isinstance(cache, GroupedCache) else cache[1]
+    return None if isinstance(cache, (GroupedCache, depthwise.DepthwiseCache)) else cache[1]
 
 
 def _im2col_forward(x, w, b, hyper: tuple[Pair, Pair, Pair], cols_out=None):
