@@ -96,10 +96,14 @@ def im2col(
     ``w.reshape(F, C*kh*kw)`` — and column order (i, j, n). Column (i, j, n) holds
     ``x_pad[n, c, i*sh + a*dh, j*sw + b*dw]`` in row (c, a, b). ``out``, a C-contiguous
     array of that shape and x's dtype, is filled instead of a new one; otherwise ignored.
+    A 1×1 kernel at stride 1 without padding needs no gather: ``cols`` is then ``x``'s own
+    memory, a view when ``x`` is batch-last (never to be written: see :func:`patch_matrix`).
     """
     N, C, H, W = x.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     H_out, W_out = output_shape((H, W), kernel, stride, padding, dilation)
+    if (kh, kw, sh, sw) == (1, 1, 1, 1) and padding == (0, 0):  # pointwise: the input itself
+        return x.transpose(1, 2, 3, 0).reshape(C, H * W * N), (H, W)  # free if batch-last
     x_pad = pad_batch_last(x, padding)  # (C, Hp, Wp, N)
     sC, sH, sW, sN = x_pad.strides
     view = as_strided(  # (C, kh, kw, H_out, W_out, N), a read-only view of every window
@@ -284,8 +288,12 @@ def conv2d_backward(
 
 def patch_matrix(cache: tuple) -> np.ndarray | None:
     """The patch matrix an ungrouped forward's cache holds (free to build the next forward's
-    in, once the backward has spent it); None for a grouped one."""
-    return None if isinstance(cache, (GroupedCache, depthwise.DepthwiseCache)) else cache[1]
+    in, once the backward has spent it); None for a grouped one, or when it is a view of the
+    forward's input (a pointwise convolution's)."""
+    if isinstance(cache, (GroupedCache, depthwise.DepthwiseCache)):
+        return None
+    cols = cache[1]
+    return cols if cols.base is None else None  # a view is the input's memory (1×1): not ours
 
 
 def _im2col_forward(x, w, b, hyper: tuple[Pair, Pair, Pair], cols_out=None):

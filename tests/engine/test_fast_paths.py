@@ -41,6 +41,8 @@ CONV_CASES = [
     ((2, 2, 9, 8), 3, (3, 3), (2, 2), (1, 1), (1, 1)),
     ((2, 2, 9, 10), 2, (3, 2), (2, 1), (0, 2), (2, 1)),
     ((1, 1, 4, 5), 2, (4, 5), (1, 1), (0, 0), (1, 1)),  # a kernel as big as the input
+    ((3, 4, 5, 6), 3, (1, 1), (1, 1), (0, 0), (1, 1)),  # pointwise: no gather, x is the matrix
+    ((2, 3, 5, 6), 2, (1, 1), (2, 2), (0, 0), (1, 1)),  # 1×1 at stride 2: gathered
 ]
 
 
@@ -102,6 +104,18 @@ def test_conv_layer_reuses_its_patch_matrix_and_spends_its_cache():
     want = conv.conv2d_backward_naive(x2, w, dout, (1, 1), (1, 1))
     assert_close("dx", dx, want[0], 1e-5, 1e-5)
     assert_close("dw", layer.grads["weight"], want[1], 1e-5, 1e-5)
+
+
+def test_pointwise_conv_layer_never_writes_into_its_input():
+    """A 1×1 layer's patch matrix is its input's memory: it must not become the spare the next
+    forward writes its patch matrix into."""
+    layer = L.Conv2D(3, 2, 1, rng=rng)
+    x1 = batch_last(rng.standard_normal((4, 3, 5, 5)))
+    keep = x1.copy()
+    out = layer.forward(x1, train=True)
+    layer.backward(np.ones_like(out))
+    layer.forward(batch_last(rng.standard_normal((4, 3, 5, 5))), train=True)
+    np.testing.assert_array_equal(x1, keep)
 
 
 POOL_CASES = [
