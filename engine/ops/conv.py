@@ -142,16 +142,10 @@ def col2im(
 
 
 def col2im_of_product(
-    w_mat: np.ndarray,
-    dout_mat: np.ndarray,
-    x_shape: tuple[int, int, int, int],
-    kernel: Pair,
-    stride: Pair,
-    padding: Pair,
-    dilation: Pair,
-    out_hw: Pair,
+    w_mat: np.ndarray, dout_mat: np.ndarray, x_shape, kernel: Pair, hyper: tuple, out_hw: Pair
 ) -> np.ndarray:
-    """``col2im(w_mat.T @ dout_mat, ...)`` without the whole column gradient in memory.
+    """``col2im(w_mat.T @ dout_mat, x_shape, kernel, *hyper, out_hw)`` without the whole
+    column gradient in memory; ``hyper`` = (stride, padding, dilation).
 
     w_mat: (F, C*kh*kw), dout_mat: (F, H_out*W_out*N) → dx: (N, C, H, W), as :func:`col2im`.
     The product is made one kernel column ``b`` at a time — rows (c, a, b) of the column
@@ -170,7 +164,7 @@ def col2im_of_product(
         np.matmul(w_b.T, dout_mat, out=block)  # (C*kh, F) @ (F, Ho*Wo*N)
         return block.reshape(C, kh, H_out, W_out, N)
 
-    return _scatter_columns(column, x_shape, kernel, stride, padding, dilation, out_hw)
+    return _scatter_columns(column, x_shape, kernel, *hyper, out_hw)
 
 
 def _scatter_columns(
@@ -327,9 +321,8 @@ def _im2col_backward(dout, cache: tuple, need_dx: bool):
     dx = None
     if need_dx:
         w_mat = w.reshape(F, C * kh * kw)
-        dx = col2im_of_product(
-            w_mat, dout_mat, x_shape, (kh, kw), stride, padding, dilation, out_hw
-        )
+        hyper = (stride, padding, dilation)
+        dx = col2im_of_product(w_mat, dout_mat, x_shape, (kh, kw), hyper, out_hw)
     return dx, dw, db
 
 

@@ -69,7 +69,7 @@ def test_column_gradient_by_kernel_columns_is_col2im_of_the_whole_product(shape,
     out_hw = output_shape(shape[2:], k, s, p, d)
     dout_mat = rng.standard_normal((F, out_hw[0] * out_hw[1] * shape[0]))
     w_mat = w.reshape(F, -1)
-    got = conv.col2im_of_product(w_mat, dout_mat, shape, k, s, p, d, out_hw)
+    got = conv.col2im_of_product(w_mat, dout_mat, shape, k, (s, p, d), out_hw)
     want = conv.col2im(w_mat.T @ dout_mat, shape, k, s, p, d, out_hw)
     assert_close("dx", got, want, 1e-12, 1e-12)
 
