@@ -150,14 +150,21 @@ def test_tiled_pool_matches_the_loops(mode, shape, k, ties, order):
     assert_close("dx", dx, pool.pool2d_backward_naive(x, dout, mode, k, k), 1e-12, 1e-12)
 
 
+@pytest.mark.parametrize("order", ["nchw", "batch-last"])
 @pytest.mark.parametrize("mode", ["max", "min", "avg"])
-def test_overlapping_pool_matches_the_loops_with_ties(mode):
-    x, k, s, p = _with_ties((2, 2, 7, 6)), (3, 3), (2, 2), (1, 1)
-    out, cache = pool.pool2d_forward(x, mode, k, s, p)
-    assert cache[0] == "windows"
+@pytest.mark.parametrize(
+    "k, s, p, ceil", [((3, 3), (2, 2), (1, 1), False), ((3, 2), (2, 1), (1, 0), True)]
+)
+def test_overlapping_pool_matches_the_loops_with_ties(mode, k, s, p, ceil, order):
+    x = _with_ties((2, 2, 7, 6))
+    x_in = batch_last(x) if order == "batch-last" else x
+    out, cache = pool.pool2d_forward(x_in, mode, k, s, p, ceil)
+    assert cache[0] == ("windows" if mode == "avg" else "strided")
+    assert_close("out", out, pool.pool2d_naive(x, mode, k, s, p, ceil), 1e-12, 1e-12)
     dout = rng.standard_normal(out.shape)
     dx = pool.pool2d_backward(dout, cache)
-    assert_close("dx", dx, pool.pool2d_backward_naive(x, dout, mode, k, s, p), 1e-12, 1e-12)
+    want = pool.pool2d_backward_naive(x, dout, mode, k, s, p, ceil)
+    assert_close("dx", dx, want, 1e-12, 1e-12)
 
 
 @pytest.mark.parametrize("cls", [L.MaxPool2D, L.MinPool2D, L.AvgPool2D])
