@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 ARCH = "mnist-cnn"
 ENV_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
-TARGETS = {"naive": 100.0, "torch_train": 0.5, "torch_latency": 2.0}
+TARGETS = {"naive": 100.0, "torch_train": 1.0, "torch_latency": 2.0}  # training: issue 23
 
 
 def parse_args(argv=None) -> argparse.Namespace:
