@@ -14,7 +14,10 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from app.core.settings import REPO_ROOT
+from engine.model import Model
+from tests.app.trainset import mnist_dir
 from tests.live import LiveServer, app_env
+from tests.specs import TWO_CONVS
 
 ARTIFACTS = REPO_ROOT / "artifacts" / "e2e"
 SHIPPED = REPO_ROOT / "models" / "mnist-cnn.npz"  # the shipped default model
@@ -55,6 +58,18 @@ def serve(directory: Path, trained: bool, log: Path, **settings):
     env = app_env(models_dir=directory, log_level="warning", **settings)
     with LiveServer(log, env) as live:
         yield Server(live.url, directory, trained)
+
+
+def serve_for_training(root: Path):
+    """The app for the training tests, all in ``root``: its own models directory (a small
+    untrained stand-in for the shipped model) and data directory (the shipped MNIST test set
+    standing in for the training set), so nothing is written into the repository."""
+    models = root / "models"
+    models.mkdir()
+    Model.from_spec(TWO_CONVS, seed=1, name="Shipped stand-in", meta={"dataset": "mnist"}).save(
+        models / "mnist-cnn.npz"
+    )
+    yield from serve(models, False, root / "server.log", data_dir=mnist_dir(root / "data"))
 
 
 @dataclass

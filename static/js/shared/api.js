@@ -187,6 +187,9 @@ export const api = {
   layerState: (id, index) => request("GET", `${model(id)}/layers/${index}/state`),
   gallery: (count, offset, dataset = "mnist") =>
     request("GET", `/api/gallery?${new URLSearchParams({ count, offset, dataset })}`),
+  // A model's own test images (a colour model's photos: `pixels` H×W×3).
+  modelGallery: (id, count, offset = 0) =>
+    request("GET", `/api/gallery?${new URLSearchParams({ model: id, count, offset })}`),
 
   // Whether this browser may write (import, rename, delete, train), and why not.
   access: () => request("GET", "/api/access"),
@@ -231,6 +234,9 @@ export const api = {
   kernelPresets: () => request("GET", "/api/kernel/presets"),
   kernel: (body, signal) => request("POST", "/api/kernel", body, signal),
   colorSamples: () => request("GET", "/api/color/samples"),
+  // The bundled sample photos (static/samples/<set>/manifest.json) and one file's bytes.
+  samplePhotos: (set) => request("GET", `/static/samples/${set}/manifest.json`),
+  fileBytes: (url) => request("GET", url, undefined, undefined, "application/octet-stream"),
   color: (body, signal) => request("POST", "/api/color", body, signal),
 
   // Training, evaluation and model management.

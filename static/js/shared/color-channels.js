@@ -1,21 +1,24 @@
 // Painting a colour image and its channels from the API's numbers: the image from its three
-// grids, and each channel from black to its own colour, so R looks red and so on.
+// grids, and each channel from black to its own colour, so R looks red and so on. The Colour
+// page and the explorer's network input (a colour model's) both draw with these.
 
-import { explain as config } from "../../shared/config.js";
+import { explain as config } from "./config.js";
 
-function fit(canvas, H, W) {
+// The canvas W×H pixels; `side` CSS pixels along its longer side, or, with null, sized by
+// the page's CSS.
+function fit(canvas, H, W, side) {
   if (canvas.width !== W) canvas.width = W;
   if (canvas.height !== H) canvas.height = H;
-  const side = config.colorSize;
+  if (side === null) return;
   canvas.style.width = `${W >= H ? side : Math.round((side * W) / H)}px`;
   canvas.style.height = `${H >= W ? side : Math.round((side * H) / W)}px`;
 }
 
 // channels: [R, G, B], each H×W in [0, 1]. weights: per channel, how much of R, G, B to show.
-function paint(canvas, channels, weights) {
+function paint(canvas, channels, weights, side) {
   const H = channels[0].length;
   const W = channels[0][0].length;
-  fit(canvas, H, W);
+  fit(canvas, H, W, side);
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(W, H);
   const px = img.data;
@@ -33,18 +36,23 @@ function paint(canvas, channels, weights) {
   ctx.putImageData(img, 0, 0);
 }
 
-export function paintImage(canvas, channels) {
-  paint(canvas, channels, [
-    [255, 0, 0],
-    [0, 255, 0],
-    [0, 0, 255],
-  ]);
+export function paintImage(canvas, channels, side = config.colorSize) {
+  paint(
+    canvas,
+    channels,
+    [
+      [255, 0, 0],
+      [0, 255, 0],
+      [0, 0, 255],
+    ],
+    side,
+  );
 }
 
-export function paintChannel(canvas, grid, c) {
-  paint(canvas, [grid], [config.channelColours[c]]);
+export function paintChannel(canvas, grid, c, side = config.colorSize) {
+  paint(canvas, [grid], [config.channelColours[c]], side);
 }
 
 export function sizeLike(canvas, H, W) {
-  fit(canvas, H, W);
+  fit(canvas, H, W, config.colorSize);
 }
