@@ -40,6 +40,7 @@ UNSPLITTABLE = frozenset({"dropout"})  # layers whose training step couples the 
 _lock = threading.Lock()
 _controller: ThreadpoolController | None = None
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0
 
 
 def _blas() -> ThreadpoolController:
@@ -70,10 +71,12 @@ def workers_for(model: Model, batch: int) -> int:
 
 
 def _executor(workers: int) -> ThreadPoolExecutor:
-    global _pool
+    """The process's pool of helper threads, at least ``workers`` of them (it only grows)."""
+    global _pool, _pool_size
     with _lock:
-        if _pool is None or _pool._max_workers < workers:  # grows, never shrinks
+        if _pool is None or _pool_size < workers:
             _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="train-split")
+            _pool_size = workers
         return _pool
 
 
