@@ -6,7 +6,6 @@ import { ExplainPanel } from "./explain-panel.js";
 import { KernelEditor } from "./kernel-editor.js";
 import { isColourModel } from "../../shared/model-kind.js";
 import { keepChoiceInLink } from "./link.js";
-import { isColourModel } from "../../shared/model-kind.js";
 import { StatusView } from "../../shared/status.js";
 import { linkNotice } from "../../shared/url-state.js";
 import { WhileOnScreen } from "../../shared/on-screen.js";
