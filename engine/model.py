@@ -205,15 +205,18 @@ class Model:
         of it (of log-probabilities, that is their exp)."""
         return out if self.ends_in_softmax else softmax(out)
 
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    def train_step(
+        self, x: np.ndarray, y: np.ndarray, label_smoothing: float = 0.0
+    ) -> tuple[float, np.ndarray]:
         """Forward to the logits (before any final softmax), loss, backward; grads are filled.
 
-        x: (N, *input_shape), y: (N,) → (mean cross-entropy, logits (N, K)).
+        x: (N, *input_shape), y: (N,) → (mean cross-entropy, logits (N, K)); the loss uses
+        ``label_smoothing`` (see :func:`softmax_cross_entropy`).
         """
         keep_freed_memory()  # each step frees what the next allocates: keep it mapped
         stop = self.logits_stop
         logits = self.forward(x, train=True, stop=stop)
-        loss, dlogits = softmax_cross_entropy(logits, y)
+        loss, dlogits = softmax_cross_entropy(logits, y, label_smoothing)
         self.backward(dlogits, stop=stop)
         for layer in self.layers:
             layer.cache = None  # free the im2col buffers between steps
