@@ -7,7 +7,7 @@
 For each model (its architecture from ``engine/architectures``) one training step is forward,
 loss, backward and the optimiser's update, with the recipe its model card records (optimiser,
 batch size, label smoothing, weight decay), on real CIFAR-10 test photos (the 150 that ship in
-``tests/fixtures/cifar-sample``, drawn into batches). PyTorch runs the same architecture with
+``static/samples/cifar10``, drawn into batches). PyTorch runs the same architecture with
 the same starting weights (``bench/torch_spec.py``), the same batch, the same number of
 threads and the same optimiser; engine and PyTorch steps are timed in alternating blocks so a
 change in the machine's load hits both, and each figure is the median step. The random flip and

@@ -2,7 +2,7 @@
 
 ``models/cifar10-lenet.npz`` (the seeds' volumes) and ``models/cifar10-bn.npz`` (batch norm,
 flip and crop augmentation) are trained by this engine (the commands are in their model cards).
-On a fresh clone the 150 CIFAR-10 test photos that ship (``tests/fixtures/cifar-sample``) are
+On a fresh clone the 150 CIFAR-10 test photos that ship (``static/samples/cifar10``) are
 the data; with the whole test set in ``data/`` each is scored on all 10,000 too.
 """
 
