@@ -23,7 +23,7 @@ from engine import architectures, cifar10, cli_export, cli_import, data, image_f
 from engine.card import model_card
 from engine.convention import model_convention, to_network
 from engine.model import Model
-from engine.train import TrainConfig, evaluate, to_input, train
+from engine.train import SCHEDULES, TrainConfig, evaluate, to_input, train
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,9 +61,16 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--optimiser", choices=["adam", "sgd"], default="adam", help="update rule")
     t.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
     t.add_argument(
-        "--lr-schedule", choices=["cosine", "constant"], default="cosine", help="decay of the lr"
+        "--lr-schedule", choices=SCHEDULES, default="cosine", help="rise and decay of the lr"
+    )
+    t.add_argument(
+        "--warmup", type=float, default=0.2, help="onecycle: fraction of steps rising to --lr"
     )
     t.add_argument("--weight-decay", type=float, default=0.0, help="L2 penalty on the weights")
+    t.add_argument("--nesterov", action="store_true", help="sgd: Nesterov momentum")
+    t.add_argument(
+        "--label-smoothing", type=float, default=0.0, help="cross-entropy target smoothing"
+    )
     t.add_argument(
         "--no-augment",
         dest="augment",
@@ -153,7 +160,10 @@ def _cmd_train(args) -> int:
         optimiser=args.optimiser,
         lr=args.lr,
         lr_schedule=args.lr_schedule,
+        warmup=args.warmup,
         weight_decay=args.weight_decay,
+        nesterov=args.nesterov,
+        label_smoothing=args.label_smoothing,
         augment=args.augment,
         flip=args.flip,
         crop=args.crop,

@@ -220,11 +220,16 @@ class Model:
         return out if self.ends_in_softmax else softmax(out)
 
     def train_step(
-        self, x: np.ndarray, y: np.ndarray, workers: int | None = None
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        workers: int | None = None,
+        label_smoothing: float = 0.0,
     ) -> tuple[float, np.ndarray]:
         """Forward to the logits (before any final softmax), loss, backward; grads are filled.
 
-        x: (N, *input_shape), y: (N,) → (mean cross-entropy, logits (N, K)).
+        x: (N, *input_shape), y: (N,) → (mean cross-entropy, logits (N, K)); the loss uses
+        ``label_smoothing`` (see :func:`softmax_cross_entropy`).
         ``workers`` > 1 splits the batch over that many threads, one BLAS thread each
         (:mod:`engine.parallel`); the default is as many as BLAS was given, for models whose
         examples train independently, else 1.
@@ -233,10 +238,10 @@ class Model:
         if workers is None:
             workers = parallel.workers_for(self, len(x))
         if workers > 1:
-            return parallel.split_train_step(self, x, y, workers)
+            return parallel.split_train_step(self, x, y, workers, label_smoothing)
         stop = self.logits_stop
         logits = self.forward(x, train=True, stop=stop)
-        loss, dlogits = softmax_cross_entropy(logits, y)
+        loss, dlogits = softmax_cross_entropy(logits, y, label_smoothing)
         self.backward(dlogits, stop=stop)
         for layer in self.layers:
             layer.cache = None  # free the im2col buffers between steps

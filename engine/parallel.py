@@ -95,7 +95,9 @@ def replicas(model: Model, workers: int) -> list[Model]:
     return kept[:workers]
 
 
-def split_train_step(model: Model, x: np.ndarray, y: np.ndarray, workers: int):
+def split_train_step(
+    model: Model, x: np.ndarray, y: np.ndarray, workers: int, label_smoothing: float = 0.0
+):
     """``model.train_step(x, y)`` on ``workers`` threads; fills ``model``'s layers' grads.
 
     x: (N, *input_shape), y: (N,) → (mean cross-entropy, logits (N, K)).
@@ -106,7 +108,7 @@ def split_train_step(model: Model, x: np.ndarray, y: np.ndarray, workers: int):
 
     def run(k: int):
         lo, hi = bounds[k]
-        return reps[k].train_step(x[lo:hi], y[lo:hi], workers=1)
+        return reps[k].train_step(x[lo:hi], y[lo:hi], workers=1, label_smoothing=label_smoothing)
 
     with _blas().limit(limits=1):
         pool = _executor(workers - 1)

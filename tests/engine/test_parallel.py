@@ -32,17 +32,17 @@ def _batch(n: int, dtype=np.float32):
     return rng.standard_normal((n, 2, 8, 8)).astype(dtype), rng.integers(0, 5, n)
 
 
-def _step(model: Model, x, y, workers: int):
-    loss, logits = model.train_step(x, y, workers=workers)
+def _step(model: Model, x, y, workers: int, label_smoothing: float = 0.0):
+    loss, logits = model.train_step(x, y, workers=workers, label_smoothing=label_smoothing)
     return loss, logits, {k: g.copy() for k, g in model.grads().items()}
 
 
-@pytest.mark.parametrize("n, workers", [(64, 2), (67, 2), (67, 3)])
-def test_split_step_matches_the_serial_step(n, workers):
+@pytest.mark.parametrize("n, workers, smoothing", [(64, 2, 0.0), (67, 2, 0.0), (67, 3, 0.1)])
+def test_split_step_matches_the_serial_step(n, workers, smoothing):
     model = _model()
     x, y = _batch(n)
-    loss1, logits1, grads1 = _step(model, x, y, 1)
-    loss2, logits2, grads2 = _step(model, x, y, workers)
+    loss1, logits1, grads1 = _step(model, x, y, 1, smoothing)
+    loss2, logits2, grads2 = _step(model, x, y, workers, smoothing)
     assert loss2 == pytest.approx(loss1, rel=1e-6)
     np.testing.assert_allclose(logits2, logits1, rtol=1e-6, atol=1e-6)
     assert grads2.keys() == grads1.keys()
