@@ -79,6 +79,10 @@ class Watch:
     origin: str
     problems: list[str] = field(default_factory=list)
     expected: list[re.Pattern] = field(default_factory=list)
+    # 503s answered with Retry-After ("computing it, ask again": the permutation test's table
+    # on a fresh server), which the page does: (console text, URL) of their console errors
+    later: set[str] = field(default_factory=set)
+    busy: list[tuple[str, str]] = field(default_factory=list)
 
     def expect_error(self, pattern: str) -> None:
         """Errors matching ``pattern`` are part of the test, not failures."""
@@ -88,10 +92,24 @@ class Watch:
         self.problems.append(problem)
 
     def unexpected(self) -> list[str]:
-        return [p for p in self.problems if not any(e.search(p) for e in self.expected)]
+        retried = [text for text, url in self.busy if url not in self.later]
+        problems = self.problems + retried
+        return [p for p in problems if not any(e.search(p) for e in self.expected)]
+
+    def console(self, m) -> None:
+        if m.type != "error":
+            return
+        if "status of 503" in m.text:
+            self.busy.append((f"console: {m.text}", m.location.get("url", "")))
+        else:
+            self.add(f"console: {m.text}")
 
     def attach(self, page) -> None:
-        page.on("console", lambda m: m.type == "error" and self.add(f"console: {m.text}"))
+        page.on("console", self.console)
+        page.on(
+            "response",
+            lambda r: r.status == 503 and r.headers.get("retry-after") and self.later.add(r.url),
+        )
         page.on("pageerror", lambda e: self.add(f"exception: {e}"))
         # A request the page aborts itself (a new stroke cancels the one in flight) is
         # net::ERR_ABORTED: by design, not a failure.
@@ -123,7 +141,7 @@ def open_page(browser, server, request, **context_args):
     name = re.sub(r"[^\w.-]+", "_", request.node.name)
     page.screenshot(path=str(ARTIFACTS / f"{name}-end.png"), full_page=False)
     context.close()
-    assert watch.unexpected() == [], "the page reported problems"
+    assert not watch.unexpected(), f"the page reported problems: {watch.unexpected()}"
 
 
 # -- the explorer ---------------------------------------------------------------------------

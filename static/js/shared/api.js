@@ -112,10 +112,11 @@ function pause(seconds, signal) {
   });
 }
 
-// `body`: sent as JSON, or as it is if it is FormData (the browser sets the multipart boundary).
+// `body`: sent as JSON, or as it is if it is FormData (the browser sets the multipart boundary)
+// or a Blob (a photo's bytes).
 async function request(method, path, body, signal, accept = "application/json") {
   const init = { method, headers: { Accept: accept }, signal };
-  if (body instanceof FormData) init.body = body;
+  if (body instanceof FormData || body instanceof Blob) init.body = body;
   else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -259,4 +260,7 @@ export const api = {
   onnxUrl: (id) => `${model(id)}/model.onnx`,
   importModel: (formData) => request("POST", "/api/models/import", formData),
   uploadDataset: (formData) => request("POST", "/api/datasets", formData),
+  // a photo kept for links (its id and when it expires); a kept photo's bytes (an ArrayBuffer)
+  keepPhoto: (blob) => request("POST", "/api/photos", blob),
+  photo: (id) => request("GET", `/api/photos/${encodeURIComponent(id)}`, undefined, undefined, "image/*"),
 };

@@ -187,8 +187,10 @@ export class ExplainPanel {
     }
     this.ready = true;
     if (this.pending !== undefined) this.#choose(this.pending);
-    this.#renderOptions();
-    this.#request(true);
+    else {
+      this.#renderOptions();
+      this.#request(true);
+    }
   }
 
   // What a link keeps (explain/link.js): the method, the class asked about and its options.
@@ -215,16 +217,18 @@ export class ExplainPanel {
       if (opt.values.includes(value)) this.params[opt.name] = value;
       else wrong.push(`${opt.name} ${value}`);
     }
-    if (METHODS.some((m) => m.id === method)) this.#setMethod(method); // asks for the map
+    if (METHODS.some((m) => m.id === method)) this.#setMethod(method, { ask: false });
     else wrong.push(`method "${method}"`);
+    this.#renderOptions();
+    this.#request(true);
     if (wrong.length) this.on.notice?.(`This link asks the explanation for ${wrong.join(", ")}, which ${this.model.id} does not offer: showing the defaults instead.`);
   }
 
-  #setMethod(id) {
+  #setMethod(id, { ask = true } = {}) {
     this.method = id;
     for (const b of this.methodButtons) b.setAttribute("aria-checked", String(b.dataset.method === id));
     this.#renderOptions();
-    this.#request(true);
+    if (ask) this.#request(true);
   }
 
   #renderOptions() {

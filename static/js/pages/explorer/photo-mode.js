@@ -9,6 +9,7 @@ import { probability } from "../../shared/format.js";
 import { isColourModel } from "../../shared/model-kind.js";
 import { ColourInputView } from "./colour-input.js";
 import { PhotoPanel } from "./photo-panel.js";
+import { linkPhoto, openLinkedPhoto } from "./photo-in-link.js";
 import { TopClassesView } from "./top-classes.js";
 
 export class PhotoMode {
@@ -17,7 +18,7 @@ export class PhotoMode {
     const $ = (selector) => document.querySelector(selector);
     this.prediction = prediction;
     this.drawingParts = [$(".pad-card"), $(".gallery-section")];
-    this.panel = new PhotoPanel($('[data-testid="photo-panel"]'), on);
+    this.panel = new PhotoPanel($('[data-testid="photo-panel"]'), { ...on, chosen: linkPhoto });
     this.input = new ColourInputView($(".input-card"));
     this.probabilities = $('[data-testid="probabilities"]');
     // the answer again, small, under the photo: on screen on a phone too (the card is below)
@@ -31,6 +32,7 @@ export class PhotoMode {
     for (const el of this.drawingParts) el.hidden = this.active;
     document.body.classList.toggle("is-photo", this.active); // the page's layout for photos
     this.panel.setModel(model, this.active);
+    if (this.active && !this.panel.hasPhoto) openLinkedPhoto(this.panel);
     this.input.setModel(model, this.active);
     // every class's bar while they are few; a thousand ImageNet classes: the top five only
     const all = !this.active || model.classes.length <= bars.maxLabelled;

@@ -28,7 +28,8 @@ function firstFile(transfer) {
 const typing = (el) => el?.closest?.("input, textarea, select, [contenteditable='true']");
 
 export class PhotoPanel {
-  // root: [data-testid=photo-panel]; on: { change() } — a new photo is ready (see body()).
+  // root: [data-testid=photo-panel]; on: { change() } — a new photo is ready (see body()),
+  // chosen?(blob, source, fromCamera) — and where it came from.
   constructor(root, on) {
     this.root = root;
     this.on = on;
@@ -129,6 +130,7 @@ export class PhotoPanel {
     this.source.textContent = source;
     this.#preview(blob, token);
     this.on.change();
+    this.on.chosen?.(blob, source, fromCamera); // photo-in-link.js
   }
 
   // The photo small: decoded once at preview size, so a big photo keeps no full-size bitmap.
