@@ -10,6 +10,7 @@ python -m engine export models/mnist-cnn.npz mnist-cnn.onnx
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 import sys
@@ -154,21 +155,8 @@ def _load_split(args, split: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 def _cmd_train(args) -> int:
     spec = architectures.load_spec(args.arch)
-    config = TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        optimiser=args.optimiser,
-        lr=args.lr,
-        lr_schedule=args.lr_schedule,
-        warmup=args.warmup,
-        weight_decay=args.weight_decay,
-        nesterov=args.nesterov,
-        label_smoothing=args.label_smoothing,
-        augment=args.augment,
-        flip=args.flip,
-        crop=args.crop,
-        seed=args.seed,
-    )
+    # every TrainConfig field has its flag of the same name
+    config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
     x, y, classes = _load_split(args, "train")
     args.download = False
     val = _load_split(args, "test")[:2]
