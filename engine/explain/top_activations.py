@@ -208,8 +208,8 @@ def top_activations(
 ) -> TopActivations:
     """Top-``k`` images per filter of every conv layer, from ``cache_dir`` when it has them.
 
-    images: (N, H, W) or (N, C, H, W) uint8 (:func:`compute_top_activations`). Without ``cache_dir`` nothing is read or written; a cache that
-    cannot be written is skipped.
+    images: (N, H, W) or (N, C, H, W) uint8 (:func:`compute_top_activations`). Without
+    ``cache_dir`` nothing is read or written; a cache that cannot be written is skipped.
     """
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(images):
         raise ValueError(f"k must be an int in 1..{len(images)}, got {k!r}")

@@ -96,9 +96,7 @@ def test_weights_outside_the_stable_range_are_refused_by_name():
 
 
 @pytest.mark.parametrize(("layer", "jitter"), [(0, 0), (3, 1)])
-def test_a_unit_of_the_shipped_colour_model_is_visualised_within_its_receptive_field(
-    layer, jitter
-):
+def test_a_shipped_colour_unit_is_visualised_within_its_receptive_field(layer, jitter):
     model = Model.load(SHIPPED_COLOUR)  # conv1: 5×5 receptive field, conv2: 14×14
     regs = unit_regularisers(model, layer)
     assert (regs.jitter, regs.blur_every) == (jitter, 4)
