@@ -171,6 +171,10 @@ def _import_body(comps: dict, s: Settings) -> None:
 QUERY_LIMITS = {  # (path suffix, parameter) → (minimum, maximum) from the settings
     ("/maximise", "steps"): lambda s: (0, s.max_maximise_steps),
     ("/maximise.png", "steps"): lambda s: (0, s.max_maximise_steps),
+    ("/visualise", "steps"): lambda s: (0, s.max_maximise_steps),
+    ("/visualise.png", "steps"): lambda s: (0, s.max_maximise_steps),
+    ("/visualise", "unit"): lambda s: (0, s.max_channels - 1),
+    ("/visualise.png", "unit"): lambda s: (0, s.max_channels - 1),
     ("/maximise", "count"): lambda s: (1, s.max_maximise_units),
     ("/maximise.png", "count"): lambda s: (1, s.max_maximise_units),
     ("/top-activations", "k"): lambda s: (1, s.max_top_k),

@@ -14,6 +14,7 @@ RUNTIME_BOUNDS = {
     "path:index": "the model's layers (404), or the test set's size (404)",
     "query:filter": "the layer's filters (422)",
     "query:first": "the layer's units (422)",
+    "query:unit": "the layer's units (422)",
     "body.filter": "the layer's filters (422)",
     "query:input_height": "max_conv_input_side",
     "query:input_width": "max_conv_input_side",
