@@ -228,6 +228,8 @@ export const api = {
     }
     return { ...answer, filters };
   },
+  // One unit's regularised feature visualisation (the unit's default regularisers).
+  visualise: (id, layer, unit) => request("GET", `${model(id)}/explain/layers/${layer}/visualise?unit=${unit}`),
   kernelPresets: () => request("GET", "/api/kernel/presets"),
   kernel: (body, signal) => request("POST", "/api/kernel", body, signal),
   colorSamples: () => request("GET", "/api/color/samples"),
