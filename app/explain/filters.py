@@ -11,14 +11,14 @@ from typing import Annotated, Literal
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
-from PIL import ImageDraw
 
 from app.core.bounds import BUSY, HeavyDep, check_cost, largest_fitting, megamacs, run_heavy
 from app.core.deps import LayerDep, ModelLayer, SettingsDep
 from app.core.memo import ByteLRU, token
-from app.core.render import TEXT, ColourScale, _text_width, font, grid_png, rgb_grid_png
+from app.core.render import ColourScale, grid_png
 from app.core.responses import ERRORS, PNG, png_response
 from app.core.settings import Settings
+from app.explain.render import pictures_png
 from app.explain.schemas import MaximiseResult
 from app.explain.units import FilterQuery, filter_list
 from app.models.inference import rounded
@@ -219,10 +219,7 @@ def _maximise_png(ml: ModelLayer, settings: Settings, q: MaximiseQuery) -> Respo
         return png_response(grid_png(m.images[:, 0], labels, title, scale), 0.0, 1.0)
     rgb = np.stack([picture(ml, im) for im in m.images]).transpose(0, 2, 3, 1)  # (n, H, W, 3)
     note = "the pictures in their own colours (R, G, B in [0, 1]); jitter + blur regularised"
-    png = rgb_grid_png((255 * rgb).round().astype(np.uint8), labels, title,
-                       lambda img, x, y, _w: ImageDraw.Draw(img).text((x, y + 2), note, fill=TEXT,
-                                                                      font=font()),
-                       _text_width(note))  # fmt: skip
+    png = pictures_png((255 * rgb).round().astype(np.uint8), labels, title, note)
     return png_response(png, 0.0, 1.0)
 
 

@@ -24,6 +24,7 @@ from app.core.render import (
     _png,
     _text_width,
     font,
+    rgb_grid_png,
 )
 
 SCALE = 10  # screen pixels per input pixel
@@ -68,3 +69,13 @@ def overlay_png(image: np.ndarray, values: np.ndarray, title: str, signed: bool)
     draw.rectangle([MARGIN - 1, top - 1, MARGIN + W * S, top + H * S], outline=FRAME)
     _colour_bar(img, scale, MARGIN + 1, top + H * S + 8, min(W * S, LEGEND_WIDTH) - 20)
     return _png(img)
+
+
+def pictures_png(rgb: np.ndarray, labels: list[str], title: str, note: str, **grid) -> bytes:
+    """Pictures in their own colours, ``rgb: (n, h, w, 3)`` uint8, as a labelled grid with one
+    line of ``note`` below it (``grid``: ``ncols``, ``cell`` as ``rgb_grid_png``)."""
+
+    def legend(img: Image.Image, x: int, y: int, _grid_w: int) -> None:
+        ImageDraw.Draw(img).text((x, y + 2), note, fill=TEXT, font=font())
+
+    return rgb_grid_png(rgb, labels, title, legend, _text_width(note), **grid)

@@ -15,16 +15,16 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
-from PIL import ImageDraw
 
 from app.core.bounds import MEGA, megamacs
 from app.core.deps import LayerDep, ModelLayer, SettingsDep
 from app.core.memo import token
-from app.core.render import TEXT, ColourScale, _text_width, font, grid_png, rgb_grid_png
+from app.core.render import ColourScale, grid_png
 from app.core.responses import ERRORS, PNG, TABLE_503, png_response
 from app.core.settings import Settings
 from app.datasets.tables import Tables
 from app.explain.image_sets import ImageSet, image_set
+from app.explain.render import pictures_png
 from app.explain.schemas import TopActivationsResult
 from app.explain.units import FilterQuery, conv_layer, filter_list
 from app.models.inference import rounded
@@ -173,10 +173,4 @@ def top_activations_png(
         return png_response(grid_png(tiles, labels, title, scale, ncols=k), 0.0, 1.0)
     rgb = (255 * tiles.transpose(0, 2, 3, 1)).round().astype(np.uint8)  # (n*k, h, w, 3)
     note = "the patches in their own colours; label: filter and its activation"
-
-    def legend(img, x: int, y: int, _w: int) -> None:
-        ImageDraw.Draw(img).text((x, y + 2), note, fill=TEXT, font=font())
-
-    return png_response(
-        rgb_grid_png(rgb, labels, title, legend, _text_width(note), ncols=k), 0.0, 1.0
-    )
+    return png_response(pictures_png(rgb, labels, title, note, ncols=k), 0.0, 1.0)

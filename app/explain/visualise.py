@@ -15,15 +15,15 @@ from typing import Annotated, Literal
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
-from PIL import ImageDraw
 
 from app.core.bounds import BUSY, HeavyDep, check_cost, largest_fitting, megamacs, run_heavy
 from app.core.deps import LayerDep, ModelLayer, SettingsDep
 from app.core.memo import ByteLRU, token
-from app.core.render import TEXT, ColourScale, _text_width, font, grid_png, rgb_grid_png
+from app.core.render import ColourScale, grid_png
 from app.core.responses import ERRORS, PNG, png_response
 from app.core.settings import Settings
 from app.explain.filters import STEP_PASSES, picture
+from app.explain.render import pictures_png
 from app.explain.schemas import VisualiseResult
 from app.models.inference import rounded
 from engine.cost import pass_cost
@@ -186,8 +186,4 @@ def _visualise_png(ml: ModelLayer, settings: Settings, q: VisualiseQuery) -> Res
         scale = ColourScale.for_values(np.array([0.0, 1.0]), signed=False)
         return png_response(grid_png(image[None], label, f"{title}; {note}", scale, cell=cell))
     rgb = (255 * image.transpose(1, 2, 0)).round().astype(np.uint8)[None]  # (1, H, W, 3)
-
-    def legend(img, x: int, y: int, _w: int) -> None:
-        ImageDraw.Draw(img).text((x, y + 2), note, fill=TEXT, font=font())
-
-    return png_response(rgb_grid_png(rgb, label, title, legend, _text_width(note), cell=cell))
+    return png_response(pictures_png(rgb, label, title, note, cell=cell))

@@ -8,19 +8,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import wait_until
+from tests.e2e.helpers import PAINTED, wait_until
 
 pytestmark = pytest.mark.e2e
-
-COLOURED = """c => {
-    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-    let coloured = 0;
-    for (let i = 0; i < d.length; i += 4) {
-        const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
-        if (Math.max(r, g, b) - Math.min(r, g, b) > 24) coloured++;
-    }
-    return { pixels: d.length / 4, coloured };
-}"""
 
 
 def test_filters_page_shows_a_colour_model_in_colour(desktop, server, artifacts):
@@ -37,8 +27,8 @@ def test_filters_page_shows_a_colour_model_in_colour(desktop, server, artifacts)
     expect(first.get_by_test_id("filter-channel")).to_have_text(["R", "G", "B"])
     expect(page.get_by_test_id("filters-rgb-legend")).to_contain_text("max |w|")
     expect(page.get_by_test_id("filters-legends")).to_contain_text("conv1 weights")
-    composite = first.get_by_test_id("filter-rgb-image").evaluate(COLOURED)
-    assert composite["pixels"] == 25 and composite["coloured"] > 5, composite
+    composite = first.get_by_test_id("filter-rgb-image").evaluate(PAINTED)
+    assert (composite["width"], composite["height"]) == (5, 5) and composite["coloured"] > 3
 
     wait_until(
         page,
@@ -48,10 +38,12 @@ def test_filters_page_shows_a_colour_model_in_colour(desktop, server, artifacts)
     tops = first.get_by_test_id("filter-top-image")
     expect(tops).to_have_count(6)
     expect(first.get_by_test_id("filter-top")).to_contain_text("cifar10 test")
-    painted = [tops.nth(i).evaluate(COLOURED) for i in range(6)]
-    assert all(p["pixels"] == 25 for p in painted)  # the 5×5 patch each unit sees
+    every = page.get_by_test_id("filter-top-image")
+    expect(every).to_have_count(6 * 6)
+    painted = [every.nth(i).evaluate(PAINTED) for i in range(36)]
+    assert all((p["width"], p["height"]) == (5, 5) for p in painted)  # what one unit sees
     assert sum(p["coloured"] for p in painted) > 0, painted  # photos, not grey ink
-    liked = first.get_by_test_id("filter-maximise-image").evaluate(COLOURED)
+    liked = first.get_by_test_id("filter-maximise-image").evaluate(PAINTED)
     assert liked["coloured"] > 0, liked
 
     card = cards.nth(2)
@@ -60,7 +52,7 @@ def test_filters_page_shows_a_colour_model_in_colour(desktop, server, artifacts)
     shown = card.get_by_test_id("filter-visualisation")
     expect(shown).to_contain_text("activation")
     expect(shown).to_contain_text("TV")
-    image = card.get_by_test_id("filter-visualisation-image").evaluate(COLOURED)
-    assert image["pixels"] == 32 * 32 and image["coloured"] > 0, image
+    image = card.get_by_test_id("filter-visualisation-image").evaluate(PAINTED)
+    assert (image["width"], image["height"]) == (32, 32) and image["coloured"] > 0, image
     page.screenshot(path=str(artifacts / "filters-colour-conv1.png"), full_page=True)
     card.screenshot(path=str(artifacts / "filters-colour-visualised.png"))
