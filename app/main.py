@@ -22,6 +22,7 @@ from app.core.middleware import (
     SecurityHeaders,
     ServerTiming,
     configure_access_log,
+    security_headers,
 )
 from app.core.registry import ModelRegistry
 from app.core.settings import Settings
@@ -127,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID", "X-Value-Min", "X-Value-Max", "Server-Timing"],
             max_age=600,
         )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, headers=security_headers(settings.frame_ancestors))
     app.add_middleware(AccessLog)
     app.add_middleware(CancelledAs503)  # outermost: shutdown's cancelled requests get a 503
     app.add_exception_handler(RequestValidationError, validation_error_handler)

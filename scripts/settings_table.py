@@ -23,6 +23,8 @@ DESCRIPTIONS = {
     "log_level": "`debug`, `info` (one JSON line per request on stdout), `warning`, `error`",
     "cors_origins": "comma-separated origins allowed cross-origin requests (`*`: any); empty: "
     "no CORS headers at all",
+    "frame_ancestors": "CSP sources allowed to show the pages in a frame (`cnn_explorer.show` "
+    "sets local notebook origins); empty: none (`X-Frame-Options: DENY`)",
     "write_token": "a secret; when set, every write (import, rename, delete, train, cancel, "
     "resume) needs `Authorization: Bearer <token>`, and the pages ask for it once; reads stay "
     "open. Never logged",

@@ -112,28 +112,40 @@ class ServerTiming:
         await self.app(scope, receive, timed_send)
 
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",  # style attributes set from scripts (CSSOM) are not affected
-        "img-src 'self' data: blob:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
+def content_security_policy(frame_ancestors: str = "") -> str:
+    """The pages' CSP; ``frame_ancestors`` (space-separated sources) may embed them, else none."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",  # style attributes set from scripts (CSSOM) are not affected
+            "img-src 'self' data: blob:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            f"frame-ancestors {frame_ancestors.strip() or chr(39) + 'none' + chr(39)}",
+        ]
+    )
+
+
+def security_headers(frame_ancestors: str = "") -> list[tuple[bytes, bytes]]:
+    """Every response's security headers; framing only by ``frame_ancestors`` (a notebook)."""
+    headers = [
+        (b"content-security-policy", content_security_policy(frame_ancestors).encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
     ]
-)
-SECURITY_HEADERS = [
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-frame-options", b"DENY"),
-    (b"cross-origin-opener-policy", b"same-origin"),
-    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-]
+    if not frame_ancestors.strip():  # older browsers ignore the CSP's frame-ancestors
+        headers.insert(3, (b"x-frame-options", b"DENY"))
+    return headers
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
+SECURITY_HEADERS = security_headers()
 
 
 class SecurityHeaders:

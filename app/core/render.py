@@ -1,4 +1,7 @@
-"""PNG pictures of tensors: labelled grids of maps and filters, and the weight matrix.
+"""Pictures of tensors: labelled grids of maps and filters, and the weight matrix.
+
+Each is laid out once as a :class:`Figure` (text, pictures, colour bars, swatches) and drawn
+as a PNG here or as an SVG by ``app.core.svg``, so both show the same numbers.
 
 Colour maps (``app.core.palette``, the same tables the pages use): a *diverging* one (blue, white,
 red; symmetric around 0) for signed values — weights, pre-activation conv maps — and a
@@ -94,20 +97,96 @@ def _text_width(text: str) -> int:
     return int(math.ceil(font().getlength(text)))
 
 
-def _colour_bar(img: Image.Image, scale: ColourScale, x: int, y: int, width: int) -> None:
-    """A horizontal colour bar at ``(x, y)`` with its ends (and 0) labelled, and the data range."""
-    t = np.linspace(scale.lo, scale.hi, width)
-    bar = scale.colour(np.broadcast_to(t, (BAR_HEIGHT, width)))
-    img.paste(Image.fromarray(np.ascontiguousarray(bar)), (x, y))
+# -- figures: one layout, drawn as a PNG here or as an SVG (app.core.svg) -------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    """``text`` with its top at ``y``; ``anchor`` says which end (or the middle) is at ``x``."""
+
+    x: float
+    y: float
+    text: str
+    anchor: str = "start"  # "start" | "middle" | "end"
+    size: int = 11
+    fill: tuple = TEXT
+
+
+@dataclass(frozen=True)
+class Picture:
+    """``rgb: (h, w, 3)`` uint8 drawn at ``(x, y)``, each value ``sx × sy`` pixels, framed."""
+
+    x: int
+    y: int
+    rgb: np.ndarray
+    sy: int = 1
+    sx: int = 1
+    frame: bool = True
+
+
+@dataclass(frozen=True)
+class Swatch:
+    """A filled box ``(x0, y0, x1, y1)``, corners inclusive."""
+
+    box: tuple[int, int, int, int]
+    fill: tuple
+
+
+@dataclass(frozen=True)
+class Bar:
+    """The colour bar of ``scale``: ``width`` × ``BAR_HEIGHT`` pixels at ``(x, y)``, framed."""
+
+    x: int
+    y: int
+    width: int
+    scale: ColourScale
+
+
+@dataclass(frozen=True)
+class Figure:
+    """What a picture holds, in pixels: drawn by :func:`to_png` or ``app.core.svg.to_svg``."""
+
+    width: int
+    height: int
+    items: list
+
+
+def _frame(draw: ImageDraw.ImageDraw, x: int, y: int, w: int, h: int) -> None:
+    draw.rectangle([x - 1, y - 1, x + w, y + h], outline=FRAME)
+
+
+def to_png(fig: Figure) -> bytes:
+    img = Image.new("RGB", (fig.width, fig.height), BACKGROUND)
     draw = ImageDraw.Draw(img)
-    draw.rectangle([x - 1, y - 1, x + width, y + BAR_HEIGHT], outline=FRAME)
+    for item in fig.items:
+        if isinstance(item, Picture):
+            big = _enlarge(item.rgb, item.sy, item.sx)
+            img.paste(Image.fromarray(np.ascontiguousarray(big)), (item.x, item.y))
+            if item.frame:
+                _frame(draw, item.x, item.y, big.shape[1], big.shape[0])
+        elif isinstance(item, Bar):
+            t = np.linspace(item.scale.lo, item.scale.hi, item.width)
+            bar = item.scale.colour(np.broadcast_to(t, (BAR_HEIGHT, item.width)))
+            img.paste(Image.fromarray(np.ascontiguousarray(bar)), (item.x, item.y))
+            _frame(draw, item.x, item.y, item.width, BAR_HEIGHT)
+        elif isinstance(item, Swatch):
+            draw.rectangle(list(item.box), fill=tuple(int(v) for v in item.fill))
+        else:
+            width = font(item.size).getlength(item.text)
+            shift = {"start": 0, "middle": width / 2, "end": width}[item.anchor]
+            draw.text((round(item.x - shift), item.y), item.text, fill=item.fill,
+                      font=font(item.size))  # fmt: skip
+    return _png(img)
+
+
+def colour_bar(scale: ColourScale, x: int, y: int, width: int) -> list:
+    """A horizontal colour bar at ``(x, y)`` with its ends (and 0) labelled, and the data range."""
     ty = y + BAR_HEIGHT + 2
-    draw.text((x, ty), _fmt(scale.lo), fill=TEXT, font=font())
-    hi = _fmt(scale.hi)
-    draw.text((x + width - _text_width(hi), ty), hi, fill=TEXT, font=font())
+    items = [Bar(x, y, width, scale), Text(x, ty, _fmt(scale.lo))]
+    items.append(Text(x + width, ty, _fmt(scale.hi), anchor="end"))
     if scale.kind == "diverging":
-        draw.text((x + width // 2 - 3, ty), "0", fill=TEXT, font=font())
-    draw.text((x, ty + LINE), _range_text(scale), fill=TEXT, font=font())
+        items.append(Text(x + width // 2, ty, "0", anchor="middle"))
+    return [*items, Text(x, ty + LINE, _range_text(scale))]
 
 
 def _range_text(scale: ColourScale) -> str:
@@ -120,25 +199,30 @@ LEGEND_HEIGHT = BAR_HEIGHT + 2 * LINE + 6
 LEGEND_WIDTH = 300
 
 
-def grid_png(
+def grid_figure(
     tiles: np.ndarray,
     labels: list[str],
     title: str,
     scale: ColourScale,
     ncols: int | None = None,
     cell: tuple[int, int] | None = None,
-) -> bytes:
+) -> Figure:
     """A labelled grid of same-shaped 2-D tiles, ``tiles: (n, h, w)``, with a colour bar.
 
     Each tile is enlarged by ``cell = (sy, sx)`` pixels per value (default: to about 64 px) and
     labelled above with ``labels[i]``.
     """
 
-    def legend(img: Image.Image, x: int, y: int, grid_w: int) -> None:
-        _colour_bar(img, scale, x, y, min(max(grid_w - 6, 160), LEGEND_WIDTH - 20))
+    def legend(x: int, y: int, grid_w: int) -> list:
+        return colour_bar(scale, x, y, min(max(grid_w - 6, 160), LEGEND_WIDTH - 20))
 
     rgb = scale.colour(tiles)  # rgb: (n, h, w, 3)
-    return rgb_grid_png(rgb, labels, title, legend, _text_width(_range_text(scale)), ncols, cell)
+    return rgb_grid_figure(rgb, labels, title, legend, _text_width(_range_text(scale)), ncols, cell)
+
+
+def grid_png(*args, **kwargs) -> bytes:
+    """:func:`grid_figure` as a PNG."""
+    return to_png(grid_figure(*args, **kwargs))
 
 
 def default_cell(h: int, w: int) -> int:
@@ -155,7 +239,16 @@ def grid_fit(h: int, w: int, label_w: int, cell: int, max_side: int) -> tuple[in
     return max(1, min(16, cols)), max(1, rows)
 
 
-def rgb_grid_png(
+def text_legend(lines: list[str]):
+    """A legend of ``lines`` of text (at most two fit ``LEGEND_HEIGHT``), and its width."""
+
+    def legend(x: int, y: int, _grid_w: int) -> list:
+        return [Text(x, y + 2 + i * LINE, text) for i, text in enumerate(lines)]
+
+    return legend, max(_text_width(t) for t in lines)
+
+
+def rgb_grid_figure(
     rgb: np.ndarray,
     labels: list[str],
     title: str,
@@ -163,9 +256,9 @@ def rgb_grid_png(
     legend_w: int,
     ncols: int | None = None,
     cell: tuple[int, int] | None = None,
-) -> bytes:
-    """A labelled grid of RGB tiles ``rgb: (n, h, w, 3)`` uint8 and, below it,
-    ``legend(img, x, y, grid_width)`` drawing at most ``LEGEND_HEIGHT`` px (``legend_w`` wide)."""
+) -> Figure:
+    """A labelled grid of RGB tiles ``rgb: (n, h, w, 3)`` uint8 and, below it, the items of
+    ``legend(x, y, grid_width)``, at most ``LEGEND_HEIGHT`` px high and ``legend_w`` wide."""
     n, h, w, _ = rgb.shape
     ncols = ncols or min(n, max(1, math.ceil(math.sqrt(n))), 16)
     nrows = math.ceil(n / ncols)
@@ -176,18 +269,19 @@ def rgb_grid_png(
     grid_w = ncols * pitch_x
     width = 2 * MARGIN + max(grid_w, LEGEND_WIDTH, _text_width(title), legend_w)
     height = MARGIN + LINE + 4 + nrows * pitch_y + LEGEND_HEIGHT + MARGIN
-    img = Image.new("RGB", (width, height), BACKGROUND)
-    draw = ImageDraw.Draw(img)
-    draw.text((MARGIN, MARGIN), title, fill=TEXT, font=font())
+    items: list = [Text(MARGIN, MARGIN, title)]
     top = MARGIN + LINE + 4
     for i in range(n):
         r, c = divmod(i, ncols)
         x, y = MARGIN + c * pitch_x, top + r * pitch_y
-        draw.text((x, y), labels[i], fill=TEXT, font=font())
-        img.paste(Image.fromarray(_enlarge(rgb[i], sy, sx)), (x, y + LINE))
-        draw.rectangle([x - 1, y + LINE - 1, x + w * sx, y + LINE + tile_h], outline=FRAME)
-    legend(img, MARGIN + 1, top + nrows * pitch_y + 2, grid_w)
-    return _png(img)
+        items += [Text(x, y, labels[i]), Picture(x, y + LINE, rgb[i], sy, sx)]
+    items += legend(MARGIN + 1, top + nrows * pitch_y + 2, grid_w)
+    return Figure(width, height, items)
+
+
+def rgb_grid_png(*args, **kwargs) -> bytes:
+    """:func:`rgb_grid_figure` as a PNG."""
+    return to_png(rgb_grid_figure(*args, **kwargs))
 
 
 def kernel_colours(K: int) -> np.ndarray:
@@ -196,9 +290,9 @@ def kernel_colours(K: int) -> np.ndarray:
     return palette.weight_colours(K)
 
 
-def weight_matrix_png(
+def weight_matrix_figure(
     wm, kernel_size: tuple[int, int], title: str = "", max_side: int = 2048
-) -> bytes:
+) -> Figure:
     """The weight matrix ``M: (rows, cols)`` of an ``engine.anatomy.WeightMatrix``.
 
     ``kernel_size = (kh, kw)`` of its filter. Each cell is grey when it is a structural zero
@@ -217,7 +311,6 @@ def weight_matrix_png(
     row, col, k = np.asarray(wm.entries, dtype=np.int64).reshape(-1, 3).T  # each: (nnz,)
     rgb[row, col] = colours[k]
     s = max(1, min(12, max_side // max(wm.rows, wm.cols)))
-    matrix = Image.fromarray(_enlarge(rgb, s, s))
 
     sw = 22  # side of one swatch of the kernel key
     key_w = C * (kw * sw + 12)
@@ -228,30 +321,28 @@ def weight_matrix_png(
         "grey = structural zero; colour = which kernel weight, k = c*kh*kw + a*kw + b",
     ]
     head = len(lines) * LINE + 4
-    width = 2 * MARGIN + max(matrix.width, key_w, *(_text_width(t) for t in lines))
-    height = MARGIN + head + matrix.height + 8 + LINE + kh * sw + MARGIN
-    img = Image.new("RGB", (width, height), BACKGROUND)
-    draw = ImageDraw.Draw(img)
-    for i, text in enumerate(lines):
-        draw.text((MARGIN, MARGIN + i * LINE), text, fill=TEXT, font=font())
-    img.paste(matrix, (MARGIN, MARGIN + head))
-    y0 = MARGIN + head + matrix.height + 8
-    draw.text(
-        (MARGIN, y0),
-        "kernel key: k for each (c, a, b), one block per channel c",
-        fill=TEXT,
-        font=font(),
-    )
+    width = 2 * MARGIN + max(wm.cols * s, key_w, *(_text_width(t) for t in lines))
+    height = MARGIN + head + wm.rows * s + 8 + LINE + kh * sw + MARGIN
+    items: list = [Text(MARGIN, MARGIN + i * LINE, text) for i, text in enumerate(lines)]
+    items.append(Picture(MARGIN, MARGIN + head, rgb, s, s, frame=False))
+    y0 = MARGIN + head + wm.rows * s + 8
+    items.append(Text(MARGIN, y0, "kernel key: k for each (c, a, b), one block per channel c"))
     y0 += LINE
     for c in range(C):
         x0 = MARGIN + c * (kw * sw + 12)
         for a in range(kh):
             for b in range(kw):
                 kk = c * kh * kw + a * kw + b
-                box = [x0 + b * sw, y0 + a * sw, x0 + (b + 1) * sw - 2, y0 + (a + 1) * sw - 2]
-                draw.rectangle(box, fill=tuple(int(v) for v in colours[kk]))
+                box = (x0 + b * sw, y0 + a * sw, x0 + (b + 1) * sw - 2, y0 + (a + 1) * sw - 2)
+                items.append(Swatch(box, tuple(int(v) for v in colours[kk])))
                 if kk < 1000:
                     dark = colours[kk].astype(float) @ (0.299, 0.587, 0.114) < 110
                     ink = (255, 255, 255) if dark else (0, 0, 0)
-                    draw.text((box[0] + 2, box[1] + 5), str(kk), fill=ink, font=font(9))
-    return _png(img)
+                    items.append(Text(box[0] + 2, box[1] + 5, str(kk), size=9, fill=ink))
+    return Figure(width, height, items)
+
+
+def weight_matrix_png(
+    wm, kernel_size: tuple[int, int], title: str = "", max_side: int = 2048
+) -> bytes:
+    return to_png(weight_matrix_figure(wm, kernel_size, title, max_side))

@@ -1,12 +1,13 @@
-"""PNG pictures of one layer: its output maps and its filters, within a side limit.
+"""Pictures of one layer: its output maps and its filters, within a side limit.
 
 A big layer (a ResNet's 512 channels, or 64 maps of 112×112) does not fit one picture: the
 caller asks for a page of channels (``first``, ``count``) and gets at most what fits in a
-``max_side × max_side`` PNG; what was drawn is in the title and in the returned :class:`Page`
+``max_side × max_side`` picture; what was drawn is in the title and in the returned :class:`Page`
 (the route puts it in headers). A first layer's 3-deep filters on a colour input are drawn in
 colour, each filter one RGB tile — the picture of AlexNet's first layer (Krizhevsky et al.,
 2012): mid-grey is 0, and each channel is ``0.5 + 0.5 · w / max|w|`` with one ``max|w|`` for the
-whole layer, so filters compare.
+whole layer, so filters compare. Each is a :class:`~app.core.render.Figure` (drawn as a PNG by
+``app.core.render.to_png`` or as an SVG by ``app.core.svg.to_svg``) and the :class:`Page` drawn.
 """
 
 from __future__ import annotations
@@ -15,18 +16,17 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 from app.core.render import (
-    LINE,
-    TEXT,
     ColourScale,
+    Figure,
     _text_width,
     default_cell,
-    font,
+    grid_figure,
     grid_fit,
-    grid_png,
-    rgb_grid_png,
+    rgb_grid_figure,
+    text_legend,
+    to_png,
 )
 
 
@@ -60,7 +60,7 @@ def _more(page: Page) -> str:
     return f"; first={nxt} for more" if nxt < page.total else ""
 
 
-def _paged_grid(tiles, what: str, title, scale, paging: Paging) -> tuple[bytes, Page]:
+def _paged_grid(tiles, what: str, title, scale, paging: Paging) -> tuple[Figure, Page]:
     """A page of ``tiles: (n, h, w)`` (``what``: channels or filters) that fits."""
     n, h, w = tiles.shape
     cols, rows = grid_fit(h, w, _text_width(str(n)), default_cell(h, w), paging.max_side)
@@ -68,9 +68,9 @@ def _paged_grid(tiles, what: str, title, scale, paging: Paging) -> tuple[bytes, 
     items = range(page.first, page.first + page.count)
     head = f"{title}; {page.text(what)}{_more(page)}"
     ncols = _ncols(page.count, cols, rows)
-    png = grid_png(tiles[items.start : items.stop], [str(i) for i in items], head, scale,
-                   ncols=ncols)  # fmt: skip
-    return png, page
+    fig = grid_figure(tiles[items.start : items.stop], [str(i) for i in items], head, scale,
+                      ncols=ncols)  # fmt: skip
+    return fig, page
 
 
 @dataclass(frozen=True)
@@ -83,9 +83,9 @@ class Paging:
     max_side: int = 2048
 
 
-def feature_maps_png(
+def feature_maps_figure(
     out: np.ndarray, title: str, signed: bool | None = None, paging: Paging = Paging()
-) -> tuple[bytes, Page]:
+) -> tuple[Figure, Page]:
     """One layer's output: ``(C, H, W)`` maps as a grid labelled by channel (a page of them that
     fits ``max_side``), or a vector ``(n,)``. The colour scale is the whole layer's.
 
@@ -102,19 +102,19 @@ def feature_maps_png(
     if n <= 32:
         cells = v.reshape(n, 1, 1)
         labels = [str(i) for i in range(n)]
-        return grid_png(cells, labels, title, scale, ncols=n, cell=(28, 28)), whole
+        return grid_figure(cells, labels, title, scale, ncols=n, cell=(28, 28)), whole
     per_row = min(n, 32)
     strip = np.full(per_row * math.ceil(n / per_row), np.nan)
     strip[:n] = v
     strip = strip.reshape(-1, per_row)  # strip: (rows, per_row), NaN past the end
     s = max(1, min(32, 640 // per_row, (paging.max_side - 120) // len(strip)))
     label = f"values 0-{n - 1}" + (f", {per_row} a row" if n > per_row else "")
-    return grid_png(strip[None], [label], title, scale, cell=(s, s)), whole
+    return grid_figure(strip[None], [label], title, scale, cell=(s, s)), whole
 
 
-def filters_png(
+def filters_figure(
     w: np.ndarray, title: str, colour: str | None = None, paging: Paging = Paging()
-) -> tuple[bytes, Page]:
+) -> tuple[Figure, Page]:
     """Weights: conv ``(F, C, kh, kw)`` or dense ``(out, in)``; a page of filters.
 
     ``colour`` (``"rgb"`` or ``"bgr"``, the input's channel order) draws 3-deep filters as RGB
@@ -126,10 +126,10 @@ def filters_png(
     w = np.asarray(w, dtype=np.float64)
     scale = ColourScale.for_values(w, signed=True)
     if w.ndim == 2:
-        return _dense_png(w, title, scale, paging.max_side)
+        return _dense_figure(w, title, scale, paging.max_side)
     F, C, kh, kw = w.shape
     if colour is not None and C == 3:
-        return _colour_filters_png(w, title, colour, paging)
+        return _colour_filters_figure(w, title, colour, paging)
     if C == 1:
         return _paged_grid(w[:, 0], "filters", title, scale, paging)
     s = max(2, min(32, 1600 // (C * max(kh, kw)), 48 // max(kh, kw)))
@@ -143,17 +143,18 @@ def filters_png(
     labels = [f"{f},{c}" for f in fs for c in range(shown)]
     chans = f"all {C} input channels" if shown == C else f"input channels 0-{shown - 1} of {C}"
     head = f"{title}; {page.text('filters')}, {chans}{_more(page)} (tile f,c)"
-    return grid_png(tiles, labels, head, scale, ncols=shown, cell=(s, s)), page
+    return grid_figure(tiles, labels, head, scale, ncols=shown, cell=(s, s)), page
 
 
-def _dense_png(w: np.ndarray, title: str, scale: ColourScale, max_side: int):
+def _dense_figure(w: np.ndarray, title: str, scale: ColourScale, max_side: int):
     out_f, in_f = w.shape
     rows, cols = min(out_f, max_side - 120), min(in_f, max_side - 40)
     cell = (max(1, min(24, 512 // rows)), max(1, min(24, 1024 // cols)))
     label = f"{out_f} outputs (rows) x {in_f} inputs (columns)"
     if (rows, cols) != (out_f, in_f):
         label += f"; the first {rows} x {cols} drawn"
-    return grid_png(w[None, :rows, :cols], [label], title, scale, cell=cell), Page(0, out_f, out_f)
+    fig = grid_figure(w[None, :rows, :cols], [label], title, scale, cell=cell)
+    return fig, Page(0, out_f, out_f)
 
 
 def rgb_filters(w: np.ndarray, channels: str = "rgb") -> tuple[np.ndarray, float]:
@@ -166,7 +167,7 @@ def rgb_filters(w: np.ndarray, channels: str = "rgb") -> tuple[np.ndarray, float
     return (255 * rgb).round().astype(np.uint8), m
 
 
-def _colour_filters_png(w, title, channels, paging: Paging) -> tuple[bytes, Page]:
+def _colour_filters_figure(w, title, channels, paging: Paging) -> tuple[Figure, Page]:
     F, _, kh, kw = w.shape
     rgb, m = rgb_filters(w, channels)
     s = max(4, default_cell(kh, kw))  # a 3×3 or 7×7 filter at 9 to 21 px a weight
@@ -174,21 +175,26 @@ def _colour_filters_png(w, title, channels, paging: Paging) -> tuple[bytes, Page
     page = page_of(F, paging.first, paging.count, cols * rows)
     fs = range(page.first, page.first + page.count)
     head = f"{title}; {page.text('filters')} in colour (R, G, B){_more(page)}"
-    lines = [
+    legend, legend_w = text_legend([
         f"colour: each channel 0.5 + 0.5 * w / {m:.4g} (max |w| of the layer)",
         "grey = 0; red = R weights > 0, cyan = R weights < 0, and so on",
-    ]
-
-    def legend(img: Image.Image, x: int, y: int, _grid_w: int) -> None:
-        draw = ImageDraw.Draw(img)
-        for i, text in enumerate(lines):
-            draw.text((x, y + 2 + i * LINE), text, fill=TEXT, font=font())
-
+    ])  # fmt: skip
     ncols = _ncols(page.count, cols, rows)
-    legend_w = max(_text_width(t) for t in lines)
-    png = rgb_grid_png(rgb[fs.start : fs.stop], [str(f) for f in fs], head, legend, legend_w,
-                       ncols=ncols, cell=(s, s))  # fmt: skip
-    return png, page
+    fig = rgb_grid_figure(rgb[fs.start : fs.stop], [str(f) for f in fs], head, legend, legend_w,
+                          ncols=ncols, cell=(s, s))  # fmt: skip
+    return fig, page
+
+
+def feature_maps_png(*args, **kwargs) -> tuple[bytes, Page]:
+    """:func:`feature_maps_figure` as a PNG."""
+    fig, page = feature_maps_figure(*args, **kwargs)
+    return to_png(fig), page
+
+
+def filters_png(*args, **kwargs) -> tuple[bytes, Page]:
+    """:func:`filters_figure` as a PNG."""
+    fig, page = filters_figure(*args, **kwargs)
+    return to_png(fig), page
 
 
 def _ncols(n: int, cols: int, rows: int) -> int | None:

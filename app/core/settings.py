@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from app.core.paths import REPO_ROOT, RESOURCES, in_checkout, user_dir
+
 PREFIX = "CNN_EXPLORER_"
 
 Positive = Annotated[int, Field(gt=0)]  # every count, size and limit
@@ -30,14 +31,15 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0)] = 8000  # 0: any free port
-    models_dir: Dir = REPO_ROOT / "models"
-    data_dir: Dir = REPO_ROOT / "data"
-    static_dir: Dir = REPO_ROOT / "static"
+    models_dir: Dir = RESOURCES / "models"
+    data_dir: Dir = RESOURCES / "data"
+    static_dir: Dir = RESOURCES / "static"
     default_model: str = "mnist-cnn"
     log_level: str = "info"
     workers: Positive = 1  # uvicorn worker processes (``python -m app``); each loads the models
     request_threads: Positive = 4  # threads per worker running requests (their work holds the GIL)
     cors_origins: str = ""  # comma-separated origins allowed cross-origin requests; "" = none
+    frame_ancestors: str = ""  # CSP sources that may show the pages in a frame; "" = none
     # Who may write (app.core.access): with a token, writes need ``Authorization: Bearer``.
     write_token: str = ""
     read_only: bool = False  # refuse every write (import, rename, delete, train…)
@@ -62,7 +64,8 @@ class Settings(BaseSettings):
     max_png_side: Positive = 2048  # feature-map and filter pictures: big layers come in pages
     max_weight_matrix_png_side: Positive = 4096  # rows or cols drawn, one pixel per cell at least
     # Explanations (``/api/models/{id}/explain``), the kernel editor and colour images.
-    cache_dir: Dir = REPO_ROOT / "runs" / "cache"  # per-model tables (top-activating digits)
+    # per-model tables (top-activating digits); installed: in the per-user folder
+    cache_dir: Dir = (REPO_ROOT / "runs" if in_checkout() else user_dir()) / "cache"
     max_ig_steps: Positive = 256  # integrated gradients: path points per request
     max_occlusion_patches: Positive = 1024  # occluded copies classified per request
     max_top_k: Positive = 16  # top-activating test digits per filter

@@ -15,10 +15,9 @@ from fastapi.responses import Response
 from app.core.bounds import BUSY, HeavyDep, check_cost, largest_fitting, megamacs, run_heavy
 from app.core.deps import LayerDep, ModelLayer, SettingsDep
 from app.core.memo import ByteLRU, token
-from app.core.render import ColourScale, grid_png
+from app.core.render import ColourScale, grid_png, rgb_grid_png, text_legend
 from app.core.responses import ERRORS, PNG, png_response
 from app.core.settings import Settings
-from app.explain.render import pictures_png
 from app.explain.schemas import MaximiseResult
 from app.explain.units import FilterQuery, filter_list
 from app.models.inference import rounded
@@ -219,7 +218,7 @@ def _maximise_png(ml: ModelLayer, settings: Settings, q: MaximiseQuery) -> Respo
         return png_response(grid_png(m.images[:, 0], labels, title, scale), 0.0, 1.0)
     rgb = np.stack([picture(ml, im) for im in m.images]).transpose(0, 2, 3, 1)  # (n, H, W, 3)
     note = "the pictures in their own colours (R, G, B in [0, 1]); jitter + blur regularised"
-    png = pictures_png((255 * rgb).round().astype(np.uint8), labels, title, note)
+    png = rgb_grid_png((255 * rgb).round().astype(np.uint8), labels, title, *text_legend([note]))
     return png_response(png, 0.0, 1.0)
 
 

@@ -1,4 +1,4 @@
-"""PNG pictures of explanations: a map laid over the input it explains, with a colour bar.
+"""Pictures of explanations: a map laid over the input it explains, with a colour bar.
 
 A drawing is grey ink on white, a photo its own colours (Grad-CAM over the photo); the map is
 blended over it with an opacity that grows with the value's magnitude, so weak attributions leave
@@ -9,22 +9,19 @@ the picture visible. Colours follow
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 from app.core.render import (
-    BACKGROUND,
-    FRAME,
     LEGEND_HEIGHT,
     LEGEND_WIDTH,
     LINE,
     MARGIN,
-    TEXT,
     ColourScale,
-    _colour_bar,
-    _png,
+    Figure,
+    Picture,
+    Text,
     _text_width,
-    font,
-    rgb_grid_png,
+    colour_bar,
+    to_png,
 )
 
 SCALE = 10  # screen pixels per input pixel
@@ -50,7 +47,7 @@ def overlay_rgb(image: np.ndarray, values: np.ndarray, scale: ColourScale) -> np
     return ((1 - alpha) * base + alpha * colour).round().astype(np.uint8)
 
 
-def overlay_png(image: np.ndarray, values: np.ndarray, title: str, signed: bool) -> bytes:
+def overlay_figure(image: np.ndarray, values: np.ndarray, title: str, signed: bool) -> Figure:
     """The map ``values: (H, W)`` over the input ``image`` ((H, W) ink or (3, H, W) RGB), titled,
     with a colour bar."""
     values = np.asarray(values, dtype=np.float64)
@@ -58,24 +55,13 @@ def overlay_png(image: np.ndarray, values: np.ndarray, title: str, signed: bool)
     rgb = overlay_rgb(np.asarray(image, dtype=np.float64), values, scale)
     H, W = values.shape
     S = max(1, min(SCALE, 448 // max(H, W)))  # a 224×224 photo at 2 px a pixel
-    big = np.repeat(np.repeat(rgb, S, axis=0), S, axis=1)  # (H*S, W*S, 3)
     width = 2 * MARGIN + max(W * S, LEGEND_WIDTH, _text_width(title))
     height = MARGIN + LINE + 4 + H * S + 6 + LEGEND_HEIGHT + MARGIN
-    img = Image.new("RGB", (width, height), BACKGROUND)
-    draw = ImageDraw.Draw(img)
-    draw.text((MARGIN, MARGIN), title, fill=TEXT, font=font())
     top = MARGIN + LINE + 4
-    img.paste(Image.fromarray(big), (MARGIN, top))
-    draw.rectangle([MARGIN - 1, top - 1, MARGIN + W * S, top + H * S], outline=FRAME)
-    _colour_bar(img, scale, MARGIN + 1, top + H * S + 8, min(W * S, LEGEND_WIDTH) - 20)
-    return _png(img)
+    items = [Text(MARGIN, MARGIN, title), Picture(MARGIN, top, rgb, S, S)]
+    bar = colour_bar(scale, MARGIN + 1, top + H * S + 8, min(W * S, LEGEND_WIDTH) - 20)
+    return Figure(width, height, items + bar)
 
 
-def pictures_png(rgb: np.ndarray, labels: list[str], title: str, note: str, **grid) -> bytes:
-    """Pictures in their own colours, ``rgb: (n, h, w, 3)`` uint8, as a labelled grid with one
-    line of ``note`` below it (``grid``: ``ncols``, ``cell`` as ``rgb_grid_png``)."""
-
-    def legend(img: Image.Image, x: int, y: int, _grid_w: int) -> None:
-        ImageDraw.Draw(img).text((x, y + 2), note, fill=TEXT, font=font())
-
-    return rgb_grid_png(rgb, labels, title, legend, _text_width(note), **grid)
+def overlay_png(image: np.ndarray, values: np.ndarray, title: str, signed: bool) -> bytes:
+    return to_png(overlay_figure(image, values, title, signed))

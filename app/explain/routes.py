@@ -21,9 +21,9 @@ from app.core.bounds import (
 from app.core.deps import ModelDep, SettingsDep
 from app.core.imaging import model_input
 from app.core.registry import LoadedModel
-from app.core.responses import ERRORS, PNG, png_response
+from app.core.responses import ERRORS, PNG, SVG, figure_response, input_text
 from app.core.settings import Settings
-from app.explain.render import overlay_png
+from app.explain.render import overlay_figure
 from app.explain.schemas import (
     ExplainInfo,
     ExplainRequest,
@@ -96,10 +96,14 @@ def _title(entry: LoadedModel, result: dict, what: str) -> str:
     )
 
 
-def _png(entry: LoadedModel, result: dict, image: np.ndarray, what: str) -> Response:
+def _picture(entry: LoadedModel, result, image, what: str, body, fmt: str) -> Response:
+    """The map over the input as ``fmt`` (``"png"`` or ``"svg"``), titled, with a colour bar."""
     values = np.asarray(result["map"], dtype=np.float64)
-    png = overlay_png(image, values, _title(entry, result, what), result["signed"])
-    return png_response(png, result["min"], result["max"])
+    fig = overlay_figure(image, values, _title(entry, result, what), result["signed"])
+    caption = f"CNN Explorer, model {entry.id}, input {input_text(body)}, {what}"
+    if result.get("layer_name"):
+        caption += f" at layer {result['layer']} ({result['layer_name']})"
+    return figure_response(fig, fmt, caption, result["min"], result["max"])
 
 
 # -- the four attribution methods --------------------------------------------------------------
@@ -262,33 +266,42 @@ def _routes(
     def as_json(entry: ModelDep, body: request_model, settings: SettingsDep) -> dict:
         return compute(entry, body, settings)[0]
 
-    def as_png(entry: ModelDep, body: request_model, settings: SettingsDep) -> Response:
-        result, image = compute(entry, body, settings)
-        return _png(entry, result, image, what)
+    def picture(fmt: str):
+        def as_picture(entry: ModelDep, body: request_model, settings: SettingsDep) -> Response:
+            result, image = compute(entry, body, settings)
+            return _picture(entry, result, image, what, body, fmt)
 
-    if heavy:  # on the heavy threads, not the request threads
-        light_json, light_png = as_json, as_png
+        if not heavy:
+            return as_picture
+
+        async def as_heavy_picture(  # on the heavy threads, not the request threads
+            request: Request, entry: ModelDep, body: request_model, settings: SettingsDep
+        ) -> Response:
+            return await run_heavy(request, as_picture, entry, body, settings)
+
+        return as_heavy_picture
+
+    if heavy:
+        light_json = as_json
 
         async def as_json(
             request: Request, entry: ModelDep, body: request_model, settings: SettingsDep
         ) -> dict:
             return await run_heavy(request, light_json, entry, body, settings)
 
-        async def as_png(
-            request: Request, entry: ModelDep, body: request_model, settings: SettingsDep
-        ) -> Response:
-            return await run_heavy(request, light_png, entry, body, settings)
-
     router.post(
         path, response_model=response_model, responses={**ERRORS, **busy}, summary=summary, **extra
     )(as_json)
-    router.post(
-        f"{path}.png",
-        response_class=Response,
-        responses={**PNG, **ERRORS, **busy},
-        summary=f"{summary} — as a PNG over the input, with a colour bar",
-        **extra,
-    )(as_png)
+    for fmt, doc in (("png", PNG), ("svg", SVG)):
+        as_fmt = picture(fmt)
+        as_fmt.__name__ = f"as_{fmt}"  # the OpenAPI operation id, as before for the PNG
+        router.post(
+            f"{path}.{fmt}",
+            response_class=Response,
+            responses={**doc, **ERRORS, **busy},
+            summary=f"{summary} — as a {fmt.upper()} over the input, with a colour bar",
+            **extra,
+        )(as_fmt)
 
 
 _routes(

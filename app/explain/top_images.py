@@ -19,12 +19,11 @@ from fastapi.responses import Response
 from app.core.bounds import MEGA, megamacs
 from app.core.deps import LayerDep, ModelLayer, SettingsDep
 from app.core.memo import token
-from app.core.render import ColourScale, grid_png
-from app.core.responses import ERRORS, PNG, TABLE_503, png_response
+from app.core.render import ColourScale, grid_figure, rgb_grid_figure, text_legend
+from app.core.responses import ERRORS, TABLE_503, figure_response, figure_routes
 from app.core.settings import Settings
 from app.datasets.tables import Tables
 from app.explain.image_sets import ImageSet, image_set
-from app.explain.render import pictures_png
 from app.explain.schemas import TopActivationsResult
 from app.explain.units import FilterQuery, conv_layer, filter_list
 from app.models.inference import rounded
@@ -152,14 +151,8 @@ def top_activations_json(
     }
 
 
-@router.get(
-    "/layers/{index}/top-activations.png",
-    response_class=Response,
-    responses={**PNG, **ERRORS, **TABLE_503},
-    summary="The top-activating patches as a grid: one row per filter, best first",
-)
-def top_activations_png(
-    ml: LayerDep, request: Request, settings: SettingsDep, query: TopDep
+def _top_activations(
+    ml: LayerDep, request: Request, settings: SettingsDep, query: TopDep, fmt: str
 ) -> Response:
     _, layer, images, filters, k, patches = _top(ml, request, settings, query)
     labels = [f"f{f}: {layer.value[f, r]:.3g}" for f in filters for r in range(k)]
@@ -168,9 +161,18 @@ def top_activations_png(
         "(patch = receptive field)"
     )
     tiles = patches.reshape(-1, *patches.shape[2:])  # (n, k, [C,] h, w) → (n*k, [C,] h, w)
-    if not images.rgb:
+    if images.rgb:
+        rgb = (255 * tiles.transpose(0, 2, 3, 1)).round().astype(np.uint8)  # (n*k, h, w, 3)
+        note = "the patches in their own colours; label: filter and its activation"
+        fig = rgb_grid_figure(rgb, labels, title, *text_legend([note]), ncols=k)
+    else:
         scale = ColourScale.for_values(np.array([0.0, 1.0]), signed=False)
-        return png_response(grid_png(tiles, labels, title, scale, ncols=k), 0.0, 1.0)
-    rgb = (255 * tiles.transpose(0, 2, 3, 1)).round().astype(np.uint8)  # (n*k, h, w, 3)
-    note = "the patches in their own colours; label: filter and its activation"
-    return png_response(pictures_png(rgb, labels, title, note, ncols=k), 0.0, 1.0)
+        fig = grid_figure(tiles, labels, title, scale, ncols=k)
+    caption = f"CNN Explorer, model {ml.entry.id}, top {images.name} images, {ml.describe()}"
+    return figure_response(fig, fmt, caption, 0.0, 1.0)
+
+
+figure_routes(
+    router, "get", "/layers/{index}/top-activations",
+    "The top-activating patches as a grid: one row per filter, best first", _top_activations,
+)  # fmt: skip

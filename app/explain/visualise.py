@@ -19,11 +19,10 @@ from fastapi.responses import Response
 from app.core.bounds import BUSY, HeavyDep, check_cost, largest_fitting, megamacs, run_heavy
 from app.core.deps import LayerDep, ModelLayer, SettingsDep
 from app.core.memo import ByteLRU, token
-from app.core.render import ColourScale, grid_png
-from app.core.responses import ERRORS, PNG, png_response
+from app.core.render import ColourScale, grid_figure, rgb_grid_figure, text_legend
+from app.core.responses import ERRORS, PNG, SVG, figure_response
 from app.core.settings import Settings
 from app.explain.filters import STEP_PASSES, picture
-from app.explain.render import pictures_png
 from app.explain.schemas import VisualiseResult
 from app.models.inference import rounded
 from engine.cost import pass_cost
@@ -160,20 +159,7 @@ def _visualise_json(ml: ModelLayer, settings: Settings, q: VisualiseQuery) -> di
     }
 
 
-@router.get(
-    "/layers/{index}/visualise.png",
-    response_class=Response,
-    responses={**PNG, **ERRORS, **BUSY},
-    dependencies=[HeavyDep],
-    summary="The feature visualisation of one unit as a picture",
-)
-async def visualise_png(
-    request: Request, ml: LayerDep, settings: SettingsDep, query: VisualiseDep
-) -> Response:
-    return await run_heavy(request, _visualise_png, ml, settings, query)
-
-
-def _visualise_png(ml: ModelLayer, settings: Settings, q: VisualiseQuery) -> Response:
+def _visualise_figure(ml: ModelLayer, settings: Settings, q: VisualiseQuery, fmt: str):
     v, _ = _visualise(ml, settings, q)
     m, r = v.result, v.regularisers
     label = [f"unit {q.unit}: {m.initial[0]:.3g} -> {m.activation[0]:.3g}"]
@@ -184,6 +170,31 @@ def _visualise_png(ml: ModelLayer, settings: Settings, q: VisualiseQuery) -> Res
     cell = (max(1, 256 // H), max(1, 256 // W))
     if image.ndim == 2:
         scale = ColourScale.for_values(np.array([0.0, 1.0]), signed=False)
-        return png_response(grid_png(image[None], label, f"{title}; {note}", scale, cell=cell))
-    rgb = (255 * image.transpose(1, 2, 0)).round().astype(np.uint8)[None]  # (1, H, W, 3)
-    return png_response(pictures_png(rgb, label, title, note, cell=cell))
+        fig = grid_figure(image[None], label, f"{title}; {note}", scale, cell=cell)
+    else:
+        rgb = (255 * image.transpose(1, 2, 0)).round().astype(np.uint8)[None]  # (1, H, W, 3)
+        fig = rgb_grid_figure(rgb, label, title, *text_legend([note]), cell=cell)
+    caption = f"CNN Explorer, model {ml.entry.id}, feature visualisation of unit {q.unit}, "
+    return figure_response(fig, fmt, caption + ml.describe(), 0.0, 1.0)
+
+
+def _twin(fmt: str, doc: dict, summary: str) -> None:
+    """``/visualise.{fmt}``: the figure on the heavy threads, like the JSON."""
+
+    async def route(
+        request: Request, ml: LayerDep, settings: SettingsDep, query: VisualiseDep
+    ) -> Response:
+        return await run_heavy(request, _visualise_figure, ml, settings, query, fmt)
+
+    route.__name__ = f"visualise_{fmt}"
+    router.get(
+        f"/layers/{{index}}/visualise.{fmt}",
+        response_class=Response,
+        responses={**doc, **ERRORS, **BUSY},
+        dependencies=[HeavyDep],
+        summary=summary,
+    )(route)
+
+
+_twin("png", PNG, "The feature visualisation of one unit as a picture")
+_twin("svg", SVG, "The feature visualisation of one unit as a picture, as an SVG")

@@ -14,7 +14,7 @@ from app.anatomy.layer_matrix import GroupQuery
 from app.core import render, render_layers
 from app.core.deps import LayerDep, ModelDep, ModelLayer, RegistryDep, SettingsDep
 from app.core.imaging import model_input
-from app.core.responses import ERRORS, PNG, png_response
+from app.core.responses import ERRORS, figure_response, figure_routes, input_text
 from app.core.schemas import ImageInput, LayerInfo, WeightMatrix
 from app.core.settings import Settings
 from app.models import inference, packed
@@ -192,9 +192,10 @@ class PageQuery:
 PageDep = Annotated[PageQuery, Depends()]
 
 
-def _page_response(png: bytes, page: render_layers.Page, vmin: float, vmax: float) -> Response:
-    response = png_response(png, vmin, vmax)
-    response.headers["X-Page"] = page.header()  # first-last/total
+def _page_response(fig, page: render_layers.Page, fmt: str, caption: str, values) -> Response:
+    """The figure as ``fmt`` with ``X-Page: first-last/total``, the page drawn."""
+    response = figure_response(fig, fmt, caption, float(values.min()), float(values.max()))
+    response.headers["X-Page"] = page.header()
     return response
 
 
@@ -203,15 +204,8 @@ def _check_first(ml: ModelLayer, first: int, total: int, what: str) -> None:
         raise HTTPException(422, f"first: {ml.describe()} has {what} 0 to {total - 1}, got {first}")
 
 
-@router.post(
-    "/{model_id}/layers/{index}/feature-maps.png",
-    response_class=Response,
-    responses={**PNG, **ERRORS},
-    summary="One layer's output channels as a labelled grid image (a page of a big layer's; "
-    "`X-Page: first-last/total`)",
-)
-def feature_maps_png(
-    ml: LayerDep, body: ImageInput, settings: SettingsDep, page: PageDep
+def _feature_maps(
+    ml: LayerDep, body: ImageInput, settings: SettingsDep, page: PageDep, fmt: str
 ) -> Response:
     model = ml.entry.model
     _check_first(ml, page.first, ml.output_shape[0], "channels")
@@ -220,8 +214,19 @@ def feature_maps_png(
     signed = True if isinstance(ml.layer, (Conv2D, Dense)) else None
     shape = "x".join(str(d) for d in out.shape)
     title = f"{ml.entry.id} {ml.describe()}: output {shape}"
-    png, drawn = render_layers.feature_maps_png(out, title, signed, page.paging(settings))
-    return _page_response(png, drawn, float(out.min()), float(out.max()))
+    fig, drawn = render_layers.feature_maps_figure(out, title, signed, page.paging(settings))
+    return _page_response(fig, drawn, fmt, _caption(ml, f"input {input_text(body)}"), out)
+
+
+def _caption(ml: ModelLayer, *what: str) -> str:
+    return ", ".join(["CNN Explorer", f"model {ml.entry.id}", *what, ml.describe()])
+
+
+figure_routes(
+    router, "post", "/{model_id}/layers/{index}/feature-maps",
+    "One layer's output channels as a labelled grid image (a page of a big layer's; "
+    "`X-Page: first-last/total`)", _feature_maps,
+)  # fmt: skip
 
 
 # -- weights ------------------------------------------------------------------------------
@@ -277,20 +282,21 @@ def first_layer_colour(ml: ModelLayer) -> str | None:
     return "bgr" if channels == "bgr" else "rgb"
 
 
-@router.get(
-    "/{model_id}/layers/{index}/filters.png",
-    response_class=Response,
-    responses={**PNG, **ERRORS},
-    summary="A conv or dense layer's weights as a labelled grid image (a first layer's 3-deep "
-    "filters in colour; a page of a big layer's filters: `X-Page: first-last/total`)",
-)
-def filters_png(ml: LayerDep, settings: SettingsDep, page: PageDep) -> Response:
+def _filters(ml: LayerDep, settings: SettingsDep, page: PageDep, fmt: str) -> Response:
     w, _ = _weights(ml)
     _check_first(ml, page.first, w.shape[0], "filters" if w.ndim == 4 else "outputs")
     shape = "x".join(str(d) for d in w.shape)
     title = f"{ml.entry.id} {ml.describe()}: weights {shape}"
-    png, drawn = render_layers.filters_png(w, title, first_layer_colour(ml), page.paging(settings))
-    return _page_response(png, drawn, float(w.min()), float(w.max()))
+    colour = first_layer_colour(ml)
+    fig, drawn = render_layers.filters_figure(w, title, colour, page.paging(settings))
+    return _page_response(fig, drawn, fmt, _caption(ml, "weights"), w)
+
+
+figure_routes(
+    router, "get", "/{model_id}/layers/{index}/filters",
+    "A conv or dense layer's weights as a labelled grid image (a first layer's 3-deep filters "
+    "in colour; a page of a big layer's filters: `X-Page: first-last/total`)", _filters,
+)  # fmt: skip
 
 
 # -- convolution as a matrix --------------------------------------------------------------
@@ -339,13 +345,7 @@ def weight_matrix_json(ml: LayerDep, settings: SettingsDep, query: MatrixDep) ->
     return layer_matrix.as_answer(ml, *query.of_layer(ml, settings))
 
 
-@router.get(
-    "/{model_id}/layers/{index}/weight-matrix.png",
-    response_class=Response,
-    responses={**PNG, **ERRORS},
-    summary="The weight matrix as an image: structural zeros grey, shared weights one colour",
-)
-def weight_matrix_png(ml: LayerDep, settings: SettingsDep, query: MatrixDep) -> Response:
+def _weight_matrix(ml: LayerDep, settings: SettingsDep, query: MatrixDep, fmt: str) -> Response:
     whole = query.group is None
     wm, filter_, span = query.of_layer(ml, settings)
     limit = settings.max_weight_matrix_png_side
@@ -362,5 +362,13 @@ def weight_matrix_png(ml: LayerDep, settings: SettingsDep, query: MatrixDep) -> 
         c = span.in_channels
         title += f" (group {span.group}: input channels {c.start} to {c.stop - 1}"
         title += " of all)" if whole else ")"
-    png = render.weight_matrix_png(wm, ml.layer.kernel_size, title)
-    return png_response(png, float(wm.kernel.min()), float(wm.kernel.max()))
+    fig = render.weight_matrix_figure(wm, ml.layer.kernel_size, title)
+    caption = _caption(ml, f"weight matrix of filter {filter_}")
+    return figure_response(fig, fmt, caption, float(wm.kernel.min()), float(wm.kernel.max()))
+
+
+figure_routes(
+    router, "get", "/{model_id}/layers/{index}/weight-matrix",
+    "The weight matrix as an image: structural zeros grey, shared weights one colour",
+    _weight_matrix,
+)  # fmt: skip

@@ -168,28 +168,20 @@ def _import_body(comps: dict, s: Settings) -> None:
             c["properties"]["weights"]["maxLength"] = s.max_import_bytes
 
 
-QUERY_LIMITS = {  # (path suffix, parameter) → (minimum, maximum) from the settings
+# (path suffix, parameter) → (minimum, maximum) from the settings; a figure's .png and .svg
+# twins share their JSON route's limits
+QUERY_LIMITS = {
     ("/maximise", "steps"): lambda s: (0, s.max_maximise_steps),
-    ("/maximise.png", "steps"): lambda s: (0, s.max_maximise_steps),
     ("/visualise", "steps"): lambda s: (0, s.max_maximise_steps),
-    ("/visualise.png", "steps"): lambda s: (0, s.max_maximise_steps),
     ("/visualise", "unit"): lambda s: (0, s.max_channels - 1),
-    ("/visualise.png", "unit"): lambda s: (0, s.max_channels - 1),
     ("/maximise", "count"): lambda s: (1, s.max_maximise_units),
-    ("/maximise.png", "count"): lambda s: (1, s.max_maximise_units),
     ("/top-activations", "k"): lambda s: (1, s.max_top_k),
-    ("/top-activations.png", "k"): lambda s: (1, s.max_top_k),
     ("/top-activations", "filter"): lambda s: (0, s.max_channels - 1),
-    ("/top-activations.png", "filter"): lambda s: (0, s.max_channels - 1),
     ("/weight-matrix", "filter"): lambda s: (0, s.max_channels - 1),
-    ("/weight-matrix.png", "filter"): lambda s: (0, s.max_channels - 1),
     ("/weight-matrix", "group"): lambda s: (0, s.max_channels - 1),
-    ("/weight-matrix.png", "group"): lambda s: (0, s.max_channels - 1),
     ("/anatomy", "group"): lambda s: (0, s.max_channels - 1),
     ("/weight-matrix", "input_height"): lambda s: (1, s.max_conv_input_side),
     ("/weight-matrix", "input_width"): lambda s: (1, s.max_conv_input_side),
-    ("/weight-matrix.png", "input_height"): lambda s: (1, s.max_conv_input_side),
-    ("/weight-matrix.png", "input_width"): lambda s: (1, s.max_conv_input_side),
 }
 
 
@@ -200,8 +192,9 @@ def _parameters(schema: dict, s: Settings) -> None:
                 name, where = param["name"], param["in"]
                 if where == "path" and name == "index" and "/layers/" in path:
                     _int(param["schema"], 0, s.max_train_layers - 1)
+                stem = path.removesuffix(".png").removesuffix(".svg")
                 for (suffix, pname), bounds in QUERY_LIMITS.items():
-                    if where == "query" and name == pname and path.endswith(suffix):
+                    if where == "query" and name == pname and stem.endswith(suffix):
                         _int(param["schema"], *bounds(s))
 
 

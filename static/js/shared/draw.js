@@ -7,6 +7,8 @@
 //   "strokeend" — a stroke finished
 //   "change"    — the drawing changed otherwise (undo, clear, a gallery digit loaded)
 
+import { snap } from "./url-state.js";
+
 export class DrawingPad extends EventTarget {
   // canvas: the <canvas>; brush: diameter as a fraction of the pad's width; ink: CSS colour.
   constructor(canvas, { brush, ink, exportSize }) {
@@ -62,6 +64,15 @@ export class DrawingPad extends EventTarget {
     this.#emit("change");
   }
 
+  // Replace the drawing by `strokes` ([[x, y], ...] each, in [0, 1]), as from a link.
+  setStrokes(strokes) {
+    this.strokes = strokes.map((points) => points.map(([x, y]) => [x, y]));
+    this.base = null;
+    this.active = null;
+    this.#redraw();
+    this.#emit("change");
+  }
+
   // Replace the drawing by an ink image `pixels` (rows of values in [0, 1]); strokes drawn
   // afterwards go on top of it.
   setBase(pixels) {
@@ -102,8 +113,9 @@ export class DrawingPad extends EventTarget {
 
   // The pad's box is read once per stroke (at its start): read on every move it forced a
   // layout of the whole page after each render of the results.
+  // Points are snapped to the link's lattice (url-state.js): a link holds exactly this drawing.
   #point(e, rect = this.active?.rect ?? this.canvas.getBoundingClientRect()) {
-    return [(e.clientX - rect.left) / rect.width, (e.clientY - rect.top) / rect.height];
+    return [snap((e.clientX - rect.left) / rect.width), snap((e.clientY - rect.top) / rect.height)];
   }
 
   #down(e) {

@@ -60,6 +60,8 @@ def test_top_images_of_a_cifar_model_are_the_cifar_photos_in_colour(lenet):
     assert np.asarray(one["filters"][0]["examples"][1]["patch"]).shape == (3, 5, 5)
     png = decode_png(client.get(TOP.format("lenet", 0) + ".png", params={"k": 3}))
     assert png.mode == "RGB" and png.width > 3 * 5
+    svg = client.get(TOP.format("lenet", 0) + ".svg", params={"k": 3, "filter": 1})
+    assert svg.headers["content-type"].startswith("image/svg+xml") and "<svg" in svg.text
 
 
 def test_a_colour_model_without_a_data_set_ranks_the_bundled_photos(colour):
@@ -99,6 +101,8 @@ def test_a_unit_is_visualised_in_colour_and_its_activation_rises(lenet):
     assert rough["regularisers"]["tv"] == 0 and rough["penalties"]["tv"] > d["penalties"]["tv"]
     png = decode_png(client.get(VIS.format("lenet", 0) + ".png", params={"unit": 1}))
     assert png.mode == "RGB" and png.width >= 256
+    svg = client.get(VIS.format("lenet", 0) + ".svg", params={"unit": 1})
+    assert svg.headers["content-type"].startswith("image/svg+xml") and "unit 1" in svg.text
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ import { SlidingView } from "./sliding-view.js";
 import { Stepper } from "./stepper.js";
 import { StatusView } from "../../shared/status.js";
 import { FlipView } from "./flip-view.js";
+import { keepPlaygroundInLink } from "./link.js";
 import { SquareView } from "./square-view.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -98,10 +99,12 @@ async function start() {
   const controls = new ConvControls($("#conv-controls"), $("#conv-presets"), $("#conv-preset-description"), presets.conv, limits);
   controls.addEventListener("change", (e) => model.request(e.detail.body, e.detail.problem));
   controls.load(presets.conv[0]);
+  keepPlaygroundInLink("conv", controls, presets.conv);
 
   const poolControls = new PoolControls(poolCard.querySelector(".pool-controls"), $("#pool-presets"), $("#pool-preset-description"), presets.pool, limits);
   poolControls.addEventListener("change", (e) => poolModel.request(e.detail.body, e.detail.problem));
   poolControls.load(presets.pool[0]);
+  keepPlaygroundInLink("pool", poolControls, presets.pool);
   new ParamsView(byTestId("params-view"));
   realControls.start();
   new SquareView(byTestId("square-detector"), status).start().catch((err) => status.error(err.message));

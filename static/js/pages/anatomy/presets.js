@@ -21,8 +21,12 @@ export function presetChips(presets, pick) {
   );
 }
 
-// The preset's description, then its source as a footnote.
+// The preset's description, then its source as a footnote (a link's own numbers have none).
 export function describePreset(el, p) {
+  if (!p.source) {
+    el.textContent = p.description;
+    return;
+  }
   el.replaceChildren(
     h("span", {}, p.description),
     h("span", { class: "preset-source", dataset: { testid: "preset-source" } }, " — from ", h("cite", {}, p.source.citation)),

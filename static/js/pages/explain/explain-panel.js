@@ -44,7 +44,8 @@ const OPTIONS = {
 };
 
 export class ExplainPanel {
-  // root: an empty <section>; on: { error(message) }
+  // root: an empty <section>; on: { error(message), changed?() (a person chose something),
+  // notice?(message) (a link's choice this model cannot show) }
   constructor(root, on) {
     this.root = root;
     this.on = on;
@@ -73,7 +74,10 @@ export class ExplainPanel {
           role: "radio",
           "aria-checked": String(m.id === this.method),
           dataset: { method: m.id },
-          onclick: () => this.#setMethod(m.id),
+          onclick: () => {
+            this.#setMethod(m.id);
+            this.on.changed?.();
+          },
         },
         m.label,
       ),
@@ -84,6 +88,7 @@ export class ExplainPanel {
       onchange: () => {
         this.target = this.targetSelect.value === "" ? null : Number(this.targetSelect.value);
         this.#request(true);
+        this.on.changed?.();
       },
     });
     this.optionsBox = h("div", { class: "explain-options" });
@@ -137,6 +142,7 @@ export class ExplainPanel {
 
   async #setModel(model) {
     this.model = model;
+    this.ready = false;
     this.runner.cancel();
     this.targetSelect.replaceChildren(
       h("option", { value: "" }, "predicted"),
@@ -157,7 +163,39 @@ export class ExplainPanel {
     } catch (err) {
       this.on.error(err.message);
     }
+    this.ready = true;
+    if (this.pending !== undefined) this.#choose(this.pending);
     this.#renderOptions();
+    this.#request(true);
+  }
+
+  // What a link keeps (explain/link.js): the method, the class asked about and its options.
+  get choice() {
+    return { method: this.method, target: this.target, ...this.params };
+  }
+
+  // Show a link's `choice` (null: the defaults), once the model's Grad-CAM layers are known.
+  choose(choice) {
+    this.pending = choice;
+    if (this.ready) this.#choose(choice);
+  }
+
+  #choose(choice) {
+    this.pending = undefined;
+    const { method = "saliency", target = null, ...params } = choice ?? {};
+    const wrong = [];
+    if (target !== null && !(target < this.model.classes.length)) wrong.push(`class ${target}`);
+    else this.target = target;
+    this.targetSelect.value = this.target === null ? "" : String(this.target);
+    for (const opt of Object.values(OPTIONS).flat()) {
+      const value = choice ? params[opt.name] : opt.initial;
+      if (value === undefined) continue;
+      if (opt.values.includes(value)) this.params[opt.name] = value;
+      else wrong.push(`${opt.name} ${value}`);
+    }
+    if (METHODS.some((m) => m.id === method)) this.#setMethod(method); // asks for the map
+    else wrong.push(`method "${method}"`);
+    if (wrong.length) this.on.notice?.(`This link asks the explanation for ${wrong.join(", ")}, which ${this.model.id} does not offer: showing the defaults instead.`);
   }
 
   #setMethod(id) {
@@ -179,6 +217,7 @@ export class ExplainPanel {
           onchange: () => {
             this.params[opt.name] = Number(select.value);
             this.#request(true);
+            this.on.changed?.();
           },
         },
         opt.values.map((v) => h("option", { value: String(v), selected: v === this.params[opt.name] }, opt.format ? opt.format(v) : String(v))),

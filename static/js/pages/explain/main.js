@@ -4,12 +4,19 @@
 
 import { ExplainPanel } from "./explain-panel.js";
 import { KernelEditor } from "./kernel-editor.js";
+import { keepChoiceInLink } from "./link.js";
 import { StatusView } from "../../shared/status.js";
+import { linkNotice } from "../../shared/url-state.js";
 import { WhileOnScreen } from "../../shared/on-screen.js";
 
 const status = new StatusView(document.querySelector('[data-testid="error"]'));
 const on = { error: (message) => status.error(message) };
-const panel = new ExplainPanel(document.getElementById("explain"), on);
+const panel = new ExplainPanel(document.getElementById("explain"), {
+  ...on,
+  changed: () => linkChanged(),
+  notice: (message) => linkNotice(message),
+});
+const linkChanged = keepChoiceInLink(panel);
 const editor = new KernelEditor(document.getElementById("kernel-editor"), on);
 
 // Brought up to date only while on screen (each asks the server): see on-screen.js.

@@ -16,11 +16,13 @@ import { FiltersView } from "./filters.js";
 import { GalleryView } from "./gallery.js";
 import { Inspector, sourceConv } from "./inspector.js";
 import { LayersView } from "./layers.js";
+import { keepSelectionInLink } from "./link-state.js";
 import { ModelPicker } from "./model-picker.js";
 import { NetworkInputView } from "./network-input.js";
 import { PredictionView } from "./prediction.js";
 import { StatusView } from "../../shared/status.js";
 import { SummaryView } from "./summary.js";
+import { decodeStrokes, encodeStrokes, linkNotice, readFragment, writeFragment } from "../../shared/url-state.js";
 
 const $ = (selector) => document.querySelector(selector);
 const byTestId = (id) => $(`[data-testid="${id}"]`);
@@ -54,7 +56,10 @@ const networkInput = new NetworkInputView(
 const summary = new SummaryView($("#summary-table"), $("#model-facts"));
 const picker = new ModelPicker(byTestId("model-select"), { change: (id) => selectModel(id) });
 let layers = null;
-const overview = new OverviewController(byTestId("network-overview"), { error: (m) => status.error(m) });
+const overview = new OverviewController(byTestId("network-overview"), {
+  error: (m) => status.error(m),
+  opened: (index) => link.unitChanged({ push: index !== null }),
+});
 
 // -- hovering units and inspecting maps -----------------------------------------------------
 
@@ -85,6 +90,7 @@ async function hover(index, channel, row, col) {
 }
 
 const inspector = new Inspector({ hover, close: () => closeInspector() });
+const link = keepSelectionInLink({ model: () => state.model, inspector, inspect, closeInspector, overview });
 
 function inspect(index, channel) {
   const block = layers.block(index);
@@ -99,6 +105,7 @@ function inspect(index, channel) {
   });
   layers.select(index, channel);
   block.el.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  link.mapChanged();
 }
 
 function closeInspector() {
@@ -107,6 +114,7 @@ function closeInspector() {
   layers?.select(-1, -1);
   hover(null);
   if (selection) layers.block(selection.index).view.items?.[selection.channel]?.button.focus();
+  link.mapChanged({ push: false });
 }
 
 // What layer `index` was given: the network input, or the previous layer's output.
@@ -230,11 +238,32 @@ pad.addEventListener("strokeend", () => {
   whileDrawing();
   state.strokeEndedAt = performance.now();
   run({ urgent: true });
+  keepStrokes();
 });
 pad.addEventListener("change", () => {
   syncGallery();
   run({ urgent: true });
+  keepStrokes();
 });
+
+// The strokes in the address (url-state.js): each change a history entry, so Back undoes it and
+// a copied link draws the same digit. A gallery digit is in the query (?gallery=) instead.
+let restoring = false;
+function keepStrokes() {
+  if (!restoring) writeFragment({ strokes: pad.hasBase ? null : encodeStrokes(pad.strokes) }, { push: true });
+}
+
+function restoreStrokes() {
+  const text = readFragment().get("strokes");
+  const strokes = decodeStrokes(text);
+  if (strokes === null) linkNotice("The drawing in this link could not be read; draw a digit instead.");
+  if (!strokes?.length && !text && (pad.hasBase || pad.isEmpty)) return;
+  restoring = true;
+  if (strokes?.length) pad.setStrokes(strokes);
+  else pad.clear();
+  restoring = false;
+}
+window.addEventListener("popstate", restoreStrokes);
 
 // -- the gallery ------------------------------------------------------------------------------
 
@@ -332,17 +361,23 @@ async function start() {
     status.error("No models are installed. Train one (see the Train page) or copy a .npz into the models directory.");
     return;
   }
+  const wanted = new URLSearchParams(window.location.search).get("model");
   const id = pickModel(list);
+  if (wanted && wanted !== id) linkNotice(`This link names the model "${wanted}", which is not installed here: showing ${id}.`);
   picker.render(list.models, id);
   await selectModel(id);
   // `?gallery=<index>` (e.g. from the Evaluate page) opens that test digit.
   const index = Number.parseInt(new URLSearchParams(window.location.search).get("gallery"), 10);
   if (Number.isInteger(index) && index >= 0) await openGalleryIndex(index);
+  else if (readFragment().has("strokes")) restoreStrokes();
 }
 
 async function openGalleryIndex(index) {
   await state.galleryLoad;
-  if (!state.galleryTotal || index >= state.galleryTotal) return;
+  if (!state.galleryTotal || index >= state.galleryTotal) {
+    linkNotice(`This link names test digit #${index}, which is not in this test set (${state.galleryTotal ?? 0} digits).`);
+    return;
+  }
   const size = galleryConfig.pageSize;
   await loadGallery(state.galleryDataset, Math.floor(index / size) * size);
   const item = galleryView.item(index);

@@ -8,7 +8,9 @@ import { chooseModel } from "../../shared/current-model.js";
 import { explain as config } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
 import { FilterCards } from "./filter-cards.js";
+import { keepFilterInLink } from "./link.js";
 import { StatusView } from "../../shared/status.js";
+import { linkNotice } from "../../shared/url-state.js";
 
 const $ = (selector) => document.querySelector(selector);
 const status = new StatusView($('[data-testid="error"]'));
@@ -16,16 +18,18 @@ const modelSelect = $("#filters-model");
 const layerGroup = $('[data-testid="filters-layer"]');
 const note = $("#filters-note");
 const cards = new FilterCards($("#filter-cards"));
+const filterLink = keepFilterInLink($("#filter-cards"));
 let generation = 0;
 
-async function showLayer(model, info) {
+// `push`: a person chose the layer (a history entry, so Back returns to the one before).
+async function showLayer(model, info, { push = false } = {}) {
   const mine = ++generation;
   for (const b of layerGroup.children) b.setAttribute("aria-checked", String(Number(b.dataset.index) === info.index));
   note.textContent = `${info.name}: ${info.output_shape[0]} filters.`;
   chooseModel(model.id);
   const url = new URL(window.location.href);
   url.searchParams.set("layer", String(info.index));
-  history.replaceState(null, "", url);
+  if (url.href !== window.location.href) history[push ? "pushState" : "replaceState"](null, "", url);
   let filters;
   try {
     filters = await api.filters(model.id, info.index);
@@ -36,6 +40,7 @@ async function showLayer(model, info) {
   if (mine !== generation) return;
   const colour = model.input_shape[0] === 3 ? { bgr: model.input?.channels === "bgr" } : null;
   cards.render(info, filters, colour, (unit) => api.visualise(model.id, info.index, unit));
+  filterLink.shown();
   document.body.dataset.filtersLayer = String(info.index);
   const top = api.topActivations(model.id, info.index, config.topK).then(
     (answer) => {
@@ -75,7 +80,7 @@ async function selectModel(id, wantedLayer) {
           class: "segment",
           role: "radio",
           dataset: { index: String(info.index) },
-          onclick: () => showLayer(model, info),
+          onclick: () => showLayer(model, info, { push: true }),
         },
         `${info.name} (${info.output_shape[0]} filters)`,
       ),
@@ -85,8 +90,19 @@ async function selectModel(id, wantedLayer) {
     cards.container.replaceChildren(h("p", { class: "muted" }, "This model has no convolution layers."));
     return;
   }
-  showLayer(model, convs.find((l) => l.index === wantedLayer) ?? convs[0]);
+  const wanted = convs.find((l) => l.index === wantedLayer);
+  if (wantedLayer !== null && !wanted) linkNotice(`This link names layer ${wantedLayer}, which is not a convolution layer of ${model.id}: showing ${convs[0].name}.`);
+  showLayer(model, wanted ?? convs[0]);
+  shownModel = model;
 }
+
+// Back/Forward: the layer the address names now.
+let shownModel = null;
+window.addEventListener("popstate", () => {
+  const index = Number(new URLSearchParams(window.location.search).get("layer"));
+  const info = shownModel?.layers.find((l) => l.index === index && l.type === "conv2d");
+  if (info && String(info.index) !== document.body.dataset.filtersLayer) showLayer(shownModel, info);
+});
 
 async function start() {
   const list = await installedModels(status);
@@ -100,7 +116,7 @@ async function start() {
   modelSelect.replaceChildren(...list.models.map((m) => h("option", { value: m.id, selected: m.id === id }, m.name)));
   modelSelect.disabled = list.models.length < 2;
   modelSelect.addEventListener("change", () => selectModel(modelSelect.value, null));
-  await selectModel(id, Number(params.get("layer")));
+  await selectModel(id, params.has("layer") ? Number(params.get("layer")) : null);
 }
 
 start();

@@ -13,9 +13,10 @@ import { OverviewView } from "./overview.js";
 import { UnitAnatomy } from "./unit-anatomy.js";
 
 export class OverviewController {
-  // root: [data-testid="network-overview"]; on: { error(message) }
+  // root: [data-testid="network-overview"]; on: { error(message), opened?(index|null, unit) }
   constructor(root, on) {
     this.root = root;
+    this.on = on;
     this.mount = root.querySelector(".ov-scroll");
     this.detail = new DetailView(root.querySelector(".ov-detail"));
     this.anatomy = new UnitAnatomy(root.querySelector(".unit-anatomy"), { close: () => this.closeAnatomy() });
@@ -90,6 +91,18 @@ export class OverviewController {
     if (!this.anatomy.isOpen) return;
     this.anatomy.close();
     this.view?.node(this.opened ?? -1)?.el.focus();
+    this.on.opened?.(null);
+  }
+
+  // The open conv unit `{ index, unit }` (the link keeps it), or null.
+  get openUnit() {
+    return this.anatomy.isOpen ? { index: this.opened, unit: this.openedUnit } : null;
+  }
+
+  // Open (or, for null, close) a conv unit's anatomy, as a click would: a link's unit.
+  openAt(index, unit) {
+    if (index === null) this.closeAnatomy();
+    else this.#open(index, unit);
   }
 
   #unpoint() {
@@ -144,6 +157,8 @@ export class OverviewController {
     const base = this.view.track.getBoundingClientRect();
     const from = { left: base.left + r.x, top: base.top + r.y, width: r.w, height: r.h };
     this.opened = index;
+    this.openedUnit = unit;
     this.anatomy.open({ model: this.model, index, unit, input: this.input, pixels: this.result.input, value: conn.value, from, conn });
+    this.on.opened?.(index, unit);
   }
 }
