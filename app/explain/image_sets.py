@@ -3,7 +3,8 @@
 - a digit model (input ``1 × 28 × 28``): the shipped MNIST test set, as before;
 - a CIFAR-10 model (``dataset = cifar10``, input ``3 × 32 × 32``): the CIFAR-10 test set from the
   configured data directory, or — when it is not there — the 150 test photos that ship with the
-  repository (``engine.cifar10.load``; the answer says which);
+  repository (``engine.cifar10.load``), or in an install without ``tests/`` the sample under
+  ``static/samples/cifar10`` (the answer says which; with none of them, the bundled photos);
 - any other model: the bundled photos (``static/samples/photos``), each through the model's own
   resize and crop (``engine.preprocess.network_input``), as the explorer shows them.
 
@@ -33,6 +34,7 @@ from engine.preprocess import network_input
 
 MNIST_SHAPE = (1, 28, 28)
 PHOTOS = Path("samples") / "photos"  # under the static directory
+CIFAR_SAMPLES = Path("samples") / "cifar10"  # a runtime copy of some test photos, if shipped
 NEEDED = "top activations need the {} test set"
 
 
@@ -64,12 +66,8 @@ def image_set(entry: LoadedModel, settings: Settings) -> ImageSet:
     if shape == MNIST_SHAPE:  # every digit model, as before (whatever its card says)
         images, labels = test_set(settings.data_dir, "mnist", 503, NEEDED.format("MNIST"))
         made = ImageSet("mnist test", images, [CLASSES["mnist"][int(y)] for y in labels], False)
-    elif dataset == cifar10.NAME and shape == cifar10.SHAPE:
-        images, labels = test_set(settings.data_dir, cifar10.NAME, 503, NEEDED.format("CIFAR-10"))
-        sample = cifar10.source(settings.data_dir) == "sample"
-        name = f"cifar10 test sample ({len(images)} photos)" if sample else "cifar10 test"
-        names = [cifar10.CLASSES[int(y)] for y in labels]
-        made = ImageSet(name, _channel_order(images, entry), names, True)
+    elif dataset == cifar10.NAME and shape == cifar10.SHAPE and _has_cifar(settings):
+        made = _cifar(entry, settings)
     else:
         made = _photos(entry, settings)
     with _lock:
@@ -77,6 +75,26 @@ def image_set(entry: LoadedModel, settings: Settings) -> ImageSet:
             _sets.clear()
         _sets[key] = made
     return made
+
+
+def _has_cifar(settings: Settings) -> bool:
+    """A full copy in the data directory, the repository's sample, or the app's runtime copy."""
+    runtime = Path(settings.static_dir) / CIFAR_SAMPLES
+    return cifar10.source(settings.data_dir) != "none" or any(runtime.glob("*.jpg"))
+
+
+def _cifar(entry: LoadedModel, settings: Settings) -> ImageSet:
+    """The test set (``test_set``: the full copy, else the repository's 150-photo sample); in
+    an install without either (a wheel, the Docker image), the sample under ``static``."""
+    if cifar10.source(settings.data_dir) != "none":
+        images, labels = test_set(settings.data_dir, cifar10.NAME, 503, NEEDED.format("CIFAR-10"))
+        full = cifar10.source(settings.data_dir) != "sample"
+    else:
+        images, labels = cifar10.load_sample(Path(settings.static_dir) / CIFAR_SAMPLES)
+        full = False
+    name = "cifar10 test" if full else f"cifar10 test sample ({len(images)} photos)"
+    names = [cifar10.CLASSES[int(y)] for y in labels]
+    return ImageSet(name, _channel_order(images, entry), names, True)
 
 
 def _channel_order(rgb: np.ndarray, entry: LoadedModel) -> np.ndarray:

@@ -64,6 +64,22 @@ def test_top_images_of_a_cifar_model_are_the_cifar_photos_in_colour(lenet):
     assert svg.headers["content-type"].startswith("image/svg+xml") and "<svg" in svg.text
 
 
+def test_an_install_without_the_tests_folder_reads_the_runtime_sample(
+    settings, make_client, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(cifar10, "SAMPLE_DIR", tmp_path / "no-tests-folder")
+    static = tmp_path / "static"
+    (static / "samples" / "cifar10").mkdir(parents=True)
+    for jpg in sorted(Path("tests/fixtures/cifar-sample").glob("*_000[0-1].jpg")):
+        (static / "samples" / "cifar10" / jpg.name).write_bytes(jpg.read_bytes())
+    client = make_client(static_dir=static, cache_dir=tmp_path / "cache")
+    client.app.state.registry.add("lenet", Model.load(LENET))
+    d = ok(client.get(TOP.format("lenet", 0), params={"k": 2, "filter": 0}))
+    assert d["dataset"] == "cifar10 test sample (20 photos)"
+    labels = {e["label"] for e in d["filters"][0]["examples"]}
+    assert labels <= set(cifar10.CLASSES)
+
+
 def test_a_colour_model_without_a_data_set_ranks_the_bundled_photos(colour):
     client, _ = colour  # an imported CIFAR-size CNN whose card names no data set
     d = ok(client.get(TOP.format("cifar", 0), params={"k": 3, "filter": 1}))
