@@ -74,6 +74,7 @@ DESCRIPTIONS = {
     "max_table_megamacs": "a top-activations table: images × one pass to the last conv layer, "
     "millions of multiply-adds (the MNIST CNN's is ~35,000, the CIFAR-10 LeNet's on 10,000 "
     "photos ~10,000)",
+    "max_top_photos": "your own photos ranked in one top-activations request (`POST`)",
     "max_top_values": "colour patch values in one top-activations answer (a deep layer's "
     "patches are most of a photo: ask for one `filter`)",
     "max_maximise_steps": "activation maximisation: gradient-ascent steps",

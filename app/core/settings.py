@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     # a top-activations table: images × one pass to the last conv layer (MNIST CNN: ~35,000)
     max_table_megamacs: Positive = 200_000
     max_top_values: Positive = 2_000_000  # colour patch values in one top-activations answer
+    max_top_photos: Positive = 16  # your own photos ranked in one top-activations request
     max_maximise_steps: Positive = 256  # activation maximisation: gradient-ascent steps
     max_color_side: Positive = 128  # a colour image is shrunk to fit this before filtering
     # The cost of one request, estimated before it starts (``engine.cost``: multiply-add

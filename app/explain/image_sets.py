@@ -26,9 +26,11 @@ from app.core.memo import token
 from app.core.registry import LoadedModel
 from app.core.settings import Settings
 from app.datasets.testsets import test_set
+from app.models.inference import rounded
 from engine import cifar10
 from engine.convention import model_convention
 from engine.data import CLASSES
+from engine.explain.top_activations import LayerTop, cut
 from engine.photo import decode_image
 from engine.preprocess import network_input
 
@@ -123,3 +125,45 @@ def _photos(entry: LoadedModel, settings: Settings) -> ImageSet:
     if rgb:
         pictures = _channel_order(pictures, entry)
     return ImageSet("bundled photos", pictures, [Path(n).stem for n in names], rgb)
+
+
+def patches_of(entry: LoadedModel, images: ImageSet, layer: LayerTop, filters, k: int):
+    """The first ``k`` patches of ``filters``, (n, k, [C,] h, w) in [0, 1], RGB order: the
+    table's own, or cut from ``images`` (a colour table keeps none)."""
+    if layer.patches is not None:
+        return layer.patches[filters, :k].astype(np.float64) / 255.0
+    patches = cut(images.images, layer, filters, k)  # (n, k, C, h, w)
+    if (model_convention(entry.model) or {}).get("channels") == "bgr":
+        patches = patches[:, :, ::-1]  # shown in R, G, B order
+    return patches.astype(np.float64) / 255.0
+
+
+def answer(ml, layer: LayerTop, images: ImageSet, filters, patches, cached: bool, seconds: float):
+    """The ``TopActivationsResult`` of ``filters`` of one layer's table."""
+    return {
+        "layer": ml.index,
+        "name": ml.layer.name,
+        "k": patches.shape[1],
+        "receptive_field": list(patches.shape[-2:]),
+        "dataset": images.name,
+        "channels": 3 if images.rgb else 1,
+        "cached": cached,
+        "seconds": round(seconds, 3),
+        "filters": [
+            {
+                "filter": f,
+                "examples": [
+                    {
+                        "index": int(layer.index[f, r]),
+                        "label": images.labels[int(layer.index[f, r])],
+                        "value": float(layer.value[f, r]),
+                        "position": [int(layer.row[f, r]), int(layer.col[f, r])],
+                        "box": [int(v) for v in layer.box[f, r]],
+                        "patch": rounded(patches[i, r], 4),
+                    }
+                    for r in range(patches.shape[1])
+                ],
+            }
+            for i, f in enumerate(filters)
+        ],
+    }

@@ -190,6 +190,23 @@ class MaximiseResult(BaseModel):
     filters: list[MaximisedFilter]
 
 
+class TopPhotosRequest(BaseModel):
+    """Your own photos, ranked by what excites each filter of a conv layer most."""
+
+    photos: list[ImageInput] = Field(
+        min_length=1,
+        description="The photos (each an `ImageInput`, through the model's own resize and "
+        "crop); at most `max_top_photos`, and photos × one pass within `max_request_megamacs`.",
+    )
+    names: list[Annotated[str, Field(max_length=80)]] | None = Field(
+        None, description="A label for each photo (default: photo 1, photo 2, ...)."
+    )
+    k: int | None = Field(
+        None, ge=1, description="Photos per filter, at most the photos sent; default 3 (or all)."
+    )
+    filter: int | None = Field(None, ge=0, description="One filter; default: all of them.")
+
+
 class VisualiseRegularisers(BaseModel):
     jitter: int = Field(description="Random shift each step, px.")
     blur_every: int = Field(description="A 3×3 binomial blur every so many steps (0: never).")

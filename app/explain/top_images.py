@@ -23,14 +23,12 @@ from app.core.render import ColourScale, grid_figure, rgb_grid_figure, text_lege
 from app.core.responses import ERRORS, TABLE_503, figure_response, figure_routes
 from app.core.settings import Settings
 from app.datasets.tables import Tables
-from app.explain.image_sets import ImageSet, image_set
+from app.explain.image_sets import ImageSet, answer, image_set, patches_of
 from app.explain.schemas import TopActivationsResult
 from app.explain.units import FilterQuery, conv_layer, filter_list
-from app.models.inference import rounded
 from engine import explain
-from engine.convention import model_convention
 from engine.cost import pass_cost
-from engine.explain.top_activations import conv_layers, cut
+from engine.explain.top_activations import conv_layers
 
 router = APIRouter(prefix="/api/models/{model_id}/explain", tags=["explain"])
 
@@ -103,12 +101,7 @@ def _top(ml: ModelLayer, request: Request, settings: Settings, q: TopQuery):
         )
     top = _table(ml, request, settings, images)
     layer = top.layers[ml.index]
-    patches = layer.patches[filters, :k] if layer.patches is not None else None
-    if patches is None:
-        patches = cut(images.images, layer, filters, k)  # (n, k, C, h, w)
-        if (model_convention(ml.entry.model) or {}).get("channels") == "bgr":
-            patches = patches[:, :, ::-1]  # shown in R, G, B order
-    return top, layer, images, filters, k, patches.astype(np.float64) / 255.0
+    return top, layer, images, filters, k, patches_of(ml.entry, images, layer, filters, k)
 
 
 @router.get(
@@ -122,33 +115,7 @@ def top_activations_json(
     ml: LayerDep, request: Request, settings: SettingsDep, query: TopDep
 ) -> dict:
     top, layer, images, filters, k, patches = _top(ml, request, settings, query)
-    return {
-        "layer": ml.index,
-        "name": ml.layer.name,
-        "k": k,
-        "receptive_field": list(patches.shape[-2:]),
-        "dataset": images.name,
-        "channels": 3 if images.rgb else 1,
-        "cached": top.from_cache,
-        "seconds": round(top.seconds, 3),
-        "filters": [
-            {
-                "filter": f,
-                "examples": [
-                    {
-                        "index": int(layer.index[f, r]),
-                        "label": images.labels[int(layer.index[f, r])],
-                        "value": float(layer.value[f, r]),
-                        "position": [int(layer.row[f, r]), int(layer.col[f, r])],
-                        "box": [int(v) for v in layer.box[f, r]],
-                        "patch": rounded(patches[i, r], 4),
-                    }
-                    for r in range(k)
-                ],
-            }
-            for i, f in enumerate(filters)
-        ],
-    }
+    return answer(ml, layer, images, filters, patches, top.from_cache, top.seconds)
 
 
 def _top_activations(

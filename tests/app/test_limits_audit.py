@@ -39,6 +39,7 @@ RUNTIME_BOUNDS = {
     "body.patch": "the input's size (422), max_occlusion_patches",
     "body.steps": "max_ig_steps",
     "query:k": "max_top_k",
+    "body.k": "the photos sent (422), at most max_top_photos",
     "query:steps": "max_maximise_steps",
     "query:offset": "the test set's size (404), or an empty page",
     "query:true_class": "the model's classes (422)",

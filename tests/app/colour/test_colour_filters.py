@@ -5,6 +5,7 @@ naming its field."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import numpy as np
@@ -147,3 +148,43 @@ def test_visualise_refuses_a_request_over_the_cost_limit(make_client):
     )
     assert 0 < fits < 200
     assert client.get(VIS.format("lenet", 3), params={"unit": 0, "steps": fits}).status_code == 200
+
+
+def _photo(name: str) -> dict:
+    data = (Path("static") / "samples" / "photos" / name).read_bytes()
+    return {"image": "data:image/jpeg;base64," + base64.b64encode(data).decode()}
+
+
+def test_your_own_photos_are_ranked_per_filter(lenet):
+    client, model = lenet
+    names = ["cat.jpg", "coffee.jpg", "rocket.jpg", "horse.jpg"]
+    body = {"photos": [_photo(n) for n in names], "names": names, "k": 2, "filter": 3}
+    d = ok(client.post(TOP.format("lenet", 3), json=body))
+    assert d["dataset"] == "your photos" and d["channels"] == 3 and not d["cached"]
+    (entry,) = d["filters"]
+    assert [e["label"] for e in entry["examples"]] == [names[e["index"]] for e in entry["examples"]]
+    # the same ranking as the engine on the photos as the model sees them (32 × 32)
+    pictures = []
+    for n in names:
+        r = ok(client.post("/api/models/lenet/predict", json=_photo(n)))
+        pictures.append(np.asarray(r["input"]))  # (3, 32, 32) in [0, 1]
+    x = np.round(np.stack(pictures) * 255) / 255  # the uint8 the ranking reads
+    maxima = model.forward(x.astype(np.float32), stop=4)[:, 3].max(axis=(1, 2))  # (4,)
+    assert [e["index"] for e in entry["examples"]] == np.argsort(-maxima)[:2].tolist()
+    assert np.asarray(entry["examples"][0]["patch"]).shape == (3, 14, 14)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        ({"photos": [{"image": "bm90IGFuIGltYWdl"}]}, 422, ["photos[0].image"]),
+        ({"photos": [{"pixels": [[0.5] * 8] * 8}], "k": 2}, 422, ["k", "1 photos"]),
+        ({"photos": [{"pixels": [[0.5] * 8] * 8}] * 17}, 422, ["photos", "max_top_photos = 16"]),
+        ({"photos": [{"pixels": [[0.5] * 8] * 8}], "k": 1, "names": []}, 422, ["names"]),
+        ({"photos": [{"pixels": [[0.5] * 8] * 8}], "k": 1, "filter": 6}, 422, ["filter"]),
+        ({"photos": []}, 422, ["photos"]),
+    ],
+)
+def test_your_photos_are_refused_by_name(lenet, body, status, words):
+    client, _ = lenet
+    refused(client.post(TOP.format("lenet", 0), json=body), status, *words)
