@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from app.core.settings import REPO_ROOT
 from tests.e2e.helpers import PAINTED, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -56,3 +57,14 @@ def test_filters_page_shows_a_colour_model_in_colour(desktop, server, artifacts)
     assert (image["width"], image["height"]) == (32, 32) and image["coloured"] > 0, image
     page.screenshot(path=str(artifacts / "filters-colour-conv1.png"), full_page=True)
     card.screenshot(path=str(artifacts / "filters-colour-visualised.png"))
+
+    # your own photos: the top images among them, then back to the data set's
+    photos = sorted((REPO_ROOT / "static" / "samples" / "photos").glob("*.jpg"))[:5]
+    page.get_by_test_id("filters-photos").set_input_files([str(p) for p in photos])
+    wait_until(page, "document.body.dataset.photosShown === '0'")
+    expect(first.get_by_test_id("filter-top")).to_contain_text("your photos")
+    expect(first.get_by_test_id("filter-top-image")).to_have_count(5)
+    expect(first.get_by_test_id("filter-top")).to_contain_text(".jpg")
+    page.screenshot(path=str(artifacts / "filters-colour-your-photos.png"))
+    page.get_by_test_id("filters-photos-reset").click()
+    expect(first.get_by_test_id("filter-top")).to_contain_text("cifar10 test", timeout=60_000)

@@ -217,6 +217,8 @@ export const api = {
   // method: "saliency" | "gradcam" | "occlusion" | "integrated-gradients"
   explain: (id, method, body, signal) => request("POST", `${model(id)}/explain/${method}`, body, signal),
   topActivations: (id, layer, k) => request("GET", `${model(id)}/explain/layers/${layer}/top-activations?k=${k}`),
+  // body: {photos: [ImageInput], names?, k?, filter?}: the top images among the photos sent.
+  topPhotos: (id, layer, body) => request("POST", `${model(id)}/explain/layers/${layer}/top-activations`, body),
   // Asked for in pages of `page` filters (the server bounds units × steps per request, and
   // refuses a layer's every unit at once when they are many); the pages joined into one answer.
   maximise: async (id, layer, page = 8) => {

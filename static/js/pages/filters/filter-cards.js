@@ -105,7 +105,8 @@ export class FilterCards {
     for (const entry of answer.filters) {
       const slot = this.cards[entry.filter];
       if (!slot) continue;
-      slot.topCaption.textContent = `top ${answer.dataset} images (receptive field)`;
+      const what = answer.dataset === "your photos" ? "the top of your photos" : `top ${answer.dataset} images`;
+      slot.topCaption.textContent = `${what} (receptive field)`;
       slot.topSlot.replaceChildren(
         ...entry.examples.map((e) => {
           const canvas = inputCanvas(e.patch, config.patchSize, {

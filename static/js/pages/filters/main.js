@@ -9,6 +9,7 @@ import { explain as config } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
 import { FilterCards } from "./filter-cards.js";
 import { keepFilterInLink } from "./link.js";
+import { YourPhotos } from "./photos.js";
 import { StatusView } from "../../shared/status.js";
 import { linkNotice } from "../../shared/url-state.js";
 
@@ -19,6 +20,17 @@ const layerGroup = $('[data-testid="filters-layer"]');
 const note = $("#filters-note");
 const cards = new FilterCards($("#filter-cards"));
 const filterLink = keepFilterInLink($("#filter-cards"));
+let shownLayer = null; // [model, info] on screen
+const photos = new YourPhotos({
+  ranked: (answer) => {
+    cards.showTop(answer);
+    note.textContent = `${answer.name}: the top ${answer.k} of your photos for each filter.`;
+    document.body.dataset.photosShown = String(answer.layer);
+  },
+  reset: () => shownLayer && showLayer(...shownLayer),
+  failed: (message) => status.error(message),
+});
+note.after(photos.el);
 let generation = 0;
 
 // `push`: a person chose the layer (a history entry, so Back returns to the one before).
@@ -40,6 +52,8 @@ async function showLayer(model, info, { push = false } = {}) {
   if (mine !== generation) return;
   const colour = model.input_shape[0] === 3 ? { bgr: model.input?.channels === "bgr" } : null;
   cards.render(info, filters, colour, (unit) => api.visualise(model.id, info.index, unit));
+  shownLayer = [model, info];
+  photos.show(model.id, info.index, colour !== null);
   filterLink.shown();
   document.body.dataset.filtersLayer = String(info.index);
   const top = api.topActivations(model.id, info.index, config.topK).then(
