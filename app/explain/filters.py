@@ -4,7 +4,6 @@ unit with its own regularisers is ``app/explain/visualise.py``; the top-activati
 ``app/explain/top_images.py``).
 """
 
-import threading
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -14,7 +13,7 @@ from fastapi.responses import Response
 
 from app.core.bounds import BUSY, HeavyDep, check_cost, largest_fitting, megamacs, run_heavy
 from app.core.deps import LayerDep, ModelLayer, SettingsDep
-from app.core.memo import ByteLRU, token
+from app.core.memo import SizedMemo, token
 from app.core.render import ColourScale, grid_png, rgb_grid_png, text_legend
 from app.core.responses import ERRORS, PNG, png_response
 from app.core.settings import Settings
@@ -29,8 +28,7 @@ from engine.explain.geometry import input_box
 router = APIRouter(prefix="/api/models/{model_id}/explain", tags=["explain"])
 # -- activation maximisation -----------------------------------------------------------------------
 
-_max_memo: ByteLRU | None = None  # (model token, layer, filters, steps, seed, objective) → result
-_max_memo_lock = threading.Lock()
+_memo = SizedMemo()  # (model token, layer, filters, steps, seed, objective) → result
 
 STEP_PASSES = FORWARD_BACKWARD + 1  # each ascent step, and the objective measured after it
 StepsQuery = Annotated[int, Query(ge=0, description="Ascent steps; at most `max_maximise_steps`.")]
@@ -66,14 +64,6 @@ class MaximiseQuery:
 
 
 MaximiseDep = Annotated[MaximiseQuery, Depends()]
-
-
-def _memo(settings: Settings) -> ByteLRU:
-    global _max_memo
-    with _max_memo_lock:
-        if _max_memo is None or _max_memo.max_bytes != settings.max_cache_bytes:
-            _max_memo = ByteLRU(settings.max_cache_bytes)
-        return _max_memo
 
 
 def _units(ml: ModelLayer, settings: Settings, f, first, count, steps: int) -> list[int]:

@@ -7,7 +7,6 @@ the measurement) × one pass to the layer by ``max_request_megamacs``, so an ans
 second of one core at most; it runs on the heavy threads (``HeavyDep``) and is memoised.
 """
 
-import threading
 import time
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -18,7 +17,7 @@ from fastapi.responses import Response
 
 from app.core.bounds import BUSY, HeavyDep, check_cost, largest_fitting, megamacs, run_heavy
 from app.core.deps import LayerDep, ModelLayer, SettingsDep
-from app.core.memo import ByteLRU, token
+from app.core.memo import SizedMemo, token
 from app.core.render import ColourScale, grid_figure, rgb_grid_figure, text_legend
 from app.core.responses import ERRORS, PNG, SVG, figure_response
 from app.core.settings import Settings
@@ -35,8 +34,7 @@ from engine.explain.visualise import (
 
 router = APIRouter(prefix="/api/models/{model_id}/explain", tags=["explain"])
 
-_memo: ByteLRU | None = None
-_memo_lock = threading.Lock()
+_memo = SizedMemo()  # (model token, layer, unit, steps, seed, objective, regularisers) → result
 
 
 @dataclass
@@ -65,14 +63,6 @@ class VisualiseQuery:
 
 
 VisualiseDep = Annotated[VisualiseQuery, Depends()]
-
-
-def _memo_for(settings: Settings) -> ByteLRU:
-    global _memo
-    with _memo_lock:
-        if _memo is None or _memo.max_bytes != settings.max_cache_bytes:
-            _memo = ByteLRU(settings.max_cache_bytes)
-        return _memo
 
 
 def _check(ml: ModelLayer, settings: Settings, q: VisualiseQuery) -> Regularisers:
@@ -109,7 +99,7 @@ def _check(ml: ModelLayer, settings: Settings, q: VisualiseQuery) -> Regulariser
 def _visualise(ml: ModelLayer, settings: Settings, q: VisualiseQuery):
     """``(Visualisation, seconds)``, memoised."""
     regs = _check(ml, settings, q)
-    memo = _memo_for(settings)
+    memo = _memo(settings)
     key = (token(ml.entry.model), ml.index, q.unit, q.steps, q.seed, q.objective, regs)
     found = memo.get(key)
     if found is None:
