@@ -68,36 +68,33 @@ def forward_times(net, x, repeat: int, warmup: int) -> list[float]:
     return times
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(doc: str, repeat: int) -> argparse.Namespace:
+    """The torch scripts' command line: ``OUT.onnx [--repeat N]`` (timed forwards, default
+    ``repeat``)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("out")
-    ap.add_argument("--repeat", type=int, default=200)
-    args = ap.parse_args()
+    ap.add_argument("--repeat", type=int, default=repeat)
+    return ap.parse_args()
+
+
+def report(onnx_path: str, times: list[float], digits: int) -> None:
+    """Print the one JSON line: the ONNX file, and PyTorch's forward time at batch 1 (median and
+    fastest, ms, to ``digits`` decimals)."""
+    result = {"onnx": onnx_path, "torch_forward_b1_ms": round(statistics.median(times), digits)}
+    print(json.dumps({**result, "torch_forward_b1_min_ms": round(min(times), digits)}))
+
+
+def main() -> None:
+    args = parse_args(__doc__, repeat=200)
     torch.set_num_threads(1)
     net = build()
     x = torch.rand(1, 1, 28, 28)
     torch.onnx.export(
-        net,
-        (x,),
-        args.out,
-        input_names=["input"],
-        output_names=["logits"],
-        dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
-        opset_version=17,
-        training=torch.onnx.TrainingMode.PRESERVE,
-        do_constant_folding=False,
-        dynamo=False,
-    )
-    times = forward_times(net, x, args.repeat, warmup=20)
-    print(
-        json.dumps(
-            {
-                "onnx": args.out,
-                "torch_forward_b1_ms": round(statistics.median(times), 3),
-                "torch_forward_b1_min_ms": round(min(times), 3),
-            }
-        )
-    )
+        net, (x,), args.out, input_names=["input"], output_names=["logits"],
+        dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, opset_version=17,
+        training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False, dynamo=False,
+    )  # fmt: skip
+    report(args.out, forward_times(net, x, args.repeat, warmup=20), digits=3)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,6 @@ own forward time at batch 1 on one thread (median and fastest, ms).
 
 from __future__ import annotations
 
-import argparse
-import json
-import statistics
 import sys
 from pathlib import Path
 
@@ -23,7 +20,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.torch_cnn64 import forward_times  # noqa: E402
+from bench.torch_cnn64 import forward_times, parse_args, report  # noqa: E402
 
 
 class BasicBlock(nn.Module):
@@ -62,10 +59,7 @@ def resnet18(classes: int = 1000) -> nn.Module:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("out")
-    ap.add_argument("--repeat", type=int, default=20)
-    args = ap.parse_args()
+    args = parse_args(__doc__, repeat=20)
     torch.manual_seed(0)
     torch.set_num_threads(1)
     net = resnet18().eval()
@@ -74,9 +68,7 @@ def main() -> None:
         net, (x,), args.out, input_names=["input"], output_names=["logits"],
         dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, opset_version=17, dynamo=False,
     )  # fmt: skip
-    times = forward_times(net, x, args.repeat, warmup=3)
-    result = {"onnx": args.out, "torch_forward_b1_ms": round(statistics.median(times), 1)}
-    print(json.dumps({**result, "torch_forward_b1_min_ms": round(min(times), 1)}))
+    report(args.out, forward_times(net, x, args.repeat, warmup=3), digits=1)
 
 
 if __name__ == "__main__":

@@ -30,13 +30,15 @@ from engine.anatomy import POOL_PRESETS, PRESETS
 router = APIRouter(tags=["anatomy"])
 
 Size = Annotated[int, Query(ge=1, le=1_000_000)]
+# The playground's operations answer every step of a small example: heavy work, run on the heavy
+# threads under their limit (a 503 when busy).
+PLAYGROUND = {"responses": {**ERRORS, **BUSY}, "dependencies": [HeavyDep]}
 
 
 @router.post(
     "/api/conv",
     response_model=ConvResponse,
-    responses={**ERRORS, **BUSY},
-    dependencies=[HeavyDep],
+    **PLAYGROUND,
     summary="One filter on a small input: output, size formula, weight matrix, every step",
 )
 async def conv(request: Request, body: ConvRequest, settings: SettingsDep) -> dict:
@@ -46,8 +48,7 @@ async def conv(request: Request, body: ConvRequest, settings: SettingsDep) -> di
 @router.post(
     "/api/pool",
     response_model=PoolResponse,
-    responses={**ERRORS, **BUSY},
-    dependencies=[HeavyDep],
+    **PLAYGROUND,
     response_model_by_alias=True,
     summary="Pooling on a small input: output, size formula, every window and its winner",
 )

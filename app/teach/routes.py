@@ -1,8 +1,7 @@
 """The teaching views: backpropagation on your drawing, the flattened digit, translation, and
 lines combined into a square by hand-set filters."""
 
-from __future__ import annotations
-
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -30,15 +29,34 @@ from app.teach.schemas import (
 router = APIRouter(tags=["teach"])
 
 
-@router.post(
-    "/api/models/{model_id}/backprop",
-    response_model=BackpropResponse,
-    responses=ERRORS,
-    summary="Backpropagation on one drawing: the loss, every layer's gradient, one SGD step "
-    "on a copy of the weights",
+def _drawing_view(
+    path: str, view: Callable, request_model: type, response_model: type, summary: str
+) -> None:
+    """Register ``POST /api/models/{model_id}/<path>``: a drawing, with the view's settings in
+    ``request_model``, through the teaching view ``view(entry, body, settings)``. (Like
+    ``app.explain.routes._routes``, the body's class is chosen at run time, so this module does
+    not postpone its annotations.)"""
+
+    def endpoint(entry: ModelDep, body: request_model, settings: SettingsDep) -> dict:
+        return view(entry, body, settings)
+
+    router.post(
+        f"/api/models/{{model_id}}/{path}",
+        name=path.replace("-", "_"),  # the operation id's stem, as the function names gave it
+        response_model=response_model,
+        responses=ERRORS,
+        summary=summary,
+    )(endpoint)
+
+
+_drawing_view(
+    "backprop",
+    teach.backprop,
+    BackpropRequest,
+    BackpropResponse,
+    "Backpropagation on one drawing: the loss, every layer's gradient, one SGD step on a copy "
+    "of the weights",
 )
-def backprop(entry: ModelDep, body: BackpropRequest, settings: SettingsDep) -> dict:
-    return teach.backprop(entry, body, settings)
 
 
 @router.get(
@@ -70,34 +88,27 @@ def permutation_test(
     return teach.permutation_test(entry, x[:images], y[:images], request.app.state.tables)
 
 
-@router.post(
-    "/api/models/{model_id}/flatten",
-    response_model=FlattenResponse,
-    responses=ERRORS,
-    summary="The drawing as its vector, scrambled by the fixed permutation, and the model on both",
+_drawing_view(
+    "flatten",
+    teach.flatten_view,
+    ImageInput,
+    FlattenResponse,
+    "The drawing as its vector, scrambled by the fixed permutation, and the model on both",
 )
-def flatten(entry: ModelDep, body: ImageInput, settings: SettingsDep) -> dict:
-    return teach.flatten_view(entry, body, settings)
-
-
-@router.post(
-    "/api/models/{model_id}/shift",
-    response_model=ShiftResponse,
-    responses=ERRORS,
-    summary="The drawing moved, scaled and rotated: how far every layer's maps follow",
+_drawing_view(
+    "shift",
+    teach.shift_view,
+    ShiftRequest,
+    ShiftResponse,
+    "The drawing moved, scaled and rotated: how far every layer's maps follow",
 )
-def shift(entry: ModelDep, body: ShiftRequest, settings: SettingsDep) -> dict:
-    return teach.shift_view(entry, body, settings)
-
-
-@router.post(
-    "/api/models/{model_id}/shift-curve",
-    response_model=CurveResponse,
-    responses=ERRORS,
-    summary="The prediction's confidence against a horizontal or vertical shift",
+_drawing_view(
+    "shift-curve",
+    teach.shift_curve,
+    CurveRequest,
+    CurveResponse,
+    "The prediction's confidence against a horizontal or vertical shift",
 )
-def shift_curve(entry: ModelDep, body: CurveRequest, settings: SettingsDep) -> dict:
-    return teach.shift_curve(entry, body, settings)
 
 
 @router.get(

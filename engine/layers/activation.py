@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from engine.layers.base import OpLayer, expect_rank, number
+from typing import ClassVar
+
+from engine.layers.base import NumbersOpLayer, OpLayer, expect_rank
 from engine.ops import activation as act
 
 
@@ -14,40 +16,22 @@ class ReLU(OpLayer):
     backward_op = staticmethod(act.relu_backward)
 
 
-class LeakyReLU(OpLayer):
+class LeakyReLU(NumbersOpLayer):
     """``x`` where positive, ``negative_slope * x`` elsewhere; any shape."""
 
     type = "leakyrelu"
+    defaults: ClassVar[dict[str, float]] = {"negative_slope": 0.01}
     forward_op = staticmethod(act.leaky_relu_forward)
     backward_op = staticmethod(act.leaky_relu_backward)
 
-    def __init__(self, negative_slope: float = 0.01, name: str | None = None):
-        super().__init__(name)
-        self.negative_slope = number(negative_slope, "negative_slope")
 
-    def op_args(self):
-        return (self.negative_slope,)
-
-    def config(self):
-        return {"negative_slope": self.negative_slope}
-
-
-class ELU(OpLayer):
+class ELU(NumbersOpLayer):
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere; any shape."""
 
     type = "elu"
+    defaults: ClassVar[dict[str, float]] = {"alpha": 1.0}
     forward_op = staticmethod(act.elu_forward)
     backward_op = staticmethod(act.elu_backward)
-
-    def __init__(self, alpha: float = 1.0, name: str | None = None):
-        super().__init__(name)
-        self.alpha = number(alpha, "alpha")
-
-    def op_args(self):
-        return (self.alpha,)
-
-    def config(self):
-        return {"alpha": self.alpha}
 
 
 class Sigmoid(OpLayer):

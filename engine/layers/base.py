@@ -98,10 +98,45 @@ class OpLayer(Layer):
         return self.backward_op(dout, self._need_cache())
 
 
+class NumbersOpLayer(OpLayer):
+    """An :class:`OpLayer` set by a few named numbers: ``defaults`` holds them in the order
+    ``forward_op`` takes them after ``x``; each may be given by position or by name, and is
+    checked to be a finite number."""
+
+    defaults: ClassVar[dict[str, float]]
+
+    def __init__(self, *values, name: str | None = None, **named):
+        super().__init__(name)
+        keys = list(self.defaults)
+        if (
+            len(values) > len(keys)
+            or set(named) - set(keys)
+            or set(keys[: len(values)]) & set(named)
+        ):
+            raise TypeError(f"{self.type} takes {keys}, got {list(values)} and {sorted(named)}")
+        given = {**dict(zip(keys, values, strict=False)), **named}
+        for key, default in self.defaults.items():
+            setattr(self, key, number(given.get(key, default), key))
+
+    def op_args(self):
+        return tuple(getattr(self, key) for key in self.defaults)
+
+    def config(self):
+        return {key: getattr(self, key) for key in self.defaults}
+
+
 def expect_rank(layer: Layer, shape: Shape, rank: int, what: str = "(C, H, W)") -> None:
     """ValueError naming the layer unless ``shape`` has ``rank`` axes."""
     if len(shape) != rank:
         raise ValueError(f"{layer.name} expects input {what}, got {tuple(shape)!r}")
+
+
+def flag(value, name: str) -> bool:
+    """``value`` if it is ``True`` or ``False``; ValueError naming ``name`` otherwise (``1`` or
+    ``"yes"`` are not switches)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return value
 
 
 def number(value, name: str, lo: float | None = None, hi: float | None = None) -> float:

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from engine.layers.base import Layer, OpLayer, number
+from engine.layers.base import Layer, NumbersOpLayer, OpLayer, number
 from engine.ops import gates
 from engine.shapes import positive_int
 
@@ -39,33 +39,7 @@ class Hardtanh(OpLayer):
         return {"min_val": self.min_val, "max_val": self.max_val}
 
 
-class _Numbers(OpLayer):
-    """An elementwise layer set by a few named numbers (``defaults``, in the order its op takes
-    them), given by position or by name."""
-
-    defaults: ClassVar[dict[str, float]]
-
-    def __init__(self, *values, name: str | None = None, **named):
-        super().__init__(name)
-        keys = list(self.defaults)
-        if (
-            len(values) > len(keys)
-            or set(named) - set(keys)
-            or set(keys[: len(values)]) & set(named)
-        ):
-            raise TypeError(f"{self.type} takes {keys}, got {list(values)} and {sorted(named)}")
-        given = {**dict(zip(keys, values, strict=False)), **named}
-        for key, default in self.defaults.items():
-            setattr(self, key, number(given.get(key, default), key))
-
-    def op_args(self):
-        return tuple(getattr(self, key) for key in self.defaults)
-
-    def config(self):
-        return {key: getattr(self, key) for key in self.defaults}
-
-
-class Hardsigmoid(_Numbers):
+class Hardsigmoid(NumbersOpLayer):
     """``clip(alpha * x + beta, 0, 1)``: PyTorch's is alpha = 1/6, beta = 1/2 (the default
     here); ONNX's own default, and Keras's ``hard_sigmoid``, is alpha = 0.2."""
 
@@ -93,7 +67,7 @@ class SiLU(OpLayer):
     backward_op = staticmethod(gates.silu_backward)
 
 
-class SELU(_Numbers):
+class SELU(NumbersOpLayer):
     """``gamma * x`` where positive, ``gamma * alpha * (exp(x) - 1)`` elsewhere, with the
     self-normalising constants by default."""
 

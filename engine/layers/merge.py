@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.layers.base import Layer
+from engine.layers.base import Layer, flag
 from engine.ops import elementwise
 
 
@@ -20,9 +20,7 @@ class _Binary(Layer):
 
     def __init__(self, constant_shape=None, constant_first: bool = False, name: str | None = None):
         super().__init__(name)
-        if not isinstance(constant_first, bool):
-            raise ValueError(f"constant_first must be true or false, got {constant_first!r}")
-        self.constant_first = constant_first
+        self.constant_first = flag(constant_first, "constant_first")
         if constant_shape is not None:
             if not isinstance(constant_shape, (list, tuple)) or not all(
                 isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in constant_shape

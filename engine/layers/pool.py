@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from engine.layers.base import Layer, expect_rank
+from engine.layers.base import Layer, expect_rank, flag
 from engine.ops import pool
 from engine.shapes import Pair, pair, pool_output_shape
 
@@ -29,9 +29,7 @@ class _Pool2D(Layer):
         self.kernel_size: Pair = pair(kernel_size, "kernel_size")
         self.stride: Pair = pair(self.kernel_size if stride is None else stride, "stride")
         self.padding: Pair = pair(padding, "padding", minimum=0)
-        if not isinstance(ceil_mode, bool):
-            raise ValueError(f"ceil_mode must be true or false, got {ceil_mode!r}")
-        self.ceil_mode = ceil_mode
+        self.ceil_mode = flag(ceil_mode, "ceil_mode")
         self.count_include_pad = True
         if self.padding[0] > self.kernel_size[0] // 2 or self.padding[1] > self.kernel_size[1] // 2:
             raise ValueError(
@@ -84,9 +82,7 @@ class AvgPool2D(_Pool2D):
 
     def __init__(self, *args, count_include_pad: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
-        if not isinstance(count_include_pad, bool):
-            raise ValueError(f"count_include_pad must be true or false, got {count_include_pad!r}")
-        self.count_include_pad = count_include_pad
+        self.count_include_pad = flag(count_include_pad, "count_include_pad")
 
     def config(self):
         config = super().config()
@@ -108,9 +104,7 @@ class _GlobalPool(Layer):
 
     def __init__(self, keepdims: bool = False, name: str | None = None):
         super().__init__(name)
-        if not isinstance(keepdims, bool):
-            raise ValueError(f"keepdims must be true or false, got {keepdims!r}")
-        self.keepdims = keepdims
+        self.keepdims = flag(keepdims, "keepdims")
 
     def forward(self, x, train=False, backprop=False):
         out, cache = pool.global_pool_forward(x, self.mode)

@@ -41,6 +41,12 @@ def wait_until(page, expression: str, **kwargs):
     return page.wait_for_function(f"() => ({expression})", **kwargs)
 
 
+def expect_counts(root, counts: dict[str, int]) -> None:
+    """Expect each CSS selector in ``counts`` to match that many elements inside ``root``."""
+    for selector, n in counts.items():
+        expect(root.locator(selector)).to_have_count(n)
+
+
 # -- the server and the page ----------------------------------------------------------------
 
 

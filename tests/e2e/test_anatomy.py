@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from engine.anatomy import PRESETS
-from tests.e2e.helpers import open_anatomy
+from tests.e2e.helpers import expect_counts, open_anatomy
 
 pytestmark = pytest.mark.e2e
 
@@ -65,10 +65,8 @@ def test_each_preset_renders_every_view(anatomy, artifacts, preset):
 def test_seed000_four_results_and_a_4x9_matrix_with_16_shared_entries(anatomy, artifacts):
     page = anatomy
     matrix = page.get_by_test_id("matrix-view")
-    expect(matrix.locator("rect.m-cell")).to_have_count(36)
-    expect(matrix.locator("rect.m-cell.entry")).to_have_count(16)
-    expect(matrix.locator("rect.m-cell.zero")).to_have_count(20)
-    expect(matrix.get_by_test_id("weight-key")).to_have_count(4)
+    cells = {"rect.m-cell": 36, "rect.m-cell.entry": 16, "rect.m-cell.zero": 20}
+    expect_counts(matrix, {**cells, '[data-testid="weight-key"]': 4})
     expect(page.get_by_test_id("conv-output").locator(".cell")).to_have_text(
         ["38", "48", "68", "78"]
     )
@@ -174,10 +172,8 @@ def test_choosing_an_output_anywhere_selects_it_everywhere(anatomy):
 def test_matrix_and_dense_views_render_with_structural_zeros(anatomy, artifacts):
     page = anatomy
     dense = page.get_by_test_id("dense-view")
-    expect(dense.locator("line.edge.entry")).to_have_count(16)
-    expect(dense.locator("line.edge.zero")).to_have_count(20)
-    expect(dense.locator("circle.node.in")).to_have_count(9)
-    expect(dense.locator("circle.node.out")).to_have_count(4)
+    edges = {"line.edge.entry": 16, "line.edge.zero": 20}
+    expect_counts(dense, {**edges, "circle.node.in": 9, "circle.node.out": 4})
     shot(page, "dense-view", artifacts, "dense-with-zeros")
     dense.get_by_test_id("show-zeros").uncheck()
     expect(dense.locator("line.edge.zero")).to_have_count(0)

@@ -117,6 +117,23 @@ def network_input(server) -> list:
     )["input"]
 
 
+def on_the_digit(server, view: str, **fields) -> dict:
+    """What ``POST /api/models/mnist-cnn/<view>`` answers for the gallery's first digit, as the
+    page sends it (its network input), with the view's ``fields``."""
+    body = {"pixels": network_input(server), "preprocess": False, **fields}
+    return post_json(server, f"/api/models/mnist-cnn/{view}", body)
+
+
+def open_section(desktop, server, testid: str):
+    """``(page, section)``: the explorer on the gallery's first digit, scrolled to a teaching
+    section (a section follows the drawing while it is on screen)."""
+    page, _ = desktop
+    open_digit(page, server)
+    view = page.get_by_test_id(testid)
+    view.scroll_into_view_if_needed()
+    return page, view
+
+
 @pytest.fixture
 def trained(server):
     if not server.trained:
@@ -124,10 +141,7 @@ def trained(server):
 
 
 def test_flatten_view_measures_both_networks(desktop, server, artifacts, trained):
-    page, _ = desktop
-    open_digit(page, server)
-    view = page.get_by_test_id("flatten-view")
-    view.scroll_into_view_if_needed()  # a section follows the drawing while it is on screen
+    page, view = open_section(desktop, server, "flatten-view")
     table = view.get_by_test_id("flatten-table")
     expect(table).to_be_visible(timeout=120_000)
     dense = server.get_json("/api/models/mnist-mlp/permutation-test")
@@ -145,18 +159,11 @@ def test_flatten_view_measures_both_networks(desktop, server, artifacts, trained
 
 
 def test_shift_view_moves_the_maps_and_plots_confidence(desktop, server, artifacts, trained):
-    page, _ = desktop
-    open_digit(page, server)
-    view = page.get_by_test_id("shift-view")
-    view.scroll_into_view_if_needed()  # a section follows the drawing while it is on screen
+    page, view = open_section(desktop, server, "shift-view")
     expect(view.get_by_test_id("equivariance-0")).to_contain_text("1", timeout=60_000)
     view.locator('[data-control="dx"]').fill("3")
     expect(view.get_by_test_id("shift-readout")).to_contain_text("dx 3")
-    want = post_json(
-        server,
-        "/api/models/mnist-cnn/shift",
-        {"pixels": network_input(server), "preprocess": False, "dx": 3},
-    )
+    want = on_the_digit(server, "shift", dx=3)
     pool1 = next(e for e in want["layers"] if e["name"] == "pool1")
     assert pool1["shift_in_map"] == [0.0, 1.5]
     expect(view.locator('[data-layer="2"]')).to_contain_text("1.5 right, 0 down")
@@ -177,17 +184,10 @@ def test_shift_view_moves_the_maps_and_plots_confidence(desktop, server, artifac
 
 
 def test_backprop_view_shows_every_layer_and_one_step(desktop, server, artifacts, trained):
-    page, _ = desktop
-    open_digit(page, server)
-    view = page.get_by_test_id("backprop-view")
-    view.scroll_into_view_if_needed()  # a section follows the drawing while it is on screen
+    page, view = open_section(desktop, server, "backprop-view")
     view.locator('[data-target="3"]').click()
     loss = view.get_by_test_id("backprop-loss")
-    want = post_json(
-        server,
-        "/api/models/mnist-cnn/backprop",
-        {"pixels": network_input(server), "preprocess": False, "target": 3, "learning_rate": 0.001},
-    )
+    want = on_the_digit(server, "backprop", target=3, learning_rate=0.001)
     expect(loss).to_contain_text("p[3] = ", timeout=60_000)  # the loss for target 3
     # shown to 4 significant digits; compared as a number, since a value near a rounding
     # boundary (12.855) may round either way for the page's float32 input and the test's

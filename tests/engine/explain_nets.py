@@ -5,45 +5,23 @@ from __future__ import annotations
 import numpy as np
 
 from engine.model import Model
+from tests.specs import conv, two_convs
 
-SMALL = [
-    {
-        "type": "conv2d",
-        "name": "conv1",
-        "config": {"out_channels": 3, "kernel_size": 3, "padding": 1},
-    },
-    {"type": "relu", "name": "relu1"},
-    {"type": "maxpool2d", "name": "pool1", "config": {"kernel_size": 2}},
-    {"type": "conv2d", "name": "conv2", "config": {"out_channels": 4, "kernel_size": 3}},
-    {"type": "relu", "name": "relu2"},
-    {"type": "flatten", "name": "flatten"},
-    {"type": "dense", "name": "fc1", "config": {"out_features": 5}},
-    {"type": "softmax", "name": "softmax"},
-]
-
+SMALL = two_convs(3, 4, 5)
 
 # A graph: a residual block (conv → bn → relu → conv → bn, added to the block's input), then a
 # branch concatenated with the block's output along the channels.
 RESIDUAL = [
-    {
-        "type": "conv2d",
-        "name": "stem",
-        "config": {"out_channels": 3, "kernel_size": 3, "padding": 1},
-    },
+    conv("stem", 3, 3, padding=1),
     {"type": "relu", "name": "stem_relu"},
-    {"type": "conv2d", "name": "c1", "config": {"out_channels": 3, "kernel_size": 3, "padding": 1}},
+    conv("c1", 3, 3, padding=1),
     {"type": "batchnorm2d", "name": "bn1"},
     {"type": "relu", "name": "r1"},
-    {"type": "conv2d", "name": "c2", "config": {"out_channels": 3, "kernel_size": 3, "padding": 1}},
+    conv("c2", 3, 3, padding=1),
     {"type": "batchnorm2d", "name": "bn2"},
     {"type": "add", "name": "skip", "inputs": ["bn2", "stem_relu"]},
     {"type": "relu", "name": "block_out"},
-    {
-        "type": "conv2d",
-        "name": "side",
-        "config": {"out_channels": 2, "kernel_size": 1},
-        "inputs": ["stem_relu"],
-    },
+    conv("side", 2, 1, inputs=["stem_relu"]),
     {"type": "concat", "name": "join", "config": {"dim": 1}, "inputs": ["block_out", "side"]},
     {"type": "maxpool2d", "name": "pool", "config": {"kernel_size": 2}},
     {"type": "flatten", "name": "flatten"},

@@ -11,31 +11,19 @@ from fastapi.testclient import TestClient
 from app.core.settings import Settings
 from app.main import create_app
 from engine.model import Model
+from tests.specs import conv
 from tests.utils import DIGIT, matrix_times
 
 GRAPH_ID = "graph"
 SPECS = [
-    {
-        "type": "conv2d",
-        "name": "stem",
-        "config": {"out_channels": 4, "kernel_size": 3, "padding": 1},
-    },
+    conv("stem", 4, 3, padding=1),
     {"type": "batchnorm2d", "name": "bn0"},
     {"type": "relu", "name": "r0"},
     {"type": "maxpool2d", "name": "pool0", "config": {"kernel_size": 2}},
-    {
-        "type": "conv2d",
-        "name": "grouped",
-        "config": {"out_channels": 4, "kernel_size": 3, "padding": 1, "groups": 2},
-    },
+    conv("grouped", 4, 3, padding=1, groups=2),
     {"type": "add", "name": "skip", "inputs": ["grouped", "pool0"]},
     {"type": "relu", "name": "r1"},
-    {
-        "type": "conv2d",
-        "name": "side",
-        "config": {"out_channels": 2, "kernel_size": 1},
-        "inputs": ["pool0"],
-    },
+    conv("side", 2, 1, inputs=["pool0"]),
     {"type": "concat", "name": "join", "inputs": ["r1", "side"]},
     {"type": "maxpool2d", "name": "pool1", "config": {"kernel_size": 2}},
     {"type": "flatten"},

@@ -10,16 +10,13 @@ import numpy as np
 from engine.cli import main as cli_main
 from engine.model import Model
 from tests.app.trainset import events, start
+from tests.specs import conv
 
 RESIDUAL = [
-    {
-        "type": "conv2d",
-        "name": "stem",
-        "config": {"out_channels": 4, "kernel_size": 3, "stride": 2},
-    },
+    conv("stem", 4, 3, stride=2),
     {"type": "batchnorm2d", "name": "bn0"},
     {"type": "relu", "name": "r0"},
-    {"type": "conv2d", "name": "c1", "config": {"out_channels": 4, "kernel_size": 3, "padding": 1}},
+    conv("c1", 4, 3, padding=1),
     {"type": "batchnorm2d", "name": "bn1"},
     {"type": "add", "name": "skip", "inputs": ["bn1", "r0"]},
     {"type": "relu", "name": "r1"},

@@ -6,48 +6,28 @@
 // keep the last good answer), "step" (a step fetched on demand arrived).
 
 import { api } from "../../shared/api.js";
-import { anatomy, live } from "../../shared/config.js";
+import { anatomy } from "../../shared/config.js";
 import { LatestWins } from "../../shared/latest-wins.js";
+import { PlaygroundOp } from "./playground-op.js";
 
-export class ConvModel extends EventTarget {
+export class ConvModel extends PlaygroundOp {
   constructor(selection) {
-    super();
-    this.selection = selection;
-    this.result = null;
-    this.error = null;
+    super(selection, { call: (body) => api.conv(body), shapeQuery });
     this.body = null; // the request behind `result`
     this.steps = new Map(); // row -> Step
     this.lazy = false;
-    // First the arithmetic (always a 200: it explains an impossible combination instead of
-    // refusing it), then, if it works, the convolution itself.
-    this.runner = new LatestWins({
-      run: async (body) => {
-        const arithmetic = await api.arithmetic(shapeQuery(body));
-        return arithmetic.valid ? { result: await api.conv(body) } : { problems: arithmetic.problems };
-      },
-      onResult: (answer, body) => (answer.result ? this.#accept(answer.result, body) : this.#fail(answer.problems.join(" "))),
-      onError: (err) => this.#fail(err.message),
-      minIntervalMs: live.minIntervalMs,
-    });
     this.stepRunner = new LatestWins({
       run: (body) => api.conv(body),
       onResult: (result) => this.#acceptStep(result.steps[0]),
-      onError: (err) => this.#fail(err.message),
+      onError: (err) => this.fail(err.message),
       minIntervalMs: 0,
     });
     selection.addEventListener("select", () => this.#want(selection.row));
   }
 
-  // body: the /api/conv request the controls describe; problem: what the controls already
-  // know is wrong with it (a cell that is not a number), or null.
-  request(body, problem = null) {
-    if (problem) {
-      this.runner.cancel();
-      this.#fail(problem);
-      return;
-    }
-    const big = bigInput(body);
-    this.runner.request(() => (big ? { ...body, step: [0, 0] } : body), { urgent: true });
+  // A big input asks for the first step only; the others are fetched as they are selected.
+  payload(body) {
+    return bigInput(body) ? { ...body, step: [0, 0] } : body;
   }
 
   // The Step of output `row`, or null while it is being fetched.
@@ -55,15 +35,12 @@ export class ConvModel extends EventTarget {
     return row === null ? null : (this.steps.get(row) ?? null);
   }
 
-  #accept(result, body) {
-    this.result = result;
-    this.error = null;
+  accept(result, body) {
     this.body = body;
     this.lazy = result.steps.length < result.output_shape[0] * result.output_shape[1];
     this.steps = new Map(result.steps.map((s) => [s.output[0] * result.output_shape[1] + s.output[1], s]));
     this.stepRunner.cancel();
-    this.selection.setShape(result.output_shape); // first: no view draws an output that is gone
-    this.dispatchEvent(new CustomEvent("result"));
+    super.accept(result);
   }
 
   #want(row) {
@@ -77,11 +54,6 @@ export class ConvModel extends EventTarget {
     const row = step.output[0] * this.result.output_shape[1] + step.output[1];
     this.steps.set(row, step);
     this.dispatchEvent(new CustomEvent("step", { detail: { row } }));
-  }
-
-  #fail(message) {
-    this.error = message;
-    this.dispatchEvent(new CustomEvent("error"));
   }
 }
 

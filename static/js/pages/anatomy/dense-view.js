@@ -26,9 +26,7 @@ export class DenseView {
     );
     this.toggle.addEventListener("change", () => this.render());
     model.addEventListener("result", () => this.render());
-    selection.addEventListener("select", () => this.#highlight());
-    selection.addEventListener("hover", () => this.#highlight());
-    selection.addEventListener("weight", () => this.#highlight());
+    selection.on(["select", "hover", "weight"], () => this.#highlight());
   }
 
   render() {
@@ -101,9 +99,7 @@ export class DenseView {
       const g = s("g", { class: "node-out", "data-row": row });
       g.append(s("circle", { cx: L.xout, cy: L.yout(row), r: Math.min(9, L.gapOut / 2.4), class: "node out" }));
       g.append(s("text", { x: L.xout + 14, y: L.yout(row), class: "axis", "dominant-baseline": "central" }, `y${i},${j} = ${num(out[row], 4)}`));
-      g.addEventListener("pointerenter", () => this.selection.hover(row));
-      g.addEventListener("pointerleave", () => this.selection.hover(null));
-      g.addEventListener("click", () => this.selection.select(row));
+      this.selection.bindRow(g, row);
       this.outEls.push(g);
       svg.append(g);
     }

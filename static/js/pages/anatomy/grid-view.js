@@ -43,6 +43,13 @@ export class GridView {
     for (const [name, cells] of this.marks) this.mark(name, cells);
   }
 
+  // An output as far as the sliding window has come: the outputs after `row` (numbered
+  // row-major, i * W + j, as the API's matrix rows) are left blank.
+  renderSoFar(values, row, scale) {
+    const W = values.length ? values[0].length : 0;
+    this.render(values, { scale, blank: (i, j) => i * W + j > row });
+  }
+
   // Mark `cells` ([[r, s], ...]) as `name` (a CSS class "is-<name>"), replacing that mark.
   mark(name, cells) {
     this.marks.set(name, cells);

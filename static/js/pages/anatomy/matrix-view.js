@@ -26,8 +26,7 @@ export class MatrixView {
     this.legend = h("div", { class: "weight-legend", role: "group", "aria-label": "Kernel weights" });
     root.append(this.summary, this.figure, this.legend);
     model.addEventListener("result", () => this.render());
-    selection.addEventListener("select", () => this.#rows());
-    selection.addEventListener("hover", () => this.#rows());
+    selection.on(["select", "hover"], () => this.#rows());
     selection.addEventListener("weight", () => this.#weight());
   }
 
@@ -128,9 +127,7 @@ export class MatrixView {
           `+ ${num(m.bias, 3)} = ${num(flatOut[row], 4)}`,
         ),
       );
-      g.addEventListener("pointerenter", () => this.selection.hover(row));
-      g.addEventListener("pointerleave", () => this.selection.hover(null));
-      g.addEventListener("click", () => this.selection.select(row));
+      this.selection.bindRow(g, row);
       this.rowEls.push(g);
       svg.append(g);
     }

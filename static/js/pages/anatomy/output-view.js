@@ -30,8 +30,7 @@ export class OutputView {
     root.append(this.frame, this.legend.el, this.readout);
     this.frame.addEventListener("keydown", (e) => this.#key(e));
     model.addEventListener("result", () => this.render());
-    selection.addEventListener("select", () => this.#marks());
-    selection.addEventListener("hover", () => this.#marks());
+    selection.on(["select", "hover"], () => this.#marks());
   }
 
   render() {

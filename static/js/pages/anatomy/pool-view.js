@@ -45,8 +45,7 @@ export class PoolView {
       this.problem.hidden = false;
       this.formula.classList.add("is-stale");
     });
-    selection.addEventListener("select", () => this.update());
-    selection.addEventListener("hover", () => this.update());
+    selection.on(["select", "hover"], () => this.update());
   }
 
   render() {
@@ -67,8 +66,7 @@ export class PoolView {
     if (!r || !this.values) return; // drawn once the first result is rendered
     const row = this.selection.row;
     const step = this.model.step(row);
-    const W = r.output_shape[1];
-    this.output.render(r.output, { scale: this.scale, blank: (i, j) => i * W + j > row });
+    this.output.renderSoFar(r.output, row, this.scale);
     this.output.mark("current", step ? [step.output] : []);
     const hover = this.model.step(this.selection.hoverRow);
     this.input.mark("window", step ? step.padded_window : []);

@@ -78,8 +78,7 @@ export class SlidingView {
     if (!r || !this.inputGrids) return; // drawn once the first result is rendered
     const row = this.selection.row;
     const step = this.model.step(row);
-    const W = r.output_shape[1];
-    this.output.render(r.output, { scale: this.outScale, blank: (i, j) => i * W + j > row });
+    this.output.renderSoFar(r.output, row, this.outScale);
     this.output.mark("current", row === null ? [] : [this.selection.cell(row)]);
     this.#markWindow("window", step);
     this.#weight();

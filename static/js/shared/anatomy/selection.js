@@ -74,6 +74,18 @@ export class Selection extends EventTarget {
     this.#emit("weight");
   }
 
+  // Make `el` stand for output `row`: pointing at it hovers that output, a click selects it.
+  bindRow(el, row) {
+    el.addEventListener("pointerenter", () => this.hover(row));
+    el.addEventListener("pointerleave", () => this.hover(null));
+    el.addEventListener("click", () => this.select(row));
+  }
+
+  // Call `fn` on each of `events` (e.g. ["select", "hover"]: a view that marks both outputs).
+  on(events, fn) {
+    for (const type of events) this.addEventListener(type, fn);
+  }
+
   #emit(type) {
     this.dispatchEvent(new CustomEvent(type));
   }
