@@ -36,6 +36,7 @@ from app.explain import routes as explain
 from app.models import connections, export, manage
 from app.models import routes as models
 from app.pages import routes as pages
+from app.photos import routes as photos
 from app.server import access, docs, health, limits
 from app.server.openapi_limits import document_limits
 from app.teach import routes as teach
@@ -62,6 +63,7 @@ ROUTERS = [
     export.router,
     gallery.router,
     datasets.router,
+    photos.router,
     training.router,
     evaluation.router,
     manage.router,

@@ -126,6 +126,11 @@ DESCRIPTIONS = {
     "max_dataset_age_days": "days an uploaded data set is kept; a link to an older one says "
     "it expired",
     "max_dataset_values": "N × 3 × H × W numbers of a decoded data set",
+    "photos_dir": "uploaded photos (`POST /api/photos`); empty: `<models_dir>/.photos`",
+    "max_photos": "uploaded photos kept at once; past it the oldest is deleted first",
+    "max_photo_store_bytes": "bytes all uploaded photos may hold on disk (256 MiB); past it "
+    "the oldest are deleted first",
+    "max_photo_age_days": "days an uploaded photo is kept; a link to an older one says it expired",
 }
 
 

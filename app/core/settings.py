@@ -130,6 +130,12 @@ class Settings(BaseSettings):
     max_dataset_total_bytes: Positive = 1024 * 1024 * 1024  # every image, as declared
     max_dataset_image_pixels: Positive = 256 * 256  # width × height an image header declares
     max_dataset_values: Positive = 200_000_000  # N × 3 × H × W decoded (800 MB as float32)
+    # Uploaded photos (``/api/photos``), kept so a link can name one: each as its image file,
+    # within max_image_bytes / max_image_side / max_image_pixels like any ``image`` input.
+    photos_dir: Dir | None = None  # None: <models_dir>/.photos
+    max_photos: Positive = 500  # photos kept at once; past it the oldest go
+    max_photo_store_bytes: Positive = 256 * 1024 * 1024  # all photos on disk
+    max_photo_age_days: Positive = 7  # a photo (and so a link naming it) is deleted after this
     sse_heartbeat_seconds: Positive = 15
 
     @classmethod

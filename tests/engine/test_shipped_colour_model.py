@@ -1,7 +1,7 @@
 """The shipped colour model: the seeds' volumes, its score, and onnxruntime's agreement.
 
 ``models/cifar10-lenet.npz`` is trained by this engine (the command is in its model card). On a
-fresh clone the 150 CIFAR-10 test photos that ship (``tests/fixtures/cifar-sample``) are the
+fresh clone the 150 CIFAR-10 test photos that ship (``static/samples/cifar10``) are the
 data; with the whole test set in ``data/`` it is scored on all 10,000 too.
 """
 

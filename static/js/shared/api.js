@@ -112,10 +112,11 @@ function pause(seconds, signal) {
   });
 }
 
-// `body`: sent as JSON, or as it is if it is FormData (the browser sets the multipart boundary).
+// `body`: sent as JSON, or as it is if it is FormData (the browser sets the multipart boundary)
+// or a Blob (a photo's bytes).
 async function request(method, path, body, signal, accept = "application/json") {
   const init = { method, headers: { Accept: accept }, signal };
-  if (body instanceof FormData) init.body = body;
+  if (body instanceof FormData || body instanceof Blob) init.body = body;
   else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -187,6 +188,9 @@ export const api = {
   layerState: (id, index) => request("GET", `${model(id)}/layers/${index}/state`),
   gallery: (count, offset, dataset = "mnist") =>
     request("GET", `/api/gallery?${new URLSearchParams({ count, offset, dataset })}`),
+  // A model's own test images (a colour model's photos: `pixels` H×W×3).
+  modelGallery: (id, count, offset = 0) =>
+    request("GET", `/api/gallery?${new URLSearchParams({ model: id, count, offset })}`),
 
   // Whether this browser may write (import, rename, delete, train), and why not.
   access: () => request("GET", "/api/access"),
@@ -235,6 +239,9 @@ export const api = {
   kernelPresets: () => request("GET", "/api/kernel/presets"),
   kernel: (body, signal) => request("POST", "/api/kernel", body, signal),
   colorSamples: () => request("GET", "/api/color/samples"),
+  // The bundled sample photos (static/samples/<set>/manifest.json) and one file's bytes.
+  samplePhotos: (set) => request("GET", `/static/samples/${set}/manifest.json`),
+  fileBytes: (url) => request("GET", url, undefined, undefined, "application/octet-stream"),
   color: (body, signal) => request("POST", "/api/color", body, signal),
 
   // Training, evaluation and model management.
@@ -257,4 +264,7 @@ export const api = {
   onnxUrl: (id) => `${model(id)}/model.onnx`,
   importModel: (formData) => request("POST", "/api/models/import", formData),
   uploadDataset: (formData) => request("POST", "/api/datasets", formData),
+  // a photo kept for links (its id and when it expires); a kept photo's bytes (an ArrayBuffer)
+  keepPhoto: (blob) => request("POST", "/api/photos", blob),
+  photo: (id) => request("GET", `/api/photos/${encodeURIComponent(id)}`, undefined, undefined, "image/*"),
 };
