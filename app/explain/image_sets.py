@@ -3,8 +3,9 @@
 - a digit model (input ``1 × 28 × 28``): the shipped MNIST test set, as before;
 - a CIFAR-10 model (``dataset = cifar10``, input ``3 × 32 × 32``): the CIFAR-10 test set from the
   configured data directory, or — when it is not there — the 150 test photos that ship with the
-  repository (``engine.cifar10.load``), or in an install without ``tests/`` the sample under
-  ``static/samples/cifar10`` (the answer says which; with none of them, the bundled photos);
+  repository (``engine.cifar10.load``: ``static/samples/cifar10`` beside the engine), or those
+  in the app's own static folder (an install: the wheel's ``share/static``); the answer says
+  which, and with none of them the bundled photos are ranked;
 - any other model: the bundled photos (``static/samples/photos``), each through the model's own
   resize and crop (``engine.preprocess.network_input``), as the explorer shows them.
 
@@ -36,7 +37,7 @@ from engine.preprocess import network_input
 
 MNIST_SHAPE = (1, 28, 28)
 PHOTOS = Path("samples") / "photos"  # under the static directory
-CIFAR_SAMPLES = Path("samples") / "cifar10"  # a runtime copy of some test photos, if shipped
+CIFAR_SAMPLES = Path("samples") / "cifar10"  # the CIFAR-10 test photos the app ships
 NEEDED = "top activations need the {} test set"
 
 
@@ -80,14 +81,14 @@ def image_set(entry: LoadedModel, settings: Settings) -> ImageSet:
 
 
 def _has_cifar(settings: Settings) -> bool:
-    """A full copy in the data directory, the repository's sample, or the app's runtime copy."""
+    """A full copy in the data directory, the engine's sample, or one in the static folder."""
     runtime = Path(settings.static_dir) / CIFAR_SAMPLES
     return cifar10.source(settings.data_dir) != "none" or any(runtime.glob("*.jpg"))
 
 
 def _cifar(entry: LoadedModel, settings: Settings) -> ImageSet:
-    """The test set (``test_set``: the full copy, else the repository's 150-photo sample); in
-    an install without either (a wheel, the Docker image), the sample under ``static``."""
+    """The test set (``test_set``: the full copy, else the engine's 150-photo sample); else the
+    sample in the static folder the app serves (an install whose engine has none beside it)."""
     if cifar10.source(settings.data_dir) != "none":
         images, labels = test_set(settings.data_dir, cifar10.NAME, 503, NEEDED.format("CIFAR-10"))
         full = cifar10.source(settings.data_dir) != "sample"

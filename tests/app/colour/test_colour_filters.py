@@ -65,14 +65,14 @@ def test_top_images_of_a_cifar_model_are_the_cifar_photos_in_colour(lenet):
     assert svg.headers["content-type"].startswith("image/svg+xml") and "<svg" in svg.text
 
 
-def test_an_install_without_the_tests_folder_reads_the_runtime_sample(
+def test_an_install_reads_the_sample_from_its_static_folder(
     settings, make_client, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(cifar10, "SAMPLE_DIR", tmp_path / "no-tests-folder")
     static = tmp_path / "static"
     (static / "samples" / "cifar10").mkdir(parents=True)
-    for jpg in sorted(Path("tests/fixtures/cifar-sample").glob("*_000[0-1].jpg")):
+    for jpg in sorted(cifar10.SAMPLE_DIR.glob("*_000[0-1].jpg")):
         (static / "samples" / "cifar10" / jpg.name).write_bytes(jpg.read_bytes())
+    monkeypatch.setattr(cifar10, "SAMPLE_DIR", tmp_path / "not-beside-the-engine")
     client = make_client(static_dir=static, cache_dir=tmp_path / "cache")
     client.app.state.registry.add("lenet", Model.load(LENET))
     d = ok(client.get(TOP.format("lenet", 0), params={"k": 2, "filter": 0}))
