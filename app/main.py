@@ -30,7 +30,7 @@ from app.datasets import gallery
 from app.datasets import routes as datasets
 from app.datasets.tables import Tables
 from app.evaluation import routes as evaluation
-from app.explain import color, kernel
+from app.explain import color, kernel, top_images, top_photos, visualise
 from app.explain import filters as explain_filters
 from app.explain import routes as explain
 from app.models import connections, export, manage
@@ -54,6 +54,9 @@ ROUTERS = [
     pages.router,
     explain.router,
     explain_filters.router,
+    top_images.router,
+    top_photos.router,
+    visualise.router,
     kernel.router,
     color.router,
     teach.router,

@@ -149,9 +149,10 @@ def load_folder(data_dir=None, cache_dir=None) -> image_folder.ImageFolder:
     return folder
 
 
-def load_sample() -> tuple[np.ndarray, np.ndarray]:
-    """The repository's sample of test photos (``<class>_<index>.jpg``): uint8, int64 labels."""
-    files = sorted(SAMPLE_DIR.glob("*.jpg"))
+def load_sample(folder: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The repository's sample of test photos (``<class>_<index>.jpg``; another ``folder`` of
+    that layout, e.g. a runtime copy): uint8, int64 labels."""
+    files = sorted((SAMPLE_DIR if folder is None else Path(folder)).glob("*.jpg"))
     if not files:
         raise DatasetNotFound(how_to_get())
     limits = image_folder.Limits()

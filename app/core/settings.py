@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     max_ig_steps: Positive = 256  # integrated gradients: path points per request
     max_occlusion_patches: Positive = 1024  # occluded copies classified per request
     max_top_k: Positive = 16  # top-activating test digits per filter
+    # a top-activations table: images × one pass to the last conv layer (MNIST CNN: ~35,000)
+    max_table_megamacs: Positive = 200_000
+    max_top_values: Positive = 2_000_000  # colour patch values in one top-activations answer
+    max_top_photos: Positive = 16  # your own photos ranked in one top-activations request
     max_maximise_steps: Positive = 256  # activation maximisation: gradient-ascent steps
     max_color_side: Positive = 128  # a colour image is shrunk to fit this before filtering
     # The cost of one request, estimated before it starts (``engine.cost``: multiply-add

@@ -37,6 +37,11 @@ class Limits(BaseModel):
     max_ig_steps: int
     max_occlusion_patches: int
     max_top_k: int
+    max_table_megamacs: int = Field(
+        description="A top-activations table: images × one pass to the last conv layer."
+    )
+    max_top_values: int = Field(description="Colour patch values in one top-activations answer.")
+    max_top_photos: int = Field(description="Your own photos ranked in one top-activations POST.")
     max_maximise_steps: int
     max_color_side: int
     max_conv_padding: int

@@ -23,6 +23,18 @@ ARTIFACTS = REPO_ROOT / "artifacts" / "e2e"
 SHIPPED = REPO_ROOT / "models" / "mnist-cnn.npz"  # the shipped default model
 
 
+# A canvas's size and how many of its pixels are coloured (not grey): ``canvas.evaluate(PAINTED)``.
+PAINTED = """c => {
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let coloured = 0;
+    for (let i = 0; i < d.length; i += 4) {
+        const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
+        if (Math.max(r, g, b) - Math.min(r, g, b) > 40) coloured++;
+    }
+    return { width: c.width, height: c.height, coloured };
+}"""
+
+
 def wait_until(page, expression: str, **kwargs):
     """Wait until the JavaScript ``expression`` is truthy in the page.
 

@@ -221,6 +221,8 @@ export const api = {
   // method: "saliency" | "gradcam" | "occlusion" | "integrated-gradients"
   explain: (id, method, body, signal) => request("POST", `${model(id)}/explain/${method}`, body, signal),
   topActivations: (id, layer, k) => request("GET", `${model(id)}/explain/layers/${layer}/top-activations?k=${k}`),
+  // body: {photos: [ImageInput], names?, k?, filter?}: the top images among the photos sent.
+  topPhotos: (id, layer, body) => request("POST", `${model(id)}/explain/layers/${layer}/top-activations`, body),
   // Asked for in pages of `page` filters (the server bounds units × steps per request, and
   // refuses a layer's every unit at once when they are many); the pages joined into one answer.
   maximise: async (id, layer, page = 8) => {
@@ -232,6 +234,8 @@ export const api = {
     }
     return { ...answer, filters };
   },
+  // One unit's regularised feature visualisation (the unit's default regularisers).
+  visualise: (id, layer, unit) => request("GET", `${model(id)}/explain/layers/${layer}/visualise?unit=${unit}`),
   kernelPresets: () => request("GET", "/api/kernel/presets"),
   kernel: (body, signal) => request("POST", "/api/kernel", body, signal),
   colorSamples: () => request("GET", "/api/color/samples"),
