@@ -16,7 +16,7 @@ from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from app.core.access import WriteAccess
+from app.core.access import WriteAccess, upload_route
 from app.core.deps import SettingsDep
 from app.core.kept import stream_to
 from app.core.schemas import ErrorBody
@@ -57,9 +57,7 @@ def list_datasets(settings: SettingsDep) -> dict:
 @router.post(
     "",
     response_model=DatasetInfo,
-    status_code=201,
-    dependencies=[WriteAccess],
-    responses={k: ERRORS[k] for k in (413, 422)},
+    **upload_route(ERRORS),
     summary="Upload a zip of <split>/<class>/<image> or <class>/<image> (a test split is made)",
 )
 async def upload_dataset(

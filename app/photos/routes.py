@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from app.core.access import WriteAccess
+from app.core.access import upload_route
 from app.core.deps import SettingsDep
 from app.core.imaging import decode
 from app.core.kept import stream_to
@@ -49,9 +49,7 @@ class PhotoInfo(BaseModel):
 @router.post(
     "",
     response_model=PhotoInfo,
-    status_code=201,
-    dependencies=[WriteAccess],
-    responses={k: ERRORS[k] for k in (413, 422)},
+    **upload_route(ERRORS),
     summary="Keep a photo (the body: PNG, JPEG or WebP) for a link; answers its id and expiry",
 )
 async def upload_photo(request: Request, settings: SettingsDep) -> dict:

@@ -54,7 +54,9 @@ class Server:
 
 def serve(directory: Path, trained: bool, log: Path, **settings):
     """The app (``python -m app``, ``tests.live``) serving ``directory`` (and any other
-    ``settings``); yields a :class:`Server`, stops it after."""
+    ``settings``); yields a :class:`Server`, stops it after. Photos the pages store go beside
+    ``log`` unless ``photos_dir`` says otherwise: ``directory`` may be the repository's models/."""
+    settings.setdefault("photos_dir", log.parent / "photos")
     env = app_env(models_dir=directory, log_level="warning", **settings)
     with LiveServer(log, env) as live:
         yield Server(live.url, directory, trained)

@@ -14,11 +14,13 @@ function fit(canvas, H, W, side) {
   canvas.style.height = `${H >= W ? side : Math.round((side * H) / W)}px`;
 }
 
-// channels: [R, G, B], each H×W in [0, 1]. weights: per channel, how much of R, G, B to show.
+// channels: [R, G, B], each H×W in [0, 1]. weights: per channel, how much of R, G, B to show
+// (0-255; the canvas clamps each sum to 0-255, so values outside [0, 1] are clipped).
 function paint(canvas, channels, weights, side) {
   const H = channels[0].length;
-  const W = channels[0][0].length;
+  const W = H ? channels[0][0].length : 0;
   fit(canvas, H, W, side);
+  if (!H || !W) return;
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(W, H);
   const px = img.data;
@@ -36,6 +38,7 @@ function paint(canvas, channels, weights, side) {
   ctx.putImageData(img, 0, 0);
 }
 
+// The image from its [R, G, B] planes; `side` as for fit (null: the page's CSS sizes it).
 export function paintImage(canvas, channels, side = config.colorSize) {
   paint(
     canvas,

@@ -2,6 +2,7 @@
 // painted as the photo or one channel at a time in its own colour (R from black to red, ...).
 // The gallery and ImageInput's `pixels` hold a photo as H×W×3 rows; `planesOf` turns them round.
 
+import { paintImage } from "./color-channels.js";
 import { explain as config } from "./config.js";
 
 // H×W×3 rows → [R, G, B], each H×W.
@@ -20,24 +21,10 @@ export function isPlanes(picture) {
   return picture.length === 3 && Array.isArray(picture[0]?.[0]);
 }
 
-// Paint [R, G, B] planes into `canvas` (resized to W×H pixels); values are clipped to [0, 1].
+// Paint [R, G, B] planes into `canvas` (resized to W×H pixels, its CSS size left to the
+// page); values are clipped to [0, 1]. The Colour page's painter, at no fixed size.
 export function paintRgb(canvas, planes) {
-  const H = planes[0].length;
-  const W = H ? planes[0][0].length : 0;
-  if (canvas.width !== W) canvas.width = W;
-  if (canvas.height !== H) canvas.height = H;
-  if (!H || !W) return;
-  const ctx = canvas.getContext("2d");
-  const img = ctx.createImageData(W, H);
-  const px = img.data;
-  for (let r = 0; r < H; r++) {
-    for (let c = 0; c < W; c++) {
-      const o = (r * W + c) * 4;
-      for (let k = 0; k < 3; k++) px[o + k] = 255 * Math.min(1, Math.max(0, planes[k][r][c]));
-      px[o + 3] = 255;
-    }
-  }
-  ctx.putImageData(img, 0, 0);
+  paintImage(canvas, planes, null);
 }
 
 // A colour scale for channel k (0 = R, 1 = G, 2 = B) of a photo in [0, 1]: black at 0, the

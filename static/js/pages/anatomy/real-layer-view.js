@@ -79,8 +79,7 @@ export class RealLayerView {
       this.problem.textContent = model.error;
       this.problem.hidden = false;
     });
-    selection.addEventListener("select", () => this.#window());
-    selection.addEventListener("hover", () => this.#window());
+    selection.on(["select", "hover"], () => this.#window());
   }
 
   render() {
