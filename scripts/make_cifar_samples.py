@@ -23,6 +23,10 @@ SOURCE_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"
 LICENCE = "Research and teaching use; cite the CIFAR-10 report"
 
 
+def article(word: str) -> str:
+    return "An" if word[0] in "aeiou" else "A"
+
+
 def main() -> None:
     entries = []
     for label in CLASSES:
@@ -31,7 +35,7 @@ def main() -> None:
             with Image.open(OUT / name) as img:
                 width, height = img.size
             entries.append(
-                {"file": name, "title": f"A {label} (CIFAR-10 test image {i})", "label": label,
+                {"file": name, "title": f"{article(label)} {label} (CIFAR-10 test image {i})", "label": label,
                  "width": width, "height": height, "mode": "rgb", "credit": CREDIT,
                  "licence": LICENCE, "source": SOURCE_URL,
                  "via": "the JPEG copy of the test split (README.md)"}
