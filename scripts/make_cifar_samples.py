@@ -35,7 +35,8 @@ def main() -> None:
             with Image.open(OUT / name) as img:
                 width, height = img.size
             entries.append(
-                {"file": name, "title": f"{article(label)} {label} (CIFAR-10 test image {i})", "label": label,
+                {"file": name, "label": label,
+                 "title": f"{article(label)} {label} (CIFAR-10 test image {i})",
                  "width": width, "height": height, "mode": "rgb", "credit": CREDIT,
                  "licence": LICENCE, "source": SOURCE_URL,
                  "via": "the JPEG copy of the test split (README.md)"}
