@@ -30,12 +30,13 @@ from app.datasets import gallery
 from app.datasets import routes as datasets
 from app.datasets.tables import Tables
 from app.evaluation import routes as evaluation
-from app.explain import color, kernel
+from app.explain import color, kernel, top_images, top_photos, visualise
 from app.explain import filters as explain_filters
 from app.explain import routes as explain
 from app.models import connections, export, manage
 from app.models import routes as models
 from app.pages import routes as pages
+from app.photos import routes as photos
 from app.server import access, docs, health, limits
 from app.server.openapi_limits import document_limits
 from app.teach import routes as teach
@@ -53,12 +54,16 @@ ROUTERS = [
     pages.router,
     explain.router,
     explain_filters.router,
+    top_images.router,
+    top_photos.router,
+    visualise.router,
     kernel.router,
     color.router,
     teach.router,
     export.router,
     gallery.router,
     datasets.router,
+    photos.router,
     training.router,
     evaluation.router,
     manage.router,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from app.core.settings import PREFIX
 from cnn_explorer import local
+from engine import cifar10
 from engine.convention import CHANNELS
 from engine.data import NAMES
 
@@ -37,7 +38,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, help="multiply [0, 1] pixels by this first (e.g. 255)")
     p.add_argument("--invert", action="store_true", help="the model wants dark ink on white")
     p.add_argument("--classes", help='class labels: "cat,dog,..." or a JSON list')
-    p.add_argument("--dataset", choices=NAMES, default="mnist", help="its test set and labels")
+    p.add_argument(
+        "--dataset", choices=[*NAMES, cifar10.NAME], default="mnist",
+        help="its test set and labels (cifar10: a colour model's ten classes)",
+    )  # fmt: skip
     p.add_argument(
         "--external-data", action="append", default=[], type=Path, metavar="FILE",
         help="an external-data file the graph refers to (model.onnx.data is found by itself)",

@@ -11,7 +11,7 @@ images, 10 classes, 50,000 train / 10,000 test. :func:`load` looks, in order, fo
 
 in ``data_dir`` and ``data_dir/cifar10``, and decodes it once into a cache (``cache_dir``,
 default ``data/cache``) of uint8 arrays. For the test split only, when neither is there, the
-150-photo sample that ships in the repository (``tests/fixtures/cifar-sample``) serves the gallery
+150-photo sample that ships in the repository (``static/samples/cifar10``) serves the gallery
 and a rough evaluation; :func:`source` says which one a figure came from.
 """
 
@@ -51,7 +51,7 @@ BATCHES = {"train": [f"data_batch_{i}.bin" for i in range(1, 6)], "test": ["test
 RECORD = 1 + 3 * 32 * 32  # label byte + R, G, B planes
 BATCH_BYTES = 10_000 * RECORD
 ZIP = "cifar10-jpeg.zip"
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "cifar-sample"
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "static" / "samples" / "cifar10"
 
 
 def parse_batch(data: bytes, source: str) -> tuple[np.ndarray, np.ndarray]:
@@ -149,9 +149,10 @@ def load_folder(data_dir=None, cache_dir=None) -> image_folder.ImageFolder:
     return folder
 
 
-def load_sample() -> tuple[np.ndarray, np.ndarray]:
-    """The repository's sample of test photos (``<class>_<index>.jpg``): uint8, int64 labels."""
-    files = sorted(SAMPLE_DIR.glob("*.jpg"))
+def load_sample(folder: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The repository's sample of test photos (``<class>_<index>.jpg``; another ``folder`` of
+    that layout, e.g. a runtime copy): uint8, int64 labels."""
+    files = sorted((SAMPLE_DIR if folder is None else Path(folder)).glob("*.jpg"))
     if not files:
         raise DatasetNotFound(how_to_get())
     limits = image_folder.Limits()

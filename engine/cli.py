@@ -10,6 +10,7 @@ python -m engine export models/mnist-cnn.npz mnist-cnn.onnx
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 import sys
@@ -23,7 +24,7 @@ from engine import architectures, cifar10, cli_export, cli_import, data, image_f
 from engine.card import model_card
 from engine.convention import model_convention, to_network
 from engine.model import Model
-from engine.train import TrainConfig, evaluate, to_input, train
+from engine.train import SCHEDULES, TrainConfig, evaluate, to_input, train
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,9 +62,16 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--optimiser", choices=["adam", "sgd"], default="adam", help="update rule")
     t.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
     t.add_argument(
-        "--lr-schedule", choices=["cosine", "constant"], default="cosine", help="decay of the lr"
+        "--lr-schedule", choices=SCHEDULES, default="cosine", help="rise and decay of the lr"
+    )
+    t.add_argument(
+        "--warmup", type=float, default=0.2, help="onecycle: fraction of steps rising to --lr"
     )
     t.add_argument("--weight-decay", type=float, default=0.0, help="L2 penalty on the weights")
+    t.add_argument("--nesterov", action="store_true", help="sgd: Nesterov momentum")
+    t.add_argument(
+        "--label-smoothing", type=float, default=0.0, help="cross-entropy target smoothing"
+    )
     t.add_argument(
         "--no-augment",
         dest="augment",
@@ -147,18 +155,8 @@ def _load_split(args, split: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 def _cmd_train(args) -> int:
     spec = architectures.load_spec(args.arch)
-    config = TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        optimiser=args.optimiser,
-        lr=args.lr,
-        lr_schedule=args.lr_schedule,
-        weight_decay=args.weight_decay,
-        augment=args.augment,
-        flip=args.flip,
-        crop=args.crop,
-        seed=args.seed,
-    )
+    # every TrainConfig field has its flag of the same name
+    config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
     x, y, classes = _load_split(args, "train")
     args.download = False
     val = _load_split(args, "test")[:2]

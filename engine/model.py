@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import graph, persist
+from engine import fusion, graph, parallel, persist
 from engine.layers import Layer, LogSoftmax, Softmax
 from engine.memory import keep_freed_memory
 from engine.ops.activation import softmax, softmax_cross_entropy
@@ -61,6 +61,7 @@ class Model:
         self.shapes = self._infer_shapes()
         last_use = {j: max(c) for j, c in graph.consumers(self.inputs).items() if j >= 0}
         self._free_after = [[j for j, k in last_use.items() if k == i] for i in range(len(layers))]
+        self._relu_below = fusion.relu_max_pairs(layers, self.inputs)  # {max-pool: its ReLU}
         n_out = int(np.prod(self.shapes[-1]))
         self.classes = list(classes) if classes is not None else [str(i) for i in range(n_out)]
         if len(self.classes) != n_out:
@@ -151,6 +152,7 @@ class Model:
         stop: int | None = None,
         start: int = 0,
         input_grad: bool = False,
+        fuse: bool = True,
     ) -> np.ndarray | None:
         """Back-propagate ``dout`` (gradient of the output of layer ``stop - 1``) through layers
         ``[start, stop)``, filling their grads (after a ``forward(train=True)`` or
@@ -160,10 +162,14 @@ class Model:
         for the network input when ``start=0`` (saliency), or the output of layer
         ``start - 1`` (Grad-CAM's ``dL/dA``), shaped like it. Gradients of nodes before that
         are not computed. A layer no gradient reaches gets zero grads.
+
+        ``fuse`` lets a max-pool apply the ReLU below it too (:mod:`engine.fusion`); the
+        result is the same as without.
         """
         n = len(self.layers) if stop is None else stop
         target = start - 1
         pending: dict[int, np.ndarray] = {n - 1: dout}
+        applied: set[int] = set()  # ReLUs whose backward a max-pool above already applied
         for i in range(n - 1, start - 1, -1):
             layer, d = self.layers[i], pending.pop(i, None)
             if d is None:  # not upstream of the output: its parameters do not matter
@@ -171,7 +177,15 @@ class Model:
                 layer.cache = None
                 continue
             wanted = [j >= start or (input_grad and j == target) for j in self.inputs[i]]
-            dxs = layer.backward(d, need_dx=any(wanted))
+            relu = self._relu_below.get(i, -1)
+            if fuse and relu >= start and (masked := fusion.mask_for_relu(layer, d)) is not None:
+                d = masked
+                applied.add(relu)
+            if i in applied:
+                layer.cache = None
+                dxs = d
+            else:
+                dxs = layer.backward(d, need_dx=any(wanted))
             if len(self.inputs[i]) == 1 and not isinstance(dxs, list):
                 dxs = [dxs]
             for j, dx, w in zip(self.inputs[i], dxs, wanted, strict=True):
@@ -205,15 +219,29 @@ class Model:
         of it (of log-probabilities, that is their exp)."""
         return out if self.ends_in_softmax else softmax(out)
 
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    def train_step(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        workers: int | None = None,
+        label_smoothing: float = 0.0,
+    ) -> tuple[float, np.ndarray]:
         """Forward to the logits (before any final softmax), loss, backward; grads are filled.
 
-        x: (N, *input_shape), y: (N,) → (mean cross-entropy, logits (N, K)).
+        x: (N, *input_shape), y: (N,) → (mean cross-entropy, logits (N, K)); the loss uses
+        ``label_smoothing`` (see :func:`softmax_cross_entropy`).
+        ``workers`` > 1 splits the batch over that many threads, one BLAS thread each
+        (:mod:`engine.parallel`); the default is as many as BLAS was given, for models whose
+        examples train independently, else 1.
         """
         keep_freed_memory()  # each step frees what the next allocates: keep it mapped
+        if workers is None:
+            workers = parallel.workers_for(self, len(x))
+        if workers > 1:
+            return parallel.split_train_step(self, x, y, workers, label_smoothing)
         stop = self.logits_stop
         logits = self.forward(x, train=True, stop=stop)
-        loss, dlogits = softmax_cross_entropy(logits, y)
+        loss, dlogits = softmax_cross_entropy(logits, y, label_smoothing)
         self.backward(dlogits, stop=stop)
         for layer in self.layers:
             layer.cache = None  # free the im2col buffers between steps

@@ -8,19 +8,36 @@ import numpy as np
 
 
 class SGD:
-    """SGD with (heavy-ball) momentum and optional L2 weight decay, as ``torch.optim.SGD``."""
+    """SGD with momentum (heavy-ball, or Nesterov's) and optional L2 weight decay, as
+    ``torch.optim.SGD`` (no dampening): with ``g = grad + weight_decay·p`` and
+    ``v ← momentum·v + g``, the step is ``p ← p - lr·v``, or with ``nesterov``
+    ``p ← p - lr·(g + momentum·v)``."""
 
-    def __init__(self, params: dict[str, np.ndarray], lr=0.01, momentum=0.9, weight_decay=0.0):
+    def __init__(
+        self,
+        params: dict[str, np.ndarray],
+        lr=0.01,
+        momentum=0.9,
+        weight_decay=0.0,
+        nesterov: bool = False,
+    ):
+        if nesterov and not momentum > 0:
+            raise ValueError(f"Nesterov momentum needs momentum > 0, got {momentum!r}")
         self.params, self.lr, self.momentum, self.weight_decay = params, lr, momentum, weight_decay
+        self.nesterov = nesterov
         self.velocity = {k: np.zeros_like(p) for k, p in params.items()}
 
     def step(self, grads: dict[str, np.ndarray]) -> None:
+        mu, lr = float(self.momentum), float(self.lr)
         for k, p in self.params.items():
             g = grads[k] + float(self.weight_decay) * p if self.weight_decay else grads[k]
             v = self.velocity[k]
-            v *= float(self.momentum)
+            v *= mu
             v += g
-            p -= float(self.lr) * v
+            if self.nesterov:
+                p -= lr * (g + mu * v)
+            else:
+                p -= lr * v
 
 
 class Adam:

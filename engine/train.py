@@ -20,6 +20,8 @@ from engine.model import Model
 from engine.ops.activation import softmax, softmax_cross_entropy
 from engine.optim import make_optimiser
 
+SCHEDULES = ("cosine", "onecycle", "constant")
+
 
 @dataclass
 class TrainConfig:
@@ -27,8 +29,11 @@ class TrainConfig:
     batch_size: int = 128
     optimiser: str = "adam"
     lr: float = 1e-3
-    lr_schedule: str = "cosine"  # "cosine" (to 5 % of lr by the last step) or "constant"
+    lr_schedule: str = "cosine"  # "cosine" (to 5 % of lr by the last step), "onecycle", "constant"
+    warmup: float = 0.2  # "onecycle": the fraction of the steps spent rising linearly to lr
     weight_decay: float = 0.0
+    nesterov: bool = False  # "sgd": Nesterov momentum
+    label_smoothing: float = 0.0  # of the cross-entropy's targets (PyTorch's)
     augment: bool = True  # the digit warps of engine.augment
     flip: bool = False  # photos: random horizontal flips (engine.augment_colour)
     crop: int = 0  # photos: random crops after padding this many pixels (0 = off)
@@ -43,10 +48,14 @@ class TrainConfig:
             raise ValueError(f"lr must be > 0, got {self.lr!r}")
         if not 0 <= self.crop <= 16:
             raise ValueError(f"crop padding must be in 0..16 pixels, got {self.crop!r}")
-        if self.lr_schedule not in ("cosine", "constant"):
-            raise ValueError(
-                f"lr_schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}"
-            )
+        if self.lr_schedule not in SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {SCHEDULES}, got {self.lr_schedule!r}")
+        if not 0 < self.warmup < 1:
+            raise ValueError(f"warmup must be a fraction in (0, 1), got {self.warmup!r}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
+        if self.nesterov and self.optimiser != "sgd":
+            raise ValueError("nesterov applies to the 'sgd' optimiser only")
 
 
 @dataclass
@@ -111,8 +120,9 @@ def train(
     """
     N = len(x)
     rng = np.random.default_rng(config.seed)
+    extra = {"nesterov": True} if config.nesterov else {}
     opt = make_optimiser(
-        config.optimiser, model.params(), config.lr, weight_decay=config.weight_decay
+        config.optimiser, model.params(), config.lr, weight_decay=config.weight_decay, **extra
     )
     steps_per_epoch = math.ceil(N / config.batch_size)
     total_steps = config.epochs * steps_per_epoch
@@ -133,7 +143,7 @@ def train(
                 if config.flip or config.crop:
                     xb = augment_photos(xb, rng, flip=config.flip, pad=config.crop)
                 opt.lr = _lr_at(config, epoch * steps_per_epoch + step, total_steps)
-                loss, logits = model.train_step(xb, yb)
+                loss, logits = model.train_step(xb, yb, label_smoothing=config.label_smoothing)
                 opt.step(model.grads())
                 seen += len(idx)
                 loss_sum += loss * len(idx)
@@ -182,7 +192,18 @@ def train(
 
 
 def _lr_at(config: TrainConfig, step: int, total: int) -> float:
+    """The learning rate of step ``step`` (0-based) of ``total``.
+
+    "cosine": from lr down to 5 % of it by the last step. "onecycle": a linear rise over the
+    first ``warmup`` fraction of the steps to lr (lr/w, 2·lr/w, …, lr for w warm-up steps),
+    then a linear fall towards 0 (the last step gets lr/(total - w), not 0).
+    """
     if config.lr_schedule == "constant":
         return config.lr
+    if config.lr_schedule == "onecycle":
+        w = max(1, round(config.warmup * total))
+        if step < w:
+            return config.lr * (step + 1) / w
+        return config.lr * (total - step) / max(1, total - w)
     floor = 0.05 * config.lr
     return floor + 0.5 * (config.lr - floor) * (1 + math.cos(math.pi * step / max(1, total)))

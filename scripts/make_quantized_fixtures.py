@@ -18,7 +18,7 @@ per-tensor for mnist, per-channel with ``axis`` for cifar), ``<net>_qop.onnx`` (
 in QOperator format: QLinearConv, QLinearAdd, QLinearGlobalAveragePool, ...) and
 ``<net>_dynamic.onnx`` (``quantize_dynamic``: DynamicQuantizeLinear, ConvInteger, MatMulInteger).
 Static quantization is calibrated on 64 real training images. The script also copies 15 CIFAR-10
-test photos per class to ``tests/fixtures/cifar-sample/`` (the JPEG bytes as they are in the zip).
+test photos per class to ``static/samples/cifar10/`` (the JPEG bytes as they are in the zip).
 ``manifest.json`` records each file's input convention and how it was made.
 """
 
@@ -50,7 +50,7 @@ from torch.nn import functional as F
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "fixtures" / "onnx" / "quantized"
-SAMPLE = ROOT / "tests" / "fixtures" / "cifar-sample"
+SAMPLE = ROOT / "static" / "samples" / "cifar10"
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 MNIST = {"invert": False, "scale": 1.0, "mean": [0.1307], "std": [0.3081]}
 CIFAR = {

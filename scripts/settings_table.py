@@ -70,7 +70,13 @@ DESCRIPTIONS = {
     "max_weight_matrix_png_side": "rows or columns of a weight matrix drawn as a PNG",
     "max_ig_steps": "integrated gradients: path points per request",
     "max_occlusion_patches": "occlusion: occluded copies classified per request",
-    "max_top_k": "top-activating test digits per filter",
+    "max_top_k": "top-activating test images per filter",
+    "max_table_megamacs": "a top-activations table: images × one pass to the last conv layer, "
+    "millions of multiply-adds (the MNIST CNN's is ~35,000, the CIFAR-10 LeNet's on 10,000 "
+    "photos ~10,000)",
+    "max_top_photos": "your own photos ranked in one top-activations request (`POST`)",
+    "max_top_values": "colour patch values in one top-activations answer (a deep layer's "
+    "patches are most of a photo: ask for one `filter`)",
     "max_maximise_steps": "activation maximisation: gradient-ascent steps",
     "max_color_side": "a colour image is shrunk to fit this before filtering",
     "max_request_megamacs": "one request's estimated model work, millions of multiply-adds "
@@ -120,6 +126,11 @@ DESCRIPTIONS = {
     "max_dataset_age_days": "days an uploaded data set is kept; a link to an older one says "
     "it expired",
     "max_dataset_values": "N × 3 × H × W numbers of a decoded data set",
+    "photos_dir": "uploaded photos (`POST /api/photos`); empty: `<models_dir>/.photos`",
+    "max_photos": "uploaded photos kept at once; past it the oldest is deleted first",
+    "max_photo_store_bytes": "bytes all uploaded photos may hold on disk (256 MiB); past it "
+    "the oldest are deleted first",
+    "max_photo_age_days": "days an uploaded photo is kept; a link to an older one says it expired",
 }
 
 

@@ -16,7 +16,7 @@ DECLARED = ["N", 3, 32, 32]
 
 def photo(name: str = "cat_0003.jpg") -> np.ndarray:
     """A CIFAR-10 test photo, (32, 32, 3) in [0, 1]."""
-    path = ROOT / "tests" / "fixtures" / "cifar-sample" / name
+    path = ROOT / "static" / "samples" / "cifar10" / name
     return np.asarray(Image.open(path).convert("RGB"), np.float64) / 255.0
 
 

@@ -16,6 +16,9 @@ from engine.anatomy import conv_problems
 from engine.shapes import conv_padding, pair
 
 MAX_DEPTH = 5  # deeper nesting is reported as such, not walked
+# Every filter's feature map goes with a layer's anatomy ("six filters give six maps") when the
+# layer's whole output has at most this many values (cifar10-lenet's first layer: 6 × 28 × 28).
+ALL_MAPS_MAX_VALUES = 65_536
 
 
 def grid(value, name: str, max_side: int, max_channels: int, allow_3d: bool = True) -> np.ndarray:

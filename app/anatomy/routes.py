@@ -1,8 +1,7 @@
 """Convolution anatomy: the playground (``/api/conv``, ``/api/pool``), the named presets, a
 parameter count, and one filter of a real conv layer taken apart on a drawing."""
 
-from __future__ import annotations
-
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -30,30 +29,45 @@ from engine.anatomy import POOL_PRESETS, PRESETS
 router = APIRouter(tags=["anatomy"])
 
 Size = Annotated[int, Query(ge=1, le=1_000_000)]
-# The playground's operations answer every step of a small example: heavy work, run on the heavy
-# threads under their limit (a 503 when busy).
-PLAYGROUND = {"responses": {**ERRORS, **BUSY}, "dependencies": [HeavyDep]}
 
 
-@router.post(
+def _playground_op(
+    path: str, op: Callable, request_model: type, response_model: type, summary: str, **extra
+) -> None:
+    """Register ``POST <path>``: one playground operation ``op(body, settings)`` on a small
+    example, answering every step — heavy work, so it runs on the heavy threads under their
+    limit (a 503 when busy). (Like ``app.teach.routes._drawing_view``, the body's class is
+    chosen at run time, so this module does not postpone its annotations.)"""
+
+    async def endpoint(request: Request, body: request_model, settings: SettingsDep) -> dict:
+        return await run_heavy(request, op, body, settings)
+
+    router.post(
+        path,
+        name=path.rsplit("/", 1)[1],  # the operation id's stem, as the function names gave it
+        response_model=response_model,
+        responses={**ERRORS, **BUSY},
+        dependencies=[HeavyDep],
+        summary=summary,
+        **extra,
+    )(endpoint)
+
+
+_playground_op(
     "/api/conv",
-    response_model=ConvResponse,
-    **PLAYGROUND,
-    summary="One filter on a small input: output, size formula, weight matrix, every step",
+    anatomy.conv,
+    ConvRequest,
+    ConvResponse,
+    "One filter on a small input: output, size formula, weight matrix, every step",
 )
-async def conv(request: Request, body: ConvRequest, settings: SettingsDep) -> dict:
-    return await run_heavy(request, anatomy.conv, body, settings)
-
-
-@router.post(
+_playground_op(
     "/api/pool",
-    response_model=PoolResponse,
-    **PLAYGROUND,
+    anatomy.pool,
+    PoolRequest,
+    PoolResponse,
+    "Pooling on a small input: output, size formula, every window and its winner",
     response_model_by_alias=True,
-    summary="Pooling on a small input: output, size formula, every window and its winner",
 )
-async def pool(request: Request, body: PoolRequest, settings: SettingsDep) -> dict:
-    return await run_heavy(request, anatomy.pool, body, settings)
 
 
 @router.get(

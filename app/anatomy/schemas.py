@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from app.anatomy.limits import ALL_MAPS_MAX_VALUES
 from app.core.schemas import ImageInput, LayerInfo, MatrixCore, WeightMatrix
 
 _NUMBERS = {"type": "array", "items": {"type": "number"}}
@@ -347,6 +348,11 @@ class LayerAnatomy(BaseModel):
     )
     feature_min: float
     feature_max: float
+    feature_maps: list[list[list[float]]] | None = Field(
+        None,
+        description="(F, H_out, W_out): every filter's feature map, the layer's whole output "
+        f"for this input, when it has at most {ALL_MAPS_MAX_VALUES:,} values (else null).",
+    )
     formula: str
     output: list[int] = Field(description="The [i, j] written out in `step`.")
     step: Step

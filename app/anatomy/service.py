@@ -12,6 +12,7 @@ import numpy as np
 from fastapi import HTTPException
 
 from app.anatomy.limits import (
+    ALL_MAPS_MAX_VALUES,
     check_output,
     check_pool_positions,
     check_terms,
@@ -264,6 +265,7 @@ def layer(ml, body, settings: Settings, matrix: dict) -> dict:
         "feature_map": rounded(fmap),
         "feature_min": float(fmap.min()),
         "feature_max": float(fmap.max()),
+        "feature_maps": rounded(out) if out.size <= ALL_MAPS_MAX_VALUES else None,
         "formula": conv_formula(H, W, conv_layer.kernel_size, **hyper),
         "output": [i, j],
         "step": with_windows([step], (C, H, W), w.shape, hyper)[0],

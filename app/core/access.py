@@ -67,6 +67,13 @@ def require_write(request: Request) -> None:
 WriteAccess = Depends(require_write)
 
 
+def upload_route(errors: dict) -> dict:
+    """What every route that stores an upload (a data set, a photo) declares: ``201 Created``,
+    write access, and its own 413 (over a limit) and 422 (unreadable) from ``errors``."""
+    responses = {k: errors[k] for k in (413, 422)}
+    return {"status_code": 201, "dependencies": [WriteAccess], "responses": responses}
+
+
 def access_report(request: Request) -> dict:
     """``GET /api/access``: whether this client may write, and if not, why."""
     settings: Settings = request.app.state.settings

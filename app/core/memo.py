@@ -81,3 +81,18 @@ class ByteLRU:
     def bytes(self) -> int:
         """Estimated bytes held now (never more than ``max_bytes``)."""
         return self._entries.currsize
+
+
+class SizedMemo:
+    """A module's :class:`ByteLRU` of ``settings.max_cache_bytes``: ``memo(settings)`` gives it,
+    made anew when that setting changes (an app made with other settings)."""
+
+    def __init__(self):
+        self._memo: ByteLRU | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, settings) -> ByteLRU:
+        with self._lock:
+            if self._memo is None or self._memo.max_bytes != settings.max_cache_bytes:
+                self._memo = ByteLRU(settings.max_cache_bytes)
+            return self._memo

@@ -137,7 +137,8 @@ def security_headers(frame_ancestors: str = "") -> list[tuple[bytes, bytes]]:
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"no-referrer"),
         (b"cross-origin-opener-policy", b"same-origin"),
-        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+        # the camera for the explorer's photo input (a colour model), from this origin only
+        (b"permissions-policy", b"camera=(self), microphone=(), geolocation=()"),
     ]
     if not frame_ancestors.strip():  # older browsers ignore the CSP's frame-ancestors
         headers.insert(3, (b"x-frame-options", b"DENY"))

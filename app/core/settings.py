@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     max_ig_steps: Positive = 256  # integrated gradients: path points per request
     max_occlusion_patches: Positive = 1024  # occluded copies classified per request
     max_top_k: Positive = 16  # top-activating test digits per filter
+    # a top-activations table: images × one pass to the last conv layer (MNIST CNN: ~35,000)
+    max_table_megamacs: Positive = 200_000
+    max_top_values: Positive = 2_000_000  # colour patch values in one top-activations answer
+    max_top_photos: Positive = 16  # your own photos ranked in one top-activations request
     max_maximise_steps: Positive = 256  # activation maximisation: gradient-ascent steps
     max_color_side: Positive = 128  # a colour image is shrunk to fit this before filtering
     # The cost of one request, estimated before it starts (``engine.cost``: multiply-add
@@ -126,6 +130,12 @@ class Settings(BaseSettings):
     max_dataset_total_bytes: Positive = 1024 * 1024 * 1024  # every image, as declared
     max_dataset_image_pixels: Positive = 256 * 256  # width × height an image header declares
     max_dataset_values: Positive = 200_000_000  # N × 3 × H × W decoded (800 MB as float32)
+    # Uploaded photos (``/api/photos``), kept so a link can name one: each as its image file,
+    # within max_image_bytes / max_image_side / max_image_pixels like any ``image`` input.
+    photos_dir: Dir | None = None  # None: <models_dir>/.photos
+    max_photos: Positive = 500  # photos kept at once; past it the oldest go
+    max_photo_store_bytes: Positive = 256 * 1024 * 1024  # all photos on disk
+    max_photo_age_days: Positive = 7  # a photo (and so a link naming it) is deleted after this
     sse_heartbeat_seconds: Positive = 15
 
     @classmethod

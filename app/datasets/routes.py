@@ -16,8 +16,9 @@ from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from app.core.access import WriteAccess
+from app.core.access import WriteAccess, upload_route
 from app.core.deps import SettingsDep
+from app.core.kept import stream_to
 from app.core.schemas import ErrorBody
 from app.datasets import store
 from engine.image_folder import BadImageFolder
@@ -56,9 +57,7 @@ def list_datasets(settings: SettingsDep) -> dict:
 @router.post(
     "",
     response_model=DatasetInfo,
-    status_code=201,
-    dependencies=[WriteAccess],
-    responses={k: ERRORS[k] for k in (413, 422)},
+    **upload_route(ERRORS),
     summary="Upload a zip of <split>/<class>/<image> or <class>/<image> (a test split is made)",
 )
 async def upload_dataset(
@@ -69,21 +68,20 @@ async def upload_dataset(
     folder = store.datasets_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".upload-{secrets.token_hex(6)}.zip.tmp"
-    limit, size = settings.max_dataset_upload_bytes, 0
+    limit = settings.max_dataset_upload_bytes
     try:
         with tmp.open("wb") as out:
-            while chunk := await archive.read(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise HTTPException(
-                        413, f"archive: more than the limit max_dataset_upload_bytes = {limit:,}"
-                    )
-                out.write(chunk)
+            await stream_to(_chunks(archive), out, limit, "archive", "max_dataset_upload_bytes")
         return await run_in_threadpool(store.add, settings, tmp, name.strip() or "dataset")
     except BadImageFolder as e:
         raise HTTPException(422, f"archive: {e}") from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+async def _chunks(upload: UploadFile):
+    while chunk := await upload.read(CHUNK):
+        yield chunk
 
 
 @router.get("/{dataset_id}", response_model=DatasetInfo, responses={404: ERRORS[404]})

@@ -8,7 +8,8 @@ Uploaded: a zip of an image folder (``engine.image_folder``) becomes ``<datasets
 (the decoded uint8 arrays) and ``<id>.json`` (its ``DatasetInfo``), each written atomically, the
 arrays first: a data set is listed only once both are complete. Uploads are kept for
 ``max_dataset_age_days`` and within ``max_datasets`` and ``max_dataset_store_bytes``: past
-either, the oldest go first (:func:`prune`), and asking for one that went says so.
+either, the oldest go first (:func:`prune`, ``app.core.kept``), and asking for one that went
+says so.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.core.kept import Budget, prune_folder
 from app.core.settings import Settings
 from engine import cifar10, data, image_folder
 from engine.io import atomic_write_bytes
@@ -190,23 +192,11 @@ def prune(settings: Settings, keep: str | None = None) -> list[str]:
     """Delete the uploads older than ``max_dataset_age_days``, then the oldest ones while there
     are more than ``max_datasets`` or they hold more than ``max_dataset_store_bytes`` (never
     ``keep``, the one just stored). Returns the ids deleted."""
-    folder, now = datasets_dir(settings), time.time()
-    stored = []
-    for dataset_id in uploaded_ids(settings):
-        record = json.loads((folder / f"{dataset_id}.json").read_text())
-        size = (folder / f"{dataset_id}.npz").stat().st_size
-        stored.append((record.get("created", 0.0), dataset_id, size))
-    stored.sort()  # oldest first
-    gone = []
-    max_age = settings.max_dataset_age_days * 86_400
-    total, count = sum(size for *_, size in stored), len(stored)
-    for created, dataset_id, size in stored:
-        too_many = count > settings.max_datasets or total > settings.max_dataset_store_bytes
-        if dataset_id != keep and (now - created > max_age or too_many):
-            _remove(folder, dataset_id)
-            gone.append(dataset_id)
-            total, count = total - size, count - 1
-    return gone
+    budget = Budget(
+        settings.max_dataset_age_days * 86_400, settings.max_datasets,
+        settings.max_dataset_store_bytes,
+    )  # fmt: skip
+    return prune_folder(datasets_dir(settings), uploaded_ids(settings), ".npz", budget, keep)
 
 
 def _remove(folder: Path, dataset_id: str) -> None:

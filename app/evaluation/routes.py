@@ -4,7 +4,7 @@ mistake) and the test images it refers to; the ``/evaluate`` page."""
 from __future__ import annotations
 
 import io
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
@@ -14,6 +14,8 @@ from pydantic import BaseModel, Field
 
 from app.core.deps import ModelDep, SettingsDep
 from app.core.responses import ERRORS
+from app.datasets import store
+from app.datasets.testsets import describe
 from app.evaluation.service import Evaluation, EvaluationCache
 
 router = APIRouter(tags=["evaluation"])
@@ -60,6 +62,10 @@ class EvaluationResult(BaseModel):
     )
     confident_mistakes: list[Example] = Field(description="The mistakes it was surest of.")
     image_url: str = Field(description="Template of a test image's PNG: replace `{index}`.")
+    source: str = Field(
+        description="Where the test images come from (CIFAR-10: the full test set, or the "
+        "150 photos that ship when it is not on this server)."
+    )
 
 
 class Examples(BaseModel):
@@ -81,7 +87,7 @@ CacheDep = Annotated[EvaluationCache, Depends(get_cache)]
 
 
 def _evaluation(entry, settings, cache: EvaluationCache) -> tuple[Evaluation, bool]:
-    return cache.get(entry, settings.data_dir)
+    return cache.get(entry, settings)
 
 
 @router.get(
@@ -96,6 +102,7 @@ def evaluation(entry: ModelDep, settings: SettingsDep, cache: CacheDep) -> dict:
         **result.summary(MAX_LISTED),
         "cached": cached,
         "image_url": f"/api/datasets/{result.dataset}/test/{{index}}.png",
+        "source": describe(settings.data_dir, result.dataset),
     }
 
 
@@ -136,13 +143,19 @@ def evaluation_examples(
     summary="One test image as a PNG (digits: light ink on black, as in the data set)",
 )
 def test_image_png(
-    dataset: Literal["mnist", "fashion-mnist", "cifar10"],
+    dataset: Annotated[
+        str,
+        PathParam(
+            pattern=store.ID_PATTERN,
+            description="mnist, fashion-mnist, cifar10 or an uploaded data set's id.",
+        ),
+    ],
     index: Annotated[int, PathParam(ge=0, description="Position in the test set.")],
     settings: SettingsDep,
     cache: CacheDep,
     scale: Annotated[int, Query(ge=1, le=MAX_PNG_SCALE, description="Pixels per pixel.")] = 1,
 ) -> Response:
-    images, _ = cache.test_set(dataset, settings.data_dir)
+    images, _ = cache.test_set(dataset, settings)
     if index >= len(images):
         raise HTTPException(
             404, f"index: the {dataset} test set has images 0 to {len(images) - 1}, got {index}"

@@ -1,4 +1,5 @@
 """A model scored on its data set's test split: accuracy, the confusion matrix, every mistake.
+The built-in data sets' test sets, or an uploaded data set's test split.
 
 Computed once per model (a few seconds for the shipped model on 10,000 digits), in the
 background (``app.datasets.tables``), and kept in memory; a model replaced under the same id is
@@ -9,15 +10,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from fastapi import HTTPException
 
 from app.core.memo import token
 from app.core.registry import LoadedModel
+from app.core.settings import Settings
+from app.datasets import store
 from app.datasets.tables import Tables
-from app.datasets.testsets import test_set
+from app.datasets.testsets import test_set, uploaded_test_set
 from engine import cifar10
 from engine.convention import model_convention, to_network
 from engine.data import CLASSES, NAMES
@@ -111,27 +113,24 @@ class EvaluationCache:
     def __init__(self, tables: Tables):
         self.tables = tables
 
-    def test_set(self, dataset: str, data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    def test_set(self, dataset: str, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
         """The test set, read once per process (``app.datasets.testsets``, shared with the gallery
-        and the explanations): not installed → 404 saying how to get it, unreadable → 503."""
-        return test_set(data_dir, dataset, 404, "the {} test set is not available")
+        and the explanations): not installed → 404 saying how to get it, unreadable → 503; an
+        uploaded data set's test split (404 when it is gone)."""
+        if dataset in SCORED:
+            return test_set(settings.data_dir, dataset, 404, "the {} test set is not available")
+        return uploaded_test_set(settings, dataset)
 
-    def get(self, entry: LoadedModel, data_dir: Path) -> tuple[Evaluation, bool]:
+    def get(self, entry: LoadedModel, settings: Settings) -> tuple[Evaluation, bool]:
         """The model's evaluation and whether it came from the cache."""
-        key = ("evaluation", token(entry.model), str(data_dir))
+        key = ("evaluation", token(entry.model), str(settings.data_dir))
         return self.tables.get(
-            key, lambda: self._compute(entry, data_dir), f"evaluation of {entry.id!r}"
+            key, lambda: self._compute(entry, settings), f"evaluation of {entry.id!r}"
         )
 
-    def _compute(self, entry: LoadedModel, data_dir: Path) -> Evaluation:
+    def _compute(self, entry: LoadedModel, settings: Settings) -> Evaluation:
         dataset = str(entry.card.get("dataset") or "mnist")
-        if dataset not in SCORED:
-            raise HTTPException(
-                422,
-                f"model_id: {entry.id!r} was trained on {dataset!r}; only "
-                f"{', '.join(SCORED)} test sets can be scored here",
-            )
-        classes, shape = SCORED[dataset]
+        classes, shape = scored(entry.id, dataset, settings)
         model = entry.model
         if len(model.classes) != len(classes) or tuple(model.input_shape) != shape:
             raise HTTPException(
@@ -140,7 +139,7 @@ class EvaluationCache:
                 f"{len(model.classes)} outputs; the {dataset} test set needs {list(shape)} "
                 f"and {len(classes)}",
             )
-        images, labels = self.test_set(dataset, data_dir)
+        images, labels = self.test_set(dataset, settings)
         t0 = time.perf_counter()
         targets = labels.astype(np.int64)
         pictures = to_input(images) if images.ndim == 3 else cifar10.to_input(images)
@@ -156,3 +155,18 @@ class EvaluationCache:
             loss=result["loss"],
             seconds=time.perf_counter() - t0,
         )
+
+
+def scored(model_id: str, dataset: str, settings: Settings) -> tuple[list[str], tuple[int, ...]]:
+    """The classes and image shape (C, H, W) of the test set ``dataset``: a built-in one or an
+    uploaded one; 422 for a data set that is neither (or an upload that is gone)."""
+    if dataset in SCORED:
+        return SCORED[dataset]
+    try:
+        info = store.info(settings, dataset)
+    except store.UnknownDataset as e:
+        raise HTTPException(
+            422,
+            f"model_id: {model_id!r} was trained on {dataset!r}, which is not here: {e.args[0]}",
+        ) from None
+    return list(info["classes"]), tuple(info["image_shape"])

@@ -1,11 +1,9 @@
-"""``/api/models/{model_id}/explain/layers/{index}/...``: what each conv filter looks for.
-
-The test digits that excite a filter most (with the patch of input one unit sees), computed
-once per model over the shipped MNIST test set and cached on disk; and the input a filter
-responds to most, by seeded gradient ascent, memoised in memory.
+"""``/api/models/{model_id}/explain/layers/{index}/maximise``: the input each unit of a layer
+responds to most, by seeded gradient ascent, memoised in memory (a page of units at once; one
+unit with its own regularisers is ``app/explain/visualise.py``; the top-activating images are
+``app/explain/top_images.py``).
 """
 
-import threading
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -15,174 +13,22 @@ from fastapi.responses import Response
 
 from app.core.bounds import BUSY, HeavyDep, check_cost, largest_fitting, megamacs, run_heavy
 from app.core.deps import LayerDep, ModelLayer, SettingsDep
-from app.core.memo import ByteLRU, token
+from app.core.memo import SizedMemo, token
 from app.core.render import ColourScale, grid_png, rgb_grid_png, text_legend
-from app.core.responses import ERRORS, PNG, TABLE_503, png_response
+from app.core.responses import ERRORS, PNG, png_response
 from app.core.settings import Settings
-from app.datasets.tables import Tables
-from app.datasets.testsets import test_set
-from app.explain.schemas import MaximiseResult, TopActivationsResult
+from app.explain.schemas import MaximiseResult
+from app.explain.units import FilterQuery, filter_list
 from app.models.inference import rounded
 from engine import explain
 from engine.convention import model_convention
 from engine.cost import FORWARD_BACKWARD, pass_cost
-from engine.data import CLASSES
 from engine.explain.geometry import input_box
-from engine.explain.top_activations import conv_layers
-from engine.model import Model
 
 router = APIRouter(prefix="/api/models/{model_id}/explain", tags=["explain"])
-# -- top-activating test digits ------------------------------------------------------------------
-
-
-DATASET = "mnist"
-MNIST_SHAPE = [1, 28, 28]
-
-
-def mnist_test_set(data_dir) -> tuple[np.ndarray, np.ndarray]:
-    """The shipped MNIST test set; 503 when it is missing."""
-    return test_set(data_dir, DATASET, 503, "top activations need the MNIST test set")
-
-
-def _top_activations(model: Model, request: Request, settings: Settings):
-    """The model's table: from memory, the disk cache, or computed in the background
-    (``app.datasets.tables``: a 503 with ``Retry-After`` while that takes longer than a request
-    may)."""
-    tables: Tables = request.app.state.tables
-    key = ("top-activations", token(model), settings.max_top_k)
-
-    def compute():
-        images, _ = mnist_test_set(settings.data_dir)
-        return explain.top_activations(
-            model,
-            images,
-            k=settings.max_top_k,
-            cache_dir=settings.cache_dir,
-            progress=tables.progress,
-        )
-
-    return tables.get(key, compute, "top-activations")[0]
-
-
-def _conv_layer(ml: ModelLayer) -> None:
-    if ml.layer.type != "conv2d":
-        model = ml.entry.model
-        convs = ", ".join(f"{i} ({model.layers[i].name})" for i in conv_layers(model)) or "none"
-        raise HTTPException(
-            404, f"index: {ml.describe()} is not a conv2d layer (conv2d layers: {convs})"
-        )
-
-
-def _filter_list(ml: ModelLayer, f: int | None) -> list[int]:
-    F = ml.output_shape[0]
-    if f is not None and f >= F:
-        raise HTTPException(422, f"filter: {ml.describe()} has filters 0 to {F - 1}, got {f}")
-    return list(range(F)) if f is None else [f]
-
-
-FilterQuery = Annotated[
-    int | None, Query(ge=0, alias="filter", description="One filter; default: all of them.")
-]
-KQuery = Annotated[
-    int | None,
-    Query(ge=1, description="Digits per filter; default 9, at most `max_top_k`."),
-]
-DEFAULT_K = 9
-
-
-@dataclass
-class TopQuery:
-    """The query both top-activations routes (JSON and PNG) take."""
-
-    filter_: FilterQuery = None
-    k: KQuery = None
-
-
-TopDep = Annotated[TopQuery, Depends()]
-
-
-def _top(ml: ModelLayer, request: Request, settings: Settings, q: TopQuery):
-    f, k = q.filter_, q.k
-    _conv_layer(ml)
-    shape = list(ml.entry.model.input_shape)
-    if shape != MNIST_SHAPE:
-        raise HTTPException(
-            422,
-            f"model_id: {ml.entry.id!r} takes {shape}; top activations read the {DATASET} "
-            f"test set, which needs {MNIST_SHAPE}",
-        )
-    k = min(DEFAULT_K, settings.max_top_k) if k is None else k
-    if k > settings.max_top_k:
-        raise HTTPException(422, f"k: {k} is more than the limit max_top_k = {settings.max_top_k}")
-    filters = _filter_list(ml, f)
-    top = _top_activations(ml.entry.model, request, settings)
-    return top, top.layers[ml.index], filters, k
-
-
-@router.get(
-    "/layers/{index}/top-activations",
-    response_model=TopActivationsResult,
-    responses={**ERRORS, **TABLE_503},
-    summary="The test digits that excite each filter most, with the patch each one saw",
-)
-def top_activations_json(
-    ml: LayerDep, request: Request, settings: SettingsDep, query: TopDep
-) -> dict:
-    top, layer, filters, k = _top(ml, request, settings, query)
-    _, labels = mnist_test_set(settings.data_dir)
-    names = CLASSES[DATASET]
-    return {
-        "layer": ml.index,
-        "name": ml.layer.name,
-        "k": k,
-        "receptive_field": list(layer.patches.shape[2:]),
-        "dataset": f"{DATASET} test",
-        "cached": top.from_cache,
-        "seconds": round(top.seconds, 3),
-        "filters": [
-            {
-                "filter": f,
-                "examples": [
-                    {
-                        "index": int(layer.index[f, r]),
-                        "label": names[int(labels[layer.index[f, r]])],
-                        "value": float(layer.value[f, r]),
-                        "position": [int(layer.row[f, r]), int(layer.col[f, r])],
-                        "box": [int(v) for v in layer.box[f, r]],
-                        "patch": rounded(layer.patches[f, r] / 255.0, 4),
-                    }
-                    for r in range(k)
-                ],
-            }
-            for f in filters
-        ],
-    }
-
-
-@router.get(
-    "/layers/{index}/top-activations.png",
-    response_class=Response,
-    responses={**PNG, **ERRORS, **TABLE_503},
-    summary="The top-activating patches as a grid: one row per filter, best first",
-)
-def top_activations_png(
-    ml: LayerDep, request: Request, settings: SettingsDep, query: TopDep
-) -> Response:
-    _, layer, filters, k = _top(ml, request, settings, query)
-    tiles = layer.patches[filters, :k].astype(np.float64) / 255.0  # (n, k, h, w)
-    tiles = tiles.reshape(-1, *tiles.shape[2:])  # (n, k, h, w) → (n*k, h, w)
-    labels = [f"f{f}: {layer.value[f, r]:.3g}" for f in filters for r in range(k)]
-    title = (
-        f"{ml.entry.id} {ml.describe()}: top {k} test digits per filter (patch = receptive field)"
-    )
-    scale = ColourScale.for_values(np.array([0.0, 1.0]), signed=False)
-    return png_response(grid_png(tiles, labels, title, scale, ncols=k), 0.0, 1.0)
-
-
 # -- activation maximisation -----------------------------------------------------------------------
 
-_max_memo: ByteLRU | None = None  # (model token, layer, filters, steps, seed, objective) → result
-_max_memo_lock = threading.Lock()
+_memo = SizedMemo()  # (model token, layer, filters, steps, seed, objective) → result
 
 STEP_PASSES = FORWARD_BACKWARD + 1  # each ascent step, and the objective measured after it
 StepsQuery = Annotated[int, Query(ge=0, description="Ascent steps; at most `max_maximise_steps`.")]
@@ -220,14 +66,6 @@ class MaximiseQuery:
 MaximiseDep = Annotated[MaximiseQuery, Depends()]
 
 
-def _memo(settings: Settings) -> ByteLRU:
-    global _max_memo
-    with _max_memo_lock:
-        if _max_memo is None or _max_memo.max_bytes != settings.max_cache_bytes:
-            _max_memo = ByteLRU(settings.max_cache_bytes)
-        return _max_memo
-
-
 def _units(ml: ModelLayer, settings: Settings, f, first, count, steps: int) -> list[int]:
     """The units a maximise request runs: one ``filter``, a range, or all — within the limits."""
     F = ml.output_shape[0]
@@ -236,7 +74,7 @@ def _units(ml: ModelLayer, settings: Settings, f, first, count, steps: int) -> l
             422, "filter/first/count: give one `filter`, or a range `first`+`count`"
         )
     if f is not None:
-        units = _filter_list(ml, f)
+        units = filter_list(ml, f)
         start, stop = units[0], units[0] + 1
     elif count is not None and count > settings.max_maximise_units:
         raise HTTPException(

@@ -134,12 +134,15 @@ class ExplainInfo(BaseModel):
 
 
 class TopExample(BaseModel):
-    index: int = Field(description="Position in the MNIST test set.")
-    label: str = Field(description="Its true class.")
-    value: float = Field(description="The filter's largest activation on this digit.")
+    index: int = Field(description="Position in the image set (`dataset`).")
+    label: str = Field(description="Its true class (a photo: its name).")
+    value: float = Field(description="The filter's largest activation on this image.")
     position: list[int] = Field(description="[i, j] of that activation in the feature map.")
     box: list[int] = Field(description="[top, left, bottom, right) of its receptive field.")
-    patch: Grid = Field(description="(h, w) the digit inside the box, ink in [0, 1].")
+    patch: Grid = Field(
+        description="The image inside the box, in [0, 1]: (h, w) ink for a digit model, "
+        "(3, h, w) RGB for a colour set."
+    )
 
 
 class FilterTop(BaseModel):
@@ -153,7 +156,11 @@ class TopActivationsResult(BaseModel):
     k: int
     receptive_field: list[int]
     filters: list[FilterTop]
-    dataset: str
+    dataset: str = Field(
+        description="The images ranked: `mnist test`, `cifar10 test`, `cifar10 test sample "
+        "(150 photos)` (no full copy in the data directory) or `bundled photos`."
+    )
+    channels: int = Field(1, description="1: ink patches (h, w); 3: RGB patches (3, h, w).")
     cached: bool = Field(description="Read from the on-disk cache rather than computed.")
     seconds: float = Field(description="Time to load or compute the whole model's table.")
 
@@ -181,6 +188,54 @@ class MaximiseResult(BaseModel):
         "centre unit sees (clipped to the image) — the part of `image` that matters.",
     )
     filters: list[MaximisedFilter]
+
+
+class TopPhotosRequest(BaseModel):
+    """Your own photos, ranked by what excites each filter of a conv layer most."""
+
+    photos: list[ImageInput] = Field(
+        min_length=1,
+        description="The photos (each an `ImageInput`, through the model's own resize and "
+        "crop); at most `max_top_photos`, and photos × one pass within `max_request_megamacs`.",
+    )
+    names: list[Annotated[str, Field(max_length=80)]] | None = Field(
+        None, description="A label for each photo (default: photo 1, photo 2, ...)."
+    )
+    k: int | None = Field(
+        None, ge=1, description="Photos per filter, at most the photos sent; default 3 (or all)."
+    )
+    filter: int | None = Field(None, ge=0, description="One filter; default: all of them.")
+
+
+class VisualiseRegularisers(BaseModel):
+    jitter: int = Field(description="Random shift each step, px.")
+    blur_every: int = Field(description="A 3×3 binomial blur every so many steps (0: never).")
+    l2: float = Field(description="Weight of ½‖x − background‖².")
+    tv: float = Field(description="Weight of the total variation Σ(Δh² + Δv²).")
+
+
+class VisualisePenalties(BaseModel):
+    l2: float
+    tv: float
+
+
+class VisualiseResult(BaseModel):
+    layer: int
+    name: str
+    unit: int
+    objective: str
+    steps: int
+    seed: int
+    regularisers: VisualiseRegularisers
+    image: Grid = Field(
+        description="The picture found, in [0, 1]: (H, W) ink for a drawing model, (3, H, W) "
+        "RGB for a colour one."
+    )
+    initial: float = Field(description="The unit's activation on the starting noise.")
+    activation: float = Field(description="Its activation on `image`.")
+    history: list[float] = Field(description="The activation after each step (steps + 1).")
+    penalties: VisualisePenalties = Field(description="The (unweighted) penalties of `image`.")
+    seconds: float = Field(description="Time the ascent took (0 when memoised).")
 
 
 # -- kernel editor ----------------------------------------------------------------------------

@@ -172,6 +172,8 @@ def _import_body(comps: dict, s: Settings) -> None:
 # twins share their JSON route's limits
 QUERY_LIMITS = {
     ("/maximise", "steps"): lambda s: (0, s.max_maximise_steps),
+    ("/visualise", "steps"): lambda s: (0, s.max_maximise_steps),
+    ("/visualise", "unit"): lambda s: (0, s.max_channels - 1),
     ("/maximise", "count"): lambda s: (1, s.max_maximise_units),
     ("/top-activations", "k"): lambda s: (1, s.max_top_k),
     ("/top-activations", "filter"): lambda s: (0, s.max_channels - 1),

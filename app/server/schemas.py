@@ -37,6 +37,11 @@ class Limits(BaseModel):
     max_ig_steps: int
     max_occlusion_patches: int
     max_top_k: int
+    max_table_megamacs: int = Field(
+        description="A top-activations table: images × one pass to the last conv layer."
+    )
+    max_top_values: int = Field(description="Colour patch values in one top-activations answer.")
+    max_top_photos: int = Field(description="Your own photos ranked in one top-activations POST.")
     max_maximise_steps: int
     max_color_side: int
     max_conv_padding: int
@@ -67,6 +72,11 @@ class Limits(BaseModel):
     max_dataset_total_bytes: int = Field(description="Every image, as the zip declares them.")
     max_dataset_image_pixels: int = Field(description="Width × height an image header declares.")
     max_dataset_values: int = Field(description="N × 3 × H × W of a decoded data set.")
+    max_photos: int = Field(description="Uploaded photos kept at once; the oldest go first.")
+    max_photo_store_bytes: int = Field(
+        description="Bytes all uploaded photos may hold on disk; past it the oldest go first."
+    )
+    max_photo_age_days: int = Field(description="Days an uploaded photo (and a link to it) lasts.")
     max_request_megamacs: int = Field(
         description="Estimated cost of one request's model passes, in millions of multiply-add "
         "equivalents (`engine.cost`): units × steps × 3 × pass for maximise, (patches + 1) × pass "

@@ -109,13 +109,14 @@ def crop_patches(
 ) -> np.ndarray:
     """Cut ``size`` boxes out of ``images``, zero outside the image.
 
-    images: (N, H, W); index, top, left: (P,) → patches: (P, h, w), same dtype as ``images``.
+    images: (N, H, W) or (N, C, H, W); index, top, left: (P,) → patches: (P, h, w) or
+    (P, C, h, w), same dtype as ``images``.
     """
-    N, H, W = images.shape
     h, w = size
     pad = max(h, w)
-    padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad)))  # (N, H + 2 pad, W + 2 pad)
-    out = np.empty((len(index), h, w), dtype=images.dtype)
+    widths = [(0, 0)] * (images.ndim - 2) + [(pad, pad), (pad, pad)]
+    padded = np.pad(images, widths)  # (N, [C,] H + 2 pad, W + 2 pad)
+    out = np.empty((len(index), *images.shape[1:-2], h, w), dtype=images.dtype)
     for p, (n, r, c) in enumerate(zip(index, top, left, strict=True)):
-        out[p] = padded[n, r + pad : r + pad + h, c + pad : c + pad + w]
+        out[p] = padded[n, ..., r + pad : r + pad + h, c + pad : c + pad + w]
     return out

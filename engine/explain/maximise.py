@@ -3,10 +3,12 @@
 Starting from faint seeded noise, each step (for every filter at once, one image per filter)::
 
     shift the image by a random jitter (≤ ``jitter`` px), forward, back-propagate the objective,
-    shift the gradient back;  x += lr * g / rms(g) - l2 * x;  every ``blur_every`` steps a
-    3×3 binomial blur;  clip to [0, 1]
+    shift the gradient back;  x += lr · g / rms(g) − l2 · ∇L2(x) − tv · ∇TV(x);
+    every ``blur_every`` steps a 3×3 binomial blur;  clip to [0, 1]
 
-(``l2`` pulls ``x`` towards the background: blank ink for a drawing, mid-grey for a photo.)
+(the penalties are :mod:`engine.explain.regularise`'s: ``L2`` pulls ``x`` towards the
+background — blank ink for a drawing, mid-grey for a photo — and ``TV`` smooths it. The
+activation's gradient is normalised, the penalties' are not: their weights are per-pixel rates.)
 
 The objective is the activation of filter ``f``'s centre unit (``"center"``, the default: one
 instance of the pattern, inside that unit's receptive field) or its mean over the whole map
@@ -19,12 +21,14 @@ The same ``seed`` gives the same images.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from engine.convention import grad_to_ink, model_convention, to_network
 from engine.explain.common import detached
+from engine.explain.regularise import l2_penalty, total_variation
 from engine.model import Model
 
 OBJECTIVES = ("mean", "center")
@@ -101,10 +105,14 @@ def maximise_activation(
     blur_every: int | None = None,
     objective: str = "center",
     seed: int = 0,
+    tv: float = 0.0,
+    progress: Callable[[int], None] | None = None,
 ) -> Maximised:
     """Images maximising each of ``filters`` (default: all) of ``layer``'s output.
 
-    ``jitter`` and ``blur_every`` default to :func:`regularisers` for the model's input."""
+    ``jitter`` and ``blur_every`` default to :func:`regularisers` for the model's input; ``tv``
+    weighs the total variation (squared differences; explicit steps are stable for
+    ``tv < 1/8``). ``progress(t)`` is called before step ``t``; it may raise to stop."""
     n_layers = len(model.layers)
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
         raise ValueError(f"layer must be an index in 0..{n_layers - 1}, got {layer!r}")
@@ -119,6 +127,8 @@ def maximise_activation(
         raise ValueError(f"filters must be indices in 0..{F - 1}, got {filters.tolist()!r}")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+    if not (0 <= l2 < 1 and 0 <= tv < 0.125):
+        raise ValueError(f"l2 must be in [0, 1) and tv in [0, 0.125), got {l2!r} and {tv!r}")
     rng = np.random.default_rng(seed)
     dtype = next(iter(model.params().values()), np.zeros(0, np.float32)).dtype
     default_jitter, default_blur, background = regularisers(model.input_shape)
@@ -134,6 +144,8 @@ def maximise_activation(
 
     history = [measure(x)]
     for t in range(steps):
+        if progress is not None:
+            progress(t)
         dy, dx = rng.integers(-jitter, jitter + 1, size=2) if jitter else (0, 0)
         shifted = np.roll(x, (dy, dx), axis=(2, 3))
         A = net.forward(to_network(shifted, convention), backprop=True, stop=stop)
@@ -141,7 +153,10 @@ def maximise_activation(
         g = grad_to_ink(net.backward(dA, stop=stop, input_grad=True), convention)
         g = np.roll(g, (-dy, -dx), axis=(2, 3))  # back to the unshifted image
         rms = np.sqrt((g**2).mean(axis=(1, 2, 3), keepdims=True)) + 1e-8  # (n, 1, 1, 1)
-        x = x + lr * g / rms - l2 * (x - background)
+        step = lr * g / rms - l2 * l2_penalty(x, background)[1]
+        if tv:
+            step -= tv * total_variation(x)[1]
+        x = x + step
         if blur_every and (t + 1) % blur_every == 0:
             x = blur(x)
         x = np.clip(x, 0, 1).astype(dtype)

@@ -29,6 +29,7 @@ from engine.model import Model
 
 CACHE_VERSION = "top-activations/1"
 META_KEY = "__meta__"
+NAMES = ("index", "value", "row", "col", "box", "patches")
 
 
 def weights_hash(model: Model) -> str:
@@ -42,9 +43,10 @@ def weights_hash(model: Model) -> str:
     return h.hexdigest()
 
 
-def cache_key(model: Model, images: np.ndarray, k: int) -> str:
-    """SHA-256 (hex) of :func:`weights_hash`, the images and ``k``."""
-    h = hashlib.sha256(f"{CACHE_VERSION}:{weights_hash(model)}:k={k}:".encode())
+def cache_key(model: Model, images: np.ndarray, k: int, patches: bool = True) -> str:
+    """SHA-256 (hex) of :func:`weights_hash`, the images, ``k`` and whether patches are kept."""
+    cut = "" if patches else ":uncut"
+    h = hashlib.sha256(f"{CACHE_VERSION}:{weights_hash(model)}:k={k}{cut}:".encode())
     h.update(f"{images.dtype.str}:{images.shape}".encode())
     h.update(np.ascontiguousarray(images).tobytes())
     return h.hexdigest()
@@ -61,7 +63,8 @@ class LayerTop:
 
     index: (F, k) image indices; value: (F, k) the maxima; row, col: (F, k) where in the
     feature map; box: (F, k, 4) the input box ``(top, left, bottom, right)``, half-open;
-    patches: (F, k, h, w) the images cut to the boxes (zero outside the image).
+    patches: (F, k, h, w) — (F, k, C, h, w) for colour images — the images cut to the boxes
+    (zero outside the image), or ``None`` when not cut (:func:`cut` cuts them on demand).
     """
 
     index: np.ndarray
@@ -69,7 +72,18 @@ class LayerTop:
     row: np.ndarray
     col: np.ndarray
     box: np.ndarray
-    patches: np.ndarray
+    patches: np.ndarray | None
+
+
+def cut(images: np.ndarray, top: LayerTop, filters, k: int) -> np.ndarray:
+    """The first ``k`` patches of ``filters`` of one layer, cut from ``images`` (the set the
+    table was made from): (n, k, [C,] h, w)."""
+    box = top.box[filters, :k]  # (n, k, 4)
+    size = (int(box[0, 0, 2] - box[0, 0, 0]), int(box[0, 0, 3] - box[0, 0, 1]))
+    patches = crop_patches(
+        images, top.index[filters, :k].ravel(), box[..., 0].ravel(), box[..., 1].ravel(), size
+    )  # (n*k, [C,] h, w)
+    return patches.reshape(*box.shape[:2], *patches.shape[1:])
 
 
 @dataclass
@@ -100,15 +114,21 @@ def compute_top_activations(
     k: int = 9,
     batch_size: int = 500,
     progress: Callable[[], None] | None = None,
+    patches: bool = True,
 ) -> dict[int, LayerTop]:
-    """Batched forward passes over ``images: (N, H, W)`` uint8 (or floats in [0, 1]).
+    """Batched forward passes over ``images`` uint8 (or floats in [0, 1]): ``(N, H, W)`` for
+    a one-channel model, ``(N, C, H, W)`` (in the model's channel order) for any.
 
-    ``progress`` is called before each batch; it may raise to stop the work.
+    ``progress`` is called before each batch; it may raise to stop the work. ``patches=False``
+    keeps no patches (a big model's deep boxes are most of the image: cut them on demand).
     """
-    if model.input_shape[0] != 1 or images.ndim != 3 or images.shape[1:] != model.input_shape[1:]:
+    C, H, W = model.input_shape
+    grey = images.ndim == 3 and C == 1 and images.shape[1:] == (H, W)
+    if not grey and (images.ndim != 4 or images.shape[1:] != (C, H, W)):
+        want = f"(N, {H}, {W}) or " if C == 1 else ""
         raise ValueError(
-            f"images must be (N, {model.input_shape[1]}, {model.input_shape[2]}) for a model "
-            f"with input {model.input_shape}, got {images.shape}"
+            f"images must be {want}(N, {C}, {H}, {W}) for a model with input "
+            f"{model.input_shape}, got {images.shape}"
         )
     layers = conv_layers(model)
     if not layers:
@@ -124,7 +144,8 @@ def compute_top_activations(
         if progress is not None:
             progress()
         batch = images[start : start + batch_size]
-        x = (batch.astype(np.float32) / scale)[:, None]  # (B, H, W) → (B, 1, H, W)
+        x = batch.astype(np.float32) / scale
+        x = x[:, None] if grey else x  # (B, H, W) → (B, 1, H, W); colour is (B, C, H, W)
         x = to_network(x, convention)  # as the model was trained to see them
         outputs = model.forward(x, return_all=True, stop=layers[-1] + 1)
         for L in layers:
@@ -141,10 +162,12 @@ def compute_top_activations(
         row, col = pos // w_out, pos % w_out
         top, left, bottom, right = input_box(model, L, row, col)
         box = np.stack([top, left, bottom, right], axis=-1)  # (F, k, 4)
-        size = receptive_field(model, L)
-        patches = crop_patches(images, index.ravel(), top.ravel(), left.ravel(), size)
-        patches = patches.reshape(*index.shape, *size)  # (F*k, h, w) → (F, k, h, w)
-        result[L] = LayerTop(index, value.astype(np.float32), row, col, box, patches)
+        cuts = None
+        if patches:
+            size = receptive_field(model, L)
+            cuts = crop_patches(images, index.ravel(), top.ravel(), left.ravel(), size)
+            cuts = cuts.reshape(*index.shape, *cuts.shape[1:])  # (F*k, ..) → (F, k, [C,] h, w)
+        result[L] = LayerTop(index, value.astype(np.float32), row, col, box, cuts)
     return result
 
 
@@ -152,8 +175,9 @@ def _save(path: Path, key: str, k: int, layers: dict[int, LayerTop]) -> None:
     meta = {"version": CACHE_VERSION, "key": key, "k": k, "layers": sorted(layers)}
     arrays = {META_KEY: np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
     for L, top in layers.items():
-        for name in ("index", "value", "row", "col", "box", "patches"):
-            arrays[f"{L}.{name}"] = getattr(top, name)
+        for name in NAMES:
+            if getattr(top, name) is not None:
+                arrays[f"{L}.{name}"] = getattr(top, name)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, **arrays)
 
@@ -165,9 +189,9 @@ def _load(path: Path, key: str, k: int) -> dict[int, LayerTop] | None:
             meta = json.loads(npz[META_KEY].tobytes().decode())
             if meta.get("version") != CACHE_VERSION or meta.get("key") != key or meta["k"] != k:
                 return None
-            names = ("index", "value", "row", "col", "box", "patches")
             return {
-                int(L): LayerTop(*(npz[f"{L}.{name}"] for name in names)) for L in meta["layers"]
+                int(L): LayerTop(*(npz.get(f"{L}.{name}") for name in NAMES))
+                for L in meta["layers"]
             }
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
@@ -180,23 +204,24 @@ def top_activations(
     cache_dir: str | Path | None = None,
     batch_size: int = 500,
     progress: Callable[[], None] | None = None,
+    patches: bool = True,
 ) -> TopActivations:
     """Top-``k`` images per filter of every conv layer, from ``cache_dir`` when it has them.
 
-    images: (N, H, W) uint8. Without ``cache_dir`` nothing is read or written; a cache that
-    cannot be written is skipped.
+    images: (N, H, W) or (N, C, H, W) uint8 (:func:`compute_top_activations`). Without
+    ``cache_dir`` nothing is read or written; a cache that cannot be written is skipped.
     """
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(images):
         raise ValueError(f"k must be an int in 1..{len(images)}, got {k!r}")
     t0 = time.perf_counter()
-    key = cache_key(model, images, k)
+    key = cache_key(model, images, k, patches)
     path = None
     if cache_dir is not None:
         path = Path(cache_dir) / f"top-activations-{key[:24]}.npz"
         cached = _load(path, key, k) if path.is_file() else None
         if cached is not None:
             return TopActivations(key, k, cached, True, time.perf_counter() - t0)
-    layers = compute_top_activations(model, images, k, batch_size, progress)
+    layers = compute_top_activations(model, images, k, batch_size, progress, patches)
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -59,6 +59,14 @@ class Conv2D(Layer):
         # ever popped and appended, so layer copies in other threads never get the same one.
         self._spare_cols: list[np.ndarray] = []
 
+    def __copy__(self):
+        """A shallow copy (shared weights) with its own spare patch matrices: copies running
+        in other threads (``engine.parallel``) build patch matrices of their own shapes."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._spare_cols = []
+        return clone
+
     def forward(self, x, train=False, backprop=False):
         w, b, hyper = self.params["weight"], self.params.get("bias"), self._hyper()
         spare = self._take_spare() if train else None
@@ -71,10 +79,10 @@ class Conv2D(Layer):
 
     def backward(self, dout, need_dx=True):
         cache = self._need_cache()
-        dx, dw, db = conv.conv2d_backward(dout, cache, need_dx, spend_cache=True)
+        dx, dw, db = conv.conv2d_backward(dout, cache, need_dx)
         cols = conv.patch_matrix(cache)
         self._spare_cols[:] = [] if cols is None else [cols]
-        self.cache = None  # spent: its patch matrix now holds the column gradient
+        self.cache = None  # spent: its patch matrix is the next forward's to fill
         self.grads["weight"] = dw
         if db is not None:
             self.grads["bias"] = db

@@ -36,19 +36,31 @@ def softmax_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
     return p * (dout - (dout * p).sum(axis=1, keepdims=True))
 
 
-def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+def softmax_cross_entropy(
+    logits: np.ndarray, y: np.ndarray, label_smoothing: float = 0.0
+) -> tuple[float, np.ndarray]:
     """Mean cross-entropy of ``softmax(logits)`` against integer labels, and its gradient.
 
     logits: (N, K), y: (N,) ints in [0, K) → loss: float, dlogits: (N, K).
     Uses log-sum-exp, so huge logits neither overflow nor give ``log(0)``.
+
+    ``label_smoothing`` ε is PyTorch's: the target is ``q = (1 - ε)·onehot(y) + ε/K``, so
+    ``loss = -mean_n Σ_k q_k log p_k`` and ``dlogits = (p - q) / N``.
     """
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
     N, K = logits.shape
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_z = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     log_p = shifted - log_z  # (N, K)
+    eps = float(label_smoothing)
     loss = float(-log_p[np.arange(N), y].mean())
-    dlogits = np.exp(log_p)
-    dlogits[np.arange(N), y] -= 1
+    if eps:
+        loss = (1 - eps) * loss + eps * float(-log_p.mean(axis=1).mean())
+    dlogits = np.exp(log_p)  # p: (N, K)
+    dlogits[np.arange(N), y] -= 1 - eps
+    if eps:
+        dlogits -= np.asarray(eps / K, dtype=dlogits.dtype)
     return loss, dlogits / N
 
 

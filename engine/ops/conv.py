@@ -16,7 +16,9 @@ come in runs of ``W_out`` — 14 values for the shipped conv2 — and copy sever
 the matmul's result ``(F, H_out*W_out*N)`` *is* the output, returned as an ``(N, F, H_out,
 W_out)`` view of that ``(F, H_out, W_out, N)`` memory with no transpose copy; and the backward
 pass reads ``dout`` in that same order for free and scatters its column gradient back with
-one vectorised add per kernel position (kh*kw adds), again in runs of ``W_out*N``.
+one vectorised add per kernel position (kh*kw adds), again in runs of ``W_out*N`` — the column
+gradient made one kernel column at a time (:func:`col2im_of_product`), so it is added back
+while still in cache instead of going out to memory whole.
 
 Shapes are always NCHW; only the strides say batch-last. The ops downstream (ReLU, pooling,
 flatten, dense) allocate outputs and gradients in their input's memory order (``order="K"``,
@@ -25,8 +27,10 @@ only indexes arrays never notices. At N = 1 the two orders are the same memory.
 
 ``groups`` (PyTorch's: each of ``G`` groups convolves its ``C/G`` input channels with its
 ``F/G`` filters; ``groups == C``: depthwise) is decided here, once: ``groups == 1`` is the
-im2col path itself; otherwise each group is one call of it on a channel slice, written into one
-batch-last ``(F, H_out, W_out, N)`` output. ``w: (F, C/G, kh, kw)``; group g's filters
+im2col path itself; depthwise (one channel and one filter per group) is
+:mod:`engine.ops.depthwise`, kh*kw multiply-adds over every channel at once; otherwise each
+group is one call of the im2col path on a channel slice, written into one batch-last
+``(F, H_out, W_out, N)`` output. ``w: (F, C/G, kh, kw)``; group g's filters
 ``g*F/G .. (g+1)*F/G - 1`` read channels ``g*C/G .. (g+1)*C/G - 1``.
 
 ``conv2d_naive`` and ``conv2d_backward_naive`` are the plain-loop references the fast path is
@@ -40,6 +44,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
+from engine.ops import depthwise
 from engine.shapes import Pair, output_shape
 
 
@@ -91,10 +96,14 @@ def im2col(
     ``w.reshape(F, C*kh*kw)`` — and column order (i, j, n). Column (i, j, n) holds
     ``x_pad[n, c, i*sh + a*dh, j*sw + b*dw]`` in row (c, a, b). ``out``, a C-contiguous
     array of that shape and x's dtype, is filled instead of a new one; otherwise ignored.
+    A 1×1 kernel at stride 1 without padding needs no gather: ``cols`` is then ``x``'s own
+    memory, a view when ``x`` is batch-last (never to be written: see :func:`patch_matrix`).
     """
     N, C, H, W = x.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     H_out, W_out = output_shape((H, W), kernel, stride, padding, dilation)
+    if (kh, kw, sh, sw) == (1, 1, 1, 1) and padding == (0, 0):  # pointwise: the input itself
+        return x.transpose(1, 2, 3, 0).reshape(C, H * W * N), (H, W)  # free if batch-last
     x_pad = pad_batch_last(x, padding)  # (C, Hp, Wp, N)
     sC, sH, sW, sN = x_pad.strides
     view = as_strided(  # (C, kh, kw, H_out, W_out, N), a read-only view of every window
@@ -125,19 +134,60 @@ def col2im(
     ``(C, H, W, N)`` memory, cut out of the padded gradient).
     """
     N, C, H, W = x_shape
+    (kh, kw), (H_out, W_out) = kernel, out_hw
+    dcols = dcols.reshape(C, kh, kw, H_out, W_out, N)  # (C*kh*kw, Ho*Wo*N) → (C, kh, kw, Ho, Wo, N)
+    return _scatter_columns(
+        lambda b: dcols[:, :, b], x_shape, kernel, stride, padding, dilation, out_hw
+    )
+
+
+def col2im_of_product(
+    w_mat: np.ndarray, dout_mat: np.ndarray, x_shape, kernel: Pair, hyper: tuple, out_hw: Pair
+) -> np.ndarray:
+    """``col2im(w_mat.T @ dout_mat, x_shape, kernel, *hyper, out_hw)`` without the whole
+    column gradient in memory; ``hyper`` = (stride, padding, dilation).
+
+    w_mat: (F, C*kh*kw), dout_mat: (F, H_out*W_out*N) → dx: (N, C, H, W), as :func:`col2im`.
+    The product is made one kernel column ``b`` at a time — rows (c, a, b) of the column
+    gradient, ``(C*kh, Ho*Wo*N)``: 1/kw of it, small enough to stay in cache for the adds that
+    scatter it — instead of writing the whole ``(C*kh*kw, Ho*Wo*N)`` matrix out to memory and
+    reading it back.
+    """
+    N, C, H, W = x_shape
+    F = w_mat.shape[0]
+    (kh, kw), (H_out, W_out) = kernel, out_hw
+    w4 = w_mat.reshape(F, C, kh, kw)
+    block = np.empty((C * kh, dout_mat.shape[1]), dtype=np.result_type(w_mat, dout_mat))
+
+    def column(b: int) -> np.ndarray:  # → (C, kh, Ho, Wo, N): rows (c, a, b) of w_mat.T @ dout_mat
+        w_b = w4[:, :, :, b].reshape(F, C * kh)  # (F, C*kh), a small copy
+        np.matmul(w_b.T, dout_mat, out=block)  # (C*kh, F) @ (F, Ho*Wo*N)
+        return block.reshape(C, kh, H_out, W_out, N)
+
+    return _scatter_columns(column, x_shape, kernel, *hyper, out_hw)
+
+
+def _scatter_columns(
+    column, x_shape, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, out_hw: Pair
+):
+    """The adds of :func:`col2im`, the column gradient coming one kernel column at a time:
+    ``column(b)`` → (C, kh, H_out, W_out, N), its rows (c, a, b). → dx: (N, C, H, W) view."""
+    N, C, H, W = x_shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     H_out, W_out = out_hw
-    dcols = dcols.reshape(C, kh, kw, H_out, W_out, N)  # (C*kh*kw, Ho*Wo*N) → (C, kh, kw, Ho, Wo, N)
     Hp = H + 2 * ph
-    dx_pad = np.zeros((C, Hp, W + 2 * pw, N), dtype=dcols.dtype)  # (C, Hp, Wp, N)
+    dx_pad = None
     # Per kernel column b, first sum the kh row-shifted blocks into acc, whose rows are whole
     # (W_out*N values, contiguous), then add acc once at column offset b: kh*kw cheap adds
     # and kw into part-rows of dx_pad, instead of kh*kw part-row adds (about 3x slower each).
-    acc = np.empty((C, Hp, W_out, N), dtype=dcols.dtype)  # (C, Hp, Wo, N)
     for b in range(kw):
+        cols_b = column(b)  # (C, kh, Ho, Wo, N)
+        if dx_pad is None:
+            dx_pad = np.zeros((C, Hp, W + 2 * pw, N), dtype=cols_b.dtype)  # (C, Hp, Wp, N)
+            acc = np.empty((C, Hp, W_out, N), dtype=cols_b.dtype)  # (C, Hp, Wo, N)
         acc[...] = 0
         for a in range(kh):
-            acc[:, a * dh : a * dh + sh * H_out : sh] += dcols[:, a, b]  # (C, Ho, Wo, N)
+            acc[:, a * dh : a * dh + sh * H_out : sh] += cols_b[:, a]  # (C, Ho, Wo, N)
         dx_pad[:, :, b * dw : b * dw + sw * W_out : sw] += acc  # (C, Hp, Wo, N)
     return dx_pad[:, ph : ph + H, pw : pw + W].transpose(3, 0, 1, 2)  # (C, H, W, N) → (N, C, H, W)
 
@@ -186,6 +236,8 @@ def conv2d_forward(
     hyper = (stride, padding, dilation)
     if groups == 1:
         return _im2col_forward(x, w, b, hyper, cols_out)
+    if depthwise.is_depthwise(x.shape, w.shape, groups):
+        return depthwise.depthwise_forward(x, w, b, *hyper)
     Cg, Fg = _check_groups(x.shape, w.shape, groups)
     N = x.shape[0]
     H_out, W_out = output_shape(x.shape[2:], w.shape[2:], stride, padding, dilation)
@@ -202,25 +254,24 @@ def conv2d_forward(
 
 
 def conv2d_backward(
-    dout: np.ndarray, cache: tuple, need_dx: bool = True, spend_cache: bool = False
+    dout: np.ndarray, cache: tuple, need_dx: bool = True
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Gradients of :func:`conv2d_forward`.
 
     dout: (N, F, H_out, W_out) → dx: (N, C, H, W) (None if not ``need_dx``; batch-last like
     the forward's output), dw: (F, C/groups, kh, kw), db: (F,) (None if the forward had no
-    bias). With ``spend_cache`` the column gradient is written over the cached patch matrix
-    (same shape, no longer needed once dw is known) instead of a new array; the cache is then
-    spent — a second backward from it would be wrong.
+    bias). The cached patch matrix is only read: once this returns, the caller may build the
+    next forward's patch matrix in it (:func:`patch_matrix`).
     """
+    if isinstance(cache, depthwise.DepthwiseCache):
+        return depthwise.depthwise_backward(dout, cache, need_dx)
     if not isinstance(cache, GroupedCache):
-        return _im2col_backward(dout, cache, need_dx, spend_cache)
+        return _im2col_backward(dout, cache, need_dx)
     dws, dbs = [], []
     dx = np.zeros(cache.x_shape, dtype=dout.dtype) if need_dx else None
     Cg, Fg = cache.Cg, cache.Fg
     for g, cache_g in enumerate(cache.caches):
-        dx_g, dw_g, db_g = _im2col_backward(
-            dout[:, g * Fg : (g + 1) * Fg], cache_g, need_dx, spend_cache
-        )
+        dx_g, dw_g, db_g = _im2col_backward(dout[:, g * Fg : (g + 1) * Fg], cache_g, need_dx)
         if need_dx:
             dx[:, g * Cg : (g + 1) * Cg] = dx_g
         dws.append(dw_g)
@@ -231,8 +282,12 @@ def conv2d_backward(
 
 def patch_matrix(cache: tuple) -> np.ndarray | None:
     """The patch matrix an ungrouped forward's cache holds (free to build the next forward's
-    in, once the backward has spent it); None for a grouped one."""
-    return None if isinstance(cache, GroupedCache) else cache[1]
+    in, once the backward has spent it); None for a grouped one, or when it is a view of the
+    forward's input (a pointwise convolution's)."""
+    if isinstance(cache, (GroupedCache, depthwise.DepthwiseCache)):
+        return None
+    cols = cache[1]
+    return cols if cols.base is None else None  # a view is the input's memory (1×1): not ours
 
 
 def _im2col_forward(x, w, b, hyper: tuple[Pair, Pair, Pair], cols_out=None):
@@ -254,7 +309,7 @@ def _im2col_forward(x, w, b, hyper: tuple[Pair, Pair, Pair], cols_out=None):
     return out, cache
 
 
-def _im2col_backward(dout, cache: tuple, need_dx: bool, spend_cache: bool):
+def _im2col_backward(dout, cache: tuple, need_dx: bool):
     """Gradients of :func:`_im2col_forward`. dout: (N, F, H_out, W_out) → dx, dw, db."""
     x_shape, cols, w, has_bias, stride, padding, dilation, out_hw = cache
     F, C, kh, kw = w.shape
@@ -266,9 +321,8 @@ def _im2col_backward(dout, cache: tuple, need_dx: bool, spend_cache: bool):
     dx = None
     if need_dx:
         w_mat = w.reshape(F, C * kh * kw)
-        reuse = spend_cache and cols.dtype == np.result_type(w_mat, dout_mat)
-        dcols = np.matmul(w_mat.T, dout_mat, out=cols if reuse else None)  # like cols
-        dx = col2im(dcols, x_shape, (kh, kw), stride, padding, dilation, out_hw)
+        hyper = (stride, padding, dilation)
+        dx = col2im_of_product(w_mat, dout_mat, x_shape, (kh, kw), hyper, out_hw)
     return dx, dw, db
 
 

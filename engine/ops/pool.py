@@ -15,9 +15,11 @@ the part of such a window past the padding is never counted.
 Non-overlapping windows (stride == kernel, no padding: the usual 2×2 pooling) take a fast
 path, :func:`tiled_pool_forward`: each window row, then each window column, is one strided
 *view* of the input, reduced with elementwise passes — no window copy, and no index array
-kept for backward. Other settings gather every window (a copy of kh*kw values per output).
-Both are tested against the plain loops :func:`pool2d_naive` and
-:func:`pool2d_backward_naive`.
+kept for backward. Other max/min settings (ResNet's 3×3 stride-2 padded pooling) take
+:func:`strided_pool_forward`: one strided view per kernel position, kh*kw elementwise
+reductions, the winners found again by comparison in backward. Average pooling elsewhere
+gathers every window (a copy of kh*kw values per output). All are tested against the plain
+loops :func:`pool2d_naive` and :func:`pool2d_backward_naive`.
 """
 
 from __future__ import annotations
@@ -149,18 +151,64 @@ def pool2d_forward(
     if ph or pw or extra_h or extra_w:
         pad = ((0, 0), (0, 0), (ph, ph + extra_h), (pw, pw + extra_w))
         x_pad = np.pad(x, pad, constant_values=_pad_value(mode, x.dtype))
+    if mode != "avg":
+        out = strided_pool_forward(x_pad, mode, kernel, stride, out_hw)
+        return out, ("strided", (mode, x_pad, out, kernel, stride, padding, x.shape))
     view = windows(x_pad, kernel, stride, (1, 1), out_hw)  # (N, C, Ho, Wo, kh, kw)
     flat = view.reshape(N, C, H_out, W_out, kh * kw)  # (N, C, Ho, Wo, kh*kw), copies
-    if mode == "avg":
-        div = np.outer(
-            pool_divisors(H, kh, sh, ph, H_out, count_include_pad),
-            pool_divisors(W, kw, sw, pw, W_out, count_include_pad),
-        ).astype(x.dtype)  # (Ho, Wo)
-        out = flat.sum(axis=-1, dtype=x.dtype) / div
-        return out, ("windows", (mode, x.shape, kernel, stride, padding, out_hw, div))
-    arg = flat.argmax(axis=-1) if mode == "max" else flat.argmin(axis=-1)  # (N, C, Ho, Wo)
-    out = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
-    return out, ("windows", (mode, x.shape, kernel, stride, padding, out_hw, arg))
+    div = np.outer(
+        pool_divisors(H, kh, sh, ph, H_out, count_include_pad),
+        pool_divisors(W, kw, sw, pw, W_out, count_include_pad),
+    ).astype(x.dtype)  # (Ho, Wo)
+    out = flat.sum(axis=-1, dtype=x.dtype) / div
+    return out, ("windows", (mode, x.shape, kernel, stride, padding, out_hw, div))
+
+
+def _strided_views(a: np.ndarray, kernel: Pair, stride: Pair, out_hw: Pair):
+    """One view per kernel position (r, c), row-major: a (N, C, Hp, Wp) → (N, C, Ho, Wo),
+    element (i, j) being ``a[..., i*sh + r, j*sw + c]``."""
+    (kh, kw), (sh, sw), (H_out, W_out) = kernel, stride, out_hw
+    for r in range(kh):
+        for c in range(kw):
+            yield a[:, :, r : r + sh * (H_out - 1) + 1 : sh, c : c + sw * (W_out - 1) + 1 : sw]
+
+
+def strided_pool_forward(x_pad, mode: str, kernel: Pair, stride: Pair, out_hw: Pair):
+    """Max or min over (possibly overlapping) windows: kh*kw elementwise reductions of strided
+    views — no window copy, no argmax (the backward finds the winners again by comparison).
+
+    x_pad: (N, C, Hp, Wp), padded with -inf (max) or +inf (min) → out: (N, C, Ho, Wo).
+    """
+    reduce = np.maximum if mode == "max" else np.minimum
+    views = _strided_views(x_pad, kernel, stride, out_hw)
+    out = next(views).copy(order="K")  # (N, C, Ho, Wo), x's memory order
+    for view in views:
+        reduce(out, view, out=out)
+    return out
+
+
+def strided_pool_backward(dout, x_pad, out, kernel: Pair, stride: Pair) -> np.ndarray:
+    """Gradient of :func:`strided_pool_forward` on the padded input: each window's gradient to
+    its first winner in row-major kernel order (``argmax``'s tie rule), found by comparing
+    each kernel position's view with ``out``. dout: (N, C, Ho, Wo) → dx_pad: like x_pad."""
+    dx_pad = np.zeros_like(x_pad, dtype=dout.dtype)  # (N, C, Hp, Wp)
+    taken = np.zeros_like(out, dtype=bool)  # (N, C, Ho, Wo): windows whose winner is found
+    out_hw = out.shape[2:]
+    x_views = _strided_views(x_pad, kernel, stride, out_hw)
+    dx_views = _strided_views(dx_pad, kernel, stride, out_hw)
+    for x_view, dx_view in zip(x_views, dx_views, strict=True):
+        hit = x_view == out  # (N, C, Ho, Wo)
+        np.greater(hit, taken, out=hit)  # hit and not already taken: the first winner
+        taken |= hit
+        dx_view += dout * hit  # windows overlap: add
+    return dx_pad
+
+
+def pooled_output(cache: tuple | None) -> np.ndarray | None:
+    """The output a :func:`pool2d_forward` cache keeps (max/min's), else None."""
+    if cache is None or cache[0] not in ("tiled", "strided"):
+        return None
+    return cache[1][2]  # (mode, x or x_pad, out, ...)
 
 
 def pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
@@ -172,16 +220,18 @@ def pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     path, cache = cache
     if path == "tiled":
         return tiled_pool_backward(dout, cache)
-    mode, x_shape, (kh, kw), (sh, sw), (ph, pw), (H_out, W_out), extra = cache
+    if path == "strided":
+        mode, x_pad, out, kernel, stride, (ph, pw), (N, C, H, W) = cache
+        dx_pad = strided_pool_backward(dout, x_pad, out, kernel, stride)
+        return dx_pad[:, :, ph : ph + H, pw : pw + W]
+    _, x_shape, (kh, kw), (sh, sw), (ph, pw), (H_out, W_out), div = cache  # average pooling
     N, C, H, W = x_shape
     Hp = max(H + 2 * ph, (H_out - 1) * sh + kh)
     Wp = max(W + 2 * pw, (W_out - 1) * sw + kw)
     dx_pad = np.zeros((N, C, Hp, Wp), dtype=dout.dtype)
-    share = dout / extra if mode == "avg" else None  # extra: the divisors (Ho, Wo)
+    share = dout / div  # div: the divisors (Ho, Wo)
     for a in range(kh):  # kh*kw strided adds, each over all windows at once
         for c in range(kw):
-            if mode != "avg":  # the windows whose winner sits at kernel position (a, c)
-                share = np.where(extra == a * kw + c, dout, 0)  # (N, C, Ho, Wo)
             dx_pad[:, :, a : a + sh * H_out : sh, c : c + sw * W_out : sw] += share
     return dx_pad[:, :, ph : ph + H, pw : pw + W]
 

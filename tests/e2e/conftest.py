@@ -20,6 +20,8 @@ from tests.e2e.helpers import ARTIFACTS, SHIPPED, Server, open_anatomy, open_pag
 from tests.specs import TWO_CONVS as SMALL_SPEC
 
 CHROMIUM = Path("/usr/bin/chromium")
+# A fake camera (a test pattern) that every page may use without asking: the explorer's webcam.
+FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +54,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *FAKE_CAMERA])
         yield b
         b.close()
 

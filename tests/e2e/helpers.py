@@ -14,10 +14,25 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from app.core.settings import REPO_ROOT
+from engine.model import Model
+from tests.app.trainset import mnist_dir
 from tests.live import LiveServer, app_env
+from tests.specs import TWO_CONVS
 
 ARTIFACTS = REPO_ROOT / "artifacts" / "e2e"
 SHIPPED = REPO_ROOT / "models" / "mnist-cnn.npz"  # the shipped default model
+
+
+# A canvas's size and how many of its pixels are coloured (not grey): ``canvas.evaluate(PAINTED)``.
+PAINTED = """c => {
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let coloured = 0;
+    for (let i = 0; i < d.length; i += 4) {
+        const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
+        if (Math.max(r, g, b) - Math.min(r, g, b) > 40) coloured++;
+    }
+    return { width: c.width, height: c.height, coloured };
+}"""
 
 
 def wait_until(page, expression: str, **kwargs):
@@ -51,10 +66,24 @@ class Server:
 
 def serve(directory: Path, trained: bool, log: Path, **settings):
     """The app (``python -m app``, ``tests.live``) serving ``directory`` (and any other
-    ``settings``); yields a :class:`Server`, stops it after."""
+    ``settings``); yields a :class:`Server`, stops it after. Photos the pages store go beside
+    ``log`` unless ``photos_dir`` says otherwise: ``directory`` may be the repository's models/."""
+    settings.setdefault("photos_dir", log.parent / "photos")
     env = app_env(models_dir=directory, log_level="warning", **settings)
     with LiveServer(log, env) as live:
         yield Server(live.url, directory, trained)
+
+
+def serve_for_training(root: Path):
+    """The app for the training tests, all in ``root``: its own models directory (a small
+    untrained stand-in for the shipped model) and data directory (the shipped MNIST test set
+    standing in for the training set), so nothing is written into the repository."""
+    models = root / "models"
+    models.mkdir()
+    Model.from_spec(TWO_CONVS, seed=1, name="Shipped stand-in", meta={"dataset": "mnist"}).save(
+        models / "mnist-cnn.npz"
+    )
+    yield from serve(models, False, root / "server.log", data_dir=mnist_dir(root / "data"))
 
 
 @dataclass
@@ -64,6 +93,10 @@ class Watch:
     origin: str
     problems: list[str] = field(default_factory=list)
     expected: list[re.Pattern] = field(default_factory=list)
+    # 503s answered with Retry-After ("computing it, ask again": the permutation test's table
+    # on a fresh server), which the page does: (console text, URL) of their console errors
+    later: set[str] = field(default_factory=set)
+    busy: list[tuple[str, str]] = field(default_factory=list)
 
     def expect_error(self, pattern: str) -> None:
         """Errors matching ``pattern`` are part of the test, not failures."""
@@ -73,10 +106,24 @@ class Watch:
         self.problems.append(problem)
 
     def unexpected(self) -> list[str]:
-        return [p for p in self.problems if not any(e.search(p) for e in self.expected)]
+        retried = [text for text, url in self.busy if url not in self.later]
+        problems = self.problems + retried
+        return [p for p in problems if not any(e.search(p) for e in self.expected)]
+
+    def console(self, m) -> None:
+        if m.type != "error":
+            return
+        if "status of 503" in m.text:
+            self.busy.append((f"console: {m.text}", m.location.get("url", "")))
+        else:
+            self.add(f"console: {m.text}")
 
     def attach(self, page) -> None:
-        page.on("console", lambda m: m.type == "error" and self.add(f"console: {m.text}"))
+        page.on("console", self.console)
+        page.on(
+            "response",
+            lambda r: r.status == 503 and r.headers.get("retry-after") and self.later.add(r.url),
+        )
         page.on("pageerror", lambda e: self.add(f"exception: {e}"))
         # A request the page aborts itself (a new stroke cancels the one in flight) is
         # net::ERR_ABORTED: by design, not a failure.
@@ -108,7 +155,7 @@ def open_page(browser, server, request, **context_args):
     name = re.sub(r"[^\w.-]+", "_", request.node.name)
     page.screenshot(path=str(ARTIFACTS / f"{name}-end.png"), full_page=False)
     context.close()
-    assert watch.unexpected() == [], "the page reported problems"
+    assert not watch.unexpected(), f"the page reported problems: {watch.unexpected()}"
 
 
 # -- the explorer ---------------------------------------------------------------------------

@@ -10,21 +10,11 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import DASH, SEVEN, draw, open_explorer, wait_until
+from tests.e2e.helpers import DASH, PAINTED, SEVEN, draw, open_explorer, wait_until
 
 pytestmark = pytest.mark.e2e
 
 SLOW_MS = 180_000  # the first top-activations request classifies the 10,000 test digits
-
-PAINTED = """c => {
-    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-    let coloured = 0;
-    for (let i = 0; i < d.length; i += 4) {
-        const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
-        if (Math.max(r, g, b) - Math.min(r, g, b) > 40) coloured++;
-    }
-    return { width: c.width, height: c.height, coloured };
-}"""
 
 
 def explain_renders(page) -> int:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import pytest
 
 from engine.model import Model
-from tests.app.trainset import mnist_dir
-from tests.e2e.helpers import serve, wait_until
-from tests.specs import TWO_CONVS as SMALL_SPEC
+from tests.e2e.helpers import serve_for_training, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -23,13 +21,7 @@ TRAIN_TIMEOUT_MS = 180_000
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e-train")
-    models = root / "models"
-    models.mkdir()
-    Model.from_spec(SMALL_SPEC, seed=1, name="Shipped stand-in", meta={"dataset": "mnist"}).save(
-        models / "mnist-cnn.npz"
-    )
-    yield from serve(models, False, root / "server.log", data_dir=mnist_dir(root / "data"))
+    yield from serve_for_training(tmp_path_factory.mktemp("e2e-train"))
 
 
 # Records every value an attribute takes, so a test can see a bar or a chart move.

@@ -16,6 +16,7 @@ from engine import layers as L
 from engine.model import Model
 from engine.ops import conv, pool
 from engine.optim import SGD, Adam
+from engine.shapes import output_shape
 from tests.engine.gradcheck import assert_close, check_layer
 
 rng = np.random.default_rng(99)
@@ -40,6 +41,8 @@ CONV_CASES = [
     ((2, 2, 9, 8), 3, (3, 3), (2, 2), (1, 1), (1, 1)),
     ((2, 2, 9, 10), 2, (3, 2), (2, 1), (0, 2), (2, 1)),
     ((1, 1, 4, 5), 2, (4, 5), (1, 1), (0, 0), (1, 1)),  # a kernel as big as the input
+    ((3, 4, 5, 6), 3, (1, 1), (1, 1), (0, 0), (1, 1)),  # pointwise: no gather, x is the matrix
+    ((2, 3, 5, 6), 2, (1, 1), (2, 2), (0, 0), (1, 1)),  # 1×1 at stride 2: gathered
 ]
 
 
@@ -56,6 +59,19 @@ def test_conv_matches_the_loops(order, shape, F, k, s, p, d):
     want = conv.conv2d_backward_naive(x, w, dout, s, p, d)
     for name, got, ref in zip(("dx", "dw", "db"), (dx, dw, db), want, strict=True):
         assert_close(name, got, ref, 1e-10, 1e-10)
+
+
+@pytest.mark.parametrize("shape, F, k, s, p, d", CONV_CASES)
+def test_column_gradient_by_kernel_columns_is_col2im_of_the_whole_product(shape, F, k, s, p, d):
+    """The backward's col2im, fed one kernel column's block of ``w.T @ dout`` at a time, is the
+    plain col2im of the whole column gradient."""
+    w = rng.standard_normal((F, shape[1], *k))
+    out_hw = output_shape(shape[2:], k, s, p, d)
+    dout_mat = rng.standard_normal((F, out_hw[0] * out_hw[1] * shape[0]))
+    w_mat = w.reshape(F, -1)
+    got = conv.col2im_of_product(w_mat, dout_mat, shape, k, (s, p, d), out_hw)
+    want = conv.col2im(w_mat.T @ dout_mat, shape, k, s, p, d, out_hw)
+    assert_close("dx", got, want, 1e-12, 1e-12)
 
 
 def test_conv_layer_gradients():
@@ -79,7 +95,7 @@ def test_conv_layer_reuses_its_patch_matrix_and_spends_its_cache():
     cols = layer.cache[1]
     layer.backward(np.ones_like(out))
     with pytest.raises(RuntimeError, match="backward called without a forward"):
-        layer.backward(np.ones_like(out))  # spent: its patch matrix held dcols
+        layer.backward(np.ones_like(out))  # spent: its patch matrix is the next forward's
     x2 = rng.standard_normal((4, 2, 6, 6))
     out2 = layer.forward(x2, train=True)
     assert layer.cache[1] is cols  # refilled, not reallocated
@@ -88,6 +104,18 @@ def test_conv_layer_reuses_its_patch_matrix_and_spends_its_cache():
     want = conv.conv2d_backward_naive(x2, w, dout, (1, 1), (1, 1))
     assert_close("dx", dx, want[0], 1e-5, 1e-5)
     assert_close("dw", layer.grads["weight"], want[1], 1e-5, 1e-5)
+
+
+def test_pointwise_conv_layer_never_writes_into_its_input():
+    """A 1×1 layer's patch matrix is its input's memory: it must not become the spare the next
+    forward writes its patch matrix into."""
+    layer = L.Conv2D(3, 2, 1, rng=rng)
+    x1 = batch_last(rng.standard_normal((4, 3, 5, 5)))
+    keep = x1.copy()
+    out = layer.forward(x1, train=True)
+    layer.backward(np.ones_like(out))
+    layer.forward(batch_last(rng.standard_normal((4, 3, 5, 5))), train=True)
+    np.testing.assert_array_equal(x1, keep)
 
 
 POOL_CASES = [
@@ -122,14 +150,21 @@ def test_tiled_pool_matches_the_loops(mode, shape, k, ties, order):
     assert_close("dx", dx, pool.pool2d_backward_naive(x, dout, mode, k, k), 1e-12, 1e-12)
 
 
+@pytest.mark.parametrize("order", ["nchw", "batch-last"])
 @pytest.mark.parametrize("mode", ["max", "min", "avg"])
-def test_overlapping_pool_matches_the_loops_with_ties(mode):
-    x, k, s, p = _with_ties((2, 2, 7, 6)), (3, 3), (2, 2), (1, 1)
-    out, cache = pool.pool2d_forward(x, mode, k, s, p)
-    assert cache[0] == "windows"
+@pytest.mark.parametrize(
+    "k, s, p, ceil", [((3, 3), (2, 2), (1, 1), False), ((3, 2), (2, 1), (1, 0), True)]
+)
+def test_overlapping_pool_matches_the_loops_with_ties(mode, k, s, p, ceil, order):
+    x = _with_ties((2, 2, 7, 6))
+    x_in = batch_last(x) if order == "batch-last" else x
+    out, cache = pool.pool2d_forward(x_in, mode, k, s, p, ceil)
+    assert cache[0] == ("windows" if mode == "avg" else "strided")
+    assert_close("out", out, pool.pool2d_naive(x, mode, k, s, p, ceil), 1e-12, 1e-12)
     dout = rng.standard_normal(out.shape)
     dx = pool.pool2d_backward(dout, cache)
-    assert_close("dx", dx, pool.pool2d_backward_naive(x, dout, mode, k, s, p), 1e-12, 1e-12)
+    want = pool.pool2d_backward_naive(x, dout, mode, k, s, p, ceil)
+    assert_close("dx", dx, want, 1e-12, 1e-12)
 
 
 @pytest.mark.parametrize("cls", [L.MaxPool2D, L.MinPool2D, L.AvgPool2D])

@@ -6,6 +6,7 @@ import pytest
 
 from engine import layers as L
 from engine.ops.conv import conv2d_naive
+from engine.ops.depthwise import DepthwiseCache
 from engine.ops.pool import pool2d_backward_naive, pool2d_naive
 from tests.engine.gradcheck import assert_close, check_layer
 
@@ -26,6 +27,10 @@ def randn(*shape):
         (3, 3, 3, 3, 2, 1, 1),
         (2, 4, 2, (2, 3), 1, (1, 0), (1, 2)),
         (3, 2, 1, 3, 1, 0, 1),
+        (4, 4, 4, 3, 1, 1, 1),  # depthwise (engine/ops/depthwise.py) from here on
+        (3, 3, 3, (3, 2), (2, 1), (1, 0), (2, 1)),
+        (2, 2, 2, 5, 2, 2, 1),
+        (2, 4, 2, 3, 1, 1, 1),  # two filters per channel: the grouped im2col path again
     ],
 )
 def test_grouped_conv_against_its_loop_twin(C, F, groups, k, s, p, d):
@@ -74,3 +79,12 @@ def test_global_pooling_with_keepdims_feeds_a_one_by_one_conv():
     layer = L.GlobalAvgPool(keepdims=True)
     assert layer.output_shape((3, 5, 4)) == (3, 1, 1)
     check_layer(layer, randn(2, 3, 5, 4), lambda x, _: x.mean(axis=(2, 3), keepdims=True))
+
+
+def test_depthwise_takes_its_own_path_and_stays_float32():
+    layer = L.Conv2D(4, 4, 3, padding=1, groups=4, rng=rng)
+    x = randn(2, 4, 6, 6).astype(np.float32)
+    out = layer.forward(x, train=True)
+    assert isinstance(layer.cache, DepthwiseCache) and out.dtype == np.float32
+    dx = layer.backward(np.ones_like(out))
+    assert dx.dtype == layer.grads["weight"].dtype == layer.grads["bias"].dtype == np.float32

@@ -3,7 +3,7 @@
 The fixtures (``scripts/make_quantized_fixtures.py``) are a trained grey digit CNN and a trained
 colour CIFAR-10 CNN (BatchNorm, average pool, concat, residual add, global average pool), each
 quantized by onnxruntime three ways: QDQ, QOperator and dynamic. On real images — MNIST test
-digits and the CIFAR-10 test photos in ``tests/fixtures/cifar-sample`` — the engine's top-1
+digits and the CIFAR-10 test photos in ``static/samples/cifar10`` — the engine's top-1
 class is onnxruntime's on at least 99 % of them; the weights are exactly (q − zero_point) · scale.
 """
 
@@ -28,7 +28,7 @@ from tests.onnx_fixtures import FIXTURES, ROOT, mnist_digits
 
 QUANTIZED = FIXTURES / "quantized"
 MANIFEST = json.loads((QUANTIZED / "manifest.json").read_text())
-SAMPLE = ROOT / "tests" / "fixtures" / "cifar-sample"
+SAMPLE = ROOT / "static" / "samples" / "cifar10"
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 FORMATS = {"qdq": "QDQ", "qop": "QOperator", "dynamic": "dynamic"}
 N_DIGITS = 500

@@ -112,10 +112,11 @@ function pause(seconds, signal) {
   });
 }
 
-// `body`: sent as JSON, or as it is if it is FormData (the browser sets the multipart boundary).
+// `body`: sent as JSON, or as it is if it is FormData (the browser sets the multipart boundary)
+// or a Blob (a photo's bytes).
 async function request(method, path, body, signal, accept = "application/json") {
   const init = { method, headers: { Accept: accept }, signal };
-  if (body instanceof FormData) init.body = body;
+  if (body instanceof FormData || body instanceof Blob) init.body = body;
   else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -188,6 +189,9 @@ export const api = {
   layerState: (id, index) => request("GET", `${model(id)}/layers/${index}/state`),
   gallery: (count, offset, dataset = "mnist") =>
     request("GET", `/api/gallery?${new URLSearchParams({ count, offset, dataset })}`),
+  // A model's own test images (a colour model's photos: `pixels` H×W×3).
+  modelGallery: (id, count, offset = 0) =>
+    request("GET", `/api/gallery?${new URLSearchParams({ model: id, count, offset })}`),
 
   // Whether this browser may write (import, rename, delete, train), and why not.
   access: () => request("GET", "/api/access"),
@@ -218,6 +222,8 @@ export const api = {
   // method: "saliency" | "gradcam" | "occlusion" | "integrated-gradients"
   explain: (id, method, body, signal) => request("POST", `${model(id)}/explain/${method}`, body, signal),
   topActivations: (id, layer, k) => request("GET", `${model(id)}/explain/layers/${layer}/top-activations?k=${k}`),
+  // body: {photos: [ImageInput], names?, k?, filter?}: the top images among the photos sent.
+  topPhotos: (id, layer, body) => request("POST", `${model(id)}/explain/layers/${layer}/top-activations`, body),
   // Asked for in pages of `page` filters (the server bounds units × steps per request, and
   // refuses a layer's every unit at once when they are many); the pages joined into one answer.
   maximise: async (id, layer, page = 8) => {
@@ -229,9 +235,14 @@ export const api = {
     }
     return { ...answer, filters };
   },
+  // One unit's regularised feature visualisation (the unit's default regularisers).
+  visualise: (id, layer, unit) => request("GET", `${model(id)}/explain/layers/${layer}/visualise?unit=${unit}`),
   kernelPresets: () => request("GET", "/api/kernel/presets"),
   kernel: (body, signal) => request("POST", "/api/kernel", body, signal),
   colorSamples: () => request("GET", "/api/color/samples"),
+  // The bundled sample photos (static/samples/<set>/manifest.json) and one file's bytes.
+  samplePhotos: (set) => request("GET", `/static/samples/${set}/manifest.json`),
+  fileBytes: (url) => request("GET", url, undefined, undefined, "application/octet-stream"),
   color: (body, signal) => request("POST", "/api/color", body, signal),
 
   // Training, evaluation and model management.
@@ -254,4 +265,7 @@ export const api = {
   onnxUrl: (id) => `${model(id)}/model.onnx`,
   importModel: (formData) => request("POST", "/api/models/import", formData),
   uploadDataset: (formData) => request("POST", "/api/datasets", formData),
+  // a photo kept for links (its id and when it expires); a kept photo's bytes (an ArrayBuffer)
+  keepPhoto: (blob) => request("POST", "/api/photos", blob),
+  photo: (id) => request("GET", `/api/photos/${encodeURIComponent(id)}`, undefined, undefined, "image/*"),
 };

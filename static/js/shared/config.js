@@ -33,6 +33,16 @@ export const gallery = {
   thumbSize: 56, // CSS pixels of one 28×28 digit
 };
 
+// A colour model's photo input on the explorer (pages/explorer/photo-panel.js and beside it).
+export const photos = {
+  previewSize: 280, // CSS pixels of the chosen photo's preview (its longer side)
+  sampleThumb: 52, // CSS pixels of one sample photo's button
+  channelSize: 76, // CSS pixels of each of the network input's R, G, B grids
+  captureSide: 640, // a camera frame is captured at most this many pixels along its longer side
+  captureQuality: 0.9, // JPEG quality of a captured frame
+  liveIntervalMs: 600, // live camera: a frame classified every this many milliseconds
+};
+
 export const maps = {
   // Small multiples: at most this many maps in a row, rows balanced (32 maps: 2 × 16), each
   // map as wide as the row allows up to `thumbMax` CSS pixels (narrow screens: see CSS).
@@ -116,6 +126,8 @@ export const anatomy = {
   playIntervalMs: 900, // the sliding-window animation, per step
   gridEditorMaxCells: 144, // input grids with more cells are shown, not edited cell by cell
   galleryCount: 8,
+  photoCount: 20, // a colour model's test photos offered as the real layer's input
+  photoThumb: 40, // CSS pixels of one
   drawingSize: 168,
 };
 
@@ -146,6 +158,7 @@ export const explain = {
   minIntervalMs: 250, // while drawing: at most one explanation request per this interval
   mapSize: 224, // CSS pixels of the attribution overlay
   maxAlpha: 0.85, // opacity of the strongest attribution over the digit
+  photoOpacity: 0.7, // over a photo: the opacity slider's starting value (the strongest attribution's)
   inkDarkness: 170, // the digit under the overlay: 255 - this * ink
   kernelMapSize: 168,
   filterImageSize: 84, // a filter's activation-maximising image

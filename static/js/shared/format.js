@@ -50,3 +50,9 @@ export function capitalise(text) {
   const t = text.replace(/[.\s]+$/, "");
   return t.charAt(0).toUpperCase() + t.slice(1);
 }
+
+// A size in bytes as a person reads it: "512 KB", "2.0 MB".
+export function bytes(n) {
+  if (n < 2 ** 20) return `${Math.max(1, Math.round(n / 2 ** 10))} KB`;
+  return `${(n / 2 ** 20).toFixed(1)} MB`;
+}

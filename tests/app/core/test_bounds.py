@@ -65,13 +65,16 @@ def test_the_new_limits_are_listed(client):
 # -- activation maximisation: units × steps × a pass -------------------------------------------
 
 
-def test_maximise_of_the_flatten_layer_needs_a_range(client):
+def test_maximise_of_the_flatten_layer_needs_a_range(client, monkeypatch):
     """The issue's request: 1,568 units with no filter was 127 s of CPU."""
-    t0 = time.perf_counter()
+
+    def never(*args, **kwargs):
+        raise AssertionError("the maximisation ran: the request was not refused before the work")
+
+    monkeypatch.setattr("app.explain.filters.explain.maximise_activation", never)
     detail = refused(client.get(MAXIMISE.format(6)), 422, "filter", "1,568 units")
     assert "max_maximise_units = 64" in detail and "first=0&count=" in detail
     refused(client.get(MAXIMISE.format(6) + ".png?objective=mean"), 422, "max_maximise_units")
-    assert time.perf_counter() - t0 < 1.0  # refused before any work
 
 
 def test_maximise_cost_is_units_times_steps_and_the_hint_fits(client, defaults):
@@ -243,7 +246,7 @@ def test_an_npz_bomb_import_is_refused_fast_in_little_memory(client):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     refused(r, 422, "weights", "more than the limit")
-    assert seconds < 1.0, seconds
+    assert seconds < 5.0, seconds  # inflating it would take minutes; 5 s is for a loaded machine
     assert peak < 50 * 1024 * 1024 + 3 * len(data), peak  # the upload itself is held, no more
 
 

@@ -85,6 +85,6 @@ def test_gallery_without_the_data_says_what_is_missing(make_client, tmp_path):
 
 
 def test_gallery_refuses_an_unknown_dataset(gallery_client):
-    r = gallery_client.get("/api/gallery", params={"dataset": "cifar10"})
+    r = gallery_client.get("/api/gallery", params={"dataset": "imagenet"})
     assert r.status_code == 422
     assert "dataset" in r.json()["detail"]

@@ -67,7 +67,8 @@ def test_the_score_is_the_engines_evaluate_on_the_test_set(http, mnist_settings)
         ("/api/models/mnist-cnn/evaluation/examples?true_class=0&predicted_class=1&count=0", 422,
          ["count"]),
         ("/api/datasets/mnist/test/10000.png", 404, ["0 to 9999"]),
-        ("/api/datasets/cifar/test/0.png", 422, ["dataset"]),
+        ("/api/datasets/cifar/test/0.png", 404, ["dataset", "no uploaded data set 'cifar'"]),
+        ("/api/datasets/Bad..Name/test/0.png", 422, ["dataset"]),
     ],
 )  # fmt: skip
 def test_bad_requests_are_refused_naming_the_field(http, path, status, words):
@@ -98,6 +99,7 @@ def test_a_colour_model_is_scored_on_the_shipped_cifar10_sample(http, mnist_sett
     images, labels = cifar10.load_sample()  # no CIFAR-10 in this data dir: the sample
     want = evaluate(colour, cifar10.to_input(images), labels)
     assert body["total"] == 150 and body["accuracy"] == pytest.approx(want["accuracy"])
+    assert "150 CIFAR-10 test photos that ship" in body["source"]  # said on the page
     assert [c["label"] for c in body["per_class"]][:2] == ["airplane", "automobile"]
     png = http.get("/api/datasets/cifar10/test/3.png", params={"scale": 2})
     picture = np.asarray(Image.open(io.BytesIO(png.content)))

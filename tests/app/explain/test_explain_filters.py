@@ -106,3 +106,13 @@ def test_maximise_is_deterministic_and_raises_the_activation(client, model):
     np.testing.assert_allclose(image, want.images[0, 0], atol=1e-4)
     img = decode_png(client.get(f"{API}/layers/0/maximise.png", params={"steps": 4}))
     assert img.width > 3 * 28
+
+
+def test_a_digit_models_unit_is_visualised_as_ink(client):
+    r = client.get(f"{API}/layers/3/visualise", params={"unit": 1, "steps": 16, "seed": 1})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    image = np.asarray(d["image"])
+    assert image.shape == (28, 28) and 0 <= image.min() <= image.max() <= 1  # ink, H × W
+    assert d["activation"] > d["initial"] and len(d["history"]) == 17
+    assert decode_png(client.get(f"{API}/layers/3/visualise.png", params={"unit": 1})).width > 28

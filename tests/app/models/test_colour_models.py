@@ -17,7 +17,7 @@ from app.models import packed
 from tests.onnx_fixtures import FIXTURES, fixture_bytes
 
 IMAGE = "image/"
-CIFAR = FIXTURES.parents[1] / "fixtures" / "cifar-sample"
+CIFAR = FIXTURES.parents[2] / "static" / "samples" / "cifar10"
 PHOTOS = FIXTURES.parents[2] / "static" / "samples" / "photos"
 CIFAR_INPUT = {"channels": "rgb", "mean": [0.4914, 0.4822, 0.4465], "std": [0.247, 0.2435, 0.2616]}
 MEAN, STD = np.array(CIFAR_INPUT["mean"]), np.array(CIFAR_INPUT["std"])

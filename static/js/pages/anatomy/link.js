@@ -79,6 +79,7 @@ export function keepPlaygroundInLink(key, controls, presets) {
     },
     (text) => {
       const named = presets.find((p) => p.name === (text ?? presets[0].name));
+      if (named && same(codec.body(named), body)) return; // on screen already: no second request
       const own = named ? null : codec.decode(text.split("_"));
       if (!named && !own) linkNotice(`This link's ${key} example "${text.slice(0, 40)}" could not be read: showing the first example.`);
       const title = "Your own example, from the link.";

@@ -19,6 +19,7 @@ import { PoolView } from "./pool-view.js";
 import { LayerModel } from "../../shared/anatomy/layer-model.js";
 import { RealLayerControls } from "./real-layer-controls.js";
 import { RealLayerView } from "./real-layer-view.js";
+import { VolumeView } from "./volume-view.js";
 import { SlidingView } from "./sliding-view.js";
 import { Stepper } from "./stepper.js";
 import { StatusView } from "../../shared/status.js";
@@ -82,6 +83,16 @@ new OutputView(realView.slots.output, layerModel, realSelection, { label: "featu
 new EquationView(realView.slots.equation, layerModel, realSelection);
 new MatrixView(realView.slots.matrix, layerModel, realSelection);
 new DenseView(realView.slots.dense, layerModel, realSelection);
+new VolumeView(realView.slots.volume, layerModel, realSelection, (f) => realControls.pickFilter(f));
+// the kernel sliding over the real input, one output at a time (each asks for its equation)
+const realStepper = new Stepper(realSelection, real, { intervalMs: anatomy.playIntervalMs });
+realView.slots.stepper.append(realStepper.el);
+// "The real thing" of a preset (presets.js): that model's layer, scrolled to.
+document.addEventListener("anatomy:open-real", async (e) => {
+  const { model: id, layer } = e.detail;
+  if (await realControls.open(id, layer)) real.scrollIntoView({ behavior: "smooth", block: "start" });
+  else status.error(`The model ${id} is not installed, so its real layer cannot be shown.`);
+});
 realControls.addEventListener("change", (e) => {
   const { model: id, layer, filter, group, input, keep, output } = e.detail;
   layerModel.load(id, layer, filter, input, keep, output, group);

@@ -21,14 +21,32 @@ export function presetChips(presets, pick) {
   );
 }
 
-// The preset's description, then its source as a footnote (a link's own numbers have none).
+// The presets a real network's layer shows for real: that model's layer, on a real input.
+const REAL = {
+  "5x5x3-on-32x32x3": { model: "cifar10-lenet", layer: 0, text: "See it for real: cifar10-lenet's first layer (six 5×5×3 filters) on a CIFAR-10 photo" },
+};
+
+// The preset's description, then its source as a footnote (a link's own numbers have none),
+// then its real network's layer.
 export function describePreset(el, p) {
   if (!p.source) {
     el.textContent = p.description;
     return;
   }
+  const real = REAL[p.name];
   el.replaceChildren(
     h("span", {}, p.description),
     h("span", { class: "preset-source", dataset: { testid: "preset-source" } }, " — from ", h("cite", {}, p.source.citation)),
+    ...(real ? [" ", realLink(real)] : []),
   );
+}
+
+// A link to the real layer (works as a plain link too); a click opens it in place.
+function realLink({ model, layer, text }) {
+  const href = `?${new URLSearchParams({ model, layer })}#real-layer`;
+  const open = (e) => {
+    e.preventDefault();
+    document.dispatchEvent(new CustomEvent("anatomy:open-real", { detail: { model, layer } }));
+  };
+  return h("a", { href, class: "real-link", dataset: { testid: "preset-real-layer" }, onclick: open }, `${text} →`);
 }

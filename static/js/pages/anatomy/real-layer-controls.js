@@ -1,6 +1,6 @@
 // Controls for the real-layer view: model, conv layer, group (a grouped conv's, shown one group
-// at a time) and filter, and the input — a small drawing pad (the explorer's) or a real test
-// digit from the gallery. "change" fires with { model, layer, filter, group, input, keep }
+// at a time) and filter, and the input — for a grey model a small drawing pad (the explorer's)
+// or a real test digit from the gallery; for a colour model a photo (photo-picker.js). "change" fires with { model, layer, filter, group, input, keep }
 // whenever any of them changes; `input` is an ImageInput body, `keep` says the layer is the
 // same (so the chosen output can stay); `group` is undefined for an ordinary conv.
 
@@ -11,6 +11,7 @@ import { inkScale, paintGrid } from "../../shared/colormap.js";
 import { h, pixelCanvas } from "../../shared/dom.js";
 import { span } from "../../shared/format.js";
 import { DrawingPad } from "../../shared/draw.js";
+import { PhotoPicker } from "./photo-picker.js";
 
 export class RealLayerControls extends EventTarget {
   constructor(root, status) {
@@ -33,10 +34,10 @@ export class RealLayerControls extends EventTarget {
     const undo = h("button", { type: "button", class: "button" }, "Undo");
     const clear = h("button", { type: "button", class: "button" }, "Clear");
     this.gallery = h("div", { class: "mini-gallery", role: "group", "aria-label": "Test digits", dataset: { testid: "real-gallery" } });
-    root.append(
-      h("div", { class: "size-row" }, field("Model", this.models), field("Conv layer", this.layers), this.groupField, field("Filter", this.filters)),
-      h("div", { class: "real-input" }, h("div", { class: "pad-box" }, canvas, h("div", { class: "pad-actions" }, undo, clear)), h("div", {}, h("p", { class: "muted small" }, "Draw a digit, or pick one:"), this.gallery)),
-    );
+    this.drawn = h("div", { class: "real-input" }, h("div", { class: "pad-box" }, canvas, h("div", { class: "pad-actions" }, undo, clear)), h("div", {}, h("p", { class: "muted small" }, "Draw a digit, or pick one:"), this.gallery));
+    this.picker = new PhotoPicker();
+    this.picker.addEventListener("change", () => this.#emit(true));
+    root.append(h("div", { class: "size-row" }, field("Model", this.models), field("Conv layer", this.layers), this.groupField, field("Filter", this.filters)), this.drawn, this.picker.el);
     this.pad = new DrawingPad(canvas, drawing);
     // Undo and clear, by button or by key while the pad has focus (the page has other keys).
     undo.addEventListener("click", () => this.pad.undo());
@@ -56,6 +57,7 @@ export class RealLayerControls extends EventTarget {
     for (const type of ["strokeend", "change", "draw"]) this.pad.addEventListener(type, sync);
     sync();
     this.galleryItem = null;
+    this.started = new Promise((resolve) => (this.ready = resolve)); // start() has chosen a model
     this.pad.addEventListener("strokeend", () => this.#inputChanged());
     this.pad.addEventListener("change", () => this.#inputChanged());
     this.models.addEventListener("change", () => this.#selectModel(this.models.value));
@@ -90,6 +92,8 @@ export class RealLayerControls extends EventTarget {
       await this.#selectModel(wanted ?? models[0].id);
     } catch (err) {
       this.status.error(err.message);
+    } finally {
+      this.ready();
     }
   }
 
@@ -110,8 +114,31 @@ export class RealLayerControls extends EventTarget {
     }
   }
 
+  // Choose filter `f` of the layer shown (a click on its map).
+  pickFilter(f) {
+    if (![...this.filters.options].some((o) => Number(o.value) === f)) return;
+    this.filters.value = String(f);
+    this.#emit(true);
+  }
+
+  // Open layer `layer` of model `id` (the 5×5×3 preset's "the real thing"); false when that
+  // model is not installed.
+  async open(id, layer) {
+    await this.started;
+    if (![...this.models.options].some((o) => o.value === id)) return false;
+    this.models.value = id;
+    this.wanted = { layer: String(layer) };
+    await this.#selectModel(id);
+    return true;
+  }
+
   async #selectModel(id) {
     this.detail = await api.model(id);
+    // a colour model reads photos; a grey one the drawing pad
+    this.colour = this.detail.input_shape[0] === 3;
+    this.drawn.hidden = this.colour;
+    if (this.colour) await this.picker.show(id);
+    else this.picker.hide();
     const convs = this.detail.layers.filter((l) => l.type === "conv2d");
     const want = this.wanted ?? {};
     this.layers.replaceChildren(...convs.map((l) => h("option", { value: l.index, selected: String(l.index) === want.layer }, `${l.index}: ${l.name} (${l.config.in_channels}→${l.config.out_channels}, ${l.config.kernel_size.join("×")})`)));
@@ -160,12 +187,13 @@ export class RealLayerControls extends EventTarget {
 
   // The drawing as an ImageInput: a gallery digit's exact pixels while it is the whole input.
   input() {
+    if (this.colour) return this.picker.input;
     if (this.galleryItem && this.pad.isBaseOnly) return { pixels: this.galleryItem.pixels, preprocess: false };
     return { image: this.pad.toDataURL() };
   }
 
   #emit(keep) {
-    if (!this.detail || this.layers.value === "") return;
+    if (!this.detail || this.layers.value === "" || !this.input()) return;
     if (keep) this.output = undefined;
     this.dispatchEvent(
       new CustomEvent("change", {

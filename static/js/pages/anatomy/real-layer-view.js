@@ -1,4 +1,5 @@
-// One filter of a real conv layer: the layer's input for this drawing (one map per channel,
+// One filter of a real conv layer: the layer's volumes (volume-view.js), the layer's input for
+// this drawing or photo (a photo's channels each in its own colour) (one map per channel,
 // the window of the chosen output marked), the filter, the check that M·x + b is the feature
 // map, and — drawn by the playground's own views — the feature map, the equation, M and M as
 // a dense layer.
@@ -9,11 +10,13 @@ import { makeScale, maxAbs } from "../../shared/colormap.js";
 import { h } from "../../shared/dom.js";
 import { count, num, shape, span } from "../../shared/format.js";
 import { Legend } from "../../shared/legend.js";
+import { CHANNEL_NAMES, channelScale, pixelLegendScale } from "../../shared/rgb.js";
 import { GridView } from "./grid-view.js";
 
 export class RealLayerView {
   // root: the result card; model: a LayerModel; selection: its Selection.
   constructor(root, model, selection) {
+    this.root = root;
     this.model = model;
     this.selection = selection;
     this.check = h("p", { class: "check", dataset: { testid: "matrix-check" }, "aria-live": "polite" });
@@ -26,6 +29,8 @@ export class RealLayerView {
     this.formula = h("pre", { class: "formula" });
     this.problem = h("p", { class: "problem", role: "alert", hidden: true });
     this.slots = {
+      volume: h("div", { class: "real-volume" }),
+      stepper: h("div", { class: "stepper-slot" }),
       output: h("div", { class: "real-slot", dataset: { testid: "real-feature-map" } }),
       equation: h("div", { class: "real-slot real-equation", dataset: { testid: "real-equation" } }),
       matrix: h("div", { class: "real-slot", dataset: { testid: "real-matrix" } }),
@@ -37,6 +42,7 @@ export class RealLayerView {
       this.check,
       this.groupCheck,
       this.problem,
+      this.slots.volume,
       h(
         "div",
         { class: "real-row" },
@@ -57,6 +63,7 @@ export class RealLayerView {
       ),
       this.formula,
       h("h3", { class: "sub" }, "The chosen output, term by term"),
+      this.slots.stepper,
       this.slots.equation,
       h("h3", { class: "sub" }, "Its weight matrix M"),
       this.slots.matrix,
@@ -72,8 +79,7 @@ export class RealLayerView {
       this.problem.textContent = model.error;
       this.problem.hidden = false;
     });
-    selection.addEventListener("select", () => this.#window());
-    selection.addEventListener("hover", () => this.#window());
+    selection.on(["select", "hover"], () => this.#window());
   }
 
   render() {
@@ -96,14 +102,17 @@ export class RealLayerView {
     this.#groupCheck(a);
     this.inputsTitle.textContent = grouped ? `Group ${a.group}'s input: ${inSpan} of ${a.layer.config.in_channels}, ${shape([C, H, W])}` : `Layer input, ${shape([C, H, W])}`;
     this.kernelTitle.textContent = `Filter ${a.filter}, ${shape([C, kh, kw])}, bias ${num(a.bias, 3)}`;
+    // a photo's R, G, B planes (the first layer of a colour model, pixels in [0, 1]) in colour
+    const rgb = a.layer.index === 0 && C === 3 && !grouped && a.input_min >= 0 && a.input_max <= 1;
     const inScale = makeScale(a.input_min < 0 ? "diverging" : "sequential", a.input_min, a.input_max);
     this.inputGrids = a.input.map((plane, c) => {
-      const g = new GridView({ caption: C > 1 || grouped ? `${ins[c]}` : "", label: `layer input channel ${ins[c]}` });
-      g.render(plane, { pad: a.layer.config.padding, scale: inScale, numbers: false });
+      const name = rgb ? `${CHANNEL_NAMES[c]} (channel ${c})` : `${ins[c]}`;
+      const g = new GridView({ caption: C > 1 || grouped ? name : "", label: `layer input channel ${ins[c]}` });
+      g.render(plane, { pad: a.layer.config.padding, scale: rgb ? channelScale(c) : inScale, numbers: false });
       return g;
     });
     this.inputs.replaceChildren(...this.inputGrids.map((g) => g.el));
-    this.inputLegend.render(inScale, "input");
+    this.inputLegend.render(rgb ? pixelLegendScale(a.input_min, a.input_max) : inScale, rgb ? "pixel" : "input");
     this.inputs.classList.toggle("is-many", C > 4);
     const m = maxAbs(a.kernel);
     const kScale = makeScale("diverging", -m, m);
@@ -118,6 +127,7 @@ export class RealLayerView {
     );
     this.kernels.classList.toggle("is-many", C > 4);
     this.formula.textContent = a.formula;
+    this.root.dataset.renders = String(Number(this.root.dataset.renders ?? 0) + 1); // answers drawn
     this.png.href = `/api/models/${encodeURIComponent(a.model_id)}/layers/${a.layer.index}/weight-matrix.png?filter=${a.filter}&group=${a.group}`;
     this.#window();
   }

@@ -6,7 +6,7 @@ import { makeScale, paintGrid } from "../../shared/colormap.js";
 import { explain as config } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
 import { LatestWins } from "../../shared/latest-wins.js";
-import { paintChannel, paintImage, sizeLike } from "./color-channels.js";
+import { paintChannel, paintImage, sizeLike } from "../../shared/color-channels.js";
 import { Legend } from "../../shared/legend.js";
 import { StatusView } from "../../shared/status.js";
 

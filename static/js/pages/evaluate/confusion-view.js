@@ -3,6 +3,7 @@
 // its number is the count the API gave.
 
 import { training } from "../../shared/config.js";
+import { noun } from "./digits-view.js";
 import { h } from "../../shared/dom.js";
 import { count, percent } from "../../shared/format.js";
 
@@ -51,7 +52,7 @@ export class ConfusionView {
                 class: `cm-cell${right ? " diagonal" : ""}${strength > 0.55 ? " dark" : ""}`,
                 style: { background: bg, width: size, height: size },
                 dataset: { true: t, predicted: p, count: n },
-                "aria-label": `true ${classes[t]}, predicted ${classes[p]}: ${count(n)} digits (${percent(share)} of ${classes[t]})`,
+                "aria-label": `true ${classes[t]}, predicted ${classes[p]}: ${count(n)} ${noun(result.dataset)[1]} (${percent(share)} of ${classes[t]})`,
                 disabled: n === 0,
                 onclick: () => this.on.pick(t, p),
               },

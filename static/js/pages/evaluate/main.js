@@ -5,11 +5,11 @@ import { api, installedModels, pickModel } from "../../shared/api.js";
 import { chooseModel, wantedModels } from "../../shared/current-model.js";
 import { training } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
-import { count, num, percent } from "../../shared/format.js";
+import { capitalise, count, num, percent } from "../../shared/format.js";
 import { StatusView } from "../../shared/status.js";
 import { explainWrites } from "../../shared/write-access.js";
 import { ConfusionView } from "./confusion-view.js";
-import { digitLinks } from "./digits-view.js";
+import { digitLinks, isDigitSet, noun } from "./digits-view.js";
 import { ModelsView } from "./models-view.js";
 
 const $ = (s) => document.querySelector(s);
@@ -33,7 +33,7 @@ const modelsView = new ModelsView($("#models-body"), {
 
 function context() {
   const r = state.result;
-  return { modelId: r.model_id, imageUrl: r.image_url };
+  return { modelId: r.model_id, imageUrl: r.image_url, dataset: r.dataset };
 }
 
 // -- one model's evaluation -------------------------------------------------------------------
@@ -64,14 +64,24 @@ async function evaluate(id) {
   }
 }
 
+// The page's words for the data set's images: digits, or photos (not opened in the explorer).
+function wordsFor(dataset) {
+  const [one, many] = noun(dataset);
+  for (const el of document.querySelectorAll(".noun")) el.textContent = one;
+  for (const el of document.querySelectorAll(".nouns")) el.textContent = many;
+  for (const el of document.querySelectorAll(".explorer-hint")) el.hidden = !isDigitSet(dataset);
+}
+
 function render(r) {
+  wordsFor(r.dataset);
   $("#accuracy").textContent = percent(r.accuracy);
   $("#correct").textContent = `${count(r.correct)} / ${count(r.total)}`;
   $("#correct-label").textContent = `${r.dataset} test images right`;
   $("#loss").textContent = num(r.loss, 3);
+  const on = `on ${r.source}`;
   $("#eval-note").textContent = r.cached
-    ? `Scored in ${r.seconds.toFixed(1)} s (kept in memory since).`
-    : `Scored in ${r.seconds.toFixed(1)} s.`;
+    ? `Scored ${on} in ${r.seconds.toFixed(1)} s (kept in memory since).`
+    : `Scored ${on} in ${r.seconds.toFixed(1)} s.`;
   confusion.render(r);
   renderPerClass(r);
   $("#confident").replaceChildren(...digitLinks(r.confident_mistakes, context()));
@@ -80,14 +90,14 @@ function render(r) {
   $("#wrong-note").textContent =
     shown < r.misclassified_total
       ? `The first ${count(shown)} of ${count(r.misclassified_total)} mistakes, in test-set order.`
-      : `All ${count(r.misclassified_total)} mistakes, in test-set order. Click one to open it in the explorer.`;
+      : `All ${count(r.misclassified_total)} mistakes, in test-set order.${isDigitSet(r.dataset) ? " Click one to open it in the explorer." : ""}`;
 }
 
 function renderPerClass(r) {
   const bar = (v, cls) =>
     h("span", { class: `bar ${cls}` }, h("span", { style: { width: `${(v ?? 0) * 100}%` } }));
   byTestId("per-class").replaceChildren(
-    h("thead", {}, h("tr", {}, h("th", {}, "Class"), h("th", { class: "num" }, "Digits"), h("th", {}, "Accuracy"), h("th", {}, "Precision"))),
+    h("thead", {}, h("tr", {}, h("th", {}, "Class"), h("th", { class: "num" }, capitalise(noun(r.dataset)[1])), h("th", {}, "Accuracy"), h("th", {}, "Precision"))),
     h(
       "tbody",
       {},
@@ -111,7 +121,8 @@ async function showCell(t, p) {
   const panel = $("#cell");
   const n = r.confusion[t][p];
   const what = t === p ? `${r.classes[t]} read correctly` : `${r.classes[t]} read as ${r.classes[p]}`;
-  $("#cell-title").textContent = `${what}: ${count(n)} ${n === 1 ? "digit" : "digits"}`;
+  const [one, many] = noun(r.dataset);
+  $("#cell-title").textContent = `${what}: ${count(n)} ${n === 1 ? one : many}`;
   $("#cell-note").textContent = "Loading…";
   panel.hidden = false;
   try {
@@ -119,7 +130,7 @@ async function showCell(t, p) {
     if (state.result !== r) return;
     $("#cell-digits").replaceChildren(...digitLinks(cell.items, context()));
     const more = cell.total > cell.items.length ? `The first ${count(cell.items.length)}, in test-set order. ` : "";
-    $("#cell-note").textContent = `${more}Click one to open it in the explorer.`;
+    $("#cell-note").textContent = isDigitSet(r.dataset) ? `${more}Click one to open it in the explorer.` : more;
     panel.scrollIntoView({ block: "nearest", behavior: "smooth" });
   } catch (err) {
     status.error(err.message);

@@ -1,6 +1,7 @@
 // "Why did it say 7?": an attribution map over the network input, for the predicted class
 // or any chosen one, by one of four methods. The panel asks the API (throttled, latest
-// drawing wins) whenever the explorer shows a new result, and paints what comes back.
+// drawing wins) whenever the explorer shows a new result, and paints what comes back: over
+// a digit, or over a photo (a colour model) with an opacity the person sets.
 
 import { api } from "../../shared/api.js";
 import { makeScale } from "../../shared/colormap.js";
@@ -10,6 +11,8 @@ import { num } from "../../shared/format.js";
 import { LatestWins } from "../../shared/latest-wins.js";
 import { paintOverlay } from "./overlay.js";
 import { Legend } from "../../shared/legend.js";
+import { isColourModel } from "../../shared/model-kind.js";
+import { isPlanes, pixelsOf } from "../../shared/rgb.js";
 
 const METHODS = [
   {
@@ -20,7 +23,7 @@ const METHODS = [
   {
     id: "gradcam",
     label: "Grad-CAM",
-    about: "Where a conv layer found evidence for the class: its feature maps weighted by the average gradient of the score, ReLU, stretched to 28×28.",
+    about: "Where a conv layer found evidence for the class: its feature maps weighted by the average gradient of the score, ReLU, stretched to the input's size.",
   },
   {
     id: "occlusion",
@@ -30,7 +33,7 @@ const METHODS = [
   {
     id: "integrated-gradients",
     label: "Integrated gradients",
-    about: "Each pixel's share of the score, accumulated along the path from a blank canvas to your drawing; the shares add up to the score's change.",
+    about: "Each pixel's share of the score, accumulated along the path from a blank input to yours; the shares add up to the score's change.",
   },
 ];
 
@@ -98,6 +101,19 @@ export class ExplainPanel {
       "aria-label": "Attribution map over the network input",
     });
     this.legend = new Legend();
+    this.answer = null; // the latest map shown, repainted when the opacity changes
+    this.opacity = h("input", {
+      type: "range",
+      min: "0",
+      max: "100",
+      step: "5",
+      value: String(Math.round(config.photoOpacity * 100)),
+      dataset: { testid: "explain-opacity" },
+      "aria-label": "Overlay opacity, in per cent",
+      oninput: () => this.#opacityChanged(),
+    });
+    this.opacityValue = h("output", { class: "opacity-value" });
+    this.opacityField = h("label", { class: "explain-field explain-opacity", hidden: true }, h("span", {}, "Overlay opacity"), this.opacity, this.opacityValue);
     this.caption = h("p", { class: "explain-caption", dataset: { testid: "explain-caption" }, "aria-live": "polite" });
     this.about = h("p", { class: "muted explain-about" });
     this.root.replaceChildren(
@@ -105,7 +121,7 @@ export class ExplainPanel {
         "header",
         { class: "section-head" },
         h("h2", { id: "explain-title" }, "Why did it say ", this.heading, "?"),
-        h("p", { class: "muted" }, "Which pixels of your drawing the network used for a class — four ways of asking it."),
+        (this.subtitle = h("p", { class: "muted" }, "Which pixels of your drawing the network used for a class — four ways of asking it.")),
       ),
       h(
         "div",
@@ -117,19 +133,23 @@ export class ExplainPanel {
           h("div", { class: "segmented", role: "radiogroup", "aria-label": "Method", dataset: { testid: "explain-method" } }, this.methodButtons),
           h("label", { class: "explain-field" }, h("span", {}, "Class"), this.targetSelect),
           this.optionsBox,
+          this.opacityField,
           this.about,
         ),
       ),
     );
     this.figure = this.root.querySelector(".explain-figure");
+    this.#opacityChanged();
     this.#renderOptions();
     this.#idle();
   }
 
-  // model: ModelDetail; result: the explorer's latest activations (null when cleared).
-  update(model, result) {
+  // model: ModelDetail; result: the explorer's latest activations (null when cleared);
+  // body: the ImageInput they answered (a photo is explained from its own bytes).
+  update(model, result, body = null) {
     if (model !== this.model) this.#setModel(model);
     this.result = result;
+    this.photo = body?.image && Array.isArray(result?.input[0][0]) ? body.image : null;
     if (!result) {
       this.runner.cancel();
       this.#idle();
@@ -142,6 +162,8 @@ export class ExplainPanel {
 
   async #setModel(model) {
     this.model = model;
+    const what = isColourModel(model) ? "photo" : "drawing";
+    this.subtitle.textContent = `Which pixels of your ${what} the network used for a class — four ways of asking it.`;
     this.ready = false;
     this.runner.cancel();
     this.targetSelect.replaceChildren(
@@ -165,8 +187,10 @@ export class ExplainPanel {
     }
     this.ready = true;
     if (this.pending !== undefined) this.#choose(this.pending);
-    this.#renderOptions();
-    this.#request(true);
+    else {
+      this.#renderOptions();
+      this.#request(true);
+    }
   }
 
   // What a link keeps (explain/link.js): the method, the class asked about and its options.
@@ -193,16 +217,18 @@ export class ExplainPanel {
       if (opt.values.includes(value)) this.params[opt.name] = value;
       else wrong.push(`${opt.name} ${value}`);
     }
-    if (METHODS.some((m) => m.id === method)) this.#setMethod(method); // asks for the map
+    if (METHODS.some((m) => m.id === method)) this.#setMethod(method, { ask: false });
     else wrong.push(`method "${method}"`);
+    this.#renderOptions();
+    this.#request(true);
     if (wrong.length) this.on.notice?.(`This link asks the explanation for ${wrong.join(", ")}, which ${this.model.id} does not offer: showing the defaults instead.`);
   }
 
-  #setMethod(id) {
+  #setMethod(id, { ask = true } = {}) {
     this.method = id;
     for (const b of this.methodButtons) b.setAttribute("aria-checked", String(b.dataset.method === id));
     this.#renderOptions();
-    this.#request(true);
+    if (ask) this.#request(true);
   }
 
   #renderOptions() {
@@ -229,7 +255,8 @@ export class ExplainPanel {
 
   #request(urgent) {
     if (!this.model || !this.result) return;
-    const body = { pixels: this.result.input, preprocess: false };
+    const body = this.photo ? { image: this.photo } : { pixels: this.result.input, preprocess: false };
+    if (body.pixels && isPlanes(body.pixels)) body.pixels = pixelsOf(body.pixels); // a photo's planes, as H×W×3
     if (this.target !== null) body.target = this.target;
     if (this.method === "gradcam" && this.params.layer !== null) body.layer = this.params.layer;
     if (this.method === "occlusion") Object.assign(body, { patch: this.params.patch, stride: this.params.stride });
@@ -244,7 +271,8 @@ export class ExplainPanel {
     if (!this.result || payload.method !== this.method) return;
     const signed = answer.signed;
     const scale = makeScale(signed ? "diverging" : "sequential", answer.min, answer.max);
-    paintOverlay(this.canvas, answer.input, answer.map, scale);
+    this.answer = { answer, scale };
+    this.#paint();
     this.legend.render(scale, METHODS.find((m) => m.id === answer.method).label.toLowerCase());
     this.figure.classList.remove("is-empty");
     this.heading.textContent = answer.predicted_label;
@@ -252,6 +280,23 @@ export class ExplainPanel {
     this.root.dataset.shown = answer.method;
     this.root.dataset.target = String(answer.target);
     document.body.dataset.explainRenders = String(Number(document.body.dataset.explainRenders || 0) + 1);
+  }
+
+  // A photo's overlay at the chosen opacity (a digit's keeps its fixed one).
+  #paint() {
+    if (!this.answer) return;
+    const { answer, scale } = this.answer;
+    const photo = isPlanes(answer.input);
+    this.opacityField.hidden = !photo;
+    this.figure.classList.toggle("is-photo", photo);
+    const opacity = photo ? Number(this.opacity.value) / 100 : undefined;
+    paintOverlay(this.canvas, answer.input, answer.map, scale, opacity);
+  }
+
+  #opacityChanged() {
+    this.opacityValue.textContent = `${this.opacity.value} %`;
+    this.opacity.setAttribute("aria-valuetext", `${this.opacity.value} per cent`);
+    this.#paint();
   }
 
   #fail(err) {
@@ -262,7 +307,9 @@ export class ExplainPanel {
   #idle() {
     this.figure.classList.add("is-empty");
     this.canvas.getContext("2d").clearRect(0, 0, this.canvas.width, this.canvas.height);
-    this.caption.textContent = "Draw a digit, or pick one from the gallery, to see which pixels the network used.";
+    this.answer = null;
+    const photo = isColourModel(this.model);
+    this.caption.textContent = photo ? "Choose a photo to see which pixels the network used." : "Draw a digit, or pick one from the gallery, to see which pixels the network used.";
     delete this.root.dataset.shown;
   }
 }
@@ -276,7 +323,7 @@ function describe(a) {
     case "occlusion":
       return `Probability drop of ${cls} (${score}) when a ${a.patch}×${a.patch} patch hides each region; largest drop ${num(a.max)}.`;
     case "integrated-gradients":
-      return `Attributions of ${cls}: they sum to ${num(a.total)} ≈ logit ${num(a.score)} − blank-canvas logit ${num(a.baseline_score)} (error ${num(a.delta)}, ${a.steps} steps).`;
+      return `Attributions of ${cls}: they sum to ${num(a.total)} ≈ logit ${num(a.score)} − blank-input logit ${num(a.baseline_score)} (error ${num(a.delta)}, ${a.steps} steps).`;
     default:
       return `Saliency of ${cls} (${score}): brighter pixels change the score most.`;
   }

@@ -4,6 +4,7 @@
 
 import { ExplainPanel } from "./explain-panel.js";
 import { KernelEditor } from "./kernel-editor.js";
+import { isColourModel } from "../../shared/model-kind.js";
 import { keepChoiceInLink } from "./link.js";
 import { StatusView } from "../../shared/status.js";
 import { linkNotice } from "../../shared/url-state.js";
@@ -21,8 +22,14 @@ const editor = new KernelEditor(document.getElementById("kernel-editor"), on);
 
 // Brought up to date only while on screen (each asks the server): see on-screen.js.
 const sections = new WhileOnScreen([
-  { el: document.getElementById("explain"), update: ({ model, result }) => panel.update(model, result) },
-  { el: document.getElementById("kernel-editor"), update: ({ result }) => editor.update(result ? result.input : null) },
+  { el: document.getElementById("explain"), update: ({ model, result, body }) => panel.update(model, result, body) },
+  { el: document.getElementById("kernel-editor"), update: ({ result, digit }) => editor.update(result && digit ? result.input : null) },
 ]);
 
-document.addEventListener("explorer:result", (e) => sections.set(e.detail));
+document.addEventListener("explorer:result", (e) => {
+  // The kernel editor works on a drawn digit; a colour model's photo hides it (the Colour page
+  // has filters three deep).
+  const digit = !isColourModel(e.detail.model);
+  document.getElementById("kernel-editor").hidden = !digit;
+  sections.set({ ...e.detail, digit });
+});

@@ -19,6 +19,7 @@ import { LayersView } from "./layers.js";
 import { keepSelectionInLink } from "./link-state.js";
 import { ModelPicker } from "./model-picker.js";
 import { NetworkInputView } from "./network-input.js";
+import { PhotoMode } from "./photo-mode.js";
 import { PredictionView } from "./prediction.js";
 import { StatusView } from "../../shared/status.js";
 import { SummaryView } from "./summary.js";
@@ -49,6 +50,7 @@ const status = new StatusView(byTestId("error"));
 const pad = new DrawingPad(byTestId("draw-canvas"), drawing);
 new DrawingControls(pad, byTestId("undo"), byTestId("clear"));
 const prediction = new PredictionView($(".prediction-card"));
+const photos = new PhotoMode({ change: () => run({ urgent: true }) }, prediction); // colour models
 const networkInput = new NetworkInputView(
   [...document.querySelectorAll(".input-frame")],
   $("#rf-caption"),
@@ -56,10 +58,7 @@ const networkInput = new NetworkInputView(
 const summary = new SummaryView($("#summary-table"), $("#model-facts"));
 const picker = new ModelPicker(byTestId("model-select"), { change: (id) => selectModel(id) });
 let layers = null;
-const overview = new OverviewController(byTestId("network-overview"), {
-  error: (m) => status.error(m),
-  opened: (index) => link.unitChanged({ push: index !== null }),
-});
+const overview = new OverviewController(byTestId("network-overview"), { error: (m) => status.error(m), opened: (index) => link.unitChanged({ push: index !== null }) });
 
 // -- hovering units and inspecting maps -----------------------------------------------------
 
@@ -121,7 +120,8 @@ function closeInspector() {
 function inputOf(index) {
   if (!state.result) return null;
   if (index === 0) {
-    return { name: "input", scale: inkScale(), grid: () => state.result.input };
+    const input = state.result.input; // H×W, or a colour model's C×H×W
+    return { name: "input", scale: inkScale(), grid: (c) => (photos.active ? input[c] : input) };
   }
   const prev = layers.block(index - 1);
   if (!prev.output) return null;
@@ -166,7 +166,7 @@ const runner = new LatestWins({
       requestAnimationFrame(() => performance.measure("explorer:photo-to-overview", { start: payload.photoAt, end: performance.now() }));
     }
   },
-  onError: (err) => status.error(err.message),
+  onError: (err) => (photos.active ? (photos.error(err.message), resetOutputs()) : status.error(err.message)),
 });
 
 // An ImageInput body from elsewhere (a photo; bench/photo_overview.py): run it as the input,
@@ -180,6 +180,7 @@ document.addEventListener("explorer:input", (e) => {
 // untouched, otherwise the drawing as a PNG for the server to preprocess.
 function currentInput() {
   const item = state.galleryItem;
+  if (photos.active) return { body: photos.body(), madeAt: performance.now() };
   const body =
     item && pad.isBaseOnly
       ? { pixels: item.pixels, preprocess: false }
@@ -195,7 +196,7 @@ function sameInput(a, b) {
 
 function run({ urgent }) {
   if (!state.model) return;
-  if (pad.isEmpty) {
+  if (photos.active ? !photos.ready : pad.isEmpty) {
     runner.cancel();
     resetOutputs();
     return;
@@ -208,11 +209,12 @@ function show(result, body) {
   state.result = result;
   prediction.render(result);
   networkInput.render(result.input);
+  photos.render(result);
   overview.render(result, body);
   layers.render(result.layers);
   inspector.update();
   document.body.dataset.renders = String(Number(document.body.dataset.renders || 0) + 1);
-  document.dispatchEvent(new CustomEvent("explorer:result", { detail: { model: state.model, result } }));
+  document.dispatchEvent(new CustomEvent("explorer:result", { detail: { model: state.model, result, body } }));
   performance.measure("explorer:render", { start, end: performance.now() });
 }
 
@@ -221,6 +223,7 @@ function resetOutputs() {
   document.dispatchEvent(new CustomEvent("explorer:result", { detail: { model: state.model, result: null } }));
   prediction.reset();
   networkInput.reset();
+  photos.reset();
   overview.reset();
   if (state.model && layers) {
     inspector.close();
@@ -348,14 +351,15 @@ async function selectModel(id) {
   state.result = null;
   overview.setModel(state.model);
   chooseModel(id);
+  photos.setModel(state.model);
   prediction.setClasses(state.model.classes);
   summary.render(state.model);
   buildLayers();
   networkInput.reset();
   new FiltersView($("#filters"), { select: inspect }).render(state.model.layers, loadFilters);
   const dataset = GALLERY_DATASETS.includes(state.model.dataset) ? state.model.dataset : "mnist";
-  if (dataset !== state.galleryDataset) state.galleryLoad = loadGallery(dataset, 0);
-  if (!pad.isEmpty) run({ urgent: true });
+  if (!photos.active && dataset !== state.galleryDataset) state.galleryLoad = loadGallery(dataset, 0);
+  if (photos.active || !pad.isEmpty) run({ urgent: true }); // a colour model without a photo: reset
 }
 
 document.addEventListener("keydown", (e) => {

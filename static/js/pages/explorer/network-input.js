@@ -1,7 +1,8 @@
-// The 28×28 network input the server actually used, pixelated, with an outline for the
-// receptive field of the unit being hovered. It is drawn in several places (beside the
+// The network input the server actually used (a digit's 28×28, or a colour model's photo as
+// it sees it), pixelated, with an outline for the receptive field of the unit being hovered. It is drawn in several places (beside the
 // drawing, and beside the layers so it stays in view while scrolling through them).
 
+import { paintImage } from "../../shared/color-channels.js";
 import { inkScale, paintGrid } from "../../shared/colormap.js";
 import { placeBox } from "./feature-maps.js";
 
@@ -19,10 +20,13 @@ export class NetworkInputView {
     this.input = null;
   }
 
+  // input: H×W rows (a grey model), or C×H×W (a colour model's R, G, B).
   render(input) {
     this.input = input;
+    const colour = Array.isArray(input[0][0]);
     for (const { figure, canvas } of this.views) {
-      paintGrid(canvas, input, this.scale);
+      if (colour) paintImage(canvas, input, null);
+      else paintGrid(canvas, input, this.scale);
       figure.classList.remove("is-empty");
     }
   }
@@ -39,8 +43,9 @@ export class NetworkInputView {
   // region: { rows: [r0, r1], cols: [c0, c1] } of the input, or null.
   highlight(region) {
     if (!this.input) region = null;
-    const H = this.input ? this.input.length : 1;
-    const W = this.input ? this.input[0].length : 1;
+    const grid = this.input && Array.isArray(this.input[0][0]) ? this.input[0] : this.input;
+    const H = grid ? grid.length : 1;
+    const W = grid ? grid[0].length : 1;
     for (const { box } of this.views) placeBox(box, region, H, W);
     if (!this.caption) return;
     if (!region) {

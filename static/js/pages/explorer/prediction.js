@@ -16,6 +16,7 @@ export class PredictionView {
     // itself may be below the fold). The card stays the accessible one (aria-live).
     this.compact = document.querySelector('[data-testid="pad-answer"]');
     this.rows = [];
+    this.prompt = null; // what to say before any input (null: the digit's)
   }
 
   setClasses(classes) {
@@ -54,7 +55,7 @@ export class PredictionView {
 
   reset() {
     this.label.textContent = "";
-    this.confidence.textContent = "Draw a digit to see what the network thinks.";
+    this.confidence.textContent = this.prompt ?? "Draw a digit to see what the network thinks.";
     this.compact.replaceChildren();
     for (const { row, fill, value } of this.rows) {
       fill.style.transform = "scaleX(0)";

@@ -1,5 +1,7 @@
-// The filters page: pick a model and a conv layer; every filter's weights, the input it likes
-// most and its top-activating test digits, each fetched from the API as it becomes ready.
+// The filters page: pick a model and a conv layer; every filter's weights (a colour model's
+// first layer in colour), the input it likes most and its top-activating images (the model's
+// data set, or the bundled photos), each fetched from the API as it becomes ready; a unit's
+// regularised feature visualisation on demand.
 
 import { api, installedModels, pickModel } from "../../shared/api.js";
 import { chooseModel } from "../../shared/current-model.js";
@@ -7,6 +9,7 @@ import { explain as config } from "../../shared/config.js";
 import { h } from "../../shared/dom.js";
 import { FilterCards } from "./filter-cards.js";
 import { keepFilterInLink } from "./link.js";
+import { YourPhotos } from "./photos.js";
 import { StatusView } from "../../shared/status.js";
 import { linkNotice } from "../../shared/url-state.js";
 
@@ -17,6 +20,17 @@ const layerGroup = $('[data-testid="filters-layer"]');
 const note = $("#filters-note");
 const cards = new FilterCards($("#filter-cards"));
 const filterLink = keepFilterInLink($("#filter-cards"));
+let shownLayer = null; // [model, info] on screen
+const photos = new YourPhotos({
+  ranked: (answer) => {
+    cards.showTop(answer);
+    note.textContent = `${answer.name}: the top ${answer.k} of your photos for each filter.`;
+    document.body.dataset.photosShown = String(answer.layer);
+  },
+  reset: () => shownLayer && showLayer(...shownLayer),
+  failed: (message) => status.error(message),
+});
+note.after(photos.el);
 let generation = 0;
 
 // `push`: a person chose the layer (a history entry, so Back returns to the one before).
@@ -36,14 +50,17 @@ async function showLayer(model, info, { push = false } = {}) {
     return;
   }
   if (mine !== generation) return;
-  cards.render(info, filters);
+  const colour = model.input_shape[0] === 3 ? { bgr: model.input?.channels === "bgr" } : null;
+  cards.render(info, filters, colour, (unit) => api.visualise(model.id, info.index, unit));
+  shownLayer = [model, info];
+  photos.show(model.id, info.index, colour !== null);
   filterLink.shown();
   document.body.dataset.filtersLayer = String(info.index);
   const top = api.topActivations(model.id, info.index, config.topK).then(
     (answer) => {
       if (mine !== generation) return;
       cards.showTop(answer);
-      note.textContent = `${info.name}: ${info.output_shape[0]} filters · top digits ${answer.cached ? "from the cache" : `computed over the ${answer.dataset} set in ${answer.seconds} s`}.`;
+      note.textContent = `${info.name}: ${info.output_shape[0]} filters · top ${answer.dataset} images ${answer.cached ? "from the cache" : `computed in ${answer.seconds} s`}.`;
       document.body.dataset.topShown = String(info.index);
     },
     (err) => mine === generation && cards.failed("top", err.message),

@@ -7,6 +7,7 @@
 import { BackpropView } from "./backprop-view.js";
 import { FlattenView } from "./flatten-view.js";
 import { ShiftView } from "./shift-view.js";
+import { isColourModel } from "../../shared/model-kind.js";
 import { StatusView } from "../../shared/status.js";
 import { WhileOnScreen } from "../../shared/on-screen.js";
 
@@ -31,6 +32,10 @@ const sections = new WhileOnScreen(
 document.addEventListener("explorer:result", (e) => {
   const { model, result } = e.detail;
   if (!model) return;
+  // Lessons on a drawn digit: a colour model's photo has none of them (the sections hide).
+  const photo = isColourModel(model);
+  byTestId("flatten-view").closest("section").hidden = photo;
+  if (photo) return;
   if (!started) {
     started = flatten
       .start(model.id)

@@ -78,6 +78,7 @@ async function validate() {
     const report = await api.validateArchitecture(specs, form.dataset.value, Number(form.batch_size.value) || 1);
     if (seq !== state.validation) return; // a newer edit is on its way
     editor.showReport(report);
+    $("#input-shape").textContent = report.input_shape.join(" × "); // the data set's images
     state.valid = report.valid;
   } catch (err) {
     if (seq !== state.validation) return;

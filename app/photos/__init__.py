@@ -1,0 +1,1 @@
+"""Uploaded photos, kept a while so a link can name one."""

@@ -1,0 +1,134 @@
+"""A data-parallel training step: the batch split across threads, one BLAS thread each.
+
+NumPy's elementwise passes (ReLU, pooling, im2col copies, col2im adds, the optimiser's
+arithmetic) run on one core, while BLAS spreads only the matrix products over the others: on
+2 cores about half of a training step leaves a core idle (or spinning in OpenBLAS's wait loop).
+Here each of ``workers`` threads runs the whole forward and backward pass of its share of the
+batch on a *replica* of the model — layers that share the model's weight arrays but own their
+caches and gradients — with BLAS held to one thread, so every pass of the step uses every
+core. NumPy releases the GIL inside its loops and BLAS calls, so the threads really do run at
+once.
+
+The result is the serial step's, up to float rounding: each replica's loss is the mean over
+its ``n_k`` examples, so the batch's gradient is ``sum_k (n_k / N) * grad_k`` (and likewise the
+loss); the logits are concatenated. Only models whose training step treats examples
+independently are split — no batch statistics (batch norm keeps buffers), no dropout (its
+masks come from one seeded generator, whose order threads would scramble); the others run
+serially (:func:`workers_for`).
+
+Shapes: ``x: (N, *input_shape)``, ``y: (N,)`` → loss (float), logits ``(N, K)``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+from engine import persist
+
+if TYPE_CHECKING:
+    from engine.model import Model
+
+MIN_PER_WORKER = 32  # below this many examples per thread the hand-offs cost more than they win
+UNSPLITTABLE = frozenset({"dropout"})  # layers whose training step couples the batch's examples
+
+_lock = threading.Lock()
+_controller: ThreadpoolController | None = None
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+
+
+def _blas() -> ThreadpoolController:
+    """threadpoolctl's handle on the loaded BLAS libraries, made once (it scans the process)."""
+    global _controller
+    with _lock:
+        if _controller is None:
+            _controller = ThreadpoolController().select(user_api="blas")
+        return _controller
+
+
+def blas_threads() -> int:
+    """The threads BLAS is allowed now (its most permissive library's count; 1 if none)."""
+    return max((lib["num_threads"] for lib in _blas().info()), default=1)
+
+
+def splittable(model: Model) -> bool:
+    """Whether a training step of ``model`` treats every example independently."""
+    return all(not ly.buffers and ly.type not in UNSPLITTABLE for ly in model.layers)
+
+
+def workers_for(model: Model, batch: int) -> int:
+    """How many threads a training step of ``batch`` examples should use: as many as BLAS
+    was given, each with at least :data:`MIN_PER_WORKER` examples; 1 if not splittable."""
+    if not splittable(model):
+        return 1
+    return max(1, min(blas_threads(), os.cpu_count() or 1, batch // MIN_PER_WORKER))
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    """The process's pool of helper threads, at least ``workers`` of them (it only grows)."""
+    global _pool, _pool_size
+    with _lock:
+        if _pool is None or _pool_size < workers:
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="train-split")
+            _pool_size = workers
+        return _pool
+
+
+def replicas(model: Model, workers: int) -> list[Model]:
+    """``workers`` shallow copies of ``model`` (shared weights, own caches and gradients),
+    kept on the model and made again if its layers or their weight dicts were replaced."""
+    kept = getattr(model, "_replicas", [])
+    fresh = len(kept) >= workers and all(
+        copy.params is layer.params
+        for rep in kept
+        for copy, layer in zip(rep.layers, model.layers, strict=True)
+    )
+    if not fresh:
+        kept = [persist.shallow_copy(model) for _ in range(workers)]
+        model._replicas = kept
+    return kept[:workers]
+
+
+def split_train_step(
+    model: Model, x: np.ndarray, y: np.ndarray, workers: int, label_smoothing: float = 0.0
+):
+    """``model.train_step(x, y)`` on ``workers`` threads; fills ``model``'s layers' grads.
+
+    x: (N, *input_shape), y: (N,) → (mean cross-entropy, logits (N, K)).
+    """
+    parts = np.array_split(np.arange(len(x)), workers)  # contiguous index ranges
+    bounds = [(int(p[0]), int(p[-1]) + 1) for p in parts]
+    reps = replicas(model, workers)
+
+    def run(k: int):
+        lo, hi = bounds[k]
+        return reps[k].train_step(x[lo:hi], y[lo:hi], workers=1, label_smoothing=label_smoothing)
+
+    with _blas().limit(limits=1):
+        pool = _executor(workers - 1)
+        futures = [pool.submit(run, k) for k in range(1, workers)]
+        results = [run(0)] + [f.result() for f in futures]
+    share = [(hi - lo) / len(x) for lo, hi in bounds]
+    for i, layer in enumerate(model.layers):
+        grads = [rep.layers[i].grads for rep in reps]
+        layer.grads = {
+            key: _weighted(share, [g[key] for g in grads], like=layer.params[key])
+            for key in grads[0]
+        }
+    loss = float(sum(s * loss_k for s, (loss_k, _) in zip(share, results, strict=True)))
+    logits = np.concatenate([logits_k for _, logits_k in results])  # (N, K)
+    return loss, logits
+
+
+def _weighted(share: list[float], grads: list[np.ndarray], like: np.ndarray) -> np.ndarray:
+    """``sum_k share[k] * grads[k]`` in ``like``'s dtype: the mean gradient over the batch."""
+    total = grads[0] * like.dtype.type(share[0])
+    for s, g in zip(share[1:], grads[1:], strict=True):
+        total += g * like.dtype.type(s)
+    return total
