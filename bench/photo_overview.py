@@ -42,7 +42,7 @@ from bench.bench_resnet18 import IMAGENET, build_onnx  # noqa: E402
 from bench.stroke_roundtrip import CHROMIUM_ARGS, server  # noqa: E402
 
 PHOTOS = sorted((ROOT / "static" / "samples" / "photos").glob("*.jpg"))
-CIFAR = sorted((ROOT / "tests" / "fixtures" / "cifar-sample").glob("*.jpg"))
+CIFAR = sorted((ROOT / "static" / "samples" / "cifar10").glob("*.jpg"))
 HEAP_AT = (1, 10, 25, 50)
 LAST = "() => performance.getEntriesByName('{}').at(-1).duration"  # the page's latest measure
 

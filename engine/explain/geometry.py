@@ -20,6 +20,7 @@ from engine.model import Model
 # each input (elementwise activations, normalisation per channel, merges, concatenation).
 _POINTWISE = frozenset(
     ("relu", "leakyrelu", "elu", "sigmoid", "tanh", "batchnorm2d", "dropout", "identity")
+    + ("hardtanh", "hardsigmoid", "hardswish", "silu", "selu", "prelu")  # ReLU6 is a hardtanh
     + ("add", "sub", "mul", "div", "concat")
 )
 

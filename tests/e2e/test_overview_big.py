@@ -11,8 +11,10 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import SEVEN, draw, point_at, serve, wait_until
+from tests.e2e.helpers import point_at, serve, wait_until
 from tests.onnx_fixtures import FIXTURES
+
+PHOTO = FIXTURES.parents[2] / "static" / "samples" / "cifar10" / "cat_0000.jpg"
 
 pytestmark = pytest.mark.e2e
 
@@ -34,8 +36,9 @@ def server(tmp_path_factory):
 
 
 def explore(page, server, model_id: str) -> dict:
+    """The explorer of colour model ``model_id`` with a photo chosen in its upload."""
     page.goto(f"{server.url}/?model={model_id}")
-    draw(page, SEVEN)
+    page.get_by_test_id("image-upload").set_input_files(str(PHOTO))
     wait_until(page, "Number(document.body.dataset.renders || 0) > 0")
     return server.get_json(f"/api/models/{model_id}")
 

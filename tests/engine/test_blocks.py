@@ -1,8 +1,10 @@
-"""Blocks found from the graph alone (engine/blocks.py): residual, concat, none in a chain."""
+"""Blocks found from the graph alone (engine/blocks.py): residual, concat, none in a chain; and
+the deep fixtures' receptive fields."""
 
 from pathlib import Path
 
 from engine.blocks import common_prefix, find_blocks
+from engine.explain.geometry import receptive_field
 from engine.onnx_import import import_onnx
 
 BIG = Path(__file__).resolve().parents[1] / "fixtures" / "onnx" / "big"
@@ -87,3 +89,12 @@ def test_mobilenetv2_shaped_fixture_folds_its_residual_inverted_blocks():
     info, blocks = blocks_of("mobilenetv2_narrow.onnx")
     assert len(info) == 100 and len(blocks) == 11
     assert blocks[0]["name"] == "features.1" and all(b["kind"] == "residual" for b in blocks)
+
+
+def test_receptive_fields_pass_through_relu6_in_a_mobilenet():
+    # MobileNetV2's ReLU6 imports as hardtanh: pointwise, so every conv has a box (the explain
+    # section's info asked for them all and answered 500 on this network)
+    model = import_onnx((BIG / "mobilenetv2_narrow.onnx").read_bytes())
+    convs = [i for i, ly in enumerate(model.layers) if ly.type == "conv2d"]
+    boxes = [receptive_field(model, i) for i in convs]
+    assert boxes[-1][0] > boxes[0][0]  # deeper convs see more of the 32×32 input
