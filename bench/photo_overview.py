@@ -9,11 +9,11 @@ page's JavaScript heap over 50 photos.
    ``models/cifar10-lenet.npz``; the ResNet is imported through ``POST /api/models/import``
    with torchvision's ImageNet convention (center-crop 256 → 224), as a user would.
 3. For each model, Chromium (1440×900) opens ``/?model=…`` and is given ``--photos`` photos in
-   turn (the bundled photos for the ResNet, the CIFAR-10 sample images for the CIFAR model):
-   each is a JPEG sent as the page's input (``explorer:input``, the photo panel's entry), and
-   the page's own ``explorer:photo-to-overview`` measure runs from that moment to the frame
-   after every view is drawn from the answer (the overview asks for what it draws: the folded
-   blocks and a page of each wide layer's channels). One warm-up photo is not counted.
+   turn (the bundled photos for the ResNet, the CIFAR-10 sample images for the CIFAR model),
+   each chosen in the photo panel's file input (``data-testid="image-upload"``); the time runs
+   from the input's change to the end of the page's ``explorer:render`` (every view drawn from
+   the answer; the overview asks for what it draws: the folded blocks and a page of each wide
+   layer's channels). One warm-up photo is not counted.
 4. After photos 1, 10, 25 and 50 the heap is measured through CDP (``HeapProfiler
    .collectGarbage`` then ``Runtime.getHeapUsage``): no growth means nothing is kept per photo.
 The machine and its load average are printed with the numbers.
@@ -22,7 +22,6 @@ The machine and its load average are printed with the numbers.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import shutil
@@ -44,11 +43,11 @@ from bench.stroke_roundtrip import CHROMIUM_ARGS, server  # noqa: E402
 PHOTOS = sorted((ROOT / "static" / "samples" / "photos").glob("*.jpg"))
 CIFAR = sorted((ROOT / "static" / "samples" / "cifar10").glob("*.jpg"))
 HEAP_AT = (1, 10, 25, 50)
-LAST = "() => performance.getEntriesByName('{}').at(-1).duration"  # the page's latest measure
-
-
-def data_url(path: Path) -> str:
-    return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode()
+# the photo chosen (the upload's change), and the page's explorer:render: its start and length
+SPANS = """() => {
+  const r = performance.getEntriesByName('explorer:render').at(-1);
+  return [performance.getEntriesByName('bench:photo')[0].startTime, r.startTime, r.duration];
+}"""
 
 
 def p90(times: list[float]) -> float:
@@ -63,7 +62,7 @@ def heap_mb(cdp) -> float:
 
 def photo_times(browser, url: str, model: str, photos: list[Path], n: int):
     """``n`` photos (cycling through ``photos``) on the explorer of ``model`` → (ms per photo,
-    (request answered and decoded, the server's time, every view drawn) ms per photo,
+    (photo read, sent, answered and decoded; the server's time; every view drawn) ms per photo,
     {photo number: heap MB})."""
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     cdp = page.context.new_cdp_session(page)
@@ -79,24 +78,19 @@ def photo_times(browser, url: str, model: str, photos: list[Path], n: int):
             server.append(float(response.headers["server-timing"].split("dur=")[1]))
 
     page.on("response", timed)
+    upload = page.get_by_test_id("image-upload")
+    upload.evaluate("u => u.addEventListener('change', () => performance.mark('bench:photo'))")
     for i in range(n + 1):  # photo 0 warms up
-        page.evaluate("() => performance.clearMeasures('explorer:photo-to-overview')")
-        body = {"image": data_url(photos[i % len(photos)])}
-        page.evaluate(
-            "(b) => document.dispatchEvent(new CustomEvent('explorer:input', { detail: b }))", body
-        )
+        page.evaluate("() => { performance.clearMarks(); performance.clearMeasures(); }")
+        before = page.evaluate("() => Number(document.body.dataset.renders || 0)")
+        upload.set_input_files(str(photos[i % len(photos)]))
         page.wait_for_function(
-            "() => performance.getEntriesByName('explorer:photo-to-overview').length > 0",
-            timeout=60_000,
+            f"() => Number(document.body.dataset.renders || 0) > {before}", timeout=60_000
         )
-        ms = page.evaluate(
-            "() => performance.getEntriesByName('explorer:photo-to-overview')[0].duration"
-        )
-        request = page.evaluate(LAST.format("explorer:photo-request"))
-        render = page.evaluate(LAST.format("explorer:render"))
+        chosen, start, render = page.evaluate(SPANS)
         if i:
-            times.append(ms)
-            parts.append((request, server[-1], render))
+            times.append(start + render - chosen)
+            parts.append((start - chosen, server[-1], render))
         if i in HEAP_AT:
             heap[i] = heap_mb(cdp)
     page.close()
@@ -136,8 +130,8 @@ def main() -> None:
                     )
                     request, app, render = (statistics.median(x) for x in zip(*parts, strict=True))
                     print(
-                        f"  of which p50: request answered and decoded {request:.1f} ms (the "
-                        f"server's own time {app:.1f} ms), drawing every view {render:.1f} ms"
+                        f"  of which p50: photo read, sent, answered and decoded {request:.1f} ms "
+                        f"(the server's own time {app:.1f} ms), drawing every view {render:.1f} ms"
                     )
                     print(
                         "  JS heap after a GC, MB: "

@@ -161,19 +161,8 @@ const runner = new LatestWins({
         performance.measure("explorer:stroke-to-render", { start: started, end: performance.now() });
       });
     }
-    if (payload.photoAt) {
-      performance.measure("explorer:photo-request", { start: payload.photoAt, end: payload.answeredAt });
-      requestAnimationFrame(() => performance.measure("explorer:photo-to-overview", { start: payload.photoAt, end: performance.now() }));
-    }
   },
   onError: (err) => (photos.active ? (photos.error(err.message), resetOutputs()) : status.error(err.message)),
-});
-
-// An ImageInput body from elsewhere (a photo; bench/photo_overview.py): run it as the input,
-// and measure it to the frame after every view is drawn (explorer:photo-to-overview).
-document.addEventListener("explorer:input", (e) => {
-  const photoAt = performance.now();
-  if (state.model) runner.request(() => ({ body: e.detail, madeAt: photoAt, photoAt }), { urgent: true });
 });
 
 // The request body for what the pad holds now: a gallery digit's exact pixels while it is
