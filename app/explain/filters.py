@@ -151,19 +151,6 @@ def _centre_box(ml: ModelLayer) -> list[int] | None:
     return [max(int(top), 0), max(int(left), 0), min(int(bottom), H), min(int(right), W)]
 
 
-@router.get(
-    "/layers/{index}/maximise",
-    response_model=MaximiseResult,
-    responses={**ERRORS, **BUSY},
-    dependencies=[HeavyDep],
-    summary="The input each filter responds to most (gradient ascent, seeded)",
-)
-async def maximise_json(
-    request: Request, ml: LayerDep, settings: SettingsDep, query: MaximiseDep
-) -> dict:
-    return await run_heavy(request, _maximise_json, ml, settings, query)
-
-
 def _maximise_json(ml: ModelLayer, settings: Settings, q: MaximiseQuery) -> dict:
     m = _maximise(ml, settings, q)
     return {
@@ -186,19 +173,6 @@ def _maximise_json(ml: ModelLayer, settings: Settings, q: MaximiseQuery) -> dict
     }
 
 
-@router.get(
-    "/layers/{index}/maximise.png",
-    response_class=Response,
-    responses={**PNG, **ERRORS, **BUSY},
-    dependencies=[HeavyDep],
-    summary="The activation-maximising inputs as a labelled grid",
-)
-async def maximise_png(
-    request: Request, ml: LayerDep, settings: SettingsDep, query: MaximiseDep
-) -> Response:
-    return await run_heavy(request, _maximise_png, ml, settings, query)
-
-
 def _maximise_png(ml: ModelLayer, settings: Settings, q: MaximiseQuery) -> Response:
     m = _maximise(ml, settings, q)
     labels = [f"f{f}: {a:.3g}" for f, a in zip(m.filters, m.activation, strict=True)]
@@ -219,3 +193,36 @@ def picture(ml: ModelLayer, image: np.ndarray) -> np.ndarray:
         return image[0]
     channels = (model_convention(ml.entry.model) or {}).get("channels", "rgb")
     return image[::-1] if channels == "bgr" else image
+
+
+def _maximise_route(suffix: str, answer, responses: dict, summary: str, **route) -> None:
+    """Register ``GET .../layers/{index}/maximise<suffix>``, answered by ``answer(ml, settings,
+    query)`` on a heavy-work thread (its slot taken first: ``HeavyDep``)."""
+
+    async def endpoint(request: Request, ml: LayerDep, settings: SettingsDep, query: MaximiseDep):
+        return await run_heavy(request, answer, ml, settings, query)
+
+    router.get(
+        f"/layers/{{index}}/maximise{suffix}",
+        name=answer.__name__.lstrip("_"),  # the operation id's stem: maximise_json / _png
+        responses={**responses, **ERRORS, **BUSY},
+        dependencies=[HeavyDep],
+        summary=summary,
+        **route,
+    )(endpoint)
+
+
+_maximise_route(
+    "",
+    _maximise_json,
+    {},
+    "The input each filter responds to most (gradient ascent, seeded)",
+    response_model=MaximiseResult,
+)
+_maximise_route(
+    ".png",
+    _maximise_png,
+    PNG,
+    "The activation-maximising inputs as a labelled grid",
+    response_class=Response,
+)

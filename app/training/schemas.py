@@ -74,6 +74,16 @@ class Architecture(BaseModel):
     )
 
 
+# the OpenAPI examples' network: conv 4@3×3 → ReLU → max-pool → dense 10
+EXAMPLE_LAYERS = [
+    {"type": "conv2d", "config": {"out_channels": 4, "kernel_size": 3}},
+    {"type": "relu"},
+    {"type": "maxpool2d", "config": {"kernel_size": 2}},
+    {"type": "flatten"},
+    {"type": "dense", "config": {"out_features": 10}},
+]
+
+
 def _wrap_list(value: Any) -> Any:
     return {"layers": value} if isinstance(value, list) else value
 
@@ -85,13 +95,7 @@ class ArchitectureRequest(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "architecture": [
-                        {"type": "conv2d", "config": {"out_channels": 8, "kernel_size": 3}},
-                        {"type": "relu"},
-                        {"type": "maxpool2d", "config": {"kernel_size": 2}},
-                        {"type": "flatten"},
-                        {"type": "dense", "config": {"out_features": 10}},
-                    ],
+                    "architecture": EXAMPLE_LAYERS,  # a bare list is read as {"layers": [...]}
                     "dataset": "mnist",
                     "batch_size": 64,
                 }
@@ -133,15 +137,7 @@ class TrainRequest(BaseModel):
                 {
                     "name": "tiny net",
                     "dataset": "mnist",
-                    "architecture": {
-                        "layers": [
-                            {"type": "conv2d", "config": {"out_channels": 4, "kernel_size": 3}},
-                            {"type": "relu"},
-                            {"type": "maxpool2d", "config": {"kernel_size": 2}},
-                            {"type": "flatten"},
-                            {"type": "dense", "config": {"out_features": 10}},
-                        ]
-                    },
+                    "architecture": {"layers": EXAMPLE_LAYERS},
                     "epochs": 1,
                     "batch_size": 32,
                     "limit": 500,
