@@ -321,30 +321,21 @@ def main() -> None:
         "the same net; weights in model.onnx.data",
     )
 
-    torch.manual_seed(9)
-    net = train(KerasTwin(), data, TOTENSOR, 9)
-    keras_graph(net, OUT / "keras_nhwc.onnx")
-    record(
-        "keras_nhwc.onnx",
-        TOTENSOR,
-        "Nx28x28x1",
-        13,
-        "onnx.helper (tf2onnx style)",
-        "NHWC input + Transpose, SAME_UPPER, Concat, NHWC flatten, MatMul+Add, Softmax",
-    )
-
-    torch.manual_seed(10)
-    net = train(CNTKTwin(), data, RAW255, 10)
-    cntk_graph(net, OUT / "cntk_mnist8.onnx")
-    record(
-        "cntk_mnist8.onnx",
-        RAW255,
-        "1x1x28x28",
-        8,
-        "onnx.helper (CNTK mnist-8 style)",
-        "Conv + broadcasting Add bias, SAME_UPPER, weight Reshape by constant, "
-        "Shape/Gather/Concat arithmetic, unused initializer; raw 0-255 input",
-    )
+    # graphs written with onnx.helper in two other exporters' styles, from nets trained here
+    styles = (
+        (9, KerasTwin, TOTENSOR, keras_graph, "keras_nhwc.onnx", "Nx28x28x1", 13,
+         "onnx.helper (tf2onnx style)",
+         "NHWC input + Transpose, SAME_UPPER, Concat, NHWC flatten, MatMul+Add, Softmax"),
+        (10, CNTKTwin, RAW255, cntk_graph, "cntk_mnist8.onnx", "1x1x28x28", 8,
+         "onnx.helper (CNTK mnist-8 style)",
+         "Conv + broadcasting Add bias, SAME_UPPER, weight Reshape by constant, "
+         "Shape/Gather/Concat arithmetic, unused initializer; raw 0-255 input"),
+    )  # fmt: skip
+    for seed, twin, convention, write, name, shape, opset, exporter, note in styles:
+        torch.manual_seed(seed)
+        net = train(twin(), data, convention, seed)
+        write(net, OUT / name)
+        record(name, convention, shape, opset, exporter, note)
 
     # make_keras_fixture.py's entry (it needs TensorFlow, not PyTorch) is kept as it is
     path = OUT / "manifest.json"
