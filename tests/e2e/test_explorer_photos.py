@@ -122,6 +122,10 @@ def test_a_sample_photo_shows_what_the_network_sees_and_the_top_five(colour, ser
     assert_shows(page, server, (CIFAR / sample.get_attribute("data-file")).read_bytes())
     expect(page.get_by_test_id("network-input")).to_have_count(1)  # the hook moved, not doubled
     page.screenshot(path=str(artifacts / "photos-sample-desktop.png"), full_page=True)
+    # pointing at the overview's input column names the photo's channel (it read a drawing's)
+    box = page.locator('[data-layer="-1"] canvas').first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
+    expect(page.get_by_test_id("overview-detail")).to_contain_text("channel 1, pixel")
 
 
 def test_upload_paste_and_drop_each_run_the_photo(colour, server):

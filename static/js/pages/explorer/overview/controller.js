@@ -200,9 +200,11 @@ export class OverviewController {
     this.pointed = { index, unit };
     this.view.mark(index, unit);
     if (index < 0) {
-      const [, i, j] = unit;
+      const [c, i, j] = unit;
+      const x = this.result.input; // a drawing's H×W, a photo's C×H×W
+      const photo = Array.isArray(x[0][0]);
       this.edges.hide();
-      this.detail.pixel(i, j, this.result.input[i][j]);
+      this.detail.pixel(i, j, photo ? x[c][i][j] : x[i][j], photo ? c : null);
       return;
     }
     const { input } = this;

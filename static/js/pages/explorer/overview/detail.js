@@ -21,8 +21,11 @@ export class DetailView {
   }
 
   // The network input pixel under the pointer.
-  pixel(i, j, v) {
-    this.root.replaceChildren(h("p", { class: "ov-head" }, h("strong", {}, "input"), ` pixel (${i}, ${j}) = ${num(v, 4)}`, h("span", { class: "muted" }, " — what the drawing put there, after preprocessing.")));
+  // channel: a photo's channel, in the network's order (null for a drawing).
+  pixel(i, j, v, channel = null) {
+    const where = channel === null ? `pixel (${i}, ${j})` : `channel ${channel}, pixel (${i}, ${j})`;
+    const what = channel === null ? "what the drawing put there" : "the photo's value there";
+    this.root.replaceChildren(h("p", { class: "ov-head" }, h("strong", {}, "input"), ` ${where} = ${num(v, 4)}`, h("span", { class: "muted" }, ` — ${what}, after preprocessing.`)));
     this.root.dataset.state = "pixel";
   }
 
