@@ -165,3 +165,22 @@ def test_phone_width(phone, server, artifacts):
     fold.tap()
     expect(overview.locator('[data-testid="overview-block"]')).to_be_visible()
     page.screenshot(path=str(artifacts / "overview-big-phone.png"))
+
+
+def test_the_open_blocks_are_in_the_link(wide, server):
+    page, _ = wide
+    model = explore(page, server, "resnet18-narrow")
+    overview = page.get_by_test_id("network-overview")
+    first = model["blocks"][0]
+    frame = overview.locator('[data-testid="overview-block"][data-block="0"]')
+    folded = overview.locator(f'.ov-node[data-layer="{first["last"]}"]')
+    folded.get_by_test_id("overview-fold").click()
+    expect(frame).to_be_visible()
+    wait_until(page, "new URLSearchParams(location.hash.slice(1)).get('open') === '0'")
+    link = page.url
+    page.go_back()  # Back folds it again
+    expect(overview.locator('[data-testid="overview-block"]')).to_have_count(0)
+    page.goto("about:blank")
+    page.goto(link)  # the link opens the same block on the same photo
+    expect(frame).to_be_visible()
+    wait_painted(page, first["first"])

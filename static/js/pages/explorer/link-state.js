@@ -1,6 +1,7 @@
 // What the explorer keeps in its link besides the drawing (#strokes=, main.js) and the model
 // (?model=): the map open in the inspector, `#map=<layer>.<channel>` (its filter is that
-// channel's), and the overview's open conv unit, `#unit=<layer>.<channel>.<row>.<col>`. Both are
+// channel's), the overview's open conv unit, `#unit=<layer>.<channel>.<row>.<col>`, and a big
+// network's open blocks, `#open=<block>.<block>` (only when not as the model opens). All are
 // applied once the first result is drawn (they show numbers of it), and again on Back/Forward.
 
 import { linkNotice, urlState } from "../../shared/url-state.js";
@@ -62,6 +63,15 @@ export function keepSelectionInLink(explorer) {
     },
   );
 
+  const blocks = urlState.register(
+    "open",
+    () => overview.openBlocks,
+    (text) => {
+      const list = text === null || text === "" ? (text === null ? null : []) : text.split(".").map((v) => (/^\d{1,4}$/.test(v) ? Number(v) : -1));
+      if (!overview.setOpenBlocks(list)) linkNotice(`This link opens blocks ${text}, which ${explorer.model().id} does not have: its blocks are shown as it opens them.`);
+    },
+  );
+
   // The first result applies the link's selection; later ones (another model, a cleared pad)
   // only correct the address to what is open.
   let applied = false;
@@ -69,16 +79,19 @@ export function keepSelectionInLink(explorer) {
     if (!e.detail.result) return;
     if (!applied) {
       applied = true;
+      blocks.apply();
       map.apply();
       unit.apply();
       return;
     }
     map.changed({ push: false });
     unit.changed({ push: false });
+    blocks.changed({ push: false });
   });
 
   return {
     mapChanged: ({ push = true } = {}) => map.changed({ push }),
     unitChanged: ({ push = true } = {}) => unit.changed({ push }),
+    blocksChanged: ({ push = true } = {}) => blocks.changed({ push }),
   };
 }

@@ -58,7 +58,7 @@ const networkInput = new NetworkInputView(
 const summary = new SummaryView($("#summary-table"), $("#model-facts"));
 const picker = new ModelPicker(byTestId("model-select"), { change: (id) => selectModel(id) });
 let layers = null;
-const overview = new OverviewController(byTestId("network-overview"), { error: (m) => status.error(m), opened: (index) => link.unitChanged({ push: index !== null }) });
+const overview = new OverviewController(byTestId("network-overview"), { error: (m) => status.error(m), opened: (index) => link.unitChanged({ push: index !== null }), folded: () => link.blocksChanged() });
 
 // -- hovering units and inspecting maps -----------------------------------------------------
 

@@ -100,6 +100,25 @@ export class OverviewController {
     const block = this.plan.blocks[k];
     const opened = !this.plan.folded.has(k);
     this.#rebuild(() => (opened ? this.view.node(block.first)?.el : this.view.node(block.last)?.el.querySelector(".ov-fold")));
+    this.on.folded?.();
+  }
+
+  // The open blocks as "0.3" ("" none), or null while they are as the model opens (folds.js).
+  get openBlocks() {
+    if (!this.plan) return null;
+    const open = this.plan.blocks.map((_, k) => k).filter((k) => !this.plan.folded.has(k));
+    const initial = new Plan(this.model).folded;
+    return this.plan.blocks.every((_, k) => this.plan.folded.has(k) === initial.has(k)) ? null : open.join(".");
+  }
+
+  // Open exactly the blocks `list` names (null: as the model opens); false if one is not a block.
+  setOpenBlocks(list) {
+    if (!this.plan || (list && list.some((k) => !(k in this.plan.blocks)))) return false;
+    const folded = list ? this.plan.blocks.map((_, k) => k).filter((k) => !list.includes(k)) : [...new Plan(this.model).folded];
+    if (folded.length === this.plan.folded.size && folded.every((k) => this.plan.folded.has(k))) return true; // as shown
+    this.plan.folded = new Set(folded);
+    this.#rebuild();
+    return true;
   }
 
   // Turn layer `index`'s channels to the page holding channel `c`; point at `unit` there.
