@@ -197,3 +197,27 @@ def test_a_chosen_photo_goes_in_the_link_and_opens_elsewhere(browser, desktop, s
         expect(other.get_by_test_id("prediction")).to_have_text(prediction)
     finally:
         fresh.close()
+
+
+def test_a_sample_photo_goes_in_the_link_by_its_name(browser, desktop, server):
+    if not server.trained:
+        pytest.skip("the colour model ships with the trained models")
+    page, watch = desktop
+    page.goto(f"{server.url}/?model=cifar10-lenet")
+    sample = page.get_by_test_id("sample-images").locator(".sample").nth(5)
+    sample.click()
+    name = sample.get_attribute("data-file")
+    expect(page).to_have_url(re.compile(rf"#sample=cifar10%2F{re.escape(name)}$"))
+    expect(page.get_by_test_id("prediction")).not_to_have_text("")
+    prediction = page.get_by_test_id("prediction").inner_text()
+    fresh = browser.new_context()
+    try:
+        other = fresh.new_page()
+        other.goto(page.url)
+        expect(other.get_by_test_id("prediction")).to_have_text(prediction)
+    finally:
+        fresh.close()
+    watch.expect_error("404")
+    page.goto("about:blank")  # a new document, not a change of this one's fragment
+    page.goto(f"{server.url}/?model=cifar10-lenet#sample=cifar10/no_such.jpg")
+    expect(page.get_by_test_id("link-notice")).to_contain_text("no_such.jpg is not here")

@@ -1,4 +1,5 @@
-// A photo in the link, for the explorer's photo input: a small one as its own bytes
+// A photo in the link, for the explorer's photo input: a bundled sample by its name
+// (`#sample=<set>/<file>`), a small photo as its own bytes
 // (`#photopx=<base64url of the file>`), a larger one kept by the server (POST /api/photos, for
 // max_photo_age_days) and named by its id (`#photo=<id>`). Opening the link gives the same file
 // back, so the same numbers; a photo that has expired says so (a notice, not an error).
@@ -28,17 +29,34 @@ function fromBase64Url(text) {
 export async function putPhotoInLink(blob, { push = true } = {}) {
   if (blob.size <= SMALL_PHOTO_BYTES) {
     const bytes = new Uint8Array(await blob.arrayBuffer());
-    writeFragment({ photopx: toBase64Url(bytes), photo: null, strokes: null }, { push });
+    writeFragment({ photopx: toBase64Url(bytes), photo: null, sample: null, strokes: null }, { push });
     return { id: null };
   }
   const kept = await api.keepPhoto(blob);
-  writeFragment({ photo: kept.id, photopx: null, strokes: null }, { push });
+  writeFragment({ photo: kept.id, photopx: null, sample: null, strokes: null }, { push });
   return { id: kept.id, expires: kept.expires };
 }
+
+// A bundled sample photo (static/samples/<set>/<file>) in the address by its name.
+export function putSampleInLink(set, file, { push = true } = {}) {
+  writeFragment({ sample: `${set}/${file}`, photo: null, photopx: null, strokes: null }, { push });
+}
+
+const SAMPLE = /^[a-z0-9-]{1,32}\/[\w.-]{1,128}$/; // "<set>/<file>", nothing that climbs out
 
 // The photo the address names, as a Blob, or null (none, or gone: then a notice says why).
 export async function photoFromLink() {
   const fragment = readFragment();
+  if (fragment.has("sample")) {
+    const name = fragment.get("sample");
+    try {
+      if (!SAMPLE.test(name) || name.includes("..")) throw new Error("not a sample's name");
+      return new Blob([await api.fileBytes(`/static/samples/${name}`)]);
+    } catch (err) {
+      linkNotice(`This link's sample photo ${name} is not here: ${err.message}`);
+      return null;
+    }
+  }
   if (fragment.has("photopx")) {
     try {
       return new Blob([fromBase64Url(fragment.get("photopx"))]);

@@ -29,7 +29,8 @@ const typing = (el) => el?.closest?.("input, textarea, select, [contenteditable=
 
 export class PhotoPanel {
   // root: [data-testid=photo-panel]; on: { change() } — a new photo is ready (see body()),
-  // chosen?(blob, source, fromCamera) — and where it came from.
+  // chosen?(blob, source, fromCamera, sample) — and where it came from (sample: a bundled
+  // photo's manifest entry and set).
   constructor(root, on) {
     this.root = root;
     this.on = on;
@@ -48,7 +49,7 @@ export class PhotoPanel {
       message: (text) => this.error(text),
     });
     this.samples = new SampleImages($("sample-images"), $("sample-credits"), root.querySelector(".samples-title"), {
-      pick: (blob, sample) => this.load(blob, `Sample: ${creditOf(sample)}`),
+      pick: (blob, sample) => this.load(blob, `Sample: ${creditOf(sample)}`, false, sample),
       error: (text) => this.error(text),
     });
     this.upload.addEventListener("change", () => {
@@ -114,7 +115,7 @@ export class PhotoPanel {
   // A photo from any source: refused at once when larger than the server takes (it would be
   // read into memory for nothing); else read, previewed, and handed on. A photo from elsewhere
   // ends the camera's live mode (it would replace the photo at its next frame).
-  async load(blob, source, fromCamera = false) {
+  async load(blob, source, fromCamera = false, sample = null) {
     const token = ++this.token;
     if (!fromCamera) this.webcam.stopLive();
     const limit = this.limits?.max_image_bytes;
@@ -130,7 +131,7 @@ export class PhotoPanel {
     this.source.textContent = source;
     this.#preview(blob, token);
     this.on.change();
-    this.on.chosen?.(blob, source, fromCamera); // photo-in-link.js
+    this.on.chosen?.(blob, source, fromCamera, sample); // photo-in-link.js
   }
 
   // The photo small: decoded once at preview size, so a big photo keeps no full-size bitmap.

@@ -94,6 +94,6 @@ export class SampleImages {
     }
     this.unselect();
     button.setAttribute("aria-pressed", "true");
-    this.on.pick(new Blob([bytes], { type: "image/jpeg" }), sample);
+    this.on.pick(new Blob([bytes], { type: "image/jpeg" }), { ...sample, set: this.set });
   }
 }
