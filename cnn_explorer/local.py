@@ -18,9 +18,9 @@ from pathlib import Path
 
 from app.core.paths import RESOURCES, user_dir
 from app.core.settings import PREFIX, Settings
+from app.models.onnx_upload import CLASSES  # every data set's labels, CIFAR-10's too
 from app.models.store import slugify, unique_id
 from engine import onnx_import
-from engine.data import CLASSES
 from engine.io import atomic_write_bytes
 from engine.model import Model
 

@@ -7,6 +7,7 @@ import pytest
 from app.core.paths import RESOURCES
 from cnn_explorer import cli, local
 from engine.model import Model
+from tests.onnx_fixtures import FIXTURES
 
 
 def test_help_lists_every_option(capsys):
@@ -76,3 +77,11 @@ def test_shipped_models_are_copied_once(tmp_path):
     (target / "mnist-mlp.npz").unlink()  # the user deleted it: it stays deleted
     assert local.seed(target) == []
     assert not (target / "mnist-mlp.npz").exists()
+
+
+def test_a_colour_model_is_labelled_with_cifar10s_classes(user_dir, served):
+    onnx = FIXTURES / "big" / "resnet18_narrow.onnx"  # 3×32×32 in, 10 logits out
+    argv = [str(onnx), "--channels", "rgb", "--dataset", "cifar10", "--no-browser"]
+    assert cli.main(argv) == 0
+    model = Model.load(user_dir / "models" / "resnet18-narrow.npz")
+    assert model.classes[:3] == ["airplane", "automobile", "bird"]
