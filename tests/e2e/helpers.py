@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -276,3 +277,15 @@ def open_anatomy(page, server):
         "M is 4 × 9"
     )
     return page
+
+
+@contextmanager
+def elsewhere(browser, url: str, **context):
+    """``url`` opened in a fresh browser context (no storage, no history): a page of its own."""
+    fresh = browser.new_context(**context)
+    try:
+        other = fresh.new_page()
+        other.goto(url)
+        yield other
+    finally:
+        fresh.close()

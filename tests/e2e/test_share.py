@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import wait_until
+from tests.e2e.helpers import elsewhere, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -115,14 +115,11 @@ def test_a_drawing_link_opens_the_same_numbers_elsewhere(browser, desktop, serve
     expect(page).to_have_url(re.compile(r"#strokes=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"))
     prediction, value = settled(page), unit_value(page)
 
-    fresh = browser.new_context(viewport={"width": 1000, "height": 800})  # another size too
-    try:
-        other = fresh.new_page()
-        other.goto(page.url)
+    with elsewhere(
+        browser, page.url, viewport={"width": 1000, "height": 800}
+    ) as other:  # another size too
         assert settled(other) == prediction
         assert unit_value(other) == value
-    finally:
-        fresh.close()
 
     page.go_back()  # Back: the drawing before its second stroke
     expect(page).to_have_url(re.compile(r"#strokes=[A-Za-z0-9_-]+$"))

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import wait_until
+from tests.e2e.helpers import elsewhere, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -48,18 +48,13 @@ def test_the_open_map_and_unit_are_in_the_link_and_reopen_elsewhere(browser, des
     expect(page).to_have_url(re.compile(r"#map=0\.2&unit=0\.\d+\.\d+\.\d+$"))
     value, prediction = opened_unit(page), page.get_by_test_id("prediction").inner_text()
 
-    fresh = browser.new_context(viewport={"width": 1000, "height": 800})
-    try:
-        other = fresh.new_page()
-        other.goto(page.url)
+    with elsewhere(browser, page.url, viewport={"width": 1000, "height": 800}) as other:
         rendered(other)
         assert other.get_by_test_id("prediction").inner_text() == prediction
         assert opened_unit(other) == value
         expect(other.get_by_test_id("inspector").locator(".inspector-title")).to_have_text(
             re.compile(r"channel 2$")
         )
-    finally:
-        fresh.close()
 
     page.go_back()  # before the unit was opened: the map only
     expect(page).to_have_url(re.compile(r"#map=0\.2$"))
@@ -106,15 +101,10 @@ def test_the_anatomy_example_and_its_edited_numbers_are_in_the_link(browser, des
     output = page.get_by_test_id("conv-output")
     expect(output).to_contain_text("-31.5")  # the source's -34, plus the bias
 
-    fresh = browser.new_context()
-    try:
-        other = fresh.new_page()
-        other.goto(page.url)
+    with elsewhere(browser, page.url) as other:
         expect(other.get_by_test_id("conv-output")).to_contain_text("-31.5")
         bias = other.locator('#conv-controls input[aria-label="bias b"]')
         expect(bias).to_have_value("2.5")
-    finally:
-        fresh.close()
     page.go_back()  # the first example again
     expect(chips.nth(0)).to_have_attribute("aria-pressed", "true")
 
@@ -162,13 +152,8 @@ def test_a_photo_goes_in_the_link_by_id_or_by_its_bytes(browser, desktop, server
     kept = page.evaluate(PUT, base64.b64encode(big).decode())
     assert kept["id"] and kept["expires"] > 0
     expect(page).to_have_url(re.compile(rf"#photo={re.escape(kept['id'])}$"))
-    fresh = browser.new_context()
-    try:
-        other = fresh.new_page()
-        other.goto(page.url)
+    with elsewhere(browser, page.url) as other:
         assert base64.b64decode(other.evaluate(GET)) == big  # the same file, so the same numbers
-    finally:
-        fresh.close()
     assert page.evaluate(PUT, base64.b64encode(small).decode())["id"] is None
     expect(page).to_have_url(re.compile(r"#photopx=[A-Za-z0-9_-]+$"))
     assert base64.b64decode(page.evaluate(GET)) == small
@@ -189,14 +174,9 @@ def test_a_chosen_photo_goes_in_the_link_and_opens_elsewhere(browser, desktop, s
     expect(page).to_have_url(re.compile(r"#photo=[A-Za-z0-9_-]{16}$"))
     expect(page.get_by_test_id("prediction")).not_to_have_text("")
     prediction = page.get_by_test_id("prediction").inner_text()
-    fresh = browser.new_context()
-    try:
-        other = fresh.new_page()
-        other.goto(page.url)
+    with elsewhere(browser, page.url) as other:
         expect(other.get_by_test_id("photo-source")).to_have_text("The photo in this link")
         expect(other.get_by_test_id("prediction")).to_have_text(prediction)
-    finally:
-        fresh.close()
 
 
 def test_a_sample_photo_goes_in_the_link_by_its_name(browser, desktop, server):
@@ -210,13 +190,8 @@ def test_a_sample_photo_goes_in_the_link_by_its_name(browser, desktop, server):
     expect(page).to_have_url(re.compile(rf"#sample=cifar10%2F{re.escape(name)}$"))
     expect(page.get_by_test_id("prediction")).not_to_have_text("")
     prediction = page.get_by_test_id("prediction").inner_text()
-    fresh = browser.new_context()
-    try:
-        other = fresh.new_page()
-        other.goto(page.url)
+    with elsewhere(browser, page.url) as other:
         expect(other.get_by_test_id("prediction")).to_have_text(prediction)
-    finally:
-        fresh.close()
     watch.expect_error("404")
     page.goto("about:blank")  # a new document, not a change of this one's fragment
     page.goto(f"{server.url}/?model=cifar10-lenet#sample=cifar10/no_such.jpg")
