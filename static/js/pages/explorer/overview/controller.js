@@ -55,6 +55,7 @@ export class OverviewController {
   setModel(model) {
     this.model = model;
     this.plan = new Plan(model);
+    this.initialFolds = new Set(this.plan.folded); // as the model opens: the link omits these
     this.#build();
     this.reset();
   }
@@ -106,15 +107,15 @@ export class OverviewController {
   // The open blocks as "0.3" ("" none), or null while they are as the model opens (folds.js).
   get openBlocks() {
     if (!this.plan) return null;
-    const open = this.plan.blocks.map((_, k) => k).filter((k) => !this.plan.folded.has(k));
-    const initial = new Plan(this.model).folded;
-    return this.plan.blocks.every((_, k) => this.plan.folded.has(k) === initial.has(k)) ? null : open.join(".");
+    const { blocks, folded } = this.plan;
+    if (blocks.every((_, k) => folded.has(k) === this.initialFolds.has(k))) return null;
+    return blocks.map((_, k) => k).filter((k) => !folded.has(k)).join(".");
   }
 
   // Open exactly the blocks `list` names (null: as the model opens); false if one is not a block.
   setOpenBlocks(list) {
     if (!this.plan || (list && list.some((k) => !(k in this.plan.blocks)))) return false;
-    const folded = list ? this.plan.blocks.map((_, k) => k).filter((k) => !list.includes(k)) : [...new Plan(this.model).folded];
+    const folded = list ? this.plan.blocks.map((_, k) => k).filter((k) => !list.includes(k)) : [...this.initialFolds];
     if (folded.length === this.plan.folded.size && folded.every((k) => this.plan.folded.has(k))) return true; // as shown
     this.plan.folded = new Set(folded);
     this.#rebuild();
