@@ -24,6 +24,7 @@ from bench.stroke_roundtrip import CHROMIUM_ARGS, server
 
 
 def noise_jpeg(seed: int, side: int = 640) -> bytes:
+    """A photo of noise: half a megabyte of JPEG, so a copy kept per photo would show."""
     pixels = np.random.default_rng(seed).integers(0, 256, (side, side, 3), dtype=np.uint8)
     out = io.BytesIO()
     Image.fromarray(pixels).save(out, "JPEG", quality=92)

@@ -212,6 +212,13 @@ def wait_for_render_after(page, count: int) -> None:
     wait_until(page, f"Number(document.body.dataset.renders || 0) > {count}")
 
 
+def rendered_by(page, action) -> None:
+    """Do ``action`` and wait for the explorer to draw the result it causes."""
+    count = renders(page)
+    action()
+    wait_for_render_after(page, count)
+
+
 def model_detail(server) -> dict:
     models = server.get_json("/api/models")
     return server.get_json(f"/api/models/{models['default'] or models['models'][0]['id']}")

@@ -18,6 +18,7 @@ from tests.e2e.helpers import (
     SEVEN,
     draw,
     post_json,
+    rendered_by,
     renders,
     wait_for_render_after,
     wait_until,
@@ -44,13 +45,6 @@ def colour(desktop, server):
     page, watch = desktop
     open_colour(page, server)
     return page, watch
-
-
-def rendered(page, action) -> None:
-    """Do ``action`` and wait for the explorer to draw the result it causes."""
-    count = renders(page)
-    action()
-    wait_for_render_after(page, count)
 
 
 def data_url(raw: bytes, mime: str = "image/jpeg") -> str:
@@ -116,7 +110,7 @@ def test_a_sample_photo_shows_what_the_network_sees_and_the_top_five(colour, ser
     expect(page.get_by_test_id("gallery")).to_be_hidden()
     expect(page.get_by_test_id("sample-credits")).to_contain_text("CIFAR-10")
     sample = page.get_by_test_id("sample-images").locator(".sample").nth(6)
-    rendered(page, sample.click)
+    rendered_by(page, sample.click)
     expect(sample).to_have_attribute("aria-pressed", "true")
     expect(page.get_by_test_id("photo-source")).to_contain_text("Krizhevsky")
     assert_shows(page, server, (CIFAR / sample.get_attribute("data-file")).read_bytes())
@@ -132,17 +126,17 @@ def test_upload_paste_and_drop_each_run_the_photo(colour, server):
     page, _ = colour
     raw = (CIFAR / "ship_0000.jpg").read_bytes()
     upload = page.get_by_test_id("image-upload")
-    rendered(page, lambda: upload.set_input_files(str(CIFAR / "ship_0000.jpg")))
+    rendered_by(page, lambda: upload.set_input_files(str(CIFAR / "ship_0000.jpg")))
     expect(page.get_by_test_id("photo-source")).to_contain_text("ship_0000.jpg")
     assert_shows(page, server, raw)
 
     raw = (CIFAR / "frog_0001.jpg").read_bytes()
-    rendered(page, lambda: send_file(page, "paste", raw, "frog.jpg", "image/jpeg"))
+    rendered_by(page, lambda: send_file(page, "paste", raw, "frog.jpg", "image/jpeg"))
     expect(page.get_by_test_id("photo-source")).to_have_text("Pasted: frog.jpg")
     assert_shows(page, server, raw)
 
     raw = (CIFAR / "truck_0000.jpg").read_bytes()
-    rendered(page, lambda: send_file(page, "drop", raw, "truck.jpg", "image/jpeg"))
+    rendered_by(page, lambda: send_file(page, "drop", raw, "truck.jpg", "image/jpeg"))
     expect(page.get_by_test_id("photo-source")).to_have_text("Dropped: truck.jpg")
     assert_shows(page, server, raw)
 
@@ -154,7 +148,7 @@ def test_the_fake_camera_takes_a_photo_and_runs_live(colour):
     take = webcam.get_by_role("button", name="Take a photo")
     expect(take).to_be_visible()
     wait_until(page, "document.querySelector('.webcam-video').videoWidth > 0")
-    rendered(page, take.click)
+    rendered_by(page, take.click)
     expect(page.get_by_test_id("photo-source")).to_contain_text("camera")
     expect(page.get_by_test_id("top-classes").locator("li")).to_have_count(5)
     # live: frames keep coming without a click, until the box is unticked
@@ -163,7 +157,7 @@ def test_the_fake_camera_takes_a_photo_and_runs_live(colour):
     live.check()
     wait_for_render_after(page, count + 1)
     # a photo from elsewhere ends the live mode (its next frame would replace the photo)
-    rendered(page, page.get_by_test_id("sample-images").locator(".sample").first.click)
+    rendered_by(page, page.get_by_test_id("sample-images").locator(".sample").first.click)
     expect(live).not_to_be_checked()
     expect(page.get_by_test_id("photo-source")).to_contain_text("Sample")
     webcam.get_by_role("button", name="Stop").click()
@@ -203,7 +197,7 @@ def test_not_an_image_and_too_large_are_refused_on_the_page(colour, server):
     expect(message).to_contain_text("max_image_bytes")
     assert sent == []
     # and a good photo afterwards clears the message
-    rendered(page, lambda: upload.set_input_files(str(CIFAR / "cat_0000.jpg")))
+    rendered_by(page, lambda: upload.set_input_files(str(CIFAR / "cat_0000.jpg")))
     expect(message).to_be_hidden()
 
 
@@ -218,7 +212,7 @@ def test_keyboard_only(colour, server):
             break
     assert "image-upload" in seen and seen[-1] == "sample", seen
     page.keyboard.press("ArrowRight")
-    rendered(page, lambda: page.keyboard.press("Enter"))
+    rendered_by(page, lambda: page.keyboard.press("Enter"))
     second = page.get_by_test_id("sample-images").locator(".sample").nth(1)
     expect(second).to_be_focused()
     expect(second).to_have_attribute("aria-pressed", "true")
@@ -227,7 +221,7 @@ def test_keyboard_only(colour, server):
 
 def test_choosing_a_grey_model_brings_the_drawing_pad_back(colour, server):
     page, _ = colour
-    rendered(page, page.get_by_test_id("sample-images").locator(".sample").first.click)
+    rendered_by(page, page.get_by_test_id("sample-images").locator(".sample").first.click)
     default = server.get_json("/api/models")["default"]
     page.get_by_test_id("model-select").select_option(default)
     expect(page.get_by_test_id("draw-canvas")).to_be_visible()
@@ -236,7 +230,7 @@ def test_choosing_a_grey_model_brings_the_drawing_pad_back(colour, server):
     expect(page.get_by_test_id("top-classes")).to_be_hidden()
     assert page.get_by_test_id("network-input").evaluate("el => el.tagName") == "CANVAS"
     # the pad, hidden meanwhile, draws again at its size, and the digit runs
-    rendered(page, lambda: draw(page, SEVEN))
+    rendered_by(page, lambda: draw(page, SEVEN))
     expect(page.get_by_test_id("prediction")).not_to_be_empty()
     size = page.get_by_test_id("network-input").evaluate("c => [c.width, c.height]")
     assert size == [28, 28]

@@ -4,16 +4,14 @@ ImageNet-size colour model (224×224, centre crop, a thousand classes) with the 
 from __future__ import annotations
 
 import base64
-import io
 
-import numpy as np
 import pytest
-from PIL import Image
 from playwright.sync_api import expect
 
 from app.core.settings import REPO_ROOT
+from bench.photo_memory import noise_jpeg  # the memory benchmark's photos, half a MB each
 from engine.model import Model
-from tests.e2e.helpers import open_page, post_json, renders, serve, wait_for_render_after
+from tests.e2e.helpers import open_page, post_json, rendered_by, serve
 
 pytestmark = pytest.mark.e2e
 
@@ -35,24 +33,10 @@ NET = [
 ]
 
 
-def rendered(page, action) -> None:
-    count = renders(page)
-    action()
-    wait_for_render_after(page, count)
-
-
 def open_colour(page, url: str, model: str, samples: int) -> None:
     page.goto(f"{url}/?model={model}")
     expect(page.get_by_test_id("photo-panel")).to_be_visible()
     expect(page.get_by_test_id("sample-images").locator(".sample")).to_have_count(samples)
-
-
-def noise_jpeg(seed: int, side: int = 640) -> bytes:
-    """A photo of noise: half a megabyte of JPEG, so a copy kept per photo would show."""
-    pixels = np.random.default_rng(seed).integers(0, 256, (side, side, 3), dtype=np.uint8)
-    out = io.BytesIO()
-    Image.fromarray(pixels).save(out, "JPEG", quality=92)
-    return out.getvalue()
 
 
 def test_phone_width(browser, server, request, artifacts):
@@ -61,7 +45,7 @@ def test_phone_width(browser, server, request, artifacts):
     for page, _ in open_page(browser, server, request, **PHONE):
         open_colour(page, server.url, COLOUR, 20)
         sample = page.get_by_test_id("sample-images").locator(".sample").nth(12)
-        rendered(page, sample.tap)
+        rendered_by(page, sample.tap)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the page is {width} px wide at a 390 px window"
         for testid in ("photo-panel", "image-upload", "webcam", "sample-images"):
@@ -89,7 +73,7 @@ def test_many_photos_keep_the_memory_bounded(desktop, server):
     def run(n: int) -> tuple[float, int]:
         for i in range(n):
             raw = photos[i % 2]
-            rendered(page, lambda r=raw: upload.set_input_files(
+            rendered_by(page, lambda r=raw: upload.set_input_files(
                 {"name": "noise.jpg", "mimeType": "image/jpeg", "buffer": r}))  # fmt: skip
         cdp.send("HeapProfiler.collectGarbage")
         heap = cdp.send("Runtime.getHeapUsage")["usedSize"] / 2**20
@@ -123,7 +107,7 @@ def test_an_imagenet_size_model_gets_the_photos_and_the_top_five(
         credits = page.get_by_test_id("sample-credits")
         expect(credits).to_contain_text("Chelsea the cat — Stefan van der Walt (CC0 1.0)")
         cat = page.get_by_test_id("sample-images").locator('.sample[data-file="cat.jpg"]')
-        rendered(page, cat.click)
+        rendered_by(page, cat.click)
         caption = page.locator(".input-card .caption")
         expect(caption).to_contain_text("shorter side scaled to 256 pixels, then its central 224")
         channels = page.get_by_test_id("network-input").locator(".colour-channels canvas")
