@@ -6,7 +6,7 @@ Convolution and max pooling are CS231n's ``conv_forward_naive`` / ``conv_backwar
 dense, ReLU and loss layers are vectorised, as they are in CS231n's ``layers.py``. Nothing here
 is used by the engine; ``tests/engine/test_fast_paths.py`` checks that these give the engine's
 numbers, so the benchmark compares like with like. Kept apart from the engine's plain-loop
-twin (``engine.ops.conv.conv2d_naive``, one multiply-add per Python step) on purpose: the
+twin (``engine.ops.conv_naive.conv2d_naive``, one multiply-add per Python step) on purpose: the
 column measures CS231n's vectorised-window loop, the baseline a reader knows.
 
 Shapes::

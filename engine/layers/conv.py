@@ -14,7 +14,7 @@ class Conv2D(Layer):
     """2-D convolution. x: (N, C, H, W) → (N, F, H_out, W_out); weight (F, C/groups, kh, kw).
 
     ``H_out = floor((H + 2p - d(k - 1) - 1) / s) + 1``. The output is batch-last in memory
-    (see ``engine.ops.conv``). ``backward`` spends the cache (its patch matrix is reused), so
+    (see ``engine.ops.conv``). ``backward`` spends the cache (its padded input is reused), so
     each forward allows one ``backward``, as in PyTorch without ``retain_graph``. ``groups``
     splits channels and filters into independent groups (``groups == in_channels``:
     depthwise), as in PyTorch.
@@ -54,14 +54,14 @@ class Conv2D(Layer):
         self.params["weight"] = init.initialise(shape, init_scheme, rng)
         if bias:
             self.params["bias"] = np.zeros(self.out_channels, dtype=np.float32)
-        # Patch matrices free for the next training step's forward: a fresh one (40 MB for the
-        # shipped conv2 at batch 128) costs more in page faults than the copy into it. Only
-        # ever popped and appended, so layer copies in other threads never get the same one.
+        # Padded inputs free for the next training step's forward: a fresh one (28 MB for the
+        # colour model's conv2 at batch 256) costs more in page faults than the copy into it.
+        # Only ever popped and appended, so layer copies in other threads never get the same one.
         self._spare_cols: list[np.ndarray] = []
 
     def __copy__(self):
-        """A shallow copy (shared weights) with its own spare patch matrices: copies running
-        in other threads (``engine.parallel``) build patch matrices of their own shapes."""
+        """A shallow copy (shared weights) with its own spare padded inputs: copies running
+        in other threads (``engine.parallel``) build padded inputs of their own shapes."""
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
         clone._spare_cols = []
@@ -80,9 +80,9 @@ class Conv2D(Layer):
     def backward(self, dout, need_dx=True):
         cache = self._need_cache()
         dx, dw, db = conv.conv2d_backward(dout, cache, need_dx)
-        cols = conv.patch_matrix(cache)
-        self._spare_cols[:] = [] if cols is None else [cols]
-        self.cache = None  # spent: its patch matrix is the next forward's to fill
+        x_pad = conv.scratch(cache)
+        self._spare_cols[:] = [] if x_pad is None else [x_pad]
+        self.cache = None  # spent: its padded input is the next forward's to fill
         self.grads["weight"] = dw
         if db is not None:
             self.grads["bias"] = db

@@ -14,7 +14,7 @@ Each channel is convolved with its own kernel, so for kernel position (a, e)::
 
 — one elementwise multiply-add over a strided view of every channel at once. The grouped
 im2col path (one patch matrix and one tiny matrix product per channel, a Python loop over up to
-960 channels) is the twin it is tested against, with :func:`engine.ops.conv.conv2d_naive` and
+960 channels) is the twin it is tested against, with :func:`engine.ops.conv_naive.conv2d_naive` and
 centred differences (``tests/engine/test_layers_grouped_ceil.py``).
 """
 

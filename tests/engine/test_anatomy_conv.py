@@ -19,7 +19,7 @@ from engine.anatomy import (
     structural_zeros,
     weight_matrix,
 )
-from engine.ops.conv import conv2d_naive
+from engine.ops.conv_naive import conv2d_naive
 
 # (C, H, W, kh, kw, stride, padding, dilation)
 CASES = [

@@ -1,8 +1,8 @@
 """Each fast path against its plain-loop twin, memory order, and float32 kept end to end.
 
-The batch-last im2col convolution and the tiled pooling must give the loops' values and
-gradients — for NCHW and batch-last inputs alike, with pooling ties, sizes that don't divide,
-strides, dilation, and the shipped network's own shapes.
+The batch-last im2col convolution (whole or in blocks of output rows) and the tiled pooling
+must give the loops' values and gradients — for NCHW and batch-last inputs alike, with pooling
+ties, sizes that don't divide, strides, dilation, and the shipped network's own shapes.
 """
 
 import platform
@@ -14,7 +14,7 @@ from bench.naive import NaiveCNN
 from engine import architectures, memory
 from engine import layers as L
 from engine.model import Model
-from engine.ops import conv, pool
+from engine.ops import conv, conv_naive, im2col, pool
 from engine.optim import SGD, Adam
 from engine.shapes import output_shape
 from tests.engine.gradcheck import assert_close, check_layer
@@ -46,32 +46,38 @@ CONV_CASES = [
 ]
 
 
-@pytest.mark.parametrize("order", ["nchw", "batch-last"])
-@pytest.mark.parametrize("shape, F, k, s, p, d", CONV_CASES)
-def test_conv_matches_the_loops(order, shape, F, k, s, p, d):
+def _conv_against_the_loops(shape, F, k, s, p, d, order, forward, backward):
     x, w, b = rng.standard_normal(shape), rng.standard_normal((F, shape[1], *k)), rng.random(F)
-    x_in = batch_last(x) if order == "batch-last" else x
-    out, cache = conv.conv2d_forward(x_in, w, b, s, p, d)
+    out, cache = forward(batch_last(x) if order == "batch-last" else x, w, b, s, p, d)
     assert is_batch_last(out) == (shape[0] > 1)
-    assert_close("forward", out, conv.conv2d_naive(x, w, b, s, p, d), 1e-10, 1e-10)
+    assert_close("forward", out, conv_naive.conv2d_naive(x, w, b, s, p, d), 1e-10, 1e-10)
     dout = rng.standard_normal(out.shape)
-    dx, dw, db = conv.conv2d_backward(batch_last(dout) if order == "batch-last" else dout, cache)
-    want = conv.conv2d_backward_naive(x, w, dout, s, p, d)
+    dx, dw, db = backward(batch_last(dout) if order == "batch-last" else dout, cache)
+    want = conv_naive.conv2d_backward_naive(x, w, dout, s, p, d)
     for name, got, ref in zip(("dx", "dw", "db"), (dx, dw, db), want, strict=True):
         assert_close(name, got, ref, 1e-10, 1e-10)
 
 
+@pytest.mark.parametrize("order", ["nchw", "batch-last"])
 @pytest.mark.parametrize("shape, F, k, s, p, d", CONV_CASES)
-def test_column_gradient_by_kernel_columns_is_col2im_of_the_whole_product(shape, F, k, s, p, d):
-    """The backward's col2im, fed one kernel column's block of ``w.T @ dout`` at a time, is the
-    plain col2im of the whole column gradient."""
-    w = rng.standard_normal((F, shape[1], *k))
-    out_hw = output_shape(shape[2:], k, s, p, d)
-    dout_mat = rng.standard_normal((F, out_hw[0] * out_hw[1] * shape[0]))
-    w_mat = w.reshape(F, -1)
-    got = conv.col2im_of_product(w_mat, dout_mat, shape, k, (s, p, d), out_hw)
-    want = conv.col2im(w_mat.T @ dout_mat, shape, k, s, p, d, out_hw)
-    assert_close("dx", got, want, 1e-12, 1e-12)
+def test_conv_matches_the_loops(order, shape, F, k, s, p, d):
+    _conv_against_the_loops(shape, F, k, s, p, d, order, conv.conv2d_forward, conv.conv2d_backward)
+
+
+@pytest.mark.parametrize("budget", [1, 300])
+@pytest.mark.parametrize("shape, F, k, s, p, d", CONV_CASES)
+def test_conv_in_blocks_of_rows_matches_the_loops(budget, shape, F, k, s, p, d):
+    """Blocks of one output row (budget 1 byte) and of a few rows, the last one shorter: the
+    same values and gradients as the loops, the blocks' column gradients overlapping in dx."""
+    forward = lambda x, w, b, *hyper: im2col.conv_forward(x, w, b, hyper, budget=budget)
+    backward = lambda dout, cache: im2col.conv_backward(dout, cache, True, budget=budget)
+    _conv_against_the_loops(shape, F, k, s, p, d, "batch-last", forward, backward)
+
+
+def test_row_blocks_cover_every_output_row_once():
+    assert im2col.row_blocks(7, 100, 250) == [slice(0, 2), slice(2, 4), slice(4, 6), slice(6, 7)]
+    assert im2col.row_blocks(3, 100, 10) == [slice(0, 1), slice(1, 2), slice(2, 3)]
+    assert im2col.row_blocks(3, 100, 10**9) == [slice(0, 3)]
 
 
 def test_conv_layer_gradients():
@@ -88,27 +94,27 @@ def test_conv_first_layer_skips_dx_and_stays_float32():
     assert dx is None and out.dtype == dw.dtype == db.dtype == np.float32
 
 
-def test_conv_layer_reuses_its_patch_matrix_and_spends_its_cache():
+def test_conv_layer_reuses_its_padded_input_and_spends_its_cache():
     layer = L.Conv2D(2, 3, 3, padding=1, rng=rng)
     x, w = rng.standard_normal((4, 2, 6, 6)), layer.params["weight"]
     out = layer.forward(x, train=True)
-    cols = layer.cache[1]
+    x_pad = layer.cache.x_pad
     layer.backward(np.ones_like(out))
     with pytest.raises(RuntimeError, match="backward called without a forward"):
-        layer.backward(np.ones_like(out))  # spent: its patch matrix is the next forward's
+        layer.backward(np.ones_like(out))  # spent: its padded input is the next forward's
     x2 = rng.standard_normal((4, 2, 6, 6))
     out2 = layer.forward(x2, train=True)
-    assert layer.cache[1] is cols  # refilled, not reallocated
+    assert layer.cache.x_pad is x_pad  # refilled (its border zeroed again), not reallocated
     dout = rng.standard_normal(out2.shape)
     dx = layer.backward(dout)
-    want = conv.conv2d_backward_naive(x2, w, dout, (1, 1), (1, 1))
+    want = conv_naive.conv2d_backward_naive(x2, w, dout, (1, 1), (1, 1))
     assert_close("dx", dx, want[0], 1e-5, 1e-5)
     assert_close("dw", layer.grads["weight"], want[1], 1e-5, 1e-5)
 
 
 def test_pointwise_conv_layer_never_writes_into_its_input():
     """A 1×1 layer's patch matrix is its input's memory: it must not become the spare the next
-    forward writes its patch matrix into."""
+    forward writes its padded input into."""
     layer = L.Conv2D(3, 2, 1, rng=rng)
     x1 = batch_last(rng.standard_normal((4, 3, 5, 5)))
     keep = x1.copy()

@@ -6,7 +6,7 @@ from scipy.signal import correlate2d
 
 from engine import layers as L
 from engine.ops.activation import softmax
-from engine.ops.conv import conv2d_naive
+from engine.ops.conv_naive import conv2d_naive
 from engine.ops.pool import pool2d_naive
 from tests.engine.gradcheck import check_layer
 

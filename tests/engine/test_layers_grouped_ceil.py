@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from engine import layers as L
-from engine.ops.conv import conv2d_naive
+from engine.ops.conv_naive import conv2d_naive
 from engine.ops.depthwise import DepthwiseCache
 from engine.ops.pool import pool2d_backward_naive, pool2d_naive
 from tests.engine.gradcheck import assert_close, check_layer

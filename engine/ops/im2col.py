@@ -1,0 +1,194 @@
+"""The ungrouped convolution as im2col + matrix product, one block of output rows at a time.
+
+Shapes::
+
+    x:      (N, C, H, W)                 w: (F, C, kh, kw)        b: (F,)
+    x_pad:  (C, Hp, Wp, N)               the padded input, batch last (what the cache keeps)
+    cols:   (C*kh*kw, rows*W_out*N)      one block's patch matrix; rows (c, a, b), columns (i, j, n)
+    out:    (F, H_out, W_out, N) memory, returned as its (N, F, H_out, W_out) view
+
+The patch matrix of a whole batch is big — 226 MB for the colour model's conv2 at batch 256
+(24 channels × 9 offsets × 32·32·256 columns) — and building it, multiplying it and reading it
+again in backward all went through main memory. Here it is never whole: the output rows are
+cut into blocks whose patch matrix is at most :data:`BLOCK_BYTES`, and each block is gathered,
+multiplied (``out[:, rows] = w_mat @ cols``) and forgotten while it is still in cache. Backward
+gathers each block again from the cached ``x_pad`` (nine times smaller than the patch matrix
+for a 3×3 kernel) for ``dw += dout[:, rows] @ cols.T``, then overwrites it with the block's
+column gradient ``w_mat.T @ dout[:, rows]`` and scatter-adds that onto ``dx_pad``: kh*kw adds of
+``(C, rows, W_out, N)`` slices, in contiguous runs of ``W_out*N`` values at stride 1.
+
+A 1×1 kernel at stride 1 without padding gathers nothing: its patch matrix *is* the
+batch-last input, read in place (never written: see :func:`scratch`).
+
+The twins the blocks are tested against are the loops of :mod:`engine.ops.conv_naive`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from engine.shapes import Pair, output_shape
+
+BLOCK_BYTES = 4 << 20  # at most this many bytes of patch matrix at once: fits in L2 + L3
+
+
+class Im2colCache(NamedTuple):
+    """What the forward keeps for the backward (the patch matrix is gathered again)."""
+
+    x_pad: np.ndarray  # (C, Hp, Wp, N); for a 1×1 kernel, x's own memory as (C, H, W, N)
+    w: np.ndarray  # (F, C, kh, kw)
+    has_bias: bool
+    hyper: tuple  # (stride, padding, dilation)
+    x_shape: tuple[int, int, int, int]
+    out_hw: Pair
+
+
+def pad_batch_last(x: np.ndarray, padding: Pair, out: np.ndarray | None = None) -> np.ndarray:
+    """Zero-pad and reorder to batch-last. x: (N, C, H, W) → x_pad: (C, H + 2ph, W + 2pw, N).
+
+    A plain copy when ``x`` is already batch-last (a view of ``(C, H, W, N)`` memory); a
+    transposing copy otherwise (the network input, once). ``out``, a C-contiguous array of
+    that shape and x's dtype, is filled (its border zeroed) instead of allocating a new one.
+    """
+    N, C, H, W = x.shape
+    ph, pw = padding
+    shape = (C, H + 2 * ph, W + 2 * pw, N)
+    if out is None or out.shape != shape or out.dtype != x.dtype or not out.flags.c_contiguous:
+        out = np.zeros(shape, dtype=x.dtype)
+    else:  # the border, row bands then column bands
+        out[:, :ph], out[:, ph + H :], out[:, :, :pw], out[:, :, pw + W :] = 0, 0, 0, 0
+    out[:, ph : ph + H, pw : pw + W, :] = x.transpose(1, 2, 3, 0)  # (N, C, H, W) → (C, H, W, N)
+    return out
+
+
+def is_pointwise(kernel: Pair, stride: Pair, padding: Pair) -> bool:
+    """A 1×1 kernel at stride 1 without padding: the input is its own patch matrix."""
+    return (*kernel, *stride, *padding) == (1, 1, 1, 1, 0, 0)
+
+
+def patch_view(x_pad: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair):
+    """Every kernel window of ``x_pad``, no copy. x_pad: (C, Hp, Wp, N) → read-only view
+    (C, kh, kw, H_out, W_out, N) whose [c, a, b, i, j, n] is ``x_pad[c, i*sh + a*dh, j*sw + b*dw, n]``.
+    """
+    C, _, _, N = x_pad.shape
+    (kh, kw), (sh, sw), (dh, dw), (H_out, W_out) = kernel, stride, dilation, out_hw
+    sC, sH, sW, sN = x_pad.strides
+    return as_strided(
+        x_pad,
+        shape=(C, kh, kw, H_out, W_out, N),
+        strides=(sC, dh * sH, dw * sW, sh * sH, sw * sW, sN),
+        writeable=False,
+    )
+
+
+def row_blocks(H_out: int, row_bytes: int, budget: int) -> list[slice]:
+    """Output rows in blocks of at most ``budget`` bytes of patch matrix (at least one row)."""
+    rows = max(1, budget // max(row_bytes, 1))
+    return [slice(i, min(i + rows, H_out)) for i in range(0, H_out, rows)]
+
+
+class _Blocks:
+    """The patch matrix of an ``x_pad``, block by block, gathered into one reused buffer."""
+
+    def __init__(self, x_pad: np.ndarray, kernel: Pair, hyper: tuple, out_hw: Pair, budget: int):
+        stride, padding, dilation = hyper
+        C, N = x_pad.shape[0], x_pad.shape[3]
+        (kh, kw), (H_out, W_out) = kernel, out_hw
+        self.K = C * kh * kw  # rows of the patch matrix
+        self.in_place = is_pointwise(kernel, stride, padding)  # x_pad is (C, H, W, N) = cols
+        self.view = patch_view(x_pad, kernel, stride, dilation, out_hw)
+        row_bytes = self.K * W_out * N * x_pad.itemsize
+        self.slices = row_blocks(H_out, row_bytes, budget)
+        rows = self.slices[0].stop - self.slices[0].start
+        self.buffer = np.empty(self.K * rows * W_out * N, dtype=x_pad.dtype)
+
+    def cols(self, rows: slice) -> np.ndarray:
+        """The block's patch matrix: (C*kh*kw, rows*W_out*N), a C-contiguous copy (a view of
+        the input for a 1×1 kernel: read only)."""
+        window = self.view[:, :, :, rows]  # (C, kh, kw, rows, Wo, N)
+        if self.in_place:
+            return window.reshape(self.K, -1)  # a view: (C, 1, 1, rows, W, N) runs contiguous
+        cols = self.buffer[: window.size].reshape(window.shape)
+        np.copyto(cols, window)  # the gather, in runs of W_out*N at stride 1
+        return cols.reshape(self.K, -1)
+
+    def spare(self, rows: slice) -> np.ndarray:
+        """The buffer as a writable (C*kh*kw, rows*W_out*N) block, e.g. for a column gradient."""
+        size = self.K * (rows.stop - rows.start) * self.view.shape[4] * self.view.shape[5]
+        return self.buffer[:size].reshape(self.K, -1)
+
+
+def conv_forward(x, w, b, hyper: tuple, x_pad_out=None, budget: int = BLOCK_BYTES):
+    """One ungrouped convolution, ``hyper`` = (stride, padding, dilation).
+
+    x: (N, C, H, W), w: (F, C, kh, kw), b: (F,) or None → out: (N, F, H_out, W_out) (a view of
+    batch-last memory), Im2colCache. ``x_pad_out``: a spare ``x_pad`` to fill (see :func:`scratch`).
+    """
+    stride, padding, dilation = hyper
+    N, C, H, W = x.shape
+    F, Cw, kh, kw = w.shape
+    if Cw != C:
+        raise ValueError(f"input has {C} channels but the weight expects {Cw}: w.shape={w.shape}")
+    H_out, W_out = output_shape((H, W), (kh, kw), stride, padding, dilation)
+    if is_pointwise((kh, kw), stride, padding):
+        x_pad = x.transpose(1, 2, 3, 0)  # (C, H, W, N): a view if batch-last
+        x_pad = x_pad if x_pad.flags.c_contiguous else np.ascontiguousarray(x_pad)
+    else:
+        x_pad = pad_batch_last(x, padding, x_pad_out)  # (C, Hp, Wp, N)
+    blocks = _Blocks(x_pad, (kh, kw), hyper, (H_out, W_out), budget)
+    w_mat = w.reshape(F, C * kh * kw)
+    out = np.empty((F, H_out, W_out, N), dtype=np.result_type(x, w))  # batch-last
+    for rows in blocks.slices:
+        # (F, C*kh*kw) @ (C*kh*kw, rows*Wo*N) → (F, rows*Wo*N), straight into out's rows
+        np.matmul(w_mat, blocks.cols(rows), out=out[:, rows].reshape(F, -1))
+    if b is not None:
+        out += b.astype(out.dtype, copy=False)[:, None, None, None]
+    cache = Im2colCache(x_pad, w, b is not None, hyper, x.shape, (H_out, W_out))
+    return out.transpose(3, 0, 1, 2), cache  # (F, Ho, Wo, N) → (N, F, Ho, Wo), a view
+
+
+def conv_backward(dout, cache: Im2colCache, need_dx: bool, budget: int = BLOCK_BYTES):
+    """Gradients of :func:`conv_forward`. dout: (N, F, H_out, W_out) → dx: (N, C, H, W) (a
+    batch-last view; None if not ``need_dx``), dw: (F, C, kh, kw), db: (F,) or None."""
+    x_pad, w, has_bias, hyper, x_shape, out_hw = cache
+    (sh, sw), (ph, pw), (dh, dw_) = hyper
+    N, C, H, W = x_shape
+    F, _, kh, kw = w.shape
+    dout_bl = dout.transpose(1, 2, 3, 0)  # (F, Ho, Wo, N); free if batch-last
+    blocks = _Blocks(x_pad, (kh, kw), hyper, out_hw, budget)
+    w_mat = w.reshape(F, C * kh * kw)
+    dw_mat = np.zeros((C * kh * kw, F), dtype=np.result_type(x_pad, dout))  # dw, transposed
+    dx_pad = np.zeros((C, *x_pad.shape[1:3], N), dtype=dw_mat.dtype) if need_dx else None
+    for rows in blocks.slices:
+        i0, r = rows.start, rows.stop - rows.start
+        dout_rows = dout_bl[:, rows].reshape(F, -1)  # (F, rows*Wo*N); a view if batch-last
+        # dw += dout_rows @ cols.T, as (cols @ dout_rows.T): OpenBLAS runs this order faster
+        dw_mat += blocks.cols(rows) @ dout_rows.T  # (C*kh*kw, F)
+        if not need_dx:
+            continue
+        dcols = blocks.spare(rows)  # the patch block is spent: its column gradient goes there
+        np.matmul(w_mat.T, dout_rows, out=dcols)  # (C*kh*kw, F) @ (F, rows*Wo*N)
+        dcols = dcols.reshape(C, kh, kw, r, out_hw[1], N)
+        for a in range(kh):
+            top = i0 * sh + a * dh  # the input row of the block's first output row, kernel row a
+            for b in range(kw):
+                left = b * dw_
+                dx_pad[:, top : top + sh * r : sh, left : left + sw * out_hw[1] : sw] += dcols[
+                    :, a, b
+                ]  # (C, rows, Wo, N)
+    dw = dw_mat.T.reshape(w.shape)  # (C*kh*kw, F) → (F, C*kh*kw) → (F, C, kh, kw)
+    db = dout_bl.sum(axis=(1, 2, 3)) if has_bias else None  # (F,)
+    dx = None
+    if need_dx:
+        dx = dx_pad[:, ph : ph + H, pw : pw + W].transpose(3, 0, 1, 2)  # (N, C, H, W) view
+    return dx, dw, db
+
+
+def scratch(cache: Im2colCache) -> np.ndarray | None:
+    """The cache's ``x_pad`` when it is the convolution's own (free to fill in the next forward
+    once the backward has spent it); None when it is the forward's input (a 1×1 kernel's)."""
+    pointwise = is_pointwise(cache.w.shape[2:], cache.hyper[0], cache.hyper[1])
+    return None if pointwise else cache.x_pad
