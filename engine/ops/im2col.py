@@ -71,7 +71,7 @@ def is_pointwise(kernel: Pair, stride: Pair, padding: Pair) -> bool:
 
 def patch_view(x_pad: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair):
     """Every kernel window of ``x_pad``, no copy. x_pad: (C, Hp, Wp, N) → read-only view
-    (C, kh, kw, H_out, W_out, N) whose [c, a, b, i, j, n] is ``x_pad[c, i*sh + a*dh, j*sw + b*dw, n]``.
+    (C, kh, kw, H_out, W_out, N): [c, a, b, i, j, n] is ``x_pad[c, i*sh + a*dh, j*sw + b*dw, n]``.
     """
     C, _, _, N = x_pad.shape
     (kh, kw), (sh, sw), (dh, dw), (H_out, W_out) = kernel, stride, dilation, out_hw

@@ -16,7 +16,6 @@ from engine import layers as L
 from engine.model import Model
 from engine.ops import conv, conv_naive, im2col, pool
 from engine.optim import SGD, Adam
-from engine.shapes import output_shape
 from tests.engine.gradcheck import assert_close, check_layer
 
 rng = np.random.default_rng(99)
