@@ -21,15 +21,7 @@ def _pad(x: np.ndarray, padding: Pair) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
 
 
-def conv2d_naive(
-    x: np.ndarray,
-    w: np.ndarray,
-    b: np.ndarray | None,
-    stride: Pair = (1, 1),
-    padding: Pair = (0, 0),
-    dilation: Pair = (1, 1),
-    groups: int = 1,
-) -> np.ndarray:
+def conv2d_naive(x, w, b, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1) -> np.ndarray:
     """The textbook loop: per example, per filter, per output pixel, per channel. Slow; a reference.
 
     Output channel f reads input channels ``(f // (F/G)) * C/G + c``, c < C/G (all C when
