@@ -93,7 +93,7 @@ def row_blocks(H_out: int, row_bytes: int, budget: int) -> list[slice]:
 class _Blocks:
     """The patch matrix of an ``x_pad``, block by block, gathered into one reused buffer."""
 
-    def __init__(self, x_pad: np.ndarray, kernel: Pair, hyper: tuple, out_hw: Pair, budget: int):
+    def __init__(self, x_pad: np.ndarray, kernel: Pair, hyper: tuple, out_hw: Pair, budget=None):
         stride, padding, dilation = hyper
         C, N = x_pad.shape[0], x_pad.shape[3]
         (kh, kw), (H_out, W_out) = kernel, out_hw
@@ -101,7 +101,7 @@ class _Blocks:
         self.in_place = is_pointwise(kernel, stride, padding)  # x_pad is (C, H, W, N) = cols
         self.view = patch_view(x_pad, kernel, stride, dilation, out_hw)
         row_bytes = self.K * W_out * N * x_pad.itemsize
-        self.slices = row_blocks(H_out, row_bytes, budget)
+        self.slices = row_blocks(H_out, row_bytes, budget or BLOCK_BYTES)
         rows = self.slices[0].stop - self.slices[0].start
         self.buffer = np.empty(self.K * rows * W_out * N, dtype=x_pad.dtype)
 
@@ -121,11 +121,12 @@ class _Blocks:
         return self.buffer[:size].reshape(self.K, -1)
 
 
-def conv_forward(x, w, b, hyper: tuple, x_pad_out=None, budget: int = BLOCK_BYTES):
+def conv_forward(x, w, b, hyper: tuple, x_pad_out=None, budget: int | None = None):
     """One ungrouped convolution, ``hyper`` = (stride, padding, dilation).
 
     x: (N, C, H, W), w: (F, C, kh, kw), b: (F,) or None → out: (N, F, H_out, W_out) (a view of
-    batch-last memory), Im2colCache. ``x_pad_out``: a spare ``x_pad`` to fill (see :func:`scratch`).
+    batch-last memory), Im2colCache. ``x_pad_out``: a spare ``x_pad`` to fill (see :func:`scratch`);
+    ``budget``: bytes of patch matrix per block (default :data:`BLOCK_BYTES`).
     """
     stride, padding, dilation = hyper
     N, C, H, W = x.shape
@@ -150,7 +151,7 @@ def conv_forward(x, w, b, hyper: tuple, x_pad_out=None, budget: int = BLOCK_BYTE
     return out.transpose(3, 0, 1, 2), cache  # (F, Ho, Wo, N) → (N, F, Ho, Wo), a view
 
 
-def conv_backward(dout, cache: Im2colCache, need_dx: bool, budget: int = BLOCK_BYTES):
+def conv_backward(dout, cache: Im2colCache, need_dx: bool, budget: int | None = None):
     """Gradients of :func:`conv_forward`. dout: (N, F, H_out, W_out) → dx: (N, C, H, W) (a
     batch-last view; None if not ``need_dx``), dw: (F, C, kh, kw), db: (F,) or None."""
     x_pad, w, has_bias, hyper, x_shape, out_hw = cache

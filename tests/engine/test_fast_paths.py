@@ -85,6 +85,14 @@ def test_conv_layer_gradients():
     check_layer(layer, rng.standard_normal((2, 3, 6, 6)))
 
 
+def test_conv_layer_gradients_in_one_row_blocks(monkeypatch):
+    """Centred differences in float64 through the blocked path, one output row per block."""
+    monkeypatch.setattr(im2col, "BLOCK_BYTES", 1)
+    layer = L.Conv2D(2, 3, 3, padding=1, stride=(2, 1), rng=rng)
+    layer.params["bias"] = rng.standard_normal(3)
+    check_layer(layer, rng.standard_normal((2, 2, 6, 5)))
+
+
 def test_conv_first_layer_skips_dx_and_stays_float32():
     x = rng.random((3, 1, 28, 28), dtype=np.float32)
     w = rng.standard_normal((16, 1, 5, 5)).astype(np.float32)
