@@ -142,11 +142,12 @@ def conv_forward(x, w, b, hyper: tuple, x_pad_out=None, budget: int | None = Non
     blocks = _Blocks(x_pad, (kh, kw), hyper, (H_out, W_out), budget)
     w_mat = w.reshape(F, C * kh * kw)
     out = np.empty((F, H_out, W_out, N), dtype=np.result_type(x, w))  # batch-last
+    bias = None if b is None else b.astype(out.dtype, copy=False)[:, None]  # (F, 1)
     for rows in blocks.slices:
-        # (F, C*kh*kw) @ (C*kh*kw, rows*Wo*N) → (F, rows*Wo*N), straight into out's rows
-        np.matmul(w_mat, blocks.cols(rows), out=out[:, rows].reshape(F, -1))
-    if b is not None:
-        out += b.astype(out.dtype, copy=False)[:, None, None, None]
+        out_rows = out[:, rows].reshape(F, -1)  # (F, rows*Wo*N), a view
+        np.matmul(w_mat, blocks.cols(rows), out=out_rows)  # (F, C*kh*kw) @ (C*kh*kw, rows*Wo*N)
+        if bias is not None:
+            out_rows += bias  # while the block is in cache
     cache = Im2colCache(x_pad, w, b is not None, hyper, x.shape, (H_out, W_out))
     return out.transpose(3, 0, 1, 2), cache  # (F, Ho, Wo, N) → (N, F, Ho, Wo), a view
 
