@@ -119,6 +119,23 @@ def test_conv_layer_reuses_its_padded_input_and_spends_its_cache():
     assert_close("dw", layer.grads["weight"], want[1], 1e-5, 1e-5)
 
 
+def test_conv_layer_with_a_smaller_last_batch_leaves_its_spare_alone():
+    """A spare padded input of another shape (the epoch's short last batch) is not used."""
+    layer = L.Conv2D(2, 3, 3, padding=1, rng=rng)
+    out = layer.forward(rng.standard_normal((4, 2, 5, 5)), train=True)
+    layer.backward(np.ones_like(out))
+    x = rng.standard_normal((3, 2, 5, 5))
+    got = layer.forward(x, train=True)
+    assert_close(
+        "forward",
+        got,
+        conv_naive.conv2d_naive(x, layer.params["weight"], None, (1, 1), (1, 1))
+        + layer.params["bias"][:, None, None],
+        1e-5,
+        1e-5,
+    )
+
+
 def test_pointwise_conv_layer_never_writes_into_its_input():
     """A 1×1 layer's patch matrix is its input's memory: it must not become the spare the next
     forward writes its padded input into."""
