@@ -156,7 +156,7 @@ def conv_backward(dout, cache: Im2colCache, need_dx: bool, budget: int | None = 
     """Gradients of :func:`conv_forward`. dout: (N, F, H_out, W_out) → dx: (N, C, H, W) (a
     batch-last view; None if not ``need_dx``), dw: (F, C, kh, kw), db: (F,) or None."""
     x_pad, w, has_bias, hyper, x_shape, out_hw = cache
-    (sh, sw), (ph, pw), (dh, dw_) = hyper
+    stride, (ph, pw), dilation = hyper
     N, C, H, W = x_shape
     F, _, kh, kw = w.shape
     dout_bl = dout.transpose(1, 2, 3, 0)  # (F, Ho, Wo, N); free if batch-last
@@ -173,20 +173,30 @@ def conv_backward(dout, cache: Im2colCache, need_dx: bool, budget: int | None = 
             continue
         dcols = blocks.spare(rows)  # the patch block is spent: its column gradient goes there
         np.matmul(w_mat.T, dout_rows, out=dcols)  # (C*kh*kw, F) @ (F, rows*Wo*N)
-        dcols = dcols.reshape(C, kh, kw, r, out_hw[1], N)
-        for a in range(kh):
-            top = i0 * sh + a * dh  # the input row of the block's first output row, kernel row a
-            for b in range(kw):
-                left = b * dw_
-                dx_pad[:, top : top + sh * r : sh, left : left + sw * out_hw[1] : sw] += dcols[
-                    :, a, b
-                ]  # (C, rows, Wo, N)
+        dcols = dcols.reshape(C, kh, kw, r, out_hw[1], N)  # (C*kh*kw, rows*Wo*N) → 6-D
+        _scatter_add(dx_pad, dcols, i0, stride, dilation)
     dw = dw_mat.T.reshape(w.shape)  # (C*kh*kw, F) → (F, C*kh*kw) → (F, C, kh, kw)
     db = dout_bl.sum(axis=(1, 2, 3)) if has_bias else None  # (F,)
     dx = None
     if need_dx:
         dx = dx_pad[:, ph : ph + H, pw : pw + W].transpose(3, 0, 1, 2)  # (N, C, H, W) view
     return dx, dw, db
+
+
+def _scatter_add(dx_pad, dcols, first_row: int, stride: Pair, dilation: Pair) -> None:
+    """The adjoint of the gather, for one block: for every kernel offset (a, b),
+    ``dx_pad[c, (first_row + t)*sh + a*dh, j*sw + b*dw, n] += dcols[c, a, b, t, j, n]``.
+
+    dx_pad: (C, Hp, Wp, N), added to in place; dcols: (C, kh, kw, rows, W_out, N). kh*kw adds
+    of (C, rows, W_out, N) slices, in runs of W_out*N values at stride 1.
+    """
+    _, kh, kw, rows, W_out, _ = dcols.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    for a in range(kh):
+        top = first_row * sh + a * dh  # the input row under the block's first output row
+        dx_rows = dx_pad[:, top : top + sh * rows : sh]  # (C, rows, Wp, N), a view
+        for b in range(kw):
+            dx_rows[:, :, b * dw : b * dw + sw * W_out : sw] += dcols[:, a, b]  # (C, rows, Wo, N)
 
 
 def scratch(cache: Im2colCache) -> np.ndarray | None:
