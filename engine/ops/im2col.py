@@ -90,7 +90,7 @@ def row_blocks(H_out: int, row_bytes: int, budget: int) -> list[slice]:
     return [slice(i, min(i + rows, H_out)) for i in range(0, H_out, rows)]
 
 
-class _Blocks:
+class Blocks:
     """The patch matrix of an ``x_pad``, block by block, gathered into one reused buffer."""
 
     def __init__(self, x_pad: np.ndarray, kernel: Pair, hyper: tuple, out_hw: Pair, budget=None):
@@ -139,7 +139,7 @@ def conv_forward(x, w, b, hyper: tuple, x_pad_out=None, budget: int | None = Non
         x_pad = x_pad if x_pad.flags.c_contiguous else np.ascontiguousarray(x_pad)
     else:
         x_pad = pad_batch_last(x, padding, x_pad_out)  # (C, Hp, Wp, N)
-    blocks = _Blocks(x_pad, (kh, kw), hyper, (H_out, W_out), budget)
+    blocks = Blocks(x_pad, (kh, kw), hyper, (H_out, W_out), budget)
     w_mat = w.reshape(F, C * kh * kw)
     out = np.empty((F, H_out, W_out, N), dtype=np.result_type(x, w))  # batch-last
     bias = None if b is None else b.astype(out.dtype, copy=False)[:, None]  # (F, 1)
@@ -160,7 +160,7 @@ def conv_backward(dout, cache: Im2colCache, need_dx: bool, budget: int | None = 
     N, C, H, W = x_shape
     F, _, kh, kw = w.shape
     dout_bl = dout.transpose(1, 2, 3, 0)  # (F, Ho, Wo, N); free if batch-last
-    blocks = _Blocks(x_pad, (kh, kw), hyper, out_hw, budget)
+    blocks = Blocks(x_pad, (kh, kw), hyper, out_hw, budget)
     w_mat = w.reshape(F, C * kh * kw)
     dw_mat = np.zeros((C * kh * kw, F), dtype=np.result_type(x_pad, dout))  # dw, transposed
     dx_pad = np.zeros((C, *x_pad.shape[1:3], N), dtype=dw_mat.dtype) if need_dx else None
@@ -174,7 +174,7 @@ def conv_backward(dout, cache: Im2colCache, need_dx: bool, budget: int | None = 
         dcols = blocks.spare(rows)  # the patch block is spent: its column gradient goes there
         np.matmul(w_mat.T, dout_rows, out=dcols)  # (C*kh*kw, F) @ (F, rows*Wo*N)
         dcols = dcols.reshape(C, kh, kw, r, out_hw[1], N)  # (C*kh*kw, rows*Wo*N) → 6-D
-        _scatter_add(dx_pad, dcols, i0, stride, dilation)
+        scatter_add(dx_pad, dcols, i0, stride, dilation)
     dw = dw_mat.T.reshape(w.shape)  # (C*kh*kw, F) → (F, C*kh*kw) → (F, C, kh, kw)
     db = dout_bl.sum(axis=(1, 2, 3)) if has_bias else None  # (F,)
     dx = None
@@ -183,7 +183,7 @@ def conv_backward(dout, cache: Im2colCache, need_dx: bool, budget: int | None = 
     return dx, dw, db
 
 
-def _scatter_add(dx_pad, dcols, first_row: int, stride: Pair, dilation: Pair) -> None:
+def scatter_add(dx_pad, dcols, first_row: int, stride: Pair, dilation: Pair) -> None:
     """The adjoint of the gather, for one block: for every kernel offset (a, b),
     ``dx_pad[c, (first_row + t)*sh + a*dh, j*sw + b*dw, n] += dcols[c, a, b, t, j, n]``.
 

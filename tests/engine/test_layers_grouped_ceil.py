@@ -6,7 +6,7 @@ import pytest
 
 from engine import layers as L
 from engine.ops.conv_naive import conv2d_naive
-from engine.ops.depthwise import DepthwiseCache
+from engine.ops.depthwise import DepthwiseCache, depthwise_forward
 from engine.ops.pool import pool2d_backward_naive, pool2d_naive
 from tests.engine.gradcheck import assert_close, check_layer
 
@@ -88,3 +88,18 @@ def test_depthwise_takes_its_own_path_and_stays_float32():
     assert isinstance(layer.cache, DepthwiseCache) and out.dtype == np.float32
     dx = layer.backward(np.ones_like(out))
     assert dx.dtype == layer.grads["weight"].dtype == layer.grads["bias"].dtype == np.float32
+
+
+@pytest.mark.parametrize("budget", [1, 12_000, None])
+@pytest.mark.parametrize(
+    "k, s, p, d", [(3, 1, 1, 1), ((3, 2), (2, 1), (1, 0), (2, 1)), (1, 1, 0, 1)]
+)
+def test_depthwise_forward_in_blocks_of_rows_against_the_loops(budget, k, s, p, d):
+    """One output row per block (budget 1 byte), a few rows with a shorter last block, and one
+    block: the same values as the loops, for a batch-last and an NCHW input."""
+    k, s, p, d = (v if isinstance(v, tuple) else (v, v) for v in (k, s, p, d))
+    x, w, b = randn(3, 4, 7, 6), randn(4, 1, *k), randn(4)
+    want = conv2d_naive(x, w, b, s, p, d, groups=4)
+    for x_in in (x, np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)):
+        out, _ = depthwise_forward(x_in, w, b, s, p, d, budget=budget)
+        np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
