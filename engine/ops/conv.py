@@ -23,7 +23,7 @@ only indexes arrays never notices. At N = 1 the two orders are the same memory.
 ``groups`` (PyTorch's: each of ``G`` groups convolves its ``C/G`` input channels with its
 ``F/G`` filters; ``groups == C``: depthwise) is decided here, once: ``groups == 1`` is the
 im2col path itself; depthwise (one channel and one filter per group) is
-:mod:`engine.ops.depthwise`, kh*kw multiply-adds over every channel at once; otherwise each
+:mod:`engine.ops.depthwise`, every channel at once (one stacked product per block); otherwise each
 group is one call of the im2col path on a channel slice, written into one batch-last
 ``(F, H_out, W_out, N)`` output. ``w: (F, C/G, kh, kw)``; group g's filters
 ``g*F/G .. (g+1)*F/G - 1`` read channels ``g*C/G .. (g+1)*C/G - 1``.
