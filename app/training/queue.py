@@ -52,9 +52,9 @@ VAL_IMAGES = 2000  # test images scored after each epoch (the final score uses a
 FILTER_SECONDS = 0.75  # between two snapshots of the first conv layer's kernels
 SAVE_SECONDS = 1.0  # between two saves of a running job's record
 MAX_STEP_POINTS = 5000  # loss/accuracy points kept per job for the charts
-_SETTINGS = (
-    *("epochs", "batch_size", "optimiser", "lr", "lr_schedule"),
-    *("augment", "flip", "crop", "seed", "limit"),
+_SETTINGS = (  # a job's request → TrainConfig (a record queued before a field existed lacks it)
+    *("epochs", "batch_size", "optimiser", "lr", "lr_schedule", "warmup", "weight_decay"),
+    *("nesterov", "label_smoothing", "augment", "flip", "crop", "seed", "limit"),
 )
 _EPOCH = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds")
 
