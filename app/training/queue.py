@@ -232,6 +232,7 @@ class Run:
             job.update(epoch=epoch, step=step, steps=steps, eta=_finite(event["eta"]), loss=loss)
             job.update(accuracy=event["accuracy"], progress=min(1.0, done / job["epochs"] / steps))
             point = {"step": done, "epoch": epoch, "loss": loss, "accuracy": event["accuracy"]}
+            point["lr"] = event["lr"]  # the step's learning rate, as the schedule gave it
             if len(job["steps_history"]) < MAX_STEP_POINTS:
                 job["steps_history"].append(point)
             now = {k: job[k] for k in ("steps", "epochs", "progress", "eta")}

@@ -282,6 +282,7 @@ class StepPoint(BaseModel):
     epoch: int
     loss: float = Field(description="Mean training loss of the epoch so far.")
     accuracy: float
+    lr: float | None = Field(None, description="The learning rate of this step.")
 
 
 class Job(BaseModel):
