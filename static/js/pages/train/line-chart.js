@@ -16,7 +16,7 @@ function ticks(lo, hi, count = 5) {
 
 export class LineChart {
   // canvas: the drawing surface; opts: { title, xLabel, yFormat(v), yMax (fixed) or null,
-  // series: [{ key, label, colour, markers }] }
+  // height (CSS pixels; default training.chart.height), series: [{ key, label, colour, markers }] }
   constructor(canvas, opts) {
     this.canvas = canvas;
     this.opts = opts;
@@ -49,7 +49,7 @@ export class LineChart {
     const c = training.chart;
     const dpr = window.devicePixelRatio || 1;
     const width = canvas.clientWidth || 400;
-    const height = c.height;
+    const height = opts.height ?? c.height;
     canvas.style.height = `${height}px`;
     if (canvas.width !== Math.round(width * dpr)) canvas.width = Math.round(width * dpr);
     if (canvas.height !== Math.round(height * dpr)) canvas.height = Math.round(height * dpr);
