@@ -148,24 +148,18 @@ def options(settings: SettingsDep, registry: RegistryDep) -> dict:
 
 @router.post(
     "/api/train/schedule",
+    summary="The learning rate at each step of a job with these settings",
+    description="The engine's own schedule (`engine.train.lr_at`), sampled: what the Train page "
+    "draws. A whole TrainRequest may be sent; only the fields that shape the curve are read.",
     response_model=LrSchedule,
     responses={422: ERRORS[422]},
-    summary="The learning rate a job with these settings will follow, step by step (the "
-    "engine's own schedule, sampled); a whole TrainRequest may be sent",
 )
 def lr_schedule(body: ScheduleRequest, settings: SettingsDep) -> dict:
     _check_bounds(body, settings)
     try:
-        count = datasets.info(settings, body.dataset)["counts"]["train"]
-    except datasets.UnknownDataset as e:
-        raise HTTPException(422, f"dataset: {e.args[0]}") from None
-    images = min(body.limit, count) if body.limit and count else body.limit or count
-    if not images:
-        raise HTTPException(
-            422,
-            f"dataset: {body.dataset} has no training images here; give a limit to see "
-            "the schedule for that many",
-        )
+        images = schedule.train_images(settings, body)
+    except ValueError as e:
+        raise HTTPException(422, f"dataset: {e}") from None
     return schedule.curve(body, images)
 
 

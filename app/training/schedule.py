@@ -14,10 +14,28 @@ import math
 
 import numpy as np
 
+from app.core.settings import Settings
+from app.datasets import store as datasets
 from app.training.schemas import ScheduleRequest
 from engine.train import TrainConfig, lr_at, warmup_steps
 
 MAX_POINTS = 200  # evenly spaced samples of a curve; its corners come on top
+
+
+def train_images(settings: Settings, body: ScheduleRequest) -> int:
+    """The images an epoch of ``body``'s job will see: the data set's training images, or
+    ``limit`` of them; ``ValueError`` (in words) when the data set is unknown or has none here."""
+    try:
+        count = datasets.info(settings, body.dataset)["counts"]["train"]
+    except datasets.UnknownDataset as e:
+        raise ValueError(e.args[0]) from None
+    images = min(body.limit, count) if body.limit and count else body.limit or count
+    if not images:
+        raise ValueError(
+            f"{body.dataset} has no training images here; give a limit to see the schedule for "
+            "that many"
+        )
+    return images
 
 
 def curve(body: ScheduleRequest, train_images: int) -> dict:

@@ -107,9 +107,13 @@ function fillForm(options) {
 }
 
 // The learning rate the settings give, step by step, and a built-in architecture's recipe.
-const schedule = new ScheduleView($("#lr-canvas"), $("#lr-caption"), () => body(), () =>
-  dataReady() || form.limit.value.trim() ? null : `it counts the steps in ${form.dataset.value}'s training set, which is not on this server (or set the training images).`,
-);
+const schedule = new ScheduleView({
+  canvas: $("#lr-canvas"),
+  caption: $("#lr-caption"),
+  readBody: () => body(),
+  missing: () =>
+    dataReady() || form.limit.value.trim() ? null : `it counts the steps in ${form.dataset.value}'s training set, which is not on this server (or set the training images).`,
+});
 const recipe = new RecipeView(byTestId("recipe"), {
   apply: ({ settings }) => {
     applySettings(form, settings);

@@ -14,11 +14,8 @@ const SHAPING = new Set(["dataset", "epochs", "batch_size", "limit", "lr", "lr_s
 export class ScheduleView {
   // canvas, caption: the figure's; readBody(): the TrainRequest the form describes;
   // missing(): why the steps cannot be counted (no training set here), or null.
-  constructor(canvas, caption, readBody, missing) {
-    this.canvas = canvas;
-    this.caption = caption;
-    this.readBody = readBody;
-    this.missing = missing;
+  constructor({ canvas, caption, readBody, missing }) {
+    Object.assign(this, { canvas, caption, readBody, missing });
     this.chart = new LineChart(canvas, {
       title: "Learning rate",
       xLabel: "epoch",
