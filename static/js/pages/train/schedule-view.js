@@ -21,6 +21,7 @@ export class ScheduleView {
       xLabel: "epoch",
       yFormat: (v) => num(v, 2),
       yMax: null,
+      yFloor: 1e-9, // learning rates go well below the loss chart's floor
       height: training.chart.lrHeight,
       series: [{ key: "lr", label: "at each step", colour: training.chart.lr }],
     });
