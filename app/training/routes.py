@@ -136,7 +136,7 @@ def options(settings: SettingsDep, registry: RegistryDep) -> dict:
             "label_smoothing": [0, 1],  # 1 excluded
             "seed": [0, 2**32 - 1],
             "layers": [1, settings.max_train_layers],
-            "out_channels": [1, settings.max_channels],
+            "out_channels": [1, settings.max_train_channels],
             "kernel_size": [1, settings.max_kernel_side],
             "padding": [0, settings.max_conv_padding],
             "out_features": [1, settings.max_dense_features],
