@@ -114,7 +114,10 @@ class Settings(BaseSettings):
     max_train_layers: Positive = 32
     max_train_params: Positive = 2_000_000
     max_dense_features: Positive = 4096
-    max_train_step_megabytes: Positive = 1024  # estimated activations + im2col of one batch
+    # filters of a trained convolution and features of its batch norm: the shipped cifar10-bn
+    # has 256, and its recipe (batch 256) needs about 1.13 GB a step
+    max_train_channels: Positive = 256
+    max_train_step_megabytes: Positive = 1536  # estimated activations + im2col of one batch
     # an uploaded .npz, or .onnx + its external data: a ResNet-50 file is ~98 MB. The import
     # route's body limit is this plus max_request_bytes (the form's other fields).
     max_import_bytes: Positive = 128 * 1024 * 1024

@@ -55,7 +55,7 @@ def _check_bounds(i: int, spec: dict, settings: Settings) -> None:
     kind, config = spec["type"], spec.get("config") or {}
     limits = {
         "conv2d": {
-            "out_channels": ("max_channels", settings.max_channels),
+            "out_channels": ("max_train_channels", settings.max_train_channels),
             "kernel_size": ("max_kernel_side", settings.max_kernel_side),
             "stride": ("max_kernel_side", settings.max_kernel_side),
             "dilation": ("max_kernel_side", settings.max_kernel_side),
@@ -69,7 +69,7 @@ def _check_bounds(i: int, spec: dict, settings: Settings) -> None:
     if kind == "pad":
         limits = {"pads": ("max_conv_padding", settings.max_conv_padding)}
     if kind in ("batchnorm2d", "batchnorm1d"):
-        limits = {"num_features": ("max_channels", settings.max_channels)}
+        limits = {"num_features": ("max_train_channels", settings.max_train_channels)}
     for key, (limit_name, limit) in (limits or {}).items():
         for v in _ints(config.get(key)):
             if v > limit:

@@ -142,7 +142,7 @@ def test_one_job_at_a_time_the_next_waits_and_its_stream_sends_heartbeats(http):
         ({"architecture": TINY[:4] + [{"type": "dense", "config": {"out_features": 7}}]},
          ["layer 4", "10 classes"]),
         ({"architecture": [{"type": "conv2d", "config": {"out_channels": 999}}]},
-         ["layer 0 ('conv2d')", "max_channels = 64"]),
+         ["layer 0 ('conv2d')", "max_train_channels = 256"]),
         ({"architecture": [{"type": "flatten"}, {"type": "dense", "config":
           {"out_features": 4000}}]}, ["layer 1", "max_train_params"]),
         ({"architecture": [TINY[0], {"type": "swish"}]}, ["architecture.layers[1].type"]),

@@ -88,7 +88,7 @@ def test_a_huge_constant_is_refused_before_it_is_allocated(http):
 def test_bad_graph_configs_are_reports_not_errors(http):
     for layer, words in [
         ({"type": "reshape", "config": {"shape": [2**62, 4]}}, ["cannot reshape"]),
-        ({"type": "batchnorm2d", "config": {"num_features": 10**9}}, ["max_channels"]),
+        ({"type": "batchnorm2d", "config": {"num_features": 10**9}}, ["max_train_channels"]),
         ({"type": "concat", "inputs": ["r0", "stem"], "config": {"dim": 5}}, ["out of range"]),
         ({"type": "transpose", "config": {"perm": [0, "a", 1]}}, ["perm"]),
     ]:
