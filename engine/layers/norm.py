@@ -18,7 +18,11 @@ class _BatchNorm(Layer):
     and ``running_var`` are buffers, updated by every training forward with ``momentum`` —
     or, with ``momentum=None``, PyTorch's cumulative average: after ``n`` training batches
     each running statistic is the plain mean of the ``n`` batches' (the count is the buffer
-    ``num_batches_tracked``, saved with the model so resumed training keeps averaging)."""
+    ``num_batches_tracked``, saved with the model so resumed training keeps averaging).
+
+    In a training step split over threads each replica's layer holds a ``sync`` seat
+    (:mod:`engine.batch_sync`): its statistics and gradient sums are the whole batch's, and
+    only the lead seat moves the (shared) running statistics."""
 
     ranks: ClassVar[tuple[int, ...]]
     what: ClassVar[str]
