@@ -39,6 +39,7 @@ from collections.abc import Callable
 import numpy as np
 
 FAR = 16.0  # centre x first where some channel's mu² > FAR * var (|mu| above 4 sd)
+SHORT_ROWS = 16  # rows shorter than this (1-D batch norm) are summed per channel directly
 
 # (m, mu (C,), Σ (x - mu)² (C,)): one part of the batch's per-channel moments, float64
 Moments = tuple[int, np.ndarray, np.ndarray]
@@ -63,6 +64,9 @@ def _per_channel(rows: np.ndarray, x: np.ndarray) -> np.ndarray:
 def _sums(x: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(Σ x, Σ x * other)`` per channel, float64. x, other: (N, C, ...) → (C,), (C,)."""
     rows = x.reshape(x.shape[0] * x.shape[1], -1)  # (N*C, L)
+    if rows.shape[1] < SHORT_ROWS:  # (N, C) or short L: one call per row costs more than a pass
+        axes = (0, *range(2, x.ndim))
+        return x.sum(axis=axes, dtype=np.float64), (x * other).sum(axis=axes, dtype=np.float64)
     other_rows = other.reshape(rows.shape)  # (N*C, L)
     return _per_channel(rows.sum(axis=1), x), _per_channel(_row_dot(rows, other_rows), x)
 
