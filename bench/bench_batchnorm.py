@@ -6,7 +6,8 @@
 For each layer's input shape it times a training forward and its backward
 (``engine/ops/batchnorm.py``: ``batchnorm_forward/backward`` and the ``_plain`` twins, whose
 passes are the ones the engine made before), alternating the two in blocks, and prints the
-median milliseconds. Malloc is set as a training step sets it (``engine.memory``).
+median milliseconds. The arrays are (N, C, H, W) views of batch-last memory (C, H, W, N), as the
+engine's convolutions return them. Malloc is set as a training step sets it (``engine.memory``).
 """
 
 from __future__ import annotations
@@ -68,8 +69,9 @@ def main(argv=None) -> int:
     with threadpool_limits(1):
         for name, (C, side) in LAYERS.items():
             shape = (args.batch, C, side, side)
-            x = (rng.standard_normal(shape) + 0.3).astype(np.float32)  # (N, C, H, W)
-            dout = rng.standard_normal(shape).astype(np.float32)
+            batch_last = (C, side, side, args.batch)  # the engine's activations' memory order
+            x = (rng.standard_normal(batch_last) + 0.3).astype(np.float32).transpose(3, 0, 1, 2)
+            dout = rng.standard_normal(batch_last).astype(np.float32).transpose(3, 0, 1, 2)
             ms = time_pairs(pairs, x, dout, args.repeats // args.blocks, args.blocks)
             cells = "".join(
                 f"{1000 * statistics.median(ms[k]):>{w}.2f}"

@@ -9,8 +9,9 @@ For x: (N, C) or (N, C, L) or (N, C, H, W), statistics per channel over every ot
 
 **The plain twin** (:func:`batchnorm_forward_plain`, :func:`batchnorm_backward_plain`) writes
 that down as it reads: about seven passes over x forward and as many back. **The fast path**
-reads x as rows ``(N*C, L)`` (one per example and channel) and turns everything it can into
-(C,) vectors first, worked out in float64:
+reads x as rows of one channel's values — ``(C, L*N)`` in the engine's batch-last memory,
+``(N*C, L)`` for a C-contiguous array — and turns everything it can into (C,) vectors first,
+worked out in float64:
 
 - forward: ``Σx`` and ``Σx²`` (two reductions of contiguous rows), then ``out = x * a + b``
   with ``a = gamma * inv`` and ``b = beta - mu * a``, ``inv = 1 / sqrt(var + eps)``: two passes
@@ -56,19 +57,30 @@ def _shape(x: np.ndarray) -> tuple[int, ...]:
     return (1, x.shape[1], *([1] * (x.ndim - 2)))
 
 
-def _per_channel(rows: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """One value per row of x's ``(N*C, L)`` view → the (C,) sum over the batch, in float64."""
-    return rows.reshape(x.shape[0], x.shape[1]).sum(axis=0, dtype=np.float64)  # (N, C) → (C,)
+def _rows(a: np.ndarray, like: np.ndarray) -> tuple[np.ndarray, bool]:
+    """a: (N, C, ...) as 2-D rows that each hold one channel's values, read in ``like``'s
+    memory order: ``(C, L*N)`` when ``like`` is channel-major (the engine's batch-last
+    activations, memory (C, H, W, N)), else ``(N*C, L)``; a view when ``a`` is laid out as
+    ``like`` is, a copy otherwise. Also whether the rows are one per channel."""
+    N, C = like.shape[:2]
+    batch_last = like.transpose(1, *range(2, like.ndim), 0)  # (C, ..., N)
+    if batch_last.flags.c_contiguous:
+        return a.transpose(1, *range(2, a.ndim), 0).reshape(C, -1), True  # (C, L*N)
+    return a.reshape(N * C, -1), False  # (N*C, L)
 
 
 def _sums(x: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(Σ x, Σ x * other)`` per channel, float64. x, other: (N, C, ...) → (C,), (C,)."""
-    rows = x.reshape(x.shape[0] * x.shape[1], -1)  # (N*C, L)
-    if rows.shape[1] < SHORT_ROWS:  # (N, C) or short L: one call per row costs more than a pass
+    N, C = x.shape[:2]
+    if x.size // (N * C) < SHORT_ROWS:  # (N, C) or short L: a call per row costs more than a pass
         axes = (0, *range(2, x.ndim))
         return x.sum(axis=axes, dtype=np.float64), (x * other).sum(axis=axes, dtype=np.float64)
-    other_rows = other.reshape(rows.shape)  # (N*C, L)
-    return _per_channel(rows.sum(axis=1), x), _per_channel(_row_dot(rows, other_rows), x)
+    rows, per_channel = _rows(x, x)
+    other_rows, _ = _rows(other, x)
+    sums = rows.sum(axis=1), _row_dot(rows, other_rows)  # one value per row
+    if per_channel:
+        return tuple(v.astype(np.float64) for v in sums)
+    return tuple(v.reshape(N, C).sum(axis=0, dtype=np.float64) for v in sums)  # (N, C) → (C,)
 
 
 def _vector(v: np.ndarray, x: np.ndarray) -> np.ndarray:

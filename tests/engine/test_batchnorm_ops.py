@@ -84,3 +84,18 @@ def test_moments_combined_over_parts_are_the_whole_batchs(dtype, tol):
     np.testing.assert_allclose(mu, whole[1], rtol=tol)
     np.testing.assert_allclose(m2, whole[2], rtol=tol)
     np.testing.assert_allclose(m2 / m, x.astype(np.float64).var(axis=(0, 2, 3)), rtol=tol)
+
+
+def _batch_last(a: np.ndarray) -> np.ndarray:
+    """a: (N, C, ...) with the engine's batch-last memory (C, ..., N), as convolutions return."""
+    return np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 0, -1)), -1, 0)
+
+
+@pytest.mark.parametrize("dout_layout", [_batch_last, np.ascontiguousarray])
+@pytest.mark.parametrize("shape", [(4, 5, 3, 7), (1, 3, 5, 7), (6, 2, 9)])
+def test_batch_last_memory_gives_the_same_numbers(shape, dout_layout):
+    x, gamma, beta, _, dout = _case(shape, seed=4)
+    want, _ = _both(x, gamma, beta, (None, None), dout)
+    got, _ = _both(_batch_last(x), gamma, beta, (None, None), dout_layout(dout))
+    for name, g, w in zip(("out", "dx", "dgamma", "dbeta"), got, want, strict=True):
+        assert_close(name, g, w, 1e-5, 1e-6 * (float(np.abs(w).max()) + 1.0))
