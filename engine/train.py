@@ -142,7 +142,7 @@ def train(
                     xb = augment_batch(xb, rng)
                 if config.flip or config.crop:
                     xb = augment_photos(xb, rng, flip=config.flip, pad=config.crop)
-                opt.lr = _lr_at(config, epoch * steps_per_epoch + step, total_steps)
+                opt.lr = lr_at(config, epoch * steps_per_epoch + step, total_steps)
                 loss, logits = model.train_step(xb, yb, label_smoothing=config.label_smoothing)
                 opt.step(model.grads())
                 seen += len(idx)
@@ -191,7 +191,7 @@ def train(
     return history
 
 
-def _lr_at(config: TrainConfig, step: int, total: int) -> float:
+def lr_at(config: TrainConfig, step: int, total: int) -> float:
     """The learning rate of step ``step`` (0-based) of ``total``.
 
     "cosine": from lr down to 5 % of it by the last step. "onecycle": a linear rise over the
@@ -201,9 +201,14 @@ def _lr_at(config: TrainConfig, step: int, total: int) -> float:
     if config.lr_schedule == "constant":
         return config.lr
     if config.lr_schedule == "onecycle":
-        w = max(1, round(config.warmup * total))
+        w = warmup_steps(config, total)
         if step < w:
             return config.lr * (step + 1) / w
         return config.lr * (total - step) / max(1, total - w)
     floor = 0.05 * config.lr
     return floor + 0.5 * (config.lr - floor) * (1 + math.cos(math.pi * step / max(1, total)))
+
+
+def warmup_steps(config: TrainConfig, total: int) -> int:
+    """How many of ``total`` steps the "onecycle" schedule spends rising (at least one)."""
+    return max(1, round(config.warmup * total))

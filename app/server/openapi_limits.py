@@ -129,11 +129,12 @@ def state_limits(schema: dict, settings: Settings) -> None:
 
 
 def _training(comps: dict, s: Settings) -> None:
-    if c := comps.get("TrainRequest"):
-        p = c["properties"]
-        _int(p["epochs"], 1, s.max_train_epochs)
-        _int(p["batch_size"], 1, s.max_train_batch_size)
-        _int(p["limit"], 1, s.max_train_images)
+    for name in ("TrainRequest", "ScheduleRequest"):
+        if c := comps.get(name):
+            p = c["properties"]
+            _int(p["epochs"], 1, s.max_train_epochs)
+            _int(p["batch_size"], 1, s.max_train_batch_size)
+            _int(p["limit"], 1, s.max_train_images)
     if c := comps.get("ArchitectureRequest"):
         _int(c["properties"]["batch_size"], 1, s.max_train_batch_size)
     if c := comps.get("Architecture"):

@@ -52,9 +52,9 @@ VAL_IMAGES = 2000  # test images scored after each epoch (the final score uses a
 FILTER_SECONDS = 0.75  # between two snapshots of the first conv layer's kernels
 SAVE_SECONDS = 1.0  # between two saves of a running job's record
 MAX_STEP_POINTS = 5000  # loss/accuracy points kept per job for the charts
-_SETTINGS = (
-    *("epochs", "batch_size", "optimiser", "lr", "lr_schedule"),
-    *("augment", "flip", "crop", "seed", "limit"),
+_SETTINGS = (  # a job's request → TrainConfig (a record queued before a field existed lacks it)
+    *("epochs", "batch_size", "optimiser", "lr", "lr_schedule", "warmup", "weight_decay"),
+    *("nesterov", "label_smoothing", "augment", "flip", "crop", "seed", "limit"),
 )
 _EPOCH = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds")
 
@@ -232,6 +232,7 @@ class Run:
             job.update(epoch=epoch, step=step, steps=steps, eta=_finite(event["eta"]), loss=loss)
             job.update(accuracy=event["accuracy"], progress=min(1.0, done / job["epochs"] / steps))
             point = {"step": done, "epoch": epoch, "loss": loss, "accuracy": event["accuracy"]}
+            point["lr"] = event["lr"]  # the step's learning rate, as the schedule gave it
             if len(job["steps_history"]) < MAX_STEP_POINTS:
                 job["steps_history"].append(point)
             now = {k: job[k] for k in ("steps", "epochs", "progress", "eta")}

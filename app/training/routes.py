@@ -19,22 +19,26 @@ from app.core.schemas import ErrorBody
 from app.core.settings import Settings
 from app.datasets import store as datasets
 from app.models import store as model_store
-from app.training import architecture
+from app.training import architecture, recipes, schedule
 from app.training.data_help import missing_data
 from app.training.jobs import JOB_ID_PATTERN, JobManager
 from app.training.schemas import (
     MAX_LR,
+    MAX_WEIGHT_DECAY,
     MIN_LR,
     ArchitectureReport,
     ArchitectureRequest,
     Job,
     JobList,
+    LrSchedule,
+    ScheduleRequest,
     TrainOptions,
     TrainRequest,
     WorkerList,
 )
 from engine import architectures, data
 from engine.layers import LAYER_TYPES
+from engine.train import SCHEDULES
 
 router = APIRouter(tags=["training"])
 
@@ -84,7 +88,7 @@ def _missing_data(dataset: str, settings: Settings) -> str | None:
         return e.args[0]
 
 
-def _check_bounds(body: TrainRequest, settings: Settings) -> None:
+def _check_bounds(body: ScheduleRequest, settings: Settings) -> None:
     for field, limit_name in (
         ("epochs", "max_train_epochs"),
         ("batch_size", "max_train_batch_size"),
@@ -105,27 +109,31 @@ def _check_bounds(body: TrainRequest, settings: Settings) -> None:
     response_model=TrainOptions,
     summary="The training form's choices, defaults, bounds and built-in architectures",
 )
-def options(settings: SettingsDep) -> dict:
-    defaults = TrainRequest.model_fields
+def options(settings: SettingsDep, registry: RegistryDep) -> dict:
     listed = datasets.list_all(settings)
+    presets = architectures.names()
     return {
         "datasets": [d["id"] for d in listed],
         "available": {d["id"]: d["available"] for d in listed},
         "input_shapes": {d["id"]: d["image_shape"] for d in listed},
         "missing": {name: missing_data(name, settings) for name in data.NAMES},
         "optimisers": ["adam", "sgd"],
+        "schedules": list(SCHEDULES),
         "layer_types": list(LAYER_TYPES),
         "defaults": {
-            k: defaults[k].default
-            for k in ("name", "dataset", "epochs", "batch_size", "optimiser", "lr", "augment")
-        }
-        | {"seed": 0, "limit": None, "lr_schedule": "cosine", "flip": False, "crop": 0},
+            name: field.default
+            for name, field in TrainRequest.model_fields.items()
+            if name != "architecture"
+        },
         "bounds": {
             "epochs": [1, settings.max_train_epochs],
             "crop": [0, 16],
             "batch_size": [1, settings.max_train_batch_size],
             "limit": [1, settings.max_train_images],
             "lr": [MIN_LR, MAX_LR],
+            "warmup": [0, 1],  # both ends excluded
+            "weight_decay": [0, MAX_WEIGHT_DECAY],
+            "label_smoothing": [0, 1],  # 1 excluded
             "seed": [0, 2**32 - 1],
             "layers": [1, settings.max_train_layers],
             "out_channels": [1, settings.max_channels],
@@ -133,10 +141,26 @@ def options(settings: SettingsDep) -> dict:
             "padding": [0, settings.max_conv_padding],
             "out_features": [1, settings.max_dense_features],
         },
-        "presets": {
-            name: architectures.load_spec(name)["layers"] for name in architectures.names()
-        },
+        "presets": {name: architectures.load_spec(name)["layers"] for name in presets},
+        "recipes": recipes.recipes(registry, presets),
     }
+
+
+@router.post(
+    "/api/train/schedule",
+    summary="The learning rate at each step of a job with these settings",
+    description="The engine's own schedule (`engine.train.lr_at`), sampled: what the Train page "
+    "draws. A whole TrainRequest may be sent; only the fields that shape the curve are read.",
+    response_model=LrSchedule,
+    responses={422: ERRORS[422]},
+)
+def lr_schedule(body: ScheduleRequest, settings: SettingsDep) -> dict:
+    _check_bounds(body, settings)
+    try:
+        images = schedule.train_images(settings, body)
+    except ValueError as e:
+        raise HTTPException(422, f"dataset: {e}") from None
+    return schedule.curve(body, images)
 
 
 @router.post(

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.core.schemas import LayerInfo, LayerType
+from engine.train import SCHEDULES
 
 Dataset = Annotated[
     str,
@@ -26,6 +27,7 @@ Dataset = Annotated[
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 LAYER_NAME = r"^[A-Za-z0-9_]{1,32}$"
 MIN_LR, MAX_LR = 1e-6, 1.0
+MAX_WEIGHT_DECAY = 0.1
 MAX_LAYER_INPUTS = 16
 LayerRef = (
     Annotated[str, Field(pattern=LAYER_NAME)]
@@ -128,7 +130,33 @@ class ArchitectureReport(BaseModel):
     )
 
 
-class TrainRequest(BaseModel):
+class ScheduleRequest(BaseModel):
+    """What decides the course of the learning rate: the data set's size (and ``limit``), the
+    batch size and epochs (hence the steps), the peak ``lr``, the schedule and its warm-up. A
+    whole ``TrainRequest`` is accepted (its other fields are ignored)."""
+
+    dataset: Dataset = "mnist"
+    epochs: int = Field(3, ge=1, description="Passes over the training images.")
+    batch_size: int = Field(64, ge=1, description="Images per gradient step.")
+    limit: int | None = Field(
+        None, ge=1, description="Train on the first N training images only (default: all)."
+    )
+    lr: float = Field(2e-3, ge=MIN_LR, le=MAX_LR, description="Peak learning rate.")
+    lr_schedule: Literal[SCHEDULES] = Field(
+        "cosine",
+        description="`cosine`: from `lr` down to 5 % of it by the last step; `onecycle`: a "
+        "linear rise to `lr` over the first `warmup` of the steps, then a linear fall towards "
+        "0; `constant`: `lr` throughout. `POST /api/train/schedule` gives the curve.",
+    )
+    warmup: float = Field(
+        0.2,
+        gt=0,
+        lt=1,
+        description="`onecycle` only: the fraction of all steps spent rising to `lr`, in (0, 1).",
+    )
+
+
+class TrainRequest(ScheduleRequest):
     """A training job. Upper bounds are in ``GET /api/limits`` (``max_train_*``)."""
 
     model_config = ConfigDict(
@@ -141,7 +169,20 @@ class TrainRequest(BaseModel):
                     "epochs": 1,
                     "batch_size": 32,
                     "limit": 500,
-                }
+                },
+                {
+                    "name": "one-cycle",
+                    "architecture": {"layers": EXAMPLE_LAYERS},
+                    "epochs": 2,
+                    "limit": 2000,
+                    "optimiser": "sgd",
+                    "nesterov": True,
+                    "lr": 0.05,
+                    "lr_schedule": "onecycle",
+                    "warmup": 0.15,
+                    "weight_decay": 5e-4,
+                    "label_smoothing": 0.1,
+                },
             ]
         }
     )
@@ -152,13 +193,25 @@ class TrainRequest(BaseModel):
         max_length=64,
         description="Display name; the model id is made from it (lower case, '-' for spaces).",
     )
-    dataset: Dataset = "mnist"
     architecture: Architecture
-    epochs: int = Field(3, ge=1, description="Passes over the training images.")
-    batch_size: int = Field(64, ge=1, description="Images per gradient step.")
     optimiser: Literal["adam", "sgd"] = "adam"
-    lr: float = Field(2e-3, ge=MIN_LR, le=MAX_LR, description="Peak learning rate.")
-    lr_schedule: Literal["cosine", "constant"] = "cosine"
+    weight_decay: float = Field(
+        0.0,
+        ge=0,
+        le=MAX_WEIGHT_DECAY,
+        description="L2 weight decay added to every gradient (`g + weight_decay · w`, "
+        "PyTorch's `weight_decay`); 5e-4 is usual with sgd.",
+    )
+    nesterov: bool = Field(
+        False, description="Nesterov momentum (momentum 0.9); `sgd` only, else a 422."
+    )
+    label_smoothing: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="The cross-entropy's targets smoothed (PyTorch's `label_smoothing`): the "
+        "true class gets 1 - s + s/K, every class s/K. In [0, 1).",
+    )
     augment: bool = Field(
         True,
         description="Random shifts, scaling, rotation, slant, thickness (digits: one-channel "
@@ -167,11 +220,52 @@ class TrainRequest(BaseModel):
     flip: bool = Field(False, description="Random horizontal flips (photos).")
     crop: int = Field(0, ge=0, le=16, description="Random crops after padding by this many pixels.")
     seed: int = Field(0, ge=0, le=2**32 - 1)
-    limit: int | None = Field(
-        None, ge=1, description="Train on the first N training images only (default: all)."
-    )
 
     _wrap = field_validator("architecture", mode="before")(_wrap_list)
+
+    @field_validator("nesterov")
+    @classmethod
+    def _nesterov_is_sgds(cls, nesterov: bool, info: ValidationInfo) -> bool:
+        optimiser = info.data.get("optimiser", "sgd")  # absent: it failed its own check
+        if nesterov and optimiser != "sgd":
+            raise ValueError(f"applies to the 'sgd' optimiser only, not {optimiser!r}")
+        return nesterov
+
+
+class LrPoint(BaseModel):
+    step: int = Field(description="0-based step of the whole run.")
+    epoch: float = Field(
+        description="`(step + 1) / steps_per_epoch`: epochs done after it (the loss chart's x)."
+    )
+    lr: float
+
+
+class LrSchedule(BaseModel):
+    """The learning rate a job with these settings will use, from the engine's own
+    ``engine.train.lr_at``: sampled evenly, plus every corner of the curve."""
+
+    lr_schedule: str
+    train_images: int = Field(description="Images per epoch: the data set's, or `limit`.")
+    steps_per_epoch: int
+    total_steps: int
+    warmup_steps: int | None = Field(None, description="`onecycle`: steps rising to `lr`.")
+    peak_lr: float
+    final_lr: float = Field(description="The last step's learning rate.")
+    points: list[LrPoint] = Field(description="In step order, at most a few hundred.")
+
+
+class Recipe(BaseModel):
+    """How an installed model was trained, as the fields of a ``TrainRequest``."""
+
+    model_id: str
+    name: str
+    test_accuracy: float | None = None
+    command: str | None = Field(None, description="The command in its card, if it has one.")
+    settings: dict[str, Any] = Field(
+        description="`TrainRequest` fields: dataset, epochs, batch_size, optimiser, lr, "
+        "lr_schedule, warmup, weight_decay, nesterov, label_smoothing, augment, flip, crop, "
+        "seed (those its record holds)."
+    )
 
 
 class EpochRecord(BaseModel):
@@ -188,6 +282,7 @@ class StepPoint(BaseModel):
     epoch: int
     loss: float = Field(description="Mean training loss of the epoch so far.")
     accuracy: float
+    lr: float | None = Field(None, description="The learning rate of this step.")
 
 
 class Job(BaseModel):
@@ -265,3 +360,9 @@ class TrainOptions(BaseModel):
     defaults: dict[str, Any]
     bounds: dict[str, list[float]] = Field(description="[min, max] of every number.")
     presets: dict[str, list[dict[str, Any]]] = Field(description="Built-in architectures.")
+    schedules: list[str] = Field(default_factory=lambda: list(SCHEDULES))
+    recipes: dict[str, Recipe] = Field(
+        default_factory=dict,
+        description="Per built-in architecture: how the installed model of that id was "
+        "trained (a shipped model's card recipe), to fill the form with.",
+    )

@@ -33,6 +33,16 @@ JOB = {
     "augment": False,
     "lr": 3e-3,
 }
+# the fast recipe's options (cifar10-bn's card): a JOB with these trains one-cycle with Nesterov
+ONECYCLE = {
+    "optimiser": "sgd",
+    "nesterov": True,
+    "lr": 0.05,
+    "lr_schedule": "onecycle",
+    "warmup": 0.3,
+    "weight_decay": 5e-4,
+    "label_smoothing": 0.1,
+}
 
 
 def mnist_dir(root: Path) -> Path:

@@ -30,7 +30,7 @@ def test_cifar10_lenets_confusion_matrix_and_mistakes_as_photos(desktop, server,
         "cells => cells.map(c => c.dataset.count)"
     )]  # fmt: skip
     assert len(counts) == 100 and sum(counts) == want["total"]
-    expect(page.locator("#correct")).to_have_text(f"{want['correct']} / {want['total']:,}")
+    expect(page.locator("#correct")).to_have_text(f"{want['correct']:,} / {want['total']:,}")
     expect(page.locator("#eval-note")).to_contain_text(want["source"])
     expect(page.locator("#wrong-title")).to_have_text("Misclassified photos")
     expect(page.get_by_test_id("per-class").locator("thead")).to_contain_text("Photos")

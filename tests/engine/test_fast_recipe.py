@@ -7,7 +7,7 @@ from engine import architectures, data
 from engine.model import Model
 from engine.ops.activation import softmax_cross_entropy
 from engine.optim import SGD
-from engine.train import TrainConfig, _lr_at, to_input, train
+from engine.train import TrainConfig, lr_at, to_input, train
 from tests.engine.gradcheck import assert_close, numerical_gradient
 
 rng = np.random.default_rng(0)
@@ -73,7 +73,7 @@ def test_nesterov_sgd_stays_float32_and_needs_momentum():
 
 def test_onecycle_rises_linearly_then_falls_linearly():
     config = TrainConfig(lr=0.4, lr_schedule="onecycle", warmup=0.25)
-    lrs = np.array([_lr_at(config, s, 100) for s in range(100)])
+    lrs = np.array([lr_at(config, s, 100) for s in range(100)])
     np.testing.assert_allclose(lrs[:25], 0.4 * np.arange(1, 26) / 25)  # up, reaching lr
     np.testing.assert_allclose(lrs[25:], 0.4 * (100 - np.arange(25, 100)) / 75)  # down to lr/75
     assert lrs.max() == pytest.approx(0.4) and lrs.argmax() in (24, 25) and lrs[-1] > 0

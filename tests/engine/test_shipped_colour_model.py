@@ -16,9 +16,9 @@ from engine.train import evaluate
 from tests.engine.onnx_check import assert_same
 
 ROOT = Path(__file__).resolve().parents[2]
-# model id → (least test accuracy, least on the 150 shipped photos). The issue asks 85 % of
-# cifar10-bn; it reached 83.36 % (models/cifar10-bn.md, "Limits"), and this checks what it has.
-SHIPPED = {"cifar10-lenet": (0.62, 0.50), "cifar10-bn": (0.83, 0.70)}
+# model id → (least test accuracy, least on the 150 shipped photos): the issue's 62 % and 85 %
+# (the models score 62.7 % and 86.7 %, see their cards).
+SHIPPED = {"cifar10-lenet": (0.62, 0.50), "cifar10-bn": (0.85, 0.78)}
 
 
 @pytest.fixture(scope="module", params=sorted(SHIPPED))

@@ -250,6 +250,8 @@ export const api = {
   validateArchitecture: (architecture, dataset, batchSize) =>
     request("POST", "/api/architectures/validate", { architecture, dataset, batch_size: batchSize }),
   startTraining: (body) => request("POST", "/api/train", body),
+  // The learning rate at each step of a run with these settings (a TrainRequest will do).
+  lrSchedule: (body, signal) => request("POST", "/api/train/schedule", body, signal),
   trainingJobs: () => request("GET", "/api/train"),
   cancelTraining: (id) => request("DELETE", `/api/train/${id}`),
   resumeTraining: (id) => request("POST", `/api/train/${id}/resume`),

@@ -143,6 +143,8 @@ export const training = {
     text: "#4b5563",
     train: "#2563eb", // training loss/accuracy, per step
     val: "#f59e0b", // validation, per epoch
+    lr: "#7c3aed", // the learning rate the schedule gives each step
+    lrHeight: 170, // the schedule's chart in the settings card
   },
   kernelSize: 46, // CSS pixels of one first-layer kernel
   confusionCell: 44, // CSS pixels of one confusion-matrix cell

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import redis
 
-from tests.app.trainset import JOB, directories
+from tests.app.trainset import JOB, ONECYCLE, directories
 from tests.live import LiveServer, app_env, follow, free_port
 
 pytestmark = pytest.mark.slow
@@ -57,7 +57,8 @@ def test_servers_and_a_training_worker_share_one_redis_queue(tmp_path, redis_url
         LiveServer(tmp_path / "a.log", web) as a,
         LiveServer(tmp_path / "b.log", web) as b,
     ):
-        r = httpx.post(a.url + "/api/train", json={**JOB, "name": "on redis"}, timeout=30)
+        body = {**JOB, **ONECYCLE, "name": "on redis"}  # the options reach the worker's engine
+        r = httpx.post(a.url + "/api/train", json=body, timeout=30)
         assert r.status_code == 202, r.text
         job_id = r.json()["id"]
         assert httpx.get(f"{b.url}/api/train/{job_id}").json()["state"] == "queued"  # no worker
@@ -75,6 +76,8 @@ def test_servers_and_a_training_worker_share_one_redis_queue(tmp_path, redis_url
             for server in (a, b):  # the model the worker saved is served by both
                 r = httpx.get(f"{server.url}/api/models/{done['model_id']}", timeout=30)
                 assert r.status_code == 200 and r.json()["name"] == "on redis"
+                config = r.json()["card"]["training"]["config"]
+                assert {k: config[k] for k in ONECYCLE} == ONECYCLE
 
             long = {**JOB, "name": "long", "epochs": 50, "limit": 10_000}
             job_id = httpx.post(a.url + "/api/train", json=long, timeout=30).json()["id"]

@@ -16,7 +16,8 @@ function ticks(lo, hi, count = 5) {
 
 export class LineChart {
   // canvas: the drawing surface; opts: { title, xLabel, yFormat(v), yMax (fixed) or null,
-  // series: [{ key, label, colour, markers }] }
+  // yFloor (the automatic scale's smallest top; default 1e-3), height (CSS pixels; default
+  // training.chart.height), series: [{ key, label, colour, markers }] }
   constructor(canvas, opts) {
     this.canvas = canvas;
     this.opts = opts;
@@ -49,7 +50,7 @@ export class LineChart {
     const c = training.chart;
     const dpr = window.devicePixelRatio || 1;
     const width = canvas.clientWidth || 400;
-    const height = c.height;
+    const height = opts.height ?? c.height;
     canvas.style.height = `${height}px`;
     if (canvas.width !== Math.round(width * dpr)) canvas.width = Math.round(width * dpr);
     if (canvas.height !== Math.round(height * dpr)) canvas.height = Math.round(height * dpr);
@@ -59,7 +60,8 @@ export class LineChart {
     ctx.font = c.font;
 
     const all = [...this.data.values()].flat().filter((p) => Number.isFinite(p.y));
-    const yMax = opts.yMax ?? (all.length ? Math.max(1e-3, ...all.map((p) => p.y)) * 1.1 : 1);
+    const yFloor = opts.yFloor ?? 1e-3; // the smallest top of an automatic scale
+    const yMax = opts.yMax ?? (all.length ? Math.max(yFloor, ...all.map((p) => p.y)) * 1.1 : 1);
     const left = c.pad.left;
     const right = width - c.pad.right;
     const top = c.pad.top;

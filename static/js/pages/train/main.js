@@ -14,6 +14,9 @@ import { FiltersView } from "./filters-view.js";
 import { JobsView } from "./jobs-view.js";
 import { LineChart } from "./line-chart.js";
 import { ProgressView } from "./progress-view.js";
+import { RecipeView } from "./recipe-view.js";
+import { ScheduleView } from "./schedule-view.js";
+import { applySettings, fillSettings, readSettings, showApplicable } from "./settings-form.js";
 
 const $ = (s) => document.querySelector(s);
 const byTestId = (id) => $(`[data-testid="${id}"]`);
@@ -98,24 +101,27 @@ function fillDatasets(options) {
 function fillForm(options) {
   const d = options.defaults;
   fillDatasets(options);
-  form.optimiser.replaceChildren(...options.optimisers.map((o) => h("option", { value: o }, o)));
+  fillSettings(form, options);
   form.dataset.value = options.available[d.dataset] ? d.dataset : options.datasets.find((n) => options.available[n]) ?? d.dataset;
-  form.epochs.value = d.epochs;
-  form.batch_size.value = d.batch_size;
-  form.optimiser.value = d.optimiser;
-  form.lr.value = d.lr;
-  form.seed.value = d.seed;
-  form.augment.checked = d.augment;
-  form.flip.checked = d.flip;
-  form.crop.value = d.crop;
-  const b = options.bounds;
-  form.epochs.max = b.epochs[1];
-  form.batch_size.max = b.batch_size[1];
-  form.limit.max = b.limit[1];
-  form.lr.min = b.lr[0];
-  form.lr.max = b.lr[1];
   describeData();
 }
+
+// The learning rate the settings give, step by step, and a built-in architecture's recipe.
+const schedule = new ScheduleView({
+  canvas: $("#lr-canvas"),
+  caption: $("#lr-caption"),
+  readBody: () => body(),
+  missing: () =>
+    dataReady() || form.limit.value.trim() ? null : `it counts the steps in ${form.dataset.value}'s training set, which is not on this server (or set the training images).`,
+});
+const recipe = new RecipeView(byTestId("recipe"), {
+  apply: ({ settings }) => {
+    applySettings(form, settings);
+    if (state.options.datasets.includes(settings.dataset)) form.dataset.value = settings.dataset;
+    describeData();
+    scheduleValidate();
+  },
+});
 
 const dataNote = new DataNote(byTestId("data-missing"), { recheck: () => recheckData() });
 const dataReady = () => Boolean(state.options?.available[form.dataset.value]);
@@ -126,6 +132,7 @@ function describeData() {
     ? `Validation after each epoch on 2,000 test images; the final score on the whole test set.`
     : `${name} is not on this server yet: see below the Start button.`;
   dataNote.render(name, dataReady() ? null : state.options?.missing?.[name]);
+  schedule.update(); // the data set's size sets the steps
   updateStart();
 }
 
@@ -151,23 +158,7 @@ async function recheckData() {
 const dataOptions = (options) =>
   options.datasets.map((name) => h("option", { value: name }, options.available[name] ? name : `${name} (not on this server)`));
 
-function body() {
-  const limit = form.limit.value.trim();
-  return {
-    name: form.name.value.trim() || "my model",
-    dataset: form.dataset.value,
-    architecture: { layers: editor.value() },
-    epochs: Number(form.epochs.value),
-    batch_size: Number(form.batch_size.value),
-    optimiser: form.optimiser.value,
-    lr: Number(form.lr.value),
-    seed: Number(form.seed.value),
-    augment: form.augment.checked,
-    flip: form.flip.checked,
-    crop: Number(form.crop.value) || 0,
-    limit: limit ? Number(limit) : null,
-  };
-}
+const body = () => readSettings(form, editor.value());
 
 const running = () => state.job && (state.job.state === "queued" || state.job.state === "running");
 
@@ -187,7 +178,9 @@ function updateStart() {
 
 form.addEventListener("input", (e) => {
   if (e.target === form.dataset) describeData();
+  else if (ScheduleView.shapes(e.target.name)) schedule.update();
   if (e.target === form.dataset || e.target === form.batch_size) scheduleValidate();
+  if (e.target === form.optimiser || e.target === form.lr_schedule) showApplicable(form);
 });
 form.addEventListener("submit", (e) => e.preventDefault());
 
@@ -344,10 +337,14 @@ async function start() {
   const preset = $("#preset");
   preset.replaceChildren(...Object.keys(options.presets).map((name) => h("option", { value: name }, name)));
   preset.value = options.presets.tiny ? "tiny" : Object.keys(options.presets)[0];
-  preset.addEventListener("change", () => editor.setSpecs(options.presets[preset.value]));
+  preset.addEventListener("change", () => {
+    editor.setSpecs(options.presets[preset.value]);
+    recipe.show(options.recipes?.[preset.value]);
+  });
   $("#add-type").replaceChildren(...options.layer_types.map((t) => h("option", { value: t }, t)));
   $("#add-layer").addEventListener("click", () => editor.add($("#add-type").value));
   editor.setSpecs(options.presets[preset.value]);
+  recipe.show(options.recipes?.[preset.value]);
   const jobs = await refreshJobs();
   const active = jobs.find((j) => j.state === "running") ?? jobs.find((j) => j.state === "queued");
   if (active) follow(active);
