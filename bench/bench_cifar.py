@@ -3,6 +3,7 @@
     python bench/bench_cifar.py            # both models, about a minute on 2 cores
     python bench/bench_cifar.py --quick    # fewer steps: a rough look
     python bench/bench_cifar.py --models cifar10-bn --threads 1
+    python bench/bench_cifar.py --layers   # also: where an engine training step goes
 
 For each model (its architecture from ``engine/architectures``) one training step is forward,
 loss, backward and the optimiser's update, with the recipe its model card records (optimiser,
@@ -13,6 +14,10 @@ threads and the same optimiser; engine and PyTorch steps are timed in alternatin
 change in the machine's load hits both, and each figure is the median step. The random flip and
 crop (NumPy, the same for both) are timed on their own line. Machine, BLAS and threads are
 printed first (``bench/bench_engine.py``'s helpers).
+
+``engine`` is the step as training runs it: split over the BLAS threads where the model allows
+(``engine/parallel.py``); ``serial`` is the same step on one thread of NumPy with BLAS's
+threads. ``--engine-root DIR`` times the engine of another checkout, for before/after figures.
 """
 
 from __future__ import annotations
@@ -52,6 +57,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--blocks", type=int, default=3, help="alternating engine/PyTorch blocks")
     p.add_argument("--threads", type=int, default=None, help="threads (default: BLAS's own)")
     p.add_argument("--quick", action="store_true", help="6 steps in 2 blocks: rough")
+    p.add_argument("--layers", action="store_true", help="also time each engine layer")
+    p.add_argument("--engine-root", type=Path, default=ROOT, help="checkout to import from")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     if args.quick:
@@ -64,11 +71,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("--repeats must be >= --blocks >= 1")
     if args.threads is not None and args.threads < 1:
         p.error(f"--threads must be >= 1, got {args.threads}")
+    if not (args.engine_root / "engine" / "__init__.py").is_file():
+        p.error(f"--engine-root {args.engine_root} has no engine/ package")
     return args
 
 
-def contenders(np, torch, name: str, recipe: dict, x, y, seed: int) -> dict:
-    """``{"engine": step, "torch": step}`` for one model, after checking the two agree."""
+def contenders(np, torch, name: str, recipe: dict, x, y, seed: int) -> tuple[dict, list]:
+    """``{"engine": step, "serial": step, "torch": step}`` for one model, after checking the
+    engine and PyTorch agree; and the engine's (model, optimiser) for the layer table."""
     from bench.torch_spec import to_torch
     from engine import architectures
     from engine.model import Model
@@ -81,13 +91,13 @@ def contenders(np, torch, name: str, recipe: dict, x, y, seed: int) -> dict:
         recipe["optimiser"], model.params(), recipe["lr"], weight_decay=recipe["wd"], **extra
     )
 
-    def engine_step():
-        model.train_step(x, y, recipe["smooth"])
+    def engine_step(workers=None):
+        model.train_step(x, y, workers=workers, label_smoothing=recipe["smooth"])
         opt.step(model.grads())
 
-    steps = {"engine": engine_step}
+    steps = {"engine": engine_step, "serial": lambda: engine_step(workers=1)}
     if torch is None:
-        return steps
+        return steps, [model, opt]
     net = to_torch(torch, model).eval()
     with torch.inference_mode():
         got = net(torch.from_numpy(x[:8])).numpy()
@@ -110,15 +120,17 @@ def contenders(np, torch, name: str, recipe: dict, x, y, seed: int) -> dict:
         topt.step()
 
     steps["torch"] = torch_step
-    return steps
+    return steps, [model, opt]
 
 
 def run(args) -> int:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
+    from bench.bench_engine import blas_pools, describe, import_engine_from, layer_table, optional
+
+    import_engine_from(args.engine_root)
     import numpy as np
 
-    from bench.bench_engine import blas_pools, describe, optional
     from bench.timing import timed
     from engine import cifar10
     from engine.augment_colour import augment_photos
@@ -134,18 +146,19 @@ def run(args) -> int:
         torch = None
         print("PyTorch is not importable: its column is skipped (pip install torch)")
     print("CNN Explorer colour-model training benchmark (CIFAR-10 photos, float32)")
-    for line in describe(np, torch, threads, pools, optional("engine.memory", ROOT), ROOT):
+    memory = optional("engine.memory", args.engine_root)
+    for line in describe(np, torch, threads, pools, memory, args.engine_root):
         print("  " + line)
 
     rng = np.random.default_rng(args.seed)
     images, labels = cifar10.load_sample()  # (150, 3, 32, 32) uint8, (150,)
-    rows = []
+    rows, tables = [], {}
     with limiter or contextlib.nullcontext():
         for name in args.models:
             recipe = RECIPES[name]
             pick = rng.integers(0, len(labels), recipe["batch"])
             x, y = cifar10.to_input(images[pick]), labels[pick].astype(np.int64)  # (B, 3, 32, 32)
-            steps = contenders(np, torch, name, recipe, x, y, args.seed)
+            steps, (model, opt) = contenders(np, torch, name, recipe, x, y, args.seed)
             for step in steps.values():  # warm up: allocator, BLAS buffers, caches
                 timed(step, 2)
             wall = {k: [] for k in steps}
@@ -155,17 +168,26 @@ def run(args) -> int:
             aug = timed(lambda x=x: augment_photos(x, rng, flip=True, pad=4), 20).wall
             ips = {k: recipe["batch"] / statistics.median(v) for k, v in wall.items()}
             rows.append((name, recipe["batch"], ips, recipe["batch"] / statistics.median(aug)))
+            if args.layers:
+                update = recipe["optimiser"].replace("sgd", "SGD").replace("adam", "Adam")
+                tables[name] = layer_table(np, model, opt, x, y, args.repeats, update)
     report(rows, args.repeats // args.blocks * args.blocks)
+    for name, lines in tables.items():
+        print()
+        print(f"{name}: engine training step by layer, serial (medians of {args.repeats} steps):")
+        for line in lines:
+            print("  " + line)
     return 0
 
 
 def report(rows, steps: int) -> None:
     print()
-    print(f"{'training img/s':24}{'batch':>6}{'engine':>10}{'PyTorch':>10}{'engine/PyTorch':>16}")
+    head = f"{'training img/s':24}{'batch':>6}{'engine':>10}{'serial':>10}{'PyTorch':>10}"
+    print(f"{head}{'engine/PyTorch':>16}")
     for name, batch, ips, _ in rows:
         t = ips.get("torch")
         torch_cells = f"{t:>10.1f}{ips['engine'] / t:>15.2f}×" if t else f"{'-':>10}{'-':>16}"
-        print(f"{name:24}{batch:>6}{ips['engine']:>10.1f}{torch_cells}")
+        print(f"{name:24}{batch:>6}{ips['engine']:>10.1f}{ips['serial']:>10.1f}{torch_cells}")
     for name, _, _, aug in rows:
         print(f"{'  flip + crop (NumPy)':24}{'':6}{aug:>10.0f}  img/s, for {name}'s batch")
     print()

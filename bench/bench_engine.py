@@ -162,8 +162,9 @@ def build_torch(torch, model):
     return net
 
 
-def layer_table(np, model, opt, x, y, repeats: int) -> list[str]:
-    """Median wall time of each engine layer's forward (train) and backward at this batch."""
+def layer_table(np, model, opt, x, y, repeats: int, update: str = "Adam") -> list[str]:
+    """Median wall time of each engine layer's forward (train) and backward at this batch, one
+    layer after another (no split); then the loss and the optimiser (``update``) together."""
     from engine.ops.activation import softmax_cross_entropy
 
     stop = len(model.layers) - 1 if model.ends_in_softmax else len(model.layers)
@@ -190,14 +191,23 @@ def layer_table(np, model, opt, x, y, repeats: int) -> list[str]:
     for ly in layers:
         f, b = 1000 * statistics.median(fwd[ly.name]), 1000 * statistics.median(bwd[ly.name])
         lines.append(f"{ly.name:10}{f:>12.2f}{b:>13.2f}")
-    lines.append(f"{'loss+Adam':10}{1000 * statistics.median(rest):>12.2f}")
+    lines.append(f"{'loss+' + update:10}{1000 * statistics.median(rest):>12.2f}")
     return lines
 
 
-def run(args) -> int:
-    for path in (args.engine_root.resolve(), ROOT):  # the engine's checkout wins
+def import_engine_from(root: Path) -> None:
+    """Import ``engine`` from the checkout ``root`` (this one's ``bench/`` stays importable);
+    exit if another engine was imported already."""
+    for path in (root.resolve(), ROOT):  # the engine's checkout wins
         if str(path) not in sys.path:
             sys.path.insert(0 if path != ROOT else 1, str(path))
+    engine_file = Path(importlib.import_module("engine").__file__).resolve()
+    if not engine_file.is_relative_to(root.resolve()):
+        sys.exit(f"imported the engine from {engine_file.parent}, not {root}")
+
+
+def run(args) -> int:
+    import_engine_from(args.engine_root)
     import numpy as np
 
     from bench.naive import NaiveCNN
@@ -205,10 +215,6 @@ def run(args) -> int:
     from engine import architectures
     from engine.model import Model
     from engine.optim import Adam
-
-    engine_file = Path(sys.modules["engine"].__file__).resolve()
-    if not engine_file.is_relative_to(args.engine_root.resolve()):
-        sys.exit(f"imported the engine from {engine_file.parent}, not {args.engine_root}")
 
     memory = optional("engine.memory", args.engine_root)
     tpc, pools = blas_pools()

@@ -11,10 +11,11 @@ once.
 
 The result is the serial step's, up to float rounding: each replica's loss is the mean over
 its ``n_k`` examples, so the batch's gradient is ``sum_k (n_k / N) * grad_k`` (and likewise the
-loss); the logits are concatenated. Only models whose training step treats examples
-independently are split — no batch statistics (batch norm keeps buffers), no dropout (its
-masks come from one seeded generator, whose order threads would scramble); the others run
-serially (:func:`workers_for`).
+loss); the logits are concatenated. Batch norm couples the examples through the batch's
+statistics: its replicas meet at every layer and normalise by the whole batch's
+(:mod:`engine.batch_sync`). Dropout stays serial (its masks come from one seeded generator,
+whose order threads would scramble), as does any other layer with buffers
+(:func:`workers_for`).
 
 Shapes: ``x: (N, *input_shape)``, ``y: (N,)`` → loss (float), logits ``(N, K)``.
 """
@@ -30,12 +31,14 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from engine import persist
+from engine.batch_sync import SyncGroup
 
 if TYPE_CHECKING:
     from engine.model import Model
 
 MIN_PER_WORKER = 32  # below this many examples per thread the hand-offs cost more than they win
 UNSPLITTABLE = frozenset({"dropout"})  # layers whose training step couples the batch's examples
+SYNCED = frozenset({"batchnorm1d", "batchnorm2d"})  # buffers, but their replicas meet: batch_sync
 
 _lock = threading.Lock()
 _controller: ThreadpoolController | None = None
@@ -59,7 +62,9 @@ def blas_threads() -> int:
 
 def splittable(model: Model) -> bool:
     """Whether a training step of ``model`` treats every example independently."""
-    return all(not ly.buffers and ly.type not in UNSPLITTABLE for ly in model.layers)
+    return all(
+        ly.type not in UNSPLITTABLE and (not ly.buffers or ly.type in SYNCED) for ly in model.layers
+    )
 
 
 def workers_for(model: Model, batch: int) -> int:
@@ -104,17 +109,27 @@ def split_train_step(
     """
     parts = np.array_split(np.arange(len(x)), workers)  # contiguous index ranges
     bounds = [(int(p[0]), int(p[-1]) + 1) for p in parts]
+    share = [(hi - lo) / len(x) for lo, hi in bounds]
     reps = replicas(model, workers)
+    group = SyncGroup(share)
 
     def run(k: int):
         lo, hi = bounds[k]
-        return reps[k].train_step(x[lo:hi], y[lo:hi], workers=1, label_smoothing=label_smoothing)
+        try:
+            return reps[k].train_step(
+                x[lo:hi], y[lo:hi], workers=1, label_smoothing=label_smoothing
+            )
+        except BaseException:
+            group.abort()  # the others stop at their next batch norm instead of waiting
+            raise
 
-    with _blas().limit(limits=1):
-        pool = _executor(workers - 1)
-        futures = [pool.submit(run, k) for k in range(1, workers)]
-        results = [run(0)] + [f.result() for f in futures]
-    share = [(hi - lo) / len(x) for lo, hi in bounds]
+    _seat(reps, group)
+    try:
+        with _blas().limit(limits=1):
+            pool = _executor(workers - 1)
+            results = _gather([pool.submit(run, k) for k in range(1, workers)], run)
+    finally:
+        _seat(reps, None)
     for i, layer in enumerate(model.layers):
         grads = [rep.layers[i].grads for rep in reps]
         layer.grads = {
@@ -124,6 +139,28 @@ def split_train_step(
     loss = float(sum(s * loss_k for s, (loss_k, _) in zip(share, results, strict=True)))
     logits = np.concatenate([logits_k for _, logits_k in results])  # (N, K)
     return loss, logits
+
+
+def _seat(reps: list[Model], group: SyncGroup | None) -> None:
+    """Give each replica's batch norms their seat in ``group`` (None: take them away)."""
+    for k, rep in enumerate(reps):
+        for layer in rep.layers:
+            if layer.type in SYNCED:
+                layer.sync = group and group.seat(k)
+
+
+def _gather(futures: list, run) -> list:
+    """``[run(0), *the futures' results]``, once every thread has finished. If any failed, the
+    first failure that is not merely another thread's broken meeting is raised."""
+    try:
+        results, error = [run(0)], None
+    except BaseException as e:
+        results, error = [], e
+    failed = [e for e in (error, *(f.exception() for f in futures)) if e is not None]
+    causes = [e for e in failed if not isinstance(e, threading.BrokenBarrierError)]
+    if failed:
+        raise (causes or failed)[0]
+    return results + [f.result() for f in futures]
 
 
 def _weighted(share: list[float], grads: list[np.ndarray], like: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from engine.layers.base import Layer, OpLayer, number
-from engine.ops import norm
+from engine.ops import batchnorm, norm
 from engine.shapes import positive_int
 
 
@@ -18,7 +18,11 @@ class _BatchNorm(Layer):
     and ``running_var`` are buffers, updated by every training forward with ``momentum`` —
     or, with ``momentum=None``, PyTorch's cumulative average: after ``n`` training batches
     each running statistic is the plain mean of the ``n`` batches' (the count is the buffer
-    ``num_batches_tracked``, saved with the model so resumed training keeps averaging)."""
+    ``num_batches_tracked``, saved with the model so resumed training keeps averaging).
+
+    In a training step split over threads each replica's layer holds a ``sync`` seat
+    (:mod:`engine.batch_sync`): its statistics and gradient sums are the whole batch's, and
+    only the lead seat moves the (shared) running statistics."""
 
     ranks: ClassVar[tuple[int, ...]]
     what: ClassVar[str]
@@ -42,23 +46,35 @@ class _BatchNorm(Layer):
         self.buffers["running_mean"] = np.zeros(C, dtype=np.float32)
         self.buffers["running_var"] = np.ones(C, dtype=np.float32)
 
+    sync = None  # a split training step's seat where the replicas' batch norms meet (parallel.py)
+
     def forward(self, x, train=False, backprop=False):
         b = self.buffers
         stats = (None, None) if train else (b["running_mean"], b["running_var"])
-        out, cache = norm.batchnorm_forward(
-            x, self.params["weight"], self.params["bias"], *stats, self.eps
+        seat = self.sync if train else None
+        out, cache = batchnorm.batchnorm_forward(
+            x,
+            self.params["weight"],
+            self.params["bias"],
+            *stats,
+            self.eps,
+            combine=seat and (lambda part: seat.moments(self.name, part)),
         )
-        if train:
+        if train and (seat is None or seat.lead):  # the whole batch's statistics, once
             momentum = self.momentum
             if momentum is None:  # the cumulative average: batch n weighs 1/n
                 b["num_batches_tracked"] += 1
                 momentum = 1.0 / float(b["num_batches_tracked"])
-            norm.running_update(b["running_mean"], b["running_var"], cache, momentum)
+            batchnorm.running_update(b["running_mean"], b["running_var"], cache, momentum)
         self._keep(cache, train, backprop)
         return out
 
     def backward(self, dout, need_dx=True):
-        dx, dgamma, dbeta = norm.batchnorm_backward(dout, self._need_cache())
+        cache = self._need_cache()
+        seat = self.sync if cache[-2] else None  # a training cache
+        dx, dgamma, dbeta = batchnorm.batchnorm_backward(
+            dout, cache, combine=seat and (lambda sums: seat.grad_sums(self.name, sums))
+        )
         self.grads["weight"], self.grads["bias"] = dgamma, dbeta
         return dx
 

@@ -77,9 +77,14 @@ def test_replicas_follow_replaced_weight_dicts():
 
 
 @pytest.mark.parametrize(
-    "extra", [{"type": "batchnorm2d"}, {"type": "dropout", "config": {"p": 0.5}}]
+    "extra",
+    [
+        {"type": "dropout", "config": {"p": 0.5}},  # its masks: one generator, in order
+        {"type": "mul", "config": {"constant_shape": [4, 1, 1]}},  # a buffer, not batch norm's
+    ],
 )
 def test_models_coupling_the_batch_stay_serial(extra):
+    """(Batch norm splits: its replicas meet, tests/engine/test_parallel_batchnorm.py.)"""
     specs = [CNN[0], extra, *CNN[1:]]
     assert not parallel.splittable(_model(specs))
     assert parallel.workers_for(_model(specs), 1024) == 1
