@@ -1,5 +1,7 @@
-"""An engine chain model rebuilt as a PyTorch ``nn.Sequential`` with the same weights, for
-benchmarks that time the two on the same architecture (run with a venv that has torch).
+"""An engine model rebuilt as a PyTorch module with the same weights, for benchmarks that time
+the two on the same architecture (run with a venv that has torch). A chain becomes an
+``nn.Sequential``; a graph (a residual ``add``) a module that runs the layers in the engine's
+order, each reading the outputs its ``inputs`` name (``-1``: the network's input).
 
 Only the layer types the shipped colour models use are translated; anything else raises, so
 a benchmark never times a network different from the engine's.
@@ -31,17 +33,46 @@ def _module(nn, layer):
     if layer.type == "globalavgpool":
         return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())  # (N, C, H, W) → (N, C)
     simple = {"relu": nn.ReLU, "flatten": nn.Flatten, "softmax": lambda: nn.Softmax(dim=1)}
+    if layer.type == "add":
+        return _Add()
     if layer.type in simple:
         return simple[layer.type]()
     raise ValueError(f"{layer.name}: no PyTorch twin for layer type {layer.type!r} here")
 
 
+def _Add():
+    """``x + y``: the engine's two-input ``add`` (a residual sum), as a module."""
+    import torch
+
+    class Add(torch.nn.Module):
+        def forward(self, x, y):
+            return x + y
+
+    return Add()
+
+
+def _graph(torch, modules, inputs):
+    """The layers run in order, layer i on the outputs of ``inputs[i]`` (-1: the input). A
+    slice (``net[:-1]``, to the logits) keeps the first layers, whose inputs are the same."""
+
+    class Graph(torch.nn.Sequential):
+        def forward(self, x):
+            outs = []
+            for module, ins in zip(self, inputs, strict=False):  # a slice: a prefix
+                outs.append(module(*(x if j < 0 else outs[j] for j in ins)))
+            return outs[-1]
+
+    return Graph(*modules)
+
+
 def to_torch(torch, model):
-    """``model`` (an engine chain) → ``nn.Sequential`` in the same order, same parameters and
-    buffers (BatchNorm running statistics), float32."""
-    if not model.is_chain:
-        raise ValueError("only chain models are translated")
-    net = torch.nn.Sequential(*(_module(torch.nn, layer) for layer in model.layers))
+    """``model`` (an engine model) → a PyTorch module with the layers in the same order, same
+    parameters and buffers (BatchNorm running statistics), float32."""
+    modules = [_module(torch.nn, layer) for layer in model.layers]
+    if model.is_chain:
+        net = torch.nn.Sequential(*modules)
+    else:
+        net = _graph(torch, modules, [list(ins) for ins in model.inputs])
     with torch.no_grad():
         for layer, module in zip(model.layers, net, strict=True):
             arrays = {**layer.params, **layer.buffers}
