@@ -59,7 +59,7 @@ DESCRIPTIONS = {
     "max_pixels_side": "a `pixels` grid's largest side",
     "max_conv_input_side": "input side for `/api/conv`, `/api/pool`, weight matrices; also "
     "the largest stride and dilation",
-    "max_channels": "channels of a playground input or kernel; conv filters in `/api/train`",
+    "max_channels": "channels of a playground input or kernel",
     "max_kernel_side": "kernel side (playground, pooling, training)",
     "max_conv_padding": "`/api/conv` and training padding per side",
     "max_conv_terms": "`/api/conv` steps: outputs × kernel weights written out",
@@ -109,6 +109,9 @@ DESCRIPTIONS = {
     "max_train_layers": "layers in a trained architecture",
     "max_train_params": "parameters in a trained architecture",
     "max_dense_features": "a dense layer's outputs",
+    "max_train_channels": (
+        "a trained convolution's filters and its batch norm's features in `/api/train`"
+    ),
     "max_train_step_megabytes": "estimated memory of one training step",
     "max_import_bytes": "an uploaded `.npz`, or `.onnx` with its external data (128 MiB: a "
     "ResNet-50 file is ~98 MB); the import route's body limit is this plus "

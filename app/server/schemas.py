@@ -58,6 +58,9 @@ class Limits(BaseModel):
     max_train_layers: int
     max_train_params: int
     max_dense_features: int
+    max_train_channels: int = Field(
+        description="A trained convolution's filters and its batch norm's features."
+    )
     max_train_step_megabytes: int
     max_import_bytes: int
     max_dataset_upload_bytes: int = Field(description="An uploaded data set's zip.")
