@@ -10,10 +10,16 @@ export class ModelsView {
   constructor(body, on) {
     this.body = body;
     this.on = on;
+    this.editing = null; // { id, draft, focused }: a rename in progress survives a re-render
   }
 
   render(models, defaultId, currentId) {
+    const editing = this.editing;
     this.body.replaceChildren(...models.map((m) => this.row(m, m.id === defaultId, m.id === currentId)));
+    const row = editing && this.body.querySelector(`tr[data-model="${CSS.escape(editing.id)}"]`);
+    const m = editing && models.find((x) => x.id === editing.id);
+    if (row && m) this.rename(m, row.cells[0], editing);
+    else this.editing = null;
   }
 
   row(m, isDefault, isCurrent) {
@@ -27,7 +33,7 @@ export class ModelsView {
       isCurrent ? h("span", { class: "muted small-note" }, "shown above") : act("Evaluate", () => this.on.evaluate(m.id)),
       h("a", { class: "button ghost small", href: api.weightsUrl(m.id), download: `${m.id}.npz`, title: "The weights as an .npz (PyTorch names)" }, "Download .npz"),
       h("a", { class: "button ghost small", href: api.onnxUrl(m.id), download: `${m.id}.onnx`, dataset: { testid: "export-onnx" }, title: "The model as a standard ONNX file" }, ".onnx"),
-      act("Rename", () => this.rename(m, nameCell, actions), {
+      act("Rename", () => this.rename(m, nameCell), {
         disabled: isDefault,
         title: isDefault ? "The shipped model cannot be renamed" : "",
         dataset: { write: "" },
@@ -50,11 +56,19 @@ export class ModelsView {
     );
   }
 
-  rename(m, cell) {
-    const input = h("input", { type: "text", value: m.name, maxlength: 64, "aria-label": `New name for ${m.id}` });
+  // The name cell becomes an editor; `kept` is the one a re-render (an evaluation finishing)
+  // took away, whose typed text and focus come back.
+  rename(m, cell, kept = null) {
+    const value = kept ? kept.draft : m.name;
+    const input = h("input", { type: "text", value, maxlength: 64, "aria-label": `New name for ${m.id}` });
+    this.editing = { id: m.id, draft: value, focused: true };
+    input.addEventListener("input", () => (this.editing.draft = input.value));
+    input.addEventListener("focus", () => (this.editing.focused = true));
+    input.addEventListener("blur", () => (this.editing.focused = false));
     const save = async () => {
       try {
         await api.renameModel(m.id, input.value.trim());
+        this.editing = null;
         this.on.changed();
       } catch (err) {
         this.on.error(err.message);
@@ -62,11 +76,16 @@ export class ModelsView {
     };
     input.addEventListener("keydown", (e) => {
       if (e.key === "Enter") save();
-      if (e.key === "Escape") this.on.changed();
+      if (e.key === "Escape") {
+        this.editing = null;
+        this.on.changed();
+      }
     });
     cell.replaceChildren(input, h("button", { type: "button", class: "button small", onclick: save }, "Save"));
+    if (kept && !kept.focused) return;
     input.focus();
-    input.select();
+    if (kept) input.setSelectionRange(value.length, value.length);
+    else input.select();
   }
 
   // Two clicks: the first asks, the second deletes.
