@@ -30,6 +30,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_engine import add_engine_flags, check_engine_flags  # noqa: E402
 
 # Each model's training recipe, as its card's command has it (models/<id>.md).
 RECIPES = {
@@ -55,11 +58,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     p.add_argument("--repeats", type=int, default=18, help="timed training steps per contender")
     p.add_argument("--blocks", type=int, default=3, help="alternating engine/PyTorch blocks")
-    p.add_argument("--threads", type=int, default=None, help="threads (default: BLAS's own)")
     p.add_argument("--quick", action="store_true", help="6 steps in 2 blocks: rough")
-    p.add_argument("--layers", action="store_true", help="also time each engine layer")
-    p.add_argument("--engine-root", type=Path, default=ROOT, help="checkout to import from")
-    p.add_argument("--seed", type=int, default=0)
+    add_engine_flags(p)
     args = p.parse_args(argv)
     if args.quick:
         args.repeats, args.blocks = 6, 2
@@ -69,10 +69,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error(f"--models must name some of {list(RECIPES)}, got {unknown or args.models}")
     if args.repeats < args.blocks or args.blocks < 1:
         p.error("--repeats must be >= --blocks >= 1")
-    if args.threads is not None and args.threads < 1:
-        p.error(f"--threads must be >= 1, got {args.threads}")
-    if not (args.engine_root / "engine" / "__init__.py").is_file():
-        p.error(f"--engine-root {args.engine_root} has no engine/ package")
+    check_engine_flags(p, args)
     return args
 
 
@@ -124,8 +121,6 @@ def contenders(np, torch, name: str, recipe: dict, x, y, seed: int) -> tuple[dic
 
 
 def run(args) -> int:
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     from bench.bench_engine import blas_pools, describe, import_engine_from, layer_table, optional
 
     import_engine_from(args.engine_root)

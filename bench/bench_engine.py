@@ -49,12 +49,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--blocks", type=int, default=6, help="alternating engine/PyTorch blocks")
     p.add_argument("--naive-images", type=int, default=4, help="images for the naive step")
     p.add_argument("--naive-runs", type=int, default=3, help="naive batch-1 forwards timed")
-    p.add_argument("--threads", type=int, default=None, help="threads (default: BLAS's own)")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if importable")
-    p.add_argument("--layers", action="store_true", help="also time each engine layer")
     p.add_argument("--quick", action="store_true", help="few repeats, one naive image: rough")
-    p.add_argument("--engine-root", type=Path, default=ROOT, help="checkout to import from")
-    p.add_argument("--seed", type=int, default=0)
+    add_engine_flags(p)
     args = p.parse_args(argv)
     if args.quick:
         args.repeats, args.latency_runs, args.blocks = 12, 200, 2
@@ -62,11 +59,26 @@ def parse_args(argv=None) -> argparse.Namespace:
     for name in ("batch_size", "repeats", "latency_runs", "blocks", "naive_images", "naive_runs"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    check_engine_flags(p, args)
+    return args
+
+
+def add_engine_flags(p: argparse.ArgumentParser, threads: int | None = None) -> None:
+    """The flags every engine benchmark takes: threads, a per-layer table, the checkout whose
+    engine is timed (before/after figures) and the seed."""
+    help_threads = "threads (default: BLAS's own)" if threads is None else "threads"
+    p.add_argument("--threads", type=int, default=threads, help=help_threads)
+    p.add_argument("--layers", action="store_true", help="also time each engine layer")
+    p.add_argument("--engine-root", type=Path, default=ROOT, help="checkout to import from")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def check_engine_flags(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``p.error`` for a thread count below 1 or an ``--engine-root`` without an engine."""
     if args.threads is not None and args.threads < 1:
         p.error(f"--threads must be >= 1, got {args.threads}")
     if not (args.engine_root / "engine" / "__init__.py").is_file():
         p.error(f"--engine-root {args.engine_root} has no engine/ package")
-    return args
 
 
 # -- environment ---------------------------------------------------------------------------

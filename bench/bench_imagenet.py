@@ -31,7 +31,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_engine import blas_pools, describe, optional  # noqa: E402
+from bench.bench_engine import (  # noqa: E402
+    add_engine_flags,
+    blas_pools,
+    check_engine_flags,
+    describe,
+    optional,
+)
 from bench.timing import timed  # noqa: E402
 
 TARGETS = {"resnet18": 1.0, "mobilenetv2": 1.5}  # engine time ≤ this × PyTorch's
@@ -215,11 +221,9 @@ def main(argv=None) -> int:
     p.add_argument("--nets", nargs="+", choices=sorted(NETS), default=sorted(NETS, reverse=True))
     p.add_argument("--runs", type=int, default=60, help="timed forwards per contender")
     p.add_argument("--blocks", type=int, default=6, help="alternating blocks")
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--layers", action="store_true", help="also time each engine layer")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--engine-root", type=Path, default=ROOT, help="checkout to import from")
+    add_engine_flags(p, threads=2)
     args = p.parse_args(argv)
+    check_engine_flags(p, args)
     sys.path.insert(0, str(args.engine_root.resolve()))  # before this checkout: its engine wins
     import onnxruntime as ort
     import torch
