@@ -124,7 +124,7 @@ def train(
     opt = make_optimiser(
         config.optimiser, model.params(), config.lr, weight_decay=config.weight_decay, **extra
     )
-    steps_per_epoch = math.ceil(N / config.batch_size)
+    steps_per_epoch = steps_in_epoch(N, config.batch_size)
     total_steps = config.epochs * steps_per_epoch
     history, t0 = History(), time.perf_counter()
     notify = on_progress or (lambda event: None)
@@ -207,6 +207,11 @@ def lr_at(config: TrainConfig, step: int, total: int) -> float:
         return config.lr * (total - step) / max(1, total - w)
     floor = 0.05 * config.lr
     return floor + 0.5 * (config.lr - floor) * (1 + math.cos(math.pi * step / max(1, total)))
+
+
+def steps_in_epoch(images: int, batch_size: int) -> int:
+    """Gradient steps in one epoch over ``images`` (the last batch may be short)."""
+    return math.ceil(images / batch_size)
 
 
 def warmup_steps(config: TrainConfig, total: int) -> int:

@@ -10,14 +10,12 @@ piecewise-linear curve bends.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from app.core.settings import Settings
 from app.datasets import store as datasets
 from app.training.schemas import ScheduleRequest
-from engine.train import TrainConfig, lr_at, warmup_steps
+from engine.train import TrainConfig, lr_at, steps_in_epoch, warmup_steps
 
 MAX_POINTS = 200  # evenly spaced samples of a curve; its corners come on top
 
@@ -48,7 +46,7 @@ def curve(body: ScheduleRequest, train_images: int) -> dict:
         lr_schedule=body.lr_schedule,
         warmup=body.warmup,
     )
-    steps_per_epoch = math.ceil(train_images / body.batch_size)  # as engine.train.train
+    steps_per_epoch = steps_in_epoch(train_images, body.batch_size)
     total = body.epochs * steps_per_epoch
     corners = [0, total - 1]
     warmup = None
