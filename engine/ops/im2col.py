@@ -30,6 +30,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from engine.ops.buffering import small_buffer
 from engine.shapes import Pair, output_shape
 
 BLOCK_BYTES = 4 << 20  # at most this many bytes of patch matrix at once: fits in L2 + L3
@@ -188,15 +189,18 @@ def scatter_add(dx_pad, dcols, first_row: int, stride: Pair, dilation: Pair) -> 
     ``dx_pad[c, (first_row + t)*sh + a*dh, j*sw + b*dw, n] += dcols[c, a, b, t, j, n]``.
 
     dx_pad: (C, Hp, Wp, N), added to in place; dcols: (C, kh, kw, rows, W_out, N). kh*kw adds
-    of (C, rows, W_out, N) slices, in runs of W_out*N values at stride 1.
+    of (C, rows, W_out, N) slices, in runs of W_out*N values at stride 1, with NumPy's ufunc
+    buffer small (:mod:`engine.ops.buffering`).
     """
     _, kh, kw, rows, W_out, _ = dcols.shape
     (sh, sw), (dh, dw) = stride, dilation
-    for a in range(kh):
-        top = first_row * sh + a * dh  # the input row under the block's first output row
-        dx_rows = dx_pad[:, top : top + sh * rows : sh]  # (C, rows, Wp, N), a view
-        for b in range(kw):
-            dx_rows[:, :, b * dw : b * dw + sw * W_out : sw] += dcols[:, a, b]  # (C, rows, Wo, N)
+    with small_buffer():  # runs of W_out*N: ~3× faster than through NumPy's default buffer
+        for a in range(kh):
+            top = first_row * sh + a * dh  # the input row under the block's first output row
+            dx_rows = dx_pad[:, top : top + sh * rows : sh]  # (C, rows, Wp, N), a view
+            for b in range(kw):
+                dx_b = dx_rows[:, :, b * dw : b * dw + sw * W_out : sw]  # (C, rows, Wo, N)
+                dx_b += dcols[:, a, b]
 
 
 def scratch(cache: Im2colCache) -> np.ndarray | None:
