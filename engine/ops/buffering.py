@@ -6,7 +6,9 @@ in-place add onto a strided view whose contiguous runs are shorter than about ha
 goes ~3× slower per element than the same add with a buffer no larger than a run — e.g. the
 convolution's scatter of column gradients onto ``dx_pad`` (runs of ``W_out*N`` values) for the
 MNIST net's conv2 at 64 examples: 2.26 ms with the default buffer, 0.71 ms with 512 elements.
-Contiguous passes, and passes over runs longer than the buffer, do not change.
+The 2×2 max-pool forward's reductions of strided views (runs of N on batch-last input) gain
+too (0.375 → 0.29 ms at 64 × 16 × 28²); its backward, whose passes broadcast, goes slower
+and keeps the default. Contiguous passes, and runs longer than the buffer, do not change.
 
 The setting is NumPy's own (per thread; :func:`numpy.setbufsize`), so :func:`small_buffer`
 restores it on the way out, also when the body raises. Results are unchanged: an elementwise

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.ops.buffering import small_buffer
 from engine.ops.conv import windows
 from engine.shapes import Pair, output_shape, pool_output_shape
 
@@ -50,55 +51,79 @@ def tiled_pool_forward(x: np.ndarray, mode: str, kernel: Pair) -> tuple[np.ndarr
 
     x: (N, C, H, W) → out: (N, C, H // kh, W // kw). Reduces the window's rows first — views
     whose rows are contiguous, so the passes vectorise — then its columns, on the smaller
-    array. Output and gradient keep x's memory order; on batch-last input every pass runs over
-    contiguous runs of N. The cache keeps ``x`` and ``out`` themselves (no copies): the backward
-    pass finds the winners again by comparison.
+    array; the first reduction of each writes a new array (no copy of a view first). Output and
+    gradient keep x's memory order; on batch-last input every pass runs over contiguous runs of
+    N. The cache keeps ``x`` and ``out`` themselves (no copies): the backward pass finds the
+    winners again by comparison.
     """
     N, C, H, W = x_shape = x.shape
     kh, kw = kernel
     H_out, W_out = output_shape((H, W), kernel, kernel, (0, 0))
     reduce = {"max": np.maximum, "min": np.minimum, "avg": np.add}[mode]
     x = x[:, :, : kh * H_out, : kw * W_out]  # (N, C, kh*Ho, kw*Wo): the rows/columns in windows
-    rows = x[:, :, 0::kh].copy(order="K")  # (N, C, Ho, kw*Wo), in x's memory order
-    for a in range(1, kh):
-        reduce(rows, x[:, :, a::kh], out=rows)
-    out = rows[..., 0::kw].copy(order="K")  # (N, C, Ho, Wo)
-    for c in range(1, kw):
-        reduce(out, rows[..., c::kw], out=out)
+    with small_buffer():  # strided views, runs of N on batch-last input: see buffering.py
+        rows = _fold(reduce, [x[:, :, a::kh] for a in range(kh)])  # (N, C, Ho, kw*Wo)
+        out = _fold(reduce, [rows[..., c::kw] for c in range(kw)])  # (N, C, Ho, Wo)
     if mode == "avg":
         out /= kh * kw
     return out, (mode, x, out, kernel, x_shape)
 
 
+def _fold(reduce, views: list[np.ndarray]) -> np.ndarray:
+    """``reduce`` over equally shaped views, left to right, into a new array in their memory
+    order (a copy of the one view if there is only one)."""
+    if len(views) == 1:
+        return views[0].copy(order="K")
+    total = reduce(views[0], views[1])
+    for view in views[2:]:
+        reduce(total, view, out=total)
+    return total
+
+
 def tiled_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """Gradient of :func:`tiled_pool_forward`. dout: (N, C, H_out, W_out) → dx: (N, C, H, W).
 
-    Max/min: the winner of a window is the first position, in row-major kernel order, whose
-    input equals the window's output — what ``argmax`` picks. Each window position's strided
-    view of dx is written once.
+    The windows are axes of a view: x (N, C, kh*Ho, kw*Wo) → (N, C, Ho, kh, Wo, kw), a split
+    of two axes, so no copy whatever x's memory order; ``out`` and ``dout`` broadcast over the
+    window axes. Max/min: every position equal to its window's output is a *hit* (one pass);
+    then, in row-major kernel order, each position's hits lose the windows an earlier position
+    already took — the first winner, what ``argmax`` picks — in passes over booleans; then dx
+    is ``dout`` times the hits in one pass. Average: ``dout / (kh*kw)`` everywhere, one pass.
     """
     mode, x, out, (kh, kw), (N, C, H, W) = cache
     H_out, W_out = out.shape[2:]
     covered = (kh * H_out == H) and (kw * W_out == W)  # every pixel lies in a window
     if covered:
-        dx = dx_full = np.empty_like(x, dtype=dout.dtype)  # (N, C, H, W), x's memory order
+        dx_full = np.empty_like(x, dtype=dout.dtype)  # (N, C, H, W), x's memory order
     else:  # rows/columns outside every window get zero
         dx_full = np.zeros_like(x, dtype=dout.dtype, shape=(N, C, H, W))
-        dx = dx_full[:, :, : kh * H_out, : kw * W_out]  # (N, C, kh*Ho, kw*Wo), a view
+    window_shape = (N, C, H_out, kh, W_out, kw)
+    dx = dx_full[:, :, : kh * H_out, : kw * W_out].reshape(window_shape)  # a view
+    dout_w = dout[:, :, :, None, :, None]  # (N, C, Ho, 1, Wo, 1)
     if mode == "avg":
-        share = dout / (kh * kw)  # (N, C, Ho, Wo)
-        for a in range(kh):
-            for c in range(kw):
-                dx[:, :, a::kh, c::kw] = share
+        np.copyto(dx, (dout / (kh * kw))[:, :, :, None, :, None])
         return dx_full
-    taken = np.zeros_like(out, dtype=bool)  # (N, C, Ho, Wo): windows whose winner is found
-    for a in range(kh):
-        for c in range(kw):
-            hit = x[:, :, a::kh, c::kw] == out  # (N, C, Ho, Wo)
-            np.greater(hit, taken, out=hit)  # hit and not already taken: the first winner
-            taken |= hit
-            np.multiply(dout, hit, out=dx[:, :, a::kh, c::kw])
+    x_w = x.reshape(window_shape)
+    hits = np.empty_like(x_w, dtype=bool)  # (N, C, Ho, kh, Wo, kw), in x's memory order
+    np.equal(x_w, out[:, :, :, None, :, None], out=hits)
+    first_hits_only(hits)
+    np.multiply(dout_w, hits, out=dx)
     return dx_full
+
+
+def first_hits_only(hits: np.ndarray) -> None:
+    """Keep, in each window, only the first hit in row-major kernel order, in place.
+
+    hits: (N, C, Ho, kh, Wo, kw) booleans. One ``taken`` array of windows (N, C, Ho, Wo);
+    each later position keeps the hits of windows not yet taken.
+    """
+    kh, kw = hits.shape[3], hits.shape[5]
+    positions = [hits[:, :, :, a, :, c] for a in range(kh) for c in range(kw)]  # (N, C, Ho, Wo)
+    taken = positions[0].copy(order="K")
+    for i, hit in enumerate(positions[1:], start=2):
+        np.greater(hit, taken, out=hit)  # hit and not already taken
+        if i < len(positions):
+            taken |= hit
 
 
 def pool_divisors(size: int, kernel: int, stride: int, pad: int, n_out: int, include_pad: bool):
