@@ -171,7 +171,9 @@ def _with_ties(shape):
 def test_tiled_pool_matches_the_loops(mode, shape, k, ties, order):
     x = _with_ties(shape) if ties else rng.standard_normal(shape)
     assert pool.tiled_pool_fits(k, k, (0, 0))
-    out, cache = pool.pool2d_forward(batch_last(x) if order == "batch-last" else x, mode, k, k)
+    x_in = batch_last(x) if order == "batch-last" else x
+    assert pool.runs_of_n(x_in) == (order == "batch-last" and shape[0] > 1)  # the window view
+    out, cache = pool.pool2d_forward(x_in, mode, k, k)
     assert cache[0] == "tiled" and is_batch_last(out) == (order == "batch-last" and shape[0] > 1)
     assert_close("forward", out, pool.pool2d_naive(x, mode, k, k), 1e-12, 1e-12)
     dout = rng.standard_normal(out.shape)
