@@ -1,6 +1,5 @@
-"""Depthwise convolution (``groups == C == F``, MobileNet's 3×3 layers): each channel's patch
-matrix times its own kernel, one block of output rows at a time, every channel in one batched
-matrix product.
+"""Depthwise convolution (``groups == C == F``, MobileNet's 3×3 layers): every channel
+convolved with its own kernel, one block of output rows and channels at a time.
 
 Shapes::
 
@@ -8,17 +7,27 @@ Shapes::
     w:     (C, 1, kh, kw)
     b:     (C,) or None
     out:   (N, C, H_out, W_out), batch-last in memory like every convolution's output
-    cols:  (C, kh*kw, rows*W_out*N)   one block's patches, channel by channel
 
 Each channel is convolved with its own kernel::
 
     out[c, i, j, n] = sum over (a, e) of w[c, 0, a, e] * x_pad[c, i*sh + a*dh, j*sw + e*dw, n]
 
-so per block ``out[c] = w[c] @ cols[c]``: a ``(C, 1, kh*kw) @ (C, kh*kw, rows*W_out*N)``
-stacked product over the block's patches, gathered as for the ungrouped convolution
-(:class:`engine.ops.im2col.Blocks`: one copy of a strided view, in cache). That takes 0.5–0.7
-times as long as kh*kw elementwise multiply-adds over strided views of every channel, which is
-what backward still does: for kernel position (a, e), over every channel at once::
+These layers are memory-bound (MobileNetV2's do 9 multiply-adds per output), so the forward
+counts passes over memory. :func:`depthwise_rows` fills a block of output rows from the
+*unpadded* input in three steps, per block of channels whose scratch fits in cache::
+
+    G[c, e, t, j, n] = x_pad[c, top + t, j*sw + e*dw, n]      kw column-shifted copies of the
+                                                              block's input rows (padding: 0)
+    Y[c, a] = sum over e of w[c, 0, a, e] * G[c, e]           one (kh, kw) @ (kw, rows_in*Wo*N)
+                                                              product per channel (+ bias)
+    out[c, i, j, n] = sum over a of Y[c, a, i*sh + a*dh, j, n]    kh - 1 adds of row-shifted Y
+
+kw copies of the input rows instead of kh*kw of the output (an im2col gather), and the adds
+write the output rows in place. Fewer passes than the patch matrix (``(C, 1, kh*kw) @
+(C, kh*kw, rows*W_out*N)``, gathered per block: 1.5–2× the time at batch 1) or kh*kw
+elementwise multiply-adds of strided views (2× and more: NumPy's passes run at ~10 values per
+ns even in L1). Backward still does the multiply-adds, for kernel position (a, e), over every
+channel at once::
 
     dw[c, 0, a, e] = sum over (i, j, n) of dout[c, i, j, n] * x_pad[c, i*sh + a*dh, j*sw + e*dw, n]
     dx_pad[c, i*sh + a*dh, j*sw + e*dw, n] += w[c, 0, a, e] * dout[c, i, j, n]
@@ -28,7 +37,7 @@ what backward still does: for kernel position (a, e), over every channel at once
 The grouped im2col path (one patch matrix and one tiny matrix product per channel, a Python
 loop over up to 960 channels) is the twin it is tested against, with
 :func:`engine.ops.conv_naive.conv2d_naive` and centred differences
-(``tests/engine/test_layers_grouped_ceil.py``).
+(``tests/engine/test_layers_grouped_ceil.py``, ``tests/engine/test_depthwise_rows.py``).
 """
 
 from __future__ import annotations
@@ -37,10 +46,11 @@ from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
-from engine.ops.im2col import BLOCK_BYTES, Blocks, pad_batch_last
+from engine.ops.im2col import pad_batch_last
 from engine.shapes import Pair, output_shape
+
+BLOCK_BYTES = 1 << 20  # scratch (G and Y) per block of rows and channels: fits in L2
 
 
 class DepthwiseCache(NamedTuple):
@@ -76,102 +86,81 @@ def depthwise_forward(x, w, b, stride: Pair, padding: Pair, dilation: Pair, budg
     hyper = (stride, padding, dilation)
     out_hw = output_shape((H, W), (kh, kw), stride, padding, dilation)
     dtype = np.result_type(x, w)
-    x_pad = pad_batch_last(x.astype(dtype, copy=False), padding)  # (C, Hp, Wp, N)
+    x = x.astype(dtype, copy=False)
+    padded = np.empty((C, H + 2 * padding[0], W + 2 * padding[1], N), dtype=dtype)
+    x_pad = pad_batch_last(x, padding, padded)  # (C, Hp, Wp, N): only the border zeroed
     out = np.empty((C, *out_hw, N), dtype=dtype)  # (C, Ho, Wo, N)
-    depthwise_rows(x_pad, w, b, hyper, out, slice(0, out_hw[0]), budget)
+    x_bl = x.transpose(1, 2, 3, 0)  # (C, H, W, N), a view if batch-last
+    depthwise_rows(x_bl, w, b, hyper, out, slice(0, out_hw[0]), budget)
     cache = DepthwiseCache(x_pad, w, b is not None, hyper, x.shape)
     return out.transpose(3, 0, 1, 2), cache  # (N, C, Ho, Wo), a view
 
 
-def depthwise_rows(x_pad, w, b, hyper, out, rows: slice, budget=None) -> None:
-    """Fill ``out[:, rows]`` with the depthwise convolution of ``x_pad`` and touch nothing else.
+def depthwise_rows(x, w, b, hyper, out, rows: slice, budget=None) -> None:
+    """Fill ``out[:, rows]`` with the depthwise convolution of ``x`` and touch nothing else.
 
-    x_pad: (C, Hp, Wp, N), the padded batch-last input; w: (C, 1, kh, kw); b: (C,) or None;
-    hyper: (stride, padding, dilation), the padding already in ``x_pad``; out: (C, H_out,
-    W_out, N), C-contiguous; rows: output rows, step 1. ``budget``: bytes of scratch per block
-    (default :data:`BLOCK_BYTES`). Two threads may fill disjoint ``rows`` of one ``out`` at once.
+    x: (C, H, W, N), the *unpadded* batch-last input (any strides); w: (C, 1, kh, kw);
+    b: (C,) or None; hyper: (stride, padding, dilation); out: (C, H_out, W_out, N),
+    C-contiguous; rows: output rows, step 1; ``budget``: bytes of scratch per block (default
+    :data:`BLOCK_BYTES`). Threads may fill disjoint ``rows`` of one ``out`` at once. Per block
+    (see the module docstring)::
+
+        G: (cb, kw + bias, rows_in, W_out, N)   G[c, e, t, j, n] = x_pad[c, top + t, j*sw + e*dw, n]
+        Y: (cb, kh, rows_in, W_out*N)           Y[c] = w_aug[c] @ G[c]; w_aug: (C, kh, kw + bias)
+        out[c, i, j, n] = sum over a of Y[c, a, (i - i0)*sh + a*dh, j, n]
+
+    with the bias as a row of ones in G and a column of w_aug's first kernel row.
     """
-    if not out.flags.c_contiguous:
-        raise ValueError("out must be C-contiguous (C, H_out, W_out, N)")
     start, stop, step = rows.indices(out.shape[1])
-    if step != 1:
-        raise ValueError(f"rows must have step 1, got {rows}")
-    if start >= stop:
-        return
-    fill = _rows_by_shifts if _shifts_apply(x_pad, hyper) else _rows_by_patches
-    fill(x_pad, w, b, hyper, out, slice(start, stop), budget or BLOCK_BYTES)
-
-
-def _shifts_apply(x_pad, hyper) -> bool:
-    """Whether :func:`_rows_by_shifts` can fill the rows: every tap a fixed offset in each
-    channel's flat memory, positions at one stride (see the module docstring)."""
-    (sh, sw), _, (dh, _) = hyper
-    _, _, Wp, N = x_pad.shape
-    return x_pad.flags.c_contiguous and sh == sw and (sh == 1 or N == 1) and dh * Wp * N % sh == 0
-
-
-def _rows_by_shifts(x_pad, w, b, hyper, out, rows: slice, budget: int) -> None:
-    """kw shifted copies of each channel's rows, one (kh, kw) product per channel, kh - 1 adds.
-
-    G: (cb, kw + 1, span)  G[c, e, q] = x_flat[c, first + s*q + e*dw*N]; row kw is ones (bias)
-    Y: (cb, kh, span)      Y[c, a] = w_aug[c, a] @ G[c]
-    out[c, i, j, n] = sum over a of Y[c, a, (i - i0)*P + a*A + j*N + n]
-    """
-    C, Hp, Wp, N = x_pad.shape
+    if step != 1 or not out.flags.c_contiguous:
+        raise ValueError(f"rows must have step 1 ({rows}) and out be C-contiguous (C, Ho, Wo, N)")
+    C, H, W, N = x.shape
     kh, kw = w.shape[2:]
-    (s, _), _, (dh, dw) = hyper
-    Wo, dtype = out.shape[2], out.dtype
-    P, A = Wp * N, dh * Wp * N // s  # positions per output row, between kernel rows
-    x_flat = x_pad.reshape(C, Hp * Wp * N)  # a view: x_pad is C-contiguous
-    w_aug = np.zeros((C, kh, kw + 1), dtype=dtype)  # (C, kh, kw + 1): the bias in column kw
+    (sh, sw), (ph, pw), (dh, dw) = hyper
+    Wo, dtype, K = out.shape[2], out.dtype, kw + (b is not None)
+    w_aug = np.zeros((C, kh, K), dtype=dtype)  # (C, kh, kw + bias)
     w_aug[:, :, :kw] = w[:, 0]
     if b is not None:
         w_aug[:, 0, kw] = b
-    per_row = (kw + 1 + kh) * P * out.itemsize  # scratch bytes per channel and output row
-    step = max(1, min(budget // per_row, rows.stop - rows.start))
-    item = x_flat.itemsize
-    for i in range(rows.start, rows.stop, step):
-        r = min(step, rows.stop - i)
-        span = r * P + (kh - 1) * A  # positions the block's kh products may read
-        first = s * i * P  # flat index of the block's first position
-        # The last copy runs off the channel's end first; no output reads a column past that.
-        used = min(span, (x_flat.shape[1] - 1 - first - (kw - 1) * dw * N) // s + 1)
-        cb = max(1, min(C, budget // ((kw + 1 + kh) * span * item)))
-        G = np.empty((cb, kw + 1, span), dtype=dtype)  # (cb, kw + 1, span)
-        G[:, kw] = 1
-        Y = np.empty((cb, kh, span), dtype=dtype)  # (cb, kh, span)
+    # per e: G's columns j0:j1 hold x's columns x0, x0 + sw, ...; the others are padding
+    columns = []
+    for e in range(kw):
+        j0 = min(Wo, max(0, -((e * dw - pw) // sw)))  # first j with j*sw + e*dw - pw >= 0
+        j1 = max(j0, min(Wo, -((e * dw - pw - W) // sw)))  # first j with j*sw + e*dw - pw >= W
+        columns.append((e, j0, j1, j0 * sw + e * dw - pw))
+    budget = budget or BLOCK_BYTES
+    row_bytes = (K + kh) * sh * Wo * N * out.itemsize  # scratch per channel and output row
+    step = max(1, min(budget // row_bytes, stop - start))
+    for i in range(start, stop, step):
+        r = min(step, stop - i)
+        top = i * sh - ph  # x's row under the block's first input row (< 0: padding)
+        rows_in = (r - 1) * sh + (kh - 1) * dh + 1
+        t0 = min(rows_in, max(0, -top))  # G's rows t0:t1 hold x's rows top + t0 : top + t1
+        t1 = max(t0, min(rows_in, H - top))
+        span = rows_in * Wo * N
+        cb = max(1, min(C, budget // ((K + kh) * span * out.itemsize)))  # channels per block
+        G = np.empty((cb, K, rows_in, Wo, N), dtype=dtype)
+        G[:, kw:] = 1
+        for e, j0, j1, _ in columns:  # the padding, never overwritten by the copies below
+            G[:, e, :t0], G[:, e, t1:], G[:, e, :, :j0], G[:, e, :, j1:] = 0, 0, 0, 0
+        Y = np.empty((cb, kh, rows_in, Wo * N), dtype=dtype)
         for c0 in range(0, C, cb):
             n = min(cb, C - c0)
-            copies = as_strided(  # (n, kw, used): copy e starts e*dw*N further on
-                x_flat[c0:, first:], (n, kw, used), (x_flat.strides[0], dw * N * item, s * item), writeable=False
-            )
-            np.copyto(G[:n, :kw, :used], copies)
-            np.matmul(w_aug[c0 : c0 + n], G[:n, :, :used], out=Y[:n, :, :used])
+            for e, j0, j1, x0 in columns:
+                if t1 > t0 and j1 > j0:  # (n, t1 - t0, j1 - j0, N)
+                    G[:n, e, t0:t1, j0:j1] = x[c0 : c0 + n, top + t0 : top + t1, x0::sw][
+                        :, :, : j1 - j0
+                    ]
+            # (n, kh, K) @ (n, K, rows_in*Wo*N) → (n, kh, rows_in*Wo*N)
+            np.matmul(w_aug[c0 : c0 + n], G[:n].reshape(n, K, span), out=Y[:n].reshape(n, kh, span))
             block = out[c0 : c0 + n, i : i + r].reshape(n, r, Wo * N)  # a view
-            taps = [Y[:n, a, a * A : a * A + r * P].reshape(n, r, P)[:, :, : Wo * N] for a in range(kh)]
+            taps = [Y[:n, a, a * dh : a * dh + (r - 1) * sh + 1 : sh] for a in range(kh)]
             if kh == 1:
                 np.copyto(block, taps[0])
                 continue
             np.add(taps[0], taps[1], out=block)
             for tap in taps[2:]:
                 block += tap
-
-
-def _rows_by_patches(x_pad, w, b, hyper, out, rows: slice, budget: int) -> None:
-    """Any stride: each block's patches gathered, ``(C, 1, kh*kw) @ (C, kh*kw, rows*Wo*N)``
-    straight into the block's output rows."""
-    C, _, kh, kw = w.shape
-    blocks = Blocks(x_pad, (kh, kw), hyper, out.shape[1:3], budget)
-    step = blocks.slices[0].stop  # output rows per block, as the buffer was sized
-    w_c = w.reshape(C, 1, kh * kw).astype(out.dtype, copy=False)  # (C, 1, kh*kw)
-    bias = None if b is None else b.astype(out.dtype, copy=False)[:, None, None]  # (C, 1, 1)
-    for i in range(rows.start, rows.stop, step):
-        block = slice(i, min(i + step, rows.stop))
-        cols = blocks.cols(block).reshape(C, kh * kw, -1)  # (C, kh*kw, rows*Wo*N)
-        out_rows = out[:, block].reshape(C, 1, -1)  # (C, 1, rows*Wo*N), a view
-        np.matmul(w_c, cols, out=out_rows)
-        if bias is not None:
-            out_rows += bias  # while the block is in cache
 
 
 def depthwise_backward(dout: np.ndarray, cache: DepthwiseCache, need_dx: bool = True):
