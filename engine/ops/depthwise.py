@@ -23,11 +23,11 @@ counts passes over memory. :func:`depthwise_rows` fills a block of output rows f
     out[c, i, j, n] = sum over a of Y[c, a, i*sh + a*dh, j, n]    kh - 1 adds of row-shifted Y
 
 kw copies of the input rows instead of kh*kw of the output (an im2col gather), and the adds
-write the output rows in place. Fewer passes than the patch matrix (``(C, 1, kh*kw) @
-(C, kh*kw, rows*W_out*N)``, gathered per block: 1.5–2× the time at batch 1) or kh*kw
-elementwise multiply-adds of strided views (2× and more: NumPy's passes run at ~10 values per
-ns even in L1). Backward still does the multiply-adds, for kernel position (a, e), over every
-channel at once::
+write the output rows in place. The patch matrix (``(C, 1, kh*kw) @ (C, kh*kw, rows*W_out*N)``,
+gathered per block) took 1.5–2× the time at stride 1 and about the same at stride 2; kh*kw
+elementwise multiply-adds of strided views took longer still (NumPy's passes run at ~10 values
+per ns even in L1). Figures: bench/README.md, "Issue 23, third round". Backward still does the
+multiply-adds, for kernel position (a, e), over every channel at once::
 
     dw[c, 0, a, e] = sum over (i, j, n) of dout[c, i, j, n] * x_pad[c, i*sh + a*dh, j*sw + e*dw, n]
     dx_pad[c, i*sh + a*dh, j*sw + e*dw, n] += w[c, 0, a, e] * dout[c, i, j, n]
