@@ -130,9 +130,9 @@ def depthwise_rows(x, w, b, hyper, out, rows: slice, budget=None) -> None:
         columns.append((e, j0, j1, j0 * sw + e * dw - pw))
     budget = budget or BLOCK_BYTES
     row_bytes = (K + kh) * sh * Wo * N * out.itemsize  # scratch per channel and output row
-    step = max(1, min(budget // row_bytes, stop - start))
-    for i in range(start, stop, step):
-        r = min(step, stop - i)
+    per_block = max(1, min(budget // row_bytes, stop - start))  # output rows per block
+    for i in range(start, stop, per_block):
+        r = min(per_block, stop - i)
         top = i * sh - ph  # x's row under the block's first input row (< 0: padding)
         rows_in = (r - 1) * sh + (kh - 1) * dh + 1
         t0 = min(rows_in, max(0, -top))  # G's rows t0:t1 hold x's rows top + t0 : top + t1
