@@ -54,7 +54,7 @@ BLOCK_BYTES = 1 << 20  # scratch (G and Y) per block of rows and channels: fits 
 
 
 class DepthwiseCache(NamedTuple):
-    x_pad: np.ndarray  # (C, Hp, Wp, N), batch-last padded input
+    x: np.ndarray  # (N, C, H, W), the input: backward pads it (inference never needs that)
     w: np.ndarray  # (C, 1, kh, kw)
     has_bias: bool
     hyper: tuple[Pair, Pair, Pair]  # stride, padding, dilation
@@ -87,12 +87,10 @@ def depthwise_forward(x, w, b, stride: Pair, padding: Pair, dilation: Pair, budg
     out_hw = output_shape((H, W), (kh, kw), stride, padding, dilation)
     dtype = np.result_type(x, w)
     x = x.astype(dtype, copy=False)
-    padded = np.empty((C, H + 2 * padding[0], W + 2 * padding[1], N), dtype=dtype)
-    x_pad = pad_batch_last(x, padding, padded)  # (C, Hp, Wp, N): only the border zeroed
     out = np.empty((C, *out_hw, N), dtype=dtype)  # (C, Ho, Wo, N)
     x_bl = x.transpose(1, 2, 3, 0)  # (C, H, W, N), a view if batch-last
     depthwise_rows(x_bl, w, b, hyper, out, slice(0, out_hw[0]), budget)
-    cache = DepthwiseCache(x_pad, w, b is not None, hyper, x.shape)
+    cache = DepthwiseCache(x, w, b is not None, hyper, x.shape)
     return out.transpose(3, 0, 1, 2), cache  # (N, C, Ho, Wo), a view
 
 
@@ -166,10 +164,11 @@ def depthwise_rows(x, w, b, hyper, out, rows: slice, budget=None) -> None:
 def depthwise_backward(dout: np.ndarray, cache: DepthwiseCache, need_dx: bool = True):
     """Gradients of :func:`depthwise_forward`. dout: (N, C, H_out, W_out) →
     dx: (N, C, H, W) batch-last view or None, dw: (C, 1, kh, kw), db: (C,) or None."""
-    x_pad, w, has_bias, hyper, x_shape = cache
+    x, w, has_bias, hyper, x_shape = cache
     N, C, H, W = x_shape
     kernel = w.shape[2:]
     (ph, pw) = hyper[1]
+    x_pad = pad_batch_last(x, (ph, pw))  # (C, Hp, Wp, N)
     d = dout.transpose(1, 2, 3, 0)  # (C, Ho, Wo, N); free if batch-last
     out_hw = d.shape[1:3]
     dtype = np.result_type(dout, w)
