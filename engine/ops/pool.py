@@ -30,6 +30,7 @@ from engine.ops.conv import windows
 from engine.shapes import Pair, output_shape, pool_output_shape
 
 MODES = ("max", "min", "avg")
+SEPARABLE_BYTES = 8 << 20  # max/min pooling over a padded input up to this size goes separably
 
 
 def _pad_value(mode: str, dtype) -> float:
@@ -174,15 +175,39 @@ def _strided_views(a: np.ndarray, kernel: Pair, stride: Pair, out_hw: Pair):
 
 
 def strided_pool_forward(x_pad, mode: str, kernel: Pair, stride: Pair, out_hw: Pair):
-    """Max or min over (possibly overlapping) windows: kh*kw elementwise reductions of strided
-    views — no window copy, no argmax (the backward finds the winners again by comparison).
+    """Max or min over (possibly overlapping) windows, separably: kw reductions of column views
+    into the max across each window's row, then kh of row views of that — no window copy, no
+    argmax (the backward finds the winners again by comparison). A stride over columns reads
+    them from one contiguous copy per phase (``x_pad[..., r::sw]``), so no reduction runs on a
+    strided inner axis. (``_strided_views``, one reduction per kernel position, is the plain
+    way, as the backward still does, and the way taken for an ``x_pad`` over
+    :data:`SEPARABLE_BYTES`: the separable passes touch more memory, and win only while it
+    stays in cache — ResNet's 3×3/2 pool on 64×112×112 at batch 1, 1.66 → 1.30 ms CPU; at
+    batch 8, 23 → 33 ms.)
 
     x_pad: (N, C, Hp, Wp), padded with -inf (max) or +inf (min) → out: (N, C, Ho, Wo).
     """
     reduce = np.maximum if mode == "max" else np.minimum
-    views = _strided_views(x_pad, kernel, stride, out_hw)
-    out = next(views).copy(order="K")  # (N, C, Ho, Wo), x's memory order
-    for view in views:
+    (kh, kw), (sh, sw), (H_out, W_out) = kernel, stride, out_hw
+    if x_pad.nbytes > SEPARABLE_BYTES:
+        views = _strided_views(x_pad, kernel, stride, out_hw)
+        out = next(views).copy(order="K")  # (N, C, Ho, Wo), x's memory order
+        for view in views:
+            reduce(out, view, out=out)
+        return out
+    # kernel column e of output column j is padded column j*sw + e: phase e % sw, index
+    # j + e // sw. One contiguous copy per phase makes every column view unit-stride.
+    phases = [np.ascontiguousarray(x_pad[..., r::sw]) for r in range(min(sw, kw))] if sw > 1 else []
+    columns = [
+        phases[e % sw][..., e // sw : e // sw + W_out] if sw > 1 else x_pad[..., e : e + W_out]
+        for e in range(kw)
+    ]  # kw views (N, C, Hp, Wo)
+    across = columns[0].copy(order="K")  # (N, C, Hp, Wo): the max over each row's window
+    for view in columns[1:]:
+        reduce(across, view, out=across)
+    rows = [across[:, :, a : a + sh * (H_out - 1) + 1 : sh] for a in range(kh)]  # (N, C, Ho, Wo)
+    out = rows[0].copy(order="K")
+    for view in rows[1:]:
         reduce(out, view, out=out)
     return out
 

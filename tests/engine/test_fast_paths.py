@@ -183,10 +183,22 @@ def test_tiled_pool_matches_the_loops(mode, shape, k, ties, order):
 @pytest.mark.parametrize("order", ["nchw", "batch-last"])
 @pytest.mark.parametrize("mode", ["max", "min", "avg"])
 @pytest.mark.parametrize(
-    "k, s, p, ceil", [((3, 3), (2, 2), (1, 1), False), ((3, 2), (2, 1), (1, 0), True)]
+    "k, s, p, ceil",
+    [
+        ((3, 3), (2, 2), (1, 1), False),
+        ((3, 2), (2, 1), (1, 0), True),
+        ((3, 3), (1, 1), (1, 1), False),  # stride 1: no phases
+        ((5, 4), (2, 3), (2, 2), True),  # three column phases, a ceil-mode overhang
+        ((2, 3), (3, 2), (0, 1), False),  # stride past the kernel: rows the windows skip
+    ],
 )
-def test_overlapping_pool_matches_the_loops_with_ties(mode, k, s, p, ceil, order):
-    x = _with_ties((2, 2, 7, 6))
+@pytest.mark.parametrize("shape", [(2, 2, 7, 6), (1, 3, 11, 13)])
+@pytest.mark.parametrize("separable_bytes", [pool.SEPARABLE_BYTES, 0])  # either path
+def test_overlapping_pool_matches_the_loops_with_ties(
+    mode, k, s, p, ceil, order, shape, separable_bytes, monkeypatch
+):
+    monkeypatch.setattr(pool, "SEPARABLE_BYTES", separable_bytes)
+    x = _with_ties(shape)
     x_in = batch_last(x) if order == "batch-last" else x
     out, cache = pool.pool2d_forward(x_in, mode, k, s, p, ceil)
     assert cache[0] == ("windows" if mode == "avg" else "strided")
