@@ -148,7 +148,8 @@ def layer_times(model, x, repeats: int) -> list[tuple[str, str, float]]:
     for i, layer in enumerate(model.layers):
         args = [x if j < 0 else outs[j] for j in model.inputs[i]]
         t = timed(lambda layer=layer, args=args: layer.forward(*args), repeats).wall
-        rows.append((layer.name, layer.type, 1000 * statistics.median(t)))
+        kind = layer.type + (" depthwise" if getattr(layer, "groups", 1) > 1 else "")
+        rows.append((layer.name, kind, 1000 * statistics.median(t)))
     return rows
 
 
@@ -210,10 +211,10 @@ def run_net(args, name, torch, ort, import_onnx, limits):
         for _, kind, t in rows:
             by_type[kind] = by_type.get(kind, 0.0) + t
         for kind, t in sorted(by_type.items(), key=lambda kv: -kv[1]):
-            print(f"    {kind:14}{t:8.2f} ms {100 * t / total:5.1f} %")
+            print(f"    {kind:18}{t:8.2f} ms {100 * t / total:5.1f} %")
         print("  slowest layers:")
         for lname, kind, t in sorted(rows, key=lambda r: -r[2])[:8]:
-            print(f"    {lname:28}{kind:14}{t:8.2f} ms")
+            print(f"    {lname:28}{kind:18}{t:8.2f} ms")
 
 
 def main(argv=None) -> int:

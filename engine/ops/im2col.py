@@ -58,9 +58,8 @@ def pad_batch_last(x: np.ndarray, padding: Pair, out: np.ndarray | None = None) 
     ph, pw = padding
     shape = (C, H + 2 * ph, W + 2 * pw, N)
     if out is None or out.shape != shape or out.dtype != x.dtype or not out.flags.c_contiguous:
-        out = np.zeros(shape, dtype=x.dtype)
-    else:  # the border, row bands then column bands
-        out[:, :ph], out[:, ph + H :], out[:, :, :pw], out[:, :, pw + W :] = 0, 0, 0, 0
+        out = np.empty(shape, dtype=x.dtype)
+    out[:, :ph], out[:, ph + H :], out[:, :, :pw], out[:, :, pw + W :] = 0, 0, 0, 0  # the border
     out[:, ph : ph + H, pw : pw + W, :] = x.transpose(1, 2, 3, 0)  # (N, C, H, W) → (C, H, W, N)
     return out
 

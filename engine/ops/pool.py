@@ -13,26 +13,25 @@ only if it starts inside the input or its left padding (:func:`engine.shapes.poo
 the part of such a window past the padding is never counted.
 
 Non-overlapping windows (stride == kernel, no padding: the usual 2×2 pooling) take a fast
-path, :func:`tiled_pool_forward`: each window row, then each window column, is one strided
-*view* of the input, reduced with elementwise passes — no window copy, and no index array
-kept for backward. Other max/min settings (ResNet's 3×3 stride-2 padded pooling) take
-:func:`strided_pool_forward`: one strided view per kernel position, kh*kw elementwise
-reductions, the winners found again by comparison in backward. Average pooling elsewhere
+path, :func:`engine.ops.pool_tiled.tiled_pool_forward`: each window row, then each window
+column, is one strided *view* of the input, reduced with elementwise passes — no window copy,
+and no index array kept for backward. Other max/min settings (ResNet's 3×3 stride-2 padded
+pooling) take :func:`strided_pool_forward`: one strided view per kernel position, kh*kw
+elementwise reductions, the winners found again by comparison in backward. Average pooling elsewhere
 gathers every window (a copy of kh*kw values per output). All are tested against the plain
 loops :func:`pool2d_naive` and :func:`pool2d_backward_naive`.
 """
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 import numpy as np
 
-from engine.ops.buffering import small_buffer
 from engine.ops.conv import windows
-from engine.shapes import Pair, output_shape, pool_output_shape
+from engine.ops.pool_tiled import tiled_pool_backward, tiled_pool_fits, tiled_pool_forward
+from engine.shapes import Pair, pool_output_shape
 
 MODES = ("max", "min", "avg")
+SEPARABLE_BYTES = 8 << 20  # max/min pooling over a padded input up to this size goes separably
 
 
 def _pad_value(mode: str, dtype) -> float:
@@ -41,120 +40,6 @@ def _pad_value(mode: str, dtype) -> float:
     if mode == "min":
         return np.inf if np.issubdtype(dtype, np.floating) else np.iinfo(dtype).max
     return 0.0
-
-
-def tiled_pool_fits(kernel: Pair, stride: Pair, padding: Pair) -> bool:
-    """Whether the windows tile the input: stride equal to the kernel and no padding."""
-    return kernel == stride and padding == (0, 0)
-
-
-def tiled_pool_forward(x: np.ndarray, mode: str, kernel: Pair) -> tuple[np.ndarray, tuple]:
-    """Pool non-overlapping ``kh × kw`` windows (stride = kernel, no padding).
-
-    x: (N, C, H, W) → out: (N, C, H // kh, W // kw). Reduces the window's rows first — views
-    whose rows are contiguous, so the passes vectorise — then its columns, on the smaller
-    array; the first reduction of each writes a new array (no copy of a view first). Output and
-    gradient keep x's memory order; on batch-last input every pass runs over contiguous runs of
-    N, with NumPy's ufunc buffer small (:mod:`engine.ops.buffering`). The cache keeps ``x`` and
-    ``out`` themselves (no copies): the backward pass finds the winners again by comparison.
-    """
-    N, C, H, W = x_shape = x.shape
-    kh, kw = kernel
-    H_out, W_out = output_shape((H, W), kernel, kernel, (0, 0))
-    reduce = {"max": np.maximum, "min": np.minimum, "avg": np.add}[mode]
-    x = x[:, :, : kh * H_out, : kw * W_out]  # (N, C, kh*Ho, kw*Wo): the rows/columns in windows
-    with small_buffer() if runs_of_n(x) else nullcontext():
-        rows = _fold(reduce, [x[:, :, a::kh] for a in range(kh)])  # (N, C, Ho, kw*Wo)
-        out = _fold(reduce, [rows[..., c::kw] for c in range(kw)])  # (N, C, Ho, Wo)
-    if mode == "avg":
-        out /= kh * kw
-    return out, (mode, x, out, kernel, x_shape)
-
-
-def runs_of_n(x: np.ndarray) -> bool:
-    """Whether x (N, C, H, W) is stored batch-last — (C, H, W, N) memory, N > 1 — so that its
-    strided views run over contiguous runs of N values."""
-    return x.shape[0] > 1 and x.strides[0] == x.itemsize
-
-
-def _fold(reduce, views: list[np.ndarray]) -> np.ndarray:
-    """``reduce`` over equally shaped views, left to right, into a new array in their memory
-    order (a copy of the one view if there is only one)."""
-    if len(views) == 1:
-        return views[0].copy(order="K")
-    total = reduce(views[0], views[1])
-    for view in views[2:]:
-        reduce(total, view, out=total)
-    return total
-
-
-def tiled_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
-    """Gradient of :func:`tiled_pool_forward`. dout: (N, C, H_out, W_out) → dx: (N, C, H, W).
-
-    Max/min: the winner of a window is the first position, in row-major kernel order, whose
-    input equals the window's output — what ``argmax`` picks. On batch-last input the windows
-    are axes of a view (:func:`_window_max_backward`); otherwise each window position's strided
-    view of dx is written once (on NCHW memory the view's last axis would be kw values long).
-    """
-    mode, x, out, (kh, kw), (N, C, H, W) = cache
-    H_out, W_out = out.shape[2:]
-    covered = (kh * H_out == H) and (kw * W_out == W)  # every pixel lies in a window
-    if covered:
-        dx = dx_full = np.empty_like(x, dtype=dout.dtype)  # (N, C, H, W), x's memory order
-    else:  # rows/columns outside every window get zero
-        dx_full = np.zeros_like(x, dtype=dout.dtype, shape=(N, C, H, W))
-        dx = dx_full[:, :, : kh * H_out, : kw * W_out]  # (N, C, kh*Ho, kw*Wo), a view
-    if mode == "avg":
-        share = dout / (kh * kw)  # (N, C, Ho, Wo)
-        for a in range(kh):
-            for c in range(kw):
-                dx[:, :, a::kh, c::kw] = share
-        return dx_full
-    if runs_of_n(x):
-        _window_max_backward(dout, x, out, dx)
-        return dx_full
-    taken = np.zeros_like(out, dtype=bool)  # (N, C, Ho, Wo): windows whose winner is found
-    for a in range(kh):
-        for c in range(kw):
-            hit = x[:, :, a::kh, c::kw] == out  # (N, C, Ho, Wo)
-            np.greater(hit, taken, out=hit)  # hit and not already taken: the first winner
-            taken |= hit
-            np.multiply(dout, hit, out=dx[:, :, a::kh, c::kw])
-    return dx_full
-
-
-def _window_max_backward(dout, x, out, dx) -> None:
-    """Max/min backward of tiled windows on batch-last memory, into ``dx`` (like x).
-
-    x, dx: (N, C, kh*Ho, kw*Wo) → views (N, C, Ho, kh, Wo, kw) (a split of two axes: no copy);
-    ``out`` and ``dout`` (N, C, Ho, Wo) broadcast over the window axes. Every position equal to
-    its window's output is a *hit* (one pass), :func:`first_hits_only` keeps each window's first,
-    and dx is ``dout`` times the hits (one pass) — instead of a compare and a multiply per
-    kernel position, each over runs of N.
-    """
-    N, C, H_out, W_out = out.shape
-    kh, kw = x.shape[2] // H_out, x.shape[3] // W_out
-    window_shape = (N, C, H_out, kh, W_out, kw)
-    x_w = x.reshape(window_shape)
-    hits = np.empty_like(x_w, dtype=bool)  # (N, C, Ho, kh, Wo, kw), in x's memory order
-    np.equal(x_w, out[:, :, :, None, :, None], out=hits)
-    first_hits_only(hits)
-    np.multiply(dout[:, :, :, None, :, None], hits, out=dx.reshape(window_shape))
-
-
-def first_hits_only(hits: np.ndarray) -> None:
-    """Keep, in each window, only the first hit in row-major kernel order, in place.
-
-    hits: (N, C, Ho, kh, Wo, kw) booleans. One ``taken`` array of windows (N, C, Ho, Wo);
-    each later position keeps the hits of windows not yet taken.
-    """
-    kh, kw = hits.shape[3], hits.shape[5]
-    positions = [hits[:, :, :, a, :, c] for a in range(kh) for c in range(kw)]  # (N, C, Ho, Wo)
-    taken = positions[0].copy(order="K")
-    for i, hit in enumerate(positions[1:], start=2):
-        np.greater(hit, taken, out=hit)  # hit and not already taken
-        if i < len(positions):
-            taken |= hit
 
 
 def pool_divisors(size: int, kernel: int, stride: int, pad: int, n_out: int, include_pad: bool):
@@ -230,15 +115,39 @@ def _strided_views(a: np.ndarray, kernel: Pair, stride: Pair, out_hw: Pair):
 
 
 def strided_pool_forward(x_pad, mode: str, kernel: Pair, stride: Pair, out_hw: Pair):
-    """Max or min over (possibly overlapping) windows: kh*kw elementwise reductions of strided
-    views — no window copy, no argmax (the backward finds the winners again by comparison).
+    """Max or min over (possibly overlapping) windows, separably: kw reductions of column views
+    into the max across each window's row, then kh of row views of that — no window copy, no
+    argmax (the backward finds the winners again by comparison). A stride over columns reads
+    them from one contiguous copy per phase (``x_pad[..., r::sw]``), so no reduction runs on a
+    strided inner axis. (``_strided_views``, one reduction per kernel position, is the plain
+    way, as the backward still does, and the way taken for an ``x_pad`` over
+    :data:`SEPARABLE_BYTES`: the separable passes touch more memory, and win only while it
+    stays in cache — ResNet's 3×3/2 pool on 64×112×112 at batch 1, 1.66 → 1.30 ms CPU; at
+    batch 8, 23 → 33 ms.)
 
     x_pad: (N, C, Hp, Wp), padded with -inf (max) or +inf (min) → out: (N, C, Ho, Wo).
     """
     reduce = np.maximum if mode == "max" else np.minimum
-    views = _strided_views(x_pad, kernel, stride, out_hw)
-    out = next(views).copy(order="K")  # (N, C, Ho, Wo), x's memory order
-    for view in views:
+    (kh, kw), (sh, sw), (H_out, W_out) = kernel, stride, out_hw
+    if x_pad.nbytes > SEPARABLE_BYTES:
+        views = _strided_views(x_pad, kernel, stride, out_hw)
+        out = next(views).copy(order="K")  # (N, C, Ho, Wo), x's memory order
+        for view in views:
+            reduce(out, view, out=out)
+        return out
+    # kernel column e of output column j is padded column j*sw + e: phase e % sw, index
+    # j + e // sw. One contiguous copy per phase makes every column view unit-stride.
+    phases = [np.ascontiguousarray(x_pad[..., r::sw]) for r in range(min(sw, kw))] if sw > 1 else []
+    columns = [
+        phases[e % sw][..., e // sw : e // sw + W_out] if sw > 1 else x_pad[..., e : e + W_out]
+        for e in range(kw)
+    ]  # kw views (N, C, Hp, Wo)
+    across = columns[0].copy(order="K")  # (N, C, Hp, Wo): the max over each row's window
+    for view in columns[1:]:
+        reduce(across, view, out=across)
+    rows = [across[:, :, a : a + sh * (H_out - 1) + 1 : sh] for a in range(kh)]  # (N, C, Ho, Wo)
+    out = rows[0].copy(order="K")
+    for view in rows[1:]:
         reduce(out, view, out=out)
     return out
 

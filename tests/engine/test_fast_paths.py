@@ -14,7 +14,7 @@ from bench.naive import NaiveCNN
 from engine import architectures, memory
 from engine import layers as L
 from engine.model import Model
-from engine.ops import conv, conv_naive, im2col, pool
+from engine.ops import conv, conv_naive, im2col, pool, pool_tiled
 from engine.optim import SGD, Adam
 from tests.engine.gradcheck import assert_close, check_layer
 
@@ -170,9 +170,9 @@ def _with_ties(shape):
 @pytest.mark.parametrize("order", ["nchw", "batch-last"])
 def test_tiled_pool_matches_the_loops(mode, shape, k, ties, order):
     x = _with_ties(shape) if ties else rng.standard_normal(shape)
-    assert pool.tiled_pool_fits(k, k, (0, 0))
+    assert pool_tiled.tiled_pool_fits(k, k, (0, 0))
     x_in = batch_last(x) if order == "batch-last" else x
-    assert pool.runs_of_n(x_in) == (order == "batch-last" and shape[0] > 1)  # the window view
+    assert pool_tiled.runs_of_n(x_in) == (order == "batch-last" and shape[0] > 1)  # the window view
     out, cache = pool.pool2d_forward(x_in, mode, k, k)
     assert cache[0] == "tiled" and is_batch_last(out) == (order == "batch-last" and shape[0] > 1)
     assert_close("forward", out, pool.pool2d_naive(x, mode, k, k), 1e-12, 1e-12)
@@ -185,10 +185,22 @@ def test_tiled_pool_matches_the_loops(mode, shape, k, ties, order):
 @pytest.mark.parametrize("order", ["nchw", "batch-last"])
 @pytest.mark.parametrize("mode", ["max", "min", "avg"])
 @pytest.mark.parametrize(
-    "k, s, p, ceil", [((3, 3), (2, 2), (1, 1), False), ((3, 2), (2, 1), (1, 0), True)]
+    "k, s, p, ceil",
+    [
+        ((3, 3), (2, 2), (1, 1), False),
+        ((3, 2), (2, 1), (1, 0), True),
+        ((3, 3), (1, 1), (1, 1), False),  # stride 1: no phases
+        ((5, 4), (2, 3), (2, 2), True),  # three column phases, a ceil-mode overhang
+        ((2, 3), (3, 2), (0, 1), False),  # stride past the kernel: rows the windows skip
+    ],
 )
-def test_overlapping_pool_matches_the_loops_with_ties(mode, k, s, p, ceil, order):
-    x = _with_ties((2, 2, 7, 6))
+@pytest.mark.parametrize("shape", [(2, 2, 7, 6), (1, 3, 11, 13)])
+@pytest.mark.parametrize("separable_bytes", [pool.SEPARABLE_BYTES, 0])  # either path
+def test_overlapping_pool_matches_the_loops_with_ties(
+    mode, k, s, p, ceil, order, shape, separable_bytes, monkeypatch
+):
+    monkeypatch.setattr(pool, "SEPARABLE_BYTES", separable_bytes)
+    x = _with_ties(shape)
     x_in = batch_last(x) if order == "batch-last" else x
     out, cache = pool.pool2d_forward(x_in, mode, k, s, p, ceil)
     assert cache[0] == ("windows" if mode == "avg" else "strided")
