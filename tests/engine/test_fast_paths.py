@@ -73,6 +73,38 @@ def test_conv_in_blocks_of_rows_matches_the_loops(budget, shape, F, k, s, p, d):
     _conv_against_the_loops(shape, F, k, s, p, d, "batch-last", forward, backward)
 
 
+@pytest.mark.parametrize("budget", [None, 300])
+@pytest.mark.parametrize("shape, F, k, s, p, d", CONV_CASES)
+def test_conv_with_the_product_turned_matches_the_loops(budget, shape, F, k, s, p, d, monkeypatch):
+    """Every case through ``cols.T @ w.T`` turned back into batch-last rows (the thresholds
+    that pick it for few filters over long patches set so that every block takes it)."""
+    monkeypatch.setattr(im2col, "TURN_MIN_K", 0)
+    monkeypatch.setattr(im2col, "TURN_MIN_COLUMNS", 0)
+    forward = lambda x, w, b, *hyper: im2col.conv_forward(x, w, b, hyper, budget=budget)
+    backward = lambda dout, cache: im2col.conv_backward(dout, cache, True, budget=budget)
+    _conv_against_the_loops(shape, F, k, s, p, d, "batch-last", forward, backward)
+
+
+def test_the_shipped_conv2_takes_the_turned_product(monkeypatch):
+    """MNIST conv2's shape (32 filters × 400) at 64 examples takes the turned product, and its
+    output equals the product in the plain order's (float32 both ways)."""
+    x = rng.standard_normal((64, 16, 14, 14)).astype(np.float32)
+    w, b = rng.standard_normal((32, 16, 5, 5)).astype(np.float32), np.zeros(32, np.float32)
+    turned = []
+    real = np.matmul
+    monkeypatch.setattr(
+        im2col.np, "matmul", lambda a, c, **kw: turned.append(a.shape) or real(a, c, **kw)
+    )
+    out, _ = im2col.conv_forward(batch_last(x), w, b, ((1, 1), (2, 2), (1, 1)))
+    assert turned and all(
+        shape[1] == 400 and shape[0] >= im2col.TURN_MIN_COLUMNS for shape in turned
+    )
+    monkeypatch.setattr(im2col.np, "matmul", real)
+    monkeypatch.setattr(im2col, "TURN_MAX_F", 0)
+    plain, _ = im2col.conv_forward(batch_last(x), w, b, ((1, 1), (2, 2), (1, 1)))
+    np.testing.assert_allclose(out, plain, rtol=1e-5, atol=1e-4)
+
+
 def test_row_blocks_cover_every_output_row_once():
     assert im2col.row_blocks(7, 100, 250) == [slice(0, 2), slice(2, 4), slice(4, 6), slice(6, 7)]
     assert im2col.row_blocks(3, 100, 10) == [slice(0, 1), slice(1, 2), slice(2, 3)]
