@@ -154,10 +154,13 @@ def conv_forward(x, w, b, hyper: tuple, x_pad_out=None, budget: int | None = Non
         out_rows = out[:, rows].reshape(F, -1)  # (F, rows*Wo*N), a view
         cols = blocks.cols(rows)  # (C*kh*kw, rows*Wo*N)
         if turned:
-            out_t = np.matmul(cols.T, w_mat.T)  # (rows*Wo*N, F)
-            np.copyto(out_rows, out_t.T)  # back to batch-last rows, while in cache
-        else:
-            np.matmul(w_mat, cols, out=out_rows)  # (F, C*kh*kw) @ (C*kh*kw, rows*Wo*N)
+            out_t = np.matmul(cols.T, w_mat.T).T  # (rows*Wo*N, F) → (F, rows*Wo*N) view
+            if bias is None:
+                np.copyto(out_rows, out_t)  # back to batch-last rows, while in cache
+            else:
+                np.add(out_t, bias, out=out_rows)  # turned back and the bias, in one pass
+            continue
+        np.matmul(w_mat, cols, out=out_rows)  # (F, C*kh*kw) @ (C*kh*kw, rows*Wo*N)
         if bias is not None:
             out_rows += bias  # while the block is in cache
     cache = Im2colCache(x_pad, w, b is not None, hyper, x.shape, (H_out, W_out))
