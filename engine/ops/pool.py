@@ -16,8 +16,8 @@ Non-overlapping windows (stride == kernel, no padding: the usual 2×2 pooling) t
 path, :func:`engine.ops.pool_tiled.tiled_pool_forward`: each window row, then each window
 column, is one strided *view* of the input, reduced with elementwise passes — no window copy,
 and no index array kept for backward. Other max/min settings (ResNet's 3×3 stride-2 padded
-pooling) take :func:`strided_pool_forward`: one strided view per kernel position, kh*kw
-elementwise reductions, the winners found again by comparison in backward. Average pooling elsewhere
+pooling) take :func:`strided_pool_forward`: separable reductions of views (across each window's
+row, then down), the winners found again by comparison in backward. Average pooling elsewhere
 gathers every window (a copy of kh*kw values per output). All are tested against the plain
 loops :func:`pool2d_naive` and :func:`pool2d_backward_naive`.
 """
@@ -27,7 +27,12 @@ from __future__ import annotations
 import numpy as np
 
 from engine.ops.conv import windows
-from engine.ops.pool_tiled import tiled_pool_backward, tiled_pool_fits, tiled_pool_forward
+from engine.ops.pool_tiled import (
+    fold_views,
+    tiled_pool_backward,
+    tiled_pool_fits,
+    tiled_pool_forward,
+)
 from engine.shapes import Pair, pool_output_shape
 
 MODES = ("max", "min", "avg")
@@ -130,26 +135,15 @@ def strided_pool_forward(x_pad, mode: str, kernel: Pair, stride: Pair, out_hw: P
     reduce = np.maximum if mode == "max" else np.minimum
     (kh, kw), (sh, sw), (H_out, W_out) = kernel, stride, out_hw
     if x_pad.nbytes > SEPARABLE_BYTES:
-        views = _strided_views(x_pad, kernel, stride, out_hw)
-        out = next(views).copy(order="K")  # (N, C, Ho, Wo), x's memory order
-        for view in views:
-            reduce(out, view, out=out)
-        return out
+        return fold_views(reduce, list(_strided_views(x_pad, kernel, stride, out_hw)))
     # kernel column e of output column j is padded column j*sw + e: phase e % sw, index
     # j + e // sw. One contiguous copy per phase makes every column view unit-stride.
-    phases = [np.ascontiguousarray(x_pad[..., r::sw]) for r in range(min(sw, kw))] if sw > 1 else []
-    columns = [
-        phases[e % sw][..., e // sw : e // sw + W_out] if sw > 1 else x_pad[..., e : e + W_out]
-        for e in range(kw)
-    ]  # kw views (N, C, Hp, Wo)
-    across = columns[0].copy(order="K")  # (N, C, Hp, Wo): the max over each row's window
-    for view in columns[1:]:
-        reduce(across, view, out=across)
-    rows = [across[:, :, a : a + sh * (H_out - 1) + 1 : sh] for a in range(kh)]  # (N, C, Ho, Wo)
-    out = rows[0].copy(order="K")
-    for view in rows[1:]:
-        reduce(out, view, out=out)
-    return out
+    phases = (
+        [np.ascontiguousarray(x_pad[..., r::sw]) for r in range(min(sw, kw))] if sw > 1 else [x_pad]
+    )
+    columns = [phases[e % sw][..., e // sw : e // sw + W_out] for e in range(kw)]  # (N, C, Hp, Wo)
+    across = fold_views(reduce, columns)  # (N, C, Hp, Wo): the max over each row's window
+    return fold_views(reduce, [across[:, :, a : a + sh * (H_out - 1) + 1 : sh] for a in range(kh)])
 
 
 def strided_pool_backward(dout, x_pad, out, kernel: Pair, stride: Pair) -> np.ndarray:

@@ -42,8 +42,8 @@ def tiled_pool_forward(x: np.ndarray, mode: str, kernel: Pair) -> tuple[np.ndarr
     reduce = {"max": np.maximum, "min": np.minimum, "avg": np.add}[mode]
     x = x[:, :, : kh * H_out, : kw * W_out]  # (N, C, kh*Ho, kw*Wo): the rows/columns in windows
     with small_buffer() if runs_of_n(x) else nullcontext():
-        rows = _fold(reduce, [x[:, :, a::kh] for a in range(kh)])  # (N, C, Ho, kw*Wo)
-        out = _fold(reduce, [rows[..., c::kw] for c in range(kw)])  # (N, C, Ho, Wo)
+        rows = fold_views(reduce, [x[:, :, a::kh] for a in range(kh)])  # (N, C, Ho, kw*Wo)
+        out = fold_views(reduce, [rows[..., c::kw] for c in range(kw)])  # (N, C, Ho, Wo)
     if mode == "avg":
         out /= kh * kw
     return out, (mode, x, out, kernel, x_shape)
@@ -55,7 +55,7 @@ def runs_of_n(x: np.ndarray) -> bool:
     return x.shape[0] > 1 and x.strides[0] == x.itemsize
 
 
-def _fold(reduce, views: list[np.ndarray]) -> np.ndarray:
+def fold_views(reduce, views: list[np.ndarray]) -> np.ndarray:
     """``reduce`` over equally shaped views, left to right, into a new array in their memory
     order (a copy of the one view if there is only one)."""
     if len(views) == 1:
