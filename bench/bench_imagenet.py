@@ -176,6 +176,7 @@ def run_net(args, name, torch, ort, import_onnx, limits):
 
     contenders = {
         "engine": lambda: model.forward(x, return_all=True),
+        "engine logits": lambda: model.forward(x),
         "torch": torch_forward,
         "onnxruntime": lambda: sess.run(None, {"input": x}),
     }
@@ -189,8 +190,8 @@ def run_net(args, name, torch, ort, import_onnx, limits):
     ratio = ms["engine"] / ms["torch"]
     print(
         f"  batch-1 forward, median of {len(times['engine'])}: engine {ms['engine']:.1f} ms "
-        f"(every layer's output kept), PyTorch {ms['torch']:.1f} ms, onnxruntime "
-        f"{ms['onnxruntime']:.1f} ms"
+        f"(every layer's output kept), {ms['engine logits']:.1f} ms (logits only, as PyTorch's), "
+        f"PyTorch {ms['torch']:.1f} ms, onnxruntime {ms['onnxruntime']:.1f} ms"
     )
     verdict = "met" if ratio <= TARGETS[name] else "NOT met"
     print(

@@ -1,4 +1,14 @@
-"""ReLU then max-pooling: one backward pass instead of two, with the same result.
+"""Layers run as one where that gives the same numbers with fewer passes over memory.
+
+**A convolution, its batch norm and its ReLU, in an inference forward.** Where a convolution's
+only reader is an evaluation batch norm and (or) a ReLU / clamp (ReLU6), and nothing else reads
+what lies between, :meth:`engine.model.Model.forward` without ``return_all`` runs the three as
+the convolution with an :class:`engine.ops.epilogue.Epilogue`: each block of the output gets the
+batch norm and the clamp while it is in cache, and the three layers' outputs are one array (the
+middle ones are never returned). Bit for bit the plain forward's result (``return_all`` runs the
+plain one: it returns every layer's own output).
+
+**ReLU then max-pooling: one backward pass instead of two, with the same result.**
 
 Max-pooling's backward sends each window's gradient to its winner only, and the winner's value
 *is* the window's output. So ReLU's mask ``relu_out > 0``, read at the winners, is
@@ -16,7 +26,47 @@ import numpy as np
 
 from engine import graph
 from engine.layers import Layer
+from engine.ops.epilogue import Epilogue, epilogue
 from engine.ops.pool import pooled_output
+
+CLAMPS = {"relu": lambda layer: (0, None), "hardtanh": lambda layer: (layer.min_val, layer.max_val)}
+
+
+def conv_chains(layers: list[Layer], inputs: list[list[int]]) -> dict[int, list[int]]:
+    """``{convolution: [batch norm and/or clamp after it]}``: the layers an inference forward
+    folds into each convolution's epilogue. Each one's only input is the layer before in the
+    chain, which nothing else reads; order: batch norm first (if any), then the clamp."""
+    readers = graph.consumers(inputs)  # {node: [layers reading it]}
+
+    def sole_reader(j: int) -> int | None:
+        ks = readers.get(j, [])
+        return ks[0] if len(ks) == 1 and inputs[ks[0]] == [j] else None
+
+    chains = {}
+    for i, layer in enumerate(layers):
+        if layer.type != "conv2d":
+            continue
+        chain, k = [], sole_reader(i)
+        if k is not None and layers[k].type == "batchnorm2d":
+            chain, k = [k], sole_reader(k)
+        if k is not None and layers[k].type in CLAMPS:
+            chain.append(k)
+        if chain:
+            chains[i] = chain
+    return chains
+
+
+def chain_epilogue(layers: list[Layer], chain: list[int], dtype) -> Epilogue:
+    """The :class:`Epilogue` of a chain from :func:`conv_chains` (or its first part)."""
+    norm, clamp = None, (None, None)
+    for k in chain:
+        layer = layers[k]
+        if layer.type == "batchnorm2d":
+            p, b = layer.params, layer.buffers
+            norm = (p["weight"], p["bias"], b["running_mean"], b["running_var"], layer.eps)
+        else:
+            clamp = CLAMPS[layer.type](layer)
+    return epilogue(dtype, norm, clamp)
 
 
 def relu_max_pairs(layers: list[Layer], inputs: list[list[int]]) -> dict[int, int]:

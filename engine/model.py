@@ -62,6 +62,7 @@ class Model:
         last_use = {j: max(c) for j, c in graph.consumers(self.inputs).items() if j >= 0}
         self._free_after = [[j for j, k in last_use.items() if k == i] for i in range(len(layers))]
         self._relu_below = fusion.relu_max_pairs(layers, self.inputs)  # {max-pool: its ReLU}
+        self._conv_chains = fusion.conv_chains(layers, self.inputs)  # {conv: [bn, relu]}
         n_out = int(np.prod(self.shapes[-1]))
         self.classes = list(classes) if classes is not None else [str(i) for i in range(n_out)]
         if len(self.classes) != n_out:
@@ -126,14 +127,26 @@ class Model:
 
         ``stop`` runs only layers ``[0, stop)``. ``train`` is training mode (batch statistics,
         dropout) and keeps caches for :meth:`backward`; ``backprop`` keeps them in evaluation
-        mode. Without ``return_all`` an output is dropped once every layer reading it has run.
+        mode. Without ``return_all`` an output is dropped once every layer reading it has run,
+        and (in inference) a convolution's batch norm and ReLU run in its blocks
+        (:mod:`engine.fusion`; the same numbers).
         """
         if tuple(x.shape[1:]) != self.input_shape:
             raise ValueError(f"input must be (N, *{self.input_shape}), got {x.shape}")
         n = len(self.layers) if stop is None else stop
         outputs: list[np.ndarray | None] = [None] * n
+        chains = {} if train or backprop or return_all else self._conv_chains
+        fused: set[int] = set()  # layers whose output a convolution's epilogue gave
         for i, (layer, ins) in enumerate(zip(self.layers[:n], self.inputs, strict=False)):
-            if len(ins) == 1:
+            chain = [k for k in chains.get(i, ()) if k < n]
+            if i in fused:
+                out = outputs[i]
+            elif chain:
+                out = self._conv_with_epilogue(i, x if ins[0] < 0 else outputs[ins[0]], chain)
+                for k in chain:
+                    outputs[k] = out
+                fused.update(chain)
+            elif len(ins) == 1:
                 j = ins[0]
                 out = layer.forward(x if j < 0 else outputs[j], train=train, backprop=backprop)
             else:
@@ -145,6 +158,12 @@ class Model:
                     if j != n - 1:
                         outputs[j] = None
         return outputs if return_all else outputs[n - 1]
+
+    def _conv_with_epilogue(self, i: int, x_in: np.ndarray, chain: list[int]) -> np.ndarray:
+        """Layer ``i`` (a convolution) with the layers of ``chain`` as its epilogue."""
+        dtype = np.result_type(x_in, self.layers[i].params["weight"])
+        epilogue = fusion.chain_epilogue(self.layers, chain, dtype)
+        return self.layers[i].forward(x_in, epilogue=epilogue)
 
     def backward(
         self,

@@ -129,12 +129,27 @@ def normalise(
 ) -> tuple[np.ndarray, tuple]:
     """``out = gamma * (xs + offset - mu) * inv + beta`` as ``xs * a + b``. xs: (N, C, ...);
     offset, gamma, beta, mu, var: (C,) → out: xs's shape, cache for the backward."""
-    inv = 1.0 / np.sqrt(var.astype(np.float64) + eps)  # (C,)
-    shift = mu.astype(np.float64) - offset  # x_hat = (xs - shift) * inv
-    a = gamma.astype(np.float64) * inv
+    a, b, shift, inv = affine(offset, gamma, beta, mu, var, eps)
     out = np.multiply(xs, _vector(a, xs))  # (N, C, ...)
-    out += _vector(beta - shift * a, xs)
+    out += _vector(b, xs)
     return out, (xs, shift, inv, gamma)
+
+
+def affine(offset, gamma, beta, mu, var, eps: float):
+    """The per-channel ``out = xs * a + b`` of :func:`normalise`, float64 (C,) vectors:
+    ``(a, b, shift, inv)`` with ``x_hat = (xs - shift) * inv``."""
+    inv = 1.0 / np.sqrt(var.astype(np.float64) + eps)  # (C,)
+    shift = mu.astype(np.float64) - offset
+    a = gamma.astype(np.float64) * inv
+    return a, beta - shift * a, shift, inv
+
+
+def eval_offset(mean: np.ndarray, var: np.ndarray, dtype) -> np.ndarray | None:
+    """The centring an evaluation forward subtracts first, (C,) in ``dtype``: the running mean
+    where some channel's is far from 0 against its variance, else None (no pass)."""
+    if _far(mean.astype(np.float64), var.astype(np.float64)):
+        return mean.astype(dtype)
+    return None
 
 
 def batchnorm_forward(
@@ -161,9 +176,10 @@ def batchnorm_forward(
         var = stats[1]
     else:
         stats = None
-        xs, offset = x, np.zeros(x.shape[1], dtype=x.dtype)
-        if _far(mean.astype(np.float64), var.astype(np.float64)):
-            offset = mean.astype(x.dtype)
+        xs, offset = x, eval_offset(mean, var, x.dtype)
+        if offset is None:
+            offset = np.zeros(x.shape[1], dtype=x.dtype)
+        else:
             xs = x - offset.reshape(_shape(x))  # (N, C, ...)
     out, cache = normalise(xs, offset, gamma, beta, mean, var, eps)
     return out, (*cache, train, stats)

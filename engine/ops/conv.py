@@ -90,19 +90,22 @@ def conv2d_forward(
     dilation: Pair = (1, 1),
     groups: int = 1,
     x_pad_out: np.ndarray | None = None,
+    epilogue=None,
 ) -> tuple[np.ndarray, tuple]:
     """Convolve ``x`` with ``w``.
 
     x: (N, C, H, W), w: (F, C/groups, kh, kw), b: (F,) or None → out: (N, F, H_out, W_out),
     a view of batch-last ``(F, H_out, W_out, N)`` memory (see the module docstring).
     ``x_pad_out``: an array to build the padded input in, if it has the right shape
-    (ungrouped only); the cache keeps it (see :func:`scratch`).
+    (ungrouped only); the cache keeps it (see :func:`scratch`). ``epilogue``: an inference
+    forward's batch norm and clamp after the convolution (:mod:`engine.ops.epilogue`), done in
+    place, per block where the path has blocks.
     """
     hyper = (stride, padding, dilation)
     if groups == 1:
-        return im2col.conv_forward(x, w, b, hyper, x_pad_out)
+        return im2col.conv_forward(x, w, b, hyper, x_pad_out, epilogue=epilogue)
     if depthwise.is_depthwise(x.shape, w.shape, groups):
-        return depthwise.depthwise_forward(x, w, b, *hyper)
+        return depthwise.depthwise_forward(x, w, b, *hyper, epilogue=epilogue)
     Cg, Fg = _check_groups(x.shape, w.shape, groups)
     N = x.shape[0]
     H_out, W_out = output_shape(x.shape[2:], w.shape[2:], stride, padding, dilation)
@@ -115,6 +118,8 @@ def conv2d_forward(
         )
         mem[g * Fg : (g + 1) * Fg] = out_g.transpose(1, 2, 3, 0)  # (N, Fg, Ho, Wo) → batch-last
         caches.append(cache_g)
+    if epilogue is not None:
+        epilogue.apply(mem)  # (F, Ho, Wo, N): the whole output, channel-first
     return mem.transpose(3, 0, 1, 2), GroupedCache(caches, x.shape, Cg, Fg)
 
 

@@ -78,9 +78,12 @@ def _views(x_pad: np.ndarray, kernel: Pair, hyper, out_hw: Pair):
             )
 
 
-def depthwise_forward(x, w, b, stride: Pair, padding: Pair, dilation: Pair, budget=None):
+def depthwise_forward(
+    x, w, b, stride: Pair, padding: Pair, dilation: Pair, budget=None, epilogue=None
+):
     """x: (N, C, H, W), w: (C, 1, kh, kw), b: (C,) or None → out (N, C, H_out, W_out), cache.
-    ``budget``: bytes of scratch per block (default :data:`BLOCK_BYTES`)."""
+    ``budget``: bytes of scratch per block (default :data:`BLOCK_BYTES`); ``epilogue``: an
+    :class:`engine.ops.epilogue.Epilogue` done to each block of the output."""
     N, C, H, W = x.shape
     kh, kw = w.shape[2:]
     hyper = (stride, padding, dilation)
@@ -89,12 +92,12 @@ def depthwise_forward(x, w, b, stride: Pair, padding: Pair, dilation: Pair, budg
     x = x.astype(dtype, copy=False)
     out = np.empty((C, *out_hw, N), dtype=dtype)  # (C, Ho, Wo, N)
     x_bl = x.transpose(1, 2, 3, 0)  # (C, H, W, N), a view if batch-last
-    depthwise_rows(x_bl, w, b, hyper, out, slice(0, out_hw[0]), budget)
+    depthwise_rows(x_bl, w, b, hyper, out, slice(0, out_hw[0]), budget, epilogue)
     cache = DepthwiseCache(x, w, b is not None, hyper, x.shape)
     return out.transpose(3, 0, 1, 2), cache  # (N, C, Ho, Wo), a view
 
 
-def depthwise_rows(x, w, b, hyper, out, rows: slice, budget=None) -> None:
+def depthwise_rows(x, w, b, hyper, out, rows: slice, budget=None, epilogue=None) -> None:
     """Fill ``out[:, rows]`` with the depthwise convolution of ``x`` and touch nothing else.
 
     x: (C, H, W, N), the *unpadded* batch-last input (any strides); w: (C, 1, kh, kw);
@@ -107,7 +110,8 @@ def depthwise_rows(x, w, b, hyper, out, rows: slice, budget=None) -> None:
         Y: (cb, kh, rows_in, W_out*N)           Y[c] = w_aug[c] @ G[c]; w_aug: (C, kh, kw + bias)
         out[c, i, j, n] = sum over a of Y[c, a, (i - i0)*sh + a*dh, j, n]
 
-    with the bias as a row of ones in G and a column of w_aug's first kernel row.
+    with the bias as a row of ones in G and a column of w_aug's first kernel row; then the
+    ``epilogue`` (:mod:`engine.ops.epilogue`), if any, on each block while it is in cache.
     """
     start, stop, step = rows.indices(out.shape[1])
     if step != 1 or not out.flags.c_contiguous:
@@ -155,10 +159,12 @@ def depthwise_rows(x, w, b, hyper, out, rows: slice, budget=None) -> None:
             taps = [Y[:n, a, a * dh : a * dh + (r - 1) * sh + 1 : sh] for a in range(kh)]
             if kh == 1:
                 np.copyto(block, taps[0])
-                continue
-            np.add(taps[0], taps[1], out=block)
-            for tap in taps[2:]:
-                block += tap
+            else:
+                np.add(taps[0], taps[1], out=block)
+                for tap in taps[2:]:
+                    block += tap
+            if epilogue is not None:
+                epilogue.apply(block, slice(c0, c0 + n))
 
 
 def depthwise_backward(dout: np.ndarray, cache: DepthwiseCache, need_dx: bool = True):

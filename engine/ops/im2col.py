@@ -126,12 +126,13 @@ class Blocks:
         return self.buffer[:size].reshape(self.K, -1)
 
 
-def conv_forward(x, w, b, hyper: tuple, x_pad_out=None, budget: int | None = None):
+def conv_forward(x, w, b, hyper: tuple, x_pad_out=None, budget: int | None = None, epilogue=None):
     """One ungrouped convolution, ``hyper`` = (stride, padding, dilation).
 
     x: (N, C, H, W), w: (F, C, kh, kw), b: (F,) or None → out: (N, F, H_out, W_out) (a view of
     batch-last memory), Im2colCache. ``x_pad_out``: a spare ``x_pad`` to fill (see :func:`scratch`);
-    ``budget``: bytes of patch matrix per block (default :data:`BLOCK_BYTES`).
+    ``budget``: bytes of patch matrix per block (default :data:`BLOCK_BYTES`); ``epilogue``: an
+    :class:`engine.ops.epilogue.Epilogue` done to each block of output rows after the bias.
     """
     stride, padding, dilation = hyper
     N, C, H, W = x.shape
@@ -159,10 +160,12 @@ def conv_forward(x, w, b, hyper: tuple, x_pad_out=None, budget: int | None = Non
                 np.copyto(out_rows, out_t)  # back to batch-last rows, while in cache
             else:
                 np.add(out_t, bias, out=out_rows)  # turned back and the bias, in one pass
-            continue
-        np.matmul(w_mat, cols, out=out_rows)  # (F, C*kh*kw) @ (C*kh*kw, rows*Wo*N)
-        if bias is not None:
-            out_rows += bias  # while the block is in cache
+        else:
+            np.matmul(w_mat, cols, out=out_rows)  # (F, C*kh*kw) @ (C*kh*kw, rows*Wo*N)
+            if bias is not None:
+                out_rows += bias  # while the block is in cache
+        if epilogue is not None:
+            epilogue.apply(out_rows)  # (F, rows*Wo*N), still in cache
     cache = Im2colCache(x_pad, w, b is not None, hyper, x.shape, (H_out, W_out))
     return out.transpose(3, 0, 1, 2), cache  # (F, Ho, Wo, N) → (N, F, Ho, Wo), a view
 
