@@ -53,7 +53,6 @@ class Epilogue(NamedTuple):
         if self.hi is not None:
             np.minimum(block, np.asarray(self.hi, block.dtype), out=block)
 
-
     def fold(self, w: np.ndarray, b: np.ndarray | None, out_values: int):
         """``(w', b', rest)``: the batch norm folded into the convolution's weights and bias,
         ``w' = w * a`` and ``b' = (b - offset) * a + shift``, where the weights are fewer
