@@ -176,7 +176,8 @@ def build_torch(torch, model):
 
 def layer_table(np, model, opt, x, y, repeats: int, update: str = "Adam") -> list[str]:
     """Median wall time of each engine layer's forward (train) and backward at this batch, one
-    layer after another (no split); then the loss and the optimiser (``update``) together."""
+    layer after another (no split; a graph's layers read the nodes ``model.inputs`` names);
+    then the loss and the optimiser (``update``) together."""
     from engine.ops.activation import softmax_cross_entropy
 
     stop = len(model.layers) - 1 if model.ends_in_softmax else len(model.layers)
@@ -184,18 +185,24 @@ def layer_table(np, model, opt, x, y, repeats: int, update: str = "Adam") -> lis
     fwd, bwd = {ly.name: [] for ly in layers}, {ly.name: [] for ly in layers}
     rest = []
     for _ in range(repeats):
-        h = x
-        for ly in layers:
+        outs = []  # each layer's output; a layer reads the nodes model.inputs names (-1: x)
+        for ly, ins in zip(layers, model.inputs, strict=False):
+            args = [x if j < 0 else outs[j] for j in ins]
             t0 = time.perf_counter()
-            h = ly.forward(h, train=True)
+            outs.append(ly.forward(*args, train=True))
             fwd[ly.name].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        _, d = softmax_cross_entropy(h, y)
+        _, d = softmax_cross_entropy(outs[-1], y)
         t1 = time.perf_counter()
+        pending = {len(layers) - 1: d}  # gradients reaching each node, added up
         for i in range(len(layers) - 1, -1, -1):
+            ins = model.inputs[i]
             t2 = time.perf_counter()
-            d = layers[i].backward(d, need_dx=i > 0)
+            dx = layers[i].backward(pending.pop(i), need_dx=any(j >= 0 for j in ins))
             bwd[layers[i].name].append(time.perf_counter() - t2)
+            for j, g in zip(ins, dx if isinstance(dx, list) else [dx], strict=True):
+                if j >= 0:
+                    pending[j] = g if j not in pending else pending[j] + g
         t3 = time.perf_counter()
         opt.step(model.grads())
         rest.append((t1 - t0) + (time.perf_counter() - t3))
