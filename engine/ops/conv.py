@@ -20,6 +20,11 @@ flatten, dense) allocate outputs and gradients in their input's memory order (``
 ``np.empty_like``), so a whole network runs batch-last without a transpose, and code that
 only indexes arrays never notices. At N = 1 the two orders are the same memory.
 
+A stride-1 convolution with a kernel of 5×5 or more over a batch of small images (MNIST's and
+LeNet's) goes through the discrete Fourier transform instead (:mod:`engine.ops.conv_dft`,
+:func:`engine.ops.conv_dft.wanted`): 1.6–3× faster there, forward and backward, and float32
+rounding apart from im2col's result.
+
 ``groups`` (PyTorch's: each of ``G`` groups convolves its ``C/G`` input channels with its
 ``F/G`` filters; ``groups == C``: depthwise) is decided here, once: ``groups == 1`` is the
 im2col path itself; depthwise (one channel and one filter per group) is
@@ -39,7 +44,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from engine.ops import depthwise, im2col
+from engine.ops import conv_dft, depthwise, im2col
 from engine.shapes import Pair, output_shape
 
 
@@ -102,6 +107,8 @@ def conv2d_forward(
     place, per block where the path has blocks.
     """
     hyper = (stride, padding, dilation)
+    if groups == 1 and conv_dft.wanted(x, w, stride, padding, dilation):
+        return conv_dft.conv_forward(x, w, b, padding, epilogue)
     if groups == 1:
         return im2col.conv_forward(x, w, b, hyper, x_pad_out, epilogue=epilogue)
     if depthwise.is_depthwise(x.shape, w.shape, groups):
@@ -135,6 +142,8 @@ def conv2d_backward(
     """
     if isinstance(cache, depthwise.DepthwiseCache):
         return depthwise.depthwise_backward(dout, cache, need_dx)
+    if isinstance(cache, conv_dft.DftCache):
+        return conv_dft.conv_backward(dout, cache, need_dx)
     if not isinstance(cache, GroupedCache):
         return im2col.conv_backward(dout, cache, need_dx)
     dws, dbs = [], []
@@ -154,6 +163,6 @@ def scratch(cache: tuple) -> np.ndarray | None:
     """The padded input an ungrouped forward's cache holds (free to build the next forward's
     in, once the backward has spent it); None for a grouped or depthwise one, or when it is
     the forward's input itself (a pointwise convolution's)."""
-    if isinstance(cache, (GroupedCache, depthwise.DepthwiseCache)):
+    if isinstance(cache, (GroupedCache, depthwise.DepthwiseCache, conv_dft.DftCache)):
         return None
     return im2col.scratch(cache)
