@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 
 MIN_KERNEL = 25  # kh * kw: 3×3 kernels gain too little against the transforms (bench/README.md)
-MIN_CHANNELS = 3  # one input channel (MNIST's first layer): im2col's product is cheap already
+MAX_COST_RATIO = 0.85  # used where its multiply-adds are at most this share of im2col's
 MIN_BATCH = 16  # below this a layer's few images leave the transforms' products too small
 MAX_PERIOD = 64  # P, Q: the transforms' cost grows with the side, the saving does not
 
@@ -52,8 +52,8 @@ class DftCache(NamedTuple):
 def wanted(x, w, stride, padding, dilation) -> bool:
     """Whether :func:`conv_forward` is the path for this convolution (else im2col)."""
     N, C, H, W = x.shape
-    kh, kw = w.shape[2:]
-    if x.dtype != np.float32 or w.dtype != np.float32 or C < MIN_CHANNELS:
+    F, _, kh, kw = w.shape
+    if x.dtype != np.float32 or w.dtype != np.float32:
         return False
     P, Q = H + 2 * padding[0], W + 2 * padding[1]
     return (
@@ -64,7 +64,24 @@ def wanted(x, w, stride, padding, dilation) -> bool:
         and max(P, Q) <= MAX_PERIOD
         and kh <= P
         and kw <= Q
+        and cost_ratio(C, F, (H, W), (kh, kw), padding) <= MAX_COST_RATIO
     )
+
+
+def cost_ratio(C: int, F: int, hw, kernel, padding) -> float:
+    """Multiply-adds of this path's forward and weight gradient over im2col's, per image (the
+    input gradient left out: a first layer has none). Transforms: along H ``2P`` per value,
+    along W ``4V`` per column; the bins ``4·P·V·F·C``. Against measured time ratios (one
+    thread, 64 images) from 0.3 to 4.3 it picks the faster path in each case of
+    bench/README.md's table."""
+    (H, W), (kh, kw) = hw, kernel
+    P, Q = H + 2 * padding[0], W + 2 * padding[1]
+    V, Ho, Wo = Q // 2 + 1, P - kh + 1, Q - kw + 1
+    into = (2 * P * H * W + 4 * V * W * P, 2 * P * Ho * Wo + 4 * V * Wo * P)  # x, dY transforms
+    bins = 4 * P * V * F * C
+    out = 4 * Ho * P * V + 4 * V * Ho * Wo  # the inverse, per output map
+    dft = C * into[0] + bins + F * out + F * into[1] + bins
+    return dft / (2 * F * C * kh * kw * Ho * Wo)
 
 
 @lru_cache(maxsize=64)

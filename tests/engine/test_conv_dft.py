@@ -63,7 +63,7 @@ def test_the_engine_uses_it_where_it_pays():
         (x, w, ((2, 2), (2, 2), (1, 1))),  # stride 2
         (x, w, ((1, 1), (4, 4), (2, 2))),  # dilation 2
         (x[:4], w, hyper),  # a few images
-        (x[:, :1], w[:, :1], hyper),  # one input channel
+        (x[:, :1], w[:, :1], hyper),  # one input channel: the transforms cost more (cost_ratio)
         (x.astype(np.float64), w.astype(np.float64), hyper),  # float64: gradient checks
     ]
     for xi, wi, hy in others:
@@ -73,8 +73,8 @@ def test_the_engine_uses_it_where_it_pays():
 def test_dispatched_forward_backward_and_epilogue_agree_with_im2col():
     """Through conv2d_forward/backward, as a layer calls them; with an inference epilogue."""
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((20, 6, 11, 13)).astype(np.float32)
-    w = rng.standard_normal((7, 6, 5, 5)).astype(np.float32)
+    x = rng.standard_normal((20, 12, 11, 13)).astype(np.float32)
+    w = rng.standard_normal((7, 12, 5, 5)).astype(np.float32)
     b = rng.standard_normal(7).astype(np.float32)
     out, cache = conv.conv2d_forward(x, w, b, (1, 1), (2, 2))
     assert isinstance(cache, conv_dft.DftCache)
