@@ -15,7 +15,7 @@ fails raises its error here; one that dies or times out is stopped and the error
 
 Used for models whose examples train independently and that have no buffers (no batch norm:
 its replicas meet at every layer, which threads do cheaply), with float32 inputs and weights.
-``CNN_EXPLORER_SPLIT=threads`` turns it off.
+``CNN_ENGINE_SPLIT=threads`` turns it off.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import numpy as np
 
 STEP_TIMEOUT = 300.0  # seconds a helper may take for one step (or to start) before it is stopped
 START_TIMEOUT = 120.0
-ENV_SWITCH = "CNN_EXPLORER_SPLIT"
+ENV_SWITCH = "CNN_ENGINE_SPLIT"
 ROOT = Path(__file__).resolve().parents[1]  # the directory holding the engine package
 log = logging.getLogger(__name__)
 
