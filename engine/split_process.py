@@ -78,8 +78,26 @@ def _layout(model, helpers: int, rows: int) -> tuple[dict, int]:
     return layout, offset
 
 
-def _shared_dir() -> str | None:
-    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+def _shared_file(size: int) -> str:
+    """A new file of ``size`` bytes with its blocks reserved, in ``/dev/shm`` when there is one
+    with room, else in the temporary directory: a mapped file on a full tmpfs would kill the
+    process (SIGBUS) at the first write instead of failing here."""
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    error: OSError | None = None
+    for directory in (shm, None):
+        fd, path = tempfile.mkstemp(prefix="cnn-explorer-split-", dir=directory)
+        try:
+            if hasattr(os, "posix_fallocate"):
+                os.posix_fallocate(fd, 0, size)
+            else:
+                os.ftruncate(fd, size)
+            return path
+        except OSError as e:
+            error = e
+            os.unlink(path)
+        finally:
+            os.close(fd)
+    raise OSError(f"no room for {size:,} bytes of shared training data ({error})")
 
 
 class Helpers:
@@ -90,11 +108,9 @@ class Helpers:
         self.count, self.rows = count, rows
         self.signature = signature(model)
         layout, size = _layout(model, count, rows)
-        fd, path = tempfile.mkstemp(prefix="cnn-explorer-split-", dir=_shared_dir())
+        path = _shared_file(size)
         self.procs: list[subprocess.Popen] = []
         try:
-            os.ftruncate(fd, size)
-            os.close(fd)
             mapped = np.memmap(path, dtype=np.uint8, mode="r+")
             self.shared = {
                 n: np.ndarray(tuple(s), dtype=np.dtype(d), buffer=mapped, offset=o)
@@ -138,6 +154,11 @@ class Helpers:
                 raise _error_type(answer.get("type"))(f"training helper process: {answer['error']}")
             results.append((answer["loss"], self.shared[f"{k}/logits"][: hi - lo].copy()))
         return results
+
+    def __reduce__(self):
+        """Copied or pickled (``copy.deepcopy(model)``), helpers become None: the copy starts
+        its own when it trains."""
+        return (type(None), ())
 
     def grads(self, k: int, key: str) -> np.ndarray:
         return self.shared[f"{k}/grad:{key}"]

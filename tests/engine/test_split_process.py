@@ -3,8 +3,10 @@ the serial step's result, errors that say what happened, and no process left beh
 
 from __future__ import annotations
 
+import copy
 import gc
 import os
+import pickle
 import signal
 
 import numpy as np
@@ -94,6 +96,16 @@ def test_helpers_are_made_again_for_a_larger_batch_and_stop_with_the_model():
     assert proc.wait(timeout=10) is not None
 
 
+def test_a_copy_of_a_model_starts_its_own_helpers():
+    model = _model()
+    x, y = _batch(64)
+    model.train_step(x, y, workers=2)
+    for twin in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert twin._helpers is None
+        loss, _ = twin.train_step(x, y, workers=2)
+        assert np.isfinite(loss) and _helpers(twin) is not _helpers(model)
+
+
 def test_threads_where_processes_do_not_apply(monkeypatch):
     x, y = _batch(64)
     bn = Model.from_spec([CNN[0], {"type": "batchnorm2d"}, *CNN[1:]], (2, 8, 8), seed=3)
@@ -114,3 +126,31 @@ def test_threads_when_a_helper_cannot_start(monkeypatch, caplog):
     assert loss2 == pytest.approx(loss1, rel=1e-6)
     assert getattr(model, "_helpers", None) is None and model._helpers_failed
     assert "threads split the step" in caplog.text
+
+
+def test_a_full_dev_shm_moves_the_shared_file_then_threads_take_over(monkeypatch, caplog):
+    """Where /dev/shm has no room the file goes to the temporary directory (a mapped file on a
+    full tmpfs would kill the process at its first write); with no room anywhere, threads."""
+    reserve = os.posix_fallocate
+    calls = []
+
+    def no_room_first(fd, offset, size):
+        calls.append(os.readlink(f"/proc/self/fd/{fd}"))
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        reserve(fd, offset, size)
+
+    monkeypatch.setattr(split_process.os, "posix_fallocate", no_room_first)
+    model = _model()
+    x, y = _batch(64)
+    model.train_step(x, y, workers=2)
+    assert _helpers(model) and len(calls) == 2 and not calls[1].startswith("/dev/shm")
+
+    def no_room(fd, offset, size):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(split_process.os, "posix_fallocate", no_room)
+    other = _model()
+    loss, _ = other.train_step(x, y, workers=2)
+    assert np.isfinite(loss) and getattr(other, "_helpers", None) is None
+    assert "no room" in caplog.text
