@@ -140,15 +140,8 @@ def split_train_step(
             results = _gather([pool.submit(run, k) for k in range(1, workers)], run)
     finally:
         _seat(reps, None)
-    for i, layer in enumerate(model.layers):
-        grads = [rep.layers[i].grads for rep in reps]
-        layer.grads = {
-            key: _weighted(share, [g[key] for g in grads], like=layer.params[key])
-            for key in grads[0]
-        }
-    loss = float(sum(s * loss_k for s, (loss_k, _) in zip(share, results, strict=True)))
-    logits = np.concatenate([logits_k for _, logits_k in results])  # (N, K)
-    return loss, logits
+    part_grads = [[rep.layers[i].grads for rep in reps] for i in range(len(model.layers))]
+    return _combined(model, share, part_grads, results)
 
 
 def _process_step(model, helpers, x, y, bounds, share, label_smoothing: float):
@@ -160,10 +153,26 @@ def _process_step(model, helpers, x, y, bounds, share, label_smoothing: float):
 
     with _blas().limit(limits=1):
         results = helpers.step(model, x, y, bounds, label_smoothing, first)
-    for layer in model.layers:
-        for key, grad in layer.grads.items():
-            parts = [grad] + [helpers.grads(k, f"{layer.name}.{key}") for k in range(helpers.count)]
-            layer.grads[key] = _weighted(share, parts, like=layer.params[key])
+    part_grads = [
+        [layer.grads]
+        + [
+            {key: helpers.grads(k, f"{layer.name}.{key}") for key in layer.grads}
+            for k in range(helpers.count)
+        ]
+        for layer in model.layers
+    ]
+    return _combined(model, share, part_grads, results)
+
+
+def _combined(model, share, part_grads, results):
+    """Every part's gradients, losses and logits as the whole batch's: ``model``'s layers get
+    the ``share``-weighted sum of ``part_grads[i]`` (one grads dict per part), → (mean loss,
+    logits (N, K))."""
+    for layer, grads in zip(model.layers, part_grads, strict=True):
+        layer.grads = {
+            key: _weighted(share, [g[key] for g in grads], like=layer.params[key])
+            for key in grads[0]
+        }
     loss = float(sum(s * loss_k for s, (loss_k, _) in zip(share, results, strict=True)))
     logits = np.concatenate([logits_k for _, logits_k in results])  # (N, K)
     return loss, logits

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engine import split_helper
+
 STEP_TIMEOUT = 300.0  # seconds a helper may take for one step (or to start) before it is stopped
 START_TIMEOUT = 120.0
 ENV_SWITCH = "CNN_ENGINE_SPLIT"
@@ -111,11 +113,7 @@ class Helpers:
         path = _shared_file(size)
         self.procs: list[subprocess.Popen] = []
         try:
-            mapped = np.memmap(path, dtype=np.uint8, mode="r+")
-            self.shared = {
-                n: np.ndarray(tuple(s), dtype=np.dtype(d), buffer=mapped, offset=o)
-                for n, (o, s, d) in layout.items()
-            }
+            self.shared = split_helper.views(path, layout)  # the helpers map it the same way
             arch = model.architecture()
             for k in range(count):
                 mine = {

@@ -22,7 +22,7 @@ only indexes arrays never notices. At N = 1 the two orders are the same memory.
 
 A stride-1 convolution with a kernel of 5×5 or more over a batch of small images (MNIST's and
 LeNet's) goes through the discrete Fourier transform instead (:mod:`engine.ops.conv_dft`,
-:func:`engine.ops.conv_dft.wanted`): 1.6–3× faster there, forward and backward, and float32
+:func:`engine.ops.conv_dft.wanted`): 1.25–3.3× faster there, forward and backward, and float32
 rounding apart from im2col's result.
 
 ``groups`` (PyTorch's: each of ``G`` groups convolves its ``C/G`` input channels with its

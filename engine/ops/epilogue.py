@@ -2,7 +2,7 @@
 the block is still in cache: an evaluation-mode batch norm, then a clamp (ReLU, ReLU6).
 
 Apart, a batch norm is a new array and two passes over main memory, and the ReLU after it one
-more array and pass; MobileNetV2 at batch 1 spends a quarter of its forward there. Fused, the
+more array and pass; MobileNetV2 at batch 1 spent a third of its layers' time there. Fused, the
 convolution's block of output rows (or of channels, for a depthwise layer) gets, in place::
 
     block -= offset          only where the batch norm centres first (a mean far from 0)
