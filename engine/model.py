@@ -133,6 +133,7 @@ class Model:
         """
         if tuple(x.shape[1:]) != self.input_shape:
             raise ValueError(f"input must be (N, *{self.input_shape}), got {x.shape}")
+        keep_freed_memory()  # a forward frees what the next allocates too (engine.memory)
         n = len(self.layers) if stop is None else stop
         outputs: list[np.ndarray | None] = [None] * n
         chains = {} if train or backprop or return_all else self._conv_chains

@@ -86,10 +86,10 @@ def conv(b: Builder, node) -> None:
     bias = b.const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
     if len(node.input) > 2 and node.input[2] and bias is None:
         b.fail(node, "the bias must be a constant (an initializer)")
-    bias = np.zeros(F_, np.float32) if bias is None else bias.reshape(F_)
+    bias = None if bias is None else bias.reshape(F_)
     out, add = node.output[0], _bias_add(b, node.output[0], F_, per_channel=True)
     if add is not None:
-        bias = bias + add[1]
+        bias = add[1] if bias is None else bias + add[1]
         b.skip(add[0])
     config = {
         "in_channels": C,
@@ -99,8 +99,10 @@ def conv(b: Builder, node) -> None:
         "padding": padding,
         "dilation": dilations,
         "groups": groups,
+        "bias": bias is not None,  # none in the file: none here, as PyTorch's bias=False
     }
-    act = b.emit(node, "conv2d", config, [x], out, {"weight": w, "bias": bias})
+    params = {"weight": w} if bias is None else {"weight": w, "bias": bias}
+    act = b.emit(node, "conv2d", config, [x], out, params)
     if add is not None:
         b.retarget(act, add[0].output[0])
 

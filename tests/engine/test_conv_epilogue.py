@@ -169,3 +169,16 @@ def test_an_epilogue_is_for_inference_only():
     x = np.zeros((1, 2, 5, 5), dtype=np.float32)
     with pytest.raises(ValueError, match="inference"):
         layer.forward(x, train=True, epilogue=epilogue(np.float32, clamp=(0, None)))
+
+
+@pytest.mark.parametrize("clamp", [(0.0, None), (0.0, 6.0), (-1.0, 1.0)])
+def test_the_clamp_against_a_row_of_its_bound_is_the_layers_clamp_bit_for_bit(clamp):
+    """The epilogue clamps with a row of the bound (faster in NumPy than the scalar): the same
+    bits as the separate layer's, NaN, infinities and both zeros included."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 4, 37)).astype(np.float32) * 4
+    x.reshape(-1)[:6] = [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0]
+    want = clamp_forward(x, *clamp)[0]
+    got = x.copy()
+    epilogue(np.float32, None, clamp).apply(got)
+    np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))

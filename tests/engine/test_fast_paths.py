@@ -311,3 +311,14 @@ def test_training_keeps_freed_memory_on_glibc():
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         pytest.skip("mallopt is glibc's")
     assert memory.keep_freed_memory() and memory.keep_freed_memory()  # once, then remembered
+
+
+def test_an_inference_forward_keeps_freed_memory_too(monkeypatch):
+    """Not only training: a forward alone (the explorer's server never trains some models)."""
+    import engine.model
+
+    calls = []
+    monkeypatch.setattr(engine.model, "keep_freed_memory", lambda: calls.append(1) or True)
+    model = _shipped(seed=1)
+    model.forward(rng.random((1, 1, 28, 28), dtype=np.float32))
+    assert calls

@@ -92,3 +92,26 @@ def test_opset_specific_forms(opset):
     types = [layer.type for layer in model.layers]
     assert types[:3] == ["relu", "pad", "dropout"] and types[-1] == "logsoftmax"
     assert model.layers[1].config()["pads"] == [1, 2, 2, 1]
+
+
+def test_a_conv_without_bias_imports_without_one():
+    """PyTorch's ``bias=False`` (every convolution before a batch norm): no zero bias to add
+    over the whole output; an Add of a constant after it still becomes its bias."""
+    nodes = [
+        helper.make_node("Conv", ["x", "W"], ["c"], pads=[1, 1, 1, 1], name="/plain/Conv"),
+        helper.make_node("Relu", ["c"], ["r"], name="/relu"),
+        helper.make_node("Conv", ["r", "W2"], ["d"], name="/added/Conv"),
+        helper.make_node("Add", ["d", "B2"], ["e"], name="/added/Add"),
+        helper.make_node("GlobalAveragePool", ["e"], ["g"], name="/gap"),
+        helper.make_node("Flatten", ["g"], ["y"], name="/flatten"),
+    ]
+    inits = [
+        const("W", RNG.normal(size=(4, 2, 3, 3))),
+        const("W2", RNG.normal(size=(3, 4, 1, 1))),
+        const("B2", RNG.normal(size=(1, 3, 1, 1))),
+    ]
+    x = RNG.random((2, 2, 6, 6), dtype=np.float32)
+    model = agree(graph_bytes(nodes, inits, shape=("N", 2, 6, 6)), x)
+    plain, added = [ly for ly in model.layers if ly.type == "conv2d"]
+    assert "bias" not in plain.params and plain.config()["bias"] is False
+    assert added.config()["bias"] is True and np.abs(added.params["bias"]).min() > 0
