@@ -8,9 +8,10 @@ PyTorch alike. :func:`keep_freed_memory` fixes both thresholds with ``mallopt``:
 32 MiB come from the heap, and up to 256 MiB of free heap stays mapped. The process keeps its
 peak heap size; nothing else changes. Where malloc is not glibc's it does nothing.
 
-Inference forwards call it too: in a process that had not (no PyTorch loaded, as in the
-explorer's server), an imported MobileNetV2 at 224×224 took 49–50 ms for every layer's output
-and 31–32 ms with it, a 7×7 depthwise layer 0.45 ms against 0.25 (bench/README.md, fifth round).
+Inference forwards call it too. In a script that only ran forwards, an imported MobileNetV2 at
+224×224 took 49–50 ms for every layer's output without it and 31–32 ms with it, a 7×7
+depthwise layer 0.45 ms against 0.25; the explorer's server measured no change (its other large
+frees had already raised glibc's dynamic threshold). Figures: bench/README.md, fifth round.
 """
 
 from __future__ import annotations
