@@ -10,15 +10,19 @@ export class ModelsView {
   constructor(body, on) {
     this.body = body;
     this.on = on;
-    this.editing = null; // { id, draft, focused }: a rename in progress survives a re-render
+    this.editing = null; // { id, draft, caret }: a rename in progress survives a re-render
   }
 
   render(models, defaultId, currentId) {
+    // Whether the editor has the focus is read here, before its row is replaced: removing a
+    // focused element may or may not fire "blur" first, depending on the browser.
     const editing = this.editing;
+    const active = document.activeElement;
+    const focused = Boolean(editing) && active?.tagName === "INPUT" && this.body.contains(active);
     this.body.replaceChildren(...models.map((m) => this.row(m, m.id === defaultId, m.id === currentId)));
     const row = editing && this.body.querySelector(`tr[data-model="${CSS.escape(editing.id)}"]`);
     const m = editing && models.find((x) => x.id === editing.id);
-    if (row && m) this.rename(m, row.cells[0], editing);
+    if (row && m) this.rename(m, row.cells[0], { ...editing, focused });
     else this.editing = null;
   }
 
@@ -57,14 +61,17 @@ export class ModelsView {
   }
 
   // The name cell becomes an editor; `kept` is the one a re-render (an evaluation finishing)
-  // took away, whose typed text and focus come back.
+  // took away: its typed text and caret come back, and the focus if it had it.
   rename(m, cell, kept = null) {
     const value = kept ? kept.draft : m.name;
     const input = h("input", { type: "text", value, maxlength: 64, "aria-label": `New name for ${m.id}` });
-    this.editing = { id: m.id, draft: value, focused: true };
-    input.addEventListener("input", () => (this.editing.draft = input.value));
-    input.addEventListener("focus", () => (this.editing.focused = true));
-    input.addEventListener("blur", () => (this.editing.focused = false));
+    const editing = { id: m.id, draft: value, caret: kept?.caret ?? [value.length, value.length] };
+    this.editing = editing;
+    const remember = () => {
+      editing.draft = input.value;
+      editing.caret = [input.selectionStart, input.selectionEnd];
+    };
+    for (const type of ["input", "keyup", "select", "pointerup", "blur"]) input.addEventListener(type, remember);
     const save = async () => {
       try {
         await api.renameModel(m.id, input.value.trim());
@@ -82,10 +89,13 @@ export class ModelsView {
       }
     });
     cell.replaceChildren(input, h("button", { type: "button", class: "button small", onclick: save }, "Save"));
-    if (kept && !kept.focused) return;
-    input.focus();
-    if (kept) input.setSelectionRange(value.length, value.length);
-    else input.select();
+    if (!kept) {
+      input.focus();
+      input.select();
+      return;
+    }
+    input.setSelectionRange(...editing.caret); // where typing goes on, now or after a click
+    if (kept.focused) input.focus();
   }
 
   // Two clicks: the first asks, the second deletes.
