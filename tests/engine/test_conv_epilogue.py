@@ -182,3 +182,13 @@ def test_the_clamp_against_a_row_of_its_bound_is_the_layers_clamp_bit_for_bit(cl
     got = x.copy()
     epilogue(np.float32, None, clamp).apply(got)
     np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))
+
+
+def test_the_bound_rows_are_one_per_bound_and_as_long_as_asked():
+    from engine.ops.epilogue import bound_row
+
+    short, long = bound_row(6.0, np.float32, 5), bound_row(6.0, np.float32, 40)
+    again = bound_row(6.0, np.float32, 7)
+    assert short.shape == (5,) and long.shape == (40,) and again.shape == (7,)
+    assert np.shares_memory(again, long) and not again.flags.writeable
+    assert (long == np.float32(6)).all() and bound_row(6.0, np.float64, 3).dtype == np.float64
