@@ -2,7 +2,8 @@
 
 The unit is a *multiply-add equivalent* per image for one forward pass through layers
 ``[0, stop)``: a conv layer's multiply-adds (``F·(C/groups)·kh·kw·H_out·W_out``) and a dense
-layer's (``in·out``), a pooling window's comparisons (``kh·kw`` per output), plus
+layer's (``in·out``), a pooling window's comparisons (``kh·kw`` per output), the error
+function's series for an exact GELU or an erf (``special.MULTIPLY_ADDS`` per value), plus
 ``ELEMENT_COST`` for every element each layer reads and writes (and a conv layer's im2col
 buffer), which is what the small layers cost. A backward pass with the input gradient costs
 about twice a forward one (``BACKWARD_FACTOR``: forward + backward = 3 passes).
@@ -16,6 +17,8 @@ estimate means in seconds.
 from __future__ import annotations
 
 import math
+
+from engine.ops import special
 
 ELEMENT_COST = 4
 FORWARD_BACKWARD = 3  # one forward and one backward pass with the input gradient
@@ -39,6 +42,8 @@ def layer_cost(info: dict) -> int:
         cost += n_out * per_output + ELEMENT_COST * int(config["in_channels"]) * kh * kw * spatial
     elif kind == "dense":
         cost += int(config["in_features"]) * int(config["out_features"])
+    elif kind == "erf" or (kind == "gelu" and config.get("approximate", "none") == "none"):
+        cost += special.MULTIPLY_ADDS * n_out  # the error function's series, per value
     elif "kernel_size" in config:  # a pooling window
         kh, kw = config["kernel_size"]
         cost += n_out * kh * kw

@@ -21,6 +21,7 @@ from engine.model import Model
 _POINTWISE = frozenset(
     ("relu", "leakyrelu", "elu", "sigmoid", "tanh", "batchnorm2d", "dropout", "identity")
     + ("hardtanh", "hardsigmoid", "hardswish", "silu", "selu", "prelu")  # ReLU6 is a hardtanh
+    + ("gelu", "erf")
     + ("add", "sub", "mul", "div", "concat")
 )
 

@@ -14,7 +14,7 @@ import numpy as np
 from engine.layers.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from engine.layers.base import Layer, Shape
 from engine.layers.conv import Conv2D, Dense
-from engine.layers.gates import SELU, Hardsigmoid, Hardswish, Hardtanh, PReLU, SiLU
+from engine.layers.gates import GELU, SELU, Erf, Hardsigmoid, Hardswish, Hardtanh, PReLU, SiLU
 from engine.layers.merge import Add, Concat, Div, Mul, Sub
 from engine.layers.norm import (
     BatchNorm1d,
@@ -78,6 +78,8 @@ __all__ = [
     "SELU",
     "Shape",
     "SiLU",
+    "GELU",
+    "Erf",
     "Sigmoid",
     "Softmax",
     "Squeeze",
@@ -127,6 +129,8 @@ LAYER_TYPES: dict[str, type[Layer]] = {
         Hardsigmoid,
         Hardswish,
         SiLU,
+        GELU,
+        Erf,
         SELU,
         PReLU,
         LocalResponseNorm,

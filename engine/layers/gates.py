@@ -1,5 +1,6 @@
 """Clamps and gated activations: Hardtanh (ReLU6 is ``Hardtanh(0, 6)``), Hardsigmoid,
-Hardswish, SiLU, SELU (elementwise, any shape) and PReLU (a learnt slope per channel)."""
+Hardswish, SiLU, GELU, Erf, SELU (elementwise, any shape) and PReLU (a learnt slope per
+channel)."""
 
 from __future__ import annotations
 
@@ -65,6 +66,39 @@ class SiLU(OpLayer):
 
     forward_op = staticmethod(gates.silu_forward)
     backward_op = staticmethod(gates.silu_backward)
+
+
+class GELU(OpLayer):
+    """``x · Φ(x)`` (Φ the standard normal's distribution function), PyTorch's ``nn.GELU``:
+    ``approximate="none"`` (exact, through erf) or ``"tanh"``."""
+
+    type = "gelu"
+
+    def __init__(self, approximate: str = "none", name=None):
+        super().__init__(name)
+        if approximate not in gates.GELU_APPROXIMATIONS:
+            raise ValueError(
+                f"approximate must be one of {list(gates.GELU_APPROXIMATIONS)}, got {approximate!r}"
+            )
+        self.approximate = approximate
+
+    forward_op = staticmethod(gates.gelu_forward)
+    backward_op = staticmethod(gates.gelu_backward)
+
+    def op_args(self):
+        return (self.approximate,)
+
+    def config(self):
+        return {"approximate": self.approximate}
+
+
+class Erf(OpLayer):
+    """The error function, value by value (ONNX's Erf: an exported exact GELU's core)."""
+
+    type = "erf"
+
+    forward_op = staticmethod(gates.erf_forward)
+    backward_op = staticmethod(gates.erf_backward)
 
 
 class SELU(NumbersOpLayer):

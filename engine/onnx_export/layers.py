@@ -9,6 +9,7 @@ cross-correlation, dense ``x @ W.T + b`` (``Gemm`` with ``transB=1``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -136,6 +137,7 @@ _UNARY = {
     "tanh": "Tanh",
     "identity": "Identity",
     "hardswish": "HardSwish",
+    "erf": "Erf",
 }
 
 
@@ -194,6 +196,25 @@ def silu(em: Emitter, layer, info, srcs):
     """``x * Sigmoid(x)``: ONNX has no SiLU before opset 24."""
     gate = em.node("Sigmoid", [srcs[0]], step="sigmoid")
     em.node("Mul", [srcs[0], gate])
+
+
+@converts("gelu")
+def gelu(em: Emitter, layer, info, srcs):
+    """Opset 17 has no Gelu: ``x * (Erf(x / √2) + 1) * 0.5`` as PyTorch's TorchScript exporter
+    writes it (read back as one gelu layer), or the tanh form node by node."""
+    x, f32 = srcs[0], np.float32
+    if info["config"].get("approximate", "none") == "tanh":  # as TorchScript writes it too
+        cube = em.node("Mul", [x, em.node("Mul", [x, x], step="square")], step="cube")
+        cubic = em.node("Mul", [em.const("kappa", 0.044715, f32), cube], step="cubic")
+        inner = em.node("Add", [x, cubic], step="inner")
+        beta = em.const("beta", math.sqrt(2 / math.pi), f32)
+        gate = em.node("Tanh", [em.node("Mul", [beta, inner], step="scaled")], step="tanh")
+    else:
+        scaled = em.node("Div", [x, em.const("sqrt2", math.sqrt(2), f32)], step="scaled")
+        gate = em.node("Erf", [scaled], step="erf")
+    plus_one = em.node("Add", [gate, em.const("one", 1.0, f32)], step="plus_one")
+    times_x = em.node("Mul", [x, plus_one], step="times_x")
+    em.node("Mul", [times_x, em.const("half", 0.5, f32)])
 
 
 @converts("prelu")

@@ -47,6 +47,8 @@ HANDLERS = {
     "LeakyRelu": ops_gates.activation,
     "Elu": ops_gates.activation,
     "Selu": ops_gates.activation,
+    "Gelu": ops_gates.activation,
+    "Erf": ops_gates.activation,
     "Sigmoid": ops_gates.activation,
     "HardSigmoid": ops_gates.activation,
     "HardSwish": ops_gates.activation,

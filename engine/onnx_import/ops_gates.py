@@ -1,9 +1,12 @@
 """ONNX activations → engine layers: Relu, LeakyRelu, Elu, Tanh, Sigmoid (and ``x * Sigmoid(x)``,
-a SiLU), Selu, PRelu, HardSigmoid (and ``x * HardSigmoid(x)``, a hard swish), HardSwish, and the
+a SiLU), Gelu and Erf (and ``x * (Erf(x / √2) + 1) * 0.5``, TorchScript's exact GELU, one gelu
+layer), Selu, PRelu, HardSigmoid (and ``x * HardSigmoid(x)``, a hard swish), HardSwish, and the
 clamps: Clip, and Max/Min by a constant (tf2onnx's ReLU6 is ``Min(Max(x, 0), 6)``, one layer).
 """
 
 from __future__ import annotations
+
+import math
 
 from engine.onnx_import.builder import Builder
 
@@ -48,6 +51,14 @@ def activation(b: Builder, node) -> None:
         attrs = b.attrs(node, {"alpha", "gamma"})
         config = {k: float(attrs[k]) for k in ("alpha", "gamma") if k in attrs}
         _emit(b, node, "selu", config)
+    elif op == "Gelu":  # opset 20; PyTorch's dynamo exporter writes it for nn.GELU
+        approximate = b.attrs(node, {"approximate"}).get("approximate", "none")
+        if approximate not in ("none", "tanh"):
+            b.fail(node, f"approximate = {approximate!r} is not supported (none, tanh)")
+        _emit(b, node, "gelu", {"approximate": approximate})
+    elif op == "Erf":
+        b.attrs(node, set())
+        _emit(b, node, "erf", {})
     elif op == "Sigmoid":
         b.attrs(node, set())
         _gated(b, node, "sigmoid", {}, "silu")
@@ -177,3 +188,78 @@ class _Reading:
         self.name, self.op_type = node.name, node.op_type
         self.input = [x]
         self.output = list(node.output)
+
+
+def _scalar_operand(b: Builder, node, other_than: str) -> float | None:
+    """The one-number constant operand of a two-input ``node`` whose other input is
+    ``other_than``; else None."""
+    if node is None or len(node.input) != 2 or other_than not in node.input:
+        return None
+    rest = [n for n in node.input if n != other_than]
+    c = b.const(rest[0]) if len(rest) == 1 else None
+    return float(c.reshape(-1)[0]) if c is not None and c.size == 1 else None
+
+
+def _next(b: Builder, out: str, op: str, operands: set[str] | None = None, scalar=None):
+    """The one node reading ``out`` if it is an ``op`` whose inputs are ``out`` and
+    ``operands`` (names) or ``out`` and a one-number constant close to ``scalar``; else None."""
+    user = b.single_consumer(out)
+    if user is None or user.op_type != op:
+        return None
+    if operands is not None and set(user.input) != {out, *operands}:
+        return None
+    if scalar is not None:
+        c = _scalar_operand(b, user, out)
+        if c is None or abs(c - scalar) > 1e-6 * max(1.0, abs(scalar)):
+            return None
+    return user
+
+
+def _gelu(b: Builder, node, x: str, later: list, approximate: str, written: str) -> bool:
+    """Emit one gelu layer for ``node`` and the ``later`` nodes of its pattern (skipped)."""
+    if any(n is None for n in later):
+        return False
+    for n in later:
+        b.skip(n)
+    act = b.act(x, node)
+    out = later[-1].output[0]
+    act = b.emit(node, "gelu", {"approximate": approximate}, [act], out, shape=act.shape)
+    b.layer_meta[act.ref].update(op=written)
+    return True
+
+
+def tanh_gelu(b: Builder, node) -> bool:
+    """``0.5 * (x * (1 + Tanh(√(2/π) * (x + 0.044715 * (x * (x * x))))))``, PyTorch's
+    TorchScript export of ``GELU(approximate="tanh")`` (any operand order): one gelu layer."""
+    if node.op_type != "Mul" or len(node.input) != 2 or node.input[0] != node.input[1]:
+        return False
+    x = node.input[0]
+    if b.const(x) is not None:
+        return False
+    cube = _next(b, node.output[0], "Mul", {x})
+    kappa = cube and _next(b, cube.output[0], "Mul", scalar=0.044715)
+    inner = kappa and _next(b, kappa.output[0], "Add", {x})
+    beta = inner and _next(b, inner.output[0], "Mul", scalar=math.sqrt(2 / math.pi))
+    tanh = beta and _next(b, beta.output[0], "Tanh", set())
+    plus_one = tanh and _next(b, tanh.output[0], "Add", scalar=1.0)
+    times_x = plus_one and _next(b, plus_one.output[0], "Mul", {x})
+    half = times_x and _next(b, times_x.output[0], "Mul", scalar=0.5)
+    later = [cube, kappa, inner, beta, tanh, plus_one, times_x, half]
+    return _gelu(b, node, x, later, "tanh", "0.5 * x * (1 + Tanh(√(2/π) (x + 0.044715 x³)))")
+
+
+def exact_gelu(b: Builder, node) -> bool:
+    """``Mul(Mul(x, Add(Erf(Div(x, √2)), 1)), 0.5)`` (or ``Mul(x, 1/√2)`` first), PyTorch's
+    TorchScript export of an exact GELU (any operand order): one gelu layer."""
+    if node.op_type not in ("Div", "Mul") or len(node.input) != 2:
+        return False
+    x = next((n for n in node.input if b.const(n) is None), None)
+    c = _scalar_operand(b, node, x) if x is not None else None
+    want = math.sqrt(2) if node.op_type == "Div" else math.sqrt(0.5)
+    if c is None or abs(c - want) > 1e-6:
+        return False
+    erf = _next(b, node.output[0], "Erf", set())
+    plus_one = erf and _next(b, erf.output[0], "Add", scalar=1.0)
+    times_x = plus_one and _next(b, plus_one.output[0], "Mul", {x})
+    half = times_x and _next(b, times_x.output[0], "Mul", scalar=0.5)
+    return _gelu(b, node, x, [erf, plus_one, times_x, half], "none", "x * (Erf(x / √2) + 1) * 0.5")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from onnx import helper
 
+from engine.onnx_import import ops_gates
 from engine.onnx_import.builder import Act, Builder, per_example_constant, prod
 
 FLOAT_TYPES = {np.float16, np.float32, np.float64}
@@ -110,6 +111,8 @@ def binary(b: Builder, node) -> None:
         return
     if len(node.input) != 2:
         b.fail(node, f"{len(node.input)} operands are not supported (two only)")
+    if ops_gates.exact_gelu(b, node) or ops_gates.tanh_gelu(b, node):
+        return
     kind = BINARY[node.op_type]
     a_const, c_const = (b.const(n) for n in node.input)
     if a_const is None and c_const is None:

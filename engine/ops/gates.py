@@ -1,6 +1,7 @@
 """Piecewise and gated activations the exported image classifiers use: clamps (ReLU6),
-hard sigmoid, hard swish, SiLU (x·sigmoid(x)), SELU and PReLU. Each forward keeps what its
-backward needs; every function takes any shape unless it says otherwise.
+hard sigmoid, hard swish, SiLU (x·sigmoid(x)), GELU (x·Φ(x), exact or PyTorch's tanh form),
+erf, SELU and PReLU. Each forward keeps what its backward needs; every function takes any shape
+unless it says otherwise.
 
 Derivatives at the kinks follow PyTorch: a clamp passes the gradient only strictly inside its
 bounds, and so does a hard sigmoid.
@@ -8,9 +9,12 @@ bounds, and so does a hard sigmoid.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from engine.ops.activation import sigmoid_forward
+from engine.ops.special import TWO_OVER_SQRT_PI, erf
 
 SELU_ALPHA = 1.67326319217681884765625  # ONNX's (and PyTorch's) constants
 SELU_GAMMA = 1.05070102214813232421875
@@ -67,6 +71,43 @@ def silu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """d/dx = s + x s (1 - s)."""
     x, s = cache
     return dout * (s + x * s * (1 - s))
+
+
+GELU_CUBIC = 0.044715  # PyTorch's approximate="tanh": 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))
+GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+def gelu_forward(x: np.ndarray, approximate: str = "none") -> tuple[np.ndarray, tuple]:
+    """``x · Φ(x)``, Φ the standard normal's distribution function, ``(1 + erf(x/√2)) / 2``
+    (PyTorch's ``approximate="none"``, ONNX's Gelu); or PyTorch's ``"tanh"`` form."""
+    c = lambda v: np.asarray(v, x.dtype)  # noqa: E731  (constants in x's dtype)
+    if approximate == "tanh":
+        th = np.tanh(c(math.sqrt(2 / math.pi)) * (x + c(GELU_CUBIC) * x * x * x))
+        return c(0.5) * x * (1 + th), (x, th, approximate)
+    cdf = c(0.5) * (1 + erf(x * c(math.sqrt(0.5))))
+    return x * cdf, (x, cdf, approximate)
+
+
+def gelu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """d/dx = Φ(x) + x φ(x), φ(x) = exp(-x²/2)/√(2π); for the tanh form,
+    ``(1 + th)/2 + x (1 - th²) √(2/π) (1 + 3·0.044715 x²) / 2``."""
+    x, g, approximate = cache
+    c = lambda v: np.asarray(v, x.dtype)  # noqa: E731
+    if approximate == "tanh":
+        slope = c(math.sqrt(2 / math.pi)) * (1 + c(3 * GELU_CUBIC) * x * x)
+        return dout * (c(0.5) * (1 + g) + c(0.5) * x * (1 - g * g) * slope)
+    pdf = np.exp(c(-0.5) * x * x) * c(1 / math.sqrt(2 * math.pi))
+    return dout * (g + x * pdf)
+
+
+def erf_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ONNX's Erf (what PyTorch's TorchScript exporter writes for an exact GELU)."""
+    return erf(x), x
+
+
+def erf_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """d/dx erf(x) = 2/√π · exp(-x²)."""
+    return dout * (np.exp(-(x * x)) * np.asarray(TWO_OVER_SQRT_PI, x.dtype))
 
 
 def selu_forward(x: np.ndarray, alpha: float, gamma: float) -> tuple[np.ndarray, tuple]:

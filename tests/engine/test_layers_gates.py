@@ -1,12 +1,15 @@
-"""The layers exported image classifiers need (clamps, hard sigmoid/swish, SiLU, SELU, PReLU,
-LRN, narrow, reflect/replicate padding): each forward against a plain reference, each
-backward against centred finite differences in float64 (tests/engine/gradcheck.py)."""
+"""The layers exported image classifiers need (clamps, hard sigmoid/swish, SiLU, GELU, erf,
+SELU, PReLU, LRN, narrow, reflect/replicate padding): each forward against a plain reference,
+each backward against centred finite differences in float64 (tests/engine/gradcheck.py)."""
+
+import math
 
 import numpy as np
 import pytest
-from scipy.special import expit
+from scipy.special import erf, expit
 
 from engine import layers as L
+from engine.ops.special import erf as engine_erf
 from tests.engine.gradcheck import check_layer
 
 rng = np.random.default_rng(20)
@@ -30,6 +33,13 @@ def away_from(x, kinks, margin=1e-3):
         (L.Hardsigmoid(0.2, 0.5), (-2.5, 2.5), lambda x, _: np.clip(0.2 * x + 0.5, 0, 1)),
         (L.Hardswish(), (-3, 3), lambda x, _: x * np.clip(x / 6 + 0.5, 0, 1)),
         (L.SiLU(), (), lambda x, _: x * expit(x)),
+        (L.GELU(), (), lambda x, _: x * (1 + erf(x / math.sqrt(2))) / 2),
+        (
+            L.GELU("tanh"),
+            (),
+            lambda x, _: x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))) / 2,
+        ),
+        (L.Erf(), (), lambda x, _: erf(x)),
         (L.SELU(), (0,), lambda x, _: GAMMA * np.where(x > 0, x, ALPHA * (np.exp(x) - 1))),
         (L.SELU(1.2, 0.9), (0,), lambda x, _: 0.9 * np.where(x > 0, x, 1.2 * np.expm1(x))),
     ],
@@ -111,6 +121,7 @@ def test_reflect_mirrors_without_the_edge():
         (lambda: L.Pad([0, 4, 0, 0], mode="reflect").output_shape((1, 3, 4)), "smaller than"),
         (lambda: L.Pad([1, 1, 1, 1], mode="wrap"), "mode must be one of"),
         (lambda: L.Hardtanh(2.0, 1.0), "must not exceed"),
+        (lambda: L.GELU("exact"), "approximate must be one of"),
         (lambda: L.Narrow(1, 3, 2).output_shape((4, 2, 2)), "are not all in"),
         (lambda: L.Narrow(0, 0, 1), "batch axis"),
         (lambda: L.PReLU(3).output_shape((4, 2, 2)), "3 slopes"),
@@ -121,3 +132,28 @@ def test_reflect_mirrors_without_the_edge():
 def test_bad_configs_name_the_value(make, words):
     with pytest.raises(ValueError, match=words):
         make()
+
+
+def test_erf_in_numpy_against_pythons_on_every_range():
+    """The series below 3, the continued fraction above, the far tails and the odd values."""
+    x = np.concatenate([np.linspace(-9, 9, 20001), [2.9999999, 3.0, 3.0000001, 29.0, 31.0, 1e300]])
+    want = np.array([math.erf(v) for v in x])
+    np.testing.assert_allclose(engine_erf(x), want, rtol=1e-13, atol=1e-15)
+    odd = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0], dtype=np.float32)
+    got = engine_erf(odd)
+    assert got.dtype == np.float32 and np.isnan(got[0]) and list(got[1:3]) == [1.0, -1.0]
+    assert np.signbit(got[4]) and not np.signbit(got[3])
+
+
+def test_the_request_cost_counts_the_error_functions_series():
+    """An exact GELU (and an erf) runs ~60 multiply-adds a value in NumPy, not one pass: the
+    cost model the request limits use must say so (engine/cost.py)."""
+    from engine.cost import layer_cost
+    from engine.ops.special import MULTIPLY_ADDS
+
+    def cost(kind, **config):
+        return layer_cost({"type": kind, "config": config, "input_shape": [8, 4, 4],
+                           "output_shape": [8, 4, 4]})  # fmt: skip
+
+    assert cost("gelu") - cost("relu") == cost("erf") - cost("relu") == MULTIPLY_ADDS * 128
+    assert cost("gelu", approximate="tanh") == cost("relu")

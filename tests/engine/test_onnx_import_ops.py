@@ -7,6 +7,7 @@ ReduceMean/GlobalMaxPool as global pools, Squeeze/Unsqueeze, Sum, Sigmoid, Gemm 
 from __future__ import annotations
 
 import numpy as np
+import onnx
 import pytest
 from onnx import helper
 
@@ -115,3 +116,78 @@ def test_a_conv_without_bias_imports_without_one():
     plain, added = [ly for ly in model.layers if ly.type == "conv2d"]
     assert "bias" not in plain.params and plain.config()["bias"] is False
     assert added.config()["bias"] is True and np.abs(added.params["bias"]).min() > 0
+
+
+def _gelu_graph(body: list, inits: list, opset: int = 17) -> bytes:
+    """x (N, 1, 12, 12) → Conv → ``body`` (from "c" to "g") → GlobalAveragePool → Flatten."""
+    nodes = [
+        helper.make_node("Conv", ["x", "W"], ["c"], pads=[1, 1, 1, 1], name="/conv/Conv"),
+        *body,
+        helper.make_node("GlobalAveragePool", ["g"], ["p"], name="/gap"),
+        helper.make_node("Flatten", ["p"], ["y"], name="/flatten"),
+    ]
+    inits = [const("W", RNG.normal(size=(3, 1, 3, 3))), *inits]
+    raw = graph_bytes(nodes, inits, opset=opset)
+    if opset < 20:
+        return raw
+    model = onnx.load_from_string(raw)
+    model.ir_version = 9  # opset 20 needs IR 9
+    return model.SerializeToString()
+
+
+TORCHSCRIPT_GELU = [  # what torch.onnx.export(..., dynamo=False) writes for nn.GELU()
+    helper.make_node("Div", ["c", "sqrt2"], ["d"]),
+    helper.make_node("Erf", ["d"], ["e"]),
+    helper.make_node("Add", ["e", "one"], ["a"]),
+    helper.make_node("Mul", ["c", "a"], ["m"]),
+    helper.make_node("Mul", ["m", "half"], ["g"]),
+]
+TORCHSCRIPT_TANH_GELU = [  # ... and for nn.GELU(approximate="tanh")
+    helper.make_node("Mul", ["c", "c"], ["sq"]),
+    helper.make_node("Mul", ["c", "sq"], ["cube"]),
+    helper.make_node("Mul", ["kappa", "cube"], ["kc"]),
+    helper.make_node("Add", ["c", "kc"], ["inner"]),
+    helper.make_node("Mul", ["beta", "inner"], ["s"]),
+    helper.make_node("Tanh", ["s"], ["t"]),
+    helper.make_node("Add", ["one", "t"], ["a"]),
+    helper.make_node("Mul", ["c", "a"], ["m"]),
+    helper.make_node("Mul", ["half", "m"], ["g"]),
+]
+GELU_CONSTANTS = [
+    const("sqrt2", 2**0.5),
+    const("one", 1.0),
+    const("half", 0.5),
+    const("kappa", 0.044715),
+    const("beta", (2 / np.pi) ** 0.5),
+]
+
+
+@pytest.mark.parametrize(
+    "body, opset, approximate",
+    [
+        ([helper.make_node("Gelu", ["c"], ["g"])], 20, "none"),
+        ([helper.make_node("Gelu", ["c"], ["g"], approximate="tanh")], 20, "tanh"),
+        (TORCHSCRIPT_GELU, 17, "none"),
+        (TORCHSCRIPT_TANH_GELU, 17, "tanh"),
+    ],
+    ids=["Gelu", "Gelu-tanh", "torchscript", "torchscript-tanh"],
+)
+def test_gelu_in_every_form_is_one_gelu_layer(body, opset, approximate):
+    x = RNG.standard_normal((2, 1, 12, 12)).astype(np.float32) * 3
+    inits = GELU_CONSTANTS if opset < 20 else []
+    model = agree(_gelu_graph(body, inits, opset), x)
+    kinds = [ly.type for ly in model.layers]
+    assert kinds == ["conv2d", "gelu", "globalavgpool"]  # the Flatten after it: nothing to do
+    assert model.layers[1].config() == {"approximate": approximate}
+
+
+def test_an_erf_outside_the_gelu_pattern_is_an_erf_layer():
+    """Adding 2 instead of 1 is no GELU: the nodes import one by one, and still agree."""
+    body = [
+        *TORCHSCRIPT_GELU[:2],
+        helper.make_node("Add", ["e", "two"], ["a"]),
+        *TORCHSCRIPT_GELU[3:],
+    ]
+    x = RNG.standard_normal((2, 1, 12, 12)).astype(np.float32)
+    model = agree(_gelu_graph(body, [*GELU_CONSTANTS, const("two", 2.0)]), x)
+    assert [ly.type for ly in model.layers][1:6] == ["div", "erf", "add", "mul", "mul"]
