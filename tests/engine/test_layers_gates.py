@@ -135,10 +135,16 @@ def test_bad_configs_name_the_value(make, words):
 
 
 def test_erf_in_numpy_against_pythons_on_every_range():
-    """The series below 3, the continued fraction above, the far tails and the odd values."""
+    """Every node's neighbourhood, the far tails (±1 beyond 6) and the odd values."""
     x = np.concatenate([np.linspace(-9, 9, 20001), [2.9999999, 3.0, 3.0000001, 29.0, 31.0, 1e300]])
     want = np.array([math.erf(v) for v in x])
-    np.testing.assert_allclose(engine_erf(x), want, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(engine_erf(x), want, rtol=1e-15, atol=3e-16)
+    x32 = x.astype(np.float32)  # float32: within one float32 step of the exact value
+    want32 = np.array([math.erf(float(v)) for v in x32])
+    assert engine_erf(x32).dtype == np.float32
+    np.testing.assert_allclose(
+        engine_erf(x32), want32, rtol=0, atol=float(np.spacing(np.float32(1)))
+    )
     odd = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0], dtype=np.float32)
     got = engine_erf(odd)
     assert got.dtype == np.float32 and np.isnan(got[0]) and list(got[1:3]) == [1.0, -1.0]
