@@ -139,7 +139,7 @@ def test_erf_in_numpy_against_pythons_on_every_range():
     x = np.concatenate([np.linspace(-9, 9, 20001), [2.9999999, 3.0, 3.0000001, 29.0, 31.0, 1e300]])
     want = np.array([math.erf(v) for v in x])
     np.testing.assert_allclose(engine_erf(x), want, rtol=1e-15, atol=3e-16)
-    x32 = x.astype(np.float32)  # float32: within one float32 step of the exact value
+    x32 = x[np.abs(x) < 1e30].astype(np.float32)  # float32: within one float32 step of exact
     want32 = np.array([math.erf(float(v)) for v in x32])
     assert engine_erf(x32).dtype == np.float32
     np.testing.assert_allclose(
