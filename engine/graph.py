@@ -7,8 +7,8 @@ input), so a chain is written as before. Layers come in topological order: each 
 its inputs, so a cycle cannot be written and a reference to a later layer is an error.
 
 :func:`infer_config` is the one place where ``in_channels`` / ``in_features`` /
-``num_features`` left out of a config are read off the incoming shape; the model builder and
-the training service's checks both call it.
+``num_features`` / ``num_channels`` left out of a config are read off the incoming shape; the
+model builder and the training service's checks both call it.
 """
 
 from __future__ import annotations
@@ -92,8 +92,9 @@ def resolve_inputs(i: int, refs, names: dict[str, int], layer_name: str) -> list
 
 
 def infer_config(spec: dict, in_shapes: list[tuple[int, ...]]) -> dict:
-    """``spec`` with ``in_channels`` (conv2d), ``in_features`` (dense) or ``num_features``
-    (batch norm) filled in from its first input's shape when left out."""
+    """``spec`` with ``in_channels`` (conv2d), ``in_features`` (dense), ``num_features``
+    (batch norm) or ``num_channels`` (group norm) filled in from its first input's shape when
+    left out."""
     if not in_shapes:
         return spec
     shape, kind = tuple(in_shapes[0]), spec.get("type")
@@ -104,6 +105,8 @@ def infer_config(spec: dict, in_shapes: list[tuple[int, ...]]) -> dict:
         config["in_features"] = int(np.prod(shape))
     elif kind in ("batchnorm2d", "batchnorm1d") and "num_features" not in config and shape:
         config["num_features"] = shape[0]
+    elif kind == "groupnorm" and "num_channels" not in config and shape:
+        config["num_channels"] = shape[0]
     return {**spec, "config": config}
 
 

@@ -19,6 +19,7 @@ from engine.layers.merge import Add, Concat, Div, Mul, Sub
 from engine.layers.norm import (
     BatchNorm1d,
     BatchNorm2d,
+    GroupNorm,
     LocalResponseNorm,
     MeanVarianceNormalization,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "LogSoftmax",
     "MaxPool2D",
     "MeanVarianceNormalization",
+    "GroupNorm",
     "MinPool2D",
     "Mul",
     "Narrow",
@@ -123,6 +125,7 @@ LAYER_TYPES: dict[str, type[Layer]] = {
         Unsqueeze,
         Transpose,
         MeanVarianceNormalization,
+        GroupNorm,
         Pad,
         Identity,
         Hardtanh,

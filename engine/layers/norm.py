@@ -1,5 +1,5 @@
-"""Normalisation layers: batch norm (1-D and 2-D), ONNX's MeanVarianceNormalization and local
-response normalisation (LRN)."""
+"""Normalisation layers: batch norm (1-D and 2-D), group norm (instance norm is one group per
+channel), ONNX's MeanVarianceNormalization and local response normalisation (LRN)."""
 
 from __future__ import annotations
 
@@ -104,6 +104,48 @@ class BatchNorm1d(_BatchNorm):
     type = "batchnorm1d"
     ranks = (1, 2)
     what = "(C,) or (C, L)"
+
+
+class GroupNorm(Layer):
+    """PyTorch's ``GroupNorm(num_groups, num_channels, eps, affine=True)``: each example's
+    channels in groups normalised by the group's own mean and variance, in training and
+    evaluation alike, then a learnt ``weight`` and ``bias`` per channel. ``num_groups ==
+    num_channels`` is ``InstanceNorm2d(affine=True)``; ONNX writes both with
+    InstanceNormalization (:mod:`engine.onnx_import.ops_norm`)."""
+
+    type = "groupnorm"
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, name=None):
+        super().__init__(name)
+        self.num_groups = positive_int(num_groups, "num_groups")
+        self.num_channels = positive_int(num_channels, "num_channels")
+        if self.num_channels % self.num_groups:
+            raise ValueError(f"num_groups={num_groups} must divide num_channels={num_channels}")
+        self.eps = number(eps, "eps", 0.0)
+        self.params["weight"] = np.ones(self.num_channels, dtype=np.float32)
+        self.params["bias"] = np.zeros(self.num_channels, dtype=np.float32)
+
+    def forward(self, x, train=False, backprop=False):
+        p = self.params
+        out, cache = norm.groupnorm_forward(x, self.num_groups, p["weight"], p["bias"], self.eps)
+        self._keep(cache, train, backprop)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        dx, self.grads["weight"], self.grads["bias"] = norm.groupnorm_backward(
+            dout, self._need_cache()
+        )
+        return dx
+
+    def config(self):
+        return {"num_groups": self.num_groups, "num_channels": self.num_channels, "eps": self.eps}
+
+    def output_shape(self, in_shape):
+        if len(in_shape) < 2 or in_shape[0] != self.num_channels:
+            raise ValueError(
+                f"{self.name}: expects ({self.num_channels}, H, W) per example, got {in_shape}"
+            )
+        return tuple(in_shape)
 
 
 class MeanVarianceNormalization(Layer):

@@ -129,6 +129,30 @@ def batchnorm(em: Emitter, layer, info, srcs):
     em.node("BatchNormalization", [srcs[0], scale, shift, *stats], epsilon=eps)
 
 
+@converts("groupnorm")
+def groupnorm(em: Emitter, layer, info, srcs):
+    """As PyTorch writes ``nn.GroupNorm``: Reshape to (N, G, -1), InstanceNormalization
+    (scale 1, B 0), Reshape back, Mul by the weight and Add the bias per channel."""
+    c, shape = info["config"], [int(d) for d in info["input_shape"]]
+    G, C, f32 = int(c["num_groups"]), shape[0], np.float32
+    grouped = em.node(
+        "Reshape", [srcs[0], em.const("groups", [0, G, -1], np.int64)], step="reshape"
+    )
+    normed = em.node(
+        "InstanceNormalization",
+        [grouped, em.const("ones", np.ones(G), f32), em.const("zeros", np.zeros(G), f32)],
+        step="instancenorm",
+        epsilon=float(c.get("eps", 1e-5)),
+    )
+    back = em.node("Reshape", [normed, em.const("shape", [0, *shape], np.int64)], step="back")
+    per_channel = (C,) + (1,) * (len(shape) - 1)
+    weight = em.const("weight", em.state[f"{em.layer}.weight"].reshape(per_channel), f32)
+    scaled = em.node("Mul", [back, weight], step="scaled")
+    em.node(
+        "Add", [scaled, em.const("bias", em.state[f"{em.layer}.bias"].reshape(per_channel), f32)]
+    )
+
+
 # -- elementwise --------------------------------------------------------------------------
 
 _UNARY = {

@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from engine.convention import check_convention, complete_convention
-from engine.onnx_import import ops_gates, ops_layers, ops_simple
+from engine.onnx_import import ops_gates, ops_layers, ops_norm, ops_simple
 from engine.onnx_import.builder import Act, Builder, Refused
 from engine.onnx_import.graph import prepare
 from engine.onnx_import.limits import Limits
@@ -36,6 +36,7 @@ HANDLERS = {
     "Gemm": ops_layers.gemm,
     "MatMul": ops_layers.matmul,
     "BatchNormalization": ops_layers.batchnorm,
+    "InstanceNormalization": ops_norm.instance_norm,
     "MaxPool": ops_layers.pool,
     "AveragePool": ops_layers.pool,
     "Neg": ops_layers.neg,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from onnx import helper
 
-from engine.onnx_import import ops_gates
+from engine.onnx_import import ops_gates, ops_norm
 from engine.onnx_import.builder import Act, Builder, per_example_constant, prod
 
 FLOAT_TYPES = {np.float16, np.float32, np.float64}
@@ -166,6 +166,8 @@ def reshape_like(b: Builder, node) -> None:
     unbatched export's Squeeze may drop it again: the result is then unbatched, its whole
     shape per example."""
     b.attrs(node, {"axis", "axes", "allowzero"})
+    if ops_norm.group_norm(b, node):
+        return
     _reshape(b, node)
 
 

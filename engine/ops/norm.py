@@ -1,5 +1,6 @@
-"""Normalisation: ONNX's MeanVarianceNormalization and local response normalisation across
-channels (LRN). Batch normalisation has its own module, :mod:`engine.ops.batchnorm`.
+"""Normalisation: group normalisation (instance normalisation is one group per channel),
+ONNX's MeanVarianceNormalization and local response normalisation across channels (LRN). Batch
+normalisation has its own module, :mod:`engine.ops.batchnorm`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,42 @@ def mvn_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     mean_gx = (dout * xc).mean(axis=axes, keepdims=True)
     safe = np.where(std > 0, std, 1)
     return (dout - mean_g) / d - xc * np.where(std > 0, mean_gx / (d * d * safe), 0)
+
+
+def groupnorm_forward(
+    x: np.ndarray, groups: int, gamma: np.ndarray, beta: np.ndarray, eps: float
+) -> tuple[np.ndarray, tuple]:
+    """PyTorch's GroupNorm: each example's channels in ``groups`` equal groups, every group
+    normalised by its own mean and (biased) variance, then ``gamma * x_hat + beta`` per channel.
+
+    x: (N, C, ...), gamma, beta: (C,) → out: x's shape. With ``M = C/G · H · W`` values a
+    group, ``x_hat = (x - mu) * inv``, ``inv = 1 / sqrt(var + eps)`` per (example, group)."""
+    N, C = x.shape[:2]
+    xg = x.reshape(N, groups, -1)  # (N, G, M), a copy if x is batch-last
+    mu = xg.mean(axis=2, keepdims=True)
+    xc = xg - mu
+    inv = 1 / np.sqrt((xc * xc).mean(axis=2, keepdims=True) + np.asarray(eps, x.dtype))
+    x_hat = (xc * inv).reshape(x.shape)  # (N, C, ...)
+    shape = (1, C) + (1,) * (x.ndim - 2)
+    out = x_hat * gamma.astype(x.dtype).reshape(shape) + beta.astype(x.dtype).reshape(shape)
+    return out, (x_hat, inv, gamma, groups)
+
+
+def groupnorm_backward(dout: np.ndarray, cache: tuple):
+    """dout: x's shape → (dx, dgamma (C,), dbeta (C,)), per group of M values::
+
+    dx = inv * (g - mean(g) - x_hat * mean(g * x_hat)),   g = dout * gamma
+    """
+    x_hat, inv, gamma, groups = cache
+    N, C = dout.shape[:2]
+    axes = (0, *range(2, dout.ndim))
+    dgamma = (dout * x_hat).sum(axis=axes)
+    dbeta = dout.sum(axis=axes)
+    shape = (1, C) + (1,) * (dout.ndim - 2)
+    g = (dout * gamma.astype(dout.dtype).reshape(shape)).reshape(N, groups, -1)
+    xh = x_hat.reshape(N, groups, -1)
+    dx = inv * (g - g.mean(axis=2, keepdims=True) - xh * (g * xh).mean(axis=2, keepdims=True))
+    return dx.reshape(dout.shape), dgamma, dbeta
 
 
 def _channel_window_sum(a: np.ndarray, before: int, after: int) -> np.ndarray:

@@ -66,6 +66,7 @@ BRANCHES = [
     {"type": "pad", "name": "edge", "config": {"pads": [0, 1, 2, 0], "mode": "replicate"}},
     {"type": "narrow", "config": {"dim": 3, "start": 1, "length": 31}},
     {"type": "silu"},
+    {"type": "groupnorm", "config": {"num_groups": 2}},
     {"type": "gelu"},
     {"type": "gelu", "name": "gelu_tanh", "config": {"approximate": "tanh"}},
     {"type": "erf"},

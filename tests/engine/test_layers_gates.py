@@ -1,6 +1,7 @@
 """The layers exported image classifiers need (clamps, hard sigmoid/swish, SiLU, GELU, erf,
-SELU, PReLU, LRN, narrow, reflect/replicate padding): each forward against a plain reference,
-each backward against centred finite differences in float64 (tests/engine/gradcheck.py)."""
+SELU, PReLU, group norm, LRN, narrow, reflect/replicate padding): each forward against a plain
+reference, each backward against centred finite differences in float64
+(tests/engine/gradcheck.py)."""
 
 import math
 
@@ -122,6 +123,8 @@ def test_reflect_mirrors_without_the_edge():
         (lambda: L.Pad([1, 1, 1, 1], mode="wrap"), "mode must be one of"),
         (lambda: L.Hardtanh(2.0, 1.0), "must not exceed"),
         (lambda: L.GELU("exact"), "approximate must be one of"),
+        (lambda: L.GroupNorm(4, 6), "must divide"),
+        (lambda: L.GroupNorm(2, 6).output_shape((4, 3, 3)), "expects"),
         (lambda: L.Narrow(1, 3, 2).output_shape((4, 2, 2)), "are not all in"),
         (lambda: L.Narrow(0, 0, 1), "batch axis"),
         (lambda: L.PReLU(3).output_shape((4, 2, 2)), "3 slopes"),
@@ -163,3 +166,27 @@ def test_the_request_cost_counts_the_error_functions_series():
 
     assert cost("gelu") - cost("relu") == cost("erf") - cost("relu") == MULTIPLY_ADDS * 128
     assert cost("gelu", approximate="tanh") == cost("relu")
+
+
+def group_norm_loops(x, weight, bias, groups, eps):
+    """The plain twin: one example and one group at a time."""
+    out = np.empty_like(x)
+    per = x.shape[1] // groups
+    for n in range(x.shape[0]):
+        for g in range(groups):
+            part = x[n, g * per : (g + 1) * per]
+            out[n, g * per : (g + 1) * per] = (part - part.mean()) / np.sqrt(part.var() + eps)
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    return out * weight.reshape(shape) + bias.reshape(shape)
+
+
+@pytest.mark.parametrize("groups", [1, 2, 6])  # 6 of 6: instance norm
+def test_group_norm_against_the_loops_and_centred_differences(groups):
+    layer = L.GroupNorm(groups, 6, eps=1e-3)
+    layer.params["weight"][:] = rng.uniform(0.5, 2.0, 6)
+    layer.params["bias"][:] = rng.normal(size=6)
+    x = rng.standard_normal((3, 6, 4, 5)) * 2 + 1
+    eps = 1e-3
+    check_layer(layer, x, lambda a, p: group_norm_loops(a, p["weight"], p["bias"], groups, eps))
+    batch_last = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    np.testing.assert_allclose(layer.forward(batch_last), layer.forward(x), rtol=1e-12)
