@@ -59,7 +59,11 @@ def _instance_norm(b: Builder, node, channels: int):
     if scale is None or bias is None:
         b.fail(node, "scale and B must be constants")
     if scale.size != channels or bias.size != channels:
-        b.fail(node, f"scale and B must have {channels} entries, one per channel of its input")
+        b.fail(
+            node,
+            f"scale and B must hold one value per channel of its input ({channels}), "
+            f"not {scale.size} and {bias.size}",
+        )
     return eps, scale.reshape(-1).astype(np.float32), bias.reshape(-1).astype(np.float32)
 
 

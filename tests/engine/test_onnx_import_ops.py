@@ -191,3 +191,38 @@ def test_an_erf_outside_the_gelu_pattern_is_an_erf_layer():
     x = RNG.standard_normal((2, 1, 12, 12)).astype(np.float32)
     model = agree(_gelu_graph(body, [*GELU_CONSTANTS, const("two", 2.0)]), x)
     assert [ly.type for ly in model.layers][1:6] == ["div", "erf", "add", "mul", "mul"]
+
+
+def test_pytorchs_group_norm_pattern_is_one_groupnorm_layer():
+    """Reshape(N, G, -1) → InstanceNormalization → Reshape back → Mul → Add, as both PyTorch
+    exporters write ``nn.GroupNorm``: one layer whose weight and bias are the Mul's and Add's."""
+    body = [
+        helper.make_node("Reshape", ["c", "groups"], ["r"], name="/gn/Reshape"),
+        helper.make_node("InstanceNormalization", ["r", "ones", "zeros"], ["i"], epsilon=1e-3),
+        helper.make_node("Reshape", ["i", "back"], ["b"], name="/gn/Reshape_1"),
+        helper.make_node("Mul", ["b", "gamma"], ["m"], name="/gn/Mul"),
+        helper.make_node("Add", ["m", "beta"], ["g"], name="/gn/Add"),
+    ]
+    gamma, beta = RNG.uniform(0.5, 2, (3, 1, 1)), RNG.normal(size=(3, 1, 1))
+    inits = [
+        ints("groups", [0, 3, -1]),
+        const("ones", np.ones(3)),
+        const("zeros", np.zeros(3)),
+        ints("back", [0, 3, 12, 12]),
+        const("gamma", gamma),
+        const("beta", beta),
+    ]
+    x = RNG.standard_normal((2, 1, 12, 12)).astype(np.float32) * 3
+    model = agree(_gelu_graph(body, inits), x)
+    layer = model.layers[1]
+    assert [ly.type for ly in model.layers] == ["conv2d", "groupnorm", "globalavgpool"]
+    assert layer.config() == {"num_groups": 3, "num_channels": 3, "eps": pytest.approx(1e-3)}
+    np.testing.assert_allclose(layer.params["weight"], gamma.ravel(), rtol=1e-6)
+
+
+def test_instance_normalization_alone_is_a_groupnorm_of_one_channel_a_group():
+    scale, bias = RNG.uniform(0.5, 2, 3), RNG.normal(size=3)
+    body = [helper.make_node("InstanceNormalization", ["c", "s", "b"], ["g"], name="/inorm")]
+    x = RNG.standard_normal((2, 1, 12, 12)).astype(np.float32)
+    model = agree(_gelu_graph(body, [const("s", scale), const("b", bias)]), x)
+    assert model.layers[1].config()["num_groups"] == 3

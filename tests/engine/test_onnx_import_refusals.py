@@ -281,3 +281,15 @@ def test_mutated_files_are_refused_or_imported_never_crash():
                 b = b[: rng.randrange(len(b))]
             with contextlib.suppress(ValueError):  # refused: fine; anything else fails
                 import_onnx(bytes(b), external)
+
+
+def test_instance_normalization_needs_constant_per_channel_parameters():
+    node = helper.make_node("InstanceNormalization", ["x", "s", "b"], ["c"], name="/inorm/In")
+    inits = [w("s", (3,)), w("b", (3,))]  # 3 entries for 1 channel
+    tail = [w("G", (10, 64))]
+    import_refused(
+        model_bytes([node, *TAIL], inits + tail),
+        r'"/inorm/In" \(InstanceNormalization\): scale and B',
+    )
+    node = helper.make_node("Gelu", ["x"], ["c"], name="/act/Gelu", approximate="erf")
+    import_refused(model_bytes([node, *TAIL], tail, opset=20), r"approximate = 'erf' is not")
