@@ -105,7 +105,7 @@ def infer_config(spec: dict, in_shapes: list[tuple[int, ...]]) -> dict:
         config["in_features"] = int(np.prod(shape))
     elif kind in ("batchnorm2d", "batchnorm1d") and "num_features" not in config and shape:
         config["num_features"] = shape[0]
-    elif kind == "groupnorm" and "num_channels" not in config and shape:
+    elif kind in ("groupnorm", "layernorm2d") and "num_channels" not in config and shape:
         config["num_channels"] = shape[0]
     return {**spec, "config": config}
 

@@ -20,6 +20,7 @@ from engine.layers.norm import (
     BatchNorm1d,
     BatchNorm2d,
     GroupNorm,
+    LayerNorm2d,
     LocalResponseNorm,
     MeanVarianceNormalization,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "MaxPool2D",
     "MeanVarianceNormalization",
     "GroupNorm",
+    "LayerNorm2d",
     "MinPool2D",
     "Mul",
     "Narrow",
@@ -126,6 +128,7 @@ LAYER_TYPES: dict[str, type[Layer]] = {
         Transpose,
         MeanVarianceNormalization,
         GroupNorm,
+        LayerNorm2d,
         Pad,
         Identity,
         Hardtanh,

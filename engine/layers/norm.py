@@ -1,5 +1,6 @@
 """Normalisation layers: batch norm (1-D and 2-D), group norm (instance norm is one group per
-channel), ONNX's MeanVarianceNormalization and local response normalisation (LRN)."""
+channel), layer norm over channels, ONNX's MeanVarianceNormalization and local response
+normalisation (LRN)."""
 
 from __future__ import annotations
 
@@ -144,6 +145,45 @@ class GroupNorm(Layer):
         if len(in_shape) < 2 or in_shape[0] != self.num_channels:
             raise ValueError(
                 f"{self.name}: expects ({self.num_channels}, H, W) per example, got {in_shape}"
+            )
+        return tuple(in_shape)
+
+
+class LayerNorm2d(Layer):
+    """Layer normalisation over the channels at each position, with a learnt ``weight`` and
+    ``bias`` per channel: torchvision's ``LayerNorm2d`` and ConvNeXt's ``LayerNorm`` between
+    its channels-last permutes (ONNX: Transpose → LayerNormalization → Transpose), and
+    ``nn.LayerNorm(C)`` on a vector of C features. x: (N, C, ...) or (N, C)."""
+
+    type = "layernorm2d"
+
+    def __init__(self, num_channels: int, eps: float = 1e-5, name=None):
+        super().__init__(name)
+        self.num_channels = positive_int(num_channels, "num_channels")
+        self.eps = number(eps, "eps", 0.0)
+        self.params["weight"] = np.ones(self.num_channels, dtype=np.float32)
+        self.params["bias"] = np.zeros(self.num_channels, dtype=np.float32)
+
+    def forward(self, x, train=False, backprop=False):
+        out, cache = norm.channelnorm_forward(
+            x, self.params["weight"], self.params["bias"], self.eps
+        )
+        self._keep(cache, train, backprop)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        dx, self.grads["weight"], self.grads["bias"] = norm.channelnorm_backward(
+            dout, self._need_cache()
+        )
+        return dx
+
+    def config(self):
+        return {"num_channels": self.num_channels, "eps": self.eps}
+
+    def output_shape(self, in_shape):
+        if len(in_shape) < 1 or in_shape[0] != self.num_channels:
+            raise ValueError(
+                f"{self.name}: expects {self.num_channels} channels first, got {in_shape}"
             )
         return tuple(in_shape)
 

@@ -37,6 +37,7 @@ HANDLERS = {
     "MatMul": ops_layers.matmul,
     "BatchNormalization": ops_layers.batchnorm,
     "InstanceNormalization": ops_norm.instance_norm,
+    "LayerNormalization": ops_norm.layer_norm,
     "MaxPool": ops_layers.pool,
     "AveragePool": ops_layers.pool,
     "Neg": ops_layers.neg,

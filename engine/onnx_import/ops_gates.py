@@ -215,10 +215,11 @@ def _next(b: Builder, out: str, op: str, operands: set[str] | None = None, scala
     return user
 
 
-def _gelu(b: Builder, node, x: str, later: list, approximate: str, written: str) -> bool:
-    """Emit one gelu layer for ``node`` and the ``later`` nodes of its pattern (skipped)."""
-    if any(n is None for n in later):
+def _gelu(b: Builder, node, match) -> bool:
+    """Emit one gelu layer for ``node`` and the later nodes of its pattern (skipped)."""
+    if match is None:
         return False
+    x, later, approximate, written = match
     for n in later:
         b.skip(n)
     act = b.act(x, node)
@@ -228,14 +229,15 @@ def _gelu(b: Builder, node, x: str, later: list, approximate: str, written: str)
     return True
 
 
-def tanh_gelu(b: Builder, node) -> bool:
+def match_tanh_gelu(b: Builder, node):
     """``0.5 * (x * (1 + Tanh(√(2/π) * (x + 0.044715 * (x * (x * x))))))``, PyTorch's
-    TorchScript export of ``GELU(approximate="tanh")`` (any operand order): one gelu layer."""
+    TorchScript export of ``GELU(approximate="tanh")`` (any operand order), from its first
+    node: ``(x, later nodes, "tanh", formula)`` or None."""
     if node.op_type != "Mul" or len(node.input) != 2 or node.input[0] != node.input[1]:
-        return False
+        return None
     x = node.input[0]
     if b.const(x) is not None:
-        return False
+        return None
     cube = _next(b, node.output[0], "Mul", {x})
     kappa = cube and _next(b, cube.output[0], "Mul", scalar=0.044715)
     inner = kappa and _next(b, kappa.output[0], "Add", {x})
@@ -244,22 +246,37 @@ def tanh_gelu(b: Builder, node) -> bool:
     plus_one = tanh and _next(b, tanh.output[0], "Add", scalar=1.0)
     times_x = plus_one and _next(b, plus_one.output[0], "Mul", {x})
     half = times_x and _next(b, times_x.output[0], "Mul", scalar=0.5)
+    if half is None:
+        return None
     later = [cube, kappa, inner, beta, tanh, plus_one, times_x, half]
-    return _gelu(b, node, x, later, "tanh", "0.5 * x * (1 + Tanh(√(2/π) (x + 0.044715 x³)))")
+    return x, later, "tanh", "0.5 * x * (1 + Tanh(√(2/π) (x + 0.044715 x³)))"
 
 
-def exact_gelu(b: Builder, node) -> bool:
+def match_exact_gelu(b: Builder, node):
     """``Mul(Mul(x, Add(Erf(Div(x, √2)), 1)), 0.5)`` (or ``Mul(x, 1/√2)`` first), PyTorch's
-    TorchScript export of an exact GELU (any operand order): one gelu layer."""
+    TorchScript export of an exact GELU (any operand order), from its first node:
+    ``(x, later nodes, "none", formula)`` or None."""
     if node.op_type not in ("Div", "Mul") or len(node.input) != 2:
-        return False
+        return None
     x = next((n for n in node.input if b.const(n) is None), None)
     c = _scalar_operand(b, node, x) if x is not None else None
     want = math.sqrt(2) if node.op_type == "Div" else math.sqrt(0.5)
     if c is None or abs(c - want) > 1e-6:
-        return False
+        return None
     erf = _next(b, node.output[0], "Erf", set())
     plus_one = erf and _next(b, erf.output[0], "Add", scalar=1.0)
     times_x = plus_one and _next(b, plus_one.output[0], "Mul", {x})
     half = times_x and _next(b, times_x.output[0], "Mul", scalar=0.5)
-    return _gelu(b, node, x, [erf, plus_one, times_x, half], "none", "x * (Erf(x / √2) + 1) * 0.5")
+    if half is None:
+        return None
+    return x, [erf, plus_one, times_x, half], "none", "x * (Erf(x / √2) + 1) * 0.5"
+
+
+def tanh_gelu(b: Builder, node) -> bool:
+    """PyTorch's TorchScript tanh GELU from this node: one gelu layer (True), or nothing."""
+    return _gelu(b, node, match_tanh_gelu(b, node))
+
+
+def exact_gelu(b: Builder, node) -> bool:
+    """PyTorch's TorchScript exact GELU from this node: one gelu layer (True), or nothing."""
+    return _gelu(b, node, match_exact_gelu(b, node))

@@ -96,3 +96,27 @@ def instance_norm(b: Builder, node) -> None:
         b.fail(node, f"an input of per-example shape {list(x.shape)} is not supported (C, H, W)")
     eps, scale, bias = _instance_norm(b, node, x.shape[0])
     _emit(b, node, x, x.shape[0], eps, (scale, bias), [])
+
+
+def layer_norm(b: Builder, node) -> None:
+    """LayerNormalization over the last axis of a vector of C features (``nn.LayerNorm(C)``
+    on pooled features): a layernorm2d. Over (C, H, W), or channels-last outside a Transpose
+    pair (:mod:`engine.onnx_import.ops_channels_last`), it is refused."""
+    attrs = b.attrs(node, {"axis", "epsilon", "stash_type"})
+    x = b.act(node.input[0], node)
+    if len(x.shape) != 1 or int(attrs.get("axis", -1)) not in (-1, 1):
+        b.fail(
+            node,
+            f"axis = {attrs.get('axis', -1)} over per-example shape {list(x.shape)} is not "
+            "supported (a vector of features, or channels-last between Transposes)",
+        )
+    if len(node.output) > 1 and any(node.output[1:]):
+        b.fail(node, "its mean and inverse-deviation outputs are used (a training graph)")
+    C = x.shape[0]
+    scale = b.const(node.input[1])
+    bias = b.const(node.input[2]) if len(node.input) > 2 and node.input[2] else np.zeros(C)
+    if scale is None or bias is None or scale.size != C or bias.size != C:
+        b.fail(node, f"Scale and B must be constants of {C} values, one per feature")
+    config = {"num_channels": C, "eps": float(attrs.get("epsilon", 1e-5))}
+    params = {"weight": scale.reshape(C), "bias": bias.reshape(C)}
+    b.emit(node, "layernorm2d", config, [x], node.output[0], params, shape=x.shape)

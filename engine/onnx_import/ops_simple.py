@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from onnx import helper
 
-from engine.onnx_import import ops_gates, ops_norm
+from engine.onnx_import import ops_channels_last, ops_gates, ops_norm
 from engine.onnx_import.builder import Act, Builder, per_example_constant, prod
 
 FLOAT_TYPES = {np.float16, np.float32, np.float64}
@@ -213,6 +213,8 @@ def _drops_batch(b: Builder, name: str, out_shape) -> bool:
 def transpose(b: Builder, node) -> None:
     """A permutation that keeps the batch axis first; one that moves only axes of size 1
     (back from channels-last around SqueezeNet's Softmax) is a reshape."""
+    if ops_channels_last.channels_last(b, node):
+        return
     attrs = b.attrs(node, {"perm"})
     full = (1, *b.onnx_per_example(node.input[0], node))
     perm = [int(p) for p in attrs.get("perm", list(range(len(full)))[::-1])]

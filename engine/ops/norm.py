@@ -1,6 +1,7 @@
 """Normalisation: group normalisation (instance normalisation is one group per channel),
-ONNX's MeanVarianceNormalization and local response normalisation across channels (LRN). Batch
-normalisation has its own module, :mod:`engine.ops.batchnorm`.
+layer normalisation over the channels at each position, ONNX's MeanVarianceNormalization and
+local response normalisation across channels (LRN). Batch normalisation has its own module,
+:mod:`engine.ops.batchnorm`.
 """
 
 from __future__ import annotations
@@ -62,6 +63,36 @@ def groupnorm_backward(dout: np.ndarray, cache: tuple):
     xh = x_hat.reshape(N, groups, -1)
     dx = inv * (g - g.mean(axis=2, keepdims=True) - xh * (g * xh).mean(axis=2, keepdims=True))
     return dx.reshape(dout.shape), dgamma, dbeta
+
+
+def channelnorm_forward(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float
+) -> tuple[np.ndarray, tuple]:
+    """Layer normalisation over the channels at each position (torchvision's ``LayerNorm2d``,
+    ConvNeXt's ``LayerNorm`` between its permutes; ``nn.LayerNorm(C)`` on a vector of C):
+    ``gamma * (x - mu) / sqrt(var + eps) + beta`` with mu, var over axis 1, biased.
+
+    x: (N, C, ...), gamma, beta: (C,) → out: x's shape."""
+    mu = x.mean(axis=1, keepdims=True)
+    xc = x - mu
+    inv = 1 / np.sqrt((xc * xc).mean(axis=1, keepdims=True) + np.asarray(eps, x.dtype))
+    x_hat = xc * inv
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    out = x_hat * gamma.astype(x.dtype).reshape(shape) + beta.astype(x.dtype).reshape(shape)
+    return out, (x_hat, inv, gamma)
+
+
+def channelnorm_backward(dout: np.ndarray, cache: tuple):
+    """dout: x's shape → (dx, dgamma (C,), dbeta (C,)); over the channels of each position,
+    ``dx = inv * (g - mean(g) - x_hat * mean(g * x_hat))`` with ``g = dout * gamma``."""
+    x_hat, inv, gamma = cache
+    axes = (0, *range(2, dout.ndim))
+    shape = (1, -1) + (1,) * (dout.ndim - 2)
+    g = dout * gamma.astype(dout.dtype).reshape(shape)
+    mean_g = g.mean(axis=1, keepdims=True)
+    mean_gx = (g * x_hat).mean(axis=1, keepdims=True)
+    dx = inv * (g - mean_g - x_hat * mean_gx)
+    return dx, (dout * x_hat).sum(axis=axes), dout.sum(axis=axes)
 
 
 def _channel_window_sum(a: np.ndarray, before: int, after: int) -> np.ndarray:

@@ -67,6 +67,7 @@ BRANCHES = [
     {"type": "narrow", "config": {"dim": 3, "start": 1, "length": 31}},
     {"type": "silu"},
     {"type": "groupnorm", "config": {"num_groups": 2}},
+    {"type": "layernorm2d", "config": {"eps": 1e-6}},
     {"type": "gelu"},
     {"type": "gelu", "name": "gelu_tanh", "config": {"approximate": "tanh"}},
     {"type": "erf"},

@@ -1,6 +1,6 @@
 """The layers exported image classifiers need (clamps, hard sigmoid/swish, SiLU, GELU, erf,
-SELU, PReLU, group norm, LRN, narrow, reflect/replicate padding): each forward against a plain
-reference, each backward against centred finite differences in float64
+SELU, PReLU, group norm, layer norm, LRN, narrow, reflect/replicate padding): each forward
+against a plain reference, each backward against centred finite differences in float64
 (tests/engine/gradcheck.py)."""
 
 import math
@@ -125,6 +125,7 @@ def test_reflect_mirrors_without_the_edge():
         (lambda: L.GELU("exact"), "approximate must be one of"),
         (lambda: L.GroupNorm(4, 6), "must divide"),
         (lambda: L.GroupNorm(2, 6).output_shape((4, 3, 3)), "expects"),
+        (lambda: L.LayerNorm2d(6).output_shape((4, 3, 3)), "expects 6 channels"),
         (lambda: L.Narrow(1, 3, 2).output_shape((4, 2, 2)), "are not all in"),
         (lambda: L.Narrow(0, 0, 1), "batch axis"),
         (lambda: L.PReLU(3).output_shape((4, 2, 2)), "3 slopes"),
@@ -190,3 +191,22 @@ def test_group_norm_against_the_loops_and_centred_differences(groups):
     check_layer(layer, x, lambda a, p: group_norm_loops(a, p["weight"], p["bias"], groups, eps))
     batch_last = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
     np.testing.assert_allclose(layer.forward(batch_last), layer.forward(x), rtol=1e-12)
+
+
+def layer_norm_loops(x, weight, bias, eps):
+    """The plain twin: one example and one position at a time, over the channels."""
+    out = np.empty_like(x)
+    for index in np.ndindex(x.shape[0], *x.shape[2:]):
+        at = (index[0], slice(None), *index[1:])
+        v = x[at]
+        out[at] = (v - v.mean()) / np.sqrt(v.var() + eps) * weight + bias
+    return out
+
+
+@pytest.mark.parametrize("shape", [(3, 6, 4, 5), (4, 6)])  # maps, and a vector of features
+def test_layer_norm_over_channels_against_the_loops_and_centred_differences(shape):
+    layer = L.LayerNorm2d(6, eps=1e-3)
+    layer.params["weight"][:] = rng.uniform(0.5, 2.0, 6)
+    layer.params["bias"][:] = rng.normal(size=6)
+    x = rng.standard_normal(shape) * 2 + 1
+    check_layer(layer, x, lambda a, p: layer_norm_loops(a, p["weight"], p["bias"], 1e-3))

@@ -226,3 +226,69 @@ def test_instance_normalization_alone_is_a_groupnorm_of_one_channel_a_group():
     x = RNG.standard_normal((2, 1, 12, 12)).astype(np.float32)
     model = agree(_gelu_graph(body, [const("s", scale), const("b", bias)]), x)
     assert model.layers[1].config()["num_groups"] == 3
+
+
+def _convnext_block(middle: list, inits: list) -> bytes:
+    """x (N, 1, 12, 12) → Conv (4 channels) → Transpose to channels-last → ``middle`` (from "t"
+    to "u") → Transpose back → the residual Add → GlobalAveragePool → Flatten →
+    LayerNormalization of the 4 features → Gemm to 3 classes."""
+    nodes = [
+        helper.make_node("Conv", ["x", "W"], ["c"], pads=[1, 1, 1, 1], name="/stem/Conv"),
+        helper.make_node("Transpose", ["c"], ["t"], perm=[0, 2, 3, 1], name="/block/Transpose"),
+        *middle,
+        helper.make_node("Transpose", ["u"], ["v"], perm=[0, 3, 1, 2], name="/block/Transpose_1"),
+        helper.make_node("Add", ["v", "c"], ["r"], name="/block/Add_res"),
+        helper.make_node("GlobalAveragePool", ["r"], ["p"], name="/gap"),
+        helper.make_node("Flatten", ["p"], ["f"], name="/flatten"),
+        helper.make_node("LayerNormalization", ["f", "hs", "hb"], ["n"], epsilon=1e-6, name="/ln"),
+        helper.make_node("Gemm", ["n", "G"], ["y"], transB=1, name="/fc/Gemm"),
+    ]
+    inits = [
+        const("W", RNG.normal(size=(4, 1, 3, 3))),
+        const("hs", RNG.uniform(0.5, 2, 4)),
+        const("hb", RNG.normal(size=4)),
+        const("G", RNG.normal(size=(3, 4))),
+        *inits,
+    ]
+    return graph_bytes(nodes, inits, opset=17)
+
+
+def test_a_convnext_block_in_channels_last_is_read_as_channel_first_layers():
+    """LayerNormalization, MatMul + Add, GELU (as TorchScript writes it), MatMul + Add and the
+    layer scale between the Transposes: a layernorm2d, 1×1 convolutions, a gelu and a mul,
+    with no transpose left; the head's LayerNormalization of the pooled features too."""
+    middle = [
+        helper.make_node("LayerNormalization", ["t", "ls", "lb"], ["n1"], epsilon=1e-6),
+        helper.make_node("MatMul", ["n1", "W1"], ["m1"]),
+        helper.make_node("Add", ["b1", "m1"], ["a1"]),
+        helper.make_node("Div", ["a1", "sqrt2"], ["d"]),
+        helper.make_node("Erf", ["d"], ["e"]),
+        helper.make_node("Add", ["e", "one"], ["a"]),
+        helper.make_node("Mul", ["a1", "a"], ["m"]),
+        helper.make_node("Mul", ["m", "half"], ["g"]),
+        helper.make_node("MatMul", ["g", "W2"], ["m2"]),
+        helper.make_node("Add", ["m2", "b2"], ["a2"]),
+        helper.make_node("Mul", ["a2", "gamma"], ["u"]),
+    ]
+    inits = [
+        const("ls", RNG.uniform(0.5, 2, 4)),
+        const("lb", RNG.normal(size=4)),
+        const("W1", RNG.normal(size=(4, 16)) * 0.5),
+        const("b1", RNG.normal(size=16)),
+        const("W2", RNG.normal(size=(16, 4)) * 0.5),
+        const("b2", RNG.normal(size=4)),
+        const("gamma", RNG.uniform(0.5, 2, 4)),
+        *GELU_CONSTANTS,
+    ]
+    x = RNG.standard_normal((2, 1, 12, 12)).astype(np.float32)
+    model = agree(_convnext_block(middle, inits), x)
+    kinds = [ly.type for ly in model.layers]
+    assert kinds[:7] == ["conv2d", "layernorm2d", "conv2d", "gelu", "conv2d", "mul", "add"]
+    assert "transpose" not in kinds and kinds[-2:] == ["layernorm2d", "dense"]
+
+
+def test_a_channels_last_stretch_with_another_operator_keeps_its_transposes():
+    middle = [helper.make_node("Neg", ["t"], ["u"])]
+    x = RNG.standard_normal((2, 1, 12, 12)).astype(np.float32)
+    kinds = [ly.type for ly in agree(_convnext_block(middle, []), x).layers]
+    assert kinds.count("transpose") == 2

@@ -293,3 +293,10 @@ def test_instance_normalization_needs_constant_per_channel_parameters():
     )
     node = helper.make_node("Gelu", ["x"], ["c"], name="/act/Gelu", approximate="erf")
     import_refused(model_bytes([node, *TAIL], tail, opset=20), r"approximate = 'erf' is not")
+
+
+def test_layer_normalization_over_a_whole_map_is_refused_by_name():
+    """nn.LayerNorm([C, H, W]) normalises a whole example: not the channel norm the engine has."""
+    node = helper.make_node("LayerNormalization", ["x", "s", "b"], ["c"], axis=1, name="/ln/LN")
+    inits = [w("s", (1, 8, 8)), w("b", (1, 8, 8)), w("G", (10, 64))]
+    import_refused(model_bytes([node, *TAIL], inits), r'"/ln/LN" \(LayerNormalization\): axis = 1')
