@@ -21,9 +21,13 @@ from engine.model import Model
 _POINTWISE = frozenset(
     ("relu", "leakyrelu", "elu", "sigmoid", "tanh", "batchnorm2d", "dropout", "identity")
     + ("hardtanh", "hardsigmoid", "hardswish", "silu", "selu", "prelu")  # ReLU6 is a hardtanh
-    + ("gelu", "erf")
+    + ("gelu", "erf", "layernorm2d", "localresponsenorm")  # across channels, per position
     + ("add", "sub", "mul", "div", "concat")
 )
+
+# Layers whose output at any position reads every position of their input map (a group norm's
+# statistics, MVN's): their box is the whole input map.
+_WHOLE = frozenset(("groupnorm", "meanvariancenormalization"))
 
 
 def _check_spatial(model: Model, layer: int) -> None:
@@ -38,21 +42,25 @@ def _check_spatial(model: Model, layer: int) -> None:
             todo.extend(model.inputs[i])
     for i in sorted(seen):
         ly = model.layers[i]
-        if not (isinstance(ly, (Conv2D, _Pool2D, Pad)) or ly.type in _POINTWISE):
+        if not (isinstance(ly, (Conv2D, _Pool2D, Pad)) or ly.type in _POINTWISE | _WHOLE):
             raise ValueError(
                 f"layer {layer} has no receptive-field box: layer {i} ({ly.type}) "
                 "is not a conv, pooling, padding or elementwise layer"
             )
-        if ly.type in _POINTWISE and any(len(s) != 3 for s in model.input_shapes(i)):
+        if ly.type in _POINTWISE | _WHOLE and any(len(s) != 3 for s in model.input_shapes(i)):
             raise ValueError(
                 f"layer {layer} has no receptive-field box: layer {i} ({ly.type}) reads an "
                 "input that is not a (C, H, W) feature map"
             )
 
 
-def _through(ly, box: tuple) -> tuple:
-    """Rows/columns ``box`` (inclusive) of ``ly``'s output → the rows/columns of its input."""
+def _through(ly, box: tuple, in_hw: tuple[int, int]) -> tuple:
+    """Rows/columns ``box`` (inclusive) of ``ly``'s output → the rows/columns of its input
+    (``in_hw`` its height and width)."""
     top, left, bottom, right = box
+    if ly.type in _WHOLE:
+        zero = np.zeros_like(np.asarray(top))
+        return zero, zero, zero + in_hw[0] - 1, zero + in_hw[1] - 1
     if isinstance(ly, Pad):
         t, lf, _, _ = ly.pads
         return top - t, left - lf, bottom - t, right - lf
@@ -93,7 +101,8 @@ def input_box(model: Model, layer: int, i, j) -> tuple[np.ndarray, ...]:
     pending: dict[int, tuple] = {int(layer): (i, j, i, j)}
     for n in range(int(layer), -1, -1):
         if n in pending:
-            box = _through(model.layers[n], pending.pop(n))
+            in_hw = tuple(model.input_shapes(n)[0][1:3])
+            box = _through(model.layers[n], pending.pop(n), in_hw)
             for m in model.inputs[n]:
                 pending[m] = _hull(pending.get(m), box)
     top, left, bottom, right = pending[-1]

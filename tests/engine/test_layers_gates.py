@@ -210,3 +210,19 @@ def test_layer_norm_over_channels_against_the_loops_and_centred_differences(shap
     layer.params["bias"][:] = rng.normal(size=6)
     x = rng.standard_normal(shape) * 2 + 1
     check_layer(layer, x, lambda a, p: layer_norm_loops(a, p["weight"], p["bias"], 1e-3))
+
+
+def test_the_receptive_field_through_the_norms():
+    """A layer norm over channels keeps each position's box; a group norm's statistics read its
+    whole input map, so a unit after it sees the whole image (engine/explain/geometry.py)."""
+    from engine.explain.geometry import input_box, receptive_field
+    from engine.model import Model
+
+    def net(norm):
+        conv = {"type": "conv2d", "config": {"out_channels": 4, "kernel_size": 3}}
+        return Model.from_spec([conv, norm, conv], input_shape=(1, 12, 12))
+
+    assert receptive_field(net({"type": "layernorm2d"}), 2) == (5, 5)
+    assert receptive_field(net({"type": "localresponsenorm", "config": {"size": 3}}), 2) == (5, 5)
+    grouped = net({"type": "groupnorm", "config": {"num_groups": 2}})
+    assert tuple(int(v) for v in input_box(grouped, 2, 3, 4)) == (0, 0, 12, 12)
