@@ -107,7 +107,48 @@ class BatchNorm1d(_BatchNorm):
     what = "(C,) or (C, L)"
 
 
-class GroupNorm(Layer):
+class _ChannelAffineNorm(Layer):
+    """A normalisation by each example's own statistics, then a learnt ``weight`` and ``bias``
+    per channel; the same in training and evaluation. Subclasses set the op pair (x, weight,
+    bias, eps and ``op_args()`` → out, cache; dout, cache → dx, dweight, dbias) and the
+    smallest per-example rank."""
+
+    forward_op: ClassVar
+    backward_op: ClassVar
+    min_rank: ClassVar[int]
+
+    def __init__(self, num_channels: int, eps: float, name=None):
+        super().__init__(name)
+        self.num_channels = positive_int(num_channels, "num_channels")
+        self.eps = number(eps, "eps", 0.0)
+        self.params["weight"] = np.ones(self.num_channels, dtype=np.float32)
+        self.params["bias"] = np.zeros(self.num_channels, dtype=np.float32)
+
+    def op_args(self) -> tuple:
+        return ()
+
+    def forward(self, x, train=False, backprop=False):
+        p = self.params
+        out, cache = self.forward_op(x, *self.op_args(), p["weight"], p["bias"], self.eps)
+        self._keep(cache, train, backprop)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        dx, self.grads["weight"], self.grads["bias"] = self.backward_op(dout, self._need_cache())
+        return dx
+
+    def config(self):
+        return {"num_channels": self.num_channels, "eps": self.eps}
+
+    def output_shape(self, in_shape):
+        if len(in_shape) < self.min_rank or in_shape[0] != self.num_channels:
+            raise ValueError(
+                f"{self.name}: expects {self.num_channels} channels first, got {in_shape}"
+            )
+        return tuple(in_shape)
+
+
+class GroupNorm(_ChannelAffineNorm):
     """PyTorch's ``GroupNorm(num_groups, num_channels, eps, affine=True)``: each example's
     channels in groups normalised by the group's own mean and variance, in training and
     evaluation alike, then a learnt ``weight`` and ``bias`` per channel. ``num_groups ==
@@ -115,77 +156,36 @@ class GroupNorm(Layer):
     InstanceNormalization (:mod:`engine.onnx_import.ops_norm`)."""
 
     type = "groupnorm"
+    forward_op = staticmethod(norm.groupnorm_forward)
+    backward_op = staticmethod(norm.groupnorm_backward)
+    min_rank = 2
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, name=None):
-        super().__init__(name)
+        super().__init__(num_channels, eps, name)
         self.num_groups = positive_int(num_groups, "num_groups")
-        self.num_channels = positive_int(num_channels, "num_channels")
         if self.num_channels % self.num_groups:
             raise ValueError(f"num_groups={num_groups} must divide num_channels={num_channels}")
-        self.eps = number(eps, "eps", 0.0)
-        self.params["weight"] = np.ones(self.num_channels, dtype=np.float32)
-        self.params["bias"] = np.zeros(self.num_channels, dtype=np.float32)
 
-    def forward(self, x, train=False, backprop=False):
-        p = self.params
-        out, cache = norm.groupnorm_forward(x, self.num_groups, p["weight"], p["bias"], self.eps)
-        self._keep(cache, train, backprop)
-        return out
-
-    def backward(self, dout, need_dx=True):
-        dx, self.grads["weight"], self.grads["bias"] = norm.groupnorm_backward(
-            dout, self._need_cache()
-        )
-        return dx
+    def op_args(self):
+        return (self.num_groups,)
 
     def config(self):
-        return {"num_groups": self.num_groups, "num_channels": self.num_channels, "eps": self.eps}
-
-    def output_shape(self, in_shape):
-        if len(in_shape) < 2 or in_shape[0] != self.num_channels:
-            raise ValueError(
-                f"{self.name}: expects ({self.num_channels}, H, W) per example, got {in_shape}"
-            )
-        return tuple(in_shape)
+        return {"num_groups": self.num_groups, **super().config()}
 
 
-class LayerNorm2d(Layer):
+class LayerNorm2d(_ChannelAffineNorm):
     """Layer normalisation over the channels at each position, with a learnt ``weight`` and
     ``bias`` per channel: torchvision's ``LayerNorm2d`` and ConvNeXt's ``LayerNorm`` between
     its channels-last permutes (ONNX: Transpose → LayerNormalization → Transpose), and
     ``nn.LayerNorm(C)`` on a vector of C features. x: (N, C, ...) or (N, C)."""
 
     type = "layernorm2d"
+    forward_op = staticmethod(norm.channelnorm_forward)
+    backward_op = staticmethod(norm.channelnorm_backward)
+    min_rank = 1
 
     def __init__(self, num_channels: int, eps: float = 1e-5, name=None):
-        super().__init__(name)
-        self.num_channels = positive_int(num_channels, "num_channels")
-        self.eps = number(eps, "eps", 0.0)
-        self.params["weight"] = np.ones(self.num_channels, dtype=np.float32)
-        self.params["bias"] = np.zeros(self.num_channels, dtype=np.float32)
-
-    def forward(self, x, train=False, backprop=False):
-        out, cache = norm.channelnorm_forward(
-            x, self.params["weight"], self.params["bias"], self.eps
-        )
-        self._keep(cache, train, backprop)
-        return out
-
-    def backward(self, dout, need_dx=True):
-        dx, self.grads["weight"], self.grads["bias"] = norm.channelnorm_backward(
-            dout, self._need_cache()
-        )
-        return dx
-
-    def config(self):
-        return {"num_channels": self.num_channels, "eps": self.eps}
-
-    def output_shape(self, in_shape):
-        if len(in_shape) < 1 or in_shape[0] != self.num_channels:
-            raise ValueError(
-                f"{self.name}: expects {self.num_channels} channels first, got {in_shape}"
-            )
-        return tuple(in_shape)
+        super().__init__(num_channels, eps, name)
 
 
 class MeanVarianceNormalization(Layer):

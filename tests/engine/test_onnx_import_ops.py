@@ -135,13 +135,18 @@ def _gelu_graph(body: list, inits: list, opset: int = 17) -> bytes:
     return model.SerializeToString()
 
 
-TORCHSCRIPT_GELU = [  # what torch.onnx.export(..., dynamo=False) writes for nn.GELU()
-    helper.make_node("Div", ["c", "sqrt2"], ["d"]),
-    helper.make_node("Erf", ["d"], ["e"]),
-    helper.make_node("Add", ["e", "one"], ["a"]),
-    helper.make_node("Mul", ["c", "a"], ["m"]),
-    helper.make_node("Mul", ["m", "half"], ["g"]),
-]
+def torchscript_gelu(x: str, out: str) -> list:
+    """What torch.onnx.export(..., dynamo=False) writes for nn.GELU() from ``x`` to ``out``."""
+    return [
+        helper.make_node("Div", [x, "sqrt2"], [f"{x}_d"]),
+        helper.make_node("Erf", [f"{x}_d"], [f"{x}_e"]),
+        helper.make_node("Add", [f"{x}_e", "one"], [f"{x}_a"]),
+        helper.make_node("Mul", [x, f"{x}_a"], [f"{x}_m"]),
+        helper.make_node("Mul", [f"{x}_m", "half"], [out]),
+    ]
+
+
+TORCHSCRIPT_GELU = torchscript_gelu("c", "g")
 TORCHSCRIPT_TANH_GELU = [  # ... and for nn.GELU(approximate="tanh")
     helper.make_node("Mul", ["c", "c"], ["sq"]),
     helper.make_node("Mul", ["c", "sq"], ["cube"]),
@@ -185,7 +190,7 @@ def test_an_erf_outside_the_gelu_pattern_is_an_erf_layer():
     """Adding 2 instead of 1 is no GELU: the nodes import one by one, and still agree."""
     body = [
         *TORCHSCRIPT_GELU[:2],
-        helper.make_node("Add", ["e", "two"], ["a"]),
+        helper.make_node("Add", ["c_e", "two"], ["c_a"]),
         *TORCHSCRIPT_GELU[3:],
     ]
     x = RNG.standard_normal((2, 1, 12, 12)).astype(np.float32)
@@ -261,11 +266,7 @@ def test_a_convnext_block_in_channels_last_is_read_as_channel_first_layers():
         helper.make_node("LayerNormalization", ["t", "ls", "lb"], ["n1"], epsilon=1e-6),
         helper.make_node("MatMul", ["n1", "W1"], ["m1"]),
         helper.make_node("Add", ["b1", "m1"], ["a1"]),
-        helper.make_node("Div", ["a1", "sqrt2"], ["d"]),
-        helper.make_node("Erf", ["d"], ["e"]),
-        helper.make_node("Add", ["e", "one"], ["a"]),
-        helper.make_node("Mul", ["a1", "a"], ["m"]),
-        helper.make_node("Mul", ["m", "half"], ["g"]),
+        *torchscript_gelu("a1", "g"),
         helper.make_node("MatMul", ["g", "W2"], ["m2"]),
         helper.make_node("Add", ["m2", "b2"], ["a2"]),
         helper.make_node("Mul", ["a2", "gamma"], ["u"]),
