@@ -80,6 +80,13 @@ class Builder:
         """The value of a constant tensor, or ``None`` for an activation or a missing input."""
         return self.prep.consts.get(name) if name else None
 
+    def const_beside(self, node, name: str):
+        """The constant a two-input ``node`` combines with tensor ``name`` (its other input),
+        or ``None`` (another arity, ``name`` not an input, or the other input not constant)."""
+        if node is None or len(node.input) != 2 or name not in node.input:
+            return None
+        return self.const(node.input[1] if node.input[0] == name else node.input[0])
+
     def operand(self, node, index: int, key: str, attrs: dict):
         """An operand that moved from attribute ``key`` to input ``index`` across opsets
         (Split's split, Reduce's axes, Slice's bounds): the constant input as a list when the

@@ -193,10 +193,7 @@ class _Reading:
 def _scalar_operand(b: Builder, node, other_than: str) -> float | None:
     """The one-number constant operand of a two-input ``node`` whose other input is
     ``other_than``; else None."""
-    if node is None or len(node.input) != 2 or other_than not in node.input:
-        return None
-    rest = [n for n in node.input if n != other_than]
-    c = b.const(rest[0]) if len(rest) == 1 else None
+    c = b.const_beside(node, other_than)
     return float(c.reshape(-1)[0]) if c is not None and c.size == 1 else None
 
 

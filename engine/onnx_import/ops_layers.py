@@ -87,7 +87,7 @@ def conv(b: Builder, node) -> None:
     if len(node.input) > 2 and node.input[2] and bias is None:
         b.fail(node, "the bias must be a constant (an initializer)")
     bias = None if bias is None else bias.reshape(F_)
-    out, add = node.output[0], _bias_add(b, node.output[0], F_, per_channel=True)
+    out, add = node.output[0], constant_reader(b, node.output[0], F_, per_channel=True)
     if add is not None:
         bias = add[1] if bias is None else bias + add[1]
         b.skip(add[0])
@@ -107,13 +107,14 @@ def conv(b: Builder, node) -> None:
         b.retarget(act, add[0].output[0])
 
 
-def _bias_add(b: Builder, out: str, n: int, per_channel: bool):
-    """``(add_node, bias (n,))`` when ``out``'s only reader adds a constant bias to it."""
+def constant_reader(b: Builder, out: str, n: int, per_channel: bool, op: str = "Add"):
+    """``(node, constant (n,))`` when ``out``'s only reader is an ``op`` (a bias's Add, a
+    scale's Mul) of it and a constant of n values: per channel ((n, 1, 1) or (1, n, 1, 1)) or
+    per feature ((n,) or (1, n))."""
     user = b.single_consumer(out)
-    if user is None or user.op_type != "Add" or len(user.input) != 2:
+    if user is None or user.op_type != op:
         return None
-    other = user.input[1] if user.input[0] == out else user.input[0]
-    c = b.const(other)
+    c = b.const_beside(user, out)
     if c is None or c.size != n or not np.issubdtype(c.dtype, np.floating):
         return None
     ok = [(n, 1, 1), (1, n, 1, 1)] if per_channel else [(n,), (1, n)]
@@ -164,7 +165,7 @@ def matmul(b: Builder, node) -> None:
         b.fail(node, f"A must be a batch of {w.shape[0]}-vectors, got {list(x.shape)}")
     n_out = int(w.shape[1])
     bias, out = np.zeros(n_out, np.float32), node.output[0]
-    add = _bias_add(b, out, n_out, per_channel=False)
+    add = constant_reader(b, out, n_out, per_channel=False)
     if add is not None:
         bias = add[1]
         b.skip(add[0])

@@ -15,21 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from engine.onnx_import.builder import Builder
+from engine.onnx_import.ops_layers import constant_reader
 
 EPS = 1e-5  # ONNX's default epsilon
-
-
-def _per_channel(b: Builder, out: str, op: str, C: int):
-    """(the node, its (C,) constant) if ``out``'s one reader is an ``op`` of ``out`` and a
-    per-channel constant ((C, 1, 1), (1, C, 1, 1) or (C,) broadcast over H, W); else None."""
-    user = b.single_consumer(out)
-    if user is None or user.op_type != op or len(user.input) != 2 or out not in user.input:
-        return None
-    other = user.input[1] if user.input[0] == out else user.input[0]
-    c = b.const(other)
-    if c is None or c.size != C or c.ndim < 3 or c.shape[-2:] != (1, 1):
-        return None
-    return user, c.reshape(C).astype(np.float32)
 
 
 def _emit(b: Builder, node, x, groups: int, eps: float, affine, later: list) -> None:
@@ -38,11 +26,11 @@ def _emit(b: Builder, node, x, groups: int, eps: float, affine, later: list) -> 
     C = x.shape[0]
     weight, bias = affine
     out = later[-1].output[0] if later else node.output[0]
-    scaled = _per_channel(b, out, "Mul", C)
+    scaled = constant_reader(b, out, C, per_channel=True, op="Mul")
     if scaled is not None:
         later.append(scaled[0])
         weight, bias, out = weight * scaled[1], bias * scaled[1], scaled[0].output[0]
-    shifted = _per_channel(b, out, "Add", C)
+    shifted = constant_reader(b, out, C, per_channel=True)
     if shifted is not None:
         later.append(shifted[0])
         bias, out = bias + shifted[1], shifted[0].output[0]
@@ -98,25 +86,31 @@ def instance_norm(b: Builder, node) -> None:
     _emit(b, node, x, x.shape[0], eps, (scale, bias), [])
 
 
+def layer_norm_parts(b: Builder, node, C: int, last: int):
+    """``(config, params)`` of a layernorm2d for a LayerNormalization over the last axis
+    (``last``, or -1) of C values, with its Scale and B constants; else why not (a str)."""
+    attrs = b.attrs(node, {"axis", "epsilon", "stash_type"})
+    if int(attrs.get("axis", -1)) not in (-1, last):
+        return f"axis = {attrs.get('axis', -1)} is not the last axis"
+    if len(node.output) > 1 and any(node.output[1:]):
+        return "its mean and inverse-deviation outputs are used (a training graph)"
+    scale = b.const(node.input[1])
+    bias = b.const(node.input[2]) if len(node.input) > 2 and node.input[2] else np.zeros(C)
+    if scale is None or bias is None or scale.size != C or bias.size != C:
+        return f"Scale and B must be constants of {C} values, one per channel"
+    config = {"num_channels": C, "eps": float(attrs.get("epsilon", 1e-5))}
+    return config, {"weight": scale.reshape(C), "bias": bias.reshape(C)}
+
+
 def layer_norm(b: Builder, node) -> None:
     """LayerNormalization over the last axis of a vector of C features (``nn.LayerNorm(C)``
     on pooled features): a layernorm2d. Over (C, H, W), or channels-last outside a Transpose
     pair (:mod:`engine.onnx_import.ops_channels_last`), it is refused."""
-    attrs = b.attrs(node, {"axis", "epsilon", "stash_type"})
     x = b.act(node.input[0], node)
-    if len(x.shape) != 1 or int(attrs.get("axis", -1)) not in (-1, 1):
-        b.fail(
-            node,
-            f"axis = {attrs.get('axis', -1)} over per-example shape {list(x.shape)} is not "
-            "supported (a vector of features, or channels-last between Transposes)",
-        )
-    if len(node.output) > 1 and any(node.output[1:]):
-        b.fail(node, "its mean and inverse-deviation outputs are used (a training graph)")
-    C = x.shape[0]
-    scale = b.const(node.input[1])
-    bias = b.const(node.input[2]) if len(node.input) > 2 and node.input[2] else np.zeros(C)
-    if scale is None or bias is None or scale.size != C or bias.size != C:
-        b.fail(node, f"Scale and B must be constants of {C} values, one per feature")
-    config = {"num_channels": C, "eps": float(attrs.get("epsilon", 1e-5))}
-    params = {"weight": scale.reshape(C), "bias": bias.reshape(C)}
+    parts = layer_norm_parts(b, node, x.shape[0], 1) if len(x.shape) == 1 else None
+    if not isinstance(parts, tuple):
+        axis = b.attrs(node, {"axis", "epsilon", "stash_type"}).get("axis", -1)
+        why = parts or "not supported (a vector of features, or channels-last between Transposes)"
+        b.fail(node, f"axis = {axis} over per-example shape {list(x.shape)}: {why}")
+    config, params = parts
     b.emit(node, "layernorm2d", config, [x], node.output[0], params, shape=x.shape)
