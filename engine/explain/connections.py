@@ -242,7 +242,7 @@ def boxes(model: Model, index: int, i: int, j: int) -> list[dict]:
     for t in range(int(index), -1, -1):  # layers are in topological order
         if t not in pending:
             continue
-        box = _through(model.layers[t], pending.pop(t), tuple(model.input_shapes(t)[0][1:3]))
+        box = _through(model, t, pending.pop(t))
         for m in model.inputs[t]:
             pending[m] = final[m] = _hull(pending.get(m), box)
     found = []

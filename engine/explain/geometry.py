@@ -54,13 +54,14 @@ def _check_spatial(model: Model, layer: int) -> None:
             )
 
 
-def _through(ly, box: tuple, in_hw: tuple[int, int]) -> tuple:
-    """Rows/columns ``box`` (inclusive) of ``ly``'s output → the rows/columns of its input
-    (``in_hw`` its height and width)."""
-    top, left, bottom, right = box
+def _through(model: Model, n: int, box: tuple) -> tuple:
+    """Rows/columns ``box`` (inclusive) of layer ``n``'s output → the rows/columns of its
+    input."""
+    ly, (top, left, bottom, right) = model.layers[n], box
     if ly.type in _WHOLE:
+        H, W = model.input_shapes(n)[0][1:3]
         zero = np.zeros_like(np.asarray(top))
-        return zero, zero, zero + in_hw[0] - 1, zero + in_hw[1] - 1
+        return zero, zero, zero + H - 1, zero + W - 1
     if isinstance(ly, Pad):
         t, lf, _, _ = ly.pads
         return top - t, left - lf, bottom - t, right - lf
@@ -101,8 +102,7 @@ def input_box(model: Model, layer: int, i, j) -> tuple[np.ndarray, ...]:
     pending: dict[int, tuple] = {int(layer): (i, j, i, j)}
     for n in range(int(layer), -1, -1):
         if n in pending:
-            in_hw = tuple(model.input_shapes(n)[0][1:3])
-            box = _through(model.layers[n], pending.pop(n), in_hw)
+            box = _through(model, n, pending.pop(n))
             for m in model.inputs[n]:
                 pending[m] = _hull(pending.get(m), box)
     top, left, bottom, right = pending[-1]

@@ -117,7 +117,7 @@ class _ChannelAffineNorm(Layer):
     backward_op: ClassVar
     min_rank: ClassVar[int]
 
-    def __init__(self, num_channels: int, eps: float, name=None):
+    def __init__(self, num_channels: int, eps: float = 1e-5, name=None):
         super().__init__(name)
         self.num_channels = positive_int(num_channels, "num_channels")
         self.eps = number(eps, "eps", 0.0)
@@ -183,9 +183,6 @@ class LayerNorm2d(_ChannelAffineNorm):
     forward_op = staticmethod(norm.channelnorm_forward)
     backward_op = staticmethod(norm.channelnorm_backward)
     min_rank = 1
-
-    def __init__(self, num_channels: int, eps: float = 1e-5, name=None):
-        super().__init__(num_channels, eps, name)
 
 
 class MeanVarianceNormalization(Layer):

@@ -17,7 +17,7 @@ output (MobileNetV2's depthwise and early layers; not ResNet-18's last ones), sc
 weights is cheaper than scaling the output: :meth:`Epilogue.fold` puts the batch norm there
 (``w * a``, ``(b - offset) * a + shift``), as onnxruntime does, and the output then differs
 from the separate layers' by float32 rounding. NumPy's per-channel ``x * a`` (an ``(C, 1)``
-operand) runs at 2–3 values per ns here, against ~5 for a clamp with a scalar bound.
+operand) runs at 2–3 values per ns here, against ~5 for a clamp (:func:`bound_row`).
 :mod:`engine.fusion` decides where it applies; tests compare the forwards.
 """
 

@@ -29,40 +29,54 @@ def mvn_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     return (dout - mean_g) / d - xc * np.where(std > 0, mean_gx / (d * d * safe), 0)
 
 
+def _standardised(a: np.ndarray, axis: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(x_hat, inv)``: ``a`` centred and scaled along ``axis`` by its own mean and biased
+    variance, ``inv = 1 / sqrt(var + eps)`` (kept dims)."""
+    xc = a - a.mean(axis=axis, keepdims=True)
+    inv = 1 / np.sqrt((xc * xc).mean(axis=axis, keepdims=True) + np.asarray(eps, a.dtype))
+    return xc * inv, inv
+
+
+def _standardised_backward(g, x_hat, inv, axis: int) -> np.ndarray:
+    """The gradient through :func:`_standardised` of ``g`` (the gradient of ``x_hat``)::
+
+    dx = inv * (g - mean(g) - x_hat * mean(g * x_hat))   along ``axis``
+    """
+    mean_g = g.mean(axis=axis, keepdims=True)
+    return inv * (g - mean_g - x_hat * (g * x_hat).mean(axis=axis, keepdims=True))
+
+
+def _channels(v: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """v: (C,) → (1, C, 1, ...) in ``like``'s dtype, broadcasting against it."""
+    return v.astype(like.dtype).reshape((1, -1) + (1,) * (like.ndim - 2))
+
+
+def _affine_grads(dout: np.ndarray, x_hat: np.ndarray):
+    """(dgamma, dbeta), (C,) each, of ``gamma * x_hat + beta`` per channel (axis 1)."""
+    axes = (0, *range(2, dout.ndim))
+    return (dout * x_hat).sum(axis=axes), dout.sum(axis=axes)
+
+
 def groupnorm_forward(
     x: np.ndarray, groups: int, gamma: np.ndarray, beta: np.ndarray, eps: float
 ) -> tuple[np.ndarray, tuple]:
     """PyTorch's GroupNorm: each example's channels in ``groups`` equal groups, every group
     normalised by its own mean and (biased) variance, then ``gamma * x_hat + beta`` per channel.
 
-    x: (N, C, ...), gamma, beta: (C,) → out: x's shape. With ``M = C/G · H · W`` values a
-    group, ``x_hat = (x - mu) * inv``, ``inv = 1 / sqrt(var + eps)`` per (example, group)."""
-    N, C = x.shape[:2]
-    xg = x.reshape(N, groups, -1)  # (N, G, M), a copy if x is batch-last
-    mu = xg.mean(axis=2, keepdims=True)
-    xc = xg - mu
-    inv = 1 / np.sqrt((xc * xc).mean(axis=2, keepdims=True) + np.asarray(eps, x.dtype))
-    x_hat = (xc * inv).reshape(x.shape)  # (N, C, ...)
-    shape = (1, C) + (1,) * (x.ndim - 2)
-    out = x_hat * gamma.astype(x.dtype).reshape(shape) + beta.astype(x.dtype).reshape(shape)
-    return out, (x_hat, inv, gamma, groups)
+    x: (N, C, ...), gamma, beta: (C,) → out: x's shape. The groups are x as (N, G, C/G · H · W)
+    (a copy if x is batch-last), standardised along their last axis."""
+    x_hat_g, inv = _standardised(x.reshape(x.shape[0], groups, -1), 2, eps)
+    x_hat = x_hat_g.reshape(x.shape)  # (N, C, ...)
+    return x_hat * _channels(gamma, x) + _channels(beta, x), (x_hat, inv, gamma, groups)
 
 
 def groupnorm_backward(dout: np.ndarray, cache: tuple):
-    """dout: x's shape → (dx, dgamma (C,), dbeta (C,)), per group of M values::
-
-    dx = inv * (g - mean(g) - x_hat * mean(g * x_hat)),   g = dout * gamma
-    """
+    """dout: x's shape → (dx, dgamma (C,), dbeta (C,))."""
     x_hat, inv, gamma, groups = cache
-    N, C = dout.shape[:2]
-    axes = (0, *range(2, dout.ndim))
-    dgamma = (dout * x_hat).sum(axis=axes)
-    dbeta = dout.sum(axis=axes)
-    shape = (1, C) + (1,) * (dout.ndim - 2)
-    g = (dout * gamma.astype(dout.dtype).reshape(shape)).reshape(N, groups, -1)
-    xh = x_hat.reshape(N, groups, -1)
-    dx = inv * (g - g.mean(axis=2, keepdims=True) - xh * (g * xh).mean(axis=2, keepdims=True))
-    return dx.reshape(dout.shape), dgamma, dbeta
+    grouped = (dout.shape[0], groups, -1)
+    g = (dout * _channels(gamma, dout)).reshape(grouped)
+    dx = _standardised_backward(g, x_hat.reshape(grouped), inv, 2)
+    return (dx.reshape(dout.shape), *_affine_grads(dout, x_hat))
 
 
 def channelnorm_forward(
@@ -73,26 +87,15 @@ def channelnorm_forward(
     ``gamma * (x - mu) / sqrt(var + eps) + beta`` with mu, var over axis 1, biased.
 
     x: (N, C, ...), gamma, beta: (C,) → out: x's shape."""
-    mu = x.mean(axis=1, keepdims=True)
-    xc = x - mu
-    inv = 1 / np.sqrt((xc * xc).mean(axis=1, keepdims=True) + np.asarray(eps, x.dtype))
-    x_hat = xc * inv
-    shape = (1, -1) + (1,) * (x.ndim - 2)
-    out = x_hat * gamma.astype(x.dtype).reshape(shape) + beta.astype(x.dtype).reshape(shape)
-    return out, (x_hat, inv, gamma)
+    x_hat, inv = _standardised(x, 1, eps)
+    return x_hat * _channels(gamma, x) + _channels(beta, x), (x_hat, inv, gamma)
 
 
 def channelnorm_backward(dout: np.ndarray, cache: tuple):
-    """dout: x's shape → (dx, dgamma (C,), dbeta (C,)); over the channels of each position,
-    ``dx = inv * (g - mean(g) - x_hat * mean(g * x_hat))`` with ``g = dout * gamma``."""
+    """dout: x's shape → (dx, dgamma (C,), dbeta (C,))."""
     x_hat, inv, gamma = cache
-    axes = (0, *range(2, dout.ndim))
-    shape = (1, -1) + (1,) * (dout.ndim - 2)
-    g = dout * gamma.astype(dout.dtype).reshape(shape)
-    mean_g = g.mean(axis=1, keepdims=True)
-    mean_gx = (g * x_hat).mean(axis=1, keepdims=True)
-    dx = inv * (g - mean_g - x_hat * mean_gx)
-    return dx, (dout * x_hat).sum(axis=axes), dout.sum(axis=axes)
+    dx = _standardised_backward(dout * _channels(gamma, dout), x_hat, inv, 1)
+    return (dx, *_affine_grads(dout, x_hat))
 
 
 def _channel_window_sum(a: np.ndarray, before: int, after: int) -> np.ndarray:
