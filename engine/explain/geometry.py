@@ -28,6 +28,7 @@ _POINTWISE = frozenset(
 # Layers whose output at any position reads every position of their input map (a group norm's
 # statistics, MVN's): their box is the whole input map.
 _WHOLE = frozenset(("groupnorm", "meanvariancenormalization"))
+_MAPS = _POINTWISE | _WHOLE  # the other layers that read (C, H, W) maps and keep them
 
 
 def _check_spatial(model: Model, layer: int) -> None:
@@ -42,12 +43,12 @@ def _check_spatial(model: Model, layer: int) -> None:
             todo.extend(model.inputs[i])
     for i in sorted(seen):
         ly = model.layers[i]
-        if not (isinstance(ly, (Conv2D, _Pool2D, Pad)) or ly.type in _POINTWISE | _WHOLE):
+        if not (isinstance(ly, (Conv2D, _Pool2D, Pad)) or ly.type in _MAPS):
             raise ValueError(
                 f"layer {layer} has no receptive-field box: layer {i} ({ly.type}) "
                 "is not a conv, pooling, padding or elementwise layer"
             )
-        if ly.type in _POINTWISE | _WHOLE and any(len(s) != 3 for s in model.input_shapes(i)):
+        if ly.type in _MAPS and any(len(s) != 3 for s in model.input_shapes(i)):
             raise ValueError(
                 f"layer {layer} has no receptive-field box: layer {i} ({ly.type}) reads an "
                 "input that is not a (C, H, W) feature map"
