@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from engine.ops.activation import sigmoid_forward
+from engine.ops.activation import clip_values, sigmoid_forward
 from engine.ops.special import TWO_OVER_SQRT_PI, erf
 
 SELU_ALPHA = 1.67326319217681884765625  # ONNX's (and PyTorch's) constants
@@ -23,14 +23,11 @@ SELU_GAMMA = 1.05070102214813232421875
 def clamp_forward(x: np.ndarray, lo: float | None, hi: float | None) -> tuple[np.ndarray, tuple]:
     """``min(max(x, lo), hi)``; a bound of ``None`` is open. ReLU6 is ``lo=0, hi=6``."""
     inside = np.ones(x.shape, dtype=bool)
-    out = x
     if lo is not None:
         inside &= x > lo
-        out = np.maximum(out, np.asarray(lo, x.dtype))
     if hi is not None:
         inside &= x < hi
-        out = np.minimum(out, np.asarray(hi, x.dtype))
-    return out, inside
+    return clip_values(x, lo, hi), inside
 
 
 def clamp_backward(dout: np.ndarray, inside: np.ndarray) -> np.ndarray:

@@ -184,11 +184,20 @@ def test_the_clamp_against_a_row_of_its_bound_is_the_layers_clamp_bit_for_bit(cl
     np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))
 
 
-def test_the_bound_rows_are_one_per_bound_and_as_long_as_asked():
-    from engine.ops.epilogue import bound_row
+def test_every_clamp_is_the_min_of_the_max_and_keeps_nan_and_negative_zero_as_pytorch():
+    """One ``np.clip`` for ReLU, ReLU6 and Clip: the value of ``min(max(x, lo), hi)`` (a loop of
+    Python comparisons here), NaN stays NaN, and ``relu(-0.0)`` is -0.0 as in PyTorch."""
+    from engine.ops.activation import clip_values, relu_forward
 
-    short, long = bound_row(6.0, np.float32, 5), bound_row(6.0, np.float32, 40)
-    again = bound_row(6.0, np.float32, 7)
-    assert short.shape == (5,) and long.shape == (40,) and again.shape == (7,)
-    assert np.shares_memory(again, long) and not again.flags.writeable
-    assert (long == np.float32(6)).all() and bound_row(6.0, np.float64, 3).dtype == np.float64
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, -3.5, 0.25, 7.0], dtype=np.float32)
+    for lo, hi in [(0.0, None), (0.0, 6.0), (-1.0, 1.0), (None, 2.0)]:
+        got = clip_values(x, lo, hi)
+        for v, g in zip(x, got, strict=True):
+            want = v if lo is None or np.isnan(v) else max(v, lo)
+            want = want if hi is None or np.isnan(v) else min(want, hi)
+            assert (np.isnan(g) and np.isnan(want)) or g == want, (lo, hi, v, g)
+        assert got.dtype == np.float32
+    relu = relu_forward(x)[0]
+    assert np.signbit(relu[4]) and relu[4] == 0 and not np.signbit(relu[3]) and np.isnan(relu[0])
+    inplace = x.copy()
+    assert clip_values(inplace, 0.0, 6.0, out=inplace) is inplace and inplace[7] == 6
