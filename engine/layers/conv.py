@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from engine import init
@@ -74,7 +76,7 @@ class Conv2D(Layer):
             raise ValueError("an epilogue is for an inference forward: backward needs the output")
         w, b, hyper = self.params["weight"], self.params.get("bias"), self._hyper()
         if epilogue is not None:  # its batch norm into w and b where that is the cheaper pass
-            out_values = x.shape[0] * int(np.prod(self.output_shape(x.shape[1:])))
+            out_values = x.shape[0] * math.prod(self.output_shape(x.shape[1:]))
             w, b, epilogue = epilogue.fold(w, b, out_values)
         spare = self._take_spare() if train else None
         out, cache = conv.conv2d_forward(x, w, b, *hyper, self.groups, spare, epilogue)

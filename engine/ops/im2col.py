@@ -96,34 +96,42 @@ def row_blocks(H_out: int, row_bytes: int, budget: int) -> list[slice]:
 
 
 class Blocks:
-    """The patch matrix of an ``x_pad``, block by block, gathered into one reused buffer."""
+    """The patch matrix of an ``x_pad``, block by block, gathered into one reused buffer
+    (allocated at first use; a 1×1 kernel's blocks are views of the input, no buffer)."""
 
     def __init__(self, x_pad: np.ndarray, kernel: Pair, hyper: tuple, out_hw: Pair, budget=None):
         stride, padding, dilation = hyper
         C, N = x_pad.shape[0], x_pad.shape[3]
         (kh, kw), (H_out, W_out) = kernel, out_hw
         self.K = C * kh * kw  # rows of the patch matrix
+        self.x_pad, self.row_values = x_pad, W_out * N  # patch columns per output row
         self.in_place = is_pointwise(kernel, stride, padding)  # x_pad is (C, H, W, N) = cols
-        self.view = patch_view(x_pad, kernel, stride, dilation, out_hw)
-        row_bytes = self.K * W_out * N * x_pad.itemsize
+        self.view = None if self.in_place else patch_view(x_pad, kernel, stride, dilation, out_hw)
+        row_bytes = self.K * self.row_values * x_pad.itemsize
         self.slices = row_blocks(H_out, row_bytes, budget or BLOCK_BYTES)
-        rows = self.slices[0].stop - self.slices[0].start
-        self.buffer = np.empty(self.K * rows * W_out * N, dtype=x_pad.dtype)
+        self._buffer: np.ndarray | None = None
+
+    def _scratch(self, size: int) -> np.ndarray:
+        """``size`` values of the one buffer, as long as the first (largest) block's."""
+        if self._buffer is None:
+            rows = self.slices[0].stop - self.slices[0].start
+            self._buffer = np.empty(self.K * rows * self.row_values, dtype=self.x_pad.dtype)
+        return self._buffer[:size]
 
     def cols(self, rows: slice) -> np.ndarray:
         """The block's patch matrix: (C*kh*kw, rows*W_out*N), a C-contiguous copy (a view of
         the input for a 1×1 kernel: read only)."""
+        if self.in_place:  # (C, rows, W, N) runs contiguous
+            return self.x_pad[:, rows].reshape(self.K, -1)
         window = self.view[:, :, :, rows]  # (C, kh, kw, rows, Wo, N)
-        if self.in_place:
-            return window.reshape(self.K, -1)  # a view: (C, 1, 1, rows, W, N) runs contiguous
-        cols = self.buffer[: window.size].reshape(window.shape)
+        cols = self._scratch(window.size).reshape(window.shape)
         np.copyto(cols, window)  # the gather, in runs of W_out*N at stride 1
         return cols.reshape(self.K, -1)
 
     def spare(self, rows: slice) -> np.ndarray:
         """The buffer as a writable (C*kh*kw, rows*W_out*N) block, e.g. for a column gradient."""
-        size = self.K * (rows.stop - rows.start) * self.view.shape[4] * self.view.shape[5]
-        return self.buffer[:size].reshape(self.K, -1)
+        size = self.K * (rows.stop - rows.start) * self.row_values
+        return self._scratch(size).reshape(self.K, -1)
 
 
 def conv_forward(x, w, b, hyper: tuple, x_pad_out=None, budget: int | None = None, epilogue=None):
