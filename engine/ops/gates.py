@@ -21,16 +21,20 @@ SELU_GAMMA = 1.05070102214813232421875
 
 
 def clamp_forward(x: np.ndarray, lo: float | None, hi: float | None) -> tuple[np.ndarray, tuple]:
-    """``min(max(x, lo), hi)``; a bound of ``None`` is open. ReLU6 is ``lo=0, hi=6``."""
-    inside = np.ones(x.shape, dtype=bool)
-    if lo is not None:
-        inside &= x > lo
+    """``min(max(x, lo), hi)``; a bound of ``None`` is open. ReLU6 is ``lo=0, hi=6``. The cache
+    is the output and the bounds: the backward's mask comes from them, so an inference forward
+    (which drops the cache) makes no mask."""
+    out = clip_values(x, lo, hi)
+    return out, (out, lo, hi)
+
+
+def clamp_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """Pass the gradient strictly inside the bounds. With lo < hi, ``out > lo`` exactly where
+    ``x > lo`` and ``out < hi`` where ``x < hi`` (NaN: neither), so the output tells."""
+    out, lo, hi = cache
+    inside = np.ones(out.shape, dtype=bool) if lo is None else out > lo
     if hi is not None:
-        inside &= x < hi
-    return clip_values(x, lo, hi), inside
-
-
-def clamp_backward(dout: np.ndarray, inside: np.ndarray) -> np.ndarray:
+        inside &= out < hi
     return dout * inside
 
 
