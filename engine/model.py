@@ -63,6 +63,7 @@ class Model:
         self._free_after = [[j for j, k in last_use.items() if k == i] for i in range(len(layers))]
         self._relu_below = fusion.relu_max_pairs(layers, self.inputs)  # {max-pool: its ReLU}
         self._conv_chains = fusion.conv_chains(layers, self.inputs)  # {conv: [bn, relu]}
+        self._prepared = fusion.PreparedConvs()  # their folded weights and epilogues
         n_out = int(np.prod(self.shapes[-1]))
         self.classes = list(classes) if classes is not None else [str(i) for i in range(n_out)]
         if len(self.classes) != n_out:
@@ -162,9 +163,8 @@ class Model:
 
     def _conv_with_epilogue(self, i: int, x_in: np.ndarray, chain: list[int]) -> np.ndarray:
         """Layer ``i`` (a convolution) with the layers of ``chain`` as its epilogue."""
-        dtype = np.result_type(x_in, self.layers[i].params["weight"])
-        epilogue = fusion.chain_epilogue(self.layers, chain, dtype)
-        return self.layers[i].forward(x_in, epilogue=epilogue)
+        w, b, epilogue = self._prepared.get(self.layers, i, chain, x_in)
+        return self.layers[i].forward(x_in, epilogue=epilogue, weights=(w, b))
 
     def backward(
         self,

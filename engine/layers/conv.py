@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from engine import init
@@ -69,17 +67,16 @@ class Conv2D(Layer):
         clone._spare_cols = []
         return clone
 
-    def forward(self, x, train=False, backprop=False, epilogue=None):
+    def forward(self, x, train=False, backprop=False, epilogue=None, weights=None):
         """``epilogue`` (inference only): the batch norm and clamp that follow, done in place
-        on each block of the output (:mod:`engine.ops.epilogue`, :mod:`engine.fusion`)."""
+        on each block of the output (:mod:`engine.ops.epilogue`); ``weights``: ``(w, b)`` to
+        use instead of the layer's, e.g. with that batch norm folded in
+        (:class:`engine.fusion.PreparedConvs`)."""
         if epilogue is not None and (train or backprop):
             raise ValueError("an epilogue is for an inference forward: backward needs the output")
-        w, b, hyper = self.params["weight"], self.params.get("bias"), self._hyper()
-        if epilogue is not None:  # its batch norm into w and b where that is the cheaper pass
-            out_values = x.shape[0] * math.prod(self.output_shape(x.shape[1:]))
-            w, b, epilogue = epilogue.fold(w, b, out_values)
+        w, b = weights or (self.params["weight"], self.params.get("bias"))
         spare = self._take_spare() if train else None
-        out, cache = conv.conv2d_forward(x, w, b, *hyper, self.groups, spare, epilogue)
+        out, cache = conv.conv2d_forward(x, w, b, *self._hyper(), self.groups, spare, epilogue)
         self._keep(cache, train, backprop)
         return out
 
