@@ -142,9 +142,17 @@ def depthwise_rows(x, w, b, hyper, out, rows: slice, budget=None, epilogue=None)
         span = rows_in * Wo * N
         cb = max(1, min(C, budget // ((K + kh) * span * out.itemsize)))  # channels per block
         G = np.empty((cb, K, rows_in, Wo, N), dtype=dtype)
-        G[:, kw:] = 1
-        for e, j0, j1, _ in columns:  # the padding, never overwritten by the copies below
-            G[:, e, :t0], G[:, e, t1:], G[:, e, :, :j0], G[:, e, :, j1:] = 0, 0, 0, 0
+        if K > kw:
+            G[:, kw:] = 1
+        if t0 > 0:  # the padding, never overwritten by the copies below (empty parts skipped)
+            G[:, :kw, :t0] = 0
+        if t1 < rows_in:
+            G[:, :kw, t1:] = 0
+        for e, j0, j1, _ in columns:
+            if j0 > 0:
+                G[:, e, :, :j0] = 0
+            if j1 < Wo:
+                G[:, e, :, j1:] = 0
         Y = np.empty((cb, kh, rows_in, Wo * N), dtype=dtype)
         for c0 in range(0, C, cb):
             n = min(cb, C - c0)
