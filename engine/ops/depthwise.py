@@ -142,7 +142,7 @@ def depthwise_rows(x, w, b, hyper, out, rows: slice, budget=None, epilogue=None)
         span = rows_in * Wo * N
         cb = max(1, min(C, budget // ((K + kh) * span * out.itemsize)))  # channels per block
         G = np.empty((cb, K, rows_in, Wo, N), dtype=dtype)
-        if K > kw:
+        if b is not None:
             G[:, kw:] = 1
         if t0 > 0:  # the padding, never overwritten by the copies below (empty parts skipped)
             G[:, :kw, :t0] = 0

@@ -85,6 +85,29 @@ def test_conv_with_the_product_turned_matches_the_loops(budget, shape, F, k, s, 
     _conv_against_the_loops(shape, F, k, s, p, d, "batch-last", forward, backward)
 
 
+@pytest.mark.parametrize("in_product", [False, True])
+@pytest.mark.parametrize("budget", [None, 300])
+@pytest.mark.parametrize("shape, F, k, s, p, d", CONV_CASES)
+def test_conv_with_the_bias_in_the_product_matches_the_loops(
+    in_product, budget, shape, F, k, s, p, d, monkeypatch
+):
+    """The bias as a column of weights against a row of ones below the patches (gathered, or
+    the input copied for a 1×1 kernel), and as a pass over the output: both the loops' values,
+    whole and in blocks of rows."""
+    monkeypatch.setattr(im2col, "_bias_in_product", lambda *args: in_product)
+    forward = lambda x, w, b, *hyper: im2col.conv_forward(x, w, b, hyper, budget=budget)
+    backward = lambda dout, cache: im2col.conv_backward(dout, cache, True, budget=budget)
+    _conv_against_the_loops(shape, F, k, s, p, d, "batch-last", forward, backward)
+
+
+def test_the_bias_goes_into_the_product_where_that_is_the_cheaper_pass():
+    pick = im2col._bias_in_product
+    assert pick(np.zeros((96, 16)), 96 * 12544, pointwise=True)  # an expansion: input is small
+    assert not pick(np.zeros((24, 144)), 24 * 3136, pointwise=True)  # a projection
+    assert pick(np.zeros((64, 576)), 64 * 3136, pointwise=False)  # weights below the output
+    assert not pick(np.zeros((512, 4608)), 512 * 49, pointwise=False)  # weights above it
+
+
 def test_the_shipped_conv2_takes_the_turned_product(monkeypatch):
     """MNIST conv2's shape (32 filters × 400) at 64 examples takes the turned product, and its
     output equals the product in the plain order's (float32 both ways)."""
