@@ -16,8 +16,9 @@ Non-overlapping windows (stride == kernel, no padding: the usual 2×2 pooling) t
 path, :func:`engine.ops.pool_tiled.tiled_pool_forward`: each window row, then each window
 column, is one strided *view* of the input, reduced with elementwise passes — no window copy,
 and no index array kept for backward. Other max/min settings (ResNet's 3×3 stride-2 padded
-pooling) take :func:`strided_pool_forward`: separable reductions of views (across each window's
-row, then down), the winners found again by comparison in backward. Average pooling elsewhere
+pooling) take :func:`separable_pool_forward`: separable reductions of views of the unpadded
+input (down each window's column, then across), the winners found again by comparison in
+backward. Average pooling elsewhere
 gathers every window (a copy of kh*kw values per output). All are tested against the plain
 loops :func:`pool2d_naive` and :func:`pool2d_backward_naive`.
 """
@@ -28,7 +29,6 @@ import numpy as np
 
 from engine.ops.conv import windows
 from engine.ops.pool_tiled import (
-    fold_views,
     tiled_pool_backward,
     tiled_pool_fits,
     tiled_pool_forward,
@@ -36,7 +36,6 @@ from engine.ops.pool_tiled import (
 from engine.shapes import Pair, pool_output_shape
 
 MODES = ("max", "min", "avg")
-SEPARABLE_BYTES = 8 << 20  # max/min pooling over a padded input up to this size goes separably
 
 
 def _pad_value(mode: str, dtype) -> float:
@@ -91,15 +90,10 @@ def pool2d_forward(
         out, cache = tiled_pool_forward(x, mode, kernel)
         return out, ("tiled", cache)
     H_out, W_out = out_hw
-    extra_h = max(0, (H_out - 1) * sh + kh - (H + 2 * ph))  # a ceil_mode window's overhang
-    extra_w = max(0, (W_out - 1) * sw + kw - (W + 2 * pw))
-    x_pad = x
-    if ph or pw or extra_h or extra_w:
-        pad = ((0, 0), (0, 0), (ph, ph + extra_h), (pw, pw + extra_w))
-        x_pad = np.pad(x, pad, constant_values=_pad_value(mode, x.dtype))
     if mode != "avg":
-        out = strided_pool_forward(x_pad, mode, kernel, stride, out_hw)
-        return out, ("strided", (mode, x_pad, out, kernel, stride, padding, x.shape))
+        out = separable_pool_forward(x, mode, kernel, stride, padding, out_hw)
+        return out, ("strided", (mode, x, out, kernel, stride, padding))
+    x_pad = _padded(x, mode, padding, _overhang((H, W), kernel, stride, padding, out_hw))
     view = windows(x_pad, kernel, stride, (1, 1), out_hw)  # (N, C, Ho, Wo, kh, kw)
     flat = view.reshape(N, C, H_out, W_out, kh * kw)  # (N, C, Ho, Wo, kh*kw), copies
     div = np.outer(
@@ -119,31 +113,70 @@ def _strided_views(a: np.ndarray, kernel: Pair, stride: Pair, out_hw: Pair):
             yield a[:, :, r : r + sh * (H_out - 1) + 1 : sh, c : c + sw * (W_out - 1) + 1 : sw]
 
 
-def strided_pool_forward(x_pad, mode: str, kernel: Pair, stride: Pair, out_hw: Pair):
-    """Max or min over (possibly overlapping) windows, separably: kw reductions of column views
-    into the max across each window's row, then kh of row views of that — no window copy, no
-    argmax (the backward finds the winners again by comparison). A stride over columns reads
-    them from one contiguous copy per phase (``x_pad[..., r::sw]``), so no reduction runs on a
-    strided inner axis. (``_strided_views``, one reduction per kernel position, is the plain
-    way, as the backward still does, and the way taken for an ``x_pad`` over
-    :data:`SEPARABLE_BYTES`: the separable passes touch more memory, and win only while it
-    stays in cache — ResNet's 3×3/2 pool on 64×112×112 at batch 1, 1.66 → 1.30 ms CPU; at
-    batch 8, 23 → 33 ms.)
+def _overhang(size: Pair, kernel: Pair, stride: Pair, padding: Pair, out_hw: Pair) -> Pair:
+    """How far a ``ceil_mode`` last window reaches past the padding, per axis (else 0)."""
+    return tuple(
+        max(0, (n_out - 1) * s + k - (n + 2 * p))
+        for n, k, s, p, n_out in zip(size, kernel, stride, padding, out_hw, strict=True)
+    )
 
-    x_pad: (N, C, Hp, Wp), padded with -inf (max) or +inf (min) → out: (N, C, Ho, Wo).
+
+def _padded(x: np.ndarray, mode: str, padding: Pair, extra: Pair) -> np.ndarray:
+    """x padded by ``padding`` on each side and ``extra`` (a ceil-mode overhang) at the end,
+    with what the mode ignores (-inf for max, +inf for min, 0 for average)."""
+    (ph, pw), (eh, ew) = padding, extra
+    if not (ph or pw or eh or ew):
+        return x
+    pad = ((0, 0), (0, 0), (ph, ph + eh), (pw, pw + ew))
+    return np.pad(x, pad, constant_values=_pad_value(mode, x.dtype))
+
+
+def separable_pool_forward(x, mode: str, kernel: Pair, stride: Pair, padding: Pair, out_hw: Pair):
+    """Max or min over (possibly overlapping, padded) windows, separably and with no padded
+    copy: ``kh`` reductions of row views into the max down each window's column, then ``kw``
+    of column views of that. Rows first: their views run contiguous, and the columns' strided
+    views then read half as much (stride 2). Each kernel tap reduces only the outputs it
+    reaches inside the input, so padding (and a ``ceil_mode`` overhang) is never read — it
+    would only lose. ResNet's 3×3/2 pool on 64×112×112 at batch 1: 1.28 ms through a padded
+    copy and its column phases, 0.76 ms this way; at batch 8, 21.8 → 17.1 ms (bench/README.md,
+    "sixth round"). The backward finds the winners again by comparison.
+
+    x: (N, C, H, W) → out: (N, C, Ho, Wo).
     """
     reduce = np.maximum if mode == "max" else np.minimum
-    (kh, kw), (sh, sw), (H_out, W_out) = kernel, stride, out_hw
-    if x_pad.nbytes > SEPARABLE_BYTES:
-        return fold_views(reduce, list(_strided_views(x_pad, kernel, stride, out_hw)))
-    # kernel column e of output column j is padded column j*sw + e: phase e % sw, index
-    # j + e // sw. One contiguous copy per phase makes every column view unit-stride.
-    phases = (
-        [np.ascontiguousarray(x_pad[..., r::sw]) for r in range(min(sw, kw))] if sw > 1 else [x_pad]
-    )
-    columns = [phases[e % sw][..., e // sw : e // sw + W_out] for e in range(kw)]  # (N, C, Hp, Wo)
-    across = fold_views(reduce, columns)  # (N, C, Hp, Wo): the max over each row's window
-    return fold_views(reduce, [across[:, :, a : a + sh * (H_out - 1) + 1 : sh] for a in range(kh)])
+    fill = _pad_value(mode, x.dtype)
+    down = _taps(x, 2, kernel[0], stride[0], padding[0], out_hw[0], reduce, fill)
+    return _taps(down, 3, kernel[1], stride[1], padding[1], out_hw[1], reduce, fill)
+
+
+def _taps(x, axis: int, k: int, s: int, p: int, n_out: int, reduce, fill) -> np.ndarray:
+    """Along ``axis`` of x (length n): ``out[j] = reduce over e of x[j*s + e - p]``, for the
+    taps inside ``[0, n)`` only. x: (..., n, ...) → out: (..., n_out, ...), a new array."""
+    n = x.shape[axis]
+
+    def at(start: int, stop: int, step: int = 1):
+        index = [slice(None)] * x.ndim
+        index[axis] = slice(start, stop, step)
+        return tuple(index)
+
+    reach = []  # (tap's first and past-last output, its view of x), every tap that reaches one
+    for e in range(k):
+        lo = max(0, -((e - p) // s) if e < p else 0)  # first j with j*s + e - p >= 0
+        hi = min(n_out, (n - 1 - (e - p)) // s + 1)  # past the last j with j*s + e - p < n
+        if hi > lo:
+            reach.append((lo, hi, x[at(lo * s + e - p, (hi - 1) * s + e - p + 1, s)]))
+    shape = list(x.shape)
+    shape[axis] = n_out
+    full = [view for lo, hi, view in reach if (lo, hi) == (0, n_out)]
+    if len(full) >= 2:  # the first pass writes the output: no fill
+        out = reduce(full[0], full[1])
+        rest = [r for r in reach if r[2] is not full[0] and r[2] is not full[1]]
+    else:
+        out = np.full(shape, fill, dtype=x.dtype)
+        rest = reach
+    for lo, hi, view in rest:
+        reduce(out[at(lo, hi)], view, out=out[at(lo, hi)])
+    return out
 
 
 def strided_pool_backward(dout, x_pad, out, kernel: Pair, stride: Pair) -> np.ndarray:
@@ -180,8 +213,10 @@ def pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     if path == "tiled":
         return tiled_pool_backward(dout, cache)
     if path == "strided":
-        mode, x_pad, out, kernel, stride, (ph, pw), (N, C, H, W) = cache
-        dx_pad = strided_pool_backward(dout, x_pad, out, kernel, stride)
+        mode, x, out, kernel, stride, (ph, pw) = cache
+        H, W = x.shape[2:]
+        extra = _overhang((H, W), kernel, stride, (ph, pw), out.shape[2:])
+        dx_pad = strided_pool_backward(dout, _padded(x, mode, (ph, pw), extra), out, kernel, stride)
         return dx_pad[:, :, ph : ph + H, pw : pw + W]
     _, x_shape, (kh, kw), (sh, sw), (ph, pw), (H_out, W_out), div = cache  # average pooling
     N, C, H, W = x_shape

@@ -247,14 +247,15 @@ def test_tiled_pool_matches_the_loops(mode, shape, k, ties, order):
         ((3, 3), (1, 1), (1, 1), False),  # stride 1: no phases
         ((5, 4), (2, 3), (2, 2), True),  # three column phases, a ceil-mode overhang
         ((2, 3), (3, 2), (0, 1), False),  # stride past the kernel: rows the windows skip
+        ((1, 3), (2, 1), (0, 1), False),  # one tap down each column
+        ((2, 2), (1, 1), (1, 1), True),  # even kernel, padded: no tap reaches every output
     ],
 )
-@pytest.mark.parametrize("shape", [(2, 2, 7, 6), (1, 3, 11, 13)])
-@pytest.mark.parametrize("separable_bytes", [pool.SEPARABLE_BYTES, 0])  # either path
-def test_overlapping_pool_matches_the_loops_with_ties(
-    mode, k, s, p, ceil, order, shape, separable_bytes, monkeypatch
-):
-    monkeypatch.setattr(pool, "SEPARABLE_BYTES", separable_bytes)
+@pytest.mark.parametrize("shape", [(2, 2, 7, 6), (1, 3, 11, 13), (3, 2, 2, 9)])
+def test_overlapping_pool_matches_the_loops_with_ties(mode, k, s, p, ceil, order, shape):
+    """Max/min separably on the unpadded input (each tap over the outputs it reaches; a map
+    shorter than the kernel leaves fewer than two taps reaching every output) and average over
+    gathered windows, against the loops, values and gradients."""
     x = _with_ties(shape)
     x_in = batch_last(x) if order == "batch-last" else x
     out, cache = pool.pool2d_forward(x_in, mode, k, s, p, ceil)
