@@ -180,7 +180,7 @@ def _taps(x, axis: int, k: int, s: int, p: int, n_out: int, reduce, fill) -> np.
 
 
 def strided_pool_backward(dout, x_pad, out, kernel: Pair, stride: Pair) -> np.ndarray:
-    """Gradient of :func:`strided_pool_forward` on the padded input: each window's gradient to
+    """Gradient of :func:`separable_pool_forward` on the padded input: each window's gradient to
     its first winner in row-major kernel order (``argmax``'s tie rule), found by comparing
     each kernel position's view with ``out``. dout: (N, C, Ho, Wo) → dx_pad: like x_pad."""
     dx_pad = np.zeros_like(x_pad, dtype=dout.dtype)  # (N, C, Hp, Wp)
