@@ -10,7 +10,7 @@ import pytest
 
 from engine import fusion
 from engine.model import Model
-from tests.engine.test_conv_epilogue import RELU6, bn, conv, with_statistics
+from tests.engine.fused_nets import RELU6, bn, conv, with_statistics
 
 SHAPE = (3, 9, 9)
 SPECS = [
