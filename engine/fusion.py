@@ -92,11 +92,15 @@ class PreparedConvs:
         """``(w, b, epilogue)`` for convolution ``i`` on ``x_in``, its ``chain`` fused."""
         conv = layers[i]
         w, b = conv.params["weight"], conv.params.get("bias")
-        norm = next((layers[k] for k in chain if layers[k].type == "batchnorm2d"), None)
-        vectors = () if norm is None else (*norm.params.values(), *norm.buffers.values())
-        bounds = [CLAMPS[layers[k].type](layers[k]) for k in chain if layers[k] is not norm]
-        dtype = np.result_type(x_in, w)
-        key = (tuple(chain), x_in.shape, dtype, getattr(norm, "eps", None), *bounds)
+        vectors: list = []  # the batch norm's, if any
+        key = [tuple(chain), x_in.shape, x_in.dtype, w.dtype]  # with eps and the clamp bounds
+        for k in chain:
+            layer = layers[k]
+            if layer.type == "batchnorm2d":
+                vectors += (*layer.params.values(), *layer.buffers.values())
+                key.append(layer.eps)
+            else:
+                key.append(CLAMPS[layer.type](layer))
         entry = self._entries.get(i)
         if entry is not None and entry[0] == key and _same(entry[1], vectors):
             folded, (w_f, b_f, ep) = entry[2], entry[3]
@@ -104,7 +108,7 @@ class PreparedConvs:
                 return w, b, ep
             if _same(folded, (w, b)):
                 return w_f, b_f, ep
-        ep = chain_epilogue(layers, chain, dtype)
+        ep = chain_epilogue(layers, chain, np.result_type(x_in, w))
         out_values = x_in.shape[0] * math.prod(conv.output_shape(x_in.shape[1:]))
         w_f, b_f, rest = ep.fold(w, b, out_values)
         folded = None if rest is ep else _snapshot((w, b))
@@ -119,10 +123,12 @@ def _snapshot(arrays) -> tuple:
 
 def _same(snapshot: tuple, arrays) -> bool:
     """Whether ``arrays`` are the snapshot's arrays, each holding the same bytes."""
-    return len(snapshot) == len(arrays) and all(
-        a is s and (a is None or a.tobytes() == data)
-        for (s, data), a in zip(snapshot, arrays, strict=True)
-    )
+    if len(snapshot) != len(arrays):
+        return False
+    for (kept, data), a in zip(snapshot, arrays, strict=True):
+        if a is not kept or (a is not None and a.tobytes() != data):
+            return False
+    return True
 
 
 def relu_max_pairs(layers: list[Layer], inputs: list[list[int]]) -> dict[int, int]:
