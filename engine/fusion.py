@@ -32,6 +32,7 @@ from engine.layers import Layer
 from engine.ops.epilogue import Epilogue, epilogue
 from engine.ops.pool import pooled_output
 
+KEEP_FOLDED_VALUES = 16_384  # folded weights kept between forwards up to this size (64 KB)
 CLAMPS = {"relu": lambda layer: (0, None), "hardtanh": lambda layer: (layer.min_val, layer.max_val)}
 
 
@@ -80,9 +81,11 @@ class PreparedConvs:
     folding it into small weights (:meth:`Epilogue.fold`) cost MobileNetV2 ~2.5 ms of a ~20 ms
     forward, every forward. An entry is reused only for the same chain, input shape and dtype,
     eps and clamp bounds, and the same arrays *with the same bytes*: the batch norm's four
-    vectors always, the convolution's weight and bias where they were folded (there they are
-    fewer values than the output, so comparing them is cheap). A reassigned array, an
-    optimiser step or any edit in place makes a new entry; nothing can go stale.
+    vectors always, the convolution's weight and bias where they were folded. A reassigned
+    array, an optimiser step or any edit in place makes a new entry; nothing can go stale.
+    Folded weights are kept only up to :data:`KEEP_FOLDED_VALUES` values a convolution: past
+    that, comparing their bytes costs more than folding again, and a large batch (which folds
+    more layers) would keep a copy of most of the model; those are folded every forward.
     """
 
     def __init__(self):
@@ -104,15 +107,22 @@ class PreparedConvs:
         entry = self._entries.get(i)
         if entry is not None and entry[0] == key and _same(entry[1], vectors):
             folded, (w_f, b_f, ep) = entry[2], entry[3]
-            if folded is None:
+            if folded is None:  # nothing folded: the layer's own weights
                 return w, b, ep
+            if folded == "refold":  # large weights: fold them again
+                return ep.fold(w, b, entry[4])
             if _same(folded, (w, b)):
                 return w_f, b_f, ep
         ep = chain_epilogue(layers, chain, np.result_type(x_in, w))
         out_values = x_in.shape[0] * math.prod(conv.output_shape(x_in.shape[1:]))
         w_f, b_f, rest = ep.fold(w, b, out_values)
-        folded = None if rest is ep else _snapshot((w, b))
-        self._entries[i] = (key, _snapshot(vectors), folded, (w_f, b_f, rest))
+        if rest is ep:
+            prepared, folded = (w, b, ep), None
+        elif w.size > KEEP_FOLDED_VALUES:
+            prepared, folded = (None, None, ep), "refold"
+        else:
+            prepared, folded = (w_f, b_f, rest), _snapshot((w, b))
+        self._entries[i] = (key, _snapshot(vectors), folded, prepared, out_values)
         return w_f, b_f, rest
 
 

@@ -67,13 +67,24 @@ EDITS = {
 }
 
 
+@pytest.mark.parametrize("keep", [fusion.KEEP_FOLDED_VALUES, 0])  # folded weights kept or not
 @pytest.mark.parametrize("edit", sorted(EDITS))
-def test_any_change_to_a_source_is_seen_by_the_next_forward(model, edit, monkeypatch):
+def test_any_change_to_a_source_is_seen_by_the_next_forward(model, edit, keep, monkeypatch):
+    monkeypatch.setattr(fusion, "KEEP_FOLDED_VALUES", keep)
     before = check(model, x_of())
     built = count_builds(monkeypatch)
     EDITS[edit](model)
     after = check(model, x_of())  # equal to the plain forward of the edited model
-    assert built and not np.array_equal(after, before)
+    assert not np.array_equal(after, before)
+    assert built or (keep == 0 and "folded" in edit)  # not kept: folded again, nothing rebuilt
+
+
+def test_large_folded_weights_are_folded_again_not_kept(model, monkeypatch):
+    monkeypatch.setattr(fusion, "KEEP_FOLDED_VALUES", 200)  # c1's 108 weights kept, c2's 1,440 not
+    first = check(model, x_of())
+    entries = model._prepared._entries
+    assert entries[0][2] not in (None, "refold") and entries[3][2] == "refold"
+    assert np.array_equal(model.forward(x_of()), first)
 
 
 def test_the_batch_size_and_dtype_remake_the_entry(model, monkeypatch):
