@@ -83,8 +83,14 @@ def _enlarge(rgb: np.ndarray, sy: int, sx: int) -> np.ndarray:
     return np.repeat(np.repeat(rgb, sy, axis=0), sx, axis=1)
 
 
+def number(v: float, digits: int = 4) -> str:
+    """A value as a figure's text shows it: ``digits`` significant digits, and -0.0 (a ReLU
+    keeps it, as PyTorch's does) written as 0."""
+    return f"{v + 0.0:.{digits}g}"
+
+
 def _fmt(v: float) -> str:
-    return f"{v:.4g}"
+    return number(v)
 
 
 def _png(img: Image.Image) -> bytes:

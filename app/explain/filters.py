@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from app.core.bounds import BUSY, HeavyDep, check_cost, largest_fitting, megamacs, run_heavy
 from app.core.deps import LayerDep, ModelLayer, SettingsDep
 from app.core.memo import SizedMemo, token
-from app.core.render import ColourScale, grid_png, rgb_grid_png, text_legend
+from app.core.render import ColourScale, grid_png, number, rgb_grid_png, text_legend
 from app.core.responses import ERRORS, PNG, png_response
 from app.core.settings import Settings
 from app.explain.schemas import MaximiseResult
@@ -175,7 +175,7 @@ def _maximise_json(ml: ModelLayer, settings: Settings, q: MaximiseQuery) -> dict
 
 def _maximise_png(ml: ModelLayer, settings: Settings, q: MaximiseQuery) -> Response:
     m = _maximise(ml, settings, q)
-    labels = [f"f{f}: {a:.3g}" for f, a in zip(m.filters, m.activation, strict=True)]
+    labels = [f"f{f}: {number(a, 3)}" for f, a in zip(m.filters, m.activation, strict=True)]
     title = f"{ml.entry.id} {ml.describe()}: inputs maximising each filter ({q.objective})"
     if m.images.shape[1] == 1:
         scale = ColourScale.for_values(np.array([0.0, 1.0]), signed=False)

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from app.core.bounds import MEGA, megamacs
 from app.core.deps import LayerDep, ModelLayer, SettingsDep
 from app.core.memo import token
-from app.core.render import ColourScale, grid_figure, rgb_grid_figure, text_legend
+from app.core.render import ColourScale, grid_figure, number, rgb_grid_figure, text_legend
 from app.core.responses import ERRORS, TABLE_503, figure_response, figure_routes
 from app.core.settings import Settings
 from app.datasets.tables import Tables
@@ -122,7 +122,7 @@ def _top_activations(
     ml: LayerDep, request: Request, settings: SettingsDep, query: TopDep, fmt: str
 ) -> Response:
     _, layer, images, filters, k, patches = _top(ml, request, settings, query)
-    labels = [f"f{f}: {layer.value[f, r]:.3g}" for f in filters for r in range(k)]
+    labels = [f"f{f}: {number(layer.value[f, r], 3)}" for f in filters for r in range(k)]
     title = (
         f"{ml.entry.id} {ml.describe()}: top {k} {images.name} images per filter "
         "(patch = receptive field)"

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from app.core.bounds import BUSY, HeavyDep, check_cost, largest_fitting, megamacs, run_heavy
 from app.core.deps import LayerDep, ModelLayer, SettingsDep
 from app.core.memo import SizedMemo, token
-from app.core.render import ColourScale, grid_figure, rgb_grid_figure, text_legend
+from app.core.render import ColourScale, grid_figure, number, rgb_grid_figure, text_legend
 from app.core.responses import ERRORS, PNG, SVG, figure_response
 from app.core.settings import Settings
 from app.explain.filters import STEP_PASSES, picture
@@ -152,7 +152,7 @@ def _visualise_json(ml: ModelLayer, settings: Settings, q: VisualiseQuery) -> di
 def _visualise_figure(ml: ModelLayer, settings: Settings, q: VisualiseQuery, fmt: str):
     v, _ = _visualise(ml, settings, q)
     m, r = v.result, v.regularisers
-    label = [f"unit {q.unit}: {m.initial[0]:.3g} -> {m.activation[0]:.3g}"]
+    label = [f"unit {q.unit}: {number(m.initial[0], 3)} -> {number(m.activation[0], 3)}"]
     title = f"{ml.entry.id} {ml.describe()}: feature visualisation ({q.objective}, {q.steps} steps)"
     note = f"jitter {r.jitter} px, blur every {r.blur_every}, l2 {r.l2:g}, tv {r.tv:g}"
     image = picture(ml, m.images[0])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.core.render import ColourScale, _fmt, to_png
+from app.core.render import ColourScale, _fmt, number, to_png
 from app.core.render_layers import feature_maps_figure
 from app.core.svg import to_svg
 from tests.utils import TINY_ID, draw_seven, png
@@ -109,3 +109,12 @@ def test_a_page_of_a_layer_as_svg_is_the_pngs_page(client):
     assert len(parse(as_svg.content).findall(".//svg:image", NS)) == 2
     r = client.post(f"{url}.svg?first=999", json=drawing())
     assert r.status_code == 422 and "first" in r.json()["detail"]
+
+
+def test_a_relu_maps_negative_zeros_read_as_zero():
+    """A ReLU keeps -0.0 (as PyTorch's does); a figure's numbers say 0, never "-0"."""
+    maps = np.array([[[-0.0, 0.0], [-0.0, -0.0]], [[-0.0, -0.0], [-0.0, -0.0]]])  # all zeros
+    fig, _ = feature_maps_figure(maps, "layer 1 (relu1, relu): output 2x2x2", signed=False)
+    words = texts(parse(to_svg(fig, "caption")))
+    assert not [w for w in words if "-0" in w], words
+    assert number(-0.0) == "0" and number(-0.25, 3) == "-0.25" and number(1234.5678) == "1235"
