@@ -76,7 +76,9 @@ class Conv2D(Layer):
             raise ValueError("an epilogue is for an inference forward: backward needs the output")
         w, b = weights or (self.params["weight"], self.params.get("bias"))
         spare = self._take_spare() if train else None
-        out, cache = conv.conv2d_forward(x, w, b, *self._hyper(), self.groups, spare, epilogue)
+        out, cache = conv.conv2d_forward(
+            x, w, b, *self._hyper(), self.groups, spare, epilogue, need_cache=train or backprop
+        )
         self._keep(cache, train, backprop)
         return out
 

@@ -44,7 +44,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from engine.ops import conv_dft, depthwise, im2col
+from engine.ops import conv_dft, conv_shifted, depthwise, im2col
 from engine.shapes import Pair, output_shape
 
 
@@ -96,7 +96,8 @@ def conv2d_forward(
     groups: int = 1,
     x_pad_out: np.ndarray | None = None,
     epilogue=None,
-) -> tuple[np.ndarray, tuple]:
+    need_cache: bool = True,
+) -> tuple[np.ndarray, tuple | None]:
     """Convolve ``x`` with ``w``.
 
     x: (N, C, H, W), w: (F, C/groups, kh, kw), b: (F,) or None → out: (N, F, H_out, W_out),
@@ -104,9 +105,13 @@ def conv2d_forward(
     ``x_pad_out``: an array to build the padded input in, if it has the right shape
     (ungrouped only); the cache keeps it (see :func:`scratch`). ``epilogue``: an inference
     forward's batch norm and clamp after the convolution (:mod:`engine.ops.epilogue`), done in
-    place, per block where the path has blocks.
+    place, per block where the path has blocks. ``need_cache=False`` (an inference forward,
+    which drops the cache) lets one image over a large map take
+    :mod:`engine.ops.conv_shifted`, which keeps none (the cache is then None).
     """
     hyper = (stride, padding, dilation)
+    if groups == 1 and not need_cache and conv_shifted.wanted(x, w, stride, padding, dilation):
+        return conv_shifted.conv_forward(x, w, b, padding, epilogue), None
     if groups == 1 and conv_dft.wanted(x, w, stride, padding, dilation):
         return conv_dft.conv_forward(x, w, b, padding, epilogue)
     if groups == 1:
