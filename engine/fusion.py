@@ -107,7 +107,7 @@ class PreparedConvs:
         entry = self._entries.get(i)
         if entry is not None and entry[0] == key and _same(entry[1], vectors):
             folded, (w_f, b_f, ep) = entry[2], entry[3]
-            if folded is None:  # nothing folded: the layer's own weights
+            if folded is None:  # nothing folded: the layer's own (current) weights
                 return w, b, ep
             if folded == "refold":  # large weights: fold them again
                 return ep.fold(w, b, entry[4])
@@ -116,8 +116,8 @@ class PreparedConvs:
         ep = chain_epilogue(layers, chain, np.result_type(x_in, w))
         out_values = x_in.shape[0] * math.prod(conv.output_shape(x_in.shape[1:]))
         w_f, b_f, rest = ep.fold(w, b, out_values)
-        if rest is ep:
-            prepared, folded = (w, b, ep), None
+        if rest is ep:  # the weights are read afresh each time: not kept
+            prepared, folded = (None, None, ep), None
         elif w.size > KEEP_FOLDED_VALUES:
             prepared, folded = (None, None, ep), "refold"
         else:

@@ -18,9 +18,8 @@ column, is one strided *view* of the input, reduced with elementwise passes — 
 and no index array kept for backward. Other max/min settings (ResNet's 3×3 stride-2 padded
 pooling) take :func:`separable_pool_forward`: separable reductions of views of the unpadded
 input (down each window's column, then across), the winners found again by comparison in
-backward. Average pooling elsewhere
-gathers every window (a copy of kh*kw values per output). All are tested against the plain
-loops :func:`pool2d_naive` and :func:`pool2d_backward_naive`.
+backward. Average pooling elsewhere gathers every window (a copy of kh*kw values per output).
+All are tested against the plain loops :func:`pool2d_naive` and :func:`pool2d_backward_naive`.
 """
 
 from __future__ import annotations
