@@ -11,6 +11,7 @@ from onnx import helper
 
 from engine.onnx_import import ops_channels_last, ops_gates, ops_norm
 from engine.onnx_import.builder import Act, Builder, per_example_constant, prod
+from engine.onnx_import.fold import attributes
 
 FLOAT_TYPES = {np.float16, np.float32, np.float64}
 PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate"}  # the engine's
@@ -151,6 +152,9 @@ def _sum(b: Builder, node) -> None:
 
 def concat(b: Builder, node) -> None:
     attrs = b.attrs(node, {"axis"})
+    if len(node.input) == 1:  # DenseNet's first layer joins a list of one: the input itself
+        b.alias(node.output[0], b.raw_act(node.input[0], node))
+        return
     xs = [b.act(n, node) for n in node.input]
     rank = len(xs[0].shape) + 1
     axis = int(attrs.get("axis", 1)) % rank
@@ -168,13 +172,34 @@ def reshape_like(b: Builder, node) -> None:
     b.attrs(node, {"axis", "axes", "allowzero"})
     if ops_norm.group_norm(b, node):
         return
+    gather = _gather_in_order(b, node)
+    if gather is not None:
+        b.skip(gather)
+        _reshape(b, node, gather.output[0])
+        return
     _reshape(b, node)
 
 
-def _reshape(b: Builder, node) -> None:
-    """Map ``node`` as a reshape of its first input to its output's ONNX shape."""
+def _gather_in_order(b: Builder, node):
+    """The Gather reading every value of ``node``'s flat output in order — indices
+    ``arange(n)`` in any shape, as PyTorch's dynamo exporter writes an ``as_strided`` view of a
+    tensor as itself (torchvision's ConvNeXt head, batch 1) — or None. Together the two are a
+    reshape of ``node``'s input to the indices' shape."""
+    gather = b.single_consumer(node.output[0]) if node.op_type == "Reshape" else None
+    if gather is None or gather.op_type != "Gather" or gather.input[0] != node.output[0]:
+        return None
+    index, shape = b.const(gather.input[1]), b.prep.shapes.get(node.input[0])
+    if index is None or not shape or None in shape or index.size != prod(shape):
+        return None
+    in_order = np.array_equal(index.ravel(), np.arange(index.size))
+    return gather if in_order and int(attributes(gather).get("axis", 0)) == 0 else None
+
+
+def _reshape(b: Builder, node, out: str | None = None) -> None:
+    """Map ``node`` as a reshape of its first input to the ONNX shape of its output (or of
+    tensor ``out``, which then stands for it)."""
     act = b.raw_act(node.input[0], node)
-    out = node.output[0]
+    out = out or node.output[0]
     shape = b.prep.shapes.get(out)
     if shape is None or None in shape:
         b.fail(node, f"the shape of {out!r} cannot be inferred")

@@ -1,7 +1,8 @@
 """The forms the new operators take across opsets and exporters, in small hand-written graphs,
 each checked against onnxruntime to 1e-5: Split (attribute, input, num_outputs), Slice, Softmax
-over N×K×1×1, Clip, PRelu slopes, a broadcasting channel scale, AveragePool variants, and an
-unbatched input normalised before its Unsqueeze."""
+over N×K×1×1, Clip, PRelu slopes, a broadcasting channel scale, AveragePool variants, an
+unbatched input normalised before its Unsqueeze, a Concat of one input and a flat Gather in
+order."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import onnxruntime as ort
 import pytest
 from onnx import helper
 
-from engine.onnx_import import import_onnx
+from engine.onnx_import import Refused, import_onnx
 from tests.engine.onnx_check import const, graph_bytes
 from tests.engine.onnx_images import relative_error
 
@@ -59,6 +60,41 @@ def test_split_in_every_form_then_joined_the_other_way_round(opset):
     nodes = [split, helper.make_node("Concat", ["b", "a"], ["cat"], axis=1)]
     nodes += head("cat", inits, C)
     agree(graph(nodes, inits, opset), images(), {"narrow", "concat"})
+
+
+def test_a_concat_of_one_input_is_that_input():
+    """torchvision's DenseNet exports ``torch.cat([x], 1)`` before its first dense layer."""
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"]),
+        helper.make_node("Concat", ["r"], ["one"], axis=1),
+        helper.make_node("Concat", ["one", "x"], ["two"], axis=1),
+        *head("two", inits := [], 2 * C),
+    ]
+    model = agree(graph(nodes, inits), images(), {"relu", "concat"})
+    assert [ly.type for ly in model.layers].count("concat") == 1
+
+
+@pytest.mark.parametrize("in_order", [True, False])
+def test_a_flat_gather_in_order_is_a_reshape_and_any_other_is_refused(in_order):
+    """PyTorch's dynamo exporter writes torchvision ConvNeXt's ``as_strided`` view of the
+    pooled features as Reshape to [-1] then Gather by ``arange`` in the features' shape."""
+    index = np.arange(C, dtype=np.int64).reshape(1, C, 1, 1)
+    inits = [const("axes", [2, 3], np.int64), const("to_line", [-1], np.int64)]
+    inits.append(const("index", index if in_order else index[:, ::-1], np.int64))
+    nodes = [
+        helper.make_node("ReduceMean", ["x", "axes"], ["mean"], keepdims=1),
+        helper.make_node("Reshape", ["mean", "to_line"], ["line"]),
+        helper.make_node("Gather", ["line", "index"], ["view"], axis=0),
+        helper.make_node("Relu", ["view"], ["r"]),
+        *head("r", inits, C),
+    ]
+    data = graph(nodes, inits, 18, shape=(1, C, 8, 8))
+    if not in_order:
+        with pytest.raises(Refused, match="Reshape"):
+            import_onnx(data)
+        return
+    model = agree(data, images(n=1))
+    assert "relu" in [ly.type for ly in model.layers]
 
 
 @pytest.mark.parametrize("opset", [9, 13])
