@@ -1,7 +1,9 @@
 """Evaluating constant nodes with NumPy: the shape arithmetic exporters write.
 
 PyTorch's ``x.view(x.size(0), -1)`` becomes Shape → Gather → Unsqueeze → Concat → Reshape;
-CNTK reshapes weights with a constant shape. Such nodes, with every input known, are evaluated
+CNTK reshapes weights with a constant shape; TensorFlow's "same" padding is computed with
+Sub/Div/Clip; a weight-standardised convolution (timm's NF-ResNets) normalises its weights with
+ReduceMean/Sub/Pow/Sqrt/Div every forward. Such nodes, with every input known, are evaluated
 here at import so only the network's real layers remain. Every result's size is checked *before*
 it is allocated (``ConstantOfShape``, ``Expand``, ``Range``, ``Tile`` and broadcasting can be
 asked for billions of elements by a few bytes).
@@ -26,6 +28,7 @@ BINARY = {  # elementwise, NumPy's broadcasting: folded as NumPy computes them
     "Greater": np.greater,
     "And": np.logical_and,
     "Or": np.logical_or,
+    "Pow": lambda a, b: np.power(a, b).astype(a.dtype),  # ONNX: the base's type
 }
 UNARY = {  # elementwise on one input
     "Not": np.logical_not,
@@ -34,6 +37,16 @@ UNARY = {  # elementwise on one input
     "Sqrt": np.sqrt,
     "Floor": np.floor,
     "Ceil": np.ceil,
+    "Reciprocal": np.reciprocal,
+    "Exp": np.exp,
+    "Log": np.log,
+}
+REDUCE = {  # over ``axes`` (all when none are given), keeping them by default
+    "ReduceProd": np.prod,
+    "ReduceSum": np.sum,
+    "ReduceMean": np.mean,
+    "ReduceMax": np.max,
+    "ReduceMin": np.min,
 }
 
 
@@ -45,13 +58,16 @@ class Folder:
         self.limits = limits
 
     def can_fold(self, op_type: str) -> bool:
-        return op_type in BINARY or op_type in UNARY or hasattr(self, "op_" + op_type)
+        known = op_type in BINARY or op_type in UNARY or op_type in REDUCE
+        return known or hasattr(self, "op_" + op_type)
 
     def run(self, node, attrs: dict, inputs: list) -> list[np.ndarray]:
         if node.op_type in BINARY:
             out = self._binary(BINARY[node.op_type], *inputs)
         elif node.op_type in UNARY:
             out = self._unary(UNARY[node.op_type], *inputs)
+        elif node.op_type in REDUCE:
+            out = self._reduce(REDUCE[node.op_type], attrs, *inputs)
         else:
             out = getattr(self, "op_" + node.op_type)(attrs, *inputs)
         return out if isinstance(out, list) else [out]
@@ -171,10 +187,25 @@ class Folder:
         self._broadcast(cond, a, b)
         return np.where(cond, a, b)
 
-    def op_ReduceProd(self, attrs, x, axes=None):
+    def _reduce(self, fn, attrs, x, axes=None):
+        """A Reduce* node: ``axes`` an attribute (older opsets) or an input; none, or an empty
+        list, reduce everything — unless ``noop_with_empty_axes``, which leaves x as it is."""
         axes = attrs.get("axes") if axes is None else axes.tolist()
+        if not axes and attrs.get("noop_with_empty_axes", 0):
+            return x
         keep = bool(attrs.get("keepdims", 1))
-        return np.prod(x, axis=None if axes is None else tuple(axes), keepdims=keep).astype(x.dtype)
+        axis = tuple(int(a) % max(x.ndim, 1) for a in axes) if axes else None
+        return np.asarray(fn(x, axis=axis, keepdims=keep)).astype(x.dtype)
+
+    def op_Clip(self, attrs, x, low=None, high=None):
+        """Clip; before opset 11 its bounds are the ``min`` and ``max`` attributes."""
+        low = attrs.get("min") if low is None else low
+        high = attrs.get("max") if high is None else high
+        if low is not None:
+            x = np.maximum(x, np.asarray(low, dtype=x.dtype))
+        if high is not None:
+            x = np.minimum(x, np.asarray(high, dtype=x.dtype))
+        return x
 
     def _unary(self, fn, x):
         return fn(x)

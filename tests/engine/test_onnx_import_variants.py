@@ -1,8 +1,8 @@
 """The forms the new operators take across opsets and exporters, in small hand-written graphs,
 each checked against onnxruntime to 1e-5: Split (attribute, input, num_outputs), Slice, Softmax
 over N×K×1×1, Clip, PRelu slopes, a broadcasting channel scale, AveragePool variants, an
-unbatched input normalised before its Unsqueeze, a Concat of one input and a flat Gather in
-order."""
+unbatched input normalised before its Unsqueeze, a Concat of one input, a flat Gather in order,
+and constant arithmetic folded at import (standardised weights, computed pads)."""
 
 from __future__ import annotations
 
@@ -95,6 +95,44 @@ def test_a_flat_gather_in_order_is_a_reshape_and_any_other_is_refused(in_order):
         return
     model = agree(data, images(n=1))
     assert "relu" in [ly.type for ly in model.layers]
+
+
+@pytest.mark.parametrize("opset", [13, 18])
+def test_weights_standardised_in_the_graph_are_folded_at_import(opset):
+    """timm's NF-ResNet convolutions normalise their weights every forward: ReduceMean, Sub,
+    Pow, Add, Sqrt, Div on the constant weight; the import evaluates them once."""
+    w = RNG.normal(size=(4, C, 3, 3)).astype(np.float32) * 3 + 1
+    inits = [const("w", w), const("b", RNG.normal(size=4)), const("two", 2.0), const("eps", 1e-5)]
+    axes = {}
+    if opset >= 18:
+        inits.append(const("axes", [1, 2, 3], np.int64))
+    else:
+        axes = {"axes": [1, 2, 3]}
+    with_axes = ["axes"] if opset >= 18 else []
+    nodes = [
+        helper.make_node("ReduceMean", ["w", *with_axes], ["mean"], keepdims=1, **axes),
+        helper.make_node("Sub", ["w", "mean"], ["centred"]),
+        helper.make_node("Pow", ["centred", "two"], ["squares"]),
+        helper.make_node("ReduceMean", ["squares", *with_axes], ["var"], keepdims=1, **axes),
+        helper.make_node("Add", ["var", "eps"], ["var_eps"]),
+        helper.make_node("Sqrt", ["var_eps"], ["sd"]),
+        helper.make_node("Div", ["centred", "sd"], ["w_std"]),
+        helper.make_node("Conv", ["x", "w_std", "b"], ["conv"], pads=[1, 1, 1, 1]),
+        *head("conv", inits, 4),
+    ]
+    model = agree(graph(nodes, inits, opset), images(), {"conv2d"})
+    assert [ly.type for ly in model.layers][0] == "conv2d"
+
+
+def test_tensorflow_same_padding_computed_with_clip_is_folded():
+    """tf_efficientnet's stems pad by max(need, 0), written as Clip on constant pads."""
+    inits = [const("need", [0, 0, -1, 1, 0, 0, 2, 1], np.int64), const("zero", 0, np.int64)]
+    nodes = [
+        helper.make_node("Clip", ["need", "zero"], ["pads"]),
+        helper.make_node("Pad", ["x", "pads"], ["padded"]),
+        *head("padded", inits, C),
+    ]
+    agree(graph(nodes, inits), images(), {"pad"})
 
 
 @pytest.mark.parametrize("opset", [9, 13])
