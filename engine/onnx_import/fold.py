@@ -2,8 +2,9 @@
 
 PyTorch's ``x.view(x.size(0), -1)`` becomes Shape → Gather → Unsqueeze → Concat → Reshape;
 CNTK reshapes weights with a constant shape; TensorFlow's "same" padding is computed with
-Sub/Div/Clip; a weight-standardised convolution (timm's NF-ResNets) normalises its weights with
-ReduceMean/Sub/Pow/Sqrt/Div every forward. Such nodes, with every input known, are evaluated
+Sub/Div/Clip; a weight-standardised convolution (timm's NF-ResNets and BiT ResNets) normalises
+its weights every forward, with ReduceMean/Sub/Pow/Sqrt/Div or a training-mode
+BatchNormalization. Such nodes, with every input known, are evaluated
 here at import so only the network's real layers remain. Every result's size is checked *before*
 it is allocated (``ConstantOfShape``, ``Expand``, ``Range``, ``Tile`` and broadcasting can be
 asked for billions of elements by a few bytes).
@@ -196,6 +197,27 @@ class Folder:
         keep = bool(attrs.get("keepdims", 1))
         axis = tuple(int(a) % max(x.ndim, 1) for a in axes) if axes else None
         return np.asarray(fn(x, axis=axis, keepdims=keep)).astype(x.dtype)
+
+    def op_BatchNormalization(self, attrs, x, scale, bias, mean, var):
+        """Batch norm of a constant — timm's weight-standardised convolutions (``F.batch_norm``
+        of the weights, ``training=True``) — by the batch's statistics in training mode (then
+        also the updated running ones), else by ``mean`` and ``var``. x: (N, C, ...)."""
+        shape = (1, -1) + (1,) * (x.ndim - 2)  # per channel, broadcast against x
+        eps = float(attrs.get("epsilon", 1e-5))
+        out = []
+        if attrs.get("training_mode", 0):
+            axes = (0, *range(2, x.ndim))
+            batch_mean = x.mean(axis=axes, dtype=np.float64)
+            batch_var = x.var(axis=axes, dtype=np.float64)  # ONNX's ReduceVar: population
+            momentum = float(attrs.get("momentum", 0.9))
+            out = [  # the running statistics' outputs, as the operator defines them
+                (mean * momentum + batch_mean * (1 - momentum)).astype(mean.dtype),
+                (var * momentum + batch_var * (1 - momentum)).astype(var.dtype),
+            ]
+            mean, var = batch_mean, batch_var
+        inv = np.asarray(scale, np.float64) / np.sqrt(np.asarray(var, np.float64) + eps)
+        y = (x - np.reshape(mean, shape)) * inv.reshape(shape) + np.reshape(bias, shape)
+        return [y.astype(x.dtype), *out]
 
     def op_Clip(self, attrs, x, low=None, high=None):
         """Clip; before opset 11 its bounds are the ``min`` and ``max`` attributes."""

@@ -124,6 +124,32 @@ def test_weights_standardised_in_the_graph_are_folded_at_import(opset):
     assert [ly.type for ly in model.layers][0] == "conv2d"
 
 
+def test_weights_standardised_by_a_training_mode_batch_norm_are_folded():
+    """timm's BiT and NF-ResNets as TorchScript writes them: the weight, viewed (1, F, -1), goes
+    through BatchNormalization with ``training_mode = 1`` (scaled by a gain) every forward."""
+    w = RNG.normal(size=(4, C, 3, 3)).astype(np.float32) * 2 - 1
+    inits = [
+        const("w", w),
+        const("as_rows", [1, 4, -1], np.int64),
+        const("as_w", [4, C, 3, 3], np.int64),
+        const("gain", RNG.uniform(0.5, 2, size=4)),
+        const("zeros", np.zeros(4)),
+        const("ones", np.ones(4)),
+    ]
+    bn = ["rows", "gain", "zeros", "zeros", "ones"]
+    nodes = [
+        helper.make_node("Reshape", ["w", "as_rows"], ["rows"]),
+        helper.make_node(
+            "BatchNormalization", bn, ["normed", "mean", "var"], training_mode=1, epsilon=1e-6
+        ),
+        helper.make_node("Reshape", ["normed", "as_w"], ["w_std"]),
+        helper.make_node("Conv", ["x", "w_std"], ["conv"], pads=[1, 1, 1, 1]),
+        *head("conv", inits, 4),
+    ]
+    model = agree(graph(nodes, inits, 15), images(), {"conv2d"})
+    assert "batchnorm2d" not in {ly.type for ly in model.layers}
+
+
 def test_tensorflow_same_padding_computed_with_clip_is_folded():
     """tf_efficientnet's stems pad by max(need, 0), written as Clip on constant pads."""
     inits = [const("need", [0, 0, -1, 1, 0, 0, 2, 1], np.int64), const("zero", 0, np.int64)]
