@@ -51,7 +51,8 @@ LAYER_SCALE = {
     "softmax": "sequential",
     **dict.fromkeys(
         ["maxpool2d", "avgpool2d", "minpool2d", "globalavgpool", "globalmaxpool", "flatten",
-         "dropout", "identity", "concat", "reshape", "squeeze", "unsqueeze", "transpose", "pad"],
+         "dropout", "identity", "concat", "reshape", "squeeze", "unsqueeze", "transpose", "pad",
+         "resize2d"],
         "inherit",
     ),
 }  # fmt: skip

@@ -33,6 +33,7 @@ from engine.layers.pool import (
     _GlobalPool,
     _Pool2D,
 )
+from engine.layers.resize import Resize2d
 from engine.layers.shape import (
     Dropout,
     Flatten,
@@ -75,6 +76,7 @@ __all__ = [
     "MinPool2D",
     "Mul",
     "Narrow",
+    "Resize2d",
     "PReLU",
     "Pad",
     "ReLU",
@@ -141,6 +143,7 @@ LAYER_TYPES: dict[str, type[Layer]] = {
         PReLU,
         LocalResponseNorm,
         Narrow,
+        Resize2d,
     )
 }
 

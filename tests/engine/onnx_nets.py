@@ -42,8 +42,8 @@ FEATURES = [
 ]  # fmt: skip
 
 # Branches and merges: arithmetic of two inputs and with constants (either side), concat,
-# padding in every mode, a slice, gated activations, normalisation, and every reshaping layer,
-# ending in softmax probabilities.
+# padding in every mode, a slice, resizing up (bilinear) and down (nearest), gated
+# activations, normalisation, and every reshaping layer, ending in softmax probabilities.
 BRANCHES = [
     {"type": "conv2d", "name": "a", "config": {"out_channels": 4, "kernel_size": 3, "padding": 1}},
     {"type": "relu", "name": "a_relu"},
@@ -65,6 +65,9 @@ BRANCHES = [
     {"type": "pad", "name": "mirror", "config": {"pads": [1, 1, 1, 1], "mode": "reflect"}},
     {"type": "pad", "name": "edge", "config": {"pads": [0, 1, 2, 0], "mode": "replicate"}},
     {"type": "narrow", "config": {"dim": 3, "start": 1, "length": 31}},
+    {"type": "resize2d", "name": "up", "config": {"size": [66, 62], "mode": "bilinear",
+     "scale": [2.0, 2.0]}},
+    {"type": "resize2d", "name": "down", "config": {"size": [33, 31]}},
     {"type": "silu"},
     {"type": "groupnorm", "config": {"num_groups": 2}},
     {"type": "layernorm2d", "config": {"eps": 1e-6}},
