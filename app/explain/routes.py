@@ -343,6 +343,15 @@ _routes(
 # -- what can be explained -----------------------------------------------------------------------
 
 
+def _receptive_field(model: Model, index: int) -> list[int] | None:
+    """[h, w] input pixels one unit of conv ``index`` sees; None when a layer on the way has
+    no box (geometry says which): the rest of the answer does not depend on it."""
+    try:
+        return list(receptive_field(model, index))
+    except ValueError:
+        return None
+
+
 @router.get("", response_model=ExplainInfo, responses=ERRORS, summary="What can be explained")
 def info(entry: ModelDep) -> dict:
     model = entry.model
@@ -368,7 +377,7 @@ def info(entry: ModelDep) -> dict:
             {
                 **ref(i),
                 "filters": model.shapes[i + 1][0],
-                "receptive_field": list(receptive_field(model, i)),
+                "receptive_field": _receptive_field(model, i),
             }
             for i in convs
         ],

@@ -121,7 +121,10 @@ class LayerRef(BaseModel):
 
 class ConvLayerRef(LayerRef):
     filters: int
-    receptive_field: list[int] = Field(description="[h, w] input pixels one unit sees.")
+    receptive_field: list[int] | None = Field(
+        description="[h, w] input pixels one unit sees; null where a layer on the way has no "
+        "box (a dense layer, a reshape that moves positions)."
+    )
 
 
 class ExplainInfo(BaseModel):

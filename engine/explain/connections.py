@@ -248,7 +248,7 @@ def boxes(model: Model, index: int, i: int, j: int) -> list[dict]:
     found = []
     for t in sorted(final, reverse=True):
         top, left, bottom, right = (int(v) for v in final[t])
-        H, W = model.shapes[t + 1][1:]
+        H, W = model.shapes[t + 1][-2:]  # (C, H, W), or more leading axes mid-shuffle
         found.append(
             {"layer": t, "box": [max(0, top), max(0, left), min(H, bottom + 1), min(W, right + 1)]}
         )

@@ -4,6 +4,9 @@ Back through a conv or pooling layer (kernel ``k``, stride ``s``, padding ``p``,
 output rows ``lo..hi`` (inclusive) read padded-input rows ``lo*s .. hi*s + d*(k-1)``, i.e. input
 rows ``lo*s - p .. hi*s - p + d*(k-1)``; elementwise layers (ReLU, batch norm, add) keep the
 range, and a layer with several inputs (a residual add, a concat) sees the union of theirs.
+Layers that move values between channels but keep every position (ShuffleNet's channel shuffle:
+a reshape, transpose and reshape that leave H and W last) keep the range too; a slice of H or W
+shifts it; a resize maps each output row to the input rows it interpolates from.
 Repeating this from the layer down to the input gives the box. Boxes may stick out of the
 image where a layer pads; :func:`crop_patches` fills that part with zeros, the value padding
 adds.
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.layers import Conv2D, Pad, _Pool2D
+from engine.layers import Conv2D, Pad, Resize2d, _Pool2D
 from engine.model import Model
 
 # Layers that keep every position where it is: an output position reads the same position of
@@ -29,6 +32,38 @@ _POINTWISE = frozenset(
 # statistics, MVN's): their box is the whole input map.
 _WHOLE = frozenset(("groupnorm", "meanvariancenormalization"))
 _MAPS = _POINTWISE | _WHOLE  # the other layers that read (C, H, W) maps and keep them
+_MOVING = frozenset(("reshape", "transpose", "squeeze", "unsqueeze", "narrow"))
+
+
+def _keeps_positions(model: Model, i: int) -> bool:
+    """Whether layer ``i`` moves values among its leading axes only, so each (h, w) stays
+    where it is: a reshape, squeeze or unsqueeze between shapes ending in the same H, W (in
+    row-major order an (h, w) keeps its place), a transpose that leaves the last two axes
+    last, a slice of a leading axis."""
+    ly = model.layers[i]
+    if ly.type not in _MOVING:
+        return False
+    shape_in, shape_out = model.input_shapes(i)[0], model.shapes[i + 1]
+    if min(len(shape_in), len(shape_out)) < 3 or shape_in[-2:] != shape_out[-2:]:
+        return False
+    if ly.type == "transpose":
+        n = len(ly.perm)
+        return list(ly.perm[-2:]) == [n - 2, n - 1]
+    return ly.type != "narrow" or ly.dim - 1 < len(shape_in) - 2
+
+
+def _crops(model: Model, i: int) -> bool:
+    """Whether layer ``i`` is a slice of the H or W axis of (C, H, W) maps."""
+    ly = model.layers[i]
+    return ly.type == "narrow" and len(model.input_shapes(i)[0]) == 3 and ly.dim >= 2
+
+
+def _reads_positions(model: Model, i: int) -> bool:
+    """Whether output positions of layer ``i`` come from a box of its input's positions."""
+    ly = model.layers[i]
+    if isinstance(ly, (Conv2D, _Pool2D, Pad, Resize2d)):
+        return True
+    return _keeps_positions(model, i) or _crops(model, i)
 
 
 def _check_spatial(model: Model, layer: int) -> None:
@@ -43,7 +78,7 @@ def _check_spatial(model: Model, layer: int) -> None:
             todo.extend(model.inputs[i])
     for i in sorted(seen):
         ly = model.layers[i]
-        if not (isinstance(ly, (Conv2D, _Pool2D, Pad)) or ly.type in _MAPS):
+        if not (_reads_positions(model, i) or ly.type in _MAPS):
             raise ValueError(
                 f"layer {layer} has no receptive-field box: layer {i} ({ly.type}) "
                 "is not a conv, pooling, padding or elementwise layer"
@@ -66,8 +101,13 @@ def _through(model: Model, n: int, box: tuple) -> tuple:
     if isinstance(ly, Pad):
         t, lf, _, _ = ly.pads
         return top - t, left - lf, bottom - t, right - lf
-    if ly.type in _POINTWISE:
+    if ly.type in _POINTWISE or _keeps_positions(model, n):
         return box
+    if _crops(model, n):  # narrow of H (dim 2) or W (dim 3): output row r is input row r+start
+        dh, dw = (ly.start, 0) if ly.dim == 2 else (0, ly.start)
+        return top + dh, left + dw, bottom + dh, right + dw
+    if isinstance(ly, Resize2d):
+        return _resized(ly, model.input_shapes(n)[0][1:], box)
     (kh, kw), (sh, sw), (ph, pw) = ly.kernel_size, ly.stride, ly.padding
     dh, dw = getattr(ly, "dilation", (1, 1))
     return (
@@ -75,6 +115,25 @@ def _through(model: Model, n: int, box: tuple) -> tuple:
         left * sw - pw,
         bottom * sh - ph + dh * (kh - 1),
         right * sw - pw + dw * (kw - 1),
+    )
+
+
+def _resized(ly: Resize2d, in_hw, box: tuple) -> tuple:
+    """Rows/columns ``box`` of a resize's output → the input rows/columns they interpolate
+    from (each output row's first to last input row with a weight; clipped to the map)."""
+    top, left, bottom, right = box
+    spans = []
+    for A in ly.matrices(*in_hw):  # (n_out, n_in), rows increasing
+        used = A != 0
+        first = used.argmax(axis=1)
+        last = A.shape[1] - 1 - used[:, ::-1].argmax(axis=1)
+        spans.append((first, last, A.shape[0] - 1))
+    (fh, lh, mh), (fw, lw, mw) = spans
+    return (
+        fh[np.clip(top, 0, mh)],
+        fw[np.clip(left, 0, mw)],
+        lh[np.clip(bottom, 0, mh)],
+        lw[np.clip(right, 0, mw)],
     )
 
 
