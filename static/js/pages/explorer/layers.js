@@ -77,6 +77,20 @@ const DESCRIBE = {
   unsqueeze: (c) => `an axis of size 1 inserted at ${c.dim}`,
   pad: (c) => `a border of ${c.value === 0 ? "zeros" : c.value} added: ${c.pads[0]} top, ${c.pads[1]} left, ${c.pads[2]} bottom, ${c.pads[3]} right`,
   meanvariancenormalization: (c) => `(x − mean) / std over axes ${c.axes.join(", ")}`,
+  narrow: (c) => `entries ${c.start} to ${c.start + c.length - 1} of axis ${c.dim}`,
+  resize2d: (c) =>
+    `${c.mode === "nearest" ? "nearest-neighbour" : "bilinear"} resize to ${c.size.join(" × ")} (${c.coordinate.replaceAll("_", " ")} coordinates)`,
+  groupnorm: (c) => `each of ${c.num_groups} channel groups normalised by its own mean and variance, then scaled and shifted`,
+  layernorm2d: () => "each position's channels normalised by their mean and variance, then scaled and shifted",
+  localresponsenorm: (c) => `each value divided by the activity of ${c.size} neighbouring channels`,
+  hardtanh: (c) => `x clamped to [${c.min_val}, ${c.max_val}]`,
+  hardsigmoid: (c) => `max(0, min(1, ${+c.alpha.toFixed(4)}·x + ${c.beta})), element by element`,
+  hardswish: () => "x · min(max(x + 3, 0), 6) / 6, element by element",
+  silu: () => "x · sigmoid(x), element by element",
+  gelu: (c) => `x · Φ(x)${c.approximate === "tanh" ? " (tanh approximation)" : ""}, element by element`,
+  erf: () => "the error function, element by element",
+  selu: () => "scaled ELU, element by element",
+  prelu: (c) => (c.num_parameters > 1 ? "x where positive, a learned slope per channel elsewhere" : "x where positive, a learned slope elsewhere"),
 };
 const describe = (info) => (DESCRIBE[info.type] ?? (() => ""))(info.config);
 
