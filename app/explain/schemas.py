@@ -122,8 +122,8 @@ class LayerRef(BaseModel):
 class ConvLayerRef(LayerRef):
     filters: int
     receptive_field: list[int] | None = Field(
-        description="[h, w] input pixels one unit sees; null where a layer on the way has no "
-        "box (a dense layer, a reshape that moves positions)."
+        description="[h, w] input pixels one unit sees (the whole map past a global pool or a "
+        "flatten); null where a layer on the way moves positions (a transpose of H and W)."
     )
 
 

@@ -247,6 +247,8 @@ def boxes(model: Model, index: int, i: int, j: int) -> list[dict]:
             pending[m] = final[m] = _hull(pending.get(m), box)
     found = []
     for t in sorted(final, reverse=True):
+        if t >= 0 and len(model.shapes[t + 1]) < 3:
+            continue  # a vector on the way (a gate's pooled values): no box to show
         top, left, bottom, right = (int(v) for v in final[t])
         H, W = model.shapes[t + 1][-2:]  # (C, H, W), or more leading axes mid-shuffle
         found.append(

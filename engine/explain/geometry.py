@@ -6,7 +6,10 @@ rows ``lo*s - p .. hi*s - p + d*(k-1)``; elementwise layers (ReLU, batch norm, a
 range, and a layer with several inputs (a residual add, a concat) sees the union of theirs.
 Layers that move values between channels but keep every position (ShuffleNet's channel shuffle:
 a reshape, transpose and reshape that leave H and W last) keep the range too; a slice of H or W
-shifts it; a resize maps each output row to the input rows it interpolates from.
+shifts it; a resize maps each output row to the input rows it interpolates from. A layer that
+gathers maps into a vector (global pooling, a flatten) reads the whole map, and what comes of
+the vector (a squeeze-and-excitation gate, dense layers, a reshape back to maps) depends on all
+of it: through them the box is the whole map.
 Repeating this from the layer down to the input gives the box. Boxes may stick out of the
 image where a layer pads; :func:`crop_patches` fills that part with zeros, the value padding
 adds.
@@ -58,12 +61,24 @@ def _crops(model: Model, i: int) -> bool:
     return ly.type == "narrow" and len(model.input_shapes(i)[0]) == 3 and ly.dim >= 2
 
 
+def _gathers(model: Model, i: int) -> bool:
+    """Whether layer ``i`` turns a (C, H, W) map into a vector: global pooling, a flatten, a
+    reshape or dense layer on maps — every output value may read every position."""
+    maps = any(len(s) >= 3 for s in model.input_shapes(i))
+    return maps and len(model.shapes[i + 1]) < 3
+
+
+def _reads_vectors(model: Model, i: int) -> bool:
+    """Whether every input of layer ``i`` is a vector (no positions to follow)."""
+    return all(len(s) < 3 for s in model.input_shapes(i))
+
+
 def _reads_positions(model: Model, i: int) -> bool:
     """Whether output positions of layer ``i`` come from a box of its input's positions."""
     ly = model.layers[i]
     if isinstance(ly, (Conv2D, _Pool2D, Pad, Resize2d)):
         return True
-    return _keeps_positions(model, i) or _crops(model, i)
+    return _keeps_positions(model, i) or _crops(model, i) or _gathers(model, i)
 
 
 def _check_spatial(model: Model, layer: int) -> None:
@@ -78,12 +93,13 @@ def _check_spatial(model: Model, layer: int) -> None:
             todo.extend(model.inputs[i])
     for i in sorted(seen):
         ly = model.layers[i]
-        if not (_reads_positions(model, i) or ly.type in _MAPS):
+        if not (_reads_positions(model, i) or ly.type in _MAPS or _reads_vectors(model, i)):
             raise ValueError(
                 f"layer {layer} has no receptive-field box: layer {i} ({ly.type}) "
                 "is not a conv, pooling, padding or elementwise layer"
             )
-        if ly.type in _MAPS and any(len(s) != 3 for s in model.input_shapes(i)):
+        shapes = model.input_shapes(i)
+        if ly.type in _MAPS and any(len(s) != 3 for s in shapes) and not _reads_vectors(model, i):
             raise ValueError(
                 f"layer {layer} has no receptive-field box: layer {i} ({ly.type}) reads an "
                 "input that is not a (C, H, W) feature map"
@@ -94,10 +110,12 @@ def _through(model: Model, n: int, box: tuple) -> tuple:
     """Rows/columns ``box`` (inclusive) of layer ``n``'s output → the rows/columns of its
     input."""
     ly, (top, left, bottom, right) = model.layers[n], box
-    if ly.type in _WHOLE:
-        H, W = model.input_shapes(n)[0][1:3]
+    if ly.type in _WHOLE or _gathers(model, n):
+        H, W = next(s for s in model.input_shapes(n) if len(s) >= 3)[-2:]
         zero = np.zeros_like(np.asarray(top))
         return zero, zero, zero + H - 1, zero + W - 1
+    if _reads_vectors(model, n):  # no positions here: the map it came from is read whole
+        return box
     if isinstance(ly, Pad):
         t, lf, _, _ = ly.pads
         return top - t, left - lf, bottom - t, right - lf

@@ -29,16 +29,21 @@ MODES = ("nearest", "bilinear")
 
 
 def source_positions(n_in: int, n_out: int, coordinate: str, scale: float | None = None):
-    """``s(o)`` for every output index ``o``: (n_out,) float64 positions on the input axis."""
+    """``s(o)`` for every output index ``o``: (n_out,) float64 positions on the input axis.
+    A position within 1e-9 of a whole number is that number (13.5 · 13/27 − 0.5 is 6, not
+    5.999…, so it reads row 6 alone rather than row 5 with a weight of 1e-16)."""
     o = np.arange(n_out, dtype=np.float64)
     scale = n_out / n_in if scale is None else float(scale)
     if coordinate == "asymmetric":
-        return o / scale
-    if coordinate == "align_corners":
-        return o * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
-    if coordinate == "pytorch_half_pixel" and n_out == 1:
-        return np.zeros(1)
-    return (o + 0.5) / scale - 0.5  # half_pixel, pytorch_half_pixel
+        s = o / scale
+    elif coordinate == "align_corners":
+        s = o * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
+    elif coordinate == "pytorch_half_pixel" and n_out == 1:
+        s = np.zeros(1)
+    else:  # half_pixel, pytorch_half_pixel
+        s = (o + 0.5) / scale - 0.5
+    whole = np.round(s)
+    return np.where(np.abs(s - whole) < 1e-9, whole, s)
 
 
 def _nearest_index(s: np.ndarray, mode: str) -> np.ndarray:

@@ -1,8 +1,9 @@
 """A digit model with the layers that move values that imported CNNs bring — ShuffleNet's
-channel shuffle (reshape, transpose, reshape), a slice of W, nearest and bilinear resizing —
-and one with a flatten and reshape between convolutions: every endpoint that reads a layer's
-geometry answers (never a 5xx; the shuffle's /explain was a 500), and each receptive field is
-exactly the set of input pixels the unit's gradient reaches."""
+channel shuffle (reshape, transpose, reshape), a slice of W, nearest and bilinear resizing, a
+squeeze-and-excitation gate — and one with a flatten and reshape between convolutions: every
+endpoint that reads a layer's geometry answers (never a 5xx; /explain was a 500 on imported
+ShuffleNets and on every squeeze-and-excitation network), and each receptive field is exactly
+the set of input pixels that change the unit."""
 
 from __future__ import annotations
 
@@ -28,6 +29,12 @@ SHUFFLED = [
     {"type": "narrow", "name": "crop", "config": {"dim": 3, "start": 2, "length": 24}},
     conv("after", 4, 3, padding=1),
     {"type": "resize2d", "name": "down", "config": {"size": [9, 8]}},
+    {"type": "globalavgpool", "name": "squeeze"},
+    {"type": "reshape", "name": "as_map", "config": {"shape": [4, 1, 1]}},
+    conv("excite", 4, 1),
+    {"type": "sigmoid", "name": "gate"},
+    {"type": "mul", "name": "scaled", "inputs": ["down", "gate"]},
+    conv("last", 2, 3, padding=1),
     {"type": "flatten"},
     {"type": "dense", "name": "fc", "config": {"out_features": 10}},
 ]
@@ -69,44 +76,45 @@ def test_every_layer_endpoint_answers_on_the_moving_layers(client, name):
     assert answers[0].status_code == 200 and answers[3].status_code == 200
 
 
-def test_explain_lists_every_conv_and_a_box_only_where_there_is_one(client):
-    found = {
-        c["name"]: c["receptive_field"]
-        for c in client.get("/api/models/shuffled/explain").json()["conv_layers"]
-    }
+def test_explain_gives_every_conv_its_receptive_field(client):
+    got = client.get("/api/models/shuffled/explain").json()["conv_layers"]
+    found = {c["name"]: c["receptive_field"] for c in got}
     assert found["stem"] == [3, 3] and all(found.values())
+    assert min(found["excite"]) >= 28  # the gate's pooled values read the whole digit
     flat = client.get("/api/models/flattened/explain")
     assert flat.status_code == 200
     fields = [c["receptive_field"] for c in flat.json()["conv_layers"]]
-    assert fields == [[3, 3], None]  # after a flatten, positions are gone
+    assert fields == [[3, 3], [28, 28]]  # after a flatten every value reads the whole map
 
 
-@pytest.mark.parametrize("name", ["mid", "up", "crop", "after", "down"])
-def test_a_units_box_is_where_its_gradient_reaches(name):
-    """Random weights: the input pixels with a nonzero gradient of one unit fill its box,
-    clipped to the image (zero padding reaches no pixel)."""
-    model = Model.from_spec(SHUFFLED, seed=2)
-    for layer in model.layers:  # float64, so no gradient underflows to zero
+@pytest.mark.parametrize(
+    "specs, name",
+    [(SHUFFLED, n) for n in ("mid", "up", "crop", "after", "down", "excite", "scaled", "last")]
+    + [(FLATTENED, "second")],
+)
+def test_a_units_box_is_the_pixels_that_change_it(specs, name):
+    """Random weights, float64, no ReLU (nothing switches off): the input pixels whose change
+    moves one unit — each pixel changed in its own copy of the image — fill the unit's box,
+    clipped to the image (zero padding reads no pixel). Past a flatten the box is the whole map
+    (a dense layer there reads all of it); a flatten undone by a reshape reads less, inside."""
+    model = Model.from_spec(specs, seed=2)
+    for layer in model.layers:
         for key in layer.params:
             layer.params[key] = layer.params[key].astype(np.float64)
+    i = next(k for k, ly in enumerate(model.layers) if ly.name == name)
     x = np.random.default_rng(0).standard_normal((1, 1, 28, 28))
-    i = INDEX[name]
+    moved = np.repeat(x, 28 * 28, axis=0)
+    moved.reshape(28 * 28, -1)[np.arange(28 * 28), np.arange(28 * 28)] += 1.0  # pixel k, copy k
+    base, outs = model.forward(x, stop=i + 1), model.forward(moved, stop=i + 1)
     C, H, W = model.shapes[i + 1]
     for row, col in ((0, 0), (H // 2, W // 3), (H - 1, W - 1)):
-        outs = model.forward(x, backprop=True, return_all=True)
-        dout = np.zeros_like(outs[i])
-        dout[0, :, row, col] = 1.0
-        grad = np.abs(_input_gradient(model, outs, i, dout))[0, 0]
-        rows, cols = np.nonzero(grad > 0)
+        change = np.abs(outs[:, :, row, col] - base[:, :, row, col]).max(axis=1)  # (784,)
+        rows, cols = np.nonzero(change.reshape(28, 28) > 1e-12)
         top, left, bottom, right = (int(v) for v in input_box(model, i, row, col))
         want = (max(top, 0), max(left, 0), min(bottom, 28), min(right, 28))
-        assert (rows.min(), cols.min(), rows.max() + 1, cols.max() + 1) == want, (name, row, col)
+        reach = (rows.min(), cols.min(), rows.max() + 1, cols.max() + 1)
+        if specs is FLATTENED:
+            assert want == (0, 0, 28, 28) and reach[2] <= 28 and reach[3] <= 28
+        else:
+            assert reach == want, (name, row, col)
         assert boxes(model, i, row, col)[-1]["box"] == list(want)  # the input's box
-
-
-def _input_gradient(model: Model, outs, stop: int, dout):
-    """d(sum(outs[stop] * dout)) / d input, back through layers stop..0 of the chain."""
-    grad = dout
-    for layer in model.layers[stop::-1]:
-        grad = layer.backward(grad)
-    return grad
