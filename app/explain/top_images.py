@@ -28,6 +28,7 @@ from app.explain.schemas import TopActivationsResult
 from app.explain.units import FilterQuery, conv_layer, filter_list
 from engine import explain
 from engine.cost import pass_cost
+from engine.explain.geometry import receptive_field
 from engine.explain.top_activations import conv_layers
 
 router = APIRouter(prefix="/api/models/{model_id}/explain", tags=["explain"])
@@ -81,6 +82,17 @@ def _table(ml: ModelLayer, request: Request, settings: Settings, images: ImageSe
     return tables.get(key, compute, "top-activations")[0]
 
 
+def _patch_values(ml: ModelLayer, images: ImageSet) -> int:
+    """At most how many values one patch of this layer holds: its receptive field within the
+    image, times the channels (the whole image where the field cannot be known)."""
+    C, H, W = images.images.shape[1:] if images.images.ndim == 4 else (1, *images.images.shape[1:])
+    try:
+        h, w = receptive_field(ml.entry.model, ml.index)
+    except ValueError:
+        h, w = H, W
+    return int(C * min(h, H) * min(w, W))
+
+
 def _top(ml: ModelLayer, request: Request, settings: Settings, q: TopQuery):
     """(table, the layer's part, image set, filters, k, patches (n, k, [C,] h, w) in [0, 1])."""
     conv_layer(ml)
@@ -91,13 +103,14 @@ def _top(ml: ModelLayer, request: Request, settings: Settings, q: TopQuery):
     images = image_set(ml.entry, settings)
     if k > len(images.images):
         raise HTTPException(422, f"k: {k} is more than the {len(images.images)} {images.name}")
-    values = len(filters) * k * int(np.prod(images.images.shape[1:]))  # at most, per patch
+    per_patch = _patch_values(ml, images)
+    values = len(filters) * k * per_patch
     if images.rgb and values > settings.max_top_values:
         raise HTTPException(
             422,
-            f"filter: {len(filters)} filters × {k} patches of up to "
-            f"{images.images[0].size:,} values is more than the limit max_top_values = "
-            f"{settings.max_top_values:,}; ask for one filter at a time",
+            f"filter: {len(filters)} filters × {k} patches of up to {per_patch:,} values is "
+            f"more than the limit max_top_values = {settings.max_top_values:,}; ask for one "
+            "filter at a time",
         )
     top = _table(ml, request, settings, images)
     layer = top.layers[ml.index]

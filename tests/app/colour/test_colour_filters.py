@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from engine import cifar10
+from engine.explain.geometry import receptive_field
 from engine.explain.top_activations import compute_top_activations
 from engine.explain.visualise import unit_regularisers
 from engine.model import Model
@@ -100,6 +101,23 @@ def test_top_images_refuse_work_past_the_limits_before_starting(settings, make_c
     small = make_client(max_top_values=1000)
     small.app.state.registry.add("lenet", Model.load(LENET))
     refused(small.get(TOP.format("lenet", 3)), 422, "filter", "max_top_values = 1,000")
+
+
+def test_the_values_limit_counts_each_patch_as_its_receptive_field(make_client):
+    """A first layer's patches are its small receptive field, not the whole photo: allowed at a
+    limit the whole photos would pass; the next conv's larger ones are refused, their size said."""
+    model = Model.load(LENET)
+    convs = [i for i, ly in enumerate(model.layers) if ly.type == "conv2d"]
+    per_patch = [3 * min(32, h) * min(32, w) for h, w in (receptive_field(model, i) for i in convs)]
+    filters = [model.layers[i].out_channels for i in convs]
+    limit = filters[0] * 9 * per_patch[0]  # k = 9: exactly the first layer's patches
+    assert limit < filters[0] * 9 * 3 * 32 * 32 and filters[1] * 9 * per_patch[1] > limit
+    client = make_client(max_top_values=limit)
+    client.app.state.registry.add("lenet", model)
+    assert client.get(TOP.format("lenet", convs[0])).status_code == 200
+    refused(
+        client.get(TOP.format("lenet", convs[1])), 422, "filter", f"up to {per_patch[1]:,} values"
+    )
 
 
 def test_a_unit_is_visualised_in_colour_and_its_activation_rises(lenet):
