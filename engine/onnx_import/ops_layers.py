@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from engine.layers import AvgPool2D
+from engine.onnx_import import ops_conv1d
 from engine.onnx_import.builder import Builder
 
 CONV_ATTRS = {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}
@@ -69,8 +70,13 @@ def conv(b: Builder, node) -> None:
     w = b.const(node.input[1])
     if w is None:
         b.fail(node, "the weights must be a constant (an initializer)")
+    if w.ndim == 3 and len(x.shape) == 2:  # over N×C×L: ECA's channel attention
+        ops_conv1d.conv1d(b, node, x, w)
+        return
     if w.ndim != 4 or len(x.shape) != 3:
-        b.fail(node, f"only 2-D convolution is supported (weights of shape {list(w.shape)})")
+        b.fail(
+            node, f"only 1-D and 2-D convolution is supported (weights of shape {list(w.shape)})"
+        )
     F_, Cg, kh, kw = (int(d) for d in w.shape)
     groups = int(attrs.get("group", 1))
     C = x.shape[0]
