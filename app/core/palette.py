@@ -49,6 +49,7 @@ LAYER_SCALE = {
     "relu": "sequential",
     "sigmoid": "sequential",
     "softmax": "sequential",
+    "softmaxdim": "sequential",
     **dict.fromkeys(
         ["maxpool2d", "avgpool2d", "minpool2d", "globalavgpool", "globalmaxpool", "flatten",
          "dropout", "identity", "concat", "reshape", "squeeze", "unsqueeze", "transpose", "pad",

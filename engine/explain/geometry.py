@@ -28,23 +28,24 @@ _POINTWISE = frozenset(
     ("relu", "leakyrelu", "elu", "sigmoid", "tanh", "batchnorm2d", "dropout", "identity")
     + ("hardtanh", "hardsigmoid", "hardswish", "silu", "selu", "prelu")  # ReLU6 is a hardtanh
     + ("gelu", "erf", "layernorm2d", "localresponsenorm")  # across channels, per position
-    + ("add", "sub", "mul", "div", "concat")
+    + ("add", "sub", "mul", "div")
 )
 
 # Layers whose output at any position reads every position of their input map (a group norm's
 # statistics, MVN's): their box is the whole input map.
 _WHOLE = frozenset(("groupnorm", "meanvariancenormalization"))
 _MAPS = _POINTWISE | _WHOLE  # the other layers that read (C, H, W) maps and keep them
-_MOVING = frozenset(("reshape", "transpose", "squeeze", "unsqueeze", "narrow"))
+_MOVING = frozenset(("reshape", "transpose", "squeeze", "unsqueeze", "narrow", "concat"))
+_ALONG = frozenset(("narrow", "concat", "sum", "softmaxdim"))  # act along one axis, ``dim``
 
 
 def _keeps_positions(model: Model, i: int) -> bool:
     """Whether layer ``i`` moves values among its leading axes only, so each (h, w) stays
     where it is: a reshape, squeeze or unsqueeze between shapes ending in the same H, W (in
     row-major order an (h, w) keeps its place), a transpose that leaves the last two axes
-    last, a slice of a leading axis."""
+    last, a slice, join (concat), sum or softmax along a leading axis."""
     ly = model.layers[i]
-    if ly.type not in _MOVING:
+    if ly.type not in _MOVING | _ALONG:
         return False
     shape_in, shape_out = model.input_shapes(i)[0], model.shapes[i + 1]
     if min(len(shape_in), len(shape_out)) < 3 or shape_in[-2:] != shape_out[-2:]:
@@ -52,7 +53,9 @@ def _keeps_positions(model: Model, i: int) -> bool:
     if ly.type == "transpose":
         n = len(ly.perm)
         return list(ly.perm[-2:]) == [n - 2, n - 1]
-    return ly.type != "narrow" or ly.dim - 1 < len(shape_in) - 2
+    if ly.type in _ALONG:  # a slice, join, sum or softmax along a leading axis
+        return ly.dim % (len(shape_in) + 1) - 1 < len(shape_in) - 2
+    return True
 
 
 def _crops(model: Model, i: int) -> bool:
@@ -99,7 +102,7 @@ def _check_spatial(model: Model, layer: int) -> None:
                 "is not a conv, pooling, padding or elementwise layer"
             )
         shapes = model.input_shapes(i)
-        if ly.type in _MAPS and any(len(s) != 3 for s in shapes) and not _reads_vectors(model, i):
+        if ly.type in _MAPS and any(len(s) < 3 for s in shapes) and not _reads_vectors(model, i):
             raise ValueError(
                 f"layer {layer} has no receptive-field box: layer {i} ({ly.type}) reads an "
                 "input that is not a (C, H, W) feature map"

@@ -13,6 +13,7 @@ import numpy as np
 
 from engine.layers.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from engine.layers.base import Layer, Shape
+from engine.layers.branches import SoftmaxDim, SumDim
 from engine.layers.conv import Conv2D, Dense
 from engine.layers.gates import GELU, SELU, Erf, Hardsigmoid, Hardswish, Hardtanh, PReLU, SiLU
 from engine.layers.merge import Add, Concat, Div, Mul, Sub
@@ -77,6 +78,8 @@ __all__ = [
     "Mul",
     "Narrow",
     "Resize2d",
+    "SoftmaxDim",
+    "SumDim",
     "PReLU",
     "Pad",
     "ReLU",
@@ -144,6 +147,8 @@ LAYER_TYPES: dict[str, type[Layer]] = {
         LocalResponseNorm,
         Narrow,
         Resize2d,
+        SumDim,
+        SoftmaxDim,
     )
 }
 

@@ -26,7 +26,7 @@ from onnx import TensorProto, helper
 
 import engine
 from engine.io import atomic_write_bytes
-from engine.onnx_export import norm_layers, resize_layer  # noqa: F401  (register converters)
+from engine.onnx_export import branch_layers, norm_layers, resize_layer  # noqa: F401  (converters)
 from engine.onnx_export.layers import CONVERTERS, Emitter
 
 OPSET = 17

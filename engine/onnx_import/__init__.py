@@ -45,6 +45,7 @@ HANDLERS = {
     "GlobalMaxPool": ops_layers.global_pool,
     "ReduceMean": ops_layers.reduce,
     "ReduceMax": ops_layers.reduce,
+    "ReduceSum": ops_layers.reduce,
     "Relu": ops_gates.activation,
     "LeakyRelu": ops_gates.activation,
     "Elu": ops_gates.activation,

@@ -291,11 +291,19 @@ def global_pool(b: Builder, node, kind: str | None = None) -> None:
 
 
 def reduce(b: Builder, node) -> None:
-    """ReduceMean / ReduceMax over the two spatial axes = global pooling."""
+    """ReduceMean / ReduceMax over the two spatial axes = global pooling; ReduceSum over one
+    axis = a ``sum`` layer (ResNeSt's and SKNet's branches added up)."""
     attrs = b.attrs(node, {"axes", "keepdims", "noop_with_empty_axes"})
     axes = b.operand(node, 1, "axes", attrs)
     x = b.act(node.input[0], node)
     rank = len(x.shape) + 1
+    if node.op_type == "ReduceSum":
+        dims = sorted({int(a) % rank for a in axes or []})
+        if len(dims) != 1 or dims[0] == 0:
+            b.fail(node, f"axes = {axes} is not supported (one axis, not the batch axis)")
+        config = {"dim": dims[0], "keepdim": bool(attrs.get("keepdims", 1))}
+        b.emit(node, "sum", config, [x], node.output[0])
+        return
     if axes is None or sorted(int(a) % rank for a in axes) != [2, 3] or rank != 4:
         b.fail(node, f"axes = {axes} is not supported (only the two spatial axes of N×C×H×W)")
     global_pool(b, node, "globalavgpool" if node.op_type == "ReduceMean" else "globalmaxpool")

@@ -32,6 +32,10 @@ def softmax(b: Builder, node) -> None:
         ok = a >= 1 and all(ones[: a - 1])
     else:
         ok = a >= 1 and all(one for i, one in enumerate(ones) if i != a - 1)
+    if not ok and x.batched and b.opset >= 13 and len(shape) >= 2 and a >= 1:
+        # along one axis inside the network (split attention across its branches)
+        b.emit(node, "softmaxdim", {"dim": a}, [x], node.output[0], shape=x.shape)
+        return
     if not ok or not x.batched:
         b.fail(
             node,

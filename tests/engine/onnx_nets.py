@@ -42,8 +42,9 @@ FEATURES = [
 ]  # fmt: skip
 
 # Branches and merges: arithmetic of two inputs and with constants (either side), concat,
-# padding in every mode, a slice, resizing up (bilinear) and down (nearest), gated
-# activations, normalisation, and every reshaping layer, ending in softmax probabilities.
+# padding in every mode, a slice, resizing up (bilinear) and down (nearest), a softmax and
+# a sum along the channels, gated activations, normalisation, and every reshaping layer,
+# ending in softmax probabilities.
 BRANCHES = [
     {"type": "conv2d", "name": "a", "config": {"out_channels": 4, "kernel_size": 3, "padding": 1}},
     {"type": "relu", "name": "a_relu"},
@@ -68,6 +69,9 @@ BRANCHES = [
     {"type": "resize2d", "name": "up", "config": {"size": [66, 62], "mode": "bilinear",
      "scale": [2.0, 2.0]}},
     {"type": "resize2d", "name": "down", "config": {"size": [33, 31]}},
+    {"type": "softmaxdim", "name": "weights", "config": {"dim": 1}},
+    {"type": "sum", "name": "total", "config": {"dim": 1, "keepdim": True}, "inputs": ["down"]},
+    {"type": "mul", "name": "spread", "inputs": ["weights", "total"]},
     {"type": "silu"},
     {"type": "groupnorm", "config": {"num_groups": 2}},
     {"type": "layernorm2d", "config": {"eps": 1e-6}},
