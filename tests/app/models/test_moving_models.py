@@ -46,6 +46,24 @@ FLATTENED = [
     {"type": "flatten"},
     {"type": "dense", "config": {"out_features": 10}},
 ]
+SELECTIVE = [  # SKNet's split attention: two branches stacked, weighted by a softmax, summed
+    conv("a", 2, 3, padding=1),
+    conv("b", 2, 3, padding=2, dilation=2, inputs=["input"]),
+    {"type": "unsqueeze", "name": "a1", "config": {"dim": 1}, "inputs": ["a"]},
+    {"type": "unsqueeze", "name": "b1", "config": {"dim": 1}, "inputs": ["b"]},
+    {"type": "concat", "name": "stack", "config": {"dim": 1}, "inputs": ["a1", "b1"]},
+    {"type": "sum", "name": "both", "config": {"dim": 1}},
+    {"type": "globalavgpool", "name": "pooled"},
+    {"type": "reshape", "name": "as_map", "config": {"shape": [2, 1, 1]}},
+    conv("fc", 4, 1),
+    {"type": "reshape", "name": "per_branch", "config": {"shape": [2, 2, 1, 1]}},
+    {"type": "softmaxdim", "name": "weights", "config": {"dim": 1}},
+    {"type": "mul", "name": "weighted", "inputs": ["stack", "weights"]},
+    {"type": "sum", "name": "mixed", "config": {"dim": 1}},
+    conv("after_sk", 2, 3, padding=1),
+    {"type": "flatten"},
+    {"type": "dense", "config": {"out_features": 10}},
+]
 INDEX = {s["name"]: i for i, s in enumerate(SHUFFLED) if "name" in s}
 BODY = {"pixels": DIGIT.tolist(), "preprocess": False}
 
@@ -90,7 +108,8 @@ def test_explain_gives_every_conv_its_receptive_field(client):
 @pytest.mark.parametrize(
     "specs, name",
     [(SHUFFLED, n) for n in ("mid", "up", "crop", "after", "down", "excite", "scaled", "last")]
-    + [(FLATTENED, "second")],
+    + [(FLATTENED, "second")]
+    + [(SELECTIVE, n) for n in ("b", "both", "mixed", "after_sk")],
 )
 def test_a_units_box_is_the_pixels_that_change_it(specs, name):
     """Random weights, float64, no ReLU (nothing switches off): the input pixels whose change
