@@ -16,7 +16,7 @@ from engine.layers.base import Layer, Shape
 from engine.layers.branches import SoftmaxDim, SumDim
 from engine.layers.conv import Conv2D, Dense
 from engine.layers.gates import GELU, SELU, Erf, Hardsigmoid, Hardswish, Hardtanh, PReLU, SiLU
-from engine.layers.merge import Add, Concat, Div, Mul, Sub
+from engine.layers.merge import Add, Concat, Div, MatMul, Mul, Sub
 from engine.layers.norm import (
     BatchNorm1d,
     BatchNorm2d,
@@ -76,6 +76,7 @@ __all__ = [
     "LayerNorm2d",
     "MinPool2D",
     "Mul",
+    "MatMul",
     "Narrow",
     "Resize2d",
     "SoftmaxDim",
@@ -149,6 +150,7 @@ LAYER_TYPES: dict[str, type[Layer]] = {
         Resize2d,
         SumDim,
         SoftmaxDim,
+        MatMul,
     )
 }
 

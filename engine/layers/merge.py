@@ -1,4 +1,5 @@
-"""Layers that combine two or more inputs: elementwise arithmetic and concatenation.
+"""Layers that combine two or more inputs: elementwise arithmetic, concatenation and the
+matrix product of two activations.
 
 ``add`` / ``sub`` / ``mul`` / ``div`` take two inputs — ``add`` of a block's output and its
 input is a residual connection — or one input and a constant buffer ``"constant"`` of
@@ -12,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.layers.base import Layer, flag
-from engine.ops import elementwise
+from engine.ops import elementwise, matmul
 
 
 class _Binary(Layer):
@@ -139,3 +140,25 @@ class Concat(Layer):
                     f"other than dim {self.dim}"
                 )
         return (*first[:axis], sum(int(s[axis]) for s in in_shapes), *first[axis + 1 :])
+
+
+class MatMul(Layer):
+    """The matrix product of two activations over their last two axes, the leading ones
+    equal: a (N, ..., m, k), b (N, ..., k, n) → (N, ..., m, n) (:mod:`engine.ops.matmul`)."""
+
+    type = "matmul"
+    arity = 2
+
+    def forward(self, a, b, train=False, backprop=False):
+        out, cache = matmul.matmul_forward(a, b)
+        self._keep(cache, train, backprop)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        return list(matmul.matmul_backward(dout, self._need_cache()))
+
+    def output_shape(self, a, b):
+        a, b = tuple(a), tuple(b)
+        if len(a) < 2 or len(a) != len(b) or a[:-2] != b[:-2] or a[-1] != b[-2]:
+            raise ValueError(f"{self.name}: cannot multiply {a} by {b} (per example)")
+        return (*a[:-1], b[-1])

@@ -1,5 +1,5 @@
-"""The split-attention layers as ONNX: ``sum`` as ReduceSum over its axis (the axes an input,
-opset 13 on), ``softmaxdim`` as Softmax along its axis."""
+"""The split-attention and attention layers as ONNX: ``sum`` as ReduceSum over its axis (the
+axes an input, opset 13 on), ``softmaxdim`` as Softmax along its axis, ``matmul`` as MatMul."""
 
 from __future__ import annotations
 
@@ -18,3 +18,8 @@ def sum_(em: Emitter, layer, info, srcs):
 @converts("softmaxdim")
 def softmax_dim(em: Emitter, layer, info, srcs):
     em.node("Softmax", [srcs[0]], axis=int(info["config"]["dim"]))
+
+
+@converts("matmul")
+def matmul(em: Emitter, layer, info, srcs):
+    em.node("MatMul", [srcs[0], srcs[1]])

@@ -163,6 +163,9 @@ def gemm(b: Builder, node) -> None:
 
 def matmul(b: Builder, node) -> None:
     b.attrs(node, set())
+    if b.const(node.input[0]) is None and b.const(node.input[1]) is None:
+        _two_activations(b, node)
+        return
     x = b.act(node.input[0], node)
     w = b.const(node.input[1])
     if w is None or w.ndim != 2:
@@ -178,6 +181,18 @@ def matmul(b: Builder, node) -> None:
     act = _dense(b, node, x, w.T, bias, out)
     if add is not None:
         b.retarget(act, add[0].output[0])
+
+
+def _two_activations(b: Builder, node) -> None:
+    """The product of two activations (GCNet's context: the positions weighted by a softmax
+    over them): a ``matmul`` layer, their leading per-example axes equal."""
+    x, y = (b.act(n, node) for n in node.input)
+    if len(x.shape) < 2 or len(x.shape) != len(y.shape) or x.shape[:-2] != y.shape[:-2]:
+        b.fail(node, f"operands of shapes {list(x.shape)} and {list(y.shape)} are not supported "
+               "(per example, the same leading axes)")  # fmt: skip
+    if x.shape[-1] != y.shape[-2]:
+        b.fail(node, f"cannot multiply {list(x.shape)} by {list(y.shape)}")
+    b.emit(node, "matmul", {}, [x, y], node.output[0], shape=(*x.shape[:-1], y.shape[-1]))
 
 
 def batchnorm(b: Builder, node) -> None:

@@ -43,8 +43,8 @@ FEATURES = [
 
 # Branches and merges: arithmetic of two inputs and with constants (either side), concat,
 # padding in every mode, a slice, resizing up (bilinear) and down (nearest), a softmax and
-# a sum along the channels, gated activations, normalisation, and every reshaping layer,
-# ending in softmax probabilities.
+# a sum along the channels, a product of two activations, gated activations, normalisation,
+# and every reshaping layer, ending in softmax probabilities.
 BRANCHES = [
     {"type": "conv2d", "name": "a", "config": {"out_channels": 4, "kernel_size": 3, "padding": 1}},
     {"type": "relu", "name": "a_relu"},
@@ -70,8 +70,11 @@ BRANCHES = [
      "scale": [2.0, 2.0]}},
     {"type": "resize2d", "name": "down", "config": {"size": [33, 31]}},
     {"type": "softmaxdim", "name": "weights", "config": {"dim": 1}},
+    {"type": "transpose", "name": "turned", "config": {"perm": [0, 1, 3, 2]}},
+    {"type": "matmul", "name": "gram", "inputs": ["weights", "turned"]},
+    {"type": "narrow", "name": "gram_cols", "config": {"dim": 3, "start": 1, "length": 31}},
     {"type": "sum", "name": "total", "config": {"dim": 1, "keepdim": True}, "inputs": ["down"]},
-    {"type": "mul", "name": "spread", "inputs": ["weights", "total"]},
+    {"type": "mul", "name": "spread", "inputs": ["gram_cols", "total"]},
     {"type": "silu"},
     {"type": "groupnorm", "config": {"num_groups": 2}},
     {"type": "layernorm2d", "config": {"eps": 1e-6}},

@@ -1,6 +1,7 @@
-"""The split-attention layers (engine/ops/branches.py, engine/layers/branches.py): a sum and a
-softmax along one axis, against NumPy written out per slice, gradients against centred
-differences in float64, and their configuration's checks."""
+"""The split-attention and attention layers (engine/ops/branches.py, engine/ops/matmul.py):
+a sum and a softmax along one axis and the product of two activations, against NumPy written
+out per slice or per entry, gradients against centred differences in float64, and their
+configuration's checks."""
 
 from __future__ import annotations
 
@@ -62,3 +63,19 @@ def test_shapes_and_bad_configurations():
         L.SumDim(1, keepdim=1)
     with pytest.raises(ValueError, match="is not an axis"):
         L.SoftmaxDim(5).output_shape((2, 3, 4))
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((3, 4), (4, 5)), ((2, 3, 4), (2, 4, 1))])
+def test_the_product_of_two_activations(a_shape, b_shape):
+    a, b = RNG.standard_normal((2, *a_shape)), RNG.standard_normal((2, *b_shape))
+    want = np.zeros((2, *a_shape[:-1], b_shape[-1]))
+    for index in np.ndindex(want.shape):  # one entry at a time
+        *lead, i, j = index
+        want[index] = sum(a[(*lead, i, t)] * b[(*lead, t, j)] for t in range(a_shape[-1]))
+
+    def reference(a64, b64, params):
+        return want
+
+    check_layer(L.MatMul(), (a, b), reference)
+    with pytest.raises(ValueError, match="cannot multiply"):
+        L.MatMul().output_shape(a_shape, a_shape)

@@ -1,6 +1,7 @@
 """Split attention as timm exports it (SKNet, ResNeSt): branches stacked on an axis, a softmax
-across them, a ReduceSum adding them up — each a layer (engine/onnx_import), the whole checked
-against onnxruntime and written back by the exporter; what it cannot read is refused by name."""
+across them, a ReduceSum adding them up; GCNet's global context, a MatMul of the map and a
+softmax over its positions — each a layer (engine/onnx_import), the whole checked against
+onnxruntime and written back by the exporter; what it cannot read is refused by name."""
 
 from __future__ import annotations
 
@@ -72,3 +73,37 @@ def test_a_sum_over_several_axes_or_the_batch_is_refused(node, message):
     data = graph_bytes([node, helper.make_node("Flatten", ["s"], ["y"])], inits, 13, ("N", 3, 7, 7))
     with pytest.raises(Refused, match=message):
         import_onnx(data)
+
+
+def test_a_global_context_block_agrees_with_onnxruntime_and_exports_back():
+    """GCNet: key = 1×1 conv to one channel, softmax over the H·W positions, the map (C, HW)
+    times those weights (HW, 1) = a context vector per channel, added back to the map."""
+    inits = [
+        const("wk", RNG.normal(size=(1, C, 1, 1))),
+        const("wv", RNG.normal(size=(C, C, 1, 1)) * 0.3),
+        const("rows", [-1, C, 49], np.int64),
+        const("column", [-1, 49, 1], np.int64),
+        const("as_map", [-1, C, 1, 1], np.int64),
+        const("w0", RNG.normal(size=(C, 3, 3, 3)) * 0.3),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "w0"], ["m"], pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["m", "wk"], ["key"]),
+        helper.make_node("Reshape", ["key", "column"], ["key_col"]),
+        helper.make_node("Softmax", ["key_col"], ["attn"], axis=1),
+        helper.make_node("Reshape", ["m", "rows"], ["m_rows"]),
+        helper.make_node("MatMul", ["m_rows", "attn"], ["context"]),
+        helper.make_node("Reshape", ["context", "as_map"], ["context_map"]),
+        helper.make_node("Conv", ["context_map", "wv"], ["transformed"]),
+        helper.make_node("Add", ["m", "transformed"], ["out"]),
+        helper.make_node("Flatten", ["out"], ["y"]),
+    ]
+    data = graph_bytes(nodes, inits, 13, ("N", 3, 7, 7))
+    x = RNG.standard_normal((3, 3, 7, 7)).astype(np.float32)
+    want = ort.InferenceSession(data, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    model = import_onnx(data)
+    assert "matmul" in {ly.type for ly in model.layers}  # the softmax: over the one long axis
+    assert relative_error(model.forward(x), want) <= 1e-5
+    exported = to_onnx(model).SerializeToString()
+    session = ort.InferenceSession(exported, providers=["CPUExecutionProvider"])
+    assert relative_error(session.run(None, {session.get_inputs()[0].name: x})[0], want) <= 1e-5

@@ -78,6 +78,7 @@ const DESCRIBE = {
   pad: (c) => `a border of ${c.value === 0 ? "zeros" : c.value} added: ${c.pads[0]} top, ${c.pads[1]} left, ${c.pads[2]} bottom, ${c.pads[3]} right`,
   meanvariancenormalization: (c) => `(x − mean) / std over axes ${c.axes.join(", ")}`,
   narrow: (c) => `entries ${c.start} to ${c.start + c.length - 1} of axis ${c.dim}`,
+  matmul: () => "the matrix product of its two inputs: positions weighted by attention",
   sum: (c) => `the sum along axis ${c.dim}${c.keepdim ? ", kept as size 1" : ""}: branches added up`,
   softmaxdim: (c) => `probabilities along axis ${c.dim}: how much each branch counts`,
   resize2d: (c) =>
