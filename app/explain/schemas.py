@@ -122,8 +122,8 @@ class LayerRef(BaseModel):
 class ConvLayerRef(LayerRef):
     filters: int
     receptive_field: list[int] | None = Field(
-        description="[h, w] input pixels one unit sees (the whole map past a global pool or a "
-        "flatten); null where a layer on the way moves positions (a transpose of H and W)."
+        description="[h, w] input pixels one unit sees: an upper bound, the whole map past a "
+        "global pool, a flatten or a layer that mixes positions (attention)."
     )
 
 

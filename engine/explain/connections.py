@@ -231,7 +231,7 @@ def boxes(model: Model, index: int, i: int, j: int) -> list[dict]:
     ``[{"layer": t, "box": [top, left, bottom, right]}, ...]`` for every node ``t`` on a path
     from the input to the layer (``-1`` is the network input), deepest first, half-open and
     clipped to ``t``'s output — :mod:`engine.explain.geometry`'s walk, which takes the hull
-    where paths meet. Empty when a layer on the way is not spatial (a dense layer sees all).
+    where paths meet (past a flatten or attention, the whole map). Empty for a bad index.
     """
     try:
         _check_spatial(model, index)

@@ -9,7 +9,9 @@ a reshape, transpose and reshape that leave H and W last) keep the range too; a 
 shifts it; a resize maps each output row to the input rows it interpolates from. A layer that
 gathers maps into a vector (global pooling, a flatten) reads the whole map, and what comes of
 the vector (a squeeze-and-excitation gate, dense layers, a reshape back to maps) depends on all
-of it: through them the box is the whole map.
+of it: through them the box is the whole map. Any other layer (attention's products, which mix
+positions; a transpose of H and W) may read every position of its input: the whole map again,
+an upper bound, so every layer has a box.
 Repeating this from the layer down to the input gives the box. Boxes may stick out of the
 image where a layer pads; :func:`crop_patches` fills that part with zeros, the value padding
 adds.
@@ -34,7 +36,6 @@ _POINTWISE = frozenset(
 # Layers whose output at any position reads every position of their input map (a group norm's
 # statistics, MVN's): their box is the whole input map.
 _WHOLE = frozenset(("groupnorm", "meanvariancenormalization"))
-_MAPS = _POINTWISE | _WHOLE  # the other layers that read (C, H, W) maps and keep them
 _MOVING = frozenset(("reshape", "transpose", "squeeze", "unsqueeze", "narrow", "concat"))
 _ALONG = frozenset(("narrow", "concat", "sum", "softmaxdim"))  # act along one axis, ``dim``
 
@@ -76,37 +77,11 @@ def _reads_vectors(model: Model, i: int) -> bool:
     return all(len(s) < 3 for s in model.input_shapes(i))
 
 
-def _reads_positions(model: Model, i: int) -> bool:
-    """Whether output positions of layer ``i`` come from a box of its input's positions."""
-    ly = model.layers[i]
-    if isinstance(ly, (Conv2D, _Pool2D, Pad, Resize2d)):
-        return True
-    return _keeps_positions(model, i) or _crops(model, i) or _gathers(model, i)
-
-
 def _check_spatial(model: Model, layer: int) -> None:
+    """ValueError unless ``layer`` is a layer's index (every layer has a box)."""
     n = len(model.layers)
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < n:
         raise ValueError(f"layer must be an index in 0..{n - 1}, got {layer!r}")
-    seen, todo = set(), [int(layer)]
-    while todo:  # every layer on a path from the input to this one, first to last
-        i = todo.pop()
-        if i >= 0 and i not in seen:
-            seen.add(i)
-            todo.extend(model.inputs[i])
-    for i in sorted(seen):
-        ly = model.layers[i]
-        if not (_reads_positions(model, i) or ly.type in _MAPS or _reads_vectors(model, i)):
-            raise ValueError(
-                f"layer {layer} has no receptive-field box: layer {i} ({ly.type}) "
-                "is not a conv, pooling, padding or elementwise layer"
-            )
-        shapes = model.input_shapes(i)
-        if ly.type in _MAPS and any(len(s) < 3 for s in shapes) and not _reads_vectors(model, i):
-            raise ValueError(
-                f"layer {layer} has no receptive-field box: layer {i} ({ly.type}) reads an "
-                "input that is not a (C, H, W) feature map"
-            )
 
 
 def _through(model: Model, n: int, box: tuple) -> tuple:
@@ -114,9 +89,7 @@ def _through(model: Model, n: int, box: tuple) -> tuple:
     input."""
     ly, (top, left, bottom, right) = model.layers[n], box
     if ly.type in _WHOLE or _gathers(model, n):
-        H, W = next(s for s in model.input_shapes(n) if len(s) >= 3)[-2:]
-        zero = np.zeros_like(np.asarray(top))
-        return zero, zero, zero + H - 1, zero + W - 1
+        return _whole(model, n, top)
     if _reads_vectors(model, n):  # no positions here: the map it came from is read whole
         return box
     if isinstance(ly, Pad):
@@ -129,6 +102,8 @@ def _through(model: Model, n: int, box: tuple) -> tuple:
         return top + dh, left + dw, bottom + dh, right + dw
     if isinstance(ly, Resize2d):
         return _resized(ly, model.input_shapes(n)[0][1:], box)
+    if not isinstance(ly, (Conv2D, _Pool2D)):  # positions mixed (attention, a transpose of
+        return _whole(model, n, top)  # H and W): any of the input's may be read
     (kh, kw), (sh, sw), (ph, pw) = ly.kernel_size, ly.stride, ly.padding
     dh, dw = getattr(ly, "dilation", (1, 1))
     return (
@@ -137,6 +112,14 @@ def _through(model: Model, n: int, box: tuple) -> tuple:
         bottom * sh - ph + dh * (kh - 1),
         right * sw - pw + dw * (kw - 1),
     )
+
+
+def _whole(model: Model, n: int, like) -> tuple:
+    """The whole map of layer ``n``'s first input with positions (rows and columns, inclusive),
+    shaped like ``like`` (an int or an array of them)."""
+    H, W = next((s for s in model.input_shapes(n) if len(s) >= 2), (1, 1))[-2:]
+    zero = np.zeros_like(np.asarray(like))
+    return zero, zero, zero + H - 1, zero + W - 1
 
 
 def _resized(ly: Resize2d, in_hw, box: tuple) -> tuple:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from app.core.settings import Settings
 from app.main import create_app
+from engine import explain
 from engine.explain.connections import boxes
 from engine.explain.geometry import input_box
 from engine.model import Model
@@ -38,11 +39,13 @@ SHUFFLED = [
     {"type": "flatten"},
     {"type": "dense", "name": "fc", "config": {"out_features": 10}},
 ]
-FLATTENED = [
+FLATTENED = [  # and a transpose of H and W: positions moved, so the box is the whole map
     conv("first", 2, 3),
     {"type": "flatten", "name": "flat"},
     {"type": "reshape", "name": "back", "config": {"shape": [2, 26, 26]}},
     conv("second", 2, 3),
+    {"type": "transpose", "name": "turned", "config": {"perm": [0, 1, 3, 2]}},
+    conv("third", 2, 3),
     {"type": "flatten"},
     {"type": "dense", "config": {"out_features": 10}},
 ]
@@ -102,13 +105,16 @@ def test_explain_gives_every_conv_its_receptive_field(client):
     flat = client.get("/api/models/flattened/explain")
     assert flat.status_code == 200
     fields = [c["receptive_field"] for c in flat.json()["conv_layers"]]
-    assert fields == [[3, 3], [28, 28]]  # after a flatten every value reads the whole map
+    assert fields == [[3, 3], [28, 28], [28, 28]]  # past a flatten: the whole map
+    images = np.random.default_rng(1).integers(0, 256, (6, 28, 28), dtype=np.uint8)
+    top = explain.top_activations(Model.from_spec(FLATTENED, seed=1), images, k=2)
+    assert top.layers[5].patches.shape[-2:] == (28, 28)  # every conv has a box to cut
 
 
 @pytest.mark.parametrize(
     "specs, name",
     [(SHUFFLED, n) for n in ("mid", "up", "crop", "after", "down", "excite", "scaled", "last")]
-    + [(FLATTENED, "second")]
+    + [(FLATTENED, "second"), (FLATTENED, "third")]
     + [(SELECTIVE, n) for n in ("b", "both", "mixed", "after_sk")],
 )
 def test_a_units_box_is_the_pixels_that_change_it(specs, name):
