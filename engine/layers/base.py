@@ -146,3 +146,15 @@ def number(value, name: str, lo: float | None = None, hi: float | None = None) -
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise ValueError(f"{name} must be in [{lo}, {hi}], got {value!r}")
     return float(value)
+
+
+def ints(value, count: int, name: str, what: str, lo: int = 0) -> tuple[int, ...]:
+    """``value`` as ``count`` ints >= ``lo`` (a list or tuple); ValueError naming ``name`` and
+    saying ``what`` they are otherwise."""
+    if (
+        not isinstance(value, (list, tuple))
+        or len(value) != count
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= lo for v in value)
+    ):
+        raise ValueError(f"{name} must be {count} ints >= {lo} {what}, got {value!r}")
+    return tuple(value)

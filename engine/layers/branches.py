@@ -4,7 +4,7 @@ counts the batch axis as 0, as in PyTorch."""
 
 from __future__ import annotations
 
-from engine.layers.base import OpLayer
+from engine.layers.base import OpLayer, flag
 from engine.ops import branches as ops
 
 
@@ -19,23 +19,24 @@ def _check(layer, in_shape) -> None:
         raise ValueError(f"{layer.name}: dim {layer.dim} is not an axis of (N, *{tuple(in_shape)})")
 
 
-class SumDim(OpLayer):
+class _AlongAxis(OpLayer):
+    """An op along axis ``dim``: its config holds its op's arguments after x, in order."""
+
+    def op_args(self):
+        return tuple(self.config().values())
+
+
+class SumDim(_AlongAxis):
     """The sum over axis ``dim``, kept as size 1 if ``keepdim`` (``torch.sum(x, dim)``)."""
 
     type = "sum"
 
     def __init__(self, dim: int, keepdim: bool = False, name: str | None = None):
         super().__init__(name)
-        self.dim = _dim(dim, "dim")
-        if not isinstance(keepdim, bool):
-            raise ValueError(f"keepdim must be true or false, got {keepdim!r}")
-        self.keepdim = keepdim
+        self.dim, self.keepdim = _dim(dim, "dim"), flag(keepdim, "keepdim")
 
     forward_op = staticmethod(ops.sum_forward)
     backward_op = staticmethod(ops.sum_backward)
-
-    def op_args(self):
-        return (self.dim, self.keepdim)
 
     def config(self):
         return {"dim": self.dim, "keepdim": self.keepdim}
@@ -50,7 +51,7 @@ class SumDim(OpLayer):
         return tuple(shape)
 
 
-class SoftmaxDim(OpLayer):
+class SoftmaxDim(_AlongAxis):
     """Probabilities along axis ``dim`` (``torch.softmax(x, dim)``) inside a network, unlike
     the ``softmax`` head over the classes."""
 
@@ -62,9 +63,6 @@ class SoftmaxDim(OpLayer):
 
     forward_op = staticmethod(ops.softmax_dim_forward)
     backward_op = staticmethod(ops.softmax_dim_backward)
-
-    def op_args(self):
-        return (self.dim,)
 
     def config(self):
         return {"dim": self.dim}

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from engine.layers.base import OpLayer, expect_rank, number
+from engine.layers.base import OpLayer, expect_rank, ints, number
 from engine.ops import resize as ops
 
 DEFAULT_COORDINATE = {"nearest": "asymmetric", "bilinear": "half_pixel"}  # PyTorch's defaults
@@ -36,12 +36,7 @@ class Resize2d(OpLayer):
         name: str | None = None,
     ):
         super().__init__(name)
-        if (
-            not isinstance(size, (list, tuple))
-            or len(size) != 2
-            or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in size)
-        ):
-            raise ValueError(f"size must be 2 ints >= 1 (height, width), got {size!r}")
+        size = ints(size, 2, "size", "(height, width)", lo=1)
         _one_of(mode, "mode", ops.MODES)
         coordinate = DEFAULT_COORDINATE[mode] if coordinate is None else coordinate
         _one_of(coordinate, "coordinate", ops.COORDINATES)

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from engine.layers.base import Layer, OpLayer, expect_rank, number
+from engine.layers.base import Layer, OpLayer, expect_rank, ints, number
 from engine.ops import shape as ops
 
 
@@ -170,12 +170,7 @@ class Pad(OpLayer):
 
     def __init__(self, pads, value: float = 0.0, mode: str = "constant", name: str | None = None):
         super().__init__(name)
-        if (
-            not isinstance(pads, (list, tuple))
-            or len(pads) != 4
-            or not all(isinstance(p, int) and not isinstance(p, bool) and p >= 0 for p in pads)
-        ):
-            raise ValueError(f"pads must be 4 ints >= 0 [top, left, bottom, right], got {pads!r}")
+        pads = ints(pads, 4, "pads", "[top, left, bottom, right]")
         if mode not in ops.PAD_MODES:
             raise ValueError(f"mode must be one of {sorted(ops.PAD_MODES)}, got {mode!r}")
         self.pads = tuple(pads)

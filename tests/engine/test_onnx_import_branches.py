@@ -86,18 +86,19 @@ def test_a_global_context_block_agrees_with_onnxruntime_and_exports_back():
         const("as_map", [-1, C, 1, 1], np.int64),
         const("w0", RNG.normal(size=(C, 3, 3, 3)) * 0.3),
     ]
-    nodes = [
-        helper.make_node("Conv", ["x", "w0"], ["m"], pads=[1, 1, 1, 1]),
-        helper.make_node("Conv", ["m", "wk"], ["key"]),
-        helper.make_node("Reshape", ["key", "column"], ["key_col"]),
-        helper.make_node("Softmax", ["key_col"], ["attn"], axis=1),
-        helper.make_node("Reshape", ["m", "rows"], ["m_rows"]),
-        helper.make_node("MatMul", ["m_rows", "attn"], ["context"]),
-        helper.make_node("Reshape", ["context", "as_map"], ["context_map"]),
-        helper.make_node("Conv", ["context_map", "wv"], ["transformed"]),
-        helper.make_node("Add", ["m", "transformed"], ["out"]),
-        helper.make_node("Flatten", ["out"], ["y"]),
+    steps = [  # operator, inputs, output, attributes
+        ("Conv", "x w0", "m", {"pads": [1, 1, 1, 1]}),
+        ("Conv", "m wk", "key", {}),
+        ("Reshape", "key column", "key_col", {}),
+        ("Softmax", "key_col", "attn", {"axis": 1}),  # over the H·W positions
+        ("Reshape", "m rows", "m_rows", {}),
+        ("MatMul", "m_rows attn", "context", {}),  # (C, HW) @ (HW, 1)
+        ("Reshape", "context as_map", "context_map", {}),
+        ("Conv", "context_map wv", "transformed", {}),
+        ("Add", "m transformed", "out", {}),
+        ("Flatten", "out", "y", {}),
     ]
+    nodes = [helper.make_node(op, ins.split(), [out], **a) for op, ins, out, a in steps]
     data = graph_bytes(nodes, inits, 13, ("N", 3, 7, 7))
     x = RNG.standard_normal((3, 3, 7, 7)).astype(np.float32)
     want = ort.InferenceSession(data, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
