@@ -73,7 +73,8 @@ def torchvision_models():
 
 def build(torch, models, name: str):
     """Architecture ``name`` in eval mode with random batch-norm statistics, and its input;
-    ``models`` is ``torchvision.models`` or timm."""
+    ``models`` is ``torchvision.models`` or timm; the same weights every run (seeded)."""
+    torch.manual_seed(0)
     if hasattr(models, "create_model"):  # timm
         net = models.create_model(name, pretrained=False).eval()
         size = int(net.default_cfg.get("input_size", (3, 224, 224))[-1])
