@@ -10,8 +10,9 @@ Needs a Python with torch, torchvision (and timm for ``--zoo timm``), onnx, onnx
 onnxruntime — not a test dependency. Weights are the libraries' random initialisation (nothing
 is downloaded) with random batch-norm statistics, so folded and unfolded batch norms differ;
 the input is one random image of the model's size (224×224; 299×299 for Inception v3).
-Prints one row per export: layers, the largest difference from onnxruntime relative to the
-largest logit, and the times; exits 1 if any import fails or differs by more than 1e-5.
+Prints one row per export: layers, the engine's and PyTorch's largest difference from
+onnxruntime relative to the largest logit, and the import time; exits 1 if an import fails or
+the engine differs by more than 1e-5 and more than twice PyTorch's own difference.
 """
 
 from __future__ import annotations
@@ -47,7 +48,10 @@ TIMM = (
     "gcresnet33ts,regnetz_b16,resnetv2_50x1_bit,xception41,cs3darknet_s,tinynet_a,mobileone_s0,"
     "fastvit_t8,efficientvit_b0,edgenext_xx_small"
 )
-TOLERANCE = 1e-5  # largest |engine - onnxruntime| over the largest |logit|
+TOLERANCE = 1e-5  # largest |engine - onnxruntime| over the largest |logit| ...
+# ... or, where float32 rounding alone moves further (deep nets, random statistics), within
+# twice PyTorch's own difference from onnxruntime on the same model
+ROUNDING = 2.0
 
 
 def torchvision_models():
@@ -107,8 +111,9 @@ def export(torch, net, x, path: Path, exporter: str) -> None:
             torch.onnx.export(net, (x,), str(path), input_names=["x"], external_data=False)
 
 
-def check(path: Path, x: np.ndarray) -> tuple[int, float, float, float]:
-    """(layers, relative difference, import s, forward s) of the engine against onnxruntime."""
+def check(path: Path, x: np.ndarray, reference: np.ndarray) -> tuple:
+    """(layers, relative difference of the engine from onnxruntime, PyTorch's (``reference``,
+    its logits) from onnxruntime, import s, forward s)."""
     import onnxruntime as ort
 
     from engine.onnx_import import Limits, import_onnx
@@ -122,7 +127,8 @@ def check(path: Path, x: np.ndarray) -> tuple[int, float, float, float]:
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     want = session.run(None, {session.get_inputs()[0].name: x})[0]
     scale = float(np.abs(want).max()) or 1.0
-    return len(model.layers), float(np.abs(got - want).max()) / scale, t1 - t0, t2 - t1
+    diffs = [float(np.abs(a - want).max()) / scale for a in (got, reference)]
+    return len(model.layers), *diffs, t1 - t0, t2 - t1
 
 
 def main(argv=None) -> int:
@@ -144,27 +150,27 @@ def main(argv=None) -> int:
         versions += f", timm {timm.__version__}"
     logging.getLogger("torch.onnx").setLevel(logging.CRITICAL)  # torchvision's unused ops
     print(versions)
-    print(
-        f"{'net':26}{'exporter':13}{'layers':>7}{'rel. diff':>11}{'import s':>10}{'forward s':>11}"
-    )
+    print(f"{'net':26}{'exporter':13}{'layers':>7}{'engine':>11}{'PyTorch':>11}{'import s':>10}")
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         nets = args.nets or (TIMM if args.zoo == "timm" else TORCHVISION)
         for name in nets.split(","):
             net, x = build(torch, models, name)
+            with torch.no_grad():
+                logits = net(x).numpy()
             for exporter in args.exporters.split(","):
                 path = Path(tmp) / f"{name}_{exporter}.onnx"
                 try:
                     export(torch, net, x, path, exporter)
-                    layers, diff, t_import, t_forward = check(path, x.numpy())
+                    layers, diff, torch_diff, t_import, _ = check(path, x.numpy(), logits)
                 except Exception as e:  # a row per failure; the rest still run
                     failed += 1
                     print(f"{name:26}{exporter:13}  FAILED: {type(e).__name__}: {str(e)[:300]}")
                     continue
-                failed += diff > TOLERANCE
-                times = f"{t_import:>10.2f}{t_forward:>11.2f}"
-                print(f"{name:26}{exporter:13}{layers:>7}{diff:>11.1e}{times}", flush=True)
-    print("all agree" if not failed else f"{failed} failed or differ by more than {TOLERANCE}")
+                failed += diff > max(TOLERANCE, ROUNDING * torch_diff)
+                diffs = f"{diff:>11.1e}{torch_diff:>11.1e}{t_import:>10.2f}"
+                print(f"{name:26}{exporter:13}{layers:>7}{diffs}", flush=True)
+    print("all agree" if not failed else f"{failed} failed or differ more than allowed")
     return 1 if failed else 0
 
 
