@@ -344,8 +344,8 @@ _routes(
 
 
 def _receptive_field(model: Model, index: int) -> list[int] | None:
-    """[h, w] input pixels one unit of conv ``index`` sees; None when a layer on the way has
-    no box (geometry says which): the rest of the answer does not depend on it."""
+    """[h, w] input pixels one unit of conv ``index`` sees; None should the geometry fail on a
+    model (it answers for every layer type the engine has): the rest of the answer stands."""
     try:
         return list(receptive_field(model, index))
     except ValueError:
