@@ -18,6 +18,7 @@ import numpy as np
 from onnx import helper, numpy_helper
 
 from engine.onnx_import.limits import Limits
+from engine.ops.conv import conv2d_forward
 
 INT64_MAX = np.iinfo(np.int64).max
 BINARY = {  # elementwise, NumPy's broadcasting: folded as NumPy computes them
@@ -41,6 +42,8 @@ UNARY = {  # elementwise on one input
     "Reciprocal": np.reciprocal,
     "Exp": np.exp,
     "Log": np.log,
+    "Sin": np.sin,  # positional encodings computed from the input's shape (EdgeNeXt)
+    "Cos": np.cos,
 }
 REDUCE = {  # over ``axes`` (all when none are given), keeping them by default
     "ReduceProd": np.prod,
@@ -218,6 +221,34 @@ class Folder:
         inv = np.asarray(scale, np.float64) / np.sqrt(np.asarray(var, np.float64) + eps)
         y = (x - np.reshape(mean, shape)) * inv.reshape(shape) + np.reshape(bias, shape)
         return [y.astype(x.dtype), *out]
+
+    def op_Conv(self, attrs, x, w, b=None):
+        """A 2-D convolution of constants (EdgeNeXt projects its positional encoding with one),
+        by the engine's own convolution; asymmetric pads are applied first."""
+        if x.ndim != 4 or w.ndim != 4 or str(attrs.get("auto_pad", "NOTSET")) != "NOTSET":
+            raise ValueError("only a 2-D Conv with explicit pads can be folded")
+        top, left, bottom, right = attrs.get("pads", [0, 0, 0, 0])
+        self._room((x.shape[0], w.shape[0], x.shape[2] + top + bottom, x.shape[3] + left + right))
+        x = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+        out, _ = conv2d_forward(
+            x.astype(np.float32),
+            w.astype(np.float32),
+            None if b is None else b.astype(np.float32),
+            stride=tuple(attrs.get("strides", [1, 1])),
+            dilation=tuple(attrs.get("dilations", [1, 1])),
+            groups=int(attrs.get("group", 1)),
+        )
+        return out.astype(x.dtype)
+
+    def op_CumSum(self, attrs, x, axis):
+        """Running sums along ``axis``; ``exclusive`` leaves each entry out of its own sum,
+        ``reverse`` runs from the end."""
+        a = int(np.asarray(axis).reshape(-1)[0]) % max(x.ndim, 1)
+        y = np.flip(x, a) if attrs.get("reverse", 0) else x
+        out = np.cumsum(y, axis=a, dtype=x.dtype)
+        if attrs.get("exclusive", 0):
+            out = out - y
+        return np.flip(out, a) if attrs.get("reverse", 0) else out
 
     def op_Clip(self, attrs, x, low=None, high=None):
         """Clip; before opset 11 its bounds are the ``min`` and ``max`` attributes."""

@@ -150,6 +150,31 @@ def test_weights_standardised_by_a_training_mode_batch_norm_are_folded():
     assert "batchnorm2d" not in {ly.type for ly in model.layers}
 
 
+def test_a_positional_encoding_computed_from_constants_is_folded():
+    """EdgeNeXt's Fourier positional encoding: running sums of a mask of ones (CumSum, one
+    exclusive and reversed), their sines and cosines, projected by a 1×1 Conv — all constant,
+    evaluated at import, and added to the map."""
+    inits = [
+        const("mask", np.ones((1, 1, 8, 8))),
+        const("two", np.int64(2), np.int64),
+        const("three", np.int64(3), np.int64),
+        const("proj", RNG.normal(size=(C, 2, 1, 1))),
+        const("proj_b", RNG.normal(size=C)),
+    ]
+    nodes = [
+        helper.make_node("CumSum", ["mask", "two"], ["rows"]),
+        helper.make_node("CumSum", ["mask", "three"], ["cols"], exclusive=1, reverse=1),
+        helper.make_node("Sin", ["rows"], ["sin"]),
+        helper.make_node("Cos", ["cols"], ["cos"]),
+        helper.make_node("Concat", ["sin", "cos"], ["enc"], axis=1),
+        helper.make_node("Conv", ["enc", "proj", "proj_b"], ["pos"], pads=[0, 0, 0, 0]),
+        helper.make_node("Add", ["x", "pos"], ["with_pos"]),
+        *head("with_pos", inits, C),
+    ]
+    model = agree(graph(nodes, inits), images(), {"add"})
+    assert "conv2d" not in {ly.type for ly in model.layers}  # the encoding is a constant
+
+
 def test_tensorflow_same_padding_computed_with_clip_is_folded():
     """tf_efficientnet's stems pad by max(need, 0), written as Clip on constant pads."""
     inits = [const("need", [0, 0, -1, 1, 0, 0, 2, 1], np.int64), const("zero", 0, np.int64)]
