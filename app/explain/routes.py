@@ -343,15 +343,6 @@ _routes(
 # -- what can be explained -----------------------------------------------------------------------
 
 
-def _receptive_field(model: Model, index: int) -> list[int] | None:
-    """[h, w] input pixels one unit of conv ``index`` sees; None should the geometry fail on a
-    model (it answers for every layer type the engine has): the rest of the answer stands."""
-    try:
-        return list(receptive_field(model, index))
-    except ValueError:
-        return None
-
-
 @router.get("", response_model=ExplainInfo, responses=ERRORS, summary="What can be explained")
 def info(entry: ModelDep) -> dict:
     model = entry.model
@@ -377,7 +368,7 @@ def info(entry: ModelDep) -> dict:
             {
                 **ref(i),
                 "filters": model.shapes[i + 1][0],
-                "receptive_field": _receptive_field(model, i),
+                "receptive_field": list(receptive_field(model, i)),
             }
             for i in convs
         ],

@@ -121,7 +121,7 @@ class LayerRef(BaseModel):
 
 class ConvLayerRef(LayerRef):
     filters: int
-    receptive_field: list[int] | None = Field(
+    receptive_field: list[int] = Field(
         description="[h, w] input pixels one unit sees: an upper bound, the whole map past a "
         "global pool, a flatten or a layer that mixes positions (attention)."
     )

@@ -84,12 +84,9 @@ def _table(ml: ModelLayer, request: Request, settings: Settings, images: ImageSe
 
 def _patch_values(ml: ModelLayer, images: ImageSet) -> int:
     """At most how many values one patch of this layer holds: its receptive field within the
-    image, times the channels (the whole image where the field cannot be known)."""
+    image, times the channels."""
     C, H, W = images.images.shape[1:] if images.images.ndim == 4 else (1, *images.images.shape[1:])
-    try:
-        h, w = receptive_field(ml.entry.model, ml.index)
-    except ValueError:
-        h, w = H, W
+    h, w = receptive_field(ml.entry.model, ml.index)
     return int(C * min(h, H) * min(w, W))
 
 

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
-from engine.layers.base import OpLayer, expect_rank, ints, number
+import numpy as np
+
+from engine.layers.base import Layer, expect_rank, ints, number
 from engine.ops import resize as ops
 
 DEFAULT_COORDINATE = {"nearest": "asymmetric", "bilinear": "half_pixel"}  # PyTorch's defaults
@@ -15,7 +17,7 @@ def _one_of(value, name: str, options: tuple[str, ...]) -> None:
         raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
 
 
-class Resize2d(OpLayer):
+class Resize2d(Layer):
     """x: (N, C, H, W) → (N, C, *size).
 
     ``mode`` ``nearest`` or ``bilinear``; ``coordinate`` how an output index maps onto the
@@ -47,26 +49,27 @@ class Resize2d(OpLayer):
             scale = tuple(number(s, "scale", 1e-6) for s in scale)
         self.size, self.mode, self.coordinate = tuple(size), mode, coordinate
         self.nearest_mode, self.scale = nearest_mode, scale
-        self._matrices: dict[tuple[int, int], tuple] = {}
+        self._matrices: dict[tuple, tuple] = {}
 
-    forward_op = staticmethod(ops.resize_forward)
-    backward_op = staticmethod(ops.resize_backward)
-
-    def matrices(self, H: int, W: int) -> tuple:
-        """``(A_h (H_out, H), A_w (W_out, W))`` for an input of H × W, made once per size."""
-        if (H, W) not in self._matrices:
-            scale = self.scale or (None, None)
-            self._matrices[(H, W)] = tuple(
-                ops.axis_matrix(n, m, self.mode, self.coordinate, self.nearest_mode, s)
-                for n, m, s in zip((H, W), self.size, scale, strict=True)
-            )
-        return self._matrices[(H, W)]
+    def matrices(self, H: int, W: int, dtype=np.float64) -> tuple:
+        """``(A_h (H_out, H), A_w (W_out, W))`` for an input of H × W, in ``dtype``, made once
+        per size and dtype."""
+        key = (H, W, np.dtype(dtype))
+        if key not in self._matrices:
+            how = (self.mode, self.coordinate, self.nearest_mode)
+            pairs = zip((H, W), self.size, self.scale or (None, None), strict=True)
+            made = [ops.axis_matrix(n, m, *how, scale=s) for n, m, s in pairs]
+            self._matrices[key] = tuple(A.astype(dtype) for A in made)
+        return self._matrices[key]
 
     def forward(self, x, train=False, backprop=False):
-        A_h, A_w = self.matrices(*x.shape[2:])
+        A_h, A_w = self.matrices(*x.shape[2:], x.dtype)
         out, cache = ops.resize_forward(x, A_h, A_w, self.mode == "nearest")
         self._keep(cache, train, backprop)
         return out
+
+    def backward(self, dout, need_dx=True):
+        return ops.resize_backward(dout, self._need_cache())
 
     def config(self):
         config = {"size": list(self.size), "mode": self.mode, "coordinate": self.coordinate}

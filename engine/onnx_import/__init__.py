@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from engine.convention import check_convention, complete_convention
-from engine.onnx_import import ops_conv1d, ops_gates, ops_layers, ops_norm, ops_resize, ops_simple
+from engine.onnx_import import ops_gates, ops_layers, ops_norm, ops_resize, ops_simple
 from engine.onnx_import.builder import Act, Builder, Refused
 from engine.onnx_import.graph import prepare
 from engine.onnx_import.limits import Limits
@@ -82,7 +82,7 @@ HANDLERS = {
     "Slice": ops_simple.slice_,
     "MeanVarianceNormalization": ops_simple.mvn,
     "Resize": ops_resize.resize,
-    "Expand": ops_conv1d.expand,
+    "Expand": ops_simple.expand,
     "Upsample": ops_resize.resize,
 }
 WEIGHTED = ("conv2d", "dense")  # the layers that draw random weights when built

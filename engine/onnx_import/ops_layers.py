@@ -14,7 +14,6 @@ import math
 import numpy as np
 
 from engine.layers import AvgPool2D
-from engine.onnx_import import ops_conv1d
 from engine.onnx_import.builder import Builder
 
 CONV_ATTRS = {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}
@@ -71,12 +70,34 @@ def conv(b: Builder, node) -> None:
     if w is None:
         b.fail(node, "the weights must be a constant (an initializer)")
     if w.ndim == 3 and len(x.shape) == 2:  # over N×C×L: ECA's channel attention
-        ops_conv1d.conv1d(b, node, x, w)
+        _conv1d(b, node, attrs, x, w)
         return
     if w.ndim != 4 or len(x.shape) != 3:
         b.fail(
             node, f"only 1-D and 2-D convolution is supported (weights of shape {list(w.shape)})"
         )
+    _conv2d(b, node, attrs, x, w, node.output[0])
+
+
+def _conv1d(b: Builder, node, attrs: dict, x, w) -> None:
+    """A 1-D Conv over (C, L) as the 2-D one over (C, 1, L): every attribute gains a leading
+    1 (the pads a leading 0), the weights (F, C/groups, 1, k); reshapes around it."""
+    lifted = dict(attrs)
+    for key in ("kernel_shape", "strides", "dilations"):
+        if key in attrs:
+            lifted[key] = [1, *attrs[key]]
+    if "pads" in attrs:
+        lifted["pads"] = [0, attrs["pads"][0], 0, attrs["pads"][-1]]
+    C, L = x.shape
+    row = b.emit(node, "reshape", {"shape": [C, 1, L]}, [x], None, shape=(C, 1, L))
+    made = _conv2d(b, node, lifted, row, w[:, :, None, :], None)
+    F_, _, length = made.shape
+    b.emit(node, "reshape", {"shape": [F_, length]}, [made], node.output[0], shape=(F_, length))
+
+
+def _conv2d(b: Builder, node, attrs: dict, x, w, out: str | None):
+    """The conv2d layer of a 2-D Conv on ``x`` (C, H, W), writing ONNX tensor ``out`` (None:
+    an inner step, its shape computed here and no bias Add read after it)."""
     F_, Cg, kh, kw = (int(d) for d in w.shape)
     groups = int(attrs.get("group", 1))
     C = x.shape[0]
@@ -93,7 +114,7 @@ def conv(b: Builder, node) -> None:
     if len(node.input) > 2 and node.input[2] and bias is None:
         b.fail(node, "the bias must be a constant (an initializer)")
     bias = None if bias is None else bias.reshape(F_)
-    out, add = node.output[0], constant_reader(b, node.output[0], F_, per_channel=True)
+    add = None if out is None else constant_reader(b, out, F_, per_channel=True)
     if add is not None:
         bias = add[1] if bias is None else bias + add[1]
         b.skip(add[0])
@@ -108,9 +129,17 @@ def conv(b: Builder, node) -> None:
         "bias": bias is not None,  # none in the file: none here, as PyTorch's bias=False
     }
     params = {"weight": w} if bias is None else {"weight": w, "bias": bias}
-    act = b.emit(node, "conv2d", config, [x], out, params)
+    shape = None
+    if out is None:
+        H, W = (
+            (n + 2 * p - d * (k - 1) - 1) // s + 1
+            for n, p, d, k, s in zip(x.shape[1:], padding, dilations, kernel, strides, strict=True)
+        )
+        shape = (F_, H, W)
+    act = b.emit(node, "conv2d", config, [x], out, params, shape=shape)
     if add is not None:
         b.retarget(act, add[0].output[0])
+    return act
 
 
 def constant_reader(b: Builder, out: str, n: int, per_channel: bool, op: str = "Add"):

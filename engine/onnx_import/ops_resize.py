@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.onnx_import.builder import Builder
+from engine.ops.resize import COORDINATES, NEAREST_MODES
 
 KNOWN = {
     "mode",
@@ -26,8 +27,6 @@ KNOWN = {
     "keep_aspect_ratio_policy",
     "scales",  # Upsample-7's attribute
 }
-COORDINATES = ("asymmetric", "half_pixel", "pytorch_half_pixel", "align_corners")
-NEAREST_MODES = ("floor", "ceil", "round_prefer_floor", "round_prefer_ceil")
 
 
 def resize(b: Builder, node) -> None:

@@ -167,6 +167,26 @@ def concat(b: Builder, node) -> None:
     b.emit(node, "concat", {"dim": axis}, xs, node.output[0])
 
 
+def expand(b: Builder, node) -> None:
+    """Expand of an activation, when every reader is Add/Sub/Mul/Div/Sum whose other operand has
+    the expanded per-example shape: those broadcast, so the Expand is its input (ECA-Net
+    expands its channel gate before the Mul)."""
+    b.attrs(node, set())
+    x = b.raw_act(node.input[0], node)
+    target = b.onnx_per_example(node.output[0], node)
+    readers = b.consumers.get(node.output[0], [])
+    for reader in readers:  # elementwise readers broadcast it themselves
+        others = [b.prep.shapes.get(n) for n in reader.input if n != node.output[0]]
+        fits = all(shape is not None and tuple(shape[1:]) == target for shape in others)
+        if reader.op_type not in BINARY or not fits:
+            b.fail(node, "an Expand of the data is supported only before an elementwise "
+                   "Add/Sub/Mul/Div with an operand of the expanded shape")  # fmt: skip
+    if not readers or node.output[0] == b.prep.output:
+        b.fail(node, "an Expand of the data must be read by an elementwise operator")
+    b.prep.shapes[node.output[0]] = (b.prep.form.batch, *x.shape)  # the readers broadcast it
+    b.alias(node.output[0], x)
+
+
 def reshape_like(b: Builder, node) -> None:
     """Reshape, Flatten, Squeeze, Unsqueeze: the engine layer is the per-example result.
 

@@ -88,20 +88,19 @@ def nearest_indices(A: np.ndarray) -> np.ndarray:
 def resize_forward(
     x: np.ndarray, A_h: np.ndarray, A_w: np.ndarray, nearest: bool
 ) -> tuple[np.ndarray, tuple]:
-    """x: (N, C, H, W), A_h: (H_out, H), A_w: (W_out, W) → y: (N, C, H_out, W_out), cache.
-
-    Nearest picks entries (exact, whatever the values: no 0 × inf); bilinear multiplies."""
+    """x: (N, C, H, W), A_h: (H_out, H), A_w: (W_out, W), in x's dtype → y: (N, C, H_out,
+    W_out), cache. Nearest picks entries (exact, whatever the values: no 0 × inf); bilinear
+    multiplies."""
     if nearest:
         y = x[:, :, nearest_indices(A_h)][:, :, :, nearest_indices(A_w)]
     else:
-        a_h, a_w = A_h.astype(x.dtype), A_w.astype(x.dtype)
-        y = np.matmul(a_h, np.matmul(x, a_w.T))  # (N, C, H, W_out), then (N, C, H_out, W_out)
+        y = np.matmul(A_h, np.matmul(x, A_w.T))  # (N, C, H, W_out), then (N, C, H_out, W_out)
     return y, (A_h, A_w)
 
 
 def resize_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """dout: (N, C, H_out, W_out) → dx: (N, C, H, W) = A_hᵀ dout A_w."""
-    A_h, A_w = (a.astype(dout.dtype) for a in cache)
+    A_h, A_w = cache
     return np.matmul(A_h.T, np.matmul(dout, A_w))
 
 
