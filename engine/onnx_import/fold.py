@@ -237,6 +237,7 @@ class Folder:
             stride=tuple(attrs.get("strides", [1, 1])),
             dilation=tuple(attrs.get("dilations", [1, 1])),
             groups=int(attrs.get("group", 1)),
+            need_cache=False,
         )
         return out.astype(x.dtype)
 
