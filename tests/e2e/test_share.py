@@ -134,3 +134,54 @@ def test_a_link_to_what_is_not_there_says_so(desktop, server):
     expect(notice).to_contain_text('"no-such-model", which is not installed')
     expect(notice).to_contain_text("#999999")
     expect(page.get_by_test_id("error")).to_be_hidden()
+
+
+# -- the buttons keep clear of what they save ------------------------------------------------
+
+# Each visible "Save as" button against every line of text in the panel it saves.
+OVERLAPS = """() => {
+  const hits = [];
+  let bars = 0;
+  for (const bar of document.querySelectorAll('.export-bar')) {
+    const panel = bar.nextElementSibling;
+    if (!bar.offsetParent || !panel) continue;
+    bars += 1;
+    for (const btn of bar.querySelectorAll('button')) {
+      const b = btn.getBoundingClientRect();
+      const texts = panel.querySelectorAll('h1, h2, h3, h4, p, label, span, legend, figcaption');
+      for (const el of texts) {
+        if (!el.offsetParent || !el.textContent.trim()) continue;
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        for (const t of range.getClientRects()) {
+          const across = t.left < b.right && t.right > b.left;
+          if (t.width && across && t.top < b.bottom && t.bottom > b.top) {
+            hits.push(`${bar.dataset.for}: "${btn.textContent}" over "${el.textContent.trim()}"`);
+          }
+        }
+      }
+    }
+  }
+  return { bars, hits: [...new Set(hits)] };
+}"""
+
+LOADED = {  # what each page draws once its data has arrived
+    "/evaluate": '[data-testid="confusion-matrix"] td',
+    "/filters": ".filter-card",
+}
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_save_buttons_cover_no_text_of_their_figure(size, request, server):
+    page, watch = request.getfixturevalue(size)
+    watch.expect_error("429")  # /filters: see test_every_page_copies_its_own_address
+    for path in ["/?gallery=3", *PAGES[1:]]:  # the explorer with a test digit drawn
+        page.goto(server.url + path)
+        page.wait_for_load_state("networkidle")
+        if path == "/?gallery=3":
+            expect(page.get_by_test_id("prediction")).not_to_have_text("")
+        if path in LOADED:
+            expect(page.locator(LOADED[path]).first).to_be_visible(timeout=60_000)
+        found = page.evaluate(OVERLAPS)
+        assert found["bars"] > 0, path
+        assert found["hits"] == [], f"{path} at {size} size: {found['hits']}"
