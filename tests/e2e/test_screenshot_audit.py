@@ -1,4 +1,5 @@
-"""The screenshot audit: every page at a laptop's 1440×900 and a phone's 390×844 (touch),
+"""The screenshot audit: every page at a laptop's 1440×900, a phone's 390×844 and a small
+phone's 360×740 (touch),
 one browser and one server for all of them. Each page must fit its width (no sideways
 scrolling of the whole page), log no errors, and show its hooks; the screenshots are kept in
 ``artifacts/e2e/audit/`` for a person to look at."""
@@ -21,6 +22,12 @@ SIZES = {
         "is_mobile": True,
         "has_touch": True,
     },
+    "small-phone": {
+        "viewport": {"width": 360, "height": 740},
+        "device_scale_factor": 3,
+        "is_mobile": True,
+        "has_touch": True,
+    },
 }
 
 # A page's path and the hooks that must be visible once it has loaded (ui.md).
@@ -34,7 +41,8 @@ PAGES = {
     "docs": ("/docs", []),
 }
 
-OVERFLOW = "document.scrollingElement.scrollWidth - innerWidth"
+# Against the screen's width: a phone widens innerWidth (zooms out) to whatever overflows it.
+OVERFLOW = "document.scrollingElement.scrollWidth - document.documentElement.clientWidth"
 
 
 @pytest.fixture(scope="module", params=list(SIZES))
@@ -68,7 +76,7 @@ def test_page_fits_and_shows_its_hooks(sized, name, server, artifacts):
     page.screenshot(path=str(out / f"{name}-{size}-full.png"), full_page=True)
     wide = page.evaluate(
         """() => [...document.querySelectorAll('body *')]
-        .filter((e) => e.getBoundingClientRect().right > innerWidth + 1
+        .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
                        && getComputedStyle(e).position !== 'fixed')
         .filter((e) => !e.parentElement.closest('[data-scroll-x]') && !e.closest('[data-scroll-x]'))
         .slice(0, 5).map((e) => `${e.tagName}.${e.className}`)"""
