@@ -1,6 +1,6 @@
 """How close to PyTorch the engine can get on this machine: its matrix products alone.
 
-    python bench/bench_products.py                  # both issue-23 targets, about a minute
+    python bench/bench_products.py                  # both issue-23 targets, about three minutes
     python bench/bench_products.py --what resnet18  # or cifar10-bn
 
 Every convolution the engine runs is, at its core, OpenBLAS ``sgemm`` through NumPy's
