@@ -43,6 +43,7 @@ from bench.timing import timed  # noqa: E402
 
 TARGETS = {"resnet18": 1.0, "mobilenetv2": 1.5}  # engine time ≤ this × PyTorch's
 MEMORY_TARGET = 2.0  # peak ≤ this × the activations' bytes
+LIMITS = {"max_bytes": 256 * 2**20, "max_total_elements": 64_000_000}  # import: room for the nets
 
 
 def resnet18(nn):
@@ -256,7 +257,7 @@ def main(argv=None) -> int:
     for line in describe(np, torch, args.threads, pools, memory, args.engine_root):
         print("  " + line)
     print(f"  onnxruntime {ort.__version__}, {args.threads} intra-op threads")
-    limits = Limits(max_bytes=256 * 2**20, max_total_elements=64_000_000)
+    limits = Limits(**LIMITS)
     with limiter:
         for name in args.nets:
             run_net(args, name, torch, ort, import_onnx, limits)

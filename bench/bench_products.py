@@ -92,11 +92,9 @@ def rate(shapes, ms: float) -> str:
 
 
 def resnet18(args, torch, tpc) -> None:
-    from bench.bench_imagenet import build, export
+    from bench.bench_imagenet import LIMITS, build, export
     from engine.onnx_import import import_onnx
     from engine.onnx_import.limits import Limits
-
-    imagenet_limits = Limits(max_bytes=256 * 2**20, max_total_elements=64_000_000)
 
     net = build(torch, "resnet18", args.seed)
     x = torch.from_numpy(
@@ -119,7 +117,7 @@ def resnet18(args, torch, tpc) -> None:
         with torch.inference_mode():
             net(x)
 
-    model = import_onnx(export(torch, net, x), name="resnet18", limits=imagenet_limits)
+    model = import_onnx(export(torch, net, x), name="resnet18", limits=Limits(**LIMITS))
     x_np = x.numpy()
     with tpc.threadpool_limits(limits=2, user_api="blas"):
         torch.set_num_threads(2)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.explain.geometry import _check_spatial, _hull, _through
+from engine.explain.geometry import _check_index, _hull, _through
 from engine.layers import Conv2D, Dense, _GlobalPool, _Pool2D
 from engine.model import Model
 
@@ -234,7 +234,7 @@ def boxes(model: Model, index: int, i: int, j: int) -> list[dict]:
     where paths meet (past a flatten or attention, the whole map). Empty for a bad index.
     """
     try:
-        _check_spatial(model, index)
+        _check_index(model, index)
     except ValueError:
         return []
     pending: dict[int, tuple] = {int(index): (i, j, i, j)}  # inclusive, in t's output

@@ -77,7 +77,7 @@ def _reads_vectors(model: Model, i: int) -> bool:
     return all(len(s) < 3 for s in model.input_shapes(i))
 
 
-def _check_spatial(model: Model, layer: int) -> None:
+def _check_index(model: Model, layer: int) -> None:
     """ValueError unless ``layer`` is a layer's index (every layer has a box)."""
     n = len(model.layers)
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < n:
@@ -159,7 +159,7 @@ def input_box(model: Model, layer: int, i, j) -> tuple[np.ndarray, ...]:
     coordinates, possibly outside ``[0, H) × [0, W)``. In a graph, the box holds what every
     path from the input reaches.
     """
-    _check_spatial(model, layer)
+    _check_index(model, layer)
     i, j = np.asarray(i), np.asarray(j)
     # Every map from a node's rows to its input's rows is increasing, so the hull of the
     # boxes arriving at a node maps to the hull of their images: one sweep down the layers.

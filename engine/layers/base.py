@@ -148,6 +148,12 @@ def number(value, name: str, lo: float | None = None, hi: float | None = None) -
     return float(value)
 
 
+def one_of(value, name: str, options) -> None:
+    """ValueError naming ``name`` and listing ``options`` unless ``value`` is one of them."""
+    if value not in options:
+        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
+
+
 def ints(value, count: int, name: str, what: str, lo: int = 0) -> tuple[int, ...]:
     """``value`` as ``count`` ints >= ``lo`` (a list or tuple); ValueError naming ``name`` and
     saying ``what`` they are otherwise."""

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from engine.layers.base import Layer, NumbersOpLayer, OpLayer, number
+from engine.layers.base import Layer, NumbersOpLayer, OpLayer, number, one_of
 from engine.ops import gates
 from engine.shapes import positive_int
 
@@ -76,10 +76,7 @@ class GELU(OpLayer):
 
     def __init__(self, approximate: str = "none", name=None):
         super().__init__(name)
-        if approximate not in gates.GELU_APPROXIMATIONS:
-            raise ValueError(
-                f"approximate must be one of {list(gates.GELU_APPROXIMATIONS)}, got {approximate!r}"
-            )
+        one_of(approximate, "approximate", gates.GELU_APPROXIMATIONS)
         self.approximate = approximate
 
     forward_op = staticmethod(gates.gelu_forward)

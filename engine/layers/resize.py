@@ -6,15 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.layers.base import Layer, expect_rank, ints, number
+from engine.layers.base import Layer, expect_rank, ints, number, one_of
 from engine.ops import resize as ops
 
 DEFAULT_COORDINATE = {"nearest": "asymmetric", "bilinear": "half_pixel"}  # PyTorch's defaults
-
-
-def _one_of(value, name: str, options: tuple[str, ...]) -> None:
-    if value not in options:
-        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
 
 
 class Resize2d(Layer):
@@ -39,15 +34,15 @@ class Resize2d(Layer):
     ):
         super().__init__(name)
         size = ints(size, 2, "size", "(height, width)", lo=1)
-        _one_of(mode, "mode", ops.MODES)
+        one_of(mode, "mode", ops.MODES)
         coordinate = DEFAULT_COORDINATE[mode] if coordinate is None else coordinate
-        _one_of(coordinate, "coordinate", ops.COORDINATES)
-        _one_of(nearest_mode, "nearest_mode", ops.NEAREST_MODES)
+        one_of(coordinate, "coordinate", ops.COORDINATES)
+        one_of(nearest_mode, "nearest_mode", ops.NEAREST_MODES)
         if scale is not None:
             if not isinstance(scale, (list, tuple)) or len(scale) != 2:
                 raise ValueError(f"scale must be 2 numbers (height, width) or null, got {scale!r}")
             scale = tuple(number(s, "scale", 1e-6) for s in scale)
-        self.size, self.mode, self.coordinate = tuple(size), mode, coordinate
+        self.size, self.mode, self.coordinate = size, mode, coordinate
         self.nearest_mode, self.scale = nearest_mode, scale
         self._matrices: dict[tuple, tuple] = {}
 

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from engine.layers.base import Layer, OpLayer, expect_rank, ints, number
+from engine.layers.base import Layer, OpLayer, expect_rank, ints, number, one_of
 from engine.ops import shape as ops
 
 
@@ -171,8 +171,7 @@ class Pad(OpLayer):
     def __init__(self, pads, value: float = 0.0, mode: str = "constant", name: str | None = None):
         super().__init__(name)
         pads = ints(pads, 4, "pads", "[top, left, bottom, right]")
-        if mode not in ops.PAD_MODES:
-            raise ValueError(f"mode must be one of {sorted(ops.PAD_MODES)}, got {mode!r}")
+        one_of(mode, "mode", sorted(ops.PAD_MODES))
         self.pads = tuple(pads)
         self.value = number(value, "value")
         self.mode = mode

@@ -252,7 +252,9 @@ class Folder:
         return np.flip(out, a) if attrs.get("reverse", 0) else out
 
     def op_Clip(self, attrs, x, low=None, high=None):
-        """Clip; before opset 11 its bounds are the ``min`` and ``max`` attributes."""
+        """Clip; before opset 11 its bounds are the ``min`` and ``max`` attributes. Integer
+        tensors too (TensorFlow's padding arithmetic), so not ``clip_values``, whose open
+        bounds are infinities."""
         low = attrs.get("min") if low is None else low
         high = attrs.get("max") if high is None else high
         if low is not None:

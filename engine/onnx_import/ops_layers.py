@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.layers import AvgPool2D
 from engine.onnx_import.builder import Builder
+from engine.shapes import output_shape
 
 CONV_ATTRS = {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}
 POOL_ATTRS = {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "strides"}
@@ -131,11 +132,7 @@ def _conv2d(b: Builder, node, attrs: dict, x, w, out: str | None):
     params = {"weight": w} if bias is None else {"weight": w, "bias": bias}
     shape = None
     if out is None:
-        H, W = (
-            (n + 2 * p - d * (k - 1) - 1) // s + 1
-            for n, p, d, k, s in zip(x.shape[1:], padding, dilations, kernel, strides, strict=True)
-        )
-        shape = (F_, H, W)
+        shape = (F_, *output_shape(x.shape[1:], kernel, strides, padding, dilations))
     act = b.emit(node, "conv2d", config, [x], out, params, shape=shape)
     if add is not None:
         b.retarget(act, add[0].output[0])

@@ -1,5 +1,6 @@
 """A 1-D Conv over N×C×L and an Expand before an elementwise operator
-(engine/onnx_import/ops_conv1d.py): ECA-Net's channel attention as timm exports it, and the
+(engine/onnx_import/ops_layers.py and
+ops_simple.py): ECA-Net's channel attention as timm exports it, and the
 1-D convolution's other forms, each checked against onnxruntime; an Expand read otherwise is
 refused by name."""
 
